@@ -1,0 +1,282 @@
+"""Execute the chapters with papermill and render the executed notebooks with jupyter-book.
+
+The flow never touches the source notebooks in ``book/chapters/``:
+
+1. :func:`run_chapters` executes each chosen chapter with papermill (kernel ``python3``) into
+   ``<build>/executed/book/chapters/<name>.ipynb``, injecting ``data_dir`` and any parameters the
+   chapter declares in its ``parameters`` cell, and writes ``<build>/executed/run.json`` (data
+   source, parameters, package versions, time).
+2. :func:`build_site` stages ``_config.yml``, ``_toc.yml``, ``book/`` and the executed chapters
+   under ``<build>/src`` and runs ``jupyter-book build`` with warnings as errors
+   (``execute_notebooks: off``). The site lands in ``<build>/html``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from kuailive_analysis import config
+
+EXECUTED = "executed"
+REPORTED_PACKAGES = ("kuailive-analysis", "pandas", "numpy", "scipy", "pyarrow", "lifelines",
+                     "matplotlib", "papermill", "jupyter-book", "myst-nb", "scikit-learn")
+
+
+class BookError(RuntimeError):
+    """A chapter failed or the site could not be built; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    name: str  # e.g. "03_retention"
+    path: Path  # source notebook
+
+    @property
+    def number(self) -> str:
+        return self.name.split("_", 1)[0]
+
+
+def chapters_dir() -> Path:
+    return config.project_root() / "book" / "chapters"
+
+
+def all_chapters() -> list[Chapter]:
+    """Chapter notebooks in book order (by file name)."""
+    return [Chapter(p.stem, p) for p in sorted(chapters_dir().glob("[0-9][0-9]_*.ipynb"))]
+
+
+def select_chapters(selectors: list[str] | None) -> list[Chapter]:
+    """Pick chapters by number (``3`` / ``03``), name (``retention``) or stem (``03_retention``)."""
+    chapters = all_chapters()
+    if not selectors:
+        return chapters
+    chosen: list[Chapter] = []
+    for sel in selectors:
+        s = sel.strip().removesuffix(".ipynb")
+        hits = [c for c in chapters
+                if s == c.name or s == c.name.split("_", 1)[1]
+                or (s.isdigit() and int(s) == int(c.number))]
+        if not hits:
+            names = ", ".join(c.name for c in chapters)
+            raise BookError(f"No chapter matches {sel!r}. Chapters are: {names}.")
+        chosen.extend(h for h in hits if h not in chosen)
+    return sorted(chosen, key=lambda c: c.name)
+
+
+def parse_value(text: str):
+    """Turn a command-line parameter value into a Python value the way papermill's ``-p`` does:
+    YAML scalars and lists (``7`` -> int, ``0.5`` -> float, ``true`` -> bool, ``null`` -> None,
+    ``[3, 5, 7]`` -> list); anything else stays a string."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, (int, float, bool, list, type(None), str)):
+        return value
+    return text
+
+
+def notebook_parameters(path: Path) -> dict[str, str]:
+    """Names and defaults (as source text) of a notebook's ``parameters`` cell."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    params: dict[str, str] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            for line in cell.source.splitlines():
+                line = line.split("#", 1)[0].strip()
+                if "=" in line and not line.startswith(("import", "from")):
+                    name, _, default = line.partition("=")
+                    if name.strip().isidentifier():
+                        params[name.strip()] = default.strip()
+    return params
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in REPORTED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    out["python"] = sys.version.split()[0]
+    return out
+
+
+def describe_data(data_dir: Path) -> dict:
+    """What a data folder is: a twin (with its seed and scale) or a real folder (fingerprint)."""
+    data_dir = Path(data_dir)
+    truth = data_dir / "truth.json"
+    if truth.exists():
+        info = json.loads(truth.read_text())
+        return {"kind": "twin", "path": str(data_dir), "scale": info.get("scale"),
+                "seed": info.get("seed")}
+    files = sorted(p for p in data_dir.glob("*.csv*"))
+    fp = [(p.name, p.stat().st_size) for p in files]
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(fp).encode()).hexdigest()[:12]
+    return {"kind": "folder", "path": str(data_dir), "fingerprint": digest,
+            "files": {n: s for n, s in fp}}
+
+
+def executed_dir() -> Path:
+    return config.build_dir() / EXECUTED
+
+
+def _hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell`` so the book does not show it."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, path)
+
+
+def run_chapters(data_dir: Path, chapters: list[Chapter] | None = None,
+                 params: dict | None = None, log=print) -> list[Path]:
+    """Execute chapters with papermill into ``<build>/executed``; return the executed paths.
+
+    ``params`` are passed to every chapter that declares them in its ``parameters`` cell; a
+    parameter that no chosen chapter declares is an error (a typo would otherwise be ignored).
+    Raises :class:`BookError` naming the chapter and the failing cell's error.
+    """
+    import papermill as pm
+
+    chapters = chapters or all_chapters()
+    params = dict(params or {})
+    declared = {c.name: notebook_parameters(c.path) for c in chapters}
+    unknown = [p for p in params if not any(p in d for d in declared.values())]
+    if unknown:
+        known = sorted({k for d in declared.values() for k in d})
+        raise BookError(
+            f"Parameter(s) {', '.join(unknown)} not declared by any chosen chapter "
+            f"({', '.join(c.name for c in chapters)}). Declared parameters: {', '.join(known)}."
+        )
+    out_dir = executed_dir() / "book" / "chapters"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(data_dir).resolve()
+    outputs = []
+    started = time.perf_counter()
+    for i, ch in enumerate(chapters, 1):
+        chapter_params = {"data_dir": str(data_dir)}
+        chapter_params.update({k: v for k, v in params.items() if k in declared[ch.name]})
+        out = out_dir / f"{ch.name}.ipynb"
+        log(f"[{i}/{len(chapters)}] {ch.name}: executing ...", flush=True)
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(ch.path), str(out), parameters=chapter_params, kernel_name="python3",
+                progress_bar=False, cwd=str(ch.path.parent), log_output=False,
+            )
+        except pm.PapermillExecutionError as err:
+            raise BookError(
+                f"Chapter {ch.name} failed in cell {err.exec_count} with {err.ename}: "
+                f"{err.evalue}. The executed notebook with the traceback is {out}."
+            ) from None
+        _hide_injected_parameters(out)
+        log(f"[{i}/{len(chapters)}] {ch.name}: done in {time.perf_counter() - t0:.1f} s",
+            flush=True)
+        outputs.append(out)
+    manifest = {
+        "data": describe_data(data_dir),
+        "parameters": params,
+        "chapters": [c.name for c in chapters],
+        "executed_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "versions": package_versions(),
+    }
+    (executed_dir() / "run.json").write_text(json.dumps(manifest, indent=2))
+    return outputs
+
+
+def _data_sentence(info: dict) -> str:
+    if info.get("kind") == "twin":
+        return (f"the embedded synthetic twin (scale {info.get('scale')}, seed {info.get('seed')}), "
+                "a generated stand-in with the real files' format and calibrated statistics")
+    return (f"a KuaiLive folder `{Path(info.get('path', '?')).name}` "
+            f"(fingerprint `{info.get('fingerprint')}`)")
+
+
+def _stage(src_root: Path, manifest: dict) -> Path:
+    """Copy config, toc, prose and executed chapters into ``<build>/src``; add substitutions."""
+    stage = config.build_dir() / "src"
+    if stage.exists():
+        shutil.rmtree(stage)
+    (stage / "book" / "chapters").mkdir(parents=True)
+    cfg = yaml.safe_load((src_root / "_config.yml").read_text())
+    versions = manifest.get("versions", {})
+    subs = {
+        "data_source": _data_sentence(manifest.get("data", {})),
+        "built_at": manifest.get("executed_at", "unknown time"),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+        "parameters": (", ".join(f"`{k}={v}`" for k, v in manifest.get("parameters", {}).items())
+                       or "chapter defaults"),
+    }
+    cfg.setdefault("sphinx", {}).setdefault("config", {})["myst_substitutions"] = subs
+    (stage / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    shutil.copy2(src_root / "_toc.yml", stage / "_toc.yml")
+    for item in (src_root / "book").iterdir():
+        if item.name == "chapters":
+            continue
+        if item.is_dir():
+            shutil.copytree(item, stage / "book" / item.name)
+        else:
+            shutil.copy2(item, stage / "book" / item.name)
+    return stage
+
+
+def build_site(log=print) -> Path:
+    """Render the executed chapters to ``<build>/html``; warnings are errors. Returns index.html."""
+    src_root = config.project_root()
+    executed = executed_dir()
+    manifest_path = executed / "run.json"
+    if not manifest_path.exists():
+        raise BookError(f"No executed chapters in {executed}: run `kuailive run` first.")
+    manifest = json.loads(manifest_path.read_text())
+    missing = [c.name for c in all_chapters()
+               if not (executed / "book" / "chapters" / f"{c.name}.ipynb").exists()]
+    if missing:
+        raise BookError(
+            f"Chapters not executed yet: {', '.join(missing)}. Run `kuailive run` "
+            f"(or `kuailive book`) first; executed notebooks are read from {executed}."
+        )
+    stage = _stage(src_root, manifest)
+    for c in all_chapters():
+        shutil.copy2(executed / "book" / "chapters" / f"{c.name}.ipynb",
+                     stage / "book" / "chapters" / f"{c.name}.ipynb")
+    out = config.build_dir() / "jb"
+    if out.exists():
+        shutil.rmtree(out)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(stage),
+           "--path-output", str(out), "-W", "--keep-going", "--all", "-q"]
+    log("Building the site with jupyter-book (warnings are errors) ...", flush=True)
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-40:])
+        raise BookError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
+    html = config.build_dir() / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.move(str(out / "_build" / "html"), str(html))
+    shutil.rmtree(out, ignore_errors=True)
+    index = html / "index.html"
+    log(f"Site written: {index}", flush=True)
+    return index

@@ -1,0 +1,199 @@
+"""The ``kuailive`` command line.
+
+::
+
+    kuailive sample   --out DIR [--scale S] [--seed N]      write a synthetic KuaiLive twin
+    kuailive validate --data-dir DIR                        check a folder against the schema
+    kuailive run      [--data-dir DIR] [--chapters ...] [-p NAME VALUE ...]
+                                                            execute chapters with papermill
+    kuailive build                                          render executed chapters to HTML
+    kuailive book     [--data-dir DIR] [--scale S] [--seed N]
+                                                            all of it: data, run, build
+
+Errors about the input (a missing file, a renamed column, a failing chapter) are printed as one
+paragraph and exit with status 2; nothing here prints a raw traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from kuailive_analysis import config
+
+
+def _default_twin(scale: float, seed: int) -> Path:
+    """The twin folder for (scale, seed), generated if it is not there yet."""
+    from kuailive_analysis.twin import generate
+
+    path = config.twin_dir(scale, seed)
+    if (path / "truth.json").exists():
+        print(f"Using the synthetic twin in {path}", flush=True)
+        return path
+    print(f"Generating the synthetic twin (scale {scale:g}, seed {seed}) in {path} ...", flush=True)
+    t0 = time.perf_counter()
+    generate(path, scale=scale, seed=seed, progress=True)
+    print(f"Twin written in {time.perf_counter() - t0:.1f} s", flush=True)
+    return path
+
+
+def _data_dir(args) -> Path:
+    if args.data_dir:
+        path = Path(args.data_dir)
+        if not path.is_dir():
+            from kuailive_analysis.io import DataError
+
+            raise DataError(f"Data folder {path} does not exist or is not a folder. Pass the "
+                            "folder that holds the KuaiLive CSV files (user.csv, room.csv, "
+                            "click.csv, ...).")
+        return path
+    return _default_twin(args.scale, args.seed)
+
+
+def cmd_sample(args) -> int:
+    from kuailive_analysis.twin import generate
+
+    t0 = time.perf_counter()
+    out = generate(Path(args.out), scale=args.scale, seed=args.seed, progress=not args.quiet)
+    print(f"Synthetic KuaiLive twin (scale {args.scale:g}, seed {args.seed}) written to {out} "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from kuailive_analysis.io import validate_folder
+
+    report = validate_folder(Path(args.data_dir))
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
+def _params(pairs) -> dict:
+    from kuailive_analysis.book import parse_value
+
+    return {name: parse_value(value) for name, value in (pairs or [])}
+
+
+def cmd_run(args) -> int:
+    from kuailive_analysis.book import run_chapters, select_chapters
+
+    chapters = select_chapters(args.chapters)
+    params = _params(args.param)
+    data_dir = _data_dir(args)
+    run_chapters(data_dir, chapters, params)
+    print(f"Executed notebooks are in {config.build_dir() / 'executed'}")
+    return 0
+
+
+def cmd_build(args) -> int:
+    from kuailive_analysis.book import build_site
+
+    build_site()
+    return 0
+
+
+def cmd_book(args) -> int:
+    from kuailive_analysis.book import build_site, run_chapters, select_chapters
+
+    t0 = time.perf_counter()
+    data_dir = _data_dir(args)
+    run_chapters(data_dir, select_chapters(None), _params(args.param))
+    index = build_site()
+    print(f"Book built in {time.perf_counter() - t0:.0f} s. Open {index}")
+    return 0
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="folder with the KuaiLive CSV files (real or generated); "
+                        "default: the synthetic twin, generated on first use")
+    p.add_argument("--scale", type=float, default=config.DEFAULT_SCALE,
+                   help=f"scale of the default twin when --data-dir is not given "
+                        f"(default {config.DEFAULT_SCALE:g}; 1.0 = real size)")
+    p.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
+                   help=f"seed of the default twin (default {config.DEFAULT_SEED})")
+
+
+def _add_param_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="chapter parameter, e.g. -p churn_days 7 (repeatable; values are "
+                        "parsed as YAML like papermill's -p)")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="kuailive",
+        description="Build and rerun the KuaiLive analysis book: generate the synthetic twin, "
+                    "validate a data folder, execute chapters with papermill, render with "
+                    "jupyter-book.",
+    )
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("sample", help="write a synthetic KuaiLive dataset (the twin) to a folder",
+                       description="Write the eight KuaiLive CSV files plus truth.json / "
+                                   "truth_users.csv (the planted ground truth) to --out. The "
+                                   "same scale and seed give byte-identical files.")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--scale", type=float, default=config.DEFAULT_SCALE,
+                   help=f"1.0 = real size (23,772 users, 4.9M clicks); default "
+                        f"{config.DEFAULT_SCALE:g}")
+    p.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
+                   help=f"random seed (default {config.DEFAULT_SEED})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("validate", help="check a data folder against the schema and report",
+                       description="Check every KuaiLive file in --data-dir against the schema "
+                                   "and print rows per file, time range (Beijing time), key "
+                                   "checks and data-quality counts. Exit 0 when usable.")
+    p.add_argument("--data-dir", required=True, metavar="DIR", help="folder with the CSV files")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("run", help="execute chapters with papermill into the build folder",
+                       description="Execute the chapter notebooks with papermill (kernel "
+                                   "python3) into _build/executed, passing data_dir and any "
+                                   "-p parameters. Source notebooks are never modified.")
+    _add_data_args(p)
+    p.add_argument("--chapters", nargs="+", metavar="CH",
+                   help="chapters to run, by number (3), name (retention) or file stem "
+                        "(03_retention); default: all")
+    _add_param_arg(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("build", help="render the executed chapters to HTML with jupyter-book",
+                       description="Render _build/executed with jupyter-book "
+                                   "(execute_notebooks: off, warnings are errors) into "
+                                   "_build/html.")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("book", help="all of it: data (twin if needed), run every chapter, build",
+                       description="Generate the default twin if needed (or use --data-dir), "
+                                   "execute every chapter and build the site into _build/html.")
+    _add_data_args(p)
+    _add_param_arg(p)
+    p.set_defaults(func=cmd_book)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from kuailive_analysis.book import BookError
+
+    try:
+        from kuailive_analysis.io import DataError
+    except ImportError:  # data layer not importable: report book errors only
+        DataError = BookError  # noqa: N806
+    try:
+        return args.func(args)
+    except (DataError, BookError) as err:
+        print(f"kuailive {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+# Two commands on a fresh clone (plain Python 3.11 + pip, no conda):
+#   make book   set up .venv, generate the default synthetic twin, execute every chapter,
+#               build the site into _build/html
+#   make test   set up .venv (with test tools), run the whole test suite, which executes
+#               every chapter on a small twin and builds the site with warnings as errors
+# Each target does its own set-up; a second run reuses .venv and is fast.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup book test test-fast bench clean help lab
+
+help:
+	@echo "make book   build the book on the synthetic twin (site in _build/html)"
+	@echo "make test   run the tests (chapters executed on a small twin, site built)"
+	@echo "make bench  run the full-scale benchmarks (slow; see README Performance)"
+	@echo "make clean  remove _build (generated data under data/ is kept)"
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required")'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: setup
+	$(BIN)/kuailive book
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf _build
+
+lab: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "jupyterlab==4.6.6"
+	$(BIN)/jupyter lab book/chapters

@@ -1,0 +1,404 @@
+"""Cleaning rules: each a named, parameterised, pure function with full row accounting.
+
+Input frames are as returned by :func:`kuailive_analysis.io.read_table` (epoch-ms columns as
+int64 under their file names). Every rule returns ``(frame, Step)`` where :class:`Step` holds
+``rows_in``, ``rows_dropped`` and ``rows_flagged`` so that ``rows_out = rows_in - rows_dropped``
+exactly; :func:`clean_tables` chains them and builds the cleaning report, one row per
+(rule, table). Rules, in the order applied:
+
+rooms
+  1. ``duplicate_rooms`` (:func:`dedupe_rooms`): one row per ``live_id``. A room crossing
+     midnight appears once per ``p_date``; we keep start = earliest start, end = latest end,
+     ``p_date``/streamer/type/category of the earliest ``p_date`` row, and the title
+     (``live_name_id``) of the latest (``name_rule='last'``) or earliest (``'first'``) row that
+     has a title (-1 only if none has). Flagged: kept rooms whose rows disagreed on start,
+     streamer or type.
+  2. ``censored_room_end`` (:func:`censor_room_ends`): an ``end_timestamp`` at or after the
+     extraction cap (2025-05-27 00:00 Beijing) means "still live": ``end_censored = True`` and
+     the duration is observed only up to the window end, ``duration_min = (min(end, window
+     end) - start) / 60 000`` (a lower bound). Nothing dropped; censored rooms flagged.
+  3. ``long_rooms`` (:func:`drop_long_rooms`): drop rooms with ``duration_min > max_room_days
+     * 1440`` (``None`` keeps all); the events in those rooms are dropped under the same rule.
+events (click, comment, like, gift, negative)
+  4. ``events_outside_window`` (:func:`drop_events_outside_window`): timestamp outside
+     [2025-05-05 00:00, 2025-05-26 00:00) Beijing.
+  5. ``duplicate_events`` (:func:`drop_duplicate_events`): rows identical in every column.
+     Rows sharing a millisecond but differing in live_id are real (one screen of exposures).
+  6. ``orphan_events`` (:func:`drop_orphan_events`): live_id absent from room.csv or user_id
+     absent from user.csv: dropped; streamer_id absent from streamer.csv: flagged only.
+  7. ``long_rooms``: events in rooms dropped by rule 3.
+  8. ``streamer_mismatch`` (:func:`resolve_streamer_mismatch`): the event's streamer_id differs
+     from its room's: ``'flag'`` (count, keep the event's id), ``'drop'`` or ``'fix'`` (replace
+     by the room's streamer_id, flagged).
+users, streamers
+  0. ``duplicate_keys`` (:func:`dedupe_keys`): keep the first row per id.
+
+Event tables come out sorted by (timestamp, user_id) with the file order as the stable
+tie-breaker (several clicks of one user share a millisecond). Cleaning is idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+from kuailive_analysis import schema as S
+
+REPORT_COLUMNS = ["rule", "table", "rows_in", "rows_dropped", "rows_flagged", "rows_out"]
+STREAMER_MISMATCH_MODES = ("flag", "drop", "fix")
+NAME_RULES = ("last", "first")
+
+
+@dataclass(frozen=True)
+class CleaningParams:
+    """All cleaning choices (they are part of the cache key).
+
+    max_room_days: rooms longer than this many days (observed duration) are dropped with
+        their events; ``None`` keeps every room.
+    room_name_rule: which title a duplicated room keeps, ``'last'`` or ``'first'`` p_date.
+    drop_duplicate_events: drop rows identical in every column.
+    drop_orphans: drop events whose live_id or user_id is unknown (else keep, flagged).
+    streamer_mismatch: ``'flag'``, ``'drop'`` or ``'fix'``.
+    drop_outside_window: drop events outside the 21-day window.
+    """
+
+    max_room_days: float | None = 1.0
+    room_name_rule: str = "last"
+    drop_duplicate_events: bool = True
+    drop_orphans: bool = True
+    streamer_mismatch: str = "flag"
+    drop_outside_window: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_room_days is not None and not self.max_room_days > 0:
+            raise ValueError(f"max_room_days must be > 0 or None, got {self.max_room_days!r}")
+        if self.room_name_rule not in NAME_RULES:
+            raise ValueError(f"room_name_rule must be one of {NAME_RULES}, "
+                             f"got {self.room_name_rule!r}")
+        if self.streamer_mismatch not in STREAMER_MISMATCH_MODES:
+            raise ValueError(f"streamer_mismatch must be one of {STREAMER_MISMATCH_MODES}, "
+                             f"got {self.streamer_mismatch!r}")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> "CleaningParams":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown cleaning parameter(s) {unknown}; known: {sorted(known)}")
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Step:
+    """Row accounting of one rule on one table."""
+
+    rule: str
+    table: str
+    rows_in: int
+    rows_dropped: int
+    rows_flagged: int = 0
+
+    @property
+    def rows_out(self) -> int:
+        return self.rows_in - self.rows_dropped
+
+    def as_row(self) -> dict:
+        return {"rule": self.rule, "table": self.table, "rows_in": self.rows_in,
+                "rows_dropped": self.rows_dropped, "rows_flagged": self.rows_flagged,
+                "rows_out": self.rows_out}
+
+
+def _lookup(ids: np.ndarray, values: np.ndarray | None = None, fill=0):
+    """Dense lookup table indexed by id (ids are small positive ints): ``table[id] = value``."""
+    ids = np.asarray(ids, dtype=np.int64)
+    size = int(ids.max()) + 1 if ids.size else 1
+    if values is None:
+        t = np.zeros(size, dtype=bool)
+        t[ids] = True
+        return t
+    t = np.full(size, fill, dtype=np.asarray(values).dtype)
+    t[ids] = values
+    return t
+
+
+def _take(table: np.ndarray, keys: np.ndarray, fill):
+    """``table[keys]`` with ``fill`` for keys outside the table."""
+    keys = np.asarray(keys, dtype=np.int64)
+    ok = (keys >= 0) & (keys < table.size)
+    out = np.full(keys.size, fill, dtype=table.dtype)
+    out[ok] = table[keys[ok]]
+    return out
+
+
+def _keep(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    if mask.all():
+        return df
+    return df.loc[mask].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooms
+# ---------------------------------------------------------------------------------------------
+def dedupe_rooms(room: pd.DataFrame, name_rule: str = "last") -> tuple[pd.DataFrame, Step]:
+    """One row per live_id (see module docstring, rule 1). Output sorted by live_id."""
+    if name_rule not in NAME_RULES:
+        raise ValueError(f"name_rule must be one of {NAME_RULES}, got {name_rule!r}")
+    n = len(room)
+    live = room["live_id"].to_numpy()
+    pdate = room["p_date"].to_numpy()
+    order = np.lexsort((pdate, live))  # by live_id, then p_date, stable
+    ls = live[order]
+    starts = np.flatnonzero(np.r_[True, ls[1:] != ls[:-1]])
+    ends = np.r_[starts[1:], n]
+    first = order[starts]
+    out = room.iloc[first].reset_index(drop=True)
+    if len(starts) == n:  # already unique: only sort
+        return out, Step("duplicate_rooms", "room", n, 0, 0)
+    st = room["start_timestamp"].to_numpy()[order]
+    en = room["end_timestamp"].to_numpy()[order]
+    out["start_timestamp"] = np.minimum.reduceat(st, starts)
+    out["end_timestamp"] = np.maximum.reduceat(en, starts)
+    conflict = np.maximum.reduceat(st, starts) != out["start_timestamp"].to_numpy()
+    for col in ("streamer_id", "live_type"):
+        v = room[col].to_numpy()[order]
+        conflict |= np.maximum.reduceat(v, starts) != np.minimum.reduceat(v, starts)
+    # title: among rows with a title (>= 0), the latest ('last') or earliest ('first') p_date
+    name = room["live_name_id"].to_numpy()
+    has = (name >= 0).astype(np.int8)
+    key_p = pdate if name_rule == "last" else -pdate.astype(np.int64)
+    order2 = np.lexsort((key_p, has, live))  # within live_id: untitled first, then by p_date
+    out["live_name_id"] = name[order2[ends - 1]]
+    return out, Step("duplicate_rooms", "room", n, n - len(out), int(conflict.sum()))
+
+
+def censor_room_ends(room: pd.DataFrame, cap_ms: int = S.CAPPED_END_MS,
+                     window_end_ms: int = S.WINDOW_END_MS) -> tuple[pd.DataFrame, Step]:
+    """Mark capped ends as right-censored and compute the observed duration (rule 2).
+
+    ``end_censored = end_timestamp >= cap_ms``; ``duration_min`` (float32, minutes) is
+    ``(end - start) / 60 000`` for real ends and ``(window_end - start) / 60 000`` (clipped at
+    0) for censored ones: a lower bound, never the artificial time to the cap.
+    """
+    start = room["start_timestamp"].to_numpy().astype(np.int64)
+    end = room["end_timestamp"].to_numpy().astype(np.int64)
+    cens = end >= cap_ms
+    obs_end = np.where(cens, np.maximum(window_end_ms, start), end)
+    out = room.copy()
+    out["end_censored"] = cens
+    out["duration_min"] = ((obs_end - start) / 60_000.0).astype(np.float32)
+    return out, Step("censored_room_end", "room", len(room), 0, int(cens.sum()))
+
+
+def long_room_mask(room: pd.DataFrame, max_room_days: float | None) -> np.ndarray:
+    """True for rooms whose observed ``duration_min`` exceeds ``max_room_days`` days."""
+    if max_room_days is None:
+        return np.zeros(len(room), dtype=bool)
+    return room["duration_min"].to_numpy() > max_room_days * 1440.0
+
+
+def drop_long_rooms(room: pd.DataFrame, max_room_days: float | None = 1.0
+                    ) -> tuple[pd.DataFrame, Step, np.ndarray]:
+    """Drop rooms longer than ``max_room_days`` (rule 3); also returns the dropped live_ids.
+
+    Needs ``duration_min`` from :func:`censor_room_ends`.
+    """
+    long = long_room_mask(room, max_room_days)
+    dropped_ids = room["live_id"].to_numpy()[long]
+    return (_keep(room, ~long), Step("long_rooms", "room", len(room), int(long.sum())),
+            dropped_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------
+def drop_events_outside_window(ev: pd.DataFrame, table: str, start_ms: int = S.WINDOW_START_MS,
+                               end_ms: int = S.WINDOW_END_MS, drop: bool = True
+                               ) -> tuple[pd.DataFrame, Step]:
+    """Drop (or, with ``drop=False``, flag) events with timestamp outside [start_ms, end_ms)."""
+    ts = ev["timestamp"].to_numpy()
+    out = (ts < start_ms) | (ts >= end_ms)
+    k = int(out.sum())
+    if not drop:
+        return ev, Step("events_outside_window", table, len(ev), 0, k)
+    return _keep(ev, ~out), Step("events_outside_window", table, len(ev), k)
+
+
+def drop_duplicate_events(ev: pd.DataFrame, table: str, drop: bool = True
+                          ) -> tuple[pd.DataFrame, Step]:
+    """Drop rows identical in every column, keeping the first (or only flag them)."""
+    dup = ev.duplicated().to_numpy()
+    k = int(dup.sum())
+    if not drop:
+        return ev, Step("duplicate_events", table, len(ev), 0, k)
+    return _keep(ev, ~dup), Step("duplicate_events", table, len(ev), k)
+
+
+def drop_orphan_events(ev: pd.DataFrame, table: str, room_ids: np.ndarray,
+                       user_ids: np.ndarray | None = None,
+                       streamer_ids: np.ndarray | None = None, drop: bool = True
+                       ) -> tuple[pd.DataFrame, Step]:
+    """Drop events whose live_id is not a room or user_id not a user; flag unknown streamers.
+
+    ``room_ids`` must be the live_ids of room.csv *before* the long-room rule, so that events
+    of long rooms are counted under ``long_rooms``, not here.
+    """
+    bad = ~_take(_lookup(room_ids), ev["live_id"].to_numpy(), False)
+    if user_ids is not None:
+        bad |= ~_take(_lookup(user_ids), ev["user_id"].to_numpy(), False)
+    flagged = 0
+    if streamer_ids is not None:
+        flagged = int((~_take(_lookup(streamer_ids), ev["streamer_id"].to_numpy(), False)
+                       & ~bad).sum())
+    k = int(bad.sum())
+    if not drop:
+        return ev, Step("orphan_events", table, len(ev), 0, k + flagged)
+    return _keep(ev, ~bad), Step("orphan_events", table, len(ev), k, flagged)
+
+
+def drop_events_in_rooms(ev: pd.DataFrame, table: str, live_ids: np.ndarray,
+                         rule: str = "long_rooms") -> tuple[pd.DataFrame, Step]:
+    """Drop events whose live_id is in ``live_ids`` (the cascade of a room rule)."""
+    if len(live_ids) == 0:
+        return ev, Step(rule, table, len(ev), 0)
+    hit = _take(_lookup(live_ids), ev["live_id"].to_numpy(), False)
+    return _keep(ev, ~hit), Step(rule, table, len(ev), int(hit.sum()))
+
+
+def resolve_streamer_mismatch(ev: pd.DataFrame, table: str, room: pd.DataFrame,
+                              mode: str = "flag") -> tuple[pd.DataFrame, Step]:
+    """Compare each event's streamer_id with its room's (rule 8); ``mode`` flag/drop/fix.
+
+    Events whose live_id is not in ``room`` are not compared.
+    """
+    if mode not in STREAMER_MISMATCH_MODES:
+        raise ValueError(f"mode must be one of {STREAMER_MISMATCH_MODES}, got {mode!r}")
+    rs = _take(_lookup(room["live_id"].to_numpy(), room["streamer_id"].to_numpy()),
+               ev["live_id"].to_numpy(), 0)
+    mism = (rs != 0) & (rs != ev["streamer_id"].to_numpy())
+    k = int(mism.sum())
+    if mode == "drop":
+        return _keep(ev, ~mism), Step("streamer_mismatch", table, len(ev), k)
+    if mode == "fix" and k:
+        ev = ev.copy()
+        ev["streamer_id"] = np.where(mism, rs, ev["streamer_id"].to_numpy()).astype(np.int32)
+    return ev, Step("streamer_mismatch", table, len(ev), 0, k)
+
+
+def sort_events(ev: pd.DataFrame) -> pd.DataFrame:
+    """Sort by (timestamp, user_id), stable: file order breaks ties (shared milliseconds)."""
+    ts = ev["timestamp"].to_numpy()
+    if len(ts) < 2:
+        return ev
+    order = np.lexsort((ev["user_id"].to_numpy(), ts))
+    if (order == np.arange(len(order))).all():
+        return ev
+    return ev.iloc[order].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dimensions
+# ---------------------------------------------------------------------------------------------
+def dedupe_keys(df: pd.DataFrame, key: str, table: str) -> tuple[pd.DataFrame, Step]:
+    """Keep the first row per ``key`` (rule 0); output sorted by key."""
+    dup = df[key].duplicated().to_numpy()
+    out = _keep(df, ~dup)
+    if not out[key].is_monotonic_increasing:
+        out = out.sort_values(key, kind="stable").reset_index(drop=True)
+    return out, Step("duplicate_keys", table, len(df), int(dup.sum()))
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything
+# ---------------------------------------------------------------------------------------------
+def clean_tables(raw: dict[str, pd.DataFrame], params: CleaningParams | None = None
+                 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Apply every rule to the eight raw tables; returns (clean tables, cleaning report).
+
+    The report has one row per (rule, table) with rows_in, rows_dropped, rows_flagged,
+    rows_out; per table, each rule's rows_in is the previous rule's rows_out. The room table
+    gains ``end_censored`` and ``duration_min``.
+    """
+    p = params or CleaningParams()
+    steps: list[Step] = []
+    out: dict[str, pd.DataFrame] = {}
+    for name, key in (("user", "user_id"), ("streamer", "streamer_id")):
+        if name in raw:
+            out[name], st = dedupe_keys(raw[name], key, name)
+            steps.append(st)
+    room, st = dedupe_rooms(raw["room"], p.room_name_rule)
+    steps.append(st)
+    room, st = censor_room_ends(room)
+    steps.append(st)
+    all_room_ids = room["live_id"].to_numpy()
+    room_kept, st_long, long_ids = drop_long_rooms(room, p.max_room_days)
+    steps.append(st_long)
+    out["room"] = room_kept
+    user_ids = out["user"]["user_id"].to_numpy() if "user" in out else None
+    streamer_ids = out["streamer"]["streamer_id"].to_numpy() if "streamer" in out else None
+    for name in S.EVENT_TABLES:
+        if name not in raw:
+            continue
+        ev = raw[name]
+        ev, st = drop_events_outside_window(ev, name, drop=p.drop_outside_window)
+        steps.append(st)
+        ev, st = drop_duplicate_events(ev, name, drop=p.drop_duplicate_events)
+        steps.append(st)
+        ev, st = drop_orphan_events(ev, name, all_room_ids, user_ids, streamer_ids,
+                                    drop=p.drop_orphans)
+        steps.append(st)
+        ev, st = drop_events_in_rooms(ev, name, long_ids, "long_rooms")
+        steps.append(st)
+        ev, st = resolve_streamer_mismatch(ev, name, room, p.streamer_mismatch)
+        steps.append(st)
+        out[name] = sort_events(ev)
+    report = pd.DataFrame([s.as_row() for s in steps], columns=REPORT_COLUMNS)
+    for c in REPORT_COLUMNS[2:]:
+        report[c] = report[c].astype("int64")
+    return out, report
+
+
+def check_report(report: pd.DataFrame, raw_rows: dict[str, int] | None = None,
+                 clean_rows: dict[str, int] | None = None) -> None:
+    """Assert the report adds up: rows_out = rows_in - dropped, chained per table, and (if
+    given) the first rows_in equals the raw row count and the last rows_out the clean count."""
+    for table, g in report.groupby("table", sort=False):
+        r_in, r_drop, r_out = (g[c].to_numpy() for c in ("rows_in", "rows_dropped", "rows_out"))
+        if not (r_out == r_in - r_drop).all() or not (r_in[1:] == r_out[:-1]).all():
+            raise AssertionError(f"cleaning report does not add up for table {table}")
+        if raw_rows and table in raw_rows and r_in[0] != raw_rows[table]:
+            raise AssertionError(f"{table}: report starts at {r_in[0]}, raw has {raw_rows[table]}")
+        if clean_rows and table in clean_rows and r_out[-1] != clean_rows[table]:
+            raise AssertionError(f"{table}: report ends at {r_out[-1]}, "
+                                 f"clean has {clean_rows[table]}")
+
+
+def long_room_sensitivity(room: pd.DataFrame, events: dict[str, pd.DataFrame],
+                          thresholds=(0.5, 1.0, 2.0, 7.0, None)) -> pd.DataFrame:
+    """What each ``max_room_days`` threshold would drop, in rooms and in every event table.
+
+    ``room`` must have ``duration_min`` (after :func:`censor_room_ends`, before the long-room
+    rule); ``events`` are event tables (any stage). Returns one row per threshold with the
+    number and share of rooms and of each table's events dropped (``None`` = keep all).
+    """
+    dur = room["duration_min"].to_numpy()
+    live = room["live_id"].to_numpy()
+    counts = {name: np.bincount(ev["live_id"].to_numpy(), minlength=int(live.max()) + 1)
+              for name, ev in events.items()}
+    rows = []
+    for t in thresholds:
+        long = np.zeros(len(room), bool) if t is None else dur > t * 1440.0
+        row = {"max_room_days": np.inf if t is None else float(t),
+               "rooms_dropped": int(long.sum()),
+               "rooms_dropped_share": float(long.mean()) if len(room) else 0.0}
+        ids = live[long]
+        for name, c in counts.items():
+            k = int(c[ids[ids < c.size]].sum())
+            row[f"{name}_dropped"] = k
+            row[f"{name}_dropped_share"] = k / max(len(events[name]), 1)
+        rows.append(row)
+    return pd.DataFrame(rows)

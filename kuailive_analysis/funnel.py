@@ -1,0 +1,731 @@
+"""The engagement funnel: exposure -> click -> qualified watch -> interaction -> gift.
+
+Definitions (used by chapter 5 and stated there too)
+---------------------------------------------------
+* **Exposure**: one row of ``click.csv`` (a clicked exposure) or of ``negative.csv`` (an
+  exposure the user did not click). The dataset has no other impression log, so
+  ``exposures = clicks + negatives`` and **CTR = clicks / exposures**.
+* **Units.** The *exposure* unit is one such row. The *session* unit is one
+  ``(user_id, live_id)`` pair with any event. The *user* unit is one user.
+* **Qualified watch**: a click whose ``watch_live_time`` is at least ``qualified_watch_s``
+  seconds (a parameter; 5 s is about the real median watch). A session qualifies when the
+  summed watch time of its clicks reaches the threshold.
+* **Attribution of engagements to clicks** (exposure unit). A comment, like or gift is
+  attributed to the *latest click of the same (user, live) at or before it* (same
+  millisecond included: 86% of real gifts share the click's millisecond), provided it happened
+  at most ``attribution_window_s`` seconds after that click (``None`` = no limit). Every
+  engagement gets a status, none is dropped:
+
+  - ``attributed``: credited to a click as above;
+  - ``late``: the (user, live) has an earlier click, but more than the window before;
+  - ``before_click``: the (user, live) has clicks, but only after this engagement;
+  - ``no_click``: the (user, live) has no click at all (4.8% of real gifts).
+
+  Only attributed engagements enter the exposure-unit funnel; the others are counted by
+  :func:`engagement_status_table` and enter the session-unit funnel (which needs no
+  attribution: all events of a session count) as "engagement without a click".
+* **Funnel steps** are nested so that each step is a subset of the previous one:
+  ``exposure`` >= ``click`` >= ``qualified`` (click with watch >= threshold) >=
+  ``interaction`` (qualified and at least one attributed like, comment or gift) >= ``gift``
+  (qualified and at least one attributed gift). Step conversion = n(step) / n(previous step);
+  overall conversion = n(step) / n(exposures). Gifts on clicks shorter than the threshold are
+  therefore outside the nested funnel; :func:`kpi_table` reports the unnested per-click rates
+  (``gtr`` counts every gifting click).
+* **KPIs per click** are shares of clicks with at least one attributed event of the kind
+  (binomial, with Wilson intervals), and *events per click* (ratio of counts, as in the
+  dataset paper: comments per click 4.0% on the real data). **GTR** (gift-through rate) =
+  share of clicks with an attributed gift. **Revenue per 1,000 exposures** (RPM) =
+  1,000 x attributed gift value / exposures, in platform coins.
+
+Confidence intervals are Wilson score intervals for proportions (:func:`wilson`) and normal
+intervals for means; both treat units as independent, which understates uncertainty when a
+few heavy users dominate a segment (read them as lower bounds on the real uncertainty).
+
+All functions are pure (frames in, frames out) and vectorised; composite keys are int64
+(``user_id << 32 | live_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
+
+STEPS = ("exposure", "click", "qualified", "interaction", "gift")
+"""Nested funnel steps, top to bottom."""
+
+STEP_LABELS = {
+    "exposure": "Exposure",
+    "click": "Click",
+    "qualified": "Qualified watch",
+    "interaction": "Like / comment / gift",
+    "gift": "Gift",
+}
+
+ENGAGEMENT_KINDS = ("comment", "like", "gift")
+STATUSES = ("attributed", "late", "before_click", "no_click")
+
+DEFAULT_QUALIFIED_WATCH_S = 5.0
+DEFAULT_ATTRIBUTION_WINDOW_S = 3600.0
+
+_EVENT_COLS = ("user_id", "live_id", "streamer_id", "ts_ms")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks and small helpers
+# ---------------------------------------------------------------------------------------------
+def _require(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"funnel: table {table!r} lacks column(s) {missing}; it has {list(df.columns)}. "
+            "Pass the cleaned event tables of kuailive_analysis.dataset.load (each with "
+            "user_id, live_id, streamer_id and ts_ms epoch milliseconds)."
+        )
+
+
+def _check_events(df: pd.DataFrame, table: str, extra: Iterable[str] = ()) -> None:
+    _require(df, table, (*_EVENT_COLS, *extra))
+    for c in _EVENT_COLS:
+        if df[c].isna().any():
+            n = int(df[c].isna().sum())
+            raise ValueError(
+                f"funnel: table {table!r} column {c!r} has {n:,} missing values; the funnel "
+                "counts every row and cannot place a row without ids and time. Clean the "
+                "table first (kuailive_analysis.dataset.load does)."
+            )
+
+
+def session_key(user_id, live_id) -> np.ndarray:
+    """int64 key of a (user, live) pair: ``user_id << 32 | live_id`` (ids are < 2**31)."""
+    u = np.asarray(user_id, dtype=np.int64)
+    v = np.asarray(live_id, dtype=np.int64)
+    return (u << 32) | v
+
+
+def day_hour(ts_ms) -> tuple[np.ndarray, np.ndarray]:
+    """Beijing day index since 2025-05-05 and Beijing hour of day of epoch-ms times."""
+    t = np.asarray(ts_ms, dtype=np.int64) - WINDOW_START_MS
+    return (t // MS_PER_DAY).astype(np.int8), ((t % MS_PER_DAY) // 3_600_000).astype(np.int8)
+
+
+def wilson(k, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a binomial proportion k / n (vectorised).
+
+    With p = k/n and z the two-sided normal quantile,
+    ``centre = (p + z^2/(2n)) / (1 + z^2/n)`` and
+    ``half = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4 n^2))``; returns ``(lo, hi)``.
+    n = 0 gives NaN. Raises ValueError when k < 0 or k > n.
+    """
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    if np.any(k < 0) or np.any(k > n):
+        raise ValueError("wilson: need 0 <= k <= n for every pair (successes, trials)")
+    if not 0 < conf < 1:
+        raise ValueError(f"wilson: conf must be in (0, 1), got {conf}")
+    z = stats.norm.ppf(0.5 + conf / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+        lo = np.clip(centre - half, 0.0, 1.0)
+        hi = np.clip(centre + half, 0.0, 1.0)
+    bad = n <= 0
+    lo = np.where(bad, np.nan, lo)
+    hi = np.where(bad, np.nan, hi)
+    return lo, hi
+
+
+def mean_ci(total, total_sq, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and normal (CLT) interval from sums: ``mean = S/n``, ``sd^2 = (Q - n mean^2)/(n-1)``.
+
+    Returns ``(mean, lo, hi)``; n < 2 gives NaN bounds.
+    """
+    total = np.asarray(total, dtype=np.float64)
+    total_sq = np.asarray(total_sq, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    z = stats.norm.ppf(0.5 + conf / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / n
+        var = np.maximum(total_sq - n * mean**2, 0.0) / (n - 1)
+        half = z * np.sqrt(var / n)
+    half = np.where(n >= 2, half, np.nan)
+    return mean, mean - half, mean + half
+
+
+# ---------------------------------------------------------------------------------------------
+# Attribution of engagements to clicks
+# ---------------------------------------------------------------------------------------------
+def _engagements(comments: pd.DataFrame, likes: pd.DataFrame, gifts: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for kind, df in zip(ENGAGEMENT_KINDS, (comments, likes, gifts)):
+        _check_events(df, kind, ("gift_price",) if kind == "gift" else ())
+        part = pd.DataFrame({
+            "user_id": df["user_id"].to_numpy(np.int32),
+            "live_id": df["live_id"].to_numpy(np.int32),
+            "streamer_id": df["streamer_id"].to_numpy(np.int32),
+            "ts_ms": df["ts_ms"].to_numpy(np.int64),
+            "kind": np.int8(ENGAGEMENT_KINDS.index(kind)),
+            "value": (df["gift_price"].to_numpy(np.int64) if kind == "gift"
+                      else np.zeros(len(df), np.int64)),
+        })
+        parts.append(part)
+    eng = pd.concat(parts, ignore_index=True)
+    eng["kind"] = pd.Categorical.from_codes(eng["kind"], ENGAGEMENT_KINDS)
+    return eng
+
+
+def attribute(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.DataFrame,
+              gifts: pd.DataFrame,
+              attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S) -> pd.DataFrame:
+    """Give every comment, like and gift a status and, if attributed, the click it belongs to.
+
+    Returns one row per engagement (comments, then likes, then gifts, in input order) with
+    ``user_id, live_id, streamer_id, ts_ms, kind`` (categorical comment/like/gift), ``value``
+    (gift price, 0 for others), ``click_pos`` (0-based row position in ``clicks`` of the
+    attributed click, -1 if none), ``lag_ms`` (engagement time - click time, -1 if none) and
+    ``status`` (categorical: attributed, late, before_click, no_click; see module docstring).
+    Tied clicks of one (user, live) in the same millisecond: the engagement goes to the one
+    that comes last in ``clicks`` row order (a fixed, documented tie-break).
+    """
+    _check_events(clicks, "click")
+    if attribution_window_s is not None and attribution_window_s < 0:
+        raise ValueError(f"attribution_window_s must be >= 0 or None, got {attribution_window_s}")
+    eng = _engagements(comments, likes, gifts)
+    eng["ul"] = session_key(eng["user_id"], eng["live_id"])
+    eng["eng_pos"] = np.arange(len(eng), dtype=np.int64)
+
+    clk = pd.DataFrame({
+        "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
+        "ul": session_key(clicks["user_id"], clicks["live_id"]),
+        "click_pos": np.arange(len(clicks), dtype=np.int64),
+    })
+    clk = clk.sort_values(["ts_ms", "click_pos"], kind="stable").reset_index(drop=True)
+    eng_sorted = eng.sort_values(["ts_ms", "eng_pos"], kind="stable")
+    tol = None if attribution_window_s is None else int(round(attribution_window_s * 1000))
+    m = pd.merge_asof(
+        eng_sorted[["ts_ms", "ul", "eng_pos"]], clk.rename(columns={"ts_ms": "click_ms"})
+        .assign(ts_ms=lambda d: d["click_ms"]),
+        on="ts_ms", by="ul", direction="backward", tolerance=tol, allow_exact_matches=True,
+    )
+    click_pos = np.full(len(eng), -1, dtype=np.int64)
+    lag = np.full(len(eng), -1, dtype=np.int64)
+    pos = m["eng_pos"].to_numpy()
+    matched = m["click_pos"].notna().to_numpy()
+    click_pos[pos[matched]] = m["click_pos"].to_numpy()[matched].astype(np.int64)
+    lag[pos[matched]] = (m["ts_ms"].to_numpy()[matched] - m["click_ms"].to_numpy()[matched]
+                         ).astype(np.int64)
+
+    first_click = clk.groupby("ul", sort=False)["ts_ms"].min()
+    first = first_click.reindex(eng["ul"].to_numpy()).to_numpy()
+    has_click = ~np.isnan(first)
+    status = np.where(click_pos >= 0, 0,
+                      np.where(~has_click, 3,
+                               np.where(eng["ts_ms"].to_numpy() >= np.nan_to_num(first), 1, 2)))
+    out = eng.drop(columns=["ul", "eng_pos"])
+    out["click_pos"] = click_pos
+    out["lag_ms"] = lag
+    out["status"] = pd.Categorical.from_codes(status.astype(np.int8), STATUSES)
+    return out
+
+
+def engagement_status_table(attributed: pd.DataFrame) -> pd.DataFrame:
+    """Counts and shares of engagements by kind and status (output of :func:`attribute`).
+
+    Rows: comment, like, gift, all; columns: the four statuses (counts), ``total`` and
+    ``share_<status>`` (share of the kind's engagements).
+    """
+    t = pd.crosstab(attributed["kind"], attributed["status"], dropna=False)
+    t = t.reindex(index=list(ENGAGEMENT_KINDS), columns=list(STATUSES), fill_value=0)
+    t.loc["all"] = t.sum()
+    t["total"] = t[list(STATUSES)].sum(axis=1)
+    for s in STATUSES:
+        t[f"share_{s}"] = t[s] / t["total"].where(t["total"] > 0)
+    t.index.name = "kind"
+    t.columns.name = None
+    return t
+
+
+# ---------------------------------------------------------------------------------------------
+# Click and exposure tables
+# ---------------------------------------------------------------------------------------------
+def click_table(clicks: pd.DataFrame, attributed: pd.DataFrame,
+                qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
+    """One row per click (same order as ``clicks``) with its attributed engagements.
+
+    Columns: user_id, live_id, streamer_id, ts_ms, day, hour, watch_ms (int32),
+    ``n_comments, n_likes, n_gifts`` (attributed events, int32), ``gift_value`` (int64,
+    coins), and booleans ``qualified`` (watch >= threshold), ``commented``, ``liked``,
+    ``gifted``, ``interacted`` (any of the three).
+    """
+    _check_events(clicks, "click", ("watch_live_time",))
+    if qualified_watch_s < 0:
+        raise ValueError(f"qualified_watch_s must be >= 0, got {qualified_watch_s}")
+    n = len(clicks)
+    out = pd.DataFrame({
+        "user_id": clicks["user_id"].to_numpy(np.int32),
+        "live_id": clicks["live_id"].to_numpy(np.int32),
+        "streamer_id": clicks["streamer_id"].to_numpy(np.int32),
+        "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
+    })
+    out["day"], out["hour"] = day_hour(out["ts_ms"])
+    out["watch_ms"] = clicks["watch_live_time"].to_numpy(np.int32)
+    att = attributed[attributed["status"] == "attributed"]
+    pos = att["click_pos"].to_numpy(np.int64)
+    if len(pos) and (pos.max() >= n):
+        raise ValueError("click_table: attributed click positions exceed the clicks table; "
+                         "pass the same clicks frame to attribute() and click_table()")
+    codes = att["kind"].cat.codes.to_numpy()
+    for i, kind in enumerate(ENGAGEMENT_KINDS):
+        out[f"n_{kind}s"] = np.bincount(pos[codes == i], minlength=n).astype(np.int32)
+    out["gift_value"] = np.bincount(pos, weights=att["value"].to_numpy(np.float64),
+                                    minlength=n).astype(np.int64)
+    out["qualified"] = out["watch_ms"].to_numpy() >= qualified_watch_s * 1000
+    out["commented"] = out["n_comments"] > 0
+    out["liked"] = out["n_likes"] > 0
+    out["gifted"] = out["n_gifts"] > 0
+    out["interacted"] = out["commented"] | out["liked"] | out["gifted"]
+    return out
+
+
+def exposure_table(click_tab: pd.DataFrame, negatives: pd.DataFrame) -> pd.DataFrame:
+    """Clicked exposures (from :func:`click_table`) stacked on unclicked ones (negatives).
+
+    One row per exposure with the click-table columns (zeros / False for negatives) plus
+    ``clicked`` and the nested step flags ``s_click, s_qualified, s_interaction, s_gift``.
+    Rows: clicks first, then negatives, each in input order.
+    """
+    _check_events(negatives, "negative")
+    neg = pd.DataFrame({
+        "user_id": negatives["user_id"].to_numpy(np.int32),
+        "live_id": negatives["live_id"].to_numpy(np.int32),
+        "streamer_id": negatives["streamer_id"].to_numpy(np.int32),
+        "ts_ms": negatives["ts_ms"].to_numpy(np.int64),
+    })
+    neg["day"], neg["hour"] = day_hour(neg["ts_ms"])
+    fill = {"watch_ms": np.int32(0), "n_comments": np.int32(0), "n_likes": np.int32(0),
+            "n_gifts": np.int32(0), "gift_value": np.int64(0)}
+    for c, v in fill.items():
+        neg[c] = np.full(len(neg), v, dtype=type(v))
+    for c in ("qualified", "commented", "liked", "gifted", "interacted"):
+        neg[c] = False
+    cl = click_tab.copy()
+    cl["clicked"] = True
+    neg["clicked"] = False
+    ex = pd.concat([cl, neg[cl.columns]], ignore_index=True)
+    ex["s_click"] = ex["clicked"]
+    ex["s_qualified"] = ex["clicked"] & ex["qualified"]
+    ex["s_interaction"] = ex["s_qualified"] & ex["interacted"]
+    ex["s_gift"] = ex["s_qualified"] & ex["gifted"]
+    return ex
+
+
+def build(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.DataFrame,
+          likes: pd.DataFrame, gifts: pd.DataFrame, *,
+          qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
+          attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S
+          ) -> dict[str, pd.DataFrame]:
+    """Everything the chapter needs from the five event tables.
+
+    Returns ``{"engagements": attribute(...), "clicks": click_table(...),
+    "exposures": exposure_table(...), "sessions": session_table(...)}``.
+    """
+    att = attribute(clicks, comments, likes, gifts, attribution_window_s)
+    ct = click_table(clicks, att, qualified_watch_s)
+    ex = exposure_table(ct, negatives)
+    ses = session_table(clicks, negatives, comments, likes, gifts,
+                        qualified_watch_s=qualified_watch_s)
+    return {"engagements": att, "clicks": ct, "exposures": ex, "sessions": ses}
+
+
+# ---------------------------------------------------------------------------------------------
+# Funnel counts and KPIs
+# ---------------------------------------------------------------------------------------------
+def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
+           conf: float = 0.95) -> pd.DataFrame:
+    """Nested funnel counts with step and overall conversion and Wilson intervals.
+
+    Long format: one row per (segment..., step) with ``n``, ``step_rate`` (n / n of the
+    previous step; 1 for exposures), ``step_lo, step_hi``, ``overall_rate`` (n / exposures),
+    ``overall_lo, overall_hi``.
+    """
+    flags = ["s_click", "s_qualified", "s_interaction", "s_gift"]
+    _require(exposures, "exposures", flags)
+    keys = [by] if isinstance(by, str) else list(by or [])
+    if keys:
+        g = exposures.groupby(keys, observed=True, sort=True)
+        counts = g[flags].sum()
+        counts.insert(0, "s_exposure", g.size())
+    else:
+        counts = pd.DataFrame([exposures[flags].sum()])
+        counts.insert(0, "s_exposure", len(exposures))
+    counts.columns = list(STEPS)
+    long = counts.stack().rename("n").reset_index()
+    step_col = long.columns[-2]
+    long = long.rename(columns={step_col: "step"})
+    if not keys:
+        long = long.drop(columns=[c for c in long.columns if c not in ("step", "n")])
+    long["n"] = long["n"].astype(np.int64)
+    arr = counts.to_numpy(np.int64)
+    prev = np.concatenate([arr[:, :1], arr[:, :-1]], axis=1).ravel()
+    top = np.repeat(arr[:, :1], arr.shape[1], axis=1).ravel()
+    n = arr.ravel()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        long["step_rate"] = n / np.where(prev > 0, prev, np.nan)
+        long["overall_rate"] = n / np.where(top > 0, top, np.nan)
+    long["step_lo"], long["step_hi"] = wilson(n, prev, conf)
+    long["overall_lo"], long["overall_hi"] = wilson(n, top, conf)
+    long["step"] = pd.Categorical(long["step"], list(STEPS), ordered=True)
+    return long
+
+
+_KPI_SUMS = {
+    "exposures": None, "clicks": "clicked", "qualified": "qualified", "commented": "commented",
+    "liked": "liked", "gifted": "gifted", "interacted": "interacted", "n_comments": "n_comments",
+    "n_likes": "n_likes", "n_gifts": "n_gifts", "gift_value": "gift_value",
+}
+
+
+def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
+              conf: float = 0.95, min_exposures: int = 0) -> pd.DataFrame:
+    """Exposure-unit KPIs per segment (or overall when ``by`` is None).
+
+    Counts: exposures, clicks, qualified (clicks with watch >= threshold), commented / liked /
+    gifted / interacted (clicks with >= 1 attributed event), n_comments, n_likes, n_gifts,
+    gift_value. Rates with Wilson intervals ``<rate>_lo, <rate>_hi``:
+
+    * ``ctr`` = clicks / exposures;
+    * ``qualified_rate``, ``comment_rate``, ``like_rate``, ``gtr``, ``interaction_rate`` =
+      share of clicks with the property (GTR = gift-through rate);
+    * ``gifts_per_click``, ``comments_per_click``, ``likes_per_click`` = event ratios (no CI);
+    * ``value_per_gift`` = gift_value / n_gifts (coins);
+    * ``rpm`` = 1,000 x gift_value / exposures (coins per 1,000 exposures), with a normal
+      interval from the per-exposure value variance (``rpm_lo, rpm_hi``).
+
+    Segments with fewer than ``min_exposures`` exposures are dropped from the output (not
+    from any total); pass 0 to keep all.
+    """
+    need = [c for c in _KPI_SUMS.values() if c]
+    _require(exposures, "exposures", need)
+    keys = [by] if isinstance(by, str) else list(by or [])
+    ex = exposures[keys + need].copy()
+    ex["gift_value_sq"] = ex["gift_value"].astype(np.float64) ** 2
+    if keys:
+        g = ex.groupby(keys, observed=True, sort=True)
+        t = g[need + ["gift_value_sq"]].sum()
+        t.insert(0, "exposures", g.size())
+    else:
+        t = pd.DataFrame([ex[need + ["gift_value_sq"]].sum()])
+        t.insert(0, "exposures", len(ex))
+        t.index = pd.Index(["all"], name="segment")
+    t = t.rename(columns={"clicked": "clicks"})
+    for c in t.columns:
+        if c != "gift_value_sq":
+            t[c] = t[c].astype(np.int64)
+    t["ctr"] = t["clicks"] / t["exposures"]
+    t["ctr_lo"], t["ctr_hi"] = wilson(t["clicks"], t["exposures"], conf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clicks = t["clicks"].where(t["clicks"] > 0)
+        for name, col in (("qualified_rate", "qualified"), ("comment_rate", "commented"),
+                          ("like_rate", "liked"), ("gtr", "gifted"),
+                          ("interaction_rate", "interacted")):
+            t[name] = t[col] / clicks
+            t[f"{name}_lo"], t[f"{name}_hi"] = wilson(t[col], t["clicks"], conf)
+        t["comments_per_click"] = t["n_comments"] / clicks
+        t["likes_per_click"] = t["n_likes"] / clicks
+        t["gifts_per_click"] = t["n_gifts"] / clicks
+        t["value_per_gift"] = t["gift_value"] / t["n_gifts"].where(t["n_gifts"] > 0)
+    mean, lo, hi = mean_ci(t["gift_value"], t["gift_value_sq"], t["exposures"], conf)
+    t["rpm"], t["rpm_lo"], t["rpm_hi"] = 1000 * mean, 1000 * lo, 1000 * hi
+    t = t.drop(columns="gift_value_sq")
+    if min_exposures:
+        t = t[t["exposures"] >= min_exposures]
+    return t
+
+
+def gift_value_summary(gifts: pd.DataFrame, attributed: pd.DataFrame | None = None,
+                       conf: float = 0.95) -> pd.DataFrame:
+    """Average gift value per gift event with a normal interval, all gifts and attributed only.
+
+    Columns: n_gifts, total_value, mean, lo, hi, median (coins). The mean of a heavy-tailed
+    price (real p99 1,488, max 56,246) is unstable; the median is given beside it.
+    """
+    _require(gifts, "gift", ["gift_price"])
+    rows = {"all gifts": gifts["gift_price"].to_numpy(np.float64)}
+    if attributed is not None:
+        a = attributed[(attributed["kind"] == "gift") & (attributed["status"] == "attributed")]
+        rows["attributed gifts"] = a["value"].to_numpy(np.float64)
+    out = []
+    for name, v in rows.items():
+        m, lo, hi = mean_ci(v.sum(), (v**2).sum(), len(v), conf)
+        out.append({"gifts": name, "n_gifts": len(v), "total_value": float(v.sum()),
+                    "mean": float(m), "lo": float(lo), "hi": float(hi),
+                    "median": float(np.median(v)) if len(v) else np.nan})
+    return pd.DataFrame(out).set_index("gifts")
+
+
+# ---------------------------------------------------------------------------------------------
+# Session and user units
+# ---------------------------------------------------------------------------------------------
+def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.DataFrame,
+                  likes: pd.DataFrame, gifts: pd.DataFrame, *,
+                  qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
+    """One row per (user_id, live_id) with any event; no attribution window (a session is
+    the whole pair over the 21 days).
+
+    Columns: user_id, live_id, streamer_id (of the first event), first_ms, n_clicks,
+    n_negatives, n_exposures, watch_ms, n_comments, n_likes, n_gifts, gift_value, and
+    booleans ``clicked``, ``qualified`` (summed watch >= threshold), ``interacted``,
+    ``gifted``, ``engaged_without_click`` (an engagement but no click), plus nested step flags
+    ``s_click, s_qualified, s_interaction, s_gift`` for sessions with an exposure.
+    """
+    _check_events(clicks, "click", ("watch_live_time",))
+    _check_events(negatives, "negative")
+    parts = []
+    for name, df in (("click", clicks), ("negative", negatives), ("comment", comments),
+                     ("like", likes), ("gift", gifts)):
+        _check_events(df, name)
+        p = pd.DataFrame({
+            "ul": session_key(df["user_id"], df["live_id"]),
+            "streamer_id": df["streamer_id"].to_numpy(np.int32),
+            "ts_ms": df["ts_ms"].to_numpy(np.int64),
+        })
+        for k in ("click", "negative", "comment", "like", "gift"):
+            p[f"n_{k}s" if k != "negative" else "n_negatives"] = np.int32(k == name)
+        p["watch_ms"] = (df["watch_live_time"].to_numpy(np.int64) if name == "click"
+                         else np.zeros(len(df), np.int64))
+        p["gift_value"] = (df["gift_price"].to_numpy(np.int64) if name == "gift"
+                           else np.zeros(len(df), np.int64))
+        parts.append(p)
+    ev = pd.concat(parts, ignore_index=True).sort_values("ts_ms", kind="stable")
+    g = ev.groupby("ul", sort=True)
+    sums = g[["n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts", "watch_ms",
+              "gift_value"]].sum()
+    s = pd.DataFrame({
+        "user_id": (sums.index.to_numpy() >> 32).astype(np.int32),
+        "live_id": (sums.index.to_numpy() & 0xFFFFFFFF).astype(np.int32),
+        "streamer_id": g["streamer_id"].first().to_numpy(np.int32),
+        "first_ms": g["ts_ms"].min().to_numpy(np.int64),
+    })
+    for c in sums.columns:
+        s[c] = sums[c].to_numpy()
+    for c in ("n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts"):
+        s[c] = s[c].astype(np.int32)
+    s["n_exposures"] = (s["n_clicks"] + s["n_negatives"]).astype(np.int32)
+    s["day"], s["hour"] = day_hour(s["first_ms"])
+    s["clicked"] = s["n_clicks"] > 0
+    s["qualified"] = s["clicked"] & (s["watch_ms"] >= qualified_watch_s * 1000)
+    s["interacted"] = (s["n_comments"] + s["n_likes"] + s["n_gifts"]) > 0
+    s["gifted"] = s["n_gifts"] > 0
+    s["engaged_without_click"] = s["interacted"] & ~s["clicked"]
+    exposed = s["n_exposures"] > 0
+    s["s_exposure"] = exposed
+    s["s_click"] = s["clicked"]
+    s["s_qualified"] = s["qualified"]
+    s["s_interaction"] = s["qualified"] & s["interacted"]
+    s["s_gift"] = s["qualified"] & s["gifted"]
+    return s
+
+
+def unit_funnels(exposures: pd.DataFrame, sessions: pd.DataFrame,
+                 conf: float = 0.95) -> pd.DataFrame:
+    """The nested funnel in the three units side by side (exposure, session, user).
+
+    Sessions: those with an exposure (a click or a negative). Users: a user reaches a step if
+    any of their exposures does. Long format: unit, step, n, step_rate, overall_rate and
+    Wilson bounds (see :func:`funnel`).
+    """
+    ex = funnel(exposures, conf=conf).assign(unit="exposure")
+    ses = sessions[sessions["s_exposure"]]
+    se = funnel(ses, conf=conf).assign(unit="session")
+    flags = ["s_click", "s_qualified", "s_interaction", "s_gift"]
+    users = exposures.groupby("user_id", sort=False)[flags].any()
+    us = funnel(users, conf=conf).assign(unit="user")
+    out = pd.concat([ex, se, us], ignore_index=True)
+    out["unit"] = pd.Categorical(out["unit"], ["exposure", "session", "user"], ordered=True)
+    return out[["unit"] + [c for c in out.columns if c != "unit"]]
+
+
+def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+    """Per-session rates: shares of click sessions that qualify, comment, like, gift
+    (with Wilson intervals), and sessions with an engagement but no click.
+    """
+    cs = sessions[sessions["clicked"]]
+    n = len(cs)
+    rows = []
+    for name, k in (("qualified", cs["qualified"].sum()), ("comment", (cs["n_comments"] > 0).sum()),
+                    ("like", (cs["n_likes"] > 0).sum()), ("gift", cs["gifted"].sum()),
+                    ("interaction", cs["interacted"].sum())):
+        lo, hi = wilson(k, n, conf)
+        rows.append({"kpi": f"{name} rate per click session", "k": int(k), "n": n,
+                     "rate": k / n if n else np.nan, "lo": float(lo), "hi": float(hi)})
+    k = int(sessions["engaged_without_click"].sum())
+    m = int(sessions["interacted"].sum())
+    lo, hi = wilson(k, m, conf)
+    rows.append({"kpi": "engaged sessions without a click", "k": k, "n": m,
+                 "rate": k / m if m else np.nan, "lo": float(lo), "hi": float(hi)})
+    return pd.DataFrame(rows).set_index("kpi")
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments
+# ---------------------------------------------------------------------------------------------
+def weighted_decile(counts: pd.Series, weighted: bool = True) -> pd.Series:
+    """Decile 1..10 of each unit by ``counts`` (ascending: 10 = most active / popular).
+
+    ``weighted=True``: deciles of the *volume*: units sorted by count are cut where the
+    cumulative share of the total crosses k/10, so each decile holds about 10% of the volume
+    (a few heavy units fill the top deciles). ``weighted=False``: deciles of the units (each
+    holds 10% of the units; ties broken by id order). Returns int8 indexed like ``counts``.
+    """
+    if len(counts) == 0:
+        return pd.Series([], dtype=np.int8, index=counts.index)
+    c = counts.astype(np.float64)
+    order = np.lexsort((np.arange(len(c)), c.to_numpy()))
+    sorted_c = c.to_numpy()[order]
+    if weighted:
+        cum = np.cumsum(sorted_c)
+        total = cum[-1]
+        # midpoint rule: a unit's share position is the middle of its own volume
+        mid = (cum - sorted_c / 2) / (total if total > 0 else 1.0)
+        dec = np.minimum((mid * 10).astype(np.int64) + 1, 10)
+    else:
+        dec = (np.arange(len(c)) * 10 // len(c)) + 1
+    out = np.empty(len(c), dtype=np.int8)
+    out[order] = dec
+    return pd.Series(out, index=counts.index, name="decile")
+
+
+def _lookup(table: pd.DataFrame, key: str, column: str, ids: np.ndarray) -> np.ndarray:
+    t = table.drop_duplicates(key).set_index(key)[column]
+    return t.reindex(ids).to_numpy()
+
+
+MISSING = "(missing)"
+
+
+def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
+                 users: pd.DataFrame | None = None, *, streamer_weighted: bool = True,
+                 user_weighted: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add segment columns to an exposure (or click) table; returns ``(table, unmatched)``.
+
+    Added: ``live_content_category``, ``live_type`` (from ``rooms`` by live_id),
+    ``streamer_decile`` (popularity = exposures of the streamer in the window;
+    exposure-weighted deciles by default), ``user_decile`` (activity = the user's exposures;
+    user deciles by default), ``age``, ``gender``, ``device_price`` (from ``users``).
+    Categorical columns; an id absent from the dimension table becomes ``"(missing)"`` and is
+    counted in ``unmatched`` (one row per added column: n_missing, share), never dropped.
+    """
+    ex = exposures.copy()
+    missing = []
+    if rooms is not None:
+        for col in ("live_content_category", "live_type"):
+            _require(rooms, "rooms", ["live_id", col])
+            vals = pd.Series(_lookup(rooms, "live_id", col, ex["live_id"].to_numpy()))
+            missing.append((col, int(vals.isna().sum())))
+            vals = vals.astype("string").fillna(MISSING)
+            ex[col] = pd.Categorical(vals.to_numpy())
+    pop = ex.groupby("streamer_id", sort=True).size()
+    dec = weighted_decile(pop, weighted=streamer_weighted)
+    ex["streamer_decile"] = dec.reindex(ex["streamer_id"].to_numpy()).to_numpy(np.int8)
+    act = ex.groupby("user_id", sort=True).size()
+    dec = weighted_decile(act, weighted=user_weighted)
+    ex["user_decile"] = dec.reindex(ex["user_id"].to_numpy()).to_numpy(np.int8)
+    if users is not None:
+        for col in ("age", "gender", "device_price"):
+            _require(users, "users", ["user_id", col])
+            vals = pd.Series(_lookup(users, "user_id", col, ex["user_id"].to_numpy()))
+            missing.append((col, int(vals.isna().sum())))
+            src = users[col]
+            cats = (list(src.cat.categories.astype(str)) if isinstance(src.dtype, pd.CategoricalDtype)
+                    else sorted(src.dropna().astype(str).unique()))
+            vals = vals.astype("string").fillna(MISSING)
+            if (vals == MISSING).any():
+                cats = cats + [MISSING]
+            ordered = isinstance(src.dtype, pd.CategoricalDtype) and src.cat.ordered
+            ex[col] = pd.Categorical(vals.to_numpy(), categories=cats, ordered=ordered)
+    un = pd.DataFrame(missing, columns=["column", "n_missing"]).set_index("column")
+    un["share"] = un["n_missing"] / max(len(ex), 1)
+    return ex, un
+
+
+# ---------------------------------------------------------------------------------------------
+# Position effects and watch time
+# ---------------------------------------------------------------------------------------------
+def add_positions(exposures: pd.DataFrame, cap_screen: int = 10, cap_index: int = 5) -> pd.DataFrame:
+    """Add ``screen_size`` and ``exposure_index`` to an exposure table.
+
+    * ``screen_size``: number of exposures (clicks + negatives) of the same user in the same
+      millisecond (one "screen" shown at once); the data give no order within a screen.
+    * ``exposure_index``: 1 + number of earlier *distinct milliseconds* in which the same
+      room was exposed to the same user (tied exposures share an index, so the result does
+      not depend on row order). 1 = first exposure of the room to the user.
+
+    ``*_cap`` columns are the same values capped at ``cap_screen`` / ``cap_index`` for tables.
+    """
+    ex = exposures.copy()
+    ts = pd.Series(ex["ts_ms"].to_numpy())
+    ex["screen_size"] = (ts.groupby([ex["user_id"].to_numpy(), ts.to_numpy()])
+                         .transform("size").to_numpy(np.int32))
+    ul = session_key(ex["user_id"], ex["live_id"])
+    ex["exposure_index"] = (ts.groupby(ul)
+                            .rank(method="dense").to_numpy(np.int32))
+    ex["screen_size_cap"] = np.minimum(ex["screen_size"], cap_screen).astype(np.int32)
+    ex["exposure_index_cap"] = np.minimum(ex["exposure_index"], cap_index).astype(np.int32)
+    return ex
+
+
+WATCH_OUTCOMES = ("no engagement", "like / comment only", "gift")
+
+
+def watch_outcome(click_tab: pd.DataFrame) -> pd.Categorical:
+    """Outcome of each click: gift (any attributed gift), like / comment only, no engagement."""
+    code = np.where(click_tab["gifted"], 2, np.where(click_tab["interacted"], 1, 0))
+    return pd.Categorical.from_codes(code.astype(np.int8), WATCH_OUTCOMES)
+
+
+def watch_by_outcome(click_tab: pd.DataFrame,
+                     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
+                     qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
+    """Watch time per click (seconds) by later engagement: n, quantiles, mean, share >= threshold."""
+    ct = pd.DataFrame({"outcome": watch_outcome(click_tab),
+                       "watch_s": click_tab["watch_ms"].to_numpy(np.float64) / 1000})
+    g = ct.groupby("outcome", observed=False)["watch_s"]
+    out = g.quantile(list(quantiles)).unstack()
+    out.columns = [f"p{int(round(q * 100))}" for q in quantiles]
+    out.insert(0, "n_clicks", g.size())
+    out["mean_s"] = g.mean()
+    out["share_qualified"] = ct.assign(q=ct["watch_s"] >= qualified_watch_s).groupby(
+        "outcome", observed=False)["q"].mean()
+    return out
+
+
+def daily_kpis(exposures: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+    """:func:`kpi_table` by Beijing day index (0 = 2025-05-05), with a ``date`` column."""
+    t = kpi_table(exposures, by="day", conf=conf)
+    t["date"] = (pd.Timestamp("2025-05-05") + pd.to_timedelta(t.index.astype(int), unit="D"))
+    return t
+
+
+def segment_kpis(exposures: pd.DataFrame, segments: Iterable[str], conf: float = 0.95,
+                 min_exposures: int = 0) -> dict[str, pd.DataFrame]:
+    """:func:`kpi_table` for each segment column; a dict keyed by column name."""
+    return {s: kpi_table(exposures, by=s, conf=conf, min_exposures=min_exposures)
+            for s in segments}
+
+
+def headline(kpis: pd.DataFrame, funnel_long: pd.DataFrame) -> Mapping[str, float]:
+    """Flat dict of headline numbers for glue: the overall KPI row and funnel conversions."""
+    row = kpis.iloc[0]
+    out = {k: float(row[k]) for k in kpis.columns}
+    f = funnel_long.set_index("step")
+    for s in STEPS:
+        out[f"n_{s}"] = float(f.loc[s, "n"])
+        out[f"step_{s}"] = float(f.loc[s, "step_rate"])
+        out[f"overall_{s}"] = float(f.loc[s, "overall_rate"])
+    return out

@@ -1,0 +1,449 @@
+"""Reading and validating the raw KuaiLive CSV files against :mod:`kuailive_analysis.schema`.
+
+What this module guarantees for every file it returns (``read_table``):
+
+* the columns are exactly the schema's columns, in schema order (extra columns are ignored and
+  reported; a missing or renamed column, e.g. the old ``author_id``, is an error);
+* ``ID`` columns are ``int32`` (>= 1, no nulls); ``INT``/``FLAG``/``PDATE``/``DURATION_MS``/
+  ``PRICE`` columns have the schema's integer dtype and satisfy its bounds;
+* ``EPOCH_MS`` columns are **int64 epoch milliseconds** under their file name (the tz-aware
+  Asia/Shanghai views are added by :mod:`kuailive_analysis.dataset`); every value lies in the
+  plausible range [2025-01-01, 2026-01-01) Beijing, which catches seconds-for-milliseconds;
+* ``DATE`` columns are ``datetime64[s]`` (date at midnight, no zone);
+* ``BIN`` columns are **ordered** categoricals, categories sorted by the bin's lower then upper
+  bound (``'0' < '0-10' < '10-100' < '10000000+'``); ``CATEGORY`` columns are categoricals.
+
+Unusable input raises :class:`DataError`, whose message is one paragraph naming the file, the
+column and the row (1-based line number in the file, header = line 1) or value. Data-quality
+problems (duplicate keys, orphan ids, streamer mismatches) are not errors: they are counted by
+:func:`validate_folder` and handled by :mod:`kuailive_analysis.clean`.
+
+``*.csv.gz`` files are read transparently when the plain ``.csv`` is absent.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from kuailive_analysis import schema as S
+
+__all__ = [
+    "DataError", "ValidationReport", "find_file", "read_header", "read_table", "read_tables",
+    "validate_folder", "ms_to_beijing", "file_signature",
+]
+
+INT_BITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
+
+
+class DataError(Exception):
+    """Unusable input. ``str(err)`` is one paragraph naming file, column and row or value."""
+
+    def __init__(self, message: str, *, file: str | None = None, column: str | None = None,
+                 row: int | None = None, value: object = None):
+        super().__init__(message)
+        self.file, self.column, self.row, self.value = file, column, row, value
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+# ---------------------------------------------------------------------------------------------
+def find_file(data_dir: str | os.PathLike, filename: str) -> Path:
+    """Path of ``filename`` in ``data_dir``, or of ``filename + '.gz'`` if only that exists."""
+    d = Path(data_dir)
+    if not d.exists():
+        raise DataError(
+            f"Data folder {str(d)!r} does not exist. Pass the folder holding the eight KuaiLive "
+            f"CSV files (user.csv, streamer.csv, room.csv, click.csv, comment.csv, like.csv, "
+            f"gift.csv, negative.csv) or generate a synthetic twin with `kuailive sample`.",
+            file=str(d))
+    if not d.is_dir():
+        raise DataError(f"Data folder {str(d)!r} is not a folder.", file=str(d))
+    for cand in (d / filename, d / (filename + ".gz")):
+        if cand.exists():
+            return cand
+    present = sorted(p.name for p in d.iterdir() if p.name.endswith((".csv", ".csv.gz")))
+    raise DataError(
+        f"File {filename} is missing from {str(d)!r} (looked for {filename} and {filename}.gz). "
+        f"CSV files present: {', '.join(present) or 'none'}. All eight KuaiLive files are "
+        f"required.", file=filename)
+
+
+def file_signature(path: Path) -> dict:
+    """Cheap identity of a file for cache keys: name, size in bytes, mtime in ns."""
+    st = path.stat()
+    return {"name": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _open_text(path: Path):
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def read_header(path: Path) -> list[str]:
+    """Column names from the first line of ``path``; DataError if the file is empty."""
+    if path.stat().st_size == 0:
+        raise DataError(f"File {path.name} is empty (0 bytes); expected a header line and rows.",
+                        file=path.name)
+    try:
+        with _open_text(path) as fh:
+            line = fh.readline()
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataError(f"File {path.name} cannot be read as UTF-8 text ({exc}).",
+                        file=path.name) from exc
+    line = line.strip().lstrip("\ufeff")
+    if not line:
+        raise DataError(f"File {path.name} is empty: its first line holds no column names.",
+                        file=path.name)
+    return [c.strip().strip('"') for c in line.split(",")]
+
+
+def _check_columns(sch: S.FileSchema, header: list[str], path: Path) -> list[str]:
+    """DataError for missing/renamed columns; returns the extra columns (ignored)."""
+    missing = [c for c in sch.column_names if c not in header]
+    if missing:
+        col = missing[0]
+        renamed = [old for old, new in S.RENAMED_COLUMNS.items() if new == col and old in header]
+        if renamed:
+            msg = (f"File {path.name}: column {col!r} is missing but the file has the old column "
+                   f"name {renamed[0]!r}. This looks like an earlier release or a third-party "
+                   f"copy of KuaiLive; rename {renamed[0]!r} to {col!r} in the header and retry.")
+        else:
+            msg = (f"File {path.name}: required column {col!r} is missing"
+                   + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+                   + f". Expected columns: {', '.join(sch.column_names)}; found: "
+                   f"{', '.join(header)}.")
+        raise DataError(msg, file=path.name, column=col)
+    return [c for c in header if c not in sch.column_names]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+def _arrow_type(col: S.Column) -> pa.DataType:
+    if col.kind in (S.ID, S.EPOCH_MS, S.INT, S.FLAG, S.DURATION_MS, S.PRICE, S.PDATE):
+        return pa.int64()
+    if col.kind == S.DATE:
+        return pa.string()
+    return pa.dictionary(pa.int32(), pa.string())
+
+
+def _locate_bad_value(path: Path, sch: S.FileSchema, col: str, value: str) -> int | None:
+    """1-based line number of the first row whose ``col`` equals ``value`` (error path only)."""
+    try:
+        t = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+            include_columns=[col], column_types={col: pa.string()}))
+        arr = t.column(col).to_numpy(zero_copy_only=False)
+        hit = np.flatnonzero(arr == value)
+        return int(hit[0]) + 2 if hit.size else None
+    except Exception:  # noqa: BLE001 - best effort on an already failing file
+        return None
+
+
+def _locate_line(path: Path, text: str) -> int | None:
+    """1-based line number of the first line equal to ``text`` (error path only)."""
+    with _open_text(path) as fh:
+        for i, line in enumerate(fh, start=1):
+            if line.rstrip("\r\n") == text:
+                return i
+    return None
+
+
+def _arrow_error(exc: Exception, path: Path, sch: S.FileSchema, names: list[str]) -> DataError:
+    msg = str(exc)
+    m = re.search(r"column #(\d+): CSV conversion error to (\w+): invalid value '(.*)'", msg)
+    if m:
+        idx, typ, val = int(m.group(1)), m.group(2), m.group(3)
+        col = names[idx] if idx < len(names) else f"#{idx}"
+        row = _locate_bad_value(path, sch, col, val)
+        kind = sch.column(col).kind if col in sch.column_names else "?"
+        where = f" on line {row}" if row else ""
+        return DataError(
+            f"File {path.name}, column {col!r}{where}: value {val!r} is not an integer, but "
+            f"{col} is a {kind} column holding integers"
+            + (" (epoch milliseconds)" if kind == S.EPOCH_MS else "")
+            + ". Check that the file is a KuaiLive export and that the columns are not shifted.",
+            file=path.name, column=col, row=row, value=val)
+    m = re.search(r"Expected (\d+) columns, got (\d+): (.*)", msg, re.S)
+    if m:
+        text = m.group(3).strip()
+        row = _locate_line(path, text)
+        where = f" line {row}" if row else " a line"
+        return DataError(
+            f"File {path.name} is malformed:{where} has {m.group(2)} fields where the header has "
+            f"{m.group(1)} ({text[:80]!r}). The file may be truncated or have an unquoted comma; "
+            f"fix or re-extract it.", file=path.name, row=row, value=text)
+    return DataError(f"File {path.name} could not be parsed as CSV: {msg.splitlines()[0]}",
+                     file=path.name)
+
+
+def _first_row(mask: np.ndarray) -> int:
+    """1-based file line number of the first True in ``mask`` (header is line 1)."""
+    return int(np.flatnonzero(mask)[0]) + 2
+
+
+def read_table(data_dir: str | os.PathLike, name: str, *,
+               columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read one KuaiLive file (``name`` as in :data:`schema.SCHEMAS`), checked and typed.
+
+    ``columns`` restricts to a subset (schema order kept). See the module docstring for the
+    guarantees; any violation raises :class:`DataError`.
+    """
+    sch = S.SCHEMAS[name]
+    path = find_file(data_dir, sch.filename)
+    header = read_header(path)
+    _check_columns(sch, header, path)
+    want = [c for c in sch.column_names if columns is None or c in set(columns)]
+    types = {c: _arrow_type(sch.column(c)) for c in want}
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                include_columns=want, column_types=types, strings_can_be_null=True,
+                quoted_strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid as exc:
+        raise _arrow_error(exc, path, sch, header) from exc
+    if table.num_rows == 0:
+        raise DataError(f"File {path.name} has a header but no data rows.", file=path.name)
+    out = {}
+    for cname in want:
+        out[cname] = _convert_column(sch.column(cname), table.column(cname), path)
+    return pd.DataFrame(out)
+
+
+def _convert_column(col: S.Column, arr: pa.ChunkedArray, path: Path) -> pd.Series:
+    n_null = arr.null_count
+    if n_null and not col.nullable:
+        mask = arr.is_null().to_numpy(zero_copy_only=False)
+        raise DataError(
+            f"File {path.name}, column {col.name!r}: {n_null:,} empty value(s), first on line "
+            f"{_first_row(mask)}; {col.name} may not be empty.",
+            file=path.name, column=col.name, row=_first_row(mask))
+    if col.kind in (S.ID, S.EPOCH_MS, S.INT, S.FLAG, S.DURATION_MS, S.PRICE, S.PDATE):
+        if n_null:  # nullable integer column: keep a nullable integer dtype
+            values = arr.to_pandas().astype("Int64")
+            vals = values.to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            vals = arr.to_numpy()
+        _check_bounds(col, vals, path)
+        if col.kind == S.EPOCH_MS:
+            return pd.Series(vals.astype("int64", copy=False), name=col.name)
+        dtype = col.dtype
+        if dtype in INT_BITS:
+            lo, hi = INT_BITS[dtype]
+            bad = (vals < lo) | (vals > hi)
+            if bad.any():
+                raise DataError(
+                    f"File {path.name}, column {col.name!r}, line {_first_row(bad)}: value "
+                    f"{vals[bad][0]:.0f} does not fit {dtype}.", file=path.name,
+                    column=col.name, row=_first_row(bad), value=vals[bad][0])
+        if n_null:
+            return pd.Series(values.astype(dtype.capitalize()), name=col.name)
+        return pd.Series(vals.astype(dtype), name=col.name)
+    if col.kind == S.DATE:
+        s = arr.to_pandas()
+        d = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+        bad = d.isna().to_numpy() & s.notna().to_numpy()
+        if bad.any():
+            raise DataError(
+                f"File {path.name}, column {col.name!r}, line {_first_row(bad)}: value "
+                f"{s[bad].iloc[0]!r} is not a YYYY-MM-DD date.", file=path.name,
+                column=col.name, row=_first_row(bad), value=s[bad].iloc[0])
+        return d.astype("datetime64[s]").rename(col.name)
+    # BIN / CATEGORY: dictionary-encoded strings -> categorical
+    s = arr.to_pandas()
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype("category")
+    s = s.cat.remove_unused_categories()
+    if col.kind == S.BIN:
+        s = s.cat.reorder_categories(S.ordered_bins(s.cat.categories), ordered=True)
+    return s.rename(col.name)
+
+
+def _check_bounds(col: S.Column, vals: np.ndarray, path: Path) -> None:
+    with np.errstate(invalid="ignore"):
+        for bound, op, word in ((col.min_value, np.less, "below"),
+                                (col.max_value, np.greater, "above")):
+            if bound is None:
+                continue
+            bad = op(vals, bound)
+            if not bad.any():
+                continue
+            v = vals[bad][0]
+            row = _first_row(bad)
+            if col.kind == S.EPOCH_MS:
+                when = _fmt_ms(v)
+                msg = (f"File {path.name}, column {col.name!r}, line {row}: timestamp {v:.0f} "
+                       f"({when} Beijing) is outside any plausible KuaiLive window "
+                       f"(2025-01-01 .. 2026-01-01). Timestamps must be epoch milliseconds; "
+                       f"seconds or microseconds give this error.")
+            elif col.kind == S.DURATION_MS:
+                msg = (f"File {path.name}, column {col.name!r}, line {row}: negative watch time "
+                       f"{v:.0f} ms; durations must be >= 0.")
+            elif col.kind == S.PRICE:
+                msg = (f"File {path.name}, column {col.name!r}, line {row}: price {v:.0f} is "
+                       f"{word} the minimum {bound:g}; gift prices are positive integers.")
+            else:
+                msg = (f"File {path.name}, column {col.name!r}, line {row}: value {v:.0f} is "
+                       f"{word} the allowed {'minimum' if word == 'below' else 'maximum'} "
+                       f"{bound:g} for {col.kind} column {col.name}.")
+            raise DataError(msg, file=path.name, column=col.name, row=row, value=v)
+
+
+def _fmt_ms(v: float) -> str:
+    try:
+        return str(pd.Timestamp(int(v), unit="ms", tz="UTC").tz_convert(S.TZ))[:23]
+    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+        return "out of range"
+
+
+def read_tables(data_dir: str | os.PathLike, names: Iterable[str] | None = None, *,
+                progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Read several files (default all eight) with :func:`read_table`; tqdm bar if ``progress``."""
+    names = list(names or S.SCHEMAS)
+    it = names
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(names, desc="read csv", unit="file")
+    return {n: read_table(data_dir, n) for n in it}
+
+
+def ms_to_beijing(ms) -> pd.Series | pd.DatetimeIndex:
+    """Epoch milliseconds (int64) -> tz-aware ``datetime64[ms, Asia/Shanghai]``."""
+    if isinstance(ms, pd.Series):
+        return pd.Series(ms.to_numpy("int64").view("datetime64[ms]"), index=ms.index,
+                         name=ms.name).dt.tz_localize("UTC").dt.tz_convert(S.TZ)
+    arr = np.asarray(ms, dtype="int64").view("datetime64[ms]")
+    return pd.DatetimeIndex(arr).tz_localize("UTC").tz_convert(S.TZ)
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation report
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ValidationReport:
+    """Result of :func:`validate_folder`.
+
+    ``files``: one row per file (rows, columns, first/last time in Beijing time);
+    ``checks``: one row per key or quality check (check, table, count, severity, detail).
+    ``ok`` is True when every file could be read; quality findings never make it False.
+    """
+
+    data_dir: Path
+    files: pd.DataFrame
+    checks: pd.DataFrame
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.checks["severity"] == "error").any()
+
+    def to_text(self) -> str:
+        lines = [f"KuaiLive data folder: {self.data_dir}", "", "Files (times in Beijing time):"]
+        f = self.files.copy()
+        lines.append(f.to_string(index=False))
+        lines += ["", "Checks:"]
+        c = self.checks.copy()
+        c["count"] = c["count"].map(lambda v: f"{v:,}")
+        lines.append(c.to_string(index=False))
+        for k, v in self.extra_columns.items():
+            if v:
+                lines.append(f"note: {k} has extra columns ignored: {', '.join(v)}")
+        lines += ["", "Usable: yes" if self.ok else "Usable: NO"]
+        return "\n".join(lines)
+
+
+def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Key and data-quality counts on raw tables (vectorised; nothing is dropped).
+
+    Returns rows (check, table, count, severity, detail); severity is 'ok' when count is 0,
+    else 'warning' (data quality, handled by cleaning).
+    """
+    rows = []
+
+    def add(check, table, count, detail):
+        rows.append({"check": check, "table": table, "count": int(count),
+                     "severity": "ok" if count == 0 else "warning", "detail": detail})
+
+    for name, key in (("user", "user_id"), ("streamer", "streamer_id")):
+        if name in tables:
+            add("duplicate key", name, tables[name][key].duplicated().sum(),
+                f"rows sharing a {key} (must be unique)")
+    room = tables.get("room")
+    if room is not None:
+        n_dup = room["live_id"].duplicated().sum()
+        add("duplicate live_id rows", "room", n_dup,
+            "extra rows per live_id (rooms crossing midnight appear once per p_date)")
+        dur = room["end_timestamp"].to_numpy() - room["start_timestamp"].to_numpy()
+        add("end before start", "room", (dur < 0).sum(), "rooms whose end precedes the start")
+        add("longer than 1 day", "room", (dur > S.MS_PER_DAY).sum(), "room rows over 24 h")
+        add("end capped (still live)", "room",
+            (room["end_timestamp"].to_numpy() >= S.CAPPED_END_MS).sum(),
+            "end_timestamp at the 2025-05-27 cap = right-censored")
+        if "streamer" in tables:
+            add("orphan streamer_id", "room",
+                (~room["streamer_id"].isin(tables["streamer"]["streamer_id"])).sum(),
+                "streamer_id not in streamer.csv")
+        room_streamer = room.drop_duplicates("live_id").set_index("live_id")["streamer_id"]
+    for name in S.EVENT_TABLES:
+        ev = tables.get(name)
+        if ev is None:
+            continue
+        add("exact duplicate rows", name, ev.duplicated().sum(), "identical rows")
+        ts = ev["timestamp"].to_numpy()
+        add("outside window", name, ((ts < S.WINDOW_START_MS) | (ts >= S.WINDOW_END_MS)).sum(),
+            "timestamp outside 2025-05-05 .. 2025-05-25 Beijing")
+        if room is not None:
+            rs = ev["live_id"].map(room_streamer)
+            add("orphan live_id", name, rs.isna().sum(), "live_id not in room.csv")
+            add("streamer mismatch", name,
+                (rs.notna() & (rs != ev["streamer_id"])).sum(),
+                "streamer_id differs from the room's streamer_id")
+        if "user" in tables:
+            add("orphan user_id", name, (~ev["user_id"].isin(tables["user"]["user_id"])).sum(),
+                "user_id not in user.csv")
+    return pd.DataFrame(rows, columns=["check", "table", "count", "severity", "detail"])
+
+
+def file_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Rows, columns and time range (Beijing time) per raw table."""
+    out = []
+    for name, df in tables.items():
+        sch = S.SCHEMAS[name]
+        tcols = [c.name for c in sch.columns if c.kind == S.EPOCH_MS and c.name in df]
+        first = last = ""
+        if tcols:
+            lo = min(int(df[c].min()) for c in tcols)
+            hi = max(int(df[c].max()) for c in tcols)
+            first, last = _fmt_ms(lo), _fmt_ms(hi)
+        out.append({"file": sch.filename, "rows": len(df), "columns": df.shape[1],
+                    "first time": first, "last time": last})
+    return pd.DataFrame(out)
+
+
+def validate_folder(data_dir: str | os.PathLike, *, progress: bool = False) -> ValidationReport:
+    """Check a KuaiLive folder against the schema.
+
+    Raises :class:`DataError` for unusable input (see :func:`read_table`). Otherwise returns a
+    :class:`ValidationReport` with rows per file, time range in Beijing time and the key and
+    data-quality counts of :func:`quality_checks`.
+    """
+    data_dir = Path(data_dir)
+    extras = {}
+    for sch in S.SCHEMAS.values():  # fail fast on headers before reading any body
+        path = find_file(data_dir, sch.filename)
+        extras[sch.filename] = _check_columns(sch, read_header(path), path)
+    tables = read_tables(data_dir, progress=progress)
+    return ValidationReport(data_dir=data_dir, files=file_summary(tables),
+                            checks=quality_checks(tables), extra_columns=extras)

@@ -1,0 +1,37 @@
+"""Shared fixtures: a small generated twin and an isolated build folder for the whole session.
+
+The chapter tests execute every chapter on ``TEST_SCALE`` (a twin about 2% of real size), so
+CI exercises the same code path a user runs, on data that takes seconds to generate.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TEST_SCALE = 0.02
+TEST_SEED = 7
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_build_dir(tmp_path_factory):
+    """Point the build folder (caches, executed notebooks, site) at a temporary folder."""
+    path = tmp_path_factory.mktemp("build")
+    old = os.environ.get("KUAILIVE_BUILD_DIR")
+    os.environ["KUAILIVE_BUILD_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("KUAILIVE_BUILD_DIR", None)
+    else:
+        os.environ["KUAILIVE_BUILD_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def small_twin(tmp_path_factory) -> Path:
+    """A synthetic twin at TEST_SCALE, generated once per test session."""
+    from kuailive_analysis.twin import generate
+
+    out = tmp_path_factory.mktemp("twin") / f"twin-scale{TEST_SCALE}-seed{TEST_SEED}"
+    return Path(generate(out, scale=TEST_SCALE, seed=TEST_SEED, progress=False))

@@ -395,7 +395,8 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             add("orphan streamer_id", "room",
                 (~room["streamer_id"].isin(tables["streamer"]["streamer_id"])).sum(),
                 "streamer_id not in streamer.csv")
-        room_streamer = room.drop_duplicates("live_id").set_index("live_id")["streamer_id"]
+        room_streamer = _dense(room["live_id"].to_numpy(), room["streamer_id"].to_numpy())
+    user_known = _dense(tables["user"]["user_id"].to_numpy()) if "user" in tables else None
     for name in S.EVENT_TABLES:
         ev = tables.get(name)
         if ev is None:
@@ -405,15 +406,35 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         add("outside window", name, ((ts < S.WINDOW_START_MS) | (ts >= S.WINDOW_END_MS)).sum(),
             "timestamp outside 2025-05-05 .. 2025-05-25 Beijing")
         if room is not None:
-            rs = ev["live_id"].map(room_streamer)
-            add("orphan live_id", name, rs.isna().sum(), "live_id not in room.csv")
-            add("streamer mismatch", name,
-                (rs.notna() & (rs != ev["streamer_id"])).sum(),
+            rs = _lookup_take(room_streamer, ev["live_id"].to_numpy())
+            add("orphan live_id", name, (rs == 0).sum(), "live_id not in room.csv")
+            add("streamer mismatch", name, ((rs != 0) & (rs != ev["streamer_id"].to_numpy())).sum(),
                 "streamer_id differs from the room's streamer_id")
-        if "user" in tables:
-            add("orphan user_id", name, (~ev["user_id"].isin(tables["user"]["user_id"])).sum(),
+        if user_known is not None:
+            add("orphan user_id", name, (~_lookup_take(user_known, ev["user_id"].to_numpy())).sum(),
                 "user_id not in user.csv")
     return pd.DataFrame(rows, columns=["check", "table", "count", "severity", "detail"])
+
+
+def _dense(ids: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
+    """Lookup array indexed by (small positive) id: bool presence, or ``values`` (0 = absent)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    size = int(ids.max()) + 1 if ids.size else 1
+    if values is None:
+        t = np.zeros(size, dtype=bool)
+        t[ids] = True
+    else:
+        t = np.zeros(size, dtype=np.asarray(values).dtype)
+        t[ids] = values
+    return t
+
+
+def _lookup_take(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    keys = np.asarray(keys, dtype=np.int64)
+    ok = (keys >= 0) & (keys < table.size)
+    out = np.zeros(keys.size, dtype=table.dtype)
+    out[ok] = table[keys[ok]]
+    return out
 
 
 def file_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -87,7 +87,7 @@ def transaction_days(events: pd.DataFrame, *, user_col: str = "user_id", day_col
     uniq, inv = np.unique(code, return_inverse=True)
     return pd.DataFrame({
         "user_id": (uniq // n_days).astype(np.int32),
-        "day": (uniq % n_days).astype(np.int8),
+        "day": (uniq % n_days).astype(np.int8 if n_days <= 127 else np.int16),
         "n_events": np.bincount(inv, minlength=uniq.size).astype(np.int32),
         "value": np.bincount(inv, weights=value, minlength=uniq.size),
     })
@@ -134,7 +134,7 @@ def rfm_summary(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_
         mon_cal = np.where(x > 0, (val_cal[keep] - first_val[keep]) / np.maximum(x, 1), 0.0)
         mon_hold = np.where(n_hold[keep] > 0, val_hold[keep] / np.maximum(n_hold[keep], 1), 0.0)
     out = pd.DataFrame({
-        "first_day": first[keep].astype(np.int8),
+        "first_day": first[keep].astype(np.int16),
         "frequency_cal": x.astype(np.int32),
         "recency_cal": (last_cal - first)[keep].astype(np.float64),
         "T_cal": (calibration_days - 1 - first)[keep].astype(np.float64),

@@ -1,0 +1,85 @@
+"""Parquet cache of the cleaned tables, keyed by the raw files and the cleaning parameters.
+
+Layout: ``config.cache_root() / <fingerprint> / {<table>.parquet, meta.json}``. The fingerprint
+is the first 16 hex digits of SHA-256 over a JSON document of
+
+* each raw file's name, size in bytes and mtime in ns (:func:`io.file_signature`);
+* the cleaning parameters (:class:`clean.CleaningParams` as a dict);
+* :data:`CACHE_FORMAT` (bumped when the cleaning or table layout changes).
+
+So a touched or replaced raw file, or any other cleaning choice, gives a new folder: a stale
+cache is never read. A folder is written under a temporary name and renamed when complete, so a
+crash mid-write leaves no half cache; ``meta.json`` is written last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kuailive_analysis import config
+from kuailive_analysis import schema as S
+from kuailive_analysis.io import file_signature, find_file
+
+CACHE_FORMAT = 3
+"""Bump when cleaned-table layout or cleaning semantics change."""
+
+META = "meta.json"
+
+
+def fingerprint(data_dir: str | os.PathLike, params: dict) -> str:
+    """16-hex-digit key of (raw file signatures, cleaning parameters, cache format)."""
+    files = [file_signature(find_file(data_dir, s.filename)) for s in S.SCHEMAS.values()]
+    doc = {"files": files, "params": params, "format": CACHE_FORMAT}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def cache_dir(key: str, root: str | os.PathLike | None = None) -> Path:
+    return Path(root or config.cache_root()) / key
+
+
+def is_complete(path: Path) -> bool:
+    return (path / META).exists()
+
+
+def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
+    """Write ``tables`` as ``<name>.parquet`` plus ``meta.json`` atomically into ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        for name, df in tables.items():
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd",
+                           row_group_size=1 << 20)
+        (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
+        if path.exists():  # another process finished first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def read_meta(path: Path) -> dict:
+    return json.loads((Path(path) / META).read_text())
+
+
+def read_table(path: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One cached table (optionally only ``columns``)."""
+    return pq.read_table(Path(path) / f"{name}.parquet", columns=columns).to_pandas()
+
+
+def tables_in(path: Path) -> list[str]:
+    return sorted(p.stem for p in Path(path).glob("*.parquet"))

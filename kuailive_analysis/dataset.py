@@ -1,0 +1,187 @@
+"""The one entry point of every chapter: ``load(data_dir) -> Dataset``.
+
+``load`` resolves the folder (:func:`config.resolve_data_dir`), and either reads the Parquet
+cache of the cleaned tables (``config.cache_root()/<fingerprint>``, see
+:mod:`kuailive_analysis.cache`) or reads and validates the raw CSVs (:mod:`.io`), cleans them
+(:mod:`.clean`), derives the data model (:mod:`.features`) and writes the cache.
+
+A :class:`Dataset` exposes the tables of the data contract as attributes: ``users``,
+``streamers``, ``rooms``, ``clicks``, ``comments``, ``likes``, ``gifts``, ``negatives``,
+``sessions``, ``user_day`` (pandas DataFrames, read lazily from the cache on first access), plus
+``report`` (cleaning report), ``source`` (dict), ``truth`` (twin ground truth or None), and for
+the book ``raw_files`` (rows / time range of the delivered files), ``quality`` (key and
+data-quality checks on the raw files), ``room_sensitivity`` (what each long-room threshold
+drops), ``samples`` (first rows of each raw file) and ``params`` (cleaning parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from kuailive_analysis import __version__
+from kuailive_analysis import cache as C
+from kuailive_analysis import clean as CL
+from kuailive_analysis import config
+from kuailive_analysis import features as F
+from kuailive_analysis import io as IO
+from kuailive_analysis import schema as S
+
+TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts", "negatives",
+          "sessions", "user_day")
+"""The contract's tables, in a stable order."""
+
+EXTRA_TABLES = ("report", "raw_files", "quality", "room_sensitivity")
+"""Small book tables stored alongside."""
+
+SENSITIVITY_THRESHOLDS = (0.25, 0.5, 1.0, 2.0, 7.0, None)
+
+
+class Dataset:
+    """Clean KuaiLive tables; contract tables load lazily from the cache on first access."""
+
+    def __init__(self, *, tables: dict[str, pd.DataFrame] | None = None,
+                 cache_path: Path | None = None, source: dict, params: dict,
+                 samples: dict | None = None, truth: dict | None = None):
+        self._tables = dict(tables or {})
+        self._cache_path = Path(cache_path) if cache_path else None
+        self.source = source
+        self.params = params
+        self.samples = samples or {}
+        self.truth = truth
+
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Table ``name``; with ``columns`` only those (read from the cache without holding
+        the full table when it is not loaded yet)."""
+        if name in self._tables:
+            df = self._tables[name]
+            return df[columns] if columns is not None else df
+        if self._cache_path is None:
+            raise KeyError(f"dataset has no table {name!r}")
+        df = C.read_table(self._cache_path, name, columns)
+        if columns is None:
+            self._tables[name] = df
+        return df
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.source.get('kind')} {self.source.get('path')}, "
+                f"fingerprint {self.source.get('fingerprint')})")
+
+    # contract attributes -------------------------------------------------------------------
+    users = property(lambda self: self.table("users"), doc="one row per user_id")
+    streamers = property(lambda self: self.table("streamers"), doc="one row per streamer_id")
+    rooms = property(lambda self: self.table("rooms"), doc="one row per live_id (clean)")
+    clicks = property(lambda self: self.table("clicks"), doc="clean clicks")
+    comments = property(lambda self: self.table("comments"), doc="clean comments")
+    likes = property(lambda self: self.table("likes"), doc="clean likes")
+    gifts = property(lambda self: self.table("gifts"), doc="clean gifts")
+    negatives = property(lambda self: self.table("negatives"), doc="clean unclicked exposures")
+    sessions = property(lambda self: self.table("sessions"), doc="one row per (user, live)")
+    user_day = property(lambda self: self.table("user_day"), doc="one row per (user, day)")
+    report = property(lambda self: self.table("report"), doc="cleaning report")
+    raw_files = property(lambda self: self.table("raw_files"), doc="delivered files summary")
+    quality = property(lambda self: self.table("quality"), doc="raw data-quality checks")
+    room_sensitivity = property(lambda self: self.table("room_sensitivity"),
+                                doc="rows dropped per max_room_days threshold")
+
+    def events(self) -> dict[str, pd.DataFrame]:
+        """The five event tables by raw name (click, comment, like, gift, negative)."""
+        return {n: self.table(a) for n, a in F.EVENT_ATTRS.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+def _truth(data_dir: Path) -> dict | None:
+    p = data_dir / "truth.json"
+    if not p.exists():
+        return None
+    params = json.loads(p.read_text())
+    users = None
+    tu = data_dir / "truth_users.csv"
+    if tu.exists():
+        users = pd.read_csv(tu, engine="pyarrow")
+    return {"params": params, "users": users}
+
+
+def _source(data_dir: Path, key: str, truth: dict | None, cache_path: Path | None) -> dict:
+    tp = (truth or {}).get("params") or {}
+    return {"kind": "twin" if truth is not None else "folder", "path": str(data_dir),
+            "scale": tp.get("scale"), "seed": tp.get("seed"), "fingerprint": key,
+            "cache": str(cache_path) if cache_path else None}
+
+
+def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
+                 progress: bool = False) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Raw tables -> all contract and book tables (pure: frames in, frames out)."""
+    steps = ["quality", "clean", "model"]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(steps), desc="clean", unit="step")
+    samples = {n: df.head(3).to_dict(orient="split") for n, df in raw.items()}
+    out = {"raw_files": IO.file_summary(raw), "quality": IO.quality_checks(raw)}
+    bar and bar.update()
+    clean, report = CL.clean_tables(raw, params)
+    CL.check_report(report, {n: len(df) for n, df in raw.items()},
+                    {n: len(df) for n, df in clean.items()})
+    # sensitivity of the long-room rule, measured on deduped rooms and window/dup/orphan-clean
+    # events (i.e. before the long-room cascade): recompute from raw rooms, clean events + long
+    rooms_all, _ = CL.dedupe_rooms(raw["room"], params.room_name_rule)
+    rooms_all, _ = CL.censor_room_ends(rooms_all)
+    pre = {}
+    for n in S.EVENT_TABLES:
+        ev, _ = CL.drop_events_outside_window(raw[n], n, drop=params.drop_outside_window)
+        pre[n] = ev[["live_id"]]
+    out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, pre, SENSITIVITY_THRESHOLDS)
+    del rooms_all, pre
+    out["report"] = report
+    bar and bar.update()
+    out["users"] = F.user_features(clean["user"])
+    out["streamers"] = F.streamer_features(clean["streamer"])
+    out["rooms"] = F.room_table(clean["room"])
+    for n, attr in F.EVENT_ATTRS.items():
+        out[attr] = F.add_time_columns(clean.pop(n))
+    ev = {n: out[a] for n, a in F.EVENT_ATTRS.items()}
+    out["sessions"] = F.build_sessions(ev, out["rooms"])
+    out["user_day"] = F.build_user_day(ev)
+    bar and bar.update()
+    bar and bar.close()
+    return out, samples
+
+
+def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
+         max_room_days: float | None = 1.0, progress: bool = False,
+         **cleaning_params) -> Dataset:
+    """Load a KuaiLive folder (real or twin) as a clean :class:`Dataset`.
+
+    ``data_dir``: folder, else ``$KUAILIVE_DATA_DIR``, else the default twin (generated on
+    first use). ``cache``: read/write the Parquet cache. ``max_room_days`` and
+    ``**cleaning_params`` are :class:`clean.CleaningParams` fields. ``progress`` shows tqdm bars
+    on stderr (off by default so chapters print nothing). Raises :class:`io.DataError` for
+    unusable input.
+    """
+    params = CL.CleaningParams.from_kwargs(max_room_days=max_room_days, **cleaning_params)
+    data_dir = config.resolve_data_dir(data_dir)
+    key = C.fingerprint(data_dir, params.to_dict())
+    truth = _truth(Path(data_dir))
+    path = C.cache_dir(key)
+    if cache and C.is_complete(path):
+        meta = C.read_meta(path)
+        return Dataset(cache_path=path, source=_source(Path(data_dir), key, truth, path),
+                       params=params.to_dict(), samples=meta.get("samples"), truth=truth)
+    t0 = time.perf_counter()
+    raw = IO.read_tables(data_dir, progress=progress)
+    tables, samples = build_tables(raw, params, progress=progress)
+    del raw
+    cache_path = None
+    if cache:
+        meta = {"fingerprint": key, "params": params.to_dict(), "data_dir": str(data_dir),
+                "version": __version__, "cache_format": C.CACHE_FORMAT, "samples": samples,
+                "build_seconds": round(time.perf_counter() - t0, 2)}
+        cache_path = C.write(path, tables, meta)
+    return Dataset(tables=tables, cache_path=cache_path,
+                   source=_source(Path(data_dir), key, truth, cache_path),
+                   params=params.to_dict(), samples=samples, truth=truth)

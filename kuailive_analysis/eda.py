@@ -1,0 +1,959 @@
+"""Exploratory statistics behind chapter 2: users, streamers, rooms and behaviour.
+
+Every function is pure (frames or arrays in, frames, series or floats out) and vectorised.
+Inputs follow the data contract of :func:`kuailive_analysis.dataset.load` (event tables with
+``user_id``, ``live_id``, ``streamer_id``, ``ts_ms``, ``day``, ``hour``; ``sessions``;
+``user_day``; ``rooms`` with ``start_ms``, ``end_ms``, ``duration_min``, ``end_censored``).
+
+Definitions used throughout
+---------------------------
+* **Interactions** = clicks + comments + likes + gifts (negatives, i.e. unclicked exposures,
+  excluded), as in the KuaiLive paper. **Exposures** = clicks + negatives.
+* **Gini coefficient** of non-negative values :math:`x_{(1)} \\le \\dots \\le x_{(n)}`:
+  :math:`G = \\frac{2\\sum_i i\\,x_{(i)}}{n\\sum_i x_i} - \\frac{n+1}{n}`, 0 = perfectly equal,
+  :math:`(n-1)/n` = everything held by one unit.
+* **Lorenz curve**: points :math:`(k/n, \\sum_{i\\le k} x_{(i)} / \\sum x)` for k = 0..n,
+  joined linearly. **Top-q share** = :math:`1 - L(1-q)` on that curve (for integer qn, the
+  sum of the qn largest values over the total).
+* **CCDF**: :math:`P(X \\ge x)`.
+* **Calendar**: all days and hours are Beijing time; day d = ``(ms - WINDOW_START_MS) //
+  MS_PER_DAY``; 2025-05-05 (day 0) is a Monday, so weekday = ``day % 7`` (0 = Monday).
+* **Visit**: the first click of a user in one room (user, streamer, live_id). A **repeat
+  visit** is a visit to a streamer the user had visited in an earlier room. **Revisit
+  interval**: time between consecutive visits of the same (user, streamer) pair, in hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kuailive_analysis.schema import (
+    MS_PER_DAY,
+    N_WINDOW_DAYS,
+    TZ,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    ordered_bins,
+    parse_bin,
+)
+
+MS_PER_HOUR = 3_600_000
+WINDOW_START_WEEKDAY = int(pd.Timestamp(WINDOW_START_MS, unit="ms", tz=TZ).weekday())
+"""Weekday of day 0 (2025-05-05, a Monday): 0."""
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+SESSION_SUMS = ("n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
+                "n_negatives")
+
+
+# ---------------------------------------------------------------------------------------------
+# Input checks
+# ---------------------------------------------------------------------------------------------
+def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
+    """Raise ValueError naming the table and the missing columns."""
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}.")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} is missing column(s) {missing}; it has {list(frame.columns)}. "
+            "Pass the table as returned by kuailive_analysis.dataset.load."
+        )
+
+
+def _values(values, what: str = "values", *, allow_empty: bool = False) -> np.ndarray:
+    """Non-negative finite float64 array, or ValueError naming ``what`` and the bad value."""
+    x = np.asarray(values, dtype="float64").ravel()
+    if x.size == 0 and not allow_empty:
+        raise ValueError(f"{what}: no values (empty input); a concentration or distribution "
+                         "of nothing is undefined.")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise ValueError(f"{what}: {int(bad.sum())} missing or infinite value(s), e.g. "
+                         f"{x[bad][0]!r}; drop or fill them explicitly first.")
+    if (x < 0).any():
+        raise ValueError(f"{what}: negative value {x[x < 0].min()!r}; counts, times and "
+                         "revenues must be >= 0.")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Concentration: Gini, Lorenz, top shares
+# ---------------------------------------------------------------------------------------------
+def gini(values) -> float:
+    """Gini coefficient of non-negative values (see module docstring); NaN if they sum to 0."""
+    x = np.sort(_values(values, "gini"))
+    n, total = x.size, x.sum()
+    if total == 0:
+        return float("nan")
+    i = np.arange(1, n + 1, dtype="float64")
+    return float(2.0 * np.dot(i, x) / (n * total) - (n + 1.0) / n)
+
+
+def lorenz_curve(values, n_points: int | None = 201) -> pd.DataFrame:
+    """Lorenz curve: ``population_share`` (poorest first) vs cumulative ``value_share``.
+
+    With ``n_points`` the piecewise-linear curve is evaluated on an even grid of that many
+    population shares from 0 to 1 (exact, since the curve is linear between units); with
+    None all n + 1 points are returned. Starts at (0, 0) and ends at (1, 1).
+    """
+    x = np.sort(_values(values, "lorenz_curve"))
+    total = x.sum()
+    if total == 0:
+        raise ValueError("lorenz_curve: all values are 0; the Lorenz curve is undefined.")
+    p = np.arange(x.size + 1) / x.size
+    cum = np.concatenate([[0.0], np.cumsum(x) / total])
+    if n_points is not None:
+        grid = np.linspace(0.0, 1.0, int(n_points))
+        cum, p = np.interp(grid, p, cum), grid
+    cum[-1] = 1.0
+    return pd.DataFrame({"population_share": p, "value_share": cum})
+
+
+def top_share(values, q: float) -> float:
+    """Share of the total held by the top fraction ``q`` (0 < q <= 1) of units: 1 - L(1 - q)."""
+    if not 0 < q <= 1:
+        raise ValueError(f"top_share: q must be in (0, 1], got {q!r}.")
+    x = np.sort(_values(values, "top_share"))
+    total = x.sum()
+    if total == 0:
+        return float("nan")
+    p = np.arange(x.size + 1) / x.size
+    cum = np.concatenate([[0.0], np.cumsum(x) / total])
+    return float(1.0 - np.interp(1.0 - q, p, cum))
+
+
+def top_k_share(values, k: int) -> float:
+    """Share of the total held by the ``k`` largest values."""
+    x = _values(values, "top_k_share")
+    total = x.sum()
+    if total == 0:
+        return float("nan")
+    k = min(int(k), x.size)
+    return float(np.sort(x)[::-1][:k].sum() / total)
+
+
+def concentration_table(metrics: Mapping[str, object]) -> pd.DataFrame:
+    """One row per metric (e.g. clicks per streamer): units, units with a positive value,
+    total, Gini over all units, Gini over positive units, top-1% and top-10% shares."""
+    rows = []
+    for name, vals in metrics.items():
+        x = _values(vals, f"concentration_table[{name!r}]")
+        pos = x[x > 0]
+        rows.append({
+            "metric": name,
+            "n_units": x.size,
+            "n_positive": pos.size,
+            "total": x.sum(),
+            "gini": gini(x),
+            "gini_positive": gini(pos) if pos.size else float("nan"),
+            "top1_share": top_share(x, 0.01),
+            "top10_share": top_share(x, 0.10),
+        })
+    return pd.DataFrame(rows).set_index("metric")
+
+
+# ---------------------------------------------------------------------------------------------
+# Distributions
+# ---------------------------------------------------------------------------------------------
+def ccdf(values, max_points: int = 400) -> pd.DataFrame:
+    """Complementary CDF ``P(X >= x)`` of non-negative values (columns ``x``, ``ccdf``).
+
+    Evaluated at every distinct value when there are at most ``max_points`` of them, else on
+    a log-spaced grid of ``max_points`` values between the smallest positive value and the
+    maximum (plus 0 if present): a plot never needs more points.
+    """
+    x = np.sort(_values(values, "ccdf"))
+    uniq = np.unique(x)
+    if uniq.size > max_points:
+        pos = uniq[uniq > 0]
+        grid = np.unique(np.geomspace(pos[0], pos[-1], max_points))
+        grid[-1] = pos[-1]
+        uniq = np.concatenate([[0.0], grid]) if uniq[0] == 0 else grid
+    below = np.searchsorted(x, uniq, side="left")
+    return pd.DataFrame({"x": uniq, "ccdf": 1.0 - below / x.size})
+
+
+def log_bin_edges(lo: float, hi: float, bins_per_decade: int = 5) -> np.ndarray:
+    """Edges 10**(k / bins_per_decade) covering [lo, hi] (lo > 0)."""
+    if not (lo > 0 and hi >= lo):
+        raise ValueError(f"log_bin_edges: need 0 < lo <= hi, got lo={lo!r}, hi={hi!r}.")
+    k0 = int(np.floor(np.log10(lo) * bins_per_decade + 1e-9))
+    k1 = int(np.ceil(np.log10(hi) * bins_per_decade - 1e-9))
+    k1 = max(k1, k0 + 1)
+    edges = 10.0 ** (np.arange(k0, k1 + 1) / bins_per_decade)
+    if edges[-1] < hi:  # guard against rounding
+        edges = np.append(edges, 10.0 ** ((k1 + 1) / bins_per_decade))
+    return edges
+
+
+def log_binned_histogram(values, bins_per_decade: int = 5) -> pd.DataFrame:
+    """Histogram of the positive values on logarithmic bins.
+
+    Columns: ``bin_lo``, ``bin_hi`` (bin [lo, hi), last bin closed), ``count``, ``share``
+    (of all values, zeros included) and ``density`` = share / (hi - lo), the height that makes
+    a log-binned histogram comparable with a linear-scale density. Values equal to 0 cannot
+    sit on a log axis: their number is in ``frame.attrs["n_zero"]``.
+    """
+    x = _values(values, "log_binned_histogram")
+    pos = x[x > 0]
+    if pos.size == 0:
+        raise ValueError("log_binned_histogram: no positive values to bin.")
+    edges = log_bin_edges(pos.min(), pos.max(), bins_per_decade)
+    counts, _ = np.histogram(pos, bins=edges)
+    share = counts / x.size
+    out = pd.DataFrame({"bin_lo": edges[:-1], "bin_hi": edges[1:], "count": counts,
+                        "share": share, "density": share / np.diff(edges)})
+    out.attrs["n_zero"] = int(x.size - pos.size)
+    return out
+
+
+def quantile_summary(values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99),
+                     scale: float = 1.0) -> pd.Series:
+    """``n``, ``mean``, quantiles ``p25``.. and ``max`` of ``values / scale``."""
+    x = _values(values, "quantile_summary") / scale
+    out = {"n": float(x.size), "mean": float(x.mean())}
+    for q in qs:
+        out[f"p{round(q * 100):d}"] = float(np.quantile(x, q))
+    out["max"] = float(x.max())
+    return pd.Series(out)
+
+
+def banded_shares(values, edges: Sequence[float], labels: Sequence[str] | None = None
+                  ) -> pd.DataFrame:
+    """Counts and shares of values in bands [e_0, e_1), [e_1, e_2), ... with -inf/inf ends.
+
+    ``edges`` are the inner cut points, e.g. (5, 30, 300) gives <5, 5-30, 30-300, >=300.
+    """
+    x = _values(values, "banded_shares")
+    cuts = np.asarray(edges, dtype="float64")
+    if np.any(np.diff(cuts) <= 0):
+        raise ValueError(f"banded_shares: edges must increase strictly, got {list(edges)}.")
+    idx = np.searchsorted(cuts, x, side="right")
+    counts = np.bincount(idx, minlength=cuts.size + 1)
+    if labels is None:
+        labels = ([f"<{cuts[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(cuts[:-1], cuts[1:])]
+                  + [f">={cuts[-1]:g}"])
+    if len(labels) != cuts.size + 1:
+        raise ValueError(f"banded_shares: {cuts.size} edges need {cuts.size + 1} labels.")
+    return pd.DataFrame({"band": list(labels), "count": counts, "share": counts / x.size})
+
+
+def linear_histogram(values, edges: Sequence[float]) -> pd.DataFrame:
+    """Counts and shares of values in the bins given by ``edges`` ([lo, hi), last closed);
+    ``share`` is of all values (values outside the edges count in the denominator)."""
+    x = _values(values, "linear_histogram", allow_empty=True)
+    e = np.asarray(edges, dtype="float64")
+    c, _ = np.histogram(x, bins=e)
+    return pd.DataFrame({"lo": e[:-1], "hi": e[1:], "count": c, "share": c / max(x.size, 1)})
+
+
+def integer_counts(values, max_value: int) -> pd.DataFrame:
+    """Number of units with each integer value 0..``max_value`` (e.g. active days 0..21)."""
+    x = np.asarray(values, dtype="int64")
+    if x.size and (x.min() < 0 or x.max() > max_value):
+        raise ValueError(f"integer_counts: values must lie in 0..{max_value}, found "
+                         f"{x.min()}..{x.max()}.")
+    c = np.bincount(x, minlength=max_value + 1)
+    return pd.DataFrame({"value": np.arange(max_value + 1), "count": c,
+                         "share": c / max(x.size, 1)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Demographics
+# ---------------------------------------------------------------------------------------------
+MISSING_LABEL = "(missing)"
+
+
+def demographic_shares(users: pd.DataFrame, streamers: pd.DataFrame, column: str,
+                       top: int | None = None) -> pd.DataFrame:
+    """Users vs streamers side by side: one row per value of ``column`` with ``users`` and
+    ``streamers`` shares (each group sums to 1) and counts ``n_users``, ``n_streamers``.
+
+    Binned columns (age, device_price) keep their numeric order; other columns are sorted by
+    the mean share. With ``top``, values beyond the ``top`` largest are pooled as ``other``.
+    """
+    _require(users, "users", [column])
+    _require(streamers, "streamers", [column])
+    counts = {}
+    for group, frame in (("users", users), ("streamers", streamers)):
+        s = frame[column].astype("string").fillna(MISSING_LABEL)
+        counts[group] = s.value_counts()
+    out = pd.DataFrame({"n_users": counts["users"], "n_streamers": counts["streamers"]})
+    out = out.fillna(0).astype("int64")
+    out["users"] = out["n_users"] / max(out["n_users"].sum(), 1)
+    out["streamers"] = out["n_streamers"] / max(out["n_streamers"].sum(), 1)
+    labels = [v for v in out.index if v != MISSING_LABEL]
+    ordered = ordered_bins(labels)
+    numeric = sum(1 for v in ordered if _parses(v)) >= max(1, len(labels) - 1)
+    if numeric and column in ("age", "device_price"):
+        order = ordered
+    else:
+        order = list((out.loc[labels, "users"] + out.loc[labels, "streamers"])
+                     .sort_values(ascending=False).index)
+    if MISSING_LABEL in out.index:
+        order.append(MISSING_LABEL)
+    out = out.loc[order]
+    if top is not None and len(out) > top:
+        head, tail = out.iloc[:top], out.iloc[top:]
+        other = tail.sum().to_frame("other").T
+        out = pd.concat([head, other])
+    out.index.name = column
+    return out
+
+
+def _parses(v: str) -> bool:
+    try:
+        parse_bin(v)
+        return True
+    except ValueError:
+        return False
+
+
+def tenure_summary(users: pd.DataFrame) -> pd.DataFrame:
+    """Quantiles (in years) of registration tenure and first-watch age at the window start.
+
+    Rows ``tenure_days`` (registration -> 2025-05-05) and ``watch_age_days`` (first live
+    watched -> 2025-05-05); columns ``n``, ``p10``, ``p25``, ``median``, ``p75``, ``p90`` and
+    ``share_under_1y``. Missing dates are left out (``n`` counts the known ones).
+    """
+    _require(users, "users", ["tenure_days", "watch_age_days"])
+    rows = {}
+    for col in ("tenure_days", "watch_age_days"):
+        d = pd.to_numeric(users[col], errors="coerce").dropna().to_numpy(dtype="float64")
+        if d.size == 0:
+            rows[col] = {"n": 0}
+            continue
+        y = d / 365.25
+        rows[col] = {"n": d.size, "p10": np.quantile(y, 0.1), "p25": np.quantile(y, 0.25),
+                     "median": np.quantile(y, 0.5), "p75": np.quantile(y, 0.75),
+                     "p90": np.quantile(y, 0.9), "share_under_1y": float((y < 1).mean())}
+    return pd.DataFrame(rows).T
+
+
+def tenure_distribution(users: pd.DataFrame, max_years: int = 15) -> pd.DataFrame:
+    """Users per whole year of registration tenure and of first-watch age (0..max_years-1,
+    last bin ``max_years``+ pooled): columns ``years``, ``tenure``, ``watch_age`` (shares of
+    users with a known date)."""
+    _require(users, "users", ["tenure_days", "watch_age_days"])
+    out = {"years": np.arange(max_years + 1)}
+    for col, name in (("tenure_days", "tenure"), ("watch_age_days", "watch_age")):
+        d = pd.to_numeric(users[col], errors="coerce").dropna().to_numpy(dtype="float64")
+        y = np.clip(np.floor(np.maximum(d, 0) / 365.25), 0, max_years).astype("int64")
+        c = np.bincount(y, minlength=max_years + 1)
+        out[name] = c / max(c.sum(), 1)
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-streamer and per-user activity
+# ---------------------------------------------------------------------------------------------
+def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
+                      streamers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per streamer (index ``streamer_id``): sums over the window.
+
+    Columns: ``n_exposures`` (clicks + negatives), ``n_clicks``, ``n_comments``, ``n_likes``,
+    ``n_gifts``, ``n_interactions`` (clicks + comments + likes + gifts), ``gift_value``
+    (coins), ``watch_ms``, ``watch_hours``, ``n_viewers`` (distinct users who clicked),
+    ``n_rooms_watched`` (distinct rooms clicked) and, with ``rooms``, ``n_rooms`` (rooms the
+    streamer ran, from the room table). With ``streamers`` every streamer of the profile table
+    gets a row (zeros for streamers without events), which is what cold-start shares need.
+    """
+    _require(sessions, "sessions", ["user_id", "live_id", "streamer_id", *SESSION_SUMS])
+    g = sessions.groupby("streamer_id", sort=True)
+    out = g[list(SESSION_SUMS)].sum().astype("int64")
+    clicked = sessions.loc[sessions["n_clicks"] > 0]
+    out["n_viewers"] = (clicked[["streamer_id", "user_id"]].drop_duplicates()
+                        .groupby("streamer_id").size())
+    out["n_rooms_watched"] = clicked.groupby("streamer_id")["live_id"].nunique()
+    index = out.index
+    if rooms is not None:
+        _require(rooms, "rooms", ["live_id", "streamer_id"])
+        n_rooms = rooms.groupby("streamer_id")["live_id"].nunique()
+        index = index.union(n_rooms.index)
+    if streamers is not None:
+        _require(streamers, "streamers", ["streamer_id"])
+        index = index.union(pd.Index(streamers["streamer_id"].unique()))
+    out = out.reindex(index).fillna(0)
+    if rooms is not None:
+        out["n_rooms"] = n_rooms.reindex(index).fillna(0)
+    out = out.astype("int64")
+    out["n_exposures"] = out["n_clicks"] + out["n_negatives"]
+    out["n_interactions"] = out["n_clicks"] + out["n_comments"] + out["n_likes"] + out["n_gifts"]
+    out["watch_hours"] = out["watch_ms"] / MS_PER_HOUR
+    out.index = out.index.astype("int32")
+    out.index.name = "streamer_id"
+    return out
+
+
+def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
+                  users: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per user (index ``user_id``): sums over the window.
+
+    Columns as in :func:`streamer_activity` plus ``n_sessions`` (rooms clicked, i.e. (user,
+    live) sessions with a click), ``n_streamers`` (distinct streamers clicked),
+    ``top_streamer_watch_share`` (share of the user's watch time spent on their most-watched
+    streamer; NaN without watch time) and, with ``user_day``, ``active_days`` (days with a
+    click, comment, like or gift). With ``users`` every profiled user gets a row.
+    """
+    _require(sessions, "sessions", ["user_id", "live_id", "streamer_id", *SESSION_SUMS])
+    out = sessions.groupby("user_id", sort=True)[list(SESSION_SUMS)].sum().astype("int64")
+    clicked = sessions.loc[sessions["n_clicks"] > 0]
+    out["n_sessions"] = clicked.groupby("user_id").size()
+    out["n_streamers"] = clicked.groupby("user_id")["streamer_id"].nunique()
+    pair_watch = sessions.groupby(["user_id", "streamer_id"], sort=False)["watch_ms"].sum()
+    by_user = pair_watch.groupby(level="user_id")
+    tot = by_user.sum()
+    share = (by_user.max() / tot.where(tot > 0)).astype("float64")
+    index = out.index
+    if user_day is not None:
+        _require(user_day, "user_day", ["user_id", "day", "active"])
+        active_days = user_day.loc[user_day["active"].astype(bool)].groupby("user_id").size()
+        index = index.union(active_days.index)
+    if users is not None:
+        _require(users, "users", ["user_id"])
+        index = index.union(pd.Index(users["user_id"].unique()))
+    out = out.reindex(index).fillna(0).astype("int64")
+    if user_day is not None:
+        out["active_days"] = active_days.reindex(index).fillna(0).astype("int64")
+    out["n_exposures"] = out["n_clicks"] + out["n_negatives"]
+    out["n_interactions"] = out["n_clicks"] + out["n_comments"] + out["n_likes"] + out["n_gifts"]
+    out["watch_hours"] = out["watch_ms"] / MS_PER_HOUR
+    out["top_streamer_watch_share"] = share.reindex(index)
+    out.index = out.index.astype("int32")
+    out.index.name = "user_id"
+    return out
+
+
+def share_below(values, threshold: float) -> float:
+    """Share of values strictly below ``threshold``."""
+    x = _values(values, "share_below")
+    return float((x < threshold).mean())
+
+
+def share_above(values, threshold: float) -> float:
+    """Share of values strictly above ``threshold``."""
+    x = _values(values, "share_above")
+    return float((x > threshold).mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# Time of activity (Beijing time)
+# ---------------------------------------------------------------------------------------------
+def weekday_of_day(day) -> np.ndarray:
+    """Weekday (0 = Monday) of Beijing day index ``day`` (0 = 2025-05-05)."""
+    return (np.asarray(day, dtype="int64") + WINDOW_START_WEEKDAY) % 7
+
+
+def days_per_weekday(n_days: int = N_WINDOW_DAYS) -> np.ndarray:
+    """How many of the days 0..n_days-1 fall on each weekday (length-7 array, Monday first)."""
+    return np.bincount(weekday_of_day(np.arange(n_days)), minlength=7)
+
+
+def hour_weekday_matrix(events: pd.DataFrame, weight: str | None = None,
+                        n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
+    """Mean events (or mean sum of ``weight``) per calendar day, by weekday x Beijing hour.
+
+    A 7 x 24 frame (index ``Mon``..``Sun``, columns 0..23): the total in each cell divided by
+    the number of days of that weekday in the window (3 of each in 21 days), so a missing day
+    counts as zero activity rather than being dropped.
+    """
+    cols = ["day", "hour"] + ([weight] if weight else [])
+    _require(events, "events", cols)
+    day = events["day"].to_numpy(dtype="int64")
+    if len(day) and (day.min() < 0 or day.max() >= n_days):
+        raise ValueError(f"events: column 'day' has value {day.min() if day.min() < 0 else day.max()} "
+                         f"outside the window 0..{n_days - 1}.")
+    hour = events["hour"].to_numpy(dtype="int64")
+    if len(hour) and (hour.min() < 0 or hour.max() > 23):
+        raise ValueError("events: column 'hour' has values outside 0..23.")
+    cell = weekday_of_day(day) * 24 + hour
+    w = None if weight is None else events[weight].to_numpy(dtype="float64")
+    total = np.bincount(cell, weights=w, minlength=7 * 24).reshape(7, 24)
+    per_day = total / np.maximum(days_per_weekday(n_days), 1)[:, None]
+    return pd.DataFrame(per_day, index=pd.Index(WEEKDAY_NAMES, name="weekday"),
+                        columns=pd.Index(range(24), name="hour"))
+
+
+def hourly_profile(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Share of each table's events in each Beijing hour (index hour 0..23, one column each)."""
+    out = {}
+    for name, ev in tables.items():
+        _require(ev, name, ["hour"])
+        c = np.bincount(ev["hour"].to_numpy(dtype="int64"), minlength=24)[:24]
+        out[name] = c / max(c.sum(), 1)
+    return pd.DataFrame(out, index=pd.Index(range(24), name="hour"))
+
+
+def peak_window(hour_share, width: int = 6) -> tuple[int, float]:
+    """The ``width``-hour window (wrapping midnight) holding the most activity.
+
+    ``hour_share``: 24 values (share or count per hour 0..23). Returns ``(start_hour, share)``
+    where share is the window's part of the total; e.g. (18, 0.45) = 18:00-24:00 holds 45%.
+    """
+    h = np.asarray(hour_share, dtype="float64")
+    if h.size != 24:
+        raise ValueError(f"peak_window: need 24 hourly values, got {h.size}.")
+    if not 1 <= width <= 24:
+        raise ValueError(f"peak_window: width must be 1..24 hours, got {width}.")
+    ext = np.concatenate([h, h])
+    sums = np.array([ext[s:s + width].sum() for s in range(24)])  # 24 numbers, not rows
+    s = int(np.argmax(sums))
+    return s, float(sums[s] / h.sum()) if h.sum() > 0 else float("nan")
+
+
+def daily_totals(user_day: pd.DataFrame, n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
+    """One row per Beijing day 0..n_days-1: ``date``, ``weekday``, ``active_users`` and sums
+    of clicks, watch hours, comments, likes, gifts, gift value and negatives."""
+    sums = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
+            "n_negatives"]
+    _require(user_day, "user_day", ["user_id", "day", "active", *sums])
+    g = user_day.groupby("day")
+    out = g[sums].sum()
+    out["active_users"] = user_day.loc[user_day["active"].astype(bool)].groupby("day").size()
+    out = out.reindex(range(n_days)).fillna(0).astype("int64")
+    out["watch_hours"] = out.pop("watch_ms") / MS_PER_HOUR
+    out.index.name = "day"
+    out.insert(0, "date", pd.to_datetime(WINDOW_START_MS + out.index.to_numpy() * MS_PER_DAY,
+                                         unit="ms", utc=True).tz_convert(TZ).date)
+    out.insert(1, "weekday", [WEEKDAY_NAMES[w] for w in weekday_of_day(out.index)])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooms: schedules, durations, rooms live at each moment
+# ---------------------------------------------------------------------------------------------
+def beijing_hour(ms) -> np.ndarray:
+    """Beijing hour of day (0..23) of epoch-ms values (works before the window too)."""
+    return ((np.asarray(ms, dtype="int64") - WINDOW_START_MS) % MS_PER_DAY) // MS_PER_HOUR
+
+
+def room_start_hours(rooms: pd.DataFrame, within_window: bool = True) -> pd.DataFrame:
+    """Rooms by Beijing start hour (index 0..23): ``n_rooms`` and ``share``.
+
+    With ``within_window`` only rooms starting in [2025-05-05, 2025-05-26) Beijing count
+    (rooms already live at the window start have an earlier, unobserved schedule).
+    """
+    _require(rooms, "rooms", ["start_ms"])
+    s = rooms["start_ms"].to_numpy(dtype="int64")
+    if within_window:
+        s = s[(s >= WINDOW_START_MS) & (s < WINDOW_END_MS)]
+    c = np.bincount(beijing_hour(s), minlength=24)
+    return pd.DataFrame({"n_rooms": c, "share": c / max(c.sum(), 1)},
+                        index=pd.Index(range(24), name="hour"))
+
+
+def rooms_live_over_time(rooms: pd.DataFrame, step_min: int = 15,
+                         start_ms: int = WINDOW_START_MS, end_ms: int = WINDOW_END_MS
+                         ) -> pd.DataFrame:
+    """Number of rooms live at each moment t of a regular grid (every ``step_min`` minutes).
+
+    A room is live at t when ``start_ms <= t < end_ms``, so
+    n(t) = #{start <= t} - #{end <= t} (two binary searches on sorted starts and ends).
+    Columns ``ts_ms``, ``time`` (Beijing), ``day_float`` (days since the window start),
+    ``n_live``.
+    """
+    _require(rooms, "rooms", ["start_ms", "end_ms"])
+    s = np.sort(rooms["start_ms"].to_numpy(dtype="int64"))
+    e = np.sort(rooms["end_ms"].to_numpy(dtype="int64"))
+    if (rooms["end_ms"].to_numpy() < rooms["start_ms"].to_numpy()).any():
+        raise ValueError("rooms: some end_ms is before start_ms; clean the room table first.")
+    if step_min <= 0:
+        raise ValueError(f"rooms_live_over_time: step_min must be positive, got {step_min}.")
+    t = np.arange(start_ms, end_ms, step_min * 60_000, dtype="int64")
+    n = np.searchsorted(s, t, side="right") - np.searchsorted(e, t, side="right")
+    return pd.DataFrame({
+        "ts_ms": t,
+        "time": pd.to_datetime(t, unit="ms", utc=True).tz_convert(TZ),
+        "day_float": (t - WINDOW_START_MS) / MS_PER_DAY,
+        "n_live": n.astype("int64"),
+    })
+
+
+def room_duration_summary(rooms: pd.DataFrame, by: str | Sequence[str] = "live_content_category",
+                          ended_only: bool = True) -> pd.DataFrame:
+    """Room duration (minutes) by group: ``n_rooms``, ``share_rooms``, ``share_censored``
+    (still live at extraction) and quantiles ``p25``, ``median``, ``p75``, ``p90`` and
+    ``mean`` over the rooms that ended (``ended_only``; a censored duration is only a lower
+    bound) and that started inside the window (their start is observed)."""
+    by = [by] if isinstance(by, str) else list(by)
+    _require(rooms, "rooms", ["duration_min", "end_censored", "start_ms", *by])
+    r = rooms[[*by, "duration_min", "end_censored", "start_ms"]].copy()
+    for c in by:
+        r[c] = r[c].astype("string").fillna(MISSING_LABEL)
+    n = r.groupby(by).size()
+    cens = r.groupby(by)["end_censored"].mean()
+    keep = r["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)
+    if ended_only:
+        keep &= ~r["end_censored"].astype(bool)
+    q = r.loc[keep].groupby(by)["duration_min"].quantile([0.25, 0.5, 0.75, 0.9]).unstack()
+    q.columns = ["p25", "median", "p75", "p90"]
+    out = pd.DataFrame({"n_rooms": n, "share_rooms": n / n.sum(), "share_censored": cens})
+    out = out.join(q)
+    out["mean"] = r.loc[keep].groupby(by)["duration_min"].mean()
+    return out.sort_values("n_rooms", ascending=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Repeat consumption
+# ---------------------------------------------------------------------------------------------
+def visits(clicks: pd.DataFrame) -> pd.DataFrame:
+    """One row per (user, streamer, room) with a click: ``first_ms`` (first click there) and
+    ``n_clicks``; sorted by user, streamer, first_ms, live_id; ``visit_no`` counts the
+    visit's rank within its (user, streamer) pair from 1; ``gap_h`` is the time since the
+    pair's previous visit in hours (NaN for the first visit)."""
+    _require(clicks, "clicks", ["user_id", "streamer_id", "live_id", "ts_ms"])
+    v = (clicks.groupby(["user_id", "streamer_id", "live_id"], sort=False)["ts_ms"]
+         .agg(first_ms="min", n_clicks="size").reset_index())
+    v = v.sort_values(["user_id", "streamer_id", "first_ms", "live_id"], kind="stable",
+                      ignore_index=True)
+    u = v["user_id"].to_numpy()
+    s = v["streamer_id"].to_numpy()
+    new_pair = np.ones(len(v), dtype=bool)
+    new_pair[1:] = (u[1:] != u[:-1]) | (s[1:] != s[:-1])
+    pair_id = np.cumsum(new_pair) - 1
+    starts = np.flatnonzero(new_pair)
+    v["visit_no"] = (np.arange(len(v)) - starts[pair_id] + 1).astype("int32")
+    t = v["first_ms"].to_numpy(dtype="int64")
+    gap = np.full(len(v), np.nan)
+    gap[1:] = (t[1:] - t[:-1]) / MS_PER_HOUR
+    gap[new_pair] = np.nan
+    v["gap_h"] = gap
+    return v
+
+
+def repeat_summary(clicks: pd.DataFrame, min_rooms: int = 2) -> pd.Series:
+    """How much of consumption goes back to streamers the user already watched.
+
+    * ``share_clicks_seen_streamer``: clicks on a streamer the user had clicked at a strictly
+      earlier millisecond (ties = one screen of exposures, not a return);
+    * ``share_clicks_repeat_visit``: clicks that belong to a repeat visit (a room of a
+      streamer whose earlier room the user had clicked);
+    * ``share_visits_repeat``: visits (user, streamer, room) that are repeat visits;
+    * ``share_pairs_returning``: (user, streamer) pairs with clicks in >= ``min_rooms`` rooms;
+    * ``share_users_returning``: users with at least one such pair;
+    * ``n_visits``, ``n_pairs``, ``n_users``.
+    """
+    if min_rooms < 2:
+        raise ValueError(f"repeat_summary: min_rooms must be >= 2, got {min_rooms}.")
+    _require(clicks, "clicks", ["user_id", "streamer_id", "live_id", "ts_ms"])
+    if len(clicks) == 0:
+        raise ValueError("repeat_summary: the click table is empty.")
+    pair_min = clicks.groupby(["user_id", "streamer_id"], sort=False)["ts_ms"].transform("min")
+    seen = (pair_min < clicks["ts_ms"]).to_numpy()
+    v = visits(clicks)
+    repeat_visit = v["visit_no"].to_numpy() > 1
+    rooms_per_pair = v.groupby(["user_id", "streamer_id"], sort=False).size()
+    returning = rooms_per_pair >= min_rooms
+    users_returning = returning.groupby(level="user_id").any()
+    return pd.Series({
+        "share_clicks_seen_streamer": float(seen.mean()),
+        "share_clicks_repeat_visit": float(v.loc[repeat_visit, "n_clicks"].sum()
+                                           / v["n_clicks"].sum()),
+        "share_visits_repeat": float(repeat_visit.mean()),
+        "share_pairs_returning": float(returning.mean()),
+        "share_users_returning": float(users_returning.mean()),
+        "n_visits": float(len(v)),
+        "n_pairs": float(len(rooms_per_pair)),
+        "n_users": float(len(users_returning)),
+    })
+
+
+def revisit_intervals(clicks: pd.DataFrame) -> np.ndarray:
+    """Hours between consecutive visits (rooms) of the same user to the same streamer."""
+    g = visits(clicks)["gap_h"].to_numpy()
+    return g[~np.isnan(g)]
+
+
+def interval_histogram(intervals_h, bin_h: float = 1.0, max_h: float = 7 * 24) -> pd.DataFrame:
+    """Counts of revisit intervals in bins of ``bin_h`` hours on [0, max_h); ``share`` is of
+    all intervals (longer ones included in the denominator)."""
+    x = _values(intervals_h, "interval_histogram", allow_empty=True)
+    edges = np.arange(0.0, max_h + bin_h / 2, bin_h)
+    c, _ = np.histogram(x[x < max_h], bins=edges)
+    return pd.DataFrame({"lo_h": edges[:-1], "hi_h": edges[1:], "count": c,
+                         "share": c / max(x.size, 1)})
+
+
+def daily_rhythm_share(intervals_h, tol_h: float = 3.0, min_h: float = 12.0) -> pd.Series:
+    """Share of revisit intervals of at least ``min_h`` hours that lie within ``tol_h`` hours
+    of a whole number of days, with the share expected if intervals ignored the clock
+    (2 tol_h / 24) and their ratio (> 1 = daily rhythm)."""
+    x = _values(intervals_h, "daily_rhythm_share", allow_empty=True)
+    x = x[x >= min_h]
+    dist = np.abs(x - 24.0 * np.round(x / 24.0))
+    obs = float((dist <= tol_h).mean()) if x.size else float("nan")
+    expected = 2 * tol_h / 24.0
+    return pd.Series({"share_near_whole_days": obs, "expected_uniform": expected,
+                      "ratio": obs / expected, "n_intervals": float(x.size)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Behaviour: watch time, engagement rates, gifts
+# ---------------------------------------------------------------------------------------------
+WATCH_BANDS_S = (5.0, 30.0, 300.0)
+
+
+def watch_time_summary(watch_ms) -> pd.Series:
+    """Watch time per click in seconds: shares in bands <5 s, 5-30 s, 30-300 s, >=300 s,
+    mean, quantiles p25..p99 and max (all in seconds)."""
+    x = _values(watch_ms, "watch_time_summary") / 1000.0
+    bands = banded_shares(x, WATCH_BANDS_S, ["lt_5s", "5_30s", "30_300s", "ge_300s"])
+    out = {f"share_{b}": s for b, s in zip(bands["band"], bands["share"])}
+    out.update(quantile_summary(x).to_dict())
+    return pd.Series(out)
+
+
+def engagement_rates(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.DataFrame,
+                     gifts: pd.DataFrame, negatives: pd.DataFrame, sessions: pd.DataFrame,
+                     n_streamers: int | None = None) -> pd.Series:
+    """Rates per exposure, click and session (never per user: every user did everything).
+
+    ``ctr`` = clicks / (clicks + negatives); ``negatives_per_click``; ``comments_per_click``,
+    ``likes_per_click``, ``gifts_per_click`` (events per click); ``share_sessions_gift`` =
+    (user, live) sessions with a gift among sessions with any click, comment, like or gift;
+    ``share_streamers_gifted`` = streamers with any gift among ``n_streamers`` (default: all
+    streamers in ``sessions``); ``n_gift_pairs`` = distinct (user, streamer) gift pairs.
+    """
+    _require(sessions, "sessions", ["user_id", "streamer_id", "n_clicks", "n_comments",
+                                    "n_likes", "n_gifts"])
+    _require(gifts, "gifts", ["user_id", "streamer_id"])
+    n_c = len(clicks)
+    if n_c == 0:
+        raise ValueError("engagement_rates: the click table is empty; rates per click are "
+                         "undefined.")
+    engaged = (sessions[["n_clicks", "n_comments", "n_likes", "n_gifts"]].sum(axis=1) > 0)
+    gifted = sessions["n_gifts"] > 0
+    n_str = n_streamers if n_streamers is not None else sessions["streamer_id"].nunique()
+    return pd.Series({
+        "ctr": n_c / (n_c + len(negatives)),
+        "negatives_per_click": len(negatives) / n_c,
+        "comments_per_click": len(comments) / n_c,
+        "likes_per_click": len(likes) / n_c,
+        "gifts_per_click": len(gifts) / n_c,
+        "share_sessions_gift": float(gifted.sum() / max(engaged.sum(), 1)),
+        "share_streamers_gifted": gifts["streamer_id"].nunique() / max(n_str, 1),
+        "n_gift_pairs": float(len(gifts[["user_id", "streamer_id"]].drop_duplicates())),
+    })
+
+
+def gift_price_summary(gift_price) -> pd.Series:
+    """Gift price per gift event (coins): ``n``, ``total``, ``mean``, quantiles, ``max``,
+    ``share_eq_1`` (price exactly 1) and ``share_le_20``."""
+    x = _values(gift_price, "gift_price_summary")
+    out = quantile_summary(x)
+    out["total"] = float(x.sum())
+    out["share_eq_1"] = float((x == 1).mean())
+    out["share_le_20"] = float((x <= 20).mean())
+    return out
+
+
+def price_counts(gift_price, max_price: int = 50) -> pd.DataFrame:
+    """Gift events at each exact price 1..``max_price`` (shows the spikes at round prices);
+    ``share`` is of all gifts."""
+    x = np.asarray(gift_price, dtype="int64")
+    if x.size and x.min() < 1:
+        raise ValueError(f"price_counts: gift_price must be >= 1, found {x.min()}.")
+    c = np.bincount(np.clip(x, 0, max_price + 1), minlength=max_price + 2)[1:max_price + 1]
+    return pd.DataFrame({"price": np.arange(1, max_price + 1), "count": c,
+                         "share": c / max(x.size, 1)})
+
+
+# ---------------------------------------------------------------------------------------------
+# The paper (and the real files) vs this run
+# ---------------------------------------------------------------------------------------------
+PAPER_SOURCE = ("Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for Live Streaming "
+                "Recommendation', arXiv:2508.05633, data analysis section")
+REAL_FILES_SOURCE = "measured on the real files (shared/kuailive-facts.md)"
+DATASET_PAGE_SOURCE = "KuaiLive dataset page, statistics table"
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """One published number about KuaiLive: ``value`` in the unit of ``kind``
+    (share in [0, 1], hours of the day, seconds, minutes, hours, coins, ratio or count)."""
+
+    key: str
+    label: str
+    value: float
+    kind: str
+    source: str
+    display: str = ""
+    note: str = ""
+
+
+PAPER_FIGURES: tuple[PublishedFigure, ...] = (
+    PublishedFigure("streamers_lt5_interactions", "Streamers with < 5 interactions", 0.70,
+                    "share", PAPER_SOURCE, "about 70%"),
+    PublishedFigure("streamers_gt40_interactions", "Streamers with > 40 interactions", 0.046,
+                    "share", PAPER_SOURCE),
+    PublishedFigure("top10_streamers_interaction_share", "Interactions on the top 10 streamers",
+                    0.015, "share", PAPER_SOURCE, "about 1.5%",
+                    note="depends on the number of streamers: larger at small twin scales"),
+    PublishedFigure("room_start_peak", "Peak of room starts (Beijing)", 18.0, "hour_window4",
+                    PAPER_SOURCE, "18:00-22:00"),
+    PublishedFigure("users_lt50_interactions", "Users with < 50 interactions", 0.438, "share",
+                    PAPER_SOURCE),
+    PublishedFigure("user_activity_peak", "Peak of user activity (Beijing)", 18.0,
+                    "hour_window6", PAPER_SOURCE, "18:00-24:00 (small noon peak)"),
+    PublishedFigure("repeat_share", "Repeat consumption (returns to the same streamer)", 0.271,
+                    "share", PAPER_SOURCE, "27.1%",
+                    note="paper's exact definition not recorded; run value = (user, streamer) "
+                         "pairs with clicks in >= min_rooms rooms"),
+    PublishedFigure("ctr", "Exposure CTR = clicks / (clicks + negatives)", 0.279, "share",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("comments_per_click", "Comments per click", 0.040, "share",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("likes_per_click", "Likes per click", 0.0365, "share", REAL_FILES_SOURCE),
+    PublishedFigure("gifts_per_click", "Gifts per click", 0.0148, "share", REAL_FILES_SOURCE),
+    PublishedFigure("share_sessions_gift", "(user, live) sessions with a gift", 0.0157, "share",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("share_streamers_gifted", "Streamers who ever receive a gift", 0.078,
+                    "share", REAL_FILES_SOURCE),
+    PublishedFigure("watch_lt_5s", "Clicks watched < 5 s", 0.539, "share", REAL_FILES_SOURCE),
+    PublishedFigure("watch_median_s", "Median watch time per click", 4.5, "seconds",
+                    REAL_FILES_SOURCE, "4-5 s"),
+    PublishedFigure("watch_p99_min", "p99 watch time per click", 32.5, "minutes",
+                    REAL_FILES_SOURCE, "30-35 min"),
+    PublishedFigure("user_watch_median_h", "Median watch time per user (21 days)", 2.25,
+                    "hours", REAL_FILES_SOURCE),
+    PublishedFigure("user_watch_mean_h", "Mean watch time per user (21 days)", 4.74, "hours",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("gift_price_median", "Median gift price", 2.0, "coins", REAL_FILES_SOURCE),
+    PublishedFigure("gift_price_mean", "Mean gift price", 82.7, "coins", REAL_FILES_SOURCE),
+    PublishedFigure("gift_price_p99", "p99 gift price", 1488.0, "coins", REAL_FILES_SOURCE),
+    PublishedFigure("gift_price_eq1", "Gifts with price 1", 0.439, "share", REAL_FILES_SOURCE),
+    PublishedFigure("gift_price_le20", "Gifts with price <= 20", 0.82, "share",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("gini_revenue_users", "Gini of gift revenue across users", 0.94, "ratio",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("top1_users_revenue_share", "Revenue from the top 1% of users", 0.60,
+                    "share", REAL_FILES_SOURCE),
+    PublishedFigure("gini_revenue_gifted_streamers", "Gini of revenue across gifted streamers",
+                    0.93, "ratio", REAL_FILES_SOURCE),
+    PublishedFigure("gini_clicks_streamers", "Gini of clicks across streamers", 0.56, "ratio",
+                    REAL_FILES_SOURCE, note="population of streamers not recorded; run value "
+                    "over streamers with at least one exposure"),
+    PublishedFigure("users_male", "Users who are male", 0.619, "share", REAL_FILES_SOURCE),
+    PublishedFigure("streamers_female", "Streamers who are female", 0.628, "share",
+                    REAL_FILES_SOURCE),
+    PublishedFigure("shop_room_share", "Rooms in category 'shop'", 0.10, "share",
+                    REAL_FILES_SOURCE, "about 10%"),
+    PublishedFigure("shop_duration_median_min", "Median duration of shop rooms", 134.0,
+                    "minutes", REAL_FILES_SOURCE),
+    PublishedFigure("clicks_per_user", "Clicks per user", 4_909_515 / 23_772, "count",
+                    DATASET_PAGE_SOURCE, note="4,909,515 clicks / 23,772 users"),
+    PublishedFigure("rooms_per_streamer", "Rooms per streamer", 11_613_708 / 452_621, "count",
+                    DATASET_PAGE_SOURCE, note="11,613,708 rooms / 452,621 streamers"),
+)
+"""Published figures with their source. ``hour_windowK`` values are the start hour of a
+K-hour window."""
+
+
+def format_value(value: float, kind: str) -> str:
+    """Human-readable value of a figure of the given kind (see :class:`PublishedFigure`)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    if kind == "share":
+        return f"{value:.1%}" if value >= 0.1 else f"{value:.2%}"
+    if kind.startswith("hour_window"):
+        w = int(kind.removeprefix("hour_window"))
+        s = int(value)
+        return f"{s:02d}:00-{(s + w) % 24 if (s + w) != 24 else 24:02d}:00"
+    if kind == "seconds":
+        return f"{value:.1f} s"
+    if kind == "minutes":
+        return f"{value:.0f} min"
+    if kind == "hours":
+        return f"{value:.2f} h"
+    if kind == "coins":
+        return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    return f"{value:,.1f}"
+
+
+def paper_comparison(run_values: Mapping[str, float],
+                     figures: Sequence[PublishedFigure] = PAPER_FIGURES) -> pd.DataFrame:
+    """Table "what the paper reports vs this run": one row per published figure, with
+    ``figure``, ``paper`` and ``this_run`` (formatted), ``paper_value``, ``run_value``,
+    ``source`` and ``note``. Figures missing from ``run_values`` show ``n/a``."""
+    rows = []
+    for f in figures:
+        v = run_values.get(f.key, float("nan"))
+        v = float("nan") if v is None else float(v)
+        rows.append({
+            "figure": f.label,
+            "paper": f.display or format_value(f.value, f.kind),
+            "this_run": format_value(v, f.kind),
+            "paper_value": f.value,
+            "run_value": v,
+            "source": f.source,
+            "note": f.note,
+        })
+    return pd.DataFrame(rows, index=pd.Index([f.key for f in figures], name="key"))
+
+
+def run_values(ds, streamer_act: pd.DataFrame | None = None,
+               user_act: pd.DataFrame | None = None, repeat: pd.Series | None = None,
+               min_rooms: int = 2) -> dict[str, float]:
+    """This run's value of every figure in :data:`PAPER_FIGURES`, keyed like it.
+
+    ``ds`` is a :class:`~kuailive_analysis.dataset.Dataset` (anything with the contract's
+    attributes). Pass the activity tables and repeat summary if already computed.
+    """
+    if streamer_act is None:
+        streamer_act = streamer_activity(ds.sessions, ds.rooms, ds.streamers)
+    if user_act is None:
+        user_act = user_activity(ds.sessions, ds.user_day, ds.users)
+    if repeat is None:
+        repeat = repeat_summary(ds.clicks, min_rooms=min_rooms)
+    sa, ua = streamer_act, user_act
+    out: dict[str, float] = {}
+    out["streamers_lt5_interactions"] = share_below(sa["n_interactions"], 5)
+    out["streamers_gt40_interactions"] = share_above(sa["n_interactions"], 40)
+    out["top10_streamers_interaction_share"] = top_k_share(sa["n_interactions"], 10)
+    out["room_start_peak"] = peak_window(room_start_hours(ds.rooms)["n_rooms"], 4)[0]
+    out["users_lt50_interactions"] = share_below(ua["n_interactions"], 50)
+    inter = pd.concat([ds.clicks[["hour"]], ds.comments[["hour"]], ds.likes[["hour"]],
+                       ds.gifts[["hour"]]], ignore_index=True)
+    out["user_activity_peak"] = peak_window(hourly_profile({"i": inter})["i"], 6)[0]
+    out["repeat_share"] = repeat["share_pairs_returning"]
+    rates = engagement_rates(ds.clicks, ds.comments, ds.likes, ds.gifts, ds.negatives,
+                             ds.sessions, n_streamers=len(sa))
+    for k in ("ctr", "comments_per_click", "likes_per_click", "gifts_per_click",
+              "share_sessions_gift", "share_streamers_gifted"):
+        out[k] = rates[k]
+    w = watch_time_summary(ds.clicks["watch_live_time"])
+    out["watch_lt_5s"] = w["share_lt_5s"]
+    out["watch_median_s"] = w["p50"]
+    out["watch_p99_min"] = w["p99"] / 60.0
+    out["user_watch_median_h"] = float(ua["watch_hours"].median())
+    out["user_watch_mean_h"] = float(ua["watch_hours"].mean())
+    if len(ds.gifts):
+        g = gift_price_summary(ds.gifts["gift_price"])
+        out.update(gift_price_median=g["p50"], gift_price_mean=g["mean"],
+                   gift_price_p99=g["p99"], gift_price_eq1=g["share_eq_1"],
+                   gift_price_le20=g["share_le_20"])
+        out["gini_revenue_users"] = gini(ua["gift_value"])
+        out["top1_users_revenue_share"] = top_share(ua["gift_value"], 0.01)
+        gifted = sa.loc[sa["gift_value"] > 0, "gift_value"]
+        out["gini_revenue_gifted_streamers"] = gini(gifted) if len(gifted) else float("nan")
+    exposed = sa.loc[sa["n_exposures"] > 0, "n_clicks"]
+    out["gini_clicks_streamers"] = gini(exposed) if len(exposed) else float("nan")
+    out["users_male"] = float((ds.users["gender"].astype("string") == "M").mean())
+    out["streamers_female"] = float((ds.streamers["gender"].astype("string") == "F").mean())
+    cat = ds.rooms["live_content_category"].astype("string")
+    out["shop_room_share"] = float((cat == "shop").mean())
+    shop = ds.rooms.loc[(cat == "shop").fillna(False).to_numpy()]
+    ended = shop.loc[~shop["end_censored"].astype(bool)
+                     & shop["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)]
+    out["shop_duration_median_min"] = (float(ended["duration_min"].median()) if len(ended)
+                                       else float("nan"))
+    out["clicks_per_user"] = len(ds.clicks) / max(len(ds.users), 1)
+    out["rooms_per_streamer"] = len(ds.rooms) / max(len(ds.streamers), 1)
+    return out

@@ -1,0 +1,263 @@
+"""Derived tables of the data model: time columns, rooms, sessions, user-day panel, tenure.
+
+Definitions (all times Beijing, Asia/Shanghai; the window starts 2025-05-05 00:00 Beijing):
+
+* ``day = (ts_ms - WINDOW_START_MS) // MS_PER_DAY`` (int8, 0..20) and
+  ``hour = ((ts_ms - WINDOW_START_MS) % MS_PER_DAY) // 3 600 000`` (int8, 0..23).
+* A **session** is one (user_id, live_id) pair with at least one event of any kind (click,
+  comment, like, gift or unclicked exposure). ``first_ms``/``last_ms`` are its first and last
+  event times, ``day`` the day of ``first_ms``; ``watch_ms`` sums ``watch_live_time`` (ms) of
+  its clicks; ``gift_value`` sums ``gift_price`` (coins); ``n_exposures = n_clicks +
+  n_negatives`` (every click came from an exposure). ``streamer_id`` is the room's streamer.
+* The **user-day panel** has one row per (user_id, day) with any event; ``active`` is True when
+  the user clicked, commented, liked or gifted that day (an unclicked exposure is not activity).
+* ``tenure_days`` = days from registration date to the window start; ``watch_age_days`` = days
+  from the first live watched to the window start (both can be negative if the snapshot date
+  is after the window start; profiles are an end-of-window snapshot).
+
+Keys are integers throughout: a (user, live) pair is the int64 ``user_id << 32 | live_id``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kuailive_analysis import schema as S
+from kuailive_analysis.io import ms_to_beijing
+
+WINDOW_START = pd.Timestamp(S.WINDOW_START_MS, unit="ms", tz="UTC").tz_convert(S.TZ)
+WINDOW_START_DATE = np.datetime64("2025-05-05", "s")
+
+EVENT_ATTRS = {"click": "clicks", "comment": "comments", "like": "likes", "gift": "gifts",
+               "negative": "negatives"}
+"""Raw table name -> Dataset attribute name."""
+
+
+def day_index(ms) -> np.ndarray:
+    """Beijing day index since 2025-05-05 (int8 for in-window times)."""
+    return ((np.asarray(ms, dtype=np.int64) - S.WINDOW_START_MS) // S.MS_PER_DAY).astype(np.int8)
+
+
+def hour_of_day(ms) -> np.ndarray:
+    """Beijing hour of day 0..23 (int8)."""
+    return (((np.asarray(ms, dtype=np.int64) - S.WINDOW_START_MS) % S.MS_PER_DAY)
+            // 3_600_000).astype(np.int8)
+
+
+def add_time_columns(ev: pd.DataFrame) -> pd.DataFrame:
+    """Event table with int64 ``timestamp`` (ms) -> tz-aware ``timestamp`` plus ``ts_ms``,
+    ``day``, ``hour``. Other columns unchanged."""
+    out = ev.copy()
+    ms = ev["timestamp"].to_numpy().astype(np.int64)
+    out["timestamp"] = ms_to_beijing(pd.Series(ms, index=ev.index))
+    out["ts_ms"] = ms
+    out["day"] = day_index(ms)
+    out["hour"] = hour_of_day(ms)
+    return out
+
+
+def room_table(room: pd.DataFrame) -> pd.DataFrame:
+    """Clean room frame (ms columns, duration_min, end_censored) -> contract ``rooms``."""
+    start = room["start_timestamp"].to_numpy().astype(np.int64)
+    end = room["end_timestamp"].to_numpy().astype(np.int64)
+    return pd.DataFrame({
+        "live_id": room["live_id"].to_numpy().astype(np.int32),
+        "streamer_id": room["streamer_id"].to_numpy().astype(np.int32),
+        "live_type": room["live_type"].to_numpy(),
+        "start_timestamp": ms_to_beijing(pd.Series(start)),
+        "end_timestamp": ms_to_beijing(pd.Series(end)),
+        "start_ms": start,
+        "end_ms": end,
+        "live_content_category": room["live_content_category"].to_numpy(),
+        "live_name_id": room["live_name_id"].to_numpy(),
+        "p_date": room["p_date"].to_numpy(),
+        "duration_min": room["duration_min"].to_numpy().astype(np.float32),
+        "end_censored": room["end_censored"].to_numpy().astype(bool),
+    }).astype({"live_content_category": room["live_content_category"].dtype})
+
+
+def pair_key(user_id, live_id) -> np.ndarray:
+    """int64 key of a (user_id, live_id) pair: ``user_id << 32 | live_id``."""
+    return (np.asarray(user_id, dtype=np.int64) << 32) | np.asarray(live_id, dtype=np.int64)
+
+
+def _group(keys: np.ndarray):
+    """Sort keys; return (order, unique keys, group start offsets)."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if k.size else np.array([], int)
+    return order, k[starts], starts
+
+
+def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
+    """One row per (user_id, live_id) with any event (see module docstring).
+
+    ``events`` maps raw names (click, comment, like, gift, negative) to frames with user_id,
+    live_id, streamer_id, ``ts_ms`` (or int64 ``timestamp``) and, for click / gift,
+    watch_live_time / gift_price. Vectorised: one concatenation, one sort, reduceat sums.
+    """
+    names = [n for n in S.EVENT_TABLES if n in events]
+    parts_key, parts_ts, parts_src, parts_val, parts_str = [], [], [], [], []
+    for i, n in enumerate(names):
+        ev = events[n]
+        ms = ev["ts_ms"] if "ts_ms" in ev else ev["timestamp"]
+        parts_key.append(pair_key(ev["user_id"].to_numpy(), ev["live_id"].to_numpy()))
+        parts_ts.append(ms.to_numpy().astype(np.int64))
+        parts_src.append(np.full(len(ev), i, dtype=np.int8))
+        parts_str.append(ev["streamer_id"].to_numpy().astype(np.int32))
+        if n == "click":
+            parts_val.append(ev["watch_live_time"].to_numpy().astype(np.int64))
+        elif n == "gift":
+            parts_val.append(ev["gift_price"].to_numpy().astype(np.int64))
+        else:
+            parts_val.append(np.zeros(len(ev), dtype=np.int64))
+    key = np.concatenate(parts_key) if parts_key else np.array([], np.int64)
+    ts = np.concatenate(parts_ts) if parts_ts else np.array([], np.int64)
+    src = np.concatenate(parts_src) if parts_src else np.array([], np.int8)
+    val = np.concatenate(parts_val) if parts_val else np.array([], np.int64)
+    stid = np.concatenate(parts_str) if parts_str else np.array([], np.int32)
+    del parts_key, parts_ts, parts_src, parts_val, parts_str
+    order, ukey, starts = _group(key)
+    ts, src, val, stid = ts[order], src[order], val[order], stid[order]
+    del order
+    n_groups = ukey.size
+    gid = np.repeat(np.arange(n_groups), np.diff(np.r_[starts, ts.size])) if n_groups else ts
+    out = pd.DataFrame({
+        "user_id": (ukey >> 32).astype(np.int32),
+        "live_id": (ukey & 0xFFFFFFFF).astype(np.int32),
+    })
+    # event streamer_id (min over the pair) as a fallback for lives unknown to `rooms`
+    ev_streamer = np.minimum.reduceat(stid, starts) if n_groups else stid
+    if rooms is not None and len(rooms):
+        live = rooms["live_id"].to_numpy().astype(np.int64)
+        table = np.zeros(int(live.max()) + 1, dtype=np.int32)
+        table[live] = rooms["streamer_id"].to_numpy()
+        lid = out["live_id"].to_numpy().astype(np.int64)
+        rs = np.where(lid < table.size, table[np.minimum(lid, table.size - 1)], 0)
+        out["streamer_id"] = np.where(rs > 0, rs, ev_streamer).astype(np.int32)
+    else:
+        out["streamer_id"] = ev_streamer.astype(np.int32)
+    first = np.minimum.reduceat(ts, starts) if n_groups else ts
+    out["first_ms"] = first
+    out["last_ms"] = np.maximum.reduceat(ts, starts) if n_groups else ts
+    out["day"] = day_index(first)
+    cols = {"click": "n_clicks", "comment": "n_comments", "like": "n_likes", "gift": "n_gifts",
+            "negative": "n_negatives"}
+    for i, n in enumerate(names):
+        out[cols[n]] = np.bincount(gid[src == i], minlength=n_groups).astype(np.int32)
+    for n in cols:
+        if cols[n] not in out:
+            out[cols[n]] = np.zeros(n_groups, dtype=np.int32)
+    watch = np.zeros(n_groups, np.int64)
+    gval = np.zeros(n_groups, np.int64)
+    # integer sums via reduceat on the sorted values (exact, no float rounding)
+    if "click" in names:
+        v = np.where(src == names.index("click"), val, 0)
+        watch = np.add.reduceat(v, starts) if n_groups else watch
+    if "gift" in names:
+        v = np.where(src == names.index("gift"), val, 0)
+        gval = np.add.reduceat(v, starts) if n_groups else gval
+    out["watch_ms"] = watch
+    out["gift_value"] = gval
+    out["n_exposures"] = (out["n_clicks"] + out["n_negatives"]).astype(np.int32)
+    return out[["user_id", "live_id", "streamer_id", "first_ms", "last_ms", "day", "n_clicks",
+                "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value", "n_negatives",
+                "n_exposures"]]
+
+
+def build_user_day(events: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per (user_id, day) with any event: counts, watch_ms, gift_value, active flag.
+
+    Counted from the event tables by event day (not session day), so a session crossing
+    midnight contributes to both days. Key: int64 ``user_id * 64 + day``.
+    """
+    cols = {"click": "n_clicks", "comment": "n_comments", "like": "n_likes", "gift": "n_gifts",
+            "negative": "n_negatives"}
+    keys, srcs, vals = [], [], []
+    names = [n for n in S.EVENT_TABLES if n in events]
+    for i, n in enumerate(names):
+        ev = events[n]
+        day = ev["day"].to_numpy() if "day" in ev else day_index(ev["timestamp"].to_numpy())
+        keys.append(ev["user_id"].to_numpy().astype(np.int64) * 64 + day.astype(np.int64))
+        srcs.append(np.full(len(ev), i, np.int8))
+        if n == "click":
+            vals.append(ev["watch_live_time"].to_numpy().astype(np.int64))
+        elif n == "gift":
+            vals.append(ev["gift_price"].to_numpy().astype(np.int64))
+        else:
+            vals.append(np.zeros(len(ev), np.int64))
+    key = np.concatenate(keys) if keys else np.array([], np.int64)
+    src = np.concatenate(srcs) if srcs else np.array([], np.int8)
+    val = np.concatenate(vals) if vals else np.array([], np.int64)
+    order, ukey, starts = _group(key)
+    src, val = src[order], val[order]
+    n = ukey.size
+    gid = np.repeat(np.arange(n), np.diff(np.r_[starts, src.size])) if n else src
+    out = pd.DataFrame({"user_id": (ukey // 64).astype(np.int32),
+                        "day": (ukey % 64).astype(np.int8)})
+    for i_name, col in cols.items():
+        if i_name in names:
+            i = names.index(i_name)
+            out[col] = np.bincount(gid[src == i], minlength=n).astype(np.int32)
+        else:
+            out[col] = np.zeros(n, np.int32)
+    for i_name, col in (("click", "watch_ms"), ("gift", "gift_value")):
+        if i_name in names and n:
+            out[col] = np.add.reduceat(np.where(src == names.index(i_name), val, 0), starts)
+        else:
+            out[col] = np.zeros(n, np.int64)
+    out["active"] = (out["n_clicks"] + out["n_comments"] + out["n_likes"] + out["n_gifts"]) > 0
+    return out[["user_id", "day", "n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts",
+                "gift_value", "n_negatives", "active"]]
+
+
+def _days_before_window(dates: pd.Series) -> pd.Series:
+    """Whole days from ``dates`` (datetime64, no zone) to 2025-05-05 (float, NaN if missing)."""
+    d = pd.to_datetime(dates)
+    return ((pd.Timestamp("2025-05-05") - d) / pd.Timedelta(days=1)).astype("float32")
+
+
+def user_features(users: pd.DataFrame) -> pd.DataFrame:
+    """Add ``reg_date``, ``first_watch_date``, ``tenure_days``, ``watch_age_days`` (float32
+    days before the window start; NaN where the date is missing)."""
+    out = users.copy()
+    out["reg_date"] = users["reg_timestamp"]
+    out["first_watch_date"] = users["first_watch_live_timestamp"]
+    out["tenure_days"] = _days_before_window(users["reg_timestamp"])
+    out["watch_age_days"] = _days_before_window(users["first_watch_live_timestamp"])
+    return out
+
+
+def streamer_features(streamers: pd.DataFrame) -> pd.DataFrame:
+    """Add ``reg_date``, ``first_live_date``, ``tenure_days`` and ``live_age_days``."""
+    out = streamers.copy()
+    out["reg_date"] = streamers["reg_timestamp"]
+    out["first_live_date"] = streamers["first_live_timestamp"]
+    out["tenure_days"] = _days_before_window(streamers["reg_timestamp"])
+    out["live_age_days"] = _days_before_window(streamers["first_live_timestamp"])
+    return out
+
+
+def data_model() -> pd.DataFrame:
+    """The data model as a table: each table's grain, key and joins (for the book)."""
+    rows = [
+        ("users", "dimension", "one row per user", "user_id", ""),
+        ("streamers", "dimension", "one row per streamer", "streamer_id", ""),
+        ("rooms", "dimension", "one row per broadcast (live_id)", "live_id",
+         "streamer_id -> streamers"),
+        ("clicks", "fact", "one row per click (entered a room)", "(none: repeats are real)",
+         "user_id -> users; live_id -> rooms; streamer_id -> streamers"),
+        ("comments", "fact", "one row per comment", "(none)", "user_id, live_id, streamer_id"),
+        ("likes", "fact", "one row per like", "(none)", "user_id, live_id, streamer_id"),
+        ("gifts", "fact", "one row per gift event (gift_price coins)", "(none)",
+         "user_id, live_id, streamer_id"),
+        ("negatives", "fact", "one row per unclicked exposure", "(none)",
+         "user_id, live_id, streamer_id"),
+        ("sessions", "derived", "one row per (user, live) with any event", "(user_id, live_id)",
+         "user_id -> users; live_id -> rooms; streamer_id -> streamers"),
+        ("user_day", "derived", "one row per (user, Beijing day) with any event",
+         "(user_id, day)", "user_id -> users"),
+    ]
+    return pd.DataFrame(rows, columns=["table", "kind", "grain", "key", "joins"])

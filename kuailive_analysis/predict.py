@@ -1,0 +1,342 @@
+"""A small, honest predictive baseline for the funnel: CTR per exposure and GTR per click.
+
+Metrics (MMBee, Deng et al. KDD 2024, eq. 13)
+---------------------------------------------
+* **AUC**: probability that a random positive scores above a random negative (ties count
+  1/2) = Mann-Whitney U / (P N), computed from mid-ranks (same as
+  ``sklearn.metrics.roc_auc_score``).
+* **UAUC** (user-averaged AUC) = (1/N) sum_i AUC_i over the N users of the test set whose
+  rows contain both classes (AUC_i is undefined otherwise; those users are excluded and
+  counted).
+* **GAUC** (impression-weighted) = sum_i imp_i AUC_i / sum_i imp_i, imp_i = the user's test
+  rows (exposures for CTR, clicks for GTR), over the same users.
+
+Design
+------
+* **Chronological split** of the rows by time (default 8:1:1 as in the KuaiLive paper's CTR
+  benchmark): cut points are timestamps, so rows sharing a millisecond stay together.
+* **Features are history only**: counts of exposures, clicks and gifting clicks of the user,
+  the streamer and the (user, streamer) pair on *earlier Beijing days* (never the same day),
+  smoothed rates ``(k + a p0) / (n + a)`` (p0 = the train-period rate, a = ``prior_strength``),
+  hour of day, screen size and repeat-exposure index (known when the screen is shown), room
+  type and category, and the user's age band, gender and device price (profile snapshot taken
+  at the end of the window: a mild leak, stated in the chapter). No watch time (it is only
+  known after the click).
+* **Baselines**: *popularity* = the streamer's clicks (CTR) or gifting clicks (GTR) on
+  earlier days; *streamer rate* = the streamer's smoothed past CTR / GTR.
+* **Models**: scikit-learn ``LogisticRegression`` on standardised numeric features and
+  ``HistGradientBoostingClassifier`` on all features (native categoricals, early stopping
+  on the chronological validation part), trained on at most ``max_train_rows`` sampled train
+  rows so that the chapter runs in about a minute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+SPLITS = ("train", "valid", "test")
+
+
+# ---------------------------------------------------------------------------------------------
+# AUC, UAUC, GAUC
+# ---------------------------------------------------------------------------------------------
+def _check_xy(y, score) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y)
+    s = np.asarray(score, dtype=np.float64)
+    if y.shape != s.shape or y.ndim != 1:
+        raise ValueError(f"labels and scores must be 1-d of equal length, got {y.shape} and {s.shape}")
+    if np.isnan(s).any():
+        raise ValueError(f"scores contain {int(np.isnan(s).sum())} NaN values")
+    u = np.unique(y)
+    if not np.isin(u, [0, 1]).all():
+        raise ValueError(f"labels must be 0/1 or boolean, got values {u[:5].tolist()}")
+    return y.astype(bool), s
+
+
+def auc(y, score) -> float:
+    """ROC AUC from mid-ranks: ``(R_pos - P(P+1)/2) / (P N)``. NaN if a class is absent."""
+    y, s = _check_xy(y, score)
+    p = int(y.sum())
+    n = len(y) - p
+    if p == 0 or n == 0:
+        return float("nan")
+    r = rankdata(s)  # average ranks for ties
+    return float((r[y].sum() - p * (p + 1) / 2) / (p * n))
+
+
+def grouped_auc(y, score, groups) -> pd.DataFrame:
+    """AUC per group (vectorised mid-ranks within groups).
+
+    Returns one row per group (index = group id, sorted) with ``n`` (rows), ``n_pos`` and
+    ``auc`` (NaN when the group has only one class).
+    """
+    y, s = _check_xy(y, score)
+    g = np.asarray(groups)
+    if g.shape != y.shape:
+        raise ValueError("groups must have the same length as labels")
+    codes, uniq = pd.factorize(g, sort=True)
+    r = pd.Series(s).groupby(codes).rank(method="average").to_numpy()
+    k = len(uniq)
+    n = np.bincount(codes, minlength=k).astype(np.float64)
+    pos = np.bincount(codes, weights=y.astype(np.float64), minlength=k)
+    rpos = np.bincount(codes, weights=np.where(y, r, 0.0), minlength=k)
+    neg = n - pos
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (rpos - pos * (pos + 1) / 2) / (pos * neg)
+    a = np.where((pos > 0) & (neg > 0), a, np.nan)
+    return pd.DataFrame({"n": n.astype(np.int64), "n_pos": pos.astype(np.int64), "auc": a},
+                        index=pd.Index(uniq, name="group"))
+
+
+def uauc(y, score, groups) -> float:
+    """User-averaged AUC: unweighted mean of per-group AUC over groups with both classes."""
+    a = grouped_auc(y, score, groups)["auc"].dropna()
+    return float(a.mean()) if len(a) else float("nan")
+
+
+def gauc(y, score, groups, weights=None) -> float:
+    """Impression-weighted GAUC: sum_i w_i AUC_i / sum_i w_i over groups with both classes.
+
+    ``weights`` per row (default 1, i.e. w_i = the group's number of rows = impressions).
+    """
+    t = grouped_auc(y, score, groups)
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        codes, uniq = pd.factorize(np.asarray(groups), sort=True)
+        t["w"] = np.bincount(codes, weights=w, minlength=len(uniq))
+    else:
+        t["w"] = t["n"].astype(np.float64)
+    t = t.dropna(subset=["auc"])
+    if t.empty or t["w"].sum() == 0:
+        return float("nan")
+    return float((t["auc"] * t["w"]).sum() / t["w"].sum())
+
+
+def auc_metrics(y, score, groups) -> dict[str, float]:
+    """AUC, UAUC, GAUC plus coverage: rows, positives, groups, groups evaluated and the share
+    of rows in evaluated groups."""
+    t = grouped_auc(y, score, groups)
+    ok = t["auc"].notna()
+    return {
+        "auc": auc(y, score),
+        "uauc": float(t.loc[ok, "auc"].mean()) if ok.any() else float("nan"),
+        "gauc": (float((t.loc[ok, "auc"] * t.loc[ok, "n"]).sum() / t.loc[ok, "n"].sum())
+                 if ok.any() else float("nan")),
+        "n_rows": int(t["n"].sum()),
+        "n_pos": int(t["n_pos"].sum()),
+        "n_groups": int(len(t)),
+        "n_groups_evaluated": int(ok.sum()),
+        "row_share_evaluated": float(t.loc[ok, "n"].sum() / max(t["n"].sum(), 1)),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Split and history features
+# ---------------------------------------------------------------------------------------------
+def chronological_split(ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+                        ) -> pd.Categorical:
+    """Label rows train / valid / test by time so the three parts hold about the given
+    fractions of rows, earliest first. Cut points are timestamps t1 <= t2: ``train = ts < t1``,
+    ``valid = t1 <= ts < t2``, ``test = ts >= t2``; rows sharing a millisecond share a part.
+    """
+    f = np.asarray(fractions, dtype=np.float64)
+    if f.shape != (3,) or (f < 0).any() or not np.isclose(f.sum(), 1.0):
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    t = np.asarray(ts_ms, dtype=np.int64)
+    if len(t) == 0:
+        return pd.Categorical([], categories=SPLITS)
+    srt = np.sort(t)
+    n = len(t)
+    t1 = srt[min(int(round(f[0] * n)), n - 1)]
+    t2 = srt[min(int(round((f[0] + f[1]) * n)), n - 1)]
+    code = np.where(t < t1, 0, np.where(t < t2, 1, 2)).astype(np.int8)
+    return pd.Categorical.from_codes(code, SPLITS)
+
+
+def prior_day_sums(key: np.ndarray, day: np.ndarray, values: pd.DataFrame) -> pd.DataFrame:
+    """For each row, the sums of ``values`` over rows with the same ``key`` on earlier days.
+
+    ``key`` int64 >= 0 and < 2**58, ``day`` 0..31. Computed from per-(key, day) totals:
+    prior = cumulative total up to and including the day - that day's total.
+    """
+    key = np.asarray(key, dtype=np.int64)
+    day = np.asarray(day, dtype=np.int64)
+    if len(day) and (day.min() < 0 or day.max() > 31):
+        raise ValueError("prior_day_sums: day must be in 0..31")
+    kd = key * 32 + day
+    agg = values.groupby(kd, sort=True).sum()
+    cum = agg.groupby(agg.index.to_numpy() // 32, sort=False).cumsum()
+    prior = cum - agg
+    out = prior.reindex(kd)
+    out.index = values.index
+    return out
+
+
+def _pair_key(a, b) -> np.ndarray:
+    """int64 key of a (user, streamer) pair: ``a << 26 | b`` (needs ids < 2**26, true for
+    KuaiLive: 23,772 users, 452,621 streamers)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    if len(a) and (a.max() >= 2**26 or b.max() >= 2**26 or min(a.min(), b.min()) < 0):
+        raise ValueError("history_features: user_id and streamer_id must be in 0..2**26-1")
+    return (a << 26) | b
+
+
+CATEGORICAL = ("live_type", "live_content_category", "age", "gender", "device_price")
+
+
+def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
+                     base_rates: tuple[float, float] | None = None) -> pd.DataFrame:
+    """History features for every exposure row (see module docstring).
+
+    ``exposures`` needs user_id, streamer_id, day, hour, clicked, gifted, and optionally
+    screen_size, exposure_index and the CATEGORICAL columns (as produced by
+    :func:`kuailive_analysis.funnel.add_segments` / ``add_positions``). ``base_rates`` =
+    (CTR, GTR) used as smoothing priors; default: the rates of the rows given.
+    Returns a frame aligned with ``exposures``.
+    """
+    need = ["user_id", "streamer_id", "day", "hour", "clicked", "gifted"]
+    missing = [c for c in need if c not in exposures.columns]
+    if missing:
+        raise ValueError(f"history_features: exposures lack {missing}")
+    ex = exposures
+    vals = pd.DataFrame({"exp": np.ones(len(ex), np.float64),
+                         "clk": ex["clicked"].to_numpy(np.float64),
+                         "gft": ex["gifted"].to_numpy(np.float64)}, index=ex.index)
+    if base_rates is None:
+        p_ctr = float(vals["clk"].mean()) if len(ex) else 0.0
+        p_gtr = float(vals["gft"].sum() / max(vals["clk"].sum(), 1.0))
+    else:
+        p_ctr, p_gtr = base_rates
+    a = prior_strength
+    feats = pd.DataFrame(index=ex.index)
+    day = ex["day"].to_numpy()
+    for name, key in (("u", ex["user_id"].to_numpy(np.int64)),
+                      ("s", ex["streamer_id"].to_numpy(np.int64)),
+                      ("us", _pair_key(ex["user_id"], ex["streamer_id"]))):
+        p = prior_day_sums(key, day, vals)
+        feats[f"{name}_exp"] = np.log1p(p["exp"].to_numpy())
+        feats[f"{name}_clk"] = np.log1p(p["clk"].to_numpy())
+        feats[f"{name}_gft"] = np.log1p(p["gft"].to_numpy())
+        feats[f"{name}_ctr"] = (p["clk"] + a * p_ctr) / (p["exp"] + a)
+        feats[f"{name}_gtr"] = (p["gft"] + a * p_gtr) / (p["clk"] + a)
+    h = ex["hour"].to_numpy(np.float64)
+    feats["hour"] = h
+    feats["hour_sin"] = np.sin(2 * np.pi * h / 24)
+    feats["hour_cos"] = np.cos(2 * np.pi * h / 24)
+    if "screen_size" in ex:
+        feats["log_screen"] = np.log(ex["screen_size"].to_numpy(np.float64))
+    if "exposure_index" in ex:
+        feats["log_index"] = np.log(ex["exposure_index"].to_numpy(np.float64))
+    for c in CATEGORICAL:
+        if c in ex:
+            feats[c] = ex[c].astype("category")
+    return feats
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+TASKS = {
+    # task: (label column, row filter column or None, popularity feature, rate feature)
+    "CTR (click per exposure)": ("clicked", None, "s_clk", "s_ctr"),
+    "GTR (gift per click)": ("gifted", "clicked", "s_gft", "s_gtr"),
+}
+
+
+def _numeric(feats: pd.DataFrame) -> list[str]:
+    return [c for c in feats.columns if c not in CATEGORICAL and c != "hour"]
+
+
+def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
+                seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    num = _numeric(X)
+    lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0))
+    lr.fit(X[num].to_numpy(), y)
+    hgb = HistGradientBoostingClassifier(
+        max_iter=150, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50,
+        l2_regularization=1.0, categorical_features="from_dtype", random_state=seed,
+        early_stopping=bool(len(X_val) and y_val.any() and not y_val.all()),
+        scoring="loss", n_iter_no_change=10)
+    if hgb.early_stopping:
+        hgb.fit(X, y, X_val=X_val, y_val=y_val)
+    else:
+        hgb.fit(X, y)
+    return {"logistic regression": (lr, num), "gradient boosting": (hgb, None)}
+
+
+def evaluate_task(exposures: pd.DataFrame, task: str, *,
+                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                  max_train_rows: int = 300_000, prior_strength: float = 20.0,
+                  seed: int = 0) -> tuple[pd.DataFrame, dict]:
+    """Split, featurise, fit, score one task; returns ``(metrics, info)``.
+
+    ``metrics``: one row per scorer (popularity, streamer rate, logistic regression, gradient
+    boosting) with AUC, UAUC, GAUC (groups = users) and coverage columns (see
+    :func:`auc_metrics`). ``info``: row counts per split, positives, base rates, cut dates.
+    Train rows are the train part (subsampled to ``max_train_rows``); the valid part (at most
+    a quarter of that) only stops the boosting early (validation loss, 10 rounds of patience);
+    every score is on test.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
+    label, filt, pop_col, rate_col = TASKS[task]
+    split = chronological_split(exposures["ts_ms"], fractions)
+    tr = np.asarray(split == "train")
+    clicked = exposures["clicked"].to_numpy(bool)
+    base_ctr = float(clicked[tr].mean()) if tr.any() else 0.0
+    base_gtr = float(exposures["gifted"].to_numpy(bool)[tr & clicked].mean()) if (tr & clicked).any() else 0.0
+    feats = history_features(exposures, prior_strength, (base_ctr, base_gtr))
+    rows = np.ones(len(exposures), bool) if filt is None else exposures[filt].to_numpy(bool)
+    y = exposures[label].to_numpy(bool)
+    sp = np.asarray(split)
+    train = np.flatnonzero(rows & (sp == "train"))
+    test = np.flatnonzero(rows & (sp == "test"))
+    info = {"task": task, "n_train": int(len(train)), "n_test": int(len(test)),
+            "n_valid": int((rows & (sp == "valid")).sum()),
+            "pos_train": int(y[train].sum()), "pos_test": int(y[test].sum()),
+            "base_rate_train": float(y[train].mean()) if len(train) else float("nan"),
+            "base_rate_test": float(y[test].mean()) if len(test) else float("nan")}
+    if len(train) == 0 or len(test) == 0 or y[train].all() or not y[train].any():
+        raise ValueError(f"{task}: the train part has {len(train)} rows with "
+                         f"{int(y[train].sum())} positives and the test part {len(test)} rows; "
+                         "a model needs both classes in train and a non-empty test part. "
+                         "Use a larger dataset or other split fractions.")
+    rng = np.random.default_rng(seed)
+    if len(train) > max_train_rows:
+        train = np.sort(rng.choice(train, max_train_rows, replace=False))
+    info["n_train_used"] = int(len(train))
+    users = exposures["user_id"].to_numpy()[test]
+    scores = {"popularity (streamer's past clicks)" if label == "clicked"
+              else "popularity (streamer's past gifts)": feats[pop_col].to_numpy()[test],
+              "streamer past rate": feats[rate_col].to_numpy()[test]}
+    valid = np.flatnonzero(rows & (sp == "valid"))
+    if len(valid) > max_train_rows // 4:
+        valid = np.sort(rng.choice(valid, max_train_rows // 4, replace=False))
+    models = _fit_models(feats.iloc[train], y[train], feats.iloc[valid], y[valid], seed)
+    Xte = feats.iloc[test]
+    for name, (m, cols) in models.items():
+        X = Xte[cols].to_numpy() if cols is not None else Xte
+        scores[name] = m.predict_proba(X)[:, 1]
+    out = []
+    for name, s in scores.items():
+        met = auc_metrics(y[test], s, users)
+        out.append({"task": task, "scorer": name, **met})
+    return pd.DataFrame(out).set_index(["task", "scorer"]), info
+
+
+def evaluate(exposures: pd.DataFrame, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`evaluate_task` for both tasks; returns ``(metrics, info)`` frames."""
+    mets, infos = [], []
+    for task in TASKS:
+        m, i = evaluate_task(exposures, task, **kwargs)
+        mets.append(m)
+        infos.append(i)
+    return pd.concat(mets), pd.DataFrame(infos).set_index("task")

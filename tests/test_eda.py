@@ -1,0 +1,440 @@
+"""Unit tests of kuailive_analysis.eda on small hand-made inputs with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kuailive_analysis import eda
+from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
+
+H = 3_600_000
+nonneg = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=60)
+
+
+# --------------------------------------------------------------------------------------------
+# Concentration
+# --------------------------------------------------------------------------------------------
+def test_gini_known_vectors():
+    assert eda.gini([5, 5, 5, 5]) == pytest.approx(0.0)
+    assert eda.gini([0, 0, 0, 1]) == pytest.approx(0.75)  # (n-1)/n
+    # 1,2,3,4: 2*(1+4+9+16)/(4*10) - 5/4 = 1.5 - 1.25
+    assert eda.gini([4, 1, 3, 2]) == pytest.approx(0.25)
+    assert np.isnan(eda.gini([0, 0]))
+
+
+def test_gini_rejects_bad_input():
+    with pytest.raises(ValueError, match="negative"):
+        eda.gini([1, -1])
+    with pytest.raises(ValueError, match="missing"):
+        eda.gini([1, np.nan])
+    with pytest.raises(ValueError, match="empty"):
+        eda.gini([])
+
+
+@settings(max_examples=60, deadline=None)
+@given(nonneg)
+def test_gini_properties(xs):
+    if sum(xs) == 0:
+        return
+    g = eda.gini(xs)
+    n = len(xs)
+    assert -1e-12 <= g <= (n - 1) / n + 1e-12
+    assert eda.gini([3 * x for x in xs]) == pytest.approx(g, abs=1e-12)  # scale invariant
+    assert eda.gini(list(reversed(xs))) == pytest.approx(g, abs=1e-12)  # order free
+
+
+@settings(max_examples=60, deadline=None)
+@given(nonneg)
+def test_gini_is_twice_area_between_diagonal_and_lorenz(xs):
+    if sum(xs) == 0:
+        return
+    lc = eda.lorenz_curve(xs, n_points=None)
+    area = np.trapezoid(lc["value_share"], lc["population_share"])
+    assert eda.gini(xs) == pytest.approx(1 - 2 * area, abs=1e-9)
+
+
+def test_lorenz_end_points_and_shape():
+    lc = eda.lorenz_curve([0, 0, 0, 10], n_points=None)
+    assert list(lc["population_share"]) == [0, 0.25, 0.5, 0.75, 1.0]
+    assert list(lc["value_share"]) == [0, 0, 0, 0, 1.0]
+    grid = eda.lorenz_curve([1, 2, 3, 4], n_points=11)
+    assert len(grid) == 11
+    assert grid.iloc[0].tolist() == [0.0, 0.0]
+    assert grid.iloc[-1].tolist() == [1.0, 1.0]
+    assert (np.diff(grid["value_share"]) >= 0).all()
+    assert (grid["value_share"] <= grid["population_share"] + 1e-12).all()
+    # half the population (values 1, 2) holds 3/10
+    assert grid.loc[grid["population_share"] == 0.5, "value_share"].item() == pytest.approx(0.3)
+
+
+def test_top_shares():
+    x = list(range(1, 11))  # total 55
+    assert eda.top_share(x, 0.1) == pytest.approx(10 / 55)
+    assert eda.top_share(x, 0.2) == pytest.approx(19 / 55)
+    assert eda.top_share(x, 1.0) == pytest.approx(1.0)
+    assert eda.top_share(x, 0.05) == pytest.approx(5 / 55)  # half of the largest unit
+    assert eda.top_k_share(x, 2) == pytest.approx(19 / 55)
+    assert eda.top_k_share(x, 50) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="q must be"):
+        eda.top_share(x, 0)
+
+
+def test_concentration_table():
+    t = eda.concentration_table({"a": [0, 0, 0, 1], "b": [1, 1, 1, 1]})
+    assert t.loc["a", "gini"] == pytest.approx(0.75)
+    assert t.loc["a", "n_positive"] == 1
+    assert t.loc["a", "gini_positive"] == pytest.approx(0.0)
+    assert t.loc["b", "top10_share"] == pytest.approx(0.1)
+    assert t.loc["a", "top1_share"] == pytest.approx(0.04)  # 1% of 4 units = 0.04 of the top one
+
+
+# --------------------------------------------------------------------------------------------
+# Distributions
+# --------------------------------------------------------------------------------------------
+def test_ccdf_exact_small():
+    c = eda.ccdf([1, 1, 2, 5])
+    assert c["x"].tolist() == [1, 2, 5]
+    assert c["ccdf"].tolist() == [1.0, 0.5, 0.25]
+
+
+def test_ccdf_downsamples_on_log_grid():
+    x = np.arange(1, 10_001)
+    c = eda.ccdf(x, max_points=50)
+    assert len(c) <= 50
+    assert c["x"].iloc[0] == 1 and c["x"].iloc[-1] == 10_000
+    assert c["ccdf"].iloc[0] == 1.0
+    assert c["ccdf"].iloc[-1] == pytest.approx(1e-4)
+    assert (np.diff(c["ccdf"]) <= 0).all()
+
+
+def test_log_binned_histogram_counts_everything():
+    x = [0, 0, 1, 2, 3, 10, 99, 100]
+    h = eda.log_binned_histogram(x, bins_per_decade=1)
+    assert h["bin_lo"].tolist() == [1, 10]
+    assert h["count"].tolist() == [3, 3]  # last bin closed: 10, 99, 100
+    assert h.attrs["n_zero"] == 2
+    assert h["share"].sum() == pytest.approx(6 / 8)
+    assert h["density"].iloc[0] == pytest.approx((3 / 8) / 9)
+
+
+def test_banded_shares_and_watch_summary():
+    b = eda.banded_shares([1, 4.9, 5, 29, 30, 301], (5, 30, 300))
+    assert b["band"].tolist() == ["<5", "5-30", "30-300", ">=300"]
+    assert b["count"].tolist() == [2, 2, 1, 1]
+    w = eda.watch_time_summary([1000, 4000, 6000, 40_000, 600_000])
+    assert w["share_lt_5s"] == pytest.approx(0.4)
+    assert w["share_ge_300s"] == pytest.approx(0.2)
+    assert w["p50"] == pytest.approx(6.0)
+    assert w["max"] == pytest.approx(600.0)
+
+
+def test_quantile_summary():
+    q = eda.quantile_summary(np.arange(101), qs=(0.5, 0.9))
+    assert q["p50"] == 50 and q["p90"] == 90 and q["max"] == 100 and q["n"] == 101
+
+
+# --------------------------------------------------------------------------------------------
+# Activity tables
+# --------------------------------------------------------------------------------------------
+def sessions_frame():
+    # user, live, streamer, clicks, watch, comments, likes, gifts, value, negatives
+    rows = [
+        (1, 10, 100, 2, 60_000, 1, 0, 1, 5, 0),
+        (1, 11, 100, 1, 30_000, 0, 0, 0, 0, 1),
+        (1, 12, 200, 1, 10_000, 0, 1, 0, 0, 0),
+        (2, 10, 100, 1, 1_000, 0, 0, 0, 0, 0),
+        (2, 13, 300, 0, 0, 0, 0, 0, 0, 3),  # negatives only
+        (3, 14, 200, 0, 0, 0, 0, 1, 20, 0),  # gift without a click
+    ]
+    cols = ["user_id", "live_id", "streamer_id", "n_clicks", "watch_ms", "n_comments",
+            "n_likes", "n_gifts", "gift_value", "n_negatives"]
+    s = pd.DataFrame(rows, columns=cols)
+    s[["user_id", "live_id", "streamer_id"]] = s[["user_id", "live_id", "streamer_id"]].astype("int32")
+    s["n_exposures"] = s["n_clicks"] + s["n_negatives"]
+    return s
+
+
+def test_streamer_activity():
+    rooms = pd.DataFrame({"live_id": [10, 11, 12, 13, 14, 15], "streamer_id": [100, 100, 200, 300, 200, 400]})
+    streamers = pd.DataFrame({"streamer_id": [100, 200, 300, 400, 500]})
+    sa = eda.streamer_activity(sessions_frame(), rooms, streamers)
+    assert sa.index.tolist() == [100, 200, 300, 400, 500]
+    assert sa.loc[100, "n_clicks"] == 4
+    assert sa.loc[100, "n_viewers"] == 2
+    assert sa.loc[100, "n_rooms_watched"] == 2
+    assert sa.loc[100, "n_interactions"] == 4 + 1 + 0 + 1
+    assert sa.loc[100, "n_exposures"] == 5
+    assert sa.loc[200, "n_viewers"] == 1  # user 3 only gifted
+    assert sa.loc[200, "gift_value"] == 20
+    assert sa.loc[200, "n_rooms"] == 2
+    assert sa.loc[300, "n_interactions"] == 0 and sa.loc[300, "n_exposures"] == 3
+    assert sa.loc[500].drop("watch_hours").sum() == 0
+    assert sa.loc[400, "n_rooms"] == 1
+    assert sa.loc[100, "watch_hours"] == pytest.approx(91_000 / H)
+    assert sa.index.dtype == np.int32
+
+
+def test_user_activity():
+    user_day = pd.DataFrame({"user_id": [1, 1, 2, 2, 3], "day": [0, 1, 0, 2, 5],
+                             "active": [True, True, True, False, True]})
+    users = pd.DataFrame({"user_id": [1, 2, 3, 4]})
+    ua = eda.user_activity(sessions_frame(), user_day, users)
+    assert ua.index.tolist() == [1, 2, 3, 4]
+    assert ua.loc[1, "n_sessions"] == 3
+    assert ua.loc[1, "n_streamers"] == 2
+    assert ua.loc[1, "n_interactions"] == 4 + 1 + 1 + 1
+    assert ua.loc[1, "top_streamer_watch_share"] == pytest.approx(90 / 100)
+    assert ua.loc[2, "top_streamer_watch_share"] == pytest.approx(1.0)
+    assert np.isnan(ua.loc[3, "top_streamer_watch_share"])  # no watch time
+    assert ua.loc[2, "active_days"] == 1
+    assert ua.loc[4, "n_interactions"] == 0 and ua.loc[4, "active_days"] == 0
+    assert ua.loc[2, "n_exposures"] == 4
+
+
+def test_missing_column_is_named():
+    with pytest.raises(ValueError, match="sessions is missing column.*watch_ms"):
+        eda.user_activity(sessions_frame().drop(columns="watch_ms"))
+
+
+def test_share_below_above():
+    assert eda.share_below([0, 1, 4, 5, 100], 5) == pytest.approx(0.6)
+    assert eda.share_above([0, 1, 40, 41], 40) == pytest.approx(0.25)
+
+
+# --------------------------------------------------------------------------------------------
+# Demographics
+# --------------------------------------------------------------------------------------------
+def test_demographic_shares_orders_bins_and_sums_to_one():
+    users = pd.DataFrame({"age": ["50+", "18-23", "18-23", None], "gender": ["M", "M", "F", "M"]})
+    streamers = pd.DataFrame({"age": ["24-30", "18-23"], "gender": ["F", "F"]})
+    a = eda.demographic_shares(users, streamers, "age")
+    assert a.index.tolist() == ["18-23", "24-30", "50+", "(missing)"]
+    assert a["users"].sum() == pytest.approx(1) and a["streamers"].sum() == pytest.approx(1)
+    assert a.loc["18-23", "users"] == pytest.approx(0.5)
+    assert a.loc["24-30", "n_users"] == 0
+    g = eda.demographic_shares(users, streamers, "gender")
+    assert g.loc["M", "users"] == pytest.approx(0.75) and g.loc["F", "streamers"] == 1.0
+    top = eda.demographic_shares(users, streamers, "age", top=2)
+    assert top.index.tolist() == ["18-23", "24-30", "other"]
+    assert top.loc["other", "n_users"] == 2
+
+
+def test_tenure_summary_in_years():
+    users = pd.DataFrame({"tenure_days": [365.25, 730.5, np.nan], "watch_age_days": [100, 200, 300]})
+    t = eda.tenure_summary(users)
+    assert t.loc["tenure_days", "n"] == 2
+    assert t.loc["tenure_days", "median"] == pytest.approx(1.5)
+    assert t.loc["watch_age_days", "share_under_1y"] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Time of activity and rooms
+# --------------------------------------------------------------------------------------------
+def test_weekday_and_hour_weekday_matrix():
+    assert eda.WINDOW_START_WEEKDAY == 0  # 2025-05-05 is a Monday
+    assert eda.weekday_of_day([0, 6, 7, 20]).tolist() == [0, 6, 0, 6]
+    assert eda.days_per_weekday().tolist() == [3] * 7
+    ev = pd.DataFrame({"day": [0, 7, 7, 1, 20], "hour": [20, 20, 20, 0, 23], "w": [1, 2, 3, 4, 5]})
+    m = eda.hour_weekday_matrix(ev)
+    assert m.shape == (7, 24)
+    assert m.loc["Mon", 20] == pytest.approx(3 / 3)
+    assert m.loc["Tue", 0] == pytest.approx(1 / 3)
+    assert m.loc["Sun", 23] == pytest.approx(1 / 3)
+    assert m.to_numpy().sum() == pytest.approx(5 / 3)
+    mw = eda.hour_weekday_matrix(ev, weight="w")
+    assert mw.loc["Mon", 20] == pytest.approx(6 / 3)
+    with pytest.raises(ValueError, match="day"):
+        eda.hour_weekday_matrix(pd.DataFrame({"day": [21], "hour": [0]}))
+
+
+def test_peak_window_wraps_midnight():
+    h = np.zeros(24)
+    h[[22, 23, 0, 1]] = 1
+    assert eda.peak_window(h, 4) == (22, 1.0)
+    h = np.ones(24)
+    h[18:24] = 5
+    s, share = eda.peak_window(h, 6)
+    assert s == 18 and share == pytest.approx(30 / 48)
+
+
+def test_hourly_profile_and_beijing_hour():
+    assert eda.beijing_hour([WINDOW_START_MS, WINDOW_START_MS - 1, WINDOW_START_MS + 13 * H]).tolist() == [0, 23, 13]
+    p = eda.hourly_profile({"a": pd.DataFrame({"hour": [1, 1, 2, 23]})})
+    assert p.loc[1, "a"] == pytest.approx(0.5) and p["a"].sum() == pytest.approx(1)
+
+
+def test_daily_totals():
+    ud = pd.DataFrame({"user_id": [1, 2, 1], "day": [0, 0, 2], "active": [True, False, True],
+                       "n_clicks": [3, 0, 1], "watch_ms": [H, 0, 2 * H], "n_comments": [1, 0, 0],
+                       "n_likes": 0, "n_gifts": 0, "gift_value": 0, "n_negatives": [0, 5, 0]})
+    d = eda.daily_totals(ud, n_days=3)
+    assert d.index.tolist() == [0, 1, 2]
+    assert d["active_users"].tolist() == [1, 0, 1]
+    assert d["n_negatives"].tolist() == [5, 0, 0]
+    assert d["watch_hours"].tolist() == [1.0, 0.0, 2.0]
+    assert str(d["date"].iloc[0]) == "2025-05-05" and d["weekday"].iloc[1] == "Tue"
+
+
+def test_rooms_live_over_time_counts_half_open_intervals():
+    t0 = WINDOW_START_MS
+    rooms = pd.DataFrame({"start_ms": [t0 - H, t0, t0 + 30 * 60_000, t0 + 2 * H],
+                          "end_ms": [t0 + H, t0 + 2 * H, t0 + H, t0 + 3 * H]})
+    r = eda.rooms_live_over_time(rooms, step_min=30, start_ms=t0, end_ms=t0 + 3 * H)
+    # t = 0, .5, 1, 1.5, 2, 2.5 h
+    assert r["n_live"].tolist() == [2, 3, 1, 1, 1, 1]
+    assert str(r["time"].iloc[0]) == "2025-05-05 00:00:00+08:00"
+    bad = pd.DataFrame({"start_ms": [t0 + 10], "end_ms": [t0]})
+    with pytest.raises(ValueError, match="before start_ms"):
+        eda.rooms_live_over_time(bad)
+
+
+def test_room_start_hours_and_durations():
+    t0 = WINDOW_START_MS
+    rooms = pd.DataFrame({
+        "start_ms": [t0 + 20 * H, t0 + MS_PER_DAY + 20 * H, t0 + 8 * H, t0 - 2 * H, t0 + 9 * H],
+        "duration_min": np.array([60, 120, 30, 500, 1000], dtype="float32"),
+        "end_censored": [False, False, False, False, True],
+        "live_content_category": ["other", "other", "shop", "shop", "shop"],
+    })
+    sh = eda.room_start_hours(rooms)
+    assert sh.loc[20, "n_rooms"] == 2 and sh["n_rooms"].sum() == 4  # the pre-window room is out
+    assert eda.room_start_hours(rooms, within_window=False).loc[22, "n_rooms"] == 1
+    d = eda.room_duration_summary(rooms)
+    assert d.loc["shop", "n_rooms"] == 3
+    assert d.loc["shop", "share_censored"] == pytest.approx(1 / 3)
+    assert d.loc["shop", "median"] == pytest.approx(30)  # only the ended in-window shop room
+    assert d.loc["other", "median"] == pytest.approx(90)
+
+
+# --------------------------------------------------------------------------------------------
+# Repeat consumption
+# --------------------------------------------------------------------------------------------
+def clicks_frame():
+    t0 = WINDOW_START_MS
+    rows = [  # user, live, streamer, ts
+        (1, 10, 100, t0),
+        (1, 10, 100, t0 + H),  # same room again: a re-click, not a new visit
+        (1, 11, 100, t0 + 24 * H),  # new room of the same streamer one day later
+        (1, 12, 100, t0 + 49 * H),  # and again 25 h later
+        (1, 20, 200, t0),  # same millisecond as the first click: one screen
+        (2, 10, 100, t0 + 5 * H),
+        (2, 30, 300, t0 + 6 * H),
+    ]
+    c = pd.DataFrame(rows, columns=["user_id", "live_id", "streamer_id", "ts_ms"])
+    return c
+
+
+def test_visits_and_revisit_intervals():
+    v = eda.visits(clicks_frame())
+    assert len(v) == 6
+    u1 = v[(v.user_id == 1) & (v.streamer_id == 100)]
+    assert u1["visit_no"].tolist() == [1, 2, 3]
+    assert u1["n_clicks"].tolist() == [2, 1, 1]
+    assert np.isnan(u1["gap_h"].iloc[0])
+    assert u1["gap_h"].iloc[1:].tolist() == [24.0, 25.0]
+    assert sorted(eda.revisit_intervals(clicks_frame()).tolist()) == [24.0, 25.0]
+
+
+def test_repeat_summary_known_answers():
+    r = eda.repeat_summary(clicks_frame(), min_rooms=2)
+    # clicks strictly after an earlier click on the same streamer: t0+H, +24H, +49H -> 3 of 7
+    assert r["share_clicks_seen_streamer"] == pytest.approx(3 / 7)
+    # repeat visits: rooms 11 and 12 of (1, 100) -> 2 clicks of 7
+    assert r["share_clicks_repeat_visit"] == pytest.approx(2 / 7)
+    assert r["share_visits_repeat"] == pytest.approx(2 / 6)
+    assert r["share_pairs_returning"] == pytest.approx(1 / 4)
+    assert r["share_users_returning"] == pytest.approx(1 / 2)
+    assert eda.repeat_summary(clicks_frame(), min_rooms=3)["share_pairs_returning"] == pytest.approx(1 / 4)
+    assert eda.repeat_summary(clicks_frame(), min_rooms=4)["share_pairs_returning"] == 0
+    with pytest.raises(ValueError, match="min_rooms"):
+        eda.repeat_summary(clicks_frame(), min_rooms=1)
+
+
+def test_interval_histogram_and_daily_rhythm():
+    h = eda.interval_histogram([0.5, 1.5, 1.7, 24.2, 200.0], bin_h=1, max_h=48)
+    assert len(h) == 48
+    assert h["count"].iloc[:3].tolist() == [1, 2, 0]
+    assert h.loc[h.lo_h == 24, "count"].item() == 1
+    assert h["share"].sum() == pytest.approx(4 / 5)  # the 200 h interval is beyond the range
+    d = eda.daily_rhythm_share([1.0, 24.0, 47.0, 36.0, 12.0], tol_h=3, min_h=12)
+    assert d["n_intervals"] == 4  # 1 h is excluded
+    assert d["share_near_whole_days"] == pytest.approx(2 / 4)  # 24 and 47 are near whole days
+    assert d["expected_uniform"] == pytest.approx(0.25)
+
+
+# --------------------------------------------------------------------------------------------
+# Behaviour
+# --------------------------------------------------------------------------------------------
+def test_engagement_rates():
+    s = sessions_frame()
+    clicks = pd.DataFrame({"x": range(5)})
+    negatives = pd.DataFrame({"x": range(15)})
+    comments = pd.DataFrame({"x": range(1)})
+    likes = pd.DataFrame({"x": range(2)})
+    gifts = pd.DataFrame({"user_id": [1, 3, 3], "streamer_id": [100, 200, 200]})
+    r = eda.engagement_rates(clicks, comments, likes, gifts, negatives, s, n_streamers=10)
+    assert r["ctr"] == pytest.approx(0.25)
+    assert r["negatives_per_click"] == pytest.approx(3)
+    assert r["likes_per_click"] == pytest.approx(0.4)
+    assert r["gifts_per_click"] == pytest.approx(0.6)
+    assert r["share_sessions_gift"] == pytest.approx(2 / 5)  # the negatives-only session is out
+    assert r["share_streamers_gifted"] == pytest.approx(0.2)
+    assert r["n_gift_pairs"] == 2
+
+
+def test_gift_price_summary_and_counts():
+    g = eda.gift_price_summary([1, 1, 2, 10, 20, 100])
+    assert g["share_eq_1"] == pytest.approx(2 / 6)
+    assert g["share_le_20"] == pytest.approx(5 / 6)
+    assert g["total"] == 134 and g["p50"] == pytest.approx(6)
+    pc = eda.price_counts([1, 1, 2, 10, 20, 100], max_price=20)
+    assert pc.loc[pc.price == 1, "count"].item() == 2
+    assert pc["count"].sum() == 5  # the price-100 gift is beyond max_price
+    with pytest.raises(ValueError, match="gift_price"):
+        eda.price_counts([0, 1])
+
+
+# --------------------------------------------------------------------------------------------
+# Paper comparison
+# --------------------------------------------------------------------------------------------
+def test_paper_figures_are_documented_and_unique():
+    keys = [f.key for f in eda.PAPER_FIGURES]
+    assert len(keys) == len(set(keys))
+    for f in eda.PAPER_FIGURES:
+        assert f.source and f.label
+        if f.kind == "share":
+            assert 0 < f.value < 1
+    assert {"streamers_lt5_interactions", "users_lt50_interactions", "repeat_share",
+            "user_activity_peak"} <= set(keys)
+    fig = {f.key: f for f in eda.PAPER_FIGURES}
+    assert fig["users_lt50_interactions"].value == 0.438
+    assert fig["repeat_share"].value == 0.271
+
+
+def test_paper_comparison_formats_and_fills():
+    t = eda.paper_comparison({"streamers_lt5_interactions": 0.654, "user_activity_peak": 19})
+    assert t.loc["streamers_lt5_interactions", "this_run"] == "65.4%"
+    assert t.loc["streamers_lt5_interactions", "paper"] == "about 70%"
+    assert t.loc["user_activity_peak", "this_run"] == "19:00-01:00"
+    assert t.loc["users_lt50_interactions", "this_run"] == "n/a"
+    assert t.loc["users_lt50_interactions", "paper"] == "43.8%"
+    assert len(t) == len(eda.PAPER_FIGURES)
+    assert eda.format_value(18, "hour_window6") == "18:00-24:00"
+
+
+def test_linear_histogram_integer_counts_tenure_distribution():
+    h = eda.linear_histogram([0, 0.1, 0.5, 1.0, 2.0], [0, 0.5, 1.0])
+    assert h["count"].tolist() == [2, 2]
+    assert h["share"].sum() == pytest.approx(4 / 5)
+    c = eda.integer_counts([0, 2, 2, 21], 21)
+    assert len(c) == 22 and c.loc[2, "count"] == 2 and c.loc[21, "share"] == 0.25
+    with pytest.raises(ValueError, match="0..21"):
+        eda.integer_counts([22], 21)
+    users = pd.DataFrame({"tenure_days": [10, 400, 800, 99_999], "watch_age_days": [0, 0, 1, np.nan]})
+    t = eda.tenure_distribution(users, max_years=5)
+    assert t["tenure"].tolist() == [0.25, 0.25, 0.25, 0, 0, 0.25]
+    assert t.loc[0, "watch_age"] == pytest.approx(1.0)

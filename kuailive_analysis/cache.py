@@ -29,7 +29,7 @@ from kuailive_analysis import config
 from kuailive_analysis import schema as S
 from kuailive_analysis.io import file_signature, find_file
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bump when cleaned-table layout or cleaning semantics change."""
 
 META = "meta.json"
@@ -77,8 +77,16 @@ def read_meta(path: Path) -> dict:
 
 
 def read_table(path: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """One cached table (optionally only ``columns``)."""
-    return pq.read_table(Path(path) / f"{name}.parquet", columns=columns).to_pandas()
+    """One cached table (optionally only ``columns``).
+
+    Parquet has no seconds unit, so naive date columns (``datetime64[s]`` in memory) come back
+    as ``datetime64[ms]``; they are cast back so cached and fresh tables are identical.
+    """
+    df = pq.read_table(Path(path) / f"{name}.parquet", columns=columns).to_pandas()
+    for c in df.columns:
+        if df[c].dtype == "datetime64[ms]":
+            df[c] = df[c].astype("datetime64[s]")
+    return df
 
 
 def tables_in(path: Path) -> list[str]:

@@ -149,6 +149,8 @@ def dedupe_rooms(room: pd.DataFrame, name_rule: str = "last") -> tuple[pd.DataFr
     if name_rule not in NAME_RULES:
         raise ValueError(f"name_rule must be one of {NAME_RULES}, got {name_rule!r}")
     n = len(room)
+    if n == 0:
+        return room.reset_index(drop=True), Step("duplicate_rooms", "room", 0, 0, 0)
     live = room["live_id"].to_numpy()
     pdate = room["p_date"].to_numpy()
     order = np.lexsort((pdate, live))  # by live_id, then p_date, stable
@@ -387,7 +389,8 @@ def long_room_sensitivity(room: pd.DataFrame, events: dict[str, pd.DataFrame],
     """
     dur = room["duration_min"].to_numpy()
     live = room["live_id"].to_numpy()
-    counts = {name: np.bincount(ev["live_id"].to_numpy(), minlength=int(live.max()) + 1)
+    top = int(live.max()) + 1 if live.size else 1
+    counts = {name: np.bincount(ev["live_id"].to_numpy(), minlength=top)
               for name, ev in events.items()}
     rows = []
     for t in thresholds:
@@ -402,3 +405,39 @@ def long_room_sensitivity(room: pd.DataFrame, events: dict[str, pd.DataFrame],
             row[f"{name}_dropped_share"] = k / max(len(events[name]), 1)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+DURATION_EDGES_MIN = np.r_[0.0, np.geomspace(1.0, 14 * 1440.0, 57)]
+"""Histogram edges (minutes) for room durations: 0, then log-spaced 1 min .. 14 days."""
+
+
+def duration_histogram(room: pd.DataFrame, edges=DURATION_EDGES_MIN) -> pd.DataFrame:
+    """Counts of rooms per duration bin (``duration_min``), split by ``end_censored``.
+
+    Returns columns lo_min, hi_min, real, censored (rooms above the last edge go in the last
+    bin). Small: lets the book draw the full-scale distribution without the room table.
+    """
+    d = np.minimum(room["duration_min"].to_numpy(np.float64), edges[-1])
+    d = np.maximum(d, 0.0)
+    cens = room["end_censored"].to_numpy(bool)
+    real, _ = np.histogram(d[~cens], bins=edges)
+    cen, _ = np.histogram(d[cens], bins=edges)
+    return pd.DataFrame({"lo_min": edges[:-1], "hi_min": edges[1:], "real": real.astype(np.int64),
+                         "censored": cen.astype(np.int64)})
+
+
+def report_numbers(report: pd.DataFrame) -> dict[str, float]:
+    """Flat numbers from a cleaning report for the book's glue keys.
+
+    ``<rule>_<table>_dropped`` / ``_flagged`` (counts), ``<table>_in`` / ``<table>_out`` (raw and
+    clean rows), ``<table>_kept_share`` (out / in) for every table of the report.
+    """
+    out: dict[str, float] = {}
+    for r in report.itertuples(index=False):  # a few dozen report rows, not events
+        out[f"{r.rule}_{r.table}_dropped"] = int(r.rows_dropped)
+        out[f"{r.rule}_{r.table}_flagged"] = int(r.rows_flagged)
+    for table, g in report.groupby("table", sort=False):
+        out[f"{table}_in"] = int(g["rows_in"].iloc[0])
+        out[f"{table}_out"] = int(g["rows_out"].iloc[-1])
+        out[f"{table}_kept_share"] = out[f"{table}_out"] / max(out[f"{table}_in"], 1)
+    return out

@@ -11,7 +11,8 @@ A :class:`Dataset` exposes the tables of the data contract as attributes: ``user
 ``report`` (cleaning report), ``source`` (dict), ``truth`` (twin ground truth or None), and for
 the book ``raw_files`` (rows / time range of the delivered files), ``quality`` (key and
 data-quality checks on the raw files), ``room_sensitivity`` (what each long-room threshold
-drops), ``samples`` (first rows of each raw file) and ``params`` (cleaning parameters).
+drops), ``room_durations`` (duration histogram of all deduplicated rooms), ``samples``
+(first rows of each raw file) and ``params`` (cleaning parameters).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts",
           "sessions", "user_day")
 """The contract's tables, in a stable order."""
 
-EXTRA_TABLES = ("report", "raw_files", "quality", "room_sensitivity")
+EXTRA_TABLES = ("report", "raw_files", "quality", "room_sensitivity", "room_durations")
 """Small book tables stored alongside."""
 
 SENSITIVITY_THRESHOLDS = (0.25, 0.5, 1.0, 2.0, 7.0, None)
@@ -87,6 +88,13 @@ class Dataset:
     quality = property(lambda self: self.table("quality"), doc="raw data-quality checks")
     room_sensitivity = property(lambda self: self.table("room_sensitivity"),
                                 doc="rows dropped per max_room_days threshold")
+    room_durations = property(lambda self: self.table("room_durations"),
+                              doc="histogram of deduplicated room durations (all rooms)")
+
+    def raw_sample(self, name: str) -> pd.DataFrame:
+        """The first rows of raw file ``name`` (e.g. ``'click'``) exactly as read (epoch ms)."""
+        s = self.samples[name]
+        return pd.DataFrame(s["data"], columns=s["columns"])
 
     def events(self) -> dict[str, pd.DataFrame]:
         """The five event tables by raw name (click, comment, like, gift, negative)."""
@@ -136,6 +144,7 @@ def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
         ev, _ = CL.drop_events_outside_window(raw[n], n, drop=params.drop_outside_window)
         pre[n] = ev[["live_id"]]
     out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, pre, SENSITIVITY_THRESHOLDS)
+    out["room_durations"] = CL.duration_histogram(rooms_all)
     del rooms_all, pre
     out["report"] = report
     bar and bar.update()

@@ -191,20 +191,33 @@ def log_bin_edges(lo: float, hi: float, bins_per_decade: int = 5) -> np.ndarray:
     return edges
 
 
-def log_binned_histogram(values, bins_per_decade: int = 5) -> pd.DataFrame:
+def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
+                         ) -> pd.DataFrame:
     """Histogram of the positive values on logarithmic bins.
 
     Columns: ``bin_lo``, ``bin_hi`` (bin [lo, hi), last bin closed), ``count``, ``share``
     (of all values, zeros included) and ``density`` = share / (hi - lo), the height that makes
-    a log-binned histogram comparable with a linear-scale density. Values equal to 0 cannot
-    sit on a log axis: their number is in ``frame.attrs["n_zero"]``.
+    a log-binned histogram comparable with a linear-scale density. With ``integer`` (counts)
+    the edges are rounded up to whole numbers, so each bin holds hi - lo whole values and
+    ``density`` is the mean share per value (no spikes from bins holding more integers).
+    Values equal to 0 cannot sit on a log axis: their number is in ``frame.attrs["n_zero"]``.
     """
     x = _values(values, "log_binned_histogram")
     pos = x[x > 0]
     if pos.size == 0:
         raise ValueError("log_binned_histogram: no positive values to bin.")
     edges = log_bin_edges(pos.min(), pos.max(), bins_per_decade)
-    counts, _ = np.histogram(pos, bins=edges)
+    if integer:
+        if np.any(pos != np.round(pos)):
+            raise ValueError("log_binned_histogram: integer=True but values are not whole.")
+        edges = np.unique(np.ceil(edges - 1e-9))
+        edges = np.append(edges[edges <= pos.max()], pos.max() + 1)  # top bin ends at max
+        if edges.size < 2:
+            edges = np.array([pos.min(), pos.min() + 1])
+    if integer:  # half-open integer bins [lo, hi): shift by 1/2 so np.histogram's closed
+        counts, _ = np.histogram(pos, bins=edges - 0.5)  # last bin never gets hi itself
+    else:
+        counts, _ = np.histogram(pos, bins=edges)
     share = counts / x.size
     out = pd.DataFrame({"bin_lo": edges[:-1], "bin_hi": edges[1:], "count": counts,
                         "share": share, "density": share / np.diff(edges)})
@@ -574,28 +587,48 @@ def rooms_live_over_time(rooms: pd.DataFrame, step_min: int = 15,
     })
 
 
-def room_duration_summary(rooms: pd.DataFrame, by: str | Sequence[str] = "live_content_category",
+def room_duration_summary(rooms: pd.DataFrame,
+                          by: str | Sequence[str] | None = "live_content_category",
                           ended_only: bool = True) -> pd.DataFrame:
     """Room duration (minutes) by group: ``n_rooms``, ``share_rooms``, ``share_censored``
     (still live at extraction) and quantiles ``p25``, ``median``, ``p75``, ``p90`` and
     ``mean`` over the rooms that ended (``ended_only``; a censored duration is only a lower
-    bound) and that started inside the window (their start is observed)."""
+    bound) and that started inside the window (their start is observed). ``by=None`` gives
+    one row ``all`` for all rooms."""
+    if by is None:
+        rooms = rooms.assign(rooms="all")
+        by = "rooms"
     by = [by] if isinstance(by, str) else list(by)
     _require(rooms, "rooms", ["duration_min", "end_censored", "start_ms", *by])
     r = rooms[[*by, "duration_min", "end_censored", "start_ms"]].copy()
-    for c in by:
-        r[c] = r[c].astype("string").fillna(MISSING_LABEL)
-    n = r.groupby(by).size()
-    cens = r.groupby(by)["end_censored"].mean()
+    for c in by:  # categorical with string labels: fast groupby, missing kept as a group
+        col = r[c] if isinstance(r[c].dtype, pd.CategoricalDtype) else r[c].astype("category")
+        col = col.cat.remove_unused_categories()
+        col = col.cat.rename_categories([str(v) for v in col.cat.categories])
+        if col.isna().any():
+            col = col.cat.add_categories([MISSING_LABEL]).fillna(MISSING_LABEL)
+        r[c] = col
+    g_all = r.groupby(by, observed=True)
+    n = g_all.size()
+    cens = g_all["end_censored"].mean()
     keep = r["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)
     if ended_only:
         keep &= ~r["end_censored"].astype(bool)
-    q = r.loc[keep].groupby(by)["duration_min"].quantile([0.25, 0.5, 0.75, 0.9]).unstack()
+    g_kept = r.loc[keep].groupby(by, observed=True)["duration_min"]
+    q = g_kept.quantile([0.25, 0.5, 0.75, 0.9]).unstack()
     q.columns = ["p25", "median", "p75", "p90"]
     out = pd.DataFrame({"n_rooms": n, "share_rooms": n / n.sum(), "share_censored": cens})
     out = out.join(q)
-    out["mean"] = r.loc[keep].groupby(by)["duration_min"].mean()
+    out["mean"] = g_kept.mean()
     return out.sort_values("n_rooms", ascending=False)
+
+
+def shop_flag(rooms: pd.DataFrame) -> pd.Series:
+    """``'shop'`` / ``'not shop'`` per room from ``live_content_category`` (missing = not shop)."""
+    _require(rooms, "rooms", ["live_content_category"])
+    is_shop = (rooms["live_content_category"].astype("string") == "shop").fillna(False)
+    return pd.Series(np.where(is_shop.to_numpy(dtype=bool), "shop", "not shop"),
+                     index=rooms.index, name="shop")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -770,6 +803,9 @@ PAPER_SOURCE = ("Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for 
                 "Recommendation', arXiv:2508.05633, data analysis section")
 REAL_FILES_SOURCE = "measured on the real files (shared/kuailive-facts.md)"
 DATASET_PAGE_SOURCE = "KuaiLive dataset page, statistics table"
+SOURCE_TAGS = {PAPER_SOURCE: "paper", REAL_FILES_SOURCE: "real files",
+               DATASET_PAGE_SOURCE: "dataset page"}
+"""Short names of the sources for tables (the full references are the keys)."""
 
 
 @dataclass(frozen=True)
@@ -881,7 +917,7 @@ def paper_comparison(run_values: Mapping[str, float],
                      figures: Sequence[PublishedFigure] = PAPER_FIGURES) -> pd.DataFrame:
     """Table "what the paper reports vs this run": one row per published figure, with
     ``figure``, ``paper`` and ``this_run`` (formatted), ``paper_value``, ``run_value``,
-    ``source`` and ``note``. Figures missing from ``run_values`` show ``n/a``."""
+    ``source`` (short tag, see :data:`SOURCE_TAGS`) and ``note``. Figures missing from ``run_values`` show ``n/a``."""
     rows = []
     for f in figures:
         v = run_values.get(f.key, float("nan"))
@@ -892,10 +928,40 @@ def paper_comparison(run_values: Mapping[str, float],
             "this_run": format_value(v, f.kind),
             "paper_value": f.value,
             "run_value": v,
-            "source": f.source,
+            "source": SOURCE_TAGS.get(f.source, f.source),
             "note": f.note,
         })
     return pd.DataFrame(rows, index=pd.Index([f.key for f in figures], name="key"))
+
+
+def plain(value):
+    """A numpy scalar as the matching Python scalar (other values unchanged).
+
+    myst-nb formats ``{glue:text}`key:.1%``` by ``literal_eval`` of the value's repr, and
+    numpy 2 reprs (``np.float64(0.5)``) do not evaluate: glue ``plain(x)`` instead of ``x``.
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def source_label(source: Mapping | None) -> str:
+    """Figure footnote naming the data: ``Synthetic twin (scale 0.1, seed 20250505)`` or
+    ``KuaiLive files in <folder>``."""
+    source = source or {}
+    from pathlib import Path
+
+    if source.get("kind") == "twin":
+        return f"Synthetic twin (scale {source.get('scale')}, seed {source.get('seed')})"
+    return f"KuaiLive files in {Path(str(source.get('path', '?'))).name}"
+
+
+def columns(ds, name: str, cols: Sequence[str]) -> pd.DataFrame:
+    """Only ``cols`` of table ``name`` of a dataset (reads just those columns from the cache
+    when the dataset supports it, so a 12.7M-row negative table is never fully loaded)."""
+    if hasattr(ds, "table"):
+        return ds.table(name, list(cols))
+    return getattr(ds, name)[list(cols)]
 
 
 def run_values(ds, streamer_act: pd.DataFrame | None = None,
@@ -919,12 +985,13 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
     out["top10_streamers_interaction_share"] = top_k_share(sa["n_interactions"], 10)
     out["room_start_peak"] = peak_window(room_start_hours(ds.rooms)["n_rooms"], 4)[0]
     out["users_lt50_interactions"] = share_below(ua["n_interactions"], 50)
-    inter = pd.concat([ds.clicks[["hour"]], ds.comments[["hour"]], ds.likes[["hour"]],
-                       ds.gifts[["hour"]]], ignore_index=True)
+    inter = pd.concat([columns(ds, t, ["hour"]) for t in ("clicks", "comments", "likes", "gifts")],
+                      ignore_index=True)
     out["user_activity_peak"] = peak_window(hourly_profile({"i": inter})["i"], 6)[0]
     out["repeat_share"] = repeat["share_pairs_returning"]
-    rates = engagement_rates(ds.clicks, ds.comments, ds.likes, ds.gifts, ds.negatives,
-                             ds.sessions, n_streamers=len(sa))
+    rates = engagement_rates(ds.clicks, ds.comments, ds.likes, ds.gifts,
+                             columns(ds, "negatives", ["hour"]), ds.sessions,
+                             n_streamers=len(sa))
     for k in ("ctr", "comments_per_click", "likes_per_click", "gifts_per_click",
               "share_sessions_gift", "share_streamers_gifted"):
         out[k] = rates[k]

@@ -133,11 +133,13 @@ def wilson(k, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-        lo = np.clip(centre - half, 0.0, 1.0)
-        hi = np.clip(centre + half, 0.0, 1.0)
+        lo = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact at the edges
+        hi = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
     bad = n <= 0
     lo = np.where(bad, np.nan, lo)
     hi = np.where(bad, np.nan, hi)
+    if lo.ndim == 0:
+        return float(lo), float(hi)
     return lo, hi
 
 
@@ -728,4 +730,221 @@ def headline(kpis: pd.DataFrame, funnel_long: pd.DataFrame) -> Mapping[str, floa
         out[f"n_{s}"] = float(f.loc[s, "n"])
         out[f"step_{s}"] = float(f.loc[s, "step_rate"])
         out[f"overall_{s}"] = float(f.loc[s, "overall_rate"])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter-level assembly
+# ---------------------------------------------------------------------------------------------
+DEFAULT_SEGMENTS = ("hour", "day", "live_content_category", "live_type", "streamer_decile",
+                    "user_decile", "age", "gender", "device_price")
+
+
+def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
+            attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
+            segments: Iterable[str] = DEFAULT_SEGMENTS, conf: float = 0.95) -> dict:
+    """Every table of chapter 5 from a :class:`kuailive_analysis.dataset.Dataset`.
+
+    Returns a dict: ``engagements`` (:func:`attribute`), ``status`` (:func:`engagement_status_table`),
+    ``clicks``, ``exposures`` (with segment and position columns), ``sessions``, ``unmatched``
+    (exposures whose room or user is missing from the dimension tables), ``funnel``,
+    ``kpis`` (overall), ``units`` (:func:`unit_funnels`), ``session_kpis``, ``gift_values``,
+    ``segments`` (KPIs per segment column), ``daily``, ``by_screen``, ``by_index``,
+    ``watch`` (:func:`watch_by_outcome`), ``summary`` (:func:`kpi_summary`).
+    """
+    segments = list(segments)
+    b = build(ds.clicks, ds.negatives, ds.comments, ds.likes, ds.gifts,
+              qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s)
+    ex, unmatched = add_segments(b["exposures"], ds.rooms, ds.users)
+    ex = add_positions(ex)
+    unknown = [s for s in segments if s not in ex.columns]
+    if unknown:
+        raise ValueError(f"analyse: unknown segment column(s) {unknown}; available: "
+                         f"{[c for c in ex.columns if c not in ('ts_ms',)]}")
+    out = dict(b)
+    out["exposures"] = ex
+    out["unmatched"] = unmatched
+    out["status"] = engagement_status_table(b["engagements"])
+    out["funnel"] = funnel(ex, conf=conf)
+    out["kpis"] = kpi_table(ex, conf=conf)
+    out["units"] = unit_funnels(ex, b["sessions"], conf=conf)
+    out["session_kpis"] = session_kpis(b["sessions"], conf=conf)
+    out["gift_values"] = gift_value_summary(ds.gifts, b["engagements"], conf=conf)
+    out["segments"] = segment_kpis(ex, segments, conf=conf)
+    out["daily"] = daily_kpis(ex, conf=conf)
+    out["by_screen"] = kpi_table(ex, by="screen_size_cap", conf=conf)
+    out["by_index"] = kpi_table(ex, by="exposure_index_cap", conf=conf)
+    out["watch"] = watch_by_outcome(b["clicks"], qualified_watch_s=qualified_watch_s)
+    out["summary"] = kpi_summary(out["kpis"], out["session_kpis"], out["gift_values"],
+                                 out["funnel"], total_gift_value=float(ds.gifts["gift_price"].sum()),
+                                 conf=conf)
+    return out
+
+
+def kpi_summary(kpis: pd.DataFrame, sess: pd.DataFrame, gift_values: pd.DataFrame,
+                funnel_long: pd.DataFrame, total_gift_value: float | None = None,
+                conf: float = 0.95) -> pd.DataFrame:
+    """One tidy table of the headline KPIs: kpi, unit, value, lo, hi, numerator, denominator."""
+    k = kpis.iloc[0]
+    rows = [
+        ("CTR", "per exposure", k["ctr"], k["ctr_lo"], k["ctr_hi"], k["clicks"], k["exposures"]),
+        ("Qualified-watch rate", "per click", k["qualified_rate"], k["qualified_rate_lo"],
+         k["qualified_rate_hi"], k["qualified"], k["clicks"]),
+        ("Comment rate", "per click", k["comment_rate"], k["comment_rate_lo"],
+         k["comment_rate_hi"], k["commented"], k["clicks"]),
+        ("Like rate", "per click", k["like_rate"], k["like_rate_lo"], k["like_rate_hi"],
+         k["liked"], k["clicks"]),
+        ("GTR (gift-through rate)", "per click", k["gtr"], k["gtr_lo"], k["gtr_hi"],
+         k["gifted"], k["clicks"]),
+        ("Comments per click (events)", "per click", k["comments_per_click"], np.nan, np.nan,
+         k["n_comments"], k["clicks"]),
+        ("Likes per click (events)", "per click", k["likes_per_click"], np.nan, np.nan,
+         k["n_likes"], k["clicks"]),
+        ("Gifts per click (events)", "per click", k["gifts_per_click"], np.nan, np.nan,
+         k["n_gifts"], k["clicks"]),
+    ]
+    for name, label in (("qualified", "Qualified-watch rate"), ("comment", "Comment rate"),
+                        ("like", "Like rate"), ("gift", "GTR (gift-through rate)")):
+        r = sess.loc[f"{name} rate per click session"]
+        rows.append((label, "per click session", r["rate"], r["lo"], r["hi"], r["k"], r["n"]))
+    r = sess.loc["engaged sessions without a click"]
+    rows.append(("Engaged sessions without a click", "per engaged session", r["rate"], r["lo"],
+                 r["hi"], r["k"], r["n"]))
+    for name in gift_values.index:
+        g = gift_values.loc[name]
+        rows.append((f"Average gift value, {name} (coins)", "per gift", g["mean"], g["lo"],
+                     g["hi"], g["total_value"], g["n_gifts"]))
+    rows.append(("Revenue per 1,000 exposures, attributed gifts (coins)", "per 1,000 exposures",
+                 k["rpm"], max(k["rpm_lo"], 0.0), k["rpm_hi"], k["gift_value"], k["exposures"]))
+    if total_gift_value is not None:
+        rows.append(("Revenue per 1,000 exposures, all gifts (coins)", "per 1,000 exposures",
+                     1000 * total_gift_value / k["exposures"], np.nan, np.nan, total_gift_value,
+                     k["exposures"]))
+    f = funnel_long.set_index("step")
+    prev = dict(zip(STEPS[1:], STEPS[:-1]))
+    for s in STEPS[1:]:
+        rows.append((f"Step: {STEP_LABELS[s]} / {STEP_LABELS[prev[s]].lower()}", "per exposure",
+                     f.loc[s, "step_rate"], f.loc[s, "step_lo"], f.loc[s, "step_hi"],
+                     f.loc[s, "n"], f.loc[prev[s], "n"]))
+    rows.append(("Overall: exposure to gift", "per exposure", f.loc["gift", "overall_rate"],
+                 f.loc["gift", "overall_lo"], f.loc["gift", "overall_hi"], f.loc["gift", "n"],
+                 f.loc["exposure", "n"]))
+    t = pd.DataFrame(rows, columns=["kpi", "unit", "value", "lo", "hi", "numerator",
+                                    "denominator"])
+    t["numerator"] = t["numerator"].astype(np.float64)
+    t["denominator"] = t["denominator"].astype(np.float64)
+    return t
+
+
+def extremes(table: pd.DataFrame, rate: str, min_exposures: int = 0) -> dict:
+    """Lowest and highest level of a segment KPI table for prose: level and rate of each, and
+    whether their 95% intervals overlap (``separated`` False = the gap may be noise)."""
+    t = table[table["exposures"] >= min_exposures].dropna(subset=[rate])
+    if t.empty:
+        return {"lo_level": "n/a", "lo": np.nan, "hi_level": "n/a", "hi": np.nan,
+                "separated": False}
+    lo_i, hi_i = t[rate].idxmin(), t[rate].idxmax()
+    return {"lo_level": str(lo_i), "lo": float(t.loc[lo_i, rate]),
+            "hi_level": str(hi_i), "hi": float(t.loc[hi_i, rate]),
+            "separated": bool(t.loc[lo_i, f"{rate}_hi"] < t.loc[hi_i, f"{rate}_lo"])}
+
+
+def position_summary(exposures: pd.DataFrame) -> dict[str, float]:
+    """CTR of single-exposure screens vs screens of 2+, first vs repeat exposures, shares."""
+    ex = exposures
+    single = ex["screen_size"].to_numpy() == 1
+    first = ex["exposure_index"].to_numpy() == 1
+    clicked = ex["clicked"].to_numpy()
+
+    def rate(mask):
+        return float(clicked[mask].mean()) if mask.any() else float("nan")
+    return {
+        "share_multi_screen": float((~single).mean()) if len(ex) else float("nan"),
+        "ctr_single_screen": rate(single), "ctr_multi_screen": rate(~single),
+        "share_repeat_exposure": float((~first).mean()) if len(ex) else float("nan"),
+        "ctr_first_exposure": rate(first), "ctr_repeat_exposure": rate(~first),
+        "median_screen_size": float(np.median(ex["screen_size"])) if len(ex) else float("nan"),
+    }
+
+
+def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -> dict:
+    """Flat dict of plain Python numbers and strings for ``myst_nb.glue`` (chapter 5 prose).
+
+    Keys: counts (``n_exposures``, ``n_clicks``, ``n_negatives``, ``neg_per_click``,
+    ``n_click_sessions``, ``n_users``), every overall KPI of :func:`kpi_table` (``ctr``,
+    ``ctr_lo``, ``gtr``, ``rpm``, ...), nested funnel ``step_<step>`` / ``overall_<step>``,
+    engagement statuses ``<kind>_<status>`` (counts) and ``<kind>_share_<status>``,
+    ``gift_not_qualified`` (share of gifting clicks below the watch threshold), session
+    rates ``sess_<name>``, gift values, ``ext_<rate>_<segment>_{lo,hi,lo_level,hi_level,
+    separated}``, daily ranges ``daily_<rate>_{min,max}``, position effects and watch-time
+    medians ``watch_p50_<outcome>``.
+    """
+    out: dict = {}
+    k = res["kpis"].iloc[0]
+    for c, v in k.items():
+        out[c] = float(v)
+    out["n_exposures"] = int(k["exposures"])
+    out["n_clicks"] = int(k["clicks"])
+    out["n_negatives"] = int(k["exposures"] - k["clicks"])
+    out["neg_per_click"] = float(out["n_negatives"] / max(out["n_clicks"], 1))
+    ses = res["sessions"]
+    out["n_click_sessions"] = int(ses["clicked"].sum())
+    out["n_sessions"] = int(len(ses))
+    out["n_users"] = int(res["exposures"]["user_id"].nunique())
+    f = res["funnel"].set_index("step")
+    for s in STEPS:
+        out[f"n_{s}"] = int(f.loc[s, "n"])
+        out[f"step_{s}"] = float(f.loc[s, "step_rate"])
+        out[f"overall_{s}"] = float(f.loc[s, "overall_rate"])
+    later = f.loc[list(STEPS[1:])]
+    low = later["step_rate"].astype(float).idxmin() if later["step_rate"].notna().any() else "click"
+    out["lowest_step"] = STEP_LABELS[low].lower()
+    out["lowest_step_rate"] = float(f.loc[low, "step_rate"])
+    n = f["n"].to_numpy(np.float64)
+    lost = n[:-1] - n[1:]
+    i = int(np.argmax(lost))
+    out["biggest_loss_step"] = STEP_LABELS[STEPS[i + 1]].lower()
+    out["biggest_loss_share"] = float(lost[i] / n[0]) if n[0] else float("nan")
+    st = res["status"]
+    for kind in (*ENGAGEMENT_KINDS, "all"):
+        for s in STATUSES:
+            out[f"{kind}_{s}"] = int(st.loc[kind, s])
+            out[f"{kind}_share_{s}"] = float(st.loc[kind, f"share_{s}"])
+    ct = res["clicks"]
+    g = ct["gifted"].to_numpy()
+    out["gift_not_qualified"] = (float((g & ~ct["qualified"].to_numpy()).sum() / g.sum())
+                                 if g.any() else float("nan"))
+    sk = res["session_kpis"]
+    for name in ("qualified", "comment", "like", "gift", "interaction"):
+        out[f"sess_{name}"] = float(sk.loc[f"{name} rate per click session", "rate"])
+    out["sess_engaged_no_click"] = float(sk.loc["engaged sessions without a click", "rate"])
+    u = res["units"]
+    uu = u[u["unit"] == "user"].set_index("step")
+    out["user_share_gift"] = float(uu.loc["gift", "overall_rate"])
+    gv = res["gift_values"]
+    out["gift_mean_all"] = float(gv.loc["all gifts", "mean"])
+    out["gift_mean_lo"] = float(gv.loc["all gifts", "lo"])
+    out["gift_mean_hi"] = float(gv.loc["all gifts", "hi"])
+    out["gift_median_all"] = float(gv.loc["all gifts", "median"])
+    summ = res["summary"].set_index("kpi")
+    out["rpm_all"] = float(summ.loc["Revenue per 1,000 exposures, all gifts (coins)", "value"])
+    for seg in segments:
+        if seg not in res["segments"]:
+            continue
+        for rate in ("ctr", "gtr", "qualified_rate"):
+            e = extremes(res["segments"][seg], rate)
+            for key, v in e.items():
+                if key == "separated":
+                    v = "" if v else "not "
+                out[f"ext_{rate}_{seg}_{key}"] = v if isinstance(v, str) else float(v)
+    d = res["daily"]
+    for rate in ("ctr", "gtr", "qualified_rate", "interaction_rate"):
+        out[f"daily_{rate}_min"] = float(d[rate].min())
+        out[f"daily_{rate}_max"] = float(d[rate].max())
+    out.update(position_summary(res["exposures"]))
+    w = res["watch"]
+    for name, key in zip(WATCH_OUTCOMES, ("none", "engaged", "gift")):
+        out[f"watch_p50_{key}"] = float(w.loc[name, "p50"])
+        out[f"watch_qualified_{key}"] = float(w.loc[name, "share_qualified"])
+        out[f"watch_n_{key}"] = int(w.loc[name, "n_clicks"])
     return out

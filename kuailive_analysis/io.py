@@ -303,7 +303,8 @@ def _check_bounds(col: S.Column, vals: np.ndarray, path: Path) -> None:
 
 def _fmt_ms(v: float) -> str:
     try:
-        return str(pd.Timestamp(int(v), unit="ms", tz="UTC").tz_convert(S.TZ))[:23]
+        t = pd.Timestamp(int(v), unit="ms", tz="UTC").tz_convert(S.TZ)
+        return t.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
     except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
         return "out of range"
 

@@ -66,8 +66,8 @@ from kuailive_analysis.ltv_summary import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "BetaGeo", "GammaGamma", "ConvergenceError", "clv", "clv_table", "bootstrap_clv",
-    "rfm_summary", "transaction_days", "repeat_transactions_by_day", "TRANSACTION_DEFINITIONS",
-    "simulate_bgnbd", "simulate_gamma_gamma", "check_bgnbd_inputs",
+    "rfm_summary", "transaction_days", "sample_mean_spend", "repeat_transactions_by_day", "TRANSACTION_DEFINITIONS",
+    "simulate_bgnbd", "simulate_bgnbd_events", "simulate_gamma_gamma", "check_bgnbd_inputs",
 ]
 
 
@@ -125,6 +125,19 @@ def check_bgnbd_inputs(frequency, recency, T, weights=None):
         if w.size != x.size or np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("weights must be finite, >= 0, not all 0, one per customer.")
     return x, np.minimum(tx, t), t, w
+
+
+def _penalised(fun, c: float):
+    """Objective plus ``c * sum(theta^2)`` (ridge on log-parameters) and its gradient."""
+    if c < 0:
+        raise ValueError(f"penalizer must be >= 0; got {c!r}.")
+    if c == 0:
+        return fun
+
+    def f(theta):
+        v, g = fun(theta)
+        return v + c * float(theta @ theta), g + 2 * c * theta
+    return f
 
 
 def _collapse(cols: list[np.ndarray], w: np.ndarray):
@@ -188,8 +201,15 @@ class BetaGeo:
             raise ValueError("BetaGeo is not fitted: call fit(frequency, recency, T) first.")
         return (self.params_[k] for k in self.param_names)
 
-    def fit(self, frequency, recency, T, weights=None, *, start=None, gtol: float = 1e-5):
-        """Maximum-likelihood fit. ``weights`` (optional) repeat customers (bootstrap)."""
+    def fit(self, frequency, recency, T, weights=None, *, start=None, penalizer: float = 0.0,
+            gtol: float = 1e-5):
+        """Maximum-likelihood fit. ``weights`` (optional) repeat customers (bootstrap).
+
+        ``penalizer`` ``c >= 0`` adds ``c * sum(log(param)^2)`` to the mean negative
+        log-likelihood (a ridge on the log-parameters, shrinking them toward 1). Use it only
+        when the plain MLE sits on the boundary (e.g. nobody seems to drop out, ``a, b -> inf``
+        or ``a -> 0``); ``penalizer_`` records it and ``log_likelihood_`` stays unpenalised.
+        """
         t0 = time.perf_counter()
         x, tx, t, w = check_bgnbd_inputs(frequency, recency, T, weights)
         (x, tx, t), w = _collapse([x, tx, t], w)
@@ -201,9 +221,12 @@ class BetaGeo:
             starts = [np.log([1.0, 1.0 / rate, 1.0, 3.0]),
                       np.log([0.3, 0.3 / rate, 0.8, 2.5]),
                       np.log([3.0, 3.0 / rate, 2.0, 10.0])]
-        res = maximise(lambda th: _bg_loglik(th, x, tx, t, w), starts, self.param_names,
-                       n_weight=W, model="BG/NBD", gtol=gtol)
+        res = maximise(_penalised(lambda th: _bg_loglik(th, x, tx, t, w), penalizer), starts,
+                       self.param_names, n_weight=W, model="BG/NBD", gtol=gtol)
+        if penalizer:
+            res.mean_nll = float(_bg_loglik(res.theta, x, tx, t, w, grad=False)[0])
         self._store(res, W)
+        self.penalizer_ = float(penalizer)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
@@ -343,7 +366,10 @@ class GammaGamma:
         self.params_ = dict(params) if params else None
         self.log_likelihood_ = None
 
-    def fit(self, frequency, monetary, weights=None, *, start=None, gtol: float = 1e-5):
+    def fit(self, frequency, monetary, weights=None, *, start=None, penalizer: float = 0.0,
+            gtol: float = 1e-5):
+        """Maximum-likelihood fit on customers with ``frequency > 0``; ``penalizer`` as in
+        :meth:`BetaGeo.fit`."""
         t0 = time.perf_counter()
         x, m, w = check_gg_inputs(frequency, monetary, weights)
         (x, m), w = _collapse([x, m], w)
@@ -354,8 +380,11 @@ class GammaGamma:
             mbar = float(np.dot(w, m) / W)
             starts = [np.log([1.0, 3.0, 2.0 * mbar]), np.log([5.0, 3.0, 0.4 * mbar]),
                       np.log([0.5, 1.5, 0.1 * mbar])]
-        res = maximise(lambda th: _gg_loglik(th, x, m, w), starts, self.param_names,
-                       n_weight=W, model="Gamma-Gamma", gtol=gtol)
+        res = maximise(_penalised(lambda th: _gg_loglik(th, x, m, w), penalizer), starts,
+                       self.param_names, n_weight=W, model="Gamma-Gamma", gtol=gtol)
+        if penalizer:
+            res.mean_nll = float(_gg_loglik(res.theta, x, m, w, grad=False)[0])
+        self.penalizer_ = float(penalizer)
         self.result_ = res
         self.params_ = dict(zip(self.param_names, np.exp(res.theta).tolist()))
         self.log_likelihood_ = res.log_likelihood
@@ -366,11 +395,13 @@ class GammaGamma:
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def expected_spend(self, frequency, monetary):
+    def expected_spend(self, frequency, monetary, *, fallback_mean: float | None = None):
         """E[value per transaction | x, m] = p (gamma + m x) / (p x + q - 1).
 
-        ``x = 0`` gives the population mean ``p gamma / (q - 1)`` (``monetary`` is ignored);
-        the mean is infinite (returned as inf) when ``p x + q <= 1``.
+        ``x = 0`` gives the population mean ``p gamma / (q - 1)`` (``monetary`` is ignored).
+        When ``p x + q <= 1`` the model's mean is infinite (heavy-tailed spend across users,
+        ``q <= 1``): such cells are ``inf``, or ``fallback_mean`` if given (e.g. the sample
+        mean of ``monetary`` over repeat customers; the caller must say so).
         """
         if self.params_ is None:
             raise ValueError("GammaGamma is not fitted: call fit(frequency, monetary) first.")
@@ -379,7 +410,10 @@ class GammaGamma:
         m = np.where(x > 0, np.nan_to_num(np.asarray(monetary, float)), 0.0)
         den = p * x + q - 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(den > 0, p * (g + m * x) / den, np.inf)
+            out = np.where(den > 0, p * (g + m * x) / den, np.inf)
+        if fallback_mean is not None:
+            out = np.where(np.isfinite(out), out, float(fallback_mean))
+        return out
 
     @property
     def mean_spend(self) -> float:
@@ -408,21 +442,24 @@ def _expected_discounted_purchases(bg: BetaGeo, x, tx, T, horizon: float,
 
 
 def clv(bg: BetaGeo, gg: GammaGamma, frequency, recency, T, monetary, *, horizon: float,
-        discount_rate: float = 0.0, step: float = 1.0) -> np.ndarray:
+        discount_rate: float = 0.0, step: float = 1.0,
+        fallback_mean: float | None = None) -> np.ndarray:
     """Expected (discounted) value over the next ``horizon`` time units, per customer.
 
-    ``discount_rate`` is per time unit (e.g. per day); ``step`` is the discounting grid.
+    ``discount_rate`` is per time unit (e.g. per day); ``step`` is the discounting grid;
+    ``fallback_mean`` replaces an infinite expected spend (see
+    :meth:`GammaGamma.expected_spend`).
     """
     if horizon <= 0 or discount_rate < 0 or step <= 0:
         raise ValueError(f"horizon ({horizon!r}) and step ({step!r}) must be > 0 and "
                          f"discount_rate ({discount_rate!r}) >= 0.")
     x, tx, t, _ = check_bgnbd_inputs(frequency, recency, T)
     n = _expected_discounted_purchases(bg, x, tx, t, horizon, discount_rate, step)
-    return n * gg.expected_spend(x, _arr(monetary, "monetary"))
+    return n * gg.expected_spend(x, _arr(monetary, "monetary"), fallback_mean=fallback_mean)
 
 
 def clv_table(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, *, horizon: float,
-              discount_rate: float = 0.0) -> pd.DataFrame:
+              discount_rate: float = 0.0, fallback_mean: float | None = None) -> pd.DataFrame:
     """Per-user predictions from an :func:`rfm_summary` frame: ``p_alive``,
     ``expected_purchases`` (over ``horizon``), ``expected_spend`` (per transaction) and
     ``clv``, indexed like ``summary``."""
@@ -430,49 +467,72 @@ def clv_table(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, *, horizon: fl
     out = pd.DataFrame(index=summary.index)
     out["p_alive"] = bg.probability_alive(x, tx, T)
     out["expected_purchases"] = bg.expected_purchases(horizon, x, tx, T)
-    out["expected_spend"] = gg.expected_spend(x, summary["monetary_cal"].to_numpy(float))
+    out["expected_spend"] = gg.expected_spend(x, summary["monetary_cal"].to_numpy(float),
+                                              fallback_mean=fallback_mean)
     out["clv"] = clv(bg, gg, x, tx, T, summary["monetary_cal"], horizon=horizon,
-                     discount_rate=discount_rate)
+                     discount_rate=discount_rate, fallback_mean=fallback_mean)
     return out
 
 
-def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, n_boot: int = 100,
-                  discount_rate: float = 0.0, level: float = 0.9, seed: int = 0):
-    """Nonparametric bootstrap of CLV: resample customers with replacement (multinomial
-    weights), refit BG/NBD and Gamma-Gamma, recompute every customer's CLV.
+def sample_mean_spend(frequency, monetary, weights=None) -> float:
+    """Weighted sample mean of ``monetary`` over customers with ``frequency > 0``: the finite
+    stand-in for the population mean spend when the Gamma-Gamma fit has ``q <= 1``."""
+    x, m = _arr(frequency, "frequency"), _arr(monetary, "monetary")
+    w = np.ones(x.size) if weights is None else _arr(weights, "weights")
+    pos = (x > 0) & (w > 0)
+    return float(np.dot(w[pos], m[pos]) / w[pos].sum()) if pos.any() else float("nan")
 
-    The intervals reflect *parameter* uncertainty of the expected CLV, not the customer's own
-    randomness. Returns ``(per_user, replicates)``: ``per_user`` has ``clv`` (point estimate
-    from the full-data fit), ``clv_low``, ``clv_high`` (percentile interval at ``level``);
-    ``replicates`` has one row per successful replicate with the 7 parameters and
-    ``total_clv``. Replicates whose fit fails to converge are dropped (``attrs['n_failed']``).
+
+def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None = None,
+                  gg: GammaGamma | None = None, n_boot: int = 100, discount_rate: float = 0.0,
+                  level: float = 0.9, seed: int = 0, fallback: bool = True):
+    """Nonparametric bootstrap of CLV: resample customers with replacement (multinomial
+    weights), refit BG/NBD and Gamma-Gamma (same penalizers as ``bg`` / ``gg``; fitted here
+    when not given), recompute every customer's CLV.
+
+    With ``fallback=True`` an infinite Gamma-Gamma mean spend (``q <= 1``) is replaced by the
+    replicate's :func:`sample_mean_spend`. The intervals reflect *parameter* uncertainty of
+    the expected CLV, not the customer's own randomness. Returns ``(per_user, replicates)``:
+    ``per_user`` has ``clv`` (point estimate from the full-data fit), ``clv_low``,
+    ``clv_high`` (percentile interval at ``level``); its ``attrs`` hold ``total_clv``,
+    ``total_low``, ``total_high``, ``n_boot`` (successful), ``n_failed``. ``replicates`` has one
+    row per successful replicate with the 7 parameters and ``total_clv``. Replicates whose fit
+    fails to converge are dropped and counted.
     """
     x, tx, T = (summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
     m = summary["monetary_cal"].to_numpy(float)
-    bg = BetaGeo().fit(x, tx, T)
-    gg = GammaGamma().fit(x, m)
-    point = clv(bg, gg, x, tx, T, m, horizon=horizon, discount_rate=discount_rate)
+    bg = bg if bg is not None else BetaGeo().fit(x, tx, T)
+    gg = gg if gg is not None else GammaGamma().fit(x, m)
+    c_bg, c_gg = getattr(bg, "penalizer_", 0.0), getattr(gg, "penalizer_", 0.0)
+    fb = sample_mean_spend(x, m) if fallback else None
+    point = clv(bg, gg, x, tx, T, m, horizon=horizon, discount_rate=discount_rate,
+                fallback_mean=fb)
     rng = np.random.default_rng(seed)
     n = x.size
     rows, mats, failed = [], [], 0
     for b in range(n_boot):
         w = rng.multinomial(n, np.full(n, 1.0 / n)).astype(float)
         try:
-            bgb = BetaGeo().fit(x, tx, T, weights=w, start=bg.params_)
-            ggb = GammaGamma().fit(x, m, weights=w, start=gg.params_)
+            bgb = BetaGeo().fit(x, tx, T, weights=w, start=bg.params_, penalizer=c_bg)
+            ggb = GammaGamma().fit(x, m, weights=w, start=gg.params_, penalizer=c_gg)
         except (ConvergenceError, ValueError):
             failed += 1
             continue
-        c = clv(bgb, ggb, x, tx, T, m, horizon=horizon, discount_rate=discount_rate)
+        fbb = sample_mean_spend(x, m, w) if fallback else None
+        c = clv(bgb, ggb, x, tx, T, m, horizon=horizon, discount_rate=discount_rate,
+                fallback_mean=fbb)
         mats.append(c)
         rows.append({"boot": b, **bgb.params_, **ggb.params_, "total_clv": float(c.sum())})
     reps = pd.DataFrame(rows)
     reps.attrs["n_failed"] = failed
     M = np.vstack(mats) if mats else np.full((1, n), np.nan)
-    lo, hi = np.quantile(M, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    q = [(1 - level) / 2, (1 + level) / 2]
+    lo, hi = np.quantile(M, q, axis=0)
     per_user = pd.DataFrame({"clv": point, "clv_low": lo, "clv_high": hi}, index=summary.index)
+    tot = M.sum(axis=1)
     per_user.attrs.update(level=level, n_boot=len(mats), n_failed=failed,
-                          total_clv=float(point.sum()))
+                          total_clv=float(point.sum()), total_low=float(np.quantile(tot, q[0])),
+                          total_high=float(np.quantile(tot, q[1])), fallback_mean=fb)
     return per_user, reps
 
 
@@ -530,3 +590,41 @@ def simulate_gamma_gamma(params: dict, frequency, *, rng=None) -> np.ndarray:
     pos = x > 0
     m[pos] = rng.gamma(params["p"] * x[pos], 1.0 / (nu[pos] * x[pos]))
     return m
+
+
+def simulate_bgnbd_events(params: dict, birth, end, *, dropout_at_birth: bool = False,
+                          rng=None, max_rounds: int = 10_000):
+    """Event-level BG/NBD simulation: transaction times of each customer, for discretisation
+    and misspecification checks.
+
+    Customer ``i`` makes a first transaction at ``birth[i]``, then transacts at Poisson rate
+    ``lambda_i ~ Gamma(r, rate alpha)`` until ``end[i]`` (exclusive), dropping out after each
+    *repeat* transaction with probability ``p_i ~ Beta(a, b)`` (BG/NBD). With
+    ``dropout_at_birth=True`` the customer may also drop out right after the first
+    transaction (the MBG/NBD variant of Batislam et al. 2007). Returns
+    ``(customer_index, time)`` arrays, first transactions included, sorted by customer and time.
+    """
+    rng = np.random.default_rng(rng)
+    birth = np.asarray(birth, float)
+    end = np.broadcast_to(np.asarray(end, float), birth.shape)
+    n = birth.size
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    idx, times = [np.arange(n)], [birth.copy()]
+    t = birth.copy()
+    alive = birth < end
+    if dropout_at_birth:
+        alive &= rng.random(n) >= p
+    for _ in range(max_rounds):
+        with np.errstate(divide="ignore"):
+            t = t + rng.exponential(1.0, n) / lam
+        alive &= t < end
+        if not alive.any():
+            break
+        ii = np.flatnonzero(alive)
+        idx.append(ii)
+        times.append(t[ii])
+        alive &= rng.random(n) >= p
+    ci, tt = np.concatenate(idx), np.concatenate(times)
+    order = np.lexsort((tt, ci))
+    return ci[order], tt[order]

@@ -340,3 +340,28 @@ def evaluate(exposures: pd.DataFrame, **kwargs) -> tuple[pd.DataFrame, pd.DataFr
         mets.append(m)
         infos.append(i)
     return pd.concat(mets), pd.DataFrame(infos).set_index("task")
+
+
+def headline_numbers(metrics: pd.DataFrame, info: pd.DataFrame) -> dict:
+    """Flat dict for glue: ``<task>_<scorer>_<metric>`` for task in (ctr, gtr), scorer in
+    (pop, rate, lr, gb), metric in (auc, uauc, gauc); plus ``<task>_n_test``,
+    ``<task>_pos_test``, ``<task>_users_eval``, ``<task>_row_share_eval``, ``<task>_n_train``."""
+    short_task = {"CTR (click per exposure)": "ctr", "GTR (gift per click)": "gtr"}
+    out: dict = {}
+    for (task, scorer), row in metrics.iterrows():
+        t = short_task[task]
+        s = ("pop" if scorer.startswith("popularity") else "rate" if scorer.startswith("streamer")
+             else "lr" if scorer.startswith("logistic") else "gb")
+        for m in ("auc", "uauc", "gauc"):
+            out[f"{t}_{s}_{m}"] = float(row[m])
+        out[f"{t}_users_eval"] = int(row["n_groups_evaluated"])
+        out[f"{t}_users_test"] = int(row["n_groups"])
+        out[f"{t}_row_share_eval"] = float(row["row_share_evaluated"])
+    for task, row in info.iterrows():
+        t = short_task[task]
+        out[f"{t}_n_test"] = int(row["n_test"])
+        out[f"{t}_pos_test"] = int(row["pos_test"])
+        out[f"{t}_n_train"] = int(row["n_train"])
+        out[f"{t}_n_train_used"] = int(row["n_train_used"])
+        out[f"{t}_base_test"] = float(row["base_rate_test"])
+    return out

@@ -52,7 +52,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.schema import MS_PER_DAY, N_WINDOW_DAYS, WINDOW_START_MS
+from kuailive_analysis.schema import (
+    MS_PER_DAY,
+    N_WINDOW_DAYS,
+    WINDOW_START_MS,
+    ordered_bins,
+    parse_bin,
+)
 
 ACTIVITY_BEHAVIOURS = ("click", "comment", "like", "gift")
 """Behaviours that make a user active on a day (negatives, i.e. unclicked exposures, do not)."""
@@ -94,17 +100,34 @@ def _check_days(days: pd.Series, what: str, last_day: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # Activity
 # ---------------------------------------------------------------------------------------------
+BEHAVIOUR_COLUMNS = {"click": "n_clicks", "comment": "n_comments", "like": "n_likes",
+                     "gift": "n_gifts", "exposure": "n_negatives"}
+"""user_day count column of each behaviour; 'exposure' = an unclicked exposure (the user was on
+the platform and was shown a room), the widest notion of presence."""
+
+
 def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
-                  last_day: int = DEFAULT_LAST_DAY) -> pd.DataFrame:
+                  last_day: int = DEFAULT_LAST_DAY, behaviours=None) -> pd.DataFrame:
     """Distinct active (id, day) pairs from a per-day frame.
 
-    ``user_day`` has one row per (id, day) with a boolean ``active`` column (the Dataset's
-    ``user_day``: any click, comment, like or gift that day). Without an ``active`` column every
-    row counts as active. Returns ``[id_col, day]`` (int32, int8), sorted, duplicates removed.
+    ``user_day`` has one row per (id, day). By default a row counts when its boolean ``active``
+    column is True (the Dataset's ``user_day``: any click, comment, like or gift that day);
+    without an ``active`` column every row counts. ``behaviours`` (names from
+    :data:`BEHAVIOUR_COLUMNS`) instead counts a day when any of those counts is positive, e.g.
+    ``("click", "comment", "like", "gift", "exposure")`` to treat being shown rooms as presence.
+    Returns ``[id_col, day]`` (int32, int8), sorted, duplicates removed.
     """
     _require(user_day, [id_col, "day"], "user_day")
     frame = user_day
-    if "active" in frame.columns:
+    if behaviours is not None:
+        unknown = [b for b in behaviours if b not in BEHAVIOUR_COLUMNS]
+        if unknown or not len(behaviours):
+            raise RetentionError(f"behaviours {list(behaviours)!r}: choose from "
+                                 f"{list(BEHAVIOUR_COLUMNS)}.")
+        cols = [BEHAVIOUR_COLUMNS[b] for b in behaviours]
+        _require(frame, cols, "user_day")
+        frame = frame[(frame[cols].fillna(0) > 0).any(axis=1).to_numpy()]
+    elif "active" in frame.columns:
         if frame["active"].isna().any():
             raise RetentionError("user_day.active has missing values; it must be boolean.")
         frame = frame[frame["active"].astype(bool)]
@@ -313,18 +336,38 @@ def fit_km(table: pd.DataFrame, *, label: str = "all", alpha: float = 0.05,
 
 def km_summary(kmf, *, tau: float, horizons=(1, 7)) -> dict:
     """Median survival (inf = not reached) with CI, restricted mean survival time up to ``tau``
-    (``RMST = integral_0^tau S(t) dt``, days) with standard error, and ``S(h)`` at horizons."""
+    (``RMST = integral_0^tau S(t) dt``, days; lifelines, exact for KM) with its standard error
+    (:func:`rmst_variance`), and ``S(h)`` at horizons."""
     from lifelines.utils import median_survival_times, restricted_mean_survival_time
 
     med = float(kmf.median_survival_time_)
     ci = median_survival_times(kmf.confidence_interval_)
-    rmst, var = restricted_mean_survival_time(kmf, t=float(tau), return_variance=True)
+    rmst = restricted_mean_survival_time(kmf, t=float(tau))
+    var = rmst_variance(kmf, tau)
     out = {"n": int(kmf.event_table["entrance"].sum()), "events": int(kmf.event_observed.sum()),
            "median": med, "median_lo": float(ci.iloc[0, 0]), "median_hi": float(ci.iloc[0, 1]),
            "tau": float(tau), "rmst": float(rmst), "rmst_se": float(np.sqrt(max(var, 0.0)))}
     for h in horizons:
         out[f"S({h})"] = float(kmf.survival_function_at_times(h).iloc[0])
     return out
+
+
+def rmst_variance(kmf, tau: float) -> float:
+    """Greenwood-type variance of the KM restricted mean (Klein & Moeschberger 4.5):
+    ``Var = sum_{t_i <= tau} A_i^2 d_i / (n_i (n_i - d_i))`` with ``A_i = integral_{t_i}^tau S``,
+    over event times t_i with d_i events among n_i at risk (terms with n_i = d_i omitted)."""
+    et = kmf.event_table
+    t = et.index.to_numpy(float)
+    d = et["observed"].to_numpy(float)
+    n = et["at_risk"].to_numpy(float)
+    s = kmf.survival_function_.iloc[:, 0].reindex(et.index).to_numpy(float)
+    keep = (t <= tau) & (d > 0) & (n > d)
+    # integral of the step function S from each t_i to tau
+    grid = np.r_[t[t <= tau], tau]
+    seg = np.diff(grid) * s[t <= tau]
+    tail = np.cumsum(seg[::-1])[::-1]
+    a = tail[keep[t <= tau]]
+    return float(np.sum(a ** 2 * d[keep] / (n[keep] * (n[keep] - d[keep]))))
 
 
 def km_table(kmf, times) -> pd.DataFrame:
@@ -437,7 +480,12 @@ def _groups(table: pd.DataFrame, labels: pd.Series, min_group: int):
     counts = lab.value_counts()
     big = counts[counts >= min_group].index
     ok = lab.isin(big).to_numpy()
-    order = [g for g in counts.index if g in set(big)]
+    order = [g for g in counts.index if g in set(big)]  # largest level first
+    try:  # binned levels ('18-23', '50+', '0'): in bin order
+        [parse_bin(g) for g in order]
+        order = ordered_bins(order)
+    except ValueError:
+        pass
     return tab[ok], lab[ok].to_numpy(dtype=object), order, counts[counts < min_group]
 
 
@@ -642,6 +690,17 @@ def fit_cox(design: pd.DataFrame, labels: dict | None = None, *, penalizer: floa
     return CoxResult(cph, design, summ, float(cph.concordance_index_), ph, viol)
 
 
+def cox_headline(summary: pd.DataFrame, alpha: float = 0.05) -> str:
+    """One-line finding for the forest plot: the covariate with the largest |log HR| among
+    those with p < alpha (or a statement that none is significant)."""
+    sig = summary[summary["p"] < alpha]
+    if sig.empty:
+        return f"No covariate changes the churn hazard at p < {alpha:g}"
+    r = sig.loc[sig["coef"].abs().idxmax()]
+    way = "raises" if r["hr"] > 1 else "lowers"
+    return f"Strongest effect: {r['label']} {way} the churn hazard (HR {r['hr']:.2f})"
+
+
 # ---------------------------------------------------------------------------------------------
 # Account-age clock (left truncation)
 # ---------------------------------------------------------------------------------------------
@@ -663,7 +722,10 @@ def hazard_by_age(table: pd.DataFrame, users: pd.DataFrame, *, clock: str = "wat
     age = d[clock].astype(float) + d["first_day"].astype(float)
     if age.isna().all():
         raise RetentionError(f"users.{clock} is missing for every user; cannot use this clock.")
-    band = pd.cut(age, bins=list(bands), right=False)
+    edges = list(bands)
+    names = [f"{edges[i]:g}+" if not np.isfinite(edges[i + 1]) else f"{edges[i]:g}-{edges[i + 1]:g}"
+             for i in range(len(edges) - 1)]
+    band = pd.cut(age, bins=edges, right=False, labels=names)
     g = d.groupby(band, observed=False).agg(users=("event", "size"), events=("event", "sum"),
                                             exposure=("duration", "sum")).reset_index()
     g = g.rename(columns={clock: "age_band", "index": "age_band"})
@@ -720,3 +782,70 @@ def true_vs_km(table: pd.DataFrame, truth_users: pd.DataFrame, *, times=None,
     out["diff"] = out["km"] - out["truth"]
     out["in_band"] = (out["truth"] >= out["lo"]) & (out["truth"] <= out["hi"])
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter-level bundles (thin wrappers so the notebook stays short)
+# ---------------------------------------------------------------------------------------------
+def segment_report(table: pd.DataFrame, landmark_table: pd.DataFrame, segments: pd.DataFrame,
+                   names, *, point_in_time: float = 7, min_group: int = 30,
+                   id_col: str = "user_id") -> dict:
+    """KM fits and tests for each segment in ``names``.
+
+    Profile snapshot segments (:data:`SNAPSHOT_SEGMENTS`) use the full table (clock: days since
+    entry); early-behaviour segments use ``landmark_table`` (clock: days since the landmark).
+    Returns ``panels`` ({title: {level: kmf}}), ``xlabels`` (clock label of landmark panels),
+    ``overview`` (one row per segment: multivariate
+    log-rank chi2, df, p, sample, clock) and ``pairwise`` (all level pairs: S at
+    ``point_in_time``, log-rank and fixed-time p with Holm adjustment within the segment).
+    """
+    panels, over, pairs, xlabels = {}, [], [], {}
+    for name in names:
+        if name not in segments.columns:
+            continue
+        behaviour = name not in SNAPSHOT_SEGMENTS
+        tab = landmark_table if behaviour else table
+        tab = tab[tab["eligible"]] if "eligible" in tab.columns else tab
+        lab = tab[[id_col]].merge(segments[[id_col, name]], on=id_col, how="left")[name]
+        res = segment_tests(tab, lab, point_in_time=point_in_time, min_group=min_group)
+        if res["overall"].empty:
+            continue
+        sample = "landmark" if behaviour else "all"
+        title = f"{name} ({'after landmark' if behaviour else 'snapshot'})"
+        panels[title] = km_by_segment(tab, lab, min_group=min_group)
+        if behaviour:
+            xlabels[title] = "days since the landmark (end of the early window)"
+        o = res["overall"].iloc[0]
+        over.append({"segment": name, "sample": sample, "levels": int(o["levels"]),
+                     "n": int(o["n"]), "chi2": float(o["test_statistic"]), "df": int(o["df"]),
+                     "p": float(o["p"]), "snapshot": not behaviour})
+        pairs.append(res["pairwise"].assign(segment=name, sample=sample))
+    pw = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame()
+    if len(pw):
+        pw = pw[["segment", "sample", "a", "b", "n_a", "n_b", "S_a", "S_b", "diff",
+                 "logrank_p", "logrank_p_holm", "fixed_p", "fixed_p_holm"]]
+    return {"panels": panels, "xlabels": xlabels, "overview": pd.DataFrame(over), "pairwise": pw}
+
+
+def glue_value(value, spec: str | None = None):
+    """A value ready for ``myst_nb.glue`` text: numpy scalars become Python scalars (myst-nb
+    formats ``{glue:text}`key:spec``` by ``literal_eval`` of the repr, which fails on
+    ``np.float64(...)`` and on ``nan``). With ``spec`` the value is formatted here and missing
+    values (None, NaN) become ``'n/a'``; use ``{glue:text}`key``` without a spec for those."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if spec is None:
+        return value
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "n/a"
+    return format(value, spec)
+
+
+def segment_headline(overview: pd.DataFrame, alpha: float = 0.05) -> str:
+    """One-line finding for the segment figure: which segments differ at p < alpha."""
+    if overview is None or overview.empty:
+        return "No segment has two levels large enough to compare"
+    sig = overview.loc[overview["p"] < alpha, "segment"].tolist()
+    if not sig:
+        return f"No segment's curves differ at p < {alpha:g} (log-rank)"
+    return f"Curves differ by {', '.join(sig)} (log-rank p < {alpha:g})"

@@ -424,6 +424,8 @@ def test_paper_comparison_formats_and_fills():
     assert t.loc["users_lt50_interactions", "paper"] == "43.8%"
     assert len(t) == len(eda.PAPER_FIGURES)
     assert eda.format_value(18, "hour_window6") == "18:00-24:00"
+    assert t.loc["users_lt50_interactions", "source"] == "paper"
+    assert t.loc["ctr", "source"] == "real files"
 
 
 def test_linear_histogram_integer_counts_tenure_distribution():
@@ -438,3 +440,167 @@ def test_linear_histogram_integer_counts_tenure_distribution():
     t = eda.tenure_distribution(users, max_years=5)
     assert t["tenure"].tolist() == [0.25, 0.25, 0.25, 0, 0, 0.25]
     assert t.loc[0, "watch_age"] == pytest.approx(1.0)
+
+
+def test_duration_summary_all_rooms_and_shop_flag():
+    t0 = WINDOW_START_MS
+    rooms = pd.DataFrame({"start_ms": [t0, t0 + H, t0 + 2 * H], "duration_min": [10.0, 20.0, 90.0],
+                          "end_censored": [False, False, False],
+                          "live_content_category": ["shop", None, "other"]})
+    d = eda.room_duration_summary(rooms, None)
+    assert d.index.tolist() == ["all"] and d.loc["all", "median"] == pytest.approx(20)
+    assert eda.shop_flag(rooms).tolist() == ["shop", "not shop", "not shop"]
+    k = eda.room_duration_summary(rooms.assign(shop=eda.shop_flag(rooms)), "shop")
+    assert k.loc["not shop", "median"] == pytest.approx(55)
+
+
+def test_plain_turns_numpy_scalars_into_literals():
+    import ast
+
+    for v in (np.float64(0.25), np.int64(3), np.bool_(True)):
+        p = eda.plain(v)
+        assert type(p) in (float, int, bool)
+        assert ast.literal_eval(repr(p)) == v
+    assert eda.plain("x") == "x"
+    assert eda.source_label({"kind": "twin", "scale": 0.1, "seed": 5}) == "Synthetic twin (scale 0.1, seed 5)"
+    assert eda.source_label({"kind": "folder", "path": "/data/KuaiLive"}) == "KuaiLive files in KuaiLive"
+
+
+def test_log_binned_histogram_integer_bins_hold_whole_values():
+    x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    h = eda.log_binned_histogram(x, bins_per_decade=5, integer=True)
+    widths = (h["bin_hi"] - h["bin_lo"]).to_numpy()
+    assert h["bin_lo"].iloc[0] == 1
+    assert (widths == np.round(widths)).all()
+    assert h["count"].sum() == 11
+    # one value per integer: every bin has density 1/11 per value
+    assert np.allclose(h["density"], 1 / 11)
+    with pytest.raises(ValueError, match="not whole"):
+        eda.log_binned_histogram([1.5, 2], integer=True)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 30)), min_size=1, max_size=30),
+       st.integers(1, 7))
+def test_rooms_live_matches_brute_force(spans, step):
+    t0 = WINDOW_START_MS
+    minute = 60_000
+    start = np.array([t0 + a * minute for a, _ in spans], dtype="int64")
+    end = start + np.array([b * minute for _, b in spans], dtype="int64")
+    rooms = pd.DataFrame({"start_ms": start, "end_ms": end})
+    r = eda.rooms_live_over_time(rooms, step_min=step, start_ms=t0, end_ms=t0 + 90 * minute)
+    t = r["ts_ms"].to_numpy()[:, None]
+    brute = ((start[None, :] <= t) & (t < end[None, :])).sum(axis=1)
+    assert r["n_live"].tolist() == brute.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(nonneg, st.floats(0.01, 1.0))
+def test_top_share_at_least_population_share(xs, q):
+    if sum(xs) == 0:
+        return
+    s = eda.top_share(xs, q)
+    assert q - 1e-9 <= s <= 1 + 1e-9
+    k = int(np.floor(q * len(xs)))  # whole units inside the top fraction q
+    if k >= 1:
+        assert eda.top_k_share(xs, k) <= s + 1e-9
+
+
+def tiny_dataset():
+    """A hand-made dataset with the contract's columns (4 users, 4 streamers, 5 rooms)."""
+    from types import SimpleNamespace
+
+    t0 = WINDOW_START_MS
+
+    def ev(rows, extra=None):
+        df = pd.DataFrame(rows, columns=["user_id", "live_id", "streamer_id", "ts_ms"] + (extra or []))
+        df["day"] = ((df["ts_ms"] - t0) // MS_PER_DAY).astype("int8")
+        df["hour"] = (((df["ts_ms"] - t0) % MS_PER_DAY) // H).astype("int8")
+        return df
+
+    clicks = ev([(1, 10, 100, t0 + 20 * H, 2000), (1, 11, 100, t0 + 44 * H, 60_000),
+                 (2, 10, 100, t0 + 21 * H, 4000), (2, 12, 200, t0 + 12 * H, 400_000),
+                 (3, 13, 300, t0 + 22 * H, 1000)], ["watch_live_time"])
+    comments = ev([(1, 10, 100, t0 + 20 * H)])
+    likes = ev([(2, 12, 200, t0 + 12 * H)])
+    gifts = ev([(1, 11, 100, t0 + 44 * H, 1), (2, 12, 200, t0 + 12 * H, 20)], ["gift_price"])
+    negatives = ev([(3, 10, 100, t0 + 21 * H)] * 5)
+    frames = {"n_clicks": clicks, "n_comments": comments, "n_likes": likes, "n_gifts": gifts,
+              "n_negatives": negatives}
+    keys = ["user_id", "live_id", "streamer_id"]
+    sessions = pd.concat([f[keys] for f in frames.values()]).drop_duplicates()
+    for col, f in frames.items():
+        sessions = sessions.merge(f.groupby(keys).size().rename(col).reset_index(), on=keys, how="left")
+    sessions = sessions.merge(clicks.groupby(keys)["watch_live_time"].sum().rename("watch_ms").reset_index(), on=keys, how="left")
+    sessions = sessions.merge(gifts.groupby(keys)["gift_price"].sum().rename("gift_value").reset_index(), on=keys, how="left")
+    sessions = sessions.fillna(0)
+    user_day = pd.concat([f.assign(kind=k)[["user_id", "day", "kind"]] for k, f in frames.items()])
+    user_day["active"] = user_day["kind"] != "n_negatives"
+    user_day = user_day.groupby(["user_id", "day"], as_index=False)["active"].any()
+    rooms = pd.DataFrame({"live_id": [10, 11, 12, 13, 14], "streamer_id": [100, 100, 200, 300, 400],
+                          "start_ms": [t0 + 19 * H, t0 + 43 * H, t0 + 11 * H, t0 + 21 * H, t0 + 18 * H],
+                          "live_content_category": ["shop", "other", "other", "shop", "other"],
+                          "end_censored": [False] * 5})
+    rooms["duration_min"] = [120.0, 60.0, 90.0, 30.0, 45.0]
+    rooms["end_ms"] = rooms["start_ms"] + (rooms["duration_min"] * 60_000).astype("int64")
+    users = pd.DataFrame({"user_id": [1, 2, 3, 4], "gender": ["M", "M", "F", "M"]})
+    streamers = pd.DataFrame({"streamer_id": [100, 200, 300, 400], "gender": ["F", "F", "M", "F"]})
+    return SimpleNamespace(users=users, streamers=streamers, rooms=rooms, clicks=clicks,
+                           comments=comments, likes=likes, gifts=gifts, negatives=negatives,
+                           sessions=sessions, user_day=user_day)
+
+
+def test_run_values_covers_every_published_figure_with_known_answers():
+    ds = tiny_dataset()
+    v = eda.run_values(ds)
+    assert set(v) == {f.key for f in eda.PAPER_FIGURES}
+    assert all(np.isfinite(x) for x in v.values())
+    # interactions per streamer: 100 -> 3 clicks + 1 comment + 1 gift = 5; 200 -> 3; 300 -> 1; 400 -> 0
+    assert v["streamers_lt5_interactions"] == pytest.approx(3 / 4)
+    assert v["ctr"] == pytest.approx(5 / 10)
+    assert v["users_male"] == pytest.approx(0.75) and v["streamers_female"] == pytest.approx(0.75)
+    assert v["watch_lt_5s"] == pytest.approx(3 / 5)
+    assert v["gift_price_eq1"] == pytest.approx(0.5)
+    assert v["shop_room_share"] == pytest.approx(0.4)
+    assert v["shop_duration_median_min"] == pytest.approx(75.0)
+    assert v["repeat_share"] == pytest.approx(1 / 4)  # pair (1, 100) clicked in rooms 10 and 11
+    assert v["room_start_peak"] in range(24)
+    table = eda.paper_comparison(v)
+    assert (table["this_run"] != "n/a").all()
+
+
+def test_every_chapter_figure_builds_with_labelled_axes():
+    from matplotlib.figure import Figure
+
+    from kuailive_analysis.plots import eda as ep
+
+    ds = tiny_dataset()
+    sa = eda.streamer_activity(ds.sessions, ds.rooms, ds.streamers)
+    ua = eda.user_activity(ds.sessions, ds.user_day, ds.users)
+    users = ds.users.assign(tenure_days=[400, 800, 30, 5000], watch_age_days=[10, 20, 30, 40])
+    figs = [
+        ep.demographics_figure({"gender": eda.demographic_shares(ds.users, ds.streamers, "gender")},
+                               title="t"),
+        ep.tenure_figure(eda.tenure_distribution(users), title="t"),
+        ep.ccdf_panels({"i": (eda.ccdf(sa["n_interactions"]), "x")}, title="t", markers={"i": 5}),
+        ep.log_histogram_figure(eda.log_binned_histogram(sa["n_interactions"], integer=True),
+                                xlabel="x", title="t", density=True, threshold=5),
+        ep.lorenz_figure({"c": eda.lorenz_curve(sa["n_clicks"])}, {"c": 0.5}, title="t"),
+        ep.room_schedule_figure(eda.room_start_hours(ds.rooms), eda.rooms_live_over_time(ds.rooms),
+                                title="t"),
+        ep.duration_figure({"cat": eda.room_duration_summary(ds.rooms)}, title="t"),
+        ep.activity_time_figure(eda.hour_weekday_matrix(ds.clicks), eda.daily_totals(
+            ds.user_day.assign(n_clicks=1, watch_ms=0, n_comments=0, n_likes=0, n_gifts=0,
+                               gift_value=0, n_negatives=0)), title="t"),
+        ep.hourly_profile_figure(eda.hourly_profile({"clicks": ds.clicks}), title="t"),
+        ep.revisit_figure(eda.interval_histogram(eda.revisit_intervals(ds.clicks)), title="t"),
+        ep.bars_figure(eda.integer_counts(ua["active_days"], 21), x="value", y="share",
+                       xlabel="x", ylabel="y", title="t"),
+        ep.gift_price_figure(eda.price_counts(ds.gifts["gift_price"]),
+                             eda.log_binned_histogram(ds.gifts["gift_price"]), title="t"),
+    ]
+    for f in figs:
+        assert isinstance(f, Figure)
+        for ax in f.axes:
+            if ax.get_visible() and ax.get_label() != "<colorbar>":
+                assert ax.get_xlabel() or ax.get_ylabel(), f"unlabelled axes in {f}"

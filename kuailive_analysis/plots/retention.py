@@ -10,10 +10,22 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from kuailive_analysis.plots import style
 
 DAY_AXIS = "days since first activity in the window"
+
+
+def _notes(fig, source: str | None, beijing: bool = True) -> None:
+    """Footnotes (data source, Beijing time) in a strip reserved at the bottom of the figure."""
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        engine.set(rect=(0, 0.035, 1, 0.965))
+    if source:
+        style.source_note(fig, source)
+    if beijing:
+        style.beijing_note(fig)
 
 
 def _step(kmf):
@@ -67,33 +79,38 @@ def _ticks(fitters: dict, step: int | None = None) -> np.ndarray:
     return np.arange(0, tmax + 0.5, step)
 
 
+def _xlim(ax, ax_r, ticks) -> None:
+    pad = 0.06 * (ticks[-1] - ticks[0] if len(ticks) > 1 else 1.0)
+    for a in (ax, ax_r):
+        a.set_xlim(ticks[0] - pad, ticks[-1] + pad)
+
+
 def km_figure(fitters: dict, *, title: str, xlabel: str = DAY_AXIS,
               ylabel: str = "share not yet churned", source: str | None = None,
               tick_step: int | None = None, ylim=(0, 1.02)):
     """KM curves (dict label -> fitted KaplanMeierFitter) with bands and an at-risk strip."""
     n = len(fitters)
-    fig, (ax, ax_r) = style.figure(2, 1, width=8.0, height=4.4 + 0.22 * n, sharex=True,
+    fig, (ax, ax_r) = style.figure(2, 1, width=8.0, height=4.4 + 0.22 * n,
                                    gridspec_kw={"height_ratios": [4.0, 0.45 + 0.28 * n]})
     _km_on(ax, fitters)
     ticks = _ticks(fitters, tick_step)
     ax.set_xticks(ticks)
-    ax.tick_params(labelbottom=True)
     style.label(ax, xlabel, ylabel, title)
     style.percent_axis(ax.yaxis)
     ax.set_ylim(*ylim)
-    ax.set_xlim(0, ticks[-1] + 0.3)
+    _xlim(ax, ax_r, ticks)
     if n > 1:
         ax.legend(loc="lower left")
     _risk_strip(ax_r, fitters, ticks)
-    if source:
-        style.source_note(fig, source)
-    style.beijing_note(fig)
+    _notes(fig, source)
     return fig
 
 
 def km_grid(panels: dict, *, title: str | None = None, ncols: int = 2, source: str | None = None,
-            xlabel: str = DAY_AXIS, tick_step: int | None = None):
-    """Small multiples: panels = {panel title: {level: kmf}}, each with its at-risk strip."""
+            xlabel: str = DAY_AXIS, xlabels: dict | None = None, tick_step: int | None = None):
+    """Small multiples: panels = {panel title: {level: kmf}}, each with its at-risk strip.
+    ``xlabels`` overrides the x label of named panels (e.g. a landmark clock)."""
+    xlabels = xlabels or {}
     names = list(panels)
     nrows = int(np.ceil(len(names) / ncols))
     max_levels = max(len(p) for p in panels.values())
@@ -116,19 +133,16 @@ def km_grid(panels: dict, *, title: str | None = None, ncols: int = 2, source: s
         _km_on(ax, fits, lw=1.4)
         ticks = _ticks(fits, tick_step)
         ax.set_xticks(ticks)
-        ax.set_xlim(0, ticks[-1] + 0.3)
-        ax_r.set_xlim(0, ticks[-1] + 0.3)
+        _xlim(ax, ax_r, ticks)
         style.percent_axis(ax.yaxis)
         ax.set_title(names[i], fontsize=9.5)
-        ax.set_xlabel(xlabel, fontsize=8.5)
+        ax.set_xlabel(xlabels.get(names[i], xlabel), fontsize=8.5)
         ax.set_ylabel("not yet churned", fontsize=8.5)
         ax.legend(loc="lower left", fontsize=7.5)
         _risk_strip(ax_r, fits, ticks, fontsize=7)
     if title:
         fig.suptitle(title, fontweight="bold", fontsize=11, x=0.01, ha="left")
-    if source:
-        style.source_note(fig, source)
-    style.beijing_note(fig)
+    _notes(fig, source)
     return fig
 
 
@@ -142,8 +156,7 @@ def cohort_heatmap(triangle: pd.DataFrame, *, value: str = "rate_on", title: str
     rows = sizes.index.to_numpy(int)
     grid = grid[rows]
     fig, ax = style.figure(width=8.5, height=max(3.0, 0.28 * len(rows) + 1.6))
-    cmap = matplotlib.colormaps["viridis"].copy()
-    cmap.set_bad("white")
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
     im = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap=cmap, vmin=0, vmax=1,
                    interpolation="nearest")
     ax.set_yticks(range(len(rows)))
@@ -156,9 +169,7 @@ def cohort_heatmap(triangle: pd.DataFrame, *, value: str = "rate_on", title: str
     cb.set_label("share of cohort active" + (" on day N" if value == "rate_on"
                                               else " on or after day N"))
     style.percent_axis(cb.ax.yaxis)
-    if source:
-        style.source_note(fig, source)
-    style.beijing_note(fig)
+    _notes(fig, source)
     return fig
 
 
@@ -174,9 +185,7 @@ def retention_curve(avg: pd.DataFrame, *, title: str, source: str | None = None)
     style.percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left")
-    if source:
-        style.source_note(fig, source)
-    style.beijing_note(fig)
+    _notes(fig, source)
     return fig
 
 
@@ -197,33 +206,47 @@ def forest_plot(summary: pd.DataFrame, *, title: str, source: str | None = None)
                     fmt="o", color=color, ecolor=color, capsize=3, label=lab)
     ax.axvline(1.0, color="#333", lw=0.8)
     ax.set_xscale("log")
+    lo = float(np.nanmin(s["hr_lo"])) if len(s) else 0.5
+    hi = float(np.nanmax(s["hr_hi"])) if len(s) else 2.0
+    nice = np.array([0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10])
+    ticks = nice[(nice >= lo * 0.9) & (nice <= hi * 1.1)]
+    if len(ticks) >= 2:
+        ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels([f"{lab}{' *' if sn else ''}" for lab, sn in zip(s["label"], s["snapshot"])])
-    style.label(ax, "hazard ratio of churn (log scale; < 1 = stays longer)", "", title)
-    ax.legend(loc="best", fontsize=8)
-    if source:
-        style.source_note(fig, source)
+    style.label(ax, "hazard ratio of churn (log scale; < 1 = stays longer)", "")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    fig.legend(loc="outside lower right", ncols=2, fontsize=8)
+    _notes(fig, source, beijing=False)
     return fig
 
 
-def km_vs_truth(comparison: pd.DataFrame, *, title: str, source: str | None = None):
-    """KM estimate (with band) against the true survival of the planted lifetimes."""
+def km_vs_truth(comparison, *, title: str, source: str | None = None):
+    """KM estimates (with bands) against the true survival of the planted lifetimes.
+
+    ``comparison`` is one frame from :func:`retention.true_vs_km` or a dict {label: frame}
+    (e.g. two activity definitions); the truth is drawn from the first frame."""
+    comps = comparison if isinstance(comparison, dict) else {
+        "Kaplan-Meier (inactivity-based churn)": comparison}
     fig, ax = style.figure()
-    t = np.r_[0, comparison["t"].to_numpy()]
-    km = np.r_[1, comparison["km"].to_numpy()]
-    ax.step(t, km, where="post", color=style.PALETTE[0], lw=1.8,
-            label="Kaplan-Meier (inactivity-based churn)")
-    ax.fill_between(t, np.r_[1, comparison["lo"]], np.r_[1, comparison["hi"]], step="post",
-                    color=style.PALETTE[0], alpha=0.18, lw=0)
-    ax.step(t, np.r_[1, comparison["truth"].to_numpy()], where="post", color=style.ACCENT,
+    first = next(iter(comps.values()))
+    for i, (lab, c) in enumerate(comps.items()):
+        col = style.PALETTE[[0, 2, 3, 4][i % 4]]
+        t = np.r_[0, c["t"].to_numpy()]
+        ax.step(t, np.r_[1, c["km"].to_numpy()], where="post", color=col, lw=1.8, label=lab)
+        ax.fill_between(t, np.r_[1, c["lo"]], np.r_[1, c["hi"]], step="post", color=col,
+                        alpha=0.16, lw=0)
+    t = np.r_[0, first["t"].to_numpy()]
+    ax.step(t, np.r_[1, first["truth"].to_numpy()], where="post", color=style.ACCENT,
             lw=1.8, ls="--", label="truth (planted lifetimes)")
     style.label(ax, DAY_AXIS, "share not yet churned", title)
     style.percent_axis(ax.yaxis)
-    ax.set_ylim(0, 1.02)
+    lo = min(float(c["lo"].min()) for c in comps.values())
+    ax.set_ylim(max(0.0, lo - 0.1), 1.01)
     ax.legend(loc="lower left")
-    if source:
-        style.source_note(fig, source)
-    style.beijing_note(fig)
+    _notes(fig, source)
     return fig
 
 
@@ -241,6 +264,15 @@ def hazard_by_age_plot(h: pd.DataFrame, *, title: str, clock_label: str,
     ax.set_xticks(x)
     ax.set_xticklabels([f"{b}\n(n={n:,})" for b, n in zip(h["age_band"], h["users"])], fontsize=8)
     style.label(ax, f"{clock_label} at entry (days)", "churn events per 100 user-days", title)
-    if source:
-        style.source_note(fig, source)
+    _notes(fig, source, beijing=False)
+    return fig
+
+
+def no_truth_figure():
+    """Placeholder for the twin-validation figure on data without ground truth."""
+    fig, ax = style.figure(height=1.6)
+    ax.axis("off")
+    ax.text(0.5, 0.5, "No ground truth: this data folder is not a synthetic twin,\n"
+            "so the planted survival curve cannot be shown.", ha="center", va="center",
+            fontsize=10, color="#55606b", transform=ax.transAxes)
     return fig

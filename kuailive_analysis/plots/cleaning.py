@@ -1,0 +1,112 @@
+"""Figures for chapter 1 (loading, validating and cleaning).
+
+Each function takes the small tables a :class:`~kuailive_analysis.dataset.Dataset` carries
+(``room_durations``, ``room_sensitivity``, ``report``) and returns a Figure in the book style.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from kuailive_analysis.plots import style
+
+EVENT_LABELS = {"click": "clicks", "comment": "comments", "like": "likes", "gift": "gifts",
+                "negative": "unclicked exposures"}
+
+
+def _note(fig: Figure, source: str | None) -> None:
+    if source:
+        style.source_note(fig, source)
+
+
+def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0),
+                         title: str = "Room durations", source: str | None = None) -> Figure:
+    """Histogram of room durations (log-spaced bins, minutes) with real and censored ends
+    stacked, and vertical lines at the candidate ``max_room_days`` thresholds."""
+    fig, ax = style.figure(width=8.0, height=3.8)
+    lo, hi = hist["lo_min"].to_numpy(), hist["hi_min"].to_numpy()
+    keep = hi > 0.5  # the [0, 1) min bin is drawn from 0.5 min on the log axis
+    left = np.where(lo <= 0, 0.5, lo)[keep]
+    width = hi[keep] - left
+    ax.bar(left, hist["real"].to_numpy()[keep], width=width, align="edge",
+           color=style.PALETTE[0], label="ended in the window")
+    ax.bar(left, hist["censored"].to_numpy()[keep], width=width, align="edge",
+           bottom=hist["real"].to_numpy()[keep], color=style.ACCENT,
+           label="still live at extraction (censored, observed part)")
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1)
+    for t in thresholds_days:
+        ax.axvline(t * 1440, color="#333333", lw=1, ls="--")
+        ax.text(t * 1440, 0.98, f" {t:g} d", va="top", ha="left", fontsize=8,
+                transform=ax.get_xaxis_transform())
+    ticks = [1, 10, 60, 600, 1440, 7 * 1440]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(["1 min", "10 min", "1 h", "10 h", "1 d", "7 d"])
+    style.label(ax, "room duration (log scale)", "rooms (symlog scale)", title)
+    fig.legend(loc="outside lower center", ncol=2)
+    _note(fig, source)
+    return fig
+
+
+def sensitivity_figure(sens: pd.DataFrame, *, tables=("click", "comment", "like", "gift",
+                                                      "negative"),
+                       title: str = "Rows dropped by the long-room rule",
+                       source: str | None = None) -> Figure:
+    """Share of rooms and of each event table dropped per ``max_room_days`` threshold
+    (frame from :func:`clean.long_room_sensitivity`); ``inf`` = keep every room."""
+    s = sens[np.isfinite(sens["max_room_days"])]
+    fig, ax = style.figure(width=8.0, height=3.6)
+    x = np.arange(len(s))
+    series = [("rooms", s["rooms_dropped_share"])] + [
+        (EVENT_LABELS.get(t, t), s[f"{t}_dropped_share"]) for t in tables
+        if f"{t}_dropped_share" in s]
+    w = 0.8 / len(series)
+    for i, (name, v) in enumerate(series):
+        ax.bar(x - 0.4 + (i + 0.5) * w, v.to_numpy(), width=w, label=name,
+               color=style.PALETTE[i % len(style.PALETTE)])
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"> {t:g} d" for t in s["max_room_days"]])
+    style.percent_axis(ax.yaxis, 2)
+    style.label(ax, "rooms dropped when longer than (max_room_days)", "share of rows dropped",
+                title)
+    ax.legend(ncol=3, loc="upper right")
+    _note(fig, source)
+    return fig
+
+
+def report_figure(report: pd.DataFrame, *, title: str | None = None,
+                  source: str | None = None) -> Figure:
+    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted).
+
+    The default title names the rule that removed the largest share of a table."""
+    r = report.copy()
+    raw = r.groupby("table", sort=False)["rows_in"].first()
+    r["share"] = r["rows_dropped"] / r["table"].map(raw).clip(lower=1)
+    r = r[r["rows_dropped"] > 0]
+    fig, ax = style.figure(width=8.0, height=max(2.2, 0.32 * len(r) + 1.2))
+    if r.empty:
+        ax.text(0.5, 0.5, "no rule dropped any row", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    if title is None:
+        top = r.loc[r["share"].idxmax()]
+        title = (f"{top['rule'].replace('_', ' ').capitalize()} removes the largest share: "
+                 f"{top['share']:.2%} of {top['table']} rows")
+    labels = [f"{t}: {rule}" for rule, t in zip(r["rule"], r["table"])]
+    y = np.arange(len(r))
+    ax.barh(y, r["share"].to_numpy(), color=style.PALETTE[0])
+    for yi, (s, k) in enumerate(zip(r["share"], r["rows_dropped"])):
+        ax.text(s, yi, f" {k:,}", va="center", fontsize=8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    style.label(ax, "share of the table's raw rows dropped (log scale)", "", title)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:g}%"))
+    ax.grid(axis="y", visible=False)
+    _note(fig, source)
+    return fig

@@ -1,0 +1,265 @@
+"""Figures of chapter 5 (funnel and CTR KPIs). Inputs are the frames of
+:mod:`kuailive_analysis.funnel` and :mod:`kuailive_analysis.predict`; every function returns a
+:class:`~matplotlib.figure.Figure`. Rates are drawn with their 95% Wilson intervals so that
+small segments are not over-read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from kuailive_analysis.funnel import STEP_LABELS, STEPS
+from kuailive_analysis.plots.style import (ACCENT, MUTED, PALETTE, beijing_note, figure, label,
+                                           percent_axis, source_note)
+
+KPI_LABELS = {
+    "ctr": "CTR (clicks / exposures)",
+    "qualified_rate": "qualified watches / clicks",
+    "interaction_rate": "clicks with like, comment or gift",
+    "comment_rate": "clicks with a comment",
+    "like_rate": "clicks with a like",
+    "gtr": "GTR (clicks with a gift)",
+}
+
+SEGMENT_LABELS = {
+    "hour": "hour of day (Beijing)",
+    "day": "day of window (0 = 5 May, Beijing)",
+    "live_content_category": "room category",
+    "live_type": "room type",
+    "streamer_decile": "streamer popularity decile (10 = most exposed)",
+    "user_decile": "user activity decile (10 = most active)",
+    "age": "user age band",
+    "gender": "user gender",
+    "device_price": "user device price band (CNY)",
+    "screen_size_cap": "exposures in the same millisecond (screen size, capped)",
+    "exposure_index_cap": "n-th exposure of the room to the user (capped)",
+}
+
+BEIJING_SEGMENTS = ("hour", "day")
+
+
+def _beijing(fig: Figure) -> None:
+    """Beijing-time footnote, with an empty bottom label reserving room for it."""
+    fig.supxlabel(" ", fontsize=7)
+    beijing_note(fig)
+
+
+def _pct(x: float) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    return f"{x:.1%}" if x >= 0.001 else f"{x:.3%}"
+
+
+def funnel_chart(funnel_long: pd.DataFrame, title: str, source: str | None = None) -> Figure:
+    """Horizontal funnel: bar length = units reaching each step (log scale), annotated with
+    the count, the step conversion [95% CI] and the overall conversion."""
+    f = funnel_long.set_index("step").reindex(list(STEPS))
+    fig, ax = figure(height=3.6)
+    y = np.arange(len(f))[::-1]
+    ax.barh(y, f["n"], color=[PALETTE[0]] + [PALETTE[0]] * (len(f) - 1), alpha=0.85, height=0.6)
+    ax.set_xscale("log")
+    ax.set_yticks(y, [STEP_LABELS[s] for s in f.index])
+    xmax = float(f["n"].max())
+    ax.set_xlim(max(0.5, float(f["n"][f["n"] > 0].min()) / 3 if (f["n"] > 0).any() else 0.5),
+                xmax * 400)
+    for yi, (step, r) in zip(y, f.iterrows()):
+        txt = f"{int(r['n']):,}"
+        if step != "exposure":
+            txt += (f"   step {_pct(r['step_rate'])} [{_pct(r['step_lo'])}, {_pct(r['step_hi'])}]"
+                    f"   overall {_pct(r['overall_rate'])}")
+        ax.text(max(r["n"], 1) * 1.15, yi, txt, va="center", fontsize=8.5)
+    ax.grid(axis="y", visible=False)
+    label(ax, "units reaching the step (log scale)", "", title)
+    if source:
+        source_note(fig, source)
+    return fig
+
+
+def unit_funnel_chart(unit_funnels: pd.DataFrame, title: str) -> Figure:
+    """Overall conversion to each step in the three units (exposure, session, user), log
+    scale, with 95% Wilson intervals."""
+    fig, ax = figure(height=3.8)
+    units = list(unit_funnels["unit"].cat.categories)
+    x = np.arange(len(STEPS))
+    w = 0.8 / len(units)
+    for i, (u, colour) in enumerate(zip(units, PALETTE)):
+        d = unit_funnels[unit_funnels["unit"] == u].set_index("step").reindex(list(STEPS))
+        rate = d["overall_rate"].to_numpy()
+        err = np.vstack([rate - d["overall_lo"].to_numpy(), d["overall_hi"].to_numpy() - rate])
+        ax.bar(x + (i - (len(units) - 1) / 2) * w, rate, w, yerr=err, color=colour,
+               label=f"per {u}", capsize=2, error_kw={"lw": 0.8})
+    ax.set_yscale("log")
+    ax.set_xticks(x, [STEP_LABELS[s] for s in STEPS])
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.2%}".rstrip("0").rstrip(".") if v < 0.01
+                                 else f"{v:.0%}")
+    label(ax, "funnel step", "share of units reaching the step (log scale)", title)
+    ax.legend()
+    return fig
+
+
+def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str, **kw) -> None:
+    r = t[rate].to_numpy(np.float64)
+    lo = t[f"{rate}_lo"].to_numpy(np.float64)
+    hi = t[f"{rate}_hi"].to_numpy(np.float64)
+    err = np.vstack([np.nan_to_num(r - lo), np.nan_to_num(hi - r)])
+    ax.errorbar(x, r, yerr=err, fmt="o", ms=3.5, color=colour, ecolor=colour, elinewidth=0.9,
+                capsize=2, **kw)
+
+
+def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float,
+                 title: str, ncols: int = 3) -> Figure:
+    """One panel per segment variable: ``rate`` by level with its 95% interval, and the
+    overall rate as a dashed line. ``segments`` maps column -> :func:`funnel.kpi_table`."""
+    names = list(segments)
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = figure(nrows, ncols, width=4.0 * ncols, height=2.9 * nrows, squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        t = segments[name]
+        labels = [str(v) for v in t.index]
+        x = np.arange(len(t))
+        _errbar(ax, x, t, rate, PALETTE[0])
+        ax.axhline(overall, color=ACCENT, ls="--", lw=1)
+        step = max(1, int(np.ceil(len(x) / 11)))
+        long = max(map(len, labels), default=0) > 4
+        ax.set_xticks(x[::step], labels[::step], rotation=35 if long else 0,
+                      ha="right" if long else "center", fontsize=8)
+        percent_axis(ax.yaxis, 2 if overall < 0.02 else 1)
+        ax.set_xlim(-0.6, len(x) - 0.4)
+        ax.set_xlabel(SEGMENT_LABELS.get(name, name), fontsize=8.5)
+        ax.set_ylabel(KPI_LABELS.get(rate, rate), fontsize=8.5)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    if any(n in BEIJING_SEGMENTS for n in names):
+        _beijing(fig)
+    return fig
+
+
+def funnel_by_segment(funnel_long: pd.DataFrame, by: str, title: str) -> Figure:
+    """Step conversion (click/exposure, qualified/click, interaction/qualified,
+    gift/interaction) by the levels of ``by``, one panel per step, 95% Wilson intervals."""
+    steps = list(STEPS[1:])
+    fig, axes = figure(1, len(steps), width=3.3 * len(steps), height=3.2)
+    levels = list(pd.unique(funnel_long[by]))
+    x = np.arange(len(levels))
+    for ax, step in zip(axes, steps):
+        d = funnel_long[funnel_long["step"] == step].set_index(by).reindex(levels)
+        t = pd.DataFrame({"r": d["step_rate"], "r_lo": d["step_lo"], "r_hi": d["step_hi"]})
+        _errbar(ax, x, t, "r", PALETTE[STEPS.index(step) - 1])
+        ax.set_xlim(-0.6, len(x) - 0.4)
+        stepn = max(1, int(np.ceil(len(x) / 9)))
+        ax.set_xticks(x[::stepn], [str(v) for v in levels][::stepn], fontsize=8)
+        percent_axis(ax.yaxis, 1)
+        prev = STEP_LABELS[STEPS[STEPS.index(step) - 1]].lower()
+        ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")
+        ax.set_xlabel(SEGMENT_LABELS.get(by, by), fontsize=8.5)
+    axes[0].set_ylabel("step conversion (95% CI)")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    if by in BEIJING_SEGMENTS:
+        _beijing(fig)
+    return fig
+
+
+def daily_trend(daily: pd.DataFrame, title: str,
+                rates: Sequence[str] = ("ctr", "qualified_rate", "interaction_rate", "gtr")
+                ) -> Figure:
+    """Daily KPI lines over the window with 95% Wilson bands, one panel per KPI."""
+    fig, axes = figure(1, len(rates), width=3.3 * len(rates), height=3.2, sharex=True)
+    x = daily["date"]
+    for ax, rate, colour in zip(np.atleast_1d(axes), rates, PALETTE):
+        ax.plot(x, daily[rate], color=colour, lw=1.5, marker="o", ms=2.5)
+        ax.fill_between(x, daily[f"{rate}_lo"], daily[f"{rate}_hi"], color=colour, alpha=0.2,
+                        lw=0)
+        percent_axis(ax.yaxis, 1)
+        ax.set_title(KPI_LABELS.get(rate, rate), fontsize=9, fontweight="normal")
+        ax.tick_params(axis="x", labelrotation=45, labelsize=7.5)
+        ax.xaxis.set_major_formatter(_date_fmt())
+        ax.set_xlabel("day (Beijing, 2025)", fontsize=8.5)
+    np.atleast_1d(axes)[0].set_ylabel("rate (95% CI band)")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    _beijing(fig)
+    return fig
+
+
+def _date_fmt():
+    import matplotlib.dates as mdates
+
+    return mdates.DateFormatter("%d %b")
+
+
+def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, title: str) -> Figure:
+    """CTR by screen size (exposures of a user in one millisecond) and by the n-th exposure
+    of the same room to the same user, with 95% Wilson intervals and exposure shares."""
+    fig, axes = figure(1, 2, width=9.0, height=3.4)
+    for ax, t, name in ((axes[0], by_screen, "screen_size_cap"),
+                        (axes[1], by_index, "exposure_index_cap")):
+        x = np.arange(len(t))
+        _errbar(ax, x, t, "ctr", PALETTE[0])
+        labels = [str(v) for v in t.index]
+        if len(labels):
+            labels[-1] = labels[-1] + "+"
+        ax.set_xticks(x, labels, fontsize=8)
+        percent_axis(ax.yaxis, 1)
+        ax2 = ax.twinx()
+        ax2.bar(x, t["exposures"] / t["exposures"].sum(), color=MUTED, alpha=0.35, width=0.6,
+                zorder=0)
+        ax2.set_ylabel("share of exposures (bars)", fontsize=8, color="#55606b")
+        percent_axis(ax2.yaxis, 0)
+        ax2.grid(False)
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        label(ax, SEGMENT_LABELS[name], "CTR (95% CI, dots)")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    return fig
+
+
+def watch_ecdf(click_tab: pd.DataFrame, outcome: pd.Categorical, threshold_s: float,
+               title: str) -> Figure:
+    """ECDF of watch time per click (seconds, log scale) by the click's later engagement,
+    with the qualified-watch threshold marked."""
+    fig, ax = figure(height=3.6)
+    w = click_tab["watch_ms"].to_numpy(np.float64) / 1000
+    floor = 0.1
+    for cat, colour in zip(outcome.categories, PALETTE):
+        v = np.sort(np.maximum(w[np.asarray(outcome == cat)], floor))
+        if len(v) == 0:
+            continue
+        ax.step(v, np.arange(1, len(v) + 1) / len(v), where="post", color=colour,
+                label=f"{cat} (n = {len(v):,})")
+    ax.axvline(threshold_s, color=MUTED, ls="--", lw=1)
+    ax.text(threshold_s * 1.08, 0.03, f"qualified: {threshold_s:g} s", fontsize=8, color="#55606b")
+    ax.set_xscale("log")
+    percent_axis(ax.yaxis, 0)
+    label(ax, f"watch time of the click (s, log scale; < {floor} s shown at {floor})",
+          "share of clicks watched at most x", title)
+    ax.legend(loc="upper left")
+    return fig
+
+
+def model_metrics(metrics: pd.DataFrame, title: str) -> Figure:
+    """AUC, UAUC and GAUC of each scorer on the test days, one panel per task; 0.5 = chance."""
+    tasks = list(dict.fromkeys(metrics.index.get_level_values("task")))
+    fig, axes = figure(1, len(tasks), width=5.0 * len(tasks), height=3.6, squeeze=False)
+    for ax, task in zip(axes.ravel(), tasks):
+        m = metrics.loc[task]
+        y = np.arange(len(m))
+        h = 0.26
+        for i, (met, colour) in enumerate(zip(("auc", "uauc", "gauc"), PALETTE)):
+            ax.barh(y + (1 - i) * h, m[met], h, color=colour, label=met.upper())
+            for yi, v in zip(y + (1 - i) * h, m[met]):
+                if np.isfinite(v):
+                    ax.text(v + 0.005, yi, f"{v:.3f}", va="center", fontsize=7)
+        ax.axvline(0.5, color=MUTED, ls="--", lw=1)
+        ax.set_yticks(y, list(m.index), fontsize=8)
+        lo = np.nanmin(m[["auc", "uauc", "gauc"]].to_numpy()) if len(m) else 0.5
+        ax.set_xlim(min(0.45, lo - 0.02), 1.0)
+        ax.set_title(task, fontsize=9.5, fontweight="normal")
+        ax.set_xlabel("area under the ROC curve (test part)")
+        ax.grid(axis="y", visible=False)
+    axes.ravel()[0].legend(loc="lower right")
+    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    return fig

@@ -1,0 +1,206 @@
+"""Room schedules of the synthetic twin (``room.csv``), with the real file's quirks.
+
+Model
+-----
+* Streamer s broadcasts ``Poisson``-many rooms in proportion to its rate ``room_rate_s``
+  (rooms per day); start days are uniform over the window (plus the day before, whose rooms
+  only enter the file when they run past midnight into 2025-05-05).
+* Start time of day (Beijing): with probability ``p_habit`` near the streamer's habitual hour
+  (``Normal(habit_s, 1.2 h)``), else from the platform start-hour profile (peak 18:00-22:00).
+* Duration (minutes): ``shop`` rooms LogNormal(median 134, sigma 0.6) (p25 ~ 90, p90 ~ 290, as
+  measured); other rooms LogNormal(median ``dur_median_min``, sigma ``dur_sigma``), capped at
+  20 h.
+* Long rooms (quirk 2): a fraction ``p_week`` lasts exactly 7 days plus 5-19 s (live_type -124
+  with probability 0.75), a fraction ``p_long`` lasts 1-3 days. Rooms whose end falls after the
+  extraction (``extraction_after_end_h`` after the window end) are still live: end capped at
+  CAPPED_END_MS (2025-05-27 00:00).
+* ``p_date`` = Beijing date of the room's end, at most 2025-05-25 (the last partition). Duplicate rows
+  (quirk 1): a room crossing midnight gets, with probability ``q_cross``, an extra row with
+  ``p_date`` = its start date; any room gets, with probability ``q_same``, an extra row with the
+  same p_date. Duplicates carry a different live_name_id and, with probability 0.3, a
+  start_timestamp a few seconds to minutes later.
+* live_id: a random permutation of 1..n_rooms; live_name_id: renumbered by first appearance in
+  file order (as in the real file, whose first rows carry titles 0, 1, 2, ...); -1 = no title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kuailive_analysis import schema as S
+
+MIN_MS = 60_000
+HOUR_MS = 3_600_000
+
+ROOM_START_HOUR_WEIGHTS = np.array(
+    [2.0, 1.2, 0.7, 0.4, 0.3, 0.4, 0.8, 1.3, 1.8, 2.2, 2.5, 2.7,
+     2.9, 2.8, 2.7, 2.7, 2.9, 3.4, 5.2, 6.6, 7.2, 6.6, 4.8, 3.2])
+"""Relative room-start rate by Beijing hour 0..23 (peak 18:00-22:00)."""
+
+
+@dataclass
+class Rooms:
+    """Distinct rooms (one entry per live_id, index = live_id - 1) as parallel arrays."""
+
+    streamer: np.ndarray  # int32 streamer_id
+    start_ms: np.ndarray  # int64
+    end_ms: np.ndarray  # int64 (capped for still-live rooms)
+    live_type: np.ndarray  # int16
+    shop: np.ndarray  # bool
+    title: np.ndarray  # int64 provisional title key (renumbered when written)
+
+    def __len__(self) -> int:
+        return len(self.start_ms)
+
+
+def _beijing_date_int(ms: np.ndarray) -> np.ndarray:
+    """YYYYMMDD integers of the Beijing calendar date of epoch-ms values."""
+    d = ((ms - S.WINDOW_START_MS) // S.MS_PER_DAY).astype("timedelta64[D]")
+    dates = np.datetime64("2025-05-05", "D") + d
+    y = dates.astype("datetime64[Y]").astype(int) + 1970
+    m = dates.astype("datetime64[M]").astype(int) % 12 + 1
+    dd = (dates - dates.astype("datetime64[M]")).astype(int) + 1
+    return (y * 10000 + m * 100 + dd).astype(np.int32)
+
+
+ROOM_CHUNK = 1_000_000
+"""Rooms are drawn in fixed-size blocks (bounds temporaries; the block size is part of the
+random stream, so it is a constant, not a tuning knob)."""
+
+
+def _room_block(rng, n: int, day: np.ndarray, w: np.ndarray, habit_hour, shop_streamer, prm):
+    """One block of rooms: (streamer0, start, end, live_type, shop), before the window filter."""
+    streamer = rng.choice(len(w), size=n, p=w).astype(np.int32)
+    hp = ROOM_START_HOUR_WEIGHTS / ROOM_START_HOUR_WEIGHTS.sum()
+    hour_f = rng.choice(24, size=n, p=hp) + rng.random(n)
+    habit = (habit_hour[streamer] + rng.normal(0, 1.2, n)) % 24
+    hour_f = np.where(rng.random(n) < prm.p_habit, habit, hour_f)
+    start = S.WINDOW_START_MS + day * S.MS_PER_DAY + (hour_f * HOUR_MS).astype(np.int64)
+    del hour_f, habit
+    shop = np.where(shop_streamer[streamer], rng.random(n) < 0.85, rng.random(n) < 0.012)
+    med = np.where(shop, 134.0, prm.dur_median_min)
+    sig = np.where(shop, 0.6, prm.dur_sigma)
+    dur_min = np.minimum(np.exp(np.log(med) + sig * rng.normal(size=n)), 20 * 60)
+    dur = np.maximum((dur_min * MIN_MS).astype(np.int64), 5_000 + rng.integers(0, 60_000, n))
+    del med, sig, dur_min
+    live_type = np.where(rng.random(n) < prm.p_type2, 2, 1).astype(np.int16)
+    # long rooms: exactly 7 days (+5..19 s), or 1-3 days
+    u = rng.random(n)
+    week = u < prm.p_week
+    long_ = (u >= prm.p_week) & (u < prm.p_week + prm.p_long)
+    dur[week] = 7 * S.MS_PER_DAY + rng.integers(5_000, 19_000, week.sum())
+    live_type[week & (rng.random(n) < 0.75)] = -124
+    dur[long_] = rng.integers(S.MS_PER_DAY + 60_000, 3 * S.MS_PER_DAY, long_.sum())
+    # a week-long room ending in the window started up to 7 days before it
+    start[week] -= rng.integers(0, 7, week.sum()) * S.MS_PER_DAY
+    end = start + dur
+    keep = end > S.WINDOW_START_MS
+    extraction = S.WINDOW_END_MS + int(prm.extraction_after_end_h * HOUR_MS)
+    end = np.where(end > extraction, S.CAPPED_END_MS, end)
+    return streamer[keep], start[keep], end[keep], live_type[keep], shop[keep]
+
+
+def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray,
+               habit_hour: np.ndarray, shop_streamer: np.ndarray, prm) -> Rooms:
+    """Draw the distinct rooms; about ``n_target`` of them overlap the window."""
+    n_s = len(room_rate)
+    w = room_rate / room_rate.sum()
+    # rooms that start on days 0..20, plus day -1 rooms that may cross into the window
+    n_main = int(round(n_target * (1 - prm.carry_in_share)))
+    n_prev = int(round(n_target / S.N_WINDOW_DAYS))
+    n = n_main + n_prev
+    parts = []
+    for lo in range(0, n, ROOM_CHUNK):
+        k = min(ROOM_CHUNK, n - lo)
+        idx = np.arange(lo, lo + k)
+        day = np.where(idx < n_main, rng.integers(0, S.N_WINDOW_DAYS, k), -1)
+        parts.append(_room_block(rng, k, day, w, habit_hour, shop_streamer, prm))
+    streamer, start, end, live_type, shop = (np.concatenate([p[i] for p in parts])
+                                             for i in range(5))
+    del parts
+    # provisional titles: each streamer owns 1 + Poisson(title_pool) titles; some rooms untitled
+    m = len(start)
+    pool = 1 + rng.poisson(prm.title_pool, n_s)
+    offset = np.concatenate([[0], np.cumsum(pool)[:-1]])
+    title = (offset[streamer] + (rng.random(m) * pool[streamer]).astype(np.int64)).astype(np.int32)
+    generic = rng.random(m) < prm.p_generic_title
+    title[generic] = pool.sum() + rng.integers(0, 50, generic.sum())
+    title[rng.random(m) < prm.p_no_title] = -1
+    # live_id order is random (ids are not chronological in the real file)
+    perm = rng.permutation(m)
+    return Rooms(streamer=(streamer[perm] + 1).astype(np.int32), start_ms=start[perm],
+                 end_ms=end[perm], live_type=live_type[perm], shop=shop[perm],
+                 title=title[perm])
+
+
+def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options) -> int:
+    """Write ``room.csv`` (duplicate rows, renumbered titles) chunk by chunk; return its rows.
+
+    File order: still-live (capped) rows first, then by p_date, end, start and live_id. Titles
+    are renumbered 0, 1, 2, ... by first appearance in that order (-1 stays -1).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    m = len(rooms)
+    end_for_date = np.minimum(rooms.end_ms, S.WINDOW_END_MS) - 1  # last partition: 20250525
+    p_date = _beijing_date_int(np.maximum(end_for_date, S.WINDOW_START_MS))
+    start_date = _beijing_date_int(np.maximum(rooms.start_ms, S.WINDOW_START_MS))
+    del end_for_date
+    crosses = (start_date != p_date) & (rooms.start_ms >= S.WINDOW_START_MS)
+    dup_cross = crosses & (rng.random(m) < prm.q_cross)
+    dup_same = ~dup_cross & (rng.random(m) < prm.q_same)
+    di = np.flatnonzero(dup_cross | dup_same)
+    d_pdate = np.where(dup_cross[di], start_date[di], p_date[di])
+    del crosses, dup_same, start_date
+    d_start = rooms.start_ms[di] + np.where(rng.random(len(di)) < 0.3,
+                                            rng.integers(1_000, 600_000, len(di)), 0)
+    d_start = np.minimum(d_start, rooms.end_ms[di] - 1)
+    base_title = int(max(rooms.title.max(), 0)) + 1
+    d_title = base_title + np.arange(len(di), dtype=np.int64)  # a new title per duplicate row
+    # all rows: index into rooms, p_date, start, title
+    r_idx = np.concatenate([np.arange(m, dtype=np.int64), di])
+    r_pdate = np.concatenate([p_date, d_pdate])
+    r_start = np.concatenate([rooms.start_ms, d_start])
+    r_title = np.concatenate([rooms.title.astype(np.int64), d_title])
+    del p_date, d_pdate, d_start, d_title
+    capped = rooms.end_ms[r_idx] == S.CAPPED_END_MS
+    n_titles = base_title + len(di)
+    new_id = np.full(n_titles, -1, dtype=np.int64)
+    next_id = 0
+    schema = pa.schema([(c, pa.string() if c == "live_content_category" else pa.int64())
+                        for c in S.ROOM.column_names])
+    cats = np.array(["other", "shop"], dtype=object)
+    n_rows = 0
+    groups = [np.flatnonzero(capped)]
+    for d in np.unique(r_pdate[~capped]):
+        groups.append(np.flatnonzero(~capped & (r_pdate == d)))
+    with pacsv.CSVWriter(str(path), schema, write_options=write_options) as wr:
+        for g in groups:
+            ri = r_idx[g]
+            order = np.lexsort((ri, r_start[g], rooms.end_ms[ri], r_pdate[g]))
+            g, ri = g[order], ri[order]
+            t = r_title[g]
+            titled = t >= 0
+            uniq, first = np.unique(t[titled], return_index=True)
+            fresh = new_id[uniq] < 0
+            fu = uniq[fresh][np.argsort(first[fresh], kind="stable")]
+            new_id[fu] = next_id + np.arange(len(fu))
+            next_id += len(fu)
+            out_t = np.where(titled, new_id[np.maximum(t, 0)], -1)
+            cat = pa.DictionaryArray.from_arrays(rooms.shop[ri].astype(np.int8), cats.tolist())
+            tbl = pa.table({
+                "p_date": r_pdate[g].astype(np.int64),
+                "live_id": ri + 1,
+                "streamer_id": rooms.streamer[ri].astype(np.int64),
+                "live_type": rooms.live_type[ri].astype(np.int64),
+                "start_timestamp": r_start[g],
+                "end_timestamp": rooms.end_ms[ri],
+                "live_content_category": cat.cast(pa.string()),
+                "live_name_id": out_t,
+            }, schema=schema)
+            wr.write_table(tbl)
+            n_rows += len(g)
+    return n_rows

@@ -1,0 +1,262 @@
+"""Cleaning rules: known answers on hand-made frames, and accounting/idempotence properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from _tiny import D, H, MIN, W, tiny_frames
+from kuailive_analysis import clean as CL
+from kuailive_analysis import schema as S
+
+EV_COLS = S.CLICK.column_names
+
+
+def _room(rows):
+    return pd.DataFrame(rows, columns=S.ROOM.column_names)
+
+
+def _clicks(rows):
+    return pd.DataFrame(rows, columns=EV_COLS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooms
+# ---------------------------------------------------------------------------------------------
+def test_dedupe_rooms_known_answer():
+    room = _room([
+        (20250506, 7, 1, 1, W + 100, W + 900, "other", 9),
+        (20250505, 7, 1, 1, W + 50, W + 800, "other", 4),
+        (20250505, 3, 2, 2, W, W + 10, "shop", -1),
+        (20250507, 7, 1, 1, W + 50, W + 800, "other", -1),
+    ])
+    out, step = CL.dedupe_rooms(room, "last")
+    assert list(out["live_id"]) == [3, 7]
+    r7 = out.set_index("live_id").loc[7]
+    assert r7["start_timestamp"] == W + 50 and r7["end_timestamp"] == W + 900
+    assert r7["p_date"] == 20250505  # earliest p_date row
+    assert r7["live_name_id"] == 9  # latest p_date with a title (20250507 has none)
+    assert (step.rows_in, step.rows_dropped, step.rows_flagged) == (4, 2, 1)  # start differs
+    out_first, _ = CL.dedupe_rooms(room, "first")
+    assert out_first.set_index("live_id").loc[7, "live_name_id"] == 4
+
+
+def test_dedupe_rooms_untitled_only_keeps_minus_one():
+    room = _room([(20250505, 5, 1, 1, W, W + 1, "other", -1),
+                  (20250506, 5, 1, 1, W, W + 1, "other", -1)])
+    out, step = CL.dedupe_rooms(room)
+    assert out["live_name_id"].tolist() == [-1] and step.rows_flagged == 0
+
+
+def test_dedupe_rooms_flags_streamer_conflict():
+    room = _room([(20250505, 5, 1, 1, W, W + 1, "other", 1),
+                  (20250506, 5, 2, 1, W, W + 1, "other", 2)])
+    _, step = CL.dedupe_rooms(room)
+    assert step.rows_flagged == 1 and step.rows_dropped == 1
+
+
+def test_dedupe_rooms_bad_rule():
+    with pytest.raises(ValueError, match="name_rule"):
+        CL.dedupe_rooms(_room([]), "middle")
+
+
+def test_censor_room_ends():
+    room = _room([
+        (20250505, 1, 1, 1, W, W + 90 * MIN, "other", 0),
+        (20250525, 2, 1, 1, S.WINDOW_END_MS - 2 * H, S.CAPPED_END_MS, "other", 0),
+    ])
+    out, step = CL.censor_room_ends(room)
+    assert out["end_censored"].tolist() == [False, True]
+    assert out["duration_min"].tolist() == [90.0, 120.0]  # censored: observed to window end
+    assert out["duration_min"].dtype == np.float32
+    assert step.rows_flagged == 1 and step.rows_dropped == 0
+
+
+def test_drop_long_rooms_thresholds():
+    room = _room([(20250505, i, 1, 1, W, W + int(d * D), "other", 0)
+                  for i, d in enumerate([0.5, 1.0, 1.5, 7.0, 8.0], start=1)])
+    room, _ = CL.censor_room_ends(room)
+    kept, step, ids = CL.drop_long_rooms(room, 1.0)
+    assert kept["live_id"].tolist() == [1, 2] and sorted(ids) == [3, 4, 5]
+    assert step.rows_dropped == 3
+    assert CL.drop_long_rooms(room, 7.0)[2].tolist() == [5]
+    assert CL.drop_long_rooms(room, None)[1].rows_dropped == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------
+def test_outside_window():
+    ev = _clicks([(1, 1, 1, W - 1, 0), (1, 1, 1, W, 0), (1, 1, 1, S.WINDOW_END_MS - 1, 0),
+                  (1, 1, 1, S.WINDOW_END_MS, 0)])
+    out, step = CL.drop_events_outside_window(ev, "click")
+    assert out["timestamp"].tolist() == [W, S.WINDOW_END_MS - 1] and step.rows_dropped == 2
+    same, step = CL.drop_events_outside_window(ev, "click", drop=False)
+    assert len(same) == 4 and step.rows_flagged == 2
+
+
+def test_duplicate_events_keep_same_ms_different_live():
+    ev = _clicks([(1, 1, 1, W, 5), (1, 2, 1, W, 5), (1, 1, 1, W, 5), (1, 1, 1, W, 6)])
+    out, step = CL.drop_duplicate_events(ev, "click")
+    assert len(out) == 3 and step.rows_dropped == 1
+
+
+def test_orphans():
+    ev = _clicks([(1, 10, 1, W, 0), (1, 11, 1, W, 0), (9, 10, 1, W, 0), (1, 10, 7, W, 0)])
+    out, step = CL.drop_orphan_events(ev, "click", np.array([10]), np.array([1, 2]),
+                                      np.array([1]))
+    assert len(out) == 2 and step.rows_dropped == 2 and step.rows_flagged == 1  # streamer 7
+
+
+def test_events_in_dropped_rooms():
+    ev = _clicks([(1, 10, 1, W, 0), (1, 11, 1, W, 0), (2, 11, 1, W, 0)])
+    out, step = CL.drop_events_in_rooms(ev, "click", np.array([11]))
+    assert out["live_id"].tolist() == [10] and step.rows_dropped == 2 and step.rule == "long_rooms"
+
+
+def test_streamer_mismatch_modes():
+    room = _room([(20250505, 10, 1, 1, W, W + 1, "other", 0)])
+    ev = _clicks([(1, 10, 1, W, 0), (1, 10, 2, W, 0), (1, 99, 5, W, 0)])
+    out, step = CL.resolve_streamer_mismatch(ev, "click", room, "flag")
+    assert out["streamer_id"].tolist() == [1, 2, 5] and step.rows_flagged == 1
+    out, step = CL.resolve_streamer_mismatch(ev, "click", room, "drop")
+    assert len(out) == 2 and step.rows_dropped == 1
+    out, step = CL.resolve_streamer_mismatch(ev, "click", room, "fix")
+    assert out["streamer_id"].tolist() == [1, 1, 5] and out["streamer_id"].dtype == np.int32
+
+
+def test_sort_events_stable_tiebreak():
+    ev = _clicks([(2, 1, 1, W + 5, 0), (1, 3, 1, W + 5, 0), (1, 2, 1, W + 5, 0), (1, 4, 1, W, 0)])
+    out = CL.sort_events(ev)
+    assert out["live_id"].tolist() == [4, 3, 2, 1]  # ts, then user, then file order
+
+
+def test_dedupe_keys():
+    df = pd.DataFrame({"user_id": [3, 1, 3, 2], "x": [1, 2, 3, 4]})
+    out, step = CL.dedupe_keys(df, "user_id", "user")
+    assert out["user_id"].tolist() == [1, 2, 3] and out["x"].tolist() == [2, 4, 1]
+    assert step.rows_dropped == 1
+
+
+def test_params_validation():
+    with pytest.raises(ValueError, match="max_room_days"):
+        CL.CleaningParams(max_room_days=0)
+    with pytest.raises(ValueError, match="streamer_mismatch"):
+        CL.CleaningParams(streamer_mismatch="ignore")
+    with pytest.raises(TypeError, match="unknown cleaning parameter"):
+        CL.CleaningParams.from_kwargs(max_days=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole pipeline on the tiny folder
+# ---------------------------------------------------------------------------------------------
+def _typed(frames):
+    """tiny frames with io-like dtypes (profiles untouched: cleaning only needs ids)."""
+    out = {}
+    for n, df in frames.items():
+        df = df.copy()
+        for c in S.SCHEMAS[n].columns:
+            if c.kind == S.ID:
+                df[c.name] = df[c.name].astype(np.int32)
+        out[n] = df
+    return out
+
+
+def test_clean_tables_tiny_known_answers():
+    raw = _typed(tiny_frames())
+    clean, report = CL.clean_tables(raw)
+    CL.check_report(report, {n: len(d) for n, d in raw.items()},
+                    {n: len(d) for n, d in clean.items()})
+    r = report.set_index(["rule", "table"])
+    assert r.loc[("duplicate_rooms", "room"), "rows_dropped"] == 2
+    assert r.loc[("duplicate_rooms", "room"), "rows_flagged"] == 1
+    assert r.loc[("censored_room_end", "room"), "rows_flagged"] == 1
+    assert r.loc[("long_rooms", "room"), "rows_dropped"] == 1
+    expect_click = {"events_outside_window": 1, "duplicate_events": 1, "orphan_events": 2,
+                    "long_rooms": 1, "streamer_mismatch": 0}
+    for rule, k in expect_click.items():
+        assert r.loc[(rule, "click"), "rows_dropped"] == k, rule
+    assert r.loc[("streamer_mismatch", "click"), "rows_flagged"] == 1
+    assert r.loc[("long_rooms", "gift"), "rows_dropped"] == 1
+    assert len(clean["click"]) == 5 and len(clean["room"]) == 4
+    assert clean["room"].set_index("live_id").loc[11, "live_name_id"] == 6
+    assert set(report["table"]) == set(S.SCHEMAS)
+
+
+def test_clean_tables_alternative_params():
+    raw = _typed(tiny_frames())
+    clean, report = CL.clean_tables(raw, CL.CleaningParams(max_room_days=None,
+                                                           streamer_mismatch="drop"))
+    assert len(clean["room"]) == 5
+    assert len(clean["click"]) == 5  # long-room click kept, mismatch click dropped
+    assert report.set_index(["rule", "table"]).loc[("long_rooms", "click"), "rows_dropped"] == 0
+
+
+def test_clean_idempotent_tiny():
+    raw = _typed(tiny_frames())
+    once, _ = CL.clean_tables(raw)
+    twice, report2 = CL.clean_tables(once)
+    assert (report2["rows_dropped"] == 0).all()
+    for n in once:
+        pd.testing.assert_frame_equal(once[n], twice[n])
+
+
+def test_long_room_sensitivity():
+    raw = _typed(tiny_frames())
+    rooms, _ = CL.dedupe_rooms(raw["room"])
+    rooms, _ = CL.censor_room_ends(rooms)
+    sens = CL.long_room_sensitivity(rooms, {"click": raw["click"], "gift": raw["gift"]},
+                                    thresholds=(1.0, 7.0, None)).set_index("max_room_days")
+    assert sens.loc[1.0, "rooms_dropped"] == 1 and sens.loc[1.0, "click_dropped"] == 1
+    assert sens.loc[1.0, "gift_dropped"] == 1 and sens.loc[7.0, "rooms_dropped"] == 0
+    assert sens.loc[np.inf, "click_dropped"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------------------------
+@st.composite
+def raw_tables(draw):
+    n_rooms = draw(st.integers(1, 6))
+    room_rows = []
+    for lid in range(1, n_rooms + 1):
+        start = W + draw(st.integers(-2 * D, 21 * D))
+        dur = draw(st.sampled_from([10 * MIN, 3 * H, 30 * H, 7 * D]))
+        end = S.CAPPED_END_MS if draw(st.booleans()) and start < S.CAPPED_END_MS else start + dur
+        for k in range(draw(st.integers(1, 3))):
+            room_rows.append((20250505 + k, lid, draw(st.integers(1, 3)), 1,
+                              start + draw(st.sampled_from([0, 0, MIN])), end, "other",
+                              draw(st.integers(-1, 5))))
+    ev = draw(st.lists(st.tuples(st.integers(1, 4), st.integers(1, n_rooms + 1),
+                                 st.integers(1, 3), st.integers(W - H, S.WINDOW_END_MS + H),
+                                 st.integers(0, 10_000)), max_size=25))
+    ev = ev + ev[: draw(st.integers(0, 3))]  # some exact duplicates
+    frames = tiny_frames()
+    frames["room"] = _room(room_rows)
+    frames["click"] = _clicks(ev)
+    frames["gift"] = frames["gift"].iloc[:0]
+    return _typed(frames)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=raw_tables(), max_days=st.sampled_from([None, 0.5, 1.0, 7.0]),
+       mode=st.sampled_from(CL.STREAMER_MISMATCH_MODES))
+def test_properties_accounting_and_idempotence(raw, max_days, mode):
+    params = CL.CleaningParams(max_room_days=max_days, streamer_mismatch=mode)
+    clean, report = CL.clean_tables(raw, params)
+    # rows in = rows kept + rows dropped, chained per table, from raw to clean
+    CL.check_report(report, {n: len(d) for n, d in raw.items()},
+                    {n: len(d) for n, d in clean.items()})
+    assert clean["room"]["live_id"].is_unique
+    ts = clean["click"]["timestamp"]
+    assert ((ts >= S.WINDOW_START_MS) & (ts < S.WINDOW_END_MS)).all()
+    assert ts.is_monotonic_increasing
+    assert not clean["click"].duplicated().any()
+    assert clean["click"]["live_id"].isin(clean["room"]["live_id"]).all()
+    again, report2 = CL.clean_tables(clean, params)
+    assert (report2["rows_dropped"] == 0).all()
+    for n in clean:
+        pd.testing.assert_frame_equal(clean[n], again[n])

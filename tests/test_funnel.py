@@ -1,0 +1,268 @@
+"""Funnel builder, attribution, Wilson intervals, KPIs and segments on hand-made logs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from kuailive_analysis import funnel as F
+from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS as W
+
+COLS = ["user_id", "live_id", "streamer_id", "ts_ms"]
+
+
+def ev(rows, extra=None):
+    return pd.DataFrame(rows, columns=COLS + ([extra] if extra else []))
+
+
+def hand_log():
+    """Two users, three rooms.
+
+    * user 1 clicks room 10 twice in the same millisecond (tied clicks; watch 3 s and 8 s),
+      room 11 once (60 s); one negative on room 12 in the same millisecond as the room-10
+      clicks (a screen of 3 exposures).
+    * user 2 clicks room 10 (1 s), negatives on rooms 11 (same ms: screen of 2) and 12.
+    * comments: user 1 on room 10 500 ms after the clicks (attributed); user 2 on room 10
+      1 s *before* their click (before_click).
+    * like: user 1 on room 11, 4,000 s after the click (late with a 1 h window).
+    * gifts: user 1 on room 10 in the click's millisecond (attributed, value 5); user 3 on
+      room 10 with no click at all (no_click, value 7).
+    """
+    clicks = ev([(1, 10, 100, W + 1000, 3000), (1, 10, 100, W + 1000, 8000),
+                 (1, 11, 101, W + 5000, 60000), (2, 10, 100, W + 2000, 1000)], "watch_live_time")
+    neg = ev([(1, 12, 102, W + 1000), (2, 11, 101, W + 2000), (2, 12, 102, W + 9000)])
+    com = ev([(1, 10, 100, W + 1500), (2, 10, 100, W + 1000)])
+    lik = ev([(1, 11, 101, W + 5000 + 4_000_000)])
+    gif = ev([(1, 10, 100, W + 1000, 5), (3, 10, 100, W + 3000, 7)], "gift_price")
+    return clicks, neg, com, lik, gif
+
+
+def test_attribution_statuses_and_tied_clicks():
+    clicks, neg, com, lik, gif = hand_log()
+    att = F.attribute(clicks, com, lik, gif, attribution_window_s=3600)
+    assert list(att["kind"]) == ["comment", "comment", "like", "gift", "gift"]
+    assert list(att["status"]) == ["attributed", "before_click", "late", "attributed", "no_click"]
+    # tied clicks (rows 0 and 1, same ms): the engagement goes to the later row
+    assert list(att["click_pos"]) == [1, -1, -1, 1, -1]
+    assert list(att["lag_ms"]) == [500, -1, -1, 0, -1]
+    t = F.engagement_status_table(att)
+    assert t.loc["all", "total"] == 5
+    assert t.loc["gift", "no_click"] == 1 and t.loc["gift", "share_no_click"] == 0.5
+    assert t.loc["like", "late"] == 1
+
+
+def test_attribution_window_parameter():
+    clicks, neg, com, lik, gif = hand_log()
+    unlimited = F.attribute(clicks, com, lik, gif, attribution_window_s=None)
+    assert list(unlimited["status"]) == ["attributed", "before_click", "attributed",
+                                         "attributed", "no_click"]
+    assert unlimited["lag_ms"].iloc[2] == 4_000_000
+    same_ms = F.attribute(clicks, com, lik, gif, attribution_window_s=0)
+    assert list(same_ms["status"]) == ["late", "before_click", "late", "attributed", "no_click"]
+    with pytest.raises(ValueError, match="attribution_window_s"):
+        F.attribute(clicks, com, lik, gif, attribution_window_s=-1)
+
+
+def test_funnel_counts_on_hand_log():
+    b = F.build(*hand_log(), qualified_watch_s=5, attribution_window_s=3600)
+    ct = b["clicks"]
+    assert ct["gift_value"].tolist() == [0, 5, 0, 0]
+    assert ct["n_comments"].tolist() == [0, 1, 0, 0]
+    assert ct["qualified"].tolist() == [False, True, True, False]
+    f = F.funnel(b["exposures"]).set_index("step")
+    assert f["n"].tolist() == [7, 4, 2, 1, 1]
+    assert f.loc["click", "step_rate"] == pytest.approx(4 / 7)
+    assert f.loc["interaction", "step_rate"] == pytest.approx(1 / 2)
+    assert f.loc["gift", "overall_rate"] == pytest.approx(1 / 7)
+    lo, hi = F.wilson(4, 7)
+    assert f.loc["click", "step_lo"] == pytest.approx(lo)
+    # a 30 s threshold leaves only the 60 s click qualified; it has no attributed engagement
+    b30 = F.build(*hand_log(), qualified_watch_s=30, attribution_window_s=3600)
+    assert F.funnel(b30["exposures"])["n"].tolist() == [7, 4, 1, 0, 0]
+
+
+def test_kpi_table_known_values():
+    b = F.build(*hand_log(), qualified_watch_s=5, attribution_window_s=3600)
+    k = F.kpi_table(b["exposures"]).iloc[0]
+    assert (k["exposures"], k["clicks"], k["gifted"], k["n_gifts"]) == (7, 4, 1, 1)
+    assert k["ctr"] == pytest.approx(4 / 7)
+    assert k["gtr"] == pytest.approx(1 / 4)
+    assert k["comment_rate"] == pytest.approx(1 / 4)
+    assert k["like_rate"] == 0
+    assert k["value_per_gift"] == 5
+    assert k["rpm"] == pytest.approx(1000 * 5 / 7)
+    by_user = F.kpi_table(b["exposures"], by="user_id")
+    assert by_user.loc[1, "ctr"] == pytest.approx(3 / 4)
+    assert by_user.loc[2, "ctr"] == pytest.approx(1 / 3)
+    assert len(F.kpi_table(b["exposures"], by="user_id", min_exposures=4)) == 1
+
+
+def test_sessions_keep_engagements_without_clicks():
+    b = F.build(*hand_log(), qualified_watch_s=5, attribution_window_s=3600)
+    s = b["sessions"].set_index(["user_id", "live_id"])
+    assert len(s) == 7
+    assert s.loc[(1, 10), "watch_ms"] == 11000 and s.loc[(1, 10), "n_clicks"] == 2
+    assert bool(s.loc[(3, 10), "engaged_without_click"])
+    assert s.loc[(3, 10), "gift_value"] == 7 and s.loc[(3, 10), "n_exposures"] == 0
+    # session funnel has no window: the late like counts for session (1, 11)
+    assert bool(s.loc[(1, 11), "s_interaction"])
+    u = F.unit_funnels(b["exposures"], b["sessions"]).set_index(["unit", "step"])["n"]
+    assert u.loc["session"].tolist() == [6, 3, 2, 2, 1]
+    assert u.loc["user"].tolist() == [2, 2, 1, 1, 1]
+    sk = F.session_kpis(b["sessions"])
+    assert sk.loc["engaged sessions without a click", "k"] == 1
+    assert sk.loc["engaged sessions without a click", "n"] == 4
+
+
+def test_positions_screen_size_and_repeat_index():
+    b = F.build(*hand_log())
+    ex = F.add_positions(b["exposures"])
+    key = list(zip(ex["user_id"], ex["ts_ms"]))
+    assert ex["screen_size"].tolist() == [3, 3, 1, 2, 3, 2, 1]
+    assert key[0] == (1, W + 1000)
+    # the tied clicks on (1, 10) share exposure index 1; a later exposure would be 2
+    extra = ev([(1, 10, 100, W + 50_000)])
+    b2 = F.build(*hand_log()[:1], pd.concat([hand_log()[1], extra]), *hand_log()[2:])
+    ex2 = F.add_positions(b2["exposures"])
+    idx = ex2[(ex2.user_id == 1) & (ex2.live_id == 10)]["exposure_index"].tolist()
+    assert idx == [1, 1, 2]
+
+
+def test_watch_by_outcome():
+    b = F.build(*hand_log(), qualified_watch_s=5)
+    w = F.watch_by_outcome(b["clicks"], qualified_watch_s=5)
+    assert w.loc["gift", "n_clicks"] == 1 and w.loc["gift", "p50"] == 8.0
+    assert w.loc["no engagement", "n_clicks"] == 3
+    assert w.loc["no engagement", "p50"] == 3.0
+    assert w.loc["no engagement", "share_qualified"] == pytest.approx(1 / 3)
+
+
+def test_missing_columns_and_values_raise_clear_errors():
+    clicks, neg, com, lik, gif = hand_log()
+    with pytest.raises(ValueError, match="'gift'.*gift_price"):
+        F.build(clicks, neg, com, lik, gif.drop(columns="gift_price"))
+    bad = neg.astype({"live_id": "float"})
+    bad.loc[0, "live_id"] = np.nan
+    with pytest.raises(ValueError, match="'negative' column 'live_id' has 1 missing"):
+        F.build(clicks, bad, com, lik, gif)
+
+
+def test_add_segments_reports_unmatched_rooms():
+    b = F.build(*hand_log())
+    rooms = pd.DataFrame({"live_id": [10, 11], "live_type": [1, 2],
+                          "live_content_category": ["shop", "other"]})
+    users = pd.DataFrame({"user_id": [1, 2], "age": pd.Categorical(["18-23", "50+"], ordered=True),
+                          "gender": ["M", "F"], "device_price": ["0", "5000+"]})
+    ex, un = F.add_segments(b["exposures"], rooms, users)
+    assert len(ex) == len(b["exposures"])
+    assert un.loc["live_type", "n_missing"] == 2  # the two room-12 exposures
+    assert (ex.loc[ex.live_id == 12, "live_content_category"] == F.MISSING).all()
+    assert un.loc["age", "n_missing"] == 0
+    assert ex["age"].cat.ordered
+    k = F.kpi_table(ex, by="live_content_category")
+    assert k["exposures"].sum() == 7
+
+
+def test_weighted_decile_known_answer():
+    c = pd.Series([1, 1, 1, 1, 1, 1, 1, 1, 1, 91], index=range(10))
+    w = F.weighted_decile(c, weighted=True)
+    assert w.iloc[-1] == 6  # midpoint of the heavy unit's volume is at 54.5%
+    assert w.iloc[:9].tolist() == [1] * 9
+    u = F.weighted_decile(pd.Series(np.arange(20)), weighted=False)
+    assert u.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10]
+
+
+# --------------------------------------------------------------------------------------------
+# Wilson
+# --------------------------------------------------------------------------------------------
+def test_wilson_known_values():
+    z2 = stats.norm.ppf(0.975) ** 2
+    lo, hi = F.wilson(0, 10)
+    assert lo == 0 and hi == pytest.approx(z2 / (10 + z2))
+    lo, hi = F.wilson(10, 10)
+    assert hi == 1 and lo == pytest.approx(10 / (10 + z2))
+    lo, hi = F.wilson(5, 10)
+    assert (round(float(lo), 4), round(float(hi), 4)) == (0.2366, 0.7634)
+    lo, hi = F.wilson(np.array([1, 0]), np.array([2, 0]))
+    assert np.isnan(lo[1]) and np.isnan(hi[1])
+    with pytest.raises(ValueError):
+        F.wilson(3, 2)
+
+
+@given(st.integers(1, 10_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+@settings(max_examples=200, deadline=None)
+def test_wilson_bounds_solve_the_score_equation(kn, conf):
+    """Wilson bounds are the roots of (p_hat - p)^2 = z^2 p (1 - p) / n inside [0, 1]."""
+    k, n = kn
+    lo, hi = F.wilson(k, n, conf)
+    p_hat = k / n
+    z = stats.norm.ppf(0.5 + conf / 2)
+    assert 0 <= lo <= p_hat <= hi <= 1
+    for p in (lo, hi):
+        if 0 < p < 1:
+            assert (p_hat - p) ** 2 == pytest.approx(z**2 * p * (1 - p) / n, rel=1e-6, abs=1e-12)
+
+
+@st.composite
+def random_logs(draw):
+    n_users, n_rooms = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    def rows(max_n, with_extra=None):
+        n = draw(st.integers(0, max_n))
+        data = []
+        for _ in range(n):
+            u = draw(st.integers(1, n_users))
+            r = draw(st.integers(1, n_rooms))
+            t = W + draw(st.integers(0, 3)) * 1000  # few distinct ms: many ties
+            row = (u, r, 100 + r, t)
+            if with_extra:
+                row = row + (draw(st.integers(1, 20_000)),)
+            data.append(row)
+        return ev(data, with_extra)
+    return (rows(8, "watch_live_time"), rows(8), rows(4), rows(4), rows(4, "gift_price"))
+
+
+@given(random_logs(), st.sampled_from([None, 0, 1.5, 3600]), st.sampled_from([0, 5, 30]))
+@settings(max_examples=100, deadline=None)
+def test_funnel_invariants_on_random_logs(logs, window, thr):
+    clicks, neg, com, lik, gif = logs
+    b = F.build(clicks, neg, com, lik, gif, qualified_watch_s=thr, attribution_window_s=window)
+    att = b["engagements"]
+    # every engagement has exactly one status; none is lost
+    assert len(att) == len(com) + len(lik) + len(gif)
+    assert att["status"].notna().all()
+    attributed = att[att["status"] == "attributed"]
+    assert (attributed["lag_ms"] >= 0).all()
+    if window is not None:
+        assert (attributed["lag_ms"] <= window * 1000).all()
+    ct = b["clicks"]
+    assert ct["n_gifts"].sum() == (attributed["kind"] == "gift").sum()
+    assert ct["gift_value"].sum() == attributed["value"].sum()
+    # nested steps never increase
+    n = F.funnel(b["exposures"])["n"].to_numpy()
+    assert n[0] == len(clicks) + len(neg)
+    assert (np.diff(n) <= 0).all()
+    # sessions: every event counted once
+    s = b["sessions"]
+    assert s["n_clicks"].sum() == len(clicks) and s["n_negatives"].sum() == len(neg)
+    assert s["n_gifts"].sum() == len(gif) and s["gift_value"].sum() == gif["gift_price"].sum()
+    no_click = (att["status"] == "no_click").sum()
+    keys_without_click = s.loc[~s["clicked"], ["user_id", "live_id"]]
+    expected = att.merge(keys_without_click, on=["user_id", "live_id"]).shape[0]
+    assert no_click == expected
+
+
+def test_day_hour_beijing():
+    d, h = F.day_hour([W, W + MS_PER_DAY - 1, W + 20 * MS_PER_DAY + 13 * 3_600_000])
+    assert d.tolist() == [0, 0, 20] and h.tolist() == [0, 23, 13]
+
+
+def test_daily_kpis_dates():
+    b = F.build(*hand_log())
+    d = F.daily_kpis(b["exposures"])
+    assert d["date"].iloc[0] == pd.Timestamp("2025-05-05")
+    assert d["exposures"].sum() == 7

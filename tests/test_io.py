@@ -1,0 +1,222 @@
+"""Reading and validation: typed columns, and a clear DataError for every kind of bad input."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _tiny import W, tiny_frames, write_tiny
+from kuailive_analysis import io
+from kuailive_analysis import schema as S
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return write_tiny(tmp_path / "data")
+
+
+def _rewrite(folder, filename, text):
+    (folder / filename).write_text(text)
+
+
+def _err(folder, match_file, match_col=None) -> io.DataError:
+    with pytest.raises(io.DataError) as ei:
+        io.validate_folder(folder)
+    msg = str(ei.value)
+    assert match_file in msg
+    if match_col:
+        assert repr(match_col) in msg or match_col in msg
+    assert "\n" not in msg  # one paragraph
+    return ei.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Good input
+# ---------------------------------------------------------------------------------------------
+def test_read_types(folder):
+    users = io.read_table(folder, "user")
+    assert users["user_id"].dtype == np.int32
+    assert isinstance(users["age"].dtype, pd.CategoricalDtype) and users["age"].cat.ordered
+    assert list(users["device_price"].cat.categories) == ["0", "1000-2000", "2000-4000", "5000+"]
+    assert users["reg_timestamp"].dtype == "datetime64[s]"
+    assert users.loc[0, "reg_timestamp"] == pd.Timestamp("2025-04-05")
+    assert users["is_photo_author"].dtype == np.int8
+    clicks = io.read_table(folder, "click")
+    assert clicks["timestamp"].dtype == np.int64  # epoch ms kept as int64 at this layer
+    assert clicks["watch_live_time"].dtype == np.int32
+    assert len(clicks) == 10
+    room = io.read_table(folder, "room", columns=["live_id", "live_type"])
+    assert list(room.columns) == ["live_id", "live_type"] and room["live_type"].dtype == np.int16
+
+
+def test_validate_report_counts(folder):
+    rep = io.validate_folder(folder)
+    assert rep.ok
+    files = rep.files.set_index("file")
+    assert files.loc["click.csv", "rows"] == 10 and files.loc["room.csv", "rows"] == 7
+    assert files.loc["click.csv", "first time"].startswith("2025-05-04 23:00:00")  # Beijing
+    c = rep.checks.set_index(["check", "table"])["count"]
+    assert c[("duplicate live_id rows", "room")] == 2
+    assert c[("exact duplicate rows", "click")] == 1
+    assert c[("orphan live_id", "click")] == 1
+    assert c[("orphan user_id", "click")] == 1
+    assert c[("streamer mismatch", "click")] == 1
+    assert c[("outside window", "click")] == 1
+    assert c[("end capped (still live)", "room")] == 1
+    text = rep.to_text()
+    assert "click.csv" in text and "Usable: yes" in text and "Beijing" in text
+
+
+def test_gzip_transparent(tmp_path):
+    d = write_tiny(tmp_path / "gz", gz=("click", "user"))
+    assert not (d / "click.csv").exists() and (d / "click.csv.gz").exists()
+    clicks = io.read_table(d, "click")
+    assert len(clicks) == 10
+    assert io.validate_folder(d).ok
+
+
+def test_extra_columns_ignored_and_noted(tmp_path):
+    frames = tiny_frames()
+    frames["like"] = frames["like"].assign(note="x")
+    d = write_tiny(tmp_path / "x", frames)
+    rep = io.validate_folder(d)
+    assert rep.extra_columns["like.csv"] == ["note"]
+    assert "note" in rep.to_text()
+
+
+def test_ms_to_beijing():
+    s = io.ms_to_beijing(pd.Series([W, W + 3_600_000]))
+    assert str(s.dtype) == "datetime64[ms, Asia/Shanghai]"
+    assert s.iloc[0] == pd.Timestamp("2025-05-05 00:00", tz="Asia/Shanghai")
+    assert s.iloc[1].hour == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: each names the file and the column
+# ---------------------------------------------------------------------------------------------
+def test_missing_folder(tmp_path):
+    with pytest.raises(io.DataError, match="does not exist"):
+        io.validate_folder(tmp_path / "nope")
+
+
+def test_missing_file(folder):
+    (folder / "gift.csv").unlink()
+    e = _err(folder, "gift.csv")
+    assert "missing" in str(e)
+
+
+def test_empty_file(folder):
+    _rewrite(folder, "comment.csv", "")
+    e = _err(folder, "comment.csv")
+    assert "empty" in str(e)
+
+
+def test_header_only_file(folder):
+    _rewrite(folder, "like.csv", "user_id,live_id,streamer_id,timestamp\n")
+    e = _err(folder, "like.csv")
+    assert "no data rows" in str(e)
+
+
+def test_renamed_column_author_id(folder):
+    text = (folder / "click.csv").read_text().replace("streamer_id", "author_id", 1)
+    _rewrite(folder, "click.csv", text)
+    e = _err(folder, "click.csv", "streamer_id")
+    assert "author_id" in str(e) and e.column == "streamer_id"
+
+
+def test_missing_column(folder):
+    df = tiny_frames()["gift"].drop(columns="gift_price")
+    df.to_csv(folder / "gift.csv", index=False)
+    e = _err(folder, "gift.csv", "gift_price")
+    assert e.column == "gift_price"
+
+
+def test_text_in_id_column(folder):
+    df = tiny_frames()["click"].astype({"user_id": object})
+    df.loc[3, "user_id"] = "abc"
+    df.to_csv(folder / "click.csv", index=False)
+    e = _err(folder, "click.csv", "user_id")
+    assert "'abc'" in str(e) and e.row == 5  # header line 1, data row index 3 -> line 5
+
+
+def test_text_in_timestamp_column(folder):
+    df = tiny_frames()["comment"].astype({"timestamp": object})
+    df.loc[1, "timestamp"] = "2025-05-05 10:00:00"
+    df.to_csv(folder / "comment.csv", index=False)
+    e = _err(folder, "comment.csv", "timestamp")
+    assert "epoch milliseconds" in str(e) and e.row == 3
+
+
+def test_malformed_line(folder):
+    text = (folder / "like.csv").read_text() + "1,2,3\n"
+    _rewrite(folder, "like.csv", text)
+    e = _err(folder, "like.csv")
+    assert "malformed" in str(e) and e.row == 3
+
+
+def test_timestamp_in_seconds_is_implausible(folder):
+    df = tiny_frames()["negative"]
+    df.loc[2, "timestamp"] = df.loc[2, "timestamp"] // 1000
+    df.to_csv(folder / "negative.csv", index=False)
+    e = _err(folder, "negative.csv", "timestamp")
+    assert "plausible" in str(e) and e.row == 4
+
+
+def test_room_timestamp_far_future(folder):
+    df = tiny_frames()["room"]
+    df.loc[0, "end_timestamp"] = S.PLAUSIBLE_MAX_MS + 10
+    df.to_csv(folder / "room.csv", index=False)
+    _err(folder, "room.csv", "end_timestamp")
+
+
+def test_negative_watch_time(folder):
+    df = tiny_frames()["click"]
+    df.loc[0, "watch_live_time"] = -5
+    df.to_csv(folder / "click.csv", index=False)
+    e = _err(folder, "click.csv", "watch_live_time")
+    assert "negative watch time" in str(e) and e.row == 2
+
+
+def test_negative_price(folder):
+    df = tiny_frames()["gift"]
+    df.loc[1, "gift_price"] = -3
+    df.to_csv(folder / "gift.csv", index=False)
+    e = _err(folder, "gift.csv", "gift_price")
+    assert "-3" in str(e)
+
+
+def test_empty_id_value(folder):
+    text = (folder / "like.csv").read_text().splitlines()
+    text[1] = "," + text[1].split(",", 1)[1]
+    _rewrite(folder, "like.csv", "\n".join(text) + "\n")
+    e = _err(folder, "like.csv", "user_id")
+    assert "empty" in str(e)
+
+
+def test_bad_date(folder):
+    df = tiny_frames()["user"]
+    df.loc[2, "reg_timestamp"] = "yesterday"
+    df.to_csv(folder / "user.csv", index=False)
+    e = _err(folder, "user.csv", "reg_timestamp")
+    assert "'yesterday'" in str(e)
+
+
+def test_corrupt_gzip(folder):
+    (folder / "like.csv").unlink()
+    (folder / "like.csv.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(io.DataError) as ei:
+        io.validate_folder(folder)
+    assert "like.csv.gz" in str(ei.value)
+
+
+def test_gzip_with_bad_value(tmp_path):
+    frames = tiny_frames()
+    frames["gift"].loc[0, "gift_price"] = -1
+    d = write_tiny(tmp_path / "g", frames, gz=("gift",))
+    e = _err(d, "gift.csv.gz", "gift_price")
+    assert e.file == "gift.csv.gz"
+    with gzip.open(d / "gift.csv.gz", "rt") as fh:
+        assert fh.readline().startswith("user_id")

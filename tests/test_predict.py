@@ -1,0 +1,147 @@
+"""AUC / UAUC / GAUC against sklearn, the chronological split, history features, baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
+
+from kuailive_analysis import funnel as F
+from kuailive_analysis import predict as P
+from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS as W
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_auc_matches_sklearn_with_ties(rows):
+    y = np.array([r[0] for r in rows])
+    s = np.array([r[1] for r in rows], dtype=float)  # few distinct values: many ties
+    if y.all() or not y.any():
+        assert np.isnan(P.auc(y, s))
+    else:
+        assert P.auc(y, s) == pytest.approx(roc_auc_score(y, s))
+
+
+def _sklearn_grouped(y, s, g):
+    aucs, ws = [], []
+    for k in np.unique(g):
+        m = g == k
+        if y[m].all() or not y[m].any():
+            continue
+        aucs.append(roc_auc_score(y[m], s[m]))
+        ws.append(m.sum())
+    if not aucs:
+        return np.nan, np.nan, 0
+    return np.mean(aucs), np.average(aucs, weights=ws), len(aucs)
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.integers(0, 3)),
+                min_size=4, max_size=80))
+@settings(max_examples=150, deadline=None)
+def test_uauc_gauc_match_sklearn_per_group(rows):
+    g = np.array([r[0] for r in rows])
+    y = np.array([r[1] for r in rows])
+    s = np.array([r[2] for r in rows], dtype=float)
+    ref_u, ref_g, n_ok = _sklearn_grouped(y, s, g)
+    if n_ok == 0:
+        assert np.isnan(P.uauc(y, s, g)) and np.isnan(P.gauc(y, s, g))
+        return
+    assert P.uauc(y, s, g) == pytest.approx(ref_u)
+    assert P.gauc(y, s, g) == pytest.approx(ref_g)
+    m = P.auc_metrics(y, s, g)
+    assert m["n_groups_evaluated"] == n_ok
+    assert m["uauc"] == pytest.approx(ref_u) and m["gauc"] == pytest.approx(ref_g)
+
+
+def test_gauc_weights_known_answer():
+    # user 1: perfect ranking (AUC 1) on 4 rows; user 2: reversed (AUC 0) on 2 rows;
+    # user 3: one class only (excluded)
+    g = np.array([1, 1, 1, 1, 2, 2, 3])
+    y = np.array([1, 1, 0, 0, 1, 0, 1])
+    s = np.array([0.9, 0.8, 0.2, 0.1, 0.1, 0.9, 0.5])
+    assert P.uauc(y, s, g) == pytest.approx(0.5)
+    assert P.gauc(y, s, g) == pytest.approx(4 / 6)
+    assert P.gauc(y, s, g, weights=np.ones(7) * 2) == pytest.approx(4 / 6)
+    t = P.grouped_auc(y, s, g)
+    assert np.isnan(t.loc[3, "auc"]) and t.loc[1, "auc"] == 1 and t.loc[2, "auc"] == 0
+
+
+def test_auc_rejects_bad_input():
+    with pytest.raises(ValueError, match="0/1"):
+        P.auc([0, 2, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="NaN"):
+        P.auc([0, 1], [0.1, np.nan])
+    with pytest.raises(ValueError, match="equal length"):
+        P.auc([0, 1, 1], [0.1, 0.2])
+
+
+def test_chronological_split_keeps_ties_and_order():
+    ts = np.array([5, 1, 2, 2, 3, 4, 6, 7, 8, 9] * 3)
+    sp = P.chronological_split(ts, (0.6, 0.2, 0.2))
+    sp = np.asarray(sp)
+    for t in np.unique(ts):
+        assert len(set(sp[ts == t])) == 1  # same ms, same part
+    assert ts[sp == "train"].max() < ts[sp == "valid"].min()
+    assert ts[sp == "valid"].max() < ts[sp == "test"].min()
+    with pytest.raises(ValueError, match="fractions"):
+        P.chronological_split(ts, (0.5, 0.5, 0.5))
+
+
+def test_prior_day_sums_known_answer():
+    key = np.array([1, 1, 1, 2, 1, 2])
+    day = np.array([0, 0, 1, 1, 3, 3])
+    vals = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]})
+    p = P.prior_day_sums(key, day, vals)
+    assert p["x"].tolist() == [0, 0, 3, 0, 7, 8]
+
+
+def synthetic_exposures(n=40_000, seed=0, n_streamers=200):
+    """Exposures whose click and gift probabilities depend on the streamer only."""
+    rng = np.random.default_rng(seed)
+    u = rng.integers(1, 300, n)
+    s = rng.integers(1, n_streamers, n)
+    ts = W + np.sort(rng.integers(0, 21 * MS_PER_DAY, n))
+    q = (s % 10) / 10
+    clicked = rng.random(n) < 0.05 + 0.5 * q
+    gifted = clicked & (rng.random(n) < 0.01 + 0.2 * q)
+    df = pd.DataFrame({"user_id": u, "live_id": s * 10, "streamer_id": s, "ts_ms": ts})
+    clicks = df[clicked].assign(watch_live_time=rng.integers(0, 60_000, clicked.sum()))
+    gifts = df[gifted].assign(gift_price=1)
+    empty = df.iloc[:0]
+    b = F.build(clicks, df[~clicked], empty, empty, gifts)
+    return F.add_positions(b["exposures"])
+
+
+def test_history_features_use_earlier_days_only():
+    ex = synthetic_exposures(5_000)
+    f1 = P.history_features(ex, base_rates=(0.3, 0.05))
+    last = ex["day"] == ex["day"].max()
+    flipped = ex.copy()
+    flipped.loc[last, "clicked"] = ~flipped.loc[last, "clicked"]
+    f2 = P.history_features(flipped, base_rates=(0.3, 0.05))
+    pd.testing.assert_frame_equal(f1, f2)  # labels of the last day never feed any feature
+    first = ex["day"] == ex["day"].min()
+    assert (f1.loc[first, "s_exp"] == 0).all()
+    assert f1.loc[first, "s_ctr"].eq(0.3).all()
+
+
+def test_evaluate_beats_chance_when_streamer_drives_clicks():
+    ex = synthetic_exposures()
+    m, info = P.evaluate(ex, max_train_rows=20_000)
+    ctr = m.loc["CTR (click per exposure)"]
+    assert (ctr["auc"] > 0.65).all()
+    assert ctr.loc["gradient boosting", "auc"] > 0.65
+    assert ctr["gauc"].notna().all()
+    assert info.loc["CTR (click per exposure)", "n_test"] == pytest.approx(0.1 * len(ex), rel=0.05)
+    assert info.loc["GTR (gift per click)", "n_train"] == ex.loc[
+        np.asarray(P.chronological_split(ex["ts_ms"])) == "train", "clicked"].sum()
+
+
+def test_evaluate_needs_both_classes():
+    ex = synthetic_exposures(3_000)
+    ex["gifted"] = False
+    with pytest.raises(ValueError, match="GTR.*positives"):
+        P.evaluate_task(ex, "GTR (gift per click)")

@@ -35,3 +35,45 @@ def small_twin(tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("twin") / f"twin-scale{TEST_SCALE}-seed{TEST_SEED}"
     return Path(generate(out, scale=TEST_SCALE, seed=TEST_SEED, progress=False))
+
+
+def _digest(paths) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def executed_book(small_twin):
+    """Execute every chapter once on the small twin; map chapter name -> error (None = ran).
+
+    Asserts that execution leaves the source notebooks byte-identical.
+    """
+    from kuailive_analysis import book
+
+    chapters = book.all_chapters()
+    before = _digest([c.path for c in chapters])
+    errors: dict[str, str | None] = {}
+    for ch in chapters:
+        try:
+            book.run_chapters(small_twin, [ch], log=lambda *a, **k: None)
+            errors[ch.name] = None
+        except book.BookError as err:
+            errors[ch.name] = str(err)
+    assert _digest([c.path for c in chapters]) == before, "execution modified source notebooks"
+    return errors
+
+
+@pytest.fixture(scope="session")
+def built_site(executed_book) -> Path:
+    """Build the site from the executed chapters (warnings are errors); return index.html."""
+    from kuailive_analysis import book
+
+    failed = sorted(k for k, v in executed_book.items() if v)
+    if failed:
+        pytest.fail(f"chapters failed, so the site was not built: {failed}")
+    return book.build_site(log=lambda *a, **k: None)

@@ -266,3 +266,56 @@ def test_daily_kpis_dates():
     d = F.daily_kpis(b["exposures"])
     assert d["date"].iloc[0] == pd.Timestamp("2025-05-05")
     assert d["exposures"].sum() == 7
+
+
+def hand_dataset():
+    from types import SimpleNamespace
+
+    clicks, neg, com, lik, gif = hand_log()
+    rooms = pd.DataFrame({"live_id": [10, 11, 12], "live_type": [1, 2, 1],
+                          "live_content_category": ["shop", "other", "other"]})
+    users = pd.DataFrame({"user_id": [1, 2, 3], "age": ["18-23", "50+", "24-30"],
+                          "gender": ["M", "F", "M"], "device_price": ["0", "5000+", "0"]})
+    return SimpleNamespace(clicks=clicks, negatives=neg, comments=com, likes=lik, gifts=gif,
+                           rooms=rooms, users=users)
+
+
+def test_analyse_and_headline_numbers_are_plain_python():
+    res = F.analyse(hand_dataset(), qualified_watch_s=5, attribution_window_s=3600)
+    h = F.headline_numbers(res)
+    assert h["n_exposures"] == 7 and h["n_clicks"] == 4 and h["n_negatives"] == 3
+    assert h["gift_no_click"] == 1 and h["all_late"] == 1
+    assert h["ctr"] == pytest.approx(4 / 7)
+    assert h["gift_not_qualified"] == 0.0
+    assert h["biggest_loss_step"] == "click"  # 3 of 7 exposures lost at the click step
+    assert h["rpm_all"] == pytest.approx(1000 * 12 / 7)  # includes the gift without a click
+    assert h["ctr_single_screen"] == pytest.approx(1.0)  # the one lone exposure was clicked
+    for k, v in h.items():
+        assert type(v) in (int, float, str), (k, type(v))  # glue needs plain Python values
+    s = res["summary"].set_index("kpi")
+    assert s.loc["CTR", "numerator"] == 4 and s.loc["CTR", "denominator"] == 7
+    with pytest.raises(ValueError, match="unknown segment"):
+        F.analyse(hand_dataset(), segments=["nope"])
+
+
+def test_plots_return_labelled_figures():
+    from matplotlib.figure import Figure
+
+    from kuailive_analysis.plots import funnel as PF
+
+    res = F.analyse(hand_dataset())
+    figs = [
+        PF.funnel_chart(res["funnel"], "t", "hand log"),
+        PF.unit_funnel_chart(res["units"], "t"),
+        PF.segment_grid(res["segments"], "ctr", 0.5, "t"),
+        PF.funnel_by_segment(F.funnel(res["exposures"], by="hour"), "hour", "t"),
+        PF.daily_trend(res["daily"], "t"),
+        PF.position_effects(res["by_screen"], res["by_index"], "t"),
+        PF.watch_ecdf(res["clicks"], F.watch_outcome(res["clicks"]), 5, "t"),
+    ]
+    for fig in figs:
+        assert isinstance(fig, Figure)
+        labelled = [ax for ax in fig.axes if ax.get_visible() and ax.get_xlabel()]
+        assert labelled, "every figure labels its axes"
+    texts = [t.get_text() for t in figs[4].texts]
+    assert any("Beijing" in t for t in texts)

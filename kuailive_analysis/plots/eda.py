@@ -72,7 +72,7 @@ def tenure_figure(dist: pd.DataFrame, *, title: str, source: str | None = None) 
 
 def ccdf_panels(ccdfs: Mapping[str, tuple[pd.DataFrame, str]], *, title: str,
                 markers: Mapping[str, float] | None = None, ncols: int = 2,
-                source: str | None = None) -> Figure:
+                unit: str = "units", source: str | None = None) -> Figure:
     """Log-log CCDFs, one panel each: ``{panel title: (frame from eda.ccdf, x label)}``.
 
     ``markers`` optionally draws a dashed vertical line at x in the panel of that name.
@@ -87,7 +87,7 @@ def ccdf_panels(ccdfs: Mapping[str, tuple[pd.DataFrame, str]], *, title: str,
         ax.loglog(c["x"], c["ccdf"], marker=".", ms=3, lw=1.2)
         if markers and name in markers:
             ax.axvline(markers[name], color=style.MUTED, ls="--", lw=1)
-        style.label(ax, xlabel, "share of units with ≥ x", name)
+        style.label(ax, xlabel, f"share of {unit} with ≥ x (log)", name)
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
@@ -268,13 +268,18 @@ def revisit_figure(hist: pd.DataFrame, *, title: str, source: str | None = None)
 
 
 def bars_figure(table: pd.DataFrame, *, x: str, y: str, xlabel: str, ylabel: str, title: str,
-                percent: bool = True, source: str | None = None) -> Figure:
-    """Plain bar chart of ``table[y]`` against ``table[x]`` (e.g. users per active days)."""
+                percent: bool = True, percent_x: bool = False, source: str | None = None
+                ) -> Figure:
+    """Bar chart of ``table[y]`` against ``table[x]``: one bar per value (e.g. users per
+    active days), or one bar per bin when the table has ``lo``/``hi`` edges
+    (:func:`eda.linear_histogram`). ``percent``/``percent_x`` format shares as %."""
     fig, ax = style.figure(width=8.0, height=3.6)
     ax.bar(table[x], table[y], width=(0.85 if "hi" not in table else table["hi"] - table["lo"]),
            align="center" if "hi" not in table else "edge", edgecolor="white", linewidth=0.5)
     if percent:
         style.percent_axis(ax.yaxis)
+    if percent_x:
+        style.percent_axis(ax.xaxis)
     style.label(ax, xlabel, ylabel, title)
     _note(fig, source)
     return fig

@@ -152,7 +152,10 @@ def funnel_by_segment(funnel_long: pd.DataFrame, by: str, title: str) -> Figure:
         _errbar(ax, x, t, "r", PALETTE[STEPS.index(step) - 1])
         ax.set_xlim(-0.6, len(x) - 0.4)
         stepn = max(1, int(np.ceil(len(x) / 9)))
-        ax.set_xticks(x[::stepn], [str(v) for v in levels][::stepn], fontsize=8)
+        labels = [str(v) for v in levels]
+        long = max(map(len, labels), default=0) > 4
+        ax.set_xticks(x[::stepn], labels[::stepn], fontsize=8, rotation=35 if long else 0,
+                      ha="right" if long else "center")
         percent_axis(ax.yaxis, 1)
         prev = STEP_LABELS[STEPS[STEPS.index(step) - 1]].lower()
         ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")

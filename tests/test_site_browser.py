@@ -1,0 +1,154 @@
+"""The built site, opened in a real browser (headless Debian Chromium driven by Playwright).
+
+For every page of the site: it loads, shows no Python traceback or error output, every image
+loads with a non-zero size, every internal link resolves to a file of the site, and no request
+leaves the machine. The landing page reaches every chapter in one click. A full-page screenshot
+of each page is saved to ``<build>/screenshots/``.
+
+Chromium comes from Debian (``make test`` installs it when missing and it can, as root). Where
+it is missing the tests are skipped, except in CI (``CI=true``), where a missing browser fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from kuailive_analysis import book, config
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-default-apps"]
+
+pytestmark = pytest.mark.slow
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = _chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: `make test` should have installed it")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_site):
+    """Serve the built site on 127.0.0.1 (a random free port) for the module's tests."""
+    root = built_site.parent
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def _pages(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.html")
+                  if "_static" not in p.parts and "_sources" not in p.parts)
+
+
+def _open(browser, url: str):
+    """Open ``url``; return (page, external_requests, failed_requests)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    external: list[str] = []
+    failed: list[str] = []
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    response = page.goto(url)
+    assert response is not None and response.ok, f"{url} did not load"
+    page.wait_for_load_state("networkidle")
+    return page, external, failed
+
+
+def test_every_page_renders_cleanly_offline(browser, site):
+    root, base = site
+    shots = config.build_dir() / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    pages = _pages(root)
+    assert len(pages) >= 7, pages
+    for rel in pages:
+        url = urljoin(base, rel)
+        page, external, failed = _open(browser, url)
+        text = page.inner_text("body")
+        if "Traceback (most recent call last)" in text:
+            problems.append(f"{rel}: shows a Python traceback")
+        n_err = page.locator(".output.error, .output.traceback").count()
+        if n_err:
+            problems.append(f"{rel}: {n_err} error output(s)")
+        stderr = page.locator(".output.stderr").all_inner_texts()
+        bad = [s for s in stderr if "Error" in s or "Warning" in s]
+        if bad:
+            problems.append(f"{rel}: stderr output {bad[0][:200]!r}")
+        images = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+        for src, complete, width in images:
+            if not complete or not width:
+                problems.append(f"{rel}: image {src} did not load")
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        for href in hrefs:
+            parsed = urlparse(href)
+            if parsed.hostname not in ("127.0.0.1", "localhost"):
+                continue
+            target = root / parsed.path.lstrip("/")
+            if parsed.path.endswith("/"):
+                target = target / "index.html"
+            if not target.exists():
+                problems.append(f"{rel}: broken internal link {parsed.path}")
+        if external:
+            problems.append(f"{rel}: requests leaving the machine: {sorted(set(external))[:3]}")
+        real_failures = [u for u in failed if u not in external]
+        if real_failures:
+            problems.append(f"{rel}: failed requests {real_failures[:3]}")
+        page.screenshot(path=str(shots / (rel.replace("/", "__") + ".png")), full_page=True)
+        page.close()
+    assert not problems, "\n".join(problems)
+    assert len(list(shots.glob("*.png"))) == len(pages)
+
+
+def test_landing_page_reaches_every_chapter_in_one_click(browser, site):
+    root, base = site
+    page, _, _ = _open(browser, urljoin(base, "index.html"))
+    assert page.url.rstrip("/").endswith(("intro.html", "index.html"))
+    hrefs = {urlparse(h).path for h in
+             page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")}
+    for ch in book.all_chapters():
+        assert any(h.endswith(f"/book/chapters/{ch.name}.html") for h in hrefs), (
+            f"no link from the landing page to {ch.name}")
+    page.close()

@@ -29,7 +29,7 @@ from kuailive_analysis import config
 from kuailive_analysis import schema as S
 from kuailive_analysis.io import file_signature, find_file
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 """Bump when cleaned-table layout or cleaning semantics change."""
 
 META = "meta.json"
@@ -59,7 +59,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
     try:
         for name, df in tables.items():
             table = pa.Table.from_pandas(df, preserve_index=False)
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd",
+            pq.write_table(table, tmp / f"{name}.parquet", compression="lz4",
                            row_group_size=1 << 20)
         (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
         if path.exists():  # another process finished first: keep theirs

@@ -317,22 +317,30 @@ def dedupe_keys(df: pd.DataFrame, key: str, table: str) -> tuple[pd.DataFrame, S
 # ---------------------------------------------------------------------------------------------
 # Everything
 # ---------------------------------------------------------------------------------------------
-def clean_tables(raw: dict[str, pd.DataFrame], params: CleaningParams | None = None
+def clean_tables(raw: dict[str, pd.DataFrame], params: CleaningParams | None = None, *,
+                 consume: bool = False, keep_all_rooms: bool = False
                  ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Apply every rule to the eight raw tables; returns (clean tables, cleaning report).
 
     The report has one row per (rule, table) with rows_in, rows_dropped, rows_flagged,
     rows_out; per table, each rule's rows_in is the previous rule's rows_out. The room table
-    gains ``end_censored`` and ``duration_min``.
+    gains ``end_censored`` and ``duration_min``. ``keep_all_rooms`` adds ``'room_all'``: the
+    rooms after rules 1-2, before the long-room rule (for sensitivity analyses).
+    ``consume=True`` pops each table from ``raw`` once it is cleaned (saves memory at full
+    scale; the caller's dict is emptied); otherwise ``raw`` is left untouched.
     """
     p = params or CleaningParams()
     steps: list[Step] = []
     out: dict[str, pd.DataFrame] = {}
+
+    def take(name):
+        return raw.pop(name) if consume else raw[name]
+
     for name, key in (("user", "user_id"), ("streamer", "streamer_id")):
         if name in raw:
-            out[name], st = dedupe_keys(raw[name], key, name)
+            out[name], st = dedupe_keys(take(name), key, name)
             steps.append(st)
-    room, st = dedupe_rooms(raw["room"], p.room_name_rule)
+    room, st = dedupe_rooms(take("room"), p.room_name_rule)
     steps.append(st)
     room, st = censor_room_ends(room)
     steps.append(st)
@@ -340,12 +348,14 @@ def clean_tables(raw: dict[str, pd.DataFrame], params: CleaningParams | None = N
     room_kept, st_long, long_ids = drop_long_rooms(room, p.max_room_days)
     steps.append(st_long)
     out["room"] = room_kept
+    if keep_all_rooms:
+        out["room_all"] = room
     user_ids = out["user"]["user_id"].to_numpy() if "user" in out else None
     streamer_ids = out["streamer"]["streamer_id"].to_numpy() if "streamer" in out else None
     for name in S.EVENT_TABLES:
         if name not in raw:
             continue
-        ev = raw[name]
+        ev = take(name)
         ev, st = drop_events_outside_window(ev, name, drop=p.drop_outside_window)
         steps.append(st)
         ev, st = drop_duplicate_events(ev, name, drop=p.drop_duplicate_events)

@@ -122,35 +122,35 @@ def _source(data_dir: Path, key: str, truth: dict | None, cache_path: Path | Non
 
 
 def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
-                 progress: bool = False) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Raw tables -> all contract and book tables (pure: frames in, frames out)."""
-    steps = ["quality", "clean", "model"]
+                 progress: bool = False, consume: bool = False
+                 ) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Raw tables -> all contract and book tables (frames in, frames out).
+
+    ``consume=True`` empties ``raw`` as tables are cleaned, so that the raw and clean copies of
+    the big tables never coexist (what :func:`load` does at full scale).
+    """
     bar = None
     if progress:
         from tqdm.auto import tqdm
-        bar = tqdm(total=len(steps), desc="clean", unit="step")
+        bar = tqdm(total=3, desc="clean", unit="step")
     samples = {n: df.head(3).to_dict(orient="split") for n, df in raw.items()}
+    raw_rows = {n: len(df) for n, df in raw.items()}
     out = {"raw_files": IO.file_summary(raw), "quality": IO.quality_checks(raw)}
+    # events per live_id in the raw logs, for the long-room sensitivity table
+    raw_live = {n: raw[n][["live_id"]] for n in S.EVENT_TABLES}
     bar and bar.update()
-    clean, report = CL.clean_tables(raw, params)
-    CL.check_report(report, {n: len(df) for n, df in raw.items()},
-                    {n: len(df) for n, df in clean.items()})
-    # sensitivity of the long-room rule, measured on deduped rooms and window/dup/orphan-clean
-    # events (i.e. before the long-room cascade): recompute from raw rooms, clean events + long
-    rooms_all, _ = CL.dedupe_rooms(raw["room"], params.room_name_rule)
-    rooms_all, _ = CL.censor_room_ends(rooms_all)
-    pre = {}
-    for n in S.EVENT_TABLES:
-        ev, _ = CL.drop_events_outside_window(raw[n], n, drop=params.drop_outside_window)
-        pre[n] = ev[["live_id"]]
-    out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, pre, SENSITIVITY_THRESHOLDS)
+    clean, report = CL.clean_tables(raw, params, consume=consume, keep_all_rooms=True)
+    CL.check_report(report, raw_rows, {n: len(df) for n, df in clean.items()})
+    rooms_all = clean.pop("room_all")
+    out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, raw_live,
+                                                       SENSITIVITY_THRESHOLDS)
     out["room_durations"] = CL.duration_histogram(rooms_all)
-    del rooms_all, pre
+    del rooms_all, raw_live
     out["report"] = report
     bar and bar.update()
-    out["users"] = F.user_features(clean["user"])
-    out["streamers"] = F.streamer_features(clean["streamer"])
-    out["rooms"] = F.room_table(clean["room"])
+    out["users"] = F.user_features(clean.pop("user"))
+    out["streamers"] = F.streamer_features(clean.pop("streamer"))
+    out["rooms"] = F.room_table(clean.pop("room"))
     for n, attr in F.EVENT_ATTRS.items():
         out[attr] = F.add_time_columns(clean.pop(n))
     ev = {n: out[a] for n, a in F.EVENT_ATTRS.items()}
@@ -183,7 +183,7 @@ def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
                        params=params.to_dict(), samples=meta.get("samples"), truth=truth)
     t0 = time.perf_counter()
     raw = IO.read_tables(data_dir, progress=progress)
-    tables, samples = build_tables(raw, params, progress=progress)
+    tables, samples = build_tables(raw, params, progress=progress, consume=True)
     del raw
     cache_path = None
     if cache:

@@ -21,6 +21,12 @@ Definitions used throughout
 * **Visit**: the first click of a user in one room (user, streamer, live_id). A **repeat
   visit** is a visit to a streamer the user had visited in an earlier room. **Revisit
   interval**: time between consecutive visits of the same (user, streamer) pair, in hours.
+* **Units**: inputs carry epoch ms and watch time in ms; outputs name their unit in the column
+  (``watch_hours``, ``duration_min``, ``gap_h``, ``*_s``); gift values are platform coins;
+  shares are fractions in [0, 1].
+
+The published figures the chapter compares against are :data:`PAPER_FIGURES`, each with its
+source.
 """
 
 from __future__ import annotations

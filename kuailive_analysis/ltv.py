@@ -66,7 +66,8 @@ from kuailive_analysis.ltv_summary import (  # noqa: F401  (re-exported)
 
 __all__ = [
     "BetaGeo", "GammaGamma", "ConvergenceError", "clv", "clv_table", "bootstrap_clv",
-    "rfm_summary", "transaction_days", "sample_mean_spend", "repeat_transactions_by_day", "TRANSACTION_DEFINITIONS",
+    "rfm_summary", "transaction_days", "sample_mean_spend", "repeat_transactions_by_day",
+    "TRANSACTION_DEFINITIONS",
     "simulate_bgnbd", "simulate_bgnbd_events", "simulate_gamma_gamma", "check_bgnbd_inputs",
 ]
 
@@ -258,9 +259,15 @@ class BetaGeo:
                                              (t, frequency, recency, T)))
         z = t / (alpha + TT + t)
         c = a + b + x - 1
-        hyp = special.hyp2f1(a + b - 1 - r, a - 1, c, z)
-        bracket = 1.0 - np.exp((a - 1) * np.log1p(-z)) * hyp
-        out = c / (a - 1) * bracket * special.expit(-self._log_odds_dead(x, tx, TT))
+        with np.errstate(all="ignore"):
+            # Euler form first; where it overflows (e.g. a, b -> inf) the direct form
+            term = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
+            bad = ~np.isfinite(term)
+            if bad.any():
+                zb = z[bad]
+                term[bad] = (np.exp((r + x[bad]) * np.log1p(-zb))
+                             * special.hyp2f1(r + x[bad], b + x[bad], c[bad], zb))
+            out = c / (a - 1) * (1.0 - term) * special.expit(-self._log_odds_dead(x, tx, TT))
         return np.where(t > 0, out, 0.0)
 
     def expected_purchases_new(self, t):
@@ -497,7 +504,7 @@ def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None =
     ``clv_high`` (percentile interval at ``level``); its ``attrs`` hold ``total_clv``,
     ``total_low``, ``total_high``, ``n_boot`` (successful), ``n_failed``. ``replicates`` has one
     row per successful replicate with the 7 parameters and ``total_clv``. Replicates whose fit
-    fails to converge are dropped and counted.
+    fails to converge (or gives a non-finite CLV) are dropped and counted.
     """
     x, tx, T = (summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
     m = summary["monetary_cal"].to_numpy(float)
@@ -521,6 +528,9 @@ def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None =
         fbb = sample_mean_spend(x, m, w) if fallback else None
         c = clv(bgb, ggb, x, tx, T, m, horizon=horizon, discount_rate=discount_rate,
                 fallback_mean=fbb)
+        if not np.all(np.isfinite(c)):  # e.g. a replicate with q <= 1 and no fallback
+            failed += 1
+            continue
         mats.append(c)
         rows.append({"boot": b, **bgb.params_, **ggb.params_, "total_clv": float(c.sum())})
     reps = pd.DataFrame(rows)

@@ -65,8 +65,9 @@ def _try(fit, penalizers):
         except (ConvergenceError, ValueError) as e:
             first = first or str(e)
             continue
-        note = "" if c == 0 else (f"The unpenalised fit failed ({first}) so the fit uses a "
-                                  f"ridge penalizer {c:g} on the log-parameters.")
+        reason = first.split(";")[0].split(" (eigenvalues")[0]
+        note = "" if c == 0 else (f"The unpenalised fit has no interior optimum ({reason}), so "
+                                  f"the fit adds a ridge penalty {c:g} on the log-parameters.")
         return model, note
     return None, first
 
@@ -167,7 +168,8 @@ def holdout_accuracy(bg: BetaGeo, summary: pd.DataFrame, gg: GammaGamma | None =
     act = summary["frequency_holdout"].to_numpy(float)
     base = baseline_predictions(summary, t)
     preds = {"BG/NBD": bg.expected_purchases(t, x, tx, T),
-             "past rate": base["past_rate"].to_numpy(), "pooled rate": base["pooled_rate"].to_numpy()}
+             "past rate": base["past_rate"].to_numpy(),
+             "pooled rate": base["pooled_rate"].to_numpy()}
     rows = {("transactions", k): _metrics(v, act) for k, v in preds.items()}
     if gg is not None:
         actv = summary["value_holdout"].to_numpy(float)
@@ -178,7 +180,8 @@ def holdout_accuracy(bg: BetaGeo, summary: pd.DataFrame, gg: GammaGamma | None =
         spend = gg.expected_spend(x, m, fallback_mean=fallback_mean)
         rows[("value", "BG/NBD x Gamma-Gamma")] = _metrics(preds["BG/NBD"] * spend, actv)
         rows[("value", "past rate x own mean")] = _metrics(preds["past rate"] * own, actv)
-        rows[("value", "pooled rate x pooled mean")] = _metrics(preds["pooled rate"] * pooled_v, actv)
+        rows[("value", "pooled rate x pooled mean")] = _metrics(preds["pooled rate"] * pooled_v,
+                                                                actv)
     out = pd.DataFrame(rows).T
     out.index.names = ["target", "method"]
     return out
@@ -248,6 +251,15 @@ def assumption_checks(summary: pd.DataFrame) -> dict:
     return {"freq_value_spearman": float(rho),
             "share_every_day": float(every_day[summary["T_cal"] > 0].mean()),
             "share_repeat": float((summary["frequency_cal"] > 0).mean())}
+
+
+def param_row(bg: BetaGeo, name: str) -> pd.DataFrame:
+    """One row like those of :func:`discretisation_check` for a fitted model."""
+    p = bg.params_
+    return pd.DataFrame({**p, "penalizer": getattr(bg, "penalizer_", 0.0),
+                         "mean rate r/alpha": p["r"] / p["alpha"],
+                         "mean dropout a/(a+b)": p["a"] / (p["a"] + p["b"])},
+                        index=pd.Index([name]))
 
 
 def recovery_table(bg: BetaGeo, planted: dict) -> pd.DataFrame:

@@ -261,7 +261,7 @@ def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.n
     lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0))
     lr.fit(X[num].to_numpy(), y)
     hgb = HistGradientBoostingClassifier(
-        max_iter=150, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50,
+        max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50,
         l2_regularization=1.0, categorical_features="from_dtype", random_state=seed,
         early_stopping=bool(len(X_val) and y_val.any() and not y_val.all()),
         scoring="loss", n_iter_no_change=10)
@@ -272,10 +272,23 @@ def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.n
     return {"logistic regression": (lr, num), "gradient boosting": (hgb, None)}
 
 
+def prepare(exposures: pd.DataFrame, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+            prior_strength: float = 20.0) -> tuple[pd.Categorical, pd.DataFrame]:
+    """The chronological split and the history features (smoothing priors = train-part CTR
+    and GTR), shared by both tasks."""
+    split = chronological_split(exposures["ts_ms"], fractions)
+    tr = np.asarray(split == "train")
+    clicked = exposures["clicked"].to_numpy(bool)
+    gifted = exposures["gifted"].to_numpy(bool)
+    base_ctr = float(clicked[tr].mean()) if tr.any() else 0.0
+    base_gtr = float(gifted[tr & clicked].mean()) if (tr & clicked).any() else 0.0
+    return split, history_features(exposures, prior_strength, (base_ctr, base_gtr))
+
+
 def evaluate_task(exposures: pd.DataFrame, task: str, *,
                   fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                  max_train_rows: int = 300_000, prior_strength: float = 20.0,
-                  seed: int = 0) -> tuple[pd.DataFrame, dict]:
+                  max_train_rows: int = 200_000, prior_strength: float = 20.0,
+                  seed: int = 0, prepared: tuple | None = None) -> tuple[pd.DataFrame, dict]:
     """Split, featurise, fit, score one task; returns ``(metrics, info)``.
 
     ``metrics``: one row per scorer (popularity, streamer rate, logistic regression, gradient
@@ -283,17 +296,13 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
     :func:`auc_metrics`). ``info``: row counts per split, positives, base rates, cut dates.
     Train rows are the train part (subsampled to ``max_train_rows``); the valid part (at most
     a quarter of that) only stops the boosting early (validation loss, 10 rounds of patience);
-    every score is on test.
+    every score is on test. ``prepared`` = the output of :func:`prepare` (computed here when
+    None), so that several tasks share one split and one feature table.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
     label, filt, pop_col, rate_col = TASKS[task]
-    split = chronological_split(exposures["ts_ms"], fractions)
-    tr = np.asarray(split == "train")
-    clicked = exposures["clicked"].to_numpy(bool)
-    base_ctr = float(clicked[tr].mean()) if tr.any() else 0.0
-    base_gtr = float(exposures["gifted"].to_numpy(bool)[tr & clicked].mean()) if (tr & clicked).any() else 0.0
-    feats = history_features(exposures, prior_strength, (base_ctr, base_gtr))
+    split, feats = prepared or prepare(exposures, fractions, prior_strength)
     rows = np.ones(len(exposures), bool) if filt is None else exposures[filt].to_numpy(bool)
     y = exposures[label].to_numpy(bool)
     sp = np.asarray(split)
@@ -335,8 +344,10 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
 def evaluate(exposures: pd.DataFrame, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`evaluate_task` for both tasks; returns ``(metrics, info)`` frames."""
     mets, infos = [], []
+    prepared = prepare(exposures, kwargs.get("fractions", (0.8, 0.1, 0.1)),
+                       kwargs.get("prior_strength", 20.0))
     for task in TASKS:
-        m, i = evaluate_task(exposures, task, **kwargs)
+        m, i = evaluate_task(exposures, task, prepared=prepared, **kwargs)
         mets.append(m)
         infos.append(i)
     return pd.concat(mets), pd.DataFrame(infos).set_index("task")

@@ -66,7 +66,7 @@ ACTIVITY_BEHAVIOURS = ("click", "comment", "like", "gift")
 DEFAULT_LAST_DAY = N_WINDOW_DAYS - 1
 """Last calendar day index of the window (day 20 = 2025-05-25, observed until 22:59:58)."""
 
-SURVIVAL_COLUMNS = ("first_day", "last_day", "n_active_days", "duration", "event",
+SURVIVAL_COLUMNS = ("first_day", "last_active_day", "n_active_days", "duration", "event",
                     "returned", "censor_time", "eligible")
 
 
@@ -165,7 +165,8 @@ def survival_table(activity: pd.DataFrame, *, churn_days: int = 7,
     ``activity`` holds active (id, day) pairs (extra rows with ``active == False`` are ignored).
     Returns, indexed 0..n-1 and sorted by id:
 
-    ``id_col``; ``first_day`` f (entry); ``last_day`` L, the last active day of the first
+    ``last_day`` is the last calendar day of the window (default 20). Columns:
+    ``id_col``; ``first_day`` f (entry); ``last_active_day`` L, the last active day of the first
     spell (before the first gap of ``churn_days`` inactive days); ``n_active_days`` (active days
     in that spell); ``returned`` (active again after such a gap); ``censor_time``
     ``c = last_day - churn_days - f + 1``; ``duration = min(L - f + 1, c)`` (days, int16);
@@ -200,7 +201,7 @@ def survival_table(activity: pd.DataFrame, *, churn_days: int = 7,
     return pd.DataFrame({
         id_col: ids[new_id].astype("int32"),
         "first_day": first.astype("int8"),
-        "last_day": L.astype("int8"),
+        "last_active_day": L.astype("int8"),
         "n_active_days": spell["size"].to_numpy().astype("int16"),
         "duration": duration.astype("int16"),
         "event": event.astype(bool),
@@ -593,7 +594,8 @@ class CoxResult:
     ``snapshot`` (True for end-of-window profile fields). ``concordance``: Harrell's C on the
     fitting data. ``ph_test``: per-covariate test of proportional hazards (scaled Schoenfeld
     residuals against the rank of time): test_statistic, p; ``ph_violations``: covariates with
-    p < ``ph_alpha``.
+    p < ``ph_alpha``. ``warnings``: messages of warnings raised while fitting (e.g. convergence),
+    kept here instead of being printed into the chapter.
     """
 
     model: object
@@ -602,6 +604,7 @@ class CoxResult:
     concordance: float
     ph_test: pd.DataFrame
     ph_violations: list
+    warnings: list
 
 
 def cox_design(table: pd.DataFrame, early: pd.DataFrame, users: pd.DataFrame | None = None, *,
@@ -670,10 +673,11 @@ def fit_cox(design: pd.DataFrame, labels: dict | None = None, *, penalizer: floa
     if design["event"].sum() < 2:
         raise RetentionError("Cox design has fewer than 2 churn events; cannot fit.")
     cph = CoxPHFitter(penalizer=penalizer)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         cph.fit(design, duration_col="duration", event_col="event")
         ph = proportional_hazard_test(cph, design, time_transform="rank").summary
+    notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     labels = labels or {}
     s = cph.summary
     summ = pd.DataFrame({
@@ -687,7 +691,7 @@ def fit_cox(design: pd.DataFrame, labels: dict | None = None, *, penalizer: floa
     ph = ph.reset_index().rename(columns={"index": "covariate"})
     ph = ph[["covariate", "test_statistic", "p"]]
     viol = ph.loc[ph["p"] < ph_alpha, "covariate"].tolist()
-    return CoxResult(cph, design, summ, float(cph.concordance_index_), ph, viol)
+    return CoxResult(cph, design, summ, float(cph.concordance_index_), ph, viol, notes)
 
 
 def cox_headline(summary: pd.DataFrame, alpha: float = 0.05) -> str:
@@ -762,7 +766,8 @@ def true_durations(table: pd.DataFrame, truth_users: pd.DataFrame, *,
     t_true = np.maximum(churn_day - d["first_day"].astype(int) + 1, 1)
     out = pd.DataFrame({id_col: d[id_col], "T_true": t_true.astype("int64")})
     if "entry_ms" in d.columns:
-        out["life_days"] = (d["churn_ms"].astype("int64") - d["entry_ms"].astype("int64")) / MS_PER_DAY
+        life_ms = d["churn_ms"].astype("int64") - d["entry_ms"].astype("int64")
+        out["life_days"] = life_ms / MS_PER_DAY
     return out
 
 

@@ -42,8 +42,8 @@ from scipy import special, stats
 from kuailive_analysis import __version__
 from kuailive_analysis import schema as S
 from kuailive_analysis.config import DEFAULT_SEED
-from kuailive_analysis.twin_events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, UserLatent,
-                                           generate_day)
+from kuailive_analysis.twin_events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, RoomIndex,
+                                           UserLatent, generate_day)
 from kuailive_analysis.twin_gifts import expected_price, gifting_days, simulate_bgnbd
 from kuailive_analysis.twin_profiles import make_streamers, make_users
 from kuailive_analysis.twin_rooms import ROOM_START_HOUR_WEIGHTS, make_rooms, write_rooms
@@ -64,9 +64,9 @@ class TwinParams:
     """Every knob of the generator (recorded in truth.json). Rates are per day unless stated."""
 
     # users: activity and lifetime
-    act_sigma: float = 1.45  # log-sd of screens per active day
-    p_day_a: float = 5.0  # Beta(a, b) of the daily visit probability
-    p_day_b: float = 0.5
+    act_sigma: float = 1.55  # log-sd of screens per active day
+    p_day_a: float = 8.0  # Beta(a, b) of the daily visit probability
+    p_day_b: float = 0.6
     p_late_entry: float = 0.05  # share of users whose lifetime starts inside the window
     life_shape: float = 0.9  # Weibull shape of the activity lifetime (days)
     life_scale: float = 300.0  # Weibull scale (days) for a median-activity user
@@ -76,7 +76,7 @@ class TwinParams:
     fav_a: float = 1.5  # Beta(a, b) share of exposures from favourite streamers
     fav_b: float = 3.5
     fav_mean: float = 2.5  # favourite streamers per user = 1 + Poisson(fav_mean)
-    ctr_mean: float = 0.22  # baseline click probability (logit-normal centre)
+    ctr_mean: float = 0.225  # baseline click probability (logit-normal centre)
     ctr_sigma: float = 0.8
     fav_click_boost: float = 1.0  # logit boost for a favourite streamer's room
     p_reenter: float = 0.05  # re-entry probability per click (doubled for favourites)
@@ -124,10 +124,11 @@ class TwinParams:
     gift_pick_rounds: int = 6  # re-picks until the gifting room is live at the session time
     p_gift_noclick: float = 0.08
     p_gift_at_click: float = 0.97
-    theta_mu: float = -0.075
+    p_gift_later_at_click: float = 0.5  # later gifts of a session logged at the click's ms
+    theta_mu: float = -0.085
     theta_sigma: float = 0.28
     whale_share: float = 0.01  # whales: higher price tilt and more gifts per session
-    whale_theta_shift: float = 0.2
+    whale_theta_shift: float = 0.8
     whale_extra_gifts: float = 3.0
     combo_rate: float = 0.08
     combo_p: float = 0.3
@@ -277,6 +278,8 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     # profiles
     users = make_users(r_prof, activity=usr["act"], value_tilt=usr["theta"],
                        watch_age_days=usr["watch_age"], tenure_days=usr["tenure"])
+    # the real user.csv is not ordered by user_id: write the rows in a fixed random order
+    users = users.iloc[r_prof.permutation(len(users))]
     _write_csv(users, out / S.USER.filename, S.USER)
     strm_df = make_streamers(r_prof, popularity=stream["pop"], room_rate=stream["rate"],
                              live_age_days=stream["live_age"], tenure_days=stream["tenure"],
@@ -299,20 +302,19 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
                      watch_scale=usr["watch_scale"], comment_prop=usr["cprop"],
                      like_prop=usr["lprop"], theta=usr["theta"], gift_mu=usr["gift_mu"])
 
-    by_start = np.argsort(rooms.start_ms, kind="stable")
-    starts_sorted = rooms.start_ms[by_start]
+    index = RoomIndex(rooms)
     small = {"comment": [], "like": [], "gift": [], "birth": []}
     counts = {"click": 0, "negative": 0}
     days = range(S.N_WINDOW_DAYS)
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # plain text bar (tqdm.auto may warn in kernels without widgets)
         days = tqdm(days, desc="twin: days", unit="day")
     click_path, neg_path = out / S.CLICK.filename, out / S.NEGATIVE.filename
     with pacsv.CSVWriter(str(click_path), _arrow_schema(S.CLICK), write_options=_WRITE_OPTS) as wc, \
             pacsv.CSVWriter(str(neg_path), _arrow_schema(S.NEGATIVE), write_options=_WRITE_OPTS) as wn:
         for d in days:
             rng = np.random.default_rng(day_seeds[d])
-            slots = DaySlots(rooms, by_start, starts_sorted, d, stream["pop"], prm.gift_pop_exp)
+            slots = DaySlots(rooms, index, d, stream["pop"], prm.gift_pop_exp)
             sel = gd_day == d
             gu = gd_u[sel]
             ev = generate_day(rng, d, lat, rooms, slots, gu, birth_day[gu] == d, prm)

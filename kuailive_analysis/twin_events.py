@@ -16,7 +16,9 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   ``popularity_streamer x overlap with the slot``. An exposure's time is the screen's time when
   the room is live then, else uniform over the room's part of the slot.
 * **Click or negative.** An exposure is clicked with probability
-  ``sigmoid(ctr_logit_u + fav_boost * favourite)``; the rest are ``negative.csv`` rows.
+  ``sigmoid(ctr_logit_u + fav_boost * favourite)``; the rest are ``negative.csv`` rows. A user
+  who comes on clicks at least once that day (if no exposure was clicked, the day's first one
+  is), so light users are active on most days, as in the real logs (90% next-day return).
 * **Watch time** (ms) per click: a two-part mixture fitted to the real quantiles - a bounce
   LogNormal(median 3.2 s, sigma 0.48) or, with probability ``sigmoid(stay_logit_u + 0.8 *
   favourite)``, a stay LogNormal(median ``24 s x watch_scale_u``, sigma 2.2), folded below 2 h
@@ -30,7 +32,8 @@ Model of one day d (all draws vectorised over users, screens and exposures)
 * **Gifts** come from the planted BG/NBD gifting days (:mod:`kuailive_analysis.twin_gifts`):
   each gifting day opens gifting sessions on (mostly) favourite streamers' rooms, with a long
   watch, a logged click (except a share ``p_gift_noclick``), and gift events at the click's
-  millisecond or later in the session.
+  millisecond (first gift: ``p_gift_at_click``; later ones: ``p_gift_later_at_click``) or
+  later in the session.
 * **Quirk 5**: a share ``p_streamer_mismatch`` of click rows carries a wrong streamer_id.
 """
 
@@ -77,15 +80,34 @@ class UserLatent:
     gift_mu: np.ndarray  # gifts per gifting session = 1 + Poisson(gift_mu)
 
 
+class RoomIndex:
+    """Rooms sorted by start, split into rooms shorter than a day and the few longer ones, so
+    that the rooms live during one day are found without scanning every room."""
+
+    def __init__(self, rooms: Rooms):
+        long_ = (rooms.end_ms - rooms.start_ms) >= S.MS_PER_DAY
+        short = np.flatnonzero(~long_)
+        self.by_start = short[np.argsort(rooms.start_ms[short], kind="stable")]
+        self.starts = rooms.start_ms[self.by_start]
+        self.long = np.flatnonzero(long_)
+
+    def live_during(self, rooms: Rooms, d0: int, d1: int) -> np.ndarray:
+        """Indices of rooms overlapping [d0, d1), sorted."""
+        lo = np.searchsorted(self.starts, d0 - S.MS_PER_DAY, side="left")
+        hi = np.searchsorted(self.starts, d1, side="left")
+        cand = np.concatenate([self.by_start[lo:hi], self.long])
+        cand = cand[(rooms.end_ms[cand] > d0) & (rooms.start_ms[cand] < d1)]
+        return np.sort(cand)
+
+
 class DaySlots:
     """Rooms live in each half-hour slot of one day, for weighted and favourite look-ups."""
 
-    def __init__(self, rooms: Rooms, by_start: np.ndarray, starts_sorted: np.ndarray,
-                 day: int, pop: np.ndarray, gift_pop_exp: float):
+    def __init__(self, rooms: Rooms, index: "RoomIndex", day: int, pop: np.ndarray,
+                 gift_pop_exp: float):
         d0 = S.WINDOW_START_MS + day * S.MS_PER_DAY
         d1 = d0 + S.MS_PER_DAY
-        cand = by_start[: np.searchsorted(starts_sorted, d1, side="left")]
-        cand = cand[rooms.end_ms[cand] > d0]
+        cand = index.live_during(rooms, d0, d1)
         st = np.maximum(rooms.start_ms[cand], d0)
         en = np.minimum(rooms.end_ms[cand], d1)
         s0 = (st - d0) // SLOT_MS
@@ -230,6 +252,10 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Roo
     room = slots.room[ent]
     is_fav = (lat.fav_ptr[eu + 1] > lat.fav_ptr[eu]) & _is_fav(lat, eu, rooms.streamer[room] - 1)
     clicked = rng.random(len(eu)) < _sigmoid(lat.ctr_logit[eu] + prm.fav_click_boost * is_fav)
+    # a user who comes on clicks at least once that day: else the day's first exposure is clicked
+    first_exp = np.unique(eu, return_index=True)[1]
+    no_click = np.bincount(eu[clicked], minlength=n_u)[eu[first_exp]] == 0
+    clicked[first_exp[no_click]] = True
     neg = ~clicked
     out = {"negative": (eu[neg], room[neg], et[neg])}
     # clicks and re-entries
@@ -324,7 +350,7 @@ def _gift_sessions(rng, day, d0, d1, lat: UserLatent, rooms: Rooms, slots: DaySl
     gi = np.repeat(np.arange(len(gu)), n_g)
     gfirst = np.repeat(np.cumsum(n_g) - n_g, n_g)
     later = (np.arange(len(gi)) - gfirst) > 0
-    at_click = ~later & (rng.random(len(gi)) < prm.p_gift_at_click)
+    at_click = rng.random(len(gi)) < np.where(later, prm.p_gift_later_at_click, prm.p_gift_at_click)
     gt = np.where(at_click, t[gi], t[gi] + 1 + (rng.random(len(gi)) * w[gi]).astype(np.int64))
     gt = np.minimum(gt, np.minimum(np.minimum(rooms.end_ms[r[gi]], d1), lat.churn_ms[gu[gi]]) - 1)
     gt = np.maximum(gt, t[gi])

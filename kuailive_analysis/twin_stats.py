@@ -198,10 +198,11 @@ def compare(stats: dict, scale: float) -> pd.DataFrame:
 
     Counts are compared with ``real x scale``: users and streamers within 1% (set exactly up to
     rounding); the other files within a relative tolerance ``c / sqrt(n_users)`` (capped at
-    35%), because their totals vary with the users' heterogeneous propensities, so their noise
+    40%), because their totals vary with the users' heterogeneous propensities, so their noise
     shrinks like one over the square root of the number of users: ``c = 3`` for rooms, clicks
-    and negatives (13.8% at scale 0.02, 1.9% at scale 1) and ``c = 6`` for comments, likes and
-    gifts (27.5% at scale 0.02). Ratios and shapes use :data:`TARGETS`; hour peaks must fall in
+    and negatives (13.8% at scale 0.02, 1.9% at scale 1) and ``c = 8`` for comments, likes and
+    gifts (36.7% at scale 0.02, 5.2% at scale 1; the seed-to-seed standard deviation of the
+    comment count at scale 0.02 is about 12%). Ratios and shapes use :data:`TARGETS`; hour peaks must fall in
     18-23 (clicks) and 18-22 (room starts).
     """
     rows = []
@@ -212,8 +213,8 @@ def compare(stats: dict, scale: float) -> pd.DataFrame:
         if name in ("user", "streamer"):
             tol = 0.01
         else:
-            c = 6.0 if name in ("comment", "like", "gift") else 3.0
-            tol = min(0.35, c / np.sqrt(n_users))
+            c = 8.0 if name in ("comment", "like", "gift") else 3.0
+            tol = min(0.40, c / np.sqrt(n_users))
         rows.append((f"n_{name}", v, tgt, (1 - tol) * tgt, (1 + tol) * tgt))
     for name, (real, lo, hi) in TARGETS.items():
         rows.append((name, stats[name], real, lo, hi))

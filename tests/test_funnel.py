@@ -289,7 +289,7 @@ def test_analyse_and_headline_numbers_are_plain_python():
     assert h["gift_not_qualified"] == 0.0
     assert h["biggest_loss_step"] == "click"  # 3 of 7 exposures lost at the click step
     assert h["rpm_all"] == pytest.approx(1000 * 12 / 7)  # includes the gift without a click
-    assert h["ctr_single_screen"] == pytest.approx(1.0)  # the one lone exposure was clicked
+    assert h["ctr_single_screen"] == pytest.approx(0.5)  # two lone exposures, one clicked
     for k, v in h.items():
         assert type(v) in (int, float, str), (k, type(v))  # glue needs plain Python values
     s = res["summary"].set_index("kpi")

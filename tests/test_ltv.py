@@ -212,7 +212,8 @@ def test_euler_form_equals_direct_hypergeometric(r, alpha, a, b, x, frac, T, t):
     ours = bg.expected_purchases(t, x, tx, T)
     z = t / (alpha + T + t)
     direct = (a + b + x - 1) / (a - 1) * (
-        1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * special.hyp2f1(r + x, b + x, a + b + x - 1, z))
+        1 - ((alpha + T) / (alpha + T + t)) ** (r + x)
+        * special.hyp2f1(r + x, b + x, a + b + x - 1, z))
     direct *= bg.probability_alive(x, tx, T)
     if np.isfinite(direct):
         assert ours == pytest.approx(direct, rel=1e-6, abs=1e-10)
@@ -363,3 +364,135 @@ def test_simulated_holdout_matches_conditional_expectation():
     # P(alive) is calibrated against the simulated truth
     pa = bg.probability_alive(sim["frequency"], sim["recency"], sim["T"])
     assert abs(pa.mean() - sim["alive"].mean()) < 0.01
+
+
+def test_expected_purchases_finite_when_a_and_b_are_huge():
+    # a bootstrap replicate can land on a, b -> inf (same dropout p for everybody); the Euler
+    # form overflows there and the direct form must take over, continuously in (a, b)
+    x = np.array([0.0, 1.0, 3.0, 8.0])
+    tx = np.array([0.0, 2.0, 5.0, 9.0])
+    T = np.full(4, 10.0)
+    def e(a, b):
+        return BetaGeo({"r": 0.37, "alpha": 3.3, "a": a, "b": b}).expected_purchases(7, x, tx, T)
+
+    big, less = e(1.1e5, 1.0e6), e(1.1e3, 1.0e4)
+    assert np.all(np.isfinite(big))
+    np.testing.assert_allclose(big, less, rtol=2e-3)
+
+
+def test_ridge_penalizer_gives_an_interior_fit_and_reports_it():
+    rng = np.random.default_rng(11)
+    # nobody drops out (p = 0): plain BG/NBD has no interior optimum (a -> 0 or b -> inf)
+    sim = simulate_bgnbd({"r": 2.0, "alpha": 10.0, "a": 1e-6, "b": 1e6}, rng.uniform(5, 20, 400),
+                         rng=rng)
+    args = (sim["frequency"], sim["recency"], sim["T"])
+    with pytest.raises(ConvergenceError):
+        BetaGeo().fit(*args)
+    bg = BetaGeo().fit(*args, penalizer=0.01)
+    assert bg.penalizer_ == 0.01 and np.isfinite(bg.log_likelihood_)
+    from kuailive_analysis import ltv_eval as E
+    summ = pd.DataFrame({"frequency_cal": sim["frequency"], "recency_cal": sim["recency"],
+                         "T_cal": sim["T"]})
+    model, note = E.try_fit_bgnbd(summ)
+    assert model is not None and model.penalizer_ > 0 and "penalizer" in note
+
+
+# ------------------------------------------------------------------------------------------
+# Validation and reporting tables (ltv_eval)
+# ------------------------------------------------------------------------------------------
+from kuailive_analysis import ltv_eval as E  # noqa: E402
+from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS  # noqa: E402
+
+
+def _toy_summary():
+    return pd.DataFrame({
+        "first_day": [0, 0, 5, 13], "frequency_cal": [0, 2, 9, 0], "recency_cal": [0.0, 4, 9, 0],
+        "T_cal": [13.0, 13, 8, 0], "monetary_cal": [0.0, 5, 2, 0], "value_cal": [3.0, 12, 30, 7],
+        "frequency_holdout": [0, 1, 6, 2], "value_holdout": [0.0, 5, 14, 9],
+        "duration_holdout": [7.0] * 4}, index=pd.Index([10, 11, 12, 13], name="user_id"))
+
+
+def test_baselines_and_accuracy_by_hand():
+    s = _toy_summary()
+    base = E.baseline_predictions(s, 7.0)
+    pooled = 11 / 34
+    np.testing.assert_allclose(base["past_rate"], [0, 2 / 13 * 7, 9 / 8 * 7, pooled * 7])
+    np.testing.assert_allclose(base["pooled_rate"], pooled * 7)
+    bg = BetaGeo({"r": 1.0, "alpha": 5.0, "a": 1.5, "b": 4.0})
+    acc = E.holdout_accuracy(bg, s)
+    row = acc.loc[("transactions", "past rate")]
+    assert row["MAE"] == pytest.approx(np.mean(np.abs(base["past_rate"] - [0, 1, 6, 2])))
+    assert row["total_actual"] == 9
+    assert np.isnan(acc.loc[("transactions", "pooled rate"), "correlation"])  # constant
+
+
+def test_frequency_and_holdout_tables():
+    s = _toy_summary()
+    bg = BetaGeo({"r": 1.0, "alpha": 5.0, "a": 1.5, "b": 4.0})
+    h = E.frequency_histogram(bg, s, max_x=3)
+    assert list(h.index) == ["0", "1", "2", "3+"]
+    assert h["actual"].tolist() == [2, 0, 1, 1]
+    assert h["model"].sum() == pytest.approx(4)
+    c = E.holdout_by_frequency(bg, s, max_x=3)
+    assert c.loc["0", "n_users"] == 2 and c.loc["0", "actual"] == 1.0
+    assert c.loc["3+", "actual"] == 6.0
+
+
+def test_tracking_sums_the_unconditional_expectation():
+    s = _toy_summary()
+    bg = BetaGeo({"r": 1.0, "alpha": 5.0, "a": 1.5, "b": 4.0})
+    tr = E.tracking(bg, s, np.arange(21))
+    # two users start on day 0, one on day 5, one on day 13
+    expect = 2 * bg.expected_purchases_new(20) + bg.expected_purchases_new(15) \
+        + bg.expected_purchases_new(7)
+    assert tr["model_cum"].iloc[-1] == pytest.approx(float(expect))
+    assert tr["model"].sum() == pytest.approx(tr["model_cum"].iloc[-1])
+    assert tr["actual_cum"].iloc[-1] == sum(range(21))
+
+
+def test_prediction_grids_blank_impossible_cells():
+    bg = BetaGeo({"r": 1.0, "alpha": 5.0, "a": 1.5, "b": 4.0})
+    pa, ex = E.prediction_grids(bg, 5, 3.0)
+    assert pa.shape == (6, 6)
+    assert pa.iloc[0, 0] == 1.0 and np.isnan(pa.iloc[0, 1])  # no repeats, no recency
+    assert np.isnan(pa.iloc[3, 2]) and np.isfinite(pa.iloc[3, 3])  # 3 repeats need 3 days
+    assert ex.iloc[2, 5] > ex.iloc[2, 2]  # recent beats lapsed at equal frequency
+
+
+def test_concentration_measures_by_hand():
+    v = [0, 0, 0, 10]
+    assert E.gini(v) == pytest.approx(0.75)
+    assert E.gini([5, 5, 5]) == pytest.approx(0.0)
+    assert E.top_share([1, 2, 3, 4], 0.25) == pytest.approx(0.4)
+    c = E.concentration([1, 3])
+    assert c["value_share"].tolist() == [0.0, 0.75, 1.0]
+
+
+def test_twin_helpers():
+    truth = {"params": {"params": {"gift_r": 0.3, "gift_alpha": 1.2, "gift_a": 1.0,
+                                   "gift_b": 4.0}}}
+    assert E.planted_bgnbd(truth) == {"r": 0.3, "alpha": 1.2, "a": 1.0, "b": 4.0}
+    assert E.planted_bgnbd(None) is None
+    end = WINDOW_START_MS + 14 * MS_PER_DAY
+    tu = pd.DataFrame({"user_id": [1, 2, 3, 4],
+                       "gift_dropout_ms": [-1, end - 5, end + 5, -1],
+                       "churn_ms": [end + 1, end + 1, end + 1, end - 1],
+                       "gift_mean_value": [1.0, 2.0, 3.0, 4.0]})
+    pa = pd.Series([0.9, 0.2, 0.8, 0.4], index=[1, 2, 3, 4])
+    chk = E.twin_alive_check(pa, tu, 14, n_bins=2)
+    assert chk["truly_alive"].tolist() == [0.0, 1.0]  # users 2, 4 dead; 1, 3 alive
+    assert E.spend_check(pd.Series([10.0, 20, 30, 40], index=[1, 2, 3, 4]), tu) == 1.0
+    assert E.glue_value(np.float64(0.5), ".0%") == "50%" and E.glue_value(np.nan, ".1f") == "n/a"
+
+
+def test_discretisation_check_recovers_the_continuous_model():
+    planted = {"r": 0.5, "alpha": 2.0, "a": 1.0, "b": 4.0}
+    rng = np.random.default_rng(0)
+    d = E.discretisation_check(planted, rng.uniform(0, 14, 3000), np.full(3000, 99.0),
+                               calibration_days=14, n_sim=6000, seed=1)
+    assert list(d.index[:3]) == ["planted", "continuous BG/NBD", "+ counted as gifting days"]
+    cont = d.loc["continuous BG/NBD"]
+    assert cont["mean rate r/alpha"] == pytest.approx(0.25, rel=0.15)
+    assert cont["mean dropout a/(a+b)"] == pytest.approx(0.2, rel=0.3)
+    # one transaction a day loses repeats: the daily fit sees a lower rate
+    assert d.loc["+ counted as gifting days", "mean rate r/alpha"] < cont["mean rate r/alpha"]

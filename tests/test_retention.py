@@ -60,7 +60,7 @@ def tab7():
 ])
 def test_survival_table_known_rows(tab7, uid, first, last, duration, event, returned, eligible):
     r = _row(tab7, uid)
-    assert (r.first_day, r.last_day, r.duration) == (first, last, duration)
+    assert (r.first_day, r.last_active_day, r.duration) == (first, last, duration)
     assert (bool(r.event), bool(r.returned), bool(r.eligible)) == (event, returned, eligible)
     assert r.censor_time == 20 - 7 - first + 1
 
@@ -79,7 +79,7 @@ def test_churn_days_changes_which_gaps_count():
     k5 = R.survival_table(act, churn_days=5).set_index("user_id")
     # gap of 3 silent days (1..3) is a churn for k=3 but not for k=5
     assert k3.loc[1, "event"] and k3.loc[1, "duration"] == 1 and k3.loc[1, "returned"]
-    assert k5.loc[1, "event"] and k5.loc[1, "last_day"] == 4 and k5.loc[1, "duration"] == 5
+    assert k5.loc[1, "event"] and k5.loc[1, "last_active_day"] == 4 and k5.loc[1, "duration"] == 5
     assert k5.loc[1, "returned"]
     assert k3.loc[2, "duration"] == 4 and k5.loc[2, "duration"] == 4
 
@@ -87,7 +87,7 @@ def test_churn_days_changes_which_gaps_count():
 def test_activity_on_last_day_is_censored_not_churned():
     tab = R.survival_table(_act({1: [0, 5, 10, 15, 20]}), churn_days=7)
     r = tab.iloc[0]
-    assert not r.event and r.duration == 14 and r.last_day == 20
+    assert not r.event and r.duration == 14 and r.last_active_day == 20
 
 
 def test_inactive_rows_and_duplicates_are_ignored():
@@ -96,7 +96,7 @@ def test_inactive_rows_and_duplicates_are_ignored():
     tab = R.survival_table(ud, churn_days=7)
     assert list(tab["user_id"]) == [1]  # user 2 was never active
     r = tab.iloc[0]
-    assert (r.n_active_days, r.last_day, r.duration, bool(r.event)) == (2, 3, 4, True)
+    assert (r.n_active_days, r.last_active_day, r.duration, bool(r.event)) == (2, 3, 4, True)
 
 
 def test_last_day_parameter_drops_partial_day():
@@ -154,7 +154,7 @@ def test_survival_table_matches_reference(log, k):
         if r.eligible:
             assert 1 <= r.duration <= r.censor_time
             if r.event:  # the churn gap is inside the window
-                assert r.last_day + k <= 20
+                assert r.last_active_day + k <= 20
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,3 +504,15 @@ def test_true_durations_never_shorter_than_observed_on_twin(twin_ds):
     tr = R.true_durations(tab, twin_ds.truth["users"])
     # every logged activity happens before the planted churn, so T_true >= observed duration
     assert (tr["T_true"].to_numpy() >= tab["duration"].to_numpy()).all()
+
+
+def test_activity_behaviours_choose_which_counts_make_a_day_active():
+    ud = pd.DataFrame({"user_id": [1, 1, 2], "day": [0, 1, 0], "active": [True, False, False],
+                       "n_clicks": [1, 0, 0], "n_comments": 0, "n_likes": 0, "n_gifts": 0,
+                       "n_negatives": [0, 5, 3]})
+    assert R.activity_days(ud).to_dict("list") == {"user_id": [1], "day": [0]}
+    wide = R.activity_days(ud, behaviours=list(R.BEHAVIOUR_COLUMNS))
+    assert wide.to_dict("list") == {"user_id": [1, 1, 2], "day": [0, 1, 0]}
+    assert R.activity_days(ud, behaviours=["exposure"])["user_id"].tolist() == [1, 2]
+    with pytest.raises(R.RetentionError, match="choose from"):
+        R.activity_days(ud, behaviours=["watch"])

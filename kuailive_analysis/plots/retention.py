@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from kuailive_analysis.plots import style
 
@@ -182,6 +182,7 @@ def retention_curve(avg: pd.DataFrame, *, title: str, source: str | None = None)
     ax.plot(n, avg["rate_on_or_after"], marker="s", ms=3.5, color=style.ACCENT,
             label="active on or after day N")
     style.label(ax, "N (days after the cohort's first active day)", "share of users", title)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     style.percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left")

@@ -40,6 +40,7 @@ Definitions (used by chapter 5 and stated there too)
 Confidence intervals are Wilson score intervals for proportions (:func:`wilson`) and normal
 intervals for means; both treat units as independent, which understates uncertainty when a
 few heavy users dominate a segment (read them as lower bounds on the real uncertainty).
+:func:`user_bootstrap` gives user-clustered intervals for the headline KPIs to show by how much.
 
 All functions are pure (frames in, frames out) and vectorised; composite keys are int64
 (``user_id << 32 | live_id``).
@@ -733,6 +734,51 @@ def headline(kpis: pd.DataFrame, funnel_long: pd.DataFrame) -> Mapping[str, floa
     return out
 
 
+def user_bootstrap(exposures: pd.DataFrame, kpis: pd.DataFrame | None = None, n_boot: int = 200,
+                   conf: float = 0.95, seed: int = 0, by: str = "user_id") -> pd.DataFrame:
+    """Intervals that resample *users* instead of exposures (cluster bootstrap).
+
+    Exposures of one user are correlated, so the Wilson intervals of :func:`kpi_table` are too
+    narrow. Here each of ``n_boot`` replicates gives every user a Poisson(1) weight (the
+    Poisson bootstrap), recomputes each KPI as a ratio of weighted per-user totals, and takes
+    the percentile interval. Rows: ctr, qualified_rate, comment_rate, like_rate, gtr, rpm;
+    columns: value, lo, hi (independent-unit interval from ``kpis``), boot_lo, boot_hi and
+    ``width_ratio`` = bootstrap width / independent width.
+    """
+    cols = ["clicked", "qualified", "commented", "liked", "gifted", "gift_value"]
+    _require(exposures, "exposures", [by, *cols])
+    kp = kpis if kpis is not None else kpi_table(exposures, conf=conf)
+    g = exposures.groupby(by, sort=False)[cols].sum()
+    g.insert(0, "exposures", exposures.groupby(by, sort=False).size())
+    sums = g.to_numpy(np.float64)
+    rng = np.random.default_rng(seed)
+    w = rng.poisson(1.0, size=(n_boot, len(g))).astype(np.float64)
+    tot = w @ sums  # (n_boot, 7): exposures, clicks, qualified, commented, liked, gifted, value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reps = {
+            "ctr": tot[:, 1] / tot[:, 0],
+            "qualified_rate": tot[:, 2] / tot[:, 1],
+            "comment_rate": tot[:, 3] / tot[:, 1],
+            "like_rate": tot[:, 4] / tot[:, 1],
+            "gtr": tot[:, 5] / tot[:, 1],
+            "rpm": 1000 * tot[:, 6] / tot[:, 0],
+        }
+    a = (1 - conf) / 2
+    k = kp.iloc[0]
+    rows = []
+    for name, r in reps.items():
+        r = r[np.isfinite(r)]
+        blo, bhi = (np.quantile(r, [a, 1 - a]) if len(r) else (np.nan, np.nan))
+        lo, hi = float(k[f"{name}_lo"]), float(k[f"{name}_hi"])
+        if name == "rpm":
+            lo = max(lo, 0.0)
+        width = hi - lo
+        rows.append({"kpi": name, "value": float(k[name]), "lo": lo, "hi": hi,
+                     "boot_lo": float(blo), "boot_hi": float(bhi),
+                     "width_ratio": float((bhi - blo) / width) if width > 0 else np.nan})
+    return pd.DataFrame(rows).set_index("kpi")
+
+
 # ---------------------------------------------------------------------------------------------
 # Chapter-level assembly
 # ---------------------------------------------------------------------------------------------
@@ -750,7 +796,8 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     (exposures whose room or user is missing from the dimension tables), ``funnel``,
     ``kpis`` (overall), ``units`` (:func:`unit_funnels`), ``session_kpis``, ``gift_values``,
     ``segments`` (KPIs per segment column), ``daily``, ``by_screen``, ``by_index``,
-    ``watch`` (:func:`watch_by_outcome`), ``summary`` (:func:`kpi_summary`).
+    ``watch`` (:func:`watch_by_outcome`), ``clustered`` (:func:`user_bootstrap`),
+    ``summary`` (:func:`kpi_summary`).
     """
     segments = list(segments)
     b = build(ds.clicks, ds.negatives, ds.comments, ds.likes, ds.gifts,
@@ -775,6 +822,7 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     out["by_screen"] = kpi_table(ex, by="screen_size_cap", conf=conf)
     out["by_index"] = kpi_table(ex, by="exposure_index_cap", conf=conf)
     out["watch"] = watch_by_outcome(b["clicks"], qualified_watch_s=qualified_watch_s)
+    out["clustered"] = user_bootstrap(ex, out["kpis"], conf=conf)
     out["summary"] = kpi_summary(out["kpis"], out["session_kpis"], out["gift_values"],
                                  out["funnel"], total_gift_value=float(ds.gifts["gift_price"].sum()),
                                  conf=conf)
@@ -935,13 +983,19 @@ def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -
             e = extremes(res["segments"][seg], rate)
             for key, v in e.items():
                 if key == "separated":
-                    v = "" if v else "not "
+                    v = "do not overlap" if v else "overlap"
                 out[f"ext_{rate}_{seg}_{key}"] = v if isinstance(v, str) else float(v)
     d = res["daily"]
     for rate in ("ctr", "gtr", "qualified_rate", "interaction_rate"):
         out[f"daily_{rate}_min"] = float(d[rate].min())
         out[f"daily_{rate}_max"] = float(d[rate].max())
     out.update(position_summary(res["exposures"]))
+    if "clustered" in res:
+        cl = res["clustered"]
+        for name in cl.index:
+            out[f"boot_{name}_lo"] = float(cl.loc[name, "boot_lo"])
+            out[f"boot_{name}_hi"] = float(cl.loc[name, "boot_hi"])
+            out[f"boot_{name}_ratio"] = float(cl.loc[name, "width_ratio"])
     w = res["watch"]
     for name, key in zip(WATCH_OUTCOMES, ("none", "engaged", "gift")):
         out[f"watch_p50_{key}"] = float(w.loc[name, "p50"])

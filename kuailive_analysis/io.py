@@ -371,6 +371,8 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     Returns rows (check, table, count, severity, detail); severity is 'ok' when count is 0,
     else 'warning' (data quality, handled by cleaning).
     """
+    from kuailive_analysis.clean import duplicate_rows  # clean does not import io
+
     rows = []
 
     def add(check, table, count, detail):
@@ -394,7 +396,8 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "end_timestamp at the 2025-05-27 cap = right-censored")
         if "streamer" in tables:
             add("orphan streamer_id", "room",
-                (~room["streamer_id"].isin(tables["streamer"]["streamer_id"])).sum(),
+                (~_lookup_take(_dense(tables["streamer"]["streamer_id"].to_numpy()),
+                               room["streamer_id"].to_numpy())).sum(),
                 "streamer_id not in streamer.csv")
         room_streamer = _dense(room["live_id"].to_numpy(), room["streamer_id"].to_numpy())
     user_known = _dense(tables["user"]["user_id"].to_numpy()) if "user" in tables else None
@@ -402,7 +405,7 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         ev = tables.get(name)
         if ev is None:
             continue
-        add("exact duplicate rows", name, ev.duplicated().sum(), "identical rows")
+        add("exact duplicate rows", name, duplicate_rows(ev).sum(), "identical rows")
         ts = ev["timestamp"].to_numpy()
         add("outside window", name, ((ts < S.WINDOW_START_MS) | (ts >= S.WINDOW_END_MS)).sum(),
             "timestamp outside 2025-05-05 .. 2025-05-25 Beijing")

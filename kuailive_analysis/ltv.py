@@ -40,7 +40,14 @@ repeat transactions of mean value ``m``::
 
 Fitting: maximum likelihood on log-parameters (:mod:`kuailive_analysis.ltv_numerics`), on the
 distinct ``(x, t_x, T)`` rows weighted by their counts (with day-level data there are only a
-few hundred), with the analytic gradient. Inputs are arrays or Series in one time unit.
+few hundred), with the analytic gradient. Inputs are arrays or Series in one time unit. An
+optional ridge ``penalizer`` on the log-parameters handles data whose plain maximum lies on
+the boundary (no visible dropout: ``a -> 0`` or ``a, b -> inf``; no within-user spread of
+value: ``p -> inf``). When the Gamma-Gamma fit has ``q <= 1`` the population mean spend is
+infinite; :func:`clv` then needs a ``fallback_mean`` for users without repeats.
+
+Model-based simulators (:func:`simulate_bgnbd`, :func:`simulate_bgnbd_events`,
+:func:`simulate_gamma_gamma`) serve the parameter-recovery tests and the chapter's checks.
 """
 
 from __future__ import annotations

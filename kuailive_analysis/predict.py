@@ -39,6 +39,10 @@ from scipy.stats import rankdata
 SPLITS = ("train", "valid", "test")
 
 
+class NotEnoughData(ValueError):
+    """A task's train part lacks a class or its test part is empty."""
+
+
 # ---------------------------------------------------------------------------------------------
 # AUC, UAUC, GAUC
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +318,7 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
             "base_rate_train": float(y[train].mean()) if len(train) else float("nan"),
             "base_rate_test": float(y[test].mean()) if len(test) else float("nan")}
     if len(train) == 0 or len(test) == 0 or y[train].all() or not y[train].any():
-        raise ValueError(f"{task}: the train part has {len(train)} rows with "
+        raise NotEnoughData(f"{task}: the train part has {len(train)} rows with "
                          f"{int(y[train].sum())} positives and the test part {len(test)} rows; "
                          "a model needs both classes in train and a non-empty test part. "
                          "Use a larger dataset or other split fractions.")
@@ -341,13 +345,34 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
     return pd.DataFrame(out).set_index(["task", "scorer"]), info
 
 
-def evaluate(exposures: pd.DataFrame, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`evaluate_task` for both tasks; returns ``(metrics, info)`` frames."""
+def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`evaluate_task` for both tasks; returns ``(metrics, info)`` frames.
+
+    ``skip_unfit=True``: a task without enough data (:class:`NotEnoughData`, e.g. no gift in
+    the train part of a tiny dataset) gets NaN metrics and its reason in ``info["note"]``
+    instead of raising.
+    """
     mets, infos = [], []
     prepared = prepare(exposures, kwargs.get("fractions", (0.8, 0.1, 0.1)),
                        kwargs.get("prior_strength", 20.0))
     for task in TASKS:
-        m, i = evaluate_task(exposures, task, prepared=prepared, **kwargs)
+        try:
+            m, i = evaluate_task(exposures, task, prepared=prepared, **kwargs)
+            i["note"] = ""
+        except NotEnoughData as e:
+            if not skip_unfit:
+                raise
+            label = TASKS[task][0]
+            scorers = [f"popularity (streamer's past {'clicks' if label == 'clicked' else 'gifts'})",
+                       "streamer past rate", "logistic regression", "gradient boosting"]
+            m = pd.DataFrame({"task": task, "scorer": scorers, "auc": np.nan, "uauc": np.nan,
+                              "gauc": np.nan, "n_rows": 0, "n_pos": 0, "n_groups": 0,
+                              "n_groups_evaluated": 0, "row_share_evaluated": np.nan}
+                             ).set_index(["task", "scorer"])
+            i = {"task": task, "n_train": 0, "n_test": 0, "n_valid": 0, "pos_train": 0,
+                 "pos_test": 0, "base_rate_train": np.nan, "base_rate_test": np.nan,
+                 "n_train_used": 0, "note": str(e)}
         mets.append(m)
         infos.append(i)
     return pd.concat(mets), pd.DataFrame(infos).set_index("task")

@@ -260,3 +260,17 @@ def test_properties_accounting_and_idempotence(raw, max_days, mode):
     assert (report2["rows_dropped"] == 0).all()
     for n in clean:
         pd.testing.assert_frame_equal(clean[n], again[n])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(-2, 2)),
+                max_size=30))
+def test_duplicate_rows_matches_pandas(rows):
+    """The hash-prefiltered duplicate mask equals pandas' exact ``duplicated``."""
+    df = pd.DataFrame(rows, columns=["a", "b", "c"]).astype({"a": np.int32, "c": np.int64})
+    assert (CL.duplicate_rows(df) == df.duplicated().to_numpy()).all()
+
+
+def test_duplicate_rows_non_integer_falls_back():
+    df = pd.DataFrame({"a": [1, 1, 2], "s": ["x", "x", "x"]})
+    assert CL.duplicate_rows(df).tolist() == [False, True, False]

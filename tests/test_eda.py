@@ -563,7 +563,12 @@ def test_run_values_covers_every_published_figure_with_known_answers():
     assert v["gift_price_eq1"] == pytest.approx(0.5)
     assert v["shop_room_share"] == pytest.approx(0.4)
     assert v["shop_duration_median_min"] == pytest.approx(75.0)
-    assert v["repeat_share"] == pytest.approx(1 / 4)  # pair (1, 100) clicked in rooms 10 and 11
+    # user 1 clicked streamer 100 at 20 h, then again (room 11) at 44 h: 1 of 5 clicks
+    assert v["repeat_share"] == pytest.approx(1 / 5)
+    pairs = eda.run_values(ds, repeat_definition="share_pairs_returning")
+    assert pairs["repeat_share"] == pytest.approx(1 / 4)  # pair (1, 100) of 4 pairs
+    with pytest.raises(ValueError, match="repeat_definition"):
+        eda.run_values(ds, repeat_definition="share_of_nothing")
     assert v["room_start_peak"] in range(24)
     table = eda.paper_comparison(v)
     assert (table["this_run"] != "n/a").all()

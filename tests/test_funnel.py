@@ -319,3 +319,21 @@ def test_plots_return_labelled_figures():
         assert labelled, "every figure labels its axes"
     texts = [t.get_text() for t in figs[4].texts]
     assert any("Beijing" in t for t in texts)
+
+
+def test_user_bootstrap_widens_when_users_differ():
+    """Two kinds of users: half always click, half never. Exposures are far from independent,
+    so resampling users gives a much wider CTR interval than Wilson on exposures."""
+    n_users, per_user = 40, 50
+    u = np.repeat(np.arange(1, n_users + 1), per_user)
+    clicked = (u % 2 == 0)
+    ex = pd.DataFrame({"user_id": u, "clicked": clicked, "qualified": clicked,
+                       "commented": False, "liked": False, "gifted": clicked & (u % 4 == 0),
+                       "gift_value": np.where(clicked & (u % 4 == 0), 3, 0),
+                       "n_comments": 0, "n_likes": 0, "n_gifts": (clicked & (u % 4 == 0)).astype(int),
+                       "interacted": clicked & (u % 4 == 0)})
+    b = F.user_bootstrap(ex, n_boot=300, seed=1)
+    assert b.loc["ctr", "value"] == pytest.approx(0.5)
+    assert b.loc["ctr", "boot_lo"] < 0.5 < b.loc["ctr", "boot_hi"]
+    assert b.loc["ctr", "width_ratio"] > 3
+    assert set(b.index) == {"ctr", "qualified_rate", "comment_rate", "like_rate", "gtr", "rpm"}

@@ -145,3 +145,14 @@ def test_evaluate_needs_both_classes():
     ex["gifted"] = False
     with pytest.raises(ValueError, match="GTR.*positives"):
         P.evaluate_task(ex, "GTR (gift per click)")
+
+
+def test_evaluate_can_skip_a_task_without_positives():
+    ex = synthetic_exposures(3_000)
+    ex["gifted"] = False
+    m, info = P.evaluate(ex, skip_unfit=True, max_train_rows=5_000)
+    assert m.loc["GTR (gift per click)", "auc"].isna().all()
+    assert "positives" in info.loc["GTR (gift per click)", "note"]
+    assert m.loc["CTR (click per exposure)", "auc"].notna().all()
+    from kuailive_analysis.plots import funnel as PF
+    assert PF.model_metrics(m, "t") is not None

@@ -187,7 +187,8 @@ def duration_figure(summaries: Mapping[str, pd.DataFrame], *, title: str,
         ax.invert_yaxis()
         style.label(ax, "room duration (minutes)", f"{name} (share of rooms)")
         ax.grid(axis="y", visible=False)
-    axes.ravel()[0].legend(loc="lower right")
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper right", ncols=3)
     fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
     _note(fig, source)
     return fig

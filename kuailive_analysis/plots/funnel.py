@@ -51,7 +51,7 @@ def _beijing(fig: Figure) -> None:
 def _pct(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
-    return f"{x:.1%}" if x >= 0.001 else f"{x:.3%}"
+    return f"{x:.1%}" if x >= 0.1 else f"{x:.2%}" if x >= 0.001 else f"{x:.3%}"
 
 
 def funnel_chart(funnel_long: pd.DataFrame, title: str, source: str | None = None) -> Figure:
@@ -258,7 +258,8 @@ def model_metrics(metrics: pd.DataFrame, title: str) -> Figure:
                     ax.text(v + 0.005, yi, f"{v:.3f}", va="center", fontsize=7)
         ax.axvline(0.5, color=MUTED, ls="--", lw=1)
         ax.set_yticks(y, list(m.index), fontsize=8)
-        lo = np.nanmin(m[["auc", "uauc", "gauc"]].to_numpy()) if len(m) else 0.5
+        v = m[["auc", "uauc", "gauc"]].to_numpy(np.float64)
+        lo = float(v[np.isfinite(v)].min()) if np.isfinite(v).any() else 0.5
         ax.set_xlim(min(0.45, lo - 0.02), 1.0)
         ax.set_title(task, fontsize=9.5, fontweight="normal")
         ax.set_xlabel("area under the ROC curve (test part)")

@@ -140,7 +140,8 @@ def alive_calibration(check: pd.DataFrame | None) -> Figure:
     percent_axis(ax.xaxis)
     percent_axis(ax.yaxis)
     label(ax, "mean predicted P(alive) at the end of calibration",
-          "share truly alive (planted)", "P(alive) against the twin's planted truth")
+          "share truly alive (planted)",
+          "Predicted P(alive) vs planted truth (diagonal = calibrated)")
     ax.legend()
     return fig
 

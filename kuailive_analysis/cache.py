@@ -62,10 +62,12 @@ def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
             pq.write_table(table, tmp / f"{name}.parquet", compression="lz4",
                            row_group_size=1 << 20)
         (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
-        if path.exists():  # another process finished first: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)  # atomic; fails if another process finished first
+        except OSError:
+            if not is_complete(path):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # keep the other process's identical copy
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

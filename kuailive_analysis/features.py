@@ -27,7 +27,6 @@ from kuailive_analysis import schema as S
 from kuailive_analysis.io import ms_to_beijing
 
 WINDOW_START = pd.Timestamp(S.WINDOW_START_MS, unit="ms", tz="UTC").tz_convert(S.TZ)
-WINDOW_START_DATE = np.datetime64("2025-05-05", "s")
 
 EVENT_ATTRS = {"click": "clicks", "comment": "comments", "like": "likes", "gift": "gifts",
                "negative": "negatives"}

@@ -349,8 +349,67 @@ def build(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.DataFrame,
 # ---------------------------------------------------------------------------------------------
 # Funnel counts and KPIs
 # ---------------------------------------------------------------------------------------------
+INTERVALS = ("wilson", "user")
+"""``wilson``: units independent (Wilson score). ``user``: user-clustered Poisson bootstrap."""
+
+
+def user_intervals(exposures: pd.DataFrame, by: str | None,
+                   ratios: Mapping[str, tuple[str | None, str | None, float]],
+                   n_boot: int = 200, conf: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """User-clustered percentile intervals of ratio KPIs, per level of ``by`` (or overall).
+
+    ``ratios`` maps a name to ``(numerator column, denominator column, scale)``; a ``None``
+    column counts rows. Each of ``n_boot`` replicates gives every user one Poisson(1) weight
+    (shared by all levels, so levels stay comparable), and the KPI of a level is
+    ``scale * sum_u w_u num_u / sum_u w_u den_u`` over the level's per-user totals. Returns
+    ``<name>_lo``, ``<name>_hi`` indexed by level (index ``["all"]`` when ``by`` is None).
+    Loops run over levels and replicates in matrix form, never over rows.
+    """
+    cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
+    _require(exposures, "exposures", ["user_id", *cols] + ([by] if by else []))
+    ucode, uniq = pd.factorize(exposures["user_id"].to_numpy(), sort=True)
+    rng = np.random.default_rng(seed)
+    w = rng.poisson(1.0, size=(n_boot, len(uniq))).astype(np.float32)
+    vals = pd.DataFrame({c: exposures[c].to_numpy(np.float64) for c in cols})
+    vals["_rows"] = 1.0
+    if by is None:
+        level = np.zeros(len(exposures), np.int64)
+        levels = pd.Index(["all"], name="segment")
+    else:
+        level, levels = pd.factorize(exposures[by], sort=True)
+        levels = pd.Index(levels, name=by)
+    pair = pd.DataFrame({"level": level, "user": ucode})
+    per = vals.groupby([pair["level"], pair["user"]], sort=True).sum()
+    lv = per.index.get_level_values(0).to_numpy()
+    us = per.index.get_level_values(1).to_numpy()
+    a = (1 - conf) / 2
+    out = {f"{n}_{e}": np.full(len(levels), np.nan) for n in ratios for e in ("lo", "hi")}
+    starts = np.searchsorted(lv, np.arange(len(levels) + 1))
+    for i in range(len(levels)):
+        sl = slice(starts[i], starts[i + 1])
+        if sl.start == sl.stop:
+            continue
+        tot = w[:, us[sl]].astype(np.float64) @ per.iloc[sl].to_numpy()
+        colpos = {c: j for j, c in enumerate(per.columns)}
+        for name, (num, den, scale) in ratios.items():
+            nv = tot[:, colpos[num or "_rows"]]
+            dv = tot[:, colpos[den or "_rows"]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r = scale * nv / dv
+            r = r[np.isfinite(r)]
+            if len(r):
+                out[f"{name}_lo"][i], out[f"{name}_hi"][i] = np.quantile(r, [a, 1 - a])
+    return pd.DataFrame(out, index=levels)
+
+
+def _check_interval(interval: str) -> None:
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {INTERVALS}, got {interval!r}")
+
+
 def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
-           conf: float = 0.95) -> pd.DataFrame:
+           conf: float = 0.95, interval: str = "wilson", n_boot: int = 200,
+           seed: int = 0) -> pd.DataFrame:
     """Nested funnel counts with step and overall conversion and Wilson intervals.
 
     Long format: one row per (segment..., step) with ``n``, ``step_rate`` (n / n of the
@@ -383,7 +442,28 @@ def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
         long["overall_rate"] = n / np.where(top > 0, top, np.nan)
     long["step_lo"], long["step_hi"] = wilson(n, prev, conf)
     long["overall_lo"], long["overall_hi"] = wilson(n, top, conf)
+    _check_interval(interval)
+    if interval == "user":
+        if len(keys) > 1:
+            raise ValueError("interval='user' supports one segment column at a time")
+        cols = ["s_exposure", *flags]
+        ex = exposures[list(dict.fromkeys(["user_id", *flags, *keys]))].assign(s_exposure=True)
+        ratios = {}
+        for j in range(1, len(STEPS)):
+            ratios[f"step{j}"] = (cols[j], cols[j - 1], 1.0)
+            ratios[f"all{j}"] = (cols[j], cols[0], 1.0)
+        ui = user_intervals(ex, keys[0] if keys else None, ratios, n_boot, conf, seed)
+        lo_s = ui[[f"step{j}_lo" for j in range(1, len(STEPS))]].to_numpy()
+        hi_s = ui[[f"step{j}_hi" for j in range(1, len(STEPS))]].to_numpy()
+        lo_o = ui[[f"all{j}_lo" for j in range(1, len(STEPS))]].to_numpy()
+        hi_o = ui[[f"all{j}_hi" for j in range(1, len(STEPS))]].to_numpy()
+        first = np.ones((len(ui), 1))
+        long["step_lo"] = np.hstack([first, lo_s]).ravel()
+        long["step_hi"] = np.hstack([first, hi_s]).ravel()
+        long["overall_lo"] = np.hstack([first, lo_o]).ravel()
+        long["overall_hi"] = np.hstack([first, hi_o]).ravel()
     long["step"] = pd.Categorical(long["step"], list(STEPS), ordered=True)
+    long.attrs["interval"] = interval
     return long
 
 
@@ -395,7 +475,8 @@ _KPI_SUMS = {
 
 
 def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
-              conf: float = 0.95, min_exposures: int = 0) -> pd.DataFrame:
+              conf: float = 0.95, min_exposures: int = 0, interval: str = "wilson",
+              n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
     """Exposure-unit KPIs per segment (or overall when ``by`` is None).
 
     Counts: exposures, clicks, qualified (clicks with watch >= threshold), commented / liked /
@@ -411,8 +492,10 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
       interval from the per-exposure value variance (``rpm_lo, rpm_hi``).
 
     Segments with fewer than ``min_exposures`` exposures are dropped from the output (not
-    from any total); pass 0 to keep all.
+    from any total); pass 0 to keep all. ``interval="user"`` replaces every ``_lo/_hi`` pair
+    by user-clustered bootstrap bounds (:func:`user_intervals`; ``n_boot`` replicates).
     """
+    _check_interval(interval)
     need = [c for c in _KPI_SUMS.values() if c]
     _require(exposures, "exposures", need)
     keys = [by] if isinstance(by, str) else list(by or [])
@@ -446,6 +529,18 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     mean, lo, hi = mean_ci(t["gift_value"], t["gift_value_sq"], t["exposures"], conf)
     t["rpm"], t["rpm_lo"], t["rpm_hi"] = 1000 * mean, 1000 * lo, 1000 * hi
     t = t.drop(columns="gift_value_sq")
+    if interval == "user":
+        if len(keys) > 1:
+            raise ValueError("interval='user' supports one segment column at a time")
+        ui = user_intervals(exposures, keys[0] if keys else None, {
+            "ctr": ("clicked", None, 1.0), "qualified_rate": ("qualified", "clicked", 1.0),
+            "comment_rate": ("commented", "clicked", 1.0), "like_rate": ("liked", "clicked", 1.0),
+            "gtr": ("gifted", "clicked", 1.0), "interaction_rate": ("interacted", "clicked", 1.0),
+            "rpm": ("gift_value", None, 1000.0)}, n_boot, conf, seed)
+        ui.index = t.index
+        for c in ui.columns:
+            t[c] = ui[c].to_numpy()
+    t.attrs["interval"] = interval
     if min_exposures:
         t = t[t["exposures"] >= min_exposures]
     return t
@@ -645,7 +740,8 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
             vals = pd.Series(_lookup(users, "user_id", col, ex["user_id"].to_numpy()))
             missing.append((col, int(vals.isna().sum())))
             src = users[col]
-            cats = (list(src.cat.categories.astype(str)) if isinstance(src.dtype, pd.CategoricalDtype)
+            is_cat = isinstance(src.dtype, pd.CategoricalDtype)
+            cats = (list(src.cat.categories.astype(str)) if is_cat
                     else sorted(src.dropna().astype(str).unique()))
             vals = vals.astype("string").fillna(MISSING)
             if (vals == MISSING).any():
@@ -660,7 +756,8 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
 # ---------------------------------------------------------------------------------------------
 # Position effects and watch time
 # ---------------------------------------------------------------------------------------------
-def add_positions(exposures: pd.DataFrame, cap_screen: int = 10, cap_index: int = 5) -> pd.DataFrame:
+def add_positions(exposures: pd.DataFrame, cap_screen: int = 10,
+                  cap_index: int = 5) -> pd.DataFrame:
     """Add ``screen_size`` and ``exposure_index`` to an exposure table.
 
     * ``screen_size``: number of exposures (clicks + negatives) of the same user in the same
@@ -695,7 +792,8 @@ def watch_outcome(click_tab: pd.DataFrame) -> pd.Categorical:
 def watch_by_outcome(click_tab: pd.DataFrame,
                      quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
                      qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
-    """Watch time per click (seconds) by later engagement: n, quantiles, mean, share >= threshold."""
+    """Watch time per click (seconds) by later engagement: n, quantiles, mean and the share
+    at or above the qualified-watch threshold."""
     ct = pd.DataFrame({"outcome": watch_outcome(click_tab),
                        "watch_s": click_tab["watch_ms"].to_numpy(np.float64) / 1000})
     g = ct.groupby("outcome", observed=False)["watch_s"]
@@ -708,74 +806,46 @@ def watch_by_outcome(click_tab: pd.DataFrame,
     return out
 
 
-def daily_kpis(exposures: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+def daily_kpis(exposures: pd.DataFrame, conf: float = 0.95, **kw) -> pd.DataFrame:
     """:func:`kpi_table` by Beijing day index (0 = 2025-05-05), with a ``date`` column."""
-    t = kpi_table(exposures, by="day", conf=conf)
+    t = kpi_table(exposures, by="day", conf=conf, **kw)
     t["date"] = (pd.Timestamp("2025-05-05") + pd.to_timedelta(t.index.astype(int), unit="D"))
     return t
 
 
 def segment_kpis(exposures: pd.DataFrame, segments: Iterable[str], conf: float = 0.95,
-                 min_exposures: int = 0) -> dict[str, pd.DataFrame]:
+                 min_exposures: int = 0, **kw) -> dict[str, pd.DataFrame]:
     """:func:`kpi_table` for each segment column; a dict keyed by column name."""
-    return {s: kpi_table(exposures, by=s, conf=conf, min_exposures=min_exposures)
+    return {s: kpi_table(exposures, by=s, conf=conf, min_exposures=min_exposures, **kw)
             for s in segments}
 
 
-def headline(kpis: pd.DataFrame, funnel_long: pd.DataFrame) -> Mapping[str, float]:
-    """Flat dict of headline numbers for glue: the overall KPI row and funnel conversions."""
-    row = kpis.iloc[0]
-    out = {k: float(row[k]) for k in kpis.columns}
-    f = funnel_long.set_index("step")
-    for s in STEPS:
-        out[f"n_{s}"] = float(f.loc[s, "n"])
-        out[f"step_{s}"] = float(f.loc[s, "step_rate"])
-        out[f"overall_{s}"] = float(f.loc[s, "overall_rate"])
-    return out
-
-
 def user_bootstrap(exposures: pd.DataFrame, kpis: pd.DataFrame | None = None, n_boot: int = 200,
-                   conf: float = 0.95, seed: int = 0, by: str = "user_id") -> pd.DataFrame:
-    """Intervals that resample *users* instead of exposures (cluster bootstrap).
+                   conf: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Overall KPIs with independent-unit and user-clustered intervals side by side.
 
     Exposures of one user are correlated, so the Wilson intervals of :func:`kpi_table` are too
-    narrow. Here each of ``n_boot`` replicates gives every user a Poisson(1) weight (the
-    Poisson bootstrap), recomputes each KPI as a ratio of weighted per-user totals, and takes
-    the percentile interval. Rows: ctr, qualified_rate, comment_rate, like_rate, gtr, rpm;
-    columns: value, lo, hi (independent-unit interval from ``kpis``), boot_lo, boot_hi and
-    ``width_ratio`` = bootstrap width / independent width.
+    narrow. :func:`user_intervals` resamples users instead (Poisson bootstrap). Rows: ctr,
+    qualified_rate, comment_rate, like_rate, gtr, rpm; columns: value, lo, hi (independent
+    units), boot_lo, boot_hi (users resampled) and ``width_ratio`` = bootstrap width /
+    independent width.
     """
-    cols = ["clicked", "qualified", "commented", "liked", "gifted", "gift_value"]
-    _require(exposures, "exposures", [by, *cols])
     kp = kpis if kpis is not None else kpi_table(exposures, conf=conf)
-    g = exposures.groupby(by, sort=False)[cols].sum()
-    g.insert(0, "exposures", exposures.groupby(by, sort=False).size())
-    sums = g.to_numpy(np.float64)
-    rng = np.random.default_rng(seed)
-    w = rng.poisson(1.0, size=(n_boot, len(g))).astype(np.float64)
-    tot = w @ sums  # (n_boot, 7): exposures, clicks, qualified, commented, liked, gifted, value
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reps = {
-            "ctr": tot[:, 1] / tot[:, 0],
-            "qualified_rate": tot[:, 2] / tot[:, 1],
-            "comment_rate": tot[:, 3] / tot[:, 1],
-            "like_rate": tot[:, 4] / tot[:, 1],
-            "gtr": tot[:, 5] / tot[:, 1],
-            "rpm": 1000 * tot[:, 6] / tot[:, 0],
-        }
-    a = (1 - conf) / 2
+    ratios = {"ctr": ("clicked", None, 1.0), "qualified_rate": ("qualified", "clicked", 1.0),
+              "comment_rate": ("commented", "clicked", 1.0), "like_rate": ("liked", "clicked", 1.0),
+              "gtr": ("gifted", "clicked", 1.0), "rpm": ("gift_value", None, 1000.0)}
+    ui = user_intervals(exposures, None, ratios, n_boot, conf, seed).iloc[0]
     k = kp.iloc[0]
     rows = []
-    for name, r in reps.items():
-        r = r[np.isfinite(r)]
-        blo, bhi = (np.quantile(r, [a, 1 - a]) if len(r) else (np.nan, np.nan))
+    for name in ratios:
         lo, hi = float(k[f"{name}_lo"]), float(k[f"{name}_hi"])
         if name == "rpm":
             lo = max(lo, 0.0)
+        blo, bhi = float(ui[f"{name}_lo"]), float(ui[f"{name}_hi"])
         width = hi - lo
         rows.append({"kpi": name, "value": float(k[name]), "lo": lo, "hi": hi,
-                     "boot_lo": float(blo), "boot_hi": float(bhi),
-                     "width_ratio": float((bhi - blo) / width) if width > 0 else np.nan})
+                     "boot_lo": blo, "boot_hi": bhi,
+                     "width_ratio": (bhi - blo) / width if width > 0 else float("nan")})
     return pd.DataFrame(rows).set_index("kpi")
 
 
@@ -788,17 +858,24 @@ DEFAULT_SEGMENTS = ("hour", "day", "live_content_category", "live_type", "stream
 
 def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
             attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
-            segments: Iterable[str] = DEFAULT_SEGMENTS, conf: float = 0.95) -> dict:
+            segments: Iterable[str] = DEFAULT_SEGMENTS, conf: float = 0.95,
+            interval: str = "user", n_boot: int = 200, seed: int = 0) -> dict:
     """Every table of chapter 5 from a :class:`kuailive_analysis.dataset.Dataset`.
 
-    Returns a dict: ``engagements`` (:func:`attribute`), ``status`` (:func:`engagement_status_table`),
+    Returns a dict: ``engagements`` (:func:`attribute`), ``status``
+    (:func:`engagement_status_table`),
     ``clicks``, ``exposures`` (with segment and position columns), ``sessions``, ``unmatched``
     (exposures whose room or user is missing from the dimension tables), ``funnel``,
     ``kpis`` (overall), ``units`` (:func:`unit_funnels`), ``session_kpis``, ``gift_values``,
     ``segments`` (KPIs per segment column), ``daily``, ``by_screen``, ``by_index``,
     ``watch`` (:func:`watch_by_outcome`), ``clustered`` (:func:`user_bootstrap`),
-    ``summary`` (:func:`kpi_summary`).
+    ``summary`` (:func:`kpi_summary`). Segment, daily and position tables carry
+    ``interval`` bounds (default ``"user"``: user-clustered bootstrap, see
+    :func:`user_intervals`); the overall funnel and KPI table keep Wilson bounds, and
+    ``clustered`` compares the two.
     """
+    _check_interval(interval)
+    iv = {"interval": interval, "n_boot": n_boot, "seed": seed}
     segments = list(segments)
     b = build(ds.clicks, ds.negatives, ds.comments, ds.likes, ds.gifts,
               qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s)
@@ -817,15 +894,15 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     out["units"] = unit_funnels(ex, b["sessions"], conf=conf)
     out["session_kpis"] = session_kpis(b["sessions"], conf=conf)
     out["gift_values"] = gift_value_summary(ds.gifts, b["engagements"], conf=conf)
-    out["segments"] = segment_kpis(ex, segments, conf=conf)
-    out["daily"] = daily_kpis(ex, conf=conf)
-    out["by_screen"] = kpi_table(ex, by="screen_size_cap", conf=conf)
-    out["by_index"] = kpi_table(ex, by="exposure_index_cap", conf=conf)
+    out["segments"] = segment_kpis(ex, segments, conf=conf, **iv)
+    out["daily"] = daily_kpis(ex, conf=conf, **iv)
+    out["by_screen"] = kpi_table(ex, by="screen_size_cap", conf=conf, **iv)
+    out["by_index"] = kpi_table(ex, by="exposure_index_cap", conf=conf, **iv)
     out["watch"] = watch_by_outcome(b["clicks"], qualified_watch_s=qualified_watch_s)
-    out["clustered"] = user_bootstrap(ex, out["kpis"], conf=conf)
+    out["clustered"] = user_bootstrap(ex, out["kpis"], n_boot=n_boot, conf=conf, seed=seed)
+    total_value = float(ds.gifts["gift_price"].sum())
     out["summary"] = kpi_summary(out["kpis"], out["session_kpis"], out["gift_values"],
-                                 out["funnel"], total_gift_value=float(ds.gifts["gift_price"].sum()),
-                                 conf=conf)
+                                 out["funnel"], total_gift_value=total_value, conf=conf)
     return out
 
 
@@ -989,6 +1066,12 @@ def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -
     for rate in ("ctr", "gtr", "qualified_rate", "interaction_rate"):
         out[f"daily_{rate}_min"] = float(d[rate].min())
         out[f"daily_{rate}_max"] = float(d[rate].max())
+    days = d.index.to_numpy()
+    for name, mask in (("week1", days <= days.min() + 6), ("week3", days >= days.max() - 6)):
+        w = d[mask]
+        clicks = float(w["clicks"].sum())
+        out[f"ctr_{name}"] = float(clicks / w["exposures"].sum()) if len(w) else float("nan")
+        out[f"gtr_{name}"] = float(w["gifted"].sum() / clicks) if clicks else float("nan")
     out.update(position_summary(res["exposures"]))
     if "clustered" in res:
         cl = res["clustered"]

@@ -217,9 +217,10 @@ def read_table(data_dir: str | os.PathLike, name: str, *,
     if table.num_rows == 0:
         raise DataError(f"File {path.name} has a header but no data rows.", file=path.name)
     out = {}
-    for cname in want:
+    for cname in want:  # convert column by column, releasing each Arrow column when done
         out[cname] = _convert_column(sch.column(cname), table.column(cname), path)
-    return pd.DataFrame(out)
+        table = table.drop_columns([cname])
+    return pd.DataFrame(out, copy=False)
 
 
 def _convert_column(col: S.Column, arr: pa.ChunkedArray, path: Path) -> pd.Series:
@@ -401,6 +402,8 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 "streamer_id not in streamer.csv")
         room_streamer = _dense(room["live_id"].to_numpy(), room["streamer_id"].to_numpy())
     user_known = _dense(tables["user"]["user_id"].to_numpy()) if "user" in tables else None
+    streamer_known = (_dense(tables["streamer"]["streamer_id"].to_numpy())
+                      if "streamer" in tables else None)
     for name in S.EVENT_TABLES:
         ev = tables.get(name)
         if ev is None:
@@ -417,6 +420,10 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if user_known is not None:
             add("orphan user_id", name, (~_lookup_take(user_known, ev["user_id"].to_numpy())).sum(),
                 "user_id not in user.csv")
+        if streamer_known is not None:
+            add("orphan streamer_id", name,
+                (~_lookup_take(streamer_known, ev["streamer_id"].to_numpy())).sum(),
+                "streamer_id not in streamer.csv")
     return pd.DataFrame(rows, columns=["check", "table", "count", "severity", "detail"])
 
 

@@ -50,7 +50,8 @@ def _check_xy(y, score) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y)
     s = np.asarray(score, dtype=np.float64)
     if y.shape != s.shape or y.ndim != 1:
-        raise ValueError(f"labels and scores must be 1-d of equal length, got {y.shape} and {s.shape}")
+        raise ValueError("labels and scores must be 1-d of equal length, "
+                         f"got {y.shape} and {s.shape}")
     if np.isnan(s).any():
         raise ValueError(f"scores contain {int(np.isnan(s).sum())} NaN values")
     u = np.unique(y)
@@ -147,7 +148,8 @@ def chronological_split(ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1
     """
     f = np.asarray(fractions, dtype=np.float64)
     if f.shape != (3,) or (f < 0).any() or not np.isclose(f.sum(), 1.0):
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+        raise ValueError("fractions must be three non-negative numbers summing to 1, "
+                         f"got {fractions}")
     t = np.asarray(ts_ms, dtype=np.int64)
     if len(t) == 0:
         return pd.Categorical([], categories=SPLITS)
@@ -364,7 +366,8 @@ def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
             if not skip_unfit:
                 raise
             label = TASKS[task][0]
-            scorers = [f"popularity (streamer's past {'clicks' if label == 'clicked' else 'gifts'})",
+            what = "clicks" if label == "clicked" else "gifts"
+            scorers = [f"popularity (streamer's past {what})",
                        "streamer past rate", "logistic regression", "gradient boosting"]
             m = pd.DataFrame({"task": task, "scorer": scorers, "auc": np.nan, "uauc": np.nan,
                               "gauc": np.nan, "n_rows": 0, "n_pos": 0, "n_groups": 0,

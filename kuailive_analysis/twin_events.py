@@ -17,8 +17,8 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   the room is live then, else uniform over the room's part of the slot.
 * **Click or negative.** An exposure is clicked with probability
   ``sigmoid(ctr_logit_u + fav_boost * favourite)``; the rest are ``negative.csv`` rows. A user
-  who comes on clicks at least once that day (if no exposure was clicked, the day's first one
-  is), so light users are active on most days, as in the real logs (90% next-day return).
+  who comes on clicks at least once that day (if no exposure was clicked, one of them is), so
+  light users are active on most days, as in the real logs (90% next-day return).
 * **Watch time** (ms) per click: a two-part mixture fitted to the real quantiles - a bounce
   LogNormal(median 3.2 s, sigma 0.48) or, with probability ``sigmoid(stay_logit_u + 0.8 *
   favourite)``, a stay LogNormal(median ``24 s x watch_scale_u``, sigma 2.2), folded below 2 h
@@ -30,7 +30,8 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   A share ``p_hidden`` of clicks is not logged (their engagements are): engagements without a
   logged click (quirk 4).
 * **Gifts** come from the planted BG/NBD gifting days (:mod:`kuailive_analysis.twin_gifts`):
-  each gifting day opens gifting sessions on (mostly) favourite streamers' rooms, with a long
+  each gifting day opens gifting sessions on (mostly) favourite streamers' rooms (often the
+  first favourite: repeat gifting to one streamer), with a long
   watch, a logged click (except a share ``p_gift_noclick``), and gift events at the click's
   millisecond (first gift: ``p_gift_at_click``; later ones: ``p_gift_later_at_click``) or
   later in the session.
@@ -252,7 +253,7 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Roo
     room = slots.room[ent]
     is_fav = (lat.fav_ptr[eu + 1] > lat.fav_ptr[eu]) & _is_fav(lat, eu, rooms.streamer[room] - 1)
     clicked = rng.random(len(eu)) < _sigmoid(lat.ctr_logit[eu] + prm.fav_click_boost * is_fav)
-    # a user who comes on clicks at least once that day: else the day's first exposure is clicked
+    # a user who comes on clicks at least once that day: else one of the day's exposures is
     first_exp = np.unique(eu, return_index=True)[1]
     no_click = np.bincount(eu[clicked], minlength=n_u)[eu[first_exp]] == 0
     clicked[first_exp[no_click]] = True
@@ -321,6 +322,9 @@ def _gift_sessions(rng, day, d0, d1, lat: UserLatent, rooms: Rooms, slots: DaySl
     t = _clip_day(t, d0, d1)
     slot = (t - d0) // SLOT_MS
     fav = _pick_fav(rng, gu, lat, np.full(len(gu), prm.gift_fav_share))
+    # gifts concentrate on the user's first favourite (repeat gifting to one streamer)
+    top = (rng.random(len(gu)) < prm.gift_top_fav) & (fav >= 0)
+    fav[top] = lat.fav_streamer[lat.fav_ptr[gu[top]]]
     ent = slots.pick(rng, slot, fav, gift=True)
     # re-pick (a few rounds) until the room is live at the session's time
     for _ in range(prm.gift_pick_rounds):

@@ -36,8 +36,8 @@ def test_fingerprint_sees_gzip_swap(tmp_path):
 def test_write_read_roundtrip(tmp_path):
     df = pd.DataFrame({
         "id": np.array([1, 2, 3], np.int32),
-        "ts": pd.Series(pd.to_datetime([0, 1, 2], unit="ms", utc=True)).dt.tz_convert("Asia/Shanghai")
-              .astype("datetime64[ms, Asia/Shanghai]"),
+        "ts": pd.Series(pd.to_datetime([0, 1, 2], unit="ms", utc=True))
+              .dt.tz_convert("Asia/Shanghai").astype("datetime64[ms, Asia/Shanghai]"),
         "band": pd.Categorical(["0-10", "10-100", "0-10"], categories=["0-10", "10-100"],
                                ordered=True),
         "flag": [True, False, True],
@@ -56,3 +56,12 @@ def test_incomplete_cache_not_used(tmp_path):
     p.mkdir()
     (p / "users.parquet").write_bytes(b"")
     assert not C.is_complete(p)
+
+
+def test_second_writer_keeps_first_copy(tmp_path):
+    df = pd.DataFrame({"a": np.arange(3, dtype=np.int32)})
+    C.write(tmp_path / "k", {"t": df}, {"writer": 1})
+    C.write(tmp_path / "k", {"t": df.iloc[:1]}, {"writer": 2})
+    assert C.read_meta(tmp_path / "k") == {"writer": 1}
+    assert len(C.read_table(tmp_path / "k", "t")) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]

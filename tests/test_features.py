@@ -81,10 +81,11 @@ def test_user_day_known_answer():
 
 
 def test_user_features_tenure():
-    users = pd.DataFrame({"user_id": [1, 2],
-                          "reg_timestamp": pd.to_datetime(["2025-04-05", None]).astype("datetime64[s]"),
-                          "first_watch_live_timestamp": pd.to_datetime(["2025-05-01", "2025-05-10"]
-                                                                       ).astype("datetime64[s]")})
+    def dates(values):
+        return pd.to_datetime(values).astype("datetime64[s]")
+
+    users = pd.DataFrame({"user_id": [1, 2], "reg_timestamp": dates(["2025-04-05", None]),
+                          "first_watch_live_timestamp": dates(["2025-05-01", "2025-05-10"])})
     u = F.user_features(users)
     assert u["tenure_days"].iloc[0] == 30 and np.isnan(u["tenure_days"].iloc[1])
     assert u["watch_age_days"].tolist() == [4, -5]

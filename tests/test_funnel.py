@@ -290,6 +290,7 @@ def test_analyse_and_headline_numbers_are_plain_python():
     assert h["biggest_loss_step"] == "click"  # 3 of 7 exposures lost at the click step
     assert h["rpm_all"] == pytest.approx(1000 * 12 / 7)  # includes the gift without a click
     assert h["ctr_single_screen"] == pytest.approx(0.5)  # two lone exposures, one clicked
+    assert h["ctr_week1"] == pytest.approx(4 / 7) and h["gtr_week3"] == pytest.approx(1 / 4)
     for k, v in h.items():
         assert type(v) in (int, float, str), (k, type(v))  # glue needs plain Python values
     s = res["summary"].set_index("kpi")
@@ -330,10 +331,36 @@ def test_user_bootstrap_widens_when_users_differ():
     ex = pd.DataFrame({"user_id": u, "clicked": clicked, "qualified": clicked,
                        "commented": False, "liked": False, "gifted": clicked & (u % 4 == 0),
                        "gift_value": np.where(clicked & (u % 4 == 0), 3, 0),
-                       "n_comments": 0, "n_likes": 0, "n_gifts": (clicked & (u % 4 == 0)).astype(int),
+                       "n_comments": 0, "n_likes": 0,
+                       "n_gifts": (clicked & (u % 4 == 0)).astype(int),
                        "interacted": clicked & (u % 4 == 0)})
     b = F.user_bootstrap(ex, n_boot=300, seed=1)
     assert b.loc["ctr", "value"] == pytest.approx(0.5)
     assert b.loc["ctr", "boot_lo"] < 0.5 < b.loc["ctr", "boot_hi"]
     assert b.loc["ctr", "width_ratio"] > 3
     assert set(b.index) == {"ctr", "qualified_rate", "comment_rate", "like_rate", "gtr", "rpm"}
+
+
+def test_user_intervals_segment_bounds_and_funnel():
+    """Per-level bootstrap: a level where every user behaves alike has a degenerate interval;
+    bounds contain the point estimate; funnel(interval='user') keeps counts and rates."""
+    rng = np.random.default_rng(0)
+    n = 4000
+    u = rng.integers(1, 60, n)
+    seg = np.where(u % 3 == 0, "a", "b")
+    clicked = np.where(seg == "a", True, rng.random(n) < 0.3)
+    ex = pd.DataFrame({"user_id": u, "seg": seg, "clicked": clicked})
+    ui = F.user_intervals(ex, "seg", {"ctr": ("clicked", None, 1.0)}, n_boot=200)
+    assert ui.loc["a", "ctr_lo"] == 1.0 and ui.loc["a", "ctr_hi"] == 1.0
+    p = ex.loc[ex.seg == "b", "clicked"].mean()
+    assert ui.loc["b", "ctr_lo"] < p < ui.loc["b", "ctr_hi"]
+    b = F.build(*hand_log())
+    fw = F.funnel(b["exposures"], by="user_id")
+    fu = F.funnel(b["exposures"], by="user_id", interval="user", n_boot=50)
+    pd.testing.assert_series_equal(fw["n"], fu["n"])
+    pd.testing.assert_series_equal(fw["step_rate"], fu["step_rate"])
+    assert (fu["overall_lo"] <= fu["overall_rate"] + 1e-12).all()
+    kw = F.kpi_table(b["exposures"], interval="user", n_boot=50)
+    assert kw.attrs["interval"] == "user"
+    with pytest.raises(ValueError, match="interval"):
+        F.kpi_table(b["exposures"], interval="cluster")

@@ -238,6 +238,19 @@ def test_bgnbd_without_stop_has_geometric_transaction_count():
     assert gaps.mean() == pytest.approx(2.0, rel=0.05)
 
 
+def test_bgnbd_textbook_variant_never_drops_at_birth():
+    # textbook BG/NBD: dropout only after repeat transactions, so with p = 1 every user makes
+    # exactly two transactions (birth + one repeat, then drops) when the horizon is long
+    rng = np.random.default_rng(4)
+    n = 5_000
+    birth = np.full(n, S.WINDOW_START_MS)
+    u, _, _ = simulate_bgnbd(rng, np.full(n, 1.0), np.ones(n), birth, np.full(n, np.inf),
+                             dropout_at_birth=False)
+    assert (np.bincount(u, minlength=n) == 2).all()
+    u, _, _ = simulate_bgnbd(rng, np.full(n, 1.0), np.ones(n), birth, np.full(n, np.inf))
+    assert (np.bincount(u, minlength=n) == 1).all()  # the twin's default: may leave at once
+
+
 def test_bgnbd_with_no_dropout_is_poisson_until_stop():
     rng = np.random.default_rng(2)
     n = 20_000
@@ -271,3 +284,80 @@ def test_watch_time_mixture_has_the_measured_shape():
 def test_bad_scale_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="scale"):
         generate(tmp_path, scale=0, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooms: hand-made schedules
+# ---------------------------------------------------------------------------------------------
+def _rooms(spec):
+    """Rooms from (streamer_id, start offset h, end offset h, shop, title) relative to day 0."""
+    from kuailive_analysis.twin_rooms import Rooms
+
+    h = 3_600_000
+    a = np.array(spec, dtype=float)
+    return Rooms(streamer=a[:, 0].astype(np.int32),
+                 start_ms=(S.WINDOW_START_MS + a[:, 1] * h).astype(np.int64),
+                 end_ms=(S.WINDOW_START_MS + a[:, 2] * h).astype(np.int64),
+                 live_type=np.ones(len(a), dtype=np.int16), shop=a[:, 3].astype(bool),
+                 title=a[:, 4].astype(np.int32))
+
+
+def test_write_rooms_dates_duplicates_and_titles(tmp_path):
+    from types import SimpleNamespace
+
+    from kuailive_analysis.twin import _WRITE_OPTS
+    from kuailive_analysis.twin_rooms import write_rooms
+
+    rooms = _rooms([
+        (1, 20.0, 21.0, 0, 7),      # day 0 only
+        (2, 23.0, 25.0, 1, 3),      # crosses midnight into day 1
+        (3, 30.0, 40.0, 0, -1),     # day 1, no title
+    ])
+    rooms.end_ms[0] = S.CAPPED_END_MS  # still live at extraction
+    prm = SimpleNamespace(q_cross=1.0, q_same=0.0)  # every midnight-crossing room is duplicated
+    n = write_rooms(np.random.default_rng(0), rooms, prm, tmp_path / "room.csv", _WRITE_OPTS)
+    df = pd.read_csv(tmp_path / "room.csv")
+    # rooms 1 (capped, started on day 0) and 2 cross midnight: one extra row each
+    assert n == len(df) == 5 and list(df.columns) == S.ROOM.column_names
+    assert (df.loc[:1, "live_id"] == 1).all()  # still-live (capped) rows come first
+    assert (df.loc[:1, "end_timestamp"] == S.CAPPED_END_MS).all()
+    assert sorted(df.loc[:1, "p_date"]) == [20250505, 20250525]  # capped: last partition
+    two = df[df["live_id"] == 2].sort_values("p_date")
+    assert two["p_date"].tolist() == [20250505, 20250506]  # one row per p_date
+    assert two["live_name_id"].nunique() == 2  # duplicates differ in live_name_id
+    assert (df.loc[df["live_id"] == 3, "live_name_id"] == -1).all()
+    titled = df.loc[df["live_name_id"] >= 0, "live_name_id"].tolist()
+    assert titled == list(range(len(titled)))  # renumbered by first appearance in file order
+    assert df.loc[df["live_id"] == 2, "live_content_category"].eq("shop").all()
+
+
+def test_day_slots_pick_live_rooms_and_favourites():
+    from kuailive_analysis.twin_events import N_SLOTS, SLOT_MS, DaySlots, RoomIndex
+
+    rooms = _rooms([
+        (1, 0.0, 24.0, 0, 0),    # live all day
+        (2, 18.0, 19.0, 0, 1),   # live 18:00-19:00 only
+        (3, -30.0, 200.0, 0, 2),  # a long room (over a day) spanning the whole window
+    ])
+    pop = np.array([1.0, 50.0, 1.0])
+    slots = DaySlots(rooms, RoomIndex(rooms), 0, pop, 1.0)
+    rng = np.random.default_rng(0)
+    slot = rng.integers(0, N_SLOTS, 5_000)
+    ent = slots.pick(rng, slot, np.full(5_000, -1))
+    assert (ent >= 0).all()
+    d0 = S.WINDOW_START_MS
+    room = slots.room[ent]
+    # every pick is live in its slot
+    assert (slots.lo[ent] >= d0 + slot * SLOT_MS).all()
+    assert (slots.hi[ent] <= d0 + (slot + 1) * SLOT_MS).all()
+    assert (rooms.start_ms[room] <= slots.lo[ent]).all() and (rooms.end_ms[room] >= slots.hi[ent]).all()
+    # weights: in the 18:00 slot the popular room 2 gets 50 / 52 of the picks
+    s36 = slot == 36
+    assert (room[s36] == 1).mean() == pytest.approx(50 / 52, abs=0.06)
+    assert not (room[slot < 36] == 1).any()
+    # a favourite is honoured when live, else the weighted pick is used
+    fav = np.full(200, 0)  # streamer 1 (0-based 0)
+    ent = slots.pick(rng, np.full(200, 3), fav)
+    assert (slots.room[ent] == 0).all()
+    ent = slots.pick(rng, np.full(200, 3), np.full(200, 1))  # streamer 2 is off at 01:30
+    assert set(slots.room[ent]) <= {0, 2}

@@ -1,6 +1,7 @@
 """Figures of chapter 5 (funnel and CTR KPIs). Inputs are the frames of
 :mod:`kuailive_analysis.funnel` and :mod:`kuailive_analysis.predict`; every function returns a
-:class:`~matplotlib.figure.Figure`. Rates are drawn with their 95% Wilson intervals so that
+:class:`~matplotlib.figure.Figure`. Rates are drawn with the 95% intervals carried by the
+tables (Wilson, or users resampled: :func:`kuailive_analysis.funnel.user_intervals`) so that
 small segments are not over-read.
 """
 
@@ -141,7 +142,8 @@ def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float
 
 def funnel_by_segment(funnel_long: pd.DataFrame, by: str, title: str) -> Figure:
     """Step conversion (click/exposure, qualified/click, interaction/qualified,
-    gift/interaction) by the levels of ``by``, one panel per step, 95% Wilson intervals."""
+    gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
+    intervals."""
     steps = list(STEPS[1:])
     fig, axes = figure(1, len(steps), width=3.3 * len(steps), height=3.2)
     levels = list(pd.unique(funnel_long[by]))
@@ -170,7 +172,7 @@ def funnel_by_segment(funnel_long: pd.DataFrame, by: str, title: str) -> Figure:
 def daily_trend(daily: pd.DataFrame, title: str,
                 rates: Sequence[str] = ("ctr", "qualified_rate", "interaction_rate", "gtr")
                 ) -> Figure:
-    """Daily KPI lines over the window with 95% Wilson bands, one panel per KPI."""
+    """Daily KPI lines over the window with 95% bands (the table's intervals), one panel per KPI."""
     fig, axes = figure(1, len(rates), width=3.3 * len(rates), height=3.2, sharex=True)
     x = daily["date"]
     for ax, rate, colour in zip(np.atleast_1d(axes), rates, PALETTE):
@@ -196,7 +198,7 @@ def _date_fmt():
 
 def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, title: str) -> Figure:
     """CTR by screen size (exposures of a user in one millisecond) and by the n-th exposure
-    of the same room to the same user, with 95% Wilson intervals and exposure shares."""
+    of the same room to the same user, with 95% intervals and exposure shares."""
     fig, axes = figure(1, 2, width=9.0, height=3.4)
     for ax, t, name in ((axes[0], by_screen, "screen_size_cap"),
                         (axes[1], by_index, "exposure_index_cap")):

@@ -8,12 +8,13 @@ and mark Beijing-time views with :data:`BEIJING_NOTE` (:func:`beijing_note`).
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")  # headless: papermill, CI and the book never need a screen
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+# No backend is forced here: inside a Jupyter kernel (papermill, JupyterLab) ipykernel selects
+# the inline backend, which is what makes a glued Figure carry an image/png; outside a kernel
+# matplotlib falls back to the headless Agg backend when there is no display.
 
 PALETTE = ("#1f5a91", "#e07b39", "#3a9a5b", "#b8403f", "#7c5ea8", "#8c6d31", "#5d8fa8", "#c76fa6")
 """Colour cycle: dark blue first (the main series), then warm orange (the comparison)."""

@@ -46,47 +46,39 @@ def hour_of_day(ms) -> np.ndarray:
 
 def add_time_columns(ev: pd.DataFrame) -> pd.DataFrame:
     """Event table with int64 ``timestamp`` (ms) -> tz-aware ``timestamp`` plus ``ts_ms``,
-    ``day``, ``hour``. Other columns unchanged."""
-    out = ev.copy()
-    ms = ev["timestamp"].to_numpy().astype(np.int64)
-    out["timestamp"] = ms_to_beijing(pd.Series(ms, index=ev.index))
-    out["ts_ms"] = ms
-    out["day"] = day_index(ms)
-    out["hour"] = hour_of_day(ms)
-    return out
+    ``day``, ``hour``. Other columns unchanged (shared with ``ev``, not copied)."""
+    ms = ev["timestamp"].to_numpy().astype(np.int64, copy=False)
+    cols = {c: ev[c].array for c in ev.columns}
+    cols["timestamp"] = ms_to_beijing(pd.Series(ms, copy=False)).array
+    cols["ts_ms"] = ms
+    cols["day"] = day_index(ms)
+    cols["hour"] = hour_of_day(ms)
+    return pd.DataFrame(cols, copy=False)
 
 
 def room_table(room: pd.DataFrame) -> pd.DataFrame:
     """Clean room frame (ms columns, duration_min, end_censored) -> contract ``rooms``."""
-    start = room["start_timestamp"].to_numpy().astype(np.int64)
-    end = room["end_timestamp"].to_numpy().astype(np.int64)
+    start = room["start_timestamp"].to_numpy().astype(np.int64, copy=False)
+    end = room["end_timestamp"].to_numpy().astype(np.int64, copy=False)
     return pd.DataFrame({
-        "live_id": room["live_id"].to_numpy().astype(np.int32),
-        "streamer_id": room["streamer_id"].to_numpy().astype(np.int32),
-        "live_type": room["live_type"].to_numpy(),
-        "start_timestamp": ms_to_beijing(pd.Series(start)),
-        "end_timestamp": ms_to_beijing(pd.Series(end)),
+        "live_id": room["live_id"].to_numpy().astype(np.int32, copy=False),
+        "streamer_id": room["streamer_id"].to_numpy().astype(np.int32, copy=False),
+        "live_type": room["live_type"].array,
+        "start_timestamp": ms_to_beijing(pd.Series(start, copy=False)).array,
+        "end_timestamp": ms_to_beijing(pd.Series(end, copy=False)).array,
         "start_ms": start,
         "end_ms": end,
-        "live_content_category": room["live_content_category"].to_numpy(),
-        "live_name_id": room["live_name_id"].to_numpy(),
-        "p_date": room["p_date"].to_numpy(),
-        "duration_min": room["duration_min"].to_numpy().astype(np.float32),
-        "end_censored": room["end_censored"].to_numpy().astype(bool),
-    }).astype({"live_content_category": room["live_content_category"].dtype})
+        "live_content_category": room["live_content_category"].array,
+        "live_name_id": room["live_name_id"].array,
+        "p_date": room["p_date"].array,
+        "duration_min": room["duration_min"].to_numpy().astype(np.float32, copy=False),
+        "end_censored": room["end_censored"].to_numpy().astype(bool, copy=False),
+    }, copy=False)
 
 
 def pair_key(user_id, live_id) -> np.ndarray:
     """int64 key of a (user_id, live_id) pair: ``user_id << 32 | live_id``."""
     return (np.asarray(user_id, dtype=np.int64) << 32) | np.asarray(live_id, dtype=np.int64)
-
-
-def _group(keys: np.ndarray):
-    """Sort keys; return (order, unique keys, group start offsets)."""
-    order = np.argsort(keys, kind="stable")
-    k = keys[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if k.size else np.array([], int)
-    return order, k[starts], starts
 
 
 def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None = None
@@ -119,8 +111,8 @@ def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None =
     ukey = key[starts]
     del key
     n_groups = ukey.size
-    out = pd.DataFrame({"user_id": (ukey >> 32).astype(np.int32),
-                        "live_id": (ukey & 0xFFFFFFFF).astype(np.int32)})
+    out = {"user_id": (ukey >> 32).astype(np.int32),
+           "live_id": (ukey & 0xFFFFFFFF).astype(np.int32)}
     del ukey
 
     def ms(ev):
@@ -136,7 +128,7 @@ def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None =
         live = rooms["live_id"].to_numpy().astype(np.int64)
         table = np.zeros(int(live.max()) + 1, dtype=np.int32)
         table[live] = rooms["streamer_id"].to_numpy()
-        lid = out["live_id"].to_numpy().astype(np.int64)
+        lid = out["live_id"].astype(np.int64)
         ok = lid < table.size
         rs[ok] = table[lid[ok]]
     if (rs == 0).any() and n_groups:
@@ -165,55 +157,53 @@ def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None =
         else:
             out[col] = np.zeros(n_groups, dtype=np.int64)
     out["n_exposures"] = (out["n_clicks"] + out["n_negatives"]).astype(np.int32)
-    return out[["user_id", "live_id", "streamer_id", "first_ms", "last_ms", "day", "n_clicks",
-                "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value", "n_negatives",
-                "n_exposures"]]
+    order_cols = ["user_id", "live_id", "streamer_id", "first_ms", "last_ms", "day", "n_clicks",
+                  "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value", "n_negatives",
+                  "n_exposures"]
+    return pd.DataFrame({c: out[c] for c in order_cols}, copy=False)  # no copy of columns
 
 
 def build_user_day(events: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per (user_id, day) with any event: counts, watch_ms, gift_value, active flag.
 
     Counted from the event tables by event day (not session day), so a session crossing
-    midnight contributes to both days. Key: int64 ``user_id * 64 + day``.
+    midnight contributes to both days. Key: int64 ``user_id * 64 + day``. Each table is reduced
+    on its own (one sort), then the small per-table results are merged, so memory stays at a
+    few arrays of the largest table.
     """
     cols = {"click": "n_clicks", "comment": "n_comments", "like": "n_likes", "gift": "n_gifts",
             "negative": "n_negatives"}
-    keys, srcs, vals = [], [], []
-    names = [n for n in S.EVENT_TABLES if n in events]
-    for i, n in enumerate(names):
+    sums = {"click": ("watch_live_time", "watch_ms"), "gift": ("gift_price", "gift_value")}
+    parts = []
+    for n in S.EVENT_TABLES:
+        if n not in events or not len(events[n]):
+            continue
         ev = events[n]
         day = ev["day"].to_numpy() if "day" in ev else day_index(ev["timestamp"].to_numpy())
-        keys.append(ev["user_id"].to_numpy().astype(np.int64) * 64 + day.astype(np.int64))
-        srcs.append(np.full(len(ev), i, np.int8))
-        if n == "click":
-            vals.append(ev["watch_live_time"].to_numpy().astype(np.int64))
-        elif n == "gift":
-            vals.append(ev["gift_price"].to_numpy().astype(np.int64))
-        else:
-            vals.append(np.zeros(len(ev), np.int64))
-    key = np.concatenate(keys) if keys else np.array([], np.int64)
-    src = np.concatenate(srcs) if srcs else np.array([], np.int8)
-    val = np.concatenate(vals) if vals else np.array([], np.int64)
-    order, ukey, starts = _group(key)
-    src, val = src[order], val[order]
-    n = ukey.size
-    gid = np.repeat(np.arange(n), np.diff(np.r_[starts, src.size])) if n else src
-    out = pd.DataFrame({"user_id": (ukey // 64).astype(np.int32),
-                        "day": (ukey % 64).astype(np.int8)})
-    for i_name, col in cols.items():
-        if i_name in names:
-            i = names.index(i_name)
-            out[col] = np.bincount(gid[src == i], minlength=n).astype(np.int32)
-        else:
-            out[col] = np.zeros(n, np.int32)
-    for i_name, col in (("click", "watch_ms"), ("gift", "gift_value")):
-        if i_name in names and n:
-            out[col] = np.add.reduceat(np.where(src == names.index(i_name), val, 0), starts)
-        else:
-            out[col] = np.zeros(n, np.int64)
+        key = ev["user_id"].to_numpy().astype(np.int64) * 64 + day.astype(np.int64)
+        order = np.argsort(key)
+        k = key[order]
+        del key
+        starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+        part = {"key": k[starts], cols[n]: np.diff(np.r_[starts, k.size]).astype(np.int32)}
+        if n in sums:
+            v = ev[sums[n][0]].to_numpy()[order]
+            part[sums[n][1]] = np.add.reduceat(v, starts, dtype=np.int64)
+        parts.append(pd.DataFrame(part))
+    names = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
+             "n_negatives"]
+    if parts:
+        m = pd.concat(parts, ignore_index=True).groupby("key", sort=True).sum(min_count=0)
+        keys = m.index.to_numpy()
+    else:
+        m, keys = pd.DataFrame(columns=names), np.array([], np.int64)
+    out = {"user_id": (keys // 64).astype(np.int32), "day": (keys % 64).astype(np.int8)}
+    for c in names:
+        dtype = np.int64 if c in ("watch_ms", "gift_value") else np.int32
+        out[c] = (m[c].fillna(0).to_numpy().astype(dtype) if c in m
+                  else np.zeros(len(keys), dtype))
     out["active"] = (out["n_clicks"] + out["n_comments"] + out["n_likes"] + out["n_gifts"]) > 0
-    return out[["user_id", "day", "n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts",
-                "gift_value", "n_negatives", "active"]]
+    return pd.DataFrame(out)
 
 
 def _days_before_window(dates: pd.Series) -> pd.Series:

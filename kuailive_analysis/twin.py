@@ -138,10 +138,10 @@ class TwinParams:
     gift_a: float = 1.0
     gift_b: float = 5.5
     gift_dropout_at_birth: bool = True  # may drop out right after the first gift (not BG/NBD)
-    mu_sessions: float = 0.37
-    mu_gifts: float = 0.1
+    mu_sessions: float = 0.43
+    mu_gifts: float = 0.05
     gift_fav_share: float = 0.7
-    gift_top_fav: float = 0.5  # share of favourite gifting sessions on the first favourite
+    gift_top_fav: float = 0.7  # share of favourite gifting sessions on the first favourite
     gift_pop_exp: float = 1.0
     gift_pick_rounds: int = 6  # re-picks until the gifting room is live at the session time
     p_gift_noclick: float = 0.08
@@ -268,7 +268,10 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
 
     ``scale`` = 1.0 is the real size (counts scale linearly; tiny scales keep at least 50 users
     and 500 streamers); ``seed`` fixes every random draw (same seed and scale give
-    byte-identical files). ``progress`` shows a tqdm bar over the 21 days on stderr.
+    byte-identical files). ``progress`` shows a tqdm bar over the 21 days on stderr when it is a
+    terminal.
+    Rooms are drawn per streamer and exposures per user at the real rates, so a tiny twin with
+    the minimum numbers of users or streamers keeps realistic per-user and per-streamer counts.
     """
     if not (0 < scale <= 5):
         raise ValueError(f"twin scale must be in (0, 5], got {scale!r}")
@@ -276,7 +279,9 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     out.mkdir(parents=True, exist_ok=True)
     n_u = _n(REAL["users"], scale, 50)
     n_s = _n(REAL["streamers"], scale, 500)
-    n_rooms = _n(REAL["rooms"], scale, 5_000)
+    # rooms and exposures per streamer / per user as in the real data (also when the minimum
+    # numbers of users and streamers of a tiny twin apply)
+    n_rooms = _n(REAL["rooms"] / REAL["streamers"], n_s, 1)
     prm = TwinParams(n_streamers=n_s)
     ss = np.random.SeedSequence([int(seed), int(round(scale * 1e6))])
     r_str, r_usr, r_room, r_prof, r_gift, r_fix, r_days = (np.random.default_rng(s)
@@ -284,7 +289,7 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     day_seeds = r_days.bit_generator.seed_seq.spawn(S.N_WINDOW_DAYS)
 
     stream = _draw_streamers(r_str, n_s, n_rooms, prm)
-    target_exp = (REAL["click"] + REAL["negative"]) * scale
+    target_exp = (REAL["click"] + REAL["negative"]) / REAL["users"] * n_u
     usr = _draw_users(r_usr, n_u, stream, target_exp, prm)
     rooms = make_rooms(r_room, n_target=n_rooms, room_rate=stream["rate"],
                        habit_hour=stream["habit"], shop_streamer=stream["shop"], prm=prm)
@@ -331,7 +336,8 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     days = range(S.N_WINDOW_DAYS)
     if progress:
         from tqdm import tqdm  # plain text bar (tqdm.auto may warn in kernels without widgets)
-        days = tqdm(days, desc="twin: days", unit="day")
+        # disable=None: the bar shows on a terminal only (not in notebooks, papermill or logs)
+        days = tqdm(days, desc="twin: days", unit="day", disable=None)
     click_path, neg_path = out / S.CLICK.filename, out / S.NEGATIVE.filename
     with pacsv.CSVWriter(str(click_path), _arrow_schema(S.CLICK), write_options=_WRITE_OPTS) as wc, \
             pacsv.CSVWriter(str(neg_path), _arrow_schema(S.NEGATIVE), write_options=_WRITE_OPTS) as wn:

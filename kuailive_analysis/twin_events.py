@@ -3,9 +3,11 @@
 Model of one day d (all draws vectorised over users, screens and exposures)
 --------------------------------------------------------------------------
 * **Who is on.** User u is alive on day d when ``entry_ms_u < day end`` and ``churn_ms_u >
-  day start``; an alive user is on with probability ``p_day_u`` and then opens ``1 +
-  Poisson(act_u - 1)`` *screens* (``Poisson(act_u)`` when ``act_u < 1``). Screens outside ``[entry_ms_u, churn_ms_u)`` or after the end of the logs
-  (2025-05-25 23:00) are dropped.
+  day start``; an alive user is on with probability ``p_day_u`` and then opens
+  ``1 + Poisson(act_u - 1)`` *screens* (``Poisson(act_u)`` when ``act_u < 1``). Screens and
+  exposures outside ``[entry_ms_u, churn_ms_u)`` or after the end of the logs (2025-05-25
+  23:00) are dropped; engagements are cut at the churn time, so every event of a user lies in
+  the planted lifetime.
 * **When.** A screen's Beijing time of day comes, with probability ``p_personal``, from the
   user's habitual hour ``Normal(peak_u, 1.5 h)``; else from the platform profile
   :data:`USER_HOUR_WEIGHTS` (evening peak 18:00-24:00, small noon peak).
@@ -16,7 +18,7 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   ``popularity_streamer x overlap with the slot``. An exposure's time is the screen's time when
   the room is live then, else uniform over the room's part of the slot.
 * **Click or negative.** An exposure is clicked with probability
-  ``sigmoid(ctr_logit_u + fav_boost * favourite)``; the rest are ``negative.csv`` rows. A user
+  ``sigmoid(ctr_logit_u + fav_click_boost * favourite)``; the rest are ``negative.csv`` rows. A user
   who comes on clicks at least once that day (if no exposure was clicked, one of them is), so
   light users are active on most days, as in the real logs (90% next-day return).
 * **Watch time** (ms) per click: a two-part mixture fitted to the real quantiles - a bounce
@@ -31,7 +33,7 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   logged click (quirk 4).
 * **Gifts** come from the planted BG/NBD gifting days (:mod:`kuailive_analysis.twin_gifts`):
   each gifting day opens gifting sessions on (mostly) favourite streamers' rooms (often the
-  first favourite: repeat gifting to one streamer), with a long
+  first favourite: repeat gifting to one streamer) live at the session's time, with a long
   watch, a logged click (except a share ``p_gift_noclick``), and gift events at the click's
   millisecond (first gift: ``p_gift_at_click``; later ones: ``p_gift_later_at_click``) or
   later in the session.

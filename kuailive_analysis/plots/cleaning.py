@@ -46,7 +46,7 @@ def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0),
     ax.set_xticks(ticks)
     ax.set_xticklabels(["1 min", "10 min", "1 h", "10 h", "1 d", "7 d"])
     style.label(ax, "room duration (log scale)", "rooms (symlog scale)", title)
-    fig.legend(loc="outside lower center", ncol=2)
+    fig.legend(loc="outside upper right", ncol=2)
     _note(fig, source)
     return fig
 

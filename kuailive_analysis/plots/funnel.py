@@ -94,6 +94,10 @@ def unit_funnel_chart(unit_funnels: pd.DataFrame, title: str) -> Figure:
         ax.bar(x + (i - (len(units) - 1) / 2) * w, rate, w, yerr=err, color=colour,
                label=f"per {u}", capsize=2, error_kw={"lw": 0.8})
     ax.set_yscale("log")
+    rates = unit_funnels["overall_rate"].to_numpy(np.float64)
+    pos = rates[np.isfinite(rates) & (rates > 0)]
+    if len(pos):
+        ax.set_ylim(10 ** np.floor(np.log10(pos.min())), 1.5)
     ax.set_xticks(x, [STEP_LABELS[s] for s in STEPS])
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.2%}".rstrip("0").rstrip(".") if v < 0.01
                                  else f"{v:.0%}")

@@ -163,9 +163,11 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("build", help="render the executed chapters to HTML with jupyter-book",
-                       description="Render _build/executed with jupyter-book "
-                                   "(execute_notebooks: off, warnings are errors) into "
-                                   "_build/html.")
+                       description="Render the notebooks executed by `kuailive run` "
+                                   "(in _build/executed) with jupyter-book into _build/html. "
+                                   "Nothing is executed again (execute_notebooks: off) and "
+                                   "any Sphinx warning, such as a glue key the text uses "
+                                   "but no chapter computed, fails the build.")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("book", help="all of it: data (twin if needed), run every chapter, build",

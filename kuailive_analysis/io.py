@@ -214,6 +214,10 @@ def read_table(data_dir: str | os.PathLike, name: str, *,
         )
     except pa.ArrowInvalid as exc:
         raise _arrow_error(exc, path, sch, header) from exc
+    except (OSError, EOFError, pa.ArrowException) as exc:  # e.g. a truncated .gz
+        raise DataError(f"File {path.name} could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). The file may "
+                        f"be truncated or corrupt; re-extract it.", file=path.name) from exc
     if table.num_rows == 0:
         raise DataError(f"File {path.name} has a header but no data rows.", file=path.name)
     out = {}

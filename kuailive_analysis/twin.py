@@ -124,6 +124,7 @@ class TwinParams:
     p_type2: float = 0.18
     p_week: float = 2.2e-4
     p_long: float = 1.5e-4
+    long_room_weight: float = 0.1  # exposure weight of rooms lasting a day or more
     carry_in_share: float = 0.004
     extraction_after_end_h: float = 3.0  # rooms live this long after the window end are capped
     title_pool: float = 0.25
@@ -138,15 +139,15 @@ class TwinParams:
     gift_a: float = 1.0
     gift_b: float = 5.5
     gift_dropout_at_birth: bool = True  # may drop out right after the first gift (not BG/NBD)
-    mu_sessions: float = 0.43
-    mu_gifts: float = 0.05
+    mu_sessions: float = 0.37
+    mu_gifts: float = 0.1
     gift_fav_share: float = 0.7
     gift_top_fav: float = 0.7  # share of favourite gifting sessions on the first favourite
     gift_pop_exp: float = 1.0
     gift_pick_rounds: int = 6  # re-picks until the gifting room is live at the session time
     p_gift_noclick: float = 0.08
     p_gift_at_click: float = 0.97
-    p_gift_later_at_click: float = 0.5  # later gifts of a session logged at the click's ms
+    p_gift_later_at_click: float = 0.3  # later gifts of a session logged at the click's ms
     theta_mu: float = -0.085
     theta_sigma: float = 0.28
     whale_share: float = 0.01  # whales: higher price tilt and more gifts per session
@@ -343,7 +344,8 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
             pacsv.CSVWriter(str(neg_path), _arrow_schema(S.NEGATIVE), write_options=_WRITE_OPTS) as wn:
         for d in days:
             rng = np.random.default_rng(day_seeds[d])
-            slots = DaySlots(rooms, index, d, stream["pop"], prm.gift_pop_exp)
+            slots = DaySlots(rooms, index, d, stream["pop"], prm.gift_pop_exp,
+                             prm.long_room_weight)
             sel = gd_day == d
             gu = gd_u[sel]
             ev = generate_day(rng, d, lat, rooms, slots, gu, birth_day[gu] == d, prm)

@@ -15,7 +15,8 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   millisecond (the real logs' tied timestamps). Each exposure is, with probability
   ``fav_share_u``, a room of one of the user's favourite streamers live in that half-hour slot
   (if any); else a room drawn from all rooms live in the slot with weight
-  ``popularity_streamer x overlap with the slot``. An exposure's time is the screen's time when
+  ``popularity_streamer x overlap with the slot`` (times ``long_room_weight`` for rooms of a
+  day or more, so that they get about the real 0.4% of clicks); a screen shows a room once. An exposure's time is the screen's time when
   the room is live then, else uniform over the room's part of the slot.
 * **Click or negative.** An exposure is clicked with probability
   ``sigmoid(ctr_logit_u + fav_click_boost * favourite)``; the rest are ``negative.csv`` rows. A user
@@ -107,7 +108,7 @@ class DaySlots:
     """Rooms live in each half-hour slot of one day, for weighted and favourite look-ups."""
 
     def __init__(self, rooms: Rooms, index: "RoomIndex", day: int, pop: np.ndarray,
-                 gift_pop_exp: float):
+                 gift_pop_exp: float, long_room_weight: float = 1.0):
         d0 = S.WINDOW_START_MS + day * S.MS_PER_DAY
         d1 = d0 + S.MS_PER_DAY
         cand = index.live_during(rooms, d0, d1)
@@ -124,6 +125,9 @@ class DaySlots:
         order = np.lexsort((room, slot))
         self.room, self.slot, self.lo, self.hi = room[order], slot[order], lo[order], hi[order]
         sp = pop[rooms.streamer[self.room] - 1]
+        # rooms of a day or more (7-day, still-live) draw little traffic per hour
+        is_long = (rooms.end_ms[self.room] - rooms.start_ms[self.room]) >= S.MS_PER_DAY
+        sp = np.where(is_long, sp * long_room_weight, sp)
         ov = (self.hi - self.lo).astype(np.float64)
         self.cum = np.cumsum(sp * ov)
         self.cum_gift = np.cumsum(sp ** gift_pop_exp * ov)
@@ -252,7 +256,14 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Roo
     et = np.where(inside, et, lo + (rng.random(len(et)) * (hi - lo)).astype(np.int64))
     ok = (et >= lat.entry_ms[eu]) & (et < lat.churn_ms[eu]) & (et < d1)
     eu, et, ent = eu[ok], et[ok], ent[ok]
+    # one screen shows a room once: drop repeated (user, time, room) exposures
     room = slots.room[ent]
+    o = np.lexsort((room, et, eu))
+    rep = np.zeros(len(o), dtype=bool)
+    rep[1:] = (eu[o][1:] == eu[o][:-1]) & (et[o][1:] == et[o][:-1]) & (room[o][1:] == room[o][:-1])
+    keep = np.ones(len(o), dtype=bool)
+    keep[o[rep]] = False
+    eu, et, ent, room = eu[keep], et[keep], ent[keep], room[keep]
     is_fav = (lat.fav_ptr[eu + 1] > lat.fav_ptr[eu]) & _is_fav(lat, eu, rooms.streamer[room] - 1)
     clicked = rng.random(len(eu)) < _sigmoid(lat.ctr_logit[eu] + prm.fav_click_boost * is_fav)
     # a user who comes on clicks at least once that day: else one of the day's exposures is

@@ -220,3 +220,12 @@ def test_gzip_with_bad_value(tmp_path):
     assert e.file == "gift.csv.gz"
     with gzip.open(d / "gift.csv.gz", "rt") as fh:
         assert fh.readline().startswith("user_id")
+
+
+def test_truncated_gzip(tmp_path):
+    d = write_tiny(tmp_path / "t", gz=("negative",))
+    data = (d / "negative.csv.gz").read_bytes()
+    (d / "negative.csv.gz").write_bytes(data[: len(data) - 12])  # cut the gzip trailer
+    with pytest.raises(io.DataError) as ei:
+        io.read_table(d, "negative")
+    assert "negative.csv.gz" in str(ei.value)

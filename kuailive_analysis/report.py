@@ -1,0 +1,128 @@
+"""Helpers shared by the chapters: gluing numbers into the text, and the provenance table.
+
+Glue (``myst_nb.glue``) stores a value in the executed notebook under a key; the prose reads it
+with ``{glue:text}`key:spec```. myst-nb formats with a spec by ``ast.literal_eval`` of the
+stored ``text/plain`` repr, which fails for numpy 2 scalars (``np.float64(0.5)``) and for
+``nan``: :func:`glue` stores Python scalars, or text pre-formatted here.
+
+Naming convention for reproducibility: glue keys starting with ``time_`` (see
+:data:`VOLATILE_PREFIX`) hold wall-clock measurements (elapsed seconds, fit milliseconds).
+They legitimately differ between two runs on the same data and are the only keys that
+``tests/test_reproducible.py`` does not compare; every other glued value must be identical.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VOLATILE_PREFIX = "time_"
+MISSING_TEXT = "n/a"
+PROVENANCE_PACKAGES = ("kuailive-analysis", "pandas", "numpy", "scipy", "lifelines",
+                       "scikit-learn", "matplotlib", "pyarrow")
+
+
+def is_volatile(key: str) -> bool:
+    """True for glue keys that hold wall-clock measurements (prefix ``time_``)."""
+    return str(key).startswith(VOLATILE_PREFIX)
+
+
+def plain(value):
+    """``value`` with numpy scalars replaced by the equivalent Python scalar (others unchanged)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def text_value(value, spec: str | None = None):
+    """The value to glue: a Python scalar, or with ``spec`` the text ``format(value, spec)``.
+
+    With a spec, missing values (None, NaN, +-inf, pandas NA) become ``'n/a'`` so that the text
+    reads sensibly; without a spec the (plain) value is returned as is.
+    """
+    value = plain(value)
+    if spec is None:
+        return value
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(value)):
+        return MISSING_TEXT
+    return format(value, spec)
+
+
+def glue(name: str, value, spec: str | None = None):
+    """Glue ``value`` under ``name`` for the text (``display=False``); returns what was glued.
+
+    numpy scalars are stored as Python scalars so that ``{glue:text}`name:.1%``` works; with
+    ``spec`` the value is stored pre-formatted (use ``{glue:text}`name``` without a spec then).
+    Figures and tables are glued unchanged.
+    """
+    from myst_nb import glue as _glue
+
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"glue key {name!r} is not a valid identifier: use letters, digits and _")
+    stored = text_value(value, spec)
+    _glue(name, stored, display=False)
+    return stored
+
+
+def _versions(packages=PROVENANCE_PACKAGES) -> dict[str, str]:
+    out = {"python": sys.version.split()[0]}
+    for name in packages:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _param_text(value) -> str:
+    value = plain(value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def data_rows(source: Mapping | None) -> list[tuple[str, str]]:
+    """(item, value) rows describing the data: twin seed and scale, or a folder's fingerprint."""
+    source = dict(source or {})
+    kind = source.get("kind", "unknown")
+    rows = [("kind", "synthetic twin" if kind == "twin" else
+             "data folder" if kind == "folder" else str(kind))]
+    if source.get("path"):
+        rows.append(("folder", Path(str(source["path"])).name))
+    if kind == "twin":
+        rows += [("twin scale", _param_text(source.get("scale"))),
+                 ("twin seed", _param_text(source.get("seed")))]
+    if source.get("fingerprint"):
+        rows.append(("fingerprint", str(source["fingerprint"])))
+    return rows
+
+
+def provenance(ds=None, *, now: datetime | None = None, packages=PROVENANCE_PACKAGES,
+               **params) -> pd.DataFrame:
+    """The chapter's provenance as a table with columns ``section``, ``item``, ``value``.
+
+    Sections: ``parameter`` (each keyword argument, in the order given), ``data`` (from
+    ``ds.source``: kind, folder name, twin scale and seed, and the cleaned-data fingerprint),
+    ``version`` (Python and the main packages) and ``run`` (UTC time of the run; varies between
+    runs by design). ``ds`` may be a Dataset or anything with a ``source`` dict (or None).
+    All values are strings, so the table renders the same everywhere.
+    """
+    source = getattr(ds, "source", None) if ds is not None else None
+    rows = [("parameter", k, _param_text(v)) for k, v in params.items()]
+    rows += [("data", k, v) for k, v in data_rows(source)]
+    rows += [("version", k, v) for k, v in _versions(packages).items()]
+    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    rows.append(("run", "executed at", stamp.strftime("%Y-%m-%d %H:%M:%S UTC")))
+    return pd.DataFrame(rows, columns=["section", "item", "value"])
+
+
+def show_provenance(ds=None, **params):
+    """The provenance table styled for the book (index hidden); for the last chapter cell."""
+    return provenance(ds, **params).style.hide(axis="index")

@@ -9,6 +9,13 @@ The flow never touches the source notebooks in ``book/chapters/``:
 2. :func:`build_site` stages ``_config.yml``, ``_toc.yml``, ``book/`` and the executed chapters
    under ``<build>/src`` and runs ``jupyter-book build`` with warnings as errors
    (``execute_notebooks: off``). The site lands in ``<build>/html``.
+
+The site works offline: staging copies MathJax 3 (from the ``django-static-mathjax`` wheel:
+``tex-chtml.js``, its CHTML woff-v2 fonts and the TeX extensions it may autoload) into the
+site's ``_static/mathjax`` and points Sphinx's ``mathjax_path`` at it, and it drops the
+``sphinx_thebe`` extension (whose configuration names a CDN URL; the book has no live-code
+button). The landing page glues headline numbers from the chapters (``{glue:text}`` with a
+``chapters/<name>::<key>`` path) and gets the build facts through myst substitutions.
 """
 
 from __future__ import annotations
@@ -213,6 +220,53 @@ def _data_sentence(info: dict) -> str:
             f"(fingerprint `{info.get('fingerprint')}`)")
 
 
+MATHJAX_FILES = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions")
+MATHJAX_STATIC = "mathjax"  # folder under the site's _static
+# Staged static folder for bundled assets. Not "_static": jupyter-book adds every .js file under a
+# source "_static" folder to every page, which would load all of MathJax's extensions everywhere.
+OFFLINE_STATIC = "_offline"
+
+
+def mathjax_source() -> Path:
+    """The MathJax 3 ``es5`` folder shipped by the ``django-static-mathjax`` package."""
+    try:
+        import mathjax  # django-static-mathjax
+    except ImportError:
+        raise BookError(
+            "The package django-static-mathjax is not installed, so MathJax cannot be bundled "
+            "for offline pages. Install the pinned environment (pip install -e .)."
+        ) from None
+    root = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (root / "tex-chtml.js").exists():
+        raise BookError(f"No tex-chtml.js in {root}: the django-static-mathjax install is broken.")
+    return root
+
+
+def _bundle_mathjax(stage: Path) -> str:
+    """Copy the MathJax files the pages need into ``<stage>/_offline/mathjax`` (published as
+    ``_static/mathjax``); return the ``mathjax_path`` (relative to ``_static``) for Sphinx."""
+    src = mathjax_source()
+    dest = stage / OFFLINE_STATIC / MATHJAX_STATIC
+    for rel in MATHJAX_FILES:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (src / rel).is_dir():
+            shutil.copytree(src / rel, target)
+        else:
+            shutil.copy2(src / rel, target)
+    return f"{MATHJAX_STATIC}/tex-chtml.js"
+
+
+def _offline_sphinx_config(sphinx_cfg: dict, stage: Path) -> None:
+    """Make every page render without the network: local MathJax, no thebe."""
+    from jupyter_book.config import get_default_sphinx_config
+
+    sphinx_cfg["mathjax_path"] = _bundle_mathjax(stage)
+    sphinx_cfg["html_static_path"] = [*sphinx_cfg.get("html_static_path", []), OFFLINE_STATIC]
+    sphinx_cfg["extensions"] = [e for e in get_default_sphinx_config()["extensions"]
+                                if e != "sphinx_thebe"]
+
+
 def _stage(src_root: Path, manifest: dict) -> Path:
     """Copy config, toc, prose and executed chapters into ``<build>/src``; add substitutions."""
     stage = config.build_dir() / "src"
@@ -224,11 +278,14 @@ def _stage(src_root: Path, manifest: dict) -> Path:
     subs = {
         "data_source": _data_sentence(manifest.get("data", {})),
         "built_at": manifest.get("executed_at", "unknown time"),
+        "site_built_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
         "parameters": (", ".join(f"`{k}={v}`" for k, v in manifest.get("parameters", {}).items())
                        or "chapter defaults"),
     }
-    cfg.setdefault("sphinx", {}).setdefault("config", {})["myst_substitutions"] = subs
+    sphinx_cfg = cfg.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_cfg["myst_substitutions"] = subs
+    _offline_sphinx_config(sphinx_cfg, stage)
     (stage / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     shutil.copy2(src_root / "_toc.yml", stage / "_toc.yml")
     for item in (src_root / "book").iterdir():

@@ -114,6 +114,34 @@ def day_hour(ts_ms) -> tuple[np.ndarray, np.ndarray]:
     return (t // MS_PER_DAY).astype(np.int8), ((t % MS_PER_DAY) // 3_600_000).astype(np.int8)
 
 
+def dense_codes(ids) -> tuple[np.ndarray, int]:
+    """Codes 0..k-1 of integer ids in sorted id order (same as ``pd.factorize(ids, sort=True)``)
+    and k, by a lookup array over ``min(ids)..max(ids)`` when that range is compact (O(n), no
+    hashing), else by ``pd.factorize``."""
+    ids = np.asarray(ids)
+    if len(ids) == 0:
+        return np.zeros(0, np.int64), 0
+    lo, hi = int(ids.min()), int(ids.max())
+    if hi - lo <= 4 * len(ids) + 1_000_000:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[ids - lo] = True
+        code_of = np.cumsum(present, dtype=np.int64) - 1
+        return code_of[ids - lo], int(present.sum())
+    codes, uniq = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64), len(uniq)
+
+
+def _runs(*sorted_keys: np.ndarray) -> np.ndarray:
+    """Boolean starts of runs of equal key tuples in arrays already sorted by those keys."""
+    n = len(sorted_keys[0])
+    start = np.zeros(n, dtype=bool)
+    if n:
+        start[0] = True
+        for k in sorted_keys:
+            start[1:] |= k[1:] != k[:-1]
+    return start
+
+
 def wilson(k, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion k / n (vectorised).
 
@@ -317,7 +345,7 @@ def exposure_table(click_tab: pd.DataFrame, negatives: pd.DataFrame) -> pd.DataF
         neg[c] = np.full(len(neg), v, dtype=type(v))
     for c in ("qualified", "commented", "liked", "gifted", "interacted"):
         neg[c] = False
-    cl = click_tab.copy()
+    cl = click_tab.copy(deep=False)  # new column only; the caller's frame is untouched
     cl["clicked"] = True
     neg["clicked"] = False
     ex = pd.concat([cl, neg[cl.columns]], ignore_index=True)
@@ -367,21 +395,40 @@ def user_intervals(exposures: pd.DataFrame, by: str | None,
     """
     cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
     _require(exposures, "exposures", ["user_id", *cols] + ([by] if by else []))
-    ucode, uniq = pd.factorize(exposures["user_id"].to_numpy(), sort=True)
+    ucode, n_users = dense_codes(exposures["user_id"].to_numpy())
     rng = np.random.default_rng(seed)
-    w = rng.poisson(1.0, size=(n_boot, len(uniq))).astype(np.float32)
-    vals = pd.DataFrame({c: exposures[c].to_numpy(np.float64) for c in cols})
-    vals["_rows"] = 1.0
+    w = rng.poisson(1.0, size=(n_boot, n_users)).astype(np.float32)
     if by is None:
         level = np.zeros(len(exposures), np.int64)
         levels = pd.Index(["all"], name="segment")
     else:
         level, levels = pd.factorize(exposures[by], sort=True)
         levels = pd.Index(levels, name=by)
-    pair = pd.DataFrame({"level": level, "user": ucode})
-    per = vals.groupby([pair["level"], pair["user"]], sort=True).sum()
-    lv = per.index.get_level_values(0).to_numpy()
-    us = per.index.get_level_values(1).to_numpy()
+    # per-(level, user) sums by bincount over an int64 pair key (rows with a missing level are
+    # left out); pairs come out sorted by (level, user)
+    keep = level >= 0
+    key = level.astype(np.int64) * max(n_users, 1) + ucode
+    if not keep.all():
+        key = key[keep]
+    dense = len(levels) * n_users <= 50_000_000
+    if dense:
+        cnt = np.bincount(key, minlength=len(levels) * n_users)
+        pairs = np.flatnonzero(cnt)
+        slot, size = key, len(cnt)
+    else:
+        pairs, slot = np.unique(key, return_inverse=True)
+        size = len(pairs)
+        cnt = np.bincount(slot, minlength=size)
+    names = [*cols, "_rows"]
+    per = np.empty((len(pairs), len(names)), dtype=np.float64)
+    for j, c in enumerate(cols):
+        v = exposures[c].to_numpy(np.float64)
+        sums = np.bincount(slot, weights=v if keep.all() else v[keep], minlength=size)
+        per[:, j] = sums[pairs] if dense else sums
+    per[:, -1] = cnt[pairs] if dense else cnt
+    lv = pairs // max(n_users, 1)
+    us = pairs % max(n_users, 1)
+    colpos = {c: j for j, c in enumerate(names)}
     a = (1 - conf) / 2
     out = {f"{n}_{e}": np.full(len(levels), np.nan) for n in ratios for e in ("lo", "hi")}
     starts = np.searchsorted(lv, np.arange(len(levels) + 1))
@@ -389,8 +436,7 @@ def user_intervals(exposures: pd.DataFrame, by: str | None,
         sl = slice(starts[i], starts[i + 1])
         if sl.start == sl.stop:
             continue
-        tot = w[:, us[sl]].astype(np.float64) @ per.iloc[sl].to_numpy()
-        colpos = {c: j for j, c in enumerate(per.columns)}
+        tot = w[:, us[sl]].astype(np.float64) @ per[sl]
         for name, (num, den, scale) in ratios.items():
             nv = tot[:, colpos[num or "_rows"]]
             dv = tot[:, colpos[den or "_rows"]]
@@ -584,34 +630,43 @@ def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.Da
     """
     _check_events(clicks, "click", ("watch_live_time",))
     _check_events(negatives, "negative")
-    parts = []
-    for name, df in (("click", clicks), ("negative", negatives), ("comment", comments),
-                     ("like", likes), ("gift", gifts)):
+    tables = (("click", clicks), ("negative", negatives), ("comment", comments),
+              ("like", likes), ("gift", gifts))
+    for name, df in tables:
         _check_events(df, name)
-        p = pd.DataFrame({
-            "ul": session_key(df["user_id"], df["live_id"]),
-            "streamer_id": df["streamer_id"].to_numpy(np.int32),
-            "ts_ms": df["ts_ms"].to_numpy(np.int64),
-        })
-        for k in ("click", "negative", "comment", "like", "gift"):
-            p[f"n_{k}s" if k != "negative" else "n_negatives"] = np.int32(k == name)
-        p["watch_ms"] = (df["watch_live_time"].to_numpy(np.int64) if name == "click"
-                         else np.zeros(len(df), np.int64))
-        p["gift_value"] = (df["gift_price"].to_numpy(np.int64) if name == "gift"
-                           else np.zeros(len(df), np.int64))
-        parts.append(p)
-    ev = pd.concat(parts, ignore_index=True).sort_values("ts_ms", kind="stable")
-    g = ev.groupby("ul", sort=True)
-    sums = g[["n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts", "watch_ms",
-              "gift_value"]].sum()
+    # one int64 pair key, time and streamer per event; sort by (pair, time) - ties keep the
+    # input order (clicks, negatives, comments, likes, gifts) - and reduce runs of equal pairs
+    ul = np.concatenate([session_key(df["user_id"], df["live_id"]) for _, df in tables])
+    ts = np.concatenate([df["ts_ms"].to_numpy(np.int64) for _, df in tables])
+    order = np.lexsort((ts, ul))
+    ul_s = ul[order]
+    start = _runs(ul_s)
+    starts = np.flatnonzero(start)
+    n_groups = len(starts)
+    grp = np.empty(len(order), dtype=np.int64)
+    grp[order] = np.cumsum(start) - 1
+    del ul
+    first_ms = ts[order][starts]
+    del ts
+    sid = np.concatenate([df["streamer_id"].to_numpy(np.int32) for _, df in tables])
+    streamer = sid[order[starts]]
+    keys = ul_s[starts]
+    del sid, order, ul_s, start
+    bounds = np.cumsum([0] + [len(df) for _, df in tables])
+    part = {name: grp[bounds[i]:bounds[i + 1]] for i, (name, _) in enumerate(tables)}
     s = pd.DataFrame({
-        "user_id": (sums.index.to_numpy() >> 32).astype(np.int32),
-        "live_id": (sums.index.to_numpy() & 0xFFFFFFFF).astype(np.int32),
-        "streamer_id": g["streamer_id"].first().to_numpy(np.int32),
-        "first_ms": g["ts_ms"].min().to_numpy(np.int64),
+        "user_id": (keys >> 32).astype(np.int32),
+        "live_id": (keys & 0xFFFFFFFF).astype(np.int32),
+        "streamer_id": streamer.astype(np.int32),
+        "first_ms": first_ms.astype(np.int64),
     })
-    for c in sums.columns:
-        s[c] = sums[c].to_numpy()
+    for name, col in (("click", "n_clicks"), ("negative", "n_negatives"),
+                      ("comment", "n_comments"), ("like", "n_likes"), ("gift", "n_gifts")):
+        s[col] = np.bincount(part[name], minlength=n_groups)
+    s["watch_ms"] = np.bincount(part["click"], weights=clicks["watch_live_time"]
+                                .to_numpy(np.float64), minlength=n_groups).astype(np.int64)
+    s["gift_value"] = np.bincount(part["gift"], weights=gifts["gift_price"]
+                                  .to_numpy(np.float64), minlength=n_groups).astype(np.int64)
     for c in ("n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts"):
         s[c] = s[c].astype(np.int32)
     s["n_exposures"] = (s["n_clicks"] + s["n_negatives"]).astype(np.int32)
@@ -699,9 +754,38 @@ def weighted_decile(counts: pd.Series, weighted: bool = True) -> pd.Series:
     return pd.Series(out, index=counts.index, name="decile")
 
 
-def _lookup(table: pd.DataFrame, key: str, column: str, ids: np.ndarray) -> np.ndarray:
-    t = table.drop_duplicates(key).set_index(key)[column]
-    return t.reindex(ids).to_numpy()
+def _lookup_codes(table: pd.DataFrame, key: str, column: str, ids: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``table[column]`` for each id in ``ids`` (first row of a duplicated ``key`` wins) as
+    codes into the returned distinct values; -1 where the id is absent or the value missing.
+    Integer work only: the looked-up column is never materialised per row."""
+    keys = table[key].to_numpy()
+    first = ~pd.Series(keys).duplicated(keep="first").to_numpy()
+    codes, uniques = pd.factorize(table[column], use_na_sentinel=True)
+    pos = pd.Index(keys[first]).get_indexer(ids)
+    out = np.where(pos >= 0, codes[first][np.maximum(pos, 0)], -1)
+    return out.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _segment_categorical(codes: np.ndarray, uniques: np.ndarray,
+                         categories: list[str] | None = None,
+                         ordered: bool = False) -> pd.Categorical:
+    """Looked-up codes (-1 = missing) -> Categorical of the values as strings, missing as
+    ``"(missing)"``. Categories: ``categories`` (+ ``"(missing)"`` if any missing) when given,
+    else the sorted distinct strings present."""
+    labels = pd.Series(uniques, dtype=object).astype("string").to_numpy(dtype=object)
+    labels = np.append(labels, MISSING)
+    idx = np.where(codes >= 0, codes, len(labels) - 1)
+    if categories is None:
+        used = np.flatnonzero(np.bincount(idx, minlength=len(labels)))
+        cats = sorted(set(labels[used]))
+    else:
+        cats = list(categories)
+        if (codes < 0).any():
+            cats = cats + [MISSING]
+    where = {c: i for i, c in enumerate(cats)}
+    remap = np.array([where.get(lab, -1) for lab in labels], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[idx], categories=cats, ordered=ordered)
 
 
 MISSING = "(missing)"
@@ -718,36 +802,39 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
     user deciles by default), ``age``, ``gender``, ``device_price`` (from ``users``).
     Categorical columns; an id absent from the dimension table becomes ``"(missing)"`` and is
     counted in ``unmatched`` (one row per added column: n_missing, share), never dropped.
+    The input frame is not modified (the output shares its columns, no deep copy).
     """
-    ex = exposures.copy()
+    ex = exposures.copy(deep=False)
     missing = []
     if rooms is not None:
         for col in ("live_content_category", "live_type"):
             _require(rooms, "rooms", ["live_id", col])
-            vals = pd.Series(_lookup(rooms, "live_id", col, ex["live_id"].to_numpy()))
-            missing.append((col, int(vals.isna().sum())))
-            vals = vals.astype("string").fillna(MISSING)
-            ex[col] = pd.Categorical(vals.to_numpy())
-    pop = ex.groupby("streamer_id", sort=True).size()
-    dec = weighted_decile(pop, weighted=streamer_weighted)
-    ex["streamer_decile"] = dec.reindex(ex["streamer_id"].to_numpy()).to_numpy(np.int8)
-    act = ex.groupby("user_id", sort=True).size()
-    dec = weighted_decile(act, weighted=user_weighted)
-    ex["user_decile"] = dec.reindex(ex["user_id"].to_numpy()).to_numpy(np.int8)
+            codes, uniques = _lookup_codes(rooms, "live_id", col, ex["live_id"].to_numpy())
+            missing.append((col, int((codes < 0).sum())))
+            ex[col] = _segment_categorical(codes, uniques)
+    sid = ex["streamer_id"].to_numpy()
+    scode, n_s = dense_codes(sid)
+    pop = pd.Series(np.bincount(scode, minlength=n_s),
+                    index=np.unique(sid) if n_s else np.zeros(0, sid.dtype))
+    dec = weighted_decile(pop, weighted=streamer_weighted).to_numpy(np.int8)
+    ex["streamer_decile"] = dec[scode]
+    uid = ex["user_id"].to_numpy()
+    ucode, n_u = dense_codes(uid)
+    act = pd.Series(np.bincount(ucode, minlength=n_u),
+                    index=np.unique(uid) if n_u else np.zeros(0, uid.dtype))
+    dec = weighted_decile(act, weighted=user_weighted).to_numpy(np.int8)
+    ex["user_decile"] = dec[ucode]
     if users is not None:
         for col in ("age", "gender", "device_price"):
             _require(users, "users", ["user_id", col])
-            vals = pd.Series(_lookup(users, "user_id", col, ex["user_id"].to_numpy()))
-            missing.append((col, int(vals.isna().sum())))
+            codes, uniques = _lookup_codes(users, "user_id", col, ex["user_id"].to_numpy())
+            missing.append((col, int((codes < 0).sum())))
             src = users[col]
             is_cat = isinstance(src.dtype, pd.CategoricalDtype)
             cats = (list(src.cat.categories.astype(str)) if is_cat
                     else sorted(src.dropna().astype(str).unique()))
-            vals = vals.astype("string").fillna(MISSING)
-            if (vals == MISSING).any():
-                cats = cats + [MISSING]
-            ordered = isinstance(src.dtype, pd.CategoricalDtype) and src.cat.ordered
-            ex[col] = pd.Categorical(vals.to_numpy(), categories=cats, ordered=ordered)
+            ordered = is_cat and src.cat.ordered
+            ex[col] = _segment_categorical(codes, uniques, cats, ordered)
     un = pd.DataFrame(missing, columns=["column", "n_missing"]).set_index("column")
     un["share"] = un["n_missing"] / max(len(ex), 1)
     return ex, un
@@ -768,13 +855,28 @@ def add_positions(exposures: pd.DataFrame, cap_screen: int = 10,
 
     ``*_cap`` columns are the same values capped at ``cap_screen`` / ``cap_index`` for tables.
     """
-    ex = exposures.copy()
-    ts = pd.Series(ex["ts_ms"].to_numpy())
-    ex["screen_size"] = (ts.groupby([ex["user_id"].to_numpy(), ts.to_numpy()])
-                         .transform("size").to_numpy(np.int32))
-    ul = session_key(ex["user_id"], ex["live_id"])
-    ex["exposure_index"] = (ts.groupby(ul)
-                            .rank(method="dense").to_numpy(np.int32))
+    ex = exposures.copy(deep=False)
+    user = ex["user_id"].to_numpy()
+    ts = ex["ts_ms"].to_numpy(np.int64)
+    # screen size: length of the run of equal (user, ts) after sorting by them
+    order = np.lexsort((ts, user))
+    start = _runs(user[order], ts[order])
+    run_id = np.cumsum(start) - 1
+    size = np.diff(np.append(np.flatnonzero(start), len(order)))
+    screen = np.empty(len(order), dtype=np.int32)
+    screen[order] = size[run_id]
+    ex["screen_size"] = screen
+    # exposure index: dense rank of ts within the (user, live) pair
+    ul = session_key(user, ex["live_id"])
+    order = np.lexsort((ts, ul))
+    ul_s, ts_s = ul[order], ts[order]
+    new_pair = _runs(ul_s)
+    new_ts = _runs(ul_s, ts_s)
+    c = np.cumsum(new_ts)
+    base = np.maximum.accumulate(np.where(new_pair, c, 0))
+    idx = np.empty(len(order), dtype=np.int32)
+    idx[order] = c - base + 1
+    ex["exposure_index"] = idx
     ex["screen_size_cap"] = np.minimum(ex["screen_size"], cap_screen).astype(np.int32)
     ex["exposure_index_cap"] = np.minimum(ex["exposure_index"], cap_index).astype(np.int32)
     return ex

@@ -55,20 +55,19 @@ def text_value(value, spec: str | None = None):
     return format(value, spec)
 
 
-def glue(name: str, value, spec: str | None = None):
-    """Glue ``value`` under ``name`` for the text (``display=False``); returns what was glued.
+def glue(name: str, value, spec: str | None = None) -> None:
+    """Glue ``value`` under ``name`` for the text (``display=False``).
 
     numpy scalars are stored as Python scalars so that ``{glue:text}`name:.1%``` works; with
     ``spec`` the value is stored pre-formatted (use ``{glue:text}`name``` without a spec then).
-    Figures and tables are glued unchanged.
+    Figures and tables are glued unchanged. Returns None, so that a ``glue(...)`` call as the
+    last line of a cell prints nothing.
     """
     from myst_nb import glue as _glue
 
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"glue key {name!r} is not a valid identifier: use letters, digits and _")
-    stored = text_value(value, spec)
-    _glue(name, stored, display=False)
-    return stored
+    _glue(name, text_value(value, spec), display=False)
 
 
 def _versions(packages=PROVENANCE_PACKAGES) -> dict[str, str]:
@@ -125,4 +124,4 @@ def provenance(ds=None, *, now: datetime | None = None, packages=PROVENANCE_PACK
 
 def show_provenance(ds=None, **params):
     """The provenance table styled for the book (index hidden); for the last chapter cell."""
-    return provenance(ds, **params).style.hide(axis="index")
+    return provenance(ds, **params).style.set_uuid("provenance").hide(axis="index")

@@ -1,9 +1,12 @@
 """The built site, opened in a real browser (headless Debian Chromium driven by Playwright).
 
 For every page of the site: it loads, shows no Python traceback or error output, every image
-loads with a non-zero size, every internal link resolves to a file of the site, and no request
-leaves the machine. The landing page reaches every chapter in one click. A full-page screenshot
-of each page is saved to ``<build>/screenshots/``.
+loads with a non-zero size, every internal link resolves to a file of the site, no request
+leaves the machine and no local request fails (HTTP >= 400). The landing page reaches every
+chapter in one click and shows the chapters' glued headline numbers. Math is typeset by the
+bundled MathJax; every chapter offers its notebook for download, ends with key findings and
+keeps its provenance cell collapsed. A full-page screenshot of each page is saved to
+``<build>/screenshots/``.
 
 Chromium comes from Debian (``make test`` installs it when missing and it can, as root). Where
 it is missing the tests are skipped, except in CI (``CI=true``), where a missing browser fails.
@@ -75,7 +78,9 @@ def _pages(root: Path) -> list[str]:
 
 
 def _open(browser, url: str):
-    """Open ``url``; return (page, external_requests, failed_requests)."""
+    """Open ``url``; return (page, external_requests, failed_requests).
+
+    Failed requests include local responses with HTTP status >= 400 (a missing asset)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     external: list[str] = []
     failed: list[str] = []
@@ -90,6 +95,8 @@ def _open(browser, url: str):
 
     page.route("**/*", route)
     page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})")
+            if r.status >= 400 else None)
     response = page.goto(url)
     assert response is not None and response.ok, f"{url} did not load"
     page.wait_for_load_state("networkidle")
@@ -151,4 +158,59 @@ def test_landing_page_reaches_every_chapter_in_one_click(browser, site):
     for ch in book.all_chapters():
         assert any(h.endswith(f"/book/chapters/{ch.name}.html") for h in hrefs), (
             f"no link from the landing page to {ch.name}")
+    page.close()
+
+
+CHAPTERS_WITH_FINDINGS = [c for c in book.all_chapters() if c.name != "01_cleaning"]
+
+
+def test_landing_page_shows_glued_headline_numbers(browser, site):
+    root, base = site
+    page, _, _ = _open(browser, urljoin(base, "book/intro.html"))
+    text = page.inner_text("article")
+    assert "{glue" not in text and "{{" not in text, "unresolved glue or substitution"
+    pasted = page.locator("article .pasted-text").all_inner_texts()
+    assert len(pasted) >= 10, f"expected the chapters' headline numbers, got {pasted}"
+    assert sum("%" in s for s in pasted) >= 5
+    for word in ("How this edition was built", "seed 7", "pandas", "Site built"):
+        assert word in text, f"landing page lacks {word!r}"
+    page.close()
+
+
+def test_math_is_typeset_offline(browser, site):
+    root, base = site
+    page, external, failed = _open(browser, urljoin(base, "book/chapters/04_ltv.html"))
+    page.wait_for_selector("mjx-container", timeout=15_000)
+    boxes = page.eval_on_selector_all(
+        "mjx-container", "els => els.map(e => e.getBoundingClientRect().width)")
+    assert boxes and all(w > 0 for w in boxes), boxes
+    assert not page.locator("mjx-merror").count(), "MathJax reported a TeX error"
+    fonts = page.evaluate("() => [...document.fonts].filter(f => f.family.includes('MJX'))"
+                          ".map(f => f.status)")
+    assert "error" not in fonts, fonts
+    assert not external and not failed, (external, failed)
+    page.close()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS_WITH_FINDINGS, ids=lambda c: c.name)
+def test_chapter_page_has_findings_collapsed_provenance_and_download(browser, site, chapter):
+    root, base = site
+    page, _, _ = _open(browser, urljoin(base, f"book/chapters/{chapter.name}.html"))
+    headings = page.locator("article h2").all_inner_texts()
+    assert any(h.startswith("Key findings") for h in headings), headings
+    findings = page.locator("section#key-findings")
+    assert findings.locator(".pasted-text").count() >= 3, "key findings need glued numbers"
+    assert findings.locator("a[href^='#fig-'], a[href^='#tab-']").count() >= 2, (
+        "key findings should link to the chapter's figures")
+    prov = page.locator(".cell.tag_hide-input.tag_hide-output").last
+    assert prov.count() == 1, "no collapsed provenance cell"
+    assert not prov.get_by_text("executed at").is_visible(), "provenance is not collapsed"
+    prov.locator("summary", has_text="output").first.click()
+    page.wait_for_timeout(300)
+    assert prov.get_by_text("executed at").first.is_visible(), "provenance does not expand"
+    hrefs = page.eval_on_selector_all("a[href$='.ipynb']", "els => els.map(e => e.href)")
+    assert any(urlparse(h).path.endswith(f"/{chapter.name}.ipynb") for h in hrefs), (
+        "no notebook download link")
+    target = root / urlparse(hrefs[0]).path.lstrip("/")
+    assert target.exists() and target.stat().st_size > 0
     page.close()

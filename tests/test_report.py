@@ -1,0 +1,95 @@
+"""The shared glue helper and the provenance table."""
+
+from __future__ import annotations
+
+import ast
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kuailive_analysis import report
+
+
+def test_numpy_scalars_become_python_scalars_myst_can_eval():
+    for v, expected_type in ((np.float64(0.25), float), (np.int64(3), int), (np.int8(-2), int),
+                             (np.bool_(True), bool), (np.float32(1.5), float)):
+        out = report.text_value(v)
+        assert type(out) is expected_type
+        # myst-nb formats {glue:text}`k:spec` by literal_eval of the repr
+        assert ast.literal_eval(repr(out)) == out
+    assert report.text_value("x") == "x" and report.text_value(None) is None
+
+
+def test_spec_preformats_and_missing_values_read_na():
+    assert report.text_value(np.float64(0.25), ".1%") == "25.0%"
+    assert report.text_value(1234567, ",.0f") == "1,234,567"
+    for missing in (float("nan"), np.float64("nan"), None, float("inf"), pd.NA):
+        assert report.text_value(missing, ".2f") == "n/a"
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=64))
+def test_preformatting_equals_python_format(x):
+    assert report.text_value(np.float64(x), ".3g") == format(x, ".3g")
+
+
+def test_glue_stores_plain_value_in_the_notebook_output(monkeypatch):
+    seen = {}
+
+    def fake_glue(name, value, display=True):
+        seen[name] = (value, display)
+
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", fake_glue)
+    assert report.glue("share", np.float64(0.5)) is None  # nothing echoed as cell output
+    report.glue("share_txt", np.float64(0.5), ".0%")
+    assert seen == {"share": (0.5, False), "share_txt": ("50%", False)}
+    assert type(seen["share"][0]) is float
+    with pytest.raises(ValueError, match="not a valid identifier"):
+        report.glue("bad key", 1)
+
+
+def test_volatile_keys_follow_the_time_prefix_convention():
+    assert report.is_volatile("time_elapsed_s") and report.is_volatile("time_bg_fit_ms")
+    assert not report.is_volatile("qualified_watch_s") and not report.is_volatile("ctr")
+
+
+def test_provenance_for_a_twin():
+    ds = SimpleNamespace(source={"kind": "twin", "path": "/x/twin-scale0.02-seed7",
+                                 "scale": 0.02, "seed": 7, "fingerprint": "abc123"})
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    tab = report.provenance(ds, now=when, churn_days=7, segments=["gender", "age"],
+                            level=np.float64(0.9), data_dir=None)
+    assert list(tab.columns) == ["section", "item", "value"]
+    params = tab[tab["section"] == "parameter"].set_index("item")["value"]
+    assert params.to_dict() == {"churn_days": "7", "segments": "['gender', 'age']",
+                                "level": "0.9", "data_dir": "None"}
+    data = tab[tab["section"] == "data"].set_index("item")["value"]
+    assert data["kind"] == "synthetic twin" and data["twin seed"] == "7"
+    assert data["twin scale"] == "0.02" and data["fingerprint"] == "abc123"
+    assert data["folder"] == "twin-scale0.02-seed7"
+    versions = tab[tab["section"] == "version"].set_index("item")["value"]
+    assert versions["pandas"] == pd.__version__ and versions["numpy"] == np.__version__
+    assert tab.iloc[-1].tolist() == ["run", "executed at", "2026-01-02 03:04:05 UTC"]
+    assert tab["value"].map(type).eq(str).all()
+
+
+def test_provenance_for_a_real_folder_has_no_seed():
+    ds = SimpleNamespace(source={"kind": "folder", "path": "/data/KuaiLive",
+                                 "fingerprint": "f00d"})
+    tab = report.provenance(ds)
+    data = tab[tab["section"] == "data"].set_index("item")["value"]
+    assert data.to_dict() == {"kind": "data folder", "folder": "KuaiLive", "fingerprint": "f00d"}
+    assert (tab["section"] == "parameter").sum() == 0
+    assert report.provenance(None)["section"].eq("data").sum() == 1  # kind: unknown
+
+
+def test_show_provenance_renders_html_without_index():
+    html = report.show_provenance(SimpleNamespace(source={"kind": "twin", "seed": 1,
+                                                          "scale": 0.1}), a=1).to_html()
+    assert "twin seed" in html and "executed at" in html

@@ -646,18 +646,76 @@ def shop_flag(rooms: pd.DataFrame) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 # Repeat consumption
 # ---------------------------------------------------------------------------------------------
+def _rank_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes 0..k-1 of integer values in sorted value order, and k (dense lookup when the
+    value range is compact, else ``np.unique``)."""
+    x = np.asarray(x)
+    if len(x) == 0:
+        return np.zeros(0, np.int64), 0
+    lo, hi = int(x.min()), int(x.max())
+    if hi - lo <= 4 * len(x) + 1_000_000:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        present[x - lo] = True
+        code_of = np.cumsum(present, dtype=np.int64) - 1
+        return code_of[x - lo], int(present.sum())
+    uniq, inv = np.unique(x, return_inverse=True)
+    return inv.astype(np.int64), len(uniq)
+
+
+def combined_key(*cols) -> np.ndarray:
+    """One int64 per row that sorts like the tuple of integer columns ``cols`` (lexicographic)
+    and is equal exactly when the tuples are: each column is replaced by its dense rank code
+    and the codes are packed into bits. Falls back to a rank of the ``np.lexsort`` order when
+    the codes need more than 62 bits together."""
+    codes, bits = [], []
+    for c in cols:
+        code, k = _rank_codes(c)
+        codes.append(code)
+        bits.append(max(int(k - 1).bit_length(), 1))
+    if sum(bits) <= 62:
+        key = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
+        for code, b in zip(codes, bits):
+            key = (key << b) | code
+        return key
+    order = np.lexsort(tuple(reversed(codes)))
+    diff = np.zeros(len(order), dtype=bool)
+    if len(order):
+        diff[0] = True
+        for code in codes:
+            cs = code[order]
+            diff[1:] |= cs[1:] != cs[:-1]
+    key = np.empty(len(order), dtype=np.int64)
+    key[order] = np.cumsum(diff) - 1
+    return key
+
+
 def visits(clicks: pd.DataFrame) -> pd.DataFrame:
     """One row per (user, streamer, room) with a click: ``first_ms`` (first click there) and
     ``n_clicks``; sorted by user, streamer, first_ms, live_id; ``visit_no`` counts the
     visit's rank within its (user, streamer) pair from 1; ``gap_h`` is the time since the
-    pair's previous visit in hours (NaN for the first visit)."""
+    pair's previous visit in hours (NaN for the first visit).
+
+    Computed with integer sort keys (:func:`combined_key`) and run boundaries, no hashing
+    groupby over the click log."""
     _require(clicks, "clicks", ["user_id", "streamer_id", "live_id", "ts_ms"])
-    v = (clicks.groupby(["user_id", "streamer_id", "live_id"], sort=False)["ts_ms"]
-         .agg(first_ms="min", n_clicks="size").reset_index())
-    v = v.sort_values(["user_id", "streamer_id", "first_ms", "live_id"], kind="stable",
-                      ignore_index=True)
-    u = v["user_id"].to_numpy()
-    s = v["streamer_id"].to_numpy()
+    u_all = clicks["user_id"].to_numpy()
+    s_all = clicks["streamer_id"].to_numpy()
+    l_all = clicks["live_id"].to_numpy()
+    t_all = clicks["ts_ms"].to_numpy(dtype="int64")
+    usl = combined_key(u_all, s_all, l_all)
+    order = np.lexsort((t_all, usl))  # by (user, streamer, live), then time
+    k = usl[order]
+    start = np.ones(len(k), dtype=bool)
+    start[1:] = k[1:] != k[:-1]
+    first = order[start]  # row of the first click of each visit
+    n_clicks = np.diff(np.append(np.flatnonzero(start), len(k))).astype("int64")
+    u, s, l = u_all[first], s_all[first], l_all[first]
+    t = t_all[first]
+    pair = combined_key(u, s)
+    o2 = np.lexsort((l, t, pair))  # by (user, streamer), first_ms, live_id
+    v = pd.DataFrame({"user_id": u[o2], "streamer_id": s[o2], "live_id": l[o2],
+                      "first_ms": t[o2], "n_clicks": n_clicks[o2]})
+    u, s = v["user_id"].to_numpy(), v["streamer_id"].to_numpy()
     new_pair = np.ones(len(v), dtype=bool)
     new_pair[1:] = (u[1:] != u[:-1]) | (s[1:] != s[:-1])
     pair_id = np.cumsum(new_pair) - 1
@@ -688,8 +746,10 @@ def repeat_summary(clicks: pd.DataFrame, min_rooms: int = 2) -> pd.Series:
     _require(clicks, "clicks", ["user_id", "streamer_id", "live_id", "ts_ms"])
     if len(clicks) == 0:
         raise ValueError("repeat_summary: the click table is empty.")
-    pair_min = clicks.groupby(["user_id", "streamer_id"], sort=False)["ts_ms"].transform("min")
-    seen = (pair_min < clicks["ts_ms"]).to_numpy()
+    ts = clicks["ts_ms"].to_numpy(dtype="int64")
+    pair = combined_key(clicks["user_id"].to_numpy(), clicks["streamer_id"].to_numpy())
+    pair_min = pd.Series(ts).groupby(pair, sort=False).transform("min").to_numpy()
+    seen = pair_min < ts
     v = visits(clicks)
     repeat_visit = v["visit_no"].to_numpy() > 1
     rooms_per_pair = v.groupby(["user_id", "streamer_id"], sort=False).size()

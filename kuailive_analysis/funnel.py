@@ -545,15 +545,31 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     need = [c for c in _KPI_SUMS.values() if c]
     _require(exposures, "exposures", need)
     keys = [by] if isinstance(by, str) else list(by or [])
-    ex = exposures[keys + need].copy()
-    ex["gift_value_sq"] = ex["gift_value"].astype(np.float64) ** 2
-    if keys:
+    gv = exposures["gift_value"].to_numpy(np.float64)
+    if len(keys) == 1:
+        # one segment column: level codes + bincount (no copy of the exposure columns); the
+        # index is what groupby(observed=True, sort=True) gives (missing levels left out)
+        code, levels = pd.factorize(exposures[keys[0]], sort=True)
+        ok = code >= 0
+        code_ok = code[ok] if not ok.all() else code
+        nl = len(levels)
+
+        def total(v):
+            return np.bincount(code_ok, weights=v if ok.all() else v[ok], minlength=nl)
+        t = pd.DataFrame({c: total(exposures[c].to_numpy(np.float64)) for c in need},
+                         index=pd.Index(levels, name=keys[0]))
+        t["gift_value_sq"] = total(gv ** 2)
+        t.insert(0, "exposures", np.bincount(code_ok, minlength=nl))
+    elif keys:
+        ex = exposures[keys + need].copy()
+        ex["gift_value_sq"] = gv ** 2
         g = ex.groupby(keys, observed=True, sort=True)
         t = g[need + ["gift_value_sq"]].sum()
         t.insert(0, "exposures", g.size())
     else:
-        t = pd.DataFrame([ex[need + ["gift_value_sq"]].sum()])
-        t.insert(0, "exposures", len(ex))
+        t = pd.DataFrame([{c: exposures[c].sum() for c in need}])
+        t["gift_value_sq"] = (gv ** 2).sum()
+        t.insert(0, "exposures", len(exposures))
         t.index = pd.Index(["all"], name="segment")
     t = t.rename(columns={"clicked": "clicks"})
     for c in t.columns:
@@ -760,8 +776,18 @@ def _lookup_codes(table: pd.DataFrame, key: str, column: str, ids: np.ndarray
     codes into the returned distinct values; -1 where the id is absent or the value missing.
     Integer work only: the looked-up column is never materialised per row."""
     keys = table[key].to_numpy()
-    first = ~pd.Series(keys).duplicated(keep="first").to_numpy()
     codes, uniques = pd.factorize(table[column], use_na_sentinel=True)
+    ids = np.asarray(ids)
+    if (len(keys) and len(ids) and np.issubdtype(keys.dtype, np.integer)
+            and np.issubdtype(ids.dtype, np.integer)):
+        lo = min(int(keys.min()), int(ids.min()))
+        hi = max(int(keys.max()), int(ids.max()))
+        if hi - lo <= 4 * (len(keys) + len(ids)) + 1_000_000:  # compact ids: lookup array
+            lut = np.full(hi - lo + 1, -1, dtype=np.int32)
+            lut[keys[::-1] - lo] = codes[::-1]  # reversed so the first row of a key wins
+            out = lut[ids - lo]
+            return out.astype(np.int64), np.asarray(uniques, dtype=object)
+    first = ~pd.Series(keys).duplicated(keep="first").to_numpy()
     pos = pd.Index(keys[first]).get_indexer(ids)
     out = np.where(pos >= 0, codes[first][np.maximum(pos, 0)], -1)
     return out.astype(np.int64), np.asarray(uniques, dtype=object)
@@ -979,9 +1005,19 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     _check_interval(interval)
     iv = {"interval": interval, "n_boot": n_boot, "seed": seed}
     segments = list(segments)
-    b = build(ds.clicks, ds.negatives, ds.comments, ds.likes, ds.gifts,
+    def cols(name, extra=()):
+        """Only the columns the funnel reads (the cache reads just those, so the wide event
+        and room tables are never held in full)."""
+        c = [*_EVENT_COLS, *extra] if name != "rooms" else ["live_id", *extra]
+        return ds.table(name, c) if hasattr(ds, "table") else getattr(ds, name)[c]
+
+    gifts = cols("gifts", ("gift_price",))
+    b = build(cols("clicks", ("watch_live_time",)), cols("negatives"), cols("comments"),
+              cols("likes"), gifts,
               qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s)
-    ex, unmatched = add_segments(b["exposures"], ds.rooms, ds.users)
+    ex, unmatched = add_segments(b["exposures"],
+                                 cols("rooms", ("live_content_category", "live_type")),
+                                 ds.users)
     ex = add_positions(ex)
     unknown = [s for s in segments if s not in ex.columns]
     if unknown:
@@ -995,14 +1031,14 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     out["kpis"] = kpi_table(ex, conf=conf)
     out["units"] = unit_funnels(ex, b["sessions"], conf=conf)
     out["session_kpis"] = session_kpis(b["sessions"], conf=conf)
-    out["gift_values"] = gift_value_summary(ds.gifts, b["engagements"], conf=conf)
+    out["gift_values"] = gift_value_summary(gifts, b["engagements"], conf=conf)
     out["segments"] = segment_kpis(ex, segments, conf=conf, **iv)
     out["daily"] = daily_kpis(ex, conf=conf, **iv)
     out["by_screen"] = kpi_table(ex, by="screen_size_cap", conf=conf, **iv)
     out["by_index"] = kpi_table(ex, by="exposure_index_cap", conf=conf, **iv)
     out["watch"] = watch_by_outcome(b["clicks"], qualified_watch_s=qualified_watch_s)
     out["clustered"] = user_bootstrap(ex, out["kpis"], n_boot=n_boot, conf=conf, seed=seed)
-    total_value = float(ds.gifts["gift_price"].sum())
+    total_value = float(gifts["gift_price"].sum())
     out["summary"] = kpi_summary(out["kpis"], out["session_kpis"], out["gift_values"],
                                  out["funnel"], total_gift_value=total_value, conf=conf)
     return out

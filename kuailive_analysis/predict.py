@@ -161,23 +161,42 @@ def chronological_split(ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1
     return pd.Categorical.from_codes(code, SPLITS)
 
 
-def prior_day_sums(key: np.ndarray, day: np.ndarray, values: pd.DataFrame) -> pd.DataFrame:
+def prior_day_sums(key: np.ndarray, day: np.ndarray, values: pd.DataFrame,
+                   rows: np.ndarray | None = None) -> pd.DataFrame:
     """For each row, the sums of ``values`` over rows with the same ``key`` on earlier days.
 
     ``key`` int64 >= 0 and < 2**58, ``day`` 0..31. Computed from per-(key, day) totals:
-    prior = cumulative total up to and including the day - that day's total.
+    prior = cumulative total up to and including the day - that day's total. With ``rows``
+    (row positions) the totals still use every row but only those rows are returned.
     """
     key = np.asarray(key, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
     if len(day) and (day.min() < 0 or day.max() > 31):
         raise ValueError("prior_day_sums: day must be in 0..31")
     kd = key * 32 + day
-    agg = values.groupby(kd, sort=True).sum()
-    cum = agg.groupby(agg.index.to_numpy() // 32, sort=False).cumsum()
-    prior = cum - agg
-    out = prior.reindex(kd)
-    out.index = values.index
-    return out
+    # per-(key, day) totals by sort + bincount; uniq is sorted, so each key's days are one
+    # contiguous run and the cumulative total within a key is a global cumsum minus the
+    # cumsum before the run (exact: the values are counts)
+    uniq, inv = np.unique(kd, return_inverse=True)
+    del kd
+    grp = uniq // 32
+    start = np.ones(len(grp), dtype=bool)
+    start[1:] = grp[1:] != grp[:-1]
+    del grp, uniq
+    run = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    del start
+    sel = inv if rows is None else inv[rows]
+    index = values.index if rows is None else values.index[rows]
+    out = {}
+    for c in values.columns:  # one column at a time: peak memory stays a few key-sized arrays
+        agg = np.bincount(inv, weights=values[c].to_numpy(np.float64), minlength=len(run))
+        cs = np.cumsum(agg)
+        excl = cs - agg  # cumulative total before each (key, day)
+        prior = excl - excl[first][run]  # minus the total before the key's first day
+        out[c] = prior[sel]
+        del agg, cs, excl, prior
+    return pd.DataFrame(out, index=index, columns=values.columns)
 
 
 def _pair_key(a, b) -> np.ndarray:
@@ -194,51 +213,57 @@ CATEGORICAL = ("live_type", "live_content_category", "age", "gender", "device_pr
 
 
 def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
-                     base_rates: tuple[float, float] | None = None) -> pd.DataFrame:
+                     base_rates: tuple[float, float] | None = None,
+                     rows: np.ndarray | None = None) -> pd.DataFrame:
     """History features for every exposure row (see module docstring).
 
     ``exposures`` needs user_id, streamer_id, day, hour, clicked, gifted, and optionally
     screen_size, exposure_index and the CATEGORICAL columns (as produced by
     :func:`kuailive_analysis.funnel.add_segments` / ``add_positions``). ``base_rates`` =
     (CTR, GTR) used as smoothing priors; default: the rates of the rows given.
-    Returns a frame aligned with ``exposures``.
+    Returns a frame aligned with ``exposures``; with ``rows`` (sorted row positions) only
+    those rows (the history still counts every row), which keeps a 17.6M-row exposure table
+    from needing a 17.6M x 25 float feature matrix when models use a sample.
     """
     need = ["user_id", "streamer_id", "day", "hour", "clicked", "gifted"]
     missing = [c for c in need if c not in exposures.columns]
     if missing:
         raise ValueError(f"history_features: exposures lack {missing}")
     ex = exposures
-    vals = pd.DataFrame({"exp": np.ones(len(ex), np.float64),
-                         "clk": ex["clicked"].to_numpy(np.float64),
-                         "gft": ex["gifted"].to_numpy(np.float64)}, index=ex.index)
+    vals = pd.DataFrame({"exp": np.ones(len(ex), np.int8),
+                         "clk": ex["clicked"].to_numpy(np.int8),
+                         "gft": ex["gifted"].to_numpy(np.int8)}, index=ex.index)
     if base_rates is None:
         p_ctr = float(vals["clk"].mean()) if len(ex) else 0.0
         p_gtr = float(vals["gft"].sum() / max(vals["clk"].sum(), 1.0))
     else:
         p_ctr, p_gtr = base_rates
     a = prior_strength
-    feats = pd.DataFrame(index=ex.index)
+    sel = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
+    feats = pd.DataFrame(index=ex.index[sel])
     day = ex["day"].to_numpy()
     for name, key in (("u", ex["user_id"].to_numpy(np.int64)),
                       ("s", ex["streamer_id"].to_numpy(np.int64)),
                       ("us", _pair_key(ex["user_id"], ex["streamer_id"]))):
-        p = prior_day_sums(key, day, vals)
+        p = prior_day_sums(key, day, vals, None if rows is None else sel)
         feats[f"{name}_exp"] = np.log1p(p["exp"].to_numpy())
         feats[f"{name}_clk"] = np.log1p(p["clk"].to_numpy())
         feats[f"{name}_gft"] = np.log1p(p["gft"].to_numpy())
         feats[f"{name}_ctr"] = (p["clk"] + a * p_ctr) / (p["exp"] + a)
         feats[f"{name}_gtr"] = (p["gft"] + a * p_gtr) / (p["clk"] + a)
-    h = ex["hour"].to_numpy(np.float64)
+    del vals
+    h = ex["hour"].to_numpy(np.float64)[sel]
     feats["hour"] = h
     feats["hour_sin"] = np.sin(2 * np.pi * h / 24)
     feats["hour_cos"] = np.cos(2 * np.pi * h / 24)
     if "screen_size" in ex:
-        feats["log_screen"] = np.log(ex["screen_size"].to_numpy(np.float64))
+        feats["log_screen"] = np.log(ex["screen_size"].to_numpy(np.float64)[sel])
     if "exposure_index" in ex:
-        feats["log_index"] = np.log(ex["exposure_index"].to_numpy(np.float64))
+        feats["log_index"] = np.log(ex["exposure_index"].to_numpy(np.float64)[sel])
     for c in CATEGORICAL:
         if c in ex:
-            feats[c] = ex[c].astype("category")
+            col = ex[c].astype("category")
+            feats[c] = col if rows is None else col.iloc[sel].array
     return feats
 
 
@@ -279,36 +304,26 @@ def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.n
 
 
 def prepare(exposures: pd.DataFrame, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-            prior_strength: float = 20.0) -> tuple[pd.Categorical, pd.DataFrame]:
+            prior_strength: float = 20.0, rows: np.ndarray | None = None
+            ) -> tuple[pd.Categorical, pd.DataFrame]:
     """The chronological split and the history features (smoothing priors = train-part CTR
-    and GTR), shared by both tasks."""
+    and GTR), shared by both tasks. With ``rows`` (sorted row positions) the features are
+    computed for those rows only and ``(split, features, rows)`` is returned."""
     split = chronological_split(exposures["ts_ms"], fractions)
     tr = np.asarray(split == "train")
     clicked = exposures["clicked"].to_numpy(bool)
     gifted = exposures["gifted"].to_numpy(bool)
     base_ctr = float(clicked[tr].mean()) if tr.any() else 0.0
     base_gtr = float(gifted[tr & clicked].mean()) if (tr & clicked).any() else 0.0
-    return split, history_features(exposures, prior_strength, (base_ctr, base_gtr))
+    feats = history_features(exposures, prior_strength, (base_ctr, base_gtr), rows=rows)
+    return (split, feats) if rows is None else (split, feats, np.asarray(rows, np.int64))
 
 
-def evaluate_task(exposures: pd.DataFrame, task: str, *,
-                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                  max_train_rows: int = 200_000, prior_strength: float = 20.0,
-                  seed: int = 0, prepared: tuple | None = None) -> tuple[pd.DataFrame, dict]:
-    """Split, featurise, fit, score one task; returns ``(metrics, info)``.
-
-    ``metrics``: one row per scorer (popularity, streamer rate, logistic regression, gradient
-    boosting) with AUC, UAUC, GAUC (groups = users) and coverage columns (see
-    :func:`auc_metrics`). ``info``: row counts per split, positives, base rates, cut dates.
-    Train rows are the train part (subsampled to ``max_train_rows``); the valid part (at most
-    a quarter of that) only stops the boosting early (validation loss, 10 rounds of patience);
-    every score is on test. ``prepared`` = the output of :func:`prepare` (computed here when
-    None), so that several tasks share one split and one feature table.
-    """
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
-    label, filt, pop_col, rate_col = TASKS[task]
-    split, feats = prepared or prepare(exposures, fractions, prior_strength)
+def _task_rows(exposures: pd.DataFrame, task: str, split, max_train_rows: int, seed: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Row positions (train sample, valid sample, test) of a task and its info dict; raises
+    :class:`NotEnoughData`. The random draws depend only on the split and labels."""
+    label, filt, _, _ = TASKS[task]
     rows = np.ones(len(exposures), bool) if filt is None else exposures[filt].to_numpy(bool)
     y = exposures[label].to_numpy(bool)
     sp = np.asarray(split)
@@ -328,15 +343,56 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
     if len(train) > max_train_rows:
         train = np.sort(rng.choice(train, max_train_rows, replace=False))
     info["n_train_used"] = int(len(train))
-    users = exposures["user_id"].to_numpy()[test]
-    scores = {"popularity (streamer's past clicks)" if label == "clicked"
-              else "popularity (streamer's past gifts)": feats[pop_col].to_numpy()[test],
-              "streamer past rate": feats[rate_col].to_numpy()[test]}
     valid = np.flatnonzero(rows & (sp == "valid"))
     if len(valid) > max_train_rows // 4:
         valid = np.sort(rng.choice(valid, max_train_rows // 4, replace=False))
-    models = _fit_models(feats.iloc[train], y[train], feats.iloc[valid], y[valid], seed)
-    Xte = feats.iloc[test]
+    return train, valid, test, info
+
+
+def evaluate_task(exposures: pd.DataFrame, task: str, *,
+                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                  max_train_rows: int = 200_000, prior_strength: float = 20.0,
+                  seed: int = 0, prepared: tuple | None = None) -> tuple[pd.DataFrame, dict]:
+    """Split, featurise, fit, score one task; returns ``(metrics, info)``.
+
+    ``metrics``: one row per scorer (popularity, streamer rate, logistic regression, gradient
+    boosting) with AUC, UAUC, GAUC (groups = users) and coverage columns (see
+    :func:`auc_metrics`). ``info``: row counts per split, positives, base rates, cut dates.
+    Train rows are the train part (subsampled to ``max_train_rows``); the valid part (at most
+    a quarter of that) only stops the boosting early (validation loss, 10 rounds of patience);
+    every score is on test. ``prepared`` = the output of :func:`prepare` (computed here when
+    None), so that several tasks share one split and one feature table.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
+    label, filt, pop_col, rate_col = TASKS[task]
+    if prepared is None:
+        split = chronological_split(exposures["ts_ms"], fractions)
+    else:
+        split = prepared[0]
+    train, valid, test, info = _task_rows(exposures, task, split, max_train_rows, seed)
+    if prepared is None:
+        need = np.unique(np.concatenate([train, valid, test]))
+        prepared = prepare(exposures, fractions, prior_strength, rows=need)
+    feats = prepared[1]
+    if len(prepared) == 3:  # features of some rows only: positions -> feature rows
+        have = prepared[2]
+
+        def take(idx):
+            pos = np.searchsorted(have, idx)
+            if len(idx) and (pos.max() >= len(have) or (have[pos] != idx).any()):
+                raise ValueError("evaluate_task: prepared features lack rows this task needs")
+            return feats.iloc[pos]
+    else:
+        def take(idx):
+            return feats.iloc[idx]
+    y = exposures[label].to_numpy(bool)
+    users = exposures["user_id"].to_numpy()[test]
+    Xte = take(test)
+    scores = {"popularity (streamer's past clicks)" if label == "clicked"
+              else "popularity (streamer's past gifts)": Xte[pop_col].to_numpy(),
+              "streamer past rate": Xte[rate_col].to_numpy()}
+    models = _fit_models(take(train), y[train], take(valid), y[valid], seed)
     for name, (m, cols) in models.items():
         X = Xte[cols].to_numpy() if cols is not None else Xte
         scores[name] = m.predict_proba(X)[:, 1]
@@ -356,8 +412,18 @@ def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
     instead of raising.
     """
     mets, infos = [], []
-    prepared = prepare(exposures, kwargs.get("fractions", (0.8, 0.1, 0.1)),
-                       kwargs.get("prior_strength", 20.0))
+    fractions = kwargs.get("fractions", (0.8, 0.1, 0.1))
+    split = chronological_split(exposures["ts_ms"], fractions)
+    need = []
+    for task in TASKS:  # features are computed only for the rows some task uses
+        try:
+            tr, va, te, _ = _task_rows(exposures, task, split, kwargs.get("max_train_rows", 200_000),
+                                       kwargs.get("seed", 0))
+            need += [tr, va, te]
+        except NotEnoughData:
+            pass
+    need = np.unique(np.concatenate(need)) if need else np.zeros(0, np.int64)
+    prepared = prepare(exposures, fractions, kwargs.get("prior_strength", 20.0), rows=need)
     for task in TASKS:
         try:
             m, i = evaluate_task(exposures, task, prepared=prepared, **kwargs)

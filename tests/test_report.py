@@ -93,3 +93,20 @@ def test_show_provenance_renders_html_without_index():
     html = report.show_provenance(SimpleNamespace(source={"kind": "twin", "seed": 1,
                                                           "scale": 0.1}), a=1).to_html()
     assert "twin seed" in html and "executed at" in html
+
+
+def test_staging_bundles_mathjax_and_drops_thebe(tmp_path):
+    """The site's offline set-up (kuailive_analysis.book): local MathJax, no thebe CDN."""
+    from kuailive_analysis import book
+
+    cfg: dict = {}
+    book._offline_sphinx_config(cfg, tmp_path)
+    assert cfg["mathjax_path"] == "mathjax/tex-chtml.js"
+    assert book.OFFLINE_STATIC in cfg["html_static_path"]
+    bundled = tmp_path / book.OFFLINE_STATIC / cfg["mathjax_path"]
+    assert bundled.stat().st_size > 100_000
+    fonts = list((bundled.parent / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert len(fonts) >= 20
+    assert "sphinx_thebe" not in cfg["extensions"] and "myst_nb" in cfg["extensions"]
+    # nothing under a source "_static": jupyter-book would add every .js there to every page
+    assert not (tmp_path / "_static").exists()

@@ -161,7 +161,6 @@ def test_landing_page_reaches_every_chapter_in_one_click(browser, site):
     page.close()
 
 
-CHAPTERS_WITH_FINDINGS = [c for c in book.all_chapters() if c.name != "01_cleaning"]
 
 
 def test_landing_page_shows_glued_headline_numbers(browser, site):
@@ -192,7 +191,7 @@ def test_math_is_typeset_offline(browser, site):
     page.close()
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS_WITH_FINDINGS, ids=lambda c: c.name)
+@pytest.mark.parametrize("chapter", book.all_chapters(), ids=lambda c: c.name)
 def test_chapter_page_has_findings_collapsed_provenance_and_download(browser, site, chapter):
     root, base = site
     page, _, _ = _open(browser, urljoin(base, f"book/chapters/{chapter.name}.html"))

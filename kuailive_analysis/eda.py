@@ -388,16 +388,16 @@ def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
     gets a row (zeros for streamers without events), which is what cold-start shares need.
     """
     _require(sessions, "sessions", ["user_id", "live_id", "streamer_id", *SESSION_SUMS])
-    g = sessions.groupby("streamer_id", sort=True)
-    out = g[list(SESSION_SUMS)].sum().astype("int64")
-    clicked = sessions.loc[sessions["n_clicks"] > 0]
-    out["n_viewers"] = (clicked[["streamer_id", "user_id"]].drop_duplicates()
-                        .groupby("streamer_id").size())
-    out["n_rooms_watched"] = clicked.groupby("streamer_id")["live_id"].nunique()
+    sid = sessions["streamer_id"].to_numpy()
+    out = _group_sums(sid, sessions, list(SESSION_SUMS))
+    clicked = sessions["n_clicks"].to_numpy() > 0
+    out["n_viewers"] = _distinct_counts(sid[clicked], sessions["user_id"].to_numpy()[clicked])
+    out["n_rooms_watched"] = _distinct_counts(sid[clicked],
+                                              sessions["live_id"].to_numpy()[clicked])
     index = out.index
     if rooms is not None:
         _require(rooms, "rooms", ["live_id", "streamer_id"])
-        n_rooms = rooms.groupby("streamer_id")["live_id"].nunique()
+        n_rooms = _distinct_counts(rooms["streamer_id"].to_numpy(), rooms["live_id"].to_numpy())
         index = index.union(n_rooms.index)
     if streamers is not None:
         _require(streamers, "streamers", ["streamer_id"])
@@ -425,12 +425,24 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
     click, comment, like or gift). With ``users`` every profiled user gets a row.
     """
     _require(sessions, "sessions", ["user_id", "live_id", "streamer_id", *SESSION_SUMS])
-    out = sessions.groupby("user_id", sort=True)[list(SESSION_SUMS)].sum().astype("int64")
-    clicked = sessions.loc[sessions["n_clicks"] > 0]
-    out["n_sessions"] = clicked.groupby("user_id").size()
-    out["n_streamers"] = clicked.groupby("user_id")["streamer_id"].nunique()
-    pair_watch = sessions.groupby(["user_id", "streamer_id"], sort=False)["watch_ms"].sum()
-    by_user = pair_watch.groupby(level="user_id")
+    uid = sessions["user_id"].to_numpy()
+    sid = sessions["streamer_id"].to_numpy()
+    out = _group_sums(uid, sessions, list(SESSION_SUMS))
+    clicked = sessions["n_clicks"].to_numpy() > 0
+    ucl = uid[clicked]
+    code, k = _rank_codes(ucl)
+    ids = np.empty(k, dtype=uid.dtype)
+    ids[code] = ucl
+    out["n_sessions"] = pd.Series(np.bincount(code, minlength=k).astype("int64"), index=ids)
+    out["n_streamers"] = _distinct_counts(ucl, sid[clicked])
+    # watch time per (user, streamer) pair, then the top pair's share of the user's total
+    pcode, kp = _rank_codes(combined_key(uid, sid))
+    pw = np.bincount(pcode, weights=sessions["watch_ms"].to_numpy(dtype="float64"),
+                     minlength=kp)
+    user_of = np.empty(kp, dtype=uid.dtype)
+    user_of[pcode] = uid
+    by_user = pd.Series(pw, index=pd.Index(user_of, name="user_id")).groupby(
+        level="user_id", sort=True)
     tot = by_user.sum()
     share = (by_user.max() / tot.where(tot > 0)).astype("float64")
     index = out.index
@@ -638,8 +650,16 @@ def room_duration_summary(rooms: pd.DataFrame,
 def shop_flag(rooms: pd.DataFrame) -> pd.Series:
     """``'shop'`` / ``'not shop'`` per room from ``live_content_category`` (missing = not shop)."""
     _require(rooms, "rooms", ["live_content_category"])
-    is_shop = (rooms["live_content_category"].astype("string") == "shop").fillna(False)
-    return pd.Series(np.where(is_shop.to_numpy(dtype=bool), "shop", "not shop"),
+    col = rooms["live_content_category"]
+    if isinstance(col.dtype, pd.CategoricalDtype):  # compare the few categories, not the rows
+        cat_is_shop = np.asarray(col.cat.categories.astype(str) == "shop", dtype=bool)
+        codes = col.cat.codes.to_numpy()
+        is_shop = (codes >= 0) & cat_is_shop[np.maximum(codes, 0)] if len(cat_is_shop) \
+            else np.zeros(len(col), dtype=bool)
+    else:
+        is_shop = (col.astype("string") == "shop").fillna(False).to_numpy(dtype=bool)
+    # a categorical (1 byte per room) with the labels in sorted order
+    return pd.Series(pd.Categorical.from_codes(is_shop.astype(np.int8), ["not shop", "shop"]),
                      index=rooms.index, name="shop")
 
 
@@ -687,6 +707,35 @@ def combined_key(*cols) -> np.ndarray:
     key = np.empty(len(order), dtype=np.int64)
     key[order] = np.cumsum(diff) - 1
     return key
+
+
+def _group_sums(keys: np.ndarray, frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """Integer sums of ``cols`` per distinct integer key (index: sorted keys, int64 values);
+    bincount over dense key codes instead of a hash groupby (exact: sums of integers below
+    2**53)."""
+    code, k = _rank_codes(keys)
+    uniq = np.empty(k, dtype=np.asarray(keys).dtype)
+    uniq[code] = keys
+    out = {c: np.bincount(code, weights=frame[c].to_numpy(dtype="float64"),
+                          minlength=k).astype("int64") for c in cols}
+    return pd.DataFrame(out, index=pd.Index(uniq))
+
+
+def _distinct_counts(group: np.ndarray, item: np.ndarray) -> pd.Series:
+    """Number of distinct ``item`` values per ``group`` value (index: sorted groups present)."""
+    group = np.asarray(group)
+    if len(group) == 0:
+        return pd.Series(np.zeros(0, dtype="int64"), index=pd.Index(group))
+    key = combined_key(group, np.asarray(item))
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    first = np.ones(len(ks), dtype=bool)
+    first[1:] = ks[1:] != ks[:-1]
+    gcode, k = _rank_codes(group)
+    uniq = np.empty(k, dtype=group.dtype)
+    uniq[gcode] = group
+    g_of_pair = gcode[order][first]  # the group of each distinct (group, item) pair
+    return pd.Series(np.bincount(g_of_pair, minlength=k).astype("int64"), index=pd.Index(uniq))
 
 
 def visits(clicks: pd.DataFrame) -> pd.DataFrame:
@@ -831,7 +880,8 @@ def engagement_rates(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.Dat
     if n_c == 0:
         raise ValueError("engagement_rates: the click table is empty; rates per click are "
                          "undefined.")
-    engaged = (sessions[["n_clicks", "n_comments", "n_likes", "n_gifts"]].sum(axis=1) > 0)
+    engaged = sum(sessions[c].to_numpy(dtype="int64")
+                  for c in ("n_clicks", "n_comments", "n_likes", "n_gifts")) > 0
     gifted = sessions["n_gifts"] > 0
     n_str = n_streamers if n_streamers is not None else sessions["streamer_id"].nunique()
     return pd.Series({

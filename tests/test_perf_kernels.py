@@ -182,3 +182,17 @@ def test_history_features_rows_equal_full_rows():
     part = predict.history_features(ex, base_rates=(0.3, 0.2), rows=rows)
     pd.testing.assert_frame_equal(part, full.iloc[rows])
     assert list(part["gender"].cat.categories) == ["F", "M", "?"]  # unused levels kept
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 80))
+def test_activity_kernels_match_groupby(seed, n):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"g": rng.integers(-3, 4, n).astype(np.int32),
+                       "i": rng.integers(0, 5, n), "x": rng.integers(0, 1000, n)})
+    counts = eda._distinct_counts(df["g"].to_numpy(), df["i"].to_numpy())
+    ref = df.groupby("g")["i"].nunique()
+    assert counts.index.tolist() == ref.index.tolist()
+    assert counts.tolist() == ref.tolist()
+    sums = eda._group_sums(df["g"].to_numpy(), df, ["x"])
+    assert sums["x"].tolist() == df.groupby("g")["x"].sum().tolist()

@@ -1058,16 +1058,6 @@ def paper_comparison(run_values: Mapping[str, float],
     return pd.DataFrame(rows, index=pd.Index([f.key for f in figures], name="key"))
 
 
-def plain(value):
-    """A numpy scalar as the matching Python scalar (other values unchanged).
-
-    myst-nb formats ``{glue:text}`key:.1%``` by ``literal_eval`` of the value's repr, and
-    numpy 2 reprs (``np.float64(0.5)``) do not evaluate: glue ``plain(x)`` instead of ``x``.
-    """
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
 
 def source_label(source: Mapping | None) -> str:
     """Figure footnote naming the data: ``Synthetic twin (scale 0.1, seed 20250505)`` or

@@ -381,15 +381,3 @@ def spend_check(expected_spend: pd.Series, truth_users: pd.DataFrame) -> float:
     ``gift_mean_value`` (expected value per gifting day) across cohort users."""
     tv = truth_users.set_index("user_id")["gift_mean_value"].reindex(expected_spend.index)
     return float(expected_spend.rank().corr(tv.rank()))
-
-
-def glue_value(value, spec: str | None = None):
-    """A value ready for ``myst_nb.glue``: numpy scalars become Python scalars; with ``spec``
-    the value is pre-formatted text ('n/a' when missing or not finite)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if spec is None:
-        return value
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "n/a"
-    return format(value, spec)

@@ -832,19 +832,6 @@ def segment_report(table: pd.DataFrame, landmark_table: pd.DataFrame, segments: 
     return {"panels": panels, "xlabels": xlabels, "overview": pd.DataFrame(over), "pairwise": pw}
 
 
-def glue_value(value, spec: str | None = None):
-    """A value ready for ``myst_nb.glue`` text: numpy scalars become Python scalars (myst-nb
-    formats ``{glue:text}`key:spec``` by ``literal_eval`` of the repr, which fails on
-    ``np.float64(...)`` and on ``nan``). With ``spec`` the value is formatted here and missing
-    values (None, NaN) become ``'n/a'``; use ``{glue:text}`key``` without a spec for those."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if spec is None:
-        return value
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "n/a"
-    return format(value, spec)
-
 
 def segment_headline(overview: pd.DataFrame, alpha: float = 0.05) -> str:
     """One-line finding for the segment figure: which segments differ at p < alpha."""

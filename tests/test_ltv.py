@@ -486,7 +486,6 @@ def test_twin_helpers():
     chk = E.twin_alive_check(pa, tu, 14, n_bins=2)
     assert chk["truly_alive"].tolist() == [0.0, 1.0]  # users 2, 4 dead; 1, 3 alive
     assert E.spend_check(pd.Series([10.0, 20, 30, 40], index=[1, 2, 3, 4]), tu) == 1.0
-    assert E.glue_value(np.float64(0.5), ".0%") == "50%" and E.glue_value(np.nan, ".1f") == "n/a"
 
 
 def test_discretisation_check_recovers_the_continuous_model():

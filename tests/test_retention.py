@@ -450,14 +450,11 @@ def test_segment_report_uses_landmark_for_behaviour_segments():
     assert R.segment_headline(rep["overview"], alpha=0.0).startswith("No segment")
 
 
-def test_cox_headline_and_glue_value():
+def test_cox_headline():
     summ = pd.DataFrame({"label": ["a", "b"], "coef": [0.1, -0.7], "hr": [1.1, 0.5],
                          "p": [0.01, 0.001]})
     assert R.cox_headline(summ) == "Strongest effect: b lowers the churn hazard (HR 0.50)"
     assert R.cox_headline(summ.assign(p=0.5)).startswith("No covariate")
-    assert R.glue_value(np.float64(0.25)) == 0.25 and type(R.glue_value(np.int64(3))) is int
-    assert R.glue_value(float("nan"), ".1%") == "n/a"
-    assert R.glue_value(np.float64(0.25), ".1%") == "25.0%"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.keys import dense_codes
 from kuailive_analysis.schema import (
     MS_PER_DAY,
     N_WINDOW_DAYS,
@@ -430,13 +431,13 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
     out = _group_sums(uid, sessions, list(SESSION_SUMS))
     clicked = sessions["n_clicks"].to_numpy() > 0
     ucl = uid[clicked]
-    code, k = _rank_codes(ucl)
+    code, k = dense_codes(ucl)
     ids = np.empty(k, dtype=uid.dtype)
     ids[code] = ucl
     out["n_sessions"] = pd.Series(np.bincount(code, minlength=k).astype("int64"), index=ids)
     out["n_streamers"] = _distinct_counts(ucl, sid[clicked])
     # watch time per (user, streamer) pair, then the top pair's share of the user's total
-    pcode, kp = _rank_codes(combined_key(uid, sid))
+    pcode, kp = dense_codes(combined_key(uid, sid))
     pw = np.bincount(pcode, weights=sessions["watch_ms"].to_numpy(dtype="float64"),
                      minlength=kp)
     user_of = np.empty(kp, dtype=uid.dtype)
@@ -666,22 +667,6 @@ def shop_flag(rooms: pd.DataFrame) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 # Repeat consumption
 # ---------------------------------------------------------------------------------------------
-def _rank_codes(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes 0..k-1 of integer values in sorted value order, and k (dense lookup when the
-    value range is compact, else ``np.unique``)."""
-    x = np.asarray(x)
-    if len(x) == 0:
-        return np.zeros(0, np.int64), 0
-    lo, hi = int(x.min()), int(x.max())
-    if hi - lo <= 4 * len(x) + 1_000_000:
-        present = np.zeros(hi - lo + 1, dtype=bool)
-        present[x - lo] = True
-        code_of = np.cumsum(present, dtype=np.int64) - 1
-        return code_of[x - lo], int(present.sum())
-    uniq, inv = np.unique(x, return_inverse=True)
-    return inv.astype(np.int64), len(uniq)
-
-
 def combined_key(*cols) -> np.ndarray:
     """One int64 per row that sorts like the tuple of integer columns ``cols`` (lexicographic)
     and is equal exactly when the tuples are: each column is replaced by its dense rank code
@@ -689,7 +674,7 @@ def combined_key(*cols) -> np.ndarray:
     the codes need more than 62 bits together."""
     codes, bits = [], []
     for c in cols:
-        code, k = _rank_codes(c)
+        code, k = dense_codes(c)
         codes.append(code)
         bits.append(max(int(k - 1).bit_length(), 1))
     if sum(bits) <= 62:
@@ -713,7 +698,7 @@ def _group_sums(keys: np.ndarray, frame: pd.DataFrame, cols: Sequence[str]) -> p
     """Integer sums of ``cols`` per distinct integer key (index: sorted keys, int64 values);
     bincount over dense key codes instead of a hash groupby (exact: sums of integers below
     2**53)."""
-    code, k = _rank_codes(keys)
+    code, k = dense_codes(keys)
     uniq = np.empty(k, dtype=np.asarray(keys).dtype)
     uniq[code] = keys
     out = {c: np.bincount(code, weights=frame[c].to_numpy(dtype="float64"),
@@ -731,7 +716,7 @@ def _distinct_counts(group: np.ndarray, item: np.ndarray) -> pd.Series:
     ks = key[order]
     first = np.ones(len(ks), dtype=bool)
     first[1:] = ks[1:] != ks[:-1]
-    gcode, k = _rank_codes(group)
+    gcode, k = dense_codes(group)
     uniq = np.empty(k, dtype=group.dtype)
     uniq[gcode] = group
     g_of_pair = gcode[order][first]  # the group of each distinct (group, item) pair

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from kuailive_analysis.keys import dense_codes  # noqa: F401 (re-exported)
 from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
 
 STEPS = ("exposure", "click", "qualified", "interaction", "gift")
@@ -112,23 +113,6 @@ def day_hour(ts_ms) -> tuple[np.ndarray, np.ndarray]:
     """Beijing day index since 2025-05-05 and Beijing hour of day of epoch-ms times."""
     t = np.asarray(ts_ms, dtype=np.int64) - WINDOW_START_MS
     return (t // MS_PER_DAY).astype(np.int8), ((t % MS_PER_DAY) // 3_600_000).astype(np.int8)
-
-
-def dense_codes(ids) -> tuple[np.ndarray, int]:
-    """Codes 0..k-1 of integer ids in sorted id order (same as ``pd.factorize(ids, sort=True)``)
-    and k, by a lookup array over ``min(ids)..max(ids)`` when that range is compact (O(n), no
-    hashing), else by ``pd.factorize``."""
-    ids = np.asarray(ids)
-    if len(ids) == 0:
-        return np.zeros(0, np.int64), 0
-    lo, hi = int(ids.min()), int(ids.max())
-    if hi - lo <= 4 * len(ids) + 1_000_000:
-        present = np.zeros(hi - lo + 1, dtype=bool)
-        present[ids - lo] = True
-        code_of = np.cumsum(present, dtype=np.int64) - 1
-        return code_of[ids - lo], int(present.sum())
-    codes, uniq = pd.factorize(ids, sort=True)
-    return codes.astype(np.int64), len(uniq)
 
 
 def _runs(*sorted_keys: np.ndarray) -> np.ndarray:

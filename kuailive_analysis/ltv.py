@@ -189,6 +189,18 @@ def _bg_loglik(theta, x, tx, T, w, grad: bool = True):
     return val, -g / W
 
 
+def _store_fit(model, res: MLEResult, W: float) -> None:
+    """Attach a fit's results to a model: ``params_`` (natural scale), ``log_likelihood_``,
+    ``summary_`` (estimates, SEs, CIs), ``se_``, ``cov_`` (log-parameter covariance)."""
+    model.result_ = res
+    model.params_ = dict(zip(model.param_names, np.exp(res.theta).tolist()))
+    model.log_likelihood_ = res.log_likelihood
+    model.summary_ = param_table(model.param_names, res)
+    model.se_ = model.summary_["se"].to_dict()
+    model.cov_ = res.cov_theta
+    model.n_customers_ = float(W)
+
+
 class BetaGeo:
     """BG/NBD model. ``fit(frequency, recency, T)`` then predict; see the module docstring.
 
@@ -233,19 +245,10 @@ class BetaGeo:
                        self.param_names, n_weight=W, model="BG/NBD", gtol=gtol)
         if penalizer:
             res.mean_nll = float(_bg_loglik(res.theta, x, tx, t, w, grad=False)[0])
-        self._store(res, W)
+        _store_fit(self, res, W)
         self.penalizer_ = float(penalizer)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
-
-    def _store(self, res: MLEResult, W: float) -> None:
-        self.result_ = res
-        self.params_ = dict(zip(self.param_names, np.exp(res.theta).tolist()))
-        self.log_likelihood_ = res.log_likelihood
-        self.summary_ = param_table(self.param_names, res)
-        self.se_ = self.summary_["se"].to_dict()
-        self.cov_ = res.cov_theta
-        self.n_customers_ = float(W)
 
     # -- predictions ----------------------------------------------------------------------
     def _log_odds_dead(self, x, tx, T):
@@ -399,13 +402,7 @@ class GammaGamma:
         if penalizer:
             res.mean_nll = float(_gg_loglik(res.theta, x, m, w, grad=False)[0])
         self.penalizer_ = float(penalizer)
-        self.result_ = res
-        self.params_ = dict(zip(self.param_names, np.exp(res.theta).tolist()))
-        self.log_likelihood_ = res.log_likelihood
-        self.summary_ = param_table(self.param_names, res)
-        self.se_ = self.summary_["se"].to_dict()
-        self.cov_ = res.cov_theta
-        self.n_customers_ = float(W)
+        _store_fit(self, res, W)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 

@@ -125,3 +125,30 @@ def provenance(ds=None, *, now: datetime | None = None, packages=PROVENANCE_PACK
 def show_provenance(ds=None, **params):
     """The provenance table styled for the book (index hidden); for the last chapter cell."""
     return provenance(ds, **params).style.set_uuid("provenance").hide(axis="index")
+
+
+def show_table(df: pd.DataFrame, *, digits: int = 4, percent: tuple[str, ...] = ()):
+    """A frame styled for the book: counts with thousands separators, shares as percentages,
+    other numbers with ``digits`` significant digits, missing values as an en dash, and the
+    index hidden when it is only a row number.
+
+    Columns are treated as shares when listed in ``percent`` or named ``share*`` / ``*_share``;
+    as counts when integer-typed or holding only whole numbers.
+    """
+    fmt = {}
+    for col in df.columns:
+        s = df[col]
+        name = str(col)
+        if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            continue
+        if col in percent or name.startswith("share") or name.endswith("_share"):
+            fmt[col] = "{:.1%}"
+        elif pd.api.types.is_integer_dtype(s) or (
+                s.notna().any() and np.all(np.mod(s.dropna().to_numpy(dtype=float), 1) == 0)):
+            fmt[col] = "{:,.0f}"
+        else:
+            fmt[col] = f"{{:,.{digits}g}}"
+    styler = df.style.format(fmt, na_rep="\u2013").set_uuid("table")
+    if isinstance(df.index, pd.RangeIndex):
+        styler = styler.hide(axis="index")
+    return styler

@@ -110,3 +110,17 @@ def test_staging_bundles_mathjax_and_drops_thebe(tmp_path):
     assert "sphinx_thebe" not in cfg["extensions"] and "myst_nb" in cfg["extensions"]
     # nothing under a source "_static": jupyter-book would add every .js there to every page
     assert not (tmp_path / "_static").exists()
+
+
+def test_show_table_formats_counts_shares_and_missing_values():
+    from kuailive_analysis.report import show_table
+
+    df = pd.DataFrame({"kpi": ["CTR", "value"], "value": [0.280171, 177.812],
+                       "numerator": [96966.0, 1387.0], "share_attributed": [0.9816, 0.5],
+                       "lo": [0.27868, float("nan")]})
+    html = show_table(df).to_html()
+    assert "96,966" in html and "98.2%" in html and "0.2802" in html and "177.8" in html
+    assert "\u2013" in html  # NaN shown as a dash, not 'nan'
+    assert "nan" not in html.lower().replace("nanosecond", "")
+    named = show_table(df.set_index("kpi")).to_html()
+    assert "CTR" in named

@@ -143,8 +143,7 @@ def show_table(df: pd.DataFrame, *, digits: int = 4, percent: tuple[str, ...] = 
             continue
         if col in percent or name.startswith("share") or name.endswith("_share"):
             fmt[col] = "{:.1%}"
-        elif pd.api.types.is_integer_dtype(s) or (
-                s.notna().any() and np.all(np.mod(s.dropna().to_numpy(dtype=float), 1) == 0)):
+        elif pd.api.types.is_integer_dtype(s) or _whole_numbers(s):
             fmt[col] = "{:,.0f}"
         else:
             fmt[col] = f"{{:,.{digits}g}}"
@@ -152,3 +151,9 @@ def show_table(df: pd.DataFrame, *, digits: int = 4, percent: tuple[str, ...] = 
     if isinstance(df.index, pd.RangeIndex):
         styler = styler.hide(axis="index")
     return styler
+
+
+def _whole_numbers(s: pd.Series) -> bool:
+    """True when a float column holds only finite whole numbers (counts stored as floats)."""
+    v = s.dropna().to_numpy(dtype=float)
+    return bool(len(v)) and bool(np.isfinite(v).all()) and bool((v == np.round(v)).all())

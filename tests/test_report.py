@@ -124,3 +124,5 @@ def test_show_table_formats_counts_shares_and_missing_values():
     assert "nan" not in html.lower().replace("nanosecond", "")
     named = show_table(df.set_index("kpi")).to_html()
     assert "CTR" in named
+    with_inf = show_table(pd.DataFrame({"max_days": [0.5, 1.0, float("inf")]})).to_html()
+    assert "0.5" in with_inf and "inf" in with_inf

@@ -326,7 +326,10 @@ def resolve_streamer_mismatch(ev: pd.DataFrame, table: str, room: pd.DataFrame,
                               mode: str = "flag") -> tuple[pd.DataFrame, Step]:
     """Compare each event's streamer_id with its room's (rule 8); ``mode`` flag/drop/fix.
 
-    Events whose live_id is not in ``room`` are not compared.
+    Events whose live_id is not in ``room`` are not compared. ``'fix'`` sets the room's
+    streamer_id; a corrected row that thereby becomes an exact copy of another row (the same
+    event logged twice, once with the wrong streamer) is dropped and counted under this rule,
+    so the output has no duplicates this rule created and cleaning stays idempotent.
     """
     if mode not in STREAMER_MISMATCH_MODES:
         raise ValueError(f"mode must be one of {STREAMER_MISMATCH_MODES}, got {mode!r}")
@@ -337,8 +340,14 @@ def resolve_streamer_mismatch(ev: pd.DataFrame, table: str, room: pd.DataFrame,
     if mode == "drop":
         return _keep(ev, ~mism), Step("streamer_mismatch", table, len(ev), k)
     if mode == "fix" and k:
-        ev = ev.copy()
-        ev["streamer_id"] = np.where(mism, rs, ev["streamer_id"].to_numpy()).astype(np.int32)
+        before = duplicate_rows(ev)
+        fixed = ev.copy()
+        fixed["streamer_id"] = np.where(mism, rs, ev["streamer_id"].to_numpy()).astype(np.int32)
+        new_dup = duplicate_rows(fixed) & ~before
+        n_new = int(new_dup.sum())
+        if n_new:
+            fixed = _keep(fixed, ~new_dup)
+        return fixed, Step("streamer_mismatch", table, len(ev), n_new, k)
     return ev, Step("streamer_mismatch", table, len(ev), 0, k)
 
 

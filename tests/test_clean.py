@@ -124,8 +124,14 @@ def test_streamer_mismatch_modes():
     assert out["streamer_id"].tolist() == [1, 2, 5] and step.rows_flagged == 1
     out, step = CL.resolve_streamer_mismatch(ev, "click", room, "drop")
     assert len(out) == 2 and step.rows_dropped == 1
+    # fix: the corrected row (1, 10, 2 -> 1, W, 0) is now an exact copy of row 0, so it goes
     out, step = CL.resolve_streamer_mismatch(ev, "click", room, "fix")
-    assert out["streamer_id"].tolist() == [1, 1, 5] and out["streamer_id"].dtype == np.int32
+    assert out["streamer_id"].tolist() == [1, 5] and out["streamer_id"].dtype == np.int32
+    assert step.rows_flagged == 1 and step.rows_dropped == 1
+    # a corrected row that differs in another column (watch time) is kept
+    ev2 = _clicks([(1, 10, 1, W, 0), (1, 10, 2, W, 7), (1, 99, 5, W, 0)])
+    out, step = CL.resolve_streamer_mismatch(ev2, "click", room, "fix")
+    assert out["streamer_id"].tolist() == [1, 1, 5] and step.rows_dropped == 0
 
 
 def test_sort_events_stable_tiebreak():

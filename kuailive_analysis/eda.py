@@ -106,6 +106,16 @@ def gini(values) -> float:
     return float(2.0 * np.dot(i, x) / (n * total) - (n + 1.0) / n)
 
 
+def _lorenz_points(values: np.ndarray):
+    """Vertices of the Lorenz curve of non-negative values: population shares 0, 1/n, ..., 1
+    and cumulative value shares (poorest first); ``(None, None)`` when the total is 0."""
+    x = np.sort(values)
+    total = x.sum()
+    if total == 0:
+        return None, None
+    return np.arange(x.size + 1) / x.size, np.concatenate([[0.0], np.cumsum(x) / total])
+
+
 def lorenz_curve(values, n_points: int | None = 201) -> pd.DataFrame:
     """Lorenz curve: ``population_share`` (poorest first) vs cumulative ``value_share``.
 
@@ -113,12 +123,9 @@ def lorenz_curve(values, n_points: int | None = 201) -> pd.DataFrame:
     population shares from 0 to 1 (exact, since the curve is linear between units); with
     None all n + 1 points are returned. Starts at (0, 0) and ends at (1, 1).
     """
-    x = np.sort(_values(values, "lorenz_curve"))
-    total = x.sum()
-    if total == 0:
+    p, cum = _lorenz_points(_values(values, "lorenz_curve"))
+    if p is None:
         raise ValueError("lorenz_curve: all values are 0; the Lorenz curve is undefined.")
-    p = np.arange(x.size + 1) / x.size
-    cum = np.concatenate([[0.0], np.cumsum(x) / total])
     if n_points is not None:
         grid = np.linspace(0.0, 1.0, int(n_points))
         cum, p = np.interp(grid, p, cum), grid
@@ -130,12 +137,9 @@ def top_share(values, q: float) -> float:
     """Share of the total held by the top fraction ``q`` (0 < q <= 1) of units: 1 - L(1 - q)."""
     if not 0 < q <= 1:
         raise ValueError(f"top_share: q must be in (0, 1], got {q!r}.")
-    x = np.sort(_values(values, "top_share"))
-    total = x.sum()
-    if total == 0:
+    p, cum = _lorenz_points(_values(values, "top_share"))
+    if p is None:
         return float("nan")
-    p = np.arange(x.size + 1) / x.size
-    cum = np.concatenate([[0.0], np.cumsum(x) / total])
     return float(1.0 - np.interp(1.0 - q, p, cum))
 
 

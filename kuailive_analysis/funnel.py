@@ -269,6 +269,18 @@ def engagement_status_table(attributed: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Click and exposure tables
 # ---------------------------------------------------------------------------------------------
+def _event_keys(ev: pd.DataFrame) -> pd.DataFrame:
+    """The key columns of an event table in compact dtypes, with Beijing ``day`` and ``hour``."""
+    out = pd.DataFrame({
+        "user_id": ev["user_id"].to_numpy(np.int32),
+        "live_id": ev["live_id"].to_numpy(np.int32),
+        "streamer_id": ev["streamer_id"].to_numpy(np.int32),
+        "ts_ms": ev["ts_ms"].to_numpy(np.int64),
+    })
+    out["day"], out["hour"] = day_hour(out["ts_ms"])
+    return out
+
+
 def click_table(clicks: pd.DataFrame, attributed: pd.DataFrame,
                 qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
     """One row per click (same order as ``clicks``) with its attributed engagements.
@@ -282,13 +294,7 @@ def click_table(clicks: pd.DataFrame, attributed: pd.DataFrame,
     if qualified_watch_s < 0:
         raise ValueError(f"qualified_watch_s must be >= 0, got {qualified_watch_s}")
     n = len(clicks)
-    out = pd.DataFrame({
-        "user_id": clicks["user_id"].to_numpy(np.int32),
-        "live_id": clicks["live_id"].to_numpy(np.int32),
-        "streamer_id": clicks["streamer_id"].to_numpy(np.int32),
-        "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
-    })
-    out["day"], out["hour"] = day_hour(out["ts_ms"])
+    out = _event_keys(clicks)
     out["watch_ms"] = clicks["watch_live_time"].to_numpy(np.int32)
     att = attributed[attributed["status"] == "attributed"]
     pos = att["click_pos"].to_numpy(np.int64)
@@ -316,13 +322,7 @@ def exposure_table(click_tab: pd.DataFrame, negatives: pd.DataFrame) -> pd.DataF
     Rows: clicks first, then negatives, each in input order.
     """
     _check_events(negatives, "negative")
-    neg = pd.DataFrame({
-        "user_id": negatives["user_id"].to_numpy(np.int32),
-        "live_id": negatives["live_id"].to_numpy(np.int32),
-        "streamer_id": negatives["streamer_id"].to_numpy(np.int32),
-        "ts_ms": negatives["ts_ms"].to_numpy(np.int64),
-    })
-    neg["day"], neg["hour"] = day_hour(neg["ts_ms"])
+    neg = _event_keys(negatives)
     fill = {"watch_ms": np.int32(0), "n_comments": np.int32(0), "n_likes": np.int32(0),
             "n_gifts": np.int32(0), "gift_value": np.int64(0)}
     for c, v in fill.items():

@@ -31,13 +31,13 @@ SEED = 20261130
 # 1. Gifting
 SCREEN_AUC_MAX = 0.6  # issue: screen size alone predicts a gift with AUC 0.86 in the twin
 SCREEN_SINGLE_GIFTED_MAX = 0.9  # gifted clicks that are single-exposure screens (issue: ~all)
-GIFT_TREND_RATIO = (1.02, 1.5)  # facts: gifts/click 1.39% / 1.41% / 1.69% over UTC 8/7/7 days -> 1.22
+GIFT_TREND_RATIO = (1.02, 1.5)  # facts: gifts/click 1.39% / 1.41% / 1.69% (UTC 8/7/7 d): 1.22
 GIFTS_PER_USER_MEDIAN = 1  # facts: median 1
 GIFTS_PER_USER_MEAN = (2.0, 4.5)  # facts: mean 3.06
 MULTI_GIFT_SESSION_SHARE = (0.005, 0.05)  # facts: 2.35% of gifting sessions hold 2+ gifts
 SAME_MS_GIFT_REPEAT_MAX = 0.001  # facts: only 5 sub-second gift intervals in 72,646 gifts
 ZERO_DELAY_WATCH_S = (220, 450)  # facts: clicks whose gift shares their ms watched median 322 s
-GIFT_AT_CLICK_MS = (0.80, 0.92)  # facts: 86% of gifts share the ms of a click (user, streamer, live)
+GIFT_AT_CLICK_MS = (0.80, 0.92)  # facts: 86% of gifts share a click's ms (user, streamer, live)
 GIFT_WITHOUT_CLICK = (0.025, 0.075)  # facts: 4.8% of gifts have no click on (user, streamer, live)
 FORCED_ENGAGEMENT_MAX = 0.02  # issue: 2,969 / 23,772 = 12.5% of users comment+like+gift at one ms
 # 2. Rooms
@@ -62,6 +62,7 @@ STREAMER_UNDER_18_MAX = 0.03  # facts: 0.93%
 # 6. Leaks / links without evidence in the real data
 DEVICE_REVENUE_RATIO = (1 / 3, 3)  # no evidence; issue: top band spends 25x the lowest
 DEVICE_REVENUE_SPEARMAN_MAX = 0.1
+REVENUE_CAP_QUANTILE = 0.99  # band means use revenue capped here (see the test)
 SHOP_OTHER_TAG_MAX = 0.5  # no evidence; issue: 92% of shop rooms belong to "Other" streamers
 STREAMER_CTR_AUC_MIN = 0.58  # issue: 0.53; the paper's ID-based CTR models reach 0.84-0.85
 USER_CTR_AUC_MAX = 0.85  # no single feature gives the label away
@@ -98,7 +99,8 @@ def check(*items) -> None:
     lines, bad = [], []
     for label, value, lo, hi in items:
         ok = (lo is None or value >= lo) and (hi is None or value <= hi)
-        line = f"{label}: measured {value:.6g}, target [{lo}, {hi}]"
+        bounds = ", ".join("open" if b is None else f"{b:.4g}" for b in (lo, hi))
+        line = f"{label}: measured {value:.6g}, target [{bounds}]"
         lines.append(("ok   " if ok else "FAIL ") + line)
         if not ok:
             bad.append(line)
@@ -374,13 +376,18 @@ def test_leak_device_price_does_not_drive_spending(t):
     revenue = t["gift"].groupby("user_id").gift_price.sum()
     users["revenue"] = users.user_id.map(revenue).fillna(0.0)
     bands = S.ordered_bins(users.device_price)  # by lower bound: '0' (desktop) first
-    means = users.groupby("device_price").revenue.mean()
+    # Band means of revenue capped at the users' 99th percentile: with a Gini of 0.94 a few
+    # whales decide a raw band mean (raw-mean ratio outside [1/3, 3] in 13% of random band
+    # permutations of a 0.1 twin, 0.3% when capped); a 25x leak stays far outside when capped.
+    capped = users.revenue.clip(upper=users.revenue.quantile(REVENUE_CAP_QUANTILE))
+    means = capped.groupby(users.device_price).mean()
     priced = [b for b in bands if b != "0"]
     ratio = float(means[priced[-1]] / means[priced[0]])
-    print("mean revenue per user by device band:", means.reindex(bands).round(1).to_dict())
+    print("mean capped revenue per user by device band:", means.reindex(bands).round(1).to_dict())
     rho = users.device_price.map({b: i for i, b in enumerate(bands)}).corr(
         users.revenue, method="spearman")
-    check((f"mean revenue band {priced[-1]} / band {priced[0]}", ratio, *DEVICE_REVENUE_RATIO),
+    check((f"mean capped revenue band {priced[-1]} / band {priced[0]}", ratio,
+           *DEVICE_REVENUE_RATIO),
           ("|Spearman(device band, revenue)|", abs(float(rho)), None,
            DEVICE_REVENUE_SPEARMAN_MAX))
 
@@ -430,6 +437,10 @@ def test_truth_counts_match_files_and_cleaning_keeps_every_gift(twin_dir, t):
     if "rooms" in counts and counts["rooms"] != t["room"].live_id.nunique():
         wrong["rooms (distinct live_id)"] = (counts["rooms"], t["room"].live_id.nunique())
     assert not wrong, f"truth.json counts vs file rows (truth, measured): {wrong}"
-    kept = len(load(twin_dir, cache=False).gifts)
-    check(("gifts kept by cleaning (target: every gift row)", kept, len(t["gift"]),
+    # max_room_days=None: dropping rooms longer than a day is an analysis choice (facts, quirk
+    # 6), and gifts in such rooms are real; every other cleaning rule must keep every gift.
+    ds = load(twin_dir, cache=False, max_room_days=None)
+    rep = ds.report
+    print("cleaning of gift.csv:\n", rep[rep["table"] == "gift"].to_string())
+    check(("gifts kept by cleaning (target: every gift row)", len(ds.gifts), len(t["gift"]),
            len(t["gift"])))

@@ -100,7 +100,9 @@ def test_encodings_are_the_real_ones(twin):
 # Statistics against the real targets
 # ---------------------------------------------------------------------------------------------
 def test_headline_statistics_match_the_real_data(twin):
-    table = compare(headline_stats(twin), SCALE)
+    from kuailive_analysis import fidelity
+
+    table = fidelity.twin_check(fidelity.measure(twin), SCALE)
     bad = table[~table["ok"]]
     assert bad.empty, "twin statistics outside tolerance:\n" + bad.to_string()
 

@@ -1,0 +1,72 @@
+"""Figure of the fidelity appendix: how far each fact of this data is from the real files.
+
+Takes the table of :func:`kuailive_analysis.fidelity.compare` (columns ``Family``, ``Fact``,
+``Ratio``, ``Verdict``) and draws one row per family, one dot per fact at its ratio
+``this / real`` on a log axis, coloured by verdict.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from kuailive_analysis.fidelity import FAMILIES
+from kuailive_analysis.plots import style
+
+VERDICT_COLOURS = {"match": style.PALETTE[2], "close": style.ACCENT, "off": style.PALETTE[3]}
+RATIO_LIMITS = (1 / 20, 20.0)
+"""Ratios outside are drawn at the edge with an arrow-like marker (``<`` or ``>``)."""
+
+
+def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
+                 source: str | None = None, n_labels: int = 5) -> Figure:
+    """Ratio (this data / real) of every fact by family on a log axis, coloured by verdict;
+    the shaded band is +-10%, and the ``n_labels`` facts furthest from 1 are named."""
+    if ax is None:
+        fig, ax = style.figure(width=9.0, height=0.42 * len(FAMILIES) + 1.6)
+    else:
+        fig = ax.figure
+    fams = [f for f in FAMILIES if f in set(table["Family"])]
+    ypos = {f: i for i, f in enumerate(fams)}
+    t = table[table["Family"].isin(fams) & np.isfinite(table["Ratio"].astype(float))]
+    lo, hi = RATIO_LIMITS
+    r = t["Ratio"].to_numpy(dtype=float)
+    x = np.clip(np.where(r > 0, r, lo), lo, hi)
+    # spread the dots of one family vertically (deterministic, by their order in the table)
+    rank = t.groupby("Family").cumcount().to_numpy()
+    size = t.groupby("Family")["Family"].transform("size").to_numpy()
+    y = t["Family"].map(ypos).to_numpy() + 0.5 * ((rank + 0.5) / size - 0.5)
+    ax.axvspan(1 / 1.1, 1.1, color="#e3e6ea", zorder=0)
+    ax.axvline(1.0, color=style.MUTED, lw=1, zorder=1)
+    for verdict, colour in VERDICT_COLOURS.items():
+        sel = (t["Verdict"] == verdict).to_numpy()
+        for marker, part in (("o", (r > lo) & (r < hi)), ("<", r <= lo), (">", r >= hi)):
+            m = sel & part
+            if m.any():
+                ax.scatter(x[m], y[m], s=22, marker=marker, color=colour, alpha=0.85,
+                           edgecolor="white", linewidth=0.4, zorder=3)
+    if n_labels:
+        with np.errstate(divide="ignore"):
+            dist = np.where(r > 0, np.abs(np.log(np.where(r > 0, r, 1.0))), np.inf)
+        for i in np.argsort(-dist, kind="stable")[:n_labels]:
+            ax.annotate(t["Fact"].iloc[i], (x[i], y[i]), xytext=(4, 3),
+                        textcoords="offset points", fontsize=6.5, color="#33404d")
+    ax.set_xscale("log")
+    ax.set_xlim(lo / 1.3, hi * 1.3)
+    ax.set_yticks(range(len(fams)))
+    ax.set_yticklabels(fams)
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ticks = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{v:g}" for v in ticks])
+    ax.minorticks_off()
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=v)
+               for v, c in VERDICT_COLOURS.items()]
+    ax.legend(handles=handles, loc="lower right", ncols=3, fontsize=8)
+    style.label(ax, "this data / real value (log scale; shaded: within 10%)", "", title)
+    if source:
+        style.source_note(fig, source)
+    return fig

@@ -1,44 +1,54 @@
 """Event logs of the synthetic twin, generated one Beijing day at a time.
 
+Every click, comment, like and gift comes from one process: users open screens of exposures,
+click some, watch, and while watching may comment, like or gift. Nothing is placed on a
+schedule of its own (see :mod:`kuailive_analysis.twin_assumptions` for the evidence behind each
+relationship).
+
 Model of one day d (all draws vectorised over users, screens and exposures)
 --------------------------------------------------------------------------
 * **Who is on.** User u is alive on day d when ``entry_ms_u < day end`` and ``churn_ms_u >
   day start``; an alive user is on with probability ``p_day_u`` and then opens
-  ``1 + Poisson(act_u - 1)`` *screens* (``Poisson(act_u)`` when ``act_u < 1``). Screens and
-  exposures outside ``[entry_ms_u, churn_ms_u)`` or after the end of the logs (2025-05-25
-  23:00) are dropped; engagements are cut at the churn time, so every event of a user lies in
-  the planted lifetime.
-* **When.** A screen's Beijing time of day comes, with probability ``p_personal``, from the
-  user's habitual hour ``Normal(peak_u, 1.5 h)``; else from the platform profile
-  :data:`USER_HOUR_WEIGHTS` (evening peak 18:00-24:00, small noon peak).
+  ``1 + Poisson(max(act_u * f_d - 1, 0))`` *screens*,
+  where ``f_d`` is the calendar factor of the day (week trend, weekday rhythm, noise). Screens
+  and exposures outside ``[entry_ms_u, churn_ms_u)`` or after the end of the logs (2025-05-25
+  23:00) are dropped, so every event of a user lies in the planted lifetime.
+* **When.** Screens come in *visits* (browsing bursts): each screen starts a new visit with
+  probability ``1 / (1 + burst_mu)``, else follows the previous screen after an exponential
+  gap (mean ``burst_gap_s``). A visit's Beijing time of day comes, with probability
+  ``p_personal``, from the user's habitual hour ``Normal(peak_u, 1.5 h)``; else from the
+  platform profile :data:`USER_HOUR_WEIGHTS` (evening peak 18:00-24:00, small noon peak).
 * **What is shown.** A screen shows ``1 + Poisson(mu_screen)`` exposures at the same
   millisecond (the real logs' tied timestamps). Each exposure is, with probability
   ``fav_share_u``, a room of one of the user's favourite streamers live in that half-hour slot
-  (if any); else a room drawn from all rooms live in the slot with weight
-  ``popularity_streamer x overlap with the slot`` (times ``long_room_weight`` for rooms of a
-  day or more, so that they get about the real 0.4% of clicks); a screen shows a room once. An exposure's time is the screen's time when
-  the room is live then, else uniform over the room's part of the slot.
-* **Click or negative.** An exposure is clicked with probability
-  ``sigmoid(ctr_logit_u + fav_click_boost * favourite)``; the rest are ``negative.csv`` rows. A user
-  who comes on clicks at least once that day (if no exposure was clicked, one of them is), so
-  light users are active on most days, as in the real logs (90% next-day return).
+  (if any); else a room drawn from all rooms live in the slot with weight ``popularity_s x
+  overlap with the slot`` (times ``long_room_weight`` for rooms of a day or more and
+  ``shop_weight`` for shop rooms, calibrated to their measured click shares); a screen shows a
+  room once. An exposure's time is the screen's time when the room is live then, else uniform
+  over the room's part of the slot.
+* **Click or negative.** An exposure is clicked with probability ``sigmoid(ctr_logit_u +
+  click_logit_s + room_logit_r + fav_click_boost * favourite)``: user, streamer and room
+  identity each carry click signal; a share ``p_shop_averse`` of users (almost) never clicks a
+  shop room (the real files: 36% of users never clicked one). The rest are ``negative.csv`` rows. A user who comes on
+  browses until clicking: if none of the day's exposures was clicked, the last one is.
 * **Watch time** (ms) per click: a two-part mixture fitted to the real quantiles - a bounce
   LogNormal(median 3.2 s, sigma 0.48) or, with probability ``sigmoid(stay_logit_u + 0.8 *
-  favourite)``, a stay LogNormal(median ``24 s x watch_scale_u``, sigma 2.2), folded below 2 h
+  favourite)``, a stay LogNormal(median ``27 s x watch_scale_u``, sigma 2.35), folded below 2 h
   and cut at the room's end. A clicked room is re-entered later the same day with probability
   ``p_reenter`` (a second click of the same session).
-* **Comments and likes** follow a click with probability
-  ``base x propensity_u x h(watch)``, ``h`` growing with the watch time (about 0.2 for a bounce,
-  several-fold for long stays); they sit at the click's millisecond or later during the watch.
-  A share ``p_hidden`` of clicks is not logged (their engagements are): engagements without a
-  logged click (quirk 4).
-* **Gifts** come from the planted BG/NBD gifting days (:mod:`kuailive_analysis.twin_gifts`):
-  each gifting day opens gifting sessions on (mostly) favourite streamers' rooms (often the
-  first favourite: repeat gifting to one streamer) live at the session's time, with a long
-  watch, a logged click (except a share ``p_gift_noclick``), and gift events at the click's
-  millisecond (first gift: ``p_gift_at_click``; later ones: ``p_gift_later_at_click``) or
-  later in the session.
-* **Quirk 5**: a share ``p_streamer_mismatch`` of click rows carries a wrong streamer_id.
+* **Comments and likes** follow a click with probability ``base x propensity_u x h(watch)``,
+  ``h`` growing with the watch time; they sit at the click's millisecond or later during the
+  watch.
+* **Gifts** follow a click: the click leads to a gift with probability ``1 - exp(-lambda)``,
+  ``lambda = gift_rate_u x gift_mult_s x (watch / 1 min) ** gift_watch_exp x (1 +
+  fav_gift_boost x favourite) x g_p`` (``g_p``: factor of the UTC period, calibrated to the
+  measured rise of gifts per click), and then to ``1 + Poisson(gift_extra_mu)`` gift events
+  (real: 2.35% of gifting sessions hold more than one gift). The first gift is logged at the click's millisecond with probability ``p_gift_at_click`` (the real
+  logs' 86%), else during the watch; further gifts fall during the watch, at least 1 s apart.
+* A share ``p_hidden`` of clicks is not logged (their engagements are): engagements without a
+  logged click (quirk 4; the real 4.8% of gifts).
+* **Quirk 5**: a share ``p_streamer_mismatch`` of click rows carries a wrong streamer_id (applied
+  when the files are written).
 """
 
 from __future__ import annotations
@@ -48,7 +58,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from kuailive_analysis import schema as S
-from kuailive_analysis.twin_gifts import draw_prices
 from kuailive_analysis.twin_rooms import Rooms
 
 HOUR_MS = 3_600_000
@@ -61,6 +70,11 @@ USER_HOUR_WEIGHTS = np.array(
     [3.4, 2.2, 1.3, 0.8, 0.5, 0.5, 0.8, 1.4, 2.0, 2.3, 2.6, 3.1,
      3.8, 3.3, 2.7, 2.6, 2.7, 3.1, 4.3, 5.5, 6.2, 6.7, 6.6, 5.2])
 """Relative screen rate by Beijing hour 0..23 (evening 18:00-24:00 peak, small noon peak)."""
+
+UTC_PERIOD_BOUNDS_MS = (S.WINDOW_START_MS + 7 * S.MS_PER_DAY + 8 * HOUR_MS,
+                        S.WINDOW_START_MS + 14 * S.MS_PER_DAY + 8 * HOUR_MS)
+"""Starts of the UTC periods 2 and 3 of the measured gift rate (UTC May 12 and May 19, i.e.
+Beijing 08:00 on May 12 and May 19); period 1 is everything before."""
 
 
 @dataclass
@@ -76,12 +90,22 @@ class UserLatent:
     fav_ptr: np.ndarray  # CSR pointers into fav_streamer (len n+1)
     fav_streamer: np.ndarray  # 0-based streamer index
     ctr_logit: np.ndarray
+    shop_logit: np.ndarray  # click-logit shift on shop rooms (shop-averse users: strongly negative)
     stay_logit: np.ndarray
     watch_scale: np.ndarray
     comment_prop: np.ndarray
     like_prop: np.ndarray
-    theta: np.ndarray
-    gift_mu: np.ndarray  # gifts per gifting session = 1 + Poisson(gift_mu)
+    gift_rate: np.ndarray  # expected gifts per click with a 1-minute watch (before multipliers)
+
+
+@dataclass
+class StreamerLatent:
+    """Per-streamer draws (index = streamer_id - 1) and per-room click effects."""
+
+    pop: np.ndarray  # exposure weight (mean 1)
+    click_logit: np.ndarray  # streamer effect on the click logit
+    gift_mult: np.ndarray  # multiplier of the gift rate of clicks on this streamer
+    room_logit: np.ndarray  # per room (index = live_id - 1): room effect on the click logit
 
 
 class RoomIndex:
@@ -108,7 +132,7 @@ class DaySlots:
     """Rooms live in each half-hour slot of one day, for weighted and favourite look-ups."""
 
     def __init__(self, rooms: Rooms, index: "RoomIndex", day: int, pop: np.ndarray,
-                 gift_pop_exp: float, long_room_weight: float = 1.0):
+                 long_room_weight: float = 1.0, shop_weight: float = 1.0):
         d0 = S.WINDOW_START_MS + day * S.MS_PER_DAY
         d1 = d0 + S.MS_PER_DAY
         cand = index.live_during(rooms, d0, d1)
@@ -128,9 +152,9 @@ class DaySlots:
         # rooms of a day or more (7-day, still-live) draw little traffic per hour
         is_long = (rooms.end_ms[self.room] - rooms.start_ms[self.room]) >= S.MS_PER_DAY
         sp = np.where(is_long, sp * long_room_weight, sp)
+        sp = np.where(rooms.shop[self.room], sp * shop_weight, sp)
         ov = (self.hi - self.lo).astype(np.float64)
         self.cum = np.cumsum(sp * ov)
-        self.cum_gift = np.cumsum(sp ** gift_pop_exp * ov)
         self.begin = np.searchsorted(self.slot, np.arange(N_SLOTS + 1), side="left")
         key = (rooms.streamer[self.room].astype(np.int64) - 1) * N_SLOTS + self.slot
         korder = np.argsort(key, kind="stable")
@@ -146,10 +170,10 @@ class DaySlots:
         k = np.clip(k, b, np.maximum(e - 1, b))
         return np.where(e > b, k, -1)
 
-    def pick(self, rng, slot: np.ndarray, fav: np.ndarray, gift: bool = False) -> np.ndarray:
+    def pick(self, rng, slot: np.ndarray, fav: np.ndarray) -> np.ndarray:
         """Entry index per request (-1 = no live room): favourite streamer's room if ``fav >=
         0`` and live in the slot, else weighted by popularity x overlap."""
-        out = self._weighted(rng, slot, self.cum_gift if gift else self.cum)
+        out = self._weighted(rng, slot, self.cum)
         has_fav = fav >= 0
         if has_fav.any():
             key = fav[has_fav].astype(np.int64) * N_SLOTS + slot[has_fav]
@@ -188,47 +212,74 @@ def watch_ms(rng, n: int, stay_p: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Watch time per click (ms): bounce/stay LogNormal mixture folded below 2 h."""
     stay = rng.random(n) < stay_p
     z = rng.normal(size=n)
-    sec = np.where(stay, np.exp(np.log(24.0 * scale) + 2.2 * z), np.exp(np.log(3.2) + 0.48 * z))
+    sec = np.where(stay, np.exp(np.log(27.0 * scale) + 2.35 * z), np.exp(np.log(3.2) + 0.48 * z))
     over = sec > 7_150
     sec[over] = rng.uniform(1_800, 7_150, over.sum())
     return np.maximum((sec * 1000).astype(np.int64), 5)
 
 
-def _engagements(rng, prm, lat: UserLatent, user, live, strm, t, watch, fav, end_ms):
-    # an engagement happens while the room is live and before the user's churn
-    end_ms = np.minimum(end_ms, lat.churn_ms[user])
-    """Comments and likes caused by clicks (arrays), as two (user, live, streamer, ts) tuples."""
-    ws = watch / 1000.0
-    h = np.clip((ws / 20.0) ** 0.45, 0.2, 5.0)
-    tm = np.where(rng.random(len(t)) < prm.p_eng_at_click, t,
-                  t + (rng.random(len(t)) * watch).astype(np.int64))
-    tm = np.minimum(tm, end_ms - 1)
-    out = []
-    for base, prop, extra in ((prm.comment_base, lat.comment_prop, prm.comment_extra),
-                              (prm.like_base, lat.like_prop, prm.like_extra)):
-        p = np.minimum(base * prop[user] * h * (1 + 0.5 * fav), 0.95)
-        hit = np.flatnonzero(rng.random(len(t)) < p)
-        reps = 1 + rng.poisson(extra, len(hit))
-        idx = np.repeat(hit, reps)
-        first = np.repeat(np.cumsum(reps) - reps, reps)
-        later = (np.arange(len(idx)) - first) > 0
-        ts = tm[idx] + np.where(later, (rng.random(len(idx)) * watch[idx]).astype(np.int64), 0)
-        ts = np.minimum(ts, end_ms[idx] - 1)
-        keep = ts < LOG_END_MS  # the logs stop at 2025-05-25 23:00
-        out.append((user[idx][keep], live[idx][keep], strm[idx][keep], ts[keep]))
-    return out
+def gift_period_factor(ts: np.ndarray, factors) -> np.ndarray:
+    """The gift-rate factor of the UTC period (8 / 7 / 7 days) each timestamp falls in."""
+    k = np.searchsorted(np.asarray(UTC_PERIOD_BOUNDS_MS), ts, side="right")
+    return np.asarray(factors, dtype=float)[k]
 
 
-def _clip_day(t, lo, hi):
-    return np.minimum(np.maximum(t, lo), hi - 1)
+def gift_lambda(prm, lat: UserLatent, strm: StreamerLatent, user, streamer0, watch, fav, ts):
+    """Expected number of gift events of each click (see the module doc)."""
+    minutes = np.minimum(watch, 7_200_000) / 60_000.0
+    return (lat.gift_rate[user] * strm.gift_mult[streamer0] * minutes ** prm.gift_watch_exp
+            * (1.0 + prm.fav_gift_boost * fav) * gift_period_factor(ts, prm.gift_period))
 
 
-def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Rooms,
-                 slots: DaySlots, gift_users: np.ndarray, birth_users: np.ndarray, prm) -> dict:
-    """All events of one Beijing day, as dict of column arrays per table (unsorted).
+def _engagement_probs(prm, lat: UserLatent, user, watch, fav):
+    """Probability of at least one comment and of at least one like per click."""
+    h = np.clip((watch / 1000.0 / 20.0) ** 0.45, 0.2, 5.0)
+    pc = np.minimum(prm.comment_base * lat.comment_prop[user] * h * (1 + 0.5 * fav), 0.95)
+    pl = np.minimum(prm.like_base * lat.like_prop[user] * h * (1 + 0.5 * fav), 0.95)
+    return pc, pl
 
-    ``gift_users``: 0-based users with a gifting day on ``day`` (one entry per user);
-    ``birth_users``: boolean per entry, True when it is the user's first (birth) gifting day.
+
+def engagement_times(rng, prm, t, watch, end_ms, hit, extra):
+    """Timestamps of the comments (or likes) of clicks ``hit``: ``1 + Poisson(extra)`` each, the
+    first at the click's ms (probability ``p_eng_at_click``) or during the watch, the others
+    during the watch; all before ``end_ms``. Returns (click index per event, ts)."""
+    reps = 1 + rng.poisson(extra, len(hit))
+    idx = np.repeat(hit, reps)
+    first = np.repeat(np.cumsum(reps) - reps, reps)
+    later = (np.arange(len(idx)) - first) > 0
+    at_click = ~later & (rng.random(len(idx)) < prm.p_eng_at_click)
+    ts = np.where(at_click, t[idx], t[idx] + (rng.random(len(idx)) * watch[idx]).astype(np.int64))
+    ts = np.minimum(ts, end_ms[idx] - 1)
+    keep = ts < LOG_END_MS  # the logs stop at 2025-05-25 23:00
+    return idx[keep], ts[keep]
+
+
+def gift_times(rng, prm, t, watch, end_ms, n_gift):
+    """Timestamps of ``n_gift[i]`` gift events of each click i: the first at the click's ms with
+    probability ``p_gift_at_click`` (else during the watch), further ones during the watch at
+    least 1 s after the previous. Returns (click index per gift, ts)."""
+    hit = np.flatnonzero(n_gift > 0)
+    reps = n_gift[hit]
+    idx = np.repeat(hit, reps)
+    first = np.repeat(np.cumsum(reps) - reps, reps)
+    rank = np.arange(len(idx)) - first
+    at_click = (rank == 0) & (rng.random(len(idx)) < prm.p_gift_at_click)
+    # during the watch: sorted uniform positions, spaced at least 1 s apart
+    u = rng.random(len(idx))
+    u = u[np.lexsort((u, idx))]
+    room_ms = np.maximum(watch[idx] - 1_000 * (np.repeat(reps, reps) + 1), 0)
+    ts = np.where(at_click, t[idx], t[idx] + 1_000 * (rank + 1) + (u * room_ms).astype(np.int64))
+    ts = np.minimum(ts, end_ms[idx] - 1)
+    keep = ts < LOG_END_MS
+    return idx[keep], ts[keep]
+
+
+def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, strm: StreamerLatent,
+                 rooms: Rooms, slots: DaySlots, day_factor: float, prm) -> dict:
+    """All events of one Beijing day, as a dict of column arrays per table (unsorted).
+
+    ``click`` holds every click, logged or not (``logged``), with the expected gift count and
+    the comment / like probabilities that the sample-rule conditioning uses as weights.
     """
     d0 = S.WINDOW_START_MS + day * S.MS_PER_DAY
     d1 = min(d0 + S.MS_PER_DAY, LOG_END_MS)
@@ -236,10 +287,18 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Roo
     alive = (lat.entry_ms < d1) & (lat.churn_ms > d0)
     on = alive & (rng.random(n_u) < lat.p_day)
     ui = np.flatnonzero(on)
-    a = lat.act[ui]  # an 'on' day has at least one screen when act >= 1
-    n_scr = np.where(a >= 1, 1 + rng.poisson(np.maximum(a - 1, 0)), rng.poisson(np.minimum(a, 1)))
+    a = lat.act[ui] * day_factor
+    n_scr = 1 + rng.poisson(np.maximum(a - 1, 0))
     su = np.repeat(ui, n_scr)
-    st = d0 + _hour_ms(rng, len(su), lat.peak_hour[su], prm.p_personal)
+    # visits: browsing bursts of screens a short gap apart
+    first = np.repeat(np.cumsum(n_scr) - n_scr, n_scr)
+    new_visit = ((np.arange(len(su)) - first) == 0) | (rng.random(len(su)) < 1 / (1 + prm.burst_mu))
+    visit = np.cumsum(new_visit) - 1
+    v_start = d0 + _hour_ms(rng, int(new_visit.sum()), lat.peak_hour[su[new_visit]],
+                            prm.p_personal)
+    gap = np.where(new_visit, 0, rng.exponential(prm.burst_gap_s * 1000, len(su))).astype(np.int64)
+    cg = np.cumsum(gap)
+    st = v_start[visit] + cg - cg[np.flatnonzero(new_visit)][visit]
     ok = (st >= lat.entry_ms[su]) & (st < lat.churn_ms[su]) & (st < d1)
     su, st = su[ok], st[ok]
     # exposures
@@ -263,13 +322,17 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Roo
     rep[1:] = (eu[o][1:] == eu[o][:-1]) & (et[o][1:] == et[o][:-1]) & (room[o][1:] == room[o][:-1])
     keep = np.ones(len(o), dtype=bool)
     keep[o[rep]] = False
-    eu, et, ent, room = eu[keep], et[keep], ent[keep], room[keep]
-    is_fav = (lat.fav_ptr[eu + 1] > lat.fav_ptr[eu]) & _is_fav(lat, eu, rooms.streamer[room] - 1)
-    clicked = rng.random(len(eu)) < _sigmoid(lat.ctr_logit[eu] + prm.fav_click_boost * is_fav)
-    # a user who comes on clicks at least once that day: else one of the day's exposures is
-    first_exp = np.unique(eu, return_index=True)[1]
-    no_click = np.bincount(eu[clicked], minlength=n_u)[eu[first_exp]] == 0
-    clicked[first_exp[no_click]] = True
+    eu, et, room = eu[keep], et[keep], room[keep]
+    s0 = rooms.streamer[room].astype(np.int64) - 1
+    is_fav = (lat.fav_ptr[eu + 1] > lat.fav_ptr[eu]) & _is_fav(lat, eu, s0)
+    logit = (lat.ctr_logit[eu] + strm.click_logit[s0] + strm.room_logit[room]
+             + prm.fav_click_boost * is_fav + rooms.shop[room] * lat.shop_logit[eu])
+    clicked = rng.random(len(eu)) < _sigmoid(logit)
+    # a user who comes on browses until clicking: a day without a click ends on a clicked
+    # exposure (the last one shown)
+    last_exp = len(eu) - 1 - np.unique(eu[::-1], return_index=True)[1]
+    no_click = np.bincount(eu[clicked], minlength=n_u)[eu[last_exp]] == 0
+    clicked[last_exp[no_click]] = True
     neg = ~clicked
     out = {"negative": (eu[neg], room[neg], et[neg])}
     # clicks and re-entries
@@ -283,27 +346,22 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, rooms: Roo
     ct = np.concatenate([ct, ct2[ok2]])
     cf = np.concatenate([cf, cf2[ok2]])
     w = watch_ms(rng, len(cu), _sigmoid(lat.stay_logit[cu] + 0.8 * cf), lat.watch_scale[cu])
+    end = np.minimum(np.minimum(rooms.end_ms[cr], lat.churn_ms[cu]), LOG_END_MS)
     w = np.minimum(w, np.maximum(rooms.end_ms[cr] - ct, 5))
     logged = rng.random(len(cu)) >= prm.p_hidden
-    # gifting sessions
-    g = _gift_sessions(rng, day, d0, d1, lat, rooms, slots, gift_users, birth_users, prm)
-    allu = np.concatenate([cu, g["u"]])
-    allr = np.concatenate([cr, g["r"]])
-    allt = np.concatenate([ct, g["t"]])
-    allw = np.concatenate([w, g["w"]])
-    allf = np.concatenate([cf, g["fav"]])
-    alll = np.concatenate([logged, g["logged"]])
-    strm = rooms.streamer[allr]
-    eng = _engagements(rng, prm, lat, allu, allr, strm, allt, allw, allf, rooms.end_ms[allr])
-    out["comment"], out["like"] = eng
-    click_strm = strm[alll].copy()
-    bad = np.flatnonzero(rng.random(len(click_strm)) < prm.p_streamer_mismatch)
-    # shift by 1..n-1 modulo n: always a different, valid streamer_id
-    shift = rng.integers(1, max(prm.n_streamers, 2), len(bad))
-    click_strm[bad] = (click_strm[bad] - 1 + shift) % prm.n_streamers + 1
-    out["click"] = (allu[alll], allr[alll], allt[alll], allw[alll].astype(np.int64), click_strm)
-    out["gift"] = g["gift"]
-    out["birth"] = g["birth"]
+    cs0 = rooms.streamer[cr].astype(np.int64) - 1
+    # engagements caused by the clicks
+    pc, pl = _engagement_probs(prm, lat, cu, w, cf)
+    for name, p, extra in (("comment", pc, prm.comment_extra), ("like", pl, prm.like_extra)):
+        hit = np.flatnonzero(rng.random(len(cu)) < p)
+        i, ts = engagement_times(rng, prm, ct, w, end, hit, extra)
+        out[name] = (cu[i], cr[i], ts)
+    lam = gift_lambda(prm, lat, strm, cu, cs0, w, cf, ct)
+    gifted = rng.random(len(cu)) < -np.expm1(-lam)
+    n_gift = np.where(gifted, 1 + rng.poisson(prm.gift_extra_mu, len(cu)), 0)
+    i, ts = gift_times(rng, prm, ct, w, end, n_gift)
+    out["gift"] = (cu[i], cr[i], ts)
+    out["click"] = (cu, cr, ct, w.astype(np.int64), logged, lam, pc, pl)
     return out
 
 
@@ -317,63 +375,3 @@ def _is_fav(lat: UserLatent, users: np.ndarray, streamer0: np.ndarray) -> np.nda
         idx = np.minimum(lat.fav_ptr[users] + j, len(lat.fav_streamer) - 1)
         res |= has & (lat.fav_streamer[idx] == streamer0)
     return res
-
-
-def _gift_sessions(rng, day, d0, d1, lat: UserLatent, rooms: Rooms, slots: DaySlots,
-                   gift_users: np.ndarray, birth_users: np.ndarray, prm) -> dict:
-    """Gifting sessions of one day: clicks (some unlogged) and their gift events."""
-    empty = np.zeros(0, dtype=np.int64)
-    n_sess = 1 + rng.poisson(prm.mu_sessions, len(gift_users))
-    gu = np.repeat(gift_users, n_sess)
-    first = np.repeat(np.cumsum(n_sess) - n_sess, n_sess)
-    is_birth = np.repeat(birth_users, n_sess) & ((np.arange(len(gu)) - first) == 0)
-    lo_t = np.maximum(d0, lat.entry_ms[gu])
-    hi_t = np.minimum(d1, lat.churn_ms[gu])
-    t = d0 + _hour_ms(rng, len(gu), lat.peak_hour[gu], prm.p_personal)
-    bad = (t < lo_t) | (t >= hi_t)
-    t[bad] = lo_t[bad] + (rng.random(bad.sum()) * np.maximum(hi_t[bad] - lo_t[bad], 1)).astype(np.int64)
-    t = _clip_day(t, d0, d1)
-    slot = (t - d0) // SLOT_MS
-    fav = _pick_fav(rng, gu, lat, np.full(len(gu), prm.gift_fav_share))
-    # gifts concentrate on the user's first favourite (repeat gifting to one streamer)
-    top = (rng.random(len(gu)) < prm.gift_top_fav) & (fav >= 0)
-    fav[top] = lat.fav_streamer[lat.fav_ptr[gu[top]]]
-    ent = slots.pick(rng, slot, fav, gift=True)
-    # re-pick (a few rounds) until the room is live at the session's time
-    for _ in range(prm.gift_pick_rounds):
-        miss = (ent < 0) | (slots.lo[np.maximum(ent, 0)] > t) | (slots.hi[np.maximum(ent, 0)] <= t)
-        if not miss.any():
-            break
-        ent[miss] = slots.pick(rng, slot[miss], np.full(miss.sum(), -1), gift=True)
-    # an empty slot (tiny twins at night): fall back to the busiest slot of the day
-    if (ent < 0).any():
-        busiest = int(np.argmax(np.diff(slots.begin)))
-        miss = ent < 0
-        slot[miss] = busiest
-        t[miss] = d0 + busiest * SLOT_MS + rng.integers(0, SLOT_MS, miss.sum())
-        ent[miss] = slots.pick(rng, slot[miss], np.full(miss.sum(), -1), gift=True)
-    # last resort: move the session into the room's live part of the slot, within the lifetime
-    lo = np.maximum(slots.lo[ent], lo_t)
-    hi = np.minimum(slots.hi[ent], hi_t)
-    hi = np.where(hi > lo, hi, slots.hi[ent])
-    lo = np.where(hi > lo, lo, slots.lo[ent])
-    t = np.where((t >= lo) & (t < hi), t, lo + (rng.random(len(t)) * (hi - lo)).astype(np.int64))
-    r = slots.room[ent]
-    is_fav = _is_fav(lat, gu, rooms.streamer[r] - 1)
-    w = watch_ms(rng, len(gu), np.full(len(gu), 0.97), 4.0 * lat.watch_scale[gu])
-    w = np.minimum(w, np.maximum(rooms.end_ms[r] - t, 5))
-    logged = is_birth | (rng.random(len(gu)) >= prm.p_gift_noclick)
-    n_g = 1 + rng.poisson(lat.gift_mu[gu])
-    gi = np.repeat(np.arange(len(gu)), n_g)
-    gfirst = np.repeat(np.cumsum(n_g) - n_g, n_g)
-    later = (np.arange(len(gi)) - gfirst) > 0
-    at_click = rng.random(len(gi)) < np.where(later, prm.p_gift_later_at_click, prm.p_gift_at_click)
-    gt = np.where(at_click, t[gi], t[gi] + 1 + (rng.random(len(gi)) * w[gi]).astype(np.int64))
-    gt = np.minimum(gt, np.minimum(np.minimum(rooms.end_ms[r[gi]], d1), lat.churn_ms[gu[gi]]) - 1)
-    gt = np.maximum(gt, t[gi])
-    price = draw_prices(rng, lat.theta[gu[gi]], prm.combo_rate, prm.combo_p)
-    gift = (gu[gi], r[gi], gt, price)
-    bi = np.flatnonzero(is_birth)
-    birth = (gu[bi], r[bi], t[bi]) if len(bi) else (empty, empty, empty)
-    return {"u": gu, "r": r, "t": t, "w": w, "fav": is_fav, "logged": logged, "gift": gift,
-            "birth": birth}

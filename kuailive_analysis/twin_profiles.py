@@ -4,9 +4,13 @@ Profiles are drawn from the same latent variables that drive behaviour (so that 
 correlate with behaviour where it is plausible) and then binned into the real label ladders:
 
 * users: ``accu_watch_live_cnt`` / ``accu_watch_live_duration`` grow with the user's latent
-  activity and watch-age; ``device_price`` grows with the latent gift-value tilt;
+  activity and watch-age (assumption); ``device_price`` and ``device_brand`` are independent of
+  behaviour (nothing is known about device price vs spending, so nothing is planted);
+  age bands follow the paper's mix (under 18: 16.93%, 18-40: 43.93%);
 * streamers: ``fans_user_num``, ``fans_group_fans_num`` and ``accu_play_*`` grow with the latent
-  popularity; ``accu_live_*`` with the broadcast rate and live-age.
+  popularity; ``accu_live_*`` with the broadcast rate and live-age (assumptions); age bands
+  follow the paper's mix (under 18: 0.93%, 18-40: 62.01%); ``live_operation_tag`` is
+  independent of the shop category (no evidence links them).
 
 Every binned column is written as the real string labels (``0-10``, ``10000-100000``,
 ``10000000+``, ``0``); dates as ``YYYY-MM-DD`` strings. The functions are pure: arrays and a
@@ -85,19 +89,26 @@ def _country(rng: np.random.Generator, n: int) -> np.ndarray:
     return _choice(rng, ["China", "Malaysia", "Singapore", "Unknown"], [0.994, 0.002, 0.001, 0.003], n)
 
 
-def make_users(rng: np.random.Generator, *, activity: np.ndarray, value_tilt: np.ndarray,
+USER_AGE_MIX = (0.1693, 0.12, 0.14, 0.1793, 0.17, 0.2214)
+"""Users by band 12-17 .. 50+: the paper's 16.93% under 18 and 43.93% aged 18-40; the split
+inside 18-40 and over 40 is an assumption."""
+
+STREAMER_AGE_MIX = (0.0093, 0.17, 0.22, 0.2301, 0.20, 0.1706)
+"""Streamers by band: the paper's 0.93% under 18 and 62.01% aged 18-40 (split assumed)."""
+
+
+def make_users(rng: np.random.Generator, *, activity: np.ndarray,
                watch_age_days: np.ndarray, tenure_days: np.ndarray) -> pd.DataFrame:
     """``user.csv`` rows (user_id 1..n in id order) from the users' latent draws.
 
-    ``activity``: expected screens per active day; ``value_tilt``: gift price tilt theta;
+    ``activity``: expected screens per active day;
     ``watch_age_days`` / ``tenure_days``: days from first live watch / registration to the
     window start (negative = inside the window, a new user).
     """
     n = len(activity)
     la = np.log(activity)
     la = (la - la.mean()) / (la.std() + 1e-9)
-    wealth = (value_tilt - value_tilt.mean()) / (value_tilt.std() + 1e-9)
-    brand, price = _devices(rng, n, 0.6 * wealth, p_desktop=0.02)
+    brand, price = _devices(rng, n, np.zeros(n), p_desktop=0.02)
     fans = np.exp(rng.normal(2.3, 1.6, n) + 0.2 * la)
     follow = np.exp(rng.normal(4.0, 1.3, n) + 0.2 * la)
     # lifetime lives watched ~ activity x watch age (days) with noise
@@ -106,7 +117,7 @@ def make_users(rng: np.random.Generator, *, activity: np.ndarray, value_tilt: np
     dur = cnt * np.exp(rng.normal(np.log(9e4), 0.8, n) + 0.4 * la)  # ~90 s per live, ms
     cols = {
         "user_id": np.arange(1, n + 1, dtype=np.int64),
-        "age": _choice(rng, S.AGE_BANDS, [0.03, 0.2, 0.25, 0.25, 0.15, 0.12], n),
+        "age": _choice(rng, S.AGE_BANDS, USER_AGE_MIX, n),
         "gender": np.where(rng.random(n) < 0.619, "M", "F").astype(object),
         "country": _country(rng, n),
         "device_brand": brand,
@@ -127,13 +138,11 @@ def make_users(rng: np.random.Generator, *, activity: np.ndarray, value_tilt: np
 
 
 def make_streamers(rng: np.random.Generator, *, popularity: np.ndarray, room_rate: np.ndarray,
-                   live_age_days: np.ndarray, tenure_days: np.ndarray,
-                   shop: np.ndarray) -> pd.DataFrame:
+                   live_age_days: np.ndarray, tenure_days: np.ndarray) -> pd.DataFrame:
     """``streamer.csv`` rows (streamer_id 1..n in id order) from the streamers' latent draws.
 
     ``popularity``: exposure weight (mean 1); ``room_rate``: rooms per day; ``live_age_days``
-    / ``tenure_days``: days from first broadcast / registration to the window start;
-    ``shop``: the streamer sells goods (drives the ``shop`` content category).
+    / ``tenure_days``: days from first broadcast / registration to the window start.
     """
     n = len(popularity)
     lp = np.log(popularity)
@@ -152,11 +161,11 @@ def make_streamers(rng: np.random.Generator, *, popularity: np.ndarray, room_rat
     cols = {
         "streamer_id": np.arange(1, n + 1, dtype=np.int64),
         "gender": np.where(rng.random(n) < 0.628, "F", "M").astype(object),
-        "age": _choice(rng, S.AGE_BANDS, [0.01, 0.3, 0.33, 0.22, 0.09, 0.05], n),
+        "age": _choice(rng, S.AGE_BANDS, STREAMER_AGE_MIX, n),
         "country": _country(rng, n),
         "device_brand": brand,
         "device_price": price,
-        "live_operation_tag": np.where(shop, "Other", tag).astype(object),
+        "live_operation_tag": tag,
         "fans_user_num": to_bins(fans, [0, 10, 100, 1000, 10000, 100000, 1000000, 2000000,
                                         3000000, 4000000, 5000000, 10000000]),
         "fans_group_fans_num": to_bins(group, [0, 10, 50, 100, 500, 1000, 5000, 10000]),

@@ -2,17 +2,23 @@
 
 Model
 -----
-* Streamer s broadcasts ``Poisson``-many rooms in proportion to its rate ``room_rate_s``
-  (rooms per day); start days are uniform over the window (plus the day before, whose rooms
-  only enter the file when they run past midnight into 2025-05-05).
+* Every streamer has at least one room; the remaining rooms go to streamers in proportion to
+  their rate ``room_rate_s`` (rooms per day). Start days are uniform over the window (plus the
+  day before, whose rooms only enter the file when they run past midnight into 2025-05-05),
+  except that rooms starting on 2025-05-21 UTC are thinned to ``dip_keep`` (the real files show
+  about half the usual number of active streamers that UTC day).
 * Start time of day (Beijing): with probability ``p_habit`` near the streamer's habitual hour
   (``Normal(habit_s, 1.2 h)``), else from the platform start-hour profile (peak 18:00-22:00).
-* Duration (minutes): ``shop`` rooms LogNormal(median 134, sigma 0.6) (p25 ~ 90, p90 ~ 290, as
-  measured); other rooms LogNormal(median ``dur_median_min``, sigma ``dur_sigma``), capped at
+* Duration (minutes): ``shop`` rooms LogNormal(median ``shop_dur_median_min``, sigma 0.6),
+  calibrated so that after the one-room-at-a-time cuts the median is the measured 134; other rooms LogNormal(median ``dur_median_min``, sigma ``dur_sigma``), capped at
   20 h.
+* **One live room per streamer at a time** (:func:`resolve_overlaps`): a room that starts
+  while the streamer's previous room is live ends that room a short break earlier; a room that
+  starts less than ``MIN_GAP_MS`` after the previous start is dropped instead.
 * Long rooms (quirk 2): a fraction ``p_week`` lasts exactly 7 days plus 5-19 s (live_type -124
-  with probability 0.75), a fraction ``p_long`` lasts 1-3 days. Rooms whose end falls after the
-  extraction (``extraction_after_end_h`` after the window end) are still live: end capped at
+  with probability 0.75), a fraction ``p_long`` lasts 1-3 days; the streamer's other rooms
+  inside a long room are dropped. Rooms whose end falls after the extraction
+  (``extraction_after_end_h`` after the window end) are still live: end capped at
   CAPPED_END_MS (2025-05-27 00:00).
 * ``p_date`` = Beijing date of the room's end, at most 2025-05-25 (the last partition). Duplicate rows
   (quirk 1): a room crossing midnight gets, with probability ``q_cross``, an extra row with
@@ -69,10 +75,19 @@ ROOM_CHUNK = 1_000_000
 """Rooms are drawn in fixed-size blocks (bounds temporaries; the block size is part of the
 random stream, so it is a constant, not a tuning knob)."""
 
+MIN_GAP_MS = 10 * MIN_MS
+"""A room starting less than this after the streamer's previous room started is dropped."""
 
-def _room_block(rng, n: int, day: np.ndarray, w: np.ndarray, habit_hour, shop_streamer, prm):
-    """One block of rooms: (streamer0, start, end, live_type, shop), before the window filter."""
-    streamer = rng.choice(len(w), size=n, p=w).astype(np.int32)
+DIP_UTC_DAY_MS = (S.WINDOW_START_MS + 16 * S.MS_PER_DAY + 8 * HOUR_MS,
+                  S.WINDOW_START_MS + 17 * S.MS_PER_DAY + 8 * HOUR_MS)
+"""2025-05-21 UTC as epoch ms (Beijing 05-21 08:00 to 05-22 08:00): the day of the measured dip
+in active streamers."""
+
+
+def _room_block(rng, streamer: np.ndarray, day: np.ndarray, habit_hour, shop_streamer, prm):
+    """One block of rooms for the given streamers (0-based) and start days: (streamer0, start,
+    end, live_type, shop, long), before the window filter."""
+    n = len(streamer)
     hp = ROOM_START_HOUR_WEIGHTS / ROOM_START_HOUR_WEIGHTS.sum()
     hour_f = rng.choice(24, size=n, p=hp) + rng.random(n)
     habit = (habit_hour[streamer] + rng.normal(0, 1.2, n)) % 24
@@ -80,7 +95,7 @@ def _room_block(rng, n: int, day: np.ndarray, w: np.ndarray, habit_hour, shop_st
     start = S.WINDOW_START_MS + day * S.MS_PER_DAY + (hour_f * HOUR_MS).astype(np.int64)
     del hour_f, habit
     shop = np.where(shop_streamer[streamer], rng.random(n) < 0.85, rng.random(n) < 0.012)
-    med = np.where(shop, 134.0, prm.dur_median_min)
+    med = np.where(shop, prm.shop_dur_median_min, prm.dur_median_min)
     sig = np.where(shop, 0.6, prm.dur_sigma)
     dur_min = np.minimum(np.exp(np.log(med) + sig * rng.normal(size=n)), 20 * 60)
     dur = np.maximum((dur_min * MIN_MS).astype(np.int64), 5_000 + rng.integers(0, 60_000, n))
@@ -96,30 +111,74 @@ def _room_block(rng, n: int, day: np.ndarray, w: np.ndarray, habit_hour, shop_st
     # a week-long room ending in the window started up to 7 days before it
     start[week] -= rng.integers(0, 7, week.sum()) * S.MS_PER_DAY
     end = start + dur
-    keep = end > S.WINDOW_START_MS
+    # the dip: rooms starting on 2025-05-21 UTC are thinned
+    in_dip = (start >= DIP_UTC_DAY_MS[0]) & (start < DIP_UTC_DAY_MS[1])
+    keep = (end > S.WINDOW_START_MS) & ~(in_dip & (rng.random(n) >= prm.dip_keep))
     extraction = S.WINDOW_END_MS + int(prm.extraction_after_end_h * HOUR_MS)
     end = np.where(end > extraction, S.CAPPED_END_MS, end)
-    return streamer[keep], start[keep], end[keep], live_type[keep], shop[keep]
+    return (streamer[keep], start[keep], end[keep], live_type[keep], shop[keep],
+            (week | long_)[keep])
+
+
+def resolve_overlaps(rng, streamer: np.ndarray, start: np.ndarray, end: np.ndarray,
+                     is_long: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One live room per streamer at a time: return (kept row indices, new end per kept row).
+
+    Rooms of a streamer are taken in start order. A room that starts while the previous kept
+    room is live either ends the previous room a break of 30 s to 5 min before it starts, or,
+    when it starts less than ``MIN_GAP_MS`` after the previous start or inside a room of a day or
+    more (``is_long``), is dropped. Repeats until no two kept rooms of a streamer overlap.
+    """
+    idx = np.lexsort((start, streamer))
+    end = end.copy()
+    while True:
+        s, st, en, lg = streamer[idx], start[idx], end[idx], is_long[idx]
+        same = s[1:] == s[:-1]
+        clash = same & (en[:-1] > st[1:])
+        if not clash.any():
+            return idx, end[idx]
+        k = np.flatnonzero(clash)  # row k's room is still live when row k+1 starts
+        drop_next = (st[k + 1] - st[k] < MIN_GAP_MS) | lg[k]
+        # a long room starting inside a short one ends that one instead
+        brk = rng.integers(30_000, 300_000, len(k))
+        cut = k[~drop_next]
+        end[idx[cut]] = np.maximum(st[cut + 1] - brk[~drop_next], st[cut] + 5_000)
+        # drop only the first of a run of clashes per pass (its successor is re-checked)
+        dk = k[drop_next]
+        first_in_run = np.ones(len(dk), dtype=bool)
+        first_in_run[1:] = dk[1:] != dk[:-1] + 1
+        gone = np.zeros(len(idx), dtype=bool)
+        gone[dk[first_in_run] + 1] = True
+        idx = idx[~gone]
 
 
 def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray,
                habit_hour: np.ndarray, shop_streamer: np.ndarray, prm) -> Rooms:
-    """Draw the distinct rooms; about ``n_target`` of them overlap the window."""
+    """Draw the distinct rooms (about ``n_target`` of them overlap the window); every streamer
+    gets at least one, and no streamer has two rooms live at once."""
     n_s = len(room_rate)
     w = room_rate / room_rate.sum()
     # rooms that start on days 0..20, plus day -1 rooms that may cross into the window
     n_main = int(round(n_target * (1 - prm.carry_in_share)))
     n_prev = int(round(n_target / S.N_WINDOW_DAYS))
-    n = n_main + n_prev
+    n = max(n_main + n_prev, n_s + n_prev)
     parts = []
     for lo in range(0, n, ROOM_CHUNK):
         k = min(ROOM_CHUNK, n - lo)
         idx = np.arange(lo, lo + k)
-        day = np.where(idx < n_main, rng.integers(0, S.N_WINDOW_DAYS, k), -1)
-        parts.append(_room_block(rng, k, day, w, habit_hour, shop_streamer, prm))
-    streamer, start, end, live_type, shop = (np.concatenate([p[i] for p in parts])
-                                             for i in range(5))
+        # the first n_s rooms: one per streamer; the rest by room rate
+        streamer = np.where(idx < n_s, idx, -1)
+        rest = streamer < 0
+        streamer[rest] = rng.choice(n_s, size=int(rest.sum()), p=w)
+        day = np.where(idx < n - n_prev, rng.integers(0, S.N_WINDOW_DAYS, k), -1)
+        parts.append(_room_block(rng, streamer.astype(np.int32), day, habit_hour,
+                                 shop_streamer, prm))
+    streamer, start, end, live_type, shop, is_long = (np.concatenate([p[i] for p in parts])
+                                                      for i in range(6))
     del parts
+    keep, end_kept = resolve_overlaps(rng, streamer, start, end, is_long)
+    streamer, start, live_type, shop = streamer[keep], start[keep], live_type[keep], shop[keep]
+    end = end_kept
     # provisional titles: each streamer owns 1 + Poisson(title_pool) titles; some rooms untitled
     m = len(start)
     pool = 1 + rng.poisson(prm.title_pool, n_s)
@@ -133,6 +192,14 @@ def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray
     return Rooms(streamer=(streamer[perm] + 1).astype(np.int32), start_ms=start[perm],
                  end_ms=end[perm], live_type=live_type[perm], shop=shop[perm],
                  title=title[perm])
+
+
+def subset_rooms(rooms: Rooms, keep: np.ndarray, streamer_map: np.ndarray) -> Rooms:
+    """Rooms ``keep`` (indices), with streamer ids renumbered by ``streamer_map`` (old id -> new
+    id, 1-based; index 0 unused)."""
+    return Rooms(streamer=streamer_map[rooms.streamer[keep]].astype(np.int32),
+                 start_ms=rooms.start_ms[keep], end_ms=rooms.end_ms[keep],
+                 live_type=rooms.live_type[keep], shop=rooms.shop[keep], title=rooms.title[keep])
 
 
 def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options) -> int:

@@ -447,6 +447,13 @@ NOT_COMPUTED = {
 }
 """Facts of the facts sheet this page does not compute, and why."""
 
+
+
+def not_computed_table() -> pd.DataFrame:
+    """:data:`NOT_COMPUTED` as a table (``Fact``, ``Why not``)."""
+    return pd.DataFrame(list(NOT_COMPUTED.items()), columns=["Fact", "Why not"])
+
+
 FACT_BY_KEY = {f.key: f for f in FACTS}
 if len(FACT_BY_KEY) != len(FACTS):  # pragma: no cover - guards a typo in the table above
     raise RuntimeError("duplicate fact keys in FACTS")
@@ -923,6 +930,8 @@ def format_value(value: float, unit: str) -> str:
     if unit == "count":
         return f"{value:,.0f}"
     if unit == "share":
+        if value == 0:
+            return "0%"
         return (f"{value:.1%}" if abs(value) >= 0.1 else f"{value:.2%}" if abs(value) >= 0.001
                 else f"{value:.4%}")
     if unit == "seconds":
@@ -1006,9 +1015,15 @@ class FidelityResult:
         v = t["Verdict"].value_counts()
         n = len(t)
         judged = int(n - v.get("n/a", 0))
+        if self.is_twin:
+            scope = (f"a synthetic twin (truth.json present), so its counts are divided by its "
+                     f"scale, n_users / 23,772 = {self.scale:.4f}, before they are compared")
+        else:
+            scope = ("a folder without truth.json, taken to be a copy of the real files, so its "
+                     "counts are compared as they are and must equal the published ones")
         out = {
             "data_label": self.label,
-            "is_twin": self.is_twin,
+            "scope_text": scope,
             "data_kind": "synthetic twin" if self.is_twin else "data folder",
             "count_scale": float(self.scale),
             "n_facts": n,

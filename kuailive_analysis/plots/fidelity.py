@@ -21,9 +21,10 @@ RATIO_LIMITS = (1 / 20, 20.0)
 
 
 def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
-                 source: str | None = None, n_labels: int = 5) -> Figure:
+                 source: str | None = None, label_worst: bool = True) -> Figure:
     """Ratio (this data / real) of every fact by family on a log axis, coloured by verdict;
-    the shaded band is +-10%, and the ``n_labels`` facts furthest from 1 are named."""
+    the shaded band is +-10%. With ``label_worst`` the fact furthest from 1 in each family is
+    named (when it is more than 10% off)."""
     if ax is None:
         fig, ax = style.figure(width=9.0, height=0.42 * len(FAMILIES) + 1.6)
     else:
@@ -47,12 +48,17 @@ def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
             if m.any():
                 ax.scatter(x[m], y[m], s=22, marker=marker, color=colour, alpha=0.85,
                            edgecolor="white", linewidth=0.4, zorder=3)
-    if n_labels:
+    if label_worst:
         with np.errstate(divide="ignore"):
             dist = np.where(r > 0, np.abs(np.log(np.where(r > 0, r, 1.0))), np.inf)
-        for i in np.argsort(-dist, kind="stable")[:n_labels]:
-            ax.annotate(t["Fact"].iloc[i], (x[i], y[i]), xytext=(4, 3),
-                        textcoords="offset points", fontsize=6.5, color="#33404d")
+        for fam in fams:  # the furthest fact of each family, named next to its dot
+            idx = np.flatnonzero((t["Family"] == fam).to_numpy())
+            i = idx[np.argmax(dist[idx])] if len(idx) else None
+            if i is not None and dist[i] > np.log(1.1):
+                ax.annotate(t["Fact"].iloc[i], (x[i], y[i]), xytext=(5, -2),
+                            textcoords="offset points", fontsize=6.5, color="#33404d",
+                            ha="left" if x[i] < 1 else "right" if x[i] > 8 else "left",
+                            va="top")
     ax.set_xscale("log")
     ax.set_xlim(lo / 1.3, hi * 1.3)
     ax.set_yticks(range(len(fams)))
@@ -65,7 +71,8 @@ def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
     ax.minorticks_off()
     handles = [Line2D([], [], marker="o", ls="", color=c, label=v)
                for v, c in VERDICT_COLOURS.items()]
-    ax.legend(handles=handles, loc="lower right", ncols=3, fontsize=8)
+    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3,
+              fontsize=8, borderaxespad=0.2)
     style.label(ax, "this data / real value (log scale; shaded: within 10%)", "", title)
     if source:
         style.source_note(fig, source)

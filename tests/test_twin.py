@@ -1,16 +1,21 @@
 """Tests of the synthetic KuaiLive twin (kuailive_analysis.twin and its twin_* helpers).
 
-Scales are small (0.01-0.02: about 240-480 users, 50-100k clicks) so the suite stays fast; the
-statistics test's tolerances are documented in kuailive_analysis.twin_stats (TARGETS and
-compare) and are set for a 2% twin: several standard deviations of the seed-to-seed spread
-measured on seeds 7-10, and scale-aware for counts (c / sqrt(n_users)).
+Scales are small (0.01-0.02: about 240-480 users, 50-100k clicks) so the suite stays fast. The
+statistics test uses the tolerances of :func:`kuailive_analysis.fidelity.twin_check` (owned by
+the fidelity module, not by this file). The statistical artefacts of the generator (gift
+timing, rooms, calendar, returns, ages, leaks) are checked on a 10% twin in
+``tests/test_twin_artefacts.py``; this file checks the format, determinism, ground truth,
+sample rule and the generator's building blocks on hand-made inputs with known answers.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,12 +24,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuailive_analysis import schema as S
-from kuailive_analysis.twin import TRUTH_FILE, TRUTH_USERS_FILE, generate
-from kuailive_analysis.twin_events import LOG_END_MS, watch_ms
-from kuailive_analysis.twin_gifts import (PRICE_MENU, draw_prices, expected_price,
-                                          gifting_days, simulate_bgnbd)
-from kuailive_analysis.twin_profiles import to_bins
-from kuailive_analysis.twin_stats import compare, gini, headline_stats
+from kuailive_analysis.eda import gini
+from kuailive_analysis.twin import (TRUTH_FILE, TRUTH_USERS_FILE, TwinParams, _one_per_user,
+                                    calendar_factors, generate)
+from kuailive_analysis.twin_events import LOG_END_MS, gift_times, watch_ms
+from kuailive_analysis.twin_gifts import PRICE_MENU, draw_prices, expected_price
+from kuailive_analysis.twin_profiles import make_streamers, make_users, to_bins
+from kuailive_analysis.twin_rooms import MIN_GAP_MS, resolve_overlaps
 
 SCALE = 0.02  # the conftest's small_twin scale (TEST_SCALE)
 
@@ -146,15 +152,64 @@ def test_truth_files_describe_the_users(twin):
     tu = pd.read_csv(twin / TRUTH_USERS_FILE)
     users = pd.read_csv(twin / "user.csv", usecols=["user_id"])
     assert sorted(tu["user_id"]) == sorted(users["user_id"])
-    for col in ("churn_ms", "entry_ms", "gift_lambda", "gift_p", "gift_mean_value"):
-        assert col in tu.columns
+    expected_cols = {"user_id", "entry_ms", "churn_ms", "churned_in_window", "activity", "p_day",
+                     "ctr", "fav_share", "n_favourites", "gift_rate", "gift_theta", "gift_whale",
+                     "gift_mean_price", "gift_added", "comment_added", "like_added"}
+    assert expected_cols <= set(tu.columns)
+    gone = {"gift_lambda", "gift_p", "gift_birth_ms", "gift_dropout_ms", "gift_days",
+            "gift_mean_value"}
+    assert not gone & set(tu.columns), "BG/NBD columns are gone with the BG/NBD simulation"
     assert (tu["churn_ms"] > tu["entry_ms"]).all()
     assert ((tu["churned_in_window"] == 1) == (tu["churn_ms"] < LOG_END_MS)).all()
-    # the recorded value per gifting day is (sessions/day) x (gifts/session) x E[price | theta]
+    assert (tu["gift_rate"] >= 0).all() and tu["gift_whale"].isin([0, 1]).all()
+    assert ((tu["ctr"] > 0) & (tu["ctr"] < 1)).all() and (tu["n_favourites"] >= 1).all()
+    # the recorded mean price per gift is E[price | theta] of the price menu
     mp = expected_price(tu["gift_theta"].to_numpy(), truth["params"]["combo_rate"],
                         truth["params"]["combo_p"])
     np.testing.assert_allclose(tu["gift_mean_price"], mp, rtol=1e-3)
-    np.testing.assert_allclose(tu["gift_mean_value"], tu["gift_events_per_day"] * mp, rtol=1e-3)
+    # whales carry the planted price-tilt shift (theta is Normal(mu, sigma) + shift x whale)
+    prm = truth["params"]
+    ordinary = tu.loc[tu["gift_whale"] == 0, "gift_theta"]
+    assert ordinary.mean() == pytest.approx(prm["theta_mu"], abs=4 * prm["theta_sigma"]
+                                            / np.sqrt(len(ordinary)))
+
+
+@pytest.mark.xfail(strict=True, reason="generator defect (reported, not fixed here): "
+                   "twin._write_truth rounds gift_rate to 8 decimals, so the planted rates "
+                   "below 5e-9 (Gamma shape 0.2: about 2-4% of users) are recorded as 0")
+def test_truth_gift_rate_is_recorded_for_every_user(twin):
+    tu = pd.read_csv(twin / TRUTH_USERS_FILE)
+    assert (tu["gift_rate"] > 0).all(), f"{(tu['gift_rate'] == 0).sum()} users recorded as 0"
+
+
+def test_truth_counts_equal_the_files_row_counts(twin):
+    counts = json.loads((twin / TRUTH_FILE).read_text())["counts"]
+    assert set(counts) == {"user", "streamer", "rooms", "room_rows", "click", "negative",
+                           "comment", "like", "gift"}
+    for sch in S.SCHEMAS.values():
+        key = "room_rows" if sch is S.ROOM else sch.filename.removesuffix(".csv")
+        assert counts[key] == len(_read(twin, sch)), sch.filename
+    assert counts["rooms"] == _read(twin, S.ROOM)["live_id"].nunique()
+    assert counts["rooms"] < counts["room_rows"]  # duplicate rows (quirk 1)
+
+
+def test_sample_rule_conditioning_adds_exactly_one_event(twin):
+    """A user flagged ``<event>_added`` had none of their own, so the conditioning gave them
+    exactly one; every other user has at least one of their own."""
+    truth = json.loads((twin / TRUTH_FILE).read_text())
+    tu = pd.read_csv(twin / TRUTH_USERS_FILE).set_index("user_id")
+    n_added = {}
+    for name, sch in (("gift", S.GIFT), ("comment", S.COMMENT), ("like", S.LIKE)):
+        n = _read(twin, sch).groupby("user_id").size().reindex(tu.index, fill_value=0)
+        flag = tu[f"{name}_added"]
+        assert flag.isin([0, 1]).all()
+        assert (n[flag == 1] == 1).all(), f"{name}: a flagged user has != 1 {name} rows"
+        assert (n[flag == 0] >= 1).all(), f"{name}: an unflagged user has no {name}"
+        n_added[name] = int(flag.sum())
+    m = re.search(r"added for (\d+) / (\d+) / (\d+) users",
+                  truth["constraints"]["gift_comment_like"])
+    assert m is not None
+    assert [int(x) for x in m.groups()] == [n_added["gift"], n_added["comment"], n_added["like"]]
 
 
 def test_events_stay_inside_the_planted_lifetime(twin):
@@ -165,27 +220,37 @@ def test_events_stay_inside_the_planted_lifetime(twin):
         ts = ev["timestamp"].to_numpy()
         inside = (ts >= t["entry_ms"].to_numpy()) & (ts < t["churn_ms"].to_numpy())
         assert inside.all(), f"{sch.filename}: {(~inside).sum()} events outside the lifetime"
+        assert ts.max() < LOG_END_MS, sch.filename
     # some users churn inside the window, and they are silent afterwards (checked above)
     assert 0 < tu["churned_in_window"].mean() < 0.3
-
-
-def test_gifting_days_are_the_planted_bgnbd_days(twin):
-    tu = pd.read_csv(twin / TRUTH_USERS_FILE).set_index("user_id")
-    gift = _read(twin, S.GIFT)
-    day = (gift["timestamp"] - S.WINDOW_START_MS) // S.MS_PER_DAY
-    per_user = pd.DataFrame({"u": gift["user_id"], "d": day}).drop_duplicates()
-    n_days = per_user.groupby("u").size().reindex(tu.index, fill_value=0)
-    assert (n_days == tu["gift_days"]).all()
-    first = per_user.groupby("u")["d"].min()
-    birth_day = (tu["gift_birth_ms"] - S.WINDOW_START_MS) // S.MS_PER_DAY
-    assert (first == birth_day.loc[first.index]).all()
-    assert (tu["gift_days"] <= tu["gift_transactions"]).all()
 
 
 def test_every_user_clicked_commented_liked_and_gifted(twin):
     n = len(pd.read_csv(twin / "user.csv", usecols=["user_id"]))
     for sch in (S.CLICK, S.COMMENT, S.LIKE, S.GIFT):
         assert _read(twin, sch)["user_id"].nunique() == n, sch.filename
+
+
+def test_every_streamer_was_clicked(twin):
+    n = len(pd.read_csv(twin / "streamer.csv", usecols=["streamer_id"]))
+    click = _read(twin, S.CLICK)
+    # the streamer-mismatch quirk never removes a streamer's last click row with its id
+    assert click["streamer_id"].nunique() == n
+    room = _read(twin, S.ROOM).drop_duplicates("live_id")
+    assert sorted(room["streamer_id"].unique()) == list(range(1, n + 1))
+    clicked_rooms = room.set_index("live_id").loc[click["live_id"].unique(), "streamer_id"]
+    assert clicked_rooms.nunique() == n  # through the rooms as well, not only the quirky column
+
+
+def test_one_live_room_per_streamer_in_the_room_file(twin):
+    room = _read(twin, S.ROOM)
+    span = (room.groupby("live_id")
+            .agg(s=("streamer_id", "first"), lo=("start_timestamp", "min"),
+                 hi=("end_timestamp", "max"))
+            .sort_values(["s", "lo"]))
+    same = span["s"].to_numpy()[1:] == span["s"].to_numpy()[:-1]
+    overlap = same & (span["hi"].to_numpy()[:-1] > span["lo"].to_numpy()[1:])
+    assert not overlap.any(), f"{overlap.sum()} rooms start while the streamer is live"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,55 +287,6 @@ def test_expected_price_matches_monte_carlo():
     assert set(np.unique(draws[draws <= 20])) <= set(range(1, 21))
     assert (draws == 1).mean() > 0.35 and np.median(draws) == 2
     assert set(PRICE_MENU) >= {1, 10, 20}
-
-
-def test_bgnbd_without_stop_has_geometric_transaction_count():
-    # with no observation end, the number of transactions (birth included) is Geometric(p):
-    # mean 1/p; for p = 0.25, n = 20,000 users the standard error is 0.024
-    rng = np.random.default_rng(1)
-    n = 20_000
-    u, t, drop = simulate_bgnbd(rng, np.full(n, 0.5), np.full(n, 0.25),
-                                np.full(n, S.WINDOW_START_MS), np.full(n, np.inf))
-    counts = np.bincount(u, minlength=n)
-    assert counts.mean() == pytest.approx(4.0, abs=0.12)
-    assert (drop >= 0).all()  # everyone eventually drops out
-    # gaps are Exponential(lambda = 0.5 / day): mean 2 days
-    order = np.lexsort((t, u))
-    gaps = np.diff(t[order])[np.diff(u[order]) == 0] / S.MS_PER_DAY
-    assert gaps.mean() == pytest.approx(2.0, rel=0.05)
-
-
-def test_bgnbd_textbook_variant_never_drops_at_birth():
-    # textbook BG/NBD: dropout only after repeat transactions, so with p = 1 every user makes
-    # exactly two transactions (birth + one repeat, then drops) when the horizon is long
-    rng = np.random.default_rng(4)
-    n = 5_000
-    birth = np.full(n, S.WINDOW_START_MS)
-    u, _, _ = simulate_bgnbd(rng, np.full(n, 1.0), np.ones(n), birth, np.full(n, np.inf),
-                             dropout_at_birth=False)
-    assert (np.bincount(u, minlength=n) == 2).all()
-    u, _, _ = simulate_bgnbd(rng, np.full(n, 1.0), np.ones(n), birth, np.full(n, np.inf))
-    assert (np.bincount(u, minlength=n) == 1).all()  # the twin's default: may leave at once
-
-
-def test_bgnbd_with_no_dropout_is_poisson_until_stop():
-    rng = np.random.default_rng(2)
-    n = 20_000
-    stop = S.WINDOW_START_MS + 10 * S.MS_PER_DAY
-    u, t, drop = simulate_bgnbd(rng, np.full(n, 0.3), np.zeros(n),
-                                np.full(n, S.WINDOW_START_MS), np.full(n, stop))
-    repeats = np.bincount(u, minlength=n) - 1
-    assert repeats.mean() == pytest.approx(3.0, abs=0.06)  # Poisson(0.3 x 10), se 0.012
-    assert (t < stop).all() and (drop == -1).all()
-
-
-def test_gifting_days_merge_same_day_transactions():
-    d = S.MS_PER_DAY
-    w = S.WINDOW_START_MS
-    u = np.array([0, 0, 0, 1])
-    t = np.array([w + 10, w + d - 1, w + d, w + 5 * d])
-    gu, gd = gifting_days(u, t)
-    assert gu.tolist() == [0, 0, 1] and gd.tolist() == [0, 1, 5]
 
 
 def test_watch_time_mixture_has_the_measured_shape():
@@ -363,3 +379,236 @@ def test_day_slots_pick_live_rooms_and_favourites():
     assert (slots.room[ent] == 0).all()
     ent = slots.pick(rng, np.full(200, 3), np.full(200, 1))  # streamer 2 is off at 01:30
     assert set(slots.room[ent]) <= {0, 2}
+    # shop rooms draw ``shop_weight`` times the traffic per live minute
+    shop = _rooms([(1, 0.0, 24.0, 0, 0), (2, 0.0, 24.0, 1, 1)])
+    slots = DaySlots(shop, RoomIndex(shop), 0, np.array([1.0, 1.0]), 1.0, 0.25)
+    ent = slots.pick(rng, rng.integers(0, N_SLOTS, 20_000), np.full(20_000, -1))
+    assert (slots.room[ent] == 1).mean() == pytest.approx(0.25 / 1.25, abs=0.015)
+    # rooms of a day or more draw ``long_room_weight`` times the traffic
+    mixed = _rooms([(1, 0.0, 20.0, 0, 0), (2, -30.0, 200.0, 0, 1)])  # short, long
+    slots = DaySlots(mixed, RoomIndex(mixed), 0, np.array([1.0, 1.0]), 0.5)
+    ent = slots.pick(rng, np.full(20_000, 3), np.full(20_000, -1))
+    assert (slots.room[ent] == 1).mean() == pytest.approx(0.5 / 1.5, abs=0.015)
+
+
+def test_profiles_have_the_schema_columns():
+    rng = np.random.default_rng(5)
+    n = 300
+    users = make_users(rng, activity=np.exp(rng.normal(size=n)),
+                       watch_age_days=rng.integers(-10, 3_000, n),
+                       tenure_days=rng.integers(0, 4_000, n))
+    assert list(users.columns) == S.USER.column_names
+    assert users["user_id"].tolist() == list(range(1, n + 1))
+    strm = make_streamers(rng, popularity=np.exp(rng.normal(size=n)),
+                          room_rate=rng.gamma(0.7, 1.0, n), live_age_days=rng.integers(1, 3_000, n),
+                          tenure_days=rng.integers(30, 4_000, n))
+    assert list(strm.columns) == S.STREAMER.column_names
+    assert strm["streamer_id"].tolist() == list(range(1, n + 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# One live room per streamer (twin_rooms.resolve_overlaps)
+# ---------------------------------------------------------------------------------------------
+_H = 3_600_000
+
+
+def _check_resolved(streamer, start, end, is_long, keep, new_end):
+    assert len(np.unique(keep)) == len(keep) and len(new_end) == len(keep)
+    assert (new_end <= end[keep]).all(), "a kept room ends later than it was drawn"
+    assert (new_end > start[keep]).all()
+    # every streamer keeps a room (its first), so no streamer loses all its rooms
+    assert set(streamer[keep]) == set(streamer)
+    o = np.lexsort((start[keep], streamer[keep]))
+    s, st, en = streamer[keep][o], start[keep][o], new_end[o]
+    same = s[1:] == s[:-1]
+    assert not (same & (en[:-1] > st[1:])).any(), "two kept rooms of one streamer overlap"
+    # a long room is never cut, and no kept room of its streamer starts inside it
+    lg = is_long[keep]
+    assert (new_end[lg] == end[keep][lg]).all(), "a long room was cut"
+    for r in keep[lg]:
+        inside = (streamer[keep] == streamer[r]) & (start[keep] > start[r]) & (start[keep] < end[r])
+        assert not inside.any(), "a room starting inside a long room was kept"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3),  # streamer
+                          st.integers(0, 72 * 60),  # start (minutes)
+                          st.integers(0, 8 * 60),  # duration (minutes; 0 = 5 s)
+                          st.booleans()),  # a room of a day or more
+                min_size=1, max_size=40),
+       st.integers(0, 2**32 - 1))
+def test_resolve_overlaps_leaves_one_live_room_per_streamer(spec, seed):
+    a = np.array(spec, dtype=np.int64)
+    streamer = a[:, 0].astype(np.int32)
+    start = S.WINDOW_START_MS + a[:, 1] * 60_000
+    is_long = a[:, 3].astype(bool)
+    dur = np.where(is_long, 24 * _H + a[:, 2] * 600_000, np.maximum(a[:, 2] * 60_000, 5_000))
+    end = start + dur
+    keep, new_end = resolve_overlaps(np.random.default_rng(seed), streamer, start, end.copy(),
+                                     is_long)
+    _check_resolved(streamer, start, end, is_long, keep, new_end)
+    # rooms that overlap no other room of their streamer are kept unchanged
+    for i in range(len(a)):
+        mine = np.flatnonzero((streamer == streamer[i]) & (np.arange(len(a)) != i))
+        if not ((start[mine] < end[i]) & (end[mine] > start[i])).any():
+            j = np.flatnonzero(keep == i)
+            assert len(j) == 1 and new_end[j[0]] == end[i]
+
+
+def test_resolve_overlaps_hand_made_cases():
+    w = S.WINDOW_START_MS
+    #            streamer  start (h)   end (h)  long
+    spec = [(1, 0.0, 48.0, True),     # a 2-day room
+            (1, 10.0, 11.0, False),   # inside it: dropped
+            (2, 0.0, 5.0, False),     # cut by the next room (starts 1 h later)
+            (2, 1.0, 2.0, False),     # kept as drawn
+            (3, 0.0, 5.0, False),
+            (3, 0.05, 1.0, False),    # starts 3 min after the previous start: dropped
+            (4, 0.0, 5.0, False),     # a long room starting inside a short one ends it
+            (4, 2.0, 30.0, True)]
+    streamer = np.array([r[0] for r in spec], dtype=np.int32)
+    start = (w + np.array([r[1] for r in spec]) * _H).astype(np.int64)
+    end = (w + np.array([r[2] for r in spec]) * _H).astype(np.int64)
+    is_long = np.array([r[3] for r in spec])
+    keep, new_end = resolve_overlaps(np.random.default_rng(0), streamer, start, end, is_long)
+    got = dict(zip(keep.tolist(), new_end.tolist()))
+    assert sorted(got) == [0, 2, 3, 4, 6, 7]
+    assert got[0] == end[0] and got[3] == end[3] and got[4] == end[4] and got[7] == end[7]
+    for cut, nxt in ((2, 3), (6, 7)):  # a break of 30 s to 5 min before the next start
+        assert 30_000 <= start[nxt] - got[cut] <= 300_000
+    assert MIN_GAP_MS == 10 * 60_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Sample-rule conditioning (twin._one_per_user)
+# ---------------------------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from([0.0, 1e-9, 0.01, 0.5, 1.0, 7.0])),
+                min_size=0, max_size=60),
+       st.lists(st.booleans(), min_size=10, max_size=10),
+       st.integers(0, 2**32 - 1))
+def test_one_per_user_gives_each_needing_user_one_of_their_rows(rows, need, seed):
+    users = np.array([r[0] for r in rows], dtype=np.int64)
+    weight = np.array([r[1] for r in rows], dtype=float)
+    need = np.array(need)
+    got = _one_per_user(np.random.default_rng(seed), users, weight, need)
+    assert len(np.unique(got)) == len(got)
+    assert need[users[got]].all(), "a row for a user that does not need one"
+    assert (weight[got] > 0).all(), "a row with zero weight was chosen"
+    assert len(np.unique(users[got])) == len(got), "two rows for one user"
+    eligible = {int(u) for u, wt in zip(users, weight) if need[u] and wt > 0}
+    assert set(users[got].tolist()) == eligible  # exactly one per needing user with a row
+
+
+def test_one_per_user_draws_proportionally_to_weight():
+    rng = np.random.default_rng(11)
+    n = 20_000
+    users = np.repeat(np.arange(n), 3)
+    need = np.ones(n, dtype=bool)
+    # one row weighs 1,000 times the others: chosen with probability 1000 / 1002
+    weight = np.tile([1.0, 1000.0, 1.0], n)
+    got = _one_per_user(rng, users, weight, need)
+    assert len(got) == n and (users[got] == np.arange(n)).all()
+    assert (got % 3 == 1).mean() > 0.995
+    # weights 1 : 2 : 5 give shares 1/8, 2/8, 5/8 (standard error about 0.003)
+    weight = np.tile([1.0, 2.0, 5.0], n)
+    share = np.bincount(_one_per_user(rng, users, weight, need) % 3, minlength=3) / n
+    np.testing.assert_allclose(share, [1 / 8, 2 / 8, 5 / 8], atol=0.015)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gift timing (twin_events.gift_times)
+# ---------------------------------------------------------------------------------------------
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10 * S.MS_PER_DAY),  # click ms into the window
+                          st.integers(0, 2 * _H),  # watch beyond the (n + 1) s it needs
+                          st.integers(0, 4),  # gifts of the click
+                          st.integers(0, _H)),  # end of the room beyond the watch
+                min_size=1, max_size=30),
+       st.integers(0, 2**32 - 1))
+def test_gift_times_first_at_click_then_spaced_during_the_watch(spec, seed):
+    a = np.array(spec, dtype=np.int64)
+    t = S.WINDOW_START_MS + a[:, 0]
+    n_gift = a[:, 2]
+    watch = 1_000 * (n_gift + 1) + a[:, 1]
+    end = t + watch + a[:, 3]
+    prm = SimpleNamespace(p_gift_at_click=1.0)
+    idx, ts = gift_times(np.random.default_rng(seed), prm, t, watch, end, n_gift)
+    assert (np.bincount(idx, minlength=len(a)) == n_gift).all()
+    assert (np.diff(idx) >= 0).all()  # grouped by click, in click order
+    first = np.ones(len(idx), dtype=bool)
+    first[1:] = idx[1:] != idx[:-1]
+    assert (ts[first] == t[idx[first]]).all(), "first gift not at the click's ms"
+    later = ~first
+    gap = np.diff(ts)[later[1:]]
+    assert (gap >= 1_000).all(), "further gifts of a click less than 1 s apart"
+    assert (ts >= t[idx]).all() and (ts < t[idx] + watch[idx]).all() and (ts < end[idx]).all()
+
+
+def test_gift_times_off_click_and_log_end():
+    rng = np.random.default_rng(2)
+    n = 10_000
+    t = np.full(n, S.WINDOW_START_MS + 5 * S.MS_PER_DAY)
+    watch = np.full(n, 600_000)
+    prm = SimpleNamespace(p_gift_at_click=0.3)
+    idx, ts = gift_times(rng, prm, t, watch, t + watch, np.ones(n, dtype=np.int64))
+    at = ts == t[idx]
+    assert at.mean() == pytest.approx(0.3, abs=0.02)
+    assert ((ts[~at] >= t[~at] + 1_000) & (ts[~at] < t[~at] + watch[~at])).all()
+    # nothing is logged at or after the end of the logs (2025-05-25 23:00): gifts of an hour's
+    # watch that starts shortly before it are dropped, the gift at the click's ms is kept
+    t = np.array([LOG_END_MS - 5_000, LOG_END_MS - 600_000])
+    idx, ts = gift_times(rng, SimpleNamespace(p_gift_at_click=1.0), t, np.full(2, 3_600_000),
+                         np.full(2, LOG_END_MS + _H), np.array([3, 3]))
+    assert (ts < LOG_END_MS).all() and set(idx.tolist()) == {0, 1}
+    assert (ts[np.r_[True, idx[1:] != idx[:-1]]] == t).all()
+
+
+@pytest.mark.xfail(strict=True, reason="generator edge case (reported, not fixed here): when "
+                   "the room or lifetime ends less than n s after the click, gift_times clips "
+                   "the n gifts of a click onto end - 1 ms, giving gifts at the same ms")
+def test_gift_times_keep_1s_spacing_when_the_room_ends_soon():
+    t = np.array([S.WINDOW_START_MS + _H])
+    watch = np.array([1_500])
+    end = t + watch  # the room ends with the (short) watch
+    idx, ts = gift_times(np.random.default_rng(0), SimpleNamespace(p_gift_at_click=1.0), t,
+                         watch, end, np.array([3]))
+    assert (np.diff(ts) >= 1_000).all(), ts - t[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar (twin.calendar_factors)
+# ---------------------------------------------------------------------------------------------
+def test_calendar_day_zero_is_a_monday():
+    assert datetime.date(2025, 5, 5).weekday() == 0  # so days d % 7 in {5, 6} are weekends
+
+
+def test_calendar_factors_without_noise_follow_trend_and_weekend():
+    prm = TwinParams(day_noise_sigma=0.0, week_trend=(1.0, 0.8, 0.5), weekend_boost=1.3)
+    f = calendar_factors(np.random.default_rng(0), prm)
+    assert f.shape == (S.N_WINDOW_DAYS,) and f.mean() == pytest.approx(1.0)
+    wk = f.reshape(3, 7)
+    # within a week: weekend days are the boost times the weekdays, weekdays are flat
+    np.testing.assert_allclose(wk[:, 5:] / wk[:, :1], 1.3)
+    np.testing.assert_allclose(wk[:, :5] / wk[:, :1], 1.0)
+    # across weeks: the configured trend ratios
+    np.testing.assert_allclose(wk.mean(axis=1)[1:] / wk.mean(axis=1)[:-1], [0.8, 0.625])
+    # the default parameters: weekends above weekdays, weeks as configured
+    d = TwinParams()
+    f = calendar_factors(np.random.default_rng(0), TwinParams(day_noise_sigma=0.0)).reshape(3, 7)
+    assert (f[:, 5:].min(axis=1) > f[:, :5].max(axis=1)).all()
+    np.testing.assert_allclose(f.mean(axis=1) / f.mean(axis=1)[0],
+                               np.array(d.week_trend) / d.week_trend[0])
+
+
+def test_calendar_factors_with_noise_keep_the_pattern_in_expectation():
+    prm = TwinParams(day_noise_sigma=0.2, week_trend=(1.0, 0.9, 0.7), weekend_boost=1.2)
+    rng = np.random.default_rng(9)
+    f = np.array([calendar_factors(rng, prm) for _ in range(4_000)])
+    assert f.mean() == pytest.approx(1.0, abs=0.005)  # the noise has mean 1
+    wk = f.mean(axis=0).reshape(3, 7)
+    np.testing.assert_allclose(wk[:, 5:].mean(axis=1) / wk[:, :5].mean(axis=1), 1.2, rtol=0.02)
+    np.testing.assert_allclose(wk.mean(axis=1)[1:] / wk.mean(axis=1)[:-1], [0.9, 0.7 / 0.9],
+                               rtol=0.02)
+    days = f.reshape(len(f), 3, 7)
+    assert (days[:, :, 5:].mean() > days[:, :, :5].mean())

@@ -25,8 +25,8 @@ computed), the numbers the appendix glues and the twin's assumptions table
 **Scale.** On a synthetic twin (a folder with ``truth.json``) every *count* is divided by the
 folder's scale ``n_users / 23,772`` before the comparison, so a twin at scale 0.1 is compared
 per user; rates, shares and quantiles are compared as they are. On a real folder the counts
-are compared un-scaled and must be exact (the page then checks a download against the
-published numbers).
+are compared un-scaled and the exact ones (file rows, sessions, pairs, clicks per UTC week)
+must be reproduced (the page then checks a download against the published numbers).
 
 **Verdicts.** Each fact has a tolerance ``(match, close)``: for relative facts the deviation is
 the factor ``max(r, 1/r) - 1`` of the ratio ``r = this / real`` (so 0.10 = within 10% either
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +110,7 @@ class Fact:
     tol: tuple[float, float] = RATE
     mode: str = "rel"
     published: str = ""  # how the source states it, when not a plain number
+    exact: bool = False  # an exact count of the real files: a real folder must reproduce it
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -126,7 +127,7 @@ _PRICE_COUNTS = (31_882, 7_858, 3_176, 1_967, 2_499, 1_150, 886, 630, 627, 4_654
                  307, 231, 209, 155, 132, 143, 1_506)
 """Gifts at price 1..20 on the real files (third-party count; 72,646 gifts in all)."""
 
-FACTS: tuple[Fact, ...] = (
+_FACTS: tuple[Fact, ...] = (
     # ---- counts (dataset page, quirks) -----------------------------------------------------
     _f("n_user", "counts", "users (user.csv rows)", 23_772, "count", "rows of user.csv",
        "dataset page: 23,772 users", (0.0005, 0.01), "count"),
@@ -434,6 +435,17 @@ FACTS: tuple[Fact, ...] = (
        "country == 'China'", "IPs from 83 countries or regions, >99% China", (0.0, 0.04),
        "min", published="> 99%"),
 )
+
+EXACT_COUNTS = ("n_user", "n_streamer", "n_room_rows", "n_room_ids", "n_click", "n_comment",
+                "n_like", "n_gift", "n_negative", "n_interactions", "n_sessions",
+                "revenue_total", "n_gifted_streamers", "n_gift_pairs", "clicks_utc_week1",
+                "clicks_utc_week2", "clicks_utc_week3", "clicks_utc_rest", "n_long_room_rows",
+                "n_long_room_ids")
+"""Counts published exactly and defined without ambiguity: on a real folder they must be
+reproduced (:data:`COUNT_REAL_FOLDER`). Rounded or loosely defined counts (2.76 M pairs, shop
+rooms live at a moment) keep their own tolerance."""
+
+FACTS: tuple[Fact, ...] = tuple(replace(f, exact=f.key in EXACT_COUNTS) for f in _FACTS)
 """Every fact of ``shared/kuailive-facts.md`` the eight CSV files allow, with its real value."""
 
 NOT_COMPUTED = {
@@ -890,13 +902,14 @@ def judge(fact: Fact, value: float, *, scale: float = 1.0, real_folder: bool = F
           ) -> tuple[float, float, str]:
     """``(compared value, ratio to the real value, verdict)`` of one fact.
 
-    Counts are divided by ``scale`` first; on a real folder they must match the published
-    count (:data:`COUNT_REAL_FOLDER`) whatever the fact's own tolerance.
+    Counts are divided by ``scale`` first; on a real folder the exact counts
+    (:data:`EXACT_COUNTS`) must match the published count (:data:`COUNT_REAL_FOLDER`) whatever
+    the fact's own tolerance.
     """
     value = float(value) if value is not None else float("nan")
     if fact.mode == "count":
         value = value / scale
-    tol = COUNT_REAL_FOLDER if (fact.mode == "count" and real_folder) else fact.tol
+    tol = COUNT_REAL_FOLDER if (fact.exact and real_folder) else fact.tol
     ratio = value / fact.real if math.isfinite(value) else float("nan")
     dev = deviation(fact, value)
     if math.isnan(dev):

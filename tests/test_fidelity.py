@@ -186,6 +186,9 @@ def test_counts_are_scaled_on_a_twin_and_exact_on_a_real_folder():
     assert F.judge(f, 4_909_515 * 1.03, real_folder=True)[2] == "off"
     assert F.judge(f, 4_909_515, real_folder=True)[2] == "match"
     assert F.judge(f, 4_909_515 - 10_000, real_folder=True)[2] == "close"
+    # a rounded count of the sheet (2.76 M pairs) keeps its own tolerance on a real folder
+    pairs = F.FACT_BY_KEY["n_click_pairs_train"]
+    assert not pairs.exact and F.judge(pairs, 2_700_000, real_folder=True)[2] == "match"
     # rates are never scaled
     assert F.judge(F.FACT_BY_KEY["ctr"], 0.279, scale=0.1)[0] == pytest.approx(0.279)
 

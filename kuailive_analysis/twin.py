@@ -119,11 +119,11 @@ class TwinParams:
     p_hidden: float = 0.063  # clicks not logged (their engagements are)
     p_streamer_mismatch: float = 1e-4  # click rows with a wrong streamer_id
     # comments and likes
-    comment_base: float = 0.0336
+    comment_base: float = 0.0315
     comment_extra: float = 0.06
     like_base: float = 0.033
     like_extra: float = 0.05
-    eng_sigma: float = 0.9
+    eng_sigma: float = 0.7
     p_eng_at_click: float = 0.4
     # gifts: Poisson(lambda) per click, lambda = rate_u x mult_s x minutes**exp x ...
     gift_mean: float = 0.0125  # mean gift rate per click with a 1-minute watch
@@ -487,7 +487,7 @@ def _write_truth(out: Path, scale, seed, prm: TwinParams, usr: dict, kept: np.nd
         "ctr": np.round(special.expit(usr["ctr_logit"][kept]), 6),
         "fav_share": np.round(usr["fav_share"][kept], 6),
         "n_favourites": np.diff(usr["fav_ptr"])[kept],
-        "gift_rate": np.round(usr["gift_rate"][kept], 8),
+        "gift_rate": usr["gift_rate"][kept],  # full precision (Gamma shape 0.2: tiny values)
         "gift_theta": np.round(theta, 6),
         "gift_whale": usr["whale"][kept].astype(np.int8),
         "gift_mean_price": np.round(expected_price(theta, prm.combo_rate, prm.combo_p), 4),

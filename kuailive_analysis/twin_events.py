@@ -269,8 +269,10 @@ def gift_times(rng, prm, t, watch, end_ms, n_gift):
     u = u[np.lexsort((u, idx))]
     room_ms = np.maximum(watch[idx] - 1_000 * (np.repeat(reps, reps) + 1), 0)
     ts = np.where(at_click, t[idx], t[idx] + 1_000 * (rank + 1) + (u * room_ms).astype(np.int64))
-    ts = np.minimum(ts, end_ms[idx] - 1)
+    # inside the watch and before the end; a gift squeezed onto its predecessor is dropped
+    ts = np.minimum(np.minimum(ts, end_ms[idx] - 1), t[idx] + np.maximum(watch[idx], 1))
     keep = ts < LOG_END_MS
+    keep[1:] &= ~((rank[1:] > 0) & (ts[1:] < ts[:-1] + 1_000))
     return idx[keep], ts[keep]
 
 

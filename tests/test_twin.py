@@ -174,9 +174,6 @@ def test_truth_files_describe_the_users(twin):
                                             / np.sqrt(len(ordinary)))
 
 
-@pytest.mark.xfail(strict=True, reason="generator defect (reported, not fixed here): "
-                   "twin._write_truth rounds gift_rate to 8 decimals, so the planted rates "
-                   "below 5e-9 (Gamma shape 0.2: about 2-4% of users) are recorded as 0")
 def test_truth_gift_rate_is_recorded_for_every_user(twin):
     tu = pd.read_csv(twin / TRUTH_USERS_FILE)
     assert (tu["gift_rate"] > 0).all(), f"{(tu['gift_rate'] == 0).sum()} users recorded as 0"
@@ -564,9 +561,6 @@ def test_gift_times_off_click_and_log_end():
     assert (ts[np.r_[True, idx[1:] != idx[:-1]]] == t).all()
 
 
-@pytest.mark.xfail(strict=True, reason="generator edge case (reported, not fixed here): when "
-                   "the room or lifetime ends less than n s after the click, gift_times clips "
-                   "the n gifts of a click onto end - 1 ms, giving gifts at the same ms")
 def test_gift_times_keep_1s_spacing_when_the_room_ends_soon():
     t = np.array([S.WINDOW_START_MS + _H])
     watch = np.array([1_500])

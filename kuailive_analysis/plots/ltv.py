@@ -132,7 +132,7 @@ def placeholder(text: str) -> Figure:
 def alive_calibration(check: pd.DataFrame | None) -> Figure:
     """Predicted P(alive) vs the share of users truly alive (twin truth), by bin."""
     if check is None:
-        return placeholder("No planted truth: this data folder is not a synthetic twin.")
+        return placeholder("No planted BG/NBD process in this data (real files, or a twin whose gifts follow clicks).")
     fig, ax = figure(height=3.6, width=5.5)
     ax.plot([0, 1], [0, 1], color=MUTED, ls=":", lw=1, label="perfect calibration")
     ax.plot(check["predicted"], check["truly_alive"], "o-", color=PALETTE[0],
@@ -149,7 +149,7 @@ def alive_calibration(check: pd.DataFrame | None) -> Figure:
 def recovery(table: pd.DataFrame | None) -> Figure:
     """Estimate / planted ratio with the 95% interval, per BG/NBD parameter."""
     if table is None:
-        return placeholder("No planted truth: this data folder is not a synthetic twin.")
+        return placeholder("No planted BG/NBD process in this data (real files, or a twin whose gifts follow clicks).")
     fig, ax = figure(height=3.4)
     t = table.dropna(subset=["ci_low"])
     y = np.arange(len(t))[::-1]

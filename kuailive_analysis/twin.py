@@ -81,7 +81,7 @@ class TwinParams:
     user_overdraw: float = 1.08
     streamer_overdraw: float = 2.75
     room_overdraw: float = 0.63  # rooms drawn per drawn streamer, relative to the real rate
-    exposure_overdraw: float = 1.11  # exposures lost with the dropped streamers
+    exposure_overdraw: float = 1.06  # exposures lost with the dropped streamers
     # users: activity and lifetime
     act_sigma: float = 1.55  # log-sd of screens per active day
     p_day_a: float = 5.0  # Beta(a, b) of the daily visit probability
@@ -107,7 +107,7 @@ class TwinParams:
     ctr_sigma: float = 0.75  # user effect (log-odds sd)
     click_streamer_sigma: float = 0.8  # streamer effect (log-odds sd)
     click_room_sigma: float = 0.4  # room effect (log-odds sd)
-    p_shop_averse: float = 0.5  # users who (almost) never click a shop room
+    p_shop_averse: float = 0.6  # users who (almost) never click a shop room
     shop_averse_logit: float = -4.0
     fav_click_boost: float = 1.0  # logit boost for a favourite streamer's room
     p_reenter: float = 0.05  # re-entry probability per click (doubled for favourites)
@@ -121,7 +121,7 @@ class TwinParams:
     # comments and likes
     comment_base: float = 0.0315
     comment_extra: float = 0.06
-    like_base: float = 0.033
+    like_base: float = 0.030
     like_extra: float = 0.05
     eng_sigma: float = 0.7
     p_eng_at_click: float = 0.4
@@ -130,15 +130,15 @@ class TwinParams:
     gift_shape: float = 0.2  # Gamma shape of the user gift rate (heterogeneity)
     gift_streamer_sigma: float = 1.0  # log-sd of the streamer gift multiplier
     gift_watch_exp: float = 0.75
-    gift_extra_mu: float = 0.024  # further gifts of a gifting click: Poisson(gift_extra_mu)
+    gift_extra_mu: float = 0.012  # further gifts of a gifting click: Poisson(gift_extra_mu)
     fav_gift_boost: float = 1.0
     gift_period: tuple = (1.0, 1.02, 1.25)  # UTC periods May 4-11 / 12-18 / 19-25
     p_gift_at_click: float = 0.93
     theta_mu: float = -0.04
     theta_sigma: float = 0.15
     whale_share: float = 0.01  # whales: higher price tilt and gift rate
-    whale_theta_shift: float = 0.9
-    whale_gift_mult: float = 8.0
+    whale_theta_shift: float = 0.3
+    whale_gift_mult: float = 20.0
     combo_rate: float = 0.0
     combo_p: float = 0.3
     # streamers and rooms
@@ -146,7 +146,7 @@ class TwinParams:
     rate_shape: float = 0.7  # Gamma shape of rooms per day
     p_shop_streamer: float = 0.115
     shop_dur_median_min: float = 200.0  # before one-room-at-a-time cuts (measured after: 134)
-    shop_weight: float = 0.5  # exposure weight of shop rooms per live minute
+    shop_weight: float = 0.65  # exposure weight of shop rooms per live minute
     p_habit: float = 0.6
     dur_median_min: float = 45.0
     dur_sigma: float = 1.15

@@ -33,7 +33,7 @@ Model of one day d (all draws vectorised over users, screens and exposures)
   browses until clicking: if none of the day's exposures was clicked, the last one is.
 * **Watch time** (ms) per click: a two-part mixture fitted to the real quantiles - a bounce
   LogNormal(median 3.2 s, sigma 0.48) or, with probability ``sigmoid(stay_logit_u + 0.8 *
-  favourite)``, a stay LogNormal(median ``27 s x watch_scale_u``, sigma 2.35), folded below 2 h
+  favourite)``, a stay LogNormal(median ``22 s x watch_scale_u``, sigma 2.4), folded below 2 h
   and cut at the room's end. A clicked room is re-entered later the same day with probability
   ``p_reenter`` (a second click of the same session).
 * **Comments and likes** follow a click with probability ``base x propensity_u x h(watch)``,
@@ -212,7 +212,7 @@ def watch_ms(rng, n: int, stay_p: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Watch time per click (ms): bounce/stay LogNormal mixture folded below 2 h."""
     stay = rng.random(n) < stay_p
     z = rng.normal(size=n)
-    sec = np.where(stay, np.exp(np.log(27.0 * scale) + 2.35 * z), np.exp(np.log(3.2) + 0.48 * z))
+    sec = np.where(stay, np.exp(np.log(22.0 * scale) + 2.4 * z), np.exp(np.log(3.2) + 0.48 * z))
     over = sec > 7_150
     sec[over] = rng.uniform(1_800, 7_150, over.sum())
     return np.maximum((sec * 1000).astype(np.int64), 5)

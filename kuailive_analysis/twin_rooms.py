@@ -124,32 +124,51 @@ def resolve_overlaps(rng, streamer: np.ndarray, start: np.ndarray, end: np.ndarr
                      is_long: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One live room per streamer at a time: return (kept row indices, new end per kept row).
 
-    Rooms of a streamer are taken in start order. A room that starts while the previous kept
-    room is live either ends the previous room a break of 30 s to 5 min before it starts, or,
-    when it starts less than ``MIN_GAP_MS`` after the previous start or inside a room of a day or
-    more (``is_long``), is dropped. Repeats until no two kept rooms of a streamer overlap.
+    Rooms of a streamer are taken in start order, in three vectorised steps:
+
+    1. a room starting inside an earlier room of a day or more (``is_long``) is dropped;
+    2. a room starting less than ``MIN_GAP_MS`` after the previous room's start, while that room
+       is live, is dropped;
+    3. a room still live when the next kept room starts ends a break of 30 s to 5 min before it.
+
+    Long rooms are therefore never cut by a room starting inside them, and ends only move
+    earlier.
     """
     idx = np.lexsort((start, streamer))
-    end = end.copy()
-    while True:
-        s, st, en, lg = streamer[idx], start[idx], end[idx], is_long[idx]
-        same = s[1:] == s[:-1]
-        clash = same & (en[:-1] > st[1:])
-        if not clash.any():
-            return idx, end[idx]
-        k = np.flatnonzero(clash)  # row k's room is still live when row k+1 starts
-        drop_next = (st[k + 1] - st[k] < MIN_GAP_MS) | lg[k]
-        # a long room starting inside a short one ends that one instead
-        brk = rng.integers(30_000, 300_000, len(k))
-        cut = k[~drop_next]
-        end[idx[cut]] = np.maximum(st[cut + 1] - brk[~drop_next], st[cut] + 5_000)
-        # drop only the first of a run of clashes per pass (its successor is re-checked)
-        dk = k[drop_next]
-        first_in_run = np.ones(len(dk), dtype=bool)
-        first_in_run[1:] = dk[1:] != dk[:-1] + 1
-        gone = np.zeros(len(idx), dtype=bool)
-        gone[dk[first_in_run] + 1] = True
-        idx = idx[~gone]
+    s, st, en, lg = streamer[idx], start[idx], end[idx].copy(), is_long[idx]
+    n = len(idx)
+    same = np.zeros(n, dtype=bool)
+    same[1:] = s[1:] == s[:-1]
+    # 1. the latest end of the earlier long rooms of the same streamer (grouped running max)
+    t0 = int(min(st.min(), en.min())) if n else 0
+    group = np.cumsum(~same)  # 1, 2, ... per streamer, in sorted order
+    big = np.int64(1) << 36  # > any span of times here (about 2 years in ms)
+    v = np.where(lg, en - t0, 0) + group.astype(np.int64) * big
+    prev_long_end = np.empty(n, dtype=np.int64)
+    if n:
+        prev_long_end[0] = 0
+        prev_long_end[1:] = np.maximum.accumulate(v)[:-1] - group[1:].astype(np.int64) * big
+    inside_long = same & (st - t0 < prev_long_end)
+    keep = ~inside_long
+    # 2. a restart within MIN_GAP_MS of a live previous room
+    k = np.flatnonzero(keep)
+    s, st, en, lg, idx = s[k], st[k], en[k], lg[k], idx[k]
+    same = np.zeros(len(k), dtype=bool)
+    same[1:] = s[1:] == s[:-1]
+    restart = np.zeros(len(k), dtype=bool)
+    restart[1:] = same[1:] & (st[1:] - st[:-1] < MIN_GAP_MS) & (en[:-1] > st[1:])
+    k = np.flatnonzero(~restart)
+    s, st, en, idx = s[k], st[k], en[k], idx[k]
+    # 3. cut a room that is still live when the next one starts
+    clash = np.zeros(len(k), dtype=bool)
+    clash[:-1] = (s[1:] == s[:-1]) & (en[:-1] > st[1:])
+    c = np.flatnonzero(clash)
+    brk = rng.integers(30_000, 300_000, len(c))
+    en[c] = np.maximum(np.minimum(en[c], st[c + 1] - brk), st[c] + 5_000)
+    # a cut that cannot keep 5 s (next start within 5 s) drops the cut room instead
+    bad = np.zeros(len(k), dtype=bool)
+    bad[c] = en[c] > st[c + 1]
+    return idx[~bad], en[~bad]
 
 
 def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray,

@@ -79,9 +79,9 @@ class TwinParams:
 
     # sample rule: draw more users / streamers than needed, keep those the rule selects
     user_overdraw: float = 1.08
-    streamer_overdraw: float = 2.75
+    streamer_overdraw: float = 2.83
     room_overdraw: float = 0.63  # rooms drawn per drawn streamer, relative to the real rate
-    exposure_overdraw: float = 1.06  # exposures lost with the dropped streamers
+    exposure_overdraw: float = 1.09  # exposures lost with the dropped streamers
     # users: activity and lifetime
     act_sigma: float = 1.55  # log-sd of screens per active day
     p_day_a: float = 5.0  # Beta(a, b) of the daily visit probability
@@ -119,14 +119,14 @@ class TwinParams:
     p_hidden: float = 0.063  # clicks not logged (their engagements are)
     p_streamer_mismatch: float = 1e-4  # click rows with a wrong streamer_id
     # comments and likes
-    comment_base: float = 0.0315
+    comment_base: float = 0.034
     comment_extra: float = 0.06
-    like_base: float = 0.030
+    like_base: float = 0.0315
     like_extra: float = 0.05
     eng_sigma: float = 0.7
     p_eng_at_click: float = 0.4
     # gifts: Poisson(lambda) per click, lambda = rate_u x mult_s x minutes**exp x ...
-    gift_mean: float = 0.0125  # mean gift rate per click with a 1-minute watch
+    gift_mean: float = 0.013  # mean gift rate per click with a 1-minute watch
     gift_shape: float = 0.2  # Gamma shape of the user gift rate (heterogeneity)
     gift_streamer_sigma: float = 1.0  # log-sd of the streamer gift multiplier
     gift_watch_exp: float = 0.75

@@ -52,6 +52,17 @@ from scipy import special, stats
 from kuailive_analysis import __version__
 from kuailive_analysis import schema as S
 from kuailive_analysis.config import DEFAULT_SEED
+from kuailive_analysis.core.calendar import (
+    CAPPED_END_MS,
+    MS_PER_DAY,
+    N_WINDOW_DAYS,
+    TZ,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    beijing_day,
+)
+from kuailive_analysis.core.constants import REAL_COUNTS
+from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE  # noqa: F401 (re-exported)
 from kuailive_analysis.twin_events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, RoomIndex,
                                            StreamerLatent, UserLatent, engagement_times,
                                            generate_day, gift_times)
@@ -59,17 +70,6 @@ from kuailive_analysis.twin_gifts import draw_prices, expected_price
 from kuailive_analysis.twin_profiles import make_streamers, make_users
 from kuailive_analysis.twin_rooms import (ROOM_START_HOUR_WEIGHTS, make_rooms, subset_rooms,
                                           write_rooms)
-
-TRUTH_FILE = "truth.json"
-TRUTH_USERS_FILE = "truth_users.csv"
-
-REAL = {
-    "users": 23_772, "streamers": 452_621, "rooms": 11_613_708, "room_rows": 11_819_964,
-    "click": 4_909_515, "comment": 196_526, "like": 179_311, "gift": 72_646,
-    "negative": 12_705_835,
-}
-"""Real-size counts (kuailive-facts.md); the twin's targets are these times ``scale``."""
-
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ class TwinParams:
     # sample rule: draw more users / streamers than needed, keep those the rule selects
     user_overdraw: float = 1.08
     streamer_overdraw: float = 2.83
-    room_overdraw: float = 0.63  # rooms drawn per drawn streamer, relative to the real rate
-    exposure_overdraw: float = 1.09  # exposures lost with the dropped streamers
+    room_overdraw: float = 0.613  # rooms drawn per drawn streamer, relative to the real rate
+    exposure_overdraw: float = 1.06  # exposures lost with the dropped streamers
     # users: activity and lifetime
     act_sigma: float = 1.55  # log-sd of screens per active day
     p_day_a: float = 5.0  # Beta(a, b) of the daily visit probability
@@ -103,7 +103,7 @@ class TwinParams:
     weekend_boost: float = 1.05  # Saturday and Sunday vs weekdays (assumption)
     day_noise_sigma: float = 0.04  # log-sd of the day-to-day noise (assumption)
     # clicks
-    ctr_mean: float = 0.225  # baseline click probability (logit-normal centre)
+    ctr_mean: float = 0.235  # baseline click probability (logit-normal centre)
     ctr_sigma: float = 0.75  # user effect (log-odds sd)
     click_streamer_sigma: float = 0.8  # streamer effect (log-odds sd)
     click_room_sigma: float = 0.4  # room effect (log-odds sd)
@@ -162,7 +162,7 @@ class TwinParams:
     p_no_title: float = 0.05
     q_cross: float = 0.35
     q_same: float = 0.0
-    dup_rate: float = 206_256 / 11_613_708  # extra room rows per room (target)
+    dup_rate: float = 206_256 / REAL_COUNTS["room_ids"]  # extra room rows per room (target)
     # filled from scale
     n_streamers: int = 0
 
@@ -179,7 +179,7 @@ def _draw_streamers(rng, n_s: int, n_rooms: int, prm: TwinParams) -> dict:
     pop = np.exp(rng.normal(0, prm.pop_sigma, n_s))
     pop /= pop.mean()
     rate = rng.gamma(prm.rate_shape, 1.0, n_s) * pop ** 0.25
-    rate *= (n_rooms / S.N_WINDOW_DAYS) / rate.sum()
+    rate *= (n_rooms / N_WINDOW_DAYS) / rate.sum()
     hp = ROOM_START_HOUR_WEIGHTS / ROOM_START_HOUR_WEIGHTS.sum()
     habit = rng.choice(24, size=n_s, p=hp) + rng.random(n_s)
     shop = rng.random(n_s) < prm.p_shop_streamer
@@ -199,12 +199,12 @@ def _draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinP
     zc = c * z + np.sqrt(1 - c * c) * rng.normal(size=n_u)
     p_day = stats.beta.ppf(stats.norm.cdf(zc), prm.p_day_a, prm.p_day_b)
     late = rng.random(n_u) < prm.p_late_entry
-    entry = np.where(late, S.WINDOW_START_MS + (rng.random(n_u) * 19 * S.MS_PER_DAY).astype(np.int64)
-                     + S.MS_PER_DAY, S.WINDOW_START_MS).astype(np.int64)
+    entry = np.where(late, WINDOW_START_MS + (rng.random(n_u) * 19 * MS_PER_DAY).astype(np.int64)
+                     + MS_PER_DAY, WINDOW_START_MS).astype(np.int64)
     scale_d = prm.life_scale * np.exp(prm.life_act_exp * z)
     life_d = scale_d * rng.weibull(prm.life_shape, n_u)
-    churn = entry + (life_d * S.MS_PER_DAY).astype(np.int64)
-    alive_days = (np.minimum(churn, LOG_END_MS) - entry) / S.MS_PER_DAY
+    churn = entry + (life_d * MS_PER_DAY).astype(np.int64)
+    alive_days = (np.minimum(churn, LOG_END_MS) - entry) / MS_PER_DAY
     # screens per active day, scaled so expected exposures hit the target
     denom = (1 + prm.mu_screen) * np.sum(act_rel * p_day * np.clip(alive_days, 0, None))
     act = act_rel * target_exposures / denom
@@ -235,7 +235,7 @@ def _draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinP
     tenure = rng.integers(0, 4_500, n_u)
     watch_age = (tenure * rng.beta(1.0, 1.5, n_u)).astype(np.int64)
     new = late & (rng.random(n_u) < 0.5)
-    entry_day = (entry - S.WINDOW_START_MS) // S.MS_PER_DAY
+    entry_day = beijing_day(entry)
     watch_age = np.where(new, -entry_day, watch_age)
     tenure = np.where(new, np.maximum(tenure // 20, -entry_day), tenure)
     return {"z": z, "act": act, "p_day": p_day, "entry": entry, "churn": churn,
@@ -248,7 +248,7 @@ def _draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinP
 def calendar_factors(rng, prm: TwinParams) -> np.ndarray:
     """Factor on each Beijing day's screens: week trend x weekend rhythm x day noise (about 1
     on average over the window). 2025-05-05 (day 0) is a Monday."""
-    d = np.arange(S.N_WINDOW_DAYS)
+    d = np.arange(N_WINDOW_DAYS)
     trend = np.asarray(prm.week_trend, float)[d // 7]
     weekend = np.where(d % 7 >= 5, prm.weekend_boost, 1.0)
     weekend /= weekend.mean()
@@ -313,19 +313,19 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     prm = TwinParams()
-    n_u = _n(REAL["users"], scale, 50)
-    n_s = _n(REAL["streamers"], scale, 500)
+    n_u = _n(REAL_COUNTS["user"], scale, 50)
+    n_s = _n(REAL_COUNTS["streamer"], scale, 500)
     n_u_gen = int(np.ceil(n_u * prm.user_overdraw))
     n_s_gen = int(np.ceil(n_s * prm.streamer_overdraw))
-    n_rooms = _n(REAL["rooms"] / REAL["streamers"] * prm.room_overdraw, n_s_gen, 1)
+    n_rooms = _n(REAL_COUNTS["room_ids"] / REAL_COUNTS["streamer"] * prm.room_overdraw, n_s_gen, 1)
     prm = TwinParams(n_streamers=n_s_gen)
     ss = np.random.SeedSequence([int(seed), int(round(scale * 1e6))])
     r_str, r_usr, r_room, r_prof, r_fix, r_cal, r_days = (np.random.default_rng(s)
                                                           for s in ss.spawn(7))
-    day_seeds = r_days.bit_generator.seed_seq.spawn(S.N_WINDOW_DAYS)
+    day_seeds = r_days.bit_generator.seed_seq.spawn(N_WINDOW_DAYS)
 
     stream = _draw_streamers(r_str, n_s_gen, n_rooms, prm)
-    target_exp = ((REAL["click"] + REAL["negative"]) / REAL["users"] * n_u_gen
+    target_exp = ((REAL_COUNTS["click"] + REAL_COUNTS["negative"]) / REAL_COUNTS["user"] * n_u_gen
                   * prm.exposure_overdraw)
     usr = _draw_users(r_usr, n_u_gen, stream, target_exp, prm)
     rooms = make_rooms(r_room, n_target=n_rooms, room_rate=stream["rate"],
@@ -345,7 +345,7 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
 
     index = RoomIndex(rooms)
     ev = {"click": [], "negative": [], "comment": [], "like": [], "gift": []}
-    days = range(S.N_WINDOW_DAYS)
+    days = range(N_WINDOW_DAYS)
     if progress:
         from tqdm import tqdm  # plain text bar (tqdm.auto may warn in kernels without widgets)
         # disable=None: the bar shows on a terminal only (not in notebooks, papermill or logs)
@@ -411,9 +411,9 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
         added[name] = flag
 
     # --- write ---------------------------------------------------------------------------------
-    sd = (np.maximum(rooms.start_ms, S.WINDOW_START_MS) - S.WINDOW_START_MS) // S.MS_PER_DAY
-    ed = (np.minimum(rooms.end_ms, S.WINDOW_END_MS) - 1 - S.WINDOW_START_MS) // S.MS_PER_DAY
-    cross = float(np.mean((sd != ed) & (rooms.start_ms >= S.WINDOW_START_MS)))
+    sd = beijing_day(np.maximum(rooms.start_ms, WINDOW_START_MS))
+    ed = beijing_day(np.minimum(rooms.end_ms, WINDOW_END_MS) - 1)
+    cross = float(np.mean((sd != ed) & (rooms.start_ms >= WINDOW_START_MS)))
     q_cross = min(prm.q_cross, 0.8 * prm.dup_rate / max(cross, 1e-9))
     q_same = max(prm.dup_rate - q_cross * cross, 0.0) / max(1 - cross, 1e-9)
     prm = TwinParams(**{**asdict(prm), "q_cross": q_cross, "q_same": q_same,
@@ -529,8 +529,8 @@ def _write_truth(out: Path, scale, seed, prm: TwinParams, usr: dict, kept: np.nd
             "truncation": "Every event lies inside the user's planted lifetime [entry_ms, "
                           "churn_ms) and before the end of the logs.",
         },
-        "time": {"window_start_ms": S.WINDOW_START_MS, "log_end_ms": int(LOG_END_MS),
-                 "capped_end_ms": S.CAPPED_END_MS, "tz": S.TZ},
+        "time": {"window_start_ms": WINDOW_START_MS, "log_end_ms": int(LOG_END_MS),
+                 "capped_end_ms": CAPPED_END_MS, "tz": TZ},
     }
     with open(out / TRUTH_FILE, "w") as f:
         json.dump(truth, f, indent=2, sort_keys=True)

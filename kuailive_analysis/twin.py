@@ -153,7 +153,7 @@ class TwinParams:
     p_type2: float = 0.18
     p_week: float = 2.2e-4
     p_long: float = 1.5e-4
-    long_room_weight: float = 0.06  # exposure weight of rooms lasting a day or more
+    long_room_weight: float = 0.045  # exposure weight of rooms lasting a day or more
     dip_keep: float = 0.2  # share of rooms kept that start on 2025-05-21 UTC
     carry_in_share: float = 0.004
     extraction_after_end_h: float = 3.0  # rooms live this long after the window end are capped

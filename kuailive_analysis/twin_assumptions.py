@@ -174,7 +174,7 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
                'evidence'),
     Assumption('profiles',
                'User device price and brand independent of behaviour',
-               'kuailive-facts: nothing is known about device price vs spending, so nothing is planted',
+               'no evidence: assumption (kuailive-facts: nothing is known about device price vs spending, so no link is planted)',
                'assumption'),
     Assumption('profiles',
                'User accu_watch_live_* grow with activity and watch age; streamer fans and play counts grow with popularity, accu_live_* with room rate; streamer device price rises slightly with popularity',

@@ -28,16 +28,14 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import yaml
 
 from kuailive_analysis import config
+from kuailive_analysis.core.constants import package_versions
 
 EXECUTED = "executed"
-REPORTED_PACKAGES = ("kuailive-analysis", "pandas", "numpy", "scipy", "pyarrow", "lifelines",
-                     "matplotlib", "papermill", "jupyter-book", "myst-nb", "scikit-learn")
 
 
 class BookError(RuntimeError):
@@ -109,17 +107,6 @@ def notebook_parameters(path: Path) -> dict[str, str]:
                     if name.strip().isidentifier():
                         params[name.strip()] = default.strip()
     return params
-
-
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in REPORTED_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    out["python"] = sys.version.split()[0]
-    return out
 
 
 def describe_data(data_dir: Path) -> dict:

@@ -45,6 +45,13 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis import schema as S
+from kuailive_analysis.core.calendar import (
+    CAPPED_END_MS,
+    MS_PER_MINUTE,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+)
+from kuailive_analysis.core.keys import lookup, lookup_table
 
 REPORT_COLUMNS = ["rule", "table", "rows_in", "rows_dropped", "rows_flagged", "rows_out"]
 STREAMER_MISMATCH_MODES = ("flag", "drop", "fix")
@@ -111,28 +118,6 @@ class Step:
         return {"rule": self.rule, "table": self.table, "rows_in": self.rows_in,
                 "rows_dropped": self.rows_dropped, "rows_flagged": self.rows_flagged,
                 "rows_out": self.rows_out}
-
-
-def _lookup(ids: np.ndarray, values: np.ndarray | None = None, fill=0):
-    """Dense lookup table indexed by id (ids are small positive ints): ``table[id] = value``."""
-    ids = np.asarray(ids, dtype=np.int64)
-    size = int(ids.max()) + 1 if ids.size else 1
-    if values is None:
-        t = np.zeros(size, dtype=bool)
-        t[ids] = True
-        return t
-    t = np.full(size, fill, dtype=np.asarray(values).dtype)
-    t[ids] = values
-    return t
-
-
-def _take(table: np.ndarray, keys: np.ndarray, fill):
-    """``table[keys]`` with ``fill`` for keys outside the table."""
-    keys = np.asarray(keys, dtype=np.int64)
-    ok = (keys >= 0) & (keys < table.size)
-    out = np.full(keys.size, fill, dtype=table.dtype)
-    out[ok] = table[keys[ok]]
-    return out
 
 
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F),
@@ -229,8 +214,8 @@ def _merge_room_rows(room: pd.DataFrame, name_rule: str) -> tuple[pd.DataFrame, 
     return out, int(conflict.sum())
 
 
-def censor_room_ends(room: pd.DataFrame, cap_ms: int = S.CAPPED_END_MS,
-                     window_end_ms: int = S.WINDOW_END_MS) -> tuple[pd.DataFrame, Step]:
+def censor_room_ends(room: pd.DataFrame, cap_ms: int = CAPPED_END_MS,
+                     window_end_ms: int = WINDOW_END_MS) -> tuple[pd.DataFrame, Step]:
     """Mark capped ends as right-censored and compute the observed duration (rule 2).
 
     ``end_censored = end_timestamp >= cap_ms``; ``duration_min`` (float32, minutes) is
@@ -243,7 +228,7 @@ def censor_room_ends(room: pd.DataFrame, cap_ms: int = S.CAPPED_END_MS,
     obs_end = np.where(cens, np.maximum(window_end_ms, start), end)
     out = room.copy()
     out["end_censored"] = cens
-    out["duration_min"] = ((obs_end - start) / 60_000.0).astype(np.float32)
+    out["duration_min"] = ((obs_end - start) / MS_PER_MINUTE).astype(np.float32)
     return out, Step("censored_room_end", "room", len(room), 0, int(cens.sum()))
 
 
@@ -269,8 +254,8 @@ def drop_long_rooms(room: pd.DataFrame, max_room_days: float | None = 1.0
 # ---------------------------------------------------------------------------------------------
 # Events
 # ---------------------------------------------------------------------------------------------
-def drop_events_outside_window(ev: pd.DataFrame, table: str, start_ms: int = S.WINDOW_START_MS,
-                               end_ms: int = S.WINDOW_END_MS, drop: bool = True
+def drop_events_outside_window(ev: pd.DataFrame, table: str, start_ms: int = WINDOW_START_MS,
+                               end_ms: int = WINDOW_END_MS, drop: bool = True
                                ) -> tuple[pd.DataFrame, Step]:
     """Drop (or, with ``drop=False``, flag) events with timestamp outside [start_ms, end_ms)."""
     ts = ev["timestamp"].to_numpy()
@@ -300,12 +285,12 @@ def drop_orphan_events(ev: pd.DataFrame, table: str, room_ids: np.ndarray,
     ``room_ids`` must be the live_ids of room.csv *before* the long-room rule, so that events
     of long rooms are counted under ``long_rooms``, not here.
     """
-    bad = ~_take(_lookup(room_ids), ev["live_id"].to_numpy(), False)
+    bad = ~lookup(lookup_table(room_ids), ev["live_id"].to_numpy(), False)
     if user_ids is not None:
-        bad |= ~_take(_lookup(user_ids), ev["user_id"].to_numpy(), False)
+        bad |= ~lookup(lookup_table(user_ids), ev["user_id"].to_numpy(), False)
     flagged = 0
     if streamer_ids is not None:
-        flagged = int((~_take(_lookup(streamer_ids), ev["streamer_id"].to_numpy(), False)
+        flagged = int((~lookup(lookup_table(streamer_ids), ev["streamer_id"].to_numpy(), False)
                        & ~bad).sum())
     k = int(bad.sum())
     if not drop:
@@ -318,7 +303,7 @@ def drop_events_in_rooms(ev: pd.DataFrame, table: str, live_ids: np.ndarray,
     """Drop events whose live_id is in ``live_ids`` (the cascade of a room rule)."""
     if len(live_ids) == 0:
         return ev, Step(rule, table, len(ev), 0)
-    hit = _take(_lookup(live_ids), ev["live_id"].to_numpy(), False)
+    hit = lookup(lookup_table(live_ids), ev["live_id"].to_numpy(), False)
     return _keep(ev, ~hit), Step(rule, table, len(ev), int(hit.sum()))
 
 
@@ -333,7 +318,7 @@ def resolve_streamer_mismatch(ev: pd.DataFrame, table: str, room: pd.DataFrame,
     """
     if mode not in STREAMER_MISMATCH_MODES:
         raise ValueError(f"mode must be one of {STREAMER_MISMATCH_MODES}, got {mode!r}")
-    rs = _take(_lookup(room["live_id"].to_numpy(), room["streamer_id"].to_numpy()),
+    rs = lookup(lookup_table(room["live_id"].to_numpy(), room["streamer_id"].to_numpy()),
                ev["live_id"].to_numpy(), 0)
     mism = (rs != 0) & (rs != ev["streamer_id"].to_numpy())
     k = int(mism.sum())

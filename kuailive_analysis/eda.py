@@ -9,15 +9,12 @@ Definitions used throughout
 ---------------------------
 * **Interactions** = clicks + comments + likes + gifts (negatives, i.e. unclicked exposures,
   excluded), as in the KuaiLive paper. **Exposures** = clicks + negatives.
-* **Gini coefficient** of non-negative values :math:`x_{(1)} \\le \\dots \\le x_{(n)}`:
-  :math:`G = \\frac{2\\sum_i i\\,x_{(i)}}{n\\sum_i x_i} - \\frac{n+1}{n}`, 0 = perfectly equal,
-  :math:`(n-1)/n` = everything held by one unit.
-* **Lorenz curve**: points :math:`(k/n, \\sum_{i\\le k} x_{(i)} / \\sum x)` for k = 0..n,
-  joined linearly. **Top-q share** = :math:`1 - L(1-q)` on that curve (for integer qn, the
-  sum of the qn largest values over the total).
+* **Gini coefficient**, **Lorenz curve** (poorest first) and **top-q share** (``1 - L(1-q)``:
+  the boundary unit counts fractionally) are those of :mod:`kuailive_analysis.core.stats`,
+  over every unit passed (zeros included).
 * **CCDF**: :math:`P(X \\ge x)`.
-* **Calendar**: all days and hours are Beijing time; day d = ``(ms - WINDOW_START_MS) //
-  MS_PER_DAY``; 2025-05-05 (day 0) is a Monday, so weekday = ``day % 7`` (0 = Monday).
+* **Calendar**: all days and hours are Beijing time (:mod:`kuailive_analysis.core.calendar`);
+  2025-05-05 (day 0) is a Monday, so weekday = ``day % 7`` (0 = Monday).
 * **Visit**: the first click of a user in one room (user, streamer, live_id). A **repeat
   visit** is a visit to a streamer the user had visited in an earlier room. **Revisit
   interval**: time between consecutive visits of the same (user, streamer) pair, in hours.
@@ -42,123 +39,41 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.keys import dense_codes
-from kuailive_analysis.schema import (
-    MS_PER_DAY,
+from kuailive_analysis.core.calendar import (
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    MS_PER_SECOND,
     N_WINDOW_DAYS,
-    TZ,
+    WEEKDAY_NAMES,
     WINDOW_END_MS,
     WINDOW_START_MS,
-    ordered_bins,
-    parse_bin,
+    beijing_hour,
+    day_start_ms,
+    days_since_start,
+    ms_to_beijing,
+    weekday_of_day,
 )
+from kuailive_analysis.core.checks import require_columns
+from kuailive_analysis.core.constants import REAL_COUNTS
+from kuailive_analysis.core.keys import combined_key, dense_codes
+from kuailive_analysis.core.stats import gini, nonnegative, top_k_share, top_share
+from kuailive_analysis.schema import ordered_bins, parse_bin
 
-MS_PER_HOUR = 3_600_000
-WINDOW_START_WEEKDAY = int(pd.Timestamp(WINDOW_START_MS, unit="ms", tz=TZ).weekday())
-"""Weekday of day 0 (2025-05-05, a Monday): 0."""
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_HINT = "Pass the table as returned by kuailive_analysis.dataset.load."
 
 SESSION_SUMS = ("n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
                 "n_negatives")
 
 
 # ---------------------------------------------------------------------------------------------
-# Input checks
+# Concentration (Gini, Lorenz curve, top shares: kuailive_analysis.core.stats)
 # ---------------------------------------------------------------------------------------------
-def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    """Raise ValueError naming the table and the missing columns."""
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"{name}: expected a pandas DataFrame, got {type(frame).__name__}.")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{name} is missing column(s) {missing}; it has {list(frame.columns)}. "
-            "Pass the table as returned by kuailive_analysis.dataset.load."
-        )
-
-
-def _values(values, what: str = "values", *, allow_empty: bool = False) -> np.ndarray:
-    """Non-negative finite float64 array, or ValueError naming ``what`` and the bad value."""
-    x = np.asarray(values, dtype="float64").ravel()
-    if x.size == 0 and not allow_empty:
-        raise ValueError(f"{what}: no values (empty input); a concentration or distribution "
-                         "of nothing is undefined.")
-    bad = ~np.isfinite(x)
-    if bad.any():
-        raise ValueError(f"{what}: {int(bad.sum())} missing or infinite value(s), e.g. "
-                         f"{x[bad][0]!r}; drop or fill them explicitly first.")
-    if (x < 0).any():
-        raise ValueError(f"{what}: negative value {x[x < 0].min()!r}; counts, times and "
-                         "revenues must be >= 0.")
-    return x
-
-
-# ---------------------------------------------------------------------------------------------
-# Concentration: Gini, Lorenz, top shares
-# ---------------------------------------------------------------------------------------------
-def gini(values) -> float:
-    """Gini coefficient of non-negative values (see module docstring); NaN if they sum to 0."""
-    x = np.sort(_values(values, "gini"))
-    n, total = x.size, x.sum()
-    if total == 0:
-        return float("nan")
-    i = np.arange(1, n + 1, dtype="float64")
-    return float(2.0 * np.dot(i, x) / (n * total) - (n + 1.0) / n)
-
-
-def _lorenz_points(values: np.ndarray):
-    """Vertices of the Lorenz curve of non-negative values: population shares 0, 1/n, ..., 1
-    and cumulative value shares (poorest first); ``(None, None)`` when the total is 0."""
-    x = np.sort(values)
-    total = x.sum()
-    if total == 0:
-        return None, None
-    return np.arange(x.size + 1) / x.size, np.concatenate([[0.0], np.cumsum(x) / total])
-
-
-def lorenz_curve(values, n_points: int | None = 201) -> pd.DataFrame:
-    """Lorenz curve: ``population_share`` (poorest first) vs cumulative ``value_share``.
-
-    With ``n_points`` the piecewise-linear curve is evaluated on an even grid of that many
-    population shares from 0 to 1 (exact, since the curve is linear between units); with
-    None all n + 1 points are returned. Starts at (0, 0) and ends at (1, 1).
-    """
-    p, cum = _lorenz_points(_values(values, "lorenz_curve"))
-    if p is None:
-        raise ValueError("lorenz_curve: all values are 0; the Lorenz curve is undefined.")
-    if n_points is not None:
-        grid = np.linspace(0.0, 1.0, int(n_points))
-        cum, p = np.interp(grid, p, cum), grid
-    cum[-1] = 1.0
-    return pd.DataFrame({"population_share": p, "value_share": cum})
-
-
-def top_share(values, q: float) -> float:
-    """Share of the total held by the top fraction ``q`` (0 < q <= 1) of units: 1 - L(1 - q)."""
-    if not 0 < q <= 1:
-        raise ValueError(f"top_share: q must be in (0, 1], got {q!r}.")
-    p, cum = _lorenz_points(_values(values, "top_share"))
-    if p is None:
-        return float("nan")
-    return float(1.0 - np.interp(1.0 - q, p, cum))
-
-
-def top_k_share(values, k: int) -> float:
-    """Share of the total held by the ``k`` largest values."""
-    x = _values(values, "top_k_share")
-    total = x.sum()
-    if total == 0:
-        return float("nan")
-    k = min(int(k), x.size)
-    return float(np.sort(x)[::-1][:k].sum() / total)
-
-
 def concentration_table(metrics: Mapping[str, object]) -> pd.DataFrame:
     """One row per metric (e.g. clicks per streamer): units, units with a positive value,
     total, Gini over all units, Gini over positive units, top-1% and top-10% shares."""
     rows = []
     for name, vals in metrics.items():
-        x = _values(vals, f"concentration_table[{name!r}]")
+        x = nonnegative(vals, f"concentration_table[{name!r}]")
         pos = x[x > 0]
         rows.append({
             "metric": name,
@@ -183,7 +98,7 @@ def ccdf(values, max_points: int = 400) -> pd.DataFrame:
     a log-spaced grid of ``max_points`` values between the smallest positive value and the
     maximum (plus 0 if present): a plot never needs more points.
     """
-    x = np.sort(_values(values, "ccdf"))
+    x = np.sort(nonnegative(values, "ccdf"))
     uniq = np.unique(x)
     if uniq.size > max_points:
         pos = uniq[uniq > 0]
@@ -218,7 +133,7 @@ def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
     ``density`` is the mean share per value (no spikes from bins holding more integers).
     Values equal to 0 cannot sit on a log axis: their number is in ``frame.attrs["n_zero"]``.
     """
-    x = _values(values, "log_binned_histogram")
+    x = nonnegative(values, "log_binned_histogram")
     pos = x[x > 0]
     if pos.size == 0:
         raise ValueError("log_binned_histogram: no positive values to bin.")
@@ -244,7 +159,7 @@ def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
 def quantile_summary(values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99),
                      scale: float = 1.0) -> pd.Series:
     """``n``, ``mean``, quantiles ``p25``.. and ``max`` of ``values / scale``."""
-    x = _values(values, "quantile_summary") / scale
+    x = nonnegative(values, "quantile_summary") / scale
     out = {"n": float(x.size), "mean": float(x.mean())}
     for q in qs:
         out[f"p{round(q * 100):d}"] = float(np.quantile(x, q))
@@ -258,7 +173,7 @@ def banded_shares(values, edges: Sequence[float], labels: Sequence[str] | None =
 
     ``edges`` are the inner cut points, e.g. (5, 30, 300) gives <5, 5-30, 30-300, >=300.
     """
-    x = _values(values, "banded_shares")
+    x = nonnegative(values, "banded_shares")
     cuts = np.asarray(edges, dtype="float64")
     if np.any(np.diff(cuts) <= 0):
         raise ValueError(f"banded_shares: edges must increase strictly, got {list(edges)}.")
@@ -275,7 +190,7 @@ def banded_shares(values, edges: Sequence[float], labels: Sequence[str] | None =
 def linear_histogram(values, edges: Sequence[float]) -> pd.DataFrame:
     """Counts and shares of values in the bins given by ``edges`` ([lo, hi), last closed);
     ``share`` is of all values (values outside the edges count in the denominator)."""
-    x = _values(values, "linear_histogram", allow_empty=True)
+    x = nonnegative(values, "linear_histogram", allow_empty=True)
     e = np.asarray(edges, dtype="float64")
     c, _ = np.histogram(x, bins=e)
     return pd.DataFrame({"lo": e[:-1], "hi": e[1:], "count": c, "share": c / max(x.size, 1)})
@@ -306,8 +221,8 @@ def demographic_shares(users: pd.DataFrame, streamers: pd.DataFrame, column: str
     Binned columns (age, device_price) keep their numeric order; other columns are sorted by
     the mean share. With ``top``, values beyond the ``top`` largest are pooled as ``other``.
     """
-    _require(users, "users", [column])
-    _require(streamers, "streamers", [column])
+    require_columns(users, [column], "users", hint=_HINT)
+    require_columns(streamers, [column], "streamers", hint=_HINT)
     counts = {}
     for group, frame in (("users", users), ("streamers", streamers)):
         s = frame[column].astype("string").fillna(MISSING_LABEL)
@@ -350,7 +265,7 @@ def tenure_summary(users: pd.DataFrame) -> pd.DataFrame:
     watched -> 2025-05-05); columns ``n``, ``p10``, ``p25``, ``median``, ``p75``, ``p90`` and
     ``share_under_1y``. Missing dates are left out (``n`` counts the known ones).
     """
-    _require(users, "users", ["tenure_days", "watch_age_days"])
+    require_columns(users, ["tenure_days", "watch_age_days"], "users", hint=_HINT)
     rows = {}
     for col in ("tenure_days", "watch_age_days"):
         d = pd.to_numeric(users[col], errors="coerce").dropna().to_numpy(dtype="float64")
@@ -368,7 +283,7 @@ def tenure_distribution(users: pd.DataFrame, max_years: int = 15) -> pd.DataFram
     """Users per whole year of registration tenure and of first-watch age (0..max_years-1,
     last bin ``max_years``+ pooled): columns ``years``, ``tenure``, ``watch_age`` (shares of
     users with a known date)."""
-    _require(users, "users", ["tenure_days", "watch_age_days"])
+    require_columns(users, ["tenure_days", "watch_age_days"], "users", hint=_HINT)
     out = {"years": np.arange(max_years + 1)}
     for col, name in (("tenure_days", "tenure"), ("watch_age_days", "watch_age")):
         d = pd.to_numeric(users[col], errors="coerce").dropna().to_numpy(dtype="float64")
@@ -392,7 +307,8 @@ def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
     streamer ran, from the room table). With ``streamers`` every streamer of the profile table
     gets a row (zeros for streamers without events), which is what cold-start shares need.
     """
-    _require(sessions, "sessions", ["user_id", "live_id", "streamer_id", *SESSION_SUMS])
+    require_columns(sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions",
+                    hint=_HINT)
     sid = sessions["streamer_id"].to_numpy()
     out = _group_sums(sid, sessions, list(SESSION_SUMS))
     clicked = sessions["n_clicks"].to_numpy() > 0
@@ -401,11 +317,11 @@ def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
                                               sessions["live_id"].to_numpy()[clicked])
     index = out.index
     if rooms is not None:
-        _require(rooms, "rooms", ["live_id", "streamer_id"])
+        require_columns(rooms, ["live_id", "streamer_id"], "rooms", hint=_HINT)
         n_rooms = _distinct_counts(rooms["streamer_id"].to_numpy(), rooms["live_id"].to_numpy())
         index = index.union(n_rooms.index)
     if streamers is not None:
-        _require(streamers, "streamers", ["streamer_id"])
+        require_columns(streamers, ["streamer_id"], "streamers", hint=_HINT)
         index = index.union(pd.Index(streamers["streamer_id"].unique()))
     out = out.reindex(index).fillna(0)
     if rooms is not None:
@@ -429,7 +345,8 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
     streamer; NaN without watch time) and, with ``user_day``, ``active_days`` (days with a
     click, comment, like or gift). With ``users`` every profiled user gets a row.
     """
-    _require(sessions, "sessions", ["user_id", "live_id", "streamer_id", *SESSION_SUMS])
+    require_columns(sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions",
+                    hint=_HINT)
     uid = sessions["user_id"].to_numpy()
     sid = sessions["streamer_id"].to_numpy()
     out = _group_sums(uid, sessions, list(SESSION_SUMS))
@@ -452,11 +369,11 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
     share = (by_user.max() / tot.where(tot > 0)).astype("float64")
     index = out.index
     if user_day is not None:
-        _require(user_day, "user_day", ["user_id", "day", "active"])
+        require_columns(user_day, ["user_id", "day", "active"], "user_day", hint=_HINT)
         active_days = user_day.loc[user_day["active"].astype(bool)].groupby("user_id").size()
         index = index.union(active_days.index)
     if users is not None:
-        _require(users, "users", ["user_id"])
+        require_columns(users, ["user_id"], "users", hint=_HINT)
         index = index.union(pd.Index(users["user_id"].unique()))
     out = out.reindex(index).fillna(0).astype("int64")
     if user_day is not None:
@@ -472,24 +389,19 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
 
 def share_below(values, threshold: float) -> float:
     """Share of values strictly below ``threshold``."""
-    x = _values(values, "share_below")
+    x = nonnegative(values, "share_below")
     return float((x < threshold).mean())
 
 
 def share_above(values, threshold: float) -> float:
     """Share of values strictly above ``threshold``."""
-    x = _values(values, "share_above")
+    x = nonnegative(values, "share_above")
     return float((x > threshold).mean())
 
 
 # ---------------------------------------------------------------------------------------------
 # Time of activity (Beijing time)
 # ---------------------------------------------------------------------------------------------
-def weekday_of_day(day) -> np.ndarray:
-    """Weekday (0 = Monday) of Beijing day index ``day`` (0 = 2025-05-05)."""
-    return (np.asarray(day, dtype="int64") + WINDOW_START_WEEKDAY) % 7
-
-
 def days_per_weekday(n_days: int = N_WINDOW_DAYS) -> np.ndarray:
     """How many of the days 0..n_days-1 fall on each weekday (length-7 array, Monday first)."""
     return np.bincount(weekday_of_day(np.arange(n_days)), minlength=7)
@@ -504,7 +416,7 @@ def hour_weekday_matrix(events: pd.DataFrame, weight: str | None = None,
     counts as zero activity rather than being dropped.
     """
     cols = ["day", "hour"] + ([weight] if weight else [])
-    _require(events, "events", cols)
+    require_columns(events, cols, "events", hint=_HINT)
     day = events["day"].to_numpy(dtype="int64")
     if len(day) and (day.min() < 0 or day.max() >= n_days):
         bad = day.min() if day.min() < 0 else day.max()
@@ -525,7 +437,7 @@ def hourly_profile(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Share of each table's events in each Beijing hour (index hour 0..23, one column each)."""
     out = {}
     for name, ev in tables.items():
-        _require(ev, name, ["hour"])
+        require_columns(ev, ["hour"], name, hint=_HINT)
         c = np.bincount(ev["hour"].to_numpy(dtype="int64"), minlength=24)[:24]
         out[name] = c / max(c.sum(), 1)
     return pd.DataFrame(out, index=pd.Index(range(24), name="hour"))
@@ -553,15 +465,14 @@ def daily_totals(user_day: pd.DataFrame, n_days: int = N_WINDOW_DAYS) -> pd.Data
     of clicks, watch hours, comments, likes, gifts, gift value and negatives."""
     sums = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
             "n_negatives"]
-    _require(user_day, "user_day", ["user_id", "day", "active", *sums])
+    require_columns(user_day, ["user_id", "day", "active", *sums], "user_day", hint=_HINT)
     g = user_day.groupby("day")
     out = g[sums].sum()
     out["active_users"] = user_day.loc[user_day["active"].astype(bool)].groupby("day").size()
     out = out.reindex(range(n_days)).fillna(0).astype("int64")
     out["watch_hours"] = out.pop("watch_ms") / MS_PER_HOUR
     out.index.name = "day"
-    out.insert(0, "date", pd.to_datetime(WINDOW_START_MS + out.index.to_numpy() * MS_PER_DAY,
-                                         unit="ms", utc=True).tz_convert(TZ).date)
+    out.insert(0, "date", ms_to_beijing(day_start_ms(out.index.to_numpy())).date)
     out.insert(1, "weekday", [WEEKDAY_NAMES[w] for w in weekday_of_day(out.index)])
     return out
 
@@ -569,18 +480,13 @@ def daily_totals(user_day: pd.DataFrame, n_days: int = N_WINDOW_DAYS) -> pd.Data
 # ---------------------------------------------------------------------------------------------
 # Rooms: schedules, durations, rooms live at each moment
 # ---------------------------------------------------------------------------------------------
-def beijing_hour(ms) -> np.ndarray:
-    """Beijing hour of day (0..23) of epoch-ms values (works before the window too)."""
-    return ((np.asarray(ms, dtype="int64") - WINDOW_START_MS) % MS_PER_DAY) // MS_PER_HOUR
-
-
 def room_start_hours(rooms: pd.DataFrame, within_window: bool = True) -> pd.DataFrame:
     """Rooms by Beijing start hour (index 0..23): ``n_rooms`` and ``share``.
 
     With ``within_window`` only rooms starting in [2025-05-05, 2025-05-26) Beijing count
     (rooms already live at the window start have an earlier, unobserved schedule).
     """
-    _require(rooms, "rooms", ["start_ms"])
+    require_columns(rooms, ["start_ms"], "rooms", hint=_HINT)
     s = rooms["start_ms"].to_numpy(dtype="int64")
     if within_window:
         s = s[(s >= WINDOW_START_MS) & (s < WINDOW_END_MS)]
@@ -599,19 +505,19 @@ def rooms_live_over_time(rooms: pd.DataFrame, step_min: int = 15,
     Columns ``ts_ms``, ``time`` (Beijing), ``day_float`` (days since the window start),
     ``n_live``.
     """
-    _require(rooms, "rooms", ["start_ms", "end_ms"])
+    require_columns(rooms, ["start_ms", "end_ms"], "rooms", hint=_HINT)
     s = np.sort(rooms["start_ms"].to_numpy(dtype="int64"))
     e = np.sort(rooms["end_ms"].to_numpy(dtype="int64"))
     if (rooms["end_ms"].to_numpy() < rooms["start_ms"].to_numpy()).any():
         raise ValueError("rooms: some end_ms is before start_ms; clean the room table first.")
     if step_min <= 0:
         raise ValueError(f"rooms_live_over_time: step_min must be positive, got {step_min}.")
-    t = np.arange(start_ms, end_ms, step_min * 60_000, dtype="int64")
+    t = np.arange(start_ms, end_ms, step_min * MS_PER_MINUTE, dtype="int64")
     n = np.searchsorted(s, t, side="right") - np.searchsorted(e, t, side="right")
     return pd.DataFrame({
         "ts_ms": t,
-        "time": pd.to_datetime(t, unit="ms", utc=True).tz_convert(TZ),
-        "day_float": (t - WINDOW_START_MS) / MS_PER_DAY,
+        "time": ms_to_beijing(t),
+        "day_float": days_since_start(t),
         "n_live": n.astype("int64"),
     })
 
@@ -628,7 +534,7 @@ def room_duration_summary(rooms: pd.DataFrame,
         rooms = rooms.assign(rooms="all")
         by = "rooms"
     by = [by] if isinstance(by, str) else list(by)
-    _require(rooms, "rooms", ["duration_min", "end_censored", "start_ms", *by])
+    require_columns(rooms, ["duration_min", "end_censored", "start_ms", *by], "rooms", hint=_HINT)
     r = rooms[[*by, "duration_min", "end_censored", "start_ms"]].copy()
     for c in by:  # categorical with string labels: fast groupby, missing kept as a group
         col = r[c] if isinstance(r[c].dtype, pd.CategoricalDtype) else r[c].astype("category")
@@ -654,7 +560,7 @@ def room_duration_summary(rooms: pd.DataFrame,
 
 def shop_flag(rooms: pd.DataFrame) -> pd.Series:
     """``'shop'`` / ``'not shop'`` per room from ``live_content_category`` (missing = not shop)."""
-    _require(rooms, "rooms", ["live_content_category"])
+    require_columns(rooms, ["live_content_category"], "rooms", hint=_HINT)
     col = rooms["live_content_category"]
     if isinstance(col.dtype, pd.CategoricalDtype):  # compare the few categories, not the rows
         cat_is_shop = np.asarray(col.cat.categories.astype(str) == "shop", dtype=bool)
@@ -671,33 +577,6 @@ def shop_flag(rooms: pd.DataFrame) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 # Repeat consumption
 # ---------------------------------------------------------------------------------------------
-def combined_key(*cols) -> np.ndarray:
-    """One int64 per row that sorts like the tuple of integer columns ``cols`` (lexicographic)
-    and is equal exactly when the tuples are: each column is replaced by its dense rank code
-    and the codes are packed into bits. Falls back to a rank of the ``np.lexsort`` order when
-    the codes need more than 62 bits together."""
-    codes, bits = [], []
-    for c in cols:
-        code, k = dense_codes(c)
-        codes.append(code)
-        bits.append(max(int(k - 1).bit_length(), 1))
-    if sum(bits) <= 62:
-        key = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
-        for code, b in zip(codes, bits):
-            key = (key << b) | code
-        return key
-    order = np.lexsort(tuple(reversed(codes)))
-    diff = np.zeros(len(order), dtype=bool)
-    if len(order):
-        diff[0] = True
-        for code in codes:
-            cs = code[order]
-            diff[1:] |= cs[1:] != cs[:-1]
-    key = np.empty(len(order), dtype=np.int64)
-    key[order] = np.cumsum(diff) - 1
-    return key
-
-
 def _group_sums(keys: np.ndarray, frame: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     """Integer sums of ``cols`` per distinct integer key (index: sorted keys, int64 values);
     bincount over dense key codes instead of a hash groupby (exact: sums of integers below
@@ -735,7 +614,7 @@ def visits(clicks: pd.DataFrame) -> pd.DataFrame:
 
     Computed with integer sort keys (:func:`combined_key`) and run boundaries, no hashing
     groupby over the click log."""
-    _require(clicks, "clicks", ["user_id", "streamer_id", "live_id", "ts_ms"])
+    require_columns(clicks, ["user_id", "streamer_id", "live_id", "ts_ms"], "clicks", hint=_HINT)
     u_all = clicks["user_id"].to_numpy()
     s_all = clicks["streamer_id"].to_numpy()
     l_all = clicks["live_id"].to_numpy()
@@ -781,7 +660,7 @@ def repeat_summary(clicks: pd.DataFrame, min_rooms: int = 2) -> pd.Series:
     """
     if min_rooms < 2:
         raise ValueError(f"repeat_summary: min_rooms must be >= 2, got {min_rooms}.")
-    _require(clicks, "clicks", ["user_id", "streamer_id", "live_id", "ts_ms"])
+    require_columns(clicks, ["user_id", "streamer_id", "live_id", "ts_ms"], "clicks", hint=_HINT)
     if len(clicks) == 0:
         raise ValueError("repeat_summary: the click table is empty.")
     ts = clicks["ts_ms"].to_numpy(dtype="int64")
@@ -815,7 +694,7 @@ def revisit_intervals(clicks: pd.DataFrame) -> np.ndarray:
 def interval_histogram(intervals_h, bin_h: float = 1.0, max_h: float = 7 * 24) -> pd.DataFrame:
     """Counts of revisit intervals in bins of ``bin_h`` hours on [0, max_h); ``share`` is of
     all intervals (longer ones included in the denominator)."""
-    x = _values(intervals_h, "interval_histogram", allow_empty=True)
+    x = nonnegative(intervals_h, "interval_histogram", allow_empty=True)
     edges = np.arange(0.0, max_h + bin_h / 2, bin_h)
     c, _ = np.histogram(x[x < max_h], bins=edges)
     return pd.DataFrame({"lo_h": edges[:-1], "hi_h": edges[1:], "count": c,
@@ -826,7 +705,7 @@ def daily_rhythm_share(intervals_h, tol_h: float = 3.0, min_h: float = 12.0) -> 
     """Share of revisit intervals of at least ``min_h`` hours that lie within ``tol_h`` hours
     of a whole number of days, with the share expected if intervals ignored the clock
     (2 tol_h / 24) and their ratio (> 1 = daily rhythm)."""
-    x = _values(intervals_h, "daily_rhythm_share", allow_empty=True)
+    x = nonnegative(intervals_h, "daily_rhythm_share", allow_empty=True)
     x = x[x >= min_h]
     dist = np.abs(x - 24.0 * np.round(x / 24.0))
     obs = float((dist <= tol_h).mean()) if x.size else float("nan")
@@ -844,7 +723,7 @@ WATCH_BANDS_S = (5.0, 30.0, 300.0)
 def watch_time_summary(watch_ms) -> pd.Series:
     """Watch time per click in seconds: shares in bands <5 s, 5-30 s, 30-300 s, >=300 s,
     mean, quantiles p25..p99 and max (all in seconds)."""
-    x = _values(watch_ms, "watch_time_summary") / 1000.0
+    x = nonnegative(watch_ms, "watch_time_summary") / MS_PER_SECOND
     bands = banded_shares(x, WATCH_BANDS_S, ["lt_5s", "5_30s", "30_300s", "ge_300s"])
     out = {f"share_{b}": s for b, s in zip(bands["band"], bands["share"])}
     out.update(quantile_summary(x).to_dict())
@@ -862,9 +741,9 @@ def engagement_rates(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.Dat
     ``share_streamers_gifted`` = streamers with any gift among ``n_streamers`` (default: all
     streamers in ``sessions``); ``n_gift_pairs`` = distinct (user, streamer) gift pairs.
     """
-    _require(sessions, "sessions", ["user_id", "streamer_id", "n_clicks", "n_comments",
-                                    "n_likes", "n_gifts"])
-    _require(gifts, "gifts", ["user_id", "streamer_id"])
+    require_columns(sessions, ["user_id", "streamer_id", "n_clicks", "n_comments", "n_likes",
+                               "n_gifts"], "sessions", hint=_HINT)
+    require_columns(gifts, ["user_id", "streamer_id"], "gifts", hint=_HINT)
     n_c = len(clicks)
     if n_c == 0:
         raise ValueError("engagement_rates: the click table is empty; rates per click are "
@@ -888,7 +767,7 @@ def engagement_rates(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.Dat
 def gift_price_summary(gift_price) -> pd.Series:
     """Gift price per gift event (coins): ``n``, ``total``, ``mean``, quantiles, ``max``,
     ``share_eq_1`` (price exactly 1) and ``share_le_20``."""
-    x = _values(gift_price, "gift_price_summary")
+    x = nonnegative(gift_price, "gift_price_summary")
     out = quantile_summary(x)
     out["total"] = float(x.sum())
     out["share_eq_1"] = float((x == 1).mean())
@@ -993,9 +872,12 @@ PAPER_FIGURES: tuple[PublishedFigure, ...] = (
                     REAL_FILES_SOURCE, "about 10%"),
     PublishedFigure("shop_duration_median_min", "Median duration of shop rooms", 134.0,
                     "minutes", REAL_FILES_SOURCE),
-    PublishedFigure("clicks_per_user", "Clicks per user", 4_909_515 / 23_772, "count",
+    PublishedFigure("clicks_per_user", "Clicks per user",
+                    REAL_COUNTS["click"] / REAL_COUNTS["user"],
+                    "count",
                     DATASET_PAGE_SOURCE, note="4,909,515 clicks / 23,772 users"),
-    PublishedFigure("rooms_per_streamer", "Rooms per streamer", 11_613_708 / 452_621, "count",
+    PublishedFigure("rooms_per_streamer", "Rooms per streamer",
+                    REAL_COUNTS["room_ids"] / REAL_COUNTS["streamer"], "count",
                     DATASET_PAGE_SOURCE, note="11,613,708 rooms / 452,621 streamers"),
 )
 """Published figures with their source. ``hour_windowK`` values are the start hour of a

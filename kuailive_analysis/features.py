@@ -2,8 +2,8 @@
 
 Definitions (all times Beijing, Asia/Shanghai; the window starts 2025-05-05 00:00 Beijing):
 
-* ``day = (ts_ms - WINDOW_START_MS) // MS_PER_DAY`` (int8, 0..20) and
-  ``hour = ((ts_ms - WINDOW_START_MS) % MS_PER_DAY) // 3 600 000`` (int8, 0..23).
+* ``day`` = Beijing day index (int8, 0..20) and ``hour`` = Beijing hour of day (int8, 0..23)
+  of :mod:`kuailive_analysis.core.calendar`.
 * A **session** is one (user_id, live_id) pair with at least one event of any kind (click,
   comment, like, gift or unclicked exposure). ``first_ms``/``last_ms`` are its first and last
   event times, ``day`` the day of ``first_ms``; ``watch_ms`` sums ``watch_live_time`` (ms) of
@@ -15,7 +15,8 @@ Definitions (all times Beijing, Asia/Shanghai; the window starts 2025-05-05 00:0
   from the first live watched to the window start (both can be negative if the snapshot date
   is after the window start; profiles are an end-of-window snapshot).
 
-Keys are integers throughout: a (user, live) pair is the int64 ``user_id << 32 | live_id``.
+Keys are integers throughout: a (user, live) pair is the int64 ``user_id << 32 | live_id``
+(:func:`kuailive_analysis.core.keys.pair_key`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis import schema as S
-from kuailive_analysis.io import ms_to_beijing
-
-WINDOW_START = pd.Timestamp(S.WINDOW_START_MS, unit="ms", tz="UTC").tz_convert(S.TZ)
+from kuailive_analysis.core.calendar import beijing_day, beijing_hour, ms_to_beijing
+from kuailive_analysis.core.keys import lookup, lookup_table, pair_key, unpack_pair_key
 
 EVENT_ATTRS = {"click": "clicks", "comment": "comments", "like": "likes", "gift": "gifts",
                "negative": "negatives"}
@@ -34,14 +34,8 @@ EVENT_ATTRS = {"click": "clicks", "comment": "comments", "like": "likes", "gift"
 
 
 def day_index(ms) -> np.ndarray:
-    """Beijing day index since 2025-05-05 (int8 for in-window times)."""
-    return ((np.asarray(ms, dtype=np.int64) - S.WINDOW_START_MS) // S.MS_PER_DAY).astype(np.int8)
-
-
-def hour_of_day(ms) -> np.ndarray:
-    """Beijing hour of day 0..23 (int8)."""
-    return (((np.asarray(ms, dtype=np.int64) - S.WINDOW_START_MS) % S.MS_PER_DAY)
-            // 3_600_000).astype(np.int8)
+    """Beijing day index since 2025-05-05 as stored in the tables (int8 for in-window times)."""
+    return beijing_day(ms).astype(np.int8)
 
 
 def add_time_columns(ev: pd.DataFrame) -> pd.DataFrame:
@@ -52,7 +46,7 @@ def add_time_columns(ev: pd.DataFrame) -> pd.DataFrame:
     cols["timestamp"] = ms_to_beijing(pd.Series(ms, copy=False)).array
     cols["ts_ms"] = ms
     cols["day"] = day_index(ms)
-    cols["hour"] = hour_of_day(ms)
+    cols["hour"] = beijing_hour(ms).astype(np.int8)
     return pd.DataFrame(cols, copy=False)
 
 
@@ -74,11 +68,6 @@ def room_table(room: pd.DataFrame) -> pd.DataFrame:
         "duration_min": room["duration_min"].to_numpy().astype(np.float32, copy=False),
         "end_censored": room["end_censored"].to_numpy().astype(bool, copy=False),
     }, copy=False)
-
-
-def pair_key(user_id, live_id) -> np.ndarray:
-    """int64 key of a (user_id, live_id) pair: ``user_id << 32 | live_id``."""
-    return (np.asarray(user_id, dtype=np.int64) << 32) | np.asarray(live_id, dtype=np.int64)
 
 
 def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None = None
@@ -111,8 +100,9 @@ def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None =
     ukey = key[starts]
     del key
     n_groups = ukey.size
-    out = {"user_id": (ukey >> 32).astype(np.int32),
-           "live_id": (ukey & 0xFFFFFFFF).astype(np.int32)}
+    user, live = unpack_pair_key(ukey)
+    out = {"user_id": user.astype(np.int32), "live_id": live.astype(np.int32)}
+    del user, live
     del ukey
 
     def ms(ev):
@@ -125,12 +115,9 @@ def build_sessions(events: dict[str, pd.DataFrame], rooms: pd.DataFrame | None =
     # the room's streamer; the events' (min over the pair) only for lives unknown to `rooms`
     rs = np.zeros(n_groups, dtype=np.int32)
     if rooms is not None and len(rooms):
-        live = rooms["live_id"].to_numpy().astype(np.int64)
-        table = np.zeros(int(live.max()) + 1, dtype=np.int32)
-        table[live] = rooms["streamer_id"].to_numpy()
-        lid = out["live_id"].astype(np.int64)
-        ok = lid < table.size
-        rs[ok] = table[lid[ok]]
+        table = lookup_table(rooms["live_id"].to_numpy(),
+                             rooms["streamer_id"].to_numpy().astype(np.int32))
+        rs = lookup(table, out["live_id"], 0)
     if (rs == 0).any() and n_groups:
         stid = cat(lambda n, ev: ev["streamer_id"].to_numpy(), np.int32)[order]
         rs = np.where(rs > 0, rs, np.minimum.reduceat(stid, starts)).astype(np.int32)

@@ -14,8 +14,9 @@ computed it**:
   first row in ``room.csv``;
 * a *daily-averaged Gini* is the Gini of the UTC day's values across the streamers active that
   day (clicked, or gifted for revenue), averaged over the full UTC days May 5-24;
-* concentration statistics use :func:`kuailive_analysis.eda.gini`, ``top_share`` and
-  ``top_k_share`` (one definition each in the package).
+* concentration statistics use :func:`kuailive_analysis.core.stats.gini` and
+  :func:`~kuailive_analysis.core.stats.top_share` (one definition each in the package); the
+  calendar is :mod:`kuailive_analysis.core.calendar`.
 
 :func:`analyse` compares the measured values with the real ones and returns a
 :class:`FidelityResult`: the table (family, fact, real value, this data, ratio, verdict, how
@@ -54,20 +55,28 @@ import pandas as pd
 from kuailive_analysis import config
 from kuailive_analysis import eda as E
 from kuailive_analysis import io as IO
-from kuailive_analysis import schema as S
-from kuailive_analysis.features import pair_key
-from kuailive_analysis.keys import dense_codes
+from kuailive_analysis.core.calendar import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    MS_PER_SECOND,
+    N_WINDOW_DAYS,
+    WINDOW_START_MS,
+    beijing_day,
+    beijing_hour,
+    format_ms,
+    utc_day,
+)
+from kuailive_analysis.core.constants import REAL_COUNTS, REAL_STREAMERS, REAL_USERS
+from kuailive_analysis.core.keys import combined_key, dense_codes, pair_key
+from kuailive_analysis.core.stats import gini, top_share
 
-REAL_USERS = 23_772
-"""Users in the real files: a twin's scale is ``n_users / REAL_USERS``."""
-REAL_STREAMERS = 452_621
 
 FAMILIES = ("counts", "engagement rates", "watch time", "gifting", "revenue concentration",
             "streamers", "users", "rooms", "calendar", "returns", "demographics")
 VERDICTS = ("match", "close", "off", "n/a")
 
-MS_PER_HOUR = 3_600_000
-UTC_MAY_4 = 20_212  # UTC day number (ms // MS_PER_DAY) of 2025-05-04
+UTC_MAY_4 = int(utc_day(WINDOW_START_MS))  # 20,212: 2025-05-04 UTC, whose 16:00 starts the window
 UTC_MAY_5, UTC_MAY_21, UTC_MAY_25 = UTC_MAY_4 + 1, UTC_MAY_4 + 17, UTC_MAY_4 + 21
 UTC_WEEKS = ((UTC_MAY_4, UTC_MAY_4 + 7), (UTC_MAY_4 + 7, UTC_MAY_4 + 14),
              (UTC_MAY_4 + 14, UTC_MAY_4 + 21))
@@ -81,7 +90,7 @@ FULL_UTC_DAYS = (UTC_MAY_5, UTC_MAY_25)
 UNDER_18 = ("12-17",)
 AGE_18_40 = ("18-23", "24-30", "31-40")
 OVER_40 = ("41-49", "50+")
-SHOP_MIN_MS, SHOP_MAX_MS = 5 * 60_000, S.MS_PER_DAY
+SHOP_MIN_MS, SHOP_MAX_MS = 5 * MS_PER_MINUTE, MS_PER_DAY
 """Shop rooms of the third-party statistics: 5 min < duration < 24 h."""
 
 # Tolerances (match, close); see the module docstring.
@@ -131,23 +140,24 @@ _PRICE_COUNTS = (31_882, 7_858, 3_176, 1_967, 2_499, 1_150, 886, 630, 627, 4_654
 
 _FACTS: tuple[Fact, ...] = (
     # ---- counts (dataset page, quirks) -----------------------------------------------------
-    _f("n_user", "counts", "users (user.csv rows)", 23_772, "count", "rows of user.csv",
-       "dataset page: 23,772 users", (0.0005, 0.01), "count"),
-    _f("n_streamer", "counts", "streamers (streamer.csv rows)", 452_621, "count",
+    _f("n_user", "counts", "users (user.csv rows)", REAL_COUNTS["user"], "count",
+       "rows of user.csv", "dataset page: 23,772 users", (0.0005, 0.01), "count"),
+    _f("n_streamer", "counts", "streamers (streamer.csv rows)", REAL_COUNTS["streamer"], "count",
        "rows of streamer.csv", "dataset page: 452,621 streamers", COUNT, "count"),
-    _f("n_room_rows", "counts", "room.csv rows", 11_819_964, "count", "rows of room.csv",
+    _f("n_room_rows", "counts", "room.csv rows", REAL_COUNTS["room"], "count", "rows of room.csv",
        "files table: room.csv 11,819,964 rows", COUNT, "count"),
-    _f("n_room_ids", "counts", "rooms (distinct live_id)", 11_613_708, "count",
+    _f("n_room_ids", "counts", "rooms (distinct live_id)", REAL_COUNTS["room_ids"], "count",
        "distinct live_id in room.csv", "dataset page: 11,613,708 rooms", COUNT, "count"),
-    _f("n_click", "counts", "clicks", 4_909_515, "count", "rows of click.csv",
+    _f("n_click", "counts", "clicks", REAL_COUNTS["click"], "count", "rows of click.csv",
        "dataset page: 4,909,515 clicks", COUNT, "count"),
-    _f("n_comment", "counts", "comments", 196_526, "count", "rows of comment.csv",
+    _f("n_comment", "counts", "comments", REAL_COUNTS["comment"], "count", "rows of comment.csv",
        "dataset page: 196,526 comments", COUNT, "count"),
-    _f("n_like", "counts", "likes", 179_311, "count", "rows of like.csv",
+    _f("n_like", "counts", "likes", REAL_COUNTS["like"], "count", "rows of like.csv",
        "dataset page: 179,311 likes", COUNT, "count"),
-    _f("n_gift", "counts", "gifts", 72_646, "count", "rows of gift.csv",
+    _f("n_gift", "counts", "gifts", REAL_COUNTS["gift"], "count", "rows of gift.csv",
        "dataset page: 72,646 gifts", COUNT, "count"),
-    _f("n_negative", "counts", "unclicked exposures (negatives)", 12_705_835, "count",
+    _f("n_negative", "counts", "unclicked exposures (negatives)",
+       REAL_COUNTS["negative"], "count",
        "rows of negative.csv", "files table: negative.csv 12,705,835 rows", COUNT, "count"),
     _f("n_interactions", "counts", "interactions", 5_357_998, "count",
        "clicks + comments + likes + gifts", "dataset page: 5,357,998 interactions", COUNT,
@@ -244,7 +254,8 @@ _FACTS: tuple[Fact, ...] = (
        "max 56,246", (0.5, 2.0)),
     _f("price_le20", "gifting", "gifts priced <= 20", 0.82, "share", "share of gifts with "
        "price <= 20", "82% of gifts are <= 20", (0.05, 0.12)),
-    *(_f(f"price_share_{p}", "gifting", f"gifts priced exactly {p}", c / 72_646, "share",
+    *(_f(f"price_share_{p}", "gifting", f"gifts priced exactly {p}",
+        c / REAL_COUNTS["gift"], "share",
          f"share of gifts with price == {p}",
          f"counts of prices 1..20: {c:,} at price {p} (of 72,646)",
          RATE if c >= 3_000 else ROUGH if c >= 1_000 else (0.30, 0.70))
@@ -257,7 +268,8 @@ _FACTS: tuple[Fact, ...] = (
        "share of gift (user, live) groups with > 1 gift", "2.35% of gifting sessions hold "
        "more than one gift", (0.25, 0.60)),
     _f("subsecond_gift_share", "gifting", "gift-to-gift intervals < 1 s, per gift",
-       5 / 72_646, "share", "consecutive gifts of one (user, live) < 1 s apart / gifts",
+       5 / REAL_COUNTS["gift"], "share",
+       "consecutive gifts of one (user, live) < 1 s apart / gifts",
        "only 5 gift-to-gift intervals under one second in the whole file", (0.0005, 0.005),
        "abs", published="5 of 72,646"),
     _f("gift_at_click_ms", "gifting", "gifts at the millisecond of a click", 0.86, "share",
@@ -337,7 +349,8 @@ _FACTS: tuple[Fact, ...] = (
          f"users with a {b} row / users", "Every user did all four behaviours at least once",
          (0.0005, 0.01), "abs") for b in ("click", "comment", "like", "gift")),
     # ---- rooms -----------------------------------------------------------------------------
-    _f("room_extra_rows", "rooms", "extra room.csv rows per live_id", 206_256 / 11_613_708,
+    _f("room_extra_rows", "rooms", "extra room.csv rows per live_id",
+       206_256 / REAL_COUNTS["room_ids"],
        "share", "(rows - distinct live_id) / distinct live_id",
        "room.csv has 206,256 more rows than distinct live_id", (0.15, 0.40)),
     _f("n_long_room_rows", "rooms", "room rows longer than one day", 14_613, "count",
@@ -359,9 +372,10 @@ _FACTS: tuple[Fact, ...] = (
        "same rooms, 25th percentile", "(p25 85"),
     _f("shop_dur_p90", "rooms", "shop room duration, p90", 290.0, "minutes",
        "same rooms, 90th percentile", "p90 290)"),
-    _f("shop_click_share", "rooms", "clicks on shop rooms", 446_952 / 4_909_515, "share",
+    _f("shop_click_share", "rooms", "clicks on shop rooms", 446_952 / REAL_COUNTS["click"], "share",
        "clicks on those shop rooms / clicks", "shop-room clicks 446,952", ROUGH),
-    _f("shop_user_share", "rooms", "users who clicked a shop room", 15_114 / 23_772, "share",
+    _f("shop_user_share", "rooms", "users who clicked a shop room",
+       15_114 / REAL_COUNTS["user"], "share",
        "users with such a click / users", "by 15,114 users", ROUGH),
     _f("shop_live_mean", "rooms", "shop rooms live at a test click, mean", 8_269, "count",
        "live shop rooms at each user's last click, mean",
@@ -508,10 +522,6 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
 
 
-def _utc_day(ms) -> np.ndarray:
-    return np.asarray(ms, dtype=np.int64) // S.MS_PER_DAY
-
-
 def _in_days(day: np.ndarray, span: tuple[int, int]) -> np.ndarray:
     return (day >= span[0]) & (day < span[1])
 
@@ -522,7 +532,7 @@ def _max_share_per_user(user: np.ndarray, other: np.ndarray, weight: np.ndarray
     (users with a positive total only)."""
     if not len(user):
         return np.zeros(0)
-    code, k = dense_codes(E.combined_key(user, other))
+    code, k = dense_codes(combined_key(user, other))
     sums = np.bincount(code, weights=weight, minlength=k)
     pair_user = np.empty(k, dtype=np.int64)
     pair_user[code] = user
@@ -538,13 +548,13 @@ def _daily_gini(day: np.ndarray, streamer: np.ndarray, weight, days: tuple[int, 
     keep = _in_days(day, days)
     if not keep.any():
         return float("nan")
-    key = E.combined_key(day[keep], streamer[keep])
+    key = combined_key(day[keep], streamer[keep])
     code, k = dense_codes(key)
     w = None if weight is None else np.asarray(weight, dtype="float64")[keep]
     sums = np.bincount(code, weights=w, minlength=k)
     pair_day = np.empty(k, dtype=np.int64)
     pair_day[code] = day[keep]
-    ginis = [E.gini(sums[(pair_day == d) & (sums > 0)])
+    ginis = [gini(sums[(pair_day == d) & (sums > 0)])
              for d in np.unique(pair_day) if ((pair_day == d) & (sums > 0)).any()]
     return float(np.mean(ginis)) if ginis else float("nan")
 
@@ -574,7 +584,7 @@ def measure(data_dir) -> dict[str, float]:
     n_c, n_g, n_neg = len(click), len(gift), len(neg_ts)
     st.update(n_user=n_u, n_streamer=n_s, n_click=n_c, n_comment=len(com), n_like=len(like),
               n_gift=n_g, n_negative=n_neg, n_interactions=n_c + len(com) + len(like) + n_g)
-    st["first_negative_h"] = ((float(neg_ts[0]) - S.WINDOW_START_MS) / MS_PER_HOUR
+    st["first_negative_h"] = ((float(neg_ts[0]) - WINDOW_START_MS) / MS_PER_HOUR
                               if n_neg else float("nan"))
     st["ctr"] = _ratio(n_c, n_c + n_neg)
     st["neg_per_click"] = _ratio(n_neg, n_c)
@@ -621,7 +631,7 @@ def measure(data_dir) -> dict[str, float]:
         u_inter += _per_unit(uid, u)
     st["streamer_lt5"] = _nan_if_empty(E.share_below, s_inter, 5)
     st["streamer_gt40"] = _nan_if_empty(E.share_above, s_inter, 40)
-    st["top10_streamer_share"] = _nan_if_empty(E.top_share, s_inter, 10 / REAL_STREAMERS)
+    st["top10_streamer_share"] = _nan_if_empty(top_share, s_inter, 10 / REAL_STREAMERS)
     st["user_lt50"] = _nan_if_empty(E.share_below, u_inter, 50)
     for name, ids in (("click", c_user), ("gift", g_user), ("comment", others[0][0]),
                       ("like", others[1][0])):
@@ -637,7 +647,7 @@ def measure(data_dir) -> dict[str, float]:
     last = _last_click_per_user(c_user, c_ts)
     train = np.ones(n_c, dtype=bool)
     train[last] = False
-    st["n_click_pairs_train"] = (len(np.unique(E.combined_key(c_user[train], c_str[train])))
+    st["n_click_pairs_train"] = (len(np.unique(combined_key(c_user[train], c_str[train])))
                                  if train.any() else 0)
     _rooms(st, d, c_live, c_user, c_ts[last], uid)
     return st
@@ -674,16 +684,16 @@ def _watch(st, c_watch, c_ts, s_code, n_sess, c_user, c_str, uid, sid) -> None:
         for k in ("watch_lt5", "watch_5_30", "watch_30_300", "watch_ge300", "watch_p50",
                   "watch_p90", "watch_p99", "watch_max"):
             st[k] = float("nan")
-    early = c_watch[np.argsort(c_ts, kind="stable")[: int(0.7 * len(c_ts))]] / 1000.0
+    early = c_watch[np.argsort(c_ts, kind="stable")[: int(0.7 * len(c_ts))]] / MS_PER_SECOND
     st["watch70_p50"], st["watch70_p90"], st["watch70_p99"] = _quantiles(early, [.5, .9, .99])
-    sess = np.bincount(s_code, weights=c_watch, minlength=n_sess) / 1000.0
+    sess = np.bincount(s_code, weights=c_watch, minlength=n_sess) / MS_PER_SECOND
     st["session_watch_mean"] = float(sess.mean()) if n_sess else float("nan")
     (st["session_watch_p50"], st["session_watch_p90"],
      st["session_watch_p99"]) = _quantiles(sess, [.5, .9, .99])
-    uw = _per_unit(uid, c_user, c_watch) / 3.6e6
+    uw = _per_unit(uid, c_user, c_watch) / MS_PER_HOUR
     st["user_watch_mean"] = float(uw.mean()) if len(uw) else float("nan")
     st["user_watch_p50"], st["user_watch_p99"] = _quantiles(uw, [.5, .99])
-    sw = _per_unit(sid, c_str, c_watch) / 1000.0
+    sw = _per_unit(sid, c_str, c_watch) / MS_PER_SECOND
     st["streamer_watch_mean"] = float(sw.mean()) if len(sw) else float("nan")
     st["streamer_watch_p50"] = _quantiles(sw, [.5])[0]
     st["loyal_watch_top_p50"], st["loyal_watch_top_p90"] = _quantiles(
@@ -709,7 +719,7 @@ def _gifting(st, uid, g_user, g_str, g_live, g_ts, g_price, c_user, c_str, c_liv
     st["gifts_per_user_mean"] = float(per_user.mean()) if len(uid) else float("nan")
     st["gifts_per_user_p50"] = _quantiles(per_user, [.5])[0]
     st["n_gifted_streamers"] = len(np.unique(g_str))
-    st["n_gift_pairs"] = len(np.unique(E.combined_key(g_user, g_str))) if n_g else 0
+    st["n_gift_pairs"] = len(np.unique(combined_key(g_user, g_str))) if n_g else 0
     # gifting sessions: (user, live) groups of gift.csv
     gs_code, n_gs = dense_codes(g_sess)
     per_gs = np.bincount(gs_code, minlength=n_gs)
@@ -733,7 +743,7 @@ def _gifting(st, uid, g_user, g_str, g_live, g_ts, g_price, c_user, c_str, c_liv
     st["gift_without_click"] = _ratio(n_g - len(np.unique(m["grow"].to_numpy()[same_str])),
                                       n_g)
     zero_clicks = np.unique(m["crow"].to_numpy()[at_ms])
-    st["gift_click_watch_p50"] = _quantiles(c_watch[zero_clicks] / 1000.0, [.5])[0]
+    st["gift_click_watch_p50"] = _quantiles(c_watch[zero_clicks] / MS_PER_SECOND, [.5])[0]
     lag = (m["g_ts"] - m["c_ts"]).to_numpy()
     in_hour = (lag >= 0) & (lag <= MS_PER_HOUR)
     hits = np.bincount(m["grow"].to_numpy()[in_hour], minlength=n_g)
@@ -744,20 +754,20 @@ def _concentration(st, uid, sid, g_user, g_str, g_price, c_str, c_ts, g_ts) -> N
     urev = _per_unit(uid, g_user, g_price.astype("float64"))
     srev = _per_unit(sid, g_str, g_price.astype("float64"))
     sclk = _per_unit(sid, c_str).astype("float64")
-    st["gini_user_revenue"] = _nan_if_empty(E.gini, urev)
-    st["top1_user_revenue"] = _nan_if_empty(E.top_share, urev, 0.01)
-    st["gini_gifted_streamer_revenue"] = _nan_if_empty(E.gini, srev[srev > 0])
-    st["gini_streamer_clicks"] = _nan_if_empty(E.gini, sclk)
-    st["top1_streamer_revenue"] = _nan_if_empty(E.top_share, srev, 0.01)
-    st["top1_streamer_clicks"] = _nan_if_empty(E.top_share, sclk, 0.01)
+    st["gini_user_revenue"] = _nan_if_empty(gini, urev)
+    st["top1_user_revenue"] = _nan_if_empty(top_share, urev, 0.01)
+    st["gini_gifted_streamer_revenue"] = _nan_if_empty(gini, srev[srev > 0])
+    st["gini_streamer_clicks"] = _nan_if_empty(gini, sclk)
+    st["top1_streamer_revenue"] = _nan_if_empty(top_share, srev, 0.01)
+    st["top1_streamer_clicks"] = _nan_if_empty(top_share, sclk, 0.01)
     st["gifted_streamer_share"] = _share(srev > 0)
-    st["daily_gini_revenue"] = _daily_gini(_utc_day(g_ts), g_str, g_price, FULL_UTC_DAYS)
-    st["daily_gini_clicks"] = _daily_gini(_utc_day(c_ts), c_str, None, FULL_UTC_DAYS)
+    st["daily_gini_revenue"] = _daily_gini(utc_day(g_ts), g_str, g_price, FULL_UTC_DAYS)
+    st["daily_gini_clicks"] = _daily_gini(utc_day(c_ts), c_str, None, FULL_UTC_DAYS)
 
 
 def _calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, all_ts,
               sid) -> None:
-    cday, gday = _utc_day(c_ts), _utc_day(g_ts)
+    cday, gday = utc_day(c_ts), utc_day(g_ts)
     in_weeks = np.zeros(len(cday), dtype=bool)
     for i, span in enumerate(UTC_WEEKS, start=1):
         w = _in_days(cday, span)
@@ -767,13 +777,13 @@ def _calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, al
     for i, span in enumerate(UTC_8_7_7, start=1):
         st[f"gpc_utc_p{i}"] = _ratio(int(_in_days(gday, span).sum()),
                                      int(_in_days(cday, span).sum()))
-    hours = np.bincount(E.beijing_hour(all_ts), minlength=24)
+    hours = np.bincount(beijing_hour(all_ts), minlength=24)
     st["interaction_peak_hour"] = float(np.argmax(hours)) if hours.sum() else float("nan")
     st["noon_peak"] = float(hours[12] > hours[10] and hours[12] > hours[15])
     # active streamers per full UTC day
     full = _in_days(cday, FULL_UTC_DAYS)
     if full.any():
-        _, idx = np.unique(E.combined_key(cday[full], c_str[full]), return_index=True)
+        _, idx = np.unique(combined_key(cday[full], c_str[full]), return_index=True)
         day_of_pair = cday[full][idx]
         per_day = pd.Series(day_of_pair).value_counts().reindex(
             range(*FULL_UTC_DAYS), fill_value=0)
@@ -816,12 +826,12 @@ def _clicks_led_to_gift(c_user, c_live, c_ts, c_watch, g_user, g_live, g_ts) -> 
 
 def _active_days(st, all_user, all_ts, uid) -> None:
     """Next-day return of active users and activity in all three weeks (Beijing days)."""
-    day = (all_ts - S.WINDOW_START_MS) // S.MS_PER_DAY
-    inside = (day >= 0) & (day < S.N_WINDOW_DAYS)
+    day = beijing_day(all_ts)
+    inside = (day >= 0) & (day < N_WINDOW_DAYS)
     ud = np.unique(all_user[inside] * 64 + day[inside])
     u, dd = ud // 64, ud % 64
     nxt = np.isin(ud + 1, ud)
-    st["next_day_active"] = _share(nxt[dd != S.N_WINDOW_DAYS - 1])
+    st["next_day_active"] = _share(nxt[dd != N_WINDOW_DAYS - 1])
     weeks = np.unique(u * 4 + dd // 7)
     per_user = _per_unit(uid, weeks // 4)
     st["active_all_weeks"] = _share(per_user == 3)
@@ -836,7 +846,7 @@ def _rooms(st, d: Path, c_live, c_user, test_ts, uid) -> None:
     ids, first = np.unique(live, return_index=True)
     st["n_room_ids"] = len(ids)
     st["room_extra_rows"] = _ratio(len(room) - len(ids), len(ids))
-    long_rows = dur > S.MS_PER_DAY
+    long_rows = dur > MS_PER_DAY
     st["n_long_room_rows"] = int(long_rows.sum())
     long_ids = np.unique(live[long_rows])
     st["n_long_room_ids"] = len(long_ids)
@@ -850,7 +860,7 @@ def _rooms(st, d: Path, c_live, c_user, test_ts, uid) -> None:
     shop5 = shop & (fdur > SHOP_MIN_MS) & (fdur < SHOP_MAX_MS)
     st["n_shop_rooms"] = int(shop5.sum())
     st["shop_dur_p25"], st["shop_dur_p50"], st["shop_dur_p90"] = _quantiles(
-        fdur[shop5] / 60_000.0, [.25, .5, .9])
+        fdur[shop5] / MS_PER_MINUTE, [.25, .5, .9])
     on_shop = np.isin(c_live, ids[shop5])
     st["shop_click_share"] = _share(on_shop)
     st["shop_user_share"] = _share(_per_unit(uid, c_user[on_shop]) > 0)
@@ -960,8 +970,7 @@ def format_value(value: float, unit: str) -> str:
     if unit == "hour":
         return f"{int(value):02d}:00" if value == int(value) else f"{value:g} h"
     if unit == "window_h":  # hours after the window start, shown as a Beijing time
-        ms = S.WINDOW_START_MS + int(round(value * MS_PER_HOUR))
-        return pd.Timestamp(ms, unit="ms", tz=S.TZ).strftime("%Y-%m-%d %H:%M")
+        return format_ms(WINDOW_START_MS + int(round(value * MS_PER_HOUR)), "%Y-%m-%d %H:%M")
     if unit == "flag":
         return "yes" if value >= 0.5 else "no"
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
@@ -1107,7 +1116,7 @@ TWIN_TEST_BOUNDS: dict[str, tuple[float, float]] = {
     "price_p90": (52.0, 166.0), "price_le20": (0.77, 0.87),
     "gini_user_revenue": (0.85, 0.98), "gifted_streamer_share": (0.04, 0.12),
     "streamer_lt5": (0.62, 0.78), "streamer_gt40": (0.025, 0.07), "user_lt50": (0.36, 0.52),
-    "n_long_room_ids": (0.0006 * 11_613_708, 0.0025 * 11_613_708),
+    "n_long_room_ids": (0.0006 * REAL_COUNTS["room_ids"], 0.0025 * REAL_COUNTS["room_ids"]),
     "room_extra_rows": (0.013, 0.023), "long_room_click_share": (0.0015, 0.010),
     "shop_room_share": (0.07, 0.13), "shop_dur_p50": (115.0, 155.0),
     "gift_at_click_ms": (0.80, 0.92), "gift_without_click": (0.025, 0.075),

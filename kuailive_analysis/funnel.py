@@ -37,9 +37,11 @@ Definitions (used by chapter 5 and stated there too)
   share of clicks with an attributed gift. **Revenue per 1,000 exposures** (RPM) =
   1,000 x attributed gift value / exposures, in platform coins.
 
-Confidence intervals are Wilson score intervals for proportions (:func:`wilson`) and normal
-intervals for means; both treat units as independent, which understates uncertainty when a
-few heavy users dominate a segment (read them as lower bounds on the real uncertainty).
+Confidence intervals are Wilson score intervals for proportions
+(:func:`~kuailive_analysis.core.stats.wilson_interval`) and normal intervals for means
+(:func:`~kuailive_analysis.core.stats.mean_interval`); both treat units as independent,
+which understates uncertainty when a few heavy users dominate a segment (read them as lower
+bounds on the real uncertainty).
 :func:`user_bootstrap` gives user-clustered intervals for the headline KPIs to show by how much.
 
 All functions are pure (frames in, frames out) and vectorised; composite keys are int64
@@ -52,10 +54,11 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from kuailive_analysis.keys import dense_codes  # noqa: F401 (re-exported)
-from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
+from kuailive_analysis.core.calendar import MS_PER_SECOND, beijing_day, beijing_hour
+from kuailive_analysis.core.checks import require_columns
+from kuailive_analysis.core.keys import dense_codes, pair_key
+from kuailive_analysis.core.stats import mean_interval, percentile_interval, wilson_interval
 
 STEPS = ("exposure", "click", "qualified", "interaction", "gift")
 """Nested funnel steps, top to bottom."""
@@ -75,23 +78,15 @@ DEFAULT_QUALIFIED_WATCH_S = 5.0
 DEFAULT_ATTRIBUTION_WINDOW_S = 3600.0
 
 _EVENT_COLS = ("user_id", "live_id", "streamer_id", "ts_ms")
+_HINT = ("Pass the cleaned event tables of kuailive_analysis.dataset.load (each with user_id, "
+         "live_id, streamer_id and ts_ms epoch milliseconds).")
 
 
 # ---------------------------------------------------------------------------------------------
 # Checks and small helpers
 # ---------------------------------------------------------------------------------------------
-def _require(df: pd.DataFrame, table: str, columns: Iterable[str]) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"funnel: table {table!r} lacks column(s) {missing}; it has {list(df.columns)}. "
-            "Pass the cleaned event tables of kuailive_analysis.dataset.load (each with "
-            "user_id, live_id, streamer_id and ts_ms epoch milliseconds)."
-        )
-
-
 def _check_events(df: pd.DataFrame, table: str, extra: Iterable[str] = ()) -> None:
-    _require(df, table, (*_EVENT_COLS, *extra))
+    require_columns(df, (*_EVENT_COLS, *extra), f"funnel: table {table!r}", hint=_HINT)
     for c in _EVENT_COLS:
         if df[c].isna().any():
             n = int(df[c].isna().sum())
@@ -102,17 +97,9 @@ def _check_events(df: pd.DataFrame, table: str, extra: Iterable[str] = ()) -> No
             )
 
 
-def session_key(user_id, live_id) -> np.ndarray:
-    """int64 key of a (user, live) pair: ``user_id << 32 | live_id`` (ids are < 2**31)."""
-    u = np.asarray(user_id, dtype=np.int64)
-    v = np.asarray(live_id, dtype=np.int64)
-    return (u << 32) | v
-
-
-def day_hour(ts_ms) -> tuple[np.ndarray, np.ndarray]:
-    """Beijing day index since 2025-05-05 and Beijing hour of day of epoch-ms times."""
-    t = np.asarray(ts_ms, dtype=np.int64) - WINDOW_START_MS
-    return (t // MS_PER_DAY).astype(np.int8), ((t % MS_PER_DAY) // 3_600_000).astype(np.int8)
+def _day_hour(ts_ms) -> tuple[np.ndarray, np.ndarray]:
+    """Beijing day index and hour of day (int8 columns) of epoch-ms times."""
+    return beijing_day(ts_ms).astype(np.int8), beijing_hour(ts_ms).astype(np.int8)
 
 
 def _runs(*sorted_keys: np.ndarray) -> np.ndarray:
@@ -124,53 +111,6 @@ def _runs(*sorted_keys: np.ndarray) -> np.ndarray:
         for k in sorted_keys:
             start[1:] |= k[1:] != k[:-1]
     return start
-
-
-def wilson(k, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a binomial proportion k / n (vectorised).
-
-    With p = k/n and z the two-sided normal quantile,
-    ``centre = (p + z^2/(2n)) / (1 + z^2/n)`` and
-    ``half = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4 n^2))``; returns ``(lo, hi)``.
-    n = 0 gives NaN. Raises ValueError when k < 0 or k > n.
-    """
-    k = np.asarray(k, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    if np.any(k < 0) or np.any(k > n):
-        raise ValueError("wilson: need 0 <= k <= n for every pair (successes, trials)")
-    if not 0 < conf < 1:
-        raise ValueError(f"wilson: conf must be in (0, 1), got {conf}")
-    z = stats.norm.ppf(0.5 + conf / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-        lo = np.where(k == 0, 0.0, np.clip(centre - half, 0.0, 1.0))  # exact at the edges
-        hi = np.where(k == n, 1.0, np.clip(centre + half, 0.0, 1.0))
-    bad = n <= 0
-    lo = np.where(bad, np.nan, lo)
-    hi = np.where(bad, np.nan, hi)
-    if lo.ndim == 0:
-        return float(lo), float(hi)
-    return lo, hi
-
-
-def mean_ci(total, total_sq, n, conf: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and normal (CLT) interval from sums: ``mean = S/n``, ``sd^2 = (Q - n mean^2)/(n-1)``.
-
-    Returns ``(mean, lo, hi)``; n < 2 gives NaN bounds.
-    """
-    total = np.asarray(total, dtype=np.float64)
-    total_sq = np.asarray(total_sq, dtype=np.float64)
-    n = np.asarray(n, dtype=np.float64)
-    z = stats.norm.ppf(0.5 + conf / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = total / n
-        var = np.maximum(total_sq - n * mean**2, 0.0) / (n - 1)
-        half = z * np.sqrt(var / n)
-    half = np.where(n >= 2, half, np.nan)
-    return mean, mean - half, mean + half
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,17 +152,17 @@ def attribute(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.DataFrame,
     if attribution_window_s is not None and attribution_window_s < 0:
         raise ValueError(f"attribution_window_s must be >= 0 or None, got {attribution_window_s}")
     eng = _engagements(comments, likes, gifts)
-    eng["ul"] = session_key(eng["user_id"], eng["live_id"])
+    eng["ul"] = pair_key(eng["user_id"], eng["live_id"])
     eng["eng_pos"] = np.arange(len(eng), dtype=np.int64)
 
     clk = pd.DataFrame({
         "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
-        "ul": session_key(clicks["user_id"], clicks["live_id"]),
+        "ul": pair_key(clicks["user_id"], clicks["live_id"]),
         "click_pos": np.arange(len(clicks), dtype=np.int64),
     })
     clk = clk.sort_values(["ts_ms", "click_pos"], kind="stable").reset_index(drop=True)
     eng_sorted = eng.sort_values(["ts_ms", "eng_pos"], kind="stable")
-    tol = None if attribution_window_s is None else int(round(attribution_window_s * 1000))
+    tol = None if attribution_window_s is None else int(round(attribution_window_s * MS_PER_SECOND))
     m = pd.merge_asof(
         eng_sorted[["ts_ms", "ul", "eng_pos"]], clk.rename(columns={"ts_ms": "click_ms"})
         .assign(ts_ms=lambda d: d["click_ms"]),
@@ -277,7 +217,7 @@ def _event_keys(ev: pd.DataFrame) -> pd.DataFrame:
         "streamer_id": ev["streamer_id"].to_numpy(np.int32),
         "ts_ms": ev["ts_ms"].to_numpy(np.int64),
     })
-    out["day"], out["hour"] = day_hour(out["ts_ms"])
+    out["day"], out["hour"] = _day_hour(out["ts_ms"])
     return out
 
 
@@ -306,7 +246,7 @@ def click_table(clicks: pd.DataFrame, attributed: pd.DataFrame,
         out[f"n_{kind}s"] = np.bincount(pos[codes == i], minlength=n).astype(np.int32)
     out["gift_value"] = np.bincount(pos, weights=att["value"].to_numpy(np.float64),
                                     minlength=n).astype(np.int64)
-    out["qualified"] = out["watch_ms"].to_numpy() >= qualified_watch_s * 1000
+    out["qualified"] = out["watch_ms"].to_numpy() >= qualified_watch_s * MS_PER_SECOND
     out["commented"] = out["n_comments"] > 0
     out["liked"] = out["n_likes"] > 0
     out["gifted"] = out["n_gifts"] > 0
@@ -378,7 +318,8 @@ def user_intervals(exposures: pd.DataFrame, by: str | None,
     Loops run over levels and replicates in matrix form, never over rows.
     """
     cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
-    _require(exposures, "exposures", ["user_id", *cols] + ([by] if by else []))
+    require_columns(exposures, ["user_id", *cols] + ([by] if by else []),
+                    "funnel: table 'exposures'", hint=_HINT)
     ucode, n_users = dense_codes(exposures["user_id"].to_numpy())
     rng = np.random.default_rng(seed)
     w = rng.poisson(1.0, size=(n_boot, n_users)).astype(np.float32)
@@ -413,7 +354,6 @@ def user_intervals(exposures: pd.DataFrame, by: str | None,
     lv = pairs // max(n_users, 1)
     us = pairs % max(n_users, 1)
     colpos = {c: j for j, c in enumerate(names)}
-    a = (1 - conf) / 2
     out = {f"{n}_{e}": np.full(len(levels), np.nan) for n in ratios for e in ("lo", "hi")}
     starts = np.searchsorted(lv, np.arange(len(levels) + 1))
     for i in range(len(levels)):
@@ -428,7 +368,7 @@ def user_intervals(exposures: pd.DataFrame, by: str | None,
                 r = scale * nv / dv
             r = r[np.isfinite(r)]
             if len(r):
-                out[f"{name}_lo"][i], out[f"{name}_hi"][i] = np.quantile(r, [a, 1 - a])
+                out[f"{name}_lo"][i], out[f"{name}_hi"][i] = percentile_interval(r, conf)
     return pd.DataFrame(out, index=levels)
 
 
@@ -447,7 +387,7 @@ def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
     ``overall_lo, overall_hi``.
     """
     flags = ["s_click", "s_qualified", "s_interaction", "s_gift"]
-    _require(exposures, "exposures", flags)
+    require_columns(exposures, flags, "funnel: table 'exposures'", hint=_HINT)
     keys = [by] if isinstance(by, str) else list(by or [])
     if keys:
         g = exposures.groupby(keys, observed=True, sort=True)
@@ -470,8 +410,8 @@ def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
     with np.errstate(divide="ignore", invalid="ignore"):
         long["step_rate"] = n / np.where(prev > 0, prev, np.nan)
         long["overall_rate"] = n / np.where(top > 0, top, np.nan)
-    long["step_lo"], long["step_hi"] = wilson(n, prev, conf)
-    long["overall_lo"], long["overall_hi"] = wilson(n, top, conf)
+    long["step_lo"], long["step_hi"] = wilson_interval(n, prev, conf)
+    long["overall_lo"], long["overall_hi"] = wilson_interval(n, top, conf)
     _check_interval(interval)
     if interval == "user":
         if len(keys) > 1:
@@ -527,7 +467,7 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     """
     _check_interval(interval)
     need = [c for c in _KPI_SUMS.values() if c]
-    _require(exposures, "exposures", need)
+    require_columns(exposures, need, "funnel: table 'exposures'", hint=_HINT)
     keys = [by] if isinstance(by, str) else list(by or [])
     gv = exposures["gift_value"].to_numpy(np.float64)
     if len(keys) == 1:
@@ -560,19 +500,19 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
         if c != "gift_value_sq":
             t[c] = t[c].astype(np.int64)
     t["ctr"] = t["clicks"] / t["exposures"]
-    t["ctr_lo"], t["ctr_hi"] = wilson(t["clicks"], t["exposures"], conf)
+    t["ctr_lo"], t["ctr_hi"] = wilson_interval(t["clicks"], t["exposures"], conf)
     with np.errstate(divide="ignore", invalid="ignore"):
         clicks = t["clicks"].where(t["clicks"] > 0)
         for name, col in (("qualified_rate", "qualified"), ("comment_rate", "commented"),
                           ("like_rate", "liked"), ("gtr", "gifted"),
                           ("interaction_rate", "interacted")):
             t[name] = t[col] / clicks
-            t[f"{name}_lo"], t[f"{name}_hi"] = wilson(t[col], t["clicks"], conf)
+            t[f"{name}_lo"], t[f"{name}_hi"] = wilson_interval(t[col], t["clicks"], conf)
         t["comments_per_click"] = t["n_comments"] / clicks
         t["likes_per_click"] = t["n_likes"] / clicks
         t["gifts_per_click"] = t["n_gifts"] / clicks
         t["value_per_gift"] = t["gift_value"] / t["n_gifts"].where(t["n_gifts"] > 0)
-    mean, lo, hi = mean_ci(t["gift_value"], t["gift_value_sq"], t["exposures"], conf)
+    mean, lo, hi = mean_interval(t["gift_value"], t["gift_value_sq"], t["exposures"], conf)
     t["rpm"], t["rpm_lo"], t["rpm_hi"] = 1000 * mean, 1000 * lo, 1000 * hi
     t = t.drop(columns="gift_value_sq")
     if interval == "user":
@@ -599,14 +539,14 @@ def gift_value_summary(gifts: pd.DataFrame, attributed: pd.DataFrame | None = No
     Columns: n_gifts, total_value, mean, lo, hi, median (coins). The mean of a heavy-tailed
     price (real p99 1,488, max 56,246) is unstable; the median is given beside it.
     """
-    _require(gifts, "gift", ["gift_price"])
+    require_columns(gifts, ["gift_price"], "funnel: table 'gift'", hint=_HINT)
     rows = {"all gifts": gifts["gift_price"].to_numpy(np.float64)}
     if attributed is not None:
         a = attributed[(attributed["kind"] == "gift") & (attributed["status"] == "attributed")]
         rows["attributed gifts"] = a["value"].to_numpy(np.float64)
     out = []
     for name, v in rows.items():
-        m, lo, hi = mean_ci(v.sum(), (v**2).sum(), len(v), conf)
+        m, lo, hi = mean_interval(v.sum(), (v**2).sum(), len(v), conf)
         out.append({"gifts": name, "n_gifts": len(v), "total_value": float(v.sum()),
                     "mean": float(m), "lo": float(lo), "hi": float(hi),
                     "median": float(np.median(v)) if len(v) else np.nan})
@@ -636,7 +576,7 @@ def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.Da
         _check_events(df, name)
     # one int64 pair key, time and streamer per event; sort by (pair, time) - ties keep the
     # input order (clicks, negatives, comments, likes, gifts) - and reduce runs of equal pairs
-    ul = np.concatenate([session_key(df["user_id"], df["live_id"]) for _, df in tables])
+    ul = np.concatenate([pair_key(df["user_id"], df["live_id"]) for _, df in tables])
     ts = np.concatenate([df["ts_ms"].to_numpy(np.int64) for _, df in tables])
     order = np.lexsort((ts, ul))
     ul_s = ul[order]
@@ -670,9 +610,9 @@ def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.Da
     for c in ("n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts"):
         s[c] = s[c].astype(np.int32)
     s["n_exposures"] = (s["n_clicks"] + s["n_negatives"]).astype(np.int32)
-    s["day"], s["hour"] = day_hour(s["first_ms"])
+    s["day"], s["hour"] = _day_hour(s["first_ms"])
     s["clicked"] = s["n_clicks"] > 0
-    s["qualified"] = s["clicked"] & (s["watch_ms"] >= qualified_watch_s * 1000)
+    s["qualified"] = s["clicked"] & (s["watch_ms"] >= qualified_watch_s * MS_PER_SECOND)
     s["interacted"] = (s["n_comments"] + s["n_likes"] + s["n_gifts"]) > 0
     s["gifted"] = s["n_gifts"] > 0
     s["engaged_without_click"] = s["interacted"] & ~s["clicked"]
@@ -714,12 +654,12 @@ def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
     for name, k in (("qualified", cs["qualified"].sum()), ("comment", (cs["n_comments"] > 0).sum()),
                     ("like", (cs["n_likes"] > 0).sum()), ("gift", cs["gifted"].sum()),
                     ("interaction", cs["interacted"].sum())):
-        lo, hi = wilson(k, n, conf)
+        lo, hi = wilson_interval(k, n, conf)
         rows.append({"kpi": f"{name} rate per click session", "k": int(k), "n": n,
                      "rate": k / n if n else np.nan, "lo": float(lo), "hi": float(hi)})
     k = int(sessions["engaged_without_click"].sum())
     m = int(sessions["interacted"].sum())
-    lo, hi = wilson(k, m, conf)
+    lo, hi = wilson_interval(k, m, conf)
     rows.append({"kpi": "engaged sessions without a click", "k": k, "n": m,
                  "rate": k / m if m else np.nan, "lo": float(lo), "hi": float(hi)})
     return pd.DataFrame(rows).set_index("kpi")
@@ -818,7 +758,7 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
     missing = []
     if rooms is not None:
         for col in ("live_content_category", "live_type"):
-            _require(rooms, "rooms", ["live_id", col])
+            require_columns(rooms, ["live_id", col], "funnel: table 'rooms'", hint=_HINT)
             codes, uniques = _lookup_codes(rooms, "live_id", col, ex["live_id"].to_numpy())
             missing.append((col, int((codes < 0).sum())))
             ex[col] = _segment_categorical(codes, uniques)
@@ -836,7 +776,7 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
     ex["user_decile"] = dec[ucode]
     if users is not None:
         for col in ("age", "gender", "device_price"):
-            _require(users, "users", ["user_id", col])
+            require_columns(users, ["user_id", col], "funnel: table 'users'", hint=_HINT)
             codes, uniques = _lookup_codes(users, "user_id", col, ex["user_id"].to_numpy())
             missing.append((col, int((codes < 0).sum())))
             src = users[col]
@@ -877,7 +817,7 @@ def add_positions(exposures: pd.DataFrame, cap_screen: int = 10,
     screen[order] = size[run_id]
     ex["screen_size"] = screen
     # exposure index: dense rank of ts within the (user, live) pair
-    ul = session_key(user, ex["live_id"])
+    ul = pair_key(user, ex["live_id"])
     order = np.lexsort((ts, ul))
     ul_s, ts_s = ul[order], ts[order]
     new_pair = _runs(ul_s)
@@ -907,7 +847,7 @@ def watch_by_outcome(click_tab: pd.DataFrame,
     """Watch time per click (seconds) by later engagement: n, quantiles, mean and the share
     at or above the qualified-watch threshold."""
     ct = pd.DataFrame({"outcome": watch_outcome(click_tab),
-                       "watch_s": click_tab["watch_ms"].to_numpy(np.float64) / 1000})
+                       "watch_s": click_tab["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND})
     g = ct.groupby("outcome", observed=False)["watch_s"]
     out = g.quantile(list(quantiles)).unstack()
     out.columns = [f"p{int(round(q * 100))}" for q in quantiles]

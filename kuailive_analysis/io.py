@@ -36,10 +36,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from kuailive_analysis import schema as S
+from kuailive_analysis.core.calendar import (
+    CAPPED_END_MS,
+    MS_PER_DAY,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    format_ms,
+)
+from kuailive_analysis.core.keys import lookup, lookup_table
 
 __all__ = [
     "DataError", "ValidationReport", "find_file", "read_header", "read_table", "read_tables",
-    "validate_folder", "ms_to_beijing", "file_signature",
+    "validate_folder", "file_signature",
 ]
 
 INT_BITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
@@ -288,7 +296,7 @@ def _check_bounds(col: S.Column, vals: np.ndarray, path: Path) -> None:
             v = vals[bad][0]
             row = _first_row(bad)
             if col.kind == S.EPOCH_MS:
-                when = _fmt_ms(v)
+                when = format_ms(v)
                 msg = (f"File {path.name}, column {col.name!r}, line {row}: timestamp {v:.0f} "
                        f"({when} Beijing) is outside any plausible KuaiLive window "
                        f"(2025-01-01 .. 2026-01-01). Timestamps must be epoch milliseconds; "
@@ -306,14 +314,6 @@ def _check_bounds(col: S.Column, vals: np.ndarray, path: Path) -> None:
             raise DataError(msg, file=path.name, column=col.name, row=row, value=v)
 
 
-def _fmt_ms(v: float) -> str:
-    try:
-        t = pd.Timestamp(int(v), unit="ms", tz="UTC").tz_convert(S.TZ)
-        return t.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
-    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
-        return "out of range"
-
-
 def read_tables(data_dir: str | os.PathLike, names: Iterable[str] | None = None, *,
                 progress: bool = False) -> dict[str, pd.DataFrame]:
     """Read several files (default all eight) with :func:`read_table`; tqdm bar if ``progress``."""
@@ -323,15 +323,6 @@ def read_tables(data_dir: str | os.PathLike, names: Iterable[str] | None = None,
         from tqdm.auto import tqdm
         it = tqdm(names, desc="read csv", unit="file")
     return {n: read_table(data_dir, n) for n in it}
-
-
-def ms_to_beijing(ms) -> pd.Series | pd.DatetimeIndex:
-    """Epoch milliseconds (int64) -> tz-aware ``datetime64[ms, Asia/Shanghai]``."""
-    if isinstance(ms, pd.Series):
-        return pd.Series(ms.to_numpy("int64").view("datetime64[ms]"), index=ms.index,
-                         name=ms.name).dt.tz_localize("UTC").dt.tz_convert(S.TZ)
-    arr = np.asarray(ms, dtype="int64").view("datetime64[ms]")
-    return pd.DatetimeIndex(arr).tz_localize("UTC").tz_convert(S.TZ)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,18 +386,18 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             "extra rows per live_id (rooms crossing midnight appear once per p_date)")
         dur = room["end_timestamp"].to_numpy() - room["start_timestamp"].to_numpy()
         add("end before start", "room", (dur < 0).sum(), "rooms whose end precedes the start")
-        add("longer than 1 day", "room", (dur > S.MS_PER_DAY).sum(), "room rows over 24 h")
+        add("longer than 1 day", "room", (dur > MS_PER_DAY).sum(), "room rows over 24 h")
         add("end capped (still live)", "room",
-            (room["end_timestamp"].to_numpy() >= S.CAPPED_END_MS).sum(),
+            (room["end_timestamp"].to_numpy() >= CAPPED_END_MS).sum(),
             "end_timestamp at the 2025-05-27 cap = right-censored")
         if "streamer" in tables:
             add("orphan streamer_id", "room",
-                (~_lookup_take(_dense(tables["streamer"]["streamer_id"].to_numpy()),
+                (~lookup(lookup_table(tables["streamer"]["streamer_id"].to_numpy()),
                                room["streamer_id"].to_numpy())).sum(),
                 "streamer_id not in streamer.csv")
-        room_streamer = _dense(room["live_id"].to_numpy(), room["streamer_id"].to_numpy())
-    user_known = _dense(tables["user"]["user_id"].to_numpy()) if "user" in tables else None
-    streamer_known = (_dense(tables["streamer"]["streamer_id"].to_numpy())
+        room_streamer = lookup_table(room["live_id"].to_numpy(), room["streamer_id"].to_numpy())
+    user_known = lookup_table(tables["user"]["user_id"].to_numpy()) if "user" in tables else None
+    streamer_known = (lookup_table(tables["streamer"]["streamer_id"].to_numpy())
                       if "streamer" in tables else None)
     for name in S.EVENT_TABLES:
         ev = tables.get(name)
@@ -414,42 +405,21 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             continue
         add("exact duplicate rows", name, duplicate_rows(ev).sum(), "identical rows")
         ts = ev["timestamp"].to_numpy()
-        add("outside window", name, ((ts < S.WINDOW_START_MS) | (ts >= S.WINDOW_END_MS)).sum(),
+        add("outside window", name, ((ts < WINDOW_START_MS) | (ts >= WINDOW_END_MS)).sum(),
             "timestamp outside 2025-05-05 .. 2025-05-25 Beijing")
         if room is not None:
-            rs = _lookup_take(room_streamer, ev["live_id"].to_numpy())
+            rs = lookup(room_streamer, ev["live_id"].to_numpy())
             add("orphan live_id", name, (rs == 0).sum(), "live_id not in room.csv")
             add("streamer mismatch", name, ((rs != 0) & (rs != ev["streamer_id"].to_numpy())).sum(),
                 "streamer_id differs from the room's streamer_id")
         if user_known is not None:
-            add("orphan user_id", name, (~_lookup_take(user_known, ev["user_id"].to_numpy())).sum(),
+            add("orphan user_id", name, (~lookup(user_known, ev["user_id"].to_numpy())).sum(),
                 "user_id not in user.csv")
         if streamer_known is not None:
             add("orphan streamer_id", name,
-                (~_lookup_take(streamer_known, ev["streamer_id"].to_numpy())).sum(),
+                (~lookup(streamer_known, ev["streamer_id"].to_numpy())).sum(),
                 "streamer_id not in streamer.csv")
     return pd.DataFrame(rows, columns=["check", "table", "count", "severity", "detail"])
-
-
-def _dense(ids: np.ndarray, values: np.ndarray | None = None) -> np.ndarray:
-    """Lookup array indexed by (small positive) id: bool presence, or ``values`` (0 = absent)."""
-    ids = np.asarray(ids, dtype=np.int64)
-    size = int(ids.max()) + 1 if ids.size else 1
-    if values is None:
-        t = np.zeros(size, dtype=bool)
-        t[ids] = True
-    else:
-        t = np.zeros(size, dtype=np.asarray(values).dtype)
-        t[ids] = values
-    return t
-
-
-def _lookup_take(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    keys = np.asarray(keys, dtype=np.int64)
-    ok = (keys >= 0) & (keys < table.size)
-    out = np.zeros(keys.size, dtype=table.dtype)
-    out[ok] = table[keys[ok]]
-    return out
 
 
 def file_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -462,7 +432,7 @@ def file_summary(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         if tcols:
             lo = min(int(df[c].min()) for c in tcols)
             hi = max(int(df[c].max()) for c in tcols)
-            first, last = _fmt_ms(lo), _fmt_ms(hi)
+            first, last = format_ms(lo), format_ms(hi)
         out.append({"file": sch.filename, "rows": len(df), "columns": df.shape[1],
                     "first time": first, "last time": last})
     return pd.DataFrame(out)

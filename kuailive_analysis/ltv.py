@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from kuailive_analysis.core.stats import percentile_interval
 from kuailive_analysis.ltv_numerics import (  # noqa: F401  (re-exported)
     ConvergenceError,
     MLEResult,
@@ -540,13 +541,12 @@ def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None =
     reps = pd.DataFrame(rows)
     reps.attrs["n_failed"] = failed
     M = np.vstack(mats) if mats else np.full((1, n), np.nan)
-    q = [(1 - level) / 2, (1 + level) / 2]
-    lo, hi = np.quantile(M, q, axis=0)
+    lo, hi = percentile_interval(M, level, axis=0)
     per_user = pd.DataFrame({"clv": point, "clv_low": lo, "clv_high": hi}, index=summary.index)
-    tot = M.sum(axis=1)
+    tot_lo, tot_hi = percentile_interval(M.sum(axis=1), level)
     per_user.attrs.update(level=level, n_boot=len(mats), n_failed=failed,
-                          total_clv=float(point.sum()), total_low=float(np.quantile(tot, q[0])),
-                          total_high=float(np.quantile(tot, q[1])), fallback_mean=fb)
+                          total_clv=float(point.sum()), total_low=float(tot_lo),
+                          total_high=float(tot_hi), fallback_mean=fb)
     return per_user, reps
 
 

@@ -25,7 +25,8 @@ from kuailive_analysis.ltv import (
     rfm_summary,
     simulate_bgnbd_events,
 )
-from kuailive_analysis.schema import MS_PER_DAY, N_WINDOW_DAYS, WINDOW_START_MS
+from kuailive_analysis.core.calendar import N_WINDOW_DAYS, day_start_ms
+from kuailive_analysis.core.checks import require_columns
 
 
 def _xtT(summary: pd.DataFrame):
@@ -205,31 +206,6 @@ def prediction_grids(bg: BetaGeo, T: float, t: float, max_x: int | None = None):
     return pd.DataFrame(pa, idx, cols), pd.DataFrame(ex, idx, cols)
 
 
-def concentration(values) -> pd.DataFrame:
-    """Lorenz-type curve: users sorted by value, descending; ``user_share`` (top fraction of
-    users) vs ``value_share`` (their share of the total). Starts at (0, 0)."""
-    v = np.sort(np.asarray(values, float))[::-1]
-    tot = v.sum()
-    return pd.DataFrame({"user_share": np.arange(v.size + 1) / max(v.size, 1),
-                         "value_share": np.r_[0.0, np.cumsum(v)] / (tot if tot > 0 else 1.0)})
-
-
-def top_share(values, fraction: float) -> float:
-    """Share of the total held by the top ``fraction`` of users (at least one user)."""
-    v = np.sort(np.asarray(values, float))[::-1]
-    k = max(1, int(np.ceil(fraction * v.size)))
-    return float(v[:k].sum() / v.sum()) if v.sum() > 0 else float("nan")
-
-
-def gini(values) -> float:
-    """Gini coefficient of non-negative values (0 = equal, 1 = one user holds all)."""
-    v = np.sort(np.asarray(values, float))
-    n = v.size
-    if n == 0 or v.sum() == 0:
-        return float("nan")
-    return float((2 * np.arange(1, n + 1) - n - 1) @ v / (n * v.sum()))
-
-
 def top_users(summary: pd.DataFrame, per_user: pd.DataFrame, preds: pd.DataFrame,
               n: int = 10) -> pd.DataFrame:
     """The ``n`` users with the highest predicted CLV, with their history and intervals."""
@@ -286,11 +262,6 @@ def planted_bgnbd(truth: dict | None) -> dict | None:
         return {k: float(prm[f"gift_{k}"]) for k in ("r", "alpha", "a", "b")}
     except KeyError:
         return None
-
-
-def truth_days(ms) -> np.ndarray:
-    """Epoch ms -> fractional days since the window start (the models' clock)."""
-    return (np.asarray(ms, dtype=np.float64) - WINDOW_START_MS) / MS_PER_DAY
 
 
 def _summary_from_times(ci, t, calibration_days: int, n_days: int, grid: bool) -> pd.DataFrame:
@@ -361,10 +332,8 @@ def twin_alive_check(p_alive: pd.Series, truth_users: pd.DataFrame, calibration_
     mean predicted P(alive), share truly alive.
     """
     need = ["user_id", "gift_dropout_ms", "churn_ms"]
-    missing = [c for c in need if c not in truth_users.columns]
-    if missing:
-        raise ValueError(f"truth_users.csv lacks column(s) {missing}.")
-    end = WINDOW_START_MS + calibration_days * MS_PER_DAY
+    require_columns(truth_users, need, "truth_users.csv")
+    end = day_start_ms(calibration_days)
     tu = truth_users.set_index("user_id").reindex(p_alive.index)
     drop = tu["gift_dropout_ms"].to_numpy()
     alive = ((drop < 0) | (drop >= end)) & (tu["churn_ms"].to_numpy() >= end)

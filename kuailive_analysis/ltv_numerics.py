@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize
+
+from kuailive_analysis.core.stats import normal_quantile
 
 try:  # tiny 3-4 parameter problems: BLAS threads only add hand-off latency (15x on a busy box)
     from threadpoolctl import threadpool_limits
@@ -195,7 +197,7 @@ def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95):
 
     est = np.exp(result.theta)
     se_t = result.se_theta
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = normal_quantile(level)
     return pd.DataFrame({
         "estimate": est,
         "se": est * se_t,

@@ -33,7 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.schema import N_WINDOW_DAYS
+from kuailive_analysis.core.calendar import N_WINDOW_DAYS
+from kuailive_analysis.core.checks import require_columns
 
 TRANSACTION_DEFINITIONS = {
     "gift": "a gifting day: a Beijing calendar day on which the user sent at least one gift "
@@ -44,12 +45,7 @@ TRANSACTION_DEFINITIONS = {
 """What a transaction is in chapter 4, by kind (quoted by the chapter)."""
 
 
-def _require(frame: pd.DataFrame, cols, what: str) -> None:
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{what} is missing column(s) {missing}; it has {list(frame.columns)}. Pass an event "
-            "table with a user id and a Beijing day index (as from dataset.load).")
+_HINT = "Pass an event table with a user id and a Beijing day index (as from dataset.load)."
 
 
 def transaction_days(events: pd.DataFrame, *, user_col: str = "user_id", day_col: str = "day",
@@ -62,7 +58,7 @@ def transaction_days(events: pd.DataFrame, *, user_col: str = "user_id", day_col
     values.
     """
     cols = [user_col, day_col] + ([value_col] if value_col else [])
-    _require(events, cols, "the event table")
+    require_columns(events, cols, "the event table", hint=_HINT)
     user = events[user_col].to_numpy()
     day = events[day_col].to_numpy()
     if pd.isna(user).any() or pd.isna(day).any():

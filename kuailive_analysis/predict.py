@@ -36,6 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from kuailive_analysis.core.checks import require_columns
+from kuailive_analysis.core.keys import pair_key
+
 SPLITS = ("train", "valid", "test")
 
 
@@ -199,16 +202,6 @@ def prior_day_sums(key: np.ndarray, day: np.ndarray, values: pd.DataFrame,
     return pd.DataFrame(out, index=index, columns=values.columns)
 
 
-def _pair_key(a, b) -> np.ndarray:
-    """int64 key of a (user, streamer) pair: ``a << 26 | b`` (needs ids < 2**26, true for
-    KuaiLive: 23,772 users, 452,621 streamers)."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    if len(a) and (a.max() >= 2**26 or b.max() >= 2**26 or min(a.min(), b.min()) < 0):
-        raise ValueError("history_features: user_id and streamer_id must be in 0..2**26-1")
-    return (a << 26) | b
-
-
 CATEGORICAL = ("live_type", "live_content_category", "age", "gender", "device_price")
 
 
@@ -226,9 +219,7 @@ def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
     from needing a 17.6M x 25 float feature matrix when models use a sample.
     """
     need = ["user_id", "streamer_id", "day", "hour", "clicked", "gifted"]
-    missing = [c for c in need if c not in exposures.columns]
-    if missing:
-        raise ValueError(f"history_features: exposures lack {missing}")
+    require_columns(exposures, need, "history_features: exposures")
     ex = exposures
     vals = pd.DataFrame({"exp": np.ones(len(ex), np.int8),
                          "clk": ex["clicked"].to_numpy(np.int8),
@@ -242,9 +233,11 @@ def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
     sel = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
     feats = pd.DataFrame(index=ex.index[sel])
     day = ex["day"].to_numpy()
+    # (user, streamer) key with 26 bits for the streamer (ids < 2**26); user ids < 2**31 keep
+    # it below the 2**58 that prior_day_sums needs
     for name, key in (("u", ex["user_id"].to_numpy(np.int64)),
                       ("s", ex["streamer_id"].to_numpy(np.int64)),
-                      ("us", _pair_key(ex["user_id"], ex["streamer_id"]))):
+                      ("us", pair_key(ex["user_id"], ex["streamer_id"], bits=26))):
         p = prior_day_sums(key, day, vals, None if rows is None else sel)
         feats[f"{name}_exp"] = np.log1p(p["exp"].to_numpy())
         feats[f"{name}_clk"] = np.log1p(p["clk"].to_numpy())

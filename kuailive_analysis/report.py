@@ -14,19 +14,17 @@ They legitimately differ between two runs on the same data and are the only keys
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.core.constants import REPORTED_PACKAGES, package_versions
+
 VOLATILE_PREFIX = "time_"
 MISSING_TEXT = "n/a"
-PROVENANCE_PACKAGES = ("kuailive-analysis", "pandas", "numpy", "scipy", "lifelines",
-                       "scikit-learn", "matplotlib", "pyarrow")
 
 
 def is_volatile(key: str) -> bool:
@@ -70,16 +68,6 @@ def glue(name: str, value, spec: str | None = None) -> None:
     _glue(name, text_value(value, spec), display=False)
 
 
-def _versions(packages=PROVENANCE_PACKAGES) -> dict[str, str]:
-    out = {"python": sys.version.split()[0]}
-    for name in packages:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
 def _param_text(value) -> str:
     value = plain(value)
     if isinstance(value, float):
@@ -103,7 +91,7 @@ def data_rows(source: Mapping | None) -> list[tuple[str, str]]:
     return rows
 
 
-def provenance(ds=None, *, now: datetime | None = None, packages=PROVENANCE_PACKAGES,
+def provenance(ds=None, *, now: datetime | None = None, packages=REPORTED_PACKAGES,
                **params) -> pd.DataFrame:
     """The chapter's provenance as a table with columns ``section``, ``item``, ``value``.
 
@@ -116,7 +104,7 @@ def provenance(ds=None, *, now: datetime | None = None, packages=PROVENANCE_PACK
     source = getattr(ds, "source", None) if ds is not None else None
     rows = [("parameter", k, _param_text(v)) for k, v in params.items()]
     rows += [("data", k, v) for k, v in data_rows(source)]
-    rows += [("version", k, v) for k, v in _versions(packages).items()]
+    rows += [("version", k, v) for k, v in package_versions(packages).items()]
     stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     rows.append(("run", "executed at", stamp.strftime("%Y-%m-%d %H:%M:%S UTC")))
     return pd.DataFrame(rows, columns=["section", "item", "value"])

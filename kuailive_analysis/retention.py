@@ -52,13 +52,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.schema import (
+from kuailive_analysis.core.calendar import (
     MS_PER_DAY,
+    MS_PER_HOUR,
     N_WINDOW_DAYS,
     WINDOW_START_MS,
-    ordered_bins,
-    parse_bin,
+    beijing_day,
 )
+from kuailive_analysis.core.checks import require_columns
+from kuailive_analysis.core.stats import wilson_interval
+from kuailive_analysis.schema import ordered_bins, parse_bin
 
 ACTIVITY_BEHAVIOURS = ("click", "comment", "like", "gift")
 """Behaviours that make a user active on a day (negatives, i.e. unclicked exposures, do not)."""
@@ -77,13 +80,7 @@ class RetentionError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Input checks
 # ---------------------------------------------------------------------------------------------
-def _require(frame: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise RetentionError(
-            f"{what} is missing column(s) {missing}; it has {list(frame.columns)}. "
-            "Pass the Dataset's table (or a frame with these columns)."
-        )
+_HINT = "Pass the Dataset's table (or a frame with these columns)."
 
 
 def _check_days(days: pd.Series, what: str, last_day: int) -> None:
@@ -117,7 +114,7 @@ def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
     ``("click", "comment", "like", "gift", "exposure")`` to treat being shown rooms as presence.
     Returns ``[id_col, day]`` (int32, int8), sorted, duplicates removed.
     """
-    _require(user_day, [id_col, "day"], "user_day")
+    require_columns(user_day, [id_col, "day"], "user_day", error=RetentionError, hint=_HINT)
     frame = user_day
     if behaviours is not None:
         unknown = [b for b in behaviours if b not in BEHAVIOUR_COLUMNS]
@@ -125,7 +122,7 @@ def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
             raise RetentionError(f"behaviours {list(behaviours)!r}: choose from "
                                  f"{list(BEHAVIOUR_COLUMNS)}.")
         cols = [BEHAVIOUR_COLUMNS[b] for b in behaviours]
-        _require(frame, cols, "user_day")
+        require_columns(frame, cols, "user_day", error=RetentionError, hint=_HINT)
         frame = frame[(frame[cols].fillna(0) > 0).any(axis=1).to_numpy()]
     elif "active" in frame.columns:
         if frame["active"].isna().any():
@@ -138,17 +135,19 @@ def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
     return out
 
 
-def streamer_activity(rooms: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY) -> pd.DataFrame:
+def streamer_activity_days(rooms: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY
+                           ) -> pd.DataFrame:
     """Broadcast days per streamer: ``[streamer_id, day]`` with one row per day a room started.
 
     Day = Beijing day index of ``start_ms``. A room that started before the window but was
     still live at its start counts for day 0; rooms starting after ``last_day`` are ignored.
     A long room counts only for its start day (a streamer is active when they go live).
     """
-    _require(rooms, ["streamer_id", "start_ms", "end_ms"], "rooms")
+    require_columns(rooms, ["streamer_id", "start_ms", "end_ms"], "rooms",
+                    error=RetentionError, hint=_HINT)
     start = rooms["start_ms"].to_numpy(np.int64)
     end = rooms["end_ms"].to_numpy(np.int64)
-    day = (start - WINDOW_START_MS) // MS_PER_DAY
+    day = beijing_day(start)
     keep = (end > WINDOW_START_MS) & (day <= last_day)
     frame = pd.DataFrame({"streamer_id": rooms["streamer_id"].to_numpy()[keep],
                           "day": np.clip(day[keep], 0, None)})
@@ -287,7 +286,8 @@ def averaged_retention(triangle: pd.DataFrame, *, z: float = 1.96) -> pd.DataFra
     n, n_cohorts, denominator, active_on, rate_on (+ Wilson ``on_lo``/``on_hi``),
     active_on_or_after, rate_on_or_after.
     """
-    _require(triangle, ["n", "cohort_size", "active_on", "active_on_or_after"], "triangle")
+    require_columns(triangle, ["n", "cohort_size", "active_on", "active_on_or_after"], "triangle",
+                    error=RetentionError, hint=_HINT)
     g = triangle.groupby("n").agg(n_cohorts=("cohort_size", "size"),
                                   denominator=("cohort_size", "sum"),
                                   active_on=("active_on", "sum"),
@@ -299,22 +299,11 @@ def averaged_retention(triangle: pd.DataFrame, *, z: float = 1.96) -> pd.DataFra
     return g
 
 
-def wilson_interval(k, n, z: float = 1.96):
-    """Wilson score interval for a binomial share k/n (arrays); returns (lo, hi)."""
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
-    p = k / n
-    den = 1 + z ** 2 / n
-    mid = (p + z ** 2 / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
-    return mid - half, mid + half
-
-
 # ---------------------------------------------------------------------------------------------
 # Kaplan-Meier
 # ---------------------------------------------------------------------------------------------
 def _fit_ready(table: pd.DataFrame, what: str = "survival table") -> pd.DataFrame:
-    _require(table, ["duration", "event"], what)
+    require_columns(table, ["duration", "event"], what, error=RetentionError, hint=_HINT)
     if "eligible" in table.columns:
         table = table[table["eligible"]]
     if table.empty:
@@ -405,8 +394,9 @@ def early_activity(user_day: pd.DataFrame, table: pd.DataFrame, *, early_days: i
     """
     if int(early_days) < 1:
         raise RetentionError(f"early_days must be >= 1, got {early_days!r}.")
-    _require(user_day, [id_col, "day"], "user_day")
-    _require(table, [id_col, "first_day"], "survival table")
+    require_columns(user_day, [id_col, "day"], "user_day", error=RetentionError, hint=_HINT)
+    require_columns(table, [id_col, "first_day"], "survival table",
+                    error=RetentionError, hint=_HINT)
     cols = [c for c in EARLY_SUMS if c in user_day.columns]
     ud = user_day.merge(table[[id_col, "first_day"]], on=id_col, how="inner")
     rel = ud["day"].astype(int) - ud["first_day"].astype(int)
@@ -420,7 +410,7 @@ def early_activity(user_day: pd.DataFrame, table: pd.DataFrame, *, early_days: i
         if c != id_col:
             out[c] = out[c].astype("int64")
     if "early_watch_ms" in out.columns:
-        out["early_watch_h"] = out["early_watch_ms"] / 3_600_000
+        out["early_watch_h"] = out["early_watch_ms"] / MS_PER_HOUR
     return out.reset_index(drop=True)
 
 
@@ -452,7 +442,7 @@ def user_segments(users: pd.DataFrame, early: pd.DataFrame | None = None, *,
     * early_watch: 'heavy' if early watch time is above its ``heavy_quantile`` quantile among
       users, else 'light'.
     """
-    _require(users, ["user_id"], "users")
+    require_columns(users, ["user_id"], "users", error=RetentionError, hint=_HINT)
     out = pd.DataFrame({"user_id": users["user_id"].astype("int32").to_numpy()})
     for col in ("gender", "age", "device_price"):
         if col in users.columns:
@@ -462,7 +452,8 @@ def user_segments(users: pd.DataFrame, early: pd.DataFrame | None = None, *,
         out["account"] = np.where(np.isnan(ten), "unknown",
                                   np.where(ten < new_account_days, "new", "old"))
     if early is not None:
-        _require(early, ["user_id", "early_n_gifts", "early_watch_ms"], "early activity")
+        require_columns(early, ["user_id", "early_n_gifts", "early_watch_ms"], "early activity",
+                        error=RetentionError, hint=_HINT)
         e = early.set_index("user_id")
         gif = e["early_n_gifts"].reindex(out["user_id"]).to_numpy()
         wat = e["early_watch_ms"].reindex(out["user_id"]).to_numpy(float)
@@ -562,27 +553,6 @@ def segment_tests(table: pd.DataFrame, labels: pd.Series, *, point_in_time: floa
     return {"overall": overall, "pairwise": pw, "dropped": dropped, "levels": order}
 
 
-def segment_overview(table: pd.DataFrame, segments: pd.DataFrame, names, *,
-                     point_in_time: float = 7, min_group: int = 30, id_col: str = "user_id"):
-    """Multivariate log-rank test per segment in one frame: segment, levels, n, chi2, df, p,
-    smallest and largest ``S(point_in_time)`` across levels."""
-    seg = table[[id_col]].merge(segments, on=id_col, how="left")
-    rows = []
-    for name in names:
-        if name not in seg.columns:
-            continue
-        res = segment_tests(table, seg[name], point_in_time=point_in_time, min_group=min_group)
-        if res["overall"].empty:
-            continue
-        o = res["overall"].iloc[0]
-        s = pd.concat([res["pairwise"]["S_a"], res["pairwise"]["S_b"]])
-        rows.append({"segment": name, "levels": int(o["levels"]), "n": int(o["n"]),
-                     "chi2": o["test_statistic"], "df": int(o["df"]), "p": o["p"],
-                     f"min S({point_in_time:g})": s.min(), f"max S({point_in_time:g})": s.max(),
-                     "snapshot": name in SNAPSHOT_SEGMENTS})
-    return pd.DataFrame(rows)
-
-
 # ---------------------------------------------------------------------------------------------
 # Cox proportional hazards
 # ---------------------------------------------------------------------------------------------
@@ -619,13 +589,14 @@ def cox_design(table: pd.DataFrame, early: pd.DataFrame, users: pd.DataFrame | N
     ``device_price_4000_plus``, ``is_live_streamer``. Columns without variation are dropped.
     Returns ``(design, labels)`` where labels maps column -> (readable name, snapshot flag).
     """
-    _require(early, [id_col, "early_active_days", "early_watch_ms"], "early activity")
+    require_columns(early, [id_col, "early_active_days", "early_watch_ms"], "early activity",
+                    error=RetentionError, hint=_HINT)
     d = table[[id_col, "duration", "event"]].merge(early, on=id_col, how="left")
     X = pd.DataFrame({"duration": d["duration"].astype(float), "event": d["event"].astype(int)})
     labels = {}
     X["early_active_days"] = d["early_active_days"].astype(float)
     labels["early_active_days"] = ("active days in early window (per day)", False)
-    X["log2_early_watch_h"] = np.log2(1 + d["early_watch_ms"].astype(float) / 3_600_000)
+    X["log2_early_watch_h"] = np.log2(1 + d["early_watch_ms"].astype(float) / MS_PER_HOUR)
     labels["log2_early_watch_h"] = ("early watch time (per doubling of 1 + hours)", False)
     for src, name, text in (("early_n_comments", "early_commented", "commented early"),
                             ("early_n_likes", "early_liked", "liked early"),
@@ -669,7 +640,7 @@ def fit_cox(design: pd.DataFrame, labels: dict | None = None, *, penalizer: floa
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
 
-    _require(design, ["duration", "event"], "Cox design")
+    require_columns(design, ["duration", "event"], "Cox design", error=RetentionError, hint=_HINT)
     if design["event"].sum() < 2:
         raise RetentionError("Cox design has fewer than 2 churn events; cannot fit.")
     cph = CoxPHFitter(penalizer=penalizer)
@@ -719,7 +690,7 @@ def hazard_by_age(table: pd.DataFrame, users: pd.DataFrame, *, clock: str = "wat
     rate is occurrences / exposure with a log-scale Poisson CI; a user is assigned to the band
     of their age at entry (follow-up is at most 21 days, shorter than any band).
     """
-    _require(users, [id_col, clock], "users")
+    require_columns(users, [id_col, clock], "users", error=RetentionError, hint=_HINT)
     tab = _fit_ready(table)
     d = tab[[id_col, "first_day", "duration", "event"]].merge(users[[id_col, clock]], on=id_col,
                                                               how="left")
@@ -757,12 +728,13 @@ def true_durations(table: pd.DataFrame, truth_users: pd.DataFrame, *,
     user active every day until churn has ``T == T_true``. Truth has no censoring.
     Returns ``[id_col, T_true, life_days]``, ``life_days = (churn_ms - entry_ms) / day``.
     """
-    _require(truth_users, [id_col, "churn_ms"], "truth users")
+    require_columns(truth_users, [id_col, "churn_ms"], "truth users",
+                    error=RetentionError, hint=_HINT)
     d = table[[id_col, "first_day"]].merge(truth_users, on=id_col, how="left")
     if d["churn_ms"].isna().any():
         n = int(d["churn_ms"].isna().sum())
         raise RetentionError(f"truth users lack churn_ms for {n} user(s) of the survival table.")
-    churn_day = (d["churn_ms"].astype("int64") - 1 - WINDOW_START_MS) // MS_PER_DAY
+    churn_day = beijing_day(d["churn_ms"].astype("int64") - 1)
     t_true = np.maximum(churn_day - d["first_day"].astype(int) + 1, 1)
     out = pd.DataFrame({id_col: d[id_col], "T_true": t_true.astype("int64")})
     if "entry_ms" in d.columns:

@@ -21,20 +21,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-TZ = "Asia/Shanghai"
-"""Time zone of every calendar-day and hour-of-day view."""
-
-MS_PER_DAY = 86_400_000
-
-WINDOW_START_MS = 1_746_374_400_000
-"""2025-05-05 00:00:00 Beijing: start of the collection window (first click at +22 ms)."""
-
-N_WINDOW_DAYS = 21
-WINDOW_END_MS = WINDOW_START_MS + N_WINDOW_DAYS * MS_PER_DAY
-"""2025-05-26 00:00:00 Beijing, exclusive. The real logs end 2025-05-25 22:59:58 (short last day)."""
-
-CAPPED_END_MS = WINDOW_START_MS + 22 * MS_PER_DAY
-"""2025-05-27 00:00:00 Beijing: ``end_timestamp`` of rooms still live at extraction."""
+# The window and time units live in the Beijing calendar (re-exported here for the schema's
+# readers); real row counts in core.constants.
+from kuailive_analysis.core.calendar import (  # noqa: F401 (re-exported)
+    CAPPED_END_MS,
+    MS_PER_DAY,
+    N_WINDOW_DAYS,
+    TZ,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+)
+from kuailive_analysis.core.constants import REAL_COUNTS
 
 PLAUSIBLE_MIN_MS = 1_735_660_800_000
 """2025-01-01 00:00 Beijing. A timestamp before this is not a plausible KuaiLive log time
@@ -146,7 +143,7 @@ USER = FileSchema(
     filename="user.csv",
     description="User profiles: one row per user, snapshot at the end of the window.",
     key=("user_id",),
-    real_rows=23_772,
+    real_rows=REAL_COUNTS["user"],
     columns=(
         _id("user_id", "user"),
         _bin("age", "age band, e.g. 18-23, 50+"),
@@ -173,7 +170,7 @@ STREAMER = FileSchema(
     filename="streamer.csv",
     description="Streamer profiles: one row per streamer, snapshot at the end of the window.",
     key=("streamer_id",),
-    real_rows=452_621,
+    real_rows=REAL_COUNTS["streamer"],
     columns=(
         _id("streamer_id", "streamer"),
         _cat("gender", "M / F"),
@@ -204,7 +201,7 @@ ROOM = FileSchema(
     ),
     key=None,  # cleaning makes live_id unique
     foreign_keys={"streamer_id": "streamer"},
-    real_rows=11_819_964,
+    real_rows=REAL_COUNTS["room"],
     columns=(
         Column("p_date", PDATE, "int32", unit="YYYYMMDD", description="partition date",
                min_value=20250101, max_value=20251231),
@@ -241,19 +238,21 @@ def _event(name: str, filename: str, description: str, real_rows: int,
 
 CLICK = _event(
     "click", "click.csv", "A user entered a room from an exposure; watch_live_time is how long.",
-    4_909_515,
+    REAL_COUNTS["click"],
     extra=(Column("watch_live_time", DURATION_MS, "int32", unit="ms", min_value=0,
                   description="watch time of this click"),),
 )
-COMMENT = _event("comment", "comment.csv", "A user commented in a room.", 196_526)
-LIKE = _event("like", "like.csv", "A user liked a room.", 179_311)
+COMMENT = _event("comment", "comment.csv", "A user commented in a room.",
+                 REAL_COUNTS["comment"])
+LIKE = _event("like", "like.csv", "A user liked a room.", REAL_COUNTS["like"])
 GIFT = _event(
-    "gift", "gift.csv", "A user sent gifts in a room; gift_price is their total value.", 72_646,
+    "gift", "gift.csv", "A user sent gifts in a room; gift_price is their total value.",
+    REAL_COUNTS["gift"],
     extra=(Column("gift_price", PRICE, "int32", unit="platform coins", min_value=1,
                   description="total value of the gifts in this event"),),
 )
 NEGATIVE = _event(
-    "negative", "negative.csv", "An exposure the user did not click.", 12_705_835,
+    "negative", "negative.csv", "An exposure the user did not click.", REAL_COUNTS["negative"],
 )
 
 SCHEMAS: dict[str, FileSchema] = {
@@ -309,26 +308,6 @@ def ordered_bins(values) -> list[str]:
         except ValueError:
             bad.append(v)
     return [v for _, v in sorted(good)] + bad
-
-
-def bin_bounds(series: pd.Series) -> pd.DataFrame:
-    """Lower and upper bounds of a binned column as float columns ``<name>_lo``, ``<name>_hi``.
-
-    Works on strings or categoricals; missing or unparseable values become NaN.
-    """
-    cats = pd.Series(pd.unique(series.dropna().astype(str)))
-    lo, hi = {}, {}
-    for v in cats:
-        try:
-            lo[v], hi[v] = parse_bin(v)
-        except ValueError:
-            lo[v] = hi[v] = float("nan")
-    s = series.astype("string")
-    return pd.DataFrame(
-        {f"{series.name}_lo": s.map(lo).astype("float64"),
-         f"{series.name}_hi": s.map(hi).astype("float64")},
-        index=series.index,
-    )
 
 
 def schema_table() -> pd.DataFrame:

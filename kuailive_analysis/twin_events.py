@@ -57,13 +57,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.core.calendar import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    MS_PER_SECOND,
+    UTC_OFFSET_MS,
+    day_start_ms,
+)
 from kuailive_analysis.twin_rooms import Rooms
 
-HOUR_MS = 3_600_000
-SLOT_MS = 1_800_000
-N_SLOTS = S.MS_PER_DAY // SLOT_MS
-LOG_END_MS = S.WINDOW_START_MS + 20 * S.MS_PER_DAY + 23 * HOUR_MS
+SLOT_MS = 30 * MS_PER_MINUTE
+N_SLOTS = MS_PER_DAY // SLOT_MS
+LOG_END_MS = day_start_ms(20) + 23 * MS_PER_HOUR
 """End of the logs: 2025-05-25 23:00 Beijing (the real last click is at 22:59:58.515)."""
 
 USER_HOUR_WEIGHTS = np.array(
@@ -71,8 +77,7 @@ USER_HOUR_WEIGHTS = np.array(
      3.8, 3.3, 2.7, 2.6, 2.7, 3.1, 4.3, 5.5, 6.2, 6.7, 6.6, 5.2])
 """Relative screen rate by Beijing hour 0..23 (evening 18:00-24:00 peak, small noon peak)."""
 
-UTC_PERIOD_BOUNDS_MS = (S.WINDOW_START_MS + 7 * S.MS_PER_DAY + 8 * HOUR_MS,
-                        S.WINDOW_START_MS + 14 * S.MS_PER_DAY + 8 * HOUR_MS)
+UTC_PERIOD_BOUNDS_MS = (day_start_ms(7) + UTC_OFFSET_MS, day_start_ms(14) + UTC_OFFSET_MS)
 """Starts of the UTC periods 2 and 3 of the measured gift rate (UTC May 12 and May 19, i.e.
 Beijing 08:00 on May 12 and May 19); period 1 is everything before."""
 
@@ -113,7 +118,7 @@ class RoomIndex:
     that the rooms live during one day are found without scanning every room."""
 
     def __init__(self, rooms: Rooms):
-        long_ = (rooms.end_ms - rooms.start_ms) >= S.MS_PER_DAY
+        long_ = (rooms.end_ms - rooms.start_ms) >= MS_PER_DAY
         short = np.flatnonzero(~long_)
         self.by_start = short[np.argsort(rooms.start_ms[short], kind="stable")]
         self.starts = rooms.start_ms[self.by_start]
@@ -121,7 +126,7 @@ class RoomIndex:
 
     def live_during(self, rooms: Rooms, d0: int, d1: int) -> np.ndarray:
         """Indices of rooms overlapping [d0, d1), sorted."""
-        lo = np.searchsorted(self.starts, d0 - S.MS_PER_DAY, side="left")
+        lo = np.searchsorted(self.starts, d0 - MS_PER_DAY, side="left")
         hi = np.searchsorted(self.starts, d1, side="left")
         cand = np.concatenate([self.by_start[lo:hi], self.long])
         cand = cand[(rooms.end_ms[cand] > d0) & (rooms.start_ms[cand] < d1)]
@@ -133,8 +138,8 @@ class DaySlots:
 
     def __init__(self, rooms: Rooms, index: "RoomIndex", day: int, pop: np.ndarray,
                  long_room_weight: float = 1.0, shop_weight: float = 1.0):
-        d0 = S.WINDOW_START_MS + day * S.MS_PER_DAY
-        d1 = d0 + S.MS_PER_DAY
+        d0 = day_start_ms(day)
+        d1 = d0 + MS_PER_DAY
         cand = index.live_during(rooms, d0, d1)
         st = np.maximum(rooms.start_ms[cand], d0)
         en = np.minimum(rooms.end_ms[cand], d1)
@@ -150,7 +155,7 @@ class DaySlots:
         self.room, self.slot, self.lo, self.hi = room[order], slot[order], lo[order], hi[order]
         sp = pop[rooms.streamer[self.room] - 1]
         # rooms of a day or more (7-day, still-live) draw little traffic per hour
-        is_long = (rooms.end_ms[self.room] - rooms.start_ms[self.room]) >= S.MS_PER_DAY
+        is_long = (rooms.end_ms[self.room] - rooms.start_ms[self.room]) >= MS_PER_DAY
         sp = np.where(is_long, sp * long_room_weight, sp)
         sp = np.where(rooms.shop[self.room], sp * shop_weight, sp)
         ov = (self.hi - self.lo).astype(np.float64)
@@ -197,7 +202,7 @@ def _hour_ms(rng, n: int, peak: np.ndarray, p_personal: float) -> np.ndarray:
     h = rng.choice(24, size=n, p=hp) + rng.random(n)
     own = (peak + rng.normal(0, 1.5, n)) % 24
     h = np.where(rng.random(n) < p_personal, own, h)
-    return np.minimum((h * HOUR_MS).astype(np.int64), S.MS_PER_DAY - 1)
+    return np.minimum((h * MS_PER_HOUR).astype(np.int64), MS_PER_DAY - 1)
 
 
 def _pick_fav(rng, users: np.ndarray, lat: UserLatent, share: np.ndarray) -> np.ndarray:
@@ -215,7 +220,7 @@ def watch_ms(rng, n: int, stay_p: np.ndarray, scale: np.ndarray) -> np.ndarray:
     sec = np.where(stay, np.exp(np.log(22.0 * scale) + 2.4 * z), np.exp(np.log(3.2) + 0.48 * z))
     over = sec > 7_150
     sec[over] = rng.uniform(1_800, 7_150, over.sum())
-    return np.maximum((sec * 1000).astype(np.int64), 5)
+    return np.maximum((sec * MS_PER_SECOND).astype(np.int64), 5)
 
 
 def gift_period_factor(ts: np.ndarray, factors) -> np.ndarray:
@@ -226,14 +231,14 @@ def gift_period_factor(ts: np.ndarray, factors) -> np.ndarray:
 
 def gift_lambda(prm, lat: UserLatent, strm: StreamerLatent, user, streamer0, watch, fav, ts):
     """Expected number of gift events of each click (see the module doc)."""
-    minutes = np.minimum(watch, 7_200_000) / 60_000.0
+    minutes = np.minimum(watch, 2 * MS_PER_HOUR) / MS_PER_MINUTE
     return (lat.gift_rate[user] * strm.gift_mult[streamer0] * minutes ** prm.gift_watch_exp
             * (1.0 + prm.fav_gift_boost * fav) * gift_period_factor(ts, prm.gift_period))
 
 
 def _engagement_probs(prm, lat: UserLatent, user, watch, fav):
     """Probability of at least one comment and of at least one like per click."""
-    h = np.clip((watch / 1000.0 / 20.0) ** 0.45, 0.2, 5.0)
+    h = np.clip((watch / MS_PER_SECOND / 20.0) ** 0.45, 0.2, 5.0)
     pc = np.minimum(prm.comment_base * lat.comment_prop[user] * h * (1 + 0.5 * fav), 0.95)
     pl = np.minimum(prm.like_base * lat.like_prop[user] * h * (1 + 0.5 * fav), 0.95)
     return pc, pl
@@ -267,12 +272,13 @@ def gift_times(rng, prm, t, watch, end_ms, n_gift):
     # during the watch: sorted uniform positions, spaced at least 1 s apart
     u = rng.random(len(idx))
     u = u[np.lexsort((u, idx))]
-    room_ms = np.maximum(watch[idx] - 1_000 * (np.repeat(reps, reps) + 1), 0)
-    ts = np.where(at_click, t[idx], t[idx] + 1_000 * (rank + 1) + (u * room_ms).astype(np.int64))
+    room_ms = np.maximum(watch[idx] - MS_PER_SECOND * (np.repeat(reps, reps) + 1), 0)
+    ts = np.where(at_click, t[idx],
+                  t[idx] + MS_PER_SECOND * (rank + 1) + (u * room_ms).astype(np.int64))
     # inside the watch and before the end; a gift squeezed onto its predecessor is dropped
     ts = np.minimum(np.minimum(ts, end_ms[idx] - 1), t[idx] + np.maximum(watch[idx], 1))
     keep = ts < LOG_END_MS
-    keep[1:] &= ~((rank[1:] > 0) & (ts[1:] < ts[:-1] + 1_000))
+    keep[1:] &= ~((rank[1:] > 0) & (ts[1:] < ts[:-1] + MS_PER_SECOND))
     return idx[keep], ts[keep]
 
 
@@ -283,8 +289,8 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, strm: Stre
     ``click`` holds every click, logged or not (``logged``), with the expected gift count and
     the comment / like probabilities that the sample-rule conditioning uses as weights.
     """
-    d0 = S.WINDOW_START_MS + day * S.MS_PER_DAY
-    d1 = min(d0 + S.MS_PER_DAY, LOG_END_MS)
+    d0 = day_start_ms(day)
+    d1 = min(d0 + MS_PER_DAY, LOG_END_MS)
     n_u = len(lat.act)
     alive = (lat.entry_ms < d1) & (lat.churn_ms > d0)
     on = alive & (rng.random(n_u) < lat.p_day)
@@ -341,7 +347,7 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, strm: Stre
     cu, cr, ct, cf = eu[clicked], room[clicked], et[clicked], is_fav[clicked]
     re = rng.random(len(cu)) < prm.p_reenter * (1 + cf)
     cu2, cr2, cf2 = cu[re], cr[re], cf[re]
-    ct2 = ct[re] + (rng.exponential(prm.reenter_gap_min * 60_000, re.sum())).astype(np.int64)
+    ct2 = ct[re] + (rng.exponential(prm.reenter_gap_min * MS_PER_MINUTE, re.sum())).astype(np.int64)
     ok2 = (ct2 < rooms.end_ms[cr2]) & (ct2 < d1) & (ct2 < lat.churn_ms[cu2])
     cu = np.concatenate([cu, cu2[ok2]])
     cr = np.concatenate([cr, cr2[ok2]])

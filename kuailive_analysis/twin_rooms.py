@@ -36,9 +36,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from kuailive_analysis import schema as S
-
-MIN_MS = 60_000
-HOUR_MS = 3_600_000
+from kuailive_analysis.core.calendar import (
+    CAPPED_END_MS,
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    MS_PER_SECOND,
+    N_WINDOW_DAYS,
+    UTC_OFFSET_MS,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    beijing_date_int,
+    day_start_ms,
+)
 
 ROOM_START_HOUR_WEIGHTS = np.array(
     [2.0, 1.2, 0.7, 0.4, 0.3, 0.4, 0.8, 1.3, 1.8, 2.2, 2.5, 2.7,
@@ -61,25 +71,14 @@ class Rooms:
         return len(self.start_ms)
 
 
-def _beijing_date_int(ms: np.ndarray) -> np.ndarray:
-    """YYYYMMDD integers of the Beijing calendar date of epoch-ms values."""
-    d = ((ms - S.WINDOW_START_MS) // S.MS_PER_DAY).astype("timedelta64[D]")
-    dates = np.datetime64("2025-05-05", "D") + d
-    y = dates.astype("datetime64[Y]").astype(int) + 1970
-    m = dates.astype("datetime64[M]").astype(int) % 12 + 1
-    dd = (dates - dates.astype("datetime64[M]")).astype(int) + 1
-    return (y * 10000 + m * 100 + dd).astype(np.int32)
-
-
 ROOM_CHUNK = 1_000_000
 """Rooms are drawn in fixed-size blocks (bounds temporaries; the block size is part of the
 random stream, so it is a constant, not a tuning knob)."""
 
-MIN_GAP_MS = 10 * MIN_MS
+MIN_GAP_MS = 10 * MS_PER_MINUTE
 """A room starting less than this after the streamer's previous room started is dropped."""
 
-DIP_UTC_DAY_MS = (S.WINDOW_START_MS + 16 * S.MS_PER_DAY + 8 * HOUR_MS,
-                  S.WINDOW_START_MS + 17 * S.MS_PER_DAY + 8 * HOUR_MS)
+DIP_UTC_DAY_MS = (day_start_ms(16) + UTC_OFFSET_MS, day_start_ms(17) + UTC_OFFSET_MS)
 """2025-05-21 UTC as epoch ms (Beijing 05-21 08:00 to 05-22 08:00): the day of the measured dip
 in active streamers."""
 
@@ -92,30 +91,31 @@ def _room_block(rng, streamer: np.ndarray, day: np.ndarray, habit_hour, shop_str
     hour_f = rng.choice(24, size=n, p=hp) + rng.random(n)
     habit = (habit_hour[streamer] + rng.normal(0, 1.2, n)) % 24
     hour_f = np.where(rng.random(n) < prm.p_habit, habit, hour_f)
-    start = S.WINDOW_START_MS + day * S.MS_PER_DAY + (hour_f * HOUR_MS).astype(np.int64)
+    start = day_start_ms(day) + (hour_f * MS_PER_HOUR).astype(np.int64)
     del hour_f, habit
     shop = np.where(shop_streamer[streamer], rng.random(n) < 0.85, rng.random(n) < 0.012)
     med = np.where(shop, prm.shop_dur_median_min, prm.dur_median_min)
     sig = np.where(shop, 0.6, prm.dur_sigma)
     dur_min = np.minimum(np.exp(np.log(med) + sig * rng.normal(size=n)), 20 * 60)
-    dur = np.maximum((dur_min * MIN_MS).astype(np.int64), 5_000 + rng.integers(0, 60_000, n))
+    dur = np.maximum((dur_min * MS_PER_MINUTE).astype(np.int64),
+                     5_000 + rng.integers(0, MS_PER_MINUTE, n))
     del med, sig, dur_min
     live_type = np.where(rng.random(n) < prm.p_type2, 2, 1).astype(np.int16)
     # long rooms: exactly 7 days (+5..19 s), or 1-3 days
     u = rng.random(n)
     week = u < prm.p_week
     long_ = (u >= prm.p_week) & (u < prm.p_week + prm.p_long)
-    dur[week] = 7 * S.MS_PER_DAY + rng.integers(5_000, 19_000, week.sum())
+    dur[week] = 7 * MS_PER_DAY + rng.integers(5_000, 19_000, week.sum())
     live_type[week & (rng.random(n) < 0.75)] = -124
-    dur[long_] = rng.integers(S.MS_PER_DAY + 60_000, 3 * S.MS_PER_DAY, long_.sum())
+    dur[long_] = rng.integers(MS_PER_DAY + MS_PER_MINUTE, 3 * MS_PER_DAY, long_.sum())
     # a week-long room ending in the window started up to 7 days before it
-    start[week] -= rng.integers(0, 7, week.sum()) * S.MS_PER_DAY
+    start[week] -= rng.integers(0, 7, week.sum()) * MS_PER_DAY
     end = start + dur
     # the dip: rooms starting on 2025-05-21 UTC are thinned
     in_dip = (start >= DIP_UTC_DAY_MS[0]) & (start < DIP_UTC_DAY_MS[1])
-    keep = (end > S.WINDOW_START_MS) & ~(in_dip & (rng.random(n) >= prm.dip_keep))
-    extraction = S.WINDOW_END_MS + int(prm.extraction_after_end_h * HOUR_MS)
-    end = np.where(end > extraction, S.CAPPED_END_MS, end)
+    keep = (end > WINDOW_START_MS) & ~(in_dip & (rng.random(n) >= prm.dip_keep))
+    extraction = WINDOW_END_MS + int(prm.extraction_after_end_h * MS_PER_HOUR)
+    end = np.where(end > extraction, CAPPED_END_MS, end)
     return (streamer[keep], start[keep], end[keep], live_type[keep], shop[keep],
             (week | long_)[keep])
 
@@ -179,7 +179,7 @@ def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray
     w = room_rate / room_rate.sum()
     # rooms that start on days 0..20, plus day -1 rooms that may cross into the window
     n_main = int(round(n_target * (1 - prm.carry_in_share)))
-    n_prev = int(round(n_target / S.N_WINDOW_DAYS))
+    n_prev = int(round(n_target / N_WINDOW_DAYS))
     n = max(n_main + n_prev, n_s + n_prev)
     parts = []
     for lo in range(0, n, ROOM_CHUNK):
@@ -189,7 +189,7 @@ def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray
         streamer = np.where(idx < n_s, idx, -1)
         rest = streamer < 0
         streamer[rest] = rng.choice(n_s, size=int(rest.sum()), p=w)
-        day = np.where(idx < n - n_prev, rng.integers(0, S.N_WINDOW_DAYS, k), -1)
+        day = np.where(idx < n - n_prev, rng.integers(0, N_WINDOW_DAYS, k), -1)
         parts.append(_room_block(rng, streamer.astype(np.int32), day, habit_hour,
                                  shop_streamer, prm))
     streamer, start, end, live_type, shop, is_long = (np.concatenate([p[i] for p in parts])
@@ -231,18 +231,19 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
     import pyarrow.csv as pacsv
 
     m = len(rooms)
-    end_for_date = np.minimum(rooms.end_ms, S.WINDOW_END_MS) - 1  # last partition: 20250525
-    p_date = _beijing_date_int(np.maximum(end_for_date, S.WINDOW_START_MS))
-    start_date = _beijing_date_int(np.maximum(rooms.start_ms, S.WINDOW_START_MS))
+    end_for_date = np.minimum(rooms.end_ms, WINDOW_END_MS) - 1  # last partition: 20250525
+    p_date = beijing_date_int(np.maximum(end_for_date, WINDOW_START_MS))
+    start_date = beijing_date_int(np.maximum(rooms.start_ms, WINDOW_START_MS))
     del end_for_date
-    crosses = (start_date != p_date) & (rooms.start_ms >= S.WINDOW_START_MS)
+    crosses = (start_date != p_date) & (rooms.start_ms >= WINDOW_START_MS)
     dup_cross = crosses & (rng.random(m) < prm.q_cross)
     dup_same = ~dup_cross & (rng.random(m) < prm.q_same)
     di = np.flatnonzero(dup_cross | dup_same)
     d_pdate = np.where(dup_cross[di], start_date[di], p_date[di])
     del crosses, dup_same, start_date
-    d_start = rooms.start_ms[di] + np.where(rng.random(len(di)) < 0.3,
-                                            rng.integers(1_000, 600_000, len(di)), 0)
+    later = rng.random(len(di)) < 0.3  # draw order matters: the twin is seeded
+    d_start = rooms.start_ms[di] + np.where(later, rng.integers(MS_PER_SECOND, 10 * MS_PER_MINUTE,
+                                                                len(di)), 0)
     d_start = np.minimum(d_start, rooms.end_ms[di] - 1)
     base_title = int(max(rooms.title.max(), 0)) + 1
     d_title = base_title + np.arange(len(di), dtype=np.int64)  # a new title per duplicate row
@@ -252,7 +253,7 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
     r_start = np.concatenate([rooms.start_ms, d_start])
     r_title = np.concatenate([rooms.title.astype(np.int64), d_title])
     del p_date, d_pdate, d_start, d_title
-    capped = rooms.end_ms[r_idx] == S.CAPPED_END_MS
+    capped = rooms.end_ms[r_idx] == CAPPED_END_MS
     n_titles = base_title + len(di)
     new_id = np.full(n_titles, -1, dtype=np.int64)
     next_id = 0

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuailive_analysis import eda
+from kuailive_analysis.core.stats import lorenz_curve
 from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
 
 H = 3_600_000
@@ -16,73 +17,8 @@ nonneg = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_si
 
 
 # --------------------------------------------------------------------------------------------
-# Concentration
+# Concentration (Gini, Lorenz, top shares themselves: tests/test_core.py)
 # --------------------------------------------------------------------------------------------
-def test_gini_known_vectors():
-    assert eda.gini([5, 5, 5, 5]) == pytest.approx(0.0)
-    assert eda.gini([0, 0, 0, 1]) == pytest.approx(0.75)  # (n-1)/n
-    # 1,2,3,4: 2*(1+4+9+16)/(4*10) - 5/4 = 1.5 - 1.25
-    assert eda.gini([4, 1, 3, 2]) == pytest.approx(0.25)
-    assert np.isnan(eda.gini([0, 0]))
-
-
-def test_gini_rejects_bad_input():
-    with pytest.raises(ValueError, match="negative"):
-        eda.gini([1, -1])
-    with pytest.raises(ValueError, match="missing"):
-        eda.gini([1, np.nan])
-    with pytest.raises(ValueError, match="empty"):
-        eda.gini([])
-
-
-@settings(max_examples=60, deadline=None)
-@given(nonneg)
-def test_gini_properties(xs):
-    if sum(xs) == 0:
-        return
-    g = eda.gini(xs)
-    n = len(xs)
-    assert -1e-12 <= g <= (n - 1) / n + 1e-12
-    assert eda.gini([3 * x for x in xs]) == pytest.approx(g, abs=1e-12)  # scale invariant
-    assert eda.gini(list(reversed(xs))) == pytest.approx(g, abs=1e-12)  # order free
-
-
-@settings(max_examples=60, deadline=None)
-@given(nonneg)
-def test_gini_is_twice_area_between_diagonal_and_lorenz(xs):
-    if sum(xs) == 0:
-        return
-    lc = eda.lorenz_curve(xs, n_points=None)
-    area = np.trapezoid(lc["value_share"], lc["population_share"])
-    assert eda.gini(xs) == pytest.approx(1 - 2 * area, abs=1e-9)
-
-
-def test_lorenz_end_points_and_shape():
-    lc = eda.lorenz_curve([0, 0, 0, 10], n_points=None)
-    assert list(lc["population_share"]) == [0, 0.25, 0.5, 0.75, 1.0]
-    assert list(lc["value_share"]) == [0, 0, 0, 0, 1.0]
-    grid = eda.lorenz_curve([1, 2, 3, 4], n_points=11)
-    assert len(grid) == 11
-    assert grid.iloc[0].tolist() == [0.0, 0.0]
-    assert grid.iloc[-1].tolist() == [1.0, 1.0]
-    assert (np.diff(grid["value_share"]) >= 0).all()
-    assert (grid["value_share"] <= grid["population_share"] + 1e-12).all()
-    # half the population (values 1, 2) holds 3/10
-    assert grid.loc[grid["population_share"] == 0.5, "value_share"].item() == pytest.approx(0.3)
-
-
-def test_top_shares():
-    x = list(range(1, 11))  # total 55
-    assert eda.top_share(x, 0.1) == pytest.approx(10 / 55)
-    assert eda.top_share(x, 0.2) == pytest.approx(19 / 55)
-    assert eda.top_share(x, 1.0) == pytest.approx(1.0)
-    assert eda.top_share(x, 0.05) == pytest.approx(5 / 55)  # half of the largest unit
-    assert eda.top_k_share(x, 2) == pytest.approx(19 / 55)
-    assert eda.top_k_share(x, 50) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="q must be"):
-        eda.top_share(x, 0)
-
-
 def test_concentration_table():
     t = eda.concentration_table({"a": [0, 0, 0, 1], "b": [1, 1, 1, 1]})
     assert t.loc["a", "gini"] == pytest.approx(0.75)
@@ -235,8 +171,6 @@ def test_tenure_summary_in_years():
 # Time of activity and rooms
 # --------------------------------------------------------------------------------------------
 def test_weekday_and_hour_weekday_matrix():
-    assert eda.WINDOW_START_WEEKDAY == 0  # 2025-05-05 is a Monday
-    assert eda.weekday_of_day([0, 6, 7, 20]).tolist() == [0, 6, 0, 6]
     assert eda.days_per_weekday().tolist() == [3] * 7
     ev = pd.DataFrame({"day": [0, 7, 7, 1, 20], "hour": [20, 20, 20, 0, 23], "w": [1, 2, 3, 4, 5]})
     m = eda.hour_weekday_matrix(ev)
@@ -261,8 +195,7 @@ def test_peak_window_wraps_midnight():
     assert s == 18 and share == pytest.approx(30 / 48)
 
 
-def test_hourly_profile_and_beijing_hour():
-    assert eda.beijing_hour([WINDOW_START_MS, WINDOW_START_MS - 1, WINDOW_START_MS + 13 * H]).tolist() == [0, 23, 13]
+def test_hourly_profile():
     p = eda.hourly_profile({"a": pd.DataFrame({"hour": [1, 1, 2, 23]})})
     assert p.loc[1, "a"] == pytest.approx(0.5) and p["a"].sum() == pytest.approx(1)
 
@@ -487,18 +420,6 @@ def test_rooms_live_matches_brute_force(spans, step):
     assert r["n_live"].tolist() == brute.tolist()
 
 
-@settings(max_examples=60, deadline=None)
-@given(nonneg, st.floats(0.01, 1.0))
-def test_top_share_at_least_population_share(xs, q):
-    if sum(xs) == 0:
-        return
-    s = eda.top_share(xs, q)
-    assert q - 1e-9 <= s <= 1 + 1e-9
-    k = int(np.floor(q * len(xs)))  # whole units inside the top fraction q
-    if k >= 1:
-        assert eda.top_k_share(xs, k) <= s + 1e-9
-
-
 def tiny_dataset():
     """A hand-made dataset with the contract's columns (4 users, 4 streamers, 5 rooms)."""
     from types import SimpleNamespace
@@ -583,7 +504,7 @@ def test_every_chapter_figure_builds_with_labelled_axes():
         ep.ccdf_panels({"i": (eda.ccdf(sa["n_interactions"]), "x")}, title="t", markers={"i": 5}),
         ep.log_histogram_figure(eda.log_binned_histogram(sa["n_interactions"], integer=True),
                                 xlabel="x", title="t", density=True, threshold=5),
-        ep.lorenz_figure({"c": eda.lorenz_curve(sa["n_clicks"])}, {"c": 0.5}, title="t"),
+        ep.lorenz_figure({"c": lorenz_curve(sa["n_clicks"])}, {"c": 0.5}, title="t"),
         ep.room_schedule_figure(eda.room_start_hours(ds.rooms), eda.rooms_live_over_time(ds.rooms),
                                 title="t"),
         ep.duration_figure({"cat": eda.room_duration_summary(ds.rooms)}, title="t"),

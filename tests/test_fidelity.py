@@ -16,7 +16,7 @@ import pytest
 
 from kuailive_analysis import fidelity as F
 from kuailive_analysis import schema as S
-from kuailive_analysis.eda import gini
+from kuailive_analysis.core.stats import gini
 
 from _tiny import H, MIN, tiny_frames, write_tiny
 

@@ -1,4 +1,4 @@
-"""Funnel builder, attribution, Wilson intervals, KPIs and segments on hand-made logs."""
+"""Funnel builder, attribution, KPIs and segments on hand-made logs."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 from kuailive_analysis import funnel as F
-from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS as W
+from kuailive_analysis.core.stats import wilson_interval
+from kuailive_analysis.schema import WINDOW_START_MS as W
 
 COLS = ["user_id", "live_id", "streamer_id", "ts_ms"]
 
@@ -78,7 +78,7 @@ def test_funnel_counts_on_hand_log():
     assert f.loc["click", "step_rate"] == pytest.approx(4 / 7)
     assert f.loc["interaction", "step_rate"] == pytest.approx(1 / 2)
     assert f.loc["gift", "overall_rate"] == pytest.approx(1 / 7)
-    lo, hi = F.wilson(4, 7)
+    lo, hi = wilson_interval(4, 7)
     assert f.loc["click", "step_lo"] == pytest.approx(lo)
     # a 30 s threshold leaves only the 60 s click qualified; it has no attributed engagement
     b30 = F.build(*hand_log(), qualified_watch_s=30, attribution_window_s=3600)
@@ -176,38 +176,6 @@ def test_weighted_decile_known_answer():
     assert u.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10]
 
 
-# --------------------------------------------------------------------------------------------
-# Wilson
-# --------------------------------------------------------------------------------------------
-def test_wilson_known_values():
-    z2 = stats.norm.ppf(0.975) ** 2
-    lo, hi = F.wilson(0, 10)
-    assert lo == 0 and hi == pytest.approx(z2 / (10 + z2))
-    lo, hi = F.wilson(10, 10)
-    assert hi == 1 and lo == pytest.approx(10 / (10 + z2))
-    lo, hi = F.wilson(5, 10)
-    assert (round(float(lo), 4), round(float(hi), 4)) == (0.2366, 0.7634)
-    lo, hi = F.wilson(np.array([1, 0]), np.array([2, 0]))
-    assert np.isnan(lo[1]) and np.isnan(hi[1])
-    with pytest.raises(ValueError):
-        F.wilson(3, 2)
-
-
-@given(st.integers(1, 10_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
-       st.sampled_from([0.8, 0.9, 0.95, 0.99]))
-@settings(max_examples=200, deadline=None)
-def test_wilson_bounds_solve_the_score_equation(kn, conf):
-    """Wilson bounds are the roots of (p_hat - p)^2 = z^2 p (1 - p) / n inside [0, 1]."""
-    k, n = kn
-    lo, hi = F.wilson(k, n, conf)
-    p_hat = k / n
-    z = stats.norm.ppf(0.5 + conf / 2)
-    assert 0 <= lo <= p_hat <= hi <= 1
-    for p in (lo, hi):
-        if 0 < p < 1:
-            assert (p_hat - p) ** 2 == pytest.approx(z**2 * p * (1 - p) / n, rel=1e-6, abs=1e-12)
-
-
 @st.composite
 def random_logs(draw):
     n_users, n_rooms = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -254,11 +222,6 @@ def test_funnel_invariants_on_random_logs(logs, window, thr):
     keys_without_click = s.loc[~s["clicked"], ["user_id", "live_id"]]
     expected = att.merge(keys_without_click, on=["user_id", "live_id"]).shape[0]
     assert no_click == expected
-
-
-def test_day_hour_beijing():
-    d, h = F.day_hour([W, W + MS_PER_DAY - 1, W + 20 * MS_PER_DAY + 13 * 3_600_000])
-    assert d.tolist() == [0, 0, 20] and h.tolist() == [0, 23, 13]
 
 
 def test_daily_kpis_dates():

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _tiny import W, tiny_frames, write_tiny
+from _tiny import tiny_frames, write_tiny
 from kuailive_analysis import io
 from kuailive_analysis import schema as S
 
@@ -85,13 +85,6 @@ def test_extra_columns_ignored_and_noted(tmp_path):
     rep = io.validate_folder(d)
     assert rep.extra_columns["like.csv"] == ["note"]
     assert "note" in rep.to_text()
-
-
-def test_ms_to_beijing():
-    s = io.ms_to_beijing(pd.Series([W, W + 3_600_000]))
-    assert str(s.dtype) == "datetime64[ms, Asia/Shanghai]"
-    assert s.iloc[0] == pd.Timestamp("2025-05-05 00:00", tz="Asia/Shanghai")
-    assert s.iloc[1].hour == 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -463,15 +463,6 @@ def test_prediction_grids_blank_impossible_cells():
     assert ex.iloc[2, 5] > ex.iloc[2, 2]  # recent beats lapsed at equal frequency
 
 
-def test_concentration_measures_by_hand():
-    v = [0, 0, 0, 10]
-    assert E.gini(v) == pytest.approx(0.75)
-    assert E.gini([5, 5, 5]) == pytest.approx(0.0)
-    assert E.top_share([1, 2, 3, 4], 0.25) == pytest.approx(0.4)
-    c = E.concentration([1, 3])
-    assert c["value_share"].tolist() == [0.0, 0.75, 1.0]
-
-
 def test_twin_helpers():
     truth = {"params": {"params": {"gift_r": 0.3, "gift_alpha": 1.2, "gift_a": 1.0,
                                    "gift_b": 4.0}}}

@@ -33,27 +33,6 @@ def random_log(seed: int, n: int, n_users: int = 5, n_rooms: int = 6, extra=None
     return df
 
 
-@given(st.lists(st.integers(-5, 40), min_size=0, max_size=60))
-def test_dense_codes_match_sorted_factorize(values):
-    ids = np.array(values, dtype=np.int64)
-    codes, k = F.dense_codes(ids)
-    ref_codes, ref_uniq = pd.factorize(ids, sort=True)
-    assert k == len(ref_uniq)
-    assert codes.tolist() == ref_codes.tolist()
-
-
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 10**12)),
-                min_size=1, max_size=60))
-def test_combined_key_orders_and_equates_like_tuples(rows):
-    a, b, c = (np.array(col, dtype=np.int64) for col in zip(*rows))
-    key = eda.combined_key(a, b, c)
-    tuples = list(zip(a.tolist(), b.tolist(), c.tolist()))
-    for i in range(len(rows)):
-        for j in range(len(rows)):
-            assert (key[i] < key[j]) == (tuples[i] < tuples[j])
-            assert (key[i] == key[j]) == (tuples[i] == tuples[j])
-
-
 def _visits_reference(clicks: pd.DataFrame) -> pd.DataFrame:
     v = (clicks.groupby(["user_id", "streamer_id", "live_id"], sort=False)["ts_ms"]
          .agg(first_ms="min", n_clicks="size").reset_index())

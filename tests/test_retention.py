@@ -375,7 +375,7 @@ def test_streamer_activity_days():
         "end_ms": [WINDOW_START_MS + 3_600_000, WINDOW_START_MS + 6 * d,
                    WINDOW_START_MS - 4 * d, WINDOW_START_MS + 22 * d],
     })
-    act = R.streamer_activity(rooms)
+    act = R.streamer_activity_days(rooms)
     assert act.to_dict("list") == {"streamer_id": [1, 1], "day": [0, 5]}
 
 

@@ -24,7 +24,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuailive_analysis import schema as S
-from kuailive_analysis.eda import gini
 from kuailive_analysis.twin import (TRUTH_FILE, TRUTH_USERS_FILE, TwinParams, _one_per_user,
                                     calendar_factors, generate)
 from kuailive_analysis.twin_events import LOG_END_MS, gift_times, watch_ms
@@ -264,14 +263,6 @@ def test_to_bins_label_contains_value(v):
     edges = [0, 10, 100, 1000, 10_000, 100_000, 1_000_000_000]
     lo, hi = S.parse_bin(to_bins(np.array([v]), edges)[0])
     assert lo <= v and (v < hi or hi == float("inf"))
-
-
-def test_gini_known_answers():
-    assert gini(np.ones(10)) == pytest.approx(0.0)
-    x = np.zeros(100)
-    x[-1] = 5.0
-    assert gini(x) == pytest.approx(0.99)  # one holder of everything: (n-1)/n
-    assert gini(np.array([1.0, 3.0])) == pytest.approx(0.25)
 
 
 def test_expected_price_matches_monte_carlo():

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.funnel import STEP_LABELS, STEPS
 from kuailive_analysis.plots.style import (ACCENT, MUTED, PALETTE, beijing_note, figure, label,
                                            percent_axis, source_note)
@@ -231,7 +232,7 @@ def watch_ecdf(click_tab: pd.DataFrame, outcome: pd.Categorical, threshold_s: fl
     """ECDF of watch time per click (seconds, log scale) by the click's later engagement,
     with the qualified-watch threshold marked."""
     fig, ax = figure(height=3.6)
-    w = click_tab["watch_ms"].to_numpy(np.float64) / 1000
+    w = click_tab["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND
     floor = 0.1
     for cat, colour in zip(outcome.categories, PALETTE):
         v = np.sort(np.maximum(w[np.asarray(outcome == cat)], floor))

@@ -105,10 +105,12 @@ def clv_distribution(per_user: pd.DataFrame, top: int = 30, unit: str = "coins")
 
 
 def concentration(curves: dict[str, pd.DataFrame]) -> Figure:
-    """Lorenz-type curves: share of value held by the top share of users."""
+    """Share of value held by the top share of users, from Lorenz curves
+    (:func:`kuailive_analysis.core.stats.lorenz_curve`, poorest first): the curve read from
+    the top, ``(1 - population_share, 1 - value_share)``."""
     fig, ax = figure()
     for (name, c), col in zip(curves.items(), PALETTE):
-        ax.plot(c["user_share"], c["value_share"], label=name, color=col)
+        ax.plot(1 - c["population_share"], 1 - c["value_share"], label=name, color=col)
     ax.plot([0, 1], [0, 1], color=MUTED, lw=0.8, ls=":", label="equal shares")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)

@@ -7,7 +7,9 @@ The flow never touches the source notebooks in ``book/chapters/``:
    chapter declares in its ``parameters`` cell, and writes ``<build>/executed/run.json`` (data
    source, parameters, package versions, time).
 2. :func:`build_site` stages ``_config.yml``, ``_toc.yml``, ``book/`` and the executed chapters
-   under ``<build>/src`` and runs ``jupyter-book build`` with warnings as errors
+   under ``<build>/src``, writes the glossary page generated from the metric registry
+   (:func:`kuailive_analysis.core.metrics.glossary_markdown`) as ``book/glossary.md`` there (never
+   into the source tree), and runs ``jupyter-book build`` with warnings as errors
    (``execute_notebooks: off``). The site lands in ``<build>/html``.
 
 The site works offline: staging copies MathJax 3 (from the ``django-static-mathjax`` wheel:
@@ -33,9 +35,11 @@ from pathlib import Path
 import yaml
 
 from kuailive_analysis import config
+from kuailive_analysis.core import metrics
 from kuailive_analysis.core.constants import package_versions
 
 EXECUTED = "executed"
+GLOSSARY = "glossary.md"  # generated into the staged book/ folder; listed in _toc.yml
 
 
 class BookError(RuntimeError):
@@ -282,6 +286,7 @@ def _stage(src_root: Path, manifest: dict) -> Path:
             shutil.copytree(item, stage / "book" / item.name)
         else:
             shutil.copy2(item, stage / "book" / item.name)
+    (stage / "book" / GLOSSARY).write_text(metrics.glossary_markdown(), encoding="utf-8")
     return stage
 
 

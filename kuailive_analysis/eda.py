@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.core.calendar import (
     MS_PER_HOUR,
     MS_PER_MINUTE,
@@ -730,40 +731,6 @@ def watch_time_summary(watch_ms) -> pd.Series:
     return pd.Series(out)
 
 
-def engagement_rates(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.DataFrame,
-                     gifts: pd.DataFrame, negatives: pd.DataFrame, sessions: pd.DataFrame,
-                     n_streamers: int | None = None) -> pd.Series:
-    """Rates per exposure, click and session (never per user: every user did everything).
-
-    ``ctr`` = clicks / (clicks + negatives); ``negatives_per_click``; ``comments_per_click``,
-    ``likes_per_click``, ``gifts_per_click`` (events per click); ``share_sessions_gift`` =
-    (user, live) sessions with a gift among sessions with any click, comment, like or gift;
-    ``share_streamers_gifted`` = streamers with any gift among ``n_streamers`` (default: all
-    streamers in ``sessions``); ``n_gift_pairs`` = distinct (user, streamer) gift pairs.
-    """
-    require_columns(sessions, ["user_id", "streamer_id", "n_clicks", "n_comments", "n_likes",
-                               "n_gifts"], "sessions", hint=_HINT)
-    require_columns(gifts, ["user_id", "streamer_id"], "gifts", hint=_HINT)
-    n_c = len(clicks)
-    if n_c == 0:
-        raise ValueError("engagement_rates: the click table is empty; rates per click are "
-                         "undefined.")
-    engaged = sum(sessions[c].to_numpy(dtype="int64")
-                  for c in ("n_clicks", "n_comments", "n_likes", "n_gifts")) > 0
-    gifted = sessions["n_gifts"] > 0
-    n_str = n_streamers if n_streamers is not None else sessions["streamer_id"].nunique()
-    return pd.Series({
-        "ctr": n_c / (n_c + len(negatives)),
-        "negatives_per_click": len(negatives) / n_c,
-        "comments_per_click": len(comments) / n_c,
-        "likes_per_click": len(likes) / n_c,
-        "gifts_per_click": len(gifts) / n_c,
-        "share_sessions_gift": float(gifted.sum() / max(engaged.sum(), 1)),
-        "share_streamers_gifted": gifts["streamer_id"].nunique() / max(n_str, 1),
-        "n_gift_pairs": float(len(gifts[["user_id", "streamer_id"]].drop_duplicates())),
-    })
-
-
 def gift_price_summary(gift_price) -> pd.Series:
     """Gift price per gift event (coins): ``n``, ``total``, ``mean``, quantiles, ``max``,
     ``share_eq_1`` (price exactly 1) and ``share_le_20``."""
@@ -837,8 +804,8 @@ PAPER_FIGURES: tuple[PublishedFigure, ...] = (
                     REAL_FILES_SOURCE),
     PublishedFigure("likes_per_click", "Likes per click", 0.0365, "share", REAL_FILES_SOURCE),
     PublishedFigure("gifts_per_click", "Gifts per click", 0.0148, "share", REAL_FILES_SOURCE),
-    PublishedFigure("share_sessions_gift", "(user, live) sessions with a gift", 0.0157, "share",
-                    REAL_FILES_SOURCE),
+    PublishedFigure("gift_session_share", "(user, live) click sessions with a gift", 0.0157,
+                    "share", REAL_FILES_SOURCE),
     PublishedFigure("share_streamers_gifted", "Streamers who ever receive a gift", 0.078,
                     "share", REAL_FILES_SOURCE),
     PublishedFigure("watch_lt_5s", "Clicks watched < 5 s", 0.539, "share", REAL_FILES_SOURCE),
@@ -993,12 +960,11 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
                       ignore_index=True)
     out["user_activity_peak"] = peak_window(hourly_profile({"i": inter})["i"], 6)[0]
     out["repeat_share"] = repeat[repeat_definition]
-    rates = engagement_rates(ds.clicks, ds.comments, ds.likes, ds.gifts,
-                             columns(ds, "negatives", ["hour"]), ds.sessions,
-                             n_streamers=len(sa))
+    # KPIs of the metric registry: the same values the chapters glue
+    mc = registry.MetricContext(ds, tables={"streamer_activity": sa, "user_activity": ua})
     for k in ("ctr", "comments_per_click", "likes_per_click", "gifts_per_click",
-              "share_sessions_gift", "share_streamers_gifted"):
-        out[k] = rates[k]
+              "gift_session_share", "share_streamers_gifted"):
+        out[k] = mc.value(k)
     w = watch_time_summary(ds.clicks["watch_live_time"])
     out["watch_lt_5s"] = w["share_lt_5s"]
     out["watch_median_s"] = w["p50"]
@@ -1010,10 +976,9 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
         out.update(gift_price_median=g["p50"], gift_price_mean=g["mean"],
                    gift_price_p99=g["p99"], gift_price_eq1=g["share_eq_1"],
                    gift_price_le20=g["share_le_20"])
-        out["gini_revenue_users"] = gini(ua["gift_value"])
-        out["top1_users_revenue_share"] = top_share(ua["gift_value"], 0.01)
-        gifted = sa.loc[sa["gift_value"] > 0, "gift_value"]
-        out["gini_revenue_gifted_streamers"] = gini(gifted) if len(gifted) else float("nan")
+        out["gini_revenue_users"] = mc.value("gini_revenue_users")
+        out["top1_users_revenue_share"] = mc.value("top1_users_revenue")
+        out["gini_revenue_gifted_streamers"] = mc.value("gini_revenue_gifted")
     exposed = sa.loc[sa["n_exposures"] > 0, "n_clicks"]
     out["gini_clicks_streamers"] = gini(exposed) if len(exposed) else float("nan")
     out["users_male"] = float((ds.users["gender"].astype("string") == "M").mean())

@@ -55,6 +55,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.core.calendar import MS_PER_SECOND, beijing_day, beijing_hour
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import dense_codes, pair_key
@@ -456,7 +457,9 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     * ``ctr`` = clicks / exposures;
     * ``qualified_rate``, ``comment_rate``, ``like_rate``, ``gtr``, ``interaction_rate`` =
       share of clicks with the property (GTR = gift-through rate);
-    * ``gifts_per_click``, ``comments_per_click``, ``likes_per_click`` = event ratios (no CI);
+    * ``attributed_gifts_per_click``, ``attributed_comments_per_click``,
+      ``attributed_likes_per_click`` = attributed events per click (no CI; the all-events
+      ratios ``gifts_per_click`` etc. are registry metrics, :mod:`kuailive_analysis.core.metrics`);
     * ``value_per_gift`` = gift_value / n_gifts (coins);
     * ``rpm`` = 1,000 x gift_value / exposures (coins per 1,000 exposures), with a normal
       interval from the per-exposure value variance (``rpm_lo, rpm_hi``).
@@ -508,9 +511,9 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
                           ("interaction_rate", "interacted")):
             t[name] = t[col] / clicks
             t[f"{name}_lo"], t[f"{name}_hi"] = wilson_interval(t[col], t["clicks"], conf)
-        t["comments_per_click"] = t["n_comments"] / clicks
-        t["likes_per_click"] = t["n_likes"] / clicks
-        t["gifts_per_click"] = t["n_gifts"] / clicks
+        t["attributed_comments_per_click"] = t["n_comments"] / clicks
+        t["attributed_likes_per_click"] = t["n_likes"] / clicks
+        t["attributed_gifts_per_click"] = t["n_gifts"] / clicks
         t["value_per_gift"] = t["gift_value"] / t["n_gifts"].where(t["n_gifts"] > 0)
     mean, lo, hi = mean_interval(t["gift_value"], t["gift_value_sq"], t["exposures"], conf)
     t["rpm"], t["rpm_lo"], t["rpm_hi"] = 1000 * mean, 1000 * lo, 1000 * hi
@@ -907,6 +910,17 @@ def user_bootstrap(exposures: pd.DataFrame, kpis: pd.DataFrame | None = None, n_
 DEFAULT_SEGMENTS = ("hour", "day", "live_content_category", "live_type", "streamer_decile",
                     "user_decile", "age", "gender", "device_price")
 
+METRIC_KEYS = (
+    "n_exposures", "n_clicks", "n_negatives", "n_sessions", "n_click_sessions",
+    "n_exposed_users", "ctr", "negatives_per_click", "comments_per_click", "likes_per_click",
+    "gifts_per_click", "gift_session_share", "qualified_rate", "comment_rate", "like_rate", "gtr",
+    "interaction_rate", "attributed_comments_per_click", "attributed_likes_per_click",
+    "attributed_gifts_per_click", "overall_gift", "user_share_gift", "gift_price_mean", "rpm",
+    "rpm_all",
+)
+"""Registry metrics (:mod:`kuailive_analysis.core.metrics`) chapter 5 reports; :func:`analyse`
+computes them through the registry from the tables it built."""
+
 
 def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
             attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
@@ -921,7 +935,8 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     ``kpis`` (overall), ``units`` (:func:`unit_funnels`), ``session_kpis``, ``gift_values``,
     ``segments`` (KPIs per segment column), ``daily``, ``by_screen``, ``by_index``,
     ``watch`` (:func:`watch_by_outcome`), ``clustered`` (:func:`user_bootstrap`),
-    ``summary`` (:func:`kpi_summary`). Segment, daily and position tables carry
+    ``summary`` (:func:`kpi_summary`), ``metrics`` (:data:`METRIC_KEYS` -> registry
+    ``MetricValue``). Segment, daily and position tables carry
     ``interval`` bounds (default ``"user"``: user-clustered bootstrap, see
     :func:`user_intervals`); the overall funnel and KPI table keep Wilson bounds, and
     ``clustered`` compares the two.
@@ -962,17 +977,26 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
     out["by_index"] = kpi_table(ex, by="exposure_index_cap", conf=conf, **iv)
     out["watch"] = watch_by_outcome(b["clicks"], qualified_watch_s=qualified_watch_s)
     out["clustered"] = user_bootstrap(ex, out["kpis"], n_boot=n_boot, conf=conf, seed=seed)
-    total_value = float(gifts["gift_price"].sum())
+    mc = registry.MetricContext(ds, qualified_watch_s=qualified_watch_s,
+                                attribution_window_s=attribution_window_s,
+                                tables={"sessions": b["sessions"], "funnel_clicks": b["clicks"]})
+    out["metrics"] = registry.compute_many(METRIC_KEYS, mc)
     out["summary"] = kpi_summary(out["kpis"], out["session_kpis"], out["gift_values"],
-                                 out["funnel"], total_gift_value=total_value, conf=conf)
+                                 out["funnel"], conf=conf, metrics=out["metrics"])
     return out
 
 
 def kpi_summary(kpis: pd.DataFrame, sess: pd.DataFrame, gift_values: pd.DataFrame,
                 funnel_long: pd.DataFrame, total_gift_value: float | None = None,
-                conf: float = 0.95) -> pd.DataFrame:
-    """One tidy table of the headline KPIs: kpi, unit, value, lo, hi, numerator, denominator."""
+                conf: float = 0.95,
+                metrics: Mapping[str, registry.MetricValue] | None = None) -> pd.DataFrame:
+    """One tidy table of the headline KPIs: kpi, unit, value, lo, hi, numerator, denominator.
+
+    ``metrics`` (registry values, as :func:`analyse` computes them) adds the all-events ratios
+    per click and the revenue of all gifts per 1,000 exposures; without it, the revenue of all
+    gifts comes from ``total_gift_value`` when given."""
     k = kpis.iloc[0]
+    name = {key: m.name for key, m in registry.METRICS.items()}
     rows = [
         ("CTR", "per exposure", k["ctr"], k["ctr_lo"], k["ctr_hi"], k["clicks"], k["exposures"]),
         ("Qualified-watch rate", "per click", k["qualified_rate"], k["qualified_rate_lo"],
@@ -981,18 +1005,19 @@ def kpi_summary(kpis: pd.DataFrame, sess: pd.DataFrame, gift_values: pd.DataFram
          k["comment_rate_hi"], k["commented"], k["clicks"]),
         ("Like rate", "per click", k["like_rate"], k["like_rate_lo"], k["like_rate_hi"],
          k["liked"], k["clicks"]),
-        ("GTR (gift-through rate)", "per click", k["gtr"], k["gtr_lo"], k["gtr_hi"],
-         k["gifted"], k["clicks"]),
-        ("Comments per click (events)", "per click", k["comments_per_click"], np.nan, np.nan,
-         k["n_comments"], k["clicks"]),
-        ("Likes per click (events)", "per click", k["likes_per_click"], np.nan, np.nan,
-         k["n_likes"], k["clicks"]),
-        ("Gifts per click (events)", "per click", k["gifts_per_click"], np.nan, np.nan,
-         k["n_gifts"], k["clicks"]),
+        (name["gtr"], "per click", k["gtr"], k["gtr_lo"], k["gtr_hi"], k["gifted"], k["clicks"]),
     ]
-    for name, label in (("qualified", "Qualified-watch rate"), ("comment", "Comment rate"),
-                        ("like", "Like rate"), ("gift", "GTR (gift-through rate)")):
-        r = sess.loc[f"{name} rate per click session"]
+    for kind in ("comments", "likes", "gifts"):
+        if metrics is not None:
+            mv = metrics[f"{kind}_per_click"]
+            rows.append((name[f"{kind}_per_click"], "per click", mv.value, np.nan, np.nan,
+                         mv.numerator, mv.denominator))
+        rows.append((name[f"attributed_{kind}_per_click"], "per click",
+                     k[f"attributed_{kind}_per_click"], np.nan, np.nan, k[f"n_{kind}"],
+                     k["clicks"]))
+    for kind, label in (("qualified", "Qualified-watch rate"), ("comment", "Comment rate"),
+                        ("like", "Like rate"), ("gift", name["gift_session_share"])):
+        r = sess.loc[f"{kind} rate per click session"]
         rows.append((label, "per click session", r["rate"], r["lo"], r["hi"], r["k"], r["n"]))
     r = sess.loc["engaged sessions without a click"]
     rows.append(("Engaged sessions without a click", "per engaged session", r["rate"], r["lo"],
@@ -1003,7 +1028,11 @@ def kpi_summary(kpis: pd.DataFrame, sess: pd.DataFrame, gift_values: pd.DataFram
                      g["hi"], g["total_value"], g["n_gifts"]))
     rows.append(("Revenue per 1,000 exposures, attributed gifts (coins)", "per 1,000 exposures",
                  k["rpm"], max(k["rpm_lo"], 0.0), k["rpm_hi"], k["gift_value"], k["exposures"]))
-    if total_gift_value is not None:
+    if metrics is not None:
+        mv = metrics["rpm_all"]
+        rows.append(("Revenue per 1,000 exposures, all gifts (coins)", "per 1,000 exposures",
+                     mv.value, np.nan, np.nan, mv.numerator, mv.denominator))
+    elif total_gift_value is not None:
         rows.append(("Revenue per 1,000 exposures, all gifts (coins)", "per 1,000 exposures",
                      1000 * total_gift_value / k["exposures"], np.nan, np.nan, total_gift_value,
                      k["exposures"]))
@@ -1057,12 +1086,14 @@ def position_summary(exposures: pd.DataFrame) -> dict[str, float]:
 def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -> dict:
     """Flat dict of plain Python numbers and strings for ``myst_nb.glue`` (chapter 5 prose).
 
-    Keys: counts (``n_exposures``, ``n_clicks``, ``n_negatives``, ``neg_per_click``,
-    ``n_click_sessions``, ``n_users``), every overall KPI of :func:`kpi_table` (``ctr``,
-    ``ctr_lo``, ``gtr``, ``rpm``, ...), nested funnel ``step_<step>`` / ``overall_<step>``,
-    engagement statuses ``<kind>_<status>`` (counts) and ``<kind>_share_<status>``,
-    ``gift_not_qualified`` (share of gifting clicks below the watch threshold), session
-    rates ``sess_<name>``, gift values, ``ext_<rate>_<segment>_{lo,hi,lo_level,hi_level,
+    Keys: every registry metric of :data:`METRIC_KEYS` under its registry key (``n_clicks``,
+    ``ctr``, ``gtr``, ``gifts_per_click``, ``gift_session_share``, ``overall_gift``, ...;
+    the one value of each KPI in the book), the other columns of the overall
+    :func:`kpi_table` (intervals ``ctr_lo``, ``gtr_hi``, ...), nested funnel ``n_<step>``,
+    ``step_<step>`` / ``overall_<step>``, engagement statuses ``<kind>_<status>`` (counts) and
+    ``<kind>_share_<status>``, ``gift_not_qualified`` (share of gifting clicks below the
+    watch threshold), click-session rates ``sess_<name>`` (qualified, comment, like,
+    interaction), gift values, ``ext_<rate>_<segment>_{lo,hi,lo_level,hi_level,
     separated}``, daily ranges ``daily_<rate>_{min,max}``, position effects and watch-time
     medians ``watch_p50_<outcome>``.
     """
@@ -1070,14 +1101,6 @@ def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -
     k = res["kpis"].iloc[0]
     for c, v in k.items():
         out[c] = float(v)
-    out["n_exposures"] = int(k["exposures"])
-    out["n_clicks"] = int(k["clicks"])
-    out["n_negatives"] = int(k["exposures"] - k["clicks"])
-    out["neg_per_click"] = float(out["n_negatives"] / max(out["n_clicks"], 1))
-    ses = res["sessions"]
-    out["n_click_sessions"] = int(ses["clicked"].sum())
-    out["n_sessions"] = int(len(ses))
-    out["n_users"] = int(res["exposures"]["user_id"].nunique())
     f = res["funnel"].set_index("step")
     for s in STEPS:
         out[f"n_{s}"] = int(f.loc[s, "n"])
@@ -1102,19 +1125,13 @@ def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -
     out["gift_not_qualified"] = (float((g & ~ct["qualified"].to_numpy()).sum() / g.sum())
                                  if g.any() else float("nan"))
     sk = res["session_kpis"]
-    for name in ("qualified", "comment", "like", "gift", "interaction"):
+    for name in ("qualified", "comment", "like", "interaction"):
         out[f"sess_{name}"] = float(sk.loc[f"{name} rate per click session", "rate"])
     out["sess_engaged_no_click"] = float(sk.loc["engaged sessions without a click", "rate"])
-    u = res["units"]
-    uu = u[u["unit"] == "user"].set_index("step")
-    out["user_share_gift"] = float(uu.loc["gift", "overall_rate"])
     gv = res["gift_values"]
-    out["gift_mean_all"] = float(gv.loc["all gifts", "mean"])
     out["gift_mean_lo"] = float(gv.loc["all gifts", "lo"])
     out["gift_mean_hi"] = float(gv.loc["all gifts", "hi"])
     out["gift_median_all"] = float(gv.loc["all gifts", "median"])
-    summ = res["summary"].set_index("kpi")
-    out["rpm_all"] = float(summ.loc["Revenue per 1,000 exposures, all gifts (coins)", "value"])
     for seg in segments:
         if seg not in res["segments"]:
             continue
@@ -1146,4 +1163,7 @@ def headline_numbers(res: Mapping, segments: Iterable[str] = DEFAULT_SEGMENTS) -
         out[f"watch_p50_{key}"] = float(w.loc[name, "p50"])
         out[f"watch_qualified_{key}"] = float(w.loc[name, "share_qualified"])
         out[f"watch_n_{key}"] = int(w.loc[name, "n_clicks"])
+    # the registry's value of each KPI wins over any table's copy of it (one value per name)
+    for key, mv in res["metrics"].items():
+        out[key] = int(mv.value) if mv.unit == "count" else float(mv.value)
     return out

@@ -302,23 +302,6 @@ def test_interval_histogram_and_daily_rhythm():
 # --------------------------------------------------------------------------------------------
 # Behaviour
 # --------------------------------------------------------------------------------------------
-def test_engagement_rates():
-    s = sessions_frame()
-    clicks = pd.DataFrame({"x": range(5)})
-    negatives = pd.DataFrame({"x": range(15)})
-    comments = pd.DataFrame({"x": range(1)})
-    likes = pd.DataFrame({"x": range(2)})
-    gifts = pd.DataFrame({"user_id": [1, 3, 3], "streamer_id": [100, 200, 200]})
-    r = eda.engagement_rates(clicks, comments, likes, gifts, negatives, s, n_streamers=10)
-    assert r["ctr"] == pytest.approx(0.25)
-    assert r["negatives_per_click"] == pytest.approx(3)
-    assert r["likes_per_click"] == pytest.approx(0.4)
-    assert r["gifts_per_click"] == pytest.approx(0.6)
-    assert r["share_sessions_gift"] == pytest.approx(2 / 5)  # the negatives-only session is out
-    assert r["share_streamers_gifted"] == pytest.approx(0.2)
-    assert r["n_gift_pairs"] == 2
-
-
 def test_gift_price_summary_and_counts():
     g = eda.gift_price_summary([1, 1, 2, 10, 20, 100])
     assert g["share_eq_1"] == pytest.approx(2 / 6)

@@ -266,7 +266,7 @@ def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
 TASKS = {
     # task: (label column, row filter column or None, popularity feature, rate feature)
     "CTR (click per exposure)": ("clicked", None, "s_clk", "s_ctr"),
-    "GTR (gift per click)": ("gifted", "clicked", "s_gft", "s_gtr"),
+    "GTR (clicks with a gift)": ("gifted", "clicked", "s_gft", "s_gtr"),
 }
 
 
@@ -444,7 +444,7 @@ def headline_numbers(metrics: pd.DataFrame, info: pd.DataFrame) -> dict:
     """Flat dict for glue: ``<task>_<scorer>_<metric>`` for task in (ctr, gtr), scorer in
     (pop, rate, lr, gb), metric in (auc, uauc, gauc); plus ``<task>_n_test``,
     ``<task>_pos_test``, ``<task>_users_eval``, ``<task>_row_share_eval``, ``<task>_n_train``."""
-    short_task = {"CTR (click per exposure)": "ctr", "GTR (gift per click)": "gtr"}
+    short_task = {"CTR (click per exposure)": "ctr", "GTR (clicks with a gift)": "gtr"}
     out: dict = {}
     for (task, scorer), row in metrics.iterrows():
         t = short_task[task]

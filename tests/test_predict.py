@@ -136,7 +136,7 @@ def test_evaluate_beats_chance_when_streamer_drives_clicks():
     assert ctr.loc["gradient boosting", "auc"] > 0.65
     assert ctr["gauc"].notna().all()
     assert info.loc["CTR (click per exposure)", "n_test"] == pytest.approx(0.1 * len(ex), rel=0.05)
-    assert info.loc["GTR (gift per click)", "n_train"] == ex.loc[
+    assert info.loc["GTR (clicks with a gift)", "n_train"] == ex.loc[
         np.asarray(P.chronological_split(ex["ts_ms"])) == "train", "clicked"].sum()
 
 
@@ -144,15 +144,15 @@ def test_evaluate_needs_both_classes():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
     with pytest.raises(ValueError, match="GTR.*positives"):
-        P.evaluate_task(ex, "GTR (gift per click)")
+        P.evaluate_task(ex, "GTR (clicks with a gift)")
 
 
 def test_evaluate_can_skip_a_task_without_positives():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
     m, info = P.evaluate(ex, skip_unfit=True, max_train_rows=5_000)
-    assert m.loc["GTR (gift per click)", "auc"].isna().all()
-    assert "positives" in info.loc["GTR (gift per click)", "note"]
+    assert m.loc["GTR (clicks with a gift)", "auc"].isna().all()
+    assert "positives" in info.loc["GTR (clicks with a gift)", "note"]
     assert m.loc["CTR (click per exposure)", "auc"].notna().all()
     from kuailive_analysis.plots import funnel as PF
     assert PF.model_metrics(m, "t") is not None

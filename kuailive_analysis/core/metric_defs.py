@@ -853,7 +853,7 @@ METRICS: dict[str, Metric] = {
             _CLEAN,
             ("02_eda",),
             "concentration",
-            computed_by="eda.top_k_share",
+            computed_by="core.stats.top_k_share",
         ),
         # ---- watch time and timing -----------------------------------------------------------
         Metric(
@@ -1129,7 +1129,7 @@ METRICS: dict[str, Metric] = {
             ("04_ltv",),
             "ltv",
             ("calibration_days", "horizon_days"),
-            computed_by="ltv_eval.top_share",
+            computed_by="core.stats.top_share",
         ),
         Metric(
             "clv_gini",
@@ -1143,7 +1143,7 @@ METRICS: dict[str, Metric] = {
             ("04_ltv",),
             "ltv",
             ("calibration_days", "horizon_days"),
-            computed_by="ltv_eval.gini",
+            computed_by="core.stats.gini",
         ),
         # ---- models --------------------------------------------------------------------------
         Metric(

@@ -37,7 +37,7 @@ rows = {a: len(getattr(ds, a)) for a in dataset.TABLES}
 dt = time.perf_counter() - t0
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": round(dt, 2), "peak_rss_mb": round(rss_mb), "rows": rows,
-                  "cache": ds.source["cache"]}))
+                  "cache": str(ds.cache_path) if ds.cache_path else None}))
 """
 
 

@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from kuailive_analysis.twin import generate
+from kuailive_analysis.twin import TRUTH_FILE, generate
 out = generate(sys.argv[1], scale=float(sys.argv[2]), seed=int(sys.argv[3]), progress=False)
 dt = time.perf_counter() - t0
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-truth = json.load(open(out / "truth.json"))
+truth = json.load(open(out / TRUTH_FILE))
 print(json.dumps({"seconds": round(dt, 2), "peak_rss_mb": round(rss_mb),
                   "rows": truth["counts"]}))
 """

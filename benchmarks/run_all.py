@@ -133,6 +133,8 @@ def main() -> None:
         print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}))
         return
 
+    from kuailive_analysis.data_source import is_twin
+
     RESULTS.mkdir(parents=True, exist_ok=True)
     stages = (list(args.stages) + (["baseline", "ours_interactions"] if args.baseline else [])
               + (E2E if args.e2e else []))
@@ -142,7 +144,7 @@ def main() -> None:
         env = dict(os.environ, BENCH_SCALE=str(scale),
                    KUAILIVE_BUILD_DIR=str(Path(args.data_root) / f"build-scale{scale:g}"))
         for stage in stages:
-            if stage != "generate" and not (data_dir / "truth.json").exists():
+            if stage != "generate" and not is_twin(data_dir):
                 stage_list = ["generate", stage]
             else:
                 stage_list = [stage]

@@ -37,6 +37,7 @@ import yaml
 from kuailive_analysis import config
 from kuailive_analysis.core import metrics
 from kuailive_analysis.core.constants import package_versions
+from kuailive_analysis.data_source import DataSource, describe
 
 EXECUTED = "executed"
 GLOSSARY = "glossary.md"  # generated into the staged book/ folder; listed in _toc.yml
@@ -114,20 +115,9 @@ def notebook_parameters(path: Path) -> dict[str, str]:
 
 
 def describe_data(data_dir: Path) -> dict:
-    """What a data folder is: a twin (with its seed and scale) or a real folder (fingerprint)."""
-    data_dir = Path(data_dir)
-    truth = data_dir / "truth.json"
-    if truth.exists():
-        info = json.loads(truth.read_text())
-        return {"kind": "twin", "path": str(data_dir), "scale": info.get("scale"),
-                "seed": info.get("seed")}
-    files = sorted(p for p in data_dir.glob("*.csv*"))
-    fp = [(p.name, p.stat().st_size) for p in files]
-    import hashlib
-
-    digest = hashlib.sha256(json.dumps(fp).encode()).hexdigest()[:12]
-    return {"kind": "folder", "path": str(data_dir), "fingerprint": digest,
-            "files": {n: s for n, s in fp}}
+    """The data source of a folder for ``run.json``: :meth:`DataSource.to_dict` of
+    :func:`kuailive_analysis.data_source.describe` (the same record ``load`` gives chapters)."""
+    return describe(data_dir).to_dict()
 
 
 def executed_dir() -> Path:
@@ -204,11 +194,15 @@ def run_chapters(data_dir: Path, chapters: list[Chapter] | None = None,
 
 
 def _data_sentence(info: dict) -> str:
-    if info.get("kind") == "twin":
-        return (f"the embedded synthetic twin (scale {info.get('scale')}, seed {info.get('seed')}), "
-                "a generated stand-in with the real files' format and calibrated statistics")
-    return (f"a KuaiLive folder `{Path(info.get('path', '?')).name}` "
-            f"(fingerprint `{info.get('fingerprint')}`)")
+    """The landing page's data line, from the ``run.json`` data source."""
+    try:
+        src = DataSource.from_dict(info)
+    except (TypeError, ValueError):  # no or an older run.json: no full data source recorded
+        return "unknown data (run `kuailive run` again to record it)"
+    if src.is_twin:
+        return (f"the embedded {src.label}, a generated stand-in with the real files' format "
+                f"and calibrated statistics (fingerprint `{src.fingerprint}`)")
+    return f"{src.label} (fingerprint `{src.fingerprint}`)"
 
 
 MATHJAX_FILES = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions")

@@ -1,9 +1,10 @@
-"""Parquet cache of the cleaned tables, keyed by the raw files and the cleaning parameters.
+"""Parquet cache of the cleaned tables, keyed by the raw data and the cleaning parameters.
 
-Layout: ``config.cache_root() / <fingerprint> / {<table>.parquet, meta.json}``. The fingerprint
-is the first 16 hex digits of SHA-256 over a JSON document of
+Layout: ``config.cache_root() / <cache key> / {<table>.parquet, meta.json}``. The cache key
+(:func:`cache_key`) is the first 16 hex digits of SHA-256 over a JSON document of
 
-* each raw file's name, size in bytes and mtime in ns (:func:`io.file_signature`);
+* the data's fingerprint (:func:`kuailive_analysis.data_source.fingerprint`: each raw file's
+  name, size in bytes and mtime in ns);
 * the cleaning parameters (:class:`clean.CleaningParams` as a dict);
 * :data:`CACHE_FORMAT` (bumped when the cleaning or table layout changes).
 
@@ -26,8 +27,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kuailive_analysis import config
-from kuailive_analysis import schema as S
-from kuailive_analysis.io import file_signature, find_file
 
 CACHE_FORMAT = 5
 """Bump when cleaned-table layout or cleaning semantics change."""
@@ -35,10 +34,9 @@ CACHE_FORMAT = 5
 META = "meta.json"
 
 
-def fingerprint(data_dir: str | os.PathLike, params: dict) -> str:
-    """16-hex-digit key of (raw file signatures, cleaning parameters, cache format)."""
-    files = [file_signature(find_file(data_dir, s.filename)) for s in S.SCHEMAS.values()]
-    doc = {"files": files, "params": params, "format": CACHE_FORMAT}
+def cache_key(fingerprint: str, params: dict) -> str:
+    """16-hex-digit key of (data fingerprint, cleaning parameters, cache format)."""
+    doc = {"fingerprint": fingerprint, "params": params, "format": CACHE_FORMAT}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

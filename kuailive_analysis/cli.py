@@ -22,21 +22,7 @@ import time
 from pathlib import Path
 
 from kuailive_analysis import config
-
-
-def _default_twin(scale: float, seed: int) -> Path:
-    """The twin folder for (scale, seed), generated if it is not there yet."""
-    from kuailive_analysis.twin import generate
-
-    path = config.twin_dir(scale, seed)
-    if (path / "truth.json").exists():
-        print(f"Using the synthetic twin in {path}", flush=True)
-        return path
-    print(f"Generating the synthetic twin (scale {scale:g}, seed {seed}) in {path} ...", flush=True)
-    t0 = time.perf_counter()
-    generate(path, scale=scale, seed=seed, progress=True)
-    print(f"Twin written in {time.perf_counter() - t0:.1f} s", flush=True)
-    return path
+from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 
 
 def _data_dir(args) -> Path:
@@ -49,7 +35,11 @@ def _data_dir(args) -> Path:
                             "folder that holds the KuaiLive CSV files (user.csv, room.csv, "
                             "click.csv, ...).")
         return path
-    return _default_twin(args.scale, args.seed)
+    # the explicit step that writes the default twin (resolving a path never does)
+    from kuailive_analysis.dataset import ensure_default_twin
+
+    return ensure_default_twin(args.scale, args.seed, progress=True,
+                               log=lambda msg: print(msg, flush=True))
 
 
 def cmd_sample(args) -> int:
@@ -132,8 +122,8 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sample", help="write a synthetic KuaiLive dataset (the twin) to a folder",
-                       description="Write the eight KuaiLive CSV files plus truth.json / "
-                                   "truth_users.csv (the planted ground truth) to --out. The "
+                       description=f"Write the eight KuaiLive CSV files plus {TRUTH_FILE} / "
+                                   f"{TRUTH_USERS_FILE} (the planted ground truth) to --out. The "
                                    "same scale and seed give byte-identical files.")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--scale", type=float, default=config.DEFAULT_SCALE,

@@ -7,6 +7,8 @@ Environment variables (all optional):
 * ``KUAILIVE_BUILD_DIR``: build folder for executed notebooks, caches and the site
   (default ``<project>/_build``).
 * ``KUAILIVE_DATA_DIR``: dataset a chapter uses when its ``data_dir`` parameter is empty.
+
+This module imports nothing else from the package (the twin imports it, not the other way).
 """
 
 from __future__ import annotations
@@ -53,19 +55,21 @@ def twin_dir(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED) -> Path:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
-    """The dataset folder a chapter should read.
+    """The dataset folder a chapter should read; never writes anything.
 
-    An explicit ``data_dir`` wins; else ``$KUAILIVE_DATA_DIR``; else the default twin, which is
-    generated on first use (so ``papermill`` on a fresh clone works without any set-up).
+    An explicit ``data_dir`` wins; else ``$KUAILIVE_DATA_DIR``; else the default twin's folder
+    (:func:`twin_dir`), which may not exist yet: generating it is an explicit step,
+    :func:`kuailive_analysis.dataset.ensure_default_twin` (called by ``dataset.load``,
+    ``kuailive run`` and ``kuailive book``).
     """
     if data_dir not in (None, ""):
         return Path(data_dir)
     env = os.environ.get("KUAILIVE_DATA_DIR")
     if env:
         return Path(env)
-    path = twin_dir()
-    if not (path / "click.csv").exists() and not (path / "click.csv.gz").exists():
-        from kuailive_analysis.twin import generate  # local import: only needed here
+    return twin_dir()
 
-        generate(path, scale=DEFAULT_SCALE, seed=DEFAULT_SEED)
-    return path
+
+def is_default_twin(path: str | os.PathLike) -> bool:
+    """True when ``path`` is the default twin's folder (:func:`twin_dir` with the defaults)."""
+    return Path(path).expanduser().resolve() == twin_dir().expanduser().resolve()

@@ -1,14 +1,17 @@
 """The one entry point of every chapter: ``load(data_dir) -> Dataset``.
 
-``load`` resolves the folder (:func:`config.resolve_data_dir`), and either reads the Parquet
-cache of the cleaned tables (``config.cache_root()/<fingerprint>``, see
+``load`` resolves the folder (:func:`config.resolve_data_dir`; the default twin is generated
+first when missing, by the explicit step :func:`ensure_default_twin`), describes it once as a
+:class:`~kuailive_analysis.data_source.DataSource` (``Dataset.source``), and either reads the
+Parquet cache of the cleaned tables (``config.cache_root()/<cache_key>``, see
 :mod:`kuailive_analysis.cache`) or reads and validates the raw CSVs (:mod:`.io`), cleans them
 (:mod:`.clean`), derives the data model (:mod:`.features`) and writes the cache.
 
 A :class:`Dataset` exposes the tables of the data contract as attributes: ``users``,
 ``streamers``, ``rooms``, ``clicks``, ``comments``, ``likes``, ``gifts``, ``negatives``,
 ``sessions``, ``user_day`` (pandas DataFrames, read lazily from the cache on first access), plus
-``report`` (cleaning report), ``source`` (dict), ``truth`` (twin ground truth or None), and for
+``report`` (cleaning report), ``source`` (:class:`DataSource`: kind, path, scale, seed,
+fingerprint, label), ``cache_key`` and ``cache_path`` (Parquet cache, None when off), ``truth`` (twin ground truth or None), and for
 the book ``raw_files`` (rows / time range of the delivered files), ``quality`` (key and
 data-quality checks on the raw files), ``room_sensitivity`` (what each long-room threshold
 drops), ``room_durations`` (duration histogram of all deduplicated rooms), ``samples``
@@ -17,7 +20,6 @@ drops), ``room_durations`` (duration histogram of all deduplicated rooms), ``sam
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -31,6 +33,8 @@ from kuailive_analysis import config
 from kuailive_analysis import features as F
 from kuailive_analysis import io as IO
 from kuailive_analysis import schema as S
+from kuailive_analysis.data_source import (TRUTH_USERS_FILE, DataSource, describe, is_twin,
+                                           read_truth_params)
 
 TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts", "negatives",
           "sessions", "user_day")
@@ -46,11 +50,13 @@ class Dataset:
     """Clean KuaiLive tables; contract tables load lazily from the cache on first access."""
 
     def __init__(self, *, tables: dict[str, pd.DataFrame] | None = None,
-                 cache_path: Path | None = None, source: dict, params: dict,
-                 samples: dict | None = None, truth: dict | None = None):
+                 cache_path: Path | None = None, source: DataSource, params: dict,
+                 samples: dict | None = None, truth: dict | None = None,
+                 cache_key: str | None = None):
         self._tables = dict(tables or {})
         self._cache_path = Path(cache_path) if cache_path else None
         self.source = source
+        self.cache_key = cache_key
         self.params = params
         self.samples = samples or {}
         self.truth = truth
@@ -69,8 +75,12 @@ class Dataset:
         return df
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.source.get('kind')} {self.source.get('path')}, "
-                f"fingerprint {self.source.get('fingerprint')})")
+        return f"Dataset({self.source.label}, fingerprint {self.source.fingerprint})"
+
+    @property
+    def cache_path(self) -> Path | None:
+        """Folder of the Parquet cache this dataset reads from (None without a cache)."""
+        return self._cache_path
 
     # contract attributes -------------------------------------------------------------------
     users = property(lambda self: self.table("users"), doc="one row per user_id")
@@ -102,23 +112,38 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------------------------------
+def ensure_default_twin(scale: float = config.DEFAULT_SCALE, seed: int = config.DEFAULT_SEED,
+                        *, progress: bool = False, log=None) -> Path:
+    """The twin folder for (scale, seed) under ``config.data_root()``, generated first when it
+    is not a complete twin (:func:`data_source.is_twin`). The one place that writes a default
+    twin: ``load`` calls it for the default twin's folder, ``kuailive run`` / ``kuailive book``
+    when no ``--data-dir`` is given. ``log``: called with a message (e.g. ``print``)."""
+    path = config.twin_dir(scale, seed)
+    if is_twin(path):
+        if log:
+            log(f"Using the synthetic twin in {path}")
+        return path
+    from kuailive_analysis.twin import generate  # local: the generator imports much
+
+    if log:
+        log(f"Generating the synthetic twin (scale {config.format_scale(scale)}, seed {seed}) "
+            f"in {path} ...")
+    t0 = time.perf_counter()
+    generate(path, scale=scale, seed=seed, progress=progress)
+    if log:
+        log(f"Twin written in {time.perf_counter() - t0:.1f} s")
+    return path
+
+
 def _truth(data_dir: Path) -> dict | None:
-    p = data_dir / "truth.json"
-    if not p.exists():
+    params = read_truth_params(data_dir)
+    if params is None:
         return None
-    params = json.loads(p.read_text())
     users = None
-    tu = data_dir / "truth_users.csv"
+    tu = data_dir / TRUTH_USERS_FILE
     if tu.exists():
         users = pd.read_csv(tu, engine="pyarrow")
     return {"params": params, "users": users}
-
-
-def _source(data_dir: Path, key: str, truth: dict | None, cache_path: Path | None) -> dict:
-    tp = (truth or {}).get("params") or {}
-    return {"kind": "twin" if truth is not None else "folder", "path": str(data_dir),
-            "scale": tp.get("scale"), "seed": tp.get("seed"), "fingerprint": key,
-            "cache": str(cache_path) if cache_path else None}
 
 
 def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
@@ -167,30 +192,33 @@ def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
     """Load a KuaiLive folder (real or twin) as a clean :class:`Dataset`.
 
     ``data_dir``: folder, else ``$KUAILIVE_DATA_DIR``, else the default twin (generated on
-    first use). ``cache``: read/write the Parquet cache. ``max_room_days`` and
+    first use by :func:`ensure_default_twin`, so a chapter run in JupyterLab or papermill on a
+    fresh clone works). ``cache``: read/write the Parquet cache. ``max_room_days`` and
     ``**cleaning_params`` are :class:`clean.CleaningParams` fields. ``progress`` shows tqdm bars
     on stderr (off by default so chapters print nothing). Raises :class:`io.DataError` for
     unusable input.
     """
     params = CL.CleaningParams.from_kwargs(max_room_days=max_room_days, **cleaning_params)
     data_dir = config.resolve_data_dir(data_dir)
-    key = C.fingerprint(data_dir, params.to_dict())
+    if config.is_default_twin(data_dir):
+        ensure_default_twin()
     truth = _truth(Path(data_dir))
+    source = describe(data_dir, truth_params=(truth or {}).get("params"))
+    key = C.cache_key(source.fingerprint, params.to_dict())
     path = C.cache_dir(key)
     if cache and C.is_complete(path):
         meta = C.read_meta(path)
-        return Dataset(cache_path=path, source=_source(Path(data_dir), key, truth, path),
-                       params=params.to_dict(), samples=meta.get("samples"), truth=truth)
+        return Dataset(cache_path=path, source=source, cache_key=key, params=params.to_dict(),
+                       samples=meta.get("samples"), truth=truth)
     t0 = time.perf_counter()
     raw = IO.read_tables(data_dir, progress=progress)
     tables, samples = build_tables(raw, params, progress=progress, consume=True)
     del raw
     cache_path = None
     if cache:
-        meta = {"fingerprint": key, "params": params.to_dict(), "data_dir": str(data_dir),
-                "version": __version__, "cache_format": C.CACHE_FORMAT, "samples": samples,
+        meta = {"cache_key": key, "fingerprint": source.fingerprint, "params": params.to_dict(),
+                "data_dir": str(data_dir), "version": __version__, "cache_format": C.CACHE_FORMAT, "samples": samples,
                 "build_seconds": round(time.perf_counter() - t0, 2)}
         cache_path = C.write(path, tables, meta)
-    return Dataset(tables=tables, cache_path=cache_path,
-                   source=_source(Path(data_dir), key, truth, cache_path),
+    return Dataset(tables=tables, cache_path=cache_path, source=source, cache_key=key,
                    params=params.to_dict(), samples=samples, truth=truth)

@@ -896,18 +896,6 @@ def paper_comparison(run_values: Mapping[str, float],
     return pd.DataFrame(rows, index=pd.Index([f.key for f in figures], name="key"))
 
 
-
-def source_label(source: Mapping | None) -> str:
-    """Figure footnote naming the data: ``Synthetic twin (scale 0.1, seed 20250505)`` or
-    ``KuaiLive files in <folder>``."""
-    source = source or {}
-    from pathlib import Path
-
-    if source.get("kind") == "twin":
-        return f"Synthetic twin (scale {source.get('scale')}, seed {source.get('seed')})"
-    return f"KuaiLive files in {Path(str(source.get('path', '?'))).name}"
-
-
 def columns(ds, name: str, cols: Sequence[str]) -> pd.DataFrame:
     """Only ``cols`` of table ``name`` of a dataset (reads just those columns from the cache
     when the dataset supports it, so a 12.7M-row negative table is never fully loaded)."""

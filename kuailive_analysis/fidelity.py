@@ -44,7 +44,6 @@ Measured on the 2-core machine: 4.4 s and 0.96 GB peak (whole process) on a scal
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,6 +69,7 @@ from kuailive_analysis.core.calendar import (
 from kuailive_analysis.core.constants import REAL_COUNTS, REAL_STREAMERS, REAL_USERS
 from kuailive_analysis.core.keys import combined_key, dense_codes, pair_key
 from kuailive_analysis.core.stats import gini, top_share
+from kuailive_analysis.data_source import TRUTH_FILE, DataSource, describe
 
 
 FAMILIES = ("counts", "engagement rates", "watch time", "gifting", "revenue concentration",
@@ -882,20 +882,6 @@ def _peak(hours: pd.DataFrame) -> float:
 # ---------------------------------------------------------------------------------------------
 # Comparing
 # ---------------------------------------------------------------------------------------------
-def data_source(data_dir) -> dict:
-    """What the folder is: ``kind`` 'twin' (with ``scale`` and ``seed`` from ``truth.json``)
-    or 'folder', and its ``path``."""
-    from kuailive_analysis.twin import TRUTH_FILE  # local: the twin imports much
-
-    d = Path(data_dir)
-    truth = d / TRUTH_FILE
-    if truth.exists():
-        info = json.loads(truth.read_text())
-        return {"kind": "twin", "path": str(d), "scale": info.get("scale"),
-                "seed": info.get("seed")}
-    return {"kind": "folder", "path": str(d), "scale": None, "seed": None}
-
-
 def deviation(fact: Fact, value: float) -> float:
     """How far ``value`` (already scaled for counts) is from the real value, in the fact's
     terms: factor ``max(r, 1/r) - 1`` (count, rel), ``|value - real|`` (abs), shortfall
@@ -990,19 +976,23 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 class FidelityResult:
     """The fidelity page: ``table`` (one row per fact, see :func:`compare`), ``assumptions``
     (what the twin plants, :func:`~kuailive_analysis.twin_assumptions.assumptions_table`),
-    ``source`` (kind, path, scale, seed; usable by ``report.show_provenance``), ``label``
-    (the data source in words), ``scale`` (counts were divided by it) and the raw ``stats``."""
+    ``source`` (the :class:`~kuailive_analysis.data_source.DataSource`; usable by
+    ``report.show_provenance``), ``scale`` (counts were divided by it) and the raw ``stats``."""
 
     table: pd.DataFrame
     assumptions: pd.DataFrame
-    source: dict
-    label: str
+    source: DataSource
     scale: float
     stats: dict = field(default_factory=dict, repr=False)
 
     @property
     def is_twin(self) -> bool:
-        return self.source.get("kind") == "twin"
+        return self.source.is_twin
+
+    @property
+    def label(self) -> str:
+        """The data source in words (:attr:`DataSource.label`)."""
+        return self.source.label
 
     def verdict_counts(self) -> pd.DataFrame:
         """Facts per family and verdict (families in book order, a total row last)."""
@@ -1040,10 +1030,10 @@ class FidelityResult:
         n = len(t)
         judged = int(n - v.get("n/a", 0))
         if self.is_twin:
-            scope = (f"a synthetic twin (truth.json present), so its counts are divided by its "
+            scope = (f"a synthetic twin ({TRUTH_FILE} present), so its counts are divided by its "
                      f"scale, n_users / 23,772 = {self.scale:.4f}, before they are compared")
         else:
-            scope = ("a folder without truth.json, taken to be a copy of the real files, so its "
+            scope = (f"a folder without {TRUTH_FILE}, taken to be a copy of the real files, so its "
                      "counts are compared as they are and must equal the published ones")
         out = {
             "data_label": self.label,
@@ -1087,18 +1077,21 @@ class FidelityResult:
 
 
 def analyse(data_dir=None) -> FidelityResult:
-    """Measure every fact on ``data_dir`` (None: :func:`config.resolve_data_dir`) and compare
-    it with the real files (see the module docstring for scaling and verdicts)."""
+    """Measure every fact on ``data_dir`` (None: :func:`config.resolve_data_dir`; the default
+    twin is generated first when missing, as ``dataset.load`` does) and compare it with the
+    real files (see the module docstring for scaling and verdicts)."""
+    from kuailive_analysis.dataset import ensure_default_twin
     from kuailive_analysis.twin_assumptions import assumptions_table
 
     d = config.resolve_data_dir(data_dir)
-    source = data_source(d)
+    if config.is_default_twin(d):
+        ensure_default_twin()
+    source = describe(d)
     stats = measure(d)
-    twin = source["kind"] == "twin"
-    scale = stats["n_user"] / REAL_USERS if twin else 1.0
-    table = compare(stats, scale=scale, real_folder=not twin)
+    scale = stats["n_user"] / REAL_USERS if source.is_twin else 1.0
+    table = compare(stats, scale=scale, real_folder=not source.is_twin)
     return FidelityResult(table=table, assumptions=assumptions_table(), source=source,
-                          label=E.source_label(source), scale=scale, stats=stats)
+                          scale=scale, stats=stats)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from kuailive_analysis.ltv import (
 )
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS, day_start_ms
 from kuailive_analysis.core.checks import require_columns
+from kuailive_analysis.data_source import TRUTH_USERS_FILE
 
 
 def _xtT(summary: pd.DataFrame):
@@ -332,7 +333,7 @@ def twin_alive_check(p_alive: pd.Series, truth_users: pd.DataFrame, calibration_
     mean predicted P(alive), share truly alive.
     """
     need = ["user_id", "gift_dropout_ms", "churn_ms"]
-    require_columns(truth_users, need, "truth_users.csv")
+    require_columns(truth_users, need, TRUTH_USERS_FILE)
     end = day_start_ms(calibration_days)
     tu = truth_users.set_index("user_id").reindex(p_alive.index)
     drop = tu["gift_dropout_ms"].to_numpy()

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.constants import REPORTED_PACKAGES, package_versions
+from kuailive_analysis.data_source import DataSource
 
 VOLATILE_PREFIX = "time_"
 MISSING_TEXT = "n/a"
@@ -75,9 +76,10 @@ def _param_text(value) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def data_rows(source: Mapping | None) -> list[tuple[str, str]]:
-    """(item, value) rows describing the data: twin seed and scale, or a folder's fingerprint."""
-    source = dict(source or {})
+def data_rows(source: DataSource | Mapping | None) -> list[tuple[str, str]]:
+    """(item, value) rows describing the data (a :class:`DataSource` or its dict): kind,
+    folder name, twin scale and seed, and the data fingerprint."""
+    source = source.to_dict() if isinstance(source, DataSource) else dict(source or {})
     kind = source.get("kind", "unknown")
     rows = [("kind", "synthetic twin" if kind == "twin" else
              "data folder" if kind == "folder" else str(kind))]
@@ -88,6 +90,8 @@ def data_rows(source: Mapping | None) -> list[tuple[str, str]]:
                  ("twin seed", _param_text(source.get("seed")))]
     if source.get("fingerprint"):
         rows.append(("fingerprint", str(source["fingerprint"])))
+    if source.get("engine"):
+        rows.append(("engine", str(source["engine"])))
     return rows
 
 
@@ -96,9 +100,10 @@ def provenance(ds=None, *, now: datetime | None = None, packages=REPORTED_PACKAG
     """The chapter's provenance as a table with columns ``section``, ``item``, ``value``.
 
     Sections: ``parameter`` (each keyword argument, in the order given), ``data`` (from
-    ``ds.source``: kind, folder name, twin scale and seed, and the cleaned-data fingerprint),
+    ``ds.source``: kind, folder name, twin scale and seed, and the data fingerprint),
     ``version`` (Python and the main packages) and ``run`` (UTC time of the run; varies between
-    runs by design). ``ds`` may be a Dataset or anything with a ``source`` dict (or None).
+    runs by design). ``ds`` may be a Dataset or anything with a ``source`` (a
+    :class:`DataSource` or a dict), or None.
     All values are strings, so the table renders the same everywhere.
     """
     source = getattr(ds, "source", None) if ds is not None else None

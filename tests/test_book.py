@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kuailive_analysis import book, config
+from _tiny import write_tiny
+from kuailive_analysis import book, config, dataset
 
 CHAPTERS = book.all_chapters()
 
@@ -108,12 +109,22 @@ def test_select_chapters_by_number_name_and_stem():
 def test_describe_data_reads_twin_truth(small_twin):
     info = book.describe_data(small_twin)
     assert info["kind"] == "twin" and info["seed"] == 7
+    assert info["label"] == "synthetic twin (scale 0.02, seed 7)"
+    assert info == dataset.load(small_twin).source.to_dict()  # the record chapters get
 
 
 def test_describe_data_fingerprints_a_real_folder(tmp_path):
-    (tmp_path / "user.csv").write_text("user_id\n1\n")
-    a = book.describe_data(tmp_path)
-    (tmp_path / "user.csv").write_text("user_id\n1\n2\n")
-    b = book.describe_data(tmp_path)
+    d = write_tiny(tmp_path / "tiny")
+    a = book.describe_data(d)
+    with open(d / "user.csv", "a") as fh:
+        fh.write("\n")  # other bytes, other data
+    b = book.describe_data(d)
     assert a["kind"] == "folder" and a["fingerprint"] != b["fingerprint"]
     json.dumps(a)  # serialisable into run.json
+
+
+def test_landing_page_sentence_uses_the_label(tmp_path):
+    info = book.describe_data(write_tiny(tmp_path / "tiny"))
+    assert book._data_sentence(info).startswith(f"KuaiLive files in {tmp_path / 'tiny'}")
+    assert info["fingerprint"] in book._data_sentence(info)
+    assert book._data_sentence({}).startswith("unknown data")

@@ -1,4 +1,4 @@
-"""Parquet cache: fingerprint keys on raw files and parameters; atomic, lossless round trip."""
+"""Parquet cache: keyed by the data fingerprint and parameters; atomic, lossless round trip."""
 
 from __future__ import annotations
 
@@ -10,27 +10,33 @@ import pandas as pd
 
 from _tiny import write_tiny
 from kuailive_analysis import cache as C
+from kuailive_analysis.data_source import fingerprint
 
 
-def test_fingerprint_changes_with_file_and_params(tmp_path):
+def key(d, params):
+    return C.cache_key(fingerprint(d), params)
+
+
+def test_cache_key_changes_with_file_and_params(tmp_path):
     d = write_tiny(tmp_path / "d")
-    k1 = C.fingerprint(d, {"max_room_days": 1.0})
-    assert k1 == C.fingerprint(d, {"max_room_days": 1.0})  # deterministic
-    assert k1 != C.fingerprint(d, {"max_room_days": 2.0})
+    k1 = key(d, {"max_room_days": 1.0})
+    assert k1 == key(d, {"max_room_days": 1.0})  # deterministic
+    assert k1 != key(d, {"max_room_days": 2.0})
+    assert k1 != fingerprint(d)  # the data's identity and the cache key are different values
     st = (d / "like.csv").stat()
     os.utime(d / "like.csv", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    assert C.fingerprint(d, {"max_room_days": 1.0}) != k1
+    assert key(d, {"max_room_days": 1.0}) != k1
     assert len(k1) == 16 and int(k1, 16) >= 0
 
 
-def test_fingerprint_sees_gzip_swap(tmp_path):
+def test_cache_key_sees_gzip_swap(tmp_path):
     d = write_tiny(tmp_path / "d")
-    k1 = C.fingerprint(d, {})
+    k1 = key(d, {})
     data = (d / "like.csv").read_bytes()
     (d / "like.csv").unlink()
     with gzip.open(d / "like.csv.gz", "wb") as fh:
         fh.write(data)
-    assert C.fingerprint(d, {}) != k1  # same rows, other file: a new key
+    assert key(d, {}) != k1  # same rows, other file: a new key
 
 
 def test_write_read_roundtrip(tmp_path):

@@ -12,6 +12,7 @@ from _tiny import write_tiny
 from kuailive_analysis import dataset
 from kuailive_analysis.clean import report_numbers
 from kuailive_analysis import schema as S
+from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 from kuailive_analysis.io import DataError
 
 EVENT_COLS = ["user_id", "live_id", "streamer_id", "timestamp", "ts_ms", "day", "hour"]
@@ -67,11 +68,11 @@ def test_load_tiny_contract_and_cache(tmp_path):
     d = write_tiny(tmp_path / "tiny")
     ds = dataset.load(d)
     check_contract(ds)
-    assert ds.source["kind"] == "folder" and ds.truth is None
+    assert ds.source.kind == "folder" and ds.truth is None
     assert len(ds.clicks) == 5 and len(ds.rooms) == 4 and len(ds.sessions) == 8
     assert ds.raw_files.set_index("file").loc["room.csv", "rows"] == 7
     cached = dataset.load(d)
-    assert cached.source["fingerprint"] == ds.source["fingerprint"]
+    assert cached.source == ds.source and cached.cache_key == ds.cache_key
     assert "clicks" not in cached._tables  # lazy: read on first access
     for attr in dataset.TABLES + ("report",):
         pd.testing.assert_frame_equal(getattr(cached, attr), getattr(ds, attr), obj=attr)
@@ -82,7 +83,7 @@ def test_params_change_key_and_result(tmp_path):
     d = write_tiny(tmp_path / "tiny")
     a = dataset.load(d)
     b = dataset.load(d, max_room_days=None)
-    assert a.source["fingerprint"] != b.source["fingerprint"]
+    assert a.cache_key != b.cache_key and a.source == b.source  # same data, other cleaning
     assert len(b.rooms) == 5 and len(b.clicks) == 6
     assert b.params["max_room_days"] is None
     with pytest.raises(TypeError):
@@ -92,17 +93,17 @@ def test_params_change_key_and_result(tmp_path):
 def test_no_cache_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
     ds = dataset.load(write_tiny(tmp_path / "tiny"), cache=False)
-    assert len(ds.clicks) == 5 and ds.source["cache"] is None
+    assert len(ds.clicks) == 5 and ds.cache_path is None
     assert not (tmp_path / "build").exists()
 
 
 def test_raw_change_invalidates_cache(tmp_path):
     d = write_tiny(tmp_path / "tiny")
-    k1 = dataset.load(d).source["fingerprint"]
+    k1 = dataset.load(d).source.fingerprint
     text = (d / "like.csv").read_text() + f"2,10,1,{S.WINDOW_START_MS + 7_200_000}\n"
     (d / "like.csv").write_text(text)
     ds = dataset.load(d)
-    assert ds.source["fingerprint"] != k1 and len(ds.likes) == 2
+    assert ds.source.fingerprint != k1 and len(ds.likes) == 2
 
 
 def test_quiet_by_default(tmp_path, capsys):
@@ -119,11 +120,12 @@ def test_progress_goes_to_stderr(tmp_path, capsys):
 
 def test_truth_is_read_for_a_twin(tmp_path):
     d = write_tiny(tmp_path / "tiny")
-    (d / "truth.json").write_text(json.dumps({"scale": 0.001, "seed": 3}))
-    pd.DataFrame({"user_id": [1, 2], "churn_ms": [1, 2]}).to_csv(d / "truth_users.csv",
+    (d / TRUTH_FILE).write_text(json.dumps({"scale": 0.001, "seed": 3}))
+    pd.DataFrame({"user_id": [1, 2], "churn_ms": [1, 2]}).to_csv(d / TRUTH_USERS_FILE,
                                                                   index=False)
     ds = dataset.load(d)
-    assert ds.source["kind"] == "twin" and ds.source["scale"] == 0.001 and ds.source["seed"] == 3
+    assert ds.source.kind == "twin" and ds.source.scale == 0.001 and ds.source.seed == 3
+    assert ds.source.label == "synthetic twin (scale 0.001, seed 3)"
     assert ds.truth["users"]["churn_ms"].tolist() == [1, 2]
 
 
@@ -141,7 +143,7 @@ def twin_folder(request):
 def test_small_twin_contract(twin_folder):
     ds = dataset.load(twin_folder)
     check_contract(ds)
-    assert ds.source["kind"] == "twin" and ds.truth is not None
+    assert ds.source.kind == "twin" and ds.truth is not None
     assert len(ds.users) > 0 and len(ds.clicks) > 0
     rep = ds.report
     assert (rep["rows_out"] == rep["rows_in"] - rep["rows_dropped"]).all()

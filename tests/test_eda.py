@@ -370,11 +370,6 @@ def test_duration_summary_all_rooms_and_shop_flag():
     assert k.loc["not shop", "median"] == pytest.approx(55)
 
 
-def test_source_label_names_the_data():
-    assert eda.source_label({"kind": "twin", "scale": 0.1, "seed": 5}) == "Synthetic twin (scale 0.1, seed 5)"
-    assert eda.source_label({"kind": "folder", "path": "/data/KuaiLive"}) == "KuaiLive files in KuaiLive"
-
-
 def test_log_binned_histogram_integer_bins_hold_whole_values():
     x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     h = eda.log_binned_histogram(x, bins_per_decade=5, integer=True)

@@ -17,6 +17,7 @@ import pytest
 from kuailive_analysis import fidelity as F
 from kuailive_analysis import schema as S
 from kuailive_analysis.core.stats import gini
+from kuailive_analysis.data_source import TRUTH_FILE
 
 from _tiny import H, MIN, tiny_frames, write_tiny
 
@@ -200,7 +201,7 @@ def test_analyse_scales_counts_per_user_only_on_a_twin(tmp_path):
     row = res.table.set_index("Key").loc["n_click"]
     assert row["This data"] == 10 and row["Verdict"] == "off"
     twin = write_tiny(tmp_path / "twin")
-    (twin / "truth.json").write_text(json.dumps({"scale": 0.5, "seed": 3}))
+    (twin / TRUTH_FILE).write_text(json.dumps({"scale": 0.5, "seed": 3}))
     res = F.analyse(twin)
     assert res.is_twin and res.scale == pytest.approx(4 / F.REAL_USERS)
     t = res.table.set_index("Key")
@@ -260,7 +261,7 @@ def test_numbers_on_the_small_twin(twin_result):
     assert all(k.isidentifier() for k in n)
     assert n["n_facts"] == len(F.FACTS)
     assert n["n_match"] + n["n_close"] + n["n_off"] + n["n_na"] == n["n_facts"]
-    assert n["worst1_fact"] != "none" and n["data_label"].startswith("Synthetic twin")
+    assert n["worst1_fact"] != "none" and n["data_label"].startswith("synthetic twin (scale")
     counts = twin_result.verdict_counts()
     assert counts.loc["all facts"].sum() == n["n_facts"]
     worst = twin_result.worst(3)

@@ -21,6 +21,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from kuailive_analysis import schema as S
+from kuailive_analysis.data_source import TRUTH_FILE
 
 SCALE = 0.1
 SEED = 20261130
@@ -427,7 +428,7 @@ def test_leak_click_signal_from_identity(t):
 def test_truth_counts_match_files_and_cleaning_keeps_every_gift(twin_dir, t):
     from kuailive_analysis.dataset import load
 
-    counts = json.loads((twin_dir / "truth.json").read_text())["counts"]
+    counts = json.loads((twin_dir / TRUTH_FILE).read_text())["counts"]
     wrong = {}
     for name in S.SCHEMAS:
         # room.csv has duplicate rows per live_id: its row count may be stored as 'room_rows'

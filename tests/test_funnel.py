@@ -269,13 +269,13 @@ def test_plots_return_labelled_figures():
 
     res = F.analyse(hand_dataset())
     figs = [
-        PF.funnel_chart(res["funnel"], "t", "hand log"),
-        PF.unit_funnel_chart(res["units"], "t"),
-        PF.segment_grid(res["segments"], "ctr", 0.5, "t"),
-        PF.funnel_by_segment(F.funnel(res["exposures"], by="hour"), "hour", "t"),
-        PF.daily_trend(res["daily"], "t"),
-        PF.position_effects(res["by_screen"], res["by_index"], "t"),
-        PF.watch_ecdf(res["clicks"], F.watch_outcome(res["clicks"]), 5, "t"),
+        PF.funnel_chart(res["funnel"], title="t", source="hand log"),
+        PF.unit_funnel_chart(res["units"], title="t"),
+        PF.segment_grid(res["segments"], "ctr", 0.5, title="t"),
+        PF.funnel_by_segment(F.funnel(res["exposures"], by="hour"), "hour", title="t"),
+        PF.daily_trend(res["daily"], title="t"),
+        PF.position_effects(res["by_screen"], res["by_index"], title="t"),
+        PF.watch_ecdf(res["clicks"], F.watch_outcome(res["clicks"]), 5, title="t"),
     ]
     for fig in figs:
         assert isinstance(fig, Figure)

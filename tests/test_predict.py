@@ -155,4 +155,4 @@ def test_evaluate_can_skip_a_task_without_positives():
     assert "positives" in info.loc["GTR (clicks with a gift)", "note"]
     assert m.loc["CTR (click per exposure)", "auc"].notna().all()
     from kuailive_analysis.plots import funnel as PF
-    assert PF.model_metrics(m, "t") is not None
+    assert PF.model_metrics(m, title="t") is not None

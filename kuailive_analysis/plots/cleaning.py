@@ -1,7 +1,8 @@
 """Figures for chapter 1 (loading, validating and cleaning).
 
 Each function takes the small tables a :class:`~kuailive_analysis.dataset.Dataset` carries
-(``room_durations``, ``room_sensitivity``, ``report``) and returns a Figure in the book style.
+(``room_durations``, ``room_sensitivity``, ``report``), draws into ``ax`` (else a new figure)
+and returns the Figure; see :mod:`kuailive_analysis.plots` for the conventions.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ EVENT_LABELS = {"click": "clicks", "comment": "comments", "like": "likes", "gift
                 "negative": "unclicked exposures"}
 
 
-def _note(fig: Figure, source: str | None) -> None:
-    if source:
-        style.source_note(fig, source)
-
-
-def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0),
-                         title: str = "Room durations", source: str | None = None) -> Figure:
+@style.styled
+def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0), ax=None,
+                         title: str | None = None, source: str | None = None) -> Figure:
     """Histogram of room durations (log-spaced bins, minutes) with real and censored ends
     stacked, and vertical lines at the candidate ``max_room_days`` thresholds."""
-    fig, ax = style.figure(width=8.0, height=3.8)
+    own = ax is None
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
+    title = style.resolve_title(title, "Room durations, ended and still live at extraction")
     lo, hi = hist["lo_min"].to_numpy(), hist["hi_min"].to_numpy()
     keep = hi > 0.5  # the [0, 1) min bin is drawn from 0.5 min on the log axis
     left = np.where(lo <= 0, 0.5, lo)[keep]
@@ -45,20 +44,21 @@ def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0),
     ticks = [1, 10, 60, 600, 1440, 7 * 1440]
     ax.set_xticks(ticks)
     ax.set_xticklabels(["1 min", "10 min", "1 h", "10 h", "1 d", "7 d"])
-    style.label(ax, "room duration (log scale)", "rooms (symlog scale)", title)
-    fig.legend(loc="outside upper right", ncol=2)
-    _note(fig, source)
+    style.label(ax, "room duration (log scale)", "rooms (count, symlog scale)", title)
+    (fig if own else ax).legend(loc="outside upper right" if own else "upper right", ncol=2)
+    style.footnote(fig, source)
     return fig
 
 
+@style.styled
 def sensitivity_figure(sens: pd.DataFrame, *, tables=("click", "comment", "like", "gift",
-                                                      "negative"),
-                       title: str = "Rows dropped by the long-room rule",
-                       source: str | None = None) -> Figure:
+                                                      "negative"), ax=None,
+                       title: str | None = None, source: str | None = None) -> Figure:
     """Share of rooms and of each event table dropped per ``max_room_days`` threshold
     (frame from :func:`clean.long_room_sensitivity`); ``inf`` = keep every room."""
     s = sens[np.isfinite(sens["max_room_days"])]
-    fig, ax = style.figure(width=8.0, height=3.6)
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
+    title = style.resolve_title(title, "Rows dropped by the long-room rule, per threshold")
     x = np.arange(len(s))
     series = [("rooms", s["rooms_dropped_share"])] + [
         (EVENT_LABELS.get(t, t), s[f"{t}_dropped_share"]) for t in tables
@@ -70,14 +70,15 @@ def sensitivity_figure(sens: pd.DataFrame, *, tables=("click", "comment", "like"
     ax.set_xticks(x)
     ax.set_xticklabels([f"> {t:g} d" for t in s["max_room_days"]])
     style.percent_axis(ax.yaxis, 2)
-    style.label(ax, "rooms dropped when longer than (max_room_days)", "share of rows dropped",
-                title)
+    style.label(ax, "rooms dropped when longer than (max_room_days, days)",
+                "share of rows dropped (%)", title)
     ax.legend(ncol=3, loc="upper right")
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig
 
 
-def report_figure(report: pd.DataFrame, *, title: str | None = None,
+@style.styled
+def report_figure(report: pd.DataFrame, *, ax=None, title: str | None = None,
                   source: str | None = None) -> Figure:
     """Share of each table's raw rows dropped by each rule (rules with no drops are omitted).
 
@@ -86,11 +87,12 @@ def report_figure(report: pd.DataFrame, *, title: str | None = None,
     raw = r.groupby("table", sort=False)["rows_in"].first()
     r["share"] = r["rows_dropped"] / r["table"].map(raw).clip(lower=1)
     r = r[r["rows_dropped"] > 0]
-    fig, ax = style.figure(width=8.0, height=max(2.2, 0.32 * len(r) + 1.2))
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=max(2.2, 0.32 * len(r) + 1.2))
     if r.empty:
         ax.text(0.5, 0.5, "no rule dropped any row", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_axis_off()
+        style.footnote(fig, source)
         return fig
     if title is None:
         top = r.loc[r["share"].idxmax()]
@@ -105,8 +107,9 @@ def report_figure(report: pd.DataFrame, *, title: str | None = None,
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    style.label(ax, "share of the table's raw rows dropped (log scale)", "", title)
+    style.label(ax, "share of the table's raw rows dropped (%, log scale)",
+                "table: cleaning rule", title)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:g}%"))
     ax.grid(axis="y", visible=False)
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig

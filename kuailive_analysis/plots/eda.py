@@ -1,8 +1,9 @@
 """Figures for chapter 2 (exploratory analysis).
 
 Every function takes small, already aggregated frames from :mod:`kuailive_analysis.eda`
-(shares per category, CCDF points, Lorenz grids, 7 x 24 matrices, histograms) and returns a
-:class:`matplotlib.figure.Figure` in the book style. Nothing here touches event tables.
+(shares per category, CCDF points, Lorenz grids, 7 x 24 matrices, histograms), draws into
+``ax`` / ``axes`` (else a new figure) and returns the :class:`matplotlib.figure.Figure`; see
+:mod:`kuailive_analysis.plots` for the conventions. Nothing here touches event tables.
 """
 
 from __future__ import annotations
@@ -11,29 +12,24 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 
 from kuailive_analysis.plots import style
 
 
-def _note(fig: Figure, source: str | None) -> None:
-    """Source footnote, with room reserved at the bottom so it never overlaps axis labels."""
-    if source:
-        style.source_note(fig, source)
-    engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        engine.set(rect=(0, 0.04, 1, 0.96))
-
-
-def demographics_figure(panels: Mapping[str, pd.DataFrame], *, title: str,
-                        source: str | None = None) -> Figure:
+@style.styled
+def demographics_figure(panels: Mapping[str, pd.DataFrame], *, axes=None,
+                        title: str | None = None, source: str | None = None) -> Figure:
     """Users vs streamers shares, one panel per attribute (frames from
-    :func:`eda.demographic_shares`, columns ``users`` and ``streamers``)."""
+    :func:`eda.demographic_shares`, columns ``users`` and ``streamers``); ``axes``: one Axes
+    per panel."""
     n = len(panels)
     ncols = 2 if n > 1 else 1
     nrows = int(np.ceil(n / ncols))
-    fig, axes = style.figure(nrows, ncols, width=9.0, height=2.9 * nrows + 0.5, squeeze=False)
-    for ax, (name, t) in zip(axes.ravel(), panels.items()):
+    fig, axes = style.axes_or_subplots(axes, n, nrows, ncols, width=9.0,
+                                       height=2.9 * nrows + 0.5)
+    for ax, (name, t) in zip(axes, panels.items()):
         y = np.arange(len(t))
         ax.barh(y - 0.2, t["users"], height=0.4, color=style.PALETTE[0], label="users")
         ax.barh(y + 0.2, t["streamers"], height=0.4, color=style.ACCENT, label="streamers")
@@ -43,18 +39,21 @@ def demographics_figure(panels: Mapping[str, pd.DataFrame], *, title: str,
         style.percent_axis(ax.xaxis)
         style.label(ax, "share of the group (%)", name)
         ax.grid(axis="y", visible=False)
-    for ax in axes.ravel()[n:]:
+    for ax in axes[n:]:
         ax.set_visible(False)
-    axes.ravel()[0].legend(loc="lower right")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    _note(fig, source)
+    axes[0].legend(loc="lower right")
+    style.suptitle(fig, style.resolve_title(title, "Users and streamers by profile attribute"))
+    style.footnote(fig, source)
     return fig
 
 
-def tenure_figure(dist: pd.DataFrame, *, title: str, source: str | None = None) -> Figure:
+@style.styled
+def tenure_figure(dist: pd.DataFrame, *, ax=None, title: str | None = None,
+                  source: str | None = None) -> Figure:
     """Shares of users per year of registration tenure and first-watch age
     (frame from :func:`eda.tenure_distribution`)."""
-    fig, ax = style.figure(width=8.0, height=3.6)
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
+    title = style.resolve_title(title, "Users by years since registration and first live watched")
     x = dist["years"].to_numpy()
     ax.bar(x - 0.2, dist["tenure"], width=0.4, label="since registration")
     ax.bar(x + 0.2, dist["watch_age"], width=0.4, color=style.ACCENT,
@@ -64,38 +63,42 @@ def tenure_figure(dist: pd.DataFrame, *, title: str, source: str | None = None) 
     ax.set_xticks(x)
     ax.set_xticklabels(labels)
     style.percent_axis(ax.yaxis)
-    style.label(ax, "whole years before 2025-05-05", "share of users (%)", title)
+    style.label(ax, "whole years before 2025-05-05 (years)", "share of users (%)", title)
     ax.legend()
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig
 
 
-def ccdf_panels(ccdfs: Mapping[str, tuple[pd.DataFrame, str]], *, title: str,
-                markers: Mapping[str, float] | None = None, ncols: int = 2,
-                unit: str = "units", source: str | None = None) -> Figure:
-    """Log-log CCDFs, one panel each: ``{panel title: (frame from eda.ccdf, x label)}``.
+@style.styled
+def ccdf_panels(ccdfs: Mapping[str, tuple[pd.DataFrame, str]], *, axes=None,
+                title: str | None = None, markers: Mapping[str, float] | None = None,
+                ncols: int = 2, unit: str = "units", source: str | None = None) -> Figure:
+    """Log-log CCDFs, one panel each: ``{panel title: (frame from eda.ccdf, x label)}``;
+    ``axes``: one Axes per panel.
 
     ``markers`` optionally draws a dashed vertical line at x in the panel of that name.
     """
     n = len(ccdfs)
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = style.figure(nrows, ncols, width=4.3 * ncols, height=3.1 * nrows + 0.4,
-                             squeeze=False)
-    for ax, (name, (c, xlabel)) in zip(axes.ravel(), ccdfs.items()):
+    fig, axes = style.axes_or_subplots(axes, n, nrows, ncols, width=4.3 * ncols,
+                                       height=3.1 * nrows + 0.4)
+    for ax, (name, (c, xlabel)) in zip(axes, ccdfs.items()):
         c = c[c["x"] > 0]
         ax.loglog(c["x"], c["ccdf"], marker=".", ms=3, lw=1.2)
         if markers and name in markers:
             ax.axvline(markers[name], color=style.MUTED, ls="--", lw=1)
         style.label(ax, xlabel, f"share of {unit} with ≥ x (log)", name)
-    for ax in axes.ravel()[n:]:
+    for ax in axes[n:]:
         ax.set_visible(False)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    _note(fig, source)
+    style.suptitle(fig, style.resolve_title(
+        title, f"Complementary CDF of activity per {unit.rstrip('s')} (log-log)"))
+    style.footnote(fig, source)
     return fig
 
 
-def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, title: str,
+@style.styled
+def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, ax=None, title: str | None = None,
                          unit: str = "units", density: bool = False,
                          threshold: float | None = None, threshold_label: str = "",
                          source: str | None = None) -> Figure:
@@ -105,7 +108,8 @@ def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, title: str,
     bar height = share per unit of x (log y), the honest view of integer counts whose bins
     hold different numbers of values. Zeros are reported in the legend.
     """
-    fig, ax = style.figure(width=8.0, height=3.8)
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
+    title = style.resolve_title(title, f"Distribution of {unit} on log-spaced bins")
     y = hist["density"] if density else hist["share"]
     ax.bar(hist["bin_lo"], y, width=hist["bin_hi"] - hist["bin_lo"], align="edge",
            edgecolor="white", linewidth=0.5, label=f"{unit} per log bin")
@@ -123,14 +127,16 @@ def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, title: str,
     if n_zero:
         ax.plot([], [], " ", label=f"{n_zero:,} {unit} with 0 not shown")
     ax.legend()
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig
 
 
+@style.styled
 def lorenz_figure(curves: Mapping[str, pd.DataFrame], ginis: Mapping[str, float], *,
-                  title: str, source: str | None = None) -> Figure:
+                  ax=None, title: str | None = None, source: str | None = None) -> Figure:
     """Lorenz curves (frames from :func:`eda.lorenz_curve`) with Gini in the legend."""
-    fig, ax = style.figure(width=6.4, height=5.0)
+    fig, ax = style.axes_or_figure(ax, width=6.4, height=5.0)
+    title = style.resolve_title(title, "Lorenz curves of streamer activity and revenue")
     ax.plot([0, 1], [0, 1], color=style.MUTED, lw=1, ls="--", label="perfect equality")
     for name, lc in curves.items():
         ax.plot(lc["population_share"], lc["value_share"], lw=1.8,
@@ -142,16 +148,18 @@ def lorenz_figure(curves: Mapping[str, pd.DataFrame], ginis: Mapping[str, float]
     style.label(ax, "share of streamers, least to most popular (%)",
                 "cumulative share of the total (%)", title)
     ax.legend(loc="upper left")
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig
 
 
-def room_schedule_figure(start_hours: pd.DataFrame, live: pd.DataFrame, *, title: str,
-                         source: str | None = None) -> Figure:
+@style.styled
+def room_schedule_figure(start_hours: pd.DataFrame, live: pd.DataFrame, *, axes=None,
+                         title: str | None = None, source: str | None = None) -> Figure:
     """Left: share of rooms by Beijing start hour. Right: rooms live at each moment over the
-    window (frames from :func:`eda.room_start_hours` and :func:`eda.rooms_live_over_time`)."""
-    fig, (a1, a2) = style.figure(1, 2, width=10.0, height=3.8,
-                                 gridspec_kw={"width_ratios": [1, 1.8]})
+    window (frames from :func:`eda.room_start_hours` and :func:`eda.rooms_live_over_time`);
+    ``axes``: two Axes."""
+    fig, (a1, a2) = style.axes_or_subplots(axes, 2, 1, 2, width=10.0, height=3.8,
+                                           gridspec_kw={"width_ratios": [1, 1.8]})
     a1.bar(start_hours.index, start_hours["share"], width=0.85)
     style.percent_axis(a1.yaxis)
     a1.set_xticks(range(0, 24, 3))
@@ -163,19 +171,20 @@ def room_schedule_figure(start_hours: pd.DataFrame, live: pd.DataFrame, *, title
     a2.set_ylim(bottom=0)
     style.label(a2, "days since 2025-05-05 00:00 (Beijing)", "rooms live (count)",
                 "Rooms live at each moment")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    style.beijing_note(fig)
-    _note(fig, source)
+    style.suptitle(fig, style.resolve_title(title, "When rooms start and how many are live"))
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def duration_figure(summaries: Mapping[str, pd.DataFrame], *, title: str,
-                    source: str | None = None) -> Figure:
+@style.styled
+def duration_figure(summaries: Mapping[str, pd.DataFrame], *, axes=None,
+                    title: str | None = None, source: str | None = None) -> Figure:
     """Median room duration with the interquartile range per group, one panel per grouping
-    (frames from :func:`eda.room_duration_summary`)."""
+    (frames from :func:`eda.room_duration_summary`); ``axes``: one Axes per grouping."""
     n = len(summaries)
-    fig, axes = style.figure(1, n, width=4.6 * n, height=3.6, squeeze=False)
-    for ax, (name, t) in zip(axes.ravel(), summaries.items()):
+    own = axes is None
+    fig, axes = style.axes_or_subplots(axes, n, 1, n, width=4.6 * n, height=3.6)
+    for ax, (name, t) in zip(axes, summaries.items()):
         t = t.dropna(subset=["median"])
         y = np.arange(len(t))
         ax.barh(y, t["median"], height=0.6, label="median")
@@ -187,28 +196,30 @@ def duration_figure(summaries: Mapping[str, pd.DataFrame], *, title: str,
         ax.invert_yaxis()
         style.label(ax, "room duration (minutes)", f"{name} (share of rooms)")
         ax.grid(axis="y", visible=False)
-    handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside upper right", ncols=3)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    _note(fig, source)
+    if own:
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside upper right", ncols=3)
+    else:
+        axes[0].legend(loc="lower right", fontsize=8)
+    style.suptitle(fig, style.resolve_title(title, "Room duration by group: median, IQR, p90"))
+    style.footnote(fig, source)
     return fig
 
 
-def activity_time_figure(matrix: pd.DataFrame, daily: pd.DataFrame, *, title: str,
-                         value_label: str = "clicks per day", source: str | None = None
-                         ) -> Figure:
-    """Top: weekday x hour heatmap of mean activity per day (:func:`eda.hour_weekday_matrix`).
-    Bottom: daily clicks and active users over the window (:func:`eda.daily_totals`)."""
-    fig, (a1, a2) = style.figure(2, 1, width=9.0, height=6.6,
-                                 gridspec_kw={"height_ratios": [1.1, 1]})
-    im = a1.imshow(matrix.to_numpy(), aspect="auto", cmap="viridis", origin="upper")
-    a1.set_yticks(range(len(matrix.index)))
-    a1.set_yticklabels(list(matrix.index))
-    a1.set_xticks(range(0, 24, 2))
+@style.styled
+def activity_time_figure(matrix: pd.DataFrame, daily: pd.DataFrame, *, axes=None,
+                         title: str | None = None, value_label: str = "clicks per day",
+                         source: str | None = None) -> Figure:
+    """Top: weekday x hour heatmap of mean activity per day (:func:`eda.hour_weekday_matrix`,
+    drawn with seaborn). Bottom: daily clicks and active users over the window
+    (:func:`eda.daily_totals`); ``axes``: two Axes."""
+    fig, (a1, a2) = style.axes_or_subplots(axes, 2, 2, 1, width=9.0, height=6.6,
+                                           gridspec_kw={"height_ratios": [1.1, 1]})
+    sns.heatmap(matrix, ax=a1, cmap="viridis", xticklabels=2, yticklabels=list(matrix.index),
+                cbar_kws={"label": value_label, "pad": 0.01})
+    a1.tick_params(axis="both", rotation=0)
     a1.grid(False)
     style.label(a1, "hour of day (Beijing)", "weekday", "Mean activity by weekday and hour")
-    cb = fig.colorbar(im, ax=a1, pad=0.01)
-    cb.set_label(value_label)
     x = daily.index.to_numpy()
     a2.bar(x, daily["n_clicks"], color=style.PALETTE[0], label="clicks")
     style.thousands_axis(a2.yaxis)
@@ -229,31 +240,34 @@ def activity_time_figure(matrix: pd.DataFrame, daily: pd.DataFrame, *, title: st
     h1, l1 = a2.get_legend_handles_labels()
     h2, l2 = a3.get_legend_handles_labels()
     a2.legend(h1 + h2, l1 + l2, loc="upper left", ncols=2)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    style.beijing_note(fig)
-    _note(fig, source)
+    style.suptitle(fig, style.resolve_title(title, "Activity by weekday and hour, and per day"))
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def hourly_profile_figure(profile: pd.DataFrame, *, title: str,
+@style.styled
+def hourly_profile_figure(profile: pd.DataFrame, *, ax=None, title: str | None = None,
                           source: str | None = None) -> Figure:
     """Share of each event type per Beijing hour (frame from :func:`eda.hourly_profile`)."""
-    fig, ax = style.figure(width=8.0, height=3.8)
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
+    title = style.resolve_title(title, "Share of each behaviour's events by hour of day")
     for col in profile.columns:
         ax.plot(profile.index, profile[col], marker="o", ms=3, lw=1.5, label=str(col))
     ax.set_xticks(range(0, 24, 2))
     style.percent_axis(ax.yaxis, 1)
     style.label(ax, "hour of day (Beijing)", "share of the day's events (%)", title)
     ax.legend(ncols=2)
-    style.beijing_note(fig)
-    _note(fig, source)
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def revisit_figure(hist: pd.DataFrame, *, title: str, source: str | None = None) -> Figure:
+@style.styled
+def revisit_figure(hist: pd.DataFrame, *, ax=None, title: str | None = None,
+                   source: str | None = None) -> Figure:
     """Revisit intervals (frame from :func:`eda.interval_histogram`) with dashed lines at
     whole days, where a daily rhythm shows as peaks."""
-    fig, ax = style.figure(width=9.0, height=3.8)
+    fig, ax = style.axes_or_figure(ax, width=9.0, height=3.8)
+    title = style.resolve_title(title, "Time between two visits to the same streamer")
     ax.bar(hist["lo_h"], hist["share"], width=hist["hi_h"] - hist["lo_h"], align="edge",
            linewidth=0)
     top = float(hist["hi_h"].max())
@@ -264,17 +278,19 @@ def revisit_figure(hist: pd.DataFrame, *, title: str, source: str | None = None)
     style.percent_axis(ax.yaxis, 2)
     style.label(ax, "hours since the previous visit to the same streamer (dashed: whole days)",
                 "share of revisits (%, log scale)", title)
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig
 
 
-def bars_figure(table: pd.DataFrame, *, x: str, y: str, xlabel: str, ylabel: str, title: str,
-                percent: bool = True, percent_x: bool = False, source: str | None = None
-                ) -> Figure:
+@style.styled
+def bars_figure(table: pd.DataFrame, *, x: str, y: str, xlabel: str, ylabel: str, ax=None,
+                title: str | None = None, percent: bool = True, percent_x: bool = False,
+                source: str | None = None) -> Figure:
     """Bar chart of ``table[y]`` against ``table[x]``: one bar per value (e.g. users per
     active days), or one bar per bin when the table has ``lo``/``hi`` edges
     (:func:`eda.linear_histogram`). ``percent``/``percent_x`` format shares as %."""
-    fig, ax = style.figure(width=8.0, height=3.6)
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
+    title = style.resolve_title(title, f"{ylabel} by {xlabel}")
     ax.bar(table[x], table[y], width=(0.85 if "hi" not in table else table["hi"] - table["lo"]),
            align="center" if "hi" not in table else "edge", edgecolor="white", linewidth=0.5)
     if percent:
@@ -282,15 +298,17 @@ def bars_figure(table: pd.DataFrame, *, x: str, y: str, xlabel: str, ylabel: str
     if percent_x:
         style.percent_axis(ax.xaxis)
     style.label(ax, xlabel, ylabel, title)
-    _note(fig, source)
+    style.footnote(fig, source)
     return fig
 
 
-def gift_price_figure(counts: pd.DataFrame, hist: pd.DataFrame, *, title: str,
-                      source: str | None = None) -> Figure:
+@style.styled
+def gift_price_figure(counts: pd.DataFrame, hist: pd.DataFrame, *, axes=None,
+                      title: str | None = None, source: str | None = None) -> Figure:
     """Left: gifts at each exact price up to a cap (:func:`eda.price_counts`), where round
-    prices spike. Right: the whole price range on log bins (:func:`eda.log_binned_histogram`)."""
-    fig, (a1, a2) = style.figure(1, 2, width=10.0, height=3.8)
+    prices spike. Right: the whole price range on log bins (:func:`eda.log_binned_histogram`);
+    ``axes``: two Axes."""
+    fig, (a1, a2) = style.axes_or_subplots(axes, 2, 1, 2, width=10.0, height=3.8)
     a1.bar(counts["price"], counts["share"], width=0.85)
     style.percent_axis(a1.yaxis)
     style.label(a1, "gift price (coins, exact value)", "share of gift events (%)",
@@ -302,6 +320,6 @@ def gift_price_figure(counts: pd.DataFrame, hist: pd.DataFrame, *, title: str,
     style.percent_axis(a2.yaxis, 2)
     style.label(a2, "gift price (coins, log bins)", "share of gift events (%, log)",
                 "All prices")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    _note(fig, source)
+    style.suptitle(fig, style.resolve_title(title, "Gift prices: exact values and full range"))
+    style.footnote(fig, source)
     return fig

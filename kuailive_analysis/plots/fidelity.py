@@ -2,7 +2,8 @@
 
 Takes the table of :func:`kuailive_analysis.fidelity.compare` (columns ``Family``, ``Fact``,
 ``Ratio``, ``Verdict``) and draws one row per family, one dot per fact at its ratio
-``this / real`` on a log axis, coloured by verdict.
+``this / real`` on a log axis, coloured by verdict. Draws into ``ax`` (else a new figure) and
+returns the Figure; see :mod:`kuailive_analysis.plots` for the conventions.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ RATIO_LIMITS = (1 / 20, 20.0)
 """Ratios outside are drawn at the edge with an arrow-like marker (``<`` or ``>``)."""
 
 
+@style.styled
 def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
                  source: str | None = None, label_worst: bool = True) -> Figure:
     """Ratio (this data / real) of every fact by family on a log axis, coloured by verdict;
     the shaded band is +-10%. With ``label_worst`` the fact furthest from 1 in each family is
     named (when it is more than 10% off)."""
-    if ax is None:
-        fig, ax = style.figure(width=9.0, height=0.42 * len(FAMILIES) + 1.6)
-    else:
-        fig = ax.figure
+    fig, ax = style.axes_or_figure(ax, width=9.0, height=0.42 * len(FAMILIES) + 1.6)
+    title = style.resolve_title(title, "Each fact of this data against the real files")
     fams = [f for f in FAMILIES if f in set(table["Family"])]
     ypos = {f: i for i, f in enumerate(fams)}
     t = table[table["Family"].isin(fams) & np.isfinite(table["Ratio"].astype(float))]
@@ -73,7 +73,7 @@ def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
                for v, c in VERDICT_COLOURS.items()]
     ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3,
               fontsize=8, borderaxespad=0.2)
-    style.label(ax, "this data / real value (log scale; shaded: within 10%)", "", title)
-    if source:
-        style.source_note(fig, source)
+    style.label(ax, "this data / real value (ratio, log scale; shaded: within 10%)",
+                "family of facts", title)
+    style.footnote(fig, source)
     return fig

@@ -1,6 +1,7 @@
 """Figures of chapter 5 (funnel and CTR KPIs). Inputs are the frames of
-:mod:`kuailive_analysis.funnel` and :mod:`kuailive_analysis.predict`; every function returns a
-:class:`~matplotlib.figure.Figure`. Rates are drawn with the 95% intervals carried by the
+:mod:`kuailive_analysis.funnel` and :mod:`kuailive_analysis.predict`; every function draws
+into ``ax`` / ``axes`` (else a new figure) and returns the :class:`~matplotlib.figure.Figure`
+(conventions: :mod:`kuailive_analysis.plots`). Rates are drawn with the 95% intervals carried by the
 tables (Wilson, or users resampled: :func:`kuailive_analysis.funnel.user_intervals`) so that
 small segments are not over-read.
 """
@@ -11,12 +12,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.funnel import STEP_LABELS, STEPS
-from kuailive_analysis.plots.style import (ACCENT, MUTED, PALETTE, beijing_note, figure, label,
-                                           percent_axis, source_note)
+from kuailive_analysis.plots import style
+from kuailive_analysis.plots.style import ACCENT, MUTED, PALETTE, label, percent_axis
 
 KPI_LABELS = {
     "ctr": "CTR (clicks / exposures)",
@@ -44,23 +46,20 @@ SEGMENT_LABELS = {
 BEIJING_SEGMENTS = ("hour", "day")
 
 
-def _beijing(fig: Figure) -> None:
-    """Beijing-time footnote, with an empty bottom label reserving room for it."""
-    fig.supxlabel(" ", fontsize=7)
-    beijing_note(fig)
-
-
 def _pct(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
     return f"{x:.1%}" if x >= 0.1 else f"{x:.2%}" if x >= 0.001 else f"{x:.3%}"
 
 
-def funnel_chart(funnel_long: pd.DataFrame, title: str, source: str | None = None) -> Figure:
+@style.styled
+def funnel_chart(funnel_long: pd.DataFrame, *, ax=None, title: str | None = None,
+                 source: str | None = None) -> Figure:
     """Horizontal funnel: bar length = units reaching each step (log scale), annotated with
     the count, the step conversion [95% CI] and the overall conversion."""
     f = funnel_long.set_index("step").reindex(list(STEPS))
-    fig, ax = figure(height=3.6)
+    fig, ax = style.axes_or_figure(ax, height=3.6)
+    title = style.resolve_title(title, "From exposure to gift: units reaching each step")
     y = np.arange(len(f))[::-1]
     ax.barh(y, f["n"], color=[PALETTE[0]] + [PALETTE[0]] * (len(f) - 1), alpha=0.85, height=0.6)
     ax.set_xscale("log")
@@ -75,16 +74,18 @@ def funnel_chart(funnel_long: pd.DataFrame, title: str, source: str | None = Non
                     f"   overall {_pct(r['overall_rate'])}")
         ax.text(max(r["n"], 1) * 1.15, yi, txt, va="center", fontsize=8.5)
     ax.grid(axis="y", visible=False)
-    label(ax, "units reaching the step (log scale)", "", title)
-    if source:
-        source_note(fig, source)
+    label(ax, "units reaching the step (count, log scale)", "funnel step", title)
+    style.footnote(fig, source)
     return fig
 
 
-def unit_funnel_chart(unit_funnels: pd.DataFrame, title: str) -> Figure:
+@style.styled
+def unit_funnel_chart(unit_funnels: pd.DataFrame, *, ax=None, title: str | None = None,
+                      source: str | None = None) -> Figure:
     """Overall conversion to each step in the three units (exposure, session, user), log
     scale, with 95% Wilson intervals."""
-    fig, ax = figure(height=3.8)
+    fig, ax = style.axes_or_figure(ax, height=3.8)
+    title = style.resolve_title(title, "Overall conversion to each step, per unit of analysis")
     units = list(unit_funnels["unit"].cat.categories)
     x = np.arange(len(STEPS))
     w = 0.8 / len(units)
@@ -102,8 +103,9 @@ def unit_funnel_chart(unit_funnels: pd.DataFrame, title: str) -> Figure:
     ax.set_xticks(x, [STEP_LABELS[s] for s in STEPS])
     ax.yaxis.set_major_formatter(lambda v, _: f"{v:.2%}".rstrip("0").rstrip(".") if v < 0.01
                                  else f"{v:.0%}")
-    label(ax, "funnel step", "share of units reaching the step (log scale)", title)
+    label(ax, "funnel step", "share of units reaching the step (%, log scale)", title)
     ax.legend()
+    style.footnote(fig, source)
     return fig
 
 
@@ -116,14 +118,18 @@ def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str, **kw) -> None:
                 capsize=2, **kw)
 
 
-def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float,
-                 title: str, ncols: int = 3) -> Figure:
+@style.styled
+def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float, *,
+                 axes=None, title: str | None = None, ncols: int = 3,
+                 source: str | None = None) -> Figure:
     """One panel per segment variable: ``rate`` by level with its 95% interval, and the
-    overall rate as a dashed line. ``segments`` maps column -> :func:`funnel.kpi_table`."""
+    overall rate as a dashed line. ``segments`` maps column -> :func:`funnel.kpi_table`;
+    ``axes``: one Axes per segment variable."""
     names = list(segments)
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = figure(nrows, ncols, width=4.0 * ncols, height=2.9 * nrows, squeeze=False)
-    for ax, name in zip(axes.ravel(), names):
+    fig, axes = style.axes_or_subplots(axes, len(names), nrows, ncols, width=4.0 * ncols,
+                                       height=2.9 * nrows)
+    for ax, name in zip(axes, names):
         t = segments[name]
         labels = [str(v) for v in t.index]
         x = np.arange(len(t))
@@ -136,21 +142,24 @@ def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float
         percent_axis(ax.yaxis, 2 if overall < 0.02 else 1)
         ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_xlabel(SEGMENT_LABELS.get(name, name), fontsize=8.5)
-        ax.set_ylabel(KPI_LABELS.get(rate, rate), fontsize=8.5)
-    for ax in axes.ravel()[len(names):]:
+        ax.set_ylabel(f"{KPI_LABELS.get(rate, rate)} (%)", fontsize=8.5)
+    for ax in axes[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    if any(n in BEIJING_SEGMENTS for n in names):
-        _beijing(fig)
+    style.suptitle(fig, style.resolve_title(
+        title, f"{KPI_LABELS.get(rate, rate)} by segment, with 95% intervals"))
+    style.footnote(fig, source, beijing=any(n in BEIJING_SEGMENTS for n in names))
     return fig
 
 
-def funnel_by_segment(funnel_long: pd.DataFrame, by: str, title: str) -> Figure:
+@style.styled
+def funnel_by_segment(funnel_long: pd.DataFrame, by: str, *, axes=None,
+                      title: str | None = None, source: str | None = None) -> Figure:
     """Step conversion (click/exposure, qualified/click, interaction/qualified,
     gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
-    intervals."""
+    intervals; ``axes``: one Axes per step after exposure (four)."""
     steps = list(STEPS[1:])
-    fig, axes = figure(1, len(steps), width=3.3 * len(steps), height=3.2)
+    fig, axes = style.axes_or_subplots(axes, len(steps), 1, len(steps),
+                                       width=3.3 * len(steps), height=3.2)
     levels = list(pd.unique(funnel_long[by]))
     x = np.arange(len(levels))
     for ax, step in zip(axes, steps):
@@ -167,20 +176,23 @@ def funnel_by_segment(funnel_long: pd.DataFrame, by: str, title: str) -> Figure:
         prev = STEP_LABELS[STEPS[STEPS.index(step) - 1]].lower()
         ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")
         ax.set_xlabel(SEGMENT_LABELS.get(by, by), fontsize=8.5)
-    axes[0].set_ylabel("step conversion (95% CI)")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    if by in BEIJING_SEGMENTS:
-        _beijing(fig)
+    axes[0].set_ylabel("step conversion (%, 95% CI)")
+    style.suptitle(fig, style.resolve_title(
+        title, f"Funnel step conversion by {SEGMENT_LABELS.get(by, by)}"))
+    style.footnote(fig, source, beijing=by in BEIJING_SEGMENTS)
     return fig
 
 
-def daily_trend(daily: pd.DataFrame, title: str,
-                rates: Sequence[str] = ("ctr", "qualified_rate", "interaction_rate", "gtr")
-                ) -> Figure:
-    """Daily KPI lines over the window with 95% bands (the table's intervals), one panel per KPI."""
-    fig, axes = figure(1, len(rates), width=3.3 * len(rates), height=3.2, sharex=True)
+@style.styled
+def daily_trend(daily: pd.DataFrame, *, axes=None, title: str | None = None,
+                rates: Sequence[str] = ("ctr", "qualified_rate", "interaction_rate", "gtr"),
+                source: str | None = None) -> Figure:
+    """Daily KPI lines over the window with 95% bands (the table's intervals), one panel per
+    KPI; ``axes``: one Axes per rate."""
+    fig, axes = style.axes_or_subplots(axes, len(rates), 1, len(rates),
+                                       width=3.3 * len(rates), height=3.2, sharex=True)
     x = daily["date"]
-    for ax, rate, colour in zip(np.atleast_1d(axes), rates, PALETTE):
+    for ax, rate, colour in zip(axes, rates, PALETTE):
         ax.plot(x, daily[rate], color=colour, lw=1.5, marker="o", ms=2.5)
         ax.fill_between(x, daily[f"{rate}_lo"], daily[f"{rate}_hi"], color=colour, alpha=0.2,
                         lw=0)
@@ -189,9 +201,9 @@ def daily_trend(daily: pd.DataFrame, title: str,
         ax.tick_params(axis="x", labelrotation=45, labelsize=7.5)
         ax.xaxis.set_major_formatter(_date_fmt())
         ax.set_xlabel("day (Beijing, 2025)", fontsize=8.5)
-    np.atleast_1d(axes)[0].set_ylabel("rate (95% CI band)")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    _beijing(fig)
+    axes[0].set_ylabel("rate (%, 95% CI band)")
+    style.suptitle(fig, style.resolve_title(title, "Daily funnel KPIs over the window"))
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
@@ -201,10 +213,13 @@ def _date_fmt():
     return mdates.DateFormatter("%d %b")
 
 
-def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, title: str) -> Figure:
+@style.styled
+def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, *, axes=None,
+                     title: str | None = None, source: str | None = None) -> Figure:
     """CTR by screen size (exposures of a user in one millisecond) and by the n-th exposure
-    of the same room to the same user, with 95% intervals and exposure shares."""
-    fig, axes = figure(1, 2, width=9.0, height=3.4)
+    of the same room to the same user, with 95% intervals and exposure shares; ``axes``: two
+    Axes."""
+    fig, axes = style.axes_or_subplots(axes, 2, 1, 2, width=9.0, height=3.4)
     for ax, t, name in ((axes[0], by_screen, "screen_size_cap"),
                         (axes[1], by_index, "exposure_index_cap")):
         x = np.arange(len(t))
@@ -217,44 +232,54 @@ def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, title: str
         ax2 = ax.twinx()
         ax2.bar(x, t["exposures"] / t["exposures"].sum(), color=MUTED, alpha=0.35, width=0.6,
                 zorder=0)
-        ax2.set_ylabel("share of exposures (bars)", fontsize=8, color="#55606b")
+        ax2.set_ylabel("share of exposures (%, bars)", fontsize=8, color="#55606b")
         percent_axis(ax2.yaxis, 0)
         ax2.grid(False)
         ax.set_zorder(ax2.get_zorder() + 1)
         ax.patch.set_visible(False)
-        label(ax, SEGMENT_LABELS[name], "CTR (95% CI, dots)")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+        label(ax, SEGMENT_LABELS[name], "CTR (%, 95% CI, dots)")
+    style.suptitle(fig, style.resolve_title(
+        title, "CTR by screen size and by repeat exposure of the same room"))
+    style.footnote(fig, source)
     return fig
 
 
-def watch_ecdf(click_tab: pd.DataFrame, outcome: pd.Categorical, threshold_s: float,
-               title: str) -> Figure:
-    """ECDF of watch time per click (seconds, log scale) by the click's later engagement,
-    with the qualified-watch threshold marked."""
-    fig, ax = figure(height=3.6)
-    w = click_tab["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND
+@style.styled
+def watch_ecdf(click_tab: pd.DataFrame, outcome: pd.Categorical, threshold_s: float, *,
+               ax=None, title: str | None = None, source: str | None = None) -> Figure:
+    """ECDF of watch time per click (seconds, log scale; seaborn ``ecdfplot``) by the
+    click's later engagement, with the qualified-watch threshold marked."""
+    fig, ax = style.axes_or_figure(ax, height=3.6)
+    title = style.resolve_title(title, "Watch time per click by the click's engagement")
     floor = 0.1
-    for cat, colour in zip(outcome.categories, PALETTE):
-        v = np.sort(np.maximum(w[np.asarray(outcome == cat)], floor))
-        if len(v) == 0:
-            continue
-        ax.step(v, np.arange(1, len(v) + 1) / len(v), where="post", color=colour,
-                label=f"{cat} (n = {len(v):,})")
+    w = np.maximum(click_tab["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND, floor)
+    outcome = pd.Categorical(outcome)
+    counts = pd.Series(outcome).value_counts()
+    names = {c: f"{c} (n = {counts.get(c, 0):,})" for c in outcome.categories}
+    present = [names[c] for c in outcome.categories if counts.get(c, 0) > 0]
+    if present:
+        sns.ecdfplot(x=w, hue=outcome.rename_categories(names), hue_order=present,
+                     palette=dict(zip(present, PALETTE)), log_scale=True, ax=ax)
+        sns.move_legend(ax, "upper left", title=None)
     ax.axvline(threshold_s, color=MUTED, ls="--", lw=1)
     ax.text(threshold_s * 1.08, 0.03, f"qualified: {threshold_s:g} s", fontsize=8, color="#55606b")
     ax.set_xscale("log")
     percent_axis(ax.yaxis, 0)
     label(ax, f"watch time of the click (s, log scale; < {floor} s shown at {floor})",
-          "share of clicks watched at most x", title)
-    ax.legend(loc="upper left")
+          "share of clicks watched at most x (%)", title)
+    style.footnote(fig, source)
     return fig
 
 
-def model_metrics(metrics: pd.DataFrame, title: str) -> Figure:
-    """AUC, UAUC and GAUC of each scorer on the test days, one panel per task; 0.5 = chance."""
+@style.styled
+def model_metrics(metrics: pd.DataFrame, *, axes=None, title: str | None = None,
+                  source: str | None = None) -> Figure:
+    """AUC, UAUC and GAUC of each scorer on the test days, one panel per task; 0.5 = chance.
+    ``axes``: one Axes per task."""
     tasks = list(dict.fromkeys(metrics.index.get_level_values("task")))
-    fig, axes = figure(1, len(tasks), width=5.0 * len(tasks), height=3.6, squeeze=False)
-    for ax, task in zip(axes.ravel(), tasks):
+    fig, axes = style.axes_or_subplots(axes, len(tasks), 1, len(tasks),
+                                       width=5.0 * len(tasks), height=3.6)
+    for ax, task in zip(axes, tasks):
         m = metrics.loc[task]
         y = np.arange(len(m))
         h = 0.26
@@ -269,8 +294,10 @@ def model_metrics(metrics: pd.DataFrame, title: str) -> Figure:
         lo = float(v[np.isfinite(v)].min()) if np.isfinite(v).any() else 0.5
         ax.set_xlim(min(0.45, lo - 0.02), 1.0)
         ax.set_title(task, fontsize=9.5, fontweight="normal")
-        ax.set_xlabel("area under the ROC curve (test part)")
+        ax.set_xlabel("area under the ROC curve (test part; 0.5 = chance)")
+        ax.set_ylabel("scorer")
         ax.grid(axis="y", visible=False)
-    axes.ravel()[0].legend(loc="lower right")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
+    axes[0].legend(loc="lower right")
+    style.suptitle(fig, style.resolve_title(title, "Ranking quality of each scorer on test days"))
+    style.footnote(fig, source)
     return fig

@@ -2,30 +2,22 @@
 
 Every Kaplan-Meier figure shows pointwise 95% confidence bands and, in a strip under the
 axes, the number of users still at risk at each tick (users whose follow-up reaches that day
-and who have not churned before it), one row per curve.
+and who have not churned before it), one row per curve; that strip is an Axes of its own, so
+the Kaplan-Meier functions take ``axes`` (curve and strip per panel). Every function draws into
+``ax`` / ``axes`` (else a new figure) and returns the Figure; see :mod:`kuailive_analysis.plots`
+for the conventions. The cohort heat map is drawn with seaborn.
 """
 
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from kuailive_analysis.plots import style
 
 DAY_AXIS = "days since first activity in the window"
-
-
-def _notes(fig, source: str | None, beijing: bool = True) -> None:
-    """Footnotes (data source, Beijing time) in a strip reserved at the bottom of the figure."""
-    engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set"):
-        engine.set(rect=(0, 0.035, 1, 0.965))
-    if source:
-        style.source_note(fig, source)
-    if beijing:
-        style.beijing_note(fig)
 
 
 def _step(kmf):
@@ -85,13 +77,17 @@ def _xlim(ax, ax_r, ticks) -> None:
         a.set_xlim(ticks[0] - pad, ticks[-1] + pad)
 
 
-def km_figure(fitters: dict, *, title: str, xlabel: str = DAY_AXIS,
-              ylabel: str = "share not yet churned", source: str | None = None,
+@style.styled
+def km_figure(fitters: dict, *, axes=None, title: str | None = None, xlabel: str = DAY_AXIS,
+              ylabel: str = "share not yet churned (%)", source: str | None = None,
               tick_step: int | None = None, ylim=(0, 1.02)):
-    """KM curves (dict label -> fitted KaplanMeierFitter) with bands and an at-risk strip."""
+    """KM curves (dict label -> fitted KaplanMeierFitter) with bands and an at-risk strip;
+    ``axes``: two Axes, the curves and the at-risk strip under them."""
     n = len(fitters)
-    fig, (ax, ax_r) = style.figure(2, 1, width=8.0, height=4.4 + 0.22 * n,
-                                   gridspec_kw={"height_ratios": [4.0, 0.45 + 0.28 * n]})
+    fig, (ax, ax_r) = style.axes_or_subplots(
+        axes, 2, 2, 1, width=8.0, height=4.4 + 0.22 * n,
+        gridspec_kw={"height_ratios": [4.0, 0.45 + 0.28 * n]})
+    title = style.resolve_title(title, "Kaplan-Meier survival: share of users not yet churned")
     _km_on(ax, fitters)
     ticks = _ticks(fitters, tick_step)
     ax.set_xticks(ticks)
@@ -102,29 +98,35 @@ def km_figure(fitters: dict, *, title: str, xlabel: str = DAY_AXIS,
     if n > 1:
         ax.legend(loc="lower left")
     _risk_strip(ax_r, fitters, ticks)
-    _notes(fig, source)
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def km_grid(panels: dict, *, title: str | None = None, ncols: int = 2, source: str | None = None,
-            xlabel: str = DAY_AXIS, xlabels: dict | None = None, tick_step: int | None = None):
+@style.styled
+def km_grid(panels: dict, *, axes=None, title: str | None = None, ncols: int = 2,
+            source: str | None = None, xlabel: str = DAY_AXIS, xlabels: dict | None = None,
+            tick_step: int | None = None):
     """Small multiples: panels = {panel title: {level: kmf}}, each with its at-risk strip.
-    ``xlabels`` overrides the x label of named panels (e.g. a landmark clock)."""
+    ``xlabels`` overrides the x label of named panels (e.g. a landmark clock). ``axes``: two
+    Axes per panel, (curves, strip) in panel order."""
     xlabels = xlabels or {}
     names = list(panels)
-    nrows = int(np.ceil(len(names) / ncols))
-    max_levels = max(len(p) for p in panels.values())
-    strip = 0.35 + 0.22 * max_levels
-    ratios = []
-    for _ in range(nrows):
-        ratios += [3.0, strip]
-    fig, axes = style.figure(2 * nrows, ncols, width=4.3 * ncols,
-                             height=nrows * (3.0 + strip) * 0.95,
-                             gridspec_kw={"height_ratios": ratios})
-    axes = np.atleast_2d(axes)
-    for i in range(nrows * ncols):
-        r, c = divmod(i, ncols)
-        ax, ax_r = axes[2 * r, c], axes[2 * r + 1, c]
+    if axes is None:
+        nrows = int(np.ceil(len(names) / ncols))
+        max_levels = max(len(p) for p in panels.values())
+        strip = 0.35 + 0.22 * max_levels
+        ratios = []
+        for _ in range(nrows):
+            ratios += [3.0, strip]
+        fig, grid = style.figure(2 * nrows, ncols, width=4.3 * ncols,
+                                 height=nrows * (3.0 + strip) * 0.95,
+                                 gridspec_kw={"height_ratios": ratios}, squeeze=False)
+        pairs = [(grid[2 * r, c], grid[2 * r + 1, c])
+                 for r, c in (divmod(i, ncols) for i in range(nrows * ncols))]
+    else:
+        fig, flat = style.axes_or_subplots(axes, 2 * len(names))
+        pairs = list(zip(flat[0::2], flat[1::2]))
+    for i, (ax, ax_r) in enumerate(pairs):
         if i >= len(names):
             ax.set_visible(False)
             ax_r.set_visible(False)
@@ -137,73 +139,80 @@ def km_grid(panels: dict, *, title: str | None = None, ncols: int = 2, source: s
         style.percent_axis(ax.yaxis)
         ax.set_title(names[i], fontsize=9.5)
         ax.set_xlabel(xlabels.get(names[i], xlabel), fontsize=8.5)
-        ax.set_ylabel("not yet churned", fontsize=8.5)
+        ax.set_ylabel("not yet churned (%)", fontsize=8.5)
         ax.legend(loc="lower left", fontsize=7.5)
         _risk_strip(ax_r, fits, ticks, fontsize=7)
-    if title:
-        fig.suptitle(title, fontweight="bold", fontsize=11, x=0.01, ha="left")
-    _notes(fig, source)
+    style.suptitle(fig, style.resolve_title(title, "Kaplan-Meier survival by segment"))
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def cohort_heatmap(triangle: pd.DataFrame, *, value: str = "rate_on", title: str,
-                   source: str | None = None):
-    """Cohort x day-N heat map of a retention rate (cells a cohort has not reached are blank)."""
+@style.styled
+def cohort_heatmap(triangle: pd.DataFrame, *, value: str = "rate_on", ax=None,
+                   title: str | None = None, source: str | None = None):
+    """Cohort x day-N heat map of a retention rate, drawn with seaborn (cells a cohort has not
+    reached are blank)."""
     n_days = int(max(triangle["cohort"].max(), triangle["n"].max())) + 1
     grid = np.full((n_days, n_days), np.nan)
     grid[triangle["cohort"].to_numpy(int), triangle["n"].to_numpy(int)] = triangle[value]
     sizes = triangle.groupby("cohort")["cohort_size"].first()
     rows = sizes.index.to_numpy(int)
     grid = grid[rows]
-    fig, ax = style.figure(width=8.5, height=max(3.0, 0.28 * len(rows) + 1.6))
-    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="white")
-    im = ax.imshow(np.ma.masked_invalid(grid), aspect="auto", cmap=cmap, vmin=0, vmax=1,
-                   interpolation="nearest")
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"day {c} (n={sizes[c]:,})" for c in rows], fontsize=7.5)
-    ax.set_xticks(range(0, n_days, 2))
+    fig, ax = style.axes_or_figure(ax, width=8.5, height=max(3.0, 0.28 * len(rows) + 1.6))
+    title = style.resolve_title(title, "Day-N retention by cohort")
+    frame = pd.DataFrame(grid, index=[f"day {c} (n={sizes[c]:,})" for c in rows],
+                         columns=range(n_days))
+    sns.heatmap(frame, ax=ax, cmap="viridis", vmin=0, vmax=1, xticklabels=2, yticklabels=1,
+                cbar_kws={"shrink": 0.9, "label": "share of cohort active " + (
+                    "on day N (%)" if value == "rate_on" else "on or after day N (%)")})
+    ax.tick_params(axis="x", rotation=0)
+    ax.tick_params(axis="y", rotation=0, labelsize=7.5)
     ax.grid(False)
     style.label(ax, "N (days after the cohort's first active day)",
                 "cohort = first active day", title)
-    cb = fig.colorbar(im, ax=ax, shrink=0.9)
-    cb.set_label("share of cohort active" + (" on day N" if value == "rate_on"
-                                              else " on or after day N"))
-    style.percent_axis(cb.ax.yaxis)
-    _notes(fig, source)
+    style.percent_axis(ax.collections[-1].colorbar.ax.yaxis)
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def retention_curve(avg: pd.DataFrame, *, title: str, source: str | None = None):
+@style.styled
+def retention_curve(avg: pd.DataFrame, *, ax=None, title: str | None = None,
+                    source: str | None = None):
     """Averaged day-N retention ("on day N" with Wilson 95% band, and "on or after day N")."""
-    fig, ax = style.figure()
+    fig, ax = style.axes_or_figure(ax)
+    title = style.resolve_title(title, "Day-N retention averaged over cohorts")
     n = avg["n"].to_numpy()
     ax.plot(n, avg["rate_on"], marker="o", ms=3.5, color=style.PALETTE[0], label="active on day N")
     ax.fill_between(n, avg["on_lo"], avg["on_hi"], color=style.PALETTE[0], alpha=0.18, lw=0)
     ax.plot(n, avg["rate_on_or_after"], marker="s", ms=3.5, color=style.ACCENT,
             label="active on or after day N")
-    style.label(ax, "N (days after the cohort's first active day)", "share of users", title)
+    style.label(ax, "N (days after the cohort's first active day)", "share of users (%)", title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     style.percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower left")
-    _notes(fig, source)
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def forest_plot(summary: pd.DataFrame, *, title: str, source: str | None = None):
+@style.styled
+def forest_plot(summary: pd.DataFrame, *, ax=None, title: str | None = None,
+                source: str | None = None):
     """Hazard ratios with 95% CIs on a log axis; snapshot covariates in grey with an asterisk.
 
     HR > 1 = churns sooner; HR < 1 = stays longer."""
     s = summary.iloc[::-1].reset_index(drop=True)
-    fig, ax = style.figure(width=8.0, height=0.38 * len(s) + 1.6)
+    own = ax is None
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=0.38 * len(s) + 1.6)
+    title = style.resolve_title(title, "Cox model: hazard ratio of churn per covariate")
     y = np.arange(len(s))
     for snap, color, lab in ((False, style.PALETTE[0], "early activity (first days)"),
                              (True, style.MUTED, "profile snapshot (end of window) *")):
         m = s["snapshot"].to_numpy(bool) == snap
         if not m.any():
             continue
-        ax.errorbar(s.loc[m, "hr"], y[m],
-                    xerr=[s.loc[m, "hr"] - s.loc[m, "hr_lo"], s.loc[m, "hr_hi"] - s.loc[m, "hr"]],
+        hr, lo, hi = (s.loc[m, c].to_numpy(float) for c in ("hr", "hr_lo", "hr_hi"))
+        ax.errorbar(hr, y[m], xerr=[hr - lo, hi - hr],
                     fmt="o", color=color, ecolor=color, capsize=3, label=lab)
     ax.axvline(1.0, color="#333", lw=0.8)
     ax.set_xscale("log")
@@ -217,21 +226,27 @@ def forest_plot(summary: pd.DataFrame, *, title: str, source: str | None = None)
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels([f"{lab}{' *' if sn else ''}" for lab, sn in zip(s["label"], s["snapshot"])])
-    style.label(ax, "hazard ratio of churn (log scale; < 1 = stays longer)", "")
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
-    fig.legend(loc="outside lower right", ncols=2, fontsize=8)
-    _notes(fig, source, beijing=False)
+    style.label(ax, "hazard ratio of churn (ratio, log scale; < 1 = stays longer)", "covariate",
+                None if own else title)
+    if own:  # long covariate names: the title spans the figure, the legend sits below
+        style.suptitle(fig, title)
+        fig.legend(loc="outside lower right", ncols=2, fontsize=8)
+    else:
+        ax.legend(loc="lower right", fontsize=8)
+    style.footnote(fig, source)
     return fig
 
 
-def km_vs_truth(comparison, *, title: str, source: str | None = None):
+@style.styled
+def km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | None = None):
     """KM estimates (with bands) against the true survival of the planted lifetimes.
 
     ``comparison`` is one frame from :func:`retention.true_vs_km` or a dict {label: frame}
     (e.g. two activity definitions); the truth is drawn from the first frame."""
     comps = comparison if isinstance(comparison, dict) else {
         "Kaplan-Meier (inactivity-based churn)": comparison}
-    fig, ax = style.figure()
+    fig, ax = style.axes_or_figure(ax)
+    title = style.resolve_title(title, "Kaplan-Meier estimates against the planted survival")
     first = next(iter(comps.values()))
     for i, (lab, c) in enumerate(comps.items()):
         col = style.PALETTE[[0, 2, 3, 4][i % 4]]
@@ -242,20 +257,22 @@ def km_vs_truth(comparison, *, title: str, source: str | None = None):
     t = np.r_[0, first["t"].to_numpy()]
     ax.step(t, np.r_[1, first["truth"].to_numpy()], where="post", color=style.ACCENT,
             lw=1.8, ls="--", label="truth (planted lifetimes)")
-    style.label(ax, DAY_AXIS, "share not yet churned", title)
+    style.label(ax, DAY_AXIS, "share not yet churned (%)", title)
     style.percent_axis(ax.yaxis)
     lo = min(float(c["lo"].min()) for c in comps.values())
     ax.set_ylim(max(0.0, lo - 0.1), 1.01)
     ax.legend(loc="lower left")
-    _notes(fig, source)
+    style.footnote(fig, source, beijing=True)
     return fig
 
 
-def hazard_by_age_plot(h: pd.DataFrame, *, title: str, clock_label: str,
-                       source: str | None = None):
+@style.styled
+def hazard_by_age_plot(h: pd.DataFrame, *, clock_label: str, ax=None,
+                       title: str | None = None, source: str | None = None):
     """Churn rate per 100 user-days by account-age band, with Poisson 95% CIs."""
     h = h[h["exposure_days"] > 0].reset_index(drop=True)
-    fig, ax = style.figure()
+    fig, ax = style.axes_or_figure(ax)
+    title = style.resolve_title(title, f"Churn hazard by {clock_label} at entry")
     x = np.arange(len(h))
     rate = h["per_100_days"].to_numpy(float)
     lo = np.nan_to_num(rate - h["lo"].to_numpy(float))
@@ -264,16 +281,21 @@ def hazard_by_age_plot(h: pd.DataFrame, *, title: str, clock_label: str,
     ax.errorbar(x, rate, yerr=[lo, hi], fmt="none", ecolor="#333", capsize=3)
     ax.set_xticks(x)
     ax.set_xticklabels([f"{b}\n(n={n:,})" for b, n in zip(h["age_band"], h["users"])], fontsize=8)
-    style.label(ax, f"{clock_label} at entry (days)", "churn events per 100 user-days", title)
-    _notes(fig, source, beijing=False)
+    style.label(ax, f"{clock_label} at entry (days)", "churn events per 100 user-days (rate)",
+                title)
+    style.footnote(fig, source)
     return fig
 
 
-def no_truth_figure():
-    """Placeholder for the twin-validation figure on data without ground truth."""
-    fig, ax = style.figure(height=1.6)
+@style.styled
+def no_truth_figure(*, ax=None, title: str | None = None):
+    """Placeholder for the twin-validation figure on data without ground truth (no axes to
+    label; ``title`` defaults to none)."""
+    fig, ax = style.axes_or_figure(ax, height=1.6)
     ax.axis("off")
     ax.text(0.5, 0.5, "No ground truth: this data folder is not a synthetic twin,\n"
             "so the planted survival curve cannot be shown.", ha="center", va="center",
             fontsize=10, color="#55606b", transform=ax.transAxes)
+    if title:
+        ax.set_title(title)
     return fig

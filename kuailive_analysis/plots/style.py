@@ -1,14 +1,22 @@
-"""The book's single plotting style.
+"""The book's single plotting style, applied through a context manager (never global state).
 
-Use :func:`figure` to start every figure: it applies the style, sizes the canvas and returns
-``(fig, axes)``. Label every axis with its unit (:func:`label`), state the finding in the title,
-and mark Beijing-time views with :data:`BEIJING_NOTE` (:func:`beijing_note`).
+Every public plot function runs inside :func:`context` (decorate it with :func:`styled`), which
+sets the book's rc parameters with :func:`matplotlib.rc_context` and restores the reader's own
+on exit: calling a plot function leaves ``matplotlib.rcParams`` unchanged. Start single-panel
+figures with :func:`axes_or_figure` and multi-panel ones with :func:`axes_or_subplots` (they
+draw into the Axes the caller passes, else create a figure with :func:`figure`). Label every
+axis with its unit (:func:`label`), state the finding in the title (:func:`resolve_title`,
+:func:`suptitle`), and put the data label and the Beijing-time note in the one footnote helper,
+:func:`footnote`.
 """
 
 from __future__ import annotations
 
+import functools
+
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -46,9 +54,21 @@ RC = {
 }
 
 
-def apply_style() -> None:
-    """Apply the book style to matplotlib's global rc parameters (idempotent)."""
-    plt.rcParams.update(RC)
+def context():
+    """Context manager applying the book style (``with style.context(): ...``); the previous
+    rc parameters are restored on exit, so nothing leaks into the reader's session."""
+    return matplotlib.rc_context(RC)
+
+
+def styled(func):
+    """Decorator: run a plot function inside :func:`context`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with context():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
@@ -58,12 +78,44 @@ def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
     The figure is detached from pyplot's state machine after creation, so notebooks do not
     display it twice (display it with ``glue`` or by leaving it as the cell's last value).
     """
-    apply_style()
-    w = width or (4.2 * ncols if ncols > 1 else RC["figure.figsize"][0])
-    h = height or (3.4 * nrows if nrows > 1 else RC["figure.figsize"][1])
-    fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)
+    with context():
+        w = width or (4.2 * ncols if ncols > 1 else RC["figure.figsize"][0])
+        h = height or (3.4 * nrows if nrows > 1 else RC["figure.figsize"][1])
+        fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)
     plt.close(fig)
     return fig, axes
+
+
+def axes_or_figure(ax=None, **figure_kwargs):
+    """``(fig, ax)``: the caller's Axes and its figure, else a new one-panel :func:`figure`."""
+    if ax is None:
+        return figure(**figure_kwargs)
+    return ax.figure, ax
+
+
+def axes_or_subplots(axes, n: int, nrows: int = 1, ncols: int = 1, **figure_kwargs):
+    """``(fig, axes)`` for a multi-panel figure: ``axes`` (a sequence or array of ``n`` Axes
+    of one figure, drawn into in reading order) as a flat array, else a new :func:`figure`
+    with ``nrows`` x ``ncols`` panels (returned as a flat array, unused panels included)."""
+    if axes is None:
+        fig, new = figure(nrows, ncols, squeeze=False, **figure_kwargs)
+        return fig, np.asarray(new).ravel()
+    flat = np.asarray(axes, dtype=object).ravel()
+    if len(flat) != n:
+        raise ValueError(f"this figure draws {n} panels: pass {n} Axes, got {len(flat)}")
+    return flat[0].figure, flat
+
+
+def resolve_title(title: str | None, default: str) -> str:
+    """The title convention: ``None`` gives the default (which says what the figure shows),
+    ``""`` gives no title, any other text is used as is."""
+    return default if title is None else title
+
+
+def suptitle(fig: Figure, title: str | None) -> None:
+    """Title of a multi-panel figure, left-aligned like the Axes titles (nothing for ``""``)."""
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=11)
 
 
 def label(ax, x: str, y: str, title: str | None = None) -> None:
@@ -74,14 +126,33 @@ def label(ax, x: str, y: str, title: str | None = None) -> None:
         ax.set_title(title)
 
 
-def beijing_note(fig: Figure) -> None:
-    """Footnote that times are Beijing time. Add it to every clock or calendar view."""
-    fig.text(0.995, 0.005, BEIJING_NOTE, ha="right", va="bottom", fontsize=7.5, color="#55606b")
+SOURCE_GID = "kuailive-footnote-source"
+BEIJING_GID = "kuailive-footnote-beijing"
+FOOTNOTE_COLOUR = "#55606b"
 
 
-def source_note(fig: Figure, text: str) -> None:
-    """Footnote on the left: the data the figure was built on (e.g. 'Synthetic twin, scale 0.1')."""
-    fig.text(0.005, 0.005, text, ha="left", va="bottom", fontsize=7.5, color="#55606b")
+def footnote(fig: Figure, source: str | None = None, *, beijing: bool = False) -> None:
+    """The one footnote helper: the data the figure was built on (``source``, a plain label
+    such as 'Synthetic twin, scale 0.1') bottom left, and with ``beijing`` the note that times
+    are Beijing time (:data:`BEIJING_NOTE`, for every clock or calendar view) bottom right.
+
+    A strip at the bottom is reserved in the constrained layout so the notes never overlap
+    axis labels. Calling it again replaces the notes instead of stacking them.
+    """
+    notes = [(gid, text, x, ha) for gid, text, x, ha in (
+        (SOURCE_GID, source, 0.005, "left"),
+        (BEIJING_GID, BEIJING_NOTE if beijing else None, 0.995, "right")) if text]
+    if not notes:
+        return
+    for gid, text, x, ha in notes:
+        for old in [t for t in fig.texts if t.get_gid() == gid]:
+            old.remove()
+        fig.text(x, 0.005, text, ha=ha, va="bottom", fontsize=7.5, color=FOOTNOTE_COLOUR,
+                 gid=gid)
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set"):
+        strip = min(0.2, 0.17 / max(fig.get_figheight(), 0.5))  # ~0.17 inch for 7.5 pt text
+        engine.set(rect=(0, strip, 1, 1 - strip))
 
 
 def percent_axis(axis, decimals: int = 0) -> None:

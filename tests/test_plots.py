@@ -1,0 +1,440 @@
+"""Every public plot function: draws into the Axes it is given (and returns ``ax.figure``),
+creates its own figure otherwise, labels its axes, and leaves ``matplotlib.rcParams`` as it
+found them (the book style is a context, never global state).
+
+Inputs are small hand-made frames with the columns each figure reads, so these tests do not
+depend on how the analysis modules compute them; the Kaplan-Meier inputs are lifelines fits.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from matplotlib.figure import Figure
+
+from kuailive_analysis.fidelity import FAMILIES
+from kuailive_analysis.funnel import STEPS
+from kuailive_analysis.plots import cleaning, eda, fidelity, funnel, ltv, retention, style
+
+PLOT_MODULES = (cleaning, eda, fidelity, funnel, ltv, retention)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-made inputs
+# ---------------------------------------------------------------------------------------------
+def _kmf(rng, n=60, scale=4.0, label="a"):
+    d = np.ceil(rng.exponential(scale, n))
+    return KaplanMeierFitter().fit(np.minimum(d, 10), d <= 10, label=label)
+
+
+def _fits():
+    rng = np.random.default_rng(3)
+    return {"a": _kmf(rng, label="a"), "b": _kmf(rng, scale=7.0, label="b")}
+
+
+def _rate_table(index, rate="ctr", value=0.1):
+    v = np.linspace(value * 0.8, value * 1.2, len(index))
+    return pd.DataFrame({rate: v, f"{rate}_lo": v * 0.9, f"{rate}_hi": v * 1.1,
+                         "exposures": np.arange(len(index)) + 10}, index=index)
+
+
+def _funnel_long(by=None, levels=("x",)):
+    rows = []
+    for lev in levels:
+        n = 10_000
+        for i, step in enumerate(STEPS):
+            prev, n = n, int(10_000 * 0.3 ** i)
+            r = n / prev if i else np.nan
+            rows.append({"step": step, "n": n, "step_rate": r, "step_lo": r * 0.9,
+                         "step_hi": r * 1.1, "overall_rate": n / 10_000,
+                         **({by: lev} if by else {})})
+    return pd.DataFrame(rows)
+
+
+def _unit_funnels():
+    f = pd.concat([_funnel_long().assign(unit=u) for u in ("exposure", "session", "user")])
+    f["unit"] = pd.Categorical(f["unit"], ["exposure", "session", "user"])
+    return f.assign(overall_lo=f["overall_rate"] * 0.9, overall_hi=f["overall_rate"] * 1.1)
+
+
+def _daily(rates=("ctr", "qualified_rate", "interaction_rate", "gtr")):
+    d = pd.DataFrame({"date": pd.date_range("2025-05-05", periods=21)})
+    for r in rates:
+        d[r] = np.linspace(0.1, 0.2, 21)
+        d[f"{r}_lo"], d[f"{r}_hi"] = d[r] * 0.9, d[r] * 1.1
+    return d
+
+
+def _metrics():
+    idx = pd.MultiIndex.from_product([["CTR (click per exposure)", "GTR (gift per click)"],
+                                      ["popularity", "logistic"]], names=["task", "scorer"])
+    return pd.DataFrame({"auc": [0.6, 0.7, 0.55, 0.65], "uauc": [0.58, 0.66, 0.5, 0.6],
+                         "gauc": [0.57, 0.65, np.nan, 0.61]}, index=idx)
+
+
+def _clicks():
+    rng = np.random.default_rng(1)
+    w = rng.lognormal(9, 2, 300)
+    outcome = pd.Categorical.from_codes(rng.integers(0, 2, 300),
+                                        ["no engagement", "like / comment", "gift"])
+    return pd.DataFrame({"watch_ms": w}), outcome
+
+
+def _hist_log():
+    lo = np.logspace(0, 3, 10)
+    h = pd.DataFrame({"bin_lo": lo, "bin_hi": lo * 2, "share": np.full(10, 0.1),
+                      "density": np.full(10, 0.01)})
+    h.attrs["n_zero"] = 3
+    return h
+
+
+def _daily_totals():
+    dates = pd.date_range("2025-05-05", periods=21)
+    return pd.DataFrame({"date": dates, "weekday": dates.strftime("%a"),
+                         "n_clicks": np.arange(21) + 100, "active_users": np.arange(21) + 50})
+
+
+def _matrix():
+    return pd.DataFrame(np.arange(7 * 24, dtype=float).reshape(7, 24),
+                        index=pd.Index(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+                                       name="weekday"),
+                        columns=pd.Index(range(24), name="hour"))
+
+
+def _grid(n=6):
+    g = pd.DataFrame(np.linspace(0, 1, n * n).reshape(n, n))
+    g.values[np.triu_indices(n, 1)[::-1]] = np.nan  # impossible cells are blank
+    return g
+
+
+def _duration_summary():
+    return pd.DataFrame({"median": [30.0, 60.0], "p25": [10.0, 20.0], "p75": [50.0, 90.0],
+                         "p90": [80.0, 150.0], "share_rooms": [0.6, 0.4]}, index=["a", "b"])
+
+
+def _fidelity_table():
+    rows = [{"Family": f, "Fact": f"{f} fact {i}", "Ratio": r, "Verdict": v}
+            for f in FAMILIES[:4]
+            for i, (r, v) in enumerate(((1.02, "match"), (1.3, "close"), (30.0, "off")))]
+    return pd.DataFrame(rows)
+
+
+def _report():
+    return pd.DataFrame({"table": ["click", "click", "gift"], "rule": ["duplicates", "orphans",
+                                                                      "long_rooms"],
+                         "rows_in": [10, 10, 3], "rows_dropped": [2, 1, 1]})
+
+
+def _sensitivity():
+    t = [0.5, 1.0, 7.0, np.inf]
+    d = {"max_room_days": t, "rooms_dropped_share": [0.2, 0.1, 0.01, 0.0]}
+    for tab in ("click", "comment", "like", "gift", "negative"):
+        d[f"{tab}_dropped_share"] = [0.1, 0.05, 0.001, 0.0]
+    return pd.DataFrame(d)
+
+
+def _triangle():
+    rows = [{"cohort": c, "n": n, "rate_on": 1.0 if n == 0 else 0.5 / n,
+             "rate_on_or_after": 1.0 if n == 0 else 0.6 / n, "cohort_size": 100 - c}
+            for c in range(6) for n in range(6 - c)]
+    return pd.DataFrame(rows)
+
+
+def _avg():
+    n = np.arange(8)
+    r = 1 / (1 + n)
+    return pd.DataFrame({"n": n, "rate_on": r, "on_lo": r * 0.9, "on_hi": r * 1.1,
+                         "rate_on_or_after": np.minimum(1, r * 1.3)})
+
+
+def _cox_summary():
+    return pd.DataFrame({"label": ["gifted early", "watch time (log2 h)", "age 50+"],
+                         "hr": [0.6, 0.9, 1.4], "hr_lo": [0.5, 0.8, 1.1],
+                         "hr_hi": [0.7, 1.0, 1.8], "snapshot": [False, False, True]})
+
+
+def _truth_comparison():
+    t = np.arange(1, 11, dtype=float)
+    km = np.exp(-t / 8)
+    return pd.DataFrame({"t": t, "km": km, "lo": km - 0.03, "hi": km + 0.03,
+                         "truth": np.exp(-t / 7.5)})
+
+
+def _hazard():
+    return pd.DataFrame({"age_band": ["0-30", "30-365", "365+"], "users": [40, 80, 200],
+                         "exposure_days": [100.0, 300.0, 900.0],
+                         "per_100_days": [8.0, 5.0, 2.0], "lo": [6.0, 4.0, 1.5],
+                         "hi": [10.0, 6.0, 2.5]})
+
+
+def _per_user():
+    rng = np.random.default_rng(2)
+    clv = rng.lognormal(3, 1.5, 200)
+    p = pd.DataFrame({"clv": clv, "clv_low": clv * 0.7, "clv_high": clv * 1.4},
+                     index=pd.Index(np.arange(200) + 1000, name="user_id"))
+    p.attrs["level"] = 0.9
+    return p
+
+
+def _lorenz():
+    x = np.linspace(0, 1, 11)
+    return pd.DataFrame({"population_share": x, "value_share": x ** 3})
+
+
+def _recovery():
+    return pd.DataFrame({"estimate": [0.5, 2.0], "planted": [0.4, 2.5], "ci_low": [0.3, 1.5],
+                         "ci_high": [0.7, 2.6]}, index=["r", "alpha"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Every public plot function: (id, panels, data axes, call). ``panels`` = None for one-panel
+# functions (called with ``ax=``), else the number of Axes passed as ``axes=``; ``data`` = the
+# indices of the Axes that must carry axis labels (all but at-risk strips and placeholders).
+# ---------------------------------------------------------------------------------------------
+FREQ = pd.DataFrame({"actual": [50, 20, 10], "model": [48, 22, 9]}, index=["0", "1", "2+"])
+COND = pd.DataFrame({"actual": [0.1, 0.5, 1.2], "model": [0.12, 0.45, 1.1],
+                     "past_rate": [0.0, 0.6, 1.5]}, index=["0", "1", "2+"])
+TRACK = pd.DataFrame({"actual": np.arange(21) % 5 + 1.0, "model": np.full(21, 3.0)})
+TRACK = TRACK.assign(actual_cum=TRACK["actual"].cumsum(), model_cum=TRACK["model"].cumsum())
+SEGMENTS = {"hour": _rate_table(range(24)), "age": _rate_table(["18-23", "24-30", "50+"])}
+
+CASES = [
+    ("cleaning.room_duration_figure", None, None, lambda **k: cleaning.room_duration_figure(
+        pd.DataFrame({"lo_min": [0, 1, 10, 100, 1000], "hi_min": [1, 10, 100, 1000, 10000],
+                      "real": [3, 10, 20, 5, 1], "censored": [0, 0, 1, 1, 2]}),
+        source="hand-made", **k)),
+    ("cleaning.sensitivity_figure", None, None,
+     lambda **k: cleaning.sensitivity_figure(_sensitivity(), **k)),
+    ("cleaning.report_figure", None, None, lambda **k: cleaning.report_figure(_report(), **k)),
+    ("eda.demographics_figure", 3, None, lambda **k: eda.demographics_figure(
+        {name: pd.DataFrame({"users": [0.6, 0.4], "streamers": [0.3, 0.7]}, index=["M", "F"])
+         for name in ("gender", "age band (years)", "country")}, source="hand-made", **k)),
+    ("eda.tenure_figure", None, None, lambda **k: eda.tenure_figure(
+        pd.DataFrame({"years": [0, 1, 2], "tenure": [0.2, 0.3, 0.5],
+                      "watch_age": [0.4, 0.4, 0.2]}), **k)),
+    ("eda.ccdf_panels", 2, None, lambda **k: eda.ccdf_panels(
+        {name: (pd.DataFrame({"x": [1, 10, 100], "ccdf": [1.0, 0.1, 0.01]}), "x (count)")
+         for name in ("interactions", "rooms")}, markers={"rooms": 5}, unit="users", **k)),
+    ("eda.log_histogram_figure", None, None, lambda **k: eda.log_histogram_figure(
+        _hist_log(), xlabel="watch time (s, log bins)", density=True, threshold=5,
+        threshold_label="5 s", unit="clicks", **k)),
+    ("eda.lorenz_figure", None, None,
+     lambda **k: eda.lorenz_figure({"clicks": _lorenz()}, {"clicks": 0.7}, **k)),
+    ("eda.room_schedule_figure", 2, None, lambda **k: eda.room_schedule_figure(
+        pd.DataFrame({"share": np.full(24, 1 / 24)}, index=range(24)),
+        pd.DataFrame({"day_float": np.linspace(0, 21, 50), "n_live": np.arange(50) + 3}),
+        **k)),
+    ("eda.duration_figure", 2, None, lambda **k: eda.duration_figure(
+        {"category": _duration_summary(), "type": _duration_summary()}, **k)),
+    ("eda.activity_time_figure", 2, None,
+     lambda **k: eda.activity_time_figure(_matrix(), _daily_totals(), **k)),
+    ("eda.hourly_profile_figure", None, None, lambda **k: eda.hourly_profile_figure(
+        pd.DataFrame({"clicks": np.full(24, 1 / 24), "gifts": np.full(24, 1 / 24)}), **k)),
+    ("eda.revisit_figure", None, None, lambda **k: eda.revisit_figure(
+        pd.DataFrame({"lo_h": np.arange(48.0), "hi_h": np.arange(48.0) + 1,
+                      "share": np.full(48, 1 / 48)}), **k)),
+    ("eda.bars_figure", None, None, lambda **k: eda.bars_figure(
+        pd.DataFrame({"value": [1, 2, 3], "share": [0.5, 0.3, 0.2]}), x="value", y="share",
+        xlabel="active days (days)", ylabel="share of users (%)", **k)),
+    ("eda.gift_price_figure", 2, None, lambda **k: eda.gift_price_figure(
+        pd.DataFrame({"price": [1, 2, 5], "share": [0.5, 0.2, 0.3]}), _hist_log(), **k)),
+    ("fidelity.ratio_figure", None, None,
+     lambda **k: fidelity.ratio_figure(_fidelity_table(), source="hand-made", **k)),
+    ("funnel.funnel_chart", None, None,
+     lambda **k: funnel.funnel_chart(_funnel_long(), source="hand-made", **k)),
+    ("funnel.unit_funnel_chart", None, None,
+     lambda **k: funnel.unit_funnel_chart(_unit_funnels(), **k)),
+    ("funnel.segment_grid", 2, None,
+     lambda **k: funnel.segment_grid(SEGMENTS, "ctr", 0.1, **k)),
+    ("funnel.funnel_by_segment", 4, None, lambda **k: funnel.funnel_by_segment(
+        _funnel_long("hour", range(3)), "hour", **k)),
+    ("funnel.daily_trend", 4, None, lambda **k: funnel.daily_trend(_daily(), **k)),
+    ("funnel.position_effects", 2, None, lambda **k: funnel.position_effects(
+        _rate_table([1, 2, 3]), _rate_table([1, 2, 3, 4]), **k)),
+    ("funnel.watch_ecdf", None, None, lambda **k: funnel.watch_ecdf(*_clicks(), 5, **k)),
+    ("funnel.model_metrics", 2, None, lambda **k: funnel.model_metrics(_metrics(), **k)),
+    ("ltv.frequency_histogram", None, None, lambda **k: ltv.frequency_histogram(FREQ, **k)),
+    ("ltv.holdout_by_frequency", None, None,
+     lambda **k: ltv.holdout_by_frequency(COND, 7, **k)),
+    ("ltv.tracking", 2, None, lambda **k: ltv.tracking(TRACK, 14, **k)),
+    ("ltv.heatmaps", 2, None, lambda **k: ltv.heatmaps(_grid(), _grid(), 13, 7, **k)),
+    ("ltv.clv_distribution", 2, None, lambda **k: ltv.clv_distribution(_per_user(), **k)),
+    ("ltv.concentration", None, None,
+     lambda **k: ltv.concentration({"CLV": _lorenz(), "calibration": _lorenz()}, **k)),
+    ("ltv.placeholder", None, (), lambda **k: ltv.placeholder("nothing to show", **k)),
+    ("ltv.alive_calibration", None, None, lambda **k: ltv.alive_calibration(
+        pd.DataFrame({"predicted": [0.2, 0.5, 0.9], "truly_alive": [0.25, 0.45, 0.8]}), **k)),
+    ("ltv.alive_calibration(None)", None, (), lambda **k: ltv.alive_calibration(None, **k)),
+    ("ltv.recovery", None, None, lambda **k: ltv.recovery(_recovery(), **k)),
+    ("ltv.recovery(None)", None, (), lambda **k: ltv.recovery(None, **k)),
+    ("retention.km_figure", 2, (0,), lambda **k: retention.km_figure(_fits(), **k)),
+    ("retention.km_grid", 6, (0, 2, 4), lambda **k: retention.km_grid(
+        {"x": _fits(), "y": _fits(), "z": _fits()}, **k)),
+    ("retention.cohort_heatmap", None, None,
+     lambda **k: retention.cohort_heatmap(_triangle(), source="hand-made", **k)),
+    ("retention.retention_curve", None, None,
+     lambda **k: retention.retention_curve(_avg(), **k)),
+    ("retention.forest_plot", None, None,
+     lambda **k: retention.forest_plot(_cox_summary(), **k)),
+    ("retention.km_vs_truth", None, None,
+     lambda **k: retention.km_vs_truth({"KM": _truth_comparison()}, **k)),
+    ("retention.hazard_by_age_plot", None, None, lambda **k: retention.hazard_by_age_plot(
+        _hazard(), clock_label="days since first live watched", **k)),
+    ("retention.no_truth_figure", None, (), lambda **k: retention.no_truth_figure(**k)),
+]
+IDS = [c[0] for c in CASES]
+
+
+NOT_PLOTS = {"retention.at_risk_counts"}  # public helpers that draw nothing
+
+
+def _public_functions():
+    for mod in PLOT_MODULES:
+        for name, fn in vars(mod).items():
+            if inspect.isfunction(fn) and not name.startswith("_") and (
+                    fn.__module__ == mod.__name__):
+                yield f"{mod.__name__.rsplit('.', 1)[-1]}.{name}", fn
+
+
+@pytest.fixture
+def rc_snapshot():
+    """The global rc parameters before the call (backend resolved first: pyplot resolves it
+    lazily on first use, which is not a style change)."""
+    matplotlib.get_backend()
+    before = dict(matplotlib.rcParams)
+    yield before
+    plt.close("all")
+
+
+def _assert_rc_unchanged(before):
+    after = dict(matplotlib.rcParams)
+    changed = sorted(k for k in before if before[k] != after.get(k))
+    assert not changed, f"plot function changed global rcParams: {changed}"
+
+
+def _assert_labelled(axes, data_idx):
+    for i in data_idx:
+        ax = axes[i]
+        assert ax.get_xlabel().strip() or ax.get_ylabel().strip(), f"axes {i} unlabelled"
+        assert ax.get_xlabel().strip(), f"axes {i} has no x label"
+
+
+def test_every_public_plot_function_is_covered_and_has_one_signature_convention():
+    """A new plot function must be added to CASES (and so honour the conventions): keyword-only
+    ``ax`` or ``axes`` and ``title`` defaulting to None."""
+    plots = {name: fn for name, fn in _public_functions() if name not in NOT_PLOTS}
+    missing = set(plots) - {c.split("(")[0] for c in IDS}
+    assert not missing, f"plot functions without a test case: {sorted(missing)}"
+    for name, fn in plots.items():
+        params = inspect.signature(fn).parameters
+        target = params.get("ax") or params.get("axes")
+        assert target is not None and target.kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert target.default is None, name
+        assert params["title"].kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert params["title"].default is None, name
+        if "source" in params:
+            assert params["source"].kind is inspect.Parameter.KEYWORD_ONLY, name
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_draws_into_given_axes_and_leaves_rcparams(case, rc_snapshot):
+    name, panels, data_idx, call = case
+    matplotlib.rcParams["axes.grid"] = False  # a reader's own setting must survive the call
+    rc_snapshot["axes.grid"] = False
+    fig0, axs = plt.subplots(1, panels or 1, figsize=(4 * (panels or 1), 3), squeeze=False)
+    axs = list(axs.ravel())
+    try:
+        fig = call(ax=axs[0]) if panels is None else call(axes=axs)
+        _assert_rc_unchanged(rc_snapshot)
+    finally:
+        matplotlib.rcParams["axes.grid"] = matplotlib.rcParamsDefault["axes.grid"]
+    assert fig is fig0, f"{name} must return the figure of the Axes it was given"
+    assert len(fig.axes) >= len(axs)
+    _assert_labelled(axs, range(len(axs)) if data_idx is None else data_idx)
+    if panels is not None:
+        with pytest.raises(ValueError, match=f"pass {panels} Axes"):
+            call(axes=axs + [axs[0]])
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_creates_a_styled_figure_with_a_title(case, rc_snapshot):
+    name, panels, data_idx, call = case
+    fig = call()
+    _assert_rc_unchanged(rc_snapshot)
+    assert isinstance(fig, Figure)
+    shown = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    assert shown
+    if data_idx != ():  # placeholders have no axes and no default title
+        titles = [ax.get_title(loc="left") for ax in shown]
+        assert (fig._suptitle is not None and fig._suptitle.get_text()) or any(titles), name
+        main = shown[0]
+        assert main.spines["top"].get_visible() is False, f"{name} is not in the book style"
+
+
+TITLED = [c for c in CASES if c[2] != ()]
+
+
+@pytest.mark.parametrize("case", TITLED, ids=[c[0] for c in TITLED])
+def test_title_none_gives_the_default_and_empty_gives_none(case):
+    name, panels, data_idx, call = case
+    fig = call(title="custom title")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert "custom title" in titles + [fig._suptitle.get_text() if fig._suptitle else ""]
+    fig = call(title="")
+    assert "custom title" not in [ax.get_title(loc="left") for ax in fig.axes]
+    assert fig._suptitle is None or not fig._suptitle.get_text()
+    if panels is None:  # one-panel figures carry their title on the Axes
+        assert not fig.axes[0].get_title(loc="left")
+    plt.close("all")
+
+
+def test_footnote_is_one_helper_idempotent_and_takes_a_plain_label():
+    fig, ax = style.figure()
+    style.footnote(fig, "synthetic twin (scale 0.1)", beijing=True)
+    style.footnote(fig, "synthetic twin (scale 0.1)", beijing=True)
+    texts = [t.get_text() for t in fig.texts]
+    assert texts.count("synthetic twin (scale 0.1)") == 1
+    assert texts.count(style.BEIJING_NOTE) == 1
+    style.footnote(fig, None)  # nothing to add: no change
+    assert len(fig.texts) == 2
+    # no plot module writes figure text of its own: the footnotes all go through style.footnote
+    for mod in PLOT_MODULES:
+        src = Path(mod.__file__).read_text()
+        assert "fig.text(" not in src and "source_note" not in src and "beijing_note" not in src
+
+
+def test_footnotes_in_chapter_figures():
+    fig = funnel.daily_trend(_daily(), source="hand-made")
+    texts = [t.get_text() for t in fig.texts]
+    assert "hand-made" in texts and style.BEIJING_NOTE in texts
+    fig = retention.forest_plot(_cox_summary(), source="hand-made")
+    notes = [t.get_text() for t in fig.texts if t.get_gid() in (style.SOURCE_GID,
+                                                                 style.BEIJING_GID)]
+    assert notes == ["hand-made"]  # not a clock view
+    plt.close("all")
+
+
+def test_style_context_restores_rcparams_and_styles_inside(rc_snapshot):
+    with style.context():
+        assert matplotlib.rcParams["axes.titlelocation"] == "left"
+        fig, ax = plt.subplots()
+    _assert_rc_unchanged(rc_snapshot)
+    assert ax.spines["top"].get_visible() is False
+
+
+def test_seaborn_draws_the_heatmaps_and_distributions():
+    """seaborn is a pinned dependency and used where it is the natural tool."""
+    for mod in (eda, funnel, ltv, retention):
+        assert "import seaborn as sns" in Path(mod.__file__).read_text()
+    fig = eda.activity_time_figure(_matrix(), _daily_totals())
+    heat = fig.axes[0]
+    assert heat.get_yticklabels()[0].get_text() == "Mon"
+    assert [t.get_text() for t in heat.get_xticklabels()][:2] == ["0", "2"]
+    plt.close("all")

@@ -69,6 +69,19 @@ def glue(name: str, value, spec: str | None = None) -> None:
     _glue(name, text_value(value, spec), display=False)
 
 
+def glue_all(numbers: Mapping) -> None:
+    """Glue every ``name -> value`` of a result's ``numbers()`` (see :func:`glue`).
+
+    A value given as a ``(value, spec)`` tuple is stored pre-formatted with ``spec``. This is the
+    one loop a chapter needs: ``glue_all(result.numbers())``.
+    """
+    for name, value in numbers.items():
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
+            glue(name, value[0], value[1])
+        else:
+            glue(name, value)
+
+
 def _param_text(value) -> str:
     value = plain(value)
     if isinstance(value, float):

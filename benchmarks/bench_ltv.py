@@ -5,7 +5,7 @@ BG/NBD with known parameters on the 21-day window, as a daily event log (several
 first transaction days spread over the calibration period), with Gamma-Gamma values. We time
 
 * ``rfm_summary`` on the event log (``--events-per-day`` events per transaction day),
-* ``ltv_eval.try_fit_bgnbd`` on the summary, the chapter's path (day-level data pool into a
+* ``ltv.evaluate.try_fit_bgnbd`` on the summary, the chapter's path (day-level data pool into a
   few hundred distinct rows; one transaction a day pushes this simulated BG/NBD to the
   no-dropout boundary, so this includes the failed plain fit and the penalised refit),
 * ``BetaGeo().fit(..., penalizer=1e-4)`` alone on the same summary,
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis import ltv
-from kuailive_analysis import ltv_eval as E
+from kuailive_analysis.ltv import evaluate as E
 
 PARAMS = {"r": 0.4, "alpha": 3.0, "a": 0.8, "b": 3.0}
 GG = {"p": 4.0, "q": 3.0, "gamma": 30.0}

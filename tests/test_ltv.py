@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from scipy import optimize, special
 
 from kuailive_analysis import ltv
-from kuailive_analysis import ltv_eval as E
 from kuailive_analysis.ltv import (
     BetaGeo,
     ConvergenceError,
@@ -24,6 +23,10 @@ from kuailive_analysis.ltv import (
     simulate_bgnbd,
     simulate_gamma_gamma,
 )
+from kuailive_analysis.ltv import evaluate as E
+from kuailive_analysis.ltv import recovery as R
+from kuailive_analysis.ltv.bgnbd import _bg_loglik
+from kuailive_analysis.ltv.gamma_gamma import _gg_loglik
 from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
 
 DATA = Path(__file__).parent / "data"
@@ -135,7 +138,9 @@ def test_rfm_summary_hand_made():
         "day": [2, 2, 5, 9, 12, 9, 11],
         "gift_price": [1, 4, 10, 20, 7, 3, 1],
     })
-    s = rfm_summary(ev, calibration_days=10, n_days=14, value_col="gift_price")
+    summ = ltv.summarise(ev, calibration_days=10, n_days=14, value_col="gift_price")
+    s = summ.table
+    assert s.equals(rfm_summary(ev, calibration_days=10, n_days=14, value_col="gift_price"))
     assert list(s.index) == [1, 2]
     u1, u2 = s.loc[1], s.loc[2]
     assert (u1["frequency_cal"], u1["recency_cal"], u1["T_cal"]) == (2, 7.0, 7.0)
@@ -143,7 +148,8 @@ def test_rfm_summary_hand_made():
     assert u1["value_cal"] == pytest.approx(35.0)
     assert (u1["frequency_holdout"], u1["value_holdout"], u1["duration_holdout"]) == (1, 7.0, 4.0)
     assert (u2["frequency_cal"], u2["recency_cal"], u2["T_cal"], u2["monetary_cal"]) == (0, 0, 0, 0)
-    assert s.attrs["n_users_first_in_holdout"] == 1
+    assert summ.n_users_first_in_holdout == 1 and summ.holdout_days == 4 and summ.n_users == 2
+    assert summ.share_repeat == 0.5 and not s.attrs  # nothing travels in attrs
     days = ltv.repeat_transactions_by_day(ev, s.index, n_days=14)
     assert days.tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0]
 
@@ -153,14 +159,15 @@ def test_rfm_summary_hand_made():
        st.integers(1, 20))
 def test_rfm_summary_invariants(pairs, cal):
     ev = pd.DataFrame(pairs, columns=["user_id", "day"])
-    s = rfm_summary(ev, calibration_days=cal, n_days=21)
+    summ = ltv.summarise(ev, calibration_days=cal, n_days=21)
+    s = summ.table
     assert (s["recency_cal"] <= s["T_cal"]).all()
     assert (s["frequency_cal"] <= s["recency_cal"]).all()  # one transaction a day at most
     assert ((s["frequency_cal"] == 0) == (s["recency_cal"] == 0)).all()
     n_days_total = ev.drop_duplicates().groupby("user_id").size()
     assert (s["frequency_cal"] + 1 + s["frequency_holdout"]
             == n_days_total.loc[s.index]).all()
-    assert len(s) + s.attrs["n_users_first_in_holdout"] == ev["user_id"].nunique()
+    assert len(s) + summ.n_users_first_in_holdout == ev["user_id"].nunique()
 
 
 def test_rfm_summary_bad_input():
@@ -185,15 +192,15 @@ def test_analytic_gradients_match_finite_differences():
     x, tx, T = (sim[c].to_numpy(float) for c in ("frequency", "recency", "T"))
     w = rng.integers(1, 4, x.size).astype(float)
     for theta in (np.log([0.7, 3.0, 1.2, 4.0]), np.array([-1.0, 2.0, 0.5, -0.3])):
-        f = lambda th: ltv._bg_loglik(th, x, tx, T, w)[0]  # noqa: E731
-        g = lambda th: ltv._bg_loglik(th, x, tx, T, w)[1]  # noqa: E731
+        f = lambda th: _bg_loglik(th, x, tx, T, w)[0]  # noqa: E731
+        g = lambda th: _bg_loglik(th, x, tx, T, w)[1]  # noqa: E731
         num = optimize.approx_fprime(theta, f, 1e-7)
         np.testing.assert_allclose(g(theta), num, rtol=1e-4, atol=1e-6)
     pos = x > 0
     m = simulate_gamma_gamma({"p": 4.0, "q": 3.0, "gamma": 10.0}, x, rng=rng)
     for theta in (np.log([4.0, 3.0, 10.0]), np.array([0.1, 1.5, 3.0])):
-        f = lambda th: ltv._gg_loglik(th, x[pos], m[pos], w[pos])[0]  # noqa: E731
-        g = lambda th: ltv._gg_loglik(th, x[pos], m[pos], w[pos])[1]  # noqa: E731
+        f = lambda th: _gg_loglik(th, x[pos], m[pos], w[pos])[0]  # noqa: E731
+        g = lambda th: _gg_loglik(th, x[pos], m[pos], w[pos])[1]  # noqa: E731
         np.testing.assert_allclose(g(theta), optimize.approx_fprime(theta, f, 1e-7),
                                    rtol=1e-4, atol=1e-6)
 
@@ -202,7 +209,7 @@ def test_large_frequencies_are_finite_and_sensible(cdnow_bg):
     x = np.array([0, 50, 500, 5000, 50000], float)
     T = np.full(x.size, 60000.0)
     tx = np.where(x > 0, T, 0.0)
-    val, grad = ltv._bg_loglik(np.log(list(cdnow_bg.params_.values())), x, tx, T, np.ones(5))
+    val, grad = _bg_loglik(np.log(list(cdnow_bg.params_.values())), x, tx, T, np.ones(5))
     assert np.isfinite(val) and np.all(np.isfinite(grad))
     e = cdnow_bg.expected_purchases(10.0, x, tx, T)
     assert np.all(np.isfinite(e)) and np.all(np.diff(e) > 0)
@@ -280,8 +287,13 @@ def test_bootstrap_intervals():
         "frequency_cal": sim["frequency"], "recency_cal": sim["recency"], "T_cal": sim["T"],
         "monetary_cal": simulate_gamma_gamma({"p": 3.0, "q": 4.0, "gamma": 9.0},
                                              sim["frequency"], rng=rng)})
-    per_user, reps = bootstrap_clv(summ, horizon=10, n_boot=20, seed=1)
-    assert len(reps) + reps.attrs["n_failed"] == 20 and len(reps) >= 15
+    boot = bootstrap_clv(summ, horizon=10, n_boot=20, seed=1)
+    per_user, reps = boot.per_user, boot.replicates
+    assert len(reps) == boot.n_boot and boot.n_boot + boot.n_failed == 20 and len(reps) >= 15
+    assert boot.total_low <= boot.total_clv <= boot.total_high
+    assert boot.total_clv == pytest.approx(per_user["clv"].sum())
+    again = bootstrap_clv(summ, horizon=10, n_boot=20, seed=1)  # seeded: reproducible
+    pd.testing.assert_frame_equal(again.per_user, per_user)
     assert (per_user["clv_low"] <= per_user["clv_high"]).all()
     inside = (per_user["clv"] >= per_user["clv_low"]) & (per_user["clv"] <= per_user["clv_high"])
     assert inside.mean() > 0.8
@@ -404,7 +416,7 @@ def test_ridge_penalizer_gives_an_interior_fit_and_reports_it():
 
 
 # ------------------------------------------------------------------------------------------
-# Validation and reporting tables (ltv_eval)
+# Validation and reporting tables (ltv.evaluate, ltv.recovery)
 # ------------------------------------------------------------------------------------------
 
 
@@ -466,23 +478,23 @@ def test_prediction_grids_blank_impossible_cells():
 def test_twin_helpers():
     truth = {"params": {"params": {"gift_r": 0.3, "gift_alpha": 1.2, "gift_a": 1.0,
                                    "gift_b": 4.0}}}
-    assert E.planted_bgnbd(truth) == {"r": 0.3, "alpha": 1.2, "a": 1.0, "b": 4.0}
-    assert E.planted_bgnbd(None) is None
+    assert R.planted_bgnbd(truth) == {"r": 0.3, "alpha": 1.2, "a": 1.0, "b": 4.0}
+    assert R.planted_bgnbd(None) is None
     end = WINDOW_START_MS + 14 * MS_PER_DAY
     tu = pd.DataFrame({"user_id": [1, 2, 3, 4],
                        "gift_dropout_ms": [-1, end - 5, end + 5, -1],
                        "churn_ms": [end + 1, end + 1, end + 1, end - 1],
                        "gift_mean_value": [1.0, 2.0, 3.0, 4.0]})
     pa = pd.Series([0.9, 0.2, 0.8, 0.4], index=[1, 2, 3, 4])
-    chk = E.twin_alive_check(pa, tu, 14, n_bins=2)
+    chk = R.twin_alive_check(pa, tu, 14, n_bins=2)
     assert chk["truly_alive"].tolist() == [0.0, 1.0]  # users 2, 4 dead; 1, 3 alive
-    assert E.spend_check(pd.Series([10.0, 20, 30, 40], index=[1, 2, 3, 4]), tu) == 1.0
+    assert R.spend_check(pd.Series([10.0, 20, 30, 40], index=[1, 2, 3, 4]), tu) == 1.0
 
 
 def test_discretisation_check_recovers_the_continuous_model():
     planted = {"r": 0.5, "alpha": 2.0, "a": 1.0, "b": 4.0}
     rng = np.random.default_rng(0)
-    d = E.discretisation_check(planted, rng.uniform(0, 14, 3000), np.full(3000, 99.0),
+    d = R.discretisation_check(planted, rng.uniform(0, 14, 3000), np.full(3000, 99.0),
                                calibration_days=14, n_sim=6000, seed=1)
     assert list(d.index[:3]) == ["planted", "continuous BG/NBD", "+ counted as gifting days"]
     cont = d.loc["continuous BG/NBD"]

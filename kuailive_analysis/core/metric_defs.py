@@ -1085,7 +1085,7 @@ METRICS: dict[str, Metric] = {
             ("04_ltv",),
             "ltv",
             ("calibration_days",),
-            computed_by="ltv_eval.holdout_accuracy",
+            computed_by="ltv.evaluate.holdout_accuracy",
         ),
         Metric(
             "clv_total",

@@ -1,7 +1,9 @@
-"""Figures of chapter 4 (lifetime value). Each takes a frame from
-:mod:`kuailive_analysis.ltv_eval` / :mod:`kuailive_analysis.ltv`, draws into ``ax`` / ``axes``
-(else a new figure) and returns the Figure; see :mod:`kuailive_analysis.plots` for the
-conventions. The heat maps and the CLV histogram are drawn with seaborn."""
+"""Figures of chapter 4 (lifetime value). Each takes a frame of an
+:class:`~kuailive_analysis.ltv.LTVResult` (tables of :mod:`kuailive_analysis.ltv.evaluate`,
+:mod:`kuailive_analysis.ltv.clv`, :mod:`kuailive_analysis.ltv.recovery`), draws into ``ax`` /
+``axes`` (else a new figure) and returns the Figure; see :mod:`kuailive_analysis.plots` for the
+conventions. A missing table (None: no fit, nothing planted) gives a placeholder that says why.
+The heat maps and the CLV histogram are drawn with seaborn."""
 
 from __future__ import annotations
 
@@ -18,10 +20,13 @@ NO_PLANTED_PROCESS = ("No planted BG/NBD process in this data (real files, or a 
 
 
 @style.styled
-def frequency_histogram(hist: pd.DataFrame, what: str = "gifting days", *, ax=None,
+def frequency_histogram(hist: pd.DataFrame | None, what: str = "gifting days", *, ax=None,
                         title: str | None = None, source: str | None = None) -> Figure:
     """Bars: users by calibration repeat frequency, actual vs BG/NBD expectation. The default
-    title states the share of users the model puts in the wrong bar."""
+    title states the share of users the model puts in the wrong bar. ``hist=None`` (the model
+    could not be fitted): a placeholder saying so."""
+    if hist is None:
+        return placeholder(f"BG/NBD could not be fitted to {what}.", ax=ax, title=title)
     fig, ax = style.axes_or_figure(ax)
     pos = np.arange(len(hist))
     ax.bar(pos - 0.2, hist["actual"], 0.4, label="actual", color=PALETTE[0])
@@ -102,10 +107,13 @@ def heatmaps(p_alive: pd.DataFrame, expected: pd.DataFrame, T: int, t: float, *,
 
 
 @style.styled
-def clv_distribution(per_user: pd.DataFrame, top: int = 30, unit: str = "coins", *, axes=None,
-                     title: str | None = None, source: str | None = None) -> Figure:
+def clv_distribution(per_user: pd.DataFrame, top: int = 30, unit: str = "coins", *,
+                     level: float = 0.9, axes=None, title: str | None = None,
+                     source: str | None = None) -> Figure:
     """Left: distribution of predicted CLV (seaborn histogram on log bins). Right: the top
-    users with their bootstrap intervals; ``axes``: two Axes."""
+    users with their bootstrap intervals at ``level`` (``per_user``: ``clv``, ``clv_low``,
+    ``clv_high``, as :attr:`BootstrapCLV.per_user <kuailive_analysis.ltv.BootstrapCLV>`);
+    ``axes``: two Axes."""
     fig, (a1, a2) = style.axes_or_subplots(axes, 2, 1, 2, width=10, height=4.0)
     v = per_user["clv"].to_numpy()
     pos = v[v > 0]
@@ -123,7 +131,6 @@ def clv_distribution(per_user: pd.DataFrame, top: int = 30, unit: str = "coins",
                 fmt="o", ms=3, color=ACCENT, ecolor=MUTED)
     a2.set_yticks(y, [str(i) for i in t.index])
     a2.tick_params(axis="y", labelsize=6)
-    level = per_user.attrs.get("level", 0.9)
     label(a2, f"predicted CLV ({unit})", "user_id",
           f"Top {len(t)} users, {level:.0%} bootstrap intervals")
     style.suptitle(fig, style.resolve_title(

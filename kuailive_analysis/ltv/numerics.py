@@ -1,4 +1,6 @@
-"""Maximum-likelihood machinery shared by the LTV models (:mod:`kuailive_analysis.ltv`).
+"""Maximum-likelihood machinery shared by the LTV models (:mod:`kuailive_analysis.ltv.bgnbd`,
+:mod:`kuailive_analysis.ltv.gamma_gamma`): the optimiser, its checks and the helpers every
+model's ``fit`` uses (input arrays, ridge penalty, pooling of identical rows, storing a fit).
 
 All models are fitted on **log-parameters** ``theta = log(params)``: every parameter of the
 BG/NBD and Gamma-Gamma models is strictly positive, so the optimisation is unconstrained and
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+import pandas as pd
 from scipy import optimize
 
 from kuailive_analysis.core.stats import normal_quantile
@@ -193,8 +196,6 @@ def _maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
 
 def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95):
     """Estimates, delta-method SEs and log-space Wald intervals as a DataFrame."""
-    import pandas as pd
-
     est = np.exp(result.theta)
     se_t = result.se_theta
     z = normal_quantile(level)
@@ -204,3 +205,50 @@ def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95):
         "ci_low": np.exp(result.theta - z * se_t),
         "ci_high": np.exp(result.theta + z * se_t),
     }, index=pd.Index(list(names), name="parameter"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers of the models' fit methods
+# ---------------------------------------------------------------------------------------------
+def as_array(values, name: str) -> np.ndarray:
+    """``values`` (array-like or Series) as a one-dimensional float array."""
+    a = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values, dtype=float)
+    if a.ndim == 0:
+        a = a.reshape(1)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional; got shape {a.shape}.")
+    return a
+
+
+def penalised(fun: ObjFn, c: float) -> ObjFn:
+    """Objective plus ``c * sum(theta^2)`` (ridge on log-parameters) and its gradient."""
+    if c < 0:
+        raise ValueError(f"penalizer must be >= 0; got {c!r}.")
+    if c == 0:
+        return fun
+
+    def f(theta):
+        v, g = fun(theta)
+        return v + c * float(theta @ theta), g + 2 * c * theta
+    return f
+
+
+def collapse(cols: list[np.ndarray], w: np.ndarray):
+    """Distinct rows of the stacked columns with summed weights (drops zero weights)."""
+    keep = w > 0
+    stacked = np.column_stack([c[keep] for c in cols])
+    uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
+    ww = np.bincount(inv.ravel(), weights=w[keep], minlength=uniq.shape[0])
+    return [uniq[:, j] for j in range(uniq.shape[1])], ww
+
+
+def store_fit(model, res: MLEResult, W: float) -> None:
+    """Attach a fit's results to a model: ``params_`` (natural scale), ``log_likelihood_``,
+    ``summary_`` (estimates, SEs, CIs), ``se_``, ``cov_`` (log-parameter covariance)."""
+    model.result_ = res
+    model.params_ = dict(zip(model.param_names, np.exp(res.theta).tolist()))
+    model.log_likelihood_ = res.log_likelihood
+    model.summary_ = param_table(model.param_names, res)
+    model.se_ = model.summary_["se"].to_dict()
+    model.cov_ = res.cov_theta
+    model.n_customers_ = float(W)

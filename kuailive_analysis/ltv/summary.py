@@ -8,7 +8,7 @@ Definitions (time unit: the **day**, Beijing calendar day index ``day`` 0..20 of
 * Days ``0 .. calibration_days - 1`` are the **calibration** period, days
   ``calibration_days .. n_days - 1`` the **holdout**.
 * The **cohort** is every user with a transaction in the calibration period. A user whose first
-  transaction is in the holdout is not a calibration customer (counted in ``attrs``).
+  transaction is in the holdout is not a calibration customer (counted by :func:`summarise`).
 * For a cohort user with first transaction day ``f``:
 
   - ``frequency_cal`` ``x`` = number of *repeat* transaction days in calibration (all
@@ -29,6 +29,8 @@ The holdout length matches the model's clock: a transaction on day ``d`` happens
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -89,6 +91,37 @@ def transaction_days(events: pd.DataFrame, *, user_col: str = "user_id", day_col
     })
 
 
+@dataclass(frozen=True)
+class RFMSummary:
+    """An RFM summary with its split: ``table`` (one row per cohort user, see
+    :func:`rfm_summary`), ``calibration_days``, ``n_days`` and ``n_users_first_in_holdout``
+    (users whose first transaction is in the holdout: not in the cohort)."""
+
+    table: pd.DataFrame
+    calibration_days: int
+    n_days: int
+    n_users_first_in_holdout: int
+
+    @property
+    def holdout_days(self) -> int:
+        """Length of the holdout in days, ``n_days - calibration_days``."""
+        return self.n_days - self.calibration_days
+
+    @property
+    def n_users(self) -> int:
+        """Users in the calibration cohort."""
+        return len(self.table)
+
+    @property
+    def share_repeat(self) -> float:
+        """Share of the cohort with at least one repeat transaction in calibration."""
+        return float((self.table["frequency_cal"] > 0).mean())
+
+    def describe(self) -> pd.DataFrame:
+        """Mean, median and maximum of every column (rounded to 2 decimals)."""
+        return self.table.describe().T[["mean", "50%", "max"]].round(2)
+
+
 def rfm_summary(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_WINDOW_DAYS,
                 value_col: str | None = None, user_col: str = "user_id",
                 day_col: str = "day") -> pd.DataFrame:
@@ -97,9 +130,18 @@ def rfm_summary(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_
     Columns: ``first_day``, ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal``,
     ``value_cal`` (total calibration value including the first day), ``frequency_holdout``,
     ``monetary_holdout``, ``value_holdout``, ``duration_holdout`` (see the module docstring).
-    ``attrs`` hold ``calibration_days``, ``n_days`` and ``n_users_first_in_holdout``.
-    Works on the raw event table (or on :func:`transaction_days` output).
+    Works on the raw event table (or on :func:`transaction_days` output). :func:`summarise`
+    returns the same table with the split and the users left out.
     """
+    return summarise(events, calibration_days=calibration_days, n_days=n_days,
+                     value_col=value_col, user_col=user_col, day_col=day_col).table
+
+
+def summarise(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_WINDOW_DAYS,
+              value_col: str | None = None, user_col: str = "user_id",
+              day_col: str = "day") -> RFMSummary:
+    """:func:`rfm_summary` as an :class:`RFMSummary` (table, split, users first seen in the
+    holdout)."""
     if not (1 <= calibration_days < n_days):
         raise ValueError(
             f"calibration_days={calibration_days!r} must be in 1..{n_days - 1} so that both the "
@@ -141,9 +183,8 @@ def rfm_summary(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_
         "value_holdout": val_hold[keep],
         "duration_holdout": np.full(int(keep.sum()), float(n_days - calibration_days)),
     }, index=pd.Index(users[keep].astype(np.int32), name="user_id"))
-    out.attrs.update(calibration_days=int(calibration_days), n_days=int(n_days),
-                     n_users_first_in_holdout=int((~keep).sum()))
-    return out
+    return RFMSummary(table=out, calibration_days=int(calibration_days), n_days=int(n_days),
+                      n_users_first_in_holdout=int((~keep).sum()))
 
 
 def repeat_transactions_by_day(events: pd.DataFrame, users: pd.Index, *,

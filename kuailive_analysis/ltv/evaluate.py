@@ -1,0 +1,274 @@
+"""Validation and reporting tables for the LTV chapter (frames in, frames out).
+
+All functions take a fitted :class:`~kuailive_analysis.ltv.bgnbd.BetaGeo` (and
+:class:`~kuailive_analysis.ltv.gamma_gamma.GammaGamma`) and an
+:func:`~kuailive_analysis.ltv.summary.rfm_summary` frame (one row per cohort user; time unit =
+day). Conventions:
+
+* calibration frequency is grouped as ``0, 1, ..., max_x - 1`` and ``max_x+`` (last group);
+* the **past-rate baseline** predicts ``x / T * t`` holdout transactions (a user's own repeat
+  rate so far; users with ``T = 0`` get the cohort's pooled rate ``sum x / sum T``), and the
+  **pooled-rate baseline** gives every user ``sum x / sum T * t``;
+* holdout **value** predictions multiply transactions by the Gamma-Gamma expected value per
+  transaction (model) or by the user's own calibration mean value per transaction day
+  (baseline; the pooled mean for users without one).
+
+Holdout comparison in two steps, so that more models can join it: :func:`holdout_forecasts`
+gives one per-user column per ``(target, method)``; :func:`score_forecasts` scores any such
+columns against the holdout (MAE, RMSE, correlation, totals). A new model adds its columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kuailive_analysis.ltv.bgnbd import BetaGeo
+from kuailive_analysis.ltv.gamma_gamma import GammaGamma
+from kuailive_analysis.ltv.numerics import ConvergenceError
+
+TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
+"""The holdout column each forecast target is scored against."""
+
+
+def _xtT(summary: pd.DataFrame):
+    return (summary["frequency_cal"].to_numpy(float), summary["recency_cal"].to_numpy(float),
+            summary["T_cal"].to_numpy(float))
+
+
+def _freq_group(x: np.ndarray, max_x: int) -> pd.Categorical:
+    labels = [str(i) for i in range(max_x)] + [f"{max_x}+"]
+    return pd.Categorical.from_codes(np.minimum(x, max_x).astype(int), labels, ordered=True)
+
+
+PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
+"""Ridge strengths tried in turn by :func:`try_fit_bgnbd` / :func:`try_fit_gamma_gamma`."""
+
+
+def try_fit_bgnbd(summary: pd.DataFrame, penalizers=PENALIZERS) -> tuple[BetaGeo | None, str]:
+    """Fit BG/NBD on a summary, unpenalised first, then with growing ``penalizer`` if the
+    plain MLE is on the boundary. Returns ``(model, note)``: the note is empty for a plain
+    fit, else says why the plain fit failed and which penalizer was used; ``(None, reason)``
+    when every attempt fails."""
+    return _try(lambda c: BetaGeo().fit(*_xtT(summary), penalizer=c), penalizers)
+
+
+def try_fit_gamma_gamma(summary: pd.DataFrame, penalizers=PENALIZERS
+                        ) -> tuple[GammaGamma | None, str]:
+    """Fit Gamma-Gamma on the repeat customers, as :func:`try_fit_bgnbd`."""
+    return _try(lambda c: GammaGamma().fit(summary["frequency_cal"], summary["monetary_cal"],
+                                           penalizer=c), penalizers)
+
+
+def _try(fit, penalizers):
+    first = ""
+    for c in penalizers:
+        try:
+            model = fit(c)
+        except (ConvergenceError, ValueError) as e:
+            first = first or str(e)
+            continue
+        reason = first.split(";")[0].split(" (eigenvalues")[0]
+        note = "" if c == 0 else (f"The unpenalised fit has no interior optimum ({reason}), so "
+                                  f"the fit adds a ridge penalty {c:g} on the log-parameters.")
+        return model, note
+    return None, first
+
+
+def parameter_table(bg: BetaGeo | None = None, gg: GammaGamma | None = None) -> pd.DataFrame:
+    """Estimates, SEs and 95% intervals of both models stacked, with derived quantities:
+    mean transaction rate ``r/alpha`` (per day) and mean dropout probability ``a/(a+b)``."""
+    parts = []
+    if bg is not None:
+        parts.append(bg.summary_.assign(model="BG/NBD"))
+    if gg is not None:
+        parts.append(gg.summary_.assign(model="Gamma-Gamma"))
+    return pd.concat(parts).reset_index().set_index(["model", "parameter"])
+
+
+def frequency_histogram(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
+    """Number of users by calibration frequency: actual and expected under the model
+    (``sum_i P(X(T_i) = x)``); index ``0 .. max_x-1, max_x+``."""
+    x, _, T = _xtT(summary)
+    grp = _freq_group(x, max_x)
+    actual = pd.Series(grp).value_counts(sort=False)
+    model = bg.expected_frequency_histogram(T, max_x)
+    return pd.DataFrame({"actual": actual.to_numpy(), "model": model},
+                        index=pd.Index(actual.index.astype(str), name="frequency_cal"))
+
+
+def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
+    """Past-rate and pooled-rate predictions of holdout transactions (module docstring)."""
+    x, _, T = _xtT(summary)
+    pooled = x.sum() / max(T.sum(), 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = np.where(T > 0, x / T, pooled)
+    return pd.DataFrame({"past_rate": own * t, "pooled_rate": np.full(x.size, pooled * t)},
+                        index=summary.index)
+
+
+def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
+    """Mean holdout transactions by calibration frequency: actual, model (conditional
+    expectation over the holdout length) and the past-rate baseline; with group sizes."""
+    x, tx, T = _xtT(summary)
+    t = holdout_length(summary)
+    df = pd.DataFrame({
+        "frequency_cal": _freq_group(x, max_x),
+        "actual": summary["frequency_holdout"].to_numpy(float),
+        "model": bg.expected_purchases(t, x, tx, T),
+        "past_rate": baseline_predictions(summary, t)["past_rate"].to_numpy(),
+    })
+    out = df.groupby("frequency_cal", observed=False).agg(
+        n_users=("actual", "size"), actual=("actual", "mean"), model=("model", "mean"),
+        past_rate=("past_rate", "mean"))
+    out.index = out.index.astype(str)
+    return out
+
+
+def tracking(bg: BetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> pd.DataFrame:
+    """Daily and cumulative repeat transactions of the cohort: actual vs model.
+
+    A user first seen on day ``f`` has, by the end of day ``d >= f``, ``X(d - f)`` repeat
+    transactions; the model's cumulative curve is ``sum_f n_f E[X(max(d - f, 0))]`` (the
+    unconditional expectation, as in FHL 2005 Fig. 2), its daily curve the differences.
+    """
+    n_days = len(repeats_by_day)
+    first = summary["first_day"].to_numpy().astype(int)
+    n_f = np.bincount(first, minlength=n_days)
+    d = np.arange(n_days)
+    lag = np.clip(d[:, None] - np.arange(n_days)[None, :], 0, None).astype(float)
+    cum = bg.expected_purchases_new(lag) @ n_f
+    act = np.asarray(repeats_by_day, float)
+    return pd.DataFrame({"actual": act, "model": np.diff(np.r_[0.0, cum]),
+                         "actual_cum": np.cumsum(act), "model_cum": cum},
+                        index=pd.Index(d, name="day"))
+
+def _metrics(pred: np.ndarray, act: np.ndarray) -> dict:
+    if not np.all(np.isfinite(pred)):
+        nan = float("nan")
+        return {"MAE": nan, "RMSE": nan, "correlation": nan, "total_predicted": nan,
+                "total_actual": act.sum(), "total_ratio": nan}
+    err = pred - act
+    return {"MAE": np.mean(np.abs(err)), "RMSE": np.sqrt(np.mean(err ** 2)),
+            "correlation": (np.corrcoef(pred, act)[0, 1] if pred.std() > 0 and act.std() > 0
+                            else np.nan),
+            "total_predicted": pred.sum(), "total_actual": act.sum(),
+            "total_ratio": pred.sum() / act.sum() if act.sum() > 0 else np.nan}
+
+def holdout_length(summary: pd.DataFrame) -> float:
+    """The holdout length (days) of an :func:`rfm_summary` frame (``duration_holdout``)."""
+    d = summary["duration_holdout"].unique()
+    if d.size != 1:
+        raise ValueError(f"duration_holdout must be one value for the whole summary; got {d!r}.")
+    return float(d[0])
+
+
+def holdout_forecasts(summary: pd.DataFrame, bg: BetaGeo | None = None,
+                      gg: GammaGamma | None = None, *,
+                      fallback_mean: float | None = None) -> pd.DataFrame:
+    """Per-user forecasts of the holdout: one column per ``(target, method)``.
+
+    ``transactions`` (holdout transaction days): BG/NBD's conditional expectation (when ``bg``
+    is given), the past-rate and pooled-rate baselines. ``value`` (holdout value; when ``bg``
+    and ``gg`` are given): BG/NBD x Gamma-Gamma (``fallback_mean`` as in
+    :meth:`GammaGamma.expected_spend`), past rate x the user's own mean value per transaction
+    day, pooled rate x the pooled mean.
+    """
+    x, tx, T = _xtT(summary)
+    t = holdout_length(summary)
+    base = baseline_predictions(summary, t)
+    cols = {}
+    if bg is not None:
+        cols[("transactions", "BG/NBD")] = bg.expected_purchases(t, x, tx, T)
+    cols[("transactions", "past rate")] = base["past_rate"].to_numpy()
+    cols[("transactions", "pooled rate")] = base["pooled_rate"].to_numpy()
+    if bg is not None and gg is not None:
+        m = summary["monetary_cal"].to_numpy(float)
+        # per-transaction-day mean value over all calibration days (incl. the first)
+        own = summary["value_cal"].to_numpy(float) / (x + 1)
+        spend = gg.expected_spend(x, m, fallback_mean=fallback_mean)
+        cols[("value", "BG/NBD x Gamma-Gamma")] = cols[("transactions", "BG/NBD")] * spend
+        cols[("value", "past rate x own mean")] = cols[("transactions", "past rate")] * own
+        cols[("value", "pooled rate x pooled mean")] = (cols[("transactions", "pooled rate")]
+                                                        * own.mean())
+    out = pd.DataFrame(cols, index=summary.index)
+    out.columns.names = ["target", "method"]
+    return out
+
+
+def score_forecasts(forecasts: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Per-user accuracy of each forecast column (``(target, method)``, as from
+    :func:`holdout_forecasts`) against the holdout of ``summary`` (:data:`TARGET_COLUMNS`).
+
+    Rows ``(target, method)``; columns MAE, RMSE, correlation, total_predicted, total_actual,
+    total_ratio (predicted / actual totals). A non-finite forecast scores NaN.
+    """
+    rows = {}
+    for target, method in forecasts.columns:
+        act = summary[TARGET_COLUMNS[target]].to_numpy(float)
+        rows[(target, method)] = _metrics(forecasts[(target, method)].to_numpy(float), act)
+    out = pd.DataFrame(rows).T
+    out.index.names = ["target", "method"]
+    return out
+
+
+def holdout_accuracy(bg: BetaGeo | None, summary: pd.DataFrame, gg: GammaGamma | None = None,
+                     fallback_mean: float | None = None) -> pd.DataFrame:
+    """Per-user holdout accuracy of the model and the baselines: :func:`score_forecasts` of
+    :func:`holdout_forecasts` (``bg=None``: the baselines only)."""
+    return score_forecasts(holdout_forecasts(summary, bg, gg, fallback_mean=fallback_mean),
+                           summary)
+
+
+def prediction_grids(bg: BetaGeo, T: float, t: float, max_x: int | None = None):
+    """``(p_alive, expected)`` grids over calibration frequency (rows 0..max_x) and recency
+    (columns 0..T, whole days) for a user observed for ``T`` days; ``expected`` = conditional
+    expected transactions in the next ``t`` days. Impossible cells (more repeats than days
+    since the first transaction, or recency without repeats) are NaN."""
+    T = int(T)
+    max_x = T if max_x is None else min(int(max_x), T)
+    x = np.arange(max_x + 1, dtype=float)[:, None]
+    r = np.arange(T + 1, dtype=float)[None, :]
+    ok = ((x == 0) & (r == 0)) | ((x > 0) & (x <= r))
+    xx, rr = np.broadcast_arrays(x, r)
+    pa = np.where(ok, bg.probability_alive(xx, rr, float(T)), np.nan)
+    ex = np.where(ok, bg.expected_purchases(t, xx, rr, float(T)), np.nan)
+    idx = pd.Index(np.arange(max_x + 1), name="frequency_cal")
+    cols = pd.Index(np.arange(T + 1), name="recency_cal")
+    return pd.DataFrame(pa, idx, cols), pd.DataFrame(ex, idx, cols)
+
+
+def top_users(summary: pd.DataFrame, per_user: pd.DataFrame, preds: pd.DataFrame,
+              n: int = 10) -> pd.DataFrame:
+    """The ``n`` users with the highest predicted CLV, with their history and intervals."""
+    cols = ["frequency_cal", "recency_cal", "T_cal", "monetary_cal"]
+    df = summary[cols].join(preds[["p_alive", "expected_purchases", "expected_spend"]])
+    df = df.join(per_user[["clv", "clv_low", "clv_high"]])
+    return df.sort_values("clv", ascending=False).head(n)
+
+@dataclass(frozen=True)
+class AssumptionChecks:
+    """Numbers behind the models' assumptions (:func:`assumption_checks`)."""
+
+    freq_value_spearman: float
+    """Spearman correlation of calibration frequency and mean value among repeat users
+    (Gamma-Gamma assumes independence; NaN with fewer than 3 repeat users)."""
+    share_every_day: float
+    """Share of users (with ``T > 0``) with a transaction on every calibration day after their
+    first (BG/NBD's Poisson clock cannot produce such regularity often)."""
+    share_repeat: float
+    """Share of users with a repeat transaction."""
+
+
+def assumption_checks(summary: pd.DataFrame) -> AssumptionChecks:
+    """Frequency-value correlation, share of every-day users and share of repeat users of a
+    summary (see :class:`AssumptionChecks`)."""
+    rep = summary[summary["frequency_cal"] > 0]
+    rho = (rep["frequency_cal"].rank().corr(rep["monetary_cal"].rank())
+           if len(rep) > 2 else float("nan"))
+    every_day = (summary["T_cal"] > 0) & (summary["frequency_cal"] == summary["T_cal"])
+    return AssumptionChecks(freq_value_spearman=float(rho),
+                            share_every_day=float(every_day[summary["T_cal"] > 0].mean()),
+                            share_repeat=float((summary["frequency_cal"] > 0).mean()))

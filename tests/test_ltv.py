@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -502,3 +505,181 @@ def test_discretisation_check_recovers_the_continuous_model():
     assert cont["mean dropout a/(a+b)"] == pytest.approx(0.2, rel=0.3)
     # one transaction a day loses repeats: the daily fit sees a lower rate
     assert d.loc["+ counted as gifting days", "mean rate r/alpha"] < cont["mean rate r/alpha"]
+
+
+# ------------------------------------------------------------------------------------------
+# The chapter's result (ltv.analyse -> LTVResult), tested without executing the notebook
+# ------------------------------------------------------------------------------------------
+NOTEBOOK = Path(__file__).parents[1] / "book" / "chapters" / "04_ltv.ipynb"
+
+
+def _cells(kind: str) -> list[str]:
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind
+            and "parameters" not in c["metadata"].get("tags", [])]
+
+
+def _prose_keys() -> dict[str, set[str]]:
+    """Glue keys the chapter's markdown reads -> the format specs it reads them with."""
+    out: dict[str, set[str]] = {}
+    for text in _cells("markdown"):
+        for key, spec in re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)(?::([^`]*))?`", text):
+            out.setdefault(key, set()).add(spec)
+    return out
+
+
+@pytest.fixture(scope="module")
+def twin_ds(small_twin):
+    from kuailive_analysis.dataset import load
+
+    return load(small_twin)
+
+
+@pytest.fixture(scope="module")
+def result(twin_ds) -> ltv.LTVResult:
+    # the chapter's defaults: with few replicates (e.g. 12) the percentile interval of users
+    # without a repeat gifting day can miss their estimate, whose fallback value per gifting
+    # day is a heavy-tailed sample mean
+    return ltv.analyse(twin_ds)
+
+
+def test_numbers_are_exactly_the_glue_keys_of_the_prose(result):
+    keys = _prose_keys()
+    numbers = result.numbers()
+    assert set(numbers) == set(keys)
+    for key, specs in keys.items():
+        value = numbers[key]
+        if isinstance(value, tuple):  # glued pre-formatted: the prose reads it without a spec
+            assert specs == {""} and isinstance(value[0], float), key
+            continue
+        for spec in specs - {""}:
+            assert not isinstance(value, (np.generic, pd.Series)), key
+            if spec.endswith("d"):
+                assert isinstance(value, int), (key, value)
+            format(value, spec)  # the spec of the prose applies to the value
+
+
+def test_every_figure_of_the_prose_is_glued_by_the_notebook():
+    figures = set(re.findall(r"\{glue:figure\}\s+([A-Za-z0-9_]+)", "\n".join(_cells("markdown"))))
+    glued = set(re.findall(r"\bg\(\"([A-Za-z0-9_]+)\"", "\n".join(_cells("code"))))
+    assert figures and figures == glued
+
+
+def test_notebook_is_thin():
+    code = _cells("code")
+    text = "\n".join(code)
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    assert len(lines) <= 60
+    assert text.count("ltv.analyse(") == 1 and "glue_all(res.numbers())" in text
+    for banned in (r"^\s*def ", r"^\s*class ", r"^\s*for ", r"^\s*while ", r"\bf\"", r"\bf'",
+                   r"\.iloc\b", r"\b21\b"):
+        assert not re.search(banned, text, re.MULTILINE), banned
+
+
+def test_split_and_window_length_come_from_the_calendar(result):
+    from kuailive_analysis.core.calendar import N_WINDOW_DAYS
+
+    p = result.params
+    n = result.numbers()
+    assert (n["last_cal_day"], n["holdout_days"], n["grid_T"]) == (13, N_WINDOW_DAYS - 14, 13)
+    assert p.holdout_days == result.gift.holdout_days == result.watch.holdout_days
+    assert (result.gift.table["duration_holdout"] == p.holdout_days).all()
+    assert list(result.expected_grid.index) == list(range(min(p.grid_T, 12) + 1))
+    assert ltv.LTVParams(calibration_days=10).holdout_days == N_WINDOW_DAYS - 10
+    with pytest.raises(ValueError, match="calibration_days"):
+        ltv.LTVParams(calibration_days=N_WINDOW_DAYS)
+    with pytest.raises(TypeError):
+        ltv.LTVParams(calibration_dayz=10)
+
+
+def test_holdout_totals_equal_the_data(result, twin_ds):
+    gift_days, _ = ltv.transaction_tables(twin_ds)
+    cohort = gift_days[gift_days["user_id"].isin(result.gift.table.index)]
+    hold = cohort[cohort["day"] >= result.params.calibration_days]
+    n_days = hold[["user_id", "day"]].drop_duplicates().shape[0]
+    acc = result.accuracy
+    assert (acc.xs("transactions")["total_actual"] == n_days).all()
+    assert acc.xs("value")["total_actual"].to_numpy() == pytest.approx(
+        hold["gift_value"].sum(), rel=1e-12)
+    assert result.holdout_totals()["actual"] == n_days  # every holdout day is a repeat
+    assert result.numbers()["track_actual_hold"] == n_days
+    # the model's total over the holdout is the tracking table's, not a second computation
+    assert acc.loc[("transactions", "BG/NBD"), "total_predicted"] == pytest.approx(
+        result.forecasts[("transactions", "BG/NBD")].sum())
+    assert list(result.forecasts.index) == list(result.gift.table.index)
+
+
+def test_clv_intervals_contain_the_estimate(result):
+    boot = result.bootstrap
+    n = result.numbers()
+    assert boot.n_boot + boot.n_failed == result.params.n_boot == 100
+    assert (n["n_boot_ok"], n["n_boot_failed"]) == (boot.n_boot, boot.n_failed)
+    assert n["clv_total_lo"] <= n["clv_total"] <= n["clv_total_hi"]
+    assert n["clv_total"] == pytest.approx(result.clv.sum())
+    pu = boot.per_user
+    assert (pu["clv_low"] <= pu["clv_high"]).all()
+    tol = 1e-9 * pu["clv"]
+    inside = (pu["clv_low"] - tol <= pu["clv"]) & (pu["clv"] <= pu["clv_high"] + tol)
+    assert inside.all()
+    np.testing.assert_allclose(result.predictions["clv"], result.clv)
+    top = result.top_users
+    assert len(top) == result.params.top_n and top["clv"].is_monotonic_decreasing
+
+
+def test_result_is_reproducible_and_carries_nothing_in_attrs(result, twin_ds):
+    again = ltv.analyse(twin_ds).numbers()
+    first = result.numbers()
+    assert {k: v for k, v in again.items() if not k.startswith("time_")} == {
+        k: v for k, v in first.items() if not k.startswith("time_")}
+    for name in ("parameters", "histogram", "by_frequency", "tracking", "forecasts",
+                 "accuracy", "watch_accuracy", "predictions", "top_users"):
+        assert not getattr(result, name).attrs, name
+    assert not result.gift.table.attrs and not result.bootstrap.per_user.attrs
+
+
+def test_text_when_the_watch_fit_fails(result):
+    failed = dataclasses.replace(result, watch_bg=None, watch_note="no optimum.",
+                                 watch_histogram=None,
+                                 watch_accuracy=E.holdout_accuracy(None, result.watch.table))
+    n = failed.numbers()
+    assert n["watch_mae_bg"] == "n/a (no fit)"
+    assert n["watch_note"] == "The fit fails: no optimum."
+    ws = result.watch.table
+    inline = E.baseline_predictions(ws, result.params.holdout_days)["past_rate"].sub(
+        ws["frequency_holdout"]).abs().mean()  # the notebook's former inline metric
+    assert n["watch_mae_past"] == pytest.approx(inline, rel=1e-12)
+    assert list(failed.watch_accuracy.index.get_level_values("method")) == [
+        "past rate", "pooled rate"]
+    from kuailive_analysis.plots import ltv as P
+
+    assert P.frequency_histogram(None, "watching days") is not None
+
+
+def test_recovery_texts_with_a_planted_process(result):
+    from kuailive_analysis.core.calendar import day_start_ms
+
+    gs = result.gift.table
+    n_users = len(gs)
+    truth = {"params": {"gift_r": 0.3, "gift_alpha": 2.0, "gift_a": 0.8, "gift_b": 3.0},
+             "users": pd.DataFrame({
+                 "user_id": gs.index, "gift_birth_ms": day_start_ms(gs["first_day"].to_numpy()),
+                 "churn_ms": np.full(n_users, day_start_ms(30)),
+                 "gift_dropout_ms": np.where(np.arange(n_users) % 3 == 0, day_start_ms(5), -1),
+                 "gift_mean_value": gs["monetary_cal"].to_numpy() + 1.0})}
+    twin = R.twin_checks(truth, result.bg, gs, result.predictions,
+                         calibration_days=result.params.calibration_days, seed=1)
+    assert twin.planted == {"r": 0.3, "alpha": 2.0, "a": 0.8, "b": 3.0}
+    assert twin.discretisation.index[0] == "planted"
+    assert twin.discretisation.index[-1] == R.TWIN_FIT_ROW
+    planted = dataclasses.replace(result, planted=twin.planted, recovery=twin.recovery,
+                                  discretisation=twin.discretisation,
+                                  alive_check=twin.alive_check, spend_rho=twin.spend_rho)
+    n = planted.numbers()
+    assert n["rec_intro"].startswith("The twin planted r = 0.3, alpha = 2, a = 0.8 and b = 3.")
+    assert "of the 4 planted values" in n["rec_intro"]
+    assert n["disc_text"].startswith("Why the estimates miss")
+    assert n["alive_text"].startswith("On average the model says")
+    assert "nan" not in n["disc_text"] + n["alive_text"]
+    # without a planted process the section says so, for a twin and for real files
+    assert result.numbers()["rec_intro"].startswith(
+        "This twin plants no BG/NBD process" if result.is_twin else "This data folder")

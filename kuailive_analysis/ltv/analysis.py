@@ -232,8 +232,13 @@ class LTVResult:
 
     # -- glue ---------------------------------------------------------------------------------
     def numbers(self) -> dict:
-        """Every value the chapter's prose glues, by key (a ``(value, spec)`` tuple is glued
-        pre-formatted; see :func:`kuailive_analysis.report.glue_all`)."""
+        """Every value the chapter's prose glues, by key, as Python scalars or text (a
+        ``(value, spec)`` tuple is glued pre-formatted; see
+        :func:`kuailive_analysis.report.glue_all`)."""
+        return {k: (_plain(v[0]), v[1]) if isinstance(v, tuple) else _plain(v)
+                for k, v in self._numbers().items()}
+
+    def _numbers(self) -> dict:
         p, bg, gg = self.params, self.bg.params_, self.gg
         acc, wacc, boot = self.accuracy, self.watch_accuracy, self.bootstrap
         totals = self.holdout_totals()
@@ -304,6 +309,10 @@ class LTVResult:
             "rho_freq_value": self.gift_checks.freq_value_spearman,
             "gg_q": gg.params_["q"],
         }
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def transaction_tables(ds) -> tuple[pd.DataFrame, pd.DataFrame]:

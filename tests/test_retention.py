@@ -3,6 +3,12 @@ property tests against a brute-force reference, and a check against planted twin
 
 from __future__ import annotations
 
+import ast
+import json
+import re
+from itertools import pairwise
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -131,7 +137,7 @@ def _reference(days: list[int], k: int, last_day: int = 20):
     f = days[0]
     L = days[0]
     returned = False
-    for prev, nxt in zip(days, days[1:]):
+    for prev, nxt in pairwise(days):
         if nxt - prev - 1 >= k:
             returned = True
             break
@@ -200,15 +206,15 @@ def test_km_without_censoring_is_the_empirical_survival():
     T = np.array([1, 1, 2, 3, 3, 3, 5, 8])
     tab = pd.DataFrame({"duration": T, "event": True})
     kmf = R.fit_km(tab)
-    for t in range(0, 10):
+    for t in range(10):
         assert kmf.survival_function_at_times(t).iloc[0] == pytest.approx((T > t).mean())
     s = R.km_summary(kmf, tau=6, horizons=(1, 3))
-    assert s["rmst"] == pytest.approx(np.minimum(T, 6).mean())
-    assert s["median"] == 3
-    assert s["S(1)"] == pytest.approx(0.75)
+    assert s.rmst == pytest.approx(np.minimum(T, 6).mean())
+    assert s.median == 3
+    assert s.at(1) == pytest.approx(0.75)
     # with no censoring the RMST variance is the sample variance of min(T, tau) / n
     m = np.minimum(T, 6)
-    assert s["rmst_se"] ** 2 == pytest.approx(m.var() / len(m), rel=1e-9)
+    assert s.rmst_se ** 2 == pytest.approx(m.var() / len(m), rel=1e-9)
 
 
 def test_km_median_not_reached_and_ineligible_rows_dropped():
@@ -217,8 +223,8 @@ def test_km_median_not_reached_and_ineligible_rows_dropped():
     kmf = R.fit_km(tab)
     assert kmf.event_table["entrance"].sum() == 3
     s = R.km_summary(kmf, tau=4)
-    assert not np.isfinite(s["median"])
-    assert R.format_median(s["median"]) == "not reached"
+    assert not np.isfinite(s.median)
+    assert R.format_median(s.median) == "not reached"
     assert R.format_median(5.0) == "5 days"
 
 
@@ -255,18 +261,18 @@ def test_segment_tests_detect_a_real_difference_and_not_a_null():
     rng = np.random.default_rng(11)
     tab, lab = _two_groups(rng, 300, 3.0, 9.0)
     res = R.segment_tests(tab, lab, point_in_time=3)
-    assert res["overall"].iloc[0]["p"] < 1e-6
-    pw = res["pairwise"].iloc[0]
+    assert res.overall.iloc[0]["p"] < 1e-6
+    pw = res.pairwise.iloc[0]
     assert pw["S_a"] < pw["S_b"] and pw["fixed_p"] < 1e-3
     tab0, lab0 = _two_groups(rng, 300, 5.0, 5.0)
     res0 = R.segment_tests(tab0, lab0, point_in_time=3)
-    assert res0["overall"].iloc[0]["p"] > 0.001
+    assert res0.overall.iloc[0]["p"] > 0.001
 
 
 def test_segment_tests_drop_small_levels_and_need_two():
     tab = pd.DataFrame({"duration": [1, 2, 3, 4, 5, 6], "event": True})
     res = R.segment_tests(tab, pd.Series(["a"] * 5 + ["b"]), min_group=3)
-    assert res["overall"].empty and list(res["dropped"].index) == ["b"]
+    assert res.overall.empty and list(res.dropped.index) == ["b"]
 
 
 def test_holm_adjustment():
@@ -438,16 +444,16 @@ def test_segment_report_uses_landmark_for_behaviour_segments():
                         "age": rng.choice(["50+", "18-23", "24-30"], n),
                         "early_gifter": rng.choice(["gifter", "non-gifter"], n)})
     rep = R.segment_report(tab, lm, seg, ["age", "early_gifter", "missing"], min_group=10)
-    ov = rep["overview"].set_index("segment")
+    ov = rep.overview.set_index("segment")
     assert list(ov.index) == ["age", "early_gifter"]
     assert ov.loc["age", "n"] == n and ov.loc["early_gifter", "n"] == len(lm)
     assert ov.loc["age", "snapshot"] and not ov.loc["early_gifter", "snapshot"]
     # binned levels in bin order, not by size
-    assert list(rep["panels"]["age (snapshot)"]) == ["18-23", "24-30", "50+"]
-    assert list(rep["xlabels"]) == ["early_gifter (after landmark)"]
-    assert len(rep["pairwise"]) == 3 + 1
-    assert R.segment_headline(rep["overview"], alpha=1.01).startswith("Curves differ by age")
-    assert R.segment_headline(rep["overview"], alpha=0.0).startswith("No segment")
+    assert list(rep.panels["age (snapshot)"]) == ["18-23", "24-30", "50+"]
+    assert list(rep.xlabels) == ["early_gifter (after landmark)"]
+    assert len(rep.pairwise) == 3 + 1
+    assert R.segment_headline(rep.overview, alpha=1.01).startswith("Curves differ by age")
+    assert R.segment_headline(rep.overview, alpha=0.0).startswith("No segment")
 
 
 def test_cox_headline():
@@ -513,3 +519,222 @@ def test_activity_behaviours_choose_which_counts_make_a_day_active():
     assert R.activity_days(ud, behaviours=["exposure"])["user_id"].tolist() == [1, 2]
     with pytest.raises(R.RetentionError, match="choose from"):
         R.activity_days(ud, behaviours=["watch"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Result types and small helpers
+# ---------------------------------------------------------------------------------------------
+def test_small_helpers_of_the_result_types():
+    assert R.follow_up_days(7) == R.DEFAULT_LAST_DAY - 7 + 1
+    assert R.follow_up_days(3, last_day=10) == 8
+    avg = pd.DataFrame({"n": [0, 1], "rate_on": [1.0, 0.4], "rate_on_or_after": [1.0, 0.6]})
+    assert R.retention_at(avg, 1) == 0.4 and R.retention_at(avg, 1, "rate_on_or_after") == 0.6
+    assert np.isnan(R.retention_at(avg, 7))
+    sens = pd.DataFrame({"churn_days": [3, 7], "share_churned": [0.3, 0.1]})
+    assert R.sensitivity_row(sens, 7)["share_churned"] == 0.1
+    with pytest.raises(KeyError, match="churn_days 5"):
+        R.sensitivity_row(sens, 5)
+    s = R.km_summary(R.fit_km(pd.DataFrame({"duration": [1, 2, 3], "event": True})), tau=3)
+    assert s.at(1) == pytest.approx(2 / 3) and s.median_text == "2 days"
+    with pytest.raises(KeyError, match="horizons"):
+        s.at(5)
+    empty = R.SegmentReport()
+    assert empty.pair("early_gifter").a == "n/a" and np.isnan(empty.pair("x").S_a)
+    assert empty.headline().startswith("No segment")
+
+
+def test_cox_result_reads_hazard_ratios_and_violations():
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.integers(0, 2, n).astype(float)
+    t = np.ceil(rng.exponential(4.0 / np.exp(0.7 * x)))
+    design = pd.DataFrame({"duration": np.minimum(t, 12), "event": (t <= 12).astype(int),
+                           "early_gifted": x})
+    cox = R.fit_cox(design, {"early_gifted": ("gifted early", False)}, ph_alpha=1.01)
+    assert cox.hazard_ratio("early_gifted") == pytest.approx(np.exp(0.7), rel=0.25)
+    assert cox.hazard_ratio("early_gifted", "hr_lo") < cox.hazard_ratio("early_gifted")
+    assert np.isnan(cox.hazard_ratio("female"))
+    assert cox.violation_names == "gifted early"  # ph_alpha > 1 flags every covariate
+    assert cox.warnings_text == "; ".join(cox.warnings) or cox.warnings_text == "none"
+    assert cox.headline().startswith("Strongest effect: gifted early raises")
+
+
+# ---------------------------------------------------------------------------------------------
+# The chapter's result: RetentionResult (without executing the notebook)
+# ---------------------------------------------------------------------------------------------
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "03_retention.ipynb"
+INTRO = CHAPTER.parents[1] / "intro.md"
+TEXT_KEY = re.compile(r"\{glue:text\}`(?:chapters/03_retention\.ipynb::)?(\w+)(?::([^`]*))?`")
+FIGURE_KEY = re.compile(r"\{glue:figure\}\s+(\w+)")
+
+
+def _cells(kind):
+    nb = json.loads(CHAPTER.read_text())
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind]
+
+
+def _text_uses():
+    """(key, spec or None) of every {glue:text} in the chapter's markdown."""
+    return {(k, s or None) for md in _cells("markdown") for k, s in TEXT_KEY.findall(md)}
+
+
+def _intro_uses():
+    return {(k, s or None) for k, s in
+            re.findall(r"\{glue:text\}`chapters/03_retention\.ipynb::(\w+)(?::([^`]*))?`",
+                       INTRO.read_text())}
+
+
+def _rendered(value, spec):
+    """What the book shows: the glued text/plain read back as myst-nb does, then formatted."""
+    from kuailive_analysis.report import text_value
+
+    stored = text_value(*value) if isinstance(value, tuple) else text_value(value)
+    shown = ast.literal_eval(repr(stored))
+    return format(shown, spec) if spec else str(shown)
+
+
+@pytest.fixture(scope="module")
+def twin_result(twin_ds):
+    return R.analyse(twin_ds)
+
+
+@pytest.fixture(scope="module")
+def folder_result(twin_ds):
+    """The same data presented as a plain folder (no ground truth)."""
+    from dataclasses import replace
+
+    from kuailive_analysis.dataset import Dataset
+
+    source = replace(twin_ds.source, kind="folder", scale=None, seed=None,
+                     label="KuaiLive files in /somewhere")
+    ds = Dataset(tables={n: twin_ds.table(n) for n in ("users", "user_day", "rooms")},
+                 source=source, params=twin_ds.params, truth=None)
+    return R.analyse(ds)
+
+
+def test_numbers_are_exactly_the_keys_the_chapter_text_uses(twin_result, folder_result):
+    used = {k for k, _ in _text_uses()}
+    assert len(used) > 50
+    assert {k for k, _ in _intro_uses()} <= used
+    for res in (twin_result, folder_result):
+        assert set(res.numbers()) == used
+
+
+def test_figures_and_tables_of_the_text_are_glued_by_the_notebook():
+    code = "\n".join(_cells("code"))
+    for key in {k for md in _cells("markdown") for k in FIGURE_KEY.findall(md)}:
+        assert f'g("{key}"' in code, key
+
+
+def test_every_number_renders_with_the_spec_the_text_uses(twin_result, folder_result):
+    for res in (twin_result, folder_result):
+        h = res.numbers()
+        for key, spec in _text_uses() | _intro_uses():
+            value = h[key]
+            if spec in (None, "s"):  # shown as text: a string, or pre-formatted in the package
+                assert isinstance(value, (str, tuple)), (key, value)
+            else:
+                assert not isinstance(value, tuple), f"{key} is pre-formatted but used with :{spec}"
+            text = _rendered(value, None if spec == "s" else spec)
+            assert text and "nan" not in text.lower(), (key, text)
+
+
+def test_result_values_are_consistent(twin_result):
+    res = twin_result
+    h = res.numbers()
+    assert h["n_eligible"] + h["n_ineligible"] == h["n_active_users"] == len(res.table)
+    assert 0 < h["n_events"] <= h["n_eligible"] and h["share_events"] == pytest.approx(
+        h["n_events"] / h["n_eligible"])
+    for key in ("share_events", "share_entry0", "km_s1", "km_s7", "st_s7", "cox_c",
+                "sens_churned_lo", "sens_churned_hi"):
+        assert 0 <= h[key] <= 1, key
+    assert h["tau"] == R.DEFAULT_LAST_DAY - max(res.params.churn_days_grid) + 1
+    assert h["follow_max"] == R.DEFAULT_LAST_DAY - res.params.churn_days + 1
+    assert h["km_rmst"] <= h["tau"] and h["km_rmst_se"] > 0
+    assert (h["k_lo"], h["k_hi"]) == (3, 7) and h["sens_churned_lo"] >= h["sens_churned_hi"]
+    assert h["n_landmark"] == len(res.landmark) <= h["n_eligible"]
+    # every Kaplan-Meier curve is a survival function: in [0, 1] and non-increasing
+    for kmf in [res.km, res.streamer_km, *res.km_by_threshold.values(),
+                *(f for panel in res.segments.panels.values() for f in panel.values())]:
+        s = kmf.survival_function_.iloc[:, 0].to_numpy()
+        assert ((0 <= s) & (s <= 1)).all() and (np.diff(s) <= 1e-12).all()
+    assert h["km_s7"] <= h["km_s1"]
+    # cohort retention: within a cohort, on-or-after never rises and is at least "on" (the
+    # average over cohorts can rise by a little where the set of cohorts that reach N changes)
+    tri = res.triangle
+    assert (tri.groupby("cohort")["rate_on_or_after"].diff().dropna() <= 1e-12).all()
+    assert (tri["rate_on_or_after"] >= tri["rate_on"]).all()
+    r = res.retention
+    assert ((r["on_lo"] <= r["rate_on"]) & (r["rate_on"] <= r["on_hi"])).all()
+    assert (r["rate_on_or_after"] >= r["rate_on"] - 1e-12).all()
+    assert h["ret_on_1"] == (R.retention_at(r, 1), ".1%")
+    # the segment and Cox numbers read the tables they come from
+    pair = res.segments.pairwise.query("segment == 'early_gifter'").iloc[0]
+    assert (h["gift_a"], h["gift_b"]) == (pair["a"], pair["b"])
+    assert h["cox_hr_gift"] == (res.cox.hazard_ratio("early_gifted"), ".2f")
+    assert h["ph_n"] == len(res.cox.ph_test) and h["ph_n_viol"] <= h["ph_n"]
+    assert res.titles.km.endswith("of users are still active a week after entry")
+
+
+def test_truth_comparison_only_on_a_twin(twin_result, folder_result):
+    import matplotlib.pyplot as plt
+
+    from kuailive_analysis.plots import retention as P
+
+    t = twin_result.numbers()
+    assert twin_result.is_twin and twin_result.truth is not None
+    assert t["truth_status"] == "planted lifetimes are available"
+    assert 0 <= twin_result.truth.max_gap < ENGAGEMENT_TOL + 0.05
+    assert t["truth_maxdiff"] == (twin_result.truth.max_gap, ".1%")
+    assert t["truth_tmax"][0] == twin_result.tau  # users entering on day 0 reach tau
+    assert list(twin_result.truth_curves) == ["KM, active: click, comment, like, gift",
+                                             "KM, active incl. exposures"]
+    f = folder_result.numbers()
+    assert not folder_result.is_twin and folder_result.truth_curves is None
+    assert f["truth_status"].startswith("this is not a twin")
+    for key in R.result.TRUTH_KEYS:
+        assert _rendered(f[key], None) == "n/a"
+    assert folder_result.titles.truth is None
+    # the same data without the truth file: every other number is unchanged
+    other = set(t) - {"data_name", "truth_status", *R.result.TRUTH_KEYS}
+    assert {k: t[k] for k in other} == {k: f[k] for k in other}
+    assert f["data_name"] == "KuaiLive files in /somewhere"
+    fig = P.km_vs_truth(folder_result.truth_curves)
+    assert "No ground truth" in fig.axes[0].texts[0].get_text()
+    fig = P.km_vs_truth(twin_result.truth_curves, title=twin_result.titles.truth)
+    assert fig.axes[0].get_title(loc="left").startswith("KM is within")
+    plt.close("all")
+
+
+def test_analyse_parameters_reach_the_numbers(twin_ds):
+    res = R.analyse(twin_ds, churn_days=5, churn_days_grid=[3, 5], early_days=2,
+                    segments=["gender", "early_gifter"], activity_behaviours=["click", "gift"])
+    h = res.numbers()
+    assert (h["churn_days"], h["k_hi"], h["early_days"]) == (5, 5, 2)
+    assert h["tau"] == h["follow_max"] == R.DEFAULT_LAST_DAY - 5 + 1
+    assert h["activity_list"] == "click, gift"
+    assert list(res.segments.overview["segment"]) == ["gender", "early_gifter"]
+    assert list(res.km_by_threshold) == ["3 days", "5 days"]
+    with pytest.raises(R.RetentionError, match="choose from"):
+        R.analyse(twin_ds, activity_behaviours=["watch"])
+
+
+def test_chapter_notebook_is_thin():
+    """Parameters, prose, one analyse call, glue and figure calls: no definitions, loops or
+    string building (issue 14), and about 60 code lines at most outside the parameters."""
+    nb = json.loads(CHAPTER.read_text())
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+            and "parameters" not in c["metadata"].get("tags", [])]
+    lines = [ln for cell in code for ln in cell.splitlines() if ln.strip()]
+    assert len(lines) <= 60
+    src = "\n".join(code)
+    for banned in (r"\bdef\b", r"\bclass\b", r"\bfor\b", r"\bwhile\b", r"\blambda\b",
+                   r"\bf[\"']", r"\.iloc\b", r"\b21\s*-", r"\.join\("):
+        assert not re.search(banned, src), banned
+    assert src.count("retention.analyse(") == 1 and "glue_all(res.numbers())" in src
+
+
+def test_numbers_are_plain_python_values(twin_result):
+    for key, value in twin_result.numbers().items():
+        v = value[0] if isinstance(value, tuple) else value
+        assert type(v) in (int, float, str), (key, type(v))

@@ -242,7 +242,10 @@ def km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | 
     """KM estimates (with bands) against the true survival of the planted lifetimes.
 
     ``comparison`` is one frame from :func:`retention.true_vs_km` or a dict {label: frame}
-    (e.g. two activity definitions); the truth is drawn from the first frame."""
+    (e.g. two activity definitions, ``RetentionResult.truth_curves``); the truth is drawn from
+    the first frame. None (data without ground truth) draws :func:`no_truth_figure`."""
+    if comparison is None:
+        return no_truth_figure(ax=ax, title=title)
     comps = comparison if isinstance(comparison, dict) else {
         "Kaplan-Meier (inactivity-based churn)": comparison}
     fig, ax = style.axes_or_figure(ax)

@@ -101,12 +101,13 @@ def ccdf_panels(ccdfs: Mapping[str, tuple[pd.DataFrame, str]], *, axes=None,
 def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, ax=None, title: str | None = None,
                          unit: str = "units", density: bool = False,
                          threshold: float | None = None, threshold_label: str = "",
-                         source: str | None = None) -> Figure:
+                         n_zero: int = 0, source: str | None = None) -> Figure:
     """Log-binned histogram (frame from :func:`eda.log_binned_histogram`) on a log x axis.
 
     ``density=False``: bar height = share of ``unit`` in the bin (linear y). ``density=True``:
     bar height = share per unit of x (log y), the honest view of integer counts whose bins
-    hold different numbers of values. Zeros are reported in the legend.
+    hold different numbers of values. ``n_zero``: how many values are 0 (they cannot sit on a
+    log axis; :func:`eda.n_zero`), reported in the legend when positive.
     """
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
     title = style.resolve_title(title, f"Distribution of {unit} on log-spaced bins")
@@ -122,7 +123,6 @@ def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, ax=None, title: str
     else:
         style.percent_axis(ax.yaxis)
         ylabel = f"share of {unit} (%)"
-    n_zero = hist.attrs.get("n_zero", 0)
     style.label(ax, xlabel, ylabel, title)
     if n_zero:
         ax.plot([], [], " ", label=f"{n_zero:,} {unit} with 0 not shown")
@@ -134,7 +134,8 @@ def log_histogram_figure(hist: pd.DataFrame, *, xlabel: str, ax=None, title: str
 @style.styled
 def lorenz_figure(curves: Mapping[str, pd.DataFrame], ginis: Mapping[str, float], *,
                   ax=None, title: str | None = None, source: str | None = None) -> Figure:
-    """Lorenz curves (frames from :func:`eda.lorenz_curve`) with Gini in the legend."""
+    """Lorenz curves (frames from :func:`kuailive_analysis.core.stats.lorenz_curve`) with
+    Gini in the legend."""
     fig, ax = style.axes_or_figure(ax, width=6.4, height=5.0)
     title = style.resolve_title(title, "Lorenz curves of streamer activity and revenue")
     ax.plot([0, 1], [0, 1], color=style.MUTED, lw=1, ls="--", label="perfect equality")

@@ -1,0 +1,173 @@
+"""Distributions and concentration of non-negative values: the building blocks of chapter 2.
+
+Pure functions (values in, small frames or floats out). Gini, Lorenz curve and top shares
+themselves are :mod:`kuailive_analysis.core.stats`; a **CCDF** here is :math:`P(X \\ge x)`;
+shares are fractions in [0, 1] of all values passed (zeros included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from kuailive_analysis.core.stats import gini, nonnegative, top_share
+
+
+# ---------------------------------------------------------------------------------------------
+# Concentration (Gini, Lorenz curve, top shares: kuailive_analysis.core.stats)
+# ---------------------------------------------------------------------------------------------
+def concentration_table(metrics: Mapping[str, object]) -> pd.DataFrame:
+    """One row per metric (e.g. clicks per streamer): units, units with a positive value,
+    total, Gini over all units, Gini over positive units, top-1% and top-10% shares."""
+    rows = []
+    for name, vals in metrics.items():
+        x = nonnegative(vals, f"concentration_table[{name!r}]")
+        pos = x[x > 0]
+        rows.append({
+            "metric": name,
+            "n_units": x.size,
+            "n_positive": pos.size,
+            "total": x.sum(),
+            "gini": gini(x),
+            "gini_positive": gini(pos) if pos.size else float("nan"),
+            "top1_share": top_share(x, 0.01),
+            "top10_share": top_share(x, 0.10),
+        })
+    return pd.DataFrame(rows).set_index("metric")
+
+
+# ---------------------------------------------------------------------------------------------
+# Distributions
+# ---------------------------------------------------------------------------------------------
+def ccdf(values, max_points: int = 400) -> pd.DataFrame:
+    """Complementary CDF ``P(X >= x)`` of non-negative values (columns ``x``, ``ccdf``).
+
+    Evaluated at every distinct value when there are at most ``max_points`` of them, else on
+    a log-spaced grid of ``max_points`` values between the smallest positive value and the
+    maximum (plus 0 if present): a plot never needs more points.
+    """
+    x = np.sort(nonnegative(values, "ccdf"))
+    uniq = np.unique(x)
+    if uniq.size > max_points:
+        pos = uniq[uniq > 0]
+        grid = np.unique(np.geomspace(pos[0], pos[-1], max_points))
+        grid[-1] = pos[-1]
+        uniq = np.concatenate([[0.0], grid]) if uniq[0] == 0 else grid
+    below = np.searchsorted(x, uniq, side="left")
+    return pd.DataFrame({"x": uniq, "ccdf": 1.0 - below / x.size})
+
+
+def log_bin_edges(lo: float, hi: float, bins_per_decade: int = 5) -> np.ndarray:
+    """Edges 10**(k / bins_per_decade) covering [lo, hi] (lo > 0)."""
+    if not (lo > 0 and hi >= lo):
+        raise ValueError(f"log_bin_edges: need 0 < lo <= hi, got lo={lo!r}, hi={hi!r}.")
+    k0 = int(np.floor(np.log10(lo) * bins_per_decade + 1e-9))
+    k1 = int(np.ceil(np.log10(hi) * bins_per_decade - 1e-9))
+    k1 = max(k1, k0 + 1)
+    edges = 10.0 ** (np.arange(k0, k1 + 1) / bins_per_decade)
+    if edges[-1] < hi:  # guard against rounding
+        edges = np.append(edges, 10.0 ** ((k1 + 1) / bins_per_decade))
+    return edges
+
+
+def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
+                         ) -> pd.DataFrame:
+    """Histogram of the positive values on logarithmic bins.
+
+    Columns: ``bin_lo``, ``bin_hi`` (bin [lo, hi), last bin closed), ``count``, ``share``
+    (of all values, zeros included) and ``density`` = share / (hi - lo), the height that makes
+    a log-binned histogram comparable with a linear-scale density. With ``integer`` (counts)
+    the edges are rounded up to whole numbers, so each bin holds hi - lo whole values and
+    ``density`` is the mean share per value (no spikes from bins holding more integers).
+    Values equal to 0 cannot sit on a log axis: they count in the shares' denominator but in no
+    bin (:func:`n_zero` counts them, e.g. for the figure's legend).
+    """
+    x = nonnegative(values, "log_binned_histogram")
+    pos = x[x > 0]
+    if pos.size == 0:
+        raise ValueError("log_binned_histogram: no positive values to bin.")
+    edges = log_bin_edges(pos.min(), pos.max(), bins_per_decade)
+    if integer:
+        if np.any(pos != np.round(pos)):
+            raise ValueError("log_binned_histogram: integer=True but values are not whole.")
+        edges = np.unique(np.ceil(edges - 1e-9))
+        edges = np.append(edges[edges <= pos.max()], pos.max() + 1)  # top bin ends at max
+        if edges.size < 2:
+            edges = np.array([pos.min(), pos.min() + 1])
+    if integer:  # half-open integer bins [lo, hi): shift by 1/2 so np.histogram's closed
+        counts, _ = np.histogram(pos, bins=edges - 0.5)  # last bin never gets hi itself
+    else:
+        counts, _ = np.histogram(pos, bins=edges)
+    share = counts / x.size
+    return pd.DataFrame({"bin_lo": edges[:-1], "bin_hi": edges[1:], "count": counts,
+                         "share": share, "density": share / np.diff(edges)})
+
+
+def n_zero(values) -> int:
+    """Number of values equal to 0 (those a log-binned histogram cannot show)."""
+    return int((nonnegative(values, "n_zero", allow_empty=True) == 0).sum())
+
+
+def quantile_summary(values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99),
+                     scale: float = 1.0) -> pd.Series:
+    """``n``, ``mean``, quantiles ``p25``.. and ``max`` of ``values / scale``."""
+    x = nonnegative(values, "quantile_summary") / scale
+    out = {"n": float(x.size), "mean": float(x.mean())}
+    for q in qs:
+        out[f"p{round(q * 100):d}"] = float(np.quantile(x, q))
+    out["max"] = float(x.max())
+    return pd.Series(out)
+
+
+def banded_shares(values, edges: Sequence[float], labels: Sequence[str] | None = None
+                  ) -> pd.DataFrame:
+    """Counts and shares of values in bands [e_0, e_1), [e_1, e_2), ... with -inf/inf ends.
+
+    ``edges`` are the inner cut points, e.g. (5, 30, 300) gives <5, 5-30, 30-300, >=300.
+    """
+    x = nonnegative(values, "banded_shares")
+    cuts = np.asarray(edges, dtype="float64")
+    if np.any(np.diff(cuts) <= 0):
+        raise ValueError(f"banded_shares: edges must increase strictly, got {list(edges)}.")
+    idx = np.searchsorted(cuts, x, side="right")
+    counts = np.bincount(idx, minlength=cuts.size + 1)
+    if labels is None:
+        labels = ([f"<{cuts[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(cuts[:-1], cuts[1:])]
+                  + [f">={cuts[-1]:g}"])
+    if len(labels) != cuts.size + 1:
+        raise ValueError(f"banded_shares: {cuts.size} edges need {cuts.size + 1} labels.")
+    return pd.DataFrame({"band": list(labels), "count": counts, "share": counts / x.size})
+
+
+def linear_histogram(values, edges: Sequence[float]) -> pd.DataFrame:
+    """Counts and shares of values in the bins given by ``edges`` ([lo, hi), last closed);
+    ``share`` is of all values (values outside the edges count in the denominator)."""
+    x = nonnegative(values, "linear_histogram", allow_empty=True)
+    e = np.asarray(edges, dtype="float64")
+    c, _ = np.histogram(x, bins=e)
+    return pd.DataFrame({"lo": e[:-1], "hi": e[1:], "count": c, "share": c / max(x.size, 1)})
+
+
+def integer_counts(values, max_value: int) -> pd.DataFrame:
+    """Number of units with each integer value 0..``max_value`` (e.g. active days 0..21)."""
+    x = np.asarray(values, dtype="int64")
+    if x.size and (x.min() < 0 or x.max() > max_value):
+        raise ValueError(f"integer_counts: values must lie in 0..{max_value}, found "
+                         f"{x.min()}..{x.max()}.")
+    c = np.bincount(x, minlength=max_value + 1)
+    return pd.DataFrame({"value": np.arange(max_value + 1), "count": c,
+                         "share": c / max(x.size, 1)})
+
+
+def share_below(values, threshold: float) -> float:
+    """Share of values strictly below ``threshold``."""
+    x = nonnegative(values, "share_below")
+    return float((x < threshold).mean())
+
+
+def share_above(values, threshold: float) -> float:
+    """Share of values strictly above ``threshold``."""
+    x = nonnegative(values, "share_above")
+    return float((x > threshold).mean())

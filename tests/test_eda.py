@@ -1,6 +1,12 @@
-"""Unit tests of kuailive_analysis.eda on small hand-made inputs with known answers."""
+"""Unit tests of kuailive_analysis.eda on small hand-made inputs with known answers, and of the
+chapter's result (``eda.analyse -> EDAResult``) without executing the notebook."""
 
 from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -502,3 +508,208 @@ def test_every_chapter_figure_builds_with_labelled_axes():
         for ax in f.axes:
             if ax.get_visible() and ax.get_label() != "<colorbar>":
                 assert ax.get_xlabel() or ax.get_ylabel(), f"unlabelled axes in {f}"
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's result: eda.analyse -> EDAResult, tested without executing the notebook
+# --------------------------------------------------------------------------------------------
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "02_eda.ipynb"
+INTRO = CHAPTER.parents[1] / "intro.md"
+TEXT_KEY = re.compile(r"\{glue:text\}`(\w+)(?::([^`]*))?`")
+INTRO_KEY = re.compile(r"\{glue:text\}`chapters/02_eda\.ipynb::(\w+)(?::([^`]*))?`")
+FIGURE_KEY = re.compile(r"\{glue:figure\}\s+(\w+)")
+
+
+def _cells(kind: str) -> list[str]:
+    nb = json.loads(CHAPTER.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == kind
+            and "parameters" not in c["metadata"].get("tags", [])]
+
+
+def _text_uses() -> set[tuple[str, str]]:
+    """(key, spec) of every {glue:text} of the chapter's markdown and of the landing page."""
+    uses = {u for md in _cells("markdown") for u in TEXT_KEY.findall(md)}
+    return uses | set(INTRO_KEY.findall(INTRO.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    from _tiny import write_tiny
+
+    return write_tiny(tmp_path_factory.mktemp("tiny_eda"))
+
+
+@pytest.fixture(scope="module")
+def tiny_ds(tiny_folder):
+    from kuailive_analysis.dataset import load
+
+    return load(tiny_folder, cache=False)
+
+
+@pytest.fixture(scope="module")
+def result(tiny_ds) -> eda.EDAResult:
+    return eda.analyse(tiny_ds)
+
+
+def test_numbers_are_exactly_the_glue_keys_of_the_text(result):
+    used = {k for k, _ in _text_uses()}
+    assert len(used) > 100
+    assert set(result.numbers()) == used
+
+
+def test_every_number_takes_the_spec_the_text_uses(result):
+    h = result.numbers()
+    for key, spec in _text_uses():
+        value = h[key]
+        assert type(value) in (int, float, str), (key, type(value))  # no numpy scalars
+        if spec.endswith("d"):
+            assert isinstance(value, int), (key, value)
+        if spec.endswith("s"):
+            assert isinstance(value, str), (key, value)
+        format(value, spec)
+
+
+def test_figures_and_tables_of_the_text_are_glued_by_the_notebook():
+    figures = {k for md in _cells("markdown") for k in FIGURE_KEY.findall(md)}
+    glued = set(re.findall(r"\bg\(\"(\w+)\"", "\n".join(_cells("code"))))
+    assert len(figures) == 17 and figures == glued
+
+
+def test_notebook_is_thin_and_stored_without_outputs():
+    nb = json.loads(CHAPTER.read_text(encoding="utf-8"))
+    assert not any(c.get("outputs") or c.get("execution_count")
+                   for c in nb["cells"] if c["cell_type"] == "code")
+    text = "\n".join(_cells("code"))
+    assert len([ln for ln in text.splitlines() if ln.strip()]) <= 60
+    assert text.count("eda.analyse(") == 1 and text.count("glue_all(res.numbers())") == 1
+    for banned in (r"^\s*def ", r"^\s*class ", r"^\s*(for|while) ", r"\bf\"", r"\bf'",
+                   r"\.iloc\b", r"\bimport (numpy|pandas)\b", r"\bload\("):
+        assert not re.search(banned, text, re.MULTILINE), banned
+
+
+def test_result_is_typed_frozen_and_carries_nothing_in_attrs(result):
+    assert isinstance(result.params, eda.EDAParams) and result.source.kind == "folder"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.streamers.streamers_zero = 0.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.elapsed_s = 0.0
+    assert [type(s).__name__ for s in result.sections()] == [
+        "Overview", "Profiles", "Streamers", "Concentration", "Rooms", "Users", "Timing",
+        "Returns", "Behaviour", "Gifts", "Published"]
+    frames = []
+    for section in result.sections():
+        for f in dataclasses.fields(section):
+            v = getattr(section, f.name)
+            items = v.values() if isinstance(v, dict) else [v]
+            frames += [x[0] if isinstance(x, tuple) else x for x in items
+                       if isinstance(x, (pd.DataFrame, pd.Series, tuple))]
+    assert len(frames) >= 25 and not any(x.attrs for x in frames)
+    assert len(repr(result)) < 20_000  # tables stay out of the repr
+
+
+def test_known_answers_on_the_tiny_folder(result, tiny_ds):
+    h = result.numbers()
+    # 5 clean clicks (watch 2, 3, 5, 7, 60 s) and 3 negatives; 2 clean gifts of 2 and 10 coins
+    assert (h["n_users"], h["n_streamers"], h["n_clicks"]) == (4, 3, 5)
+    assert h["n_rooms"] == len(tiny_ds.rooms)
+    assert h["ctr"] == pytest.approx(5 / 8) and h["negatives_per_click"] == pytest.approx(3 / 5)
+    assert (h["watch_share_lt_5s"], h["watch_share_5_30s"], h["watch_share_30_300s"],
+            h["watch_share_ge_300s"]) == pytest.approx((0.4, 0.4, 0.2, 0.0))
+    assert h["watch_median_s"] == pytest.approx(5.0) and h["watch_mean_s"] == pytest.approx(15.4)
+    assert h["watch_max_min"] == pytest.approx(1.0)
+    assert (h["revenue"], h["gift_price_mean"], h["gift_max"]) == (12, 6.0, 10.0)
+    assert h["gift_share_eq_1"] == 0.0 and h["gift_share_le_20"] == 1.0
+    assert h["users_male"] == 0.5 and h["streamers_female"] == 1.0 and h["top_country"] == "China"
+    assert h["cold_start_max"] == 5 and h["live_step_label"] == "15-minute"
+    assert h["shop_share"] == pytest.approx(1 / len(tiny_ds.rooms))  # room 11 is the shop room
+
+
+def test_sections_agree_with_their_tables(result, tiny_ds):
+    from kuailive_analysis.core.stats import gini
+
+    h = result.numbers()
+    st = result.streamers
+    n = st.activity["n_interactions"]
+    assert h["streamers_lt_cold"] == pytest.approx((n < h["cold_start_max"]).mean())
+    assert h["streamers_zero"] == pytest.approx((n == 0).mean()) and st.n_zero == (n == 0).sum()
+    assert st.histogram["count"].sum() + st.n_zero == len(n) == h["n_streamers"]
+    conc = result.concentration
+    assert conc.table.loc["clicks", "gini"] == pytest.approx(gini(st.activity["n_clicks"]))
+    assert h["gini_clicks"] == conc.ginis["clicks"] and set(conc.curves) == set(conc.table.index)
+    assert list(conc.display_table().columns[-2:]) == ["top 1% share", "top 10% share"]
+    users = result.users
+    assert users.active_days["count"].sum() == len(users.activity) == h["n_users"]
+    timing = result.timing
+    per_weekday = eda.days_per_weekday()[:, None]
+    assert (timing.matrix.to_numpy() * per_weekday).sum() == pytest.approx(h["n_clicks"])
+    assert timing.daily["n_clicks"].sum() == h["n_clicks"]
+    assert timing.profile.sum().to_numpy() == pytest.approx(1.0)
+    assert h["uniform_peak_share"] == h["peak_hours"] / 24
+    rooms = result.rooms
+    assert rooms.start_hours["share"].sum() == pytest.approx(1.0)
+    assert h["live_max"] == rooms.live["n_live"].max() and set(rooms.durations) == {
+        "content category", "live_type"}
+    assert h["shop_cmp"] == ("longer" if h["shop_median_min"] > h["nonshop_median_min"]
+                             else "no longer")
+    assert result.gifts.price_counts["count"].sum() == len(tiny_ds.gifts)
+    table = result.published.display_table()
+    assert list(table.columns) == ["figure", "paper", "this_run", "source", "note"]
+    assert len(table) == len(eda.PAPER_FIGURES)
+
+
+def test_returns_section_known_answers():
+    ds = tiny_dataset()
+    ua = eda.user_activity(ds.sessions, ds.user_day, ds.users)
+    ret = eda.returns_section(ds.clicks, ua["top_streamer_watch_share"], min_rooms=2, tol_h=3.0)
+    h = ret.numbers()
+    # user 1 clicks streamer 100 at 20 h (room 10) and again at 44 h (room 11): one return
+    assert h["share_clicks_seen_streamer"] == pytest.approx(1 / 5)
+    assert h["share_pairs_returning"] == pytest.approx(1 / 4)
+    assert (h["n_intervals"], h["revisit_median_h"], h["revisit_within_day"]) == (1, 24.0, 0.0)
+    assert h["rhythm_share"] == 1.0 and h["rhythm_ratio"] == pytest.approx(4.0)
+    assert h["rhythm_verdict"] == "Returns have a daily rhythm"
+    assert ret.intervals["count"].sum() == 1
+    assert ret.revisit_title.startswith("Returns near whole days are 4.0x")
+
+
+def test_titles_state_the_findings(result):
+    h = result.numbers()
+    assert result.profiles.title == "50% of users are men, 100% of streamers are women"
+    assert result.streamers.histogram_title.startswith(
+        f"{h['streamers_lt_cold']:.0%} of streamers get fewer than 5 interactions")
+    assert result.streamers.threshold_label == "cold-start threshold (5)"
+    assert result.rooms.schedule_title.startswith(f"Rooms start mostly {h['room_start_peak']};")
+    assert result.timing.title.startswith(f"Activity peaks {h['activity_peak']} Beijing time")
+    assert result.behaviour.title == "40% of clicks last under 5 seconds; median 5.0 s"
+    assert result.gifts.title.startswith("0% of gifts cost 1 coin")
+    most = result.concentration.table["gini"].idxmax()
+    assert result.concentration.title.startswith(most.capitalize())
+
+
+def test_parameters_reach_the_result(tiny_ds, result):
+    res = eda.analyse(tiny_ds, cold_start_max=2, repeat_definition="share_pairs_returning",
+                      peak_hours=4, live_step_minutes=30)
+    h = res.numbers()
+    n = res.streamers.activity["n_interactions"]
+    assert h["cold_start_max"] == 2 and h["streamers_lt_cold"] == pytest.approx((n < 2).mean())
+    assert h["peak_hours"] == 4 and h["uniform_peak_share"] == 1 / 6
+    assert h["live_step_label"] == "30-minute" and len(res.rooms.live) * 2 == len(result.rooms.live)
+    assert h["repeat_definition_text"] == eda.REPEAT_DEFINITIONS["share_pairs_returning"]
+    assert res.published.comparison.loc["repeat_share", "run_value"] == pytest.approx(
+        h["share_pairs_returning"])
+    assert res.params.as_dict()["cold_start_max"] == 2
+    with pytest.raises(TypeError):
+        eda.analyse(tiny_ds, cold_start_maximum=2)
+    with pytest.raises(ValueError, match="repeat_definition"):
+        eda.EDAParams(repeat_definition="share_of_nothing")
+    with pytest.raises(ValueError, match="peak_hours"):
+        eda.EDAParams(peak_hours=0)
+
+
+def test_analyse_loads_a_folder(tiny_folder, result):
+    res = eda.analyse(tiny_folder)
+    a, b = res.numbers(), result.numbers()
+    assert res.elapsed_s > 0 and a.pop("time_elapsed_s") > 0
+    b.pop("time_elapsed_s")
+    assert a.keys() == b.keys()
+    assert all(a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]) for k in a)  # nan == nan here

@@ -4,7 +4,8 @@ column-wise access to a dataset's tables (:func:`columns`).
 A section is a frozen dataclass of the tables the chapter shows (fields made with
 :func:`shown`, left out of the repr) and the values its prose glues (fields made with
 :func:`glued`, named exactly like the glue keys of the notebook). :meth:`Section.numbers`
-returns the glued values as plain Python scalars, so ``int`` counts stay ``int`` in the text.
+returns the glued values, stored as plain Python scalars (``int`` counts stay ``int`` in the
+text).
 """
 
 from __future__ import annotations
@@ -33,10 +34,16 @@ def shown():
 class Section:
     """Base of the section records (subclasses are frozen dataclasses)."""
 
+    def __post_init__(self):
+        # glued values are stored as plain Python scalars (numpy scalars would print as
+        # np.float64(...) in the text's literal_eval and in the repr)
+        for f in fields(self):
+            if f.metadata.get(_GLUE):
+                object.__setattr__(self, f.name, plain(getattr(self, f.name)))
+
     def numbers(self) -> dict[str, object]:
-        """The glued values: ``{field name: plain Python value}`` for the :func:`glued` fields."""
-        return {f.name: plain(getattr(self, f.name)) for f in fields(self)
-                if f.metadata.get(_GLUE)}
+        """The glued values: ``{field name: value}`` for the :func:`glued` fields."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get(_GLUE)}
 
 
 def columns(ds, name: str, cols: Sequence[str]) -> pd.DataFrame:

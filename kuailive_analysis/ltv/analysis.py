@@ -191,7 +191,7 @@ class LTVResult:
                      "This data folder is not a synthetic twin, so there is no planted truth to "
                      "recover.")
             return (intro, "(Not applicable: nothing was planted in BG/NBD form.)",
-                    "Not applicable to real data.")
+                    "Not applicable: no planted P(alive) to compare with.")
         p, rec = self.planted, self.recovery
         n_cov = int(rec.loc[list(BetaGeo.param_names), "covered"].sum())
         rate, drop = "mean rate r/alpha (per day)", "mean dropout a/(a+b)"

@@ -51,8 +51,8 @@ import os
 import time
 
 from kuailive_analysis.core import metrics as registry
-from kuailive_analysis.eda.activity import (SESSION_SUMS, _distinct_counts,  # noqa: F401
-                                            _group_sums, streamer_activity, user_activity)
+from kuailive_analysis.eda.activity import (SESSION_SUMS, _distinct_counts, _group_sums,
+                                            streamer_activity, user_activity)
 from kuailive_analysis.eda.base import Section, columns
 from kuailive_analysis.eda.behaviour import (WATCH_BANDS_S, Behaviour, Gifts, behaviour_section,
                                              gift_price_summary, gifts_section, price_counts,
@@ -82,6 +82,32 @@ from kuailive_analysis.eda.timing import (Timing, daily_totals, days_per_weekday
                                           hour_weekday_matrix, hour_window_label,
                                           hourly_profile, peak_window, timing_section)
 from kuailive_analysis.eda.users import Users, users_section
+
+
+__all__ = [
+    # the chapter
+    "analyse", "EDAResult", "EDAParams", "Section", "Overview", "Profiles", "Streamers",
+    "Concentration", "Rooms", "Users", "Timing", "Returns", "Behaviour", "Gifts", "Published",
+    "overview_section", "profiles_section", "streamers_section", "concentration_section",
+    "rooms_section", "users_section", "timing_section", "returns_section",
+    "behaviour_section", "gifts_section", "published_section",
+    # statistics
+    "banded_shares", "ccdf", "concentration_table", "integer_counts", "linear_histogram",
+    "log_bin_edges", "log_binned_histogram", "n_zero", "quantile_summary", "share_above",
+    "share_below", "SESSION_SUMS", "streamer_activity", "user_activity", "MISSING_LABEL",
+    "demographic_shares", "tenure_distribution", "tenure_summary", "ROOM_COLUMNS",
+    "room_duration_summary", "room_start_hours", "rooms_live_over_time", "shop_flag",
+    "daily_totals", "days_per_weekday", "hour_weekday_matrix", "hour_window_label",
+    "hourly_profile", "peak_window", "CLICK_COLUMNS", "REPEAT_DEFINITIONS",
+    "daily_rhythm_share", "interval_histogram", "repeat_summary", "revisit_intervals",
+    "visits", "WATCH_BANDS_S", "gift_price_summary", "price_counts", "watch_time_summary",
+    "columns",
+    # published figures
+    "DATASET_PAGE_SOURCE", "PAPER_FIGURES", "PAPER_SOURCE", "REAL_FILES_SOURCE",
+    "SOURCE_TAGS", "PublishedFigure", "format_value", "paper_comparison", "run_values",
+    # kernels (tests/test_perf_kernels.py)
+    "_distinct_counts", "_group_sums",
+]
 
 
 def analyse(ds=None, **params) -> EDAResult:

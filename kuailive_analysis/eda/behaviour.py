@@ -8,14 +8,14 @@ user, since every sampled user did every behaviour at least once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.core.stats import nonnegative
-from kuailive_analysis.eda.base import Section, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.distributions import (banded_shares, log_binned_histogram, n_zero,
                                                  quantile_summary)
 
@@ -75,25 +75,25 @@ class Behaviour(Section):
     ``histogram`` (watch seconds on log bins, 8 per decade; ``n_zero`` clicks have 0) and the
     quoted values, the engagement KPIs under their registry keys."""
 
-    summary: pd.Series = shown()
-    histogram: pd.DataFrame = shown()
+    summary: pd.Series = field(repr=False)
+    histogram: pd.DataFrame = field(repr=False)
     n_zero: int
-    watch_share_lt_5s: float = glued()
-    watch_share_5_30s: float = glued()
-    watch_share_30_300s: float = glued()
-    watch_share_ge_300s: float = glued()
-    watch_median_s: float = glued()
-    watch_mean_s: float = glued()
-    watch_p90_min: float = glued()
-    watch_p99_min: float = glued()
-    watch_max_min: float = glued()
-    ctr: float = glued()
-    negatives_per_click: float = glued()
-    comments_per_click: float = glued()
-    likes_per_click: float = glued()
-    gifts_per_click: float = glued()
-    gift_session_share: float = glued()
-    n_gift_pairs: int = glued()
+    watch_share_lt_5s: float = field(metadata=GLUED)
+    watch_share_5_30s: float = field(metadata=GLUED)
+    watch_share_30_300s: float = field(metadata=GLUED)
+    watch_share_ge_300s: float = field(metadata=GLUED)
+    watch_median_s: float = field(metadata=GLUED)
+    watch_mean_s: float = field(metadata=GLUED)
+    watch_p90_min: float = field(metadata=GLUED)
+    watch_p99_min: float = field(metadata=GLUED)
+    watch_max_min: float = field(metadata=GLUED)
+    ctr: float = field(metadata=GLUED)
+    negatives_per_click: float = field(metadata=GLUED)
+    comments_per_click: float = field(metadata=GLUED)
+    likes_per_click: float = field(metadata=GLUED)
+    gifts_per_click: float = field(metadata=GLUED)
+    gift_session_share: float = field(metadata=GLUED)
+    n_gift_pairs: int = field(metadata=GLUED)
 
     @property
     def title(self) -> str:
@@ -126,19 +126,19 @@ class Gifts(Section):
     (gifts at each exact price up to :data:`PRICE_CAP`), ``histogram`` (all prices on log
     bins) and the quoted values, the revenue KPIs under their registry keys."""
 
-    summary: pd.Series = shown()
-    price_counts: pd.DataFrame = shown()
-    histogram: pd.DataFrame = shown()
-    gift_p50: float = glued()
-    gift_p99: float = glued()
-    gift_max: float = glued()
-    gift_share_eq_1: float = glued()
-    gift_share_le_20: float = glued()
-    revenue: int = glued()
-    gift_price_mean: float = glued()
-    gini_revenue_users: float = glued()
-    top1_users_revenue: float = glued()
-    top10_users_revenue: float = glued()
+    summary: pd.Series = field(repr=False)
+    price_counts: pd.DataFrame = field(repr=False)
+    histogram: pd.DataFrame = field(repr=False)
+    gift_p50: float = field(metadata=GLUED)
+    gift_p99: float = field(metadata=GLUED)
+    gift_max: float = field(metadata=GLUED)
+    gift_share_eq_1: float = field(metadata=GLUED)
+    gift_share_le_20: float = field(metadata=GLUED)
+    revenue: int = field(metadata=GLUED)
+    gift_price_mean: float = field(metadata=GLUED)
+    gini_revenue_users: float = field(metadata=GLUED)
+    top1_users_revenue: float = field(metadata=GLUED)
+    top10_users_revenue: float = field(metadata=GLUED)
 
     @property
     def title(self) -> str:

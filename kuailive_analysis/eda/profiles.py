@@ -7,14 +7,14 @@ shares of their own group; tenure is counted in years of 365.25 days before 2025
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.eda.base import HINT as _HINT
-from kuailive_analysis.eda.base import Section, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.schema import ordered_bins, parse_bin
 
 MISSING_LABEL = "(missing)"
@@ -114,22 +114,22 @@ class Profiles(Section):
     :func:`demographic_shares`), ``tenure`` (:func:`tenure_summary`) and ``tenure_years``
     (:func:`tenure_distribution`), and the values the text quotes."""
 
-    demographics: Mapping[str, pd.DataFrame] = shown()
-    tenure: pd.DataFrame = shown()
-    tenure_years: pd.DataFrame = shown()
-    users_male: float = glued()
-    streamers_female: float = glued()
-    top_country: str = glued()
-    users_top_country: float = glued()
-    streamers_top_country: float = glued()
-    user_top_age: str = glued()
-    user_top_age_share: float = glued()
-    streamer_top_age: str = glued()
-    streamer_top_age_share: float = glued()
-    tenure_median_y: float = glued()
-    watch_age_median_y: float = glued()
-    tenure_under_1y: float = glued()
-    watch_age_under_1y: float = glued()
+    demographics: Mapping[str, pd.DataFrame] = field(repr=False)
+    tenure: pd.DataFrame = field(repr=False)
+    tenure_years: pd.DataFrame = field(repr=False)
+    users_male: float = field(metadata=GLUED)
+    streamers_female: float = field(metadata=GLUED)
+    top_country: str = field(metadata=GLUED)
+    users_top_country: float = field(metadata=GLUED)
+    streamers_top_country: float = field(metadata=GLUED)
+    user_top_age: str = field(metadata=GLUED)
+    user_top_age_share: float = field(metadata=GLUED)
+    streamer_top_age: str = field(metadata=GLUED)
+    streamer_top_age_share: float = field(metadata=GLUED)
+    tenure_median_y: float = field(metadata=GLUED)
+    watch_age_median_y: float = field(metadata=GLUED)
+    tenure_under_1y: float = field(metadata=GLUED)
+    watch_age_under_1y: float = field(metadata=GLUED)
 
     @property
     def title(self) -> str:

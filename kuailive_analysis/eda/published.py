@@ -6,7 +6,7 @@ is known (:data:`PAPER_FIGURES` records each with its source and a note where it
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from kuailive_analysis.core.calendar import WINDOW_END_MS, WINDOW_START_MS
 from kuailive_analysis.core.constants import REAL_COUNTS
 from kuailive_analysis.core.stats import gini, top_k_share
 from kuailive_analysis.eda.activity import streamer_activity, user_activity
-from kuailive_analysis.eda.base import Section, columns, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section, columns
 from kuailive_analysis.eda.behaviour import gift_price_summary, watch_time_summary
 from kuailive_analysis.eda.distributions import share_above, share_below
 from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS, repeat_summary
@@ -245,9 +245,9 @@ class Published(Section):
     """The published figures vs this run: ``comparison`` (:func:`paper_comparison`, one row
     per figure of :data:`PAPER_FIGURES`) and the quoted texts."""
 
-    comparison: pd.DataFrame = shown()
-    repeat_definition_text: str = glued()
-    paper_ref: str = glued()
+    comparison: pd.DataFrame = field(repr=False)
+    repeat_definition_text: str = field(metadata=GLUED)
+    paper_ref: str = field(metadata=GLUED)
 
     def display_table(self) -> pd.DataFrame:
         """The comparison as the book shows it (text columns only, no index)."""

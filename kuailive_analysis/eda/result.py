@@ -8,11 +8,11 @@ states) are properties of the sections, so the notebook builds no text.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from kuailive_analysis.core.metrics import DEFAULT_PARAMS
 from kuailive_analysis.data_source import DataSource
-from kuailive_analysis.eda.base import Section, glued
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.behaviour import Behaviour, Gifts
 from kuailive_analysis.eda.profiles import Profiles
 from kuailive_analysis.eda.published import Published
@@ -70,11 +70,11 @@ class EDAParams:
 class Overview(Section):
     """The data the chapter ran on: its label and the registry counts after cleaning."""
 
-    data_source: str = glued()
-    n_users: int = glued()
-    n_streamers: int = glued()
-    n_rooms: int = glued()
-    n_clicks: int = glued()
+    data_source: str = field(metadata=GLUED)
+    n_users: int = field(metadata=GLUED)
+    n_streamers: int = field(metadata=GLUED)
+    n_rooms: int = field(metadata=GLUED)
+    n_clicks: int = field(metadata=GLUED)
 
 
 def overview_section(mc, label: str) -> Overview:

@@ -9,7 +9,7 @@ run boundaries, not a hashing groupby over the click log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import combined_key
 from kuailive_analysis.core.stats import nonnegative
 from kuailive_analysis.eda.base import HINT as _HINT
-from kuailive_analysis.eda.base import Section, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.distributions import linear_histogram
 
 CLICK_COLUMNS = ("user_id", "streamer_id", "live_id", "ts_ms")
@@ -166,26 +166,26 @@ class Returns(Section):
     (:func:`daily_rhythm_share`), ``top_streamer`` (users by the share of their watch time on
     their most-watched streamer, 5% bins) and the quoted values."""
 
-    summary: pd.Series = shown()
-    intervals: pd.DataFrame = shown()
-    rhythm: pd.Series = shown()
-    top_streamer: pd.DataFrame = shown()
-    share_clicks_seen_streamer: float = glued()
-    share_clicks_repeat_visit: float = glued()
-    share_visits_repeat: float = glued()
-    share_pairs_returning: float = glued()
-    share_users_returning: float = glued()
-    repeat_min_rooms: int = glued()
-    n_intervals: int = glued()
-    revisit_median_h: float = glued()
-    revisit_within_day: float = glued()
-    rhythm_share: float = glued()
-    rhythm_expected: float = glued()
-    rhythm_ratio: float = glued()
-    rhythm_verdict: str = glued()
-    rhythm_tol_hours: float = glued()
-    top_streamer_share_median: float = glued()
-    users_top_streamer_majority: float = glued()
+    summary: pd.Series = field(repr=False)
+    intervals: pd.DataFrame = field(repr=False)
+    rhythm: pd.Series = field(repr=False)
+    top_streamer: pd.DataFrame = field(repr=False)
+    share_clicks_seen_streamer: float = field(metadata=GLUED)
+    share_clicks_repeat_visit: float = field(metadata=GLUED)
+    share_visits_repeat: float = field(metadata=GLUED)
+    share_pairs_returning: float = field(metadata=GLUED)
+    share_users_returning: float = field(metadata=GLUED)
+    repeat_min_rooms: int = field(metadata=GLUED)
+    n_intervals: int = field(metadata=GLUED)
+    revisit_median_h: float = field(metadata=GLUED)
+    revisit_within_day: float = field(metadata=GLUED)
+    rhythm_share: float = field(metadata=GLUED)
+    rhythm_expected: float = field(metadata=GLUED)
+    rhythm_ratio: float = field(metadata=GLUED)
+    rhythm_verdict: str = field(metadata=GLUED)
+    rhythm_tol_hours: float = field(metadata=GLUED)
+    top_streamer_share_median: float = field(metadata=GLUED)
+    users_top_streamer_majority: float = field(metadata=GLUED)
 
     @property
     def revisit_title(self) -> str:

@@ -8,7 +8,7 @@ duration quantiles use the rooms that started inside the window (and, for durati
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from kuailive_analysis.core.calendar import (MS_PER_MINUTE, WINDOW_END_MS, WINDO
                                              beijing_hour, days_since_start, ms_to_beijing)
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.eda.base import HINT as _HINT
-from kuailive_analysis.eda.base import Section, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.profiles import MISSING_LABEL
 from kuailive_analysis.eda.timing import hour_window_label, peak_window
 
@@ -133,24 +133,24 @@ class Rooms(Section):
     content category and by live_type), ``shop`` (the same for shop vs other rooms) and the
     quoted values."""
 
-    start_hours: pd.DataFrame = shown()
-    live: pd.DataFrame = shown()
-    durations: Mapping[str, pd.DataFrame] = shown()
-    shop: pd.DataFrame = shown()
-    room_start_peak: str = glued()
-    room_start_peak_share: float = glued()
-    live_max: int = glued()
-    live_min: int = glued()
-    live_max_hour: int = glued()
-    live_min_hour: int = glued()
-    room_median_min: float = glued()
-    share_censored: float = glued()
-    shop_share: float = glued()
-    shop_median_min: float = glued()
-    shop_p90_min: float = glued()
-    nonshop_median_min: float = glued()
-    shop_cmp: str = glued()
-    live_step_label: str = glued()
+    start_hours: pd.DataFrame = field(repr=False)
+    live: pd.DataFrame = field(repr=False)
+    durations: Mapping[str, pd.DataFrame] = field(repr=False)
+    shop: pd.DataFrame = field(repr=False)
+    room_start_peak: str = field(metadata=GLUED)
+    room_start_peak_share: float = field(metadata=GLUED)
+    live_max: int = field(metadata=GLUED)
+    live_min: int = field(metadata=GLUED)
+    live_max_hour: int = field(metadata=GLUED)
+    live_min_hour: int = field(metadata=GLUED)
+    room_median_min: float = field(metadata=GLUED)
+    share_censored: float = field(metadata=GLUED)
+    shop_share: float = field(metadata=GLUED)
+    shop_median_min: float = field(metadata=GLUED)
+    shop_p90_min: float = field(metadata=GLUED)
+    nonshop_median_min: float = field(metadata=GLUED)
+    shop_cmp: str = field(metadata=GLUED)
+    live_step_label: str = field(metadata=GLUED)
 
     @property
     def schedule_title(self) -> str:

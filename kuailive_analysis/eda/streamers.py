@@ -10,13 +10,13 @@ share and the revenue statistics are KPIs of the metric registry
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core import stats
-from kuailive_analysis.eda.base import Section, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.distributions import (ccdf, concentration_table,
                                                  log_binned_histogram, n_zero, share_above,
                                                  share_below)
@@ -38,18 +38,18 @@ class Streamers(Section):
     (CCDF frame, x label)), ``histogram`` (interactions on log bins; ``n_zero`` streamers have
     none) and the values the text quotes."""
 
-    activity: pd.DataFrame = shown()
-    ccdfs: Mapping[str, tuple[pd.DataFrame, str]] = shown()
-    histogram: pd.DataFrame = shown()
+    activity: pd.DataFrame = field(repr=False)
+    ccdfs: Mapping[str, tuple[pd.DataFrame, str]] = field(repr=False)
+    histogram: pd.DataFrame = field(repr=False)
     n_zero: int
-    streamers_lt_cold: float = glued()
-    streamers_zero: float = glued()
-    streamers_gt_heavy: float = glued()
-    top10_streamers_share: float = glued()
-    streamer_median_interactions: float = glued()
-    streamer_max_viewers: int = glued()
-    cold_start_max: int = glued()
-    heavy_streamer_min: int = glued()
+    streamers_lt_cold: float = field(metadata=GLUED)
+    streamers_zero: float = field(metadata=GLUED)
+    streamers_gt_heavy: float = field(metadata=GLUED)
+    top10_streamers_share: float = field(metadata=GLUED)
+    streamer_median_interactions: float = field(metadata=GLUED)
+    streamer_max_viewers: int = field(metadata=GLUED)
+    cold_start_max: int = field(metadata=GLUED)
+    heavy_streamer_min: int = field(metadata=GLUED)
 
     ccdf_title = "Every activity measure per streamer is heavy-tailed (log-log CCDF)"
 
@@ -93,16 +93,16 @@ class Concentration(Section):
     ``table`` (:func:`~kuailive_analysis.eda.distributions.concentration_table`), ``curves``
     (Lorenz curves, :func:`kuailive_analysis.core.stats.lorenz_curve`) and the quoted values."""
 
-    table: pd.DataFrame = shown()
-    curves: Mapping[str, pd.DataFrame] = shown()
-    gini_exposures: float = glued()
-    top10_exposures: float = glued()
-    gini_clicks: float = glued()
-    gini_watch_time: float = glued()
-    gini_gift_revenue: float = glued()
-    top1_gift_revenue: float = glued()
-    gini_revenue_gifted: float = glued()
-    share_streamers_gifted: float = glued()
+    table: pd.DataFrame = field(repr=False)
+    curves: Mapping[str, pd.DataFrame] = field(repr=False)
+    gini_exposures: float = field(metadata=GLUED)
+    top10_exposures: float = field(metadata=GLUED)
+    gini_clicks: float = field(metadata=GLUED)
+    gini_watch_time: float = field(metadata=GLUED)
+    gini_gift_revenue: float = field(metadata=GLUED)
+    top1_gift_revenue: float = field(metadata=GLUED)
+    gini_revenue_gifted: float = field(metadata=GLUED)
+    share_streamers_gifted: float = field(metadata=GLUED)
 
     @property
     def ginis(self) -> dict[str, float]:

@@ -7,7 +7,7 @@ All days and hours are Beijing time (:mod:`kuailive_analysis.core.calendar`); 20
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from kuailive_analysis.core.calendar import (MS_PER_HOUR, N_WINDOW_DAYS, WEEKDAY
                                              day_start_ms, ms_to_beijing, weekday_of_day)
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.eda.base import HINT as _HINT
-from kuailive_analysis.eda.base import Section, columns, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section, columns
 
 INTERACTION_TABLES = ("clicks", "comments", "likes", "gifts")
 """The event tables whose events are *interactions* (negatives excluded)."""
@@ -113,19 +113,19 @@ class Timing(Section):
     :func:`hour_weekday_matrix`), ``daily`` (:func:`daily_totals`), ``profile`` (share of each
     behaviour's events per hour, :func:`hourly_profile`) and the quoted values."""
 
-    matrix: pd.DataFrame = shown()
-    daily: pd.DataFrame = shown()
-    profile: pd.DataFrame = shown()
-    activity_peak: str = glued()
-    activity_peak_share: float = glued()
-    peak_hours: int = glued()
-    uniform_peak_share: float = glued()
-    noon_share: float = glued()
-    morning_share: float = glued()
-    daily_active_median: float = glued()
-    daily_active_min: int = glued()
-    daily_active_max: int = glued()
-    weekend_ratio: float = glued()
+    matrix: pd.DataFrame = field(repr=False)
+    daily: pd.DataFrame = field(repr=False)
+    profile: pd.DataFrame = field(repr=False)
+    activity_peak: str = field(metadata=GLUED)
+    activity_peak_share: float = field(metadata=GLUED)
+    peak_hours: int = field(metadata=GLUED)
+    uniform_peak_share: float = field(metadata=GLUED)
+    noon_share: float = field(metadata=GLUED)
+    morning_share: float = field(metadata=GLUED)
+    daily_active_median: float = field(metadata=GLUED)
+    daily_active_min: int = field(metadata=GLUED)
+    daily_active_max: int = field(metadata=GLUED)
+    weekend_ratio: float = field(metadata=GLUED)
 
     hourly_title = "Every behaviour follows the same daily clock"
 

@@ -7,12 +7,12 @@ The per-user table is the registry's derived ``user_activity``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS
-from kuailive_analysis.eda.base import Section, glued, shown
+from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.distributions import ccdf, integer_counts, share_below
 
 
@@ -21,19 +21,19 @@ class Users(Section):
     """Activity per user: ``activity`` (one row per user), ``ccdfs`` (panel -> (CCDF frame,
     x label)), ``active_days`` (users per number of active days 0..21) and the quoted values."""
 
-    activity: pd.DataFrame = shown()
-    ccdfs: Mapping[str, tuple[pd.DataFrame, str]] = shown()
-    active_days: pd.DataFrame = shown()
-    light_user_max: int = glued()
-    users_lt_light: float = glued()
-    user_median_interactions: float = glued()
-    user_median_sessions: float = glued()
-    user_median_streamers: float = glued()
-    user_median_watch_h: float = glued()
-    user_mean_watch_h: float = glued()
-    user_p99_watch_h: float = glued()
-    user_median_active_days: float = glued()
-    users_all_days: float = glued()
+    activity: pd.DataFrame = field(repr=False)
+    ccdfs: Mapping[str, tuple[pd.DataFrame, str]] = field(repr=False)
+    active_days: pd.DataFrame = field(repr=False)
+    light_user_max: int = field(metadata=GLUED)
+    users_lt_light: float = field(metadata=GLUED)
+    user_median_interactions: float = field(metadata=GLUED)
+    user_median_sessions: float = field(metadata=GLUED)
+    user_median_streamers: float = field(metadata=GLUED)
+    user_median_watch_h: float = field(metadata=GLUED)
+    user_mean_watch_h: float = field(metadata=GLUED)
+    user_p99_watch_h: float = field(metadata=GLUED)
+    user_median_active_days: float = field(metadata=GLUED)
+    users_all_days: float = field(metadata=GLUED)
 
     @property
     def ccdf_title(self) -> str:

@@ -32,6 +32,8 @@ Design
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
@@ -440,26 +442,78 @@ def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
     return pd.concat(mets), pd.DataFrame(infos).set_index("task")
 
 
-def headline_numbers(metrics: pd.DataFrame, info: pd.DataFrame) -> dict:
-    """Flat dict for glue: ``<task>_<scorer>_<metric>`` for task in (ctr, gtr), scorer in
-    (pop, rate, lr, gb), metric in (auc, uauc, gauc); plus ``<task>_n_test``,
-    ``<task>_pos_test``, ``<task>_users_eval``, ``<task>_row_share_eval``, ``<task>_n_train``."""
-    short_task = {"CTR (click per exposure)": "ctr", "GTR (clicks with a gift)": "gtr"}
-    out: dict = {}
-    for (task, scorer), row in metrics.iterrows():
-        t = short_task[task]
-        s = ("pop" if scorer.startswith("popularity") else "rate" if scorer.startswith("streamer")
-             else "lr" if scorer.startswith("logistic") else "gb")
-        for m in ("auc", "uauc", "gauc"):
-            out[f"{t}_{s}_{m}"] = float(row[m])
-        out[f"{t}_users_eval"] = int(row["n_groups_evaluated"])
-        out[f"{t}_users_test"] = int(row["n_groups"])
-        out[f"{t}_row_share_eval"] = float(row["row_share_evaluated"])
-    for task, row in info.iterrows():
-        t = short_task[task]
-        out[f"{t}_n_test"] = int(row["n_test"])
-        out[f"{t}_pos_test"] = int(row["pos_test"])
-        out[f"{t}_n_train"] = int(row["n_train"])
-        out[f"{t}_n_train_used"] = int(row["n_train_used"])
-        out[f"{t}_base_test"] = float(row["base_rate_test"])
-    return out
+SHORT_TASKS = {"CTR (click per exposure)": "ctr", "GTR (clicks with a gift)": "gtr"}
+"""Task -> the prefix of its numbers (``ctr_gb_auc``, ``gtr_n_test``, ...)."""
+
+TABLE_COLUMNS = ["auc", "uauc", "gauc", "n_rows", "n_pos", "n_groups_evaluated",
+                 "row_share_evaluated"]
+"""Columns of :meth:`PredictResult.table` (the chapter's table of the evaluation)."""
+
+
+def _short_scorer(scorer: str) -> str:
+    return ("pop" if scorer.startswith("popularity") else "rate" if scorer.startswith("streamer")
+            else "lr" if scorer.startswith("logistic") else "gb")
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    """The predictive baseline of chapter 5 (:func:`analyse`).
+
+    ``metrics``: one row per (task, scorer) with AUC, UAUC, GAUC and coverage
+    (:func:`auc_metrics`); ``info``: one row per task with rows per split, positives, base
+    rates and ``note`` (why a task was skipped, else empty); the parameters it ran with.
+    """
+
+    metrics: pd.DataFrame
+    info: pd.DataFrame
+    fractions: tuple[float, float, float]
+    max_train_rows: int
+    seed: int
+
+    def table(self) -> pd.DataFrame:
+        """The metrics with the columns the chapter shows (:data:`TABLE_COLUMNS`)."""
+        return self.metrics[TABLE_COLUMNS]
+
+    def best_auc(self) -> pd.Series:
+        """The best test AUC of any scorer, per task."""
+        return self.metrics["auc"].groupby(level="task").max()
+
+    def title(self) -> str:
+        """Figure title stating the best AUC per task (``'Best test AUC: CTR 0.712, GTR ...'``)."""
+        best = self.best_auc()
+        return "Best test AUC: " + ", ".join(f"{t.split()[0]} {v:.3f}" for t, v in best.items())
+
+    def numbers(self) -> dict:
+        """Plain values: ``<task>_<scorer>_<metric>`` for task in (ctr, gtr), scorer in (pop,
+        rate, lr, gb), metric in (auc, uauc, gauc); per task ``_users_eval`` and
+        ``_users_test`` (test users with both classes / all), ``_row_share_eval``, ``_n_test``,
+        ``_pos_test``, ``_n_train``, ``_n_train_used`` and ``_base_test`` (test base rate)."""
+        out: dict = {}
+        for (task, scorer), row in self.metrics.iterrows():  # eight rows
+            t = SHORT_TASKS[task]
+            for m in ("auc", "uauc", "gauc"):
+                out[f"{t}_{_short_scorer(scorer)}_{m}"] = float(row[m])
+            out[f"{t}_users_eval"] = int(row["n_groups_evaluated"])
+            out[f"{t}_users_test"] = int(row["n_groups"])
+            out[f"{t}_row_share_eval"] = float(row["row_share_evaluated"])
+        for task, row in self.info.iterrows():
+            t = SHORT_TASKS[task]
+            out[f"{t}_n_test"] = int(row["n_test"])
+            out[f"{t}_pos_test"] = int(row["pos_test"])
+            out[f"{t}_n_train"] = int(row["n_train"])
+            out[f"{t}_n_train_used"] = int(row["n_train_used"])
+            out[f"{t}_base_test"] = float(row["base_rate_test"])
+        return out
+
+
+def analyse(exposures: pd.DataFrame, *, fractions=(0.8, 0.1, 0.1), max_train_rows: int = 200_000,
+            prior_strength: float = 20.0, seed: int = 0) -> PredictResult:
+    """The baseline on an exposure table (chapter 5's, with segment and position columns):
+    :func:`evaluate` of both tasks with ``skip_unfit=True`` (a task without enough data gets NaN
+    metrics and its reason in ``info["note"]``)."""
+    fractions = tuple(float(f) for f in fractions)
+    metrics, info = evaluate(exposures, skip_unfit=True, fractions=fractions,
+                             max_train_rows=max_train_rows, prior_strength=prior_strength,
+                             seed=seed)
+    return PredictResult(metrics=metrics, info=info, fractions=fractions,
+                         max_train_rows=int(max_train_rows), seed=int(seed))

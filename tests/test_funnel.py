@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,11 +73,11 @@ def test_attribution_window_parameter():
 
 def test_funnel_counts_on_hand_log():
     b = F.build(*hand_log(), qualified_watch_s=5, attribution_window_s=3600)
-    ct = b["clicks"]
+    ct = b.clicks
     assert ct["gift_value"].tolist() == [0, 5, 0, 0]
     assert ct["n_comments"].tolist() == [0, 1, 0, 0]
     assert ct["qualified"].tolist() == [False, True, True, False]
-    f = F.funnel(b["exposures"]).set_index("step")
+    f = F.funnel(b.exposures).set_index("step")
     assert f["n"].tolist() == [7, 4, 2, 1, 1]
     assert f.loc["click", "step_rate"] == pytest.approx(4 / 7)
     assert f.loc["interaction", "step_rate"] == pytest.approx(1 / 2)
@@ -82,12 +86,12 @@ def test_funnel_counts_on_hand_log():
     assert f.loc["click", "step_lo"] == pytest.approx(lo)
     # a 30 s threshold leaves only the 60 s click qualified; it has no attributed engagement
     b30 = F.build(*hand_log(), qualified_watch_s=30, attribution_window_s=3600)
-    assert F.funnel(b30["exposures"])["n"].tolist() == [7, 4, 1, 0, 0]
+    assert F.funnel(b30.exposures)["n"].tolist() == [7, 4, 1, 0, 0]
 
 
 def test_kpi_table_known_values():
     b = F.build(*hand_log(), qualified_watch_s=5, attribution_window_s=3600)
-    k = F.kpi_table(b["exposures"]).iloc[0]
+    k = F.kpi_table(b.exposures).iloc[0]
     assert (k["exposures"], k["clicks"], k["gifted"], k["n_gifts"]) == (7, 4, 1, 1)
     assert k["ctr"] == pytest.approx(4 / 7)
     assert k["gtr"] == pytest.approx(1 / 4)
@@ -95,46 +99,46 @@ def test_kpi_table_known_values():
     assert k["like_rate"] == 0
     assert k["value_per_gift"] == 5
     assert k["rpm"] == pytest.approx(1000 * 5 / 7)
-    by_user = F.kpi_table(b["exposures"], by="user_id")
+    by_user = F.kpi_table(b.exposures, by="user_id")
     assert by_user.loc[1, "ctr"] == pytest.approx(3 / 4)
     assert by_user.loc[2, "ctr"] == pytest.approx(1 / 3)
-    assert len(F.kpi_table(b["exposures"], by="user_id", min_exposures=4)) == 1
+    assert len(F.kpi_table(b.exposures, by="user_id", min_exposures=4)) == 1
 
 
 def test_sessions_keep_engagements_without_clicks():
     b = F.build(*hand_log(), qualified_watch_s=5, attribution_window_s=3600)
-    s = b["sessions"].set_index(["user_id", "live_id"])
+    s = b.sessions.set_index(["user_id", "live_id"])
     assert len(s) == 7
     assert s.loc[(1, 10), "watch_ms"] == 11000 and s.loc[(1, 10), "n_clicks"] == 2
     assert bool(s.loc[(3, 10), "engaged_without_click"])
     assert s.loc[(3, 10), "gift_value"] == 7 and s.loc[(3, 10), "n_exposures"] == 0
     # session funnel has no window: the late like counts for session (1, 11)
     assert bool(s.loc[(1, 11), "s_interaction"])
-    u = F.unit_funnels(b["exposures"], b["sessions"]).set_index(["unit", "step"])["n"]
+    u = F.unit_funnels(b.exposures, b.sessions).set_index(["unit", "step"])["n"]
     assert u.loc["session"].tolist() == [6, 3, 2, 2, 1]
     assert u.loc["user"].tolist() == [2, 2, 1, 1, 1]
-    sk = F.session_kpis(b["sessions"])
+    sk = F.session_kpis(b.sessions)
     assert sk.loc["engaged sessions without a click", "k"] == 1
     assert sk.loc["engaged sessions without a click", "n"] == 4
 
 
 def test_positions_screen_size_and_repeat_index():
     b = F.build(*hand_log())
-    ex = F.add_positions(b["exposures"])
+    ex = F.add_positions(b.exposures)
     key = list(zip(ex["user_id"], ex["ts_ms"]))
     assert ex["screen_size"].tolist() == [3, 3, 1, 2, 3, 2, 1]
     assert key[0] == (1, W + 1000)
     # the tied clicks on (1, 10) share exposure index 1; a later exposure would be 2
     extra = ev([(1, 10, 100, W + 50_000)])
     b2 = F.build(*hand_log()[:1], pd.concat([hand_log()[1], extra]), *hand_log()[2:])
-    ex2 = F.add_positions(b2["exposures"])
+    ex2 = F.add_positions(b2.exposures)
     idx = ex2[(ex2.user_id == 1) & (ex2.live_id == 10)]["exposure_index"].tolist()
     assert idx == [1, 1, 2]
 
 
 def test_watch_by_outcome():
     b = F.build(*hand_log(), qualified_watch_s=5)
-    w = F.watch_by_outcome(b["clicks"], qualified_watch_s=5)
+    w = F.watch_by_outcome(b.clicks, qualified_watch_s=5)
     assert w.loc["gift", "n_clicks"] == 1 and w.loc["gift", "p50"] == 8.0
     assert w.loc["no engagement", "n_clicks"] == 3
     assert w.loc["no engagement", "p50"] == 3.0
@@ -157,8 +161,8 @@ def test_add_segments_reports_unmatched_rooms():
                           "live_content_category": ["shop", "other"]})
     users = pd.DataFrame({"user_id": [1, 2], "age": pd.Categorical(["18-23", "50+"], ordered=True),
                           "gender": ["M", "F"], "device_price": ["0", "5000+"]})
-    ex, un = F.add_segments(b["exposures"], rooms, users)
-    assert len(ex) == len(b["exposures"])
+    ex, un = F.add_segments(b.exposures, rooms, users)
+    assert len(ex) == len(b.exposures)
     assert un.loc["live_type", "n_missing"] == 2  # the two room-12 exposures
     assert (ex.loc[ex.live_id == 12, "live_content_category"] == F.MISSING).all()
     assert un.loc["age", "n_missing"] == 0
@@ -199,7 +203,7 @@ def random_logs(draw):
 def test_funnel_invariants_on_random_logs(logs, window, thr):
     clicks, neg, com, lik, gif = logs
     b = F.build(clicks, neg, com, lik, gif, qualified_watch_s=thr, attribution_window_s=window)
-    att = b["engagements"]
+    att = b.engagements
     # every engagement has exactly one status; none is lost
     assert len(att) == len(com) + len(lik) + len(gif)
     assert att["status"].notna().all()
@@ -207,15 +211,15 @@ def test_funnel_invariants_on_random_logs(logs, window, thr):
     assert (attributed["lag_ms"] >= 0).all()
     if window is not None:
         assert (attributed["lag_ms"] <= window * 1000).all()
-    ct = b["clicks"]
+    ct = b.clicks
     assert ct["n_gifts"].sum() == (attributed["kind"] == "gift").sum()
     assert ct["gift_value"].sum() == attributed["value"].sum()
     # nested steps never increase
-    n = F.funnel(b["exposures"])["n"].to_numpy()
+    n = F.funnel(b.exposures)["n"].to_numpy()
     assert n[0] == len(clicks) + len(neg)
     assert (np.diff(n) <= 0).all()
     # sessions: every event counted once
-    s = b["sessions"]
+    s = b.sessions
     assert s["n_clicks"].sum() == len(clicks) and s["n_negatives"].sum() == len(neg)
     assert s["n_gifts"].sum() == len(gif) and s["gift_value"].sum() == gif["gift_price"].sum()
     no_click = (att["status"] == "no_click").sum()
@@ -226,7 +230,7 @@ def test_funnel_invariants_on_random_logs(logs, window, thr):
 
 def test_daily_kpis_dates():
     b = F.build(*hand_log())
-    d = F.daily_kpis(b["exposures"])
+    d = F.daily_kpis(b.exposures)
     assert d["date"].iloc[0] == pd.Timestamp("2025-05-05")
     assert d["exposures"].sum() == 7
 
@@ -243,45 +247,117 @@ def hand_dataset():
                            rooms=rooms, users=users)
 
 
-def test_analyse_and_headline_numbers_are_plain_python():
-    res = F.analyse(hand_dataset(), qualified_watch_s=5, attribution_window_s=3600)
-    h = F.headline_numbers(res)
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "05_funnel_ctr.ipynb"
+
+
+def markdown_glue_keys(path: Path) -> tuple[set[str], set[str]]:
+    """(text keys, figure keys) the notebook's markdown cells glue."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return (set(re.findall(r"\{glue:text\}`([A-Za-z_0-9]+)", text)),
+            set(re.findall(r"\{glue:figure\}\s+([A-Za-z_0-9]+)", text)))
+
+
+@pytest.fixture(scope="module")
+def hand_result():
+    return F.analyse(hand_dataset(), qualified_watch_s=5, attribution_window_s=3600, n_boot=20)
+
+
+def test_numbers_are_exactly_the_keys_the_chapter_glues(hand_result):
+    text_keys, figure_keys = markdown_glue_keys(CHAPTER)
+    assert len(text_keys) > 100 and "ctr" in text_keys and figure_keys
+    assert set(hand_result.numbers()) == text_keys
+    for k, v in hand_result.numbers().items():
+        assert type(v) in (int, float, str), (k, type(v))  # glue needs plain Python values
+
+
+def test_numbers_known_values_on_hand_log(hand_result):
+    h = hand_result.numbers()
     assert h["n_exposures"] == 7 and h["n_clicks"] == 4 and h["n_negatives"] == 3
-    assert h["gift_no_click"] == 1 and h["all_late"] == 1
+    assert h["gift_no_click"] == 1 and h["all_late"] == 1 and h["all_before_click"] == 1
+    assert h["gift_share_no_click"] == 0.5 and h["all_share_attributed"] == pytest.approx(2 / 5)
     assert h["ctr"] == pytest.approx(4 / 7)
+    assert h["step_qualified"] == 0.5 and h["step_interaction"] == 0.5 and h["step_gift"] == 1
     assert h["gift_not_qualified"] == 0.0
     assert h["biggest_loss_step"] == "click"  # 3 of 7 exposures lost at the click step
+    assert h["biggest_loss_share"] == pytest.approx(3 / 7)
+    assert h["lowest_step"] == "qualified watch" and h["lowest_step_rate"] == 0.5
     assert h["rpm_all"] == pytest.approx(1000 * 12 / 7)  # includes the gift without a click
+    assert h["rpm"] == pytest.approx(1000 * 5 / 7)
     assert h["ctr_single_screen"] == pytest.approx(0.5)  # two lone exposures, one clicked
     assert h["ctr_week1"] == pytest.approx(4 / 7) and h["gtr_week3"] == pytest.approx(1 / 4)
-    for k, v in h.items():
-        assert type(v) in (int, float, str), (k, type(v))  # glue needs plain Python values
-    s = res["summary"].set_index("kpi")
+    assert h["watch_p50_gift"] == 8.0 and h["watch_p50_none"] == 3.0
+    # GTR by age band: user 1 (18-23) gifts on 1 of 3 clicks, user 2 (50+) on none
+    assert (h["ext_gtr_age_lo_level"], h["ext_gtr_age_lo"]) == ("50+", 0.0)
+    assert (h["ext_gtr_age_hi_level"], h["ext_gtr_age_hi"]) == ("18-23", pytest.approx(1 / 3))
+    assert h["ext_ctr_hour_separated"] in ("overlap", "do not overlap")
+    assert h["window_label"] == "60 minutes" and h["qualified_watch_s"] == 5.0
+    assert h["interval_label"] == "users resampled by bootstrap"
+    assert h["source_label"] == "unknown data"  # a bare namespace has no DataSource
+    # no gift in the train part of 7 exposures: the baseline is skipped, not an error
+    assert np.isnan(h["ctr_gb_auc"]) and h["gtr_n_test"] == 0
+
+
+def test_result_fields_are_typed_tables(hand_result):
+    from kuailive_analysis.predict import PredictResult
+
+    res = hand_result
+    assert isinstance(res, F.FunnelResult) and isinstance(res.prediction, PredictResult)
+    assert res.interval == "user" and res.n_boot == 20
+    assert set(res.segments) == set(F.DEFAULT_SEGMENTS)
+    assert set(res.segment_funnels) == set(F.DEFAULT_FUNNEL_SEGMENTS)
+    assert res.segment_funnels["hour"]["n"].sum() == F.funnel(res.exposures)["n"].sum()
+    s = res.summary.set_index("kpi")
     assert s.loc["CTR", "numerator"] == 4 and s.loc["CTR", "denominator"] == 7
+    assert res.overall("qualified_rate") == res.metrics["qualified_rate"].value == 0.5
+    assert res.overall("interaction_rate") == 0.25
+    assert list(res.weekly.index) == ["week1", "week3"]
+    assert res.positions["median_screen_size"] == 2.0
+    for table in (res.funnel, res.kpis, res.daily, res.by_screen, *res.segments.values()):
+        assert not table.attrs  # results travel as fields, never in DataFrame.attrs
+    assert res.title("funnel") == "57.1% of exposures are clicked, 14.29% end in a gift"
+    assert res.title("watch") == ("Median watch: 3 s without engagement, "
+                                  "8 s for gifting clicks")
+    assert res.title("model").startswith("Best test AUC: CTR nan")
+    with pytest.raises(ValueError, match="no title"):
+        res.title("nope")
+
+
+def test_analyse_rejects_unknown_segments():
     with pytest.raises(ValueError, match="unknown segment"):
         F.analyse(hand_dataset(), segments=["nope"])
+    with pytest.raises(ValueError, match="unknown segment"):
+        F.analyse(hand_dataset(), funnel_segments=["nope"])
 
 
-def test_plots_return_labelled_figures():
+def test_extremes_of_a_missing_segment_are_not_available():
+    e = F.extremes(None, "ctr")
+    assert (e.lo_level, e.hi_level, e.separated_text) == ("n/a", "n/a", "overlap")
+    assert np.isnan(e.lo)
+
+
+def test_plots_return_labelled_figures(hand_result):
     from matplotlib.figure import Figure
 
     from kuailive_analysis.plots import funnel as PF
 
-    res = F.analyse(hand_dataset())
+    res = hand_result
     figs = [
-        PF.funnel_chart(res["funnel"], title="t", source="hand log"),
-        PF.unit_funnel_chart(res["units"], title="t"),
-        PF.segment_grid(res["segments"], "ctr", 0.5, title="t"),
-        PF.funnel_by_segment(F.funnel(res["exposures"], by="hour"), "hour", title="t"),
-        PF.daily_trend(res["daily"], title="t"),
-        PF.position_effects(res["by_screen"], res["by_index"], title="t"),
-        PF.watch_ecdf(res["clicks"], F.watch_outcome(res["clicks"]), 5, title="t"),
+        PF.funnel_chart(res.funnel, title="t", source="hand log"),
+        PF.unit_funnel_chart(res.units, title="t"),
+        PF.segment_grid(res.segments, "ctr", 0.5, title="t"),
+        PF.funnel_by_segment(res.segment_funnels["hour"], "hour", title="t"),
+        PF.segment_funnels(res.segment_funnels, title="t"),
+        PF.daily_trend(res.daily, title="t"),
+        PF.position_effects(res.by_screen, res.by_index, title="t"),
+        PF.watch_ecdf(res.clicks, F.watch_outcome(res.clicks), 5, title="t"),
     ]
     for fig in figs:
         assert isinstance(fig, Figure)
         labelled = [ax for ax in fig.axes if ax.get_visible() and ax.get_xlabel()]
         assert labelled, "every figure labels its axes"
-    texts = [t.get_text() for t in figs[4].texts]
+    assert len(figs[4].axes) == 4 * len(res.segment_funnels)
+    texts = [t.get_text() for t in figs[5].texts]
     assert any("Beijing" in t for t in texts)
 
 
@@ -318,12 +394,13 @@ def test_user_intervals_segment_bounds_and_funnel():
     p = ex.loc[ex.seg == "b", "clicked"].mean()
     assert ui.loc["b", "ctr_lo"] < p < ui.loc["b", "ctr_hi"]
     b = F.build(*hand_log())
-    fw = F.funnel(b["exposures"], by="user_id")
-    fu = F.funnel(b["exposures"], by="user_id", interval="user", n_boot=50)
+    fw = F.funnel(b.exposures, by="user_id")
+    fu = F.funnel(b.exposures, by="user_id", interval="user", n_boot=50)
     pd.testing.assert_series_equal(fw["n"], fu["n"])
     pd.testing.assert_series_equal(fw["step_rate"], fu["step_rate"])
     assert (fu["overall_lo"] <= fu["overall_rate"] + 1e-12).all()
-    kw = F.kpi_table(b["exposures"], interval="user", n_boot=50)
-    assert kw.attrs["interval"] == "user"
+    kw = F.kpi_table(b.exposures, interval="user", n_boot=50)
+    kwil = F.kpi_table(b.exposures)
+    assert kw["ctr"].iloc[0] == kwil["ctr"].iloc[0] and kw["ctr_lo"].iloc[0] != kwil["ctr_lo"].iloc[0]
     with pytest.raises(ValueError, match="interval"):
-        F.kpi_table(b["exposures"], interval="cluster")
+        F.kpi_table(b.exposures, interval="cluster")

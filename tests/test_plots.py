@@ -255,6 +255,8 @@ CASES = [
      lambda **k: funnel.segment_grid(SEGMENTS, "ctr", 0.1, **k)),
     ("funnel.funnel_by_segment", 4, None, lambda **k: funnel.funnel_by_segment(
         _funnel_long("hour", range(3)), "hour", **k)),
+    ("funnel.segment_funnels", 8, None, lambda **k: funnel.segment_funnels(
+        {"hour": _funnel_long("hour", range(3)), "age": _funnel_long("age", ["a", "b"])}, **k)),
     ("funnel.daily_trend", 4, None, lambda **k: funnel.daily_trend(_daily(), **k)),
     ("funnel.position_effects", 2, None, lambda **k: funnel.position_effects(
         _rate_table([1, 2, 3]), _rate_table([1, 2, 3, 4]), **k)),

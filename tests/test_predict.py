@@ -112,7 +112,7 @@ def synthetic_exposures(n=40_000, seed=0, n_streamers=200):
     gifts = df[gifted].assign(gift_price=1)
     empty = df.iloc[:0]
     b = F.build(clicks, df[~clicked], empty, empty, gifts)
-    return F.add_positions(b["exposures"])
+    return F.add_positions(b.exposures)
 
 
 def test_history_features_use_earlier_days_only():
@@ -156,3 +156,32 @@ def test_evaluate_can_skip_a_task_without_positives():
     assert m.loc["CTR (click per exposure)", "auc"].notna().all()
     from kuailive_analysis.plots import funnel as PF
     assert PF.model_metrics(m, title="t") is not None
+
+
+def test_analyse_returns_a_typed_result_with_plain_numbers():
+    ex = synthetic_exposures(8_000)
+    res = P.analyse(ex, fractions=[0.8, 0.1, 0.1], max_train_rows=5_000, seed=1)
+    assert isinstance(res, P.PredictResult)
+    assert res.fractions == (0.8, 0.1, 0.1) and res.max_train_rows == 5_000 and res.seed == 1
+    m, info = P.evaluate(ex, fractions=(0.8, 0.1, 0.1), max_train_rows=5_000, seed=1)
+    pd.testing.assert_frame_equal(res.metrics, m)  # the same evaluation, typed
+    assert list(res.table().columns) == P.TABLE_COLUMNS
+    n = res.numbers()
+    ctr, gtr = "CTR (click per exposure)", "GTR (clicks with a gift)"
+    assert n["ctr_gb_auc"] == m.loc[(ctr, "gradient boosting"), "auc"]
+    assert n["gtr_pop_gauc"] == m.loc[(gtr, "popularity (streamer's past gifts)"), "gauc"]
+    assert n["ctr_lr_uauc"] == m.loc[(ctr, "logistic regression"), "uauc"]
+    assert n["ctr_rate_auc"] == m.loc[(ctr, "streamer past rate"), "auc"]
+    assert n["gtr_n_test"] == info.loc[gtr, "n_test"] and n["ctr_n_train_used"] <= 5_000
+    assert n["gtr_users_test"] == m.loc[(gtr, "gradient boosting"), "n_groups"]
+    for k, v in n.items():
+        assert type(v) in (int, float), (k, type(v))
+    best = m["auc"].groupby(level="task").max()
+    assert res.title() == f"Best test AUC: CTR {best[ctr]:.3f}, GTR {best[gtr]:.3f}"
+
+
+def test_analyse_skips_a_task_without_data():
+    ex = synthetic_exposures(3_000)
+    ex["gifted"] = False
+    n = P.analyse(ex, max_train_rows=5_000).numbers()
+    assert np.isnan(n["gtr_gb_auc"]) and n["gtr_n_test"] == 0 and n["ctr_n_test"] > 0

@@ -151,18 +151,11 @@ def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float
     return fig
 
 
-@style.styled
-def funnel_by_segment(funnel_long: pd.DataFrame, by: str, *, axes=None,
-                      title: str | None = None, source: str | None = None) -> Figure:
-    """Step conversion (click/exposure, qualified/click, interaction/qualified,
-    gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
-    intervals; ``axes``: one Axes per step after exposure (four)."""
-    steps = list(STEPS[1:])
-    fig, axes = style.axes_or_subplots(axes, len(steps), 1, len(steps),
-                                       width=3.3 * len(steps), height=3.2)
+def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
+    """Step conversion by the levels of ``by`` into one Axes per step after exposure."""
     levels = list(pd.unique(funnel_long[by]))
     x = np.arange(len(levels))
-    for ax, step in zip(axes, steps):
+    for ax, step in zip(axes, STEPS[1:]):
         d = funnel_long[funnel_long["step"] == step].set_index(by).reindex(levels)
         t = pd.DataFrame({"r": d["step_rate"], "r_lo": d["step_lo"], "r_hi": d["step_hi"]})
         _errbar(ax, x, t, "r", PALETTE[STEPS.index(step) - 1])
@@ -177,9 +170,40 @@ def funnel_by_segment(funnel_long: pd.DataFrame, by: str, *, axes=None,
         ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")
         ax.set_xlabel(SEGMENT_LABELS.get(by, by), fontsize=8.5)
     axes[0].set_ylabel("step conversion (%, 95% CI)")
+
+
+@style.styled
+def funnel_by_segment(funnel_long: pd.DataFrame, by: str, *, axes=None,
+                      title: str | None = None, source: str | None = None) -> Figure:
+    """Step conversion (click/exposure, qualified/click, interaction/qualified,
+    gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
+    intervals; ``axes``: one Axes per step after exposure (four)."""
+    n = len(STEPS) - 1
+    fig, axes = style.axes_or_subplots(axes, n, 1, n, width=3.3 * n, height=3.2)
+    _draw_step_rates(axes, funnel_long, by)
     style.suptitle(fig, style.resolve_title(
         title, f"Funnel step conversion by {SEGMENT_LABELS.get(by, by)}"))
     style.footnote(fig, source, beijing=by in BEIJING_SEGMENTS)
+    return fig
+
+
+@style.styled
+def segment_funnels(funnels: Mapping[str, pd.DataFrame], *, axes=None,
+                    title: str | None = None, source: str | None = None) -> Figure:
+    """:func:`funnel_by_segment` for several segments in one figure, one row of four step
+    panels per segment (``funnels`` maps the segment column to its
+    :func:`kuailive_analysis.funnel.funnel` table); ``axes``: four Axes per segment."""
+    names = list(funnels)
+    n = len(STEPS) - 1
+    fig, axes = style.axes_or_subplots(axes, n * len(names), max(len(names), 1), n,
+                                       width=3.3 * n, height=3.2 * max(len(names), 1))
+    for row, by in enumerate(names):
+        _draw_step_rates(axes[row * n:(row + 1) * n], funnels[by], by)
+    if not names:
+        for ax in axes:
+            ax.set_visible(False)
+    style.suptitle(fig, style.resolve_title(title, "Funnel step conversion by segment"))
+    style.footnote(fig, source, beijing=any(by in BEIJING_SEGMENTS for by in names))
     return fig
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _tiny import D, H, MIN, W, tiny_frames
+from _tiny import D, H, MIN, W, tiny_frames, write_tiny
 from kuailive_analysis import clean as CL
+from kuailive_analysis import cleaning_report, dataset
 from kuailive_analysis import schema as S
 
 EV_COLS = S.CLICK.column_names
@@ -280,3 +285,73 @@ def test_duplicate_rows_matches_pandas(rows):
 def test_duplicate_rows_non_integer_falls_back():
     df = pd.DataFrame({"a": [1, 1, 2], "s": ["x", "x", "x"]})
     assert CL.duplicate_rows(df).tolist() == [False, True, False]
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 1: the cleaning result
+# ---------------------------------------------------------------------------------------------
+CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "01_cleaning.ipynb"
+
+
+def _markdown_glue_keys(path: Path) -> set[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return set(re.findall(r"\{glue:text\}`([A-Za-z_0-9]+)", text))
+
+
+@pytest.fixture(scope="module")
+def tiny_result(tmp_path_factory):
+    ds = dataset.load(write_tiny(tmp_path_factory.mktemp("ch1") / "tiny"))
+    return cleaning_report.analyse(ds)
+
+
+def test_cleaning_numbers_are_exactly_the_keys_the_chapter_glues(tiny_result):
+    keys = _markdown_glue_keys(CHAPTER)
+    assert len(keys) > 30 and "click_kept_share" in keys
+    n = tiny_result.numbers()
+    assert set(n) == keys
+    for k, v in n.items():
+        assert type(v) in (int, float, str), (k, type(v))  # glue needs plain Python values
+
+
+def test_cleaning_numbers_known_answers_on_tiny_folder(tiny_result):
+    n = tiny_result.numbers()
+    assert (n["click_in"], n["gift_in"], n["room_in"], n["negative_in"]) == (10, 3, 7, 3)
+    assert n["click_kept_share"] == 0.5 and n["gift_kept_share"] == pytest.approx(2 / 3)
+    assert n["duplicate_rooms_room_dropped"] == 2 and n["duplicate_rooms_room_flagged"] == 1
+    assert n["censored_room_end_room_flagged"] == 1 and n["long_rooms_room_dropped"] == 1
+    assert n["events_outside_window_click_dropped"] == 1
+    assert n["duplicate_events_click_dropped"] == 1 and n["orphan_events_click_dropped"] == 2
+    assert n["streamer_mismatch_click_flagged"] == 1
+    # the 7-day room holds 1 of 10 raw clicks and 1 of 3 gifts
+    assert n["long_click_share"] == pytest.approx(0.1)
+    assert n["long_gift_share"] == pytest.approx(1 / 3)
+    assert n["sens_click_half"] == pytest.approx(0.1)  # only the 7-day room is over 12 h
+    assert n["sens_click_week"] == 0.0  # exactly 7 days is not over 7 days
+    assert (n["q_dup_rooms"], n["q_capped"], n["q_dup_neg"], n["q_mismatch_click"]) == (
+        2, 1, 0, 1)
+    assert n["click_first"].startswith("2025-05-04 23:00")  # c8, an hour before the window
+    assert n["room_name_rule"] == "last" and n["max_room_days_label"] == "1 day"
+    assert n["source_label"].startswith("KuaiLive files in ")
+    assert n["n_sessions"] == len(dataset.load(tiny_result.source.path).sessions)
+    assert 0 < n["share_sessions_click"] <= 1 and n["n_user_days"] > 0
+
+
+def test_cleaning_result_tables(tiny_result):
+    r = tiny_result
+    assert (r.quality_findings["count"] > 0).all() and len(r.quality_findings) < len(r.quality)
+    assert not r.schema["column"].str.startswith("onehot_feat").any()
+    assert list(r.schema.columns) == cleaning_report.SCHEMA_COLUMNS
+    assert isinstance(r.schema.index, pd.RangeIndex)  # shown without an index
+    assert list(r.click_sample.columns) == S.CLICK.column_names
+    assert set(r.data_model["table"]) >= {"sessions", "user_day"}
+    assert r.params["max_room_days"] == 1.0
+    CL.check_report(r.report)
+
+
+@pytest.mark.parametrize("days,label", [(None, "no limit"), (2.0, "2 days"), (0.5, "0.5 days")])
+def test_max_room_days_label(tiny_result, days, label):
+    from dataclasses import replace
+
+    r = replace(tiny_result, params={**tiny_result.params, "max_room_days": days})
+    assert r.max_room_days_label == label

@@ -14,11 +14,13 @@ from kuailive_analysis.funnel.intervals import user_intervals
 def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
            conf: float = 0.95, interval: str = "wilson", n_boot: int = 200,
            seed: int = 0) -> pd.DataFrame:
-    """Nested funnel counts with step and overall conversion and Wilson intervals.
+    """Nested funnel counts with step and overall conversion and their intervals.
 
     Long format: one row per (segment..., step) with ``n``, ``step_rate`` (n / n of the
     previous step; 1 for exposures), ``step_lo, step_hi``, ``overall_rate`` (n / exposures),
-    ``overall_lo, overall_hi``.
+    ``overall_lo, overall_hi``. The bounds are Wilson intervals (``interval="wilson"``) or
+    user-clustered bootstrap percentiles (``"user"``, one segment column at most,
+    :func:`~kuailive_analysis.funnel.intervals.user_intervals`); the caller knows which.
     """
     flags = ["s_click", "s_qualified", "s_interaction", "s_gift"]
     require_columns(exposures, flags, "funnel: table 'exposures'", hint=HINT)

@@ -76,16 +76,16 @@ def run_stage(stage: str, data_dir: Path) -> None:
 
         _touch(load(data_dir))
     elif stage.startswith("chapter_"):
-        from kuailive_analysis.book import run_chapters, select_chapters
+        from kuailive_analysis.app.book import run_chapters, select_chapters
 
         run_chapters(data_dir, select_chapters([stage.split("_")[1]]), log=lambda *a, **k: None)
     elif stage == "build":
-        from kuailive_analysis.book import build_site
+        from kuailive_analysis.app.book import build_site
 
         build_site(log=lambda *a, **k: None)
     elif stage in ("book_cold", "book_cached"):
         from kuailive_analysis import config
-        from kuailive_analysis.book import build_site, run_chapters
+        from kuailive_analysis.app.book import build_site, run_chapters
 
         if stage == "book_cold":
             shutil.rmtree(config.cache_root(), ignore_errors=True)

@@ -21,7 +21,7 @@ computed it**:
 :func:`analyse` compares the measured values with the real ones and returns a
 :class:`FidelityResult`: the table (family, fact, real value, this data, ratio, verdict, how
 computed), the numbers the appendix glues and the twin's assumptions table
-(:func:`kuailive_analysis.twin_assumptions.assumptions_table`).
+(:func:`kuailive_analysis.twin.assumptions.assumptions_table`).
 
 **Scale.** On a synthetic twin (a folder with ``truth.json``) every *count* is divided by the
 folder's scale ``n_users / 23,772`` before the comparison, so a twin at scale 0.1 is compared
@@ -975,7 +975,7 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class FidelityResult:
     """The fidelity page: ``table`` (one row per fact, see :func:`compare`), ``assumptions``
-    (what the twin plants, :func:`~kuailive_analysis.twin_assumptions.assumptions_table`),
+    (what the twin plants, :func:`~kuailive_analysis.twin.assumptions.assumptions_table`),
     ``source`` (the :class:`~kuailive_analysis.data_source.DataSource`; usable by
     ``report.show_provenance``), ``scale`` (counts were divided by it) and the raw ``stats``."""
 
@@ -1081,7 +1081,7 @@ def analyse(data_dir=None) -> FidelityResult:
     twin is generated first when missing, as ``dataset.load`` does) and compare it with the
     real files (see the module docstring for scaling and verdicts)."""
     from kuailive_analysis.dataset import ensure_default_twin
-    from kuailive_analysis.twin_assumptions import assumptions_table
+    from kuailive_analysis.twin.assumptions import assumptions_table
 
     d = config.resolve_data_dir(data_dir)
     if config.is_default_twin(d):

@@ -60,7 +60,7 @@ def executed_book(small_twin):
 
     Asserts that execution leaves the source notebooks byte-identical.
     """
-    from kuailive_analysis import book
+    from kuailive_analysis.app import book
 
     chapters = book.all_chapters()
     before = _digest([c.path for c in chapters])
@@ -78,7 +78,7 @@ def executed_book(small_twin):
 @pytest.fixture(scope="session")
 def built_site(executed_book) -> Path:
     """Build the site from the executed chapters (warnings are errors); return index.html."""
-    from kuailive_analysis import book
+    from kuailive_analysis.app import book
 
     failed = sorted(k for k, v in executed_book.items() if v)
     if failed:

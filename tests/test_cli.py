@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kuailive_analysis.cli import main
+from kuailive_analysis.app.cli import main
 
 SUBCOMMANDS = ["sample", "validate", "run", "build", "book"]
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from kuailive_analysis import book, config, eda, features
+from kuailive_analysis import config, eda, features
+from kuailive_analysis.app import book
 from kuailive_analysis import funnel as F
 from kuailive_analysis.core import calendar as cal
 from kuailive_analysis.core import metrics as M

@@ -96,8 +96,8 @@ def test_show_provenance_renders_html_without_index():
 
 
 def test_staging_bundles_mathjax_and_drops_thebe(tmp_path):
-    """The site's offline set-up (kuailive_analysis.book): local MathJax, no thebe CDN."""
-    from kuailive_analysis import book
+    """The site's offline set-up (kuailive_analysis.app.book): local MathJax, no thebe CDN."""
+    from kuailive_analysis.app import book
 
     cfg: dict = {}
     book._offline_sphinx_config(cfg, tmp_path)

@@ -16,7 +16,8 @@ import re
 import nbformat
 import pytest
 
-from kuailive_analysis import book, config, report
+from kuailive_analysis import config, report
+from kuailive_analysis.app import book
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from kuailive_analysis import book, config
+from kuailive_analysis import config
+from kuailive_analysis.app import book
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",

@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 from kuailive_analysis import schema as S
 from kuailive_analysis.twin import (TRUTH_FILE, TRUTH_USERS_FILE, TwinParams, _one_per_user,
                                     calendar_factors, generate)
-from kuailive_analysis.twin_events import LOG_END_MS, gift_times, watch_ms
-from kuailive_analysis.twin_gifts import PRICE_MENU, draw_prices, expected_price
-from kuailive_analysis.twin_profiles import make_streamers, make_users, to_bins
-from kuailive_analysis.twin_rooms import MIN_GAP_MS, resolve_overlaps
+from kuailive_analysis.twin.events import LOG_END_MS, gift_times, watch_ms
+from kuailive_analysis.twin.gifts import PRICE_MENU, draw_prices, expected_price
+from kuailive_analysis.twin.profiles import make_streamers, make_users, to_bins
+from kuailive_analysis.twin.rooms import MIN_GAP_MS, resolve_overlaps
 
 SCALE = 0.02  # the conftest's small_twin scale (TEST_SCALE)
 
@@ -297,7 +297,7 @@ def test_bad_scale_is_rejected(tmp_path):
 # ---------------------------------------------------------------------------------------------
 def _rooms(spec):
     """Rooms from (streamer_id, start offset h, end offset h, shop, title) relative to day 0."""
-    from kuailive_analysis.twin_rooms import Rooms
+    from kuailive_analysis.twin.rooms import Rooms
 
     h = 3_600_000
     a = np.array(spec, dtype=float)
@@ -312,7 +312,7 @@ def test_write_rooms_dates_duplicates_and_titles(tmp_path):
     from types import SimpleNamespace
 
     from kuailive_analysis.twin import _WRITE_OPTS
-    from kuailive_analysis.twin_rooms import write_rooms
+    from kuailive_analysis.twin.rooms import write_rooms
 
     rooms = _rooms([
         (1, 20.0, 21.0, 0, 7),      # day 0 only
@@ -338,7 +338,7 @@ def test_write_rooms_dates_duplicates_and_titles(tmp_path):
 
 
 def test_day_slots_pick_live_rooms_and_favourites():
-    from kuailive_analysis.twin_events import N_SLOTS, SLOT_MS, DaySlots, RoomIndex
+    from kuailive_analysis.twin.events import N_SLOTS, SLOT_MS, DaySlots, RoomIndex
 
     rooms = _rooms([
         (1, 0.0, 24.0, 0, 0),    # live all day

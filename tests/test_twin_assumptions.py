@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from kuailive_analysis import twin_assumptions as TA
+from kuailive_analysis.twin import assumptions as TA
 from kuailive_analysis.twin import TwinParams
 
 

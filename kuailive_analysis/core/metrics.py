@@ -475,7 +475,7 @@ def _para(text: str) -> str:
 def glossary_markdown() -> str:
     """The glossary page (MyST markdown): the concepts, then one section per kind of metric,
     each metric with its name, definition, formula, unit, numerator, denominator, population
-    and the chapters that report it. Rendered into the book by :mod:`kuailive_analysis.book`.
+    and the chapters that report it. Rendered into the book by :mod:`kuailive_analysis.app.book`.
     """
     lines = [
         "(glossary)=",

@@ -11,12 +11,12 @@
   favourite share, gift rate per watched minute, price tilt, whale flag, expected price per
   gift) and which of the user's first gift / comment / like the sample rule added.
 
-The behavioural model is in :mod:`kuailive_analysis.twin_events` (users, visits, screens,
+The behavioural model is in :mod:`kuailive_analysis.twin.events` (users, visits, screens,
 exposures, clicks, watch, and the comments, likes and gifts that clicks lead to),
-:mod:`kuailive_analysis.twin_rooms` (room schedules, one live room per streamer at a time, and
-the room file's quirks), :mod:`kuailive_analysis.twin_gifts` (price menu) and
-:mod:`kuailive_analysis.twin_profiles` (binned profile columns). Every planted relationship is
-listed, with its evidence or as an assumption, in :mod:`kuailive_analysis.twin_assumptions`.
+:mod:`kuailive_analysis.twin.rooms` (room schedules, one live room per streamer at a time, and
+the room file's quirks), :mod:`kuailive_analysis.twin.gifts` (price menu) and
+:mod:`kuailive_analysis.twin.profiles` (binned profile columns). Every planted relationship is
+listed, with its evidence or as an assumption, in :mod:`kuailive_analysis.twin.assumptions`.
 
 **The sample rule as conditioning.** The real sample holds users who clicked, commented, liked
 and gifted at least once, and streamers that at least one of them clicked. The generator draws
@@ -63,19 +63,19 @@ from kuailive_analysis.core.calendar import (
 )
 from kuailive_analysis.core.constants import REAL_COUNTS
 from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE  # noqa: F401 (re-exported)
-from kuailive_analysis.twin_events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, RoomIndex,
+from kuailive_analysis.twin.events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, RoomIndex,
                                            StreamerLatent, UserLatent, engagement_times,
                                            generate_day, gift_times)
-from kuailive_analysis.twin_gifts import draw_prices, expected_price
-from kuailive_analysis.twin_profiles import make_streamers, make_users
-from kuailive_analysis.twin_rooms import (ROOM_START_HOUR_WEIGHTS, make_rooms, subset_rooms,
+from kuailive_analysis.twin.gifts import draw_prices, expected_price
+from kuailive_analysis.twin.profiles import make_streamers, make_users
+from kuailive_analysis.twin.rooms import (ROOM_START_HOUR_WEIGHTS, make_rooms, subset_rooms,
                                           write_rooms)
 
 
 @dataclass(frozen=True)
 class TwinParams:
     """Every knob of the generator (recorded in truth.json). Rates are per day unless stated.
-    :mod:`kuailive_analysis.twin_assumptions` gives the evidence for each (or says none)."""
+    :mod:`kuailive_analysis.twin.assumptions` gives the evidence for each (or says none)."""
 
     # sample rule: draw more users / streamers than needed, keep those the rule selects
     user_overdraw: float = 1.08
@@ -512,7 +512,7 @@ def _write_truth(out: Path, scale, seed, prm: TwinParams, usr: dict, kept: np.nd
             "lifetime_weibull": {"shape": prm.life_shape, "scale_days": prm.life_scale,
                                  "scale_multiplier": f"exp({prm.life_act_exp} * z_activity)"},
             "bgnbd": "none: gifting is not a BG/NBD process in this twin; gifts follow clicks "
-                     "(see kuailive_analysis.twin_events), so there are no planted BG/NBD "
+                     "(see kuailive_analysis.twin.events), so there are no planted BG/NBD "
                      "parameters to recover.",
         },
         "counts": counts,

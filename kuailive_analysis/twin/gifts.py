@@ -1,6 +1,6 @@
 """Gift values in the synthetic twin: a discrete price menu with a per-user tilt.
 
-Gift *events* come from ordinary clicks (:mod:`kuailive_analysis.twin_events`); this module says
+Gift *events* come from ordinary clicks (:mod:`kuailive_analysis.twin.events`); this module says
 what one event is worth. Each event's ``gift_price`` is drawn from a fixed menu of prices
 ``m_k`` with user-specific tilt ``theta_u ~ Normal(theta_mu, theta_sigma) + whale_u *
 whale_theta_shift`` (``whale_u ~ Bernoulli(whale_share)``: a few users send larger gifts, which

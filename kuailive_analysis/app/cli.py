@@ -61,13 +61,13 @@ def cmd_validate(args) -> int:
 
 
 def _params(pairs) -> dict:
-    from kuailive_analysis.book import parse_value
+    from kuailive_analysis.app.book import parse_value
 
     return {name: parse_value(value) for name, value in (pairs or [])}
 
 
 def cmd_run(args) -> int:
-    from kuailive_analysis.book import run_chapters, select_chapters
+    from kuailive_analysis.app.book import run_chapters, select_chapters
 
     chapters = select_chapters(args.chapters)
     params = _params(args.param)
@@ -78,14 +78,14 @@ def cmd_run(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from kuailive_analysis.book import build_site
+    from kuailive_analysis.app.book import build_site
 
     build_site()
     return 0
 
 
 def cmd_book(args) -> int:
-    from kuailive_analysis.book import build_site, run_chapters, select_chapters
+    from kuailive_analysis.app.book import build_site, run_chapters, select_chapters
 
     t0 = time.perf_counter()
     data_dir = _data_dir(args)
@@ -171,7 +171,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from kuailive_analysis.book import BookError
+    from kuailive_analysis.app.book import BookError
 
     try:
         from kuailive_analysis.io import DataError

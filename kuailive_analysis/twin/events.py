@@ -2,7 +2,7 @@
 
 Every click, comment, like and gift comes from one process: users open screens of exposures,
 click some, watch, and while watching may comment, like or gift. Nothing is placed on a
-schedule of its own (see :mod:`kuailive_analysis.twin_assumptions` for the evidence behind each
+schedule of its own (see :mod:`kuailive_analysis.twin.assumptions` for the evidence behind each
 relationship).
 
 Model of one day d (all draws vectorised over users, screens and exposures)
@@ -65,7 +65,7 @@ from kuailive_analysis.core.calendar import (
     UTC_OFFSET_MS,
     day_start_ms,
 )
-from kuailive_analysis.twin_rooms import Rooms
+from kuailive_analysis.twin.rooms import Rooms
 
 SLOT_MS = 30 * MS_PER_MINUTE
 N_SLOTS = MS_PER_DAY // SLOT_MS

@@ -61,18 +61,18 @@ def run_stage(stage: str, data_dir: Path) -> None:
             shutil.rmtree(data_dir)
         generate(data_dir, scale=float(os.environ["BENCH_SCALE"]), seed=20250505, progress=False)
     elif stage == "validate":
-        from kuailive_analysis.io import validate_folder
+        from kuailive_analysis.data.io import validate_folder
 
         validate_folder(data_dir)
     elif stage == "load_cold":
         from kuailive_analysis import config
-        from kuailive_analysis.dataset import load
+        from kuailive_analysis.data.dataset import load
 
         shutil.rmtree(config.cache_root(), ignore_errors=True)
         ds = load(data_dir)
         _touch(ds)
     elif stage == "load_cached":
-        from kuailive_analysis.dataset import load
+        from kuailive_analysis.data.dataset import load
 
         _touch(load(data_dir))
     elif stage.startswith("chapter_"):
@@ -97,7 +97,7 @@ def run_stage(stage: str, data_dir: Path) -> None:
 
         baseline(data_dir)
     elif stage == "ours_interactions":
-        from kuailive_analysis.dataset import load
+        from kuailive_analysis.data.dataset import load
 
         ds = load(data_dir, cache=False)
         _touch(ds)
@@ -133,7 +133,7 @@ def main() -> None:
         print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}))
         return
 
-    from kuailive_analysis.data_source import is_twin
+    from kuailive_analysis.data.data_source import is_twin
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stages = (list(args.stages) + (["baseline", "ours_interactions"] if args.baseline else [])

@@ -1,8 +1,8 @@
 """What chapter 1 shows: the delivered files, the quality checks, the cleaning report, the
 long-room sensitivity and the data model, as one :class:`CleaningResult`.
 
-Everything here was computed once by :func:`kuailive_analysis.dataset.load` (and cached with the
-clean tables): :func:`analyse` gathers it from a :class:`~kuailive_analysis.dataset.Dataset`,
+Everything here was computed once by :func:`kuailive_analysis.data.dataset.load` (and cached with the
+clean tables): :func:`analyse` gathers it from a :class:`~kuailive_analysis.data.dataset.Dataset`,
 adds the two registry KPIs of the data model (sessions, the share of sessions with a click) and
 states the numbers the chapter's text quotes (:meth:`CleaningResult.numbers`). The cleaning
 choices are the dataset's (``ds.params``; arguments of ``load``), so a chapter run with other
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kuailive_analysis import schema
-from kuailive_analysis.clean import report_numbers
+from kuailive_analysis.data import schema
+from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.core.metric_defs import MetricValue
-from kuailive_analysis.data_source import DataSource
-from kuailive_analysis.features import data_model
+from kuailive_analysis.data.data_source import DataSource
+from kuailive_analysis.data.features import data_model
 
 SCHEMA_COLUMNS = ["file", "column", "kind", "dtype", "unit", "key", "references"]
 """Columns of the data dictionary the chapter shows."""
@@ -43,7 +43,7 @@ REPORT_NUMBERS = (
     "orphan_events_click_dropped", "streamer_mismatch_click_flagged", "click_kept_share",
     "gift_kept_share", "negative_kept_share",
 )
-"""Numbers of the cleaning report (:func:`kuailive_analysis.clean.report_numbers`) the text
+"""Numbers of the cleaning report (:func:`kuailive_analysis.data.clean.report_numbers`) the text
 quotes."""
 
 SENSITIVITY_NUMBERS = {"sens_click_half": 0.5, "sens_click_week": 7.0}
@@ -59,7 +59,7 @@ class CleaningResult:
 
     source: DataSource
     params: dict
-    """Cleaning parameters of the dataset (:class:`kuailive_analysis.clean.CleaningParams`)."""
+    """Cleaning parameters of the dataset (:class:`kuailive_analysis.data.clean.CleaningParams`)."""
     raw_files: pd.DataFrame
     """Rows and time range of each delivered file."""
     click_sample: pd.DataFrame
@@ -118,7 +118,7 @@ class CleaningResult:
 
 
 def analyse(ds) -> CleaningResult:
-    """Chapter 1 from a loaded :class:`~kuailive_analysis.dataset.Dataset` (cleaned with the
+    """Chapter 1 from a loaded :class:`~kuailive_analysis.data.dataset.Dataset` (cleaned with the
     parameters given to ``load``)."""
     dictionary = schema.schema_table()
     dictionary = dictionary[~dictionary["column"].str.startswith("onehot_feat")]

@@ -59,7 +59,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
 
     An explicit ``data_dir`` wins; else ``$KUAILIVE_DATA_DIR``; else the default twin's folder
     (:func:`twin_dir`), which may not exist yet: generating it is an explicit step,
-    :func:`kuailive_analysis.dataset.ensure_default_twin` (called by ``dataset.load``,
+    :func:`kuailive_analysis.data.dataset.ensure_default_twin` (called by ``dataset.load``,
     ``kuailive run`` and ``kuailive book``).
     """
     if data_dir not in (None, ""):

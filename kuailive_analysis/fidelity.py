@@ -53,7 +53,7 @@ import pandas as pd
 
 from kuailive_analysis import config
 from kuailive_analysis import eda as E
-from kuailive_analysis import io as IO
+from kuailive_analysis.data import io as IO
 from kuailive_analysis.core.calendar import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -69,7 +69,7 @@ from kuailive_analysis.core.calendar import (
 from kuailive_analysis.core.constants import REAL_COUNTS, REAL_STREAMERS, REAL_USERS
 from kuailive_analysis.core.keys import combined_key, dense_codes, pair_key
 from kuailive_analysis.core.stats import gini, top_share
-from kuailive_analysis.data_source import TRUTH_FILE, DataSource, describe
+from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource, describe
 
 
 FAMILIES = ("counts", "engagement rates", "watch time", "gifting", "revenue concentration",
@@ -563,7 +563,7 @@ def measure(data_dir) -> dict[str, float]:
     """Every statistic of :data:`FACTS` on the CSV files in ``data_dir`` (raw counts, not
     scaled), keyed like the facts. Values the folder does not allow are NaN.
 
-    Reads only the needed columns through :func:`kuailive_analysis.io.read_table` (which
+    Reads only the needed columns through :func:`kuailive_analysis.data.io.read_table` (which
     validates them); ``.csv`` or ``.csv.gz``.
     """
     d = Path(data_dir)
@@ -976,7 +976,7 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
 class FidelityResult:
     """The fidelity page: ``table`` (one row per fact, see :func:`compare`), ``assumptions``
     (what the twin plants, :func:`~kuailive_analysis.twin.assumptions.assumptions_table`),
-    ``source`` (the :class:`~kuailive_analysis.data_source.DataSource`; usable by
+    ``source`` (the :class:`~kuailive_analysis.data.data_source.DataSource`; usable by
     ``report.show_provenance``), ``scale`` (counts were divided by it) and the raw ``stats``."""
 
     table: pd.DataFrame
@@ -1080,7 +1080,7 @@ def analyse(data_dir=None) -> FidelityResult:
     """Measure every fact on ``data_dir`` (None: :func:`config.resolve_data_dir`; the default
     twin is generated first when missing, as ``dataset.load`` does) and compare it with the
     real files (see the module docstring for scaling and verdicts)."""
-    from kuailive_analysis.dataset import ensure_default_twin
+    from kuailive_analysis.data.dataset import ensure_default_twin
     from kuailive_analysis.twin.assumptions import assumptions_table
 
     d = config.resolve_data_dir(data_dir)

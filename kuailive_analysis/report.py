@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.constants import REPORTED_PACKAGES, package_versions
-from kuailive_analysis.data_source import DataSource
+from kuailive_analysis.data.data_source import DataSource
 
 VOLATILE_PREFIX = "time_"
 MISSING_TEXT = "n/a"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 
 W = S.WINDOW_START_MS
 H = 3_600_000

@@ -14,7 +14,8 @@ import nbformat
 import pytest
 
 from _tiny import write_tiny
-from kuailive_analysis import config, dataset
+from kuailive_analysis import config
+from kuailive_analysis.data import dataset
 from kuailive_analysis.app import book
 
 CHAPTERS = book.all_chapters()

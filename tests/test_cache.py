@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from _tiny import write_tiny
-from kuailive_analysis import cache as C
-from kuailive_analysis.data_source import fingerprint
+from kuailive_analysis.data import cache as C
+from kuailive_analysis.data.data_source import fingerprint
 
 
 def key(d, params):

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _tiny import D, H, MIN, W, tiny_frames, write_tiny
-from kuailive_analysis import clean as CL
-from kuailive_analysis import cleaning_report, dataset
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import clean as CL
+from kuailive_analysis import cleaning_report
+from kuailive_analysis.data import dataset
+from kuailive_analysis.data import schema as S
 
 EV_COLS = S.CLICK.column_names
 

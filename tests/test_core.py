@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from kuailive_analysis import schema
+from kuailive_analysis.data import schema
 from kuailive_analysis.core import calendar as cal
 from kuailive_analysis.core import checks, constants, keys
 from kuailive_analysis.core import stats as S

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from _tiny import write_tiny
-from kuailive_analysis import config, dataset
-from kuailive_analysis import data_source as D
-from kuailive_analysis.io import DataError
+from kuailive_analysis import config
+from kuailive_analysis.data import dataset
+from kuailive_analysis.data import data_source as D
+from kuailive_analysis.data.io import DataError
 
 
 def make_twin_folder(path: Path, scale=0.5, seed=3) -> Path:
@@ -142,7 +143,7 @@ def test_load_none_generates_the_default_twin_explicitly(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # No import cycles
 # ---------------------------------------------------------------------------------------------
-PACKAGE = Path(D.__file__).parent
+PACKAGE = Path(D.__file__).parent.parent  # kuailive_analysis/
 
 
 def _package_modules() -> dict[str, Path]:
@@ -192,9 +193,9 @@ def test_config_imports_nothing_from_the_package():
     """Not even inside a function: the twin imports config, so config never imports the twin."""
     mods = _package_modules()
     assert _imports(mods["kuailive_analysis.config"], mods, top_level_only=False) == set()
-    light = _imports(mods["kuailive_analysis.data_source"], mods, top_level_only=False)
-    assert light <= {"kuailive_analysis.config", "kuailive_analysis.io",
-                     "kuailive_analysis.schema"}
+    light = _imports(mods["kuailive_analysis.data.data_source"], mods, top_level_only=False)
+    assert light <= {"kuailive_analysis.config", "kuailive_analysis.data.io",
+                     "kuailive_analysis.data.schema"}
 
 
 def _fresh(code: str, *args: str) -> subprocess.CompletedProcess:

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from _tiny import write_tiny
-from kuailive_analysis import dataset
-from kuailive_analysis.clean import report_numbers
-from kuailive_analysis import schema as S
-from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE
-from kuailive_analysis.io import DataError
+from kuailive_analysis.data import dataset
+from kuailive_analysis.data.clean import report_numbers
+from kuailive_analysis.data import schema as S
+from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
+from kuailive_analysis.data.io import DataError
 
 EVENT_COLS = ["user_id", "live_id", "streamer_id", "timestamp", "ts_ms", "day", "hour"]
 TZ_DTYPE = "datetime64[ms, Asia/Shanghai]"

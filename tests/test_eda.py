@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from kuailive_analysis import eda
 from kuailive_analysis.core.stats import lorenz_curve
-from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
+from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS
 
 H = 3_600_000
 nonneg = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=60)
@@ -541,7 +541,7 @@ def tiny_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_ds(tiny_folder):
-    from kuailive_analysis.dataset import load
+    from kuailive_analysis.data.dataset import load
 
     return load(tiny_folder, cache=False)
 

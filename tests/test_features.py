@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _tiny import D, H, MIN, W
-from kuailive_analysis import features as F
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import features as F
+from kuailive_analysis.data import schema as S
 
 
 def _ev(rows, extra=None):

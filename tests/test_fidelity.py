@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from kuailive_analysis import fidelity as F
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.stats import gini
-from kuailive_analysis.data_source import TRUTH_FILE
+from kuailive_analysis.data.data_source import TRUTH_FILE
 
 from _tiny import H, MIN, tiny_frames, write_tiny
 

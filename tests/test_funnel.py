@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kuailive_analysis import funnel as F
 from kuailive_analysis.core.stats import wilson_interval
-from kuailive_analysis.schema import WINDOW_START_MS as W
+from kuailive_analysis.data.schema import WINDOW_START_MS as W
 
 COLS = ["user_id", "live_id", "streamer_id", "ts_ms"]
 

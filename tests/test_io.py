@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from _tiny import tiny_frames, write_tiny
-from kuailive_analysis import io
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import io
+from kuailive_analysis.data import schema as S
 
 
 @pytest.fixture

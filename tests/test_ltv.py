@@ -30,7 +30,7 @@ from kuailive_analysis.ltv import evaluate as E
 from kuailive_analysis.ltv import recovery as R
 from kuailive_analysis.ltv.bgnbd import _bg_loglik
 from kuailive_analysis.ltv.gamma_gamma import _gg_loglik
-from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
+from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS
 
 DATA = Path(__file__).parent / "data"
 if not (DATA / "cdnow_summary.csv").exists():  # pragma: no cover - repository set-up error
@@ -530,7 +530,7 @@ def _prose_keys() -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def twin_ds(small_twin):
-    from kuailive_analysis.dataset import load
+    from kuailive_analysis.data.dataset import load
 
     return load(small_twin)
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kuailive_analysis import eda, predict
 from kuailive_analysis import funnel as F
-from kuailive_analysis.schema import WINDOW_START_MS as W
+from kuailive_analysis.data.schema import WINDOW_START_MS as W
 
 
 def random_log(seed: int, n: int, n_users: int = 5, n_rooms: int = 6, extra=None):

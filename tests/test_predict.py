@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from kuailive_analysis import funnel as F
 from kuailive_analysis import predict as P
-from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS as W
+from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS as W
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuailive_analysis import retention as R
-from kuailive_analysis.schema import MS_PER_DAY, WINDOW_START_MS
+from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS
 
 
 def _act(days_by_user: dict[int, list[int]]) -> pd.DataFrame:
@@ -478,7 +478,7 @@ so more lifetimes end early (bias measured at about 0.08 by day 14)."""
 
 @pytest.fixture(scope="module")
 def twin_ds(small_twin):
-    from kuailive_analysis.dataset import load
+    from kuailive_analysis.data.dataset import load
 
     return load(small_twin)
 
@@ -603,7 +603,7 @@ def folder_result(twin_ds):
     """The same data presented as a plain folder (no ground truth)."""
     from dataclasses import replace
 
-    from kuailive_analysis.dataset import Dataset
+    from kuailive_analysis.data.dataset import Dataset
 
     source = replace(twin_ds.source, kind="folder", scale=None, seed=None,
                      label="KuaiLive files in /somewhere")

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.twin import (TRUTH_FILE, TRUTH_USERS_FILE, TwinParams, _one_per_user,
                                     calendar_factors, generate)
 from kuailive_analysis.twin.events import LOG_END_MS, gift_times, watch_ms
@@ -71,7 +71,7 @@ def test_headers_match_schema_exactly(twin):
 
 
 def test_every_file_passes_package_validation(twin):
-    from kuailive_analysis.io import validate_folder
+    from kuailive_analysis.data.io import validate_folder
 
     report = validate_folder(twin)
     assert report.ok, report.to_text()

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from kuailive_analysis import schema as S
-from kuailive_analysis.data_source import TRUTH_FILE
+from kuailive_analysis.data import schema as S
+from kuailive_analysis.data.data_source import TRUTH_FILE
 
 SCALE = 0.1
 SEED = 20261130
@@ -426,7 +426,7 @@ def test_leak_click_signal_from_identity(t):
 # 7. Truth consistency
 # ---------------------------------------------------------------------------------------------
 def test_truth_counts_match_files_and_cleaning_keeps_every_gift(twin_dir, t):
-    from kuailive_analysis.dataset import load
+    from kuailive_analysis.data.dataset import load
 
     counts = json.loads((twin_dir / TRUTH_FILE).read_text())["counts"]
     wrong = {}

@@ -37,7 +37,7 @@ import yaml
 from kuailive_analysis import config
 from kuailive_analysis.core import metrics
 from kuailive_analysis.core.constants import package_versions
-from kuailive_analysis.data_source import DataSource, describe
+from kuailive_analysis.data.data_source import DataSource, describe
 
 EXECUTED = "executed"
 GLOSSARY = "glossary.md"  # generated into the staged book/ folder; listed in _toc.yml
@@ -116,7 +116,7 @@ def notebook_parameters(path: Path) -> dict[str, str]:
 
 def describe_data(data_dir: Path) -> dict:
     """The data source of a folder for ``run.json``: :meth:`DataSource.to_dict` of
-    :func:`kuailive_analysis.data_source.describe` (the same record ``load`` gives chapters)."""
+    :func:`kuailive_analysis.data.data_source.describe` (the same record ``load`` gives chapters)."""
     return describe(data_dir).to_dict()
 
 

@@ -22,21 +22,21 @@ import time
 from pathlib import Path
 
 from kuailive_analysis import config
-from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE
+from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 
 
 def _data_dir(args) -> Path:
     if args.data_dir:
         path = Path(args.data_dir)
         if not path.is_dir():
-            from kuailive_analysis.io import DataError
+            from kuailive_analysis.data.io import DataError
 
             raise DataError(f"Data folder {path} does not exist or is not a folder. Pass the "
                             "folder that holds the KuaiLive CSV files (user.csv, room.csv, "
                             "click.csv, ...).")
         return path
     # the explicit step that writes the default twin (resolving a path never does)
-    from kuailive_analysis.dataset import ensure_default_twin
+    from kuailive_analysis.data.dataset import ensure_default_twin
 
     return ensure_default_twin(args.scale, args.seed, progress=True,
                                log=lambda msg: print(msg, flush=True))
@@ -53,7 +53,7 @@ def cmd_sample(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from kuailive_analysis.io import validate_folder
+    from kuailive_analysis.data.io import validate_folder
 
     report = validate_folder(Path(args.data_dir))
     print(report.to_text())
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     from kuailive_analysis.app.book import BookError
 
     try:
-        from kuailive_analysis.io import DataError
+        from kuailive_analysis.data.io import DataError
     except ImportError:  # data layer not importable: report book errors only
         DataError = BookError  # noqa: N806
     try:

@@ -18,13 +18,13 @@ Differently defined quantities carry different names: *gifts per click* (all gif
 clicks) is not the *gift-through rate* (share of clicks with an attributed gift) nor the
 *attributed gifts per click* (gift events credited to a click / clicks).
 
-``ds`` is a :class:`kuailive_analysis.dataset.Dataset` (or any object with the contract's
+``ds`` is a :class:`kuailive_analysis.data.dataset.Dataset` (or any object with the contract's
 tables as attributes). A :class:`MetricContext` wraps it with the analysis parameters
 (qualified-watch threshold, attribution window, cold-start threshold) and caches the derived
 tables several metrics share (sessions, the attributed click table, per-streamer and per-user
 activity); a chapter that already built one of them passes it in ``tables=`` so it is not
 built twice. Derived tables come from the module that owns the aggregation (attribution:
-:mod:`kuailive_analysis.funnel`; sessions: :mod:`kuailive_analysis.features`; activity:
+:mod:`kuailive_analysis.funnel`; sessions: :mod:`kuailive_analysis.data.features`; activity:
 :mod:`kuailive_analysis.eda`), imported when first needed, so importing this module imports
 nothing from the package outside :mod:`kuailive_analysis.core`.
 """
@@ -152,7 +152,7 @@ def _sessions(ctx: MetricContext) -> pd.DataFrame:
             pass
     elif hasattr(ds, "sessions"):
         return ds.sessions
-    from kuailive_analysis import features
+    from kuailive_analysis.data import features
 
     events = {
         "click": ctx.table("clicks", _EVENT_COLS),

@@ -113,7 +113,7 @@ __all__ = [
 def analyse(ds=None, **params) -> EDAResult:
     """Everything chapter 2 shows, as one :class:`EDAResult`.
 
-    ``ds``: a :class:`~kuailive_analysis.dataset.Dataset` (or any object with the contract's
+    ``ds``: a :class:`~kuailive_analysis.data.dataset.Dataset` (or any object with the contract's
     tables as attributes), or a data folder (``None``: ``$KUAILIVE_DATA_DIR`` or the default
     twin), which is loaded first so that ``elapsed_s`` includes loading. ``params``: the
     fields of :class:`EDAParams` (thresholds and choices of the chapter; unknown names raise
@@ -122,7 +122,7 @@ def analyse(ds=None, **params) -> EDAResult:
     t0 = time.perf_counter()
     p = EDAParams(**params)
     if ds is None or isinstance(ds, (str, os.PathLike)):
-        from kuailive_analysis.dataset import load  # local: loading imports the data layer
+        from kuailive_analysis.data.dataset import load  # local: loading imports the data layer
 
         ds = load(ds)
     source = getattr(ds, "source", None)

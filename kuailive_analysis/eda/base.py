@@ -17,7 +17,7 @@ import pandas as pd
 
 from kuailive_analysis.report import plain
 
-HINT = "Pass the table as returned by kuailive_analysis.dataset.load."
+HINT = "Pass the table as returned by kuailive_analysis.data.dataset.load."
 
 GLUED = MappingProxyType({"glue": True})
 """Metadata of a section field whose value the chapter glues under the field's name:

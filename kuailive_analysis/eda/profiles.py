@@ -15,7 +15,7 @@ import pandas as pd
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.eda.base import HINT as _HINT
 from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.schema import ordered_bins, parse_bin
+from kuailive_analysis.data.schema import ordered_bins, parse_bin
 
 MISSING_LABEL = "(missing)"
 
@@ -146,7 +146,7 @@ class Profiles(Section):
 
 def profiles_section(users: pd.DataFrame, streamers: pd.DataFrame) -> Profiles:
     """The :class:`Profiles` section from the profile tables (with ``tenure_days`` and
-    ``watch_age_days`` on users, as :func:`kuailive_analysis.dataset.load` derives them)."""
+    ``watch_age_days`` on users, as :func:`kuailive_analysis.data.dataset.load` derives them)."""
     demo = {col: demographic_shares(users, streamers, col, top=top)
             for col, _, top in DEMOGRAPHIC_PANELS}
     country = demo["country"]

@@ -173,7 +173,7 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
                ) -> dict[str, float]:
     """This run's value of every figure in :data:`PAPER_FIGURES`, keyed like it.
 
-    ``ds`` is a :class:`~kuailive_analysis.dataset.Dataset` (anything with the contract's
+    ``ds`` is a :class:`~kuailive_analysis.data.dataset.Dataset` (anything with the contract's
     attributes). Pass the activity tables and repeat summary if already computed.
     ``repeat_definition`` picks which reading of repeat consumption is compared with the
     paper's 27.1% (one of :data:`REPEAT_DEFINITIONS`).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from kuailive_analysis.core.metrics import DEFAULT_PARAMS
-from kuailive_analysis.data_source import DataSource
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.behaviour import Behaviour, Gifts
 from kuailive_analysis.eda.profiles import Profiles

@@ -65,7 +65,7 @@ from collections.abc import Iterable
 
 from kuailive_analysis import predict
 from kuailive_analysis.core import metrics as registry
-from kuailive_analysis.data_source import DataSource
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.funnel.attribution import attribute, engagement_status_table
 from kuailive_analysis.funnel.common import (
     DEFAULT_ATTRIBUTION_WINDOW_S,
@@ -150,7 +150,7 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
             funnel_segments: Iterable[str] = DEFAULT_FUNNEL_SEGMENTS, conf: float = 0.95,
             interval: str = "user", n_boot: int = 200, split_fractions=(0.8, 0.1, 0.1),
             max_train_rows: int = 200_000, seed: int = 0) -> FunnelResult:
-    """Every table of chapter 5 from a :class:`kuailive_analysis.dataset.Dataset` (or any
+    """Every table of chapter 5 from a :class:`kuailive_analysis.data.dataset.Dataset` (or any
     object with the contract's tables as attributes), as a :class:`FunnelResult`.
 
     ``segments``: columns broken down in KPI tables; ``funnel_segments``: columns drawn as

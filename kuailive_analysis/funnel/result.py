@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.metric_defs import MetricValue
-from kuailive_analysis.data_source import DataSource
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.funnel.common import STEP_LABELS, STEPS
 from kuailive_analysis.funnel.segments import Extremes, extremes
 from kuailive_analysis.funnel.watch import WATCH_OUTCOMES

@@ -1,6 +1,6 @@
 """Chapter 4 in one call: :func:`analyse` fits, validates and values, :class:`LTVResult` holds it.
 
-``analyse(ds, **params)`` takes a :class:`~kuailive_analysis.dataset.Dataset` and the chapter's
+``analyse(ds, **params)`` takes a :class:`~kuailive_analysis.data.dataset.Dataset` and the chapter's
 parameters (:class:`LTVParams`, the notebook's ``parameters`` cell) and returns an
 :class:`LTVResult`: the RFM summaries of gifting and watching days, the fitted BG/NBD and
 Gamma-Gamma models with their notes, the holdout tables, the CLV table with bootstrap
@@ -20,7 +20,7 @@ import pandas as pd
 
 from kuailive_analysis.core import stats
 from kuailive_analysis.core.calendar import MS_PER_HOUR, N_WINDOW_DAYS
-from kuailive_analysis.data_source import DataSource
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.ltv import evaluate as E
 from kuailive_analysis.ltv import recovery as R
 from kuailive_analysis.ltv.bgnbd import BetaGeo
@@ -325,7 +325,7 @@ def transaction_tables(ds) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def analyse(ds, **params) -> LTVResult:
-    """Chapter 4 on a :class:`~kuailive_analysis.dataset.Dataset`; ``params`` are the fields of
+    """Chapter 4 on a :class:`~kuailive_analysis.data.dataset.Dataset`; ``params`` are the fields of
     :class:`LTVParams`. Raises RuntimeError when the gifting models cannot be fitted."""
     p = LTVParams(**params)
     gift_days, watch_days = transaction_tables(ds)

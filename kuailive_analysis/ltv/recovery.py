@@ -15,7 +15,7 @@ import pandas as pd
 
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS, day_start_ms, days_since_start
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.data_source import TRUTH_USERS_FILE
+from kuailive_analysis.data.data_source import TRUTH_USERS_FILE
 from kuailive_analysis.ltv.bgnbd import BetaGeo, simulate_bgnbd_events
 from kuailive_analysis.ltv.evaluate import try_fit_bgnbd
 from kuailive_analysis.ltv.summary import rfm_summary

@@ -133,7 +133,7 @@ def analyse(ds, *, churn_days: int = 7, churn_days_grid=(3, 5, 7),
             activity_behaviours=ACTIVITY_BEHAVIOURS, early_days: int = 3,
             point_in_time: float = 7, segments=SEGMENTS, new_account_days: int = 365,
             heavy_quantile: float = 0.5, min_group: int = 30) -> RetentionResult:
-    """Chapter 3 on a :class:`~kuailive_analysis.dataset.Dataset`: cohorts, Kaplan-Meier and
+    """Chapter 3 on a :class:`~kuailive_analysis.data.dataset.Dataset`: cohorts, Kaplan-Meier and
     its sensitivity to ``churn_days``, the account-age hazard, segments on the landmark sample,
     the Cox model, streamers and (on a twin) the comparison with the planted lifetimes.
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from kuailive_analysis.data_source import DataSource
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.retention.activity import DEFAULT_LAST_DAY
 from kuailive_analysis.retention.age_clock import CLOCK_LABELS, youngest_and_oldest_rate
 from kuailive_analysis.retention.cohorts import retention_at

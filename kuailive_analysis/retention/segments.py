@@ -7,7 +7,7 @@ import pandas as pd
 
 from kuailive_analysis.retention.checks import eligible_mask, fit_ready, require
 from kuailive_analysis.retention.kaplan_meier import fit_km
-from kuailive_analysis.schema import ordered_bins, parse_bin
+from kuailive_analysis.data.schema import ordered_bins, parse_bin
 
 SEGMENTS = ("gender", "age", "device_price", "account", "early_gifter", "early_watch")
 """Segments chapter 3 compares; the first four are profile snapshot fields."""

@@ -1,7 +1,7 @@
 """The synthetic KuaiLive twin: the book's embedded default dataset.
 
 :func:`generate` writes the eight real CSV files (exact names, column order and encodings from
-:mod:`kuailive_analysis.schema`) plus the ground truth:
+:mod:`kuailive_analysis.data.schema`) plus the ground truth:
 
 * ``truth.json``: generator version, scale, seed, every model parameter (:class:`TwinParams`),
   row counts of the files exactly as written, and how the sample rule was imposed;
@@ -50,7 +50,7 @@ import pyarrow.csv as pacsv
 from scipy import special, stats
 
 from kuailive_analysis import __version__
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.config import DEFAULT_SEED
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
@@ -62,7 +62,7 @@ from kuailive_analysis.core.calendar import (
     beijing_day,
 )
 from kuailive_analysis.core.constants import REAL_COUNTS
-from kuailive_analysis.data_source import TRUTH_FILE, TRUTH_USERS_FILE  # noqa: F401 (re-exported)
+from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE  # noqa: F401 (re-exported)
 from kuailive_analysis.twin.events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, RoomIndex,
                                            StreamerLatent, UserLatent, engagement_times,
                                            generate_day, gift_times)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 
 WINDOW_START_DATE = np.datetime64("2025-05-05", "D")
 

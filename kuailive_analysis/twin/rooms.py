@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
     MS_PER_DAY,

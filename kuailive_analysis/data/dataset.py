@@ -2,9 +2,9 @@
 
 ``load`` resolves the folder (:func:`config.resolve_data_dir`; the default twin is generated
 first when missing, by the explicit step :func:`ensure_default_twin`), describes it once as a
-:class:`~kuailive_analysis.data_source.DataSource` (``Dataset.source``), and either reads the
+:class:`~kuailive_analysis.data.data_source.DataSource` (``Dataset.source``), and either reads the
 Parquet cache of the cleaned tables (``config.cache_root()/<cache_key>``, see
-:mod:`kuailive_analysis.cache`) or reads and validates the raw CSVs (:mod:`.io`), cleans them
+:mod:`kuailive_analysis.data.cache`) or reads and validates the raw CSVs (:mod:`.io`), cleans them
 (:mod:`.clean`), derives the data model (:mod:`.features`) and writes the cache.
 
 A :class:`Dataset` exposes the tables of the data contract as attributes: ``users``,
@@ -27,13 +27,13 @@ from pathlib import Path
 import pandas as pd
 
 from kuailive_analysis import __version__
-from kuailive_analysis import cache as C
-from kuailive_analysis import clean as CL
+from kuailive_analysis.data import cache as C
+from kuailive_analysis.data import clean as CL
 from kuailive_analysis import config
-from kuailive_analysis import features as F
-from kuailive_analysis import io as IO
-from kuailive_analysis import schema as S
-from kuailive_analysis.data_source import (TRUTH_USERS_FILE, DataSource, describe, is_twin,
+from kuailive_analysis.data import features as F
+from kuailive_analysis.data import io as IO
+from kuailive_analysis.data import schema as S
+from kuailive_analysis.data.data_source import (TRUTH_USERS_FILE, DataSource, describe, is_twin,
                                            read_truth_params)
 
 TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts", "negatives",

@@ -1,4 +1,4 @@
-"""Reading and validating the raw KuaiLive CSV files against :mod:`kuailive_analysis.schema`.
+"""Reading and validating the raw KuaiLive CSV files against :mod:`kuailive_analysis.data.schema`.
 
 What this module guarantees for every file it returns (``read_table``):
 
@@ -7,7 +7,7 @@ What this module guarantees for every file it returns (``read_table``):
 * ``ID`` columns are ``int32`` (>= 1, no nulls); ``INT``/``FLAG``/``PDATE``/``DURATION_MS``/
   ``PRICE`` columns have the schema's integer dtype and satisfy its bounds;
 * ``EPOCH_MS`` columns are **int64 epoch milliseconds** under their file name (the tz-aware
-  Asia/Shanghai views are added by :mod:`kuailive_analysis.dataset`); every value lies in the
+  Asia/Shanghai views are added by :mod:`kuailive_analysis.data.dataset`); every value lies in the
   plausible range [2025-01-01, 2026-01-01) Beijing, which catches seconds-for-milliseconds;
 * ``DATE`` columns are ``datetime64[s]`` (date at midnight, no zone);
 * ``BIN`` columns are **ordered** categoricals, categories sorted by the bin's lower then upper
@@ -16,7 +16,7 @@ What this module guarantees for every file it returns (``read_table``):
 Unusable input raises :class:`DataError`, whose message is one paragraph naming the file, the
 column and the row (1-based line number in the file, header = line 1) or value. Data-quality
 problems (duplicate keys, orphan ids, streamer mismatches) are not errors: they are counted by
-:func:`validate_folder` and handled by :mod:`kuailive_analysis.clean`.
+:func:`validate_folder` and handled by :mod:`kuailive_analysis.data.clean`.
 
 ``*.csv.gz`` files are read transparently when the plain ``.csv`` is absent.
 """
@@ -35,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
     MS_PER_DAY,
@@ -367,7 +367,7 @@ def quality_checks(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     Returns rows (check, table, count, severity, detail); severity is 'ok' when count is 0,
     else 'warning' (data quality, handled by cleaning).
     """
-    from kuailive_analysis.clean import duplicate_rows  # clean does not import io
+    from kuailive_analysis.data.clean import duplicate_rows  # clean does not import io
 
     rows = []
 

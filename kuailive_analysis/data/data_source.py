@@ -11,7 +11,7 @@ page, ``run.json``) reads it from this record instead of building its own string
 * ``fingerprint``: identity of the raw data (:func:`fingerprint`): 16 hex digits of SHA-256 over
   each of the eight KuaiLive files' name, size and modification time. It does not depend on the
   folder's location or on any analysis choice. (The Parquet cache is keyed by
-  :func:`kuailive_analysis.cache.cache_key`, which adds the cleaning parameters to it.)
+  :func:`kuailive_analysis.data.cache.cache_key`, which adds the cleaning parameters to it.)
 * ``label``: the one human label, ``synthetic twin (scale 0.1, seed 20250505)`` or
   ``KuaiLive files in /path/to/folder``.
 * ``engine``: what computed the tables, when known (None otherwise).
@@ -55,8 +55,8 @@ def fingerprint(data_dir: str | os.PathLike) -> str:
     """16-hex-digit identity of the raw data in ``data_dir``: SHA-256 over the name, size and
     mtime of each of the eight KuaiLive files (``.csv`` or ``.csv.gz``). Raises
     :class:`io.DataError` when the folder or a file is missing."""
-    from kuailive_analysis import schema as S
-    from kuailive_analysis.io import file_signature, find_file
+    from kuailive_analysis.data import schema as S
+    from kuailive_analysis.data.io import file_signature, find_file
 
     files = [file_signature(find_file(data_dir, s.filename)) for s in S.SCHEMAS.values()]
     doc = json.dumps({"files": files}, sort_keys=True, default=str)

@@ -61,7 +61,7 @@ KINDS = (ID, INT, EPOCH_MS, DATE, BIN, CATEGORY, FLAG, DURATION_MS, PRICE, PDATE
 class Column:
     """One column of a KuaiLive file.
 
-    ``dtype`` is the in-memory dtype after :mod:`kuailive_analysis.io` loads it; ``unit`` is
+    ``dtype`` is the in-memory dtype after :mod:`kuailive_analysis.data.io` loads it; ``unit`` is
     the unit of the raw values; ``min_value`` / ``max_value`` are hard validity bounds on raw
     values (violations make the file unusable, not merely dirty).
     """

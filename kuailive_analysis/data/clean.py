@@ -1,6 +1,6 @@
 """Cleaning rules: each a named, parameterised, pure function with full row accounting.
 
-Input frames are as returned by :func:`kuailive_analysis.io.read_table` (epoch-ms columns as
+Input frames are as returned by :func:`kuailive_analysis.data.io.read_table` (epoch-ms columns as
 int64 under their file names). Every rule returns ``(frame, Step)`` where :class:`Step` holds
 ``rows_in``, ``rows_dropped`` and ``rows_flagged`` so that ``rows_out = rows_in - rows_dropped``
 exactly; :func:`clean_tables` chains them and builds the cleaning report, one row per
@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis import schema as S
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
     MS_PER_MINUTE,

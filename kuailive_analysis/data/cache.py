@@ -3,7 +3,7 @@
 Layout: ``config.cache_root() / <cache key> / {<table>.parquet, meta.json}``. The cache key
 (:func:`cache_key`) is the first 16 hex digits of SHA-256 over a JSON document of
 
-* the data's fingerprint (:func:`kuailive_analysis.data_source.fingerprint`: each raw file's
+* the data's fingerprint (:func:`kuailive_analysis.data.data_source.fingerprint`: each raw file's
   name, size in bytes and mtime in ns);
 * the cleaning parameters (:class:`clean.CleaningParams` as a dict);
 * :data:`CACHE_FORMAT` (bumped when the cleaning or table layout changes).

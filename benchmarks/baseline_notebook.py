@@ -29,23 +29,32 @@ def _to_china_time(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 def _composite_key(df: pd.DataFrame) -> pd.DataFrame:
     df = df.sort_values(["user_id", "live_id", "timestamp"])
     df["comment_rank"] = df.groupby(["user_id", "live_id"]).cumcount() + 1
-    df["composite_key"] = (df["user_id"].astype(str) + "_" + df["live_id"].astype(str) + "_"
-                           + df["comment_rank"].astype(str))
+    df["composite_key"] = (
+        df["user_id"].astype(str)
+        + "_"
+        + df["live_id"].astype(str)
+        + "_"
+        + df["comment_rank"].astype(str)
+    )
     return df
 
 
 def run(data_dir: Path) -> pd.DataFrame:
     data_dir = Path(data_dir)
-    tables = {n: _read(data_dir, n) for n in
-              ("click", "comment", "gift", "like", "negative", "room", "streamer", "user")}
+    tables = {
+        n: _read(data_dir, n)
+        for n in ("click", "comment", "gift", "like", "negative", "room", "streamer", "user")
+    }
     for n in ("click", "comment", "gift", "like", "negative"):
         tables[n] = _to_china_time(tables[n], "timestamp")
     room = _to_china_time(tables["room"], "start_timestamp", "end_timestamp")
     room["live_dur_day"] = room["end_timestamp"] - room["start_timestamp"]
     room["live_dur"] = room["live_dur_day"].dt.total_seconds() / 60
     bad = room["live_id"][room["live_dur_day"] > pd.Timedelta(days=1)].unique()
-    cl = {n: tables[n][~tables[n]["live_id"].isin(bad)]
-          for n in ("click", "comment", "gift", "like", "negative")}
+    cl = {
+        n: tables[n][~tables[n]["live_id"].isin(bad)]
+        for n in ("click", "comment", "gift", "like", "negative")
+    }
     room_cl = room[~room["live_id"].isin(bad)]
     room_cl = room_cl.drop(columns=["live_name_id"]).drop_duplicates(subset="live_id")
     for n in cl:
@@ -62,16 +71,39 @@ def run(data_dir: Path) -> pd.DataFrame:
     inter = pd.concat(list(cl.values()), ignore_index=True)
     inter = inter.drop(columns=["comment_rank", "composite_key"], errors="ignore")
     inter = inter.sort_values(by=["user_id", "live_id", "timestamp"])
-    inter["interaction_order"] = (inter.groupby(["user_id", "live_id"])["timestamp"]
-                                  .rank(method="first").astype(int))
-    inter["pk"] = (inter["user_id"].astype(str) + "_" + inter["live_id"].astype(str) + "_"
-                   + inter["interaction_order"].astype(str))
+    inter["interaction_order"] = (
+        inter.groupby(["user_id", "live_id"])["timestamp"].rank(method="first").astype(int)
+    )
+    inter["pk"] = (
+        inter["user_id"].astype(str)
+        + "_"
+        + inter["live_id"].astype(str)
+        + "_"
+        + inter["interaction_order"].astype(str)
+    )
     inter["session_id"] = inter["user_id"].astype(str) + "_" + inter["live_id"].astype(str)
-    inter = inter.merge(user[["user_id", "age", "gender", "active_time", "accu_watch_live_cnt"]],
-                        on="user_id", how="left")
-    inter = inter.merge(streamer[["streamer_id", "age", "gender", "live_operation_tag",
-                                  "active_time", "accu_live_cnt", "fans_user_num"]],
-                        on="streamer_id", how="left", suffixes=("_user", "_streamer"))
-    inter = inter.merge(room_cl[["live_id", "live_dur", "live_content_category"]],
-                        on="live_id", how="left")
+    inter = inter.merge(
+        user[["user_id", "age", "gender", "active_time", "accu_watch_live_cnt"]],
+        on="user_id",
+        how="left",
+    )
+    inter = inter.merge(
+        streamer[
+            [
+                "streamer_id",
+                "age",
+                "gender",
+                "live_operation_tag",
+                "active_time",
+                "accu_live_cnt",
+                "fans_user_num",
+            ]
+        ],
+        on="streamer_id",
+        how="left",
+        suffixes=("_user", "_streamer"),
+    )
+    inter = inter.merge(
+        room_cl[["live_id", "live_dur", "live_content_category"]], on="live_id", how="left"
+    )
     return inter

@@ -44,8 +44,13 @@ print(json.dumps({"seconds": round(dt, 2), "peak_rss_mb": round(rss_mb), "rows":
 def run_phase(data_dir: Path, cache_root: Path) -> dict:
     env = dict(os.environ, KUAILIVE_BUILD_DIR=str(cache_root), PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", CHILD, str(data_dir)], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(data_dir)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     res["wall_seconds_incl_startup"] = round(time.perf_counter() - t0, 2)
     return res
@@ -75,19 +80,30 @@ def main(argv=None) -> int:
         cold = run_phase(data_dir, cache_root)
         warm = run_phase(data_dir, cache_root)
         cache_mb = sum(p.stat().st_size for p in Path(cold["cache"]).glob("*")) / 2**20
-    result = {"data_dir": str(data_dir), "scale": args.scale, "csv_mb": round(size_mb),
-              "twin_generation_seconds": gen_seconds, "cold": cold, "warm": warm,
-              "cache_mb": round(cache_mb), "cpus": os.cpu_count(),
-              "python": platform.python_version(),
-              "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    result = {
+        "data_dir": str(data_dir),
+        "scale": args.scale,
+        "csv_mb": round(size_mb),
+        "twin_generation_seconds": gen_seconds,
+        "cold": cold,
+        "warm": warm,
+        "cache_mb": round(cache_mb),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"bench_load-{args.scale:g}.json").write_text(json.dumps(result, indent=1))
     print(f"data: {data_dir} ({size_mb:,.0f} MB of CSV)")
-    print(f"cold load (read+validate+clean+model+parquet): {cold['seconds']:.1f} s, "
-          f"peak RSS {cold['peak_rss_mb']:,} MB")
-    print(f"warm load (all tables from cache):              {warm['seconds']:.1f} s, "
-          f"peak RSS {warm['peak_rss_mb']:,} MB")
+    print(
+        f"cold load (read+validate+clean+model+parquet): {cold['seconds']:.1f} s, "
+        f"peak RSS {cold['peak_rss_mb']:,} MB"
+    )
+    print(
+        f"warm load (all tables from cache):              {warm['seconds']:.1f} s, "
+        f"peak RSS {warm['peak_rss_mb']:,} MB"
+    )
     print(f"cache size {cache_mb:,.0f} MB; rows: {cold['rows']}")
     return 0
 

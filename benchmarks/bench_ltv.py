@@ -49,8 +49,13 @@ def make_events(n: int, events_per_day: int, seed: int) -> pd.DataFrame:
     day = np.floor(t).astype(np.int8)
     reps = rng.integers(1, 2 * events_per_day, ci.size)
     user = np.repeat(ci + 1, reps).astype(np.int32)
-    return pd.DataFrame({"user_id": user, "day": np.repeat(day, reps),
-                         "gift_price": rng.integers(1, 100, user.size).astype(np.int32)})
+    return pd.DataFrame(
+        {
+            "user_id": user,
+            "day": np.repeat(day, reps),
+            "gift_price": rng.integers(1, 100, user.size).astype(np.int32),
+        }
+    )
 
 
 def timed(fn, repeat: int) -> float:
@@ -72,25 +77,31 @@ def main() -> None:
 
     ev = make_events(args.users, args.events_per_day, args.seed)
     s = ltv.rfm_summary(ev, calibration_days=14, value_col="gift_price")
-    x, tx, T, m = (s[c].to_numpy(float) for c in
-                   ("frequency_cal", "recency_cal", "T_cal", "monetary_cal"))
+    x, tx, T, m = (
+        s[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal", "monetary_cal")
+    )
     rng = np.random.default_rng(args.seed)
     m = np.where(x > 0, ltv.simulate_gamma_gamma(GG, x, rng=rng), 0.0)
     cont = ltv.simulate_bgnbd(PARAMS, rng.uniform(0, 14, args.users), rng=rng)
 
     res = {
-        "users": args.users, "events": len(ev), "cohort": len(s),
+        "users": args.users,
+        "events": len(ev),
+        "cohort": len(s),
         "distinct_xtT": int(np.unique(np.c_[x, tx, T], axis=0).shape[0]),
-        "rfm_summary_s": timed(lambda: ltv.rfm_summary(ev, calibration_days=14,
-                                                       value_col="gift_price"), args.repeat),
+        "rfm_summary_s": timed(
+            lambda: ltv.rfm_summary(ev, calibration_days=14, value_col="gift_price"), args.repeat
+        ),
         "bgnbd_try_fit_s": timed(lambda: E.try_fit_bgnbd(s), args.repeat),
-        "bgnbd_fit_penalised_s": timed(lambda: ltv.BetaGeo().fit(x, tx, T, penalizer=1e-4),
-                                       args.repeat),
+        "bgnbd_fit_penalised_s": timed(
+            lambda: ltv.BetaGeo().fit(x, tx, T, penalizer=1e-4), args.repeat
+        ),
         "gamma_gamma_fit_s": timed(lambda: ltv.GammaGamma().fit(x, m), args.repeat),
         "bgnbd_fit_continuous_s": timed(
-            lambda: ltv.BetaGeo().fit(cont["frequency"], cont["recency"], cont["T"]),
-            args.repeat),
-        "machine": platform.platform(), "python": platform.python_version(),
+            lambda: ltv.BetaGeo().fit(cont["frequency"], cont["recency"], cont["T"]), args.repeat
+        ),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
     }
     for k, v in res.items():
         print(f"{k:>24}: {v:.4f}" if isinstance(v, float) else f"{k:>24}: {v}")

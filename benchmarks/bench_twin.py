@@ -53,8 +53,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20250505)
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: temporary)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
-    ap.add_argument("--stats", action="store_true",
-                    help="also compute the fidelity table (every fact vs the real files); written to benchmarks/results/fidelity-<scale>.csv")
+    ap.add_argument(
+        "--stats",
+        action="store_true",
+        help="also compute the fidelity table (every fact vs the real files); written to benchmarks/results/fidelity-<scale>.csv",
+    )
     args = ap.parse_args(argv)
 
     tmp = None
@@ -64,15 +67,25 @@ def main(argv=None) -> int:
         out = tmp / f"twin-scale{args.scale:g}-seed{args.seed}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(out), str(args.scale), str(args.seed)],
-                          env=env, check=True, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(out), str(args.scale), str(args.seed)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     res["wall_seconds_incl_startup"] = round(time.perf_counter() - t0, 2)
     res["bytes"] = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
     res["total_mb"] = round(sum(res["bytes"].values()) / 1e6, 1)
-    res.update(scale=args.scale, seed=args.seed, python=platform.python_version(),
-               cpus=os.cpu_count(), machine=platform.machine(),
-               targets={"seconds": 180, "peak_rss_mb": 6000})
+    res.update(
+        scale=args.scale,
+        seed=args.seed,
+        python=platform.python_version(),
+        cpus=os.cpu_count(),
+        machine=platform.machine(),
+        targets={"seconds": 180, "peak_rss_mb": 6000},
+    )
     res["meets_targets"] = res["seconds"] < 180 and res["peak_rss_mb"] < 6000
     if args.stats:
         sys.path.insert(0, str(ROOT))

@@ -39,8 +39,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-STAGES = ["generate", "validate", "load_cold", "load_cached", "chapter_01", "chapter_02",
-          "chapter_03", "chapter_04", "chapter_05", "build"]
+STAGES = [
+    "generate",
+    "validate",
+    "load_cold",
+    "load_cached",
+    "chapter_01",
+    "chapter_02",
+    "chapter_03",
+    "chapter_04",
+    "chapter_05",
+    "build",
+]
 CHAPTERS = [s for s in STAGES if s.startswith("chapter_")]
 E2E = ["book_cold", "book_cached"]
 
@@ -107,8 +117,18 @@ def run_stage(stage: str, data_dir: Path) -> None:
 
 def _touch(ds) -> None:
     """Materialise every table of a Dataset (so lazy loading is timed too)."""
-    for name in ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts",
-                 "negatives", "sessions", "user_day"):
+    for name in (
+        "users",
+        "streamers",
+        "rooms",
+        "clicks",
+        "comments",
+        "likes",
+        "gifts",
+        "negatives",
+        "sessions",
+        "user_day",
+    ):
         len(getattr(ds, name))
 
 
@@ -116,12 +136,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, nargs="+", default=[1.0])
     ap.add_argument("--stages", nargs="+", default=STAGES)
-    ap.add_argument("--baseline", action="store_true",
-                    help="also time the earlier notebook's cleaning + interactions")
-    ap.add_argument("--e2e", action="store_true",
-                    help="also time the whole book end to end (book_cold, book_cached)")
-    ap.add_argument("--mem-limit-gb", type=float, default=20.0,
-                    help="address-space cap of the baseline stage in GB (0 = none)")
+    ap.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also time the earlier notebook's cleaning + interactions",
+    )
+    ap.add_argument(
+        "--e2e",
+        action="store_true",
+        help="also time the whole book end to end (book_cold, book_cached)",
+    )
+    ap.add_argument(
+        "--mem-limit-gb",
+        type=float,
+        default=20.0,
+        help="address-space cap of the baseline stage in GB (0 = none)",
+    )
     ap.add_argument("--data-root", default=str(ROOT / "data" / "bench"))
     ap.add_argument("--stage", help=argparse.SUPPRESS)
     ap.add_argument("--data-dir", help=argparse.SUPPRESS)
@@ -136,13 +166,19 @@ def main() -> None:
     from kuailive_analysis.data.data_source import is_twin
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stages = (list(args.stages) + (["baseline", "ours_interactions"] if args.baseline else [])
-              + (E2E if args.e2e else []))
+    stages = (
+        list(args.stages)
+        + (["baseline", "ours_interactions"] if args.baseline else [])
+        + (E2E if args.e2e else [])
+    )
     rows = []
     for scale in args.scale:
         data_dir = Path(args.data_root) / f"twin-scale{scale:g}"
-        env = dict(os.environ, BENCH_SCALE=str(scale),
-                   KUAILIVE_BUILD_DIR=str(Path(args.data_root) / f"build-scale{scale:g}"))
+        env = dict(
+            os.environ,
+            BENCH_SCALE=str(scale),
+            KUAILIVE_BUILD_DIR=str(Path(args.data_root) / f"build-scale{scale:g}"),
+        )
         for stage in stages:
             if stage != "generate" and not is_twin(data_dir):
                 stage_list = ["generate", stage]
@@ -154,27 +190,49 @@ def main() -> None:
                 t0 = time.perf_counter()
                 proc = subprocess.run(
                     [sys.executable, __file__, "--stage", st, "--data-dir", str(data_dir)],
-                    env=env, capture_output=True, text=True,
+                    env=env,
+                    capture_output=True,
+                    text=True,
                     preexec_fn=(lambda gb=limit: _limit_memory(gb)) if limit else None,
                 )
                 wall = time.perf_counter() - t0
-                base = {"scale": scale, "stage": st, "wall_s": round(wall, 1),
-                        "load_before": round(load0, 2),
-                        "load_after": round(os.getloadavg()[0], 2)}
+                base = {
+                    "scale": scale,
+                    "stage": st,
+                    "wall_s": round(wall, 1),
+                    "load_before": round(load0, 2),
+                    "load_after": round(os.getloadavg()[0], 2),
+                }
                 if proc.returncode != 0:
                     print(proc.stderr[-3000:], file=sys.stderr)
-                    rows.append({**base, "stage_s": None, "peak_mb": None, "ok": False,
-                                 "error": proc.stderr.strip().splitlines()[-1][:200]
-                                 if proc.stderr.strip() else f"exit {proc.returncode}"})
+                    rows.append(
+                        {
+                            **base,
+                            "stage_s": None,
+                            "peak_mb": None,
+                            "ok": False,
+                            "error": proc.stderr.strip().splitlines()[-1][:200]
+                            if proc.stderr.strip()
+                            else f"exit {proc.returncode}",
+                        }
+                    )
                 else:
                     res = json.loads(proc.stdout.strip().splitlines()[-1])
-                    rows.append({**base, "stage_s": round(res["seconds"], 1),
-                                 "peak_mb": round(res["peak_mb"]), "ok": True})
+                    rows.append(
+                        {
+                            **base,
+                            "stage_s": round(res["seconds"], 1),
+                            "peak_mb": round(res["peak_mb"]),
+                            "ok": True,
+                        }
+                    )
                 r = rows[-1]
-                print(f"scale {scale:g} {st:18s} wall {r['wall_s']:8.1f} s  "
-                      f"peak {r['peak_mb'] if r['peak_mb'] is not None else 'FAILED'} MB  "
-                      f"load {r['load_before']:.1f}->{r['load_after']:.1f}",
-                      flush=True)
+                print(
+                    f"scale {scale:g} {st:18s} wall {r['wall_s']:8.1f} s  "
+                    f"peak {r['peak_mb'] if r['peak_mb'] is not None else 'FAILED'} MB  "
+                    f"load {r['load_before']:.1f}->{r['load_after']:.1f}",
+                    flush=True,
+                )
     _write(rows)
 
 
@@ -191,21 +249,27 @@ def _machine() -> str:
         k, v = line.split(":", 1)
         mem[k] = int(v.split()[0]) / 1024**2
     la = os.getloadavg()
-    return (f"{os.cpu_count()} CPUs, {mem.get('MemTotal', 0):.0f} GB RAM "
-            f"({mem.get('MemAvailable', 0):.0f} GB available at the end); load average "
-            f"{la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} (1 / 5 / 15 min) at the end; "
-            f"Python {sys.version.split()[0]}")
+    return (
+        f"{os.cpu_count()} CPUs, {mem.get('MemTotal', 0):.0f} GB RAM "
+        f"({mem.get('MemAvailable', 0):.0f} GB available at the end); load average "
+        f"{la[0]:.1f} / {la[1]:.1f} / {la[2]:.1f} (1 / 5 / 15 min) at the end; "
+        f"Python {sys.version.split()[0]}"
+    )
 
 
 def _write(rows: list[dict]) -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(rows, indent=2))
-    lines = ["| scale | stage | wall (s) | peak RSS (MB) | load avg before -> after |",
-             "|---:|---|---:|---:|---|"]
+    lines = [
+        "| scale | stage | wall (s) | peak RSS (MB) | load avg before -> after |",
+        "|---:|---|---:|---:|---|",
+    ]
     for r in rows:
         peak = r["peak_mb"] if r["ok"] else "failed"
-        lines.append(f"| {r['scale']:g} | {r['stage']} | {r['wall_s']} | {peak} | "
-                     f"{r.get('load_before', '')} -> {r.get('load_after', '')} |")
+        lines.append(
+            f"| {r['scale']:g} | {r['stage']} | {r['wall_s']} | {peak} | "
+            f"{r.get('load_before', '')} -> {r.get('load_after', '')} |"
+        )
     by = {(r["scale"], r["stage"]): r for r in rows if r["ok"]}
     for scale in sorted({r["scale"] for r in rows}):
         chap = [by.get((scale, c)) for c in CHAPTERS]
@@ -216,25 +280,33 @@ def _write(rows: list[dict]) -> None:
             peak = max([c["peak_mb"] for c in chap] + [build["peak_mb"]])
             lines.append("")
             if cold:
-                lines.append(f"Scale {scale:g}: whole book, raw CSV -> HTML (load_cold + chapters "
-                             f"+ build): {cold['wall_s'] + warm:.0f} s "
-                             f"({(cold['wall_s'] + warm) / 60:.1f} min), peak "
-                             f"{max(peak, cold['peak_mb'])} MB.")
-            lines.append(f"Scale {scale:g}: whole book from the Parquet cache (chapters + "
-                         f"build): {warm:.0f} s ({warm / 60:.1f} min), peak {peak} MB.")
+                lines.append(
+                    f"Scale {scale:g}: whole book, raw CSV -> HTML (load_cold + chapters "
+                    f"+ build): {cold['wall_s'] + warm:.0f} s "
+                    f"({(cold['wall_s'] + warm) / 60:.1f} min), peak "
+                    f"{max(peak, cold['peak_mb'])} MB."
+                )
+            lines.append(
+                f"Scale {scale:g}: whole book from the Parquet cache (chapters + "
+                f"build): {warm:.0f} s ({warm / 60:.1f} min), peak {peak} MB."
+            )
         for e in E2E:
             r = by.get((scale, e))
             if r:
-                lines.append(f"Scale {scale:g}: {e} measured end to end: {r['wall_s']:.0f} s "
-                             f"({r['wall_s'] / 60:.1f} min), peak {r['peak_mb']} MB.")
+                lines.append(
+                    f"Scale {scale:g}: {e} measured end to end: {r['wall_s']:.0f} s "
+                    f"({r['wall_s'] / 60:.1f} min), peak {r['peak_mb']} MB."
+                )
         b, o = by.get((scale, "baseline")), by.get((scale, "ours_interactions"))
         if b and o:
             lines.append("")
-            lines.append(f"Scale {scale:g}: ours vs the earlier notebook on cleaning + "
-                         f"interactions: {b['stage_s'] / o['stage_s']:.1f}x faster "
-                         f"({o['stage_s']} s vs {b['stage_s']} s), "
-                         f"{b['peak_mb'] / o['peak_mb']:.1f}x less peak memory "
-                         f"({o['peak_mb']} MB vs {b['peak_mb']} MB).")
+            lines.append(
+                f"Scale {scale:g}: ours vs the earlier notebook on cleaning + "
+                f"interactions: {b['stage_s'] / o['stage_s']:.1f}x faster "
+                f"({o['stage_s']} s vs {b['stage_s']} s), "
+                f"{b['peak_mb'] / o['peak_mb']:.1f}x less peak memory "
+                f"({o['peak_mb']} MB vs {b['peak_mb']} MB)."
+            )
     lines.append("")
     lines.append(f"Machine: {_machine()}.")
     text = "\n".join(lines) + "\n"

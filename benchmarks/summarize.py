@@ -18,8 +18,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = [f"chapter_0{i}" for i in range(1, 6)]
-ORDER = ["generate", "validate", "load_cold", "load_cached", *CHAPTERS, "build", "baseline",
-         "ours_interactions", "book_cold", "book_cached"]
+ORDER = [
+    "generate",
+    "validate",
+    "load_cold",
+    "load_cached",
+    *CHAPTERS,
+    "build",
+    "baseline",
+    "ours_interactions",
+    "book_cold",
+    "book_cached",
+]
 
 
 def _rows(paths: list[str]) -> dict[tuple[float, str], dict]:
@@ -64,28 +74,42 @@ def render(after: dict, before: dict | None = None) -> str:
             peak = max(ok[c]["peak_mb"] for c in [*CHAPTERS, "build"])
             if "load_cold" in ok:
                 cold = warm + ok["load_cold"]["wall_s"]
-                lines.append(f"- Scale {s:g}, whole book raw CSV -> HTML (load_cold + chapters + "
-                             f"build): **{cold:.0f} s ({cold / 60:.1f} min)**, peak "
-                             f"{max(peak, ok['load_cold']['peak_mb']):,} MB.")
-            lines.append(f"- Scale {s:g}, whole book from the Parquet cache (chapters + build): "
-                         f"**{warm:.0f} s ({warm / 60:.1f} min)**, peak {peak:,} MB.")
+                lines.append(
+                    f"- Scale {s:g}, whole book raw CSV -> HTML (load_cold + chapters + "
+                    f"build): **{cold:.0f} s ({cold / 60:.1f} min)**, peak "
+                    f"{max(peak, ok['load_cold']['peak_mb']):,} MB."
+                )
+            lines.append(
+                f"- Scale {s:g}, whole book from the Parquet cache (chapters + build): "
+                f"**{warm:.0f} s ({warm / 60:.1f} min)**, peak {peak:,} MB."
+            )
         for e in ("book_cold", "book_cached"):
             if e in ok:
-                lines.append(f"- Scale {s:g}, `{e}` measured as one stage (every chapter "
-                             f"in its own kernel, then the site build): **{ok[e]['wall_s']:.0f} s ({ok[e]['wall_s'] / 60:.1f} "
-                             f"min)**, peak {ok[e]['peak_mb']:,} MB.")
+                lines.append(
+                    f"- Scale {s:g}, `{e}` measured as one stage (every chapter "
+                    f"in its own kernel, then the site build): **{ok[e]['wall_s']:.0f} s ({ok[e]['wall_s'] / 60:.1f} "
+                    f"min)**, peak {ok[e]['peak_mb']:,} MB."
+                )
         if "baseline" in ok and "ours_interactions" in ok:
             b, o = ok["baseline"], ok["ours_interactions"]
-            lines.append(f"- Scale {s:g}, cleaning + interactions, ours vs the earlier notebook: "
-                         f"**{b['stage_s'] / o['stage_s']:.1f}x faster** ({o['stage_s']} s vs "
-                         f"{b['stage_s']} s), **{b['peak_mb'] / o['peak_mb']:.1f}x less peak "
-                         f"memory** ({o['peak_mb']:,} MB vs {b['peak_mb']:,} MB).")
-        elif (s, "baseline") in after and not after[(s, "baseline")]["ok"] and "ours_interactions" in ok:
+            lines.append(
+                f"- Scale {s:g}, cleaning + interactions, ours vs the earlier notebook: "
+                f"**{b['stage_s'] / o['stage_s']:.1f}x faster** ({o['stage_s']} s vs "
+                f"{b['stage_s']} s), **{b['peak_mb'] / o['peak_mb']:.1f}x less peak "
+                f"memory** ({o['peak_mb']:,} MB vs {b['peak_mb']:,} MB)."
+            )
+        elif (
+            (s, "baseline") in after
+            and not after[(s, "baseline")]["ok"]
+            and "ours_interactions" in ok
+        ):
             b, o = after[(s, "baseline")], ok["ours_interactions"]
-            lines.append(f"- Scale {s:g}, the earlier notebook's cleaning + interactions did not "
-                         f"finish: it ran out of its address-space cap after {b['wall_s']} s "
-                         f"({b.get('error', '')}); ours took {o['stage_s']} s and "
-                         f"{o['peak_mb']:,} MB.")
+            lines.append(
+                f"- Scale {s:g}, the earlier notebook's cleaning + interactions did not "
+                f"finish: it ran out of its address-space cap after {b['wall_s']} s "
+                f"({b.get('error', '')}); ours took {o['stage_s']} s and "
+                f"{o['peak_mb']:,} MB."
+            )
     peaks = [r["peak_mb"] for r in after.values() if r["ok"] and r["scale"] == 1.0]
     if peaks:
         lines.append(f"- Largest peak of any single process at scale 1: {max(peaks):,} MB.")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kuailive_analysis.data import schema
-from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.core.metric_defs import MetricValue
+from kuailive_analysis.data import schema
+from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.data.features import data_model
 
@@ -35,13 +35,28 @@ QUALITY_NUMBERS = {
 """Glue key -> (check, table) of :attr:`CleaningResult.quality` the text quotes."""
 
 REPORT_NUMBERS = (
-    "user_in", "streamer_in", "room_in", "click_in", "comment_in", "like_in", "gift_in",
-    "negative_in", "duplicate_rooms_room_dropped", "duplicate_rooms_room_flagged",
-    "censored_room_end_room_flagged", "long_rooms_room_dropped", "long_rooms_click_dropped",
-    "long_rooms_gift_dropped", "events_outside_window_click_dropped",
-    "duplicate_events_click_dropped", "duplicate_events_negative_dropped",
-    "orphan_events_click_dropped", "streamer_mismatch_click_flagged", "click_kept_share",
-    "gift_kept_share", "negative_kept_share",
+    "user_in",
+    "streamer_in",
+    "room_in",
+    "click_in",
+    "comment_in",
+    "like_in",
+    "gift_in",
+    "negative_in",
+    "duplicate_rooms_room_dropped",
+    "duplicate_rooms_room_flagged",
+    "censored_room_end_room_flagged",
+    "long_rooms_room_dropped",
+    "long_rooms_click_dropped",
+    "long_rooms_gift_dropped",
+    "events_outside_window_click_dropped",
+    "duplicate_events_click_dropped",
+    "duplicate_events_negative_dropped",
+    "orphan_events_click_dropped",
+    "streamer_mismatch_click_flagged",
+    "click_kept_share",
+    "gift_kept_share",
+    "negative_kept_share",
 )
 """Numbers of the cleaning report (:func:`kuailive_analysis.data.clean.report_numbers`) the text
 quotes."""
@@ -108,8 +123,12 @@ class CleaningResult:
         }
         out.update({key: rep[key] for key in REPORT_NUMBERS})
         out.update({key: int(q[check]) for key, check in QUALITY_NUMBERS.items()})
-        out.update({key: float(sens.loc[t, "click_dropped_share"])
-                    for key, t in SENSITIVITY_NUMBERS.items()})
+        out.update(
+            {
+                key: float(sens.loc[t, "click_dropped_share"])
+                for key, t in SENSITIVITY_NUMBERS.items()
+            }
+        )
         out["long_click_share"] = rep["long_rooms_click_dropped"] / max(rep["click_in"], 1)
         out["long_gift_share"] = rep["long_rooms_gift_dropped"] / max(rep["gift_in"], 1)
         out.update({key: self.metrics[key].value for key in MODEL_METRICS})
@@ -123,10 +142,16 @@ def analyse(ds) -> CleaningResult:
     dictionary = schema.schema_table()
     dictionary = dictionary[~dictionary["column"].str.startswith("onehot_feat")]
     return CleaningResult(
-        source=ds.source, params=dict(ds.params), raw_files=ds.raw_files,
+        source=ds.source,
+        params=dict(ds.params),
+        raw_files=ds.raw_files,
         click_sample=ds.raw_sample("click"),
-        schema=dictionary[SCHEMA_COLUMNS].reset_index(drop=True), quality=ds.quality,
-        report=ds.report, room_sensitivity=ds.room_sensitivity,
-        room_durations=ds.room_durations, data_model=data_model(),
-        metrics=registry.compute_many(MODEL_METRICS, ds), n_user_days=len(ds.user_day),
+        schema=dictionary[SCHEMA_COLUMNS].reset_index(drop=True),
+        quality=ds.quality,
+        report=ds.report,
+        room_sensitivity=ds.room_sensitivity,
+        room_durations=ds.room_durations,
+        data_model=data_model(),
+        metrics=registry.compute_many(MODEL_METRICS, ds),
+        n_user_days=len(ds.user_day),
     )

@@ -55,8 +55,9 @@ def _check_xy(y, score) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y)
     s = np.asarray(score, dtype=np.float64)
     if y.shape != s.shape or y.ndim != 1:
-        raise ValueError("labels and scores must be 1-d of equal length, "
-                         f"got {y.shape} and {s.shape}")
+        raise ValueError(
+            f"labels and scores must be 1-d of equal length, got {y.shape} and {s.shape}"
+        )
     if np.isnan(s).any():
         raise ValueError(f"scores contain {int(np.isnan(s).sum())} NaN values")
     u = np.unique(y)
@@ -96,8 +97,10 @@ def grouped_auc(y, score, groups) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         a = (rpos - pos * (pos + 1) / 2) / (pos * neg)
     a = np.where((pos > 0) & (neg > 0), a, np.nan)
-    return pd.DataFrame({"n": n.astype(np.int64), "n_pos": pos.astype(np.int64), "auc": a},
-                        index=pd.Index(uniq, name="group"))
+    return pd.DataFrame(
+        {"n": n.astype(np.int64), "n_pos": pos.astype(np.int64), "auc": a},
+        index=pd.Index(uniq, name="group"),
+    )
 
 
 def uauc(y, score, groups) -> float:
@@ -132,8 +135,11 @@ def auc_metrics(y, score, groups) -> dict[str, float]:
     return {
         "auc": auc(y, score),
         "uauc": float(t.loc[ok, "auc"].mean()) if ok.any() else float("nan"),
-        "gauc": (float((t.loc[ok, "auc"] * t.loc[ok, "n"]).sum() / t.loc[ok, "n"].sum())
-                 if ok.any() else float("nan")),
+        "gauc": (
+            float((t.loc[ok, "auc"] * t.loc[ok, "n"]).sum() / t.loc[ok, "n"].sum())
+            if ok.any()
+            else float("nan")
+        ),
         "n_rows": int(t["n"].sum()),
         "n_pos": int(t["n_pos"].sum()),
         "n_groups": int(len(t)),
@@ -145,16 +151,18 @@ def auc_metrics(y, score, groups) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------
 # Split and history features
 # ---------------------------------------------------------------------------------------------
-def chronological_split(ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
-                        ) -> pd.Categorical:
+def chronological_split(
+    ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+) -> pd.Categorical:
     """Label rows train / valid / test by time so the three parts hold about the given
     fractions of rows, earliest first. Cut points are timestamps t1 <= t2: ``train = ts < t1``,
     ``valid = t1 <= ts < t2``, ``test = ts >= t2``; rows sharing a millisecond share a part.
     """
     f = np.asarray(fractions, dtype=np.float64)
     if f.shape != (3,) or (f < 0).any() or not np.isclose(f.sum(), 1.0):
-        raise ValueError("fractions must be three non-negative numbers summing to 1, "
-                         f"got {fractions}")
+        raise ValueError(
+            f"fractions must be three non-negative numbers summing to 1, got {fractions}"
+        )
     t = np.asarray(ts_ms, dtype=np.int64)
     if len(t) == 0:
         return pd.Categorical([], categories=SPLITS)
@@ -166,8 +174,9 @@ def chronological_split(ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1
     return pd.Categorical.from_codes(code, SPLITS)
 
 
-def prior_day_sums(key: np.ndarray, day: np.ndarray, values: pd.DataFrame,
-                   rows: np.ndarray | None = None) -> pd.DataFrame:
+def prior_day_sums(
+    key: np.ndarray, day: np.ndarray, values: pd.DataFrame, rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """For each row, the sums of ``values`` over rows with the same ``key`` on earlier days.
 
     ``key`` int64 >= 0 and < 2**58, ``day`` 0..31. Computed from per-(key, day) totals:
@@ -207,9 +216,12 @@ def prior_day_sums(key: np.ndarray, day: np.ndarray, values: pd.DataFrame,
 CATEGORICAL = ("live_type", "live_content_category", "age", "gender", "device_price")
 
 
-def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
-                     base_rates: tuple[float, float] | None = None,
-                     rows: np.ndarray | None = None) -> pd.DataFrame:
+def history_features(
+    exposures: pd.DataFrame,
+    prior_strength: float = 20.0,
+    base_rates: tuple[float, float] | None = None,
+    rows: np.ndarray | None = None,
+) -> pd.DataFrame:
     """History features for every exposure row (see module docstring).
 
     ``exposures`` needs user_id, streamer_id, day, hour, clicked, gifted, and optionally
@@ -223,9 +235,14 @@ def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
     need = ["user_id", "streamer_id", "day", "hour", "clicked", "gifted"]
     require_columns(exposures, need, "history_features: exposures")
     ex = exposures
-    vals = pd.DataFrame({"exp": np.ones(len(ex), np.int8),
-                         "clk": ex["clicked"].to_numpy(np.int8),
-                         "gft": ex["gifted"].to_numpy(np.int8)}, index=ex.index)
+    vals = pd.DataFrame(
+        {
+            "exp": np.ones(len(ex), np.int8),
+            "clk": ex["clicked"].to_numpy(np.int8),
+            "gft": ex["gifted"].to_numpy(np.int8),
+        },
+        index=ex.index,
+    )
     if base_rates is None:
         p_ctr = float(vals["clk"].mean()) if len(ex) else 0.0
         p_gtr = float(vals["gft"].sum() / max(vals["clk"].sum(), 1.0))
@@ -237,9 +254,11 @@ def history_features(exposures: pd.DataFrame, prior_strength: float = 20.0,
     day = ex["day"].to_numpy()
     # (user, streamer) key with 26 bits for the streamer (ids < 2**26); user ids < 2**31 keep
     # it below the 2**58 that prior_day_sums needs
-    for name, key in (("u", ex["user_id"].to_numpy(np.int64)),
-                      ("s", ex["streamer_id"].to_numpy(np.int64)),
-                      ("us", pair_key(ex["user_id"], ex["streamer_id"], bits=26))):
+    for name, key in (
+        ("u", ex["user_id"].to_numpy(np.int64)),
+        ("s", ex["streamer_id"].to_numpy(np.int64)),
+        ("us", pair_key(ex["user_id"], ex["streamer_id"], bits=26)),
+    ):
         p = prior_day_sums(key, day, vals, None if rows is None else sel)
         feats[f"{name}_exp"] = np.log1p(p["exp"].to_numpy())
         feats[f"{name}_clk"] = np.log1p(p["clk"].to_numpy())
@@ -276,8 +295,7 @@ def _numeric(feats: pd.DataFrame) -> list[str]:
     return [c for c in feats.columns if c not in CATEGORICAL and c != "hour"]
 
 
-def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray,
-                seed: int):
+def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.ndarray, seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -287,10 +305,17 @@ def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.n
     lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, C=1.0))
     lr.fit(X[num].to_numpy(), y)
     hgb = HistGradientBoostingClassifier(
-        max_iter=100, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=50,
-        l2_regularization=1.0, categorical_features="from_dtype", random_state=seed,
+        max_iter=100,
+        learning_rate=0.1,
+        max_leaf_nodes=31,
+        min_samples_leaf=50,
+        l2_regularization=1.0,
+        categorical_features="from_dtype",
+        random_state=seed,
         early_stopping=bool(len(X_val) and y_val.any() and not y_val.all()),
-        scoring="loss", n_iter_no_change=10)
+        scoring="loss",
+        n_iter_no_change=10,
+    )
     if hgb.early_stopping:
         hgb.fit(X, y, X_val=X_val, y_val=y_val)
     else:
@@ -298,9 +323,12 @@ def _fit_models(X: pd.DataFrame, y: np.ndarray, X_val: pd.DataFrame, y_val: np.n
     return {"logistic regression": (lr, num), "gradient boosting": (hgb, None)}
 
 
-def prepare(exposures: pd.DataFrame, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-            prior_strength: float = 20.0, rows: np.ndarray | None = None
-            ) -> tuple[pd.Categorical, pd.DataFrame]:
+def prepare(
+    exposures: pd.DataFrame,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    prior_strength: float = 20.0,
+    rows: np.ndarray | None = None,
+) -> tuple[pd.Categorical, pd.DataFrame]:
     """The chronological split and the history features (smoothing priors = train-part CTR
     and GTR), shared by both tasks. With ``rows`` (sorted row positions) the features are
     computed for those rows only and ``(split, features, rows)`` is returned."""
@@ -314,8 +342,9 @@ def prepare(exposures: pd.DataFrame, fractions: tuple[float, float, float] = (0.
     return (split, feats) if rows is None else (split, feats, np.asarray(rows, np.int64))
 
 
-def _task_rows(exposures: pd.DataFrame, task: str, split, max_train_rows: int, seed: int
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+def _task_rows(
+    exposures: pd.DataFrame, task: str, split, max_train_rows: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Row positions (train sample, valid sample, test) of a task and its info dict; raises
     :class:`NotEnoughData`. The random draws depend only on the split and labels."""
     label, filt, _, _ = TASKS[task]
@@ -324,16 +353,23 @@ def _task_rows(exposures: pd.DataFrame, task: str, split, max_train_rows: int, s
     sp = np.asarray(split)
     train = np.flatnonzero(rows & (sp == "train"))
     test = np.flatnonzero(rows & (sp == "test"))
-    info = {"task": task, "n_train": int(len(train)), "n_test": int(len(test)),
-            "n_valid": int((rows & (sp == "valid")).sum()),
-            "pos_train": int(y[train].sum()), "pos_test": int(y[test].sum()),
-            "base_rate_train": float(y[train].mean()) if len(train) else float("nan"),
-            "base_rate_test": float(y[test].mean()) if len(test) else float("nan")}
+    info = {
+        "task": task,
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "n_valid": int((rows & (sp == "valid")).sum()),
+        "pos_train": int(y[train].sum()),
+        "pos_test": int(y[test].sum()),
+        "base_rate_train": float(y[train].mean()) if len(train) else float("nan"),
+        "base_rate_test": float(y[test].mean()) if len(test) else float("nan"),
+    }
     if len(train) == 0 or len(test) == 0 or y[train].all() or not y[train].any():
-        raise NotEnoughData(f"{task}: the train part has {len(train)} rows with "
-                         f"{int(y[train].sum())} positives and the test part {len(test)} rows; "
-                         "a model needs both classes in train and a non-empty test part. "
-                         "Use a larger dataset or other split fractions.")
+        raise NotEnoughData(
+            f"{task}: the train part has {len(train)} rows with "
+            f"{int(y[train].sum())} positives and the test part {len(test)} rows; "
+            "a model needs both classes in train and a non-empty test part. "
+            "Use a larger dataset or other split fractions."
+        )
     rng = np.random.default_rng(seed)
     if len(train) > max_train_rows:
         train = np.sort(rng.choice(train, max_train_rows, replace=False))
@@ -344,10 +380,16 @@ def _task_rows(exposures: pd.DataFrame, task: str, split, max_train_rows: int, s
     return train, valid, test, info
 
 
-def evaluate_task(exposures: pd.DataFrame, task: str, *,
-                  fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                  max_train_rows: int = 200_000, prior_strength: float = 20.0,
-                  seed: int = 0, prepared: tuple | None = None) -> tuple[pd.DataFrame, dict]:
+def evaluate_task(
+    exposures: pd.DataFrame,
+    task: str,
+    *,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    max_train_rows: int = 200_000,
+    prior_strength: float = 20.0,
+    seed: int = 0,
+    prepared: tuple | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Split, featurise, fit, score one task; returns ``(metrics, info)``.
 
     ``metrics``: one row per scorer (popularity, streamer rate, logistic regression, gradient
@@ -379,14 +421,19 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
                 raise ValueError("evaluate_task: prepared features lack rows this task needs")
             return feats.iloc[pos]
     else:
+
         def take(idx):
             return feats.iloc[idx]
+
     y = exposures[label].to_numpy(bool)
     users = exposures["user_id"].to_numpy()[test]
     Xte = take(test)
-    scores = {"popularity (streamer's past clicks)" if label == "clicked"
-              else "popularity (streamer's past gifts)": Xte[pop_col].to_numpy(),
-              "streamer past rate": Xte[rate_col].to_numpy()}
+    scores = {
+        "popularity (streamer's past clicks)"
+        if label == "clicked"
+        else "popularity (streamer's past gifts)": Xte[pop_col].to_numpy(),
+        "streamer past rate": Xte[rate_col].to_numpy(),
+    }
     models = _fit_models(take(train), y[train], take(valid), y[valid], seed)
     for name, (m, cols) in models.items():
         X = Xte[cols].to_numpy() if cols is not None else Xte
@@ -398,8 +445,9 @@ def evaluate_task(exposures: pd.DataFrame, task: str, *,
     return pd.DataFrame(out).set_index(["task", "scorer"]), info
 
 
-def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate(
+    exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`evaluate_task` for both tasks; returns ``(metrics, info)`` frames.
 
     ``skip_unfit=True``: a task without enough data (:class:`NotEnoughData`, e.g. no gift in
@@ -412,8 +460,9 @@ def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
     need = []
     for task in TASKS:  # features are computed only for the rows some task uses
         try:
-            tr, va, te, _ = _task_rows(exposures, task, split, kwargs.get("max_train_rows", 200_000),
-                                       kwargs.get("seed", 0))
+            tr, va, te, _ = _task_rows(
+                exposures, task, split, kwargs.get("max_train_rows", 200_000), kwargs.get("seed", 0)
+            )
             need += [tr, va, te]
         except NotEnoughData:
             pass
@@ -428,15 +477,38 @@ def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
                 raise
             label = TASKS[task][0]
             what = "clicks" if label == "clicked" else "gifts"
-            scorers = [f"popularity (streamer's past {what})",
-                       "streamer past rate", "logistic regression", "gradient boosting"]
-            m = pd.DataFrame({"task": task, "scorer": scorers, "auc": np.nan, "uauc": np.nan,
-                              "gauc": np.nan, "n_rows": 0, "n_pos": 0, "n_groups": 0,
-                              "n_groups_evaluated": 0, "row_share_evaluated": np.nan}
-                             ).set_index(["task", "scorer"])
-            i = {"task": task, "n_train": 0, "n_test": 0, "n_valid": 0, "pos_train": 0,
-                 "pos_test": 0, "base_rate_train": np.nan, "base_rate_test": np.nan,
-                 "n_train_used": 0, "note": str(e)}
+            scorers = [
+                f"popularity (streamer's past {what})",
+                "streamer past rate",
+                "logistic regression",
+                "gradient boosting",
+            ]
+            m = pd.DataFrame(
+                {
+                    "task": task,
+                    "scorer": scorers,
+                    "auc": np.nan,
+                    "uauc": np.nan,
+                    "gauc": np.nan,
+                    "n_rows": 0,
+                    "n_pos": 0,
+                    "n_groups": 0,
+                    "n_groups_evaluated": 0,
+                    "row_share_evaluated": np.nan,
+                }
+            ).set_index(["task", "scorer"])
+            i = {
+                "task": task,
+                "n_train": 0,
+                "n_test": 0,
+                "n_valid": 0,
+                "pos_train": 0,
+                "pos_test": 0,
+                "base_rate_train": np.nan,
+                "base_rate_test": np.nan,
+                "n_train_used": 0,
+                "note": str(e),
+            }
         mets.append(m)
         infos.append(i)
     return pd.concat(mets), pd.DataFrame(infos).set_index("task")
@@ -445,14 +517,28 @@ def evaluate(exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
 SHORT_TASKS = {"CTR (click per exposure)": "ctr", "GTR (clicks with a gift)": "gtr"}
 """Task -> the prefix of its numbers (``ctr_gb_auc``, ``gtr_n_test``, ...)."""
 
-TABLE_COLUMNS = ["auc", "uauc", "gauc", "n_rows", "n_pos", "n_groups_evaluated",
-                 "row_share_evaluated"]
+TABLE_COLUMNS = [
+    "auc",
+    "uauc",
+    "gauc",
+    "n_rows",
+    "n_pos",
+    "n_groups_evaluated",
+    "row_share_evaluated",
+]
 """Columns of :meth:`PredictResult.table` (the chapter's table of the evaluation)."""
 
 
 def _short_scorer(scorer: str) -> str:
-    return ("pop" if scorer.startswith("popularity") else "rate" if scorer.startswith("streamer")
-            else "lr" if scorer.startswith("logistic") else "gb")
+    return (
+        "pop"
+        if scorer.startswith("popularity")
+        else "rate"
+        if scorer.startswith("streamer")
+        else "lr"
+        if scorer.startswith("logistic")
+        else "gb"
+    )
 
 
 @dataclass(frozen=True)
@@ -506,14 +592,30 @@ class PredictResult:
         return out
 
 
-def analyse(exposures: pd.DataFrame, *, fractions=(0.8, 0.1, 0.1), max_train_rows: int = 200_000,
-            prior_strength: float = 20.0, seed: int = 0) -> PredictResult:
+def analyse(
+    exposures: pd.DataFrame,
+    *,
+    fractions=(0.8, 0.1, 0.1),
+    max_train_rows: int = 200_000,
+    prior_strength: float = 20.0,
+    seed: int = 0,
+) -> PredictResult:
     """The baseline on an exposure table (chapter 5's, with segment and position columns):
     :func:`evaluate` of both tasks with ``skip_unfit=True`` (a task without enough data gets NaN
     metrics and its reason in ``info["note"]``)."""
     fractions = tuple(float(f) for f in fractions)
-    metrics, info = evaluate(exposures, skip_unfit=True, fractions=fractions,
-                             max_train_rows=max_train_rows, prior_strength=prior_strength,
-                             seed=seed)
-    return PredictResult(metrics=metrics, info=info, fractions=fractions,
-                         max_train_rows=int(max_train_rows), seed=int(seed))
+    metrics, info = evaluate(
+        exposures,
+        skip_unfit=True,
+        fractions=fractions,
+        max_train_rows=max_train_rows,
+        prior_strength=prior_strength,
+        seed=seed,
+    )
+    return PredictResult(
+        metrics=metrics,
+        info=info,
+        fractions=fractions,
+        max_train_rows=int(max_train_rows),
+        seed=int(seed),
+    )

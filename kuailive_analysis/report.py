@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -94,13 +94,23 @@ def data_rows(source: DataSource | Mapping | None) -> list[tuple[str, str]]:
     folder name, twin scale and seed, and the data fingerprint."""
     source = source.to_dict() if isinstance(source, DataSource) else dict(source or {})
     kind = source.get("kind", "unknown")
-    rows = [("kind", "synthetic twin" if kind == "twin" else
-             "data folder" if kind == "folder" else str(kind))]
+    rows = [
+        (
+            "kind",
+            "synthetic twin"
+            if kind == "twin"
+            else "data folder"
+            if kind == "folder"
+            else str(kind),
+        )
+    ]
     if source.get("path"):
         rows.append(("folder", Path(str(source["path"])).name))
     if kind == "twin":
-        rows += [("twin scale", _param_text(source.get("scale"))),
-                 ("twin seed", _param_text(source.get("seed")))]
+        rows += [
+            ("twin scale", _param_text(source.get("scale"))),
+            ("twin seed", _param_text(source.get("seed"))),
+        ]
     if source.get("fingerprint"):
         rows.append(("fingerprint", str(source["fingerprint"])))
     if source.get("engine"):
@@ -108,8 +118,9 @@ def data_rows(source: DataSource | Mapping | None) -> list[tuple[str, str]]:
     return rows
 
 
-def provenance(ds=None, *, now: datetime | None = None, packages=REPORTED_PACKAGES,
-               **params) -> pd.DataFrame:
+def provenance(
+    ds=None, *, now: datetime | None = None, packages=REPORTED_PACKAGES, **params
+) -> pd.DataFrame:
     """The chapter's provenance as a table with columns ``section``, ``item``, ``value``.
 
     Sections: ``parameter`` (each keyword argument, in the order given), ``data`` (from
@@ -123,7 +134,7 @@ def provenance(ds=None, *, now: datetime | None = None, packages=REPORTED_PACKAG
     rows = [("parameter", k, _param_text(v)) for k, v in params.items()]
     rows += [("data", k, v) for k, v in data_rows(source)]
     rows += [("version", k, v) for k, v in package_versions(packages).items()]
-    stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
     rows.append(("run", "executed at", stamp.strftime("%Y-%m-%d %H:%M:%S UTC")))
     return pd.DataFrame(rows, columns=["section", "item", "value"])
 

@@ -35,11 +35,22 @@ def _users() -> pd.DataFrame:
         (3, "24-30", "0", "2023-05-03", "2023-05-03"),
         (4, "31-40", "2000-4000", "2019-01-01", "2019-06-01"),
     ]:
-        r = {"user_id": uid, "age": age, "gender": "M" if uid % 2 else "F", "country": "China",
-             "device_brand": "APPLE", "device_price": dev, "reg_timestamp": reg,
-             "fans_num": "0-10", "follow_num": "10-100", "first_watch_live_timestamp": fw,
-             "accu_watch_live_cnt": "0-50000", "accu_watch_live_duration": "0-1000000000",
-             "is_live_streamer": 0, "is_photo_author": uid % 2}
+        r = {
+            "user_id": uid,
+            "age": age,
+            "gender": "M" if uid % 2 else "F",
+            "country": "China",
+            "device_brand": "APPLE",
+            "device_price": dev,
+            "reg_timestamp": reg,
+            "fans_num": "0-10",
+            "follow_num": "10-100",
+            "first_watch_live_timestamp": fw,
+            "accu_watch_live_cnt": "0-50000",
+            "accu_watch_live_duration": "0-1000000000",
+            "is_live_streamer": 0,
+            "is_photo_author": uid % 2,
+        }
         r.update({f"onehot_feat{i}": 0 for i in range(7)})
         rows.append(r)
     return pd.DataFrame(rows)[S.USER.column_names]
@@ -48,13 +59,24 @@ def _users() -> pd.DataFrame:
 def _streamers() -> pd.DataFrame:
     rows = []
     for sid in (1, 2, 3):
-        r = {"streamer_id": sid, "gender": "F", "age": "24-30", "country": "China",
-             "device_brand": "HUAWEI", "device_price": "2000-4000", "live_operation_tag": "Chat",
-             "fans_user_num": "100-1000", "fans_group_fans_num": "0-10",
-             "follow_user_num": "10-100", "first_live_timestamp": "2020-01-01",
-             "accu_live_cnt": "0-50", "accu_live_duration": "0-100000000",
-             "accu_play_cnt": "0-50000", "accu_play_duration": "0-1000000000",
-             "reg_timestamp": "2018-01-01"}
+        r = {
+            "streamer_id": sid,
+            "gender": "F",
+            "age": "24-30",
+            "country": "China",
+            "device_brand": "HUAWEI",
+            "device_price": "2000-4000",
+            "live_operation_tag": "Chat",
+            "fans_user_num": "100-1000",
+            "fans_group_fans_num": "0-10",
+            "follow_user_num": "10-100",
+            "first_live_timestamp": "2020-01-01",
+            "accu_live_cnt": "0-50",
+            "accu_live_duration": "0-100000000",
+            "accu_play_cnt": "0-50000",
+            "accu_play_duration": "0-1000000000",
+            "reg_timestamp": "2018-01-01",
+        }
         r.update({f"onehot_feat{i}": 1 if i == 0 else 0 for i in range(7)})
         rows.append(r)
     return pd.DataFrame(rows)[S.STREAMER.column_names]
@@ -75,25 +97,41 @@ def _rooms() -> pd.DataFrame:
 
 
 def _events():
-    click = pd.DataFrame([
-        (1, 10, 1, W + H + 1000, 5000),  # c1
-        (1, 10, 1, W + H + 1000, 5000),  # c2 exact duplicate
-        (1, 11, 2, W + 23 * H + 5 * MIN, 60000),  # c3
-        (2, 12, 3, W + 2 * D + H, 1000),  # c4 long room
-        (2, 99, 1, W + 3 * H, 100),  # c5 orphan live
-        (3, 10, 2, W + 2 * H, 2000),  # c6 streamer mismatch
-        (3, 13, 1, W + 20 * D + 21 * H, 3000),  # c7
-        (4, 14, 2, W - H, 100),  # c8 before the window
-        (5, 10, 1, W + H + 2000, 100),  # c9 orphan user
-        (1, 10, 1, W + H + 1000, 7000),  # c10 same ms as c1, other watch time
-    ], columns=S.CLICK.column_names)
-    comment = pd.DataFrame([(1, 10, 1, W + H + 3000), (2, 14, 2, W + 5 * D + 30 * MIN)],
-                           columns=S.COMMENT.column_names)
+    click = pd.DataFrame(
+        [
+            (1, 10, 1, W + H + 1000, 5000),  # c1
+            (1, 10, 1, W + H + 1000, 5000),  # c2 exact duplicate
+            (1, 11, 2, W + 23 * H + 5 * MIN, 60000),  # c3
+            (2, 12, 3, W + 2 * D + H, 1000),  # c4 long room
+            (2, 99, 1, W + 3 * H, 100),  # c5 orphan live
+            (3, 10, 2, W + 2 * H, 2000),  # c6 streamer mismatch
+            (3, 13, 1, W + 20 * D + 21 * H, 3000),  # c7
+            (4, 14, 2, W - H, 100),  # c8 before the window
+            (5, 10, 1, W + H + 2000, 100),  # c9 orphan user
+            (1, 10, 1, W + H + 1000, 7000),  # c10 same ms as c1, other watch time
+        ],
+        columns=S.CLICK.column_names,
+    )
+    comment = pd.DataFrame(
+        [(1, 10, 1, W + H + 3000), (2, 14, 2, W + 5 * D + 30 * MIN)], columns=S.COMMENT.column_names
+    )
     like = pd.DataFrame([(1, 11, 2, W + D + 10 * MIN)], columns=S.LIKE.column_names)
-    gift = pd.DataFrame([(1, 10, 1, W + H + 1000, 2), (1, 10, 1, W + H + 5000, 10),
-                         (3, 12, 3, W + 2 * D + 2 * H, 5)], columns=S.GIFT.column_names)
-    negative = pd.DataFrame([(1, 13, 1, W + 20 * D + 20 * H + MIN), (2, 10, 1, W + 4 * H),
-                             (4, 11, 2, W + 23 * H + 10 * MIN)], columns=S.NEGATIVE.column_names)
+    gift = pd.DataFrame(
+        [
+            (1, 10, 1, W + H + 1000, 2),
+            (1, 10, 1, W + H + 5000, 10),
+            (3, 12, 3, W + 2 * D + 2 * H, 5),
+        ],
+        columns=S.GIFT.column_names,
+    )
+    negative = pd.DataFrame(
+        [
+            (1, 13, 1, W + 20 * D + 20 * H + MIN),
+            (2, 10, 1, W + 4 * H),
+            (4, 11, 2, W + 23 * H + 10 * MIN),
+        ],
+        columns=S.NEGATIVE.column_names,
+    )
     return {"click": click, "comment": comment, "like": like, "gift": gift, "negative": negative}
 
 
@@ -102,8 +140,9 @@ def tiny_frames() -> dict[str, pd.DataFrame]:
     return {"user": _users(), "streamer": _streamers(), "room": _rooms(), **_events()}
 
 
-def write_tiny(folder: Path, frames: dict[str, pd.DataFrame] | None = None,
-               gz: tuple[str, ...] = ()) -> Path:
+def write_tiny(
+    folder: Path, frames: dict[str, pd.DataFrame] | None = None, gz: tuple[str, ...] = ()
+) -> Path:
     """Write the tiny folder (or ``frames``) as CSV; tables named in ``gz`` as ``.csv.gz``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,15 +8,14 @@ warning), or a page that does not render.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
-
 from _tiny import write_tiny
+
 from kuailive_analysis import config
-from kuailive_analysis.data import dataset
 from kuailive_analysis.app import book
+from kuailive_analysis.data import dataset
 
 CHAPTERS = book.all_chapters()
 
@@ -29,8 +28,11 @@ def test_chapters_in_book_order():
 def test_source_notebook_is_clean_and_parameterised(chapter):
     nb = nbformat.read(chapter.path, as_version=4)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
-    with_outputs = [i for i, c in enumerate(nb.cells)
-                    if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    with_outputs = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and (c.outputs or c.execution_count)
+    ]
     assert not with_outputs, f"{chapter.name}: cells {with_outputs} are committed with outputs"
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{chapter.name}: needs exactly one cell tagged 'parameters'"
@@ -50,7 +52,8 @@ def test_chapter_executes_without_errors_or_warnings(executed_book, chapter):
             assert o.get("output_type") != "error", f"{chapter.name} cell {i} raised"
             if o.get("output_type") == "stream" and o.get("name") == "stderr":
                 assert "Warning" not in o.get("text", ""), (
-                    f"{chapter.name} cell {i} printed a warning:\n{o['text'][:500]}")
+                    f"{chapter.name} cell {i} printed a warning:\n{o['text'][:500]}"
+                )
 
 
 @pytest.mark.slow
@@ -70,8 +73,11 @@ def test_site_builds_with_one_page_per_chapter(built_site):
 
 def test_failing_chapter_raises_book_error(tmp_path, small_twin):
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = nbformat.v4.new_code_cell("data_dir = None")
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell("1 / 0")]
@@ -92,10 +98,18 @@ def test_build_without_run_explains(tmp_path, monkeypatch):
         book.build_site(log=lambda *a, **k: None)
 
 
-@pytest.mark.parametrize("text,value", [
-    ("7", 7), ("0.5", 0.5), ("true", True), ("null", None), ("[3, 5, 7]", [3, 5, 7]),
-    ("gender", "gender"), ("/data/kuailive", "/data/kuailive"),
-])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("7", 7),
+        ("0.5", 0.5),
+        ("true", True),
+        ("null", None),
+        ("[3, 5, 7]", [3, 5, 7]),
+        ("gender", "gender"),
+        ("/data/kuailive", "/data/kuailive"),
+    ],
+)
 def test_parse_value_like_papermill(text, value):
     assert book.parse_value(text) == value
 
@@ -103,7 +117,9 @@ def test_parse_value_like_papermill(text, value):
 def test_select_chapters_by_number_name_and_stem():
     assert [c.name for c in book.select_chapters(["3"])] == ["03_retention"]
     assert [c.name for c in book.select_chapters(["ltv", "01_cleaning"])] == [
-        "01_cleaning", "04_ltv"]
+        "01_cleaning",
+        "04_ltv",
+    ]
     with pytest.raises(book.BookError, match="No chapter matches"):
         book.select_chapters(["churn"])
 

@@ -7,8 +7,8 @@ import os
 
 import numpy as np
 import pandas as pd
-
 from _tiny import write_tiny
+
 from kuailive_analysis.data import cache as C
 from kuailive_analysis.data.data_source import fingerprint
 
@@ -40,14 +40,18 @@ def test_cache_key_sees_gzip_swap(tmp_path):
 
 
 def test_write_read_roundtrip(tmp_path):
-    df = pd.DataFrame({
-        "id": np.array([1, 2, 3], np.int32),
-        "ts": pd.Series(pd.to_datetime([0, 1, 2], unit="ms", utc=True))
-              .dt.tz_convert("Asia/Shanghai").astype("datetime64[ms, Asia/Shanghai]"),
-        "band": pd.Categorical(["0-10", "10-100", "0-10"], categories=["0-10", "10-100"],
-                               ordered=True),
-        "flag": [True, False, True],
-    })
+    df = pd.DataFrame(
+        {
+            "id": np.array([1, 2, 3], np.int32),
+            "ts": pd.Series(pd.to_datetime([0, 1, 2], unit="ms", utc=True))
+            .dt.tz_convert("Asia/Shanghai")
+            .astype("datetime64[ms, Asia/Shanghai]"),
+            "band": pd.Categorical(
+                ["0-10", "10-100", "0-10"], categories=["0-10", "10-100"], ordered=True
+            ),
+            "flag": [True, False, True],
+        }
+    )
     path = C.write(tmp_path / "k", {"t": df}, {"a": 1})
     assert C.is_complete(path) and C.read_meta(path) == {"a": 1}
     back = C.read_table(path, "t")

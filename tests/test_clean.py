@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _tiny import MIN, D, H, W, tiny_frames, write_tiny
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from _tiny import D, H, MIN, W, tiny_frames, write_tiny
-from kuailive_analysis.data import clean as CL
 from kuailive_analysis import cleaning_report
+from kuailive_analysis.data import clean as CL
 from kuailive_analysis.data import dataset
 from kuailive_analysis.data import schema as S
 
@@ -33,12 +33,14 @@ def _clicks(rows):
 # Rooms
 # ---------------------------------------------------------------------------------------------
 def test_dedupe_rooms_known_answer():
-    room = _room([
-        (20250506, 7, 1, 1, W + 100, W + 900, "other", 9),
-        (20250505, 7, 1, 1, W + 50, W + 800, "other", 4),
-        (20250505, 3, 2, 2, W, W + 10, "shop", -1),
-        (20250507, 7, 1, 1, W + 50, W + 800, "other", -1),
-    ])
+    room = _room(
+        [
+            (20250506, 7, 1, 1, W + 100, W + 900, "other", 9),
+            (20250505, 7, 1, 1, W + 50, W + 800, "other", 4),
+            (20250505, 3, 2, 2, W, W + 10, "shop", -1),
+            (20250507, 7, 1, 1, W + 50, W + 800, "other", -1),
+        ]
+    )
     out, step = CL.dedupe_rooms(room, "last")
     assert list(out["live_id"]) == [3, 7]
     r7 = out.set_index("live_id").loc[7]
@@ -51,15 +53,17 @@ def test_dedupe_rooms_known_answer():
 
 
 def test_dedupe_rooms_untitled_only_keeps_minus_one():
-    room = _room([(20250505, 5, 1, 1, W, W + 1, "other", -1),
-                  (20250506, 5, 1, 1, W, W + 1, "other", -1)])
+    room = _room(
+        [(20250505, 5, 1, 1, W, W + 1, "other", -1), (20250506, 5, 1, 1, W, W + 1, "other", -1)]
+    )
     out, step = CL.dedupe_rooms(room)
     assert out["live_name_id"].tolist() == [-1] and step.rows_flagged == 0
 
 
 def test_dedupe_rooms_flags_streamer_conflict():
-    room = _room([(20250505, 5, 1, 1, W, W + 1, "other", 1),
-                  (20250506, 5, 2, 1, W, W + 1, "other", 2)])
+    room = _room(
+        [(20250505, 5, 1, 1, W, W + 1, "other", 1), (20250506, 5, 2, 1, W, W + 1, "other", 2)]
+    )
     _, step = CL.dedupe_rooms(room)
     assert step.rows_flagged == 1 and step.rows_dropped == 1
 
@@ -70,10 +74,12 @@ def test_dedupe_rooms_bad_rule():
 
 
 def test_censor_room_ends():
-    room = _room([
-        (20250505, 1, 1, 1, W, W + 90 * MIN, "other", 0),
-        (20250525, 2, 1, 1, S.WINDOW_END_MS - 2 * H, S.CAPPED_END_MS, "other", 0),
-    ])
+    room = _room(
+        [
+            (20250505, 1, 1, 1, W, W + 90 * MIN, "other", 0),
+            (20250525, 2, 1, 1, S.WINDOW_END_MS - 2 * H, S.CAPPED_END_MS, "other", 0),
+        ]
+    )
     out, step = CL.censor_room_ends(room)
     assert out["end_censored"].tolist() == [False, True]
     assert out["duration_min"].tolist() == [90.0, 120.0]  # censored: observed to window end
@@ -82,8 +88,12 @@ def test_censor_room_ends():
 
 
 def test_drop_long_rooms_thresholds():
-    room = _room([(20250505, i, 1, 1, W, W + int(d * D), "other", 0)
-                  for i, d in enumerate([0.5, 1.0, 1.5, 7.0, 8.0], start=1)])
+    room = _room(
+        [
+            (20250505, i, 1, 1, W, W + int(d * D), "other", 0)
+            for i, d in enumerate([0.5, 1.0, 1.5, 7.0, 8.0], start=1)
+        ]
+    )
     room, _ = CL.censor_room_ends(room)
     kept, step, ids = CL.drop_long_rooms(room, 1.0)
     assert kept["live_id"].tolist() == [1, 2] and sorted(ids) == [3, 4, 5]
@@ -96,8 +106,14 @@ def test_drop_long_rooms_thresholds():
 # Events
 # ---------------------------------------------------------------------------------------------
 def test_outside_window():
-    ev = _clicks([(1, 1, 1, W - 1, 0), (1, 1, 1, W, 0), (1, 1, 1, S.WINDOW_END_MS - 1, 0),
-                  (1, 1, 1, S.WINDOW_END_MS, 0)])
+    ev = _clicks(
+        [
+            (1, 1, 1, W - 1, 0),
+            (1, 1, 1, W, 0),
+            (1, 1, 1, S.WINDOW_END_MS - 1, 0),
+            (1, 1, 1, S.WINDOW_END_MS, 0),
+        ]
+    )
     out, step = CL.drop_events_outside_window(ev, "click")
     assert out["timestamp"].tolist() == [W, S.WINDOW_END_MS - 1] and step.rows_dropped == 2
     same, step = CL.drop_events_outside_window(ev, "click", drop=False)
@@ -112,8 +128,7 @@ def test_duplicate_events_keep_same_ms_different_live():
 
 def test_orphans():
     ev = _clicks([(1, 10, 1, W, 0), (1, 11, 1, W, 0), (9, 10, 1, W, 0), (1, 10, 7, W, 0)])
-    out, step = CL.drop_orphan_events(ev, "click", np.array([10]), np.array([1, 2]),
-                                      np.array([1]))
+    out, step = CL.drop_orphan_events(ev, "click", np.array([10]), np.array([1, 2]), np.array([1]))
     assert len(out) == 2 and step.rows_dropped == 2 and step.rows_flagged == 1  # streamer 7
 
 
@@ -180,15 +195,21 @@ def _typed(frames):
 def test_clean_tables_tiny_known_answers():
     raw = _typed(tiny_frames())
     clean, report = CL.clean_tables(raw)
-    CL.check_report(report, {n: len(d) for n, d in raw.items()},
-                    {n: len(d) for n, d in clean.items()})
+    CL.check_report(
+        report, {n: len(d) for n, d in raw.items()}, {n: len(d) for n, d in clean.items()}
+    )
     r = report.set_index(["rule", "table"])
     assert r.loc[("duplicate_rooms", "room"), "rows_dropped"] == 2
     assert r.loc[("duplicate_rooms", "room"), "rows_flagged"] == 1
     assert r.loc[("censored_room_end", "room"), "rows_flagged"] == 1
     assert r.loc[("long_rooms", "room"), "rows_dropped"] == 1
-    expect_click = {"events_outside_window": 1, "duplicate_events": 1, "orphan_events": 2,
-                    "long_rooms": 1, "streamer_mismatch": 0}
+    expect_click = {
+        "events_outside_window": 1,
+        "duplicate_events": 1,
+        "orphan_events": 2,
+        "long_rooms": 1,
+        "streamer_mismatch": 0,
+    }
     for rule, k in expect_click.items():
         assert r.loc[(rule, "click"), "rows_dropped"] == k, rule
     assert r.loc[("streamer_mismatch", "click"), "rows_flagged"] == 1
@@ -200,8 +221,9 @@ def test_clean_tables_tiny_known_answers():
 
 def test_clean_tables_alternative_params():
     raw = _typed(tiny_frames())
-    clean, report = CL.clean_tables(raw, CL.CleaningParams(max_room_days=None,
-                                                           streamer_mismatch="drop"))
+    clean, report = CL.clean_tables(
+        raw, CL.CleaningParams(max_room_days=None, streamer_mismatch="drop")
+    )
     assert len(clean["room"]) == 5
     assert len(clean["click"]) == 5  # long-room click kept, mismatch click dropped
     assert report.set_index(["rule", "table"]).loc[("long_rooms", "click"), "rows_dropped"] == 0
@@ -220,8 +242,9 @@ def test_long_room_sensitivity():
     raw = _typed(tiny_frames())
     rooms, _ = CL.dedupe_rooms(raw["room"])
     rooms, _ = CL.censor_room_ends(rooms)
-    sens = CL.long_room_sensitivity(rooms, {"click": raw["click"], "gift": raw["gift"]},
-                                    thresholds=(1.0, 7.0, None)).set_index("max_room_days")
+    sens = CL.long_room_sensitivity(
+        rooms, {"click": raw["click"], "gift": raw["gift"]}, thresholds=(1.0, 7.0, None)
+    ).set_index("max_room_days")
     assert sens.loc[1.0, "rooms_dropped"] == 1 and sens.loc[1.0, "click_dropped"] == 1
     assert sens.loc[1.0, "gift_dropped"] == 1 and sens.loc[7.0, "rooms_dropped"] == 0
     assert sens.loc[np.inf, "click_dropped"] == 0
@@ -239,12 +262,30 @@ def raw_tables(draw):
         dur = draw(st.sampled_from([10 * MIN, 3 * H, 30 * H, 7 * D]))
         end = S.CAPPED_END_MS if draw(st.booleans()) and start < S.CAPPED_END_MS else start + dur
         for k in range(draw(st.integers(1, 3))):
-            room_rows.append((20250505 + k, lid, draw(st.integers(1, 3)), 1,
-                              start + draw(st.sampled_from([0, 0, MIN])), end, "other",
-                              draw(st.integers(-1, 5))))
-    ev = draw(st.lists(st.tuples(st.integers(1, 4), st.integers(1, n_rooms + 1),
-                                 st.integers(1, 3), st.integers(W - H, S.WINDOW_END_MS + H),
-                                 st.integers(0, 10_000)), max_size=25))
+            room_rows.append(
+                (
+                    20250505 + k,
+                    lid,
+                    draw(st.integers(1, 3)),
+                    1,
+                    start + draw(st.sampled_from([0, 0, MIN])),
+                    end,
+                    "other",
+                    draw(st.integers(-1, 5)),
+                )
+            )
+    ev = draw(
+        st.lists(
+            st.tuples(
+                st.integers(1, 4),
+                st.integers(1, n_rooms + 1),
+                st.integers(1, 3),
+                st.integers(W - H, S.WINDOW_END_MS + H),
+                st.integers(0, 10_000),
+            ),
+            max_size=25,
+        )
+    )
     ev = ev + ev[: draw(st.integers(0, 3))]  # some exact duplicates
     frames = tiny_frames()
     frames["room"] = _room(room_rows)
@@ -254,14 +295,18 @@ def raw_tables(draw):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=raw_tables(), max_days=st.sampled_from([None, 0.5, 1.0, 7.0]),
-       mode=st.sampled_from(CL.STREAMER_MISMATCH_MODES))
+@given(
+    raw=raw_tables(),
+    max_days=st.sampled_from([None, 0.5, 1.0, 7.0]),
+    mode=st.sampled_from(CL.STREAMER_MISMATCH_MODES),
+)
 def test_properties_accounting_and_idempotence(raw, max_days, mode):
     params = CL.CleaningParams(max_room_days=max_days, streamer_mismatch=mode)
     clean, report = CL.clean_tables(raw, params)
     # rows in = rows kept + rows dropped, chained per table, from raw to clean
-    CL.check_report(report, {n: len(d) for n, d in raw.items()},
-                    {n: len(d) for n, d in clean.items()})
+    CL.check_report(
+        report, {n: len(d) for n, d in raw.items()}, {n: len(d) for n, d in clean.items()}
+    )
     assert clean["room"]["live_id"].is_unique
     ts = clean["click"]["timestamp"]
     assert ((ts >= S.WINDOW_START_MS) & (ts < S.WINDOW_END_MS)).all()
@@ -275,8 +320,7 @@ def test_properties_accounting_and_idempotence(raw, max_days, mode):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(-2, 2)),
-                max_size=30))
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(-2, 2)), max_size=30))
 def test_duplicate_rows_matches_pandas(rows):
     """The hash-prefiltered duplicate mask equals pandas' exact ``duplicated``."""
     df = pd.DataFrame(rows, columns=["a", "b", "c"]).astype({"a": np.int32, "c": np.int64})
@@ -329,8 +373,7 @@ def test_cleaning_numbers_known_answers_on_tiny_folder(tiny_result):
     assert n["long_gift_share"] == pytest.approx(1 / 3)
     assert n["sens_click_half"] == pytest.approx(0.1)  # only the 7-day room is over 12 h
     assert n["sens_click_week"] == 0.0  # exactly 7 days is not over 7 days
-    assert (n["q_dup_rooms"], n["q_capped"], n["q_dup_neg"], n["q_mismatch_click"]) == (
-        2, 1, 0, 1)
+    assert (n["q_dup_rooms"], n["q_capped"], n["q_dup_neg"], n["q_mismatch_click"]) == (2, 1, 0, 1)
     assert n["click_first"].startswith("2025-05-04 23:00")  # c8, an hour before the window
     assert n["room_name_rule"] == "last" and n["max_room_days_label"] == "1 day"
     assert n["source_label"].startswith("KuaiLive files in ")

@@ -30,8 +30,16 @@ def test_sample_writes_the_eight_files(tmp_path, capsys):
     out = tmp_path / "twin"
     assert main(["sample", "--out", str(out), "--scale", "0.005", "--seed", "3", "--quiet"]) == 0
     names = {p.name.removesuffix(".gz") for p in out.iterdir()}
-    for f in ["user.csv", "streamer.csv", "room.csv", "click.csv", "comment.csv", "like.csv",
-              "gift.csv", "negative.csv"]:
+    for f in [
+        "user.csv",
+        "streamer.csv",
+        "room.csv",
+        "click.csv",
+        "comment.csv",
+        "like.csv",
+        "gift.csv",
+        "negative.csv",
+    ]:
         assert f in names
     assert "written to" in capsys.readouterr().out
 
@@ -59,7 +67,8 @@ def test_run_rejects_unknown_chapter(small_twin, capsys):
 
 
 def test_run_rejects_undeclared_parameter(small_twin, capsys):
-    code = main(["run", "--data-dir", str(small_twin), "--chapters", "1",
-                 "-p", "no_such_param", "3"])
+    code = main(
+        ["run", "--data-dir", str(small_twin), "--chapters", "1", "-p", "no_such_param", "3"]
+    )
     assert code == 2
     assert "no_such_param" in capsys.readouterr().err

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from kuailive_analysis.data import schema
 from kuailive_analysis.core import calendar as cal
 from kuailive_analysis.core import checks, constants, keys
 from kuailive_analysis.core import stats as S
+from kuailive_analysis.data import schema
 
 W = cal.WINDOW_START_MS
 H = cal.MS_PER_HOUR
@@ -181,20 +181,32 @@ def test_wilson_known_values():
     assert np.isnan(lo[1]) and np.isnan(hi[1])
     # z given directly (retention's 1.96)
     lo, hi = S.wilson_interval(5, 10, z=1.96)
-    assert lo == pytest.approx((0.5 + 1.96**2 / 20 - 1.96 * math.sqrt(0.025 + 1.96**2 / 400))
-                               / (1 + 1.96**2 / 10))
+    assert lo == pytest.approx(
+        (0.5 + 1.96**2 / 20 - 1.96 * math.sqrt(0.025 + 1.96**2 / 400)) / (1 + 1.96**2 / 10)
+    )
 
 
-@pytest.mark.parametrize("k, n, kw", [(3, 2, {}), (-1, 5, {}), (np.nan, 5, {}), (1, np.inf, {}),
-                                      (1, 5, {"conf": 1.0}), (1, 5, {"conf": 0}),
-                                      (1, 5, {"z": -1.0})])
+@pytest.mark.parametrize(
+    "k, n, kw",
+    [
+        (3, 2, {}),
+        (-1, 5, {}),
+        (np.nan, 5, {}),
+        (1, np.inf, {}),
+        (1, 5, {"conf": 1.0}),
+        (1, 5, {"conf": 0}),
+        (1, 5, {"z": -1.0}),
+    ],
+)
 def test_wilson_rejects_bad_input(k, n, kw):
     with pytest.raises(ValueError):
         S.wilson_interval(k, n, **kw)
 
 
-@given(st.integers(1, 10_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
-       st.sampled_from([0.8, 0.9, 0.95, 0.99]))
+@given(
+    st.integers(1, 10_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
 @settings(max_examples=200, deadline=None)
 def test_wilson_bounds_solve_the_score_equation_and_contain_p_hat(kn, conf):
     """Wilson bounds are the roots of (p_hat - p)^2 = z^2 p (1 - p) / n inside [0, 1]."""
@@ -259,8 +271,9 @@ def test_beijing_day_and_hour_of_known_times():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(cal.WINDOW_START_MS - 30 * cal.MS_PER_DAY,
-                   cal.WINDOW_END_MS + 30 * cal.MS_PER_DAY))
+@given(
+    st.integers(cal.WINDOW_START_MS - 30 * cal.MS_PER_DAY, cal.WINDOW_END_MS + 30 * cal.MS_PER_DAY)
+)
 def test_calendar_agrees_with_pandas_in_asia_shanghai(ms):
     t = pd.Timestamp(ms, unit="ms", tz="UTC").tz_convert("Asia/Shanghai")
     assert int(cal.beijing_hour(ms)) == t.hour
@@ -302,8 +315,13 @@ def test_dense_codes_match_sorted_factorize(values):
     assert codes.tolist() == ref_codes.tolist()
 
 
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 10**12)),
-                min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 10**12)),
+        min_size=1,
+        max_size=60,
+    )
+)
 def test_combined_key_orders_and_equates_like_tuples(rows):
     a, b, c = (np.array(col, dtype=np.int64) for col in zip(*rows))
     key = keys.combined_key(a, b, c)
@@ -321,8 +339,9 @@ def test_pair_key_round_trips_and_sorts_like_pairs(pairs):
     k = keys.pair_key(a, b)
     ua, ub = keys.unpack_pair_key(k)
     assert ua.tolist() == a.tolist() and ub.tolist() == b.tolist()
-    assert np.argsort(k, kind="stable").tolist() == sorted(range(len(pairs)),
-                                                         key=lambda i: pairs[i])
+    assert np.argsort(k, kind="stable").tolist() == sorted(
+        range(len(pairs)), key=lambda i: pairs[i]
+    )
 
 
 def test_pair_key_checks_ranges():

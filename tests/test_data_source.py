@@ -12,11 +12,11 @@ from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
-
 from _tiny import write_tiny
+
 from kuailive_analysis import config
-from kuailive_analysis.data import dataset
 from kuailive_analysis.data import data_source as D
+from kuailive_analysis.data import dataset
 from kuailive_analysis.data.io import DataError
 
 
@@ -134,8 +134,11 @@ def test_load_none_generates_the_default_twin_explicitly(tmp_path, monkeypatch):
     monkeypatch.setenv("KUAILIVE_DATA_ROOT", str(tmp_path / "data"))
     monkeypatch.delenv("KUAILIVE_DATA_DIR", raising=False)
     calls = []
-    monkeypatch.setattr(dataset, "ensure_default_twin",
-                        lambda: calls.append(1) or make_twin_folder(config.twin_dir()))
+    monkeypatch.setattr(
+        dataset,
+        "ensure_default_twin",
+        lambda: calls.append(1) or make_twin_folder(config.twin_dir()),
+    )
     ds = dataset.load(None, cache=False)
     assert calls == [1] and ds.source.is_twin and ds.source.path == str(config.twin_dir())
 
@@ -165,8 +168,10 @@ def _imports(path: Path, mods, *, top_level_only: bool) -> set[str]:
         if isinstance(n, ast.Import):
             out |= {a.name for a in n.names}
         elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
-            out |= {f"{n.module}.{a.name}" if f"{n.module}.{a.name}" in mods else n.module
-                    for a in n.names}
+            out |= {
+                f"{n.module}.{a.name}" if f"{n.module}.{a.name}" in mods else n.module
+                for a in n.names
+            }
     return {m for m in out if m in mods and m != "kuailive_analysis"}
 
 
@@ -179,7 +184,7 @@ def test_no_module_level_import_cycle():
         state[m] = 1
         for d in sorted(graph[m]):
             if state.get(d) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(d):] + [d]))
+                raise AssertionError("import cycle: " + " -> ".join(path[path.index(d) :] + [d]))
             if d not in state:
                 visit(d, path + [d])
         state[m] = 2
@@ -194,22 +199,28 @@ def test_config_imports_nothing_from_the_package():
     mods = _package_modules()
     assert _imports(mods["kuailive_analysis.config"], mods, top_level_only=False) == set()
     light = _imports(mods["kuailive_analysis.data.data_source"], mods, top_level_only=False)
-    assert light <= {"kuailive_analysis.config", "kuailive_analysis.data.io",
-                     "kuailive_analysis.data.schema"}
+    assert light <= {
+        "kuailive_analysis.config",
+        "kuailive_analysis.data.io",
+        "kuailive_analysis.data.schema",
+    }
 
 
 def _fresh(code: str, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(PACKAGE.parent))
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                          env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
+    )
 
 
 def test_config_alone_in_a_fresh_interpreter():
-    code = ("import sys\n"
-            "import kuailive_analysis.config as c\n"
-            "c.resolve_data_dir(None)\n"
-            "bad = [m for m in sys.modules if m.startswith('kuailive_analysis.twin')]\n"
-            "assert not bad, bad\n")
+    code = (
+        "import sys\n"
+        "import kuailive_analysis.config as c\n"
+        "c.resolve_data_dir(None)\n"
+        "bad = [m for m in sys.modules if m.startswith('kuailive_analysis.twin')]\n"
+        "assert not bad, bad\n"
+    )
     proc = _fresh(code)
     assert proc.returncode == 0, proc.stderr
 
@@ -217,16 +228,18 @@ def test_config_alone_in_a_fresh_interpreter():
 def test_every_module_imports_first_in_a_fresh_interpreter():
     """Each module imported first, with no other package module loaded: a cycle shows up as
     an ImportError on a partly initialised module, whatever order the test session used."""
-    code = ("import importlib, sys\n"
-            "failed = {}\n"
-            "for mod in sys.argv[1:]:\n"
-            "    for m in [m for m in sys.modules if m.startswith('kuailive_analysis')]:\n"
-            "        del sys.modules[m]\n"
-            "    try:\n"
-            "        importlib.import_module(mod)\n"
-            "    except Exception as exc:\n"
-            "        failed[mod] = repr(exc)\n"
-            "print(failed)\n"
-            "sys.exit(1 if failed else 0)\n")
+    code = (
+        "import importlib, sys\n"
+        "failed = {}\n"
+        "for mod in sys.argv[1:]:\n"
+        "    for m in [m for m in sys.modules if m.startswith('kuailive_analysis')]:\n"
+        "        del sys.modules[m]\n"
+        "    try:\n"
+        "        importlib.import_module(mod)\n"
+        "    except Exception as exc:\n"
+        "        failed[mod] = repr(exc)\n"
+        "print(failed)\n"
+        "sys.exit(1 if failed else 0)\n"
+    )
     proc = _fresh(code, *_package_modules())
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from _tiny import write_tiny
+
 from kuailive_analysis.data import dataset
-from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.data import schema as S
+from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 from kuailive_analysis.data.io import DataError
 
@@ -30,14 +30,29 @@ def check_contract(ds):
         assert c in u
     assert isinstance(u["age"].dtype, pd.CategoricalDtype) and u["age"].cat.ordered
     r = ds.rooms
-    for c in ("live_id", "streamer_id", "live_type", "start_timestamp", "end_timestamp",
-              "start_ms", "end_ms", "live_content_category", "live_name_id", "duration_min",
-              "end_censored"):
+    for c in (
+        "live_id",
+        "streamer_id",
+        "live_type",
+        "start_timestamp",
+        "end_timestamp",
+        "start_ms",
+        "end_ms",
+        "live_content_category",
+        "live_name_id",
+        "duration_min",
+        "end_censored",
+    ):
         assert c in r, c
     assert str(r["start_timestamp"].dtype) == TZ_DTYPE and r["duration_min"].dtype == np.float32
     assert r["end_censored"].dtype == bool
-    for attr, extra in (("clicks", ["watch_live_time"]), ("comments", []), ("likes", []),
-                        ("gifts", ["gift_price"]), ("negatives", [])):
+    for attr, extra in (
+        ("clicks", ["watch_live_time"]),
+        ("comments", []),
+        ("likes", []),
+        ("gifts", ["gift_price"]),
+        ("negatives", []),
+    ):
         df = getattr(ds, attr)
         assert set(EVENT_COLS + extra) <= set(df.columns), attr
         assert str(df["timestamp"].dtype) == TZ_DTYPE
@@ -47,19 +62,48 @@ def check_contract(ds):
         assert (df["timestamp"].dt.hour == df["hour"]).all()
         assert df["ts_ms"].is_monotonic_increasing
     s = ds.sessions
-    assert list(s.columns) == ["user_id", "live_id", "streamer_id", "first_ms", "last_ms", "day",
-                               "n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts",
-                               "gift_value", "n_negatives", "n_exposures"]
+    assert list(s.columns) == [
+        "user_id",
+        "live_id",
+        "streamer_id",
+        "first_ms",
+        "last_ms",
+        "day",
+        "n_clicks",
+        "watch_ms",
+        "n_comments",
+        "n_likes",
+        "n_gifts",
+        "gift_value",
+        "n_negatives",
+        "n_exposures",
+    ]
     assert not s.duplicated(["user_id", "live_id"]).any()
     assert s["n_clicks"].sum() == len(ds.clicks)
     assert s["gift_value"].sum() == ds.gifts["gift_price"].sum()
     ud = ds.user_day
-    assert list(ud.columns) == ["user_id", "day", "n_clicks", "watch_ms", "n_comments", "n_likes",
-                                "n_gifts", "gift_value", "n_negatives", "active"]
+    assert list(ud.columns) == [
+        "user_id",
+        "day",
+        "n_clicks",
+        "watch_ms",
+        "n_comments",
+        "n_likes",
+        "n_gifts",
+        "gift_value",
+        "n_negatives",
+        "active",
+    ]
     assert ud["watch_ms"].sum() == ds.clicks["watch_live_time"].sum()
     rep = ds.report
-    assert list(rep.columns) == ["rule", "table", "rows_in", "rows_dropped", "rows_flagged",
-                                 "rows_out"]
+    assert list(rep.columns) == [
+        "rule",
+        "table",
+        "rows_in",
+        "rows_dropped",
+        "rows_flagged",
+        "rows_out",
+    ]
     last = rep.groupby("table", sort=False)["rows_out"].last()
     assert last["click"] == len(ds.clicks) and last["room"] == len(ds.rooms)
 
@@ -121,8 +165,7 @@ def test_progress_goes_to_stderr(tmp_path, capsys):
 def test_truth_is_read_for_a_twin(tmp_path):
     d = write_tiny(tmp_path / "tiny")
     (d / TRUTH_FILE).write_text(json.dumps({"scale": 0.001, "seed": 3}))
-    pd.DataFrame({"user_id": [1, 2], "churn_ms": [1, 2]}).to_csv(d / TRUTH_USERS_FILE,
-                                                                  index=False)
+    pd.DataFrame({"user_id": [1, 2], "churn_ms": [1, 2]}).to_csv(d / TRUTH_USERS_FILE, index=False)
     ds = dataset.load(d)
     assert ds.source.kind == "twin" and ds.source.scale == 0.001 and ds.source.seed == 3
     assert ds.source.label == "synthetic twin (scale 0.001, seed 3)"
@@ -156,9 +199,11 @@ def test_chapter_figures_from_tiny(tmp_path):
 
     ds = dataset.load(write_tiny(tmp_path / "tiny"))
     assert int(ds.room_durations[["real", "censored"]].to_numpy().sum()) == 5  # all deduped rooms
-    figs = [P.room_duration_figure(ds.room_durations, source="tiny"),
-            P.sensitivity_figure(ds.room_sensitivity),
-            P.report_figure(ds.report)]
+    figs = [
+        P.room_duration_figure(ds.room_durations, source="tiny"),
+        P.sensitivity_figure(ds.room_sensitivity),
+        P.report_figure(ds.report),
+    ]
     for fig in figs:
         assert isinstance(fig, Figure)
         ax = fig.axes[0]

@@ -13,13 +13,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from _tiny import MIN, H, tiny_frames, write_tiny
 
 from kuailive_analysis import fidelity as F
-from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.stats import gini
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.data.data_source import TRUTH_FILE
-
-from _tiny import H, MIN, tiny_frames, write_tiny
 
 UTC_MAY = {d: (F.UTC_MAY_4 + d - 4) * S.MS_PER_DAY for d in range(4, 27)}
 """Epoch ms of 00:00 UTC on May d, 2025."""
@@ -92,33 +91,46 @@ def _folder_with_clicks(tmp_path, clicks: pd.DataFrame, gifts: pd.DataFrame | No
 
 
 def test_clicks_per_utc_week_and_gifts_per_click_by_utc_period(tmp_path):
-    clicks = _clicks([
-        (1, 10, 1, UTC_MAY[4] + 20 * H),  # UTC May 4 (Beijing May 5, 04:00): week 1, period 1
-        (1, 10, 1, UTC_MAY[10] + 23 * H),  # UTC May 10: week 1, period 1
-        (2, 10, 1, UTC_MAY[11] + 30 * MIN),  # UTC May 11: week 2, period 1 (May 4-11)
-        (2, 10, 1, UTC_MAY[12] + H),  # UTC May 12: week 2, period 2
-        (3, 10, 1, UTC_MAY[25] + H),  # UTC May 25: the rest, period 3
-    ])
-    gifts = pd.DataFrame([(1, 10, 1, UTC_MAY[5], 1), (2, 10, 1, UTC_MAY[12] + 2 * H, 1)],
-                         columns=S.GIFT.column_names)
+    clicks = _clicks(
+        [
+            (1, 10, 1, UTC_MAY[4] + 20 * H),  # UTC May 4 (Beijing May 5, 04:00): week 1, period 1
+            (1, 10, 1, UTC_MAY[10] + 23 * H),  # UTC May 10: week 1, period 1
+            (2, 10, 1, UTC_MAY[11] + 30 * MIN),  # UTC May 11: week 2, period 1 (May 4-11)
+            (2, 10, 1, UTC_MAY[12] + H),  # UTC May 12: week 2, period 2
+            (3, 10, 1, UTC_MAY[25] + H),  # UTC May 25: the rest, period 3
+        ]
+    )
+    gifts = pd.DataFrame(
+        [(1, 10, 1, UTC_MAY[5], 1), (2, 10, 1, UTC_MAY[12] + 2 * H, 1)], columns=S.GIFT.column_names
+    )
     st = F.measure(_folder_with_clicks(tmp_path, clicks, gifts))
-    assert (st["clicks_utc_week1"], st["clicks_utc_week2"], st["clicks_utc_week3"],
-            st["clicks_utc_rest"]) == (2, 2, 0, 1)
+    assert (
+        st["clicks_utc_week1"],
+        st["clicks_utc_week2"],
+        st["clicks_utc_week3"],
+        st["clicks_utc_rest"],
+    ) == (2, 2, 0, 1)
     assert st["gpc_utc_p1"] == pytest.approx(1 / 3)
     assert st["gpc_utc_p2"] == pytest.approx(1 / 1)
     assert st["gpc_utc_p3"] == pytest.approx(0 / 1)
 
 
 def test_daily_averaged_gini_is_the_mean_of_per_utc_day_ginis(tmp_path):
-    clicks = _clicks([
-        # UTC May 5: streamer 1 three clicks, streamer 2 one -> Gini of (3, 1) = 0.25
-        (1, 10, 1, UTC_MAY[5] + H), (1, 10, 1, UTC_MAY[5] + 2 * H), (2, 10, 1, UTC_MAY[5] + 3 * H),
-        (2, 11, 2, UTC_MAY[5] + 4 * H),
-        # UTC May 6: one click each for streamers 1, 2, 3 -> Gini 0
-        (1, 10, 1, UTC_MAY[6] + H), (1, 11, 2, UTC_MAY[6] + H), (3, 12, 3, UTC_MAY[6] + H),
-        # UTC May 4 is not a full UTC day of the logs: ignored
-        (4, 10, 1, UTC_MAY[4] + 20 * H),
-    ])
+    clicks = _clicks(
+        [
+            # UTC May 5: streamer 1 three clicks, streamer 2 one -> Gini of (3, 1) = 0.25
+            (1, 10, 1, UTC_MAY[5] + H),
+            (1, 10, 1, UTC_MAY[5] + 2 * H),
+            (2, 10, 1, UTC_MAY[5] + 3 * H),
+            (2, 11, 2, UTC_MAY[5] + 4 * H),
+            # UTC May 6: one click each for streamers 1, 2, 3 -> Gini 0
+            (1, 10, 1, UTC_MAY[6] + H),
+            (1, 11, 2, UTC_MAY[6] + H),
+            (3, 12, 3, UTC_MAY[6] + H),
+            # UTC May 4 is not a full UTC day of the logs: ignored
+            (4, 10, 1, UTC_MAY[4] + 20 * H),
+        ]
+    )
     st = F.measure(_folder_with_clicks(tmp_path, clicks))
     assert gini([3, 1]) == pytest.approx(0.25)
     assert st["daily_gini_clicks"] == pytest.approx((0.25 + 0.0) / 2)
@@ -127,13 +139,16 @@ def test_daily_averaged_gini_is_the_mean_of_per_utc_day_ginis(tmp_path):
 
 
 def test_next_utc_day_return_per_click(tmp_path):
-    clicks = _clicks([
-        (1, 10, 1, UTC_MAY[5] + H),  # user 1 clicks again on UTC May 6 -> returns
-        (1, 10, 1, UTC_MAY[5] + 23 * H),  # Beijing May 6 07:00, still UTC May 5 -> returns
-        (1, 10, 1, UTC_MAY[6] + H),  # no click on UTC May 7 -> no
-        (2, 10, 1, UTC_MAY[5] + 2 * H),  # user 2 never comes back -> no
-        (3, 11, 2, UTC_MAY[12] + H), (3, 11, 2, UTC_MAY[13] + H),  # week 2: yes, then no
-    ])
+    clicks = _clicks(
+        [
+            (1, 10, 1, UTC_MAY[5] + H),  # user 1 clicks again on UTC May 6 -> returns
+            (1, 10, 1, UTC_MAY[5] + 23 * H),  # Beijing May 6 07:00, still UTC May 5 -> returns
+            (1, 10, 1, UTC_MAY[6] + H),  # no click on UTC May 7 -> no
+            (2, 10, 1, UTC_MAY[5] + 2 * H),  # user 2 never comes back -> no
+            (3, 11, 2, UTC_MAY[12] + H),
+            (3, 11, 2, UTC_MAY[13] + H),  # week 2: yes, then no
+        ]
+    )
     st = F.measure(_folder_with_clicks(tmp_path, clicks))
     assert st["next_utc_day_w1"] == pytest.approx(2 / 4)
     assert st["next_utc_day_w2"] == pytest.approx(1 / 2)
@@ -141,14 +156,30 @@ def test_next_utc_day_return_per_click(tmp_path):
 
 
 def test_clicks_that_led_to_a_gift_are_split_from_the_others(tmp_path):
-    clicks = _clicks([
-        (1, 10, 1, UTC_MAY[5] + H, 60_000),  # gift 30 s later, within its watch -> gifting click
-        (1, 10, 1, UTC_MAY[6] + H, 1_000),  # user 1 is back on UTC May 6
-        (2, 10, 1, UTC_MAY[5] + H, 1_000),  # gift 30 s later, after its 1 s watch -> not gifting
-        (2, 10, 1, UTC_MAY[6] + H, 1_000),
-    ])
-    gifts = pd.DataFrame([(1, 10, 1, UTC_MAY[5] + H + 30_000, 1),
-                          (2, 10, 1, UTC_MAY[5] + H + 30_000, 1)], columns=S.GIFT.column_names)
+    clicks = _clicks(
+        [
+            (
+                1,
+                10,
+                1,
+                UTC_MAY[5] + H,
+                60_000,
+            ),  # gift 30 s later, within its watch -> gifting click
+            (1, 10, 1, UTC_MAY[6] + H, 1_000),  # user 1 is back on UTC May 6
+            (
+                2,
+                10,
+                1,
+                UTC_MAY[5] + H,
+                1_000,
+            ),  # gift 30 s later, after its 1 s watch -> not gifting
+            (2, 10, 1, UTC_MAY[6] + H, 1_000),
+        ]
+    )
+    gifts = pd.DataFrame(
+        [(1, 10, 1, UTC_MAY[5] + H + 30_000, 1), (2, 10, 1, UTC_MAY[5] + H + 30_000, 1)],
+        columns=S.GIFT.column_names,
+    )
     st = F.measure(_folder_with_clicks(tmp_path, clicks, gifts))
     assert st["next_utc_day_gift"] == pytest.approx(1.0)  # the one gifting click returns
     assert st["next_utc_day_nogift"] == pytest.approx(1 / 3)
@@ -175,7 +206,11 @@ def test_absolute_and_at_least_verdicts():
     assert [F.judge(hour, v)[2] for v in (18, 23, 16, 10)] == ["match", "match", "close", "off"]
     china = F.Fact("c", "demographics", "china", 0.99, "share", "how", "src", (0.0, 0.04), "min")
     assert [F.judge(china, v)[2] for v in (1.0, 0.991, 0.97, 0.9)] == [
-        "match", "match", "close", "off"]
+        "match",
+        "match",
+        "close",
+        "off",
+    ]
 
 
 def test_counts_are_scaled_on_a_twin_and_exact_on_a_real_folder():
@@ -242,12 +277,20 @@ def test_table_on_the_small_twin_is_complete(twin_result):
     res = twin_result
     t = res.table
     assert res.is_twin and res.scale == pytest.approx(res.stats["n_user"] / F.REAL_USERS)
-    assert list(t.columns[:7]) == ["Family", "Fact", "Real value", "This data", "Ratio",
-                                   "Verdict", "How computed"]
+    assert list(t.columns[:7]) == [
+        "Family",
+        "Fact",
+        "Real value",
+        "This data",
+        "Ratio",
+        "Verdict",
+        "How computed",
+    ]
     assert t["Key"].tolist() == [f.key for f in F.FACTS]
     assert t["Real value"].notna().all()
-    assert t["Verdict"].isin(["match", "close", "off"]).all(), (
-        t.loc[~t["Verdict"].isin(["match", "close", "off"]), ["Key", "This data"]])
+    assert t["Verdict"].isin(["match", "close", "off"]).all(), t.loc[
+        ~t["Verdict"].isin(["match", "close", "off"]), ["Key", "This data"]
+    ]
     both = t["Real value"].notna() & t["This data"].notna()
     assert t.loc[both, "Ratio"].notna().all()
     assert (t["How computed"].str.len() > 0).all()

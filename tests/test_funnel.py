@@ -36,8 +36,15 @@ def hand_log():
     * gifts: user 1 on room 10 in the click's millisecond (attributed, value 5); user 3 on
       room 10 with no click at all (no_click, value 7).
     """
-    clicks = ev([(1, 10, 100, W + 1000, 3000), (1, 10, 100, W + 1000, 8000),
-                 (1, 11, 101, W + 5000, 60000), (2, 10, 100, W + 2000, 1000)], "watch_live_time")
+    clicks = ev(
+        [
+            (1, 10, 100, W + 1000, 3000),
+            (1, 10, 100, W + 1000, 8000),
+            (1, 11, 101, W + 5000, 60000),
+            (2, 10, 100, W + 2000, 1000),
+        ],
+        "watch_live_time",
+    )
     neg = ev([(1, 12, 102, W + 1000), (2, 11, 101, W + 2000), (2, 12, 102, W + 9000)])
     com = ev([(1, 10, 100, W + 1500), (2, 10, 100, W + 1000)])
     lik = ev([(1, 11, 101, W + 5000 + 4_000_000)])
@@ -62,8 +69,13 @@ def test_attribution_statuses_and_tied_clicks():
 def test_attribution_window_parameter():
     clicks, neg, com, lik, gif = hand_log()
     unlimited = F.attribute(clicks, com, lik, gif, attribution_window_s=None)
-    assert list(unlimited["status"]) == ["attributed", "before_click", "attributed",
-                                         "attributed", "no_click"]
+    assert list(unlimited["status"]) == [
+        "attributed",
+        "before_click",
+        "attributed",
+        "attributed",
+        "no_click",
+    ]
     assert unlimited["lag_ms"].iloc[2] == 4_000_000
     same_ms = F.attribute(clicks, com, lik, gif, attribution_window_s=0)
     assert list(same_ms["status"]) == ["late", "before_click", "late", "attributed", "no_click"]
@@ -157,10 +169,17 @@ def test_missing_columns_and_values_raise_clear_errors():
 
 def test_add_segments_reports_unmatched_rooms():
     b = F.build(*hand_log())
-    rooms = pd.DataFrame({"live_id": [10, 11], "live_type": [1, 2],
-                          "live_content_category": ["shop", "other"]})
-    users = pd.DataFrame({"user_id": [1, 2], "age": pd.Categorical(["18-23", "50+"], ordered=True),
-                          "gender": ["M", "F"], "device_price": ["0", "5000+"]})
+    rooms = pd.DataFrame(
+        {"live_id": [10, 11], "live_type": [1, 2], "live_content_category": ["shop", "other"]}
+    )
+    users = pd.DataFrame(
+        {
+            "user_id": [1, 2],
+            "age": pd.Categorical(["18-23", "50+"], ordered=True),
+            "gender": ["M", "F"],
+            "device_price": ["0", "5000+"],
+        }
+    )
     ex, un = F.add_segments(b.exposures, rooms, users)
     assert len(ex) == len(b.exposures)
     assert un.loc["live_type", "n_missing"] == 2  # the two room-12 exposures
@@ -183,6 +202,7 @@ def test_weighted_decile_known_answer():
 @st.composite
 def random_logs(draw):
     n_users, n_rooms = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+
     def rows(max_n, with_extra=None):
         n = draw(st.integers(0, max_n))
         data = []
@@ -195,6 +215,7 @@ def random_logs(draw):
                 row = row + (draw(st.integers(1, 20_000)),)
             data.append(row)
         return ev(data, with_extra)
+
     return (rows(8, "watch_live_time"), rows(8), rows(4), rows(4), rows(4, "gift_price"))
 
 
@@ -239,12 +260,24 @@ def hand_dataset():
     from types import SimpleNamespace
 
     clicks, neg, com, lik, gif = hand_log()
-    rooms = pd.DataFrame({"live_id": [10, 11, 12], "live_type": [1, 2, 1],
-                          "live_content_category": ["shop", "other", "other"]})
-    users = pd.DataFrame({"user_id": [1, 2, 3], "age": ["18-23", "50+", "24-30"],
-                          "gender": ["M", "F", "M"], "device_price": ["0", "5000+", "0"]})
-    return SimpleNamespace(clicks=clicks, negatives=neg, comments=com, likes=lik, gifts=gif,
-                           rooms=rooms, users=users)
+    rooms = pd.DataFrame(
+        {
+            "live_id": [10, 11, 12],
+            "live_type": [1, 2, 1],
+            "live_content_category": ["shop", "other", "other"],
+        }
+    )
+    users = pd.DataFrame(
+        {
+            "user_id": [1, 2, 3],
+            "age": ["18-23", "50+", "24-30"],
+            "gender": ["M", "F", "M"],
+            "device_price": ["0", "5000+", "0"],
+        }
+    )
+    return SimpleNamespace(
+        clicks=clicks, negatives=neg, comments=com, likes=lik, gifts=gif, rooms=rooms, users=users
+    )
 
 
 CHAPTER = Path(__file__).resolve().parents[1] / "book" / "chapters" / "05_funnel_ctr.ipynb"
@@ -254,8 +287,10 @@ def markdown_glue_keys(path: Path) -> tuple[set[str], set[str]]:
     """(text keys, figure keys) the notebook's markdown cells glue."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    return (set(re.findall(r"\{glue:text\}`([A-Za-z_0-9]+)", text)),
-            set(re.findall(r"\{glue:figure\}\s+([A-Za-z_0-9]+)", text)))
+    return (
+        set(re.findall(r"\{glue:text\}`([A-Za-z_0-9]+)", text)),
+        set(re.findall(r"\{glue:figure\}\s+([A-Za-z_0-9]+)", text)),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -316,8 +351,7 @@ def test_result_fields_are_typed_tables(hand_result):
     for table in (res.funnel, res.kpis, res.daily, res.by_screen, *res.segments.values()):
         assert not table.attrs  # results travel as fields, never in DataFrame.attrs
     assert res.title("funnel") == "57.1% of exposures are clicked, 14.29% end in a gift"
-    assert res.title("watch") == ("Median watch: 3 s without engagement, "
-                                  "8 s for gifting clicks")
+    assert res.title("watch") == ("Median watch: 3 s without engagement, 8 s for gifting clicks")
     assert res.title("model").startswith("Best test AUC: CTR nan")
     with pytest.raises(ValueError, match="no title"):
         res.title("nope")
@@ -366,13 +400,22 @@ def test_user_bootstrap_widens_when_users_differ():
     so resampling users gives a much wider CTR interval than Wilson on exposures."""
     n_users, per_user = 40, 50
     u = np.repeat(np.arange(1, n_users + 1), per_user)
-    clicked = (u % 2 == 0)
-    ex = pd.DataFrame({"user_id": u, "clicked": clicked, "qualified": clicked,
-                       "commented": False, "liked": False, "gifted": clicked & (u % 4 == 0),
-                       "gift_value": np.where(clicked & (u % 4 == 0), 3, 0),
-                       "n_comments": 0, "n_likes": 0,
-                       "n_gifts": (clicked & (u % 4 == 0)).astype(int),
-                       "interacted": clicked & (u % 4 == 0)})
+    clicked = u % 2 == 0
+    ex = pd.DataFrame(
+        {
+            "user_id": u,
+            "clicked": clicked,
+            "qualified": clicked,
+            "commented": False,
+            "liked": False,
+            "gifted": clicked & (u % 4 == 0),
+            "gift_value": np.where(clicked & (u % 4 == 0), 3, 0),
+            "n_comments": 0,
+            "n_likes": 0,
+            "n_gifts": (clicked & (u % 4 == 0)).astype(int),
+            "interacted": clicked & (u % 4 == 0),
+        }
+    )
     b = F.user_bootstrap(ex, n_boot=300, seed=1)
     assert b.loc["ctr", "value"] == pytest.approx(0.5)
     assert b.loc["ctr", "boot_lo"] < 0.5 < b.loc["ctr", "boot_hi"]
@@ -401,6 +444,8 @@ def test_user_intervals_segment_bounds_and_funnel():
     assert (fu["overall_lo"] <= fu["overall_rate"] + 1e-12).all()
     kw = F.kpi_table(b.exposures, interval="user", n_boot=50)
     kwil = F.kpi_table(b.exposures)
-    assert kw["ctr"].iloc[0] == kwil["ctr"].iloc[0] and kw["ctr_lo"].iloc[0] != kwil["ctr_lo"].iloc[0]
+    assert (
+        kw["ctr"].iloc[0] == kwil["ctr"].iloc[0] and kw["ctr_lo"].iloc[0] != kwil["ctr_lo"].iloc[0]
+    )
     with pytest.raises(ValueError, match="interval"):
         F.kpi_table(b.exposures, interval="cluster")

@@ -7,8 +7,8 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
-
 from _tiny import tiny_frames, write_tiny
+
 from kuailive_analysis.data import io
 from kuailive_analysis.data import schema as S
 

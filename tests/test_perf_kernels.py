@@ -20,12 +20,14 @@ from kuailive_analysis.data.schema import WINDOW_START_MS as W
 def random_log(seed: int, n: int, n_users: int = 5, n_rooms: int = 6, extra=None):
     rng = np.random.default_rng(seed)
     live = rng.integers(1, n_rooms + 1, n)
-    df = pd.DataFrame({
-        "user_id": rng.integers(1, n_users + 1, n).astype(np.int32),
-        "live_id": live.astype(np.int32),
-        "streamer_id": (100 + live % 3).astype(np.int32),  # a streamer runs several rooms
-        "ts_ms": W + rng.integers(0, 5, n) * 86_400_000 + rng.integers(0, 4, n) * 1000,
-    })
+    df = pd.DataFrame(
+        {
+            "user_id": rng.integers(1, n_users + 1, n).astype(np.int32),
+            "live_id": live.astype(np.int32),
+            "streamer_id": (100 + live % 3).astype(np.int32),  # a streamer runs several rooms
+            "ts_ms": W + rng.integers(0, 5, n) * 86_400_000 + rng.integers(0, 4, n) * 1000,
+        }
+    )
     if extra == "watch_live_time":
         df[extra] = rng.integers(0, 20_000, n).astype(np.int32)
     elif extra == "gift_price":
@@ -34,10 +36,14 @@ def random_log(seed: int, n: int, n_users: int = 5, n_rooms: int = 6, extra=None
 
 
 def _visits_reference(clicks: pd.DataFrame) -> pd.DataFrame:
-    v = (clicks.groupby(["user_id", "streamer_id", "live_id"], sort=False)["ts_ms"]
-         .agg(first_ms="min", n_clicks="size").reset_index())
-    return v.sort_values(["user_id", "streamer_id", "first_ms", "live_id"], kind="stable",
-                         ignore_index=True)
+    v = (
+        clicks.groupby(["user_id", "streamer_id", "live_id"], sort=False)["ts_ms"]
+        .agg(first_ms="min", n_clicks="size")
+        .reset_index()
+    )
+    return v.sort_values(
+        ["user_id", "streamer_id", "first_ms", "live_id"], kind="stable", ignore_index=True
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -51,8 +57,13 @@ def test_visits_match_groupby_reference(seed, n):
 
 def _session_reference(clicks, neg, com, lik, gif):
     parts = []
-    for name, df in (("click", clicks), ("negative", neg), ("comment", com), ("like", lik),
-                     ("gift", gif)):
+    for name, df in (
+        ("click", clicks),
+        ("negative", neg),
+        ("comment", com),
+        ("like", lik),
+        ("gift", gif),
+    ):
         p = df[["user_id", "live_id", "streamer_id", "ts_ms"]].copy()
         p["kind"] = name
         p["watch_ms"] = df["watch_live_time"] if name == "click" else 0
@@ -60,10 +71,21 @@ def _session_reference(clicks, neg, com, lik, gif):
         parts.append(p)
     ev = pd.concat(parts, ignore_index=True).sort_values("ts_ms", kind="stable")
     g = ev.groupby(["user_id", "live_id"], sort=True)
-    out = pd.DataFrame({"streamer_id": g["streamer_id"].first(), "first_ms": g["ts_ms"].min(),
-                        "watch_ms": g["watch_ms"].sum(), "gift_value": g["gift_value"].sum()})
-    for name, col in (("click", "n_clicks"), ("negative", "n_negatives"),
-                      ("comment", "n_comments"), ("like", "n_likes"), ("gift", "n_gifts")):
+    out = pd.DataFrame(
+        {
+            "streamer_id": g["streamer_id"].first(),
+            "first_ms": g["ts_ms"].min(),
+            "watch_ms": g["watch_ms"].sum(),
+            "gift_value": g["gift_value"].sum(),
+        }
+    )
+    for name, col in (
+        ("click", "n_clicks"),
+        ("negative", "n_negatives"),
+        ("comment", "n_comments"),
+        ("like", "n_likes"),
+        ("gift", "n_gifts"),
+    ):
         out[col] = ev.assign(x=ev["kind"] == name).groupby(["user_id", "live_id"])["x"].sum()
     return out.reset_index()
 
@@ -77,10 +99,20 @@ def test_session_table_matches_groupby_reference(seed, n_click, n_neg, n_eng):
     gif = random_log(seed + 4, n_eng, extra="gift_price")
     s = F.session_table(clicks, neg, com, lik, gif)
     ref = _session_reference(clicks, neg, com, lik, gif)
-    cols = ["user_id", "live_id", "streamer_id", "first_ms", "watch_ms", "gift_value",
-            "n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts"]
-    pd.testing.assert_frame_equal(s[cols].reset_index(drop=True), ref[cols],
-                                  check_dtype=False)
+    cols = [
+        "user_id",
+        "live_id",
+        "streamer_id",
+        "first_ms",
+        "watch_ms",
+        "gift_value",
+        "n_clicks",
+        "n_negatives",
+        "n_comments",
+        "n_likes",
+        "n_gifts",
+    ]
+    pd.testing.assert_frame_equal(s[cols].reset_index(drop=True), ref[cols], check_dtype=False)
 
 
 @settings(max_examples=30, deadline=None)
@@ -140,8 +172,13 @@ def test_prior_day_sums_rows_subset_and_groupby_reference(seed, n):
     vals = pd.DataFrame({"a": rng.integers(0, 3, n), "b": rng.random(n) < 0.5})
     full = predict.prior_day_sums(key, day, vals)
     # reference: for each row, the sum over rows of the same key on strictly earlier days
-    ref = np.array([[vals.loc[(key == key[i]) & (day < day[i]), c].sum() for c in ("a", "b")]
-                    for i in range(n)], dtype=np.float64)
+    ref = np.array(
+        [
+            [vals.loc[(key == key[i]) & (day < day[i]), c].sum() for c in ("a", "b")]
+            for i in range(n)
+        ],
+        dtype=np.float64,
+    )
     np.testing.assert_array_equal(full.to_numpy(), ref)
     rows = np.sort(rng.choice(n, size=max(n // 2, 1), replace=False))
     part = predict.prior_day_sums(key, day, vals, rows=rows)
@@ -167,8 +204,13 @@ def test_history_features_rows_equal_full_rows():
 @given(st.integers(0, 10_000), st.integers(1, 80))
 def test_activity_kernels_match_groupby(seed, n):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"g": rng.integers(-3, 4, n).astype(np.int32),
-                       "i": rng.integers(0, 5, n), "x": rng.integers(0, 1000, n)})
+    df = pd.DataFrame(
+        {
+            "g": rng.integers(-3, 4, n).astype(np.int32),
+            "i": rng.integers(0, 5, n),
+            "x": rng.integers(0, 1000, n),
+        }
+    )
     counts = eda._distinct_counts(df["g"].to_numpy(), df["i"].to_numpy())
     ref = df.groupby("g")["i"].nunique()
     assert counts.index.tolist() == ref.index.tolist()

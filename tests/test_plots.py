@@ -41,8 +41,15 @@ def _fits():
 
 def _rate_table(index, rate="ctr", value=0.1):
     v = np.linspace(value * 0.8, value * 1.2, len(index))
-    return pd.DataFrame({rate: v, f"{rate}_lo": v * 0.9, f"{rate}_hi": v * 1.1,
-                         "exposures": np.arange(len(index)) + 10}, index=index)
+    return pd.DataFrame(
+        {
+            rate: v,
+            f"{rate}_lo": v * 0.9,
+            f"{rate}_hi": v * 1.1,
+            "exposures": np.arange(len(index)) + 10,
+        },
+        index=index,
+    )
 
 
 def _funnel_long(by=None, levels=("x",)):
@@ -50,11 +57,19 @@ def _funnel_long(by=None, levels=("x",)):
     for lev in levels:
         n = 10_000
         for i, step in enumerate(STEPS):
-            prev, n = n, int(10_000 * 0.3 ** i)
+            prev, n = n, int(10_000 * 0.3**i)
             r = n / prev if i else np.nan
-            rows.append({"step": step, "n": n, "step_rate": r, "step_lo": r * 0.9,
-                         "step_hi": r * 1.1, "overall_rate": n / 10_000,
-                         **({by: lev} if by else {})})
+            rows.append(
+                {
+                    "step": step,
+                    "n": n,
+                    "step_rate": r,
+                    "step_lo": r * 0.9,
+                    "step_hi": r * 1.1,
+                    "overall_rate": n / 10_000,
+                    **({by: lev} if by else {}),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -73,39 +88,56 @@ def _daily(rates=("ctr", "qualified_rate", "interaction_rate", "gtr")):
 
 
 def _metrics():
-    idx = pd.MultiIndex.from_product([["CTR (click per exposure)", "GTR (gift per click)"],
-                                      ["popularity", "logistic"]], names=["task", "scorer"])
-    return pd.DataFrame({"auc": [0.6, 0.7, 0.55, 0.65], "uauc": [0.58, 0.66, 0.5, 0.6],
-                         "gauc": [0.57, 0.65, np.nan, 0.61]}, index=idx)
+    idx = pd.MultiIndex.from_product(
+        [["CTR (click per exposure)", "GTR (gift per click)"], ["popularity", "logistic"]],
+        names=["task", "scorer"],
+    )
+    return pd.DataFrame(
+        {
+            "auc": [0.6, 0.7, 0.55, 0.65],
+            "uauc": [0.58, 0.66, 0.5, 0.6],
+            "gauc": [0.57, 0.65, np.nan, 0.61],
+        },
+        index=idx,
+    )
 
 
 def _clicks():
     rng = np.random.default_rng(1)
     w = rng.lognormal(9, 2, 300)
-    outcome = pd.Categorical.from_codes(rng.integers(0, 2, 300),
-                                        ["no engagement", "like / comment", "gift"])
+    outcome = pd.Categorical.from_codes(
+        rng.integers(0, 2, 300), ["no engagement", "like / comment", "gift"]
+    )
     return pd.DataFrame({"watch_ms": w}), outcome
 
 
 def _hist_log():
     lo = np.logspace(0, 3, 10)
-    h = pd.DataFrame({"bin_lo": lo, "bin_hi": lo * 2, "share": np.full(10, 0.1),
-                      "density": np.full(10, 0.01)})
+    h = pd.DataFrame(
+        {"bin_lo": lo, "bin_hi": lo * 2, "share": np.full(10, 0.1), "density": np.full(10, 0.01)}
+    )
     h.attrs["n_zero"] = 3
     return h
 
 
 def _daily_totals():
     dates = pd.date_range("2025-05-05", periods=21)
-    return pd.DataFrame({"date": dates, "weekday": dates.strftime("%a"),
-                         "n_clicks": np.arange(21) + 100, "active_users": np.arange(21) + 50})
+    return pd.DataFrame(
+        {
+            "date": dates,
+            "weekday": dates.strftime("%a"),
+            "n_clicks": np.arange(21) + 100,
+            "active_users": np.arange(21) + 50,
+        }
+    )
 
 
 def _matrix():
-    return pd.DataFrame(np.arange(7 * 24, dtype=float).reshape(7, 24),
-                        index=pd.Index(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-                                       name="weekday"),
-                        columns=pd.Index(range(24), name="hour"))
+    return pd.DataFrame(
+        np.arange(7 * 24, dtype=float).reshape(7, 24),
+        index=pd.Index(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], name="weekday"),
+        columns=pd.Index(range(24), name="hour"),
+    )
 
 
 def _grid(n=6):
@@ -115,21 +147,36 @@ def _grid(n=6):
 
 
 def _duration_summary():
-    return pd.DataFrame({"median": [30.0, 60.0], "p25": [10.0, 20.0], "p75": [50.0, 90.0],
-                         "p90": [80.0, 150.0], "share_rooms": [0.6, 0.4]}, index=["a", "b"])
+    return pd.DataFrame(
+        {
+            "median": [30.0, 60.0],
+            "p25": [10.0, 20.0],
+            "p75": [50.0, 90.0],
+            "p90": [80.0, 150.0],
+            "share_rooms": [0.6, 0.4],
+        },
+        index=["a", "b"],
+    )
 
 
 def _fidelity_table():
-    rows = [{"Family": f, "Fact": f"{f} fact {i}", "Ratio": r, "Verdict": v}
-            for f in FAMILIES[:4]
-            for i, (r, v) in enumerate(((1.02, "match"), (1.3, "close"), (30.0, "off")))]
+    rows = [
+        {"Family": f, "Fact": f"{f} fact {i}", "Ratio": r, "Verdict": v}
+        for f in FAMILIES[:4]
+        for i, (r, v) in enumerate(((1.02, "match"), (1.3, "close"), (30.0, "off")))
+    ]
     return pd.DataFrame(rows)
 
 
 def _report():
-    return pd.DataFrame({"table": ["click", "click", "gift"], "rule": ["duplicates", "orphans",
-                                                                      "long_rooms"],
-                         "rows_in": [10, 10, 3], "rows_dropped": [2, 1, 1]})
+    return pd.DataFrame(
+        {
+            "table": ["click", "click", "gift"],
+            "rule": ["duplicates", "orphans", "long_rooms"],
+            "rows_in": [10, 10, 3],
+            "rows_dropped": [2, 1, 1],
+        }
+    )
 
 
 def _sensitivity():
@@ -141,56 +188,93 @@ def _sensitivity():
 
 
 def _triangle():
-    rows = [{"cohort": c, "n": n, "rate_on": 1.0 if n == 0 else 0.5 / n,
-             "rate_on_or_after": 1.0 if n == 0 else 0.6 / n, "cohort_size": 100 - c}
-            for c in range(6) for n in range(6 - c)]
+    rows = [
+        {
+            "cohort": c,
+            "n": n,
+            "rate_on": 1.0 if n == 0 else 0.5 / n,
+            "rate_on_or_after": 1.0 if n == 0 else 0.6 / n,
+            "cohort_size": 100 - c,
+        }
+        for c in range(6)
+        for n in range(6 - c)
+    ]
     return pd.DataFrame(rows)
 
 
 def _avg():
     n = np.arange(8)
     r = 1 / (1 + n)
-    return pd.DataFrame({"n": n, "rate_on": r, "on_lo": r * 0.9, "on_hi": r * 1.1,
-                         "rate_on_or_after": np.minimum(1, r * 1.3)})
+    return pd.DataFrame(
+        {
+            "n": n,
+            "rate_on": r,
+            "on_lo": r * 0.9,
+            "on_hi": r * 1.1,
+            "rate_on_or_after": np.minimum(1, r * 1.3),
+        }
+    )
 
 
 def _cox_summary():
-    return pd.DataFrame({"label": ["gifted early", "watch time (log2 h)", "age 50+"],
-                         "hr": [0.6, 0.9, 1.4], "hr_lo": [0.5, 0.8, 1.1],
-                         "hr_hi": [0.7, 1.0, 1.8], "snapshot": [False, False, True]})
+    return pd.DataFrame(
+        {
+            "label": ["gifted early", "watch time (log2 h)", "age 50+"],
+            "hr": [0.6, 0.9, 1.4],
+            "hr_lo": [0.5, 0.8, 1.1],
+            "hr_hi": [0.7, 1.0, 1.8],
+            "snapshot": [False, False, True],
+        }
+    )
 
 
 def _truth_comparison():
     t = np.arange(1, 11, dtype=float)
     km = np.exp(-t / 8)
-    return pd.DataFrame({"t": t, "km": km, "lo": km - 0.03, "hi": km + 0.03,
-                         "truth": np.exp(-t / 7.5)})
+    return pd.DataFrame(
+        {"t": t, "km": km, "lo": km - 0.03, "hi": km + 0.03, "truth": np.exp(-t / 7.5)}
+    )
 
 
 def _hazard():
-    return pd.DataFrame({"age_band": ["0-30", "30-365", "365+"], "users": [40, 80, 200],
-                         "exposure_days": [100.0, 300.0, 900.0],
-                         "per_100_days": [8.0, 5.0, 2.0], "lo": [6.0, 4.0, 1.5],
-                         "hi": [10.0, 6.0, 2.5]})
+    return pd.DataFrame(
+        {
+            "age_band": ["0-30", "30-365", "365+"],
+            "users": [40, 80, 200],
+            "exposure_days": [100.0, 300.0, 900.0],
+            "per_100_days": [8.0, 5.0, 2.0],
+            "lo": [6.0, 4.0, 1.5],
+            "hi": [10.0, 6.0, 2.5],
+        }
+    )
 
 
 def _per_user():
     rng = np.random.default_rng(2)
     clv = rng.lognormal(3, 1.5, 200)
-    p = pd.DataFrame({"clv": clv, "clv_low": clv * 0.7, "clv_high": clv * 1.4},
-                     index=pd.Index(np.arange(200) + 1000, name="user_id"))
+    p = pd.DataFrame(
+        {"clv": clv, "clv_low": clv * 0.7, "clv_high": clv * 1.4},
+        index=pd.Index(np.arange(200) + 1000, name="user_id"),
+    )
     p.attrs["level"] = 0.9
     return p
 
 
 def _lorenz():
     x = np.linspace(0, 1, 11)
-    return pd.DataFrame({"population_share": x, "value_share": x ** 3})
+    return pd.DataFrame({"population_share": x, "value_share": x**3})
 
 
 def _recovery():
-    return pd.DataFrame({"estimate": [0.5, 2.0], "planted": [0.4, 2.5], "ci_low": [0.3, 1.5],
-                         "ci_high": [0.7, 2.6]}, index=["r", "alpha"])
+    return pd.DataFrame(
+        {
+            "estimate": [0.5, 2.0],
+            "planted": [0.4, 2.5],
+            "ci_low": [0.3, 1.5],
+            "ci_high": [0.7, 2.6],
+        },
+        index=["r", "alpha"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,96 +283,255 @@ def _recovery():
 # indices of the Axes that must carry axis labels (all but at-risk strips and placeholders).
 # ---------------------------------------------------------------------------------------------
 FREQ = pd.DataFrame({"actual": [50, 20, 10], "model": [48, 22, 9]}, index=["0", "1", "2+"])
-COND = pd.DataFrame({"actual": [0.1, 0.5, 1.2], "model": [0.12, 0.45, 1.1],
-                     "past_rate": [0.0, 0.6, 1.5]}, index=["0", "1", "2+"])
+COND = pd.DataFrame(
+    {"actual": [0.1, 0.5, 1.2], "model": [0.12, 0.45, 1.1], "past_rate": [0.0, 0.6, 1.5]},
+    index=["0", "1", "2+"],
+)
 TRACK = pd.DataFrame({"actual": np.arange(21) % 5 + 1.0, "model": np.full(21, 3.0)})
 TRACK = TRACK.assign(actual_cum=TRACK["actual"].cumsum(), model_cum=TRACK["model"].cumsum())
 SEGMENTS = {"hour": _rate_table(range(24)), "age": _rate_table(["18-23", "24-30", "50+"])}
 
 CASES = [
-    ("cleaning.room_duration_figure", None, None, lambda **k: cleaning.room_duration_figure(
-        pd.DataFrame({"lo_min": [0, 1, 10, 100, 1000], "hi_min": [1, 10, 100, 1000, 10000],
-                      "real": [3, 10, 20, 5, 1], "censored": [0, 0, 1, 1, 2]}),
-        source="hand-made", **k)),
-    ("cleaning.sensitivity_figure", None, None,
-     lambda **k: cleaning.sensitivity_figure(_sensitivity(), **k)),
+    (
+        "cleaning.room_duration_figure",
+        None,
+        None,
+        lambda **k: cleaning.room_duration_figure(
+            pd.DataFrame(
+                {
+                    "lo_min": [0, 1, 10, 100, 1000],
+                    "hi_min": [1, 10, 100, 1000, 10000],
+                    "real": [3, 10, 20, 5, 1],
+                    "censored": [0, 0, 1, 1, 2],
+                }
+            ),
+            source="hand-made",
+            **k,
+        ),
+    ),
+    (
+        "cleaning.sensitivity_figure",
+        None,
+        None,
+        lambda **k: cleaning.sensitivity_figure(_sensitivity(), **k),
+    ),
     ("cleaning.report_figure", None, None, lambda **k: cleaning.report_figure(_report(), **k)),
-    ("eda.demographics_figure", 3, None, lambda **k: eda.demographics_figure(
-        {name: pd.DataFrame({"users": [0.6, 0.4], "streamers": [0.3, 0.7]}, index=["M", "F"])
-         for name in ("gender", "age band (years)", "country")}, source="hand-made", **k)),
-    ("eda.tenure_figure", None, None, lambda **k: eda.tenure_figure(
-        pd.DataFrame({"years": [0, 1, 2], "tenure": [0.2, 0.3, 0.5],
-                      "watch_age": [0.4, 0.4, 0.2]}), **k)),
-    ("eda.ccdf_panels", 2, None, lambda **k: eda.ccdf_panels(
-        {name: (pd.DataFrame({"x": [1, 10, 100], "ccdf": [1.0, 0.1, 0.01]}), "x (count)")
-         for name in ("interactions", "rooms")}, markers={"rooms": 5}, unit="users", **k)),
-    ("eda.log_histogram_figure", None, None, lambda **k: eda.log_histogram_figure(
-        _hist_log(), xlabel="watch time (s, log bins)", density=True, threshold=5,
-        threshold_label="5 s", unit="clicks", **k)),
-    ("eda.lorenz_figure", None, None,
-     lambda **k: eda.lorenz_figure({"clicks": _lorenz()}, {"clicks": 0.7}, **k)),
-    ("eda.room_schedule_figure", 2, None, lambda **k: eda.room_schedule_figure(
-        pd.DataFrame({"share": np.full(24, 1 / 24)}, index=range(24)),
-        pd.DataFrame({"day_float": np.linspace(0, 21, 50), "n_live": np.arange(50) + 3}),
-        **k)),
-    ("eda.duration_figure", 2, None, lambda **k: eda.duration_figure(
-        {"category": _duration_summary(), "type": _duration_summary()}, **k)),
-    ("eda.activity_time_figure", 2, None,
-     lambda **k: eda.activity_time_figure(_matrix(), _daily_totals(), **k)),
-    ("eda.hourly_profile_figure", None, None, lambda **k: eda.hourly_profile_figure(
-        pd.DataFrame({"clicks": np.full(24, 1 / 24), "gifts": np.full(24, 1 / 24)}), **k)),
-    ("eda.revisit_figure", None, None, lambda **k: eda.revisit_figure(
-        pd.DataFrame({"lo_h": np.arange(48.0), "hi_h": np.arange(48.0) + 1,
-                      "share": np.full(48, 1 / 48)}), **k)),
-    ("eda.bars_figure", None, None, lambda **k: eda.bars_figure(
-        pd.DataFrame({"value": [1, 2, 3], "share": [0.5, 0.3, 0.2]}), x="value", y="share",
-        xlabel="active days (days)", ylabel="share of users (%)", **k)),
-    ("eda.gift_price_figure", 2, None, lambda **k: eda.gift_price_figure(
-        pd.DataFrame({"price": [1, 2, 5], "share": [0.5, 0.2, 0.3]}), _hist_log(), **k)),
-    ("fidelity.ratio_figure", None, None,
-     lambda **k: fidelity.ratio_figure(_fidelity_table(), source="hand-made", **k)),
-    ("funnel.funnel_chart", None, None,
-     lambda **k: funnel.funnel_chart(_funnel_long(), source="hand-made", **k)),
-    ("funnel.unit_funnel_chart", None, None,
-     lambda **k: funnel.unit_funnel_chart(_unit_funnels(), **k)),
-    ("funnel.segment_grid", 2, None,
-     lambda **k: funnel.segment_grid(SEGMENTS, "ctr", 0.1, **k)),
-    ("funnel.funnel_by_segment", 4, None, lambda **k: funnel.funnel_by_segment(
-        _funnel_long("hour", range(3)), "hour", **k)),
-    ("funnel.segment_funnels", 8, None, lambda **k: funnel.segment_funnels(
-        {"hour": _funnel_long("hour", range(3)), "age": _funnel_long("age", ["a", "b"])}, **k)),
+    (
+        "eda.demographics_figure",
+        3,
+        None,
+        lambda **k: eda.demographics_figure(
+            {
+                name: pd.DataFrame({"users": [0.6, 0.4], "streamers": [0.3, 0.7]}, index=["M", "F"])
+                for name in ("gender", "age band (years)", "country")
+            },
+            source="hand-made",
+            **k,
+        ),
+    ),
+    (
+        "eda.tenure_figure",
+        None,
+        None,
+        lambda **k: eda.tenure_figure(
+            pd.DataFrame(
+                {"years": [0, 1, 2], "tenure": [0.2, 0.3, 0.5], "watch_age": [0.4, 0.4, 0.2]}
+            ),
+            **k,
+        ),
+    ),
+    (
+        "eda.ccdf_panels",
+        2,
+        None,
+        lambda **k: eda.ccdf_panels(
+            {
+                name: (pd.DataFrame({"x": [1, 10, 100], "ccdf": [1.0, 0.1, 0.01]}), "x (count)")
+                for name in ("interactions", "rooms")
+            },
+            markers={"rooms": 5},
+            unit="users",
+            **k,
+        ),
+    ),
+    (
+        "eda.log_histogram_figure",
+        None,
+        None,
+        lambda **k: eda.log_histogram_figure(
+            _hist_log(),
+            xlabel="watch time (s, log bins)",
+            density=True,
+            threshold=5,
+            threshold_label="5 s",
+            unit="clicks",
+            **k,
+        ),
+    ),
+    (
+        "eda.lorenz_figure",
+        None,
+        None,
+        lambda **k: eda.lorenz_figure({"clicks": _lorenz()}, {"clicks": 0.7}, **k),
+    ),
+    (
+        "eda.room_schedule_figure",
+        2,
+        None,
+        lambda **k: eda.room_schedule_figure(
+            pd.DataFrame({"share": np.full(24, 1 / 24)}, index=range(24)),
+            pd.DataFrame({"day_float": np.linspace(0, 21, 50), "n_live": np.arange(50) + 3}),
+            **k,
+        ),
+    ),
+    (
+        "eda.duration_figure",
+        2,
+        None,
+        lambda **k: eda.duration_figure(
+            {"category": _duration_summary(), "type": _duration_summary()}, **k
+        ),
+    ),
+    (
+        "eda.activity_time_figure",
+        2,
+        None,
+        lambda **k: eda.activity_time_figure(_matrix(), _daily_totals(), **k),
+    ),
+    (
+        "eda.hourly_profile_figure",
+        None,
+        None,
+        lambda **k: eda.hourly_profile_figure(
+            pd.DataFrame({"clicks": np.full(24, 1 / 24), "gifts": np.full(24, 1 / 24)}), **k
+        ),
+    ),
+    (
+        "eda.revisit_figure",
+        None,
+        None,
+        lambda **k: eda.revisit_figure(
+            pd.DataFrame(
+                {"lo_h": np.arange(48.0), "hi_h": np.arange(48.0) + 1, "share": np.full(48, 1 / 48)}
+            ),
+            **k,
+        ),
+    ),
+    (
+        "eda.bars_figure",
+        None,
+        None,
+        lambda **k: eda.bars_figure(
+            pd.DataFrame({"value": [1, 2, 3], "share": [0.5, 0.3, 0.2]}),
+            x="value",
+            y="share",
+            xlabel="active days (days)",
+            ylabel="share of users (%)",
+            **k,
+        ),
+    ),
+    (
+        "eda.gift_price_figure",
+        2,
+        None,
+        lambda **k: eda.gift_price_figure(
+            pd.DataFrame({"price": [1, 2, 5], "share": [0.5, 0.2, 0.3]}), _hist_log(), **k
+        ),
+    ),
+    (
+        "fidelity.ratio_figure",
+        None,
+        None,
+        lambda **k: fidelity.ratio_figure(_fidelity_table(), source="hand-made", **k),
+    ),
+    (
+        "funnel.funnel_chart",
+        None,
+        None,
+        lambda **k: funnel.funnel_chart(_funnel_long(), source="hand-made", **k),
+    ),
+    (
+        "funnel.unit_funnel_chart",
+        None,
+        None,
+        lambda **k: funnel.unit_funnel_chart(_unit_funnels(), **k),
+    ),
+    ("funnel.segment_grid", 2, None, lambda **k: funnel.segment_grid(SEGMENTS, "ctr", 0.1, **k)),
+    (
+        "funnel.funnel_by_segment",
+        4,
+        None,
+        lambda **k: funnel.funnel_by_segment(_funnel_long("hour", range(3)), "hour", **k),
+    ),
+    (
+        "funnel.segment_funnels",
+        8,
+        None,
+        lambda **k: funnel.segment_funnels(
+            {"hour": _funnel_long("hour", range(3)), "age": _funnel_long("age", ["a", "b"])}, **k
+        ),
+    ),
     ("funnel.daily_trend", 4, None, lambda **k: funnel.daily_trend(_daily(), **k)),
-    ("funnel.position_effects", 2, None, lambda **k: funnel.position_effects(
-        _rate_table([1, 2, 3]), _rate_table([1, 2, 3, 4]), **k)),
+    (
+        "funnel.position_effects",
+        2,
+        None,
+        lambda **k: funnel.position_effects(_rate_table([1, 2, 3]), _rate_table([1, 2, 3, 4]), **k),
+    ),
     ("funnel.watch_ecdf", None, None, lambda **k: funnel.watch_ecdf(*_clicks(), 5, **k)),
     ("funnel.model_metrics", 2, None, lambda **k: funnel.model_metrics(_metrics(), **k)),
     ("ltv.frequency_histogram", None, None, lambda **k: ltv.frequency_histogram(FREQ, **k)),
-    ("ltv.holdout_by_frequency", None, None,
-     lambda **k: ltv.holdout_by_frequency(COND, 7, **k)),
+    ("ltv.holdout_by_frequency", None, None, lambda **k: ltv.holdout_by_frequency(COND, 7, **k)),
     ("ltv.tracking", 2, None, lambda **k: ltv.tracking(TRACK, 14, **k)),
     ("ltv.heatmaps", 2, None, lambda **k: ltv.heatmaps(_grid(), _grid(), 13, 7, **k)),
     ("ltv.clv_distribution", 2, None, lambda **k: ltv.clv_distribution(_per_user(), **k)),
-    ("ltv.concentration", None, None,
-     lambda **k: ltv.concentration({"CLV": _lorenz(), "calibration": _lorenz()}, **k)),
+    (
+        "ltv.concentration",
+        None,
+        None,
+        lambda **k: ltv.concentration({"CLV": _lorenz(), "calibration": _lorenz()}, **k),
+    ),
     ("ltv.placeholder", None, (), lambda **k: ltv.placeholder("nothing to show", **k)),
-    ("ltv.alive_calibration", None, None, lambda **k: ltv.alive_calibration(
-        pd.DataFrame({"predicted": [0.2, 0.5, 0.9], "truly_alive": [0.25, 0.45, 0.8]}), **k)),
+    (
+        "ltv.alive_calibration",
+        None,
+        None,
+        lambda **k: ltv.alive_calibration(
+            pd.DataFrame({"predicted": [0.2, 0.5, 0.9], "truly_alive": [0.25, 0.45, 0.8]}), **k
+        ),
+    ),
     ("ltv.alive_calibration(None)", None, (), lambda **k: ltv.alive_calibration(None, **k)),
     ("ltv.recovery", None, None, lambda **k: ltv.recovery(_recovery(), **k)),
     ("ltv.recovery(None)", None, (), lambda **k: ltv.recovery(None, **k)),
     ("retention.km_figure", 2, (0,), lambda **k: retention.km_figure(_fits(), **k)),
-    ("retention.km_grid", 6, (0, 2, 4), lambda **k: retention.km_grid(
-        {"x": _fits(), "y": _fits(), "z": _fits()}, **k)),
-    ("retention.cohort_heatmap", None, None,
-     lambda **k: retention.cohort_heatmap(_triangle(), source="hand-made", **k)),
-    ("retention.retention_curve", None, None,
-     lambda **k: retention.retention_curve(_avg(), **k)),
-    ("retention.forest_plot", None, None,
-     lambda **k: retention.forest_plot(_cox_summary(), **k)),
-    ("retention.km_vs_truth", None, None,
-     lambda **k: retention.km_vs_truth({"KM": _truth_comparison()}, **k)),
-    ("retention.hazard_by_age_plot", None, None, lambda **k: retention.hazard_by_age_plot(
-        _hazard(), clock_label="days since first live watched", **k)),
+    (
+        "retention.km_grid",
+        6,
+        (0, 2, 4),
+        lambda **k: retention.km_grid({"x": _fits(), "y": _fits(), "z": _fits()}, **k),
+    ),
+    (
+        "retention.cohort_heatmap",
+        None,
+        None,
+        lambda **k: retention.cohort_heatmap(_triangle(), source="hand-made", **k),
+    ),
+    ("retention.retention_curve", None, None, lambda **k: retention.retention_curve(_avg(), **k)),
+    ("retention.forest_plot", None, None, lambda **k: retention.forest_plot(_cox_summary(), **k)),
+    (
+        "retention.km_vs_truth",
+        None,
+        None,
+        lambda **k: retention.km_vs_truth({"KM": _truth_comparison()}, **k),
+    ),
+    (
+        "retention.hazard_by_age_plot",
+        None,
+        None,
+        lambda **k: retention.hazard_by_age_plot(
+            _hazard(), clock_label="days since first live watched", **k
+        ),
+    ),
     ("retention.no_truth_figure", None, (), lambda **k: retention.no_truth_figure(**k)),
 ]
 IDS = [c[0] for c in CASES]
@@ -300,8 +543,11 @@ NOT_PLOTS = {"retention.at_risk_counts"}  # public helpers that draw nothing
 def _public_functions():
     for mod in PLOT_MODULES:
         for name, fn in vars(mod).items():
-            if inspect.isfunction(fn) and not name.startswith("_") and (
-                    fn.__module__ == mod.__name__):
+            if (
+                inspect.isfunction(fn)
+                and not name.startswith("_")
+                and (fn.__module__ == mod.__name__)
+            ):
                 yield f"{mod.__name__.rsplit('.', 1)[-1]}.{name}", fn
 
 
@@ -417,8 +663,9 @@ def test_footnotes_in_chapter_figures():
     texts = [t.get_text() for t in fig.texts]
     assert "hand-made" in texts and style.BEIJING_NOTE in texts
     fig = retention.forest_plot(_cox_summary(), source="hand-made")
-    notes = [t.get_text() for t in fig.texts if t.get_gid() in (style.SOURCE_GID,
-                                                                 style.BEIJING_GID)]
+    notes = [
+        t.get_text() for t in fig.texts if t.get_gid() in (style.SOURCE_GID, style.BEIJING_GID)
+    ]
     assert notes == ["hand-made"]  # not a clock view
     plt.close("all")
 

@@ -11,7 +11,8 @@ from sklearn.metrics import roc_auc_score
 
 from kuailive_analysis import funnel as F
 from kuailive_analysis import predict as P
-from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS as W
+from kuailive_analysis.data.schema import MS_PER_DAY
+from kuailive_analysis.data.schema import WINDOW_START_MS as W
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))
@@ -38,8 +39,11 @@ def _sklearn_grouped(y, s, g):
     return np.mean(aucs), np.average(aucs, weights=ws), len(aucs)
 
 
-@given(st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.integers(0, 3)),
-                min_size=4, max_size=80))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.booleans(), st.integers(0, 3)), min_size=4, max_size=80
+    )
+)
 @settings(max_examples=150, deadline=None)
 def test_uauc_gauc_match_sklearn_per_group(rows):
     g = np.array([r[0] for r in rows])
@@ -136,8 +140,10 @@ def test_evaluate_beats_chance_when_streamer_drives_clicks():
     assert ctr.loc["gradient boosting", "auc"] > 0.65
     assert ctr["gauc"].notna().all()
     assert info.loc["CTR (click per exposure)", "n_test"] == pytest.approx(0.1 * len(ex), rel=0.05)
-    assert info.loc["GTR (clicks with a gift)", "n_train"] == ex.loc[
-        np.asarray(P.chronological_split(ex["ts_ms"])) == "train", "clicked"].sum()
+    assert (
+        info.loc["GTR (clicks with a gift)", "n_train"]
+        == ex.loc[np.asarray(P.chronological_split(ex["ts_ms"])) == "train", "clicked"].sum()
+    )
 
 
 def test_evaluate_needs_both_classes():
@@ -155,6 +161,7 @@ def test_evaluate_can_skip_a_task_without_positives():
     assert "positives" in info.loc["GTR (clicks with a gift)", "note"]
     assert m.loc["CTR (click per exposure)", "auc"].notna().all()
     from kuailive_analysis.plots import funnel as PF
+
     assert PF.model_metrics(m, title="t") is not None
 
 

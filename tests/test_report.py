@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,8 +16,13 @@ from kuailive_analysis import report
 
 
 def test_numpy_scalars_become_python_scalars_myst_can_eval():
-    for v, expected_type in ((np.float64(0.25), float), (np.int64(3), int), (np.int8(-2), int),
-                             (np.bool_(True), bool), (np.float32(1.5), float)):
+    for v, expected_type in (
+        (np.float64(0.25), float),
+        (np.int64(3), int),
+        (np.int8(-2), int),
+        (np.bool_(True), bool),
+        (np.float32(1.5), float),
+    ):
         out = report.text_value(v)
         assert type(out) is expected_type
         # myst-nb formats {glue:text}`k:spec` by literal_eval of the repr
@@ -60,15 +65,27 @@ def test_volatile_keys_follow_the_time_prefix_convention():
 
 
 def test_provenance_for_a_twin():
-    ds = SimpleNamespace(source={"kind": "twin", "path": "/x/twin-scale0.02-seed7",
-                                 "scale": 0.02, "seed": 7, "fingerprint": "abc123"})
-    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    tab = report.provenance(ds, now=when, churn_days=7, segments=["gender", "age"],
-                            level=np.float64(0.9), data_dir=None)
+    ds = SimpleNamespace(
+        source={
+            "kind": "twin",
+            "path": "/x/twin-scale0.02-seed7",
+            "scale": 0.02,
+            "seed": 7,
+            "fingerprint": "abc123",
+        }
+    )
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    tab = report.provenance(
+        ds, now=when, churn_days=7, segments=["gender", "age"], level=np.float64(0.9), data_dir=None
+    )
     assert list(tab.columns) == ["section", "item", "value"]
     params = tab[tab["section"] == "parameter"].set_index("item")["value"]
-    assert params.to_dict() == {"churn_days": "7", "segments": "['gender', 'age']",
-                                "level": "0.9", "data_dir": "None"}
+    assert params.to_dict() == {
+        "churn_days": "7",
+        "segments": "['gender', 'age']",
+        "level": "0.9",
+        "data_dir": "None",
+    }
     data = tab[tab["section"] == "data"].set_index("item")["value"]
     assert data["kind"] == "synthetic twin" and data["twin seed"] == "7"
     assert data["twin scale"] == "0.02" and data["fingerprint"] == "abc123"
@@ -80,8 +97,7 @@ def test_provenance_for_a_twin():
 
 
 def test_provenance_for_a_real_folder_has_no_seed():
-    ds = SimpleNamespace(source={"kind": "folder", "path": "/data/KuaiLive",
-                                 "fingerprint": "f00d"})
+    ds = SimpleNamespace(source={"kind": "folder", "path": "/data/KuaiLive", "fingerprint": "f00d"})
     tab = report.provenance(ds)
     data = tab[tab["section"] == "data"].set_index("item")["value"]
     assert data.to_dict() == {"kind": "data folder", "folder": "KuaiLive", "fingerprint": "f00d"}
@@ -90,8 +106,9 @@ def test_provenance_for_a_real_folder_has_no_seed():
 
 
 def test_show_provenance_renders_html_without_index():
-    html = report.show_provenance(SimpleNamespace(source={"kind": "twin", "seed": 1,
-                                                          "scale": 0.1}), a=1).to_html()
+    html = report.show_provenance(
+        SimpleNamespace(source={"kind": "twin", "seed": 1, "scale": 0.1}), a=1
+    ).to_html()
     assert "twin seed" in html and "executed at" in html
 
 
@@ -115,9 +132,15 @@ def test_staging_bundles_mathjax_and_drops_thebe(tmp_path):
 def test_show_table_formats_counts_shares_and_missing_values():
     from kuailive_analysis.report import show_table
 
-    df = pd.DataFrame({"kpi": ["CTR", "value"], "value": [0.280171, 177.812],
-                       "numerator": [96966.0, 1387.0], "share_attributed": [0.9816, 0.5],
-                       "lo": [0.27868, float("nan")]})
+    df = pd.DataFrame(
+        {
+            "kpi": ["CTR", "value"],
+            "value": [0.280171, 177.812],
+            "numerator": [96966.0, 1387.0],
+            "share_attributed": [0.9816, 0.5],
+            "lo": [0.27868, float("nan")],
+        }
+    )
     html = show_table(df).to_html()
     assert "96,966" in html and "98.2%" in html and "0.2802" in html and "177.8" in html
     assert "\u2013" in html  # NaN shown as a dash, not 'nan'

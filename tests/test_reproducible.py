@@ -39,9 +39,12 @@ def glued_values(path) -> dict[str, dict[str, str]]:
             prefix = scrap.get("mime_prefix", "")
             data = o.get("data", {})
             out[scrap["name"]] = {
-                m: "".join(data[prefix + m]) if isinstance(data[prefix + m], list)
+                m: "".join(data[prefix + m])
+                if isinstance(data[prefix + m], list)
                 else data[prefix + m]
-                for m in ("text/plain", "text/html") if prefix + m in data}
+                for m in ("text/plain", "text/html")
+                if prefix + m in data
+            }
             plain = out[scrap["name"]].get("text/plain", "")
             if MEMORY_ADDRESS.search(plain):  # e.g. a Styler's repr: compare its HTML only
                 del out[scrap["name"]]["text/plain"]
@@ -60,10 +63,14 @@ def test_glued_values_are_found_by_the_reader(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
     prefix = "application/papermill.record/"  # how myst_nb.glue stores its data
-    cell.outputs = [nbformat.v4.new_output(
-        "display_data", data={prefix + "text/plain": "0.25"},
-        metadata={"scrapbook": {"name": "share", "mime_prefix": prefix}}),
-        nbformat.v4.new_output("stream", name="stdout", text="not glued")]
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={prefix + "text/plain": "0.25"},
+            metadata={"scrapbook": {"name": "share", "mime_prefix": prefix}},
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="not glued"),
+    ]
     nb.cells = [cell]
     nbformat.write(nb, tmp_path / "x.ipynb")
     assert glued_values(tmp_path / "x.ipynb") == {"share": {"text/plain": "0.25"}}
@@ -83,8 +90,10 @@ def test_two_builds_glue_identical_values(executed_book, small_twin, tmp_path, m
         differing = sorted(k for k in a if not report.is_volatile(k) and a[k] != b[k])
         assert not differing, (
             f"{chapter}: glued values differ between two runs on the same data: {differing[:10]}"
-            f" (first: {str(a[differing[0]])[:300]!r}; second: {str(b[differing[0]])[:300]!r})")
+            f" (first: {str(a[differing[0]])[:300]!r}; second: {str(b[differing[0]])[:300]!r})"
+        )
         tables = [k for k in a if "text/html" in a[k]]
         assert tables or chapter != "02_eda", "expected glued tables in 02_eda"
-        assert not any(re.search(r'id="T_[0-9a-f]{5}"', a[k].get("text/html", "")) for k in tables), (
-            "a glued Styler table has a random uuid: give it one with .set_uuid(...)")
+        assert not any(
+            re.search(r'id="T_[0-9a-f]{5}"', a[k].get("text/html", "")) for k in tables
+        ), "a glued Styler table has a random uuid: give it one with .set_uuid(...)"

@@ -27,9 +27,16 @@ import pytest
 from kuailive_analysis import config
 from kuailive_analysis.app import book
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-default-apps"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +81,11 @@ def site(built_site):
 
 
 def _pages(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*.html")
-                  if "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*.html")
+        if "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 def _open(browser, url: str):
@@ -96,8 +106,10 @@ def _open(browser, url: str):
 
     page.route("**/*", route)
     page.on("requestfailed", lambda r: failed.append(r.url))
-    page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})")
-            if r.status >= 400 else None)
+    page.on(
+        "response",
+        lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None,
+    )
     response = page.goto(url)
     assert response is not None and response.ok, f"{url} did not load"
     page.wait_for_load_state("networkidle")
@@ -125,7 +137,8 @@ def test_every_page_renders_cleanly_offline(browser, site):
         if bad:
             problems.append(f"{rel}: stderr output {bad[0][:200]!r}")
         images = page.eval_on_selector_all(
-            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])")
+            "img", "els => els.map(e => [e.getAttribute('src'), e.complete, e.naturalWidth])"
+        )
         for src, complete, width in images:
             if not complete or not width:
                 problems.append(f"{rel}: image {src} did not load")
@@ -154,14 +167,15 @@ def test_landing_page_reaches_every_chapter_in_one_click(browser, site):
     root, base = site
     page, _, _ = _open(browser, urljoin(base, "index.html"))
     assert page.url.rstrip("/").endswith(("intro.html", "index.html"))
-    hrefs = {urlparse(h).path for h in
-             page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")}
+    hrefs = {
+        urlparse(h).path
+        for h in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    }
     for ch in book.all_chapters():
         assert any(h.endswith(f"/book/chapters/{ch.name}.html") for h in hrefs), (
-            f"no link from the landing page to {ch.name}")
+            f"no link from the landing page to {ch.name}"
+        )
     page.close()
-
-
 
 
 def test_landing_page_shows_glued_headline_numbers(browser, site):
@@ -182,11 +196,13 @@ def test_math_is_typeset_offline(browser, site):
     page, external, failed = _open(browser, urljoin(base, "book/chapters/04_ltv.html"))
     page.wait_for_selector("mjx-container", timeout=15_000)
     boxes = page.eval_on_selector_all(
-        "mjx-container", "els => els.map(e => e.getBoundingClientRect().width)")
+        "mjx-container", "els => els.map(e => e.getBoundingClientRect().width)"
+    )
     assert boxes and all(w > 0 for w in boxes), boxes
     assert not page.locator("mjx-merror").count(), "MathJax reported a TeX error"
-    fonts = page.evaluate("() => [...document.fonts].filter(f => f.family.includes('MJX'))"
-                          ".map(f => f.status)")
+    fonts = page.evaluate(
+        "() => [...document.fonts].filter(f => f.family.includes('MJX')).map(f => f.status)"
+    )
     assert "error" not in fonts, fonts
     assert not external and not failed, (external, failed)
     page.close()
@@ -201,7 +217,8 @@ def test_chapter_page_has_findings_collapsed_provenance_and_download(browser, si
     findings = page.locator("section#key-findings")
     assert findings.locator(".pasted-text").count() >= 3, "key findings need glued numbers"
     assert findings.locator("a[href^='#fig-'], a[href^='#tab-']").count() >= 2, (
-        "key findings should link to the chapter's figures")
+        "key findings should link to the chapter's figures"
+    )
     prov = page.locator(".cell.tag_hide-input.tag_hide-output").last
     assert prov.count() == 1, "no collapsed provenance cell"
     assert not prov.get_by_text("executed at").is_visible(), "provenance is not collapsed"
@@ -210,7 +227,8 @@ def test_chapter_page_has_findings_collapsed_provenance_and_download(browser, si
     assert prov.get_by_text("executed at").first.is_visible(), "provenance does not expand"
     hrefs = page.eval_on_selector_all("a[href$='.ipynb']", "els => els.map(e => e.href)")
     assert any(urlparse(h).path.endswith(f"/{chapter.name}.ipynb") for h in hrefs), (
-        "no notebook download link")
+        "no notebook download link"
+    )
     target = root / urlparse(hrefs[0]).path.lstrip("/")
     assert target.exists() and target.stat().st_size > 0
     page.close()

@@ -24,8 +24,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kuailive_analysis.data import schema as S
-from kuailive_analysis.twin import (TRUTH_FILE, TRUTH_USERS_FILE, TwinParams, _one_per_user,
-                                    calendar_factors, generate)
+from kuailive_analysis.twin import (
+    TRUTH_FILE,
+    TRUTH_USERS_FILE,
+    TwinParams,
+    _one_per_user,
+    calendar_factors,
+    generate,
+)
 from kuailive_analysis.twin.events import LOG_END_MS, gift_times, watch_ms
 from kuailive_analysis.twin.gifts import PRICE_MENU, draw_prices, expected_price
 from kuailive_analysis.twin.profiles import make_streamers, make_users, to_bins
@@ -151,26 +157,49 @@ def test_truth_files_describe_the_users(twin):
     tu = pd.read_csv(twin / TRUTH_USERS_FILE)
     users = pd.read_csv(twin / "user.csv", usecols=["user_id"])
     assert sorted(tu["user_id"]) == sorted(users["user_id"])
-    expected_cols = {"user_id", "entry_ms", "churn_ms", "churned_in_window", "activity", "p_day",
-                     "ctr", "fav_share", "n_favourites", "gift_rate", "gift_theta", "gift_whale",
-                     "gift_mean_price", "gift_added", "comment_added", "like_added"}
+    expected_cols = {
+        "user_id",
+        "entry_ms",
+        "churn_ms",
+        "churned_in_window",
+        "activity",
+        "p_day",
+        "ctr",
+        "fav_share",
+        "n_favourites",
+        "gift_rate",
+        "gift_theta",
+        "gift_whale",
+        "gift_mean_price",
+        "gift_added",
+        "comment_added",
+        "like_added",
+    }
     assert expected_cols <= set(tu.columns)
-    gone = {"gift_lambda", "gift_p", "gift_birth_ms", "gift_dropout_ms", "gift_days",
-            "gift_mean_value"}
+    gone = {
+        "gift_lambda",
+        "gift_p",
+        "gift_birth_ms",
+        "gift_dropout_ms",
+        "gift_days",
+        "gift_mean_value",
+    }
     assert not gone & set(tu.columns), "BG/NBD columns are gone with the BG/NBD simulation"
     assert (tu["churn_ms"] > tu["entry_ms"]).all()
     assert ((tu["churned_in_window"] == 1) == (tu["churn_ms"] < LOG_END_MS)).all()
     assert (tu["gift_rate"] >= 0).all() and tu["gift_whale"].isin([0, 1]).all()
     assert ((tu["ctr"] > 0) & (tu["ctr"] < 1)).all() and (tu["n_favourites"] >= 1).all()
     # the recorded mean price per gift is E[price | theta] of the price menu
-    mp = expected_price(tu["gift_theta"].to_numpy(), truth["params"]["combo_rate"],
-                        truth["params"]["combo_p"])
+    mp = expected_price(
+        tu["gift_theta"].to_numpy(), truth["params"]["combo_rate"], truth["params"]["combo_p"]
+    )
     np.testing.assert_allclose(tu["gift_mean_price"], mp, rtol=1e-3)
     # whales carry the planted price-tilt shift (theta is Normal(mu, sigma) + shift x whale)
     prm = truth["params"]
     ordinary = tu.loc[tu["gift_whale"] == 0, "gift_theta"]
-    assert ordinary.mean() == pytest.approx(prm["theta_mu"], abs=4 * prm["theta_sigma"]
-                                            / np.sqrt(len(ordinary)))
+    assert ordinary.mean() == pytest.approx(
+        prm["theta_mu"], abs=4 * prm["theta_sigma"] / np.sqrt(len(ordinary))
+    )
 
 
 def test_truth_gift_rate_is_recorded_for_every_user(twin):
@@ -180,8 +209,17 @@ def test_truth_gift_rate_is_recorded_for_every_user(twin):
 
 def test_truth_counts_equal_the_files_row_counts(twin):
     counts = json.loads((twin / TRUTH_FILE).read_text())["counts"]
-    assert set(counts) == {"user", "streamer", "rooms", "room_rows", "click", "negative",
-                           "comment", "like", "gift"}
+    assert set(counts) == {
+        "user",
+        "streamer",
+        "rooms",
+        "room_rows",
+        "click",
+        "negative",
+        "comment",
+        "like",
+        "gift",
+    }
     for sch in S.SCHEMAS.values():
         key = "room_rows" if sch is S.ROOM else sch.filename.removesuffix(".csv")
         assert counts[key] == len(_read(twin, sch)), sch.filename
@@ -202,8 +240,9 @@ def test_sample_rule_conditioning_adds_exactly_one_event(twin):
         assert (n[flag == 1] == 1).all(), f"{name}: a flagged user has != 1 {name} rows"
         assert (n[flag == 0] >= 1).all(), f"{name}: an unflagged user has no {name}"
         n_added[name] = int(flag.sum())
-    m = re.search(r"added for (\d+) / (\d+) / (\d+) users",
-                  truth["constraints"]["gift_comment_like"])
+    m = re.search(
+        r"added for (\d+) / (\d+) / (\d+) users", truth["constraints"]["gift_comment_like"]
+    )
     assert m is not None
     assert [int(x) for x in m.groups()] == [n_added["gift"], n_added["comment"], n_added["like"]]
 
@@ -240,10 +279,11 @@ def test_every_streamer_was_clicked(twin):
 
 def test_one_live_room_per_streamer_in_the_room_file(twin):
     room = _read(twin, S.ROOM)
-    span = (room.groupby("live_id")
-            .agg(s=("streamer_id", "first"), lo=("start_timestamp", "min"),
-                 hi=("end_timestamp", "max"))
-            .sort_values(["s", "lo"]))
+    span = (
+        room.groupby("live_id")
+        .agg(s=("streamer_id", "first"), lo=("start_timestamp", "min"), hi=("end_timestamp", "max"))
+        .sort_values(["s", "lo"])
+    )
     same = span["s"].to_numpy()[1:] == span["s"].to_numpy()[:-1]
     overlap = same & (span["hi"].to_numpy()[:-1] > span["lo"].to_numpy()[1:])
     assert not overlap.any(), f"{overlap.sum()} rooms start while the streamer is live"
@@ -301,11 +341,14 @@ def _rooms(spec):
 
     h = 3_600_000
     a = np.array(spec, dtype=float)
-    return Rooms(streamer=a[:, 0].astype(np.int32),
-                 start_ms=(S.WINDOW_START_MS + a[:, 1] * h).astype(np.int64),
-                 end_ms=(S.WINDOW_START_MS + a[:, 2] * h).astype(np.int64),
-                 live_type=np.ones(len(a), dtype=np.int16), shop=a[:, 3].astype(bool),
-                 title=a[:, 4].astype(np.int32))
+    return Rooms(
+        streamer=a[:, 0].astype(np.int32),
+        start_ms=(S.WINDOW_START_MS + a[:, 1] * h).astype(np.int64),
+        end_ms=(S.WINDOW_START_MS + a[:, 2] * h).astype(np.int64),
+        live_type=np.ones(len(a), dtype=np.int16),
+        shop=a[:, 3].astype(bool),
+        title=a[:, 4].astype(np.int32),
+    )
 
 
 def test_write_rooms_dates_duplicates_and_titles(tmp_path):
@@ -314,11 +357,13 @@ def test_write_rooms_dates_duplicates_and_titles(tmp_path):
     from kuailive_analysis.twin import _WRITE_OPTS
     from kuailive_analysis.twin.rooms import write_rooms
 
-    rooms = _rooms([
-        (1, 20.0, 21.0, 0, 7),      # day 0 only
-        (2, 23.0, 25.0, 1, 3),      # crosses midnight into day 1
-        (3, 30.0, 40.0, 0, -1),     # day 1, no title
-    ])
+    rooms = _rooms(
+        [
+            (1, 20.0, 21.0, 0, 7),  # day 0 only
+            (2, 23.0, 25.0, 1, 3),  # crosses midnight into day 1
+            (3, 30.0, 40.0, 0, -1),  # day 1, no title
+        ]
+    )
     rooms.end_ms[0] = S.CAPPED_END_MS  # still live at extraction
     prm = SimpleNamespace(q_cross=1.0, q_same=0.0)  # every midnight-crossing room is duplicated
     n = write_rooms(np.random.default_rng(0), rooms, prm, tmp_path / "room.csv", _WRITE_OPTS)
@@ -340,11 +385,13 @@ def test_write_rooms_dates_duplicates_and_titles(tmp_path):
 def test_day_slots_pick_live_rooms_and_favourites():
     from kuailive_analysis.twin.events import N_SLOTS, SLOT_MS, DaySlots, RoomIndex
 
-    rooms = _rooms([
-        (1, 0.0, 24.0, 0, 0),    # live all day
-        (2, 18.0, 19.0, 0, 1),   # live 18:00-19:00 only
-        (3, -30.0, 200.0, 0, 2),  # a long room (over a day) spanning the whole window
-    ])
+    rooms = _rooms(
+        [
+            (1, 0.0, 24.0, 0, 0),  # live all day
+            (2, 18.0, 19.0, 0, 1),  # live 18:00-19:00 only
+            (3, -30.0, 200.0, 0, 2),  # a long room (over a day) spanning the whole window
+        ]
+    )
     pop = np.array([1.0, 50.0, 1.0])
     slots = DaySlots(rooms, RoomIndex(rooms), 0, pop, 1.0)
     rng = np.random.default_rng(0)
@@ -356,7 +403,9 @@ def test_day_slots_pick_live_rooms_and_favourites():
     # every pick is live in its slot
     assert (slots.lo[ent] >= d0 + slot * SLOT_MS).all()
     assert (slots.hi[ent] <= d0 + (slot + 1) * SLOT_MS).all()
-    assert (rooms.start_ms[room] <= slots.lo[ent]).all() and (rooms.end_ms[room] >= slots.hi[ent]).all()
+    assert (rooms.start_ms[room] <= slots.lo[ent]).all() and (
+        rooms.end_ms[room] >= slots.hi[ent]
+    ).all()
     # weights: in the 18:00 slot the popular room 2 gets 50 / 52 of the picks
     s36 = slot == 36
     assert (room[s36] == 1).mean() == pytest.approx(50 / 52, abs=0.06)
@@ -382,14 +431,21 @@ def test_day_slots_pick_live_rooms_and_favourites():
 def test_profiles_have_the_schema_columns():
     rng = np.random.default_rng(5)
     n = 300
-    users = make_users(rng, activity=np.exp(rng.normal(size=n)),
-                       watch_age_days=rng.integers(-10, 3_000, n),
-                       tenure_days=rng.integers(0, 4_000, n))
+    users = make_users(
+        rng,
+        activity=np.exp(rng.normal(size=n)),
+        watch_age_days=rng.integers(-10, 3_000, n),
+        tenure_days=rng.integers(0, 4_000, n),
+    )
     assert list(users.columns) == S.USER.column_names
     assert users["user_id"].tolist() == list(range(1, n + 1))
-    strm = make_streamers(rng, popularity=np.exp(rng.normal(size=n)),
-                          room_rate=rng.gamma(0.7, 1.0, n), live_age_days=rng.integers(1, 3_000, n),
-                          tenure_days=rng.integers(30, 4_000, n))
+    strm = make_streamers(
+        rng,
+        popularity=np.exp(rng.normal(size=n)),
+        room_rate=rng.gamma(0.7, 1.0, n),
+        live_age_days=rng.integers(1, 3_000, n),
+        tenure_days=rng.integers(30, 4_000, n),
+    )
     assert list(strm.columns) == S.STREAMER.column_names
     assert strm["streamer_id"].tolist() == list(range(1, n + 1))
 
@@ -419,12 +475,19 @@ def _check_resolved(streamer, start, end, is_long, keep, new_end):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3),  # streamer
-                          st.integers(0, 72 * 60),  # start (minutes)
-                          st.integers(0, 8 * 60),  # duration (minutes; 0 = 5 s)
-                          st.booleans()),  # a room of a day or more
-                min_size=1, max_size=40),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # streamer
+            st.integers(0, 72 * 60),  # start (minutes)
+            st.integers(0, 8 * 60),  # duration (minutes; 0 = 5 s)
+            st.booleans(),
+        ),  # a room of a day or more
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 2**32 - 1),
+)
 def test_resolve_overlaps_leaves_one_live_room_per_streamer(spec, seed):
     a = np.array(spec, dtype=np.int64)
     streamer = a[:, 0].astype(np.int32)
@@ -432,8 +495,9 @@ def test_resolve_overlaps_leaves_one_live_room_per_streamer(spec, seed):
     is_long = a[:, 3].astype(bool)
     dur = np.where(is_long, 24 * _H + a[:, 2] * 600_000, np.maximum(a[:, 2] * 60_000, 5_000))
     end = start + dur
-    keep, new_end = resolve_overlaps(np.random.default_rng(seed), streamer, start, end.copy(),
-                                     is_long)
+    keep, new_end = resolve_overlaps(
+        np.random.default_rng(seed), streamer, start, end.copy(), is_long
+    )
     _check_resolved(streamer, start, end, is_long, keep, new_end)
     # rooms that overlap no other room of their streamer are kept unchanged
     for i in range(len(a)):
@@ -446,14 +510,16 @@ def test_resolve_overlaps_leaves_one_live_room_per_streamer(spec, seed):
 def test_resolve_overlaps_hand_made_cases():
     w = S.WINDOW_START_MS
     #            streamer  start (h)   end (h)  long
-    spec = [(1, 0.0, 48.0, True),     # a 2-day room
-            (1, 10.0, 11.0, False),   # inside it: dropped
-            (2, 0.0, 5.0, False),     # cut by the next room (starts 1 h later)
-            (2, 1.0, 2.0, False),     # kept as drawn
-            (3, 0.0, 5.0, False),
-            (3, 0.05, 1.0, False),    # starts 3 min after the previous start: dropped
-            (4, 0.0, 5.0, False),     # a long room starting inside a short one ends it
-            (4, 2.0, 30.0, True)]
+    spec = [
+        (1, 0.0, 48.0, True),  # a 2-day room
+        (1, 10.0, 11.0, False),  # inside it: dropped
+        (2, 0.0, 5.0, False),  # cut by the next room (starts 1 h later)
+        (2, 1.0, 2.0, False),  # kept as drawn
+        (3, 0.0, 5.0, False),
+        (3, 0.05, 1.0, False),  # starts 3 min after the previous start: dropped
+        (4, 0.0, 5.0, False),  # a long room starting inside a short one ends it
+        (4, 2.0, 30.0, True),
+    ]
     streamer = np.array([r[0] for r in spec], dtype=np.int32)
     start = (w + np.array([r[1] for r in spec]) * _H).astype(np.int64)
     end = (w + np.array([r[2] for r in spec]) * _H).astype(np.int64)
@@ -471,10 +537,15 @@ def test_resolve_overlaps_hand_made_cases():
 # Sample-rule conditioning (twin._one_per_user)
 # ---------------------------------------------------------------------------------------------
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 9), st.sampled_from([0.0, 1e-9, 0.01, 0.5, 1.0, 7.0])),
-                min_size=0, max_size=60),
-       st.lists(st.booleans(), min_size=10, max_size=10),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 9), st.sampled_from([0.0, 1e-9, 0.01, 0.5, 1.0, 7.0])),
+        min_size=0,
+        max_size=60,
+    ),
+    st.lists(st.booleans(), min_size=10, max_size=10),
+    st.integers(0, 2**32 - 1),
+)
 def test_one_per_user_gives_each_needing_user_one_of_their_rows(rows, need, seed):
     users = np.array([r[0] for r in rows], dtype=np.int64)
     weight = np.array([r[1] for r in rows], dtype=float)
@@ -508,12 +579,19 @@ def test_one_per_user_draws_proportionally_to_weight():
 # Gift timing (twin_events.gift_times)
 # ---------------------------------------------------------------------------------------------
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 10 * S.MS_PER_DAY),  # click ms into the window
-                          st.integers(0, 2 * _H),  # watch beyond the (n + 1) s it needs
-                          st.integers(0, 4),  # gifts of the click
-                          st.integers(0, _H)),  # end of the room beyond the watch
-                min_size=1, max_size=30),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10 * S.MS_PER_DAY),  # click ms into the window
+            st.integers(0, 2 * _H),  # watch beyond the (n + 1) s it needs
+            st.integers(0, 4),  # gifts of the click
+            st.integers(0, _H),
+        ),  # end of the room beyond the watch
+        min_size=1,
+        max_size=30,
+    ),
+    st.integers(0, 2**32 - 1),
+)
 def test_gift_times_first_at_click_then_spaced_during_the_watch(spec, seed):
     a = np.array(spec, dtype=np.int64)
     t = S.WINDOW_START_MS + a[:, 0]
@@ -546,8 +624,14 @@ def test_gift_times_off_click_and_log_end():
     # nothing is logged at or after the end of the logs (2025-05-25 23:00): gifts of an hour's
     # watch that starts shortly before it are dropped, the gift at the click's ms is kept
     t = np.array([LOG_END_MS - 5_000, LOG_END_MS - 600_000])
-    idx, ts = gift_times(rng, SimpleNamespace(p_gift_at_click=1.0), t, np.full(2, 3_600_000),
-                         np.full(2, LOG_END_MS + _H), np.array([3, 3]))
+    idx, ts = gift_times(
+        rng,
+        SimpleNamespace(p_gift_at_click=1.0),
+        t,
+        np.full(2, 3_600_000),
+        np.full(2, LOG_END_MS + _H),
+        np.array([3, 3]),
+    )
     assert (ts < LOG_END_MS).all() and set(idx.tolist()) == {0, 1}
     assert (ts[np.r_[True, idx[1:] != idx[:-1]]] == t).all()
 
@@ -556,8 +640,9 @@ def test_gift_times_keep_1s_spacing_when_the_room_ends_soon():
     t = np.array([S.WINDOW_START_MS + _H])
     watch = np.array([1_500])
     end = t + watch  # the room ends with the (short) watch
-    idx, ts = gift_times(np.random.default_rng(0), SimpleNamespace(p_gift_at_click=1.0), t,
-                         watch, end, np.array([3]))
+    idx, ts = gift_times(
+        np.random.default_rng(0), SimpleNamespace(p_gift_at_click=1.0), t, watch, end, np.array([3])
+    )
     assert (np.diff(ts) >= 1_000).all(), ts - t[0]
 
 
@@ -582,8 +667,9 @@ def test_calendar_factors_without_noise_follow_trend_and_weekend():
     d = TwinParams()
     f = calendar_factors(np.random.default_rng(0), TwinParams(day_noise_sigma=0.0)).reshape(3, 7)
     assert (f[:, 5:].min(axis=1) > f[:, :5].max(axis=1)).all()
-    np.testing.assert_allclose(f.mean(axis=1) / f.mean(axis=1)[0],
-                               np.array(d.week_trend) / d.week_trend[0])
+    np.testing.assert_allclose(
+        f.mean(axis=1) / f.mean(axis=1)[0], np.array(d.week_trend) / d.week_trend[0]
+    )
 
 
 def test_calendar_factors_with_noise_keep_the_pattern_in_expectation():
@@ -593,7 +679,8 @@ def test_calendar_factors_with_noise_keep_the_pattern_in_expectation():
     assert f.mean() == pytest.approx(1.0, abs=0.005)  # the noise has mean 1
     wk = f.mean(axis=0).reshape(3, 7)
     np.testing.assert_allclose(wk[:, 5:].mean(axis=1) / wk[:, :5].mean(axis=1), 1.2, rtol=0.02)
-    np.testing.assert_allclose(wk.mean(axis=1)[1:] / wk.mean(axis=1)[:-1], [0.9, 0.7 / 0.9],
-                               rtol=0.02)
+    np.testing.assert_allclose(
+        wk.mean(axis=1)[1:] / wk.mean(axis=1)[:-1], [0.9, 0.7 / 0.9], rtol=0.02
+    )
     days = f.reshape(len(f), 3, 7)
-    assert (days[:, :, 5:].mean() > days[:, :, :5].mean())
+    assert days[:, :, 5:].mean() > days[:, :, :5].mean()

@@ -132,8 +132,10 @@ def twin_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def t(twin_dir) -> dict[str, pd.DataFrame]:
     """All eight CSV files, read once with pyarrow, by table name."""
-    return {name: pd.read_csv(twin_dir / sch.filename, engine="pyarrow")
-            for name, sch in S.SCHEMAS.items()}
+    return {
+        name: pd.read_csv(twin_dir / sch.filename, engine="pyarrow")
+        for name, sch in S.SCHEMAS.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -142,13 +144,16 @@ def click_gift_label(t) -> pd.DataFrame:
     same (user, live) within [click ts, click ts + watch_live_time])."""
     c = t["click"][["user_id", "live_id", "timestamp", "watch_live_time"]].copy()
     c["row"] = np.arange(len(c))
-    exposures = pd.concat([t["click"][["user_id", "timestamp"]],
-                           t["negative"][["user_id", "timestamp"]]], ignore_index=True)
+    exposures = pd.concat(
+        [t["click"][["user_id", "timestamp"]], t["negative"][["user_id", "timestamp"]]],
+        ignore_index=True,
+    )
     sizes = exposures.groupby(["user_id", "timestamp"]).size().rename("size").reset_index()
     c = c.merge(sizes, on=["user_id", "timestamp"], how="left")
     g = t["gift"][["user_id", "live_id", "timestamp"]].rename(columns={"timestamp": "gift_ts"})
     m = c[["row", "user_id", "live_id", "timestamp", "watch_live_time"]].merge(
-        g, on=["user_id", "live_id"])
+        g, on=["user_id", "live_id"]
+    )
     hit = (m.gift_ts >= m.timestamp) & (m.gift_ts <= m.timestamp + m.watch_live_time)
     c = c.sort_values("row").reset_index(drop=True)
     c["gifted"] = False
@@ -164,14 +169,24 @@ def test_gifting_screen_size_does_not_leak_the_gift(click_gift_label):
     assert c.gifted.any(), "no click is followed by a gift within its watch time"
     auc = auc_either_way(c.gifted.to_numpy(), c["size"].to_numpy())
     single = float((c.loc[c.gifted, "size"] == 1).mean())
-    check(("AUC of screen size for 'gift within watch'", auc, None, SCREEN_AUC_MAX),
-          ("share of gifted clicks on single-exposure screens", single, None,
-           SCREEN_SINGLE_GIFTED_MAX))
+    check(
+        ("AUC of screen size for 'gift within watch'", auc, None, SCREEN_AUC_MAX),
+        (
+            "share of gifted clicks on single-exposure screens",
+            single,
+            None,
+            SCREEN_SINGLE_GIFTED_MAX,
+        ),
+    )
 
 
 def test_gifting_rate_per_click_rises_over_the_window(t):
-    edges = [utc_day_of("2025-05-04"), utc_day_of("2025-05-12"), utc_day_of("2025-05-19"),
-             utc_day_of("2025-05-26")]  # 8 / 7 / 7 UTC days
+    edges = [
+        utc_day_of("2025-05-04"),
+        utc_day_of("2025-05-12"),
+        utc_day_of("2025-05-19"),
+        utc_day_of("2025-05-26"),
+    ]  # 8 / 7 / 7 UTC days
     cp = np.digitize(utc_day(t["click"].timestamp), edges)
     gp = np.digitize(utc_day(t["gift"].timestamp), edges)
     rate = [np.sum(gp == k) / max(np.sum(cp == k), 1) for k in (1, 2, 3)]
@@ -181,24 +196,41 @@ def test_gifting_rate_per_click_rises_over_the_window(t):
 
 def test_gifting_gifts_per_user(t):
     per_user = t["gift"].groupby("user_id").size()
-    check(("median gifts per gifting user", float(per_user.median()),
-           GIFTS_PER_USER_MEDIAN, GIFTS_PER_USER_MEDIAN),
-          ("mean gifts per gifting user", float(per_user.mean()), *GIFTS_PER_USER_MEAN))
+    check(
+        (
+            "median gifts per gifting user",
+            float(per_user.median()),
+            GIFTS_PER_USER_MEDIAN,
+            GIFTS_PER_USER_MEDIAN,
+        ),
+        ("mean gifts per gifting user", float(per_user.mean()), *GIFTS_PER_USER_MEAN),
+    )
 
 
 def test_gifting_multi_gift_sessions(t):
     per_session = t["gift"].groupby(["user_id", "live_id"]).size()
-    check(("share of gifting (user, live) with 2+ gifts", float((per_session >= 2).mean()),
-           *MULTI_GIFT_SESSION_SHARE))
+    check(
+        (
+            "share of gifting (user, live) with 2+ gifts",
+            float((per_session >= 2).mean()),
+            *MULTI_GIFT_SESSION_SHARE,
+        )
+    )
 
 
 def test_gifting_no_same_millisecond_repeats(t):
     g = t["gift"]
     repeats = float(g.duplicated(["user_id", "live_id", "timestamp"], keep=False).mean())
     exact = int(g.duplicated().sum())
-    check(("share of gifts repeating (user, live, ms) of another gift", repeats, None,
-           SAME_MS_GIFT_REPEAT_MAX),
-          ("exact duplicate gift rows", exact, 0, 0))
+    check(
+        (
+            "share of gifts repeating (user, live, ms) of another gift",
+            repeats,
+            None,
+            SAME_MS_GIFT_REPEAT_MAX,
+        ),
+        ("exact duplicate gift rows", exact, 0, 0),
+    )
 
 
 def test_gifting_zero_delay_gift_clicks_watch_long(t):
@@ -206,39 +238,67 @@ def test_gifting_zero_delay_gift_clicks_watch_long(t):
     gift_keys = t["gift"][keys].drop_duplicates()
     zero = t["click"].merge(gift_keys, on=keys)
     assert len(zero), "no click shares its millisecond with a gift on the same (user, live)"
-    check(("median watch (s) of clicks with a gift at their ms",
-           float(zero.watch_live_time.median()) / 1000, *ZERO_DELAY_WATCH_S))
+    check(
+        (
+            "median watch (s) of clicks with a gift at their ms",
+            float(zero.watch_live_time.median()) / 1000,
+            *ZERO_DELAY_WATCH_S,
+        )
+    )
 
 
 def test_gifting_gift_at_click_millisecond(t):
     keys = ["user_id", "streamer_id", "live_id"]
     g = t["gift"][keys + ["timestamp"]]
     c = t["click"]
-    at_ms = g.merge(c[keys + ["timestamp"]].drop_duplicates(), on=keys + ["timestamp"],
-                    how="left", indicator=True)["_merge"].eq("both").mean()
-    any_click = g.merge(c[keys].drop_duplicates(), on=keys, how="left",
-                        indicator=True)["_merge"].eq("both").mean()
-    check(("share of gifts at the ms of a click on (user, streamer, live)", float(at_ms),
-           *GIFT_AT_CLICK_MS),
-          ("share of gifts with no click on (user, streamer, live)", float(1 - any_click),
-           *GIFT_WITHOUT_CLICK))
+    at_ms = (
+        g.merge(
+            c[keys + ["timestamp"]].drop_duplicates(),
+            on=keys + ["timestamp"],
+            how="left",
+            indicator=True,
+        )["_merge"]
+        .eq("both")
+        .mean()
+    )
+    any_click = (
+        g.merge(c[keys].drop_duplicates(), on=keys, how="left", indicator=True)["_merge"]
+        .eq("both")
+        .mean()
+    )
+    check(
+        (
+            "share of gifts at the ms of a click on (user, streamer, live)",
+            float(at_ms),
+            *GIFT_AT_CLICK_MS,
+        ),
+        (
+            "share of gifts with no click on (user, streamer, live)",
+            float(1 - any_click),
+            *GIFT_WITHOUT_CLICK,
+        ),
+    )
 
 
 def test_gifting_no_forced_comment_like_gift_at_one_millisecond(t):
     keys = ["user_id", "timestamp"]
-    both = (t["comment"][keys].drop_duplicates()
-            .merge(t["like"][keys].drop_duplicates(), on=keys)
-            .merge(t["gift"][keys].drop_duplicates(), on=keys))
+    both = (
+        t["comment"][keys]
+        .drop_duplicates()
+        .merge(t["like"][keys].drop_duplicates(), on=keys)
+        .merge(t["gift"][keys].drop_duplicates(), on=keys)
+    )
     share = both.user_id.nunique() / len(t["user"])
-    check(("share of users with comment+like+gift at one ms", share, None,
-           FORCED_ENGAGEMENT_MAX))
+    check(("share of users with comment+like+gift at one ms", share, None, FORCED_ENGAGEMENT_MAX))
 
 
 def test_gifting_sample_rule_every_user_did_all_four(t):
     n = len(t["user"])
     assert sorted(t["user"].user_id) == list(range(1, n + 1)), "user ids are not 1..n"
-    missing = {name: int(n - t[name].loc[t[name].user_id.between(1, n), "user_id"].nunique())
-               for name in ("click", "comment", "like", "gift")}
+    missing = {
+        name: int(n - t[name].loc[t[name].user_id.between(1, n), "user_id"].nunique())
+        for name in ("click", "comment", "like", "gift")
+    }
     print("users without the behaviour:", missing)
     assert not any(missing.values()), f"users lacking a behaviour (target 0 each): {missing}"
 
@@ -254,19 +314,37 @@ def test_rooms_of_one_streamer_do_not_overlap(t):
     inside = r.start_timestamp < prev_end  # earlier-or-equal start, still live at this start
     tie_next = r.start_timestamp.eq(grp["start_timestamp"].shift(-1))  # equal starts: both
     share = float((inside | tie_next).mean())
-    check(("share of rooms starting inside another room of their streamer", share, None,
-           ROOM_OVERLAP_MAX))
+    check(
+        (
+            "share of rooms starting inside another room of their streamer",
+            share,
+            None,
+            ROOM_OVERLAP_MAX,
+        )
+    )
 
 
 def test_rooms_click_streamer_maps_to_its_live_room(t):
     r = distinct_rooms(t["room"])[["live_id", "streamer_id", "start_timestamp", "end_timestamp"]]
     r = r.rename(columns={"live_id": "room_live_id"}).sort_values("start_timestamp")
     c = t["click"][["streamer_id", "live_id", "timestamp"]].sort_values("timestamp")
-    m = pd.merge_asof(c, r, left_on="timestamp", right_on="start_timestamp", by="streamer_id",
-                      direction="backward")
+    m = pd.merge_asof(
+        c,
+        r,
+        left_on="timestamp",
+        right_on="start_timestamp",
+        by="streamer_id",
+        direction="backward",
+    )
     ok = (m.room_live_id == m.live_id) & (m.timestamp <= m.end_timestamp)
-    check(("share of clicks whose streamer's live room is the click's room", float(ok.mean()),
-           STREAMER_ROOM_MATCH_MIN, None))
+    check(
+        (
+            "share of clicks whose streamer's live room is the click's room",
+            float(ok.mean()),
+            STREAMER_ROOM_MATCH_MIN,
+            None,
+        )
+    )
 
 
 def test_rooms_every_streamer_has_a_room_and_a_click(t):
@@ -274,8 +352,9 @@ def test_rooms_every_streamer_has_a_room_and_a_click(t):
     assert sorted(t["streamer"].streamer_id) == list(range(1, n + 1)), "streamer ids not 1..n"
     no_room = n - t["room"].loc[t["room"].streamer_id.between(1, n), "streamer_id"].nunique()
     no_click = n - t["click"].loc[t["click"].streamer_id.between(1, n), "streamer_id"].nunique()
-    check(("streamers without a room", no_room, 0, 0),
-          ("streamers without a click", no_click, 0, 0))
+    check(
+        ("streamers without a room", no_room, 0, 0), ("streamers without a click", no_click, 0, 0)
+    )
 
 
 def test_rooms_shop_traffic(t):
@@ -289,8 +368,9 @@ def test_rooms_shop_traffic(t):
 def test_rooms_long_rooms(t):
     r = t["room"]
     long = (r.end_timestamp - r.start_timestamp) > S.MS_PER_DAY
-    check(("share of room rows lasting more than one day", float(long.mean()),
-           *LONG_ROOM_ROW_SHARE))
+    check(
+        ("share of room rows lasting more than one day", float(long.mean()), *LONG_ROOM_ROW_SHARE)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,8 +381,10 @@ def test_calendar_clicks_per_utc_week(t):
     w1 = utc_day_of("2025-05-04")
     weeks = [np.sum((d >= w1 + 7 * k) & (d < w1 + 7 * (k + 1))) for k in range(3)]
     print("clicks per UTC week:", weeks)
-    check(("clicks UTC week 2 / week 1", weeks[1] / weeks[0], *WEEK2_OVER_WEEK1),
-          ("clicks UTC week 3 / week 2", weeks[2] / weeks[1], *WEEK3_OVER_WEEK2))
+    check(
+        ("clicks UTC week 2 / week 1", weeks[1] / weeks[0], *WEEK2_OVER_WEEK1),
+        ("clicks UTC week 3 / week 2", weeks[2] / weeks[1], *WEEK3_OVER_WEEK2),
+    )
 
 
 def test_calendar_daily_noise_and_weekly_rhythm(t):
@@ -315,25 +397,32 @@ def test_calendar_daily_noise_and_weekly_rhythm(t):
     weekday = (pd.Timestamp("2025-05-05") + pd.to_timedelta(two_weeks.index, unit="D")).dayofweek
     means = two_weeks.groupby(weekday).mean()
     print("mean clicks by Beijing weekday (Mon=0):", means.round(0).to_dict())
-    check(("CV of clicks over Beijing days 1..19", cv, DAILY_CLICK_CV_MIN, None),
-          ("max / min of Beijing weekday means", float(means.max() / means.min()),
-           WEEKDAY_MAX_OVER_MIN, None))
+    check(
+        ("CV of clicks over Beijing days 1..19", cv, DAILY_CLICK_CV_MIN, None),
+        (
+            "max / min of Beijing weekday means",
+            float(means.max() / means.min()),
+            WEEKDAY_MAX_OVER_MIN,
+            None,
+        ),
+    )
 
 
 def test_calendar_active_streamer_dip_on_may_21(t):
     c = pd.DataFrame({"day": utc_day(t["click"].timestamp), "s": t["click"].streamer_id})
     active = c.drop_duplicates().groupby("day").size()
-    full = active.reindex(range(utc_day_of("2025-05-05"), utc_day_of("2025-05-25")),
-                          fill_value=0)  # full UTC days May 5..24
+    full = active.reindex(
+        range(utc_day_of("2025-05-05"), utc_day_of("2025-05-25")), fill_value=0
+    )  # full UTC days May 5..24
     dip_day = utc_day_of("2025-05-21")
     ratio = full[dip_day] / full.drop(dip_day).mean()
     # Users and streamers scale together (scale * real counts; the 50 / 500 minimums do not
     # bind at 0.1), so clicks per streamer per day and this share are scale-free.
     share = float(full.mean() / len(t["streamer"]))
-    check(("active streamers on 2025-05-21 UTC / other full days", float(ratio),
-           *STREAMER_DIP_RATIO),
-          ("daily share of streamers with a click (full UTC days)", share,
-           *STREAMER_ACTIVE_SHARE))
+    check(
+        ("active streamers on 2025-05-21 UTC / other full days", float(ratio), *STREAMER_DIP_RATIO),
+        ("daily share of streamers with a click (full UTC days)", share, *STREAMER_ACTIVE_SHARE),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,8 +440,13 @@ def test_returns_click_level_next_day_return(t):
     items = []
     for w in range(3):  # UTC weeks May 4-10, 11-17, 18-24 (May 25 exists as the next day)
         sel = (k >= 7 * w) & (k < 7 * (w + 1))
-        items.append((f"next-day return of clicks in UTC week {w + 1}", float(back[sel].mean()),
-                      *NEXT_DAY_RETURN))
+        items.append(
+            (
+                f"next-day return of clicks in UTC week {w + 1}",
+                float(back[sel].mean()),
+                *NEXT_DAY_RETURN,
+            )
+        )
     check(*items)
 
 
@@ -362,10 +456,12 @@ def test_returns_click_level_next_day_return(t):
 def test_ages_of_users_and_streamers(t):
     ua = t["user"].age.astype(str)
     sa = t["streamer"].age.astype(str)
-    check(("users under 18", float(ua.isin(UNDER_18).mean()), *USER_UNDER_18),
-          ("users 18-40", float(ua.isin(AGE_18_40).mean()), *USER_18_40),
-          ("streamers 18-40", float(sa.isin(AGE_18_40).mean()), *STREAMER_18_40),
-          ("streamers under 18", float(sa.isin(UNDER_18).mean()), None, STREAMER_UNDER_18_MAX))
+    check(
+        ("users under 18", float(ua.isin(UNDER_18).mean()), *USER_UNDER_18),
+        ("users 18-40", float(ua.isin(AGE_18_40).mean()), *USER_18_40),
+        ("streamers 18-40", float(sa.isin(AGE_18_40).mean()), *STREAMER_18_40),
+        ("streamers under 18", float(sa.isin(UNDER_18).mean()), None, STREAMER_UNDER_18_MAX),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,11 +482,12 @@ def test_leak_device_price_does_not_drive_spending(t):
     ratio = float(means[priced[-1]] / means[priced[0]])
     print("mean capped revenue per user by device band:", means.reindex(bands).round(1).to_dict())
     rho = users.device_price.map({b: i for i, b in enumerate(bands)}).corr(
-        users.revenue, method="spearman")
-    check((f"mean capped revenue band {priced[-1]} / band {priced[0]}", ratio,
-           *DEVICE_REVENUE_RATIO),
-          ("|Spearman(device band, revenue)|", abs(float(rho)), None,
-           DEVICE_REVENUE_SPEARMAN_MAX))
+        users.revenue, method="spearman"
+    )
+    check(
+        (f"mean capped revenue band {priced[-1]} / band {priced[0]}", ratio, *DEVICE_REVENUE_RATIO),
+        ("|Spearman(device band, revenue)|", abs(float(rho)), None, DEVICE_REVENUE_SPEARMAN_MAX),
+    )
 
 
 def test_leak_shop_rooms_not_tied_to_other_tag(t):
@@ -399,14 +496,14 @@ def test_leak_shop_rooms_not_tied_to_other_tag(t):
     assert len(shop), "no shop rooms"
     tag = t["streamer"].set_index("streamer_id").live_operation_tag.astype(str)
     share = float(shop.streamer_id.map(tag).eq("Other").mean())
-    check(("share of shop rooms whose streamer is tagged 'Other'", share, None,
-           SHOP_OTHER_TAG_MAX))
+    check(("share of shop rooms whose streamer is tagged 'Other'", share, None, SHOP_OTHER_TAG_MAX))
 
 
 def test_leak_click_signal_from_identity(t):
     cols = ["user_id", "streamer_id", "timestamp"]
-    ex = pd.concat([t["click"][cols].assign(y=1), t["negative"][cols].assign(y=0)],
-                   ignore_index=True)
+    ex = pd.concat(
+        [t["click"][cols].assign(y=1), t["negative"][cols].assign(y=0)], ignore_index=True
+    )
     ex = ex.sort_values("timestamp", kind="stable").reset_index(drop=True)
     cut = int(0.8 * len(ex))
     train, test = ex.iloc[:cut], ex.iloc[cut:]
@@ -417,9 +514,10 @@ def test_leak_click_signal_from_identity(t):
         ctr = (st["sum"] + CTR_PRIOR_EXPOSURES * g) / (st["count"] + CTR_PRIOR_EXPOSURES)
         score = test[key].map(ctr).fillna(g).to_numpy()
         aucs[key] = roc_auc_score(test.y.to_numpy(), score)
-    check(("test AUC of the streamer's train CTR", aucs["streamer_id"],
-           STREAMER_CTR_AUC_MIN, None),
-          ("test AUC of the user's train CTR", aucs["user_id"], None, USER_CTR_AUC_MAX))
+    check(
+        ("test AUC of the streamer's train CTR", aucs["streamer_id"], STREAMER_CTR_AUC_MIN, None),
+        ("test AUC of the user's train CTR", aucs["user_id"], None, USER_CTR_AUC_MAX),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,5 +541,11 @@ def test_truth_counts_match_files_and_cleaning_keeps_every_gift(twin_dir, t):
     ds = load(twin_dir, cache=False, max_room_days=None)
     rep = ds.report
     print("cleaning of gift.csv:\n", rep[rep["table"] == "gift"].to_string())
-    check(("gifts kept by cleaning (target: every gift row)", len(ds.gifts), len(t["gift"]),
-           len(t["gift"])))
+    check(
+        (
+            "gifts kept by cleaning (target: every gift row)",
+            len(ds.gifts),
+            len(t["gift"]),
+            len(t["gift"]),
+        )
+    )

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from kuailive_analysis.twin import assumptions as TA
 from kuailive_analysis.twin import TwinParams
+from kuailive_analysis.twin import assumptions as TA
 
 
 def test_every_row_has_a_component_a_claim_evidence_and_a_valid_status():
@@ -23,8 +23,18 @@ def test_every_row_has_a_component_a_claim_evidence_and_a_valid_status():
 
 def test_every_generator_component_is_covered():
     comps = set(TA.assumptions_table()["Component"])
-    for c in ("sample", "users", "calendar", "exposures", "clicks", "watch", "engagement",
-              "gifts", "rooms", "profiles"):
+    for c in (
+        "sample",
+        "users",
+        "calendar",
+        "exposures",
+        "clicks",
+        "watch",
+        "engagement",
+        "gifts",
+        "rooms",
+        "profiles",
+    ):
         assert c in comps, c
 
 

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -74,9 +74,13 @@ def select_chapters(selectors: list[str] | None) -> list[Chapter]:
     chosen: list[Chapter] = []
     for sel in selectors:
         s = sel.strip().removesuffix(".ipynb")
-        hits = [c for c in chapters
-                if s == c.name or s == c.name.split("_", 1)[1]
-                or (s.isdigit() and int(s) == int(c.number))]
+        hits = [
+            c
+            for c in chapters
+            if s == c.name
+            or s == c.name.split("_", 1)[1]
+            or (s.isdigit() and int(s) == int(c.number))
+        ]
         if not hits:
             names = ", ".join(c.name for c in chapters)
             raise BookError(f"No chapter matches {sel!r}. Chapters are: {names}.")
@@ -136,8 +140,9 @@ def _hide_injected_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def run_chapters(data_dir: Path, chapters: list[Chapter] | None = None,
-                 params: dict | None = None, log=print) -> list[Path]:
+def run_chapters(
+    data_dir: Path, chapters: list[Chapter] | None = None, params: dict | None = None, log=print
+) -> list[Path]:
     """Execute chapters with papermill into ``<build>/executed``; return the executed paths.
 
     ``params`` are passed to every chapter that declares them in its ``parameters`` cell; a
@@ -169,8 +174,13 @@ def run_chapters(data_dir: Path, chapters: list[Chapter] | None = None,
         t0 = time.perf_counter()
         try:
             pm.execute_notebook(
-                str(ch.path), str(out), parameters=chapter_params, kernel_name="python3",
-                progress_bar=False, cwd=str(ch.path.parent), log_output=False,
+                str(ch.path),
+                str(out),
+                parameters=chapter_params,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(ch.path.parent),
+                log_output=False,
             )
         except pm.PapermillExecutionError as err:
             raise BookError(
@@ -178,14 +188,15 @@ def run_chapters(data_dir: Path, chapters: list[Chapter] | None = None,
                 f"{err.evalue}. The executed notebook with the traceback is {out}."
             ) from None
         _hide_injected_parameters(out)
-        log(f"[{i}/{len(chapters)}] {ch.name}: done in {time.perf_counter() - t0:.1f} s",
-            flush=True)
+        log(
+            f"[{i}/{len(chapters)}] {ch.name}: done in {time.perf_counter() - t0:.1f} s", flush=True
+        )
         outputs.append(out)
     manifest = {
         "data": describe_data(data_dir),
         "parameters": params,
         "chapters": [c.name for c in chapters],
-        "executed_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "executed_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.perf_counter() - started, 1),
         "versions": package_versions(),
     }
@@ -200,8 +211,10 @@ def _data_sentence(info: dict) -> str:
     except (TypeError, ValueError):  # no or an older run.json: no full data source recorded
         return "unknown data (run `kuailive run` again to record it)"
     if src.is_twin:
-        return (f"the embedded {src.label}, a generated stand-in with the real files' format "
-                f"and calibrated statistics (fingerprint `{src.fingerprint}`)")
+        return (
+            f"the embedded {src.label}, a generated stand-in with the real files' format "
+            f"and calibrated statistics (fingerprint `{src.fingerprint}`)"
+        )
     return f"{src.label} (fingerprint `{src.fingerprint}`)"
 
 
@@ -248,8 +261,9 @@ def _offline_sphinx_config(sphinx_cfg: dict, stage: Path) -> None:
 
     sphinx_cfg["mathjax_path"] = _bundle_mathjax(stage)
     sphinx_cfg["html_static_path"] = [*sphinx_cfg.get("html_static_path", []), OFFLINE_STATIC]
-    sphinx_cfg["extensions"] = [e for e in get_default_sphinx_config()["extensions"]
-                                if e != "sphinx_thebe"]
+    sphinx_cfg["extensions"] = [
+        e for e in get_default_sphinx_config()["extensions"] if e != "sphinx_thebe"
+    ]
 
 
 def _stage(src_root: Path, manifest: dict) -> Path:
@@ -263,10 +277,12 @@ def _stage(src_root: Path, manifest: dict) -> Path:
     subs = {
         "data_source": _data_sentence(manifest.get("data", {})),
         "built_at": manifest.get("executed_at", "unknown time"),
-        "site_built_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "site_built_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
-        "parameters": (", ".join(f"`{k}={v}`" for k, v in manifest.get("parameters", {}).items())
-                       or "chapter defaults"),
+        "parameters": (
+            ", ".join(f"`{k}={v}`" for k, v in manifest.get("parameters", {}).items())
+            or "chapter defaults"
+        ),
     }
     sphinx_cfg = cfg.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_cfg["myst_substitutions"] = subs
@@ -292,8 +308,11 @@ def build_site(log=print) -> Path:
     if not manifest_path.exists():
         raise BookError(f"No executed chapters in {executed}: run `kuailive run` first.")
     manifest = json.loads(manifest_path.read_text())
-    missing = [c.name for c in all_chapters()
-               if not (executed / "book" / "chapters" / f"{c.name}.ipynb").exists()]
+    missing = [
+        c.name
+        for c in all_chapters()
+        if not (executed / "book" / "chapters" / f"{c.name}.ipynb").exists()
+    ]
     if missing:
         raise BookError(
             f"Chapters not executed yet: {', '.join(missing)}. Run `kuailive run` "
@@ -301,14 +320,25 @@ def build_site(log=print) -> Path:
         )
     stage = _stage(src_root, manifest)
     for c in all_chapters():
-        shutil.copy2(executed / "book" / "chapters" / f"{c.name}.ipynb",
-                     stage / "book" / "chapters" / f"{c.name}.ipynb")
+        shutil.copy2(
+            executed / "book" / "chapters" / f"{c.name}.ipynb",
+            stage / "book" / "chapters" / f"{c.name}.ipynb",
+        )
     out = config.build_dir() / "jb"
     if out.exists():
         shutil.rmtree(out)
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(stage),
-           "--path-output", str(out), "-W", "--keep-going", "--all", "-q"]
+    cmd = [
+        str(jb) if jb.exists() else "jupyter-book",
+        "build",
+        str(stage),
+        "--path-output",
+        str(out),
+        "-W",
+        "--keep-going",
+        "--all",
+        "-q",
+    ]
     log("Building the site with jupyter-book (warnings are errors) ...", flush=True)
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

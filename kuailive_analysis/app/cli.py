@@ -31,15 +31,18 @@ def _data_dir(args) -> Path:
         if not path.is_dir():
             from kuailive_analysis.data.io import DataError
 
-            raise DataError(f"Data folder {path} does not exist or is not a folder. Pass the "
-                            "folder that holds the KuaiLive CSV files (user.csv, room.csv, "
-                            "click.csv, ...).")
+            raise DataError(
+                f"Data folder {path} does not exist or is not a folder. Pass the "
+                "folder that holds the KuaiLive CSV files (user.csv, room.csv, "
+                "click.csv, ...)."
+            )
         return path
     # the explicit step that writes the default twin (resolving a path never does)
     from kuailive_analysis.data.dataset import ensure_default_twin
 
-    return ensure_default_twin(args.scale, args.seed, progress=True,
-                               log=lambda msg: print(msg, flush=True))
+    return ensure_default_twin(
+        args.scale, args.seed, progress=True, log=lambda msg: print(msg, flush=True)
+    )
 
 
 def cmd_sample(args) -> int:
@@ -47,8 +50,10 @@ def cmd_sample(args) -> int:
 
     t0 = time.perf_counter()
     out = generate(Path(args.out), scale=args.scale, seed=args.seed, progress=not args.quiet)
-    print(f"Synthetic KuaiLive twin (scale {args.scale:g}, seed {args.seed}) written to {out} "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"Synthetic KuaiLive twin (scale {args.scale:g}, seed {args.seed}) written to {out} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     return 0
 
 
@@ -96,73 +101,116 @@ def cmd_book(args) -> int:
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="folder with the KuaiLive CSV files (real or generated); "
-                        "default: the synthetic twin, generated on first use")
-    p.add_argument("--scale", type=float, default=config.DEFAULT_SCALE,
-                   help=f"scale of the default twin when --data-dir is not given "
-                        f"(default {config.DEFAULT_SCALE:g}; 1.0 = real size)")
-    p.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
-                   help=f"seed of the default twin (default {config.DEFAULT_SEED})")
+    p.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="folder with the KuaiLive CSV files (real or generated); "
+        "default: the synthetic twin, generated on first use",
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=config.DEFAULT_SCALE,
+        help=f"scale of the default twin when --data-dir is not given "
+        f"(default {config.DEFAULT_SCALE:g}; 1.0 = real size)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=config.DEFAULT_SEED,
+        help=f"seed of the default twin (default {config.DEFAULT_SEED})",
+    )
 
 
 def _add_param_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="chapter parameter, e.g. -p churn_days 7 (repeatable; values are "
-                        "parsed as YAML like papermill's -p)")
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="chapter parameter, e.g. -p churn_days 7 (repeatable; values are "
+        "parsed as YAML like papermill's -p)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="kuailive",
         description="Build and rerun the KuaiLive analysis book: generate the synthetic twin, "
-                    "validate a data folder, execute chapters with papermill, render with "
-                    "jupyter-book.",
+        "validate a data folder, execute chapters with papermill, render with "
+        "jupyter-book.",
     )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("sample", help="write a synthetic KuaiLive dataset (the twin) to a folder",
-                       description=f"Write the eight KuaiLive CSV files plus {TRUTH_FILE} / "
-                                   f"{TRUTH_USERS_FILE} (the planted ground truth) to --out. The "
-                                   "same scale and seed give byte-identical files.")
+    p = sub.add_parser(
+        "sample",
+        help="write a synthetic KuaiLive dataset (the twin) to a folder",
+        description=f"Write the eight KuaiLive CSV files plus {TRUTH_FILE} / "
+        f"{TRUTH_USERS_FILE} (the planted ground truth) to --out. The "
+        "same scale and seed give byte-identical files.",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--scale", type=float, default=config.DEFAULT_SCALE,
-                   help=f"1.0 = real size (23,772 users, 4.9M clicks); default "
-                        f"{config.DEFAULT_SCALE:g}")
-    p.add_argument("--seed", type=int, default=config.DEFAULT_SEED,
-                   help=f"random seed (default {config.DEFAULT_SEED})")
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=config.DEFAULT_SCALE,
+        help=f"1.0 = real size (23,772 users, 4.9M clicks); default {config.DEFAULT_SCALE:g}",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=config.DEFAULT_SEED,
+        help=f"random seed (default {config.DEFAULT_SEED})",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("validate", help="check a data folder against the schema and report",
-                       description="Check every KuaiLive file in --data-dir against the schema "
-                                   "and print rows per file, time range (Beijing time), key "
-                                   "checks and data-quality counts. Exit 0 when usable.")
+    p = sub.add_parser(
+        "validate",
+        help="check a data folder against the schema and report",
+        description="Check every KuaiLive file in --data-dir against the schema "
+        "and print rows per file, time range (Beijing time), key "
+        "checks and data-quality counts. Exit 0 when usable.",
+    )
     p.add_argument("--data-dir", required=True, metavar="DIR", help="folder with the CSV files")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("run", help="execute chapters with papermill into the build folder",
-                       description="Execute the chapter notebooks with papermill (kernel "
-                                   "python3) into _build/executed, passing data_dir and any "
-                                   "-p parameters. Source notebooks are never modified.")
+    p = sub.add_parser(
+        "run",
+        help="execute chapters with papermill into the build folder",
+        description="Execute the chapter notebooks with papermill (kernel "
+        "python3) into _build/executed, passing data_dir and any "
+        "-p parameters. Source notebooks are never modified.",
+    )
     _add_data_args(p)
-    p.add_argument("--chapters", nargs="+", metavar="CH",
-                   help="chapters to run, by number (3), name (retention) or file stem "
-                        "(03_retention); default: all")
+    p.add_argument(
+        "--chapters",
+        nargs="+",
+        metavar="CH",
+        help="chapters to run, by number (3), name (retention) or file stem "
+        "(03_retention); default: all",
+    )
     _add_param_arg(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("build", help="render the executed chapters to HTML with jupyter-book",
-                       description="Render the notebooks executed by `kuailive run` "
-                                   "(in _build/executed) with jupyter-book into _build/html. "
-                                   "Nothing is executed again (execute_notebooks: off) and "
-                                   "any Sphinx warning, such as a glue key the text uses "
-                                   "but no chapter computed, fails the build.")
+    p = sub.add_parser(
+        "build",
+        help="render the executed chapters to HTML with jupyter-book",
+        description="Render the notebooks executed by `kuailive run` "
+        "(in _build/executed) with jupyter-book into _build/html. "
+        "Nothing is executed again (execute_notebooks: off) and "
+        "any Sphinx warning, such as a glue key the text uses "
+        "but no chapter computed, fails the build.",
+    )
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("book", help="all of it: data (twin if needed), run every chapter, build",
-                       description="Generate the default twin if needed (or use --data-dir), "
-                                   "execute every chapter and build the site into _build/html.")
+    p = sub.add_parser(
+        "book",
+        help="all of it: data (twin if needed), run every chapter, build",
+        description="Generate the default twin if needed (or use --data-dir), "
+        "execute every chapter and build the site into _build/html.",
+    )
     _add_data_args(p)
     _add_param_arg(p)
     p.set_defaults(func=cmd_book)

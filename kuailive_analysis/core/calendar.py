@@ -119,8 +119,11 @@ def ms_to_beijing(ms) -> pd.Series | pd.DatetimeIndex:
     """Epoch milliseconds (int64) -> tz-aware ``datetime64[ms, Asia/Shanghai]`` (a Series for
     a Series, keeping its index and name, else a DatetimeIndex)."""
     if isinstance(ms, pd.Series):
-        return pd.Series(ms.to_numpy("int64").view("datetime64[ms]"), index=ms.index,
-                         name=ms.name).dt.tz_localize("UTC").dt.tz_convert(TZ)
+        return (
+            pd.Series(ms.to_numpy("int64").view("datetime64[ms]"), index=ms.index, name=ms.name)
+            .dt.tz_localize("UTC")
+            .dt.tz_convert(TZ)
+        )
     arr = _ms(ms).view("datetime64[ms]")
     return pd.DatetimeIndex(arr).tz_localize("UTC").tz_convert(TZ)
 

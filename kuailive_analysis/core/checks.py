@@ -7,8 +7,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 
-def require_columns(frame, columns: Iterable[str], what: str, *,
-                    error: type[Exception] = ValueError, hint: str = "") -> None:
+def require_columns(
+    frame, columns: Iterable[str], what: str, *, error: type[Exception] = ValueError, hint: str = ""
+) -> None:
     """Raise ``error`` unless ``frame`` is a DataFrame with every column in ``columns``.
 
     The message names the table (``what``), the missing columns and the columns it has, then

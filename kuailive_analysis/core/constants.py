@@ -28,8 +28,19 @@ REAL_USERS = REAL_COUNTS["user"]
 """Users in the real files: a twin's scale is ``n_users / REAL_USERS``."""
 REAL_STREAMERS = REAL_COUNTS["streamer"]
 
-REPORTED_PACKAGES = ("kuailive-analysis", "pandas", "numpy", "scipy", "pyarrow", "lifelines",
-                     "scikit-learn", "matplotlib", "papermill", "jupyter-book", "myst-nb")
+REPORTED_PACKAGES = (
+    "kuailive-analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "pyarrow",
+    "lifelines",
+    "scikit-learn",
+    "matplotlib",
+    "papermill",
+    "jupyter-book",
+    "myst-nb",
+)
 """Packages whose versions the book records (run manifest, chapter provenance)."""
 
 

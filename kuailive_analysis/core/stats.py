@@ -50,15 +50,20 @@ def nonnegative(values, what: str = "values", *, allow_empty: bool = False) -> n
     """Non-negative finite float64 array, or ValueError naming ``what`` and the bad value."""
     x = np.asarray(values, dtype="float64").ravel()
     if x.size == 0 and not allow_empty:
-        raise ValueError(f"{what}: no values (empty input); a concentration or distribution "
-                         "of nothing is undefined.")
+        raise ValueError(
+            f"{what}: no values (empty input); a concentration or distribution "
+            "of nothing is undefined."
+        )
     bad = ~np.isfinite(x)
     if bad.any():
-        raise ValueError(f"{what}: {int(bad.sum())} missing or infinite value(s), e.g. "
-                         f"{x[bad][0]!r}; drop or fill them explicitly first.")
+        raise ValueError(
+            f"{what}: {int(bad.sum())} missing or infinite value(s), e.g. "
+            f"{x[bad][0]!r}; drop or fill them explicitly first."
+        )
     if (x < 0).any():
-        raise ValueError(f"{what}: negative value {x[x < 0].min()!r}; counts, times and "
-                         "revenues must be >= 0.")
+        raise ValueError(
+            f"{what}: negative value {x[x < 0].min()!r}; counts, times and revenues must be >= 0."
+        )
     return x
 
 
@@ -179,8 +184,9 @@ def wilson_interval(k, n, conf: float = 0.95, *, z: float | None = None):
     return lo, hi
 
 
-def mean_interval(total, total_sq, n, conf: float = 0.95
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mean_interval(
+    total, total_sq, n, conf: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and normal (CLT) interval from sums (vectorised): with S = sum x, Q = sum x^2,
     ``mean = S/n``, ``sd^2 = (Q - n mean^2)/(n-1)``, ``mean -/+ z sd / sqrt(n)``, in the unit of
     x. Returns ``(mean, lo, hi)``; n < 2 gives NaN bounds."""
@@ -202,6 +208,7 @@ def percentile_interval(replicates, level: float = 0.95, axis: int | None = 0):
     ``(lo, hi)`` in the unit of the replicates."""
     if not 0 < level < 1:
         raise ValueError(f"percentile_interval: level must be in (0, 1), got {level!r}")
-    lo, hi = np.quantile(np.asarray(replicates, dtype=np.float64),
-                         [(1 - level) / 2, (1 + level) / 2], axis=axis)
+    lo, hi = np.quantile(
+        np.asarray(replicates, dtype=np.float64), [(1 - level) / 2, (1 + level) / 2], axis=axis
+    )
     return lo, hi

@@ -51,62 +51,180 @@ import os
 import time
 
 from kuailive_analysis.core import metrics as registry
-from kuailive_analysis.eda.activity import (SESSION_SUMS, _distinct_counts, _group_sums,
-                                            streamer_activity, user_activity)
+from kuailive_analysis.eda.activity import (
+    SESSION_SUMS,
+    _distinct_counts,
+    _group_sums,
+    streamer_activity,
+    user_activity,
+)
 from kuailive_analysis.eda.base import Section, columns
-from kuailive_analysis.eda.behaviour import (WATCH_BANDS_S, Behaviour, Gifts, behaviour_section,
-                                             gift_price_summary, gifts_section, price_counts,
-                                             watch_time_summary)
-from kuailive_analysis.eda.distributions import (banded_shares, ccdf, concentration_table,
-                                                 integer_counts, linear_histogram,
-                                                 log_bin_edges, log_binned_histogram, n_zero,
-                                                 quantile_summary, share_above, share_below)
-from kuailive_analysis.eda.profiles import (MISSING_LABEL, Profiles, demographic_shares,
-                                            profiles_section, tenure_distribution,
-                                            tenure_summary)
-from kuailive_analysis.eda.published import (DATASET_PAGE_SOURCE, PAPER_FIGURES, PAPER_SOURCE,
-                                             REAL_FILES_SOURCE, SOURCE_TAGS, Published,
-                                             PublishedFigure, format_value, paper_comparison,
-                                             published_section, run_values)
+from kuailive_analysis.eda.behaviour import (
+    WATCH_BANDS_S,
+    Behaviour,
+    Gifts,
+    behaviour_section,
+    gift_price_summary,
+    gifts_section,
+    price_counts,
+    watch_time_summary,
+)
+from kuailive_analysis.eda.distributions import (
+    banded_shares,
+    ccdf,
+    concentration_table,
+    integer_counts,
+    linear_histogram,
+    log_bin_edges,
+    log_binned_histogram,
+    n_zero,
+    quantile_summary,
+    share_above,
+    share_below,
+)
+from kuailive_analysis.eda.profiles import (
+    MISSING_LABEL,
+    Profiles,
+    demographic_shares,
+    profiles_section,
+    tenure_distribution,
+    tenure_summary,
+)
+from kuailive_analysis.eda.published import (
+    DATASET_PAGE_SOURCE,
+    PAPER_FIGURES,
+    PAPER_SOURCE,
+    REAL_FILES_SOURCE,
+    SOURCE_TAGS,
+    Published,
+    PublishedFigure,
+    format_value,
+    paper_comparison,
+    published_section,
+    run_values,
+)
 from kuailive_analysis.eda.result import EDAParams, EDAResult, Overview, overview_section
-from kuailive_analysis.eda.returns import (CLICK_COLUMNS, REPEAT_DEFINITIONS, Returns,
-                                           daily_rhythm_share, interval_histogram,
-                                           repeat_summary, returns_section, revisit_intervals,
-                                           visits)
-from kuailive_analysis.eda.rooms import (ROOM_COLUMNS, Rooms, room_duration_summary,
-                                         room_start_hours, rooms_live_over_time, rooms_section,
-                                         shop_flag)
-from kuailive_analysis.eda.streamers import (Concentration, Streamers, concentration_section,
-                                             streamers_section)
-from kuailive_analysis.eda.timing import (Timing, daily_totals, days_per_weekday,
-                                          hour_weekday_matrix, hour_window_label,
-                                          hourly_profile, peak_window, timing_section)
+from kuailive_analysis.eda.returns import (
+    CLICK_COLUMNS,
+    REPEAT_DEFINITIONS,
+    Returns,
+    daily_rhythm_share,
+    interval_histogram,
+    repeat_summary,
+    returns_section,
+    revisit_intervals,
+    visits,
+)
+from kuailive_analysis.eda.rooms import (
+    ROOM_COLUMNS,
+    Rooms,
+    room_duration_summary,
+    room_start_hours,
+    rooms_live_over_time,
+    rooms_section,
+    shop_flag,
+)
+from kuailive_analysis.eda.streamers import (
+    Concentration,
+    Streamers,
+    concentration_section,
+    streamers_section,
+)
+from kuailive_analysis.eda.timing import (
+    Timing,
+    daily_totals,
+    days_per_weekday,
+    hour_weekday_matrix,
+    hour_window_label,
+    hourly_profile,
+    peak_window,
+    timing_section,
+)
 from kuailive_analysis.eda.users import Users, users_section
-
 
 __all__ = [
     # the chapter
-    "analyse", "EDAResult", "EDAParams", "Section", "Overview", "Profiles", "Streamers",
-    "Concentration", "Rooms", "Users", "Timing", "Returns", "Behaviour", "Gifts", "Published",
-    "overview_section", "profiles_section", "streamers_section", "concentration_section",
-    "rooms_section", "users_section", "timing_section", "returns_section",
-    "behaviour_section", "gifts_section", "published_section",
+    "analyse",
+    "EDAResult",
+    "EDAParams",
+    "Section",
+    "Overview",
+    "Profiles",
+    "Streamers",
+    "Concentration",
+    "Rooms",
+    "Users",
+    "Timing",
+    "Returns",
+    "Behaviour",
+    "Gifts",
+    "Published",
+    "overview_section",
+    "profiles_section",
+    "streamers_section",
+    "concentration_section",
+    "rooms_section",
+    "users_section",
+    "timing_section",
+    "returns_section",
+    "behaviour_section",
+    "gifts_section",
+    "published_section",
     # statistics
-    "banded_shares", "ccdf", "concentration_table", "integer_counts", "linear_histogram",
-    "log_bin_edges", "log_binned_histogram", "n_zero", "quantile_summary", "share_above",
-    "share_below", "SESSION_SUMS", "streamer_activity", "user_activity", "MISSING_LABEL",
-    "demographic_shares", "tenure_distribution", "tenure_summary", "ROOM_COLUMNS",
-    "room_duration_summary", "room_start_hours", "rooms_live_over_time", "shop_flag",
-    "daily_totals", "days_per_weekday", "hour_weekday_matrix", "hour_window_label",
-    "hourly_profile", "peak_window", "CLICK_COLUMNS", "REPEAT_DEFINITIONS",
-    "daily_rhythm_share", "interval_histogram", "repeat_summary", "revisit_intervals",
-    "visits", "WATCH_BANDS_S", "gift_price_summary", "price_counts", "watch_time_summary",
+    "banded_shares",
+    "ccdf",
+    "concentration_table",
+    "integer_counts",
+    "linear_histogram",
+    "log_bin_edges",
+    "log_binned_histogram",
+    "n_zero",
+    "quantile_summary",
+    "share_above",
+    "share_below",
+    "SESSION_SUMS",
+    "streamer_activity",
+    "user_activity",
+    "MISSING_LABEL",
+    "demographic_shares",
+    "tenure_distribution",
+    "tenure_summary",
+    "ROOM_COLUMNS",
+    "room_duration_summary",
+    "room_start_hours",
+    "rooms_live_over_time",
+    "shop_flag",
+    "daily_totals",
+    "days_per_weekday",
+    "hour_weekday_matrix",
+    "hour_window_label",
+    "hourly_profile",
+    "peak_window",
+    "CLICK_COLUMNS",
+    "REPEAT_DEFINITIONS",
+    "daily_rhythm_share",
+    "interval_histogram",
+    "repeat_summary",
+    "revisit_intervals",
+    "visits",
+    "WATCH_BANDS_S",
+    "gift_price_summary",
+    "price_counts",
+    "watch_time_summary",
     "columns",
     # published figures
-    "DATASET_PAGE_SOURCE", "PAPER_FIGURES", "PAPER_SOURCE", "REAL_FILES_SOURCE",
-    "SOURCE_TAGS", "PublishedFigure", "format_value", "paper_comparison", "run_values",
+    "DATASET_PAGE_SOURCE",
+    "PAPER_FIGURES",
+    "PAPER_SOURCE",
+    "REAL_FILES_SOURCE",
+    "SOURCE_TAGS",
+    "PublishedFigure",
+    "format_value",
+    "paper_comparison",
+    "run_values",
     # kernels (tests/test_perf_kernels.py)
-    "_distinct_counts", "_group_sums",
+    "_distinct_counts",
+    "_group_sums",
 ]
 
 
@@ -130,10 +248,13 @@ def analyse(ds=None, **params) -> EDAResult:
     streamers = streamers_section(mc, p.heavy_streamer_min)
     users = users_section(mc, p.light_user_max)
     clicks = ds.clicks
-    returns = returns_section(clicks[list(CLICK_COLUMNS)],
-                              users.activity["top_streamer_watch_share"],
-                              min_rooms=p.repeat_min_rooms, tol_h=p.rhythm_tol_hours,
-                              max_h=p.revisit_max_hours)
+    returns = returns_section(
+        clicks[list(CLICK_COLUMNS)],
+        users.activity["top_streamer_watch_share"],
+        min_rooms=p.repeat_min_rooms,
+        tol_h=p.rhythm_tol_hours,
+        max_h=p.revisit_max_hours,
+    )
     return EDAResult(
         params=p,
         source=source,
@@ -147,8 +268,13 @@ def analyse(ds=None, **params) -> EDAResult:
         returns=returns,
         behaviour=behaviour_section(mc, clicks["watch_live_time"]),
         gifts=gifts_section(mc, columns(ds, "gifts", ["gift_price"])["gift_price"]),
-        published=published_section(ds, streamers.activity, users.activity, returns.summary,
-                                    min_rooms=p.repeat_min_rooms,
-                                    repeat_definition=p.repeat_definition),
+        published=published_section(
+            ds,
+            streamers.activity,
+            users.activity,
+            returns.summary,
+            min_rooms=p.repeat_min_rooms,
+            repeat_definition=p.repeat_definition,
+        ),
         elapsed_s=time.perf_counter() - t0,
     )

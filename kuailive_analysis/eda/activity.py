@@ -18,12 +18,20 @@ from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import combined_key, dense_codes
 from kuailive_analysis.eda.base import HINT as _HINT
 
-SESSION_SUMS = ("n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
-                "n_negatives")
+SESSION_SUMS = (
+    "n_clicks",
+    "watch_ms",
+    "n_comments",
+    "n_likes",
+    "n_gifts",
+    "gift_value",
+    "n_negatives",
+)
 
 
-def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
-                      streamers: pd.DataFrame | None = None) -> pd.DataFrame:
+def streamer_activity(
+    sessions: pd.DataFrame, rooms: pd.DataFrame | None = None, streamers: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per streamer (index ``streamer_id``): sums over the window.
 
     Columns: ``n_exposures`` (clicks + negatives), ``n_clicks``, ``n_comments``, ``n_likes``,
@@ -33,14 +41,14 @@ def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
     streamer ran, from the room table). With ``streamers`` every streamer of the profile table
     gets a row (zeros for streamers without events), which is what cold-start shares need.
     """
-    require_columns(sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions",
-                    hint=_HINT)
+    require_columns(
+        sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions", hint=_HINT
+    )
     sid = sessions["streamer_id"].to_numpy()
     out = _group_sums(sid, sessions, list(SESSION_SUMS))
     clicked = sessions["n_clicks"].to_numpy() > 0
     out["n_viewers"] = _distinct_counts(sid[clicked], sessions["user_id"].to_numpy()[clicked])
-    out["n_rooms_watched"] = _distinct_counts(sid[clicked],
-                                              sessions["live_id"].to_numpy()[clicked])
+    out["n_rooms_watched"] = _distinct_counts(sid[clicked], sessions["live_id"].to_numpy()[clicked])
     index = out.index
     if rooms is not None:
         require_columns(rooms, ["live_id", "streamer_id"], "rooms", hint=_HINT)
@@ -61,8 +69,9 @@ def streamer_activity(sessions: pd.DataFrame, rooms: pd.DataFrame | None = None,
     return out
 
 
-def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
-                  users: pd.DataFrame | None = None) -> pd.DataFrame:
+def user_activity(
+    sessions: pd.DataFrame, user_day: pd.DataFrame | None = None, users: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per user (index ``user_id``): sums over the window.
 
     Columns as in :func:`streamer_activity` plus ``n_sessions`` (rooms clicked, i.e. (user,
@@ -71,8 +80,9 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
     streamer; NaN without watch time) and, with ``user_day``, ``active_days`` (days with a
     click, comment, like or gift). With ``users`` every profiled user gets a row.
     """
-    require_columns(sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions",
-                    hint=_HINT)
+    require_columns(
+        sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions", hint=_HINT
+    )
     uid = sessions["user_id"].to_numpy()
     sid = sessions["streamer_id"].to_numpy()
     out = _group_sums(uid, sessions, list(SESSION_SUMS))
@@ -85,12 +95,12 @@ def user_activity(sessions: pd.DataFrame, user_day: pd.DataFrame | None = None,
     out["n_streamers"] = _distinct_counts(ucl, sid[clicked])
     # watch time per (user, streamer) pair, then the top pair's share of the user's total
     pcode, kp = dense_codes(combined_key(uid, sid))
-    pw = np.bincount(pcode, weights=sessions["watch_ms"].to_numpy(dtype="float64"),
-                     minlength=kp)
+    pw = np.bincount(pcode, weights=sessions["watch_ms"].to_numpy(dtype="float64"), minlength=kp)
     user_of = np.empty(kp, dtype=uid.dtype)
     user_of[pcode] = uid
     by_user = pd.Series(pw, index=pd.Index(user_of, name="user_id")).groupby(
-        level="user_id", sort=True)
+        level="user_id", sort=True
+    )
     tot = by_user.sum()
     share = (by_user.max() / tot.where(tot > 0)).astype("float64")
     index = out.index
@@ -123,8 +133,12 @@ def _group_sums(keys: np.ndarray, frame: pd.DataFrame, cols: Sequence[str]) -> p
     code, k = dense_codes(keys)
     uniq = np.empty(k, dtype=np.asarray(keys).dtype)
     uniq[code] = keys
-    out = {c: np.bincount(code, weights=frame[c].to_numpy(dtype="float64"),
-                          minlength=k).astype("int64") for c in cols}
+    out = {
+        c: np.bincount(code, weights=frame[c].to_numpy(dtype="float64"), minlength=k).astype(
+            "int64"
+        )
+        for c in cols
+    }
     return pd.DataFrame(out, index=pd.Index(uniq))
 
 

@@ -16,8 +16,12 @@ import pandas as pd
 from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.core.stats import nonnegative
 from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.eda.distributions import (banded_shares, log_binned_histogram, n_zero,
-                                                 quantile_summary)
+from kuailive_analysis.eda.distributions import (
+    banded_shares,
+    log_binned_histogram,
+    n_zero,
+    quantile_summary,
+)
 
 WATCH_BANDS_S = (5.0, 30.0, 300.0)
 
@@ -49,20 +53,33 @@ def price_counts(gift_price, max_price: int = 50) -> pd.DataFrame:
     x = np.asarray(gift_price, dtype="int64")
     if x.size and x.min() < 1:
         raise ValueError(f"price_counts: gift_price must be >= 1, found {x.min()}.")
-    c = np.bincount(np.clip(x, 0, max_price + 1), minlength=max_price + 2)[1:max_price + 1]
-    return pd.DataFrame({"price": np.arange(1, max_price + 1), "count": c,
-                         "share": c / max(x.size, 1)})
+    c = np.bincount(np.clip(x, 0, max_price + 1), minlength=max_price + 2)[1 : max_price + 1]
+    return pd.DataFrame(
+        {"price": np.arange(1, max_price + 1), "count": c, "share": c / max(x.size, 1)}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # The sections
 # ---------------------------------------------------------------------------------------------
-ENGAGEMENT_KPIS = ("ctr", "negatives_per_click", "comments_per_click", "likes_per_click",
-                   "gifts_per_click", "gift_session_share", "n_gift_pairs")
+ENGAGEMENT_KPIS = (
+    "ctr",
+    "negatives_per_click",
+    "comments_per_click",
+    "likes_per_click",
+    "gifts_per_click",
+    "gift_session_share",
+    "n_gift_pairs",
+)
 """Registry KPIs of the engagement paragraph (glued under their registry keys)."""
 
-REVENUE_KPIS = ("revenue", "gift_price_mean", "gini_revenue_users", "top1_users_revenue",
-                "top10_users_revenue")
+REVENUE_KPIS = (
+    "revenue",
+    "gift_price_mean",
+    "gini_revenue_users",
+    "top1_users_revenue",
+    "top10_users_revenue",
+)
 """Registry KPIs of the revenue paragraph (glued under their registry keys)."""
 
 PRICE_CAP = 50
@@ -97,8 +114,10 @@ class Behaviour(Section):
 
     @property
     def title(self) -> str:
-        return (f"{self.watch_share_lt_5s:.0%} of clicks last under 5 seconds; "
-                f"median {self.watch_median_s:.1f} s")
+        return (
+            f"{self.watch_share_lt_5s:.0%} of clicks last under 5 seconds; "
+            f"median {self.watch_median_s:.1f} s"
+        )
 
 
 def behaviour_section(mc, watch_ms) -> Behaviour:
@@ -109,8 +128,10 @@ def behaviour_section(mc, watch_ms) -> Behaviour:
         summary=w,
         histogram=log_binned_histogram(seconds, bins_per_decade=8),
         n_zero=n_zero(seconds),
-        **{f"watch_{k}": w[k] for k in ("share_lt_5s", "share_5_30s", "share_30_300s",
-                                        "share_ge_300s")},
+        **{
+            f"watch_{k}": w[k]
+            for k in ("share_lt_5s", "share_5_30s", "share_30_300s", "share_ge_300s")
+        },
         watch_median_s=w["p50"],
         watch_mean_s=w["mean"],
         watch_p90_min=w["p90"] / 60,
@@ -142,8 +163,10 @@ class Gifts(Section):
 
     @property
     def title(self) -> str:
-        return (f"{self.gift_share_eq_1:.0%} of gifts cost 1 coin; the 99th percentile is "
-                f"{self.gift_p99:,.0f}")
+        return (
+            f"{self.gift_share_eq_1:.0%} of gifts cost 1 coin; the 99th percentile is "
+            f"{self.gift_p99:,.0f}"
+        )
 
 
 def gifts_section(mc, gift_price) -> Gifts:

@@ -25,16 +25,18 @@ def concentration_table(metrics: Mapping[str, object]) -> pd.DataFrame:
     for name, vals in metrics.items():
         x = nonnegative(vals, f"concentration_table[{name!r}]")
         pos = x[x > 0]
-        rows.append({
-            "metric": name,
-            "n_units": x.size,
-            "n_positive": pos.size,
-            "total": x.sum(),
-            "gini": gini(x),
-            "gini_positive": gini(pos) if pos.size else float("nan"),
-            "top1_share": top_share(x, 0.01),
-            "top10_share": top_share(x, 0.10),
-        })
+        rows.append(
+            {
+                "metric": name,
+                "n_units": x.size,
+                "n_positive": pos.size,
+                "total": x.sum(),
+                "gini": gini(x),
+                "gini_positive": gini(pos) if pos.size else float("nan"),
+                "top1_share": top_share(x, 0.01),
+                "top10_share": top_share(x, 0.10),
+            }
+        )
     return pd.DataFrame(rows).set_index("metric")
 
 
@@ -72,8 +74,7 @@ def log_bin_edges(lo: float, hi: float, bins_per_decade: int = 5) -> np.ndarray:
     return edges
 
 
-def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
-                         ) -> pd.DataFrame:
+def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False) -> pd.DataFrame:
     """Histogram of the positive values on logarithmic bins.
 
     Columns: ``bin_lo``, ``bin_hi`` (bin [lo, hi), last bin closed), ``count``, ``share``
@@ -101,8 +102,15 @@ def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
     else:
         counts, _ = np.histogram(pos, bins=edges)
     share = counts / x.size
-    return pd.DataFrame({"bin_lo": edges[:-1], "bin_hi": edges[1:], "count": counts,
-                         "share": share, "density": share / np.diff(edges)})
+    return pd.DataFrame(
+        {
+            "bin_lo": edges[:-1],
+            "bin_hi": edges[1:],
+            "count": counts,
+            "share": share,
+            "density": share / np.diff(edges),
+        }
+    )
 
 
 def n_zero(values) -> int:
@@ -110,8 +118,9 @@ def n_zero(values) -> int:
     return int((nonnegative(values, "n_zero", allow_empty=True) == 0).sum())
 
 
-def quantile_summary(values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99),
-                     scale: float = 1.0) -> pd.Series:
+def quantile_summary(
+    values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99), scale: float = 1.0
+) -> pd.Series:
     """``n``, ``mean``, quantiles ``p25``.. and ``max`` of ``values / scale``."""
     x = nonnegative(values, "quantile_summary") / scale
     out = {"n": float(x.size), "mean": float(x.mean())}
@@ -121,8 +130,9 @@ def quantile_summary(values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99),
     return pd.Series(out)
 
 
-def banded_shares(values, edges: Sequence[float], labels: Sequence[str] | None = None
-                  ) -> pd.DataFrame:
+def banded_shares(
+    values, edges: Sequence[float], labels: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Counts and shares of values in bands [e_0, e_1), [e_1, e_2), ... with -inf/inf ends.
 
     ``edges`` are the inner cut points, e.g. (5, 30, 300) gives <5, 5-30, 30-300, >=300.
@@ -134,8 +144,11 @@ def banded_shares(values, edges: Sequence[float], labels: Sequence[str] | None =
     idx = np.searchsorted(cuts, x, side="right")
     counts = np.bincount(idx, minlength=cuts.size + 1)
     if labels is None:
-        labels = ([f"<{cuts[0]:g}"] + [f"{a:g}-{b:g}" for a, b in zip(cuts[:-1], cuts[1:])]
-                  + [f">={cuts[-1]:g}"])
+        labels = (
+            [f"<{cuts[0]:g}"]
+            + [f"{a:g}-{b:g}" for a, b in zip(cuts[:-1], cuts[1:])]
+            + [f">={cuts[-1]:g}"]
+        )
     if len(labels) != cuts.size + 1:
         raise ValueError(f"banded_shares: {cuts.size} edges need {cuts.size + 1} labels.")
     return pd.DataFrame({"band": list(labels), "count": counts, "share": counts / x.size})
@@ -154,11 +167,13 @@ def integer_counts(values, max_value: int) -> pd.DataFrame:
     """Number of units with each integer value 0..``max_value`` (e.g. active days 0..21)."""
     x = np.asarray(values, dtype="int64")
     if x.size and (x.min() < 0 or x.max() > max_value):
-        raise ValueError(f"integer_counts: values must lie in 0..{max_value}, found "
-                         f"{x.min()}..{x.max()}.")
+        raise ValueError(
+            f"integer_counts: values must lie in 0..{max_value}, found {x.min()}..{x.max()}."
+        )
     c = np.bincount(x, minlength=max_value + 1)
-    return pd.DataFrame({"value": np.arange(max_value + 1), "count": c,
-                         "share": c / max(x.size, 1)})
+    return pd.DataFrame(
+        {"value": np.arange(max_value + 1), "count": c, "share": c / max(x.size, 1)}
+    )
 
 
 def share_below(values, threshold: float) -> float:

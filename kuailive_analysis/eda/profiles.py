@@ -13,20 +13,24 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import HINT as _HINT
-from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.data.schema import ordered_bins, parse_bin
+from kuailive_analysis.eda.base import GLUED, Section
+from kuailive_analysis.eda.base import HINT as _HINT
 
 MISSING_LABEL = "(missing)"
 
-DEMOGRAPHIC_PANELS = (("gender", "gender", None), ("age", "age band (years)", None),
-                      ("device_price", "device price band (CNY; 0 = desktop)", None),
-                      ("country", "country", 3))
+DEMOGRAPHIC_PANELS = (
+    ("gender", "gender", None),
+    ("age", "age band (years)", None),
+    ("device_price", "device price band (CNY; 0 = desktop)", None),
+    ("country", "country", 3),
+)
 """(column, panel title, ``top``) of the demographics figure; ``top`` pools the rest as other."""
 
 
-def demographic_shares(users: pd.DataFrame, streamers: pd.DataFrame, column: str,
-                       top: int | None = None) -> pd.DataFrame:
+def demographic_shares(
+    users: pd.DataFrame, streamers: pd.DataFrame, column: str, top: int | None = None
+) -> pd.DataFrame:
     """Users vs streamers side by side: one row per value of ``column`` with ``users`` and
     ``streamers`` shares (each group sums to 1) and counts ``n_users``, ``n_streamers``.
 
@@ -49,8 +53,11 @@ def demographic_shares(users: pd.DataFrame, streamers: pd.DataFrame, column: str
     if numeric and column in ("age", "device_price"):
         order = ordered
     else:
-        order = list((out.loc[labels, "users"] + out.loc[labels, "streamers"])
-                     .sort_values(ascending=False).index)
+        order = list(
+            (out.loc[labels, "users"] + out.loc[labels, "streamers"])
+            .sort_values(ascending=False)
+            .index
+        )
     if MISSING_LABEL in out.index:
         order.append(MISSING_LABEL)
     out = out.loc[order]
@@ -85,9 +92,15 @@ def tenure_summary(users: pd.DataFrame) -> pd.DataFrame:
             rows[col] = {"n": 0}
             continue
         y = d / 365.25
-        rows[col] = {"n": d.size, "p10": np.quantile(y, 0.1), "p25": np.quantile(y, 0.25),
-                     "median": np.quantile(y, 0.5), "p75": np.quantile(y, 0.75),
-                     "p90": np.quantile(y, 0.9), "share_under_1y": float((y < 1).mean())}
+        rows[col] = {
+            "n": d.size,
+            "p10": np.quantile(y, 0.1),
+            "p25": np.quantile(y, 0.25),
+            "median": np.quantile(y, 0.5),
+            "p75": np.quantile(y, 0.75),
+            "p90": np.quantile(y, 0.9),
+            "share_under_1y": float((y < 1).mean()),
+        }
     return pd.DataFrame(rows).T
 
 
@@ -134,21 +147,24 @@ class Profiles(Section):
     @property
     def title(self) -> str:
         """Title of the demographics figure."""
-        return (f"{self.users_male:.0%} of users are men, {self.streamers_female:.0%} of "
-                "streamers are women")
+        return (
+            f"{self.users_male:.0%} of users are men, {self.streamers_female:.0%} of "
+            "streamers are women"
+        )
 
     @property
     def tenure_title(self) -> str:
         """Title of the tenure figure."""
-        return (f"The median user registered {self.tenure_median_y:.1f} years before the "
-                "window")
+        return f"The median user registered {self.tenure_median_y:.1f} years before the window"
 
 
 def profiles_section(users: pd.DataFrame, streamers: pd.DataFrame) -> Profiles:
     """The :class:`Profiles` section from the profile tables (with ``tenure_days`` and
     ``watch_age_days`` on users, as :func:`kuailive_analysis.data.dataset.load` derives them)."""
-    demo = {col: demographic_shares(users, streamers, col, top=top)
-            for col, _, top in DEMOGRAPHIC_PANELS}
+    demo = {
+        col: demographic_shares(users, streamers, col, top=top)
+        for col, _, top in DEMOGRAPHIC_PANELS
+    }
     country = demo["country"]
     top_country = country.index[0]  # sorted by mean share, largest first
     age = demo["age"].drop(index=[MISSING_LABEL], errors="ignore")

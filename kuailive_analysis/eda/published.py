@@ -23,8 +23,10 @@ from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS, repeat_summary
 from kuailive_analysis.eda.rooms import room_start_hours
 from kuailive_analysis.eda.timing import hour_window_label, hourly_profile, peak_window
 
-PAPER_SOURCE = ("Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for Live Streaming "
-                "Recommendation', arXiv:2508.05633, data analysis section")
+PAPER_SOURCE = (
+    "Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for Live Streaming "
+    "Recommendation', arXiv:2508.05633, data analysis section"
+)
 
 
 REAL_FILES_SOURCE = "measured on the real files (shared/kuailive-facts.md)"
@@ -33,8 +35,11 @@ REAL_FILES_SOURCE = "measured on the real files (shared/kuailive-facts.md)"
 DATASET_PAGE_SOURCE = "KuaiLive dataset page, statistics table"
 
 
-SOURCE_TAGS = {PAPER_SOURCE: "paper", REAL_FILES_SOURCE: "real files",
-               DATASET_PAGE_SOURCE: "dataset page"}
+SOURCE_TAGS = {
+    PAPER_SOURCE: "paper",
+    REAL_FILES_SOURCE: "real files",
+    DATASET_PAGE_SOURCE: "dataset page",
+}
 """Short names of the sources for tables (the full references are the keys)."""
 
 
@@ -53,72 +58,158 @@ class PublishedFigure:
 
 
 PAPER_FIGURES: tuple[PublishedFigure, ...] = (
-    PublishedFigure("streamers_lt5_interactions", "Streamers with < 5 interactions", 0.70,
-                    "share", PAPER_SOURCE, "about 70%"),
-    PublishedFigure("streamers_gt40_interactions", "Streamers with > 40 interactions", 0.046,
-                    "share", PAPER_SOURCE),
-    PublishedFigure("top10_streamers_interaction_share", "Interactions on the top 10 streamers",
-                    0.015, "share", PAPER_SOURCE, "about 1.5%",
-                    note="depends on the number of streamers: larger at small twin scales"),
-    PublishedFigure("room_start_peak", "Peak of room starts (Beijing)", 18.0, "hour_window4",
-                    PAPER_SOURCE, "18:00-22:00"),
-    PublishedFigure("users_lt50_interactions", "Users with < 50 interactions", 0.438, "share",
-                    PAPER_SOURCE),
-    PublishedFigure("user_activity_peak", "Peak of user activity (Beijing)", 18.0,
-                    "hour_window6", PAPER_SOURCE, "18:00-24:00 (small noon peak)"),
-    PublishedFigure("repeat_share", "Repeat consumption (returns to the same streamer)", 0.271,
-                    "share", PAPER_SOURCE, "27.1%",
-                    note="the paper's exact definition is not recorded; the run value uses the "
-                         "chapter's repeat_definition (default: share of clicks on a streamer "
-                         "the user had clicked before)"),
-    PublishedFigure("ctr", "Exposure CTR = clicks / (clicks + negatives)", 0.279, "share",
-                    REAL_FILES_SOURCE),
-    PublishedFigure("comments_per_click", "Comments per click", 0.040, "share",
-                    REAL_FILES_SOURCE),
+    PublishedFigure(
+        "streamers_lt5_interactions",
+        "Streamers with < 5 interactions",
+        0.70,
+        "share",
+        PAPER_SOURCE,
+        "about 70%",
+    ),
+    PublishedFigure(
+        "streamers_gt40_interactions",
+        "Streamers with > 40 interactions",
+        0.046,
+        "share",
+        PAPER_SOURCE,
+    ),
+    PublishedFigure(
+        "top10_streamers_interaction_share",
+        "Interactions on the top 10 streamers",
+        0.015,
+        "share",
+        PAPER_SOURCE,
+        "about 1.5%",
+        note="depends on the number of streamers: larger at small twin scales",
+    ),
+    PublishedFigure(
+        "room_start_peak",
+        "Peak of room starts (Beijing)",
+        18.0,
+        "hour_window4",
+        PAPER_SOURCE,
+        "18:00-22:00",
+    ),
+    PublishedFigure(
+        "users_lt50_interactions", "Users with < 50 interactions", 0.438, "share", PAPER_SOURCE
+    ),
+    PublishedFigure(
+        "user_activity_peak",
+        "Peak of user activity (Beijing)",
+        18.0,
+        "hour_window6",
+        PAPER_SOURCE,
+        "18:00-24:00 (small noon peak)",
+    ),
+    PublishedFigure(
+        "repeat_share",
+        "Repeat consumption (returns to the same streamer)",
+        0.271,
+        "share",
+        PAPER_SOURCE,
+        "27.1%",
+        note="the paper's exact definition is not recorded; the run value uses the "
+        "chapter's repeat_definition (default: share of clicks on a streamer "
+        "the user had clicked before)",
+    ),
+    PublishedFigure(
+        "ctr", "Exposure CTR = clicks / (clicks + negatives)", 0.279, "share", REAL_FILES_SOURCE
+    ),
+    PublishedFigure("comments_per_click", "Comments per click", 0.040, "share", REAL_FILES_SOURCE),
     PublishedFigure("likes_per_click", "Likes per click", 0.0365, "share", REAL_FILES_SOURCE),
     PublishedFigure("gifts_per_click", "Gifts per click", 0.0148, "share", REAL_FILES_SOURCE),
-    PublishedFigure("gift_session_share", "(user, live) click sessions with a gift", 0.0157,
-                    "share", REAL_FILES_SOURCE),
-    PublishedFigure("share_streamers_gifted", "Streamers who ever receive a gift", 0.078,
-                    "share", REAL_FILES_SOURCE),
+    PublishedFigure(
+        "gift_session_share",
+        "(user, live) click sessions with a gift",
+        0.0157,
+        "share",
+        REAL_FILES_SOURCE,
+    ),
+    PublishedFigure(
+        "share_streamers_gifted",
+        "Streamers who ever receive a gift",
+        0.078,
+        "share",
+        REAL_FILES_SOURCE,
+    ),
     PublishedFigure("watch_lt_5s", "Clicks watched < 5 s", 0.539, "share", REAL_FILES_SOURCE),
-    PublishedFigure("watch_median_s", "Median watch time per click", 4.5, "seconds",
-                    REAL_FILES_SOURCE, "4-5 s"),
-    PublishedFigure("watch_p99_min", "p99 watch time per click", 32.5, "minutes",
-                    REAL_FILES_SOURCE, "30-35 min"),
-    PublishedFigure("user_watch_median_h", "Median watch time per user (21 days)", 2.25,
-                    "hours", REAL_FILES_SOURCE),
-    PublishedFigure("user_watch_mean_h", "Mean watch time per user (21 days)", 4.74, "hours",
-                    REAL_FILES_SOURCE),
+    PublishedFigure(
+        "watch_median_s", "Median watch time per click", 4.5, "seconds", REAL_FILES_SOURCE, "4-5 s"
+    ),
+    PublishedFigure(
+        "watch_p99_min", "p99 watch time per click", 32.5, "minutes", REAL_FILES_SOURCE, "30-35 min"
+    ),
+    PublishedFigure(
+        "user_watch_median_h",
+        "Median watch time per user (21 days)",
+        2.25,
+        "hours",
+        REAL_FILES_SOURCE,
+    ),
+    PublishedFigure(
+        "user_watch_mean_h", "Mean watch time per user (21 days)", 4.74, "hours", REAL_FILES_SOURCE
+    ),
     PublishedFigure("gift_price_median", "Median gift price", 2.0, "coins", REAL_FILES_SOURCE),
     PublishedFigure("gift_price_mean", "Mean gift price", 82.7, "coins", REAL_FILES_SOURCE),
     PublishedFigure("gift_price_p99", "p99 gift price", 1488.0, "coins", REAL_FILES_SOURCE),
     PublishedFigure("gift_price_eq1", "Gifts with price 1", 0.439, "share", REAL_FILES_SOURCE),
-    PublishedFigure("gift_price_le20", "Gifts with price <= 20", 0.82, "share",
-                    REAL_FILES_SOURCE),
-    PublishedFigure("gini_revenue_users", "Gini of gift revenue across users", 0.94, "ratio",
-                    REAL_FILES_SOURCE),
-    PublishedFigure("top1_users_revenue_share", "Revenue from the top 1% of users", 0.60,
-                    "share", REAL_FILES_SOURCE),
-    PublishedFigure("gini_revenue_gifted_streamers", "Gini of revenue across gifted streamers",
-                    0.93, "ratio", REAL_FILES_SOURCE),
-    PublishedFigure("gini_clicks_streamers", "Gini of clicks across streamers", 0.56, "ratio",
-                    REAL_FILES_SOURCE, note="population of streamers not recorded; run value "
-                    "over streamers with at least one exposure"),
+    PublishedFigure("gift_price_le20", "Gifts with price <= 20", 0.82, "share", REAL_FILES_SOURCE),
+    PublishedFigure(
+        "gini_revenue_users", "Gini of gift revenue across users", 0.94, "ratio", REAL_FILES_SOURCE
+    ),
+    PublishedFigure(
+        "top1_users_revenue_share",
+        "Revenue from the top 1% of users",
+        0.60,
+        "share",
+        REAL_FILES_SOURCE,
+    ),
+    PublishedFigure(
+        "gini_revenue_gifted_streamers",
+        "Gini of revenue across gifted streamers",
+        0.93,
+        "ratio",
+        REAL_FILES_SOURCE,
+    ),
+    PublishedFigure(
+        "gini_clicks_streamers",
+        "Gini of clicks across streamers",
+        0.56,
+        "ratio",
+        REAL_FILES_SOURCE,
+        note="population of streamers not recorded; run value "
+        "over streamers with at least one exposure",
+    ),
     PublishedFigure("users_male", "Users who are male", 0.619, "share", REAL_FILES_SOURCE),
-    PublishedFigure("streamers_female", "Streamers who are female", 0.628, "share",
-                    REAL_FILES_SOURCE),
-    PublishedFigure("shop_room_share", "Rooms in category 'shop'", 0.10, "share",
-                    REAL_FILES_SOURCE, "about 10%"),
-    PublishedFigure("shop_duration_median_min", "Median duration of shop rooms", 134.0,
-                    "minutes", REAL_FILES_SOURCE),
-    PublishedFigure("clicks_per_user", "Clicks per user",
-                    REAL_COUNTS["click"] / REAL_COUNTS["user"],
-                    "count",
-                    DATASET_PAGE_SOURCE, note="4,909,515 clicks / 23,772 users"),
-    PublishedFigure("rooms_per_streamer", "Rooms per streamer",
-                    REAL_COUNTS["room_ids"] / REAL_COUNTS["streamer"], "count",
-                    DATASET_PAGE_SOURCE, note="11,613,708 rooms / 452,621 streamers"),
+    PublishedFigure(
+        "streamers_female", "Streamers who are female", 0.628, "share", REAL_FILES_SOURCE
+    ),
+    PublishedFigure(
+        "shop_room_share", "Rooms in category 'shop'", 0.10, "share", REAL_FILES_SOURCE, "about 10%"
+    ),
+    PublishedFigure(
+        "shop_duration_median_min",
+        "Median duration of shop rooms",
+        134.0,
+        "minutes",
+        REAL_FILES_SOURCE,
+    ),
+    PublishedFigure(
+        "clicks_per_user",
+        "Clicks per user",
+        REAL_COUNTS["click"] / REAL_COUNTS["user"],
+        "count",
+        DATASET_PAGE_SOURCE,
+        note="4,909,515 clicks / 23,772 users",
+    ),
+    PublishedFigure(
+        "rooms_per_streamer",
+        "Rooms per streamer",
+        REAL_COUNTS["room_ids"] / REAL_COUNTS["streamer"],
+        "count",
+        DATASET_PAGE_SOURCE,
+        note="11,613,708 rooms / 452,621 streamers",
+    ),
 )
 """Published figures with their source. ``hour_windowK`` values are the start hour of a
 K-hour window."""
@@ -145,8 +236,9 @@ def format_value(value: float, kind: str) -> str:
     return f"{value:,.1f}"
 
 
-def paper_comparison(run_values: Mapping[str, float],
-                     figures: Sequence[PublishedFigure] = PAPER_FIGURES) -> pd.DataFrame:
+def paper_comparison(
+    run_values: Mapping[str, float], figures: Sequence[PublishedFigure] = PAPER_FIGURES
+) -> pd.DataFrame:
     """Table "what the paper reports vs this run": one row per published figure, with
     ``figure``, ``paper`` and ``this_run`` (formatted), ``paper_value``, ``run_value``,
     ``source`` (short tag, see :data:`SOURCE_TAGS`) and ``note``. Figures missing from
@@ -155,22 +247,28 @@ def paper_comparison(run_values: Mapping[str, float],
     for f in figures:
         v = run_values.get(f.key, float("nan"))
         v = float("nan") if v is None else float(v)
-        rows.append({
-            "figure": f.label,
-            "paper": f.display or format_value(f.value, f.kind),
-            "this_run": format_value(v, f.kind),
-            "paper_value": f.value,
-            "run_value": v,
-            "source": SOURCE_TAGS.get(f.source, f.source),
-            "note": f.note,
-        })
+        rows.append(
+            {
+                "figure": f.label,
+                "paper": f.display or format_value(f.value, f.kind),
+                "this_run": format_value(v, f.kind),
+                "paper_value": f.value,
+                "run_value": v,
+                "source": SOURCE_TAGS.get(f.source, f.source),
+                "note": f.note,
+            }
+        )
     return pd.DataFrame(rows, index=pd.Index([f.key for f in figures], name="key"))
 
 
-def run_values(ds, streamer_act: pd.DataFrame | None = None,
-               user_act: pd.DataFrame | None = None, repeat: pd.Series | None = None,
-               min_rooms: int = 2, repeat_definition: str = "share_clicks_seen_streamer"
-               ) -> dict[str, float]:
+def run_values(
+    ds,
+    streamer_act: pd.DataFrame | None = None,
+    user_act: pd.DataFrame | None = None,
+    repeat: pd.Series | None = None,
+    min_rooms: int = 2,
+    repeat_definition: str = "share_clicks_seen_streamer",
+) -> dict[str, float]:
     """This run's value of every figure in :data:`PAPER_FIGURES`, keyed like it.
 
     ``ds`` is a :class:`~kuailive_analysis.data.dataset.Dataset` (anything with the contract's
@@ -179,8 +277,10 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
     paper's 27.1% (one of :data:`REPEAT_DEFINITIONS`).
     """
     if repeat_definition not in REPEAT_DEFINITIONS:
-        raise ValueError(f"run_values: repeat_definition {repeat_definition!r} is not one of "
-                         f"{sorted(REPEAT_DEFINITIONS)}.")
+        raise ValueError(
+            f"run_values: repeat_definition {repeat_definition!r} is not one of "
+            f"{sorted(REPEAT_DEFINITIONS)}."
+        )
     if streamer_act is None:
         streamer_act = streamer_activity(ds.sessions, ds.rooms, ds.streamers)
     if user_act is None:
@@ -194,14 +294,22 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
     out["top10_streamers_interaction_share"] = top_k_share(sa["n_interactions"], 10)
     out["room_start_peak"] = peak_window(room_start_hours(ds.rooms)["n_rooms"], 4)[0]
     out["users_lt50_interactions"] = share_below(ua["n_interactions"], 50)
-    inter = pd.concat([columns(ds, t, ["hour"]) for t in ("clicks", "comments", "likes", "gifts")],
-                      ignore_index=True)
+    inter = pd.concat(
+        [columns(ds, t, ["hour"]) for t in ("clicks", "comments", "likes", "gifts")],
+        ignore_index=True,
+    )
     out["user_activity_peak"] = peak_window(hourly_profile({"i": inter})["i"], 6)[0]
     out["repeat_share"] = repeat[repeat_definition]
     # KPIs of the metric registry: the same values the chapters glue
     mc = registry.MetricContext(ds, tables={"streamer_activity": sa, "user_activity": ua})
-    for k in ("ctr", "comments_per_click", "likes_per_click", "gifts_per_click",
-              "gift_session_share", "share_streamers_gifted"):
+    for k in (
+        "ctr",
+        "comments_per_click",
+        "likes_per_click",
+        "gifts_per_click",
+        "gift_session_share",
+        "share_streamers_gifted",
+    ):
         out[k] = mc.value(k)
     w = watch_time_summary(ds.clicks["watch_live_time"])
     out["watch_lt_5s"] = w["share_lt_5s"]
@@ -211,9 +319,13 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
     out["user_watch_mean_h"] = float(ua["watch_hours"].mean())
     if len(ds.gifts):
         g = gift_price_summary(ds.gifts["gift_price"])
-        out.update(gift_price_median=g["p50"], gift_price_mean=g["mean"],
-                   gift_price_p99=g["p99"], gift_price_eq1=g["share_eq_1"],
-                   gift_price_le20=g["share_le_20"])
+        out.update(
+            gift_price_median=g["p50"],
+            gift_price_mean=g["mean"],
+            gift_price_p99=g["p99"],
+            gift_price_eq1=g["share_eq_1"],
+            gift_price_le20=g["share_le_20"],
+        )
         out["gini_revenue_users"] = mc.value("gini_revenue_users")
         out["top1_users_revenue_share"] = mc.value("top1_users_revenue")
         out["gini_revenue_gifted_streamers"] = mc.value("gini_revenue_gifted")
@@ -224,10 +336,13 @@ def run_values(ds, streamer_act: pd.DataFrame | None = None,
     cat = ds.rooms["live_content_category"].astype("string")
     out["shop_room_share"] = float((cat == "shop").mean())
     shop = ds.rooms.loc[(cat == "shop").fillna(False).to_numpy()]
-    ended = shop.loc[~shop["end_censored"].astype(bool)
-                     & shop["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)]
-    out["shop_duration_median_min"] = (float(ended["duration_min"].median()) if len(ended)
-                                       else float("nan"))
+    ended = shop.loc[
+        ~shop["end_censored"].astype(bool)
+        & shop["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)
+    ]
+    out["shop_duration_median_min"] = (
+        float(ended["duration_min"].median()) if len(ended) else float("nan")
+    )
     out["clicks_per_user"] = len(ds.clicks) / max(len(ds.users), 1)
     out["rooms_per_streamer"] = len(ds.rooms) / max(len(ds.streamers), 1)
     return out
@@ -254,12 +369,25 @@ class Published(Section):
         return self.comparison[list(PAPER_TABLE_COLUMNS)].reset_index(drop=True)
 
 
-def published_section(ds, streamer_act: pd.DataFrame, user_act: pd.DataFrame,
-                      repeat: pd.Series, min_rooms: int = 2,
-                      repeat_definition: str = "share_clicks_seen_streamer") -> Published:
+def published_section(
+    ds,
+    streamer_act: pd.DataFrame,
+    user_act: pd.DataFrame,
+    repeat: pd.Series,
+    min_rooms: int = 2,
+    repeat_definition: str = "share_clicks_seen_streamer",
+) -> Published:
     """The :class:`Published` section (arguments as :func:`run_values`)."""
-    vals = run_values(ds, streamer_act=streamer_act, user_act=user_act, repeat=repeat,
-                      min_rooms=min_rooms, repeat_definition=repeat_definition)
-    return Published(comparison=paper_comparison(vals),
-                     repeat_definition_text=REPEAT_DEFINITIONS[repeat_definition],
-                     paper_ref=PAPER_SOURCE)
+    vals = run_values(
+        ds,
+        streamer_act=streamer_act,
+        user_act=user_act,
+        repeat=repeat,
+        min_rooms=min_rooms,
+        repeat_definition=repeat_definition,
+    )
+    return Published(
+        comparison=paper_comparison(vals),
+        repeat_definition_text=REPEAT_DEFINITIONS[repeat_definition],
+        paper_ref=PAPER_SOURCE,
+    )

@@ -51,8 +51,10 @@ class EDAParams:
 
     def __post_init__(self):
         if self.repeat_definition not in REPEAT_DEFINITIONS:
-            raise ValueError(f"repeat_definition {self.repeat_definition!r} is not one of "
-                             f"{sorted(REPEAT_DEFINITIONS)}.")
+            raise ValueError(
+                f"repeat_definition {self.repeat_definition!r} is not one of "
+                f"{sorted(REPEAT_DEFINITIONS)}."
+            )
         if self.repeat_min_rooms < 2:
             raise ValueError(f"repeat_min_rooms must be >= 2, got {self.repeat_min_rooms}.")
         if not 1 <= self.peak_hours <= 24:
@@ -110,8 +112,11 @@ class EDAResult:
 
     def sections(self) -> tuple[Section, ...]:
         """The section records in the chapter's order."""
-        return tuple(getattr(self, f.name) for f in fields(self)
-                     if isinstance(getattr(self, f.name), Section))
+        return tuple(
+            getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), Section)
+        )
 
     def numbers(self) -> dict[str, object]:
         """The values the chapter glues, by glue key (plain Python scalars and text)."""

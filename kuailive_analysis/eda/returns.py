@@ -18,8 +18,8 @@ from kuailive_analysis.core.calendar import MS_PER_HOUR
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import combined_key
 from kuailive_analysis.core.stats import nonnegative
-from kuailive_analysis.eda.base import HINT as _HINT
 from kuailive_analysis.eda.base import GLUED, Section
+from kuailive_analysis.eda.base import HINT as _HINT
 from kuailive_analysis.eda.distributions import linear_histogram
 
 CLICK_COLUMNS = ("user_id", "streamer_id", "live_id", "ts_ms")
@@ -32,12 +32,12 @@ common as for clock-blind returns."""
 REPEAT_DEFINITIONS = {
     "share_clicks_seen_streamer": "share of clicks on a streamer the user had clicked before",
     "share_clicks_repeat_visit": "share of clicks in a new room of a streamer the user had "
-                                 "clicked in an earlier room",
+    "clicked in an earlier room",
     "share_visits_repeat": "share of visits (user, room) that return to a streamer seen in an "
-                           "earlier room",
+    "earlier room",
     "share_pairs_returning": "share of (user, streamer) pairs with clicks in >= min_rooms rooms",
     "share_users_returning": "share of users with at least one streamer clicked in >= "
-                             "min_rooms rooms",
+    "min_rooms rooms",
 }
 """Readings of the paper's "27.1% repeat consumption" (keys of :func:`repeat_summary`)."""
 
@@ -62,12 +62,19 @@ def visits(clicks: pd.DataFrame) -> pd.DataFrame:
     start[1:] = k[1:] != k[:-1]
     first = order[start]  # row of the first click of each visit
     n_clicks = np.diff(np.append(np.flatnonzero(start), len(k))).astype("int64")
-    u, s, l = u_all[first], s_all[first], l_all[first]
+    u, s, live = u_all[first], s_all[first], l_all[first]
     t = t_all[first]
     pair = combined_key(u, s)
-    o2 = np.lexsort((l, t, pair))  # by (user, streamer), first_ms, live_id
-    v = pd.DataFrame({"user_id": u[o2], "streamer_id": s[o2], "live_id": l[o2],
-                      "first_ms": t[o2], "n_clicks": n_clicks[o2]})
+    o2 = np.lexsort((live, t, pair))  # by (user, streamer), first_ms, live_id
+    v = pd.DataFrame(
+        {
+            "user_id": u[o2],
+            "streamer_id": s[o2],
+            "live_id": live[o2],
+            "first_ms": t[o2],
+            "n_clicks": n_clicks[o2],
+        }
+    )
     u, s = v["user_id"].to_numpy(), v["streamer_id"].to_numpy()
     new_pair = np.ones(len(v), dtype=bool)
     new_pair[1:] = (u[1:] != u[:-1]) | (s[1:] != s[:-1])
@@ -82,8 +89,9 @@ def visits(clicks: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
-def repeat_summary(clicks: pd.DataFrame, min_rooms: int = 2,
-                   visit_table: pd.DataFrame | None = None) -> pd.Series:
+def repeat_summary(
+    clicks: pd.DataFrame, min_rooms: int = 2, visit_table: pd.DataFrame | None = None
+) -> pd.Series:
     """How much of consumption goes back to streamers the user already watched.
 
     * ``share_clicks_seen_streamer``: clicks on a streamer the user had clicked at a strictly
@@ -111,21 +119,23 @@ def repeat_summary(clicks: pd.DataFrame, min_rooms: int = 2,
     rooms_per_pair = v.groupby(["user_id", "streamer_id"], sort=False).size()
     returning = rooms_per_pair >= min_rooms
     users_returning = returning.groupby(level="user_id").any()
-    return pd.Series({
-        "share_clicks_seen_streamer": float(seen.mean()),
-        "share_clicks_repeat_visit": float(v.loc[repeat_visit, "n_clicks"].sum()
-                                           / v["n_clicks"].sum()),
-        "share_visits_repeat": float(repeat_visit.mean()),
-        "share_pairs_returning": float(returning.mean()),
-        "share_users_returning": float(users_returning.mean()),
-        "n_visits": float(len(v)),
-        "n_pairs": float(len(rooms_per_pair)),
-        "n_users": float(len(users_returning)),
-    })
+    return pd.Series(
+        {
+            "share_clicks_seen_streamer": float(seen.mean()),
+            "share_clicks_repeat_visit": float(
+                v.loc[repeat_visit, "n_clicks"].sum() / v["n_clicks"].sum()
+            ),
+            "share_visits_repeat": float(repeat_visit.mean()),
+            "share_pairs_returning": float(returning.mean()),
+            "share_users_returning": float(users_returning.mean()),
+            "n_visits": float(len(v)),
+            "n_pairs": float(len(rooms_per_pair)),
+            "n_users": float(len(users_returning)),
+        }
+    )
 
 
-def revisit_intervals(clicks: pd.DataFrame, visit_table: pd.DataFrame | None = None
-                      ) -> np.ndarray:
+def revisit_intervals(clicks: pd.DataFrame, visit_table: pd.DataFrame | None = None) -> np.ndarray:
     """Hours between consecutive visits (rooms) of the same user to the same streamer
     (``visit_table``: :func:`visits` of ``clicks`` when already built)."""
     v = visits(clicks) if visit_table is None else visit_table
@@ -139,8 +149,9 @@ def interval_histogram(intervals_h, bin_h: float = 1.0, max_h: float = 7 * 24) -
     x = nonnegative(intervals_h, "interval_histogram", allow_empty=True)
     edges = np.arange(0.0, max_h + bin_h / 2, bin_h)
     c, _ = np.histogram(x[x < max_h], bins=edges)
-    return pd.DataFrame({"lo_h": edges[:-1], "hi_h": edges[1:], "count": c,
-                         "share": c / max(x.size, 1)})
+    return pd.DataFrame(
+        {"lo_h": edges[:-1], "hi_h": edges[1:], "count": c, "share": c / max(x.size, 1)}
+    )
 
 
 def daily_rhythm_share(intervals_h, tol_h: float = 3.0, min_h: float = 12.0) -> pd.Series:
@@ -152,8 +163,14 @@ def daily_rhythm_share(intervals_h, tol_h: float = 3.0, min_h: float = 12.0) -> 
     dist = np.abs(x - 24.0 * np.round(x / 24.0))
     obs = float((dist <= tol_h).mean()) if x.size else float("nan")
     expected = 2 * tol_h / 24.0
-    return pd.Series({"share_near_whole_days": obs, "expected_uniform": expected,
-                      "ratio": obs / expected, "n_intervals": float(x.size)})
+    return pd.Series(
+        {
+            "share_near_whole_days": obs,
+            "expected_uniform": expected,
+            "ratio": obs / expected,
+            "n_intervals": float(x.size),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,17 +206,26 @@ class Returns(Section):
 
     @property
     def revisit_title(self) -> str:
-        return (f"Returns near whole days are {self.rhythm_ratio:.1f}x as common as a "
-                "clock-blind return would make them")
+        return (
+            f"Returns near whole days are {self.rhythm_ratio:.1f}x as common as a "
+            "clock-blind return would make them"
+        )
 
     @property
     def top_streamer_title(self) -> str:
-        return (f"The median user spends {self.top_streamer_share_median:.0%} of watch time "
-                "on one streamer")
+        return (
+            f"The median user spends {self.top_streamer_share_median:.0%} of watch time "
+            "on one streamer"
+        )
 
 
-def returns_section(clicks: pd.DataFrame, top_streamer_share: pd.Series, min_rooms: int = 2,
-                    tol_h: float = 3.0, max_h: float = 7 * 24) -> Returns:
+def returns_section(
+    clicks: pd.DataFrame,
+    top_streamer_share: pd.Series,
+    min_rooms: int = 2,
+    tol_h: float = 3.0,
+    max_h: float = 7 * 24,
+) -> Returns:
     """The :class:`Returns` section from the clicks (:data:`CLICK_COLUMNS` suffice) and each
     user's ``top_streamer_watch_share`` (user activity table); ``min_rooms``: rooms that make a
     pair returning, ``tol_h``: distance to a whole day that counts as daily, ``max_h``: range
@@ -226,8 +252,11 @@ def returns_section(clicks: pd.DataFrame, top_streamer_share: pd.Series, min_roo
         rhythm_share=rhythm["share_near_whole_days"],
         rhythm_expected=rhythm["expected_uniform"],
         rhythm_ratio=rhythm["ratio"],
-        rhythm_verdict=("Returns have a daily rhythm" if rhythm["ratio"] > RHYTHM_MIN_RATIO
-                        else "Returns show no clear daily rhythm"),
+        rhythm_verdict=(
+            "Returns have a daily rhythm"
+            if rhythm["ratio"] > RHYTHM_MIN_RATIO
+            else "Returns show no clear daily rhythm"
+        ),
         rhythm_tol_hours=tol_h,
         top_streamer_share_median=top_streamer_share.median(),
         users_top_streamer_majority=(top > 0.5).mean(),

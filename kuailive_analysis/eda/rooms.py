@@ -13,16 +13,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import (MS_PER_MINUTE, WINDOW_END_MS, WINDOW_START_MS,
-                                             beijing_hour, days_since_start, ms_to_beijing)
+from kuailive_analysis.core.calendar import (
+    MS_PER_MINUTE,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+    beijing_hour,
+    days_since_start,
+    ms_to_beijing,
+)
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import HINT as _HINT
 from kuailive_analysis.eda.base import GLUED, Section
+from kuailive_analysis.eda.base import HINT as _HINT
 from kuailive_analysis.eda.profiles import MISSING_LABEL
 from kuailive_analysis.eda.timing import hour_window_label, peak_window
 
-ROOM_COLUMNS = ("live_id", "streamer_id", "live_type", "live_content_category", "start_ms",
-                "end_ms", "duration_min", "end_censored")
+ROOM_COLUMNS = (
+    "live_id",
+    "streamer_id",
+    "live_type",
+    "live_content_category",
+    "start_ms",
+    "end_ms",
+    "duration_min",
+    "end_censored",
+)
 """The room columns the chapter reads (the full room table is the largest in memory)."""
 
 START_PEAK_HOURS = 4
@@ -40,13 +54,17 @@ def room_start_hours(rooms: pd.DataFrame, within_window: bool = True) -> pd.Data
     if within_window:
         s = s[(s >= WINDOW_START_MS) & (s < WINDOW_END_MS)]
     c = np.bincount(beijing_hour(s), minlength=24)
-    return pd.DataFrame({"n_rooms": c, "share": c / max(c.sum(), 1)},
-                        index=pd.Index(range(24), name="hour"))
+    return pd.DataFrame(
+        {"n_rooms": c, "share": c / max(c.sum(), 1)}, index=pd.Index(range(24), name="hour")
+    )
 
 
-def rooms_live_over_time(rooms: pd.DataFrame, step_min: int = 15,
-                         start_ms: int = WINDOW_START_MS, end_ms: int = WINDOW_END_MS
-                         ) -> pd.DataFrame:
+def rooms_live_over_time(
+    rooms: pd.DataFrame,
+    step_min: int = 15,
+    start_ms: int = WINDOW_START_MS,
+    end_ms: int = WINDOW_END_MS,
+) -> pd.DataFrame:
     """Number of rooms live at each moment t of a regular grid (every ``step_min`` minutes).
 
     A room is live at t when ``start_ms <= t < end_ms``, so
@@ -63,17 +81,21 @@ def rooms_live_over_time(rooms: pd.DataFrame, step_min: int = 15,
         raise ValueError(f"rooms_live_over_time: step_min must be positive, got {step_min}.")
     t = np.arange(start_ms, end_ms, step_min * MS_PER_MINUTE, dtype="int64")
     n = np.searchsorted(s, t, side="right") - np.searchsorted(e, t, side="right")
-    return pd.DataFrame({
-        "ts_ms": t,
-        "time": ms_to_beijing(t),
-        "day_float": days_since_start(t),
-        "n_live": n.astype("int64"),
-    })
+    return pd.DataFrame(
+        {
+            "ts_ms": t,
+            "time": ms_to_beijing(t),
+            "day_float": days_since_start(t),
+            "n_live": n.astype("int64"),
+        }
+    )
 
 
-def room_duration_summary(rooms: pd.DataFrame,
-                          by: str | Sequence[str] | None = "live_content_category",
-                          ended_only: bool = True) -> pd.DataFrame:
+def room_duration_summary(
+    rooms: pd.DataFrame,
+    by: str | Sequence[str] | None = "live_content_category",
+    ended_only: bool = True,
+) -> pd.DataFrame:
     """Room duration (minutes) by group: ``n_rooms``, ``share_rooms``, ``share_censored``
     (still live at extraction) and quantiles ``p25``, ``median``, ``p75``, ``p90`` and
     ``mean`` over the rooms that ended (``ended_only``; a censored duration is only a lower
@@ -114,13 +136,19 @@ def shop_flag(rooms: pd.DataFrame) -> pd.Series:
     if isinstance(col.dtype, pd.CategoricalDtype):  # compare the few categories, not the rows
         cat_is_shop = np.asarray(col.cat.categories.astype(str) == "shop", dtype=bool)
         codes = col.cat.codes.to_numpy()
-        is_shop = (codes >= 0) & cat_is_shop[np.maximum(codes, 0)] if len(cat_is_shop) \
+        is_shop = (
+            (codes >= 0) & cat_is_shop[np.maximum(codes, 0)]
+            if len(cat_is_shop)
             else np.zeros(len(col), dtype=bool)
+        )
     else:
         is_shop = (col.astype("string") == "shop").fillna(False).to_numpy(dtype=bool)
     # a categorical (1 byte per room) with the labels in sorted order
-    return pd.Series(pd.Categorical.from_codes(is_shop.astype(np.int8), ["not shop", "shop"]),
-                     index=rooms.index, name="shop")
+    return pd.Series(
+        pd.Categorical.from_codes(is_shop.astype(np.int8), ["not shop", "shop"]),
+        index=rooms.index,
+        name="shop",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,13 +182,17 @@ class Rooms(Section):
 
     @property
     def schedule_title(self) -> str:
-        return (f"Rooms start mostly {self.room_start_peak}; "
-                f"{self.live_min:,}-{self.live_max:,} rooms are live at once")
+        return (
+            f"Rooms start mostly {self.room_start_peak}; "
+            f"{self.live_min:,}-{self.live_max:,} rooms are live at once"
+        )
 
     @property
     def duration_title(self) -> str:
-        return (f"Median room: {self.shop_median_min:.0f} min for shop rooms, "
-                f"{self.nonshop_median_min:.0f} min for the rest")
+        return (
+            f"Median room: {self.shop_median_min:.0f} min for shop rooms, "
+            f"{self.nonshop_median_min:.0f} min for the rest"
+        )
 
 
 def rooms_section(rooms: pd.DataFrame, step_min: int = 15) -> Rooms:
@@ -176,8 +208,10 @@ def rooms_section(rooms: pd.DataFrame, step_min: int = 15) -> Rooms:
     return Rooms(
         start_hours=starts,
         live=live,
-        durations={"content category": room_duration_summary(rooms, "live_content_category"),
-                   "live_type": room_duration_summary(rooms, "live_type")},
+        durations={
+            "content category": room_duration_summary(rooms, "live_content_category"),
+            "live_type": room_duration_summary(rooms, "live_type"),
+        },
         shop=shop,
         room_start_peak=hour_window_label(peak, START_PEAK_HOURS),
         room_start_peak_share=peak_share,
@@ -191,7 +225,8 @@ def rooms_section(rooms: pd.DataFrame, step_min: int = 15) -> Rooms:
         shop_median_min=shop.loc["shop", "median"],
         shop_p90_min=shop.loc["shop", "p90"],
         nonshop_median_min=shop.loc["not shop", "median"],
-        shop_cmp=("longer" if shop.loc["shop", "median"] > shop.loc["not shop", "median"]
-                  else "no longer"),
+        shop_cmp=(
+            "longer" if shop.loc["shop", "median"] > shop.loc["not shop", "median"] else "no longer"
+        ),
         live_step_label=f"{step_min}-minute",
     )

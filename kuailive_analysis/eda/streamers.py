@@ -17,18 +17,31 @@ import pandas as pd
 
 from kuailive_analysis.core import stats
 from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.eda.distributions import (ccdf, concentration_table,
-                                                 log_binned_histogram, n_zero, share_above,
-                                                 share_below)
+from kuailive_analysis.eda.distributions import (
+    ccdf,
+    concentration_table,
+    log_binned_histogram,
+    n_zero,
+    share_above,
+    share_below,
+)
 
-CONCENTRATION_MEASURES = (("exposures", "n_exposures"), ("clicks", "n_clicks"),
-                          ("watch time", "watch_ms"), ("gift revenue", "gift_value"))
+CONCENTRATION_MEASURES = (
+    ("exposures", "n_exposures"),
+    ("clicks", "n_clicks"),
+    ("watch time", "watch_ms"),
+    ("gift revenue", "gift_value"),
+)
 """(name, column of the streamer activity table) of the Lorenz curves and concentration table;
 a measure whose total is 0 (e.g. no gifts) is left out."""
 
-CONCENTRATION_COLUMNS = {"n_units": "streamers", "n_positive": "with any",
-                         "gini_positive": "gini (those with any)",
-                         "top1_share": "top 1% share", "top10_share": "top 10% share"}
+CONCENTRATION_COLUMNS = {
+    "n_units": "streamers",
+    "n_positive": "with any",
+    "gini_positive": "gini (those with any)",
+    "top1_share": "top 1% share",
+    "top10_share": "top 10% share",
+}
 """Column names of the concentration table as the book shows it."""
 
 
@@ -55,8 +68,10 @@ class Streamers(Section):
 
     @property
     def histogram_title(self) -> str:
-        return (f"{self.streamers_lt_cold:.0%} of streamers get fewer than "
-                f"{self.cold_start_max} interactions in 21 days")
+        return (
+            f"{self.streamers_lt_cold:.0%} of streamers get fewer than "
+            f"{self.cold_start_max} interactions in 21 days"
+        )
 
     @property
     def threshold_label(self) -> str:
@@ -70,10 +85,12 @@ def streamers_section(mc, heavy_streamer_min: int) -> Streamers:
     n = sa["n_interactions"]
     return Streamers(
         activity=sa,
-        ccdfs={"interactions": (ccdf(n), "interactions per streamer"),
-               "distinct viewers": (ccdf(sa["n_viewers"]), "viewers per streamer"),
-               "rooms": (ccdf(sa["n_rooms"]), "rooms per streamer"),
-               "watch time": (ccdf(sa["watch_hours"]), "hours watched per streamer")},
+        ccdfs={
+            "interactions": (ccdf(n), "interactions per streamer"),
+            "distinct viewers": (ccdf(sa["n_viewers"]), "viewers per streamer"),
+            "rooms": (ccdf(sa["n_rooms"]), "rooms per streamer"),
+            "watch time": (ccdf(sa["watch_hours"]), "hours watched per streamer"),
+        },
         histogram=log_binned_histogram(n, integer=True),
         n_zero=n_zero(n),
         streamers_lt_cold=mc.value("streamers_lt_cold"),
@@ -114,8 +131,10 @@ class Concentration(Section):
         """Title of the Lorenz figure: the most and the least concentrated measure."""
         g = self.table["gini"]
         most, least = g.idxmax(), g.idxmin()
-        return (f"{most.capitalize()} is the most concentrated (Gini {g[most]:.2f}), "
-                f"{least} the least ({g[least]:.2f})")
+        return (
+            f"{most.capitalize()} is the most concentrated (Gini {g[most]:.2f}), "
+            f"{least} the least ({g[least]:.2f})"
+        )
 
     def display_table(self) -> pd.DataFrame:
         """The table with the book's column names (:data:`CONCENTRATION_COLUMNS`)."""

@@ -12,11 +12,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import (MS_PER_HOUR, N_WINDOW_DAYS, WEEKDAY_NAMES,
-                                             day_start_ms, ms_to_beijing, weekday_of_day)
+from kuailive_analysis.core.calendar import (
+    MS_PER_HOUR,
+    N_WINDOW_DAYS,
+    WEEKDAY_NAMES,
+    day_start_ms,
+    ms_to_beijing,
+    weekday_of_day,
+)
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import HINT as _HINT
 from kuailive_analysis.eda.base import GLUED, Section, columns
+from kuailive_analysis.eda.base import HINT as _HINT
 
 INTERACTION_TABLES = ("clicks", "comments", "likes", "gifts")
 """The event tables whose events are *interactions* (negatives excluded)."""
@@ -27,8 +33,9 @@ def days_per_weekday(n_days: int = N_WINDOW_DAYS) -> np.ndarray:
     return np.bincount(weekday_of_day(np.arange(n_days)), minlength=7)
 
 
-def hour_weekday_matrix(events: pd.DataFrame, weight: str | None = None,
-                        n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
+def hour_weekday_matrix(
+    events: pd.DataFrame, weight: str | None = None, n_days: int = N_WINDOW_DAYS
+) -> pd.DataFrame:
     """Mean events (or mean sum of ``weight``) per calendar day, by weekday x Beijing hour.
 
     A 7 x 24 frame (index ``Mon``..``Sun``, columns 0..23): the total in each cell divided by
@@ -40,8 +47,9 @@ def hour_weekday_matrix(events: pd.DataFrame, weight: str | None = None,
     day = events["day"].to_numpy(dtype="int64")
     if len(day) and (day.min() < 0 or day.max() >= n_days):
         bad = day.min() if day.min() < 0 else day.max()
-        raise ValueError(f"events: column 'day' has value {bad} "
-                         f"outside the window 0..{n_days - 1}.")
+        raise ValueError(
+            f"events: column 'day' has value {bad} outside the window 0..{n_days - 1}."
+        )
     hour = events["hour"].to_numpy(dtype="int64")
     if len(hour) and (hour.min() < 0 or hour.max() > 23):
         raise ValueError("events: column 'hour' has values outside 0..23.")
@@ -49,8 +57,11 @@ def hour_weekday_matrix(events: pd.DataFrame, weight: str | None = None,
     w = None if weight is None else events[weight].to_numpy(dtype="float64")
     total = np.bincount(cell, weights=w, minlength=7 * 24).reshape(7, 24)
     per_day = total / np.maximum(days_per_weekday(n_days), 1)[:, None]
-    return pd.DataFrame(per_day, index=pd.Index(WEEKDAY_NAMES, name="weekday"),
-                        columns=pd.Index(range(24), name="hour"))
+    return pd.DataFrame(
+        per_day,
+        index=pd.Index(WEEKDAY_NAMES, name="weekday"),
+        columns=pd.Index(range(24), name="hour"),
+    )
 
 
 def hourly_profile(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -75,7 +86,7 @@ def peak_window(hour_share, width: int = 6) -> tuple[int, float]:
     if not 1 <= width <= 24:
         raise ValueError(f"peak_window: width must be 1..24 hours, got {width}.")
     ext = np.concatenate([h, h])
-    sums = np.array([ext[s:s + width].sum() for s in range(24)])  # 24 numbers, not rows
+    sums = np.array([ext[s : s + width].sum() for s in range(24)])  # 24 numbers, not rows
     s = int(np.argmax(sums))
     return s, float(sums[s] / h.sum()) if h.sum() > 0 else float("nan")
 
@@ -90,8 +101,7 @@ def hour_window_label(start: int, width: int) -> str:
 def daily_totals(user_day: pd.DataFrame, n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
     """One row per Beijing day 0..n_days-1: ``date``, ``weekday``, ``active_users`` and sums
     of clicks, watch hours, comments, likes, gifts, gift value and negatives."""
-    sums = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value",
-            "n_negatives"]
+    sums = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value", "n_negatives"]
     require_columns(user_day, ["user_id", "day", "active", *sums], "user_day", hint=_HINT)
     g = user_day.groupby("day")
     out = g[sums].sum()
@@ -132,8 +142,10 @@ class Timing(Section):
     @property
     def title(self) -> str:
         """Title of the weekday x hour figure."""
-        return (f"Activity peaks {self.activity_peak} Beijing time "
-                f"({self.activity_peak_share:.0%} of interactions), on every weekday")
+        return (
+            f"Activity peaks {self.activity_peak} Beijing time "
+            f"({self.activity_peak_share:.0%} of interactions), on every weekday"
+        )
 
 
 def timing_section(ds, peak_hours: int = 6) -> Timing:
@@ -141,12 +153,16 @@ def timing_section(ds, peak_hours: int = 6) -> Timing:
     user-day panel); ``peak_hours``: width of the busiest window of interactions."""
     clicks = columns(ds, "clicks", ["day", "hour"])
     hours: Mapping[str, pd.DataFrame] = {
-        "clicks": clicks, "comments": columns(ds, "comments", ["hour"]),
-        "likes": columns(ds, "likes", ["hour"]), "gifts": columns(ds, "gifts", ["hour"]),
-        "unclicked exposures": columns(ds, "negatives", ["hour"])}
+        "clicks": clicks,
+        "comments": columns(ds, "comments", ["hour"]),
+        "likes": columns(ds, "likes", ["hour"]),
+        "gifts": columns(ds, "gifts", ["hour"]),
+        "unclicked exposures": columns(ds, "negatives", ["hour"]),
+    }
     profile = hourly_profile(hours)
-    per_hour = (profile[list(INTERACTION_TABLES)]
-                * [len(hours[t]) for t in INTERACTION_TABLES]).sum(axis=1)
+    per_hour = (
+        profile[list(INTERACTION_TABLES)] * [len(hours[t]) for t in INTERACTION_TABLES]
+    ).sum(axis=1)
     peak, peak_share = peak_window(per_hour, peak_hours)
     daily = daily_totals(ds.user_day)
     weekend = daily.groupby(daily["weekday"].isin(["Sat", "Sun"]))["n_clicks"].mean()

@@ -37,13 +37,17 @@ class Users(Section):
 
     @property
     def ccdf_title(self) -> str:
-        return (f"{self.users_lt_light:.0%} of users have fewer than {self.light_user_max} "
-                "interactions; the tail is long")
+        return (
+            f"{self.users_lt_light:.0%} of users have fewer than {self.light_user_max} "
+            "interactions; the tail is long"
+        )
 
     @property
     def active_days_title(self) -> str:
-        return (f"The median user is active on {self.user_median_active_days:.0f} of "
-                f"{N_WINDOW_DAYS} days")
+        return (
+            f"The median user is active on {self.user_median_active_days:.0f} of "
+            f"{N_WINDOW_DAYS} days"
+        )
 
 
 def users_section(mc, light_user_max: int) -> Users:
@@ -51,10 +55,12 @@ def users_section(mc, light_user_max: int) -> Users:
     ua = mc.derived("user_activity")
     return Users(
         activity=ua,
-        ccdfs={"interactions": (ccdf(ua["n_interactions"]), "interactions per user"),
-               "sessions": (ccdf(ua["n_sessions"]), "rooms clicked per user"),
-               "streamers": (ccdf(ua["n_streamers"]), "distinct streamers per user"),
-               "watch time": (ccdf(ua["watch_hours"]), "hours watched per user")},
+        ccdfs={
+            "interactions": (ccdf(ua["n_interactions"]), "interactions per user"),
+            "sessions": (ccdf(ua["n_sessions"]), "rooms clicked per user"),
+            "streamers": (ccdf(ua["n_streamers"]), "distinct streamers per user"),
+            "watch time": (ccdf(ua["watch_hours"]), "hours watched per user"),
+        },
         active_days=integer_counts(ua["active_days"], N_WINDOW_DAYS),
         light_user_max=light_user_max,
         users_lt_light=share_below(ua["n_interactions"], light_user_max),

@@ -58,7 +58,6 @@ exposures), :mod:`.watch` (watch time by outcome) and :mod:`.result` (:class:`Fu
 :mod:`kuailive_analysis.predict`.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -111,27 +110,87 @@ from kuailive_analysis.funnel.watch import (
 )
 
 __all__ = [
-    "STEPS", "STEP_LABELS", "ENGAGEMENT_KINDS", "STATUSES", "INTERVALS", "MISSING",
-    "DEFAULT_QUALIFIED_WATCH_S", "DEFAULT_ATTRIBUTION_WINDOW_S", "DEFAULT_SEGMENTS",
-    "DEFAULT_FUNNEL_SEGMENTS", "METRIC_KEYS", "WATCH_OUTCOMES",
-    "attribute", "engagement_status_table", "click_table", "exposure_table", "build",
-    "FunnelTables", "session_table", "unit_funnels", "session_kpis", "user_intervals", "funnel",
-    "kpi_table", "gift_value_summary", "user_bootstrap", "kpi_summary", "weighted_decile",
-    "add_segments", "segment_kpis", "extremes", "Extremes", "add_positions", "position_summary",
-    "watch_outcome", "watch_by_outcome", "daily_kpis", "weekly_rates", "analyse", "FunnelResult",
+    "STEPS",
+    "STEP_LABELS",
+    "ENGAGEMENT_KINDS",
+    "STATUSES",
+    "INTERVALS",
+    "MISSING",
+    "DEFAULT_QUALIFIED_WATCH_S",
+    "DEFAULT_ATTRIBUTION_WINDOW_S",
+    "DEFAULT_SEGMENTS",
+    "DEFAULT_FUNNEL_SEGMENTS",
+    "METRIC_KEYS",
+    "WATCH_OUTCOMES",
+    "attribute",
+    "engagement_status_table",
+    "click_table",
+    "exposure_table",
+    "build",
+    "FunnelTables",
+    "session_table",
+    "unit_funnels",
+    "session_kpis",
+    "user_intervals",
+    "funnel",
+    "kpi_table",
+    "gift_value_summary",
+    "user_bootstrap",
+    "kpi_summary",
+    "weighted_decile",
+    "add_segments",
+    "segment_kpis",
+    "extremes",
+    "Extremes",
+    "add_positions",
+    "position_summary",
+    "watch_outcome",
+    "watch_by_outcome",
+    "daily_kpis",
+    "weekly_rates",
+    "analyse",
+    "FunnelResult",
 ]
 
-DEFAULT_SEGMENTS = ("hour", "day", "live_content_category", "live_type", "streamer_decile",
-                    "user_decile", "age", "gender", "device_price")
+DEFAULT_SEGMENTS = (
+    "hour",
+    "day",
+    "live_content_category",
+    "live_type",
+    "streamer_decile",
+    "user_decile",
+    "age",
+    "gender",
+    "device_price",
+)
 DEFAULT_FUNNEL_SEGMENTS = ("hour", "device_price")
 """Segments drawn as full step-by-step funnels."""
 
 METRIC_KEYS = (
-    "n_exposures", "n_clicks", "n_negatives", "n_sessions", "n_click_sessions",
-    "n_exposed_users", "ctr", "negatives_per_click", "comments_per_click", "likes_per_click",
-    "gifts_per_click", "gift_session_share", "qualified_rate", "comment_rate", "like_rate", "gtr",
-    "interaction_rate", "attributed_comments_per_click", "attributed_likes_per_click",
-    "attributed_gifts_per_click", "overall_gift", "user_share_gift", "gift_price_mean", "rpm",
+    "n_exposures",
+    "n_clicks",
+    "n_negatives",
+    "n_sessions",
+    "n_click_sessions",
+    "n_exposed_users",
+    "ctr",
+    "negatives_per_click",
+    "comments_per_click",
+    "likes_per_click",
+    "gifts_per_click",
+    "gift_session_share",
+    "qualified_rate",
+    "comment_rate",
+    "like_rate",
+    "gtr",
+    "interaction_rate",
+    "attributed_comments_per_click",
+    "attributed_likes_per_click",
+    "attributed_gifts_per_click",
+    "overall_gift",
+    "user_share_gift",
+    "gift_price_mean",
+    "rpm",
     "rpm_all",
 )
 """Registry metrics (:mod:`kuailive_analysis.core.metrics`) chapter 5 reports; :func:`analyse`
@@ -144,12 +203,20 @@ def _source(ds) -> DataSource | None:
     return source if isinstance(source, DataSource) else None
 
 
-def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
-            attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
-            segments: Iterable[str] = DEFAULT_SEGMENTS,
-            funnel_segments: Iterable[str] = DEFAULT_FUNNEL_SEGMENTS, conf: float = 0.95,
-            interval: str = "user", n_boot: int = 200, split_fractions=(0.8, 0.1, 0.1),
-            max_train_rows: int = 200_000, seed: int = 0) -> FunnelResult:
+def analyse(
+    ds,
+    *,
+    qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
+    attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
+    segments: Iterable[str] = DEFAULT_SEGMENTS,
+    funnel_segments: Iterable[str] = DEFAULT_FUNNEL_SEGMENTS,
+    conf: float = 0.95,
+    interval: str = "user",
+    n_boot: int = 200,
+    split_fractions=(0.8, 0.1, 0.1),
+    max_train_rows: int = 200_000,
+    seed: int = 0,
+) -> FunnelResult:
     """Every table of chapter 5 from a :class:`kuailive_analysis.data.dataset.Dataset` (or any
     object with the contract's tables as attributes), as a :class:`FunnelResult`.
 
@@ -170,41 +237,67 @@ def analyse(ds, *, qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
         return ds.table(name, c) if hasattr(ds, "table") else getattr(ds, name)[c]
 
     gifts = cols("gifts", ("gift_price",))
-    b = build(cols("clicks", ("watch_live_time",)), cols("negatives"), cols("comments"),
-              cols("likes"), gifts,
-              qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s)
-    ex, unmatched = add_segments(b.exposures,
-                                 cols("rooms", ("live_content_category", "live_type")),
-                                 ds.users)
+    b = build(
+        cols("clicks", ("watch_live_time",)),
+        cols("negatives"),
+        cols("comments"),
+        cols("likes"),
+        gifts,
+        qualified_watch_s=qualified_watch_s,
+        attribution_window_s=attribution_window_s,
+    )
+    ex, unmatched = add_segments(
+        b.exposures, cols("rooms", ("live_content_category", "live_type")), ds.users
+    )
     ex = add_positions(ex)
     unknown = [s for s in (*segments, *funnel_segments) if s not in ex.columns]
     if unknown:
-        raise ValueError(f"analyse: unknown segment column(s) {unknown}; available: "
-                         f"{[c for c in ex.columns if c not in ('ts_ms',)]}")
+        raise ValueError(
+            f"analyse: unknown segment column(s) {unknown}; available: "
+            f"{[c for c in ex.columns if c not in ('ts_ms',)]}"
+        )
     fl = funnel(ex, conf=conf)
     kp = kpi_table(ex, conf=conf)
     sk = session_kpis(b.sessions, conf=conf)
     gv = gift_value_summary(gifts, b.engagements, conf=conf)
-    mc = registry.MetricContext(ds, qualified_watch_s=qualified_watch_s,
-                                attribution_window_s=attribution_window_s,
-                                tables={"sessions": b.sessions, "funnel_clicks": b.clicks})
+    mc = registry.MetricContext(
+        ds,
+        qualified_watch_s=qualified_watch_s,
+        attribution_window_s=attribution_window_s,
+        tables={"sessions": b.sessions, "funnel_clicks": b.clicks},
+    )
     metrics = registry.compute_many(METRIC_KEYS, mc)
     daily = daily_kpis(ex, conf=conf, **iv)
     return FunnelResult(
-        qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s,
-        interval=interval, n_boot=n_boot, conf=conf, source=_source(ds),
-        engagements=b.engagements, clicks=b.clicks, exposures=ex, sessions=b.sessions,
-        unmatched=unmatched, status=engagement_status_table(b.engagements), funnel=fl, kpis=kp,
-        units=unit_funnels(ex, b.sessions, conf=conf), session_kpis=sk, gift_values=gv,
+        qualified_watch_s=qualified_watch_s,
+        attribution_window_s=attribution_window_s,
+        interval=interval,
+        n_boot=n_boot,
+        conf=conf,
+        source=_source(ds),
+        engagements=b.engagements,
+        clicks=b.clicks,
+        exposures=ex,
+        sessions=b.sessions,
+        unmatched=unmatched,
+        status=engagement_status_table(b.engagements),
+        funnel=fl,
+        kpis=kp,
+        units=unit_funnels(ex, b.sessions, conf=conf),
+        session_kpis=sk,
+        gift_values=gv,
         clustered=user_bootstrap(ex, kp, n_boot=n_boot, conf=conf, seed=seed),
-        summary=kpi_summary(kp, sk, gv, fl, conf=conf, metrics=metrics), metrics=metrics,
+        summary=kpi_summary(kp, sk, gv, fl, conf=conf, metrics=metrics),
+        metrics=metrics,
         segments=segment_kpis(ex, segments, conf=conf, **iv),
         segment_funnels={s: funnel(ex, by=s, conf=conf, **iv) for s in funnel_segments},
-        daily=daily, weekly=weekly_rates(daily),
+        daily=daily,
+        weekly=weekly_rates(daily),
         by_screen=kpi_table(ex, by="screen_size_cap", conf=conf, **iv),
         by_index=kpi_table(ex, by="exposure_index_cap", conf=conf, **iv),
         positions=position_summary(ex),
         watch=watch_by_outcome(b.clicks, qualified_watch_s=qualified_watch_s),
-        prediction=predict.analyse(ex, fractions=split_fractions, max_train_rows=max_train_rows,
-                                   seed=seed),
+        prediction=predict.analyse(
+            ex, fractions=split_fractions, max_train_rows=max_train_rows, seed=seed
+        ),
     )

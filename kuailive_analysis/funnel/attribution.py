@@ -26,24 +26,33 @@ def _engagements(comments: pd.DataFrame, likes: pd.DataFrame, gifts: pd.DataFram
     parts = []
     for kind, df in zip(ENGAGEMENT_KINDS, (comments, likes, gifts)):
         check_events(df, kind, ("gift_price",) if kind == "gift" else ())
-        part = pd.DataFrame({
-            "user_id": df["user_id"].to_numpy(np.int32),
-            "live_id": df["live_id"].to_numpy(np.int32),
-            "streamer_id": df["streamer_id"].to_numpy(np.int32),
-            "ts_ms": df["ts_ms"].to_numpy(np.int64),
-            "kind": np.int8(ENGAGEMENT_KINDS.index(kind)),
-            "value": (df["gift_price"].to_numpy(np.int64) if kind == "gift"
-                      else np.zeros(len(df), np.int64)),
-        })
+        part = pd.DataFrame(
+            {
+                "user_id": df["user_id"].to_numpy(np.int32),
+                "live_id": df["live_id"].to_numpy(np.int32),
+                "streamer_id": df["streamer_id"].to_numpy(np.int32),
+                "ts_ms": df["ts_ms"].to_numpy(np.int64),
+                "kind": np.int8(ENGAGEMENT_KINDS.index(kind)),
+                "value": (
+                    df["gift_price"].to_numpy(np.int64)
+                    if kind == "gift"
+                    else np.zeros(len(df), np.int64)
+                ),
+            }
+        )
         parts.append(part)
     eng = pd.concat(parts, ignore_index=True)
     eng["kind"] = pd.Categorical.from_codes(eng["kind"], ENGAGEMENT_KINDS)
     return eng
 
 
-def attribute(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.DataFrame,
-              gifts: pd.DataFrame,
-              attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S) -> pd.DataFrame:
+def attribute(
+    clicks: pd.DataFrame,
+    comments: pd.DataFrame,
+    likes: pd.DataFrame,
+    gifts: pd.DataFrame,
+    attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
+) -> pd.DataFrame:
     """Give every comment, like and gift a status and, if attributed, the click it belongs to.
 
     Returns one row per engagement (comments, then likes, then gifts, in input order) with
@@ -61,33 +70,42 @@ def attribute(clicks: pd.DataFrame, comments: pd.DataFrame, likes: pd.DataFrame,
     eng["ul"] = pair_key(eng["user_id"], eng["live_id"])
     eng["eng_pos"] = np.arange(len(eng), dtype=np.int64)
 
-    clk = pd.DataFrame({
-        "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
-        "ul": pair_key(clicks["user_id"], clicks["live_id"]),
-        "click_pos": np.arange(len(clicks), dtype=np.int64),
-    })
+    clk = pd.DataFrame(
+        {
+            "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
+            "ul": pair_key(clicks["user_id"], clicks["live_id"]),
+            "click_pos": np.arange(len(clicks), dtype=np.int64),
+        }
+    )
     clk = clk.sort_values(["ts_ms", "click_pos"], kind="stable").reset_index(drop=True)
     eng_sorted = eng.sort_values(["ts_ms", "eng_pos"], kind="stable")
     tol = None if attribution_window_s is None else int(round(attribution_window_s * MS_PER_SECOND))
     m = pd.merge_asof(
-        eng_sorted[["ts_ms", "ul", "eng_pos"]], clk.rename(columns={"ts_ms": "click_ms"})
-        .assign(ts_ms=lambda d: d["click_ms"]),
-        on="ts_ms", by="ul", direction="backward", tolerance=tol, allow_exact_matches=True,
+        eng_sorted[["ts_ms", "ul", "eng_pos"]],
+        clk.rename(columns={"ts_ms": "click_ms"}).assign(ts_ms=lambda d: d["click_ms"]),
+        on="ts_ms",
+        by="ul",
+        direction="backward",
+        tolerance=tol,
+        allow_exact_matches=True,
     )
     click_pos = np.full(len(eng), -1, dtype=np.int64)
     lag = np.full(len(eng), -1, dtype=np.int64)
     pos = m["eng_pos"].to_numpy()
     matched = m["click_pos"].notna().to_numpy()
     click_pos[pos[matched]] = m["click_pos"].to_numpy()[matched].astype(np.int64)
-    lag[pos[matched]] = (m["ts_ms"].to_numpy()[matched] - m["click_ms"].to_numpy()[matched]
-                         ).astype(np.int64)
+    lag[pos[matched]] = (m["ts_ms"].to_numpy()[matched] - m["click_ms"].to_numpy()[matched]).astype(
+        np.int64
+    )
 
     first_click = clk.groupby("ul", sort=False)["ts_ms"].min()
     first = first_click.reindex(eng["ul"].to_numpy()).to_numpy()
     has_click = ~np.isnan(first)
-    status = np.where(click_pos >= 0, 0,
-                      np.where(~has_click, 3,
-                               np.where(eng["ts_ms"].to_numpy() >= np.nan_to_num(first), 1, 2)))
+    status = np.where(
+        click_pos >= 0,
+        0,
+        np.where(~has_click, 3, np.where(eng["ts_ms"].to_numpy() >= np.nan_to_num(first), 1, 2)),
+    )
     out = eng.drop(columns=["ul", "eng_pos"])
     out["click_pos"] = click_pos
     out["lag_ms"] = lag

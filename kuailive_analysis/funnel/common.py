@@ -35,8 +35,10 @@ MISSING = "(missing)"
 """Segment level of an id absent from its dimension table."""
 
 EVENT_COLS = ("user_id", "live_id", "streamer_id", "ts_ms")
-HINT = ("Pass the cleaned event tables of kuailive_analysis.data.dataset.load (each with user_id, "
-        "live_id, streamer_id and ts_ms epoch milliseconds).")
+HINT = (
+    "Pass the cleaned event tables of kuailive_analysis.data.dataset.load (each with user_id, "
+    "live_id, streamer_id and ts_ms epoch milliseconds)."
+)
 
 
 def check_events(df: pd.DataFrame, table: str, extra: Iterable[str] = ()) -> None:

@@ -18,9 +18,14 @@ from kuailive_analysis.core.stats import percentile_interval
 from kuailive_analysis.funnel.common import HINT
 
 
-def user_intervals(exposures: pd.DataFrame, by: str | None,
-                   ratios: Mapping[str, tuple[str | None, str | None, float]],
-                   n_boot: int = 200, conf: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def user_intervals(
+    exposures: pd.DataFrame,
+    by: str | None,
+    ratios: Mapping[str, tuple[str | None, str | None, float]],
+    n_boot: int = 200,
+    conf: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """User-clustered percentile intervals of ratio KPIs, per level of ``by`` (or overall).
 
     ``ratios`` maps a name to ``(numerator column, denominator column, scale)``; a ``None``
@@ -31,8 +36,9 @@ def user_intervals(exposures: pd.DataFrame, by: str | None,
     Loops run over levels and replicates in matrix form, never over rows.
     """
     cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
-    require_columns(exposures, ["user_id", *cols] + ([by] if by else []),
-                    "funnel: table 'exposures'", hint=HINT)
+    require_columns(
+        exposures, ["user_id", *cols] + ([by] if by else []), "funnel: table 'exposures'", hint=HINT
+    )
     ucode, n_users = dense_codes(exposures["user_id"].to_numpy())
     rng = np.random.default_rng(seed)
     w = rng.poisson(1.0, size=(n_boot, n_users)).astype(np.float32)

@@ -15,15 +15,29 @@ from kuailive_analysis.funnel.common import HINT, STEP_LABELS, STEPS, check_inte
 from kuailive_analysis.funnel.intervals import user_intervals
 
 _KPI_SUMS = {
-    "exposures": None, "clicks": "clicked", "qualified": "qualified", "commented": "commented",
-    "liked": "liked", "gifted": "gifted", "interacted": "interacted", "n_comments": "n_comments",
-    "n_likes": "n_likes", "n_gifts": "n_gifts", "gift_value": "gift_value",
+    "exposures": None,
+    "clicks": "clicked",
+    "qualified": "qualified",
+    "commented": "commented",
+    "liked": "liked",
+    "gifted": "gifted",
+    "interacted": "interacted",
+    "n_comments": "n_comments",
+    "n_likes": "n_likes",
+    "n_gifts": "n_gifts",
+    "gift_value": "gift_value",
 }
 
 
-def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
-              conf: float = 0.95, min_exposures: int = 0, interval: str = "wilson",
-              n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+def kpi_table(
+    exposures: pd.DataFrame,
+    by: str | list[str] | None = None,
+    conf: float = 0.95,
+    min_exposures: int = 0,
+    interval: str = "wilson",
+    n_boot: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Exposure-unit KPIs per segment (or overall when ``by`` is None).
 
     Counts: exposures, clicks, qualified (clicks with watch >= threshold), commented / liked /
@@ -59,19 +73,22 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
 
         def total(v):
             return np.bincount(code_ok, weights=v if ok.all() else v[ok], minlength=nl)
-        t = pd.DataFrame({c: total(exposures[c].to_numpy(np.float64)) for c in need},
-                         index=pd.Index(levels, name=keys[0]))
-        t["gift_value_sq"] = total(gv ** 2)
+
+        t = pd.DataFrame(
+            {c: total(exposures[c].to_numpy(np.float64)) for c in need},
+            index=pd.Index(levels, name=keys[0]),
+        )
+        t["gift_value_sq"] = total(gv**2)
         t.insert(0, "exposures", np.bincount(code_ok, minlength=nl))
     elif keys:
         ex = exposures[keys + need].copy()
-        ex["gift_value_sq"] = gv ** 2
+        ex["gift_value_sq"] = gv**2
         g = ex.groupby(keys, observed=True, sort=True)
         t = g[need + ["gift_value_sq"]].sum()
         t.insert(0, "exposures", g.size())
     else:
         t = pd.DataFrame([{c: exposures[c].sum() for c in need}])
-        t["gift_value_sq"] = (gv ** 2).sum()
+        t["gift_value_sq"] = (gv**2).sum()
         t.insert(0, "exposures", len(exposures))
         t.index = pd.Index(["all"], name="segment")
     t = t.rename(columns={"clicked": "clicks"})
@@ -82,9 +99,13 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     t["ctr_lo"], t["ctr_hi"] = wilson_interval(t["clicks"], t["exposures"], conf)
     with np.errstate(divide="ignore", invalid="ignore"):
         clicks = t["clicks"].where(t["clicks"] > 0)
-        for name, col in (("qualified_rate", "qualified"), ("comment_rate", "commented"),
-                          ("like_rate", "liked"), ("gtr", "gifted"),
-                          ("interaction_rate", "interacted")):
+        for name, col in (
+            ("qualified_rate", "qualified"),
+            ("comment_rate", "commented"),
+            ("like_rate", "liked"),
+            ("gtr", "gifted"),
+            ("interaction_rate", "interacted"),
+        ):
             t[name] = t[col] / clicks
             t[f"{name}_lo"], t[f"{name}_hi"] = wilson_interval(t[col], t["clicks"], conf)
         t["attributed_comments_per_click"] = t["n_comments"] / clicks
@@ -97,11 +118,22 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     if interval == "user":
         if len(keys) > 1:
             raise ValueError("interval='user' supports one segment column at a time")
-        ui = user_intervals(exposures, keys[0] if keys else None, {
-            "ctr": ("clicked", None, 1.0), "qualified_rate": ("qualified", "clicked", 1.0),
-            "comment_rate": ("commented", "clicked", 1.0), "like_rate": ("liked", "clicked", 1.0),
-            "gtr": ("gifted", "clicked", 1.0), "interaction_rate": ("interacted", "clicked", 1.0),
-            "rpm": ("gift_value", None, 1000.0)}, n_boot, conf, seed)
+        ui = user_intervals(
+            exposures,
+            keys[0] if keys else None,
+            {
+                "ctr": ("clicked", None, 1.0),
+                "qualified_rate": ("qualified", "clicked", 1.0),
+                "comment_rate": ("commented", "clicked", 1.0),
+                "like_rate": ("liked", "clicked", 1.0),
+                "gtr": ("gifted", "clicked", 1.0),
+                "interaction_rate": ("interacted", "clicked", 1.0),
+                "rpm": ("gift_value", None, 1000.0),
+            },
+            n_boot,
+            conf,
+            seed,
+        )
         ui.index = t.index
         for c in ui.columns:
             t[c] = ui[c].to_numpy()
@@ -110,8 +142,9 @@ def kpi_table(exposures: pd.DataFrame, by: str | list[str] | None = None,
     return t
 
 
-def gift_value_summary(gifts: pd.DataFrame, attributed: pd.DataFrame | None = None,
-                       conf: float = 0.95) -> pd.DataFrame:
+def gift_value_summary(
+    gifts: pd.DataFrame, attributed: pd.DataFrame | None = None, conf: float = 0.95
+) -> pd.DataFrame:
     """Average gift value per gift event with a normal interval, all gifts and attributed only.
 
     Columns: n_gifts, total_value, mean, lo, hi, median (coins). The mean of a heavy-tailed
@@ -125,15 +158,27 @@ def gift_value_summary(gifts: pd.DataFrame, attributed: pd.DataFrame | None = No
     out = []
     for name, v in rows.items():
         m, lo, hi = mean_interval(v.sum(), (v**2).sum(), len(v), conf)
-        out.append({"gifts": name, "n_gifts": len(v), "total_value": float(v.sum()),
-                    "mean": float(m), "lo": float(lo), "hi": float(hi),
-                    "median": float(np.median(v)) if len(v) else np.nan})
+        out.append(
+            {
+                "gifts": name,
+                "n_gifts": len(v),
+                "total_value": float(v.sum()),
+                "mean": float(m),
+                "lo": float(lo),
+                "hi": float(hi),
+                "median": float(np.median(v)) if len(v) else np.nan,
+            }
+        )
     return pd.DataFrame(out).set_index("gifts")
 
 
-
-def user_bootstrap(exposures: pd.DataFrame, kpis: pd.DataFrame | None = None, n_boot: int = 200,
-                   conf: float = 0.95, seed: int = 0) -> pd.DataFrame:
+def user_bootstrap(
+    exposures: pd.DataFrame,
+    kpis: pd.DataFrame | None = None,
+    n_boot: int = 200,
+    conf: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Overall KPIs with independent-unit and user-clustered intervals side by side.
 
     Exposures of one user are correlated, so the Wilson intervals of :func:`kpi_table` are too
@@ -143,9 +188,14 @@ def user_bootstrap(exposures: pd.DataFrame, kpis: pd.DataFrame | None = None, n_
     independent width.
     """
     kp = kpis if kpis is not None else kpi_table(exposures, conf=conf)
-    ratios = {"ctr": ("clicked", None, 1.0), "qualified_rate": ("qualified", "clicked", 1.0),
-              "comment_rate": ("commented", "clicked", 1.0), "like_rate": ("liked", "clicked", 1.0),
-              "gtr": ("gifted", "clicked", 1.0), "rpm": ("gift_value", None, 1000.0)}
+    ratios = {
+        "ctr": ("clicked", None, 1.0),
+        "qualified_rate": ("qualified", "clicked", 1.0),
+        "comment_rate": ("commented", "clicked", 1.0),
+        "like_rate": ("liked", "clicked", 1.0),
+        "gtr": ("gifted", "clicked", 1.0),
+        "rpm": ("gift_value", None, 1000.0),
+    }
     ui = user_intervals(exposures, None, ratios, n_boot, conf, seed).iloc[0]
     k = kp.iloc[0]
     rows = []
@@ -155,16 +205,29 @@ def user_bootstrap(exposures: pd.DataFrame, kpis: pd.DataFrame | None = None, n_
             lo = max(lo, 0.0)
         blo, bhi = float(ui[f"{name}_lo"]), float(ui[f"{name}_hi"])
         width = hi - lo
-        rows.append({"kpi": name, "value": float(k[name]), "lo": lo, "hi": hi,
-                     "boot_lo": blo, "boot_hi": bhi,
-                     "width_ratio": (bhi - blo) / width if width > 0 else float("nan")})
+        rows.append(
+            {
+                "kpi": name,
+                "value": float(k[name]),
+                "lo": lo,
+                "hi": hi,
+                "boot_lo": blo,
+                "boot_hi": bhi,
+                "width_ratio": (bhi - blo) / width if width > 0 else float("nan"),
+            }
+        )
     return pd.DataFrame(rows).set_index("kpi")
 
 
-def kpi_summary(kpis: pd.DataFrame, sess: pd.DataFrame, gift_values: pd.DataFrame,
-                funnel_long: pd.DataFrame, total_gift_value: float | None = None,
-                conf: float = 0.95,
-                metrics: Mapping[str, registry.MetricValue] | None = None) -> pd.DataFrame:
+def kpi_summary(
+    kpis: pd.DataFrame,
+    sess: pd.DataFrame,
+    gift_values: pd.DataFrame,
+    funnel_long: pd.DataFrame,
+    total_gift_value: float | None = None,
+    conf: float = 0.95,
+    metrics: Mapping[str, registry.MetricValue] | None = None,
+) -> pd.DataFrame:
     """One tidy table of the headline KPIs: kpi, unit, value, lo, hi, numerator, denominator.
 
     ``metrics`` (registry values, as :func:`analyse` computes them) adds the all-events ratios
@@ -174,54 +237,155 @@ def kpi_summary(kpis: pd.DataFrame, sess: pd.DataFrame, gift_values: pd.DataFram
     name = {key: m.name for key, m in registry.METRICS.items()}
     rows = [
         ("CTR", "per exposure", k["ctr"], k["ctr_lo"], k["ctr_hi"], k["clicks"], k["exposures"]),
-        ("Qualified-watch rate", "per click", k["qualified_rate"], k["qualified_rate_lo"],
-         k["qualified_rate_hi"], k["qualified"], k["clicks"]),
-        ("Comment rate", "per click", k["comment_rate"], k["comment_rate_lo"],
-         k["comment_rate_hi"], k["commented"], k["clicks"]),
-        ("Like rate", "per click", k["like_rate"], k["like_rate_lo"], k["like_rate_hi"],
-         k["liked"], k["clicks"]),
+        (
+            "Qualified-watch rate",
+            "per click",
+            k["qualified_rate"],
+            k["qualified_rate_lo"],
+            k["qualified_rate_hi"],
+            k["qualified"],
+            k["clicks"],
+        ),
+        (
+            "Comment rate",
+            "per click",
+            k["comment_rate"],
+            k["comment_rate_lo"],
+            k["comment_rate_hi"],
+            k["commented"],
+            k["clicks"],
+        ),
+        (
+            "Like rate",
+            "per click",
+            k["like_rate"],
+            k["like_rate_lo"],
+            k["like_rate_hi"],
+            k["liked"],
+            k["clicks"],
+        ),
         (name["gtr"], "per click", k["gtr"], k["gtr_lo"], k["gtr_hi"], k["gifted"], k["clicks"]),
     ]
     for kind in ("comments", "likes", "gifts"):
         if metrics is not None:
             mv = metrics[f"{kind}_per_click"]
-            rows.append((name[f"{kind}_per_click"], "per click", mv.value, np.nan, np.nan,
-                         mv.numerator, mv.denominator))
-        rows.append((name[f"attributed_{kind}_per_click"], "per click",
-                     k[f"attributed_{kind}_per_click"], np.nan, np.nan, k[f"n_{kind}"],
-                     k["clicks"]))
-    for kind, label in (("qualified", "Qualified-watch rate"), ("comment", "Comment rate"),
-                        ("like", "Like rate"), ("gift", name["gift_session_share"])):
+            rows.append(
+                (
+                    name[f"{kind}_per_click"],
+                    "per click",
+                    mv.value,
+                    np.nan,
+                    np.nan,
+                    mv.numerator,
+                    mv.denominator,
+                )
+            )
+        rows.append(
+            (
+                name[f"attributed_{kind}_per_click"],
+                "per click",
+                k[f"attributed_{kind}_per_click"],
+                np.nan,
+                np.nan,
+                k[f"n_{kind}"],
+                k["clicks"],
+            )
+        )
+    for kind, label in (
+        ("qualified", "Qualified-watch rate"),
+        ("comment", "Comment rate"),
+        ("like", "Like rate"),
+        ("gift", name["gift_session_share"]),
+    ):
         r = sess.loc[f"{kind} rate per click session"]
         rows.append((label, "per click session", r["rate"], r["lo"], r["hi"], r["k"], r["n"]))
     r = sess.loc["engaged sessions without a click"]
-    rows.append(("Engaged sessions without a click", "per engaged session", r["rate"], r["lo"],
-                 r["hi"], r["k"], r["n"]))
+    rows.append(
+        (
+            "Engaged sessions without a click",
+            "per engaged session",
+            r["rate"],
+            r["lo"],
+            r["hi"],
+            r["k"],
+            r["n"],
+        )
+    )
     for name in gift_values.index:
         g = gift_values.loc[name]
-        rows.append((f"Average gift value, {name} (coins)", "per gift", g["mean"], g["lo"],
-                     g["hi"], g["total_value"], g["n_gifts"]))
-    rows.append(("Revenue per 1,000 exposures, attributed gifts (coins)", "per 1,000 exposures",
-                 k["rpm"], max(k["rpm_lo"], 0.0), k["rpm_hi"], k["gift_value"], k["exposures"]))
+        rows.append(
+            (
+                f"Average gift value, {name} (coins)",
+                "per gift",
+                g["mean"],
+                g["lo"],
+                g["hi"],
+                g["total_value"],
+                g["n_gifts"],
+            )
+        )
+    rows.append(
+        (
+            "Revenue per 1,000 exposures, attributed gifts (coins)",
+            "per 1,000 exposures",
+            k["rpm"],
+            max(k["rpm_lo"], 0.0),
+            k["rpm_hi"],
+            k["gift_value"],
+            k["exposures"],
+        )
+    )
     if metrics is not None:
         mv = metrics["rpm_all"]
-        rows.append(("Revenue per 1,000 exposures, all gifts (coins)", "per 1,000 exposures",
-                     mv.value, np.nan, np.nan, mv.numerator, mv.denominator))
+        rows.append(
+            (
+                "Revenue per 1,000 exposures, all gifts (coins)",
+                "per 1,000 exposures",
+                mv.value,
+                np.nan,
+                np.nan,
+                mv.numerator,
+                mv.denominator,
+            )
+        )
     elif total_gift_value is not None:
-        rows.append(("Revenue per 1,000 exposures, all gifts (coins)", "per 1,000 exposures",
-                     1000 * total_gift_value / k["exposures"], np.nan, np.nan, total_gift_value,
-                     k["exposures"]))
+        rows.append(
+            (
+                "Revenue per 1,000 exposures, all gifts (coins)",
+                "per 1,000 exposures",
+                1000 * total_gift_value / k["exposures"],
+                np.nan,
+                np.nan,
+                total_gift_value,
+                k["exposures"],
+            )
+        )
     f = funnel_long.set_index("step")
     prev = dict(zip(STEPS[1:], STEPS[:-1]))
     for s in STEPS[1:]:
-        rows.append((f"Step: {STEP_LABELS[s]} / {STEP_LABELS[prev[s]].lower()}", "per exposure",
-                     f.loc[s, "step_rate"], f.loc[s, "step_lo"], f.loc[s, "step_hi"],
-                     f.loc[s, "n"], f.loc[prev[s], "n"]))
-    rows.append(("Overall: exposure to gift", "per exposure", f.loc["gift", "overall_rate"],
-                 f.loc["gift", "overall_lo"], f.loc["gift", "overall_hi"], f.loc["gift", "n"],
-                 f.loc["exposure", "n"]))
-    t = pd.DataFrame(rows, columns=["kpi", "unit", "value", "lo", "hi", "numerator",
-                                    "denominator"])
+        rows.append(
+            (
+                f"Step: {STEP_LABELS[s]} / {STEP_LABELS[prev[s]].lower()}",
+                "per exposure",
+                f.loc[s, "step_rate"],
+                f.loc[s, "step_lo"],
+                f.loc[s, "step_hi"],
+                f.loc[s, "n"],
+                f.loc[prev[s], "n"],
+            )
+        )
+    rows.append(
+        (
+            "Overall: exposure to gift",
+            "per exposure",
+            f.loc["gift", "overall_rate"],
+            f.loc["gift", "overall_lo"],
+            f.loc["gift", "overall_hi"],
+            f.loc["gift", "n"],
+            f.loc["exposure", "n"],
+        )
+    )
+    t = pd.DataFrame(rows, columns=["kpi", "unit", "value", "lo", "hi", "numerator", "denominator"])
     t["numerator"] = t["numerator"].astype(np.float64)
     t["denominator"] = t["denominator"].astype(np.float64)
     return t

@@ -10,8 +10,9 @@ from kuailive_analysis.core.keys import pair_key
 from kuailive_analysis.funnel.common import runs
 
 
-def add_positions(exposures: pd.DataFrame, cap_screen: int = 10,
-                  cap_index: int = 5) -> pd.DataFrame:
+def add_positions(
+    exposures: pd.DataFrame, cap_screen: int = 10, cap_index: int = 5
+) -> pd.DataFrame:
     """Add ``screen_size`` and ``exposure_index`` to an exposure table.
 
     * ``screen_size``: number of exposures (clicks + negatives) of the same user in the same
@@ -60,10 +61,16 @@ def position_summary(exposures: pd.DataFrame) -> pd.Series:
 
     def rate(mask):
         return float(clicked[mask].mean()) if mask.any() else nan
-    return pd.Series({
-        "share_multi_screen": float((~single).mean()) if len(ex) else nan,
-        "ctr_single_screen": rate(single), "ctr_multi_screen": rate(~single),
-        "share_repeat_exposure": float((~first).mean()) if len(ex) else nan,
-        "ctr_first_exposure": rate(first), "ctr_repeat_exposure": rate(~first),
-        "median_screen_size": float(np.median(ex["screen_size"])) if len(ex) else nan,
-    }, dtype=np.float64)
+
+    return pd.Series(
+        {
+            "share_multi_screen": float((~single).mean()) if len(ex) else nan,
+            "ctr_single_screen": rate(single),
+            "ctr_multi_screen": rate(~single),
+            "share_repeat_exposure": float((~first).mean()) if len(ex) else nan,
+            "ctr_first_exposure": rate(first),
+            "ctr_repeat_exposure": rate(~first),
+            "median_screen_size": float(np.median(ex["screen_size"])) if len(ex) else nan,
+        },
+        dtype=np.float64,
+    )

@@ -16,25 +16,57 @@ from kuailive_analysis.funnel.watch import WATCH_OUTCOMES
 from kuailive_analysis.predict import PredictResult
 
 REGISTRY_NUMBERS = (
-    "n_exposures", "n_clicks", "n_negatives", "negatives_per_click", "n_click_sessions",
-    "n_exposed_users", "ctr", "overall_gift", "comment_rate", "like_rate", "gtr",
-    "comments_per_click", "likes_per_click", "gifts_per_click", "attributed_gifts_per_click",
-    "gift_session_share", "gift_price_mean", "rpm", "rpm_all", "user_share_gift",
+    "n_exposures",
+    "n_clicks",
+    "n_negatives",
+    "negatives_per_click",
+    "n_click_sessions",
+    "n_exposed_users",
+    "ctr",
+    "overall_gift",
+    "comment_rate",
+    "like_rate",
+    "gtr",
+    "comments_per_click",
+    "likes_per_click",
+    "gifts_per_click",
+    "attributed_gifts_per_click",
+    "gift_session_share",
+    "gift_price_mean",
+    "rpm",
+    "rpm_all",
+    "user_share_gift",
 )
 """KPIs the text quotes under their registry key, with the registry's value (one value per
 KPI name in the book)."""
 
 EXTREMES = (
-    ("ctr", "hour", True), ("ctr", "streamer_decile", False), ("ctr", "user_decile", False),
-    ("gtr", "device_price", True), ("gtr", "age", False), ("gtr", "live_content_category", False),
+    ("ctr", "hour", True),
+    ("ctr", "streamer_decile", False),
+    ("ctr", "user_decile", False),
+    ("gtr", "device_price", True),
+    ("gtr", "age", False),
+    ("gtr", "live_content_category", False),
 )
 """(rate, segment, with 'separated') of the segment extremes the text quotes
 (``ext_<rate>_<segment>_{lo,hi,lo_level,hi_level}`` and ``..._separated``)."""
 
 PREDICTION_NUMBERS = (
-    "ctr_n_train", "ctr_n_train_used", "ctr_n_test", "gtr_n_test", "gtr_pos_test",
-    "ctr_gb_auc", "ctr_gb_uauc", "ctr_gb_gauc", "ctr_lr_auc", "ctr_pop_auc",
-    "gtr_gb_auc", "gtr_gb_gauc", "gtr_pop_auc", "gtr_users_eval", "gtr_users_test",
+    "ctr_n_train",
+    "ctr_n_train_used",
+    "ctr_n_test",
+    "gtr_n_test",
+    "gtr_pos_test",
+    "ctr_gb_auc",
+    "ctr_gb_uauc",
+    "ctr_gb_gauc",
+    "ctr_lr_auc",
+    "ctr_pop_auc",
+    "gtr_gb_auc",
+    "gtr_gb_gauc",
+    "gtr_pop_auc",
+    "gtr_users_eval",
+    "gtr_users_test",
 )
 """Numbers of the predictive baseline (:meth:`PredictResult.numbers`) the text quotes."""
 
@@ -131,30 +163,42 @@ class FunnelResult:
         the step before (``lowest_step``, ``lowest_step_rate``)."""
         f = self.funnel.set_index("step")
         later = f.loc[list(STEPS[1:])]
-        low = (later["step_rate"].astype(float).idxmin() if later["step_rate"].notna().any()
-               else "click")
+        low = (
+            later["step_rate"].astype(float).idxmin()
+            if later["step_rate"].notna().any()
+            else "click"
+        )
         n = f["n"].to_numpy(np.float64)
         lost = n[:-1] - n[1:]
         i = int(np.argmax(lost))
-        return pd.Series({
-            "biggest_loss_step": STEP_LABELS[STEPS[i + 1]].lower(),
-            "biggest_loss_share": float(lost[i] / n[0]) if n[0] else float("nan"),
-            "lowest_step": STEP_LABELS[low].lower(),
-            "lowest_step_rate": float(f.loc[low, "step_rate"]),
-        }, dtype=object)
+        return pd.Series(
+            {
+                "biggest_loss_step": STEP_LABELS[STEPS[i + 1]].lower(),
+                "biggest_loss_share": float(lost[i] / n[0]) if n[0] else float("nan"),
+                "lowest_step": STEP_LABELS[low].lower(),
+                "lowest_step_rate": float(f.loc[low, "step_rate"]),
+            },
+            dtype=object,
+        )
 
     def title(self, figure: str) -> str:
         """The finding a figure states: ``funnel``, ``units``, ``watch`` or ``model``."""
         if figure == "funnel":
-            return (f"{self.overall('ctr'):.1%} of exposures are clicked, "
-                    f"{self.overall('overall_gift'):.2%} end in a gift")
+            return (
+                f"{self.overall('ctr'):.1%} of exposures are clicked, "
+                f"{self.overall('overall_gift'):.2%} end in a gift"
+            )
         if figure == "units":
-            return (f"{self.overall('user_share_gift'):.0%} of users but "
-                    f"{self.overall('overall_gift'):.2%} of exposures reach the gift step")
+            return (
+                f"{self.overall('user_share_gift'):.0%} of users but "
+                f"{self.overall('overall_gift'):.2%} of exposures reach the gift step"
+            )
         if figure == "watch":
             w = self.watch["p50"]
-            return (f"Median watch: {w['no engagement']:.0f} s without engagement, "
-                    f"{w['gift']:.0f} s for gifting clicks")
+            return (
+                f"Median watch: {w['no engagement']:.0f} s without engagement, "
+                f"{w['gift']:.0f} s for gifting clicks"
+            )
         if figure == "model":
             return self.prediction.title()
         raise ValueError(f"no title for figure {figure!r}; known: funnel, units, watch, model")
@@ -167,8 +211,11 @@ class FunnelResult:
             "source_label": self.source_label,
             "qualified_watch_s": float(self.qualified_watch_s),
             "window_label": "no time limit" if w is None else f"{w / 60:g} minutes",
-            "interval_label": ("users resampled by bootstrap" if self.interval == "user"
-                               else "Wilson: exposures treated as independent"),
+            "interval_label": (
+                "users resampled by bootstrap"
+                if self.interval == "user"
+                else "Wilson: exposures treated as independent"
+            ),
         }
         for key in REGISTRY_NUMBERS:
             mv = self.metrics[key]
@@ -193,8 +240,14 @@ class FunnelResult:
         for rate, seg, separated in EXTREMES:
             e = self.extremes(rate, seg)
             p = f"ext_{rate}_{seg}"
-            out.update({f"{p}_lo_level": e.lo_level, f"{p}_lo": e.lo,
-                        f"{p}_hi_level": e.hi_level, f"{p}_hi": e.hi})
+            out.update(
+                {
+                    f"{p}_lo_level": e.lo_level,
+                    f"{p}_lo": e.lo,
+                    f"{p}_hi_level": e.hi_level,
+                    f"{p}_hi": e.hi,
+                }
+            )
             if separated:
                 out[f"{p}_separated"] = e.separated_text
         for rate in ("ctr", "qualified_rate", "gtr"):
@@ -213,12 +266,15 @@ class FunnelResult:
 
     def _engagement_numbers(self) -> dict:
         st = self.status
-        out = {"all_share_attributed": float(st.loc["all", "share_attributed"]),
-               "gift_no_click": int(st.loc["gift", "no_click"])}
+        out = {
+            "all_share_attributed": float(st.loc["all", "share_attributed"]),
+            "gift_no_click": int(st.loc["gift", "no_click"]),
+        }
         for kind in ("gift", "comment", "like"):
             out[f"{kind}_share_no_click"] = float(st.loc[kind, "share_no_click"])
         out["all_late"] = int(st.loc["all", "late"])
         out["all_before_click"] = int(st.loc["all", "before_click"])
         out["sess_engaged_no_click"] = float(
-            self.session_kpis.loc["engaged sessions without a click", "rate"])
+            self.session_kpis.loc["engaged sessions without a click", "rate"]
+        )
         return out

@@ -41,16 +41,21 @@ def weighted_decile(counts: pd.Series, weighted: bool = True) -> pd.Series:
     return pd.Series(out, index=counts.index, name="decile")
 
 
-def _lookup_codes(table: pd.DataFrame, key: str, column: str, ids: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _lookup_codes(
+    table: pd.DataFrame, key: str, column: str, ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``table[column]`` for each id in ``ids`` (first row of a duplicated ``key`` wins) as
     codes into the returned distinct values; -1 where the id is absent or the value missing.
     Integer work only: the looked-up column is never materialised per row."""
     keys = table[key].to_numpy()
     codes, uniques = pd.factorize(table[column], use_na_sentinel=True)
     ids = np.asarray(ids)
-    if (len(keys) and len(ids) and np.issubdtype(keys.dtype, np.integer)
-            and np.issubdtype(ids.dtype, np.integer)):
+    if (
+        len(keys)
+        and len(ids)
+        and np.issubdtype(keys.dtype, np.integer)
+        and np.issubdtype(ids.dtype, np.integer)
+    ):
         lo = min(int(keys.min()), int(ids.min()))
         hi = max(int(keys.max()), int(ids.max()))
         if hi - lo <= 4 * (len(keys) + len(ids)) + 1_000_000:  # compact ids: lookup array
@@ -64,9 +69,12 @@ def _lookup_codes(table: pd.DataFrame, key: str, column: str, ids: np.ndarray
     return out.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
-def _segment_categorical(codes: np.ndarray, uniques: np.ndarray,
-                         categories: list[str] | None = None,
-                         ordered: bool = False) -> pd.Categorical:
+def _segment_categorical(
+    codes: np.ndarray,
+    uniques: np.ndarray,
+    categories: list[str] | None = None,
+    ordered: bool = False,
+) -> pd.Categorical:
     """Looked-up codes (-1 = missing) -> Categorical of the values as strings, missing as
     ``"(missing)"``. Categories: ``categories`` (+ ``"(missing)"`` if any missing) when given,
     else the sorted distinct strings present."""
@@ -85,10 +93,14 @@ def _segment_categorical(codes: np.ndarray, uniques: np.ndarray,
     return pd.Categorical.from_codes(remap[idx], categories=cats, ordered=ordered)
 
 
-
-def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
-                 users: pd.DataFrame | None = None, *, streamer_weighted: bool = True,
-                 user_weighted: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def add_segments(
+    exposures: pd.DataFrame,
+    rooms: pd.DataFrame | None = None,
+    users: pd.DataFrame | None = None,
+    *,
+    streamer_weighted: bool = True,
+    user_weighted: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Add segment columns to an exposure (or click) table; returns ``(table, unmatched)``.
 
     Added: ``live_content_category``, ``live_type`` (from ``rooms`` by live_id),
@@ -109,14 +121,16 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
             ex[col] = _segment_categorical(codes, uniques)
     sid = ex["streamer_id"].to_numpy()
     scode, n_s = dense_codes(sid)
-    pop = pd.Series(np.bincount(scode, minlength=n_s),
-                    index=np.unique(sid) if n_s else np.zeros(0, sid.dtype))
+    pop = pd.Series(
+        np.bincount(scode, minlength=n_s), index=np.unique(sid) if n_s else np.zeros(0, sid.dtype)
+    )
     dec = weighted_decile(pop, weighted=streamer_weighted).to_numpy(np.int8)
     ex["streamer_decile"] = dec[scode]
     uid = ex["user_id"].to_numpy()
     ucode, n_u = dense_codes(uid)
-    act = pd.Series(np.bincount(ucode, minlength=n_u),
-                    index=np.unique(uid) if n_u else np.zeros(0, uid.dtype))
+    act = pd.Series(
+        np.bincount(ucode, minlength=n_u), index=np.unique(uid) if n_u else np.zeros(0, uid.dtype)
+    )
     dec = weighted_decile(act, weighted=user_weighted).to_numpy(np.int8)
     ex["user_decile"] = dec[ucode]
     if users is not None:
@@ -126,8 +140,11 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
             missing.append((col, int((codes < 0).sum())))
             src = users[col]
             is_cat = isinstance(src.dtype, pd.CategoricalDtype)
-            cats = (list(src.cat.categories.astype(str)) if is_cat
-                    else sorted(src.dropna().astype(str).unique()))
+            cats = (
+                list(src.cat.categories.astype(str))
+                if is_cat
+                else sorted(src.dropna().astype(str).unique())
+            )
             ordered = is_cat and src.cat.ordered
             ex[col] = _segment_categorical(codes, uniques, cats, ordered)
     un = pd.DataFrame(missing, columns=["column", "n_missing"]).set_index("column")
@@ -135,11 +152,18 @@ def add_segments(exposures: pd.DataFrame, rooms: pd.DataFrame | None = None,
     return ex, un
 
 
-def segment_kpis(exposures: pd.DataFrame, segments: Iterable[str], conf: float = 0.95,
-                 min_exposures: int = 0, **kw) -> dict[str, pd.DataFrame]:
+def segment_kpis(
+    exposures: pd.DataFrame,
+    segments: Iterable[str],
+    conf: float = 0.95,
+    min_exposures: int = 0,
+    **kw,
+) -> dict[str, pd.DataFrame]:
     """:func:`kpi_table` for each segment column; a dict keyed by column name."""
-    return {s: kpi_table(exposures, by=s, conf=conf, min_exposures=min_exposures, **kw)
-            for s in segments}
+    return {
+        s: kpi_table(exposures, by=s, conf=conf, min_exposures=min_exposures, **kw)
+        for s in segments
+    }
 
 
 @dataclass(frozen=True)
@@ -164,10 +188,14 @@ def extremes(table: pd.DataFrame | None, rate: str, min_exposures: int = 0) -> E
     """Lowest and highest level of ``rate`` in a segment KPI table (levels with at least
     ``min_exposures`` exposures); levels ``'n/a'`` and NaN rates when there is none (or no
     table)."""
-    t = None if table is None else table[table["exposures"] >= min_exposures].dropna(
-        subset=[rate])
+    t = None if table is None else table[table["exposures"] >= min_exposures].dropna(subset=[rate])
     if t is None or t.empty:
         return Extremes("n/a", float("nan"), "n/a", float("nan"), False)
     lo_i, hi_i = t[rate].idxmin(), t[rate].idxmax()
-    return Extremes(str(lo_i), float(t.loc[lo_i, rate]), str(hi_i), float(t.loc[hi_i, rate]),
-                    bool(t.loc[lo_i, f"{rate}_hi"] < t.loc[hi_i, f"{rate}_lo"]))
+    return Extremes(
+        str(lo_i),
+        float(t.loc[lo_i, rate]),
+        str(hi_i),
+        float(t.loc[hi_i, rate]),
+        bool(t.loc[lo_i, f"{rate}_hi"] < t.loc[hi_i, f"{rate}_lo"]),
+    )

@@ -11,9 +11,14 @@ from kuailive_analysis.funnel.common import HINT, STEPS, check_interval
 from kuailive_analysis.funnel.intervals import user_intervals
 
 
-def funnel(exposures: pd.DataFrame, by: str | list[str] | None = None,
-           conf: float = 0.95, interval: str = "wilson", n_boot: int = 200,
-           seed: int = 0) -> pd.DataFrame:
+def funnel(
+    exposures: pd.DataFrame,
+    by: str | list[str] | None = None,
+    conf: float = 0.95,
+    interval: str = "wilson",
+    n_boot: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Nested funnel counts with step and overall conversion and their intervals.
 
     Long format: one row per (segment..., step) with ``n``, ``step_rate`` (n / n of the

@@ -21,18 +21,23 @@ from kuailive_analysis.funnel.units import session_table
 
 def _event_keys(ev: pd.DataFrame) -> pd.DataFrame:
     """The key columns of an event table in compact dtypes, with Beijing ``day`` and ``hour``."""
-    out = pd.DataFrame({
-        "user_id": ev["user_id"].to_numpy(np.int32),
-        "live_id": ev["live_id"].to_numpy(np.int32),
-        "streamer_id": ev["streamer_id"].to_numpy(np.int32),
-        "ts_ms": ev["ts_ms"].to_numpy(np.int64),
-    })
+    out = pd.DataFrame(
+        {
+            "user_id": ev["user_id"].to_numpy(np.int32),
+            "live_id": ev["live_id"].to_numpy(np.int32),
+            "streamer_id": ev["streamer_id"].to_numpy(np.int32),
+            "ts_ms": ev["ts_ms"].to_numpy(np.int64),
+        }
+    )
     out["day"], out["hour"] = day_hour(out["ts_ms"])
     return out
 
 
-def click_table(clicks: pd.DataFrame, attributed: pd.DataFrame,
-                qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
+def click_table(
+    clicks: pd.DataFrame,
+    attributed: pd.DataFrame,
+    qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
+) -> pd.DataFrame:
     """One row per click (same order as ``clicks``) with its attributed engagements.
 
     Columns: user_id, live_id, streamer_id, ts_ms, day, hour, watch_ms (int32),
@@ -49,13 +54,16 @@ def click_table(clicks: pd.DataFrame, attributed: pd.DataFrame,
     att = attributed[attributed["status"] == "attributed"]
     pos = att["click_pos"].to_numpy(np.int64)
     if len(pos) and (pos.max() >= n):
-        raise ValueError("click_table: attributed click positions exceed the clicks table; "
-                         "pass the same clicks frame to attribute() and click_table()")
+        raise ValueError(
+            "click_table: attributed click positions exceed the clicks table; "
+            "pass the same clicks frame to attribute() and click_table()"
+        )
     codes = att["kind"].cat.codes.to_numpy()
     for i, kind in enumerate(ENGAGEMENT_KINDS):
         out[f"n_{kind}s"] = np.bincount(pos[codes == i], minlength=n).astype(np.int32)
-    out["gift_value"] = np.bincount(pos, weights=att["value"].to_numpy(np.float64),
-                                    minlength=n).astype(np.int64)
+    out["gift_value"] = np.bincount(
+        pos, weights=att["value"].to_numpy(np.float64), minlength=n
+    ).astype(np.int64)
     out["qualified"] = out["watch_ms"].to_numpy() >= qualified_watch_s * MS_PER_SECOND
     out["commented"] = out["n_comments"] > 0
     out["liked"] = out["n_likes"] > 0
@@ -73,8 +81,13 @@ def exposure_table(click_tab: pd.DataFrame, negatives: pd.DataFrame) -> pd.DataF
     """
     check_events(negatives, "negative")
     neg = _event_keys(negatives)
-    fill = {"watch_ms": np.int32(0), "n_comments": np.int32(0), "n_likes": np.int32(0),
-            "n_gifts": np.int32(0), "gift_value": np.int64(0)}
+    fill = {
+        "watch_ms": np.int32(0),
+        "n_comments": np.int32(0),
+        "n_likes": np.int32(0),
+        "n_gifts": np.int32(0),
+        "gift_value": np.int64(0),
+    }
     for c, v in fill.items():
         neg[c] = np.full(len(neg), v, dtype=type(v))
     for c in ("qualified", "commented", "liked", "gifted", "interacted"):
@@ -104,14 +117,21 @@ class FunnelTables:
     """:func:`~kuailive_analysis.funnel.units.session_table`: one row per (user, live)."""
 
 
-def build(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.DataFrame,
-          likes: pd.DataFrame, gifts: pd.DataFrame, *,
-          qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
-          attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S) -> FunnelTables:
+def build(
+    clicks: pd.DataFrame,
+    negatives: pd.DataFrame,
+    comments: pd.DataFrame,
+    likes: pd.DataFrame,
+    gifts: pd.DataFrame,
+    *,
+    qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
+    attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
+) -> FunnelTables:
     """Everything the chapter needs from the five event tables, as :class:`FunnelTables`."""
     att = attribute(clicks, comments, likes, gifts, attribution_window_s)
     ct = click_table(clicks, att, qualified_watch_s)
     ex = exposure_table(ct, negatives)
-    ses = session_table(clicks, negatives, comments, likes, gifts,
-                        qualified_watch_s=qualified_watch_s)
+    ses = session_table(
+        clicks, negatives, comments, likes, gifts, qualified_watch_s=qualified_watch_s
+    )
     return FunnelTables(engagements=att, clicks=ct, exposures=ex, sessions=ses)

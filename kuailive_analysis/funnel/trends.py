@@ -12,7 +12,7 @@ def daily_kpis(exposures: pd.DataFrame, conf: float = 0.95, **kw) -> pd.DataFram
     """:func:`~kuailive_analysis.funnel.kpis.kpi_table` by Beijing day index (0 = 2025-05-05),
     with a ``date`` column."""
     t = kpi_table(exposures, by="day", conf=conf, **kw)
-    t["date"] = (pd.Timestamp("2025-05-05") + pd.to_timedelta(t.index.astype(int), unit="D"))
+    t["date"] = pd.Timestamp("2025-05-05") + pd.to_timedelta(t.index.astype(int), unit="D")
     return t
 
 
@@ -22,8 +22,10 @@ def weekly_rates(daily: pd.DataFrame, days: int = 7) -> pd.DataFrame:
     (NaN when a part has no exposures or no clicks)."""
     d = daily.index.to_numpy()
     rows = {}
-    for name, mask in (("week1", d <= d.min() + days - 1 if len(d) else d.astype(bool)),
-                       ("week3", d >= d.max() - days + 1 if len(d) else d.astype(bool))):
+    for name, mask in (
+        ("week1", d <= d.min() + days - 1 if len(d) else d.astype(bool)),
+        ("week3", d >= d.max() - days + 1 if len(d) else d.astype(bool)),
+    ):
         w = daily[mask]
         clicks = float(w["clicks"].sum())
         rows[name] = {

@@ -18,9 +18,15 @@ from kuailive_analysis.funnel.common import (
 from kuailive_analysis.funnel.steps import funnel
 
 
-def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.DataFrame,
-                  likes: pd.DataFrame, gifts: pd.DataFrame, *,
-                  qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S) -> pd.DataFrame:
+def session_table(
+    clicks: pd.DataFrame,
+    negatives: pd.DataFrame,
+    comments: pd.DataFrame,
+    likes: pd.DataFrame,
+    gifts: pd.DataFrame,
+    *,
+    qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
+) -> pd.DataFrame:
     """One row per (user_id, live_id) with any event; no attribution window (a session is
     the whole pair over the 21 days).
 
@@ -32,8 +38,13 @@ def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.Da
     """
     check_events(clicks, "click", ("watch_live_time",))
     check_events(negatives, "negative")
-    tables = (("click", clicks), ("negative", negatives), ("comment", comments),
-              ("like", likes), ("gift", gifts))
+    tables = (
+        ("click", clicks),
+        ("negative", negatives),
+        ("comment", comments),
+        ("like", likes),
+        ("gift", gifts),
+    )
     for name, df in tables:
         check_events(df, name)
     # one int64 pair key, time and streamer per event; sort by (pair, time) - ties keep the
@@ -55,20 +66,29 @@ def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.Da
     keys = ul_s[starts]
     del sid, order, ul_s, start
     bounds = np.cumsum([0] + [len(df) for _, df in tables])
-    part = {name: grp[bounds[i]:bounds[i + 1]] for i, (name, _) in enumerate(tables)}
-    s = pd.DataFrame({
-        "user_id": (keys >> 32).astype(np.int32),
-        "live_id": (keys & 0xFFFFFFFF).astype(np.int32),
-        "streamer_id": streamer.astype(np.int32),
-        "first_ms": first_ms.astype(np.int64),
-    })
-    for name, col in (("click", "n_clicks"), ("negative", "n_negatives"),
-                      ("comment", "n_comments"), ("like", "n_likes"), ("gift", "n_gifts")):
+    part = {name: grp[bounds[i] : bounds[i + 1]] for i, (name, _) in enumerate(tables)}
+    s = pd.DataFrame(
+        {
+            "user_id": (keys >> 32).astype(np.int32),
+            "live_id": (keys & 0xFFFFFFFF).astype(np.int32),
+            "streamer_id": streamer.astype(np.int32),
+            "first_ms": first_ms.astype(np.int64),
+        }
+    )
+    for name, col in (
+        ("click", "n_clicks"),
+        ("negative", "n_negatives"),
+        ("comment", "n_comments"),
+        ("like", "n_likes"),
+        ("gift", "n_gifts"),
+    ):
         s[col] = np.bincount(part[name], minlength=n_groups)
-    s["watch_ms"] = np.bincount(part["click"], weights=clicks["watch_live_time"]
-                                .to_numpy(np.float64), minlength=n_groups).astype(np.int64)
-    s["gift_value"] = np.bincount(part["gift"], weights=gifts["gift_price"]
-                                  .to_numpy(np.float64), minlength=n_groups).astype(np.int64)
+    s["watch_ms"] = np.bincount(
+        part["click"], weights=clicks["watch_live_time"].to_numpy(np.float64), minlength=n_groups
+    ).astype(np.int64)
+    s["gift_value"] = np.bincount(
+        part["gift"], weights=gifts["gift_price"].to_numpy(np.float64), minlength=n_groups
+    ).astype(np.int64)
     for c in ("n_clicks", "n_negatives", "n_comments", "n_likes", "n_gifts"):
         s[c] = s[c].astype(np.int32)
     s["n_exposures"] = (s["n_clicks"] + s["n_negatives"]).astype(np.int32)
@@ -87,8 +107,9 @@ def session_table(clicks: pd.DataFrame, negatives: pd.DataFrame, comments: pd.Da
     return s
 
 
-def unit_funnels(exposures: pd.DataFrame, sessions: pd.DataFrame,
-                 conf: float = 0.95) -> pd.DataFrame:
+def unit_funnels(
+    exposures: pd.DataFrame, sessions: pd.DataFrame, conf: float = 0.95
+) -> pd.DataFrame:
     """The nested funnel in the three units side by side (exposure, session, user).
 
     Sessions: those with an exposure (a click or a negative). Users: a user reaches a step if
@@ -113,15 +134,35 @@ def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
     cs = sessions[sessions["clicked"]]
     n = len(cs)
     rows = []
-    for name, k in (("qualified", cs["qualified"].sum()), ("comment", (cs["n_comments"] > 0).sum()),
-                    ("like", (cs["n_likes"] > 0).sum()), ("gift", cs["gifted"].sum()),
-                    ("interaction", cs["interacted"].sum())):
+    for name, k in (
+        ("qualified", cs["qualified"].sum()),
+        ("comment", (cs["n_comments"] > 0).sum()),
+        ("like", (cs["n_likes"] > 0).sum()),
+        ("gift", cs["gifted"].sum()),
+        ("interaction", cs["interacted"].sum()),
+    ):
         lo, hi = wilson_interval(k, n, conf)
-        rows.append({"kpi": f"{name} rate per click session", "k": int(k), "n": n,
-                     "rate": k / n if n else np.nan, "lo": float(lo), "hi": float(hi)})
+        rows.append(
+            {
+                "kpi": f"{name} rate per click session",
+                "k": int(k),
+                "n": n,
+                "rate": k / n if n else np.nan,
+                "lo": float(lo),
+                "hi": float(hi),
+            }
+        )
     k = int(sessions["engaged_without_click"].sum())
     m = int(sessions["interacted"].sum())
     lo, hi = wilson_interval(k, m, conf)
-    rows.append({"kpi": "engaged sessions without a click", "k": k, "n": m,
-                 "rate": k / m if m else np.nan, "lo": float(lo), "hi": float(hi)})
+    rows.append(
+        {
+            "kpi": "engaged sessions without a click",
+            "k": k,
+            "n": m,
+            "rate": k / m if m else np.nan,
+            "lo": float(lo),
+            "hi": float(hi),
+        }
+    )
     return pd.DataFrame(rows).set_index("kpi")

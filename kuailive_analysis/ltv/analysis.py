@@ -64,8 +64,10 @@ class LTVParams:
 
     def __post_init__(self):
         if not 1 <= self.calibration_days < N_WINDOW_DAYS:
-            raise ValueError(f"calibration_days={self.calibration_days!r} must be in "
-                             f"1..{N_WINDOW_DAYS - 1} (the window has {N_WINDOW_DAYS} days).")
+            raise ValueError(
+                f"calibration_days={self.calibration_days!r} must be in "
+                f"1..{N_WINDOW_DAYS - 1} (the window has {N_WINDOW_DAYS} days)."
+            )
 
     @property
     def holdout_days(self) -> int:
@@ -155,79 +157,97 @@ class LTVResult:
     def concentration_curves(self) -> dict[str, pd.DataFrame]:
         """Lorenz curves (all points) of the predicted CLV and of the calibration value, for
         :func:`kuailive_analysis.plots.ltv.concentration`."""
-        return {"predicted CLV": stats.lorenz_curve(self.clv, n_points=None),
-                "calibration value": stats.lorenz_curve(self.gift.table["value_cal"],
-                                                        n_points=None)}
+        return {
+            "predicted CLV": stats.lorenz_curve(self.clv, n_points=None),
+            "calibration value": stats.lorenz_curve(self.gift.table["value_cal"], n_points=None),
+        }
 
     # -- text ---------------------------------------------------------------------------------
     def gg_mean_note(self) -> str:
         """What the Gamma-Gamma population mean is, or why users without repeats get the
         sample mean instead."""
         if np.isfinite(self.gg.mean_spend):
-            return (f"The model's population mean value per gifting day is "
-                    f"{self.gg.mean_spend:,.1f} coins.")
-        return (f"The fitted q = {self.gg.params_['q']:.2f} is at most 1: between users, value "
-                "per gifting day is so heavy-tailed that the model's population mean is infinite. "
-                "Users without a repeat gifting day therefore get the sample mean over repeat "
-                f"gifters, {self.fallback_mean:,.1f} coins, as their expected value.")
+            return (
+                f"The model's population mean value per gifting day is "
+                f"{self.gg.mean_spend:,.1f} coins."
+            )
+        return (
+            f"The fitted q = {self.gg.params_['q']:.2f} is at most 1: between users, value "
+            "per gifting day is so heavy-tailed that the model's population mean is infinite. "
+            "Users without a repeat gifting day therefore get the sample mean over repeat "
+            f"gifters, {self.fallback_mean:,.1f} coins, as their expected value."
+        )
 
     def watch_fit_text(self) -> str:
         """The BG/NBD fit on watching days in words (or why it failed)."""
         if self.watch_bg is None:
             return f"The fit fails: {self.watch_note}"
         pw = self.watch_bg.params_
-        return (f"The fit gives r = {pw['r']:.3g} and alpha = {pw['alpha']:.3g}: a mean rate of "
-                f"{pw['r'] / pw['alpha']:.2f} watching days per day, and a mean dropout of "
-                f"{pw['a'] / (pw['a'] + pw['b']):.1%} per watching day. ") + (self.watch_note or "")
+        return (
+            f"The fit gives r = {pw['r']:.3g} and alpha = {pw['alpha']:.3g}: a mean rate of "
+            f"{pw['r'] / pw['alpha']:.2f} watching days per day, and a mean dropout of "
+            f"{pw['a'] / (pw['a'] + pw['b']):.1%} per watching day. "
+        ) + (self.watch_note or "")
 
     def recovery_texts(self) -> tuple[str, str, str]:
         """``(rec_intro, disc_text, alive_text)``: the planted-truth section in words."""
         if self.planted is None:
-            intro = ("This twin plants no BG/NBD process: its gifts follow ordinary clicks (a gift "
-                     "probability per click that grows with the watch time; see the fidelity "
-                     "appendix), so there are no planted BG/NBD parameters to recover, and the "
-                     "holdout comparison above is the only check of the model."
-                     if self.is_twin else
-                     "This data folder is not a synthetic twin, so there is no planted truth to "
-                     "recover.")
-            return (intro, "(Not applicable: nothing was planted in BG/NBD form.)",
-                    "Not applicable: no planted P(alive) to compare with.")
+            intro = (
+                "This twin plants no BG/NBD process: its gifts follow ordinary clicks (a gift "
+                "probability per click that grows with the watch time; see the fidelity "
+                "appendix), so there are no planted BG/NBD parameters to recover, and the "
+                "holdout comparison above is the only check of the model."
+                if self.is_twin
+                else "This data folder is not a synthetic twin, so there is no planted truth to "
+                "recover."
+            )
+            return (
+                intro,
+                "(Not applicable: nothing was planted in BG/NBD form.)",
+                "Not applicable: no planted P(alive) to compare with.",
+            )
         p, rec = self.planted, self.recovery
         n_cov = int(rec.loc[list(BetaGeo.param_names), "covered"].sum())
         rate, drop = "mean rate r/alpha (per day)", "mean dropout a/(a+b)"
-        intro = (f"The twin planted r = {p['r']:g}, alpha = {p['alpha']:g}, a = {p['a']:g} and "
-                 f"b = {p['b']:g}. The fit on gifting days covers {n_cov} of the 4 planted values "
-                 f"with its 95% interval; the implied mean gifting rate is "
-                 f"{rec.loc[rate, 'estimate']:.3f} per day (planted "
-                 f"{rec.loc[rate, 'planted']:.3f}) and the mean dropout "
-                 f"{rec.loc[drop, 'estimate']:.1%} (planted "
-                 f"{rec.loc[drop, 'planted']:.1%}).")
+        intro = (
+            f"The twin planted r = {p['r']:g}, alpha = {p['alpha']:g}, a = {p['a']:g} and "
+            f"b = {p['b']:g}. The fit on gifting days covers {n_cov} of the 4 planted values "
+            f"with its 95% interval; the implied mean gifting rate is "
+            f"{rec.loc[rate, 'estimate']:.3f} per day (planted "
+            f"{rec.loc[rate, 'planted']:.3f}) and the mean dropout "
+            f"{rec.loc[drop, 'estimate']:.1%} (planted "
+            f"{rec.loc[drop, 'planted']:.1%})."
+        )
         d = self.discretisation[R.DROPOUT]
-        disc = ("Why the estimates miss: the twin's gifting process departs from BG/NBD in three "
-                "ways, and we can add them one at a time to a simulation of the planted process "
-                "(same first-gift times, fitted the same way). "
-                f"Fitted to exact BG/NBD data in continuous time the estimates land on the planted "
-                f"values (mean dropout {d['continuous BG/NBD']:.1%} vs {d['planted']:.1%}). "
-                f"Counting transactions as gifting days, one per day, already moves them (mean "
-                f"dropout {d['+ counted as gifting days']:.1%}): a user who gifts twice in a day "
-                "looks like a user who gifts once, which removes the most active users' repeats. "
-                f"Letting users also leave right after their first gift "
-                f"({d['+ dropout after the first gift']:.1%}) and stopping gifting at the user's "
-                f"activity churn ({d['+ stopped at activity churn']:.1%}) gives the twin's full "
-                f"process; the fit on the twin itself, last row, finds {d[R.TWIN_FIT_ROW]:.1%}. "
-                "The table lists the fitted parameters for each step.")
+        disc = (
+            "Why the estimates miss: the twin's gifting process departs from BG/NBD in three "
+            "ways, and we can add them one at a time to a simulation of the planted process "
+            "(same first-gift times, fitted the same way). "
+            f"Fitted to exact BG/NBD data in continuous time the estimates land on the planted "
+            f"values (mean dropout {d['continuous BG/NBD']:.1%} vs {d['planted']:.1%}). "
+            f"Counting transactions as gifting days, one per day, already moves them (mean "
+            f"dropout {d['+ counted as gifting days']:.1%}): a user who gifts twice in a day "
+            "looks like a user who gifts once, which removes the most active users' repeats. "
+            f"Letting users also leave right after their first gift "
+            f"({d['+ dropout after the first gift']:.1%}) and stopping gifting at the user's "
+            f"activity churn ({d['+ stopped at activity churn']:.1%}) gives the twin's full "
+            f"process; the fit on the twin itself, last row, finds {d[R.TWIN_FIT_ROW]:.1%}. "
+            "The table lists the fitted parameters for each step."
+        )
         chk = self.alive_check
         truly = float((chk["truly_alive"] * chk["n_users"]).sum() / chk["n_users"].sum())
         no_repeat = float((self.gift.table["frequency_cal"] == 0).mean())
-        alive = (f"On average the model says {self.predictions['p_alive'].mean():.1%} of the "
-                 f"cohort is still alive at the end of calibration; in the planted truth "
-                 f"{truly:.1%} are. Most of the gap comes from the {no_repeat:.0%} of users "
-                 "without a repeat gifting day: BG/NBD lets users leave only after a repeat "
-                 "transaction, so it holds all of them alive with certainty, whereas in the twin "
-                 "(and, plausibly, in live streaming) a user can stop right after the first gift. "
-                 "It also explains why the model overpredicts the holdout of users without a "
-                 "repeat (section 4.4). The Spearman correlation between each user's predicted "
-                 f"value per gifting day and the planted one is {self.spend_rho:.2f}.")
+        alive = (
+            f"On average the model says {self.predictions['p_alive'].mean():.1%} of the "
+            f"cohort is still alive at the end of calibration; in the planted truth "
+            f"{truly:.1%} are. Most of the gap comes from the {no_repeat:.0%} of users "
+            "without a repeat gifting day: BG/NBD lets users leave only after a repeat "
+            "transaction, so it holds all of them alive with certainty, whereas in the twin "
+            "(and, plausibly, in live streaming) a user can stop right after the first gift. "
+            "It also explains why the model overpredicts the holdout of users without a "
+            "repeat (section 4.4). The Spearman correlation between each user's predicted "
+            f"value per gifting day and the planted one is {self.spend_rho:.2f}."
+        )
         return intro, disc, alive
 
     # -- glue ---------------------------------------------------------------------------------
@@ -235,8 +255,10 @@ class LTVResult:
         """Every value the chapter's prose glues, by key, as Python scalars or text (a
         ``(value, spec)`` tuple is glued pre-formatted; see
         :func:`kuailive_analysis.report.glue_all`)."""
-        return {k: (_plain(v[0]), v[1]) if isinstance(v, tuple) else _plain(v)
-                for k, v in self._numbers().items()}
+        return {
+            k: (_plain(v[0]), v[1]) if isinstance(v, tuple) else _plain(v)
+            for k, v in self._numbers().items()
+        }
 
     def _numbers(self) -> dict:
         p, bg, gg = self.params, self.bg.params_, self.gg
@@ -282,8 +304,11 @@ class LTVResult:
             # 4.7 watching days
             "watch_every_day": self.watch_checks.share_every_day,
             "watch_note": self.watch_fit_text(),
-            "watch_mae_bg": (NO_WATCH_FIT if self.watch_bg is None
-                             else (wacc.loc[("transactions", "BG/NBD"), "MAE"], ".3f")),
+            "watch_mae_bg": (
+                NO_WATCH_FIT
+                if self.watch_bg is None
+                else (wacc.loc[("transactions", "BG/NBD"), "MAE"], ".3f")
+            ),
             "watch_mae_past": wacc.loc[("transactions", "past rate"), "MAE"],
             # 4.8 lifetime value
             "time_boot_s": boot.seconds,
@@ -340,31 +365,61 @@ def analyse(ds, **params) -> LTVResult:
     fallback = sample_mean_spend(gs["frequency_cal"], gs["monetary_cal"])
     forecasts = E.holdout_forecasts(gs, bg, gg, fallback_mean=fallback)
     p_alive_grid, expected_grid = E.prediction_grids(
-        bg, p.grid_T, p.holdout_days, max_x=min(p.grid_T, MAX_GRID_FREQUENCY))
+        bg, p.grid_T, p.holdout_days, max_x=min(p.grid_T, MAX_GRID_FREQUENCY)
+    )
 
     wbg, w_note = E.try_fit_bgnbd(watch.table)
-    boot = bootstrap_clv(gs, horizon=p.horizon_days, bg=bg, gg=gg, n_boot=p.n_boot,
-                         discount_rate=p.discount_rate_daily, level=p.level, seed=p.seed)
-    preds = clv_table(bg, gg, gs, horizon=p.horizon_days, discount_rate=p.discount_rate_daily,
-                      fallback_mean=fallback)
-    twin = R.twin_checks(ds.truth, bg, gs, preds, calibration_days=p.calibration_days,
-                         seed=p.seed)
+    boot = bootstrap_clv(
+        gs,
+        horizon=p.horizon_days,
+        bg=bg,
+        gg=gg,
+        n_boot=p.n_boot,
+        discount_rate=p.discount_rate_daily,
+        level=p.level,
+        seed=p.seed,
+    )
+    preds = clv_table(
+        bg,
+        gg,
+        gs,
+        horizon=p.horizon_days,
+        discount_rate=p.discount_rate_daily,
+        fallback_mean=fallback,
+    )
+    twin = R.twin_checks(ds.truth, bg, gs, preds, calibration_days=p.calibration_days, seed=p.seed)
     return LTVResult(
-        params=p, source=ds.source, gift=gift, watch=watch,
-        bg=bg, bg_note=bg_note, gg=gg, gg_note=gg_note, fallback_mean=fallback,
+        params=p,
+        source=ds.source,
+        gift=gift,
+        watch=watch,
+        bg=bg,
+        bg_note=bg_note,
+        gg=gg,
+        gg_note=gg_note,
+        fallback_mean=fallback,
         parameters=E.parameter_table(bg, gg),
         histogram=E.frequency_histogram(bg, gs, p.max_freq),
         by_frequency=E.holdout_by_frequency(bg, gs, p.max_freq),
         tracking=E.tracking(bg, gs, repeat_transactions_by_day(gift_days, gs.index)),
-        p_alive_grid=p_alive_grid, expected_grid=expected_grid,
-        forecasts=forecasts, accuracy=E.score_forecasts(forecasts, gs),
+        p_alive_grid=p_alive_grid,
+        expected_grid=expected_grid,
+        forecasts=forecasts,
+        accuracy=E.score_forecasts(forecasts, gs),
         gift_checks=E.assumption_checks(gs),
-        watch_bg=wbg, watch_note=w_note,
-        watch_histogram=(E.frequency_histogram(wbg, watch.table, p.max_freq)
-                         if wbg is not None else None),
+        watch_bg=wbg,
+        watch_note=w_note,
+        watch_histogram=(
+            E.frequency_histogram(wbg, watch.table, p.max_freq) if wbg is not None else None
+        ),
         watch_accuracy=E.holdout_accuracy(wbg, watch.table),
         watch_checks=E.assumption_checks(watch.table),
-        bootstrap=boot, predictions=preds,
+        bootstrap=boot,
+        predictions=preds,
         top_users=E.top_users(gs, boot.per_user, preds, p.top_n),
-        planted=twin.planted, recovery=twin.recovery, discretisation=twin.discretisation,
-        alive_check=twin.alive_check, spend_rho=twin.spend_rho)
+        planted=twin.planted,
+        recovery=twin.recovery,
+        discretisation=twin.discretisation,
+        alive_check=twin.alive_check,
+        spend_rho=twin.spend_rho,
+    )

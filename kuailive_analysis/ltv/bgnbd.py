@@ -66,32 +66,41 @@ def check_bgnbd_inputs(frequency, recency, T, weights=None):
     """
     x, tx, t = as_array(frequency, "frequency"), as_array(recency, "recency"), as_array(T, "T")
     if not (x.size == tx.size == t.size):
-        raise ValueError(f"frequency, recency and T must have the same length; got {x.size}, "
-                         f"{tx.size} and {t.size}.")
+        raise ValueError(
+            f"frequency, recency and T must have the same length; got {x.size}, "
+            f"{tx.size} and {t.size}."
+        )
     if x.size == 0:
         raise ValueError("no customers: frequency, recency and T are empty.")
     for name, a in (("frequency", x), ("recency", tx), ("T", t)):
         bad = ~np.isfinite(a) | (a < 0)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} has {int(bad.sum())} missing, infinite or negative "
-                             f"value(s), e.g. {a[i]!r} at position {i}; it must be >= 0.")
+            raise ValueError(
+                f"{name} has {int(bad.sum())} missing, infinite or negative "
+                f"value(s), e.g. {a[i]!r} at position {i}; it must be >= 0."
+            )
     if np.any(x != np.round(x)):
         i = int(np.flatnonzero(x != np.round(x))[0])
-        raise ValueError(f"frequency must count repeat transactions (whole numbers); position "
-                         f"{i} has {x[i]!r}.")
+        raise ValueError(
+            f"frequency must count repeat transactions (whole numbers); position {i} has {x[i]!r}."
+        )
     tol = 1e-9 * np.maximum(1.0, t)
     bad = tx > t + tol
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"recency > T for {int(bad.sum())} customer(s), e.g. position {i}: "
-                         f"recency={tx[i]!r}, T={t[i]!r}. Recency (first to last transaction) "
-                         "cannot exceed T (first transaction to end of observation).")
+        raise ValueError(
+            f"recency > T for {int(bad.sum())} customer(s), e.g. position {i}: "
+            f"recency={tx[i]!r}, T={t[i]!r}. Recency (first to last transaction) "
+            "cannot exceed T (first transaction to end of observation)."
+        )
     bad = (x == 0) & (tx > 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{int(bad.sum())} customer(s) have frequency 0 but recency > 0, e.g. "
-                         f"position {i} (recency={tx[i]!r}); recency must be 0 without repeats.")
+        raise ValueError(
+            f"{int(bad.sum())} customer(s) have frequency 0 but recency > 0, e.g. "
+            f"position {i} (recency={tx[i]!r}); recency must be 0 without repeats."
+        )
     if weights is None:
         w = np.ones(x.size)
     else:
@@ -101,15 +110,18 @@ def check_bgnbd_inputs(frequency, recency, T, weights=None):
     return x, np.minimum(tx, t), t, w
 
 
-
 def _bg_loglik(theta, x, tx, T, w, grad: bool = True):
     """Mean negative log-likelihood of BG/NBD and its gradient in log-parameters."""
     r, alpha, a, b = np.exp(theta)
     pos = x > 0
     xm = np.maximum(x, 1.0)
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = (special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b)
-          - special.gammaln(a + b + x))
+    a2 = (
+        special.gammaln(a + b)
+        + special.gammaln(b + x)
+        - special.gammaln(b)
+        - special.gammaln(a + b + x)
+    )
     a3 = -(r + x) * np.log(alpha + T)
     a4 = np.where(pos, np.log(a) - np.log(b + xm - 1) - (r + x) * np.log(alpha + tx), -np.inf)
     mx = np.maximum(a3, a4)
@@ -126,10 +138,10 @@ def _bg_loglik(theta, x, tx, T, w, grad: bool = True):
     d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
     d_a = dg(a + b) - dg(a + b + x) + w4 / a
     d_b = dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) - w4 / (b + xm - 1)
-    g = np.array([np.dot(w, d_r) * r, np.dot(w, d_alpha) * alpha,
-                  np.dot(w, d_a) * a, np.dot(w, d_b) * b])
+    g = np.array(
+        [np.dot(w, d_r) * r, np.dot(w, d_alpha) * alpha, np.dot(w, d_a) * a, np.dot(w, d_b) * b]
+    )
     return val, -g / W
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,8 +167,17 @@ class BetaGeo:
             raise ValueError("BetaGeo is not fitted: call fit(frequency, recency, T) first.")
         return (self.params_[k] for k in self.param_names)
 
-    def fit(self, frequency, recency, T, weights=None, *, start=None, penalizer: float = 0.0,
-            gtol: float = 1e-5):
+    def fit(
+        self,
+        frequency,
+        recency,
+        T,
+        weights=None,
+        *,
+        start=None,
+        penalizer: float = 0.0,
+        gtol: float = 1e-5,
+    ):
         """Maximum-likelihood fit. ``weights`` (optional) repeat customers (bootstrap).
 
         ``penalizer`` ``c >= 0`` adds ``c * sum(log(param)^2)`` to the mean negative
@@ -172,11 +193,19 @@ class BetaGeo:
             starts = [np.log([start[k] for k in self.param_names])]
         else:
             rate = max(np.dot(w, x) / max(np.dot(w, t), 1e-9), 1e-6)
-            starts = [np.log([1.0, 1.0 / rate, 1.0, 3.0]),
-                      np.log([0.3, 0.3 / rate, 0.8, 2.5]),
-                      np.log([3.0, 3.0 / rate, 2.0, 10.0])]
-        res = maximise(penalised(lambda th: _bg_loglik(th, x, tx, t, w), penalizer), starts,
-                       self.param_names, n_weight=W, model="BG/NBD", gtol=gtol)
+            starts = [
+                np.log([1.0, 1.0 / rate, 1.0, 3.0]),
+                np.log([0.3, 0.3 / rate, 0.8, 2.5]),
+                np.log([3.0, 3.0 / rate, 2.0, 10.0]),
+            ]
+        res = maximise(
+            penalised(lambda th: _bg_loglik(th, x, tx, t, w), penalizer),
+            starts,
+            self.param_names,
+            n_weight=W,
+            model="BG/NBD",
+            gtol=gtol,
+        )
         if penalizer:
             res.mean_nll = float(_bg_loglik(res.theta, x, tx, t, w, grad=False)[0])
         store_fit(self, res, W)
@@ -188,8 +217,11 @@ class BetaGeo:
     def _log_odds_dead(self, x, tx, T):
         r, alpha, a, b = self._p()
         xm = np.maximum(x, 1.0)
-        return np.where(x > 0, np.log(a) - np.log(b + xm - 1)
-                        + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)), -np.inf)
+        return np.where(
+            x > 0,
+            np.log(a) - np.log(b + xm - 1) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)),
+            -np.inf,
+        )
 
     def probability_alive(self, frequency, recency, T):
         """P(still alive at T | x, t_x, T)."""
@@ -199,8 +231,9 @@ class BetaGeo:
     def expected_purchases(self, t, frequency, recency, T):
         """E[number of transactions in (T, T+t] | x, t_x, T] (broadcasts its arguments)."""
         r, alpha, a, b = self._p()
-        t, x, tx, TT = np.broadcast_arrays(*(np.asarray(v, float) for v in
-                                             (t, frequency, recency, T)))
+        t, x, tx, TT = np.broadcast_arrays(
+            *(np.asarray(v, float) for v in (t, frequency, recency, T))
+        )
         z = t / (alpha + TT + t)
         c = a + b + x - 1
         with np.errstate(all="ignore"):
@@ -209,8 +242,9 @@ class BetaGeo:
             bad = ~np.isfinite(term)
             if bad.any():
                 zb = z[bad]
-                term[bad] = (np.exp((r + x[bad]) * np.log1p(-zb))
-                             * special.hyp2f1(r + x[bad], b + x[bad], c[bad], zb))
+                term[bad] = np.exp((r + x[bad]) * np.log1p(-zb)) * special.hyp2f1(
+                    r + x[bad], b + x[bad], c[bad], zb
+                )
             out = c / (a - 1) * (1.0 - term) * special.expit(-self._log_odds_dead(x, tx, TT))
         return np.where(t > 0, out, 0.0)
 
@@ -230,8 +264,12 @@ class BetaGeo:
         q = alpha / (alpha + t)
         lb0 = special.betaln(a, b)
         p1 = np.exp(special.betaln(a, b + x) - lb0) * stats.nbinom.pmf(x, r, q)
-        p2 = np.where(x > 0, np.exp(special.betaln(a + 1, b + np.maximum(x, 1) - 1) - lb0)
-                      * stats.nbinom.sf(x - 1, r, q), 0.0)
+        p2 = np.where(
+            x > 0,
+            np.exp(special.betaln(a + 1, b + np.maximum(x, 1) - 1) - lb0)
+            * stats.nbinom.sf(x - 1, r, q),
+            0.0,
+        )
         return p1 + p2
 
     def expected_frequency_histogram(self, T, max_x: int) -> np.ndarray:
@@ -285,13 +323,22 @@ def simulate_bgnbd(params: dict, T, *, t_holdout: float = 0.0, rng=None) -> pd.D
         dropped = idx[drop]
         active[dropped] = False
         alive_T[dropped[now[dropped] <= T[dropped]]] = False
-    return pd.DataFrame({"frequency": freq, "recency": rec, "T": T, "frequency_holdout": hold,
-                         "lam": lam, "p": p, "alive": alive_T})
+    return pd.DataFrame(
+        {
+            "frequency": freq,
+            "recency": rec,
+            "T": T,
+            "frequency_holdout": hold,
+            "lam": lam,
+            "p": p,
+            "alive": alive_T,
+        }
+    )
 
 
-
-def simulate_bgnbd_events(params: dict, birth, end, *, dropout_at_birth: bool = False,
-                          rng=None, max_rounds: int = 10_000):
+def simulate_bgnbd_events(
+    params: dict, birth, end, *, dropout_at_birth: bool = False, rng=None, max_rounds: int = 10_000
+):
     """Event-level BG/NBD simulation: transaction times of each customer, for discretisation
     and misspecification checks.
 

@@ -26,8 +26,9 @@ from kuailive_analysis.ltv.numerics import ConvergenceError, as_array
 __all__ = ["BootstrapCLV", "bootstrap_clv", "clv", "clv_table"]
 
 
-def _expected_discounted_purchases(bg: BetaGeo, x, tx, T, horizon: float,
-                                   discount_rate: float, step: float) -> np.ndarray:
+def _expected_discounted_purchases(
+    bg: BetaGeo, x, tx, T, horizon: float, discount_rate: float, step: float
+) -> np.ndarray:
     """Discounted expected transactions over (T, T+horizon], on distinct (x, t_x, T) rows."""
     ukey, inv = np.unique(np.column_stack([x, tx, T]), axis=0, return_inverse=True)
     ux, utx, uT = ukey[:, 0], ukey[:, 1], ukey[:, 2]
@@ -42,9 +43,19 @@ def _expected_discounted_purchases(bg: BetaGeo, x, tx, T, horizon: float,
     return vals[inv.ravel()]
 
 
-def clv(bg: BetaGeo, gg: GammaGamma, frequency, recency, T, monetary, *, horizon: float,
-        discount_rate: float = 0.0, step: float = 1.0,
-        fallback_mean: float | None = None) -> np.ndarray:
+def clv(
+    bg: BetaGeo,
+    gg: GammaGamma,
+    frequency,
+    recency,
+    T,
+    monetary,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    step: float = 1.0,
+    fallback_mean: float | None = None,
+) -> np.ndarray:
     """Expected (discounted) value over the next ``horizon`` time units, per customer.
 
     ``discount_rate`` is per time unit (e.g. per day); ``step`` is the discounting grid;
@@ -52,15 +63,24 @@ def clv(bg: BetaGeo, gg: GammaGamma, frequency, recency, T, monetary, *, horizon
     :meth:`GammaGamma.expected_spend`).
     """
     if horizon <= 0 or discount_rate < 0 or step <= 0:
-        raise ValueError(f"horizon ({horizon!r}) and step ({step!r}) must be > 0 and "
-                         f"discount_rate ({discount_rate!r}) >= 0.")
+        raise ValueError(
+            f"horizon ({horizon!r}) and step ({step!r}) must be > 0 and "
+            f"discount_rate ({discount_rate!r}) >= 0."
+        )
     x, tx, t, _ = check_bgnbd_inputs(frequency, recency, T)
     n = _expected_discounted_purchases(bg, x, tx, t, horizon, discount_rate, step)
     return n * gg.expected_spend(x, as_array(monetary, "monetary"), fallback_mean=fallback_mean)
 
 
-def clv_table(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, *, horizon: float,
-              discount_rate: float = 0.0, fallback_mean: float | None = None) -> pd.DataFrame:
+def clv_table(
+    bg: BetaGeo,
+    gg: GammaGamma,
+    summary: pd.DataFrame,
+    *,
+    horizon: float,
+    discount_rate: float = 0.0,
+    fallback_mean: float | None = None,
+) -> pd.DataFrame:
     """Per-user predictions from an :func:`rfm_summary` frame: ``p_alive``,
     ``expected_purchases`` (over ``horizon``), ``expected_spend`` (per transaction) and
     ``clv``, indexed like ``summary``."""
@@ -68,10 +88,20 @@ def clv_table(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, *, horizon: fl
     out = pd.DataFrame(index=summary.index)
     out["p_alive"] = bg.probability_alive(x, tx, T)
     out["expected_purchases"] = bg.expected_purchases(horizon, x, tx, T)
-    out["expected_spend"] = gg.expected_spend(x, summary["monetary_cal"].to_numpy(float),
-                                              fallback_mean=fallback_mean)
-    out["clv"] = clv(bg, gg, x, tx, T, summary["monetary_cal"], horizon=horizon,
-                     discount_rate=discount_rate, fallback_mean=fallback_mean)
+    out["expected_spend"] = gg.expected_spend(
+        x, summary["monetary_cal"].to_numpy(float), fallback_mean=fallback_mean
+    )
+    out["clv"] = clv(
+        bg,
+        gg,
+        x,
+        tx,
+        T,
+        summary["monetary_cal"],
+        horizon=horizon,
+        discount_rate=discount_rate,
+        fallback_mean=fallback_mean,
+    )
     return out
 
 
@@ -98,9 +128,18 @@ class BootstrapCLV:
     seconds: float
 
 
-def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None = None,
-                  gg: GammaGamma | None = None, n_boot: int = 100, discount_rate: float = 0.0,
-                  level: float = 0.9, seed: int = 0, fallback: bool = True) -> BootstrapCLV:
+def bootstrap_clv(
+    summary: pd.DataFrame,
+    *,
+    horizon: float,
+    bg: BetaGeo | None = None,
+    gg: GammaGamma | None = None,
+    n_boot: int = 100,
+    discount_rate: float = 0.0,
+    level: float = 0.9,
+    seed: int = 0,
+    fallback: bool = True,
+) -> BootstrapCLV:
     """Nonparametric bootstrap of CLV: resample customers with replacement (multinomial
     weights, ``seed``), refit BG/NBD and Gamma-Gamma (same penalizers as ``bg`` / ``gg``;
     fitted here when not given), recompute every customer's CLV.
@@ -117,8 +156,7 @@ def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None =
     gg = gg if gg is not None else GammaGamma().fit(x, m)
     c_bg, c_gg = getattr(bg, "penalizer_", 0.0), getattr(gg, "penalizer_", 0.0)
     fb = sample_mean_spend(x, m) if fallback else None
-    point = clv(bg, gg, x, tx, T, m, horizon=horizon, discount_rate=discount_rate,
-                fallback_mean=fb)
+    point = clv(bg, gg, x, tx, T, m, horizon=horizon, discount_rate=discount_rate, fallback_mean=fb)
     rng = np.random.default_rng(seed)
     n = x.size
     rows, mats, failed = [], [], 0
@@ -131,8 +169,9 @@ def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None =
             failed += 1
             continue
         fbb = sample_mean_spend(x, m, w) if fallback else None
-        c = clv(bgb, ggb, x, tx, T, m, horizon=horizon, discount_rate=discount_rate,
-                fallback_mean=fbb)
+        c = clv(
+            bgb, ggb, x, tx, T, m, horizon=horizon, discount_rate=discount_rate, fallback_mean=fbb
+        )
         if not np.all(np.isfinite(c)):  # e.g. a replicate with q <= 1 and no fallback
             failed += 1
             continue
@@ -143,7 +182,15 @@ def bootstrap_clv(summary: pd.DataFrame, *, horizon: float, bg: BetaGeo | None =
     lo, hi = percentile_interval(M, level, axis=0)
     per_user = pd.DataFrame({"clv": point, "clv_low": lo, "clv_high": hi}, index=summary.index)
     tot_lo, tot_hi = percentile_interval(M.sum(axis=1), level)
-    return BootstrapCLV(per_user=per_user, replicates=reps, level=float(level),
-                        n_boot=len(mats), n_failed=failed, total_clv=float(point.sum()),
-                        total_low=float(tot_lo), total_high=float(tot_hi), fallback_mean=fb,
-                        seconds=time.perf_counter() - t0)
+    return BootstrapCLV(
+        per_user=per_user,
+        replicates=reps,
+        level=float(level),
+        n_boot=len(mats),
+        n_failed=failed,
+        total_clv=float(point.sum()),
+        total_low=float(tot_lo),
+        total_high=float(tot_hi),
+        fallback_mean=fb,
+        seconds=time.perf_counter() - t0,
+    )

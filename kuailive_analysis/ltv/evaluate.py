@@ -34,8 +34,11 @@ TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
 
 
 def _xtT(summary: pd.DataFrame):
-    return (summary["frequency_cal"].to_numpy(float), summary["recency_cal"].to_numpy(float),
-            summary["T_cal"].to_numpy(float))
+    return (
+        summary["frequency_cal"].to_numpy(float),
+        summary["recency_cal"].to_numpy(float),
+        summary["T_cal"].to_numpy(float),
+    )
 
 
 def _freq_group(x: np.ndarray, max_x: int) -> pd.Categorical:
@@ -55,11 +58,14 @@ def try_fit_bgnbd(summary: pd.DataFrame, penalizers=PENALIZERS) -> tuple[BetaGeo
     return _try(lambda c: BetaGeo().fit(*_xtT(summary), penalizer=c), penalizers)
 
 
-def try_fit_gamma_gamma(summary: pd.DataFrame, penalizers=PENALIZERS
-                        ) -> tuple[GammaGamma | None, str]:
+def try_fit_gamma_gamma(
+    summary: pd.DataFrame, penalizers=PENALIZERS
+) -> tuple[GammaGamma | None, str]:
     """Fit Gamma-Gamma on the repeat customers, as :func:`try_fit_bgnbd`."""
-    return _try(lambda c: GammaGamma().fit(summary["frequency_cal"], summary["monetary_cal"],
-                                           penalizer=c), penalizers)
+    return _try(
+        lambda c: GammaGamma().fit(summary["frequency_cal"], summary["monetary_cal"], penalizer=c),
+        penalizers,
+    )
 
 
 def _try(fit, penalizers):
@@ -71,8 +77,14 @@ def _try(fit, penalizers):
             first = first or str(e)
             continue
         reason = first.split(";")[0].split(" (eigenvalues")[0]
-        note = "" if c == 0 else (f"The unpenalised fit has no interior optimum ({reason}), so "
-                                  f"the fit adds a ridge penalty {c:g} on the log-parameters.")
+        note = (
+            ""
+            if c == 0
+            else (
+                f"The unpenalised fit has no interior optimum ({reason}), so "
+                f"the fit adds a ridge penalty {c:g} on the log-parameters."
+            )
+        )
         return model, note
     return None, first
 
@@ -95,8 +107,10 @@ def frequency_histogram(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> p
     grp = _freq_group(x, max_x)
     actual = pd.Series(grp).value_counts(sort=False)
     model = bg.expected_frequency_histogram(T, max_x)
-    return pd.DataFrame({"actual": actual.to_numpy(), "model": model},
-                        index=pd.Index(actual.index.astype(str), name="frequency_cal"))
+    return pd.DataFrame(
+        {"actual": actual.to_numpy(), "model": model},
+        index=pd.Index(actual.index.astype(str), name="frequency_cal"),
+    )
 
 
 def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
@@ -105,8 +119,9 @@ def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     pooled = x.sum() / max(T.sum(), 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.where(T > 0, x / T, pooled)
-    return pd.DataFrame({"past_rate": own * t, "pooled_rate": np.full(x.size, pooled * t)},
-                        index=summary.index)
+    return pd.DataFrame(
+        {"past_rate": own * t, "pooled_rate": np.full(x.size, pooled * t)}, index=summary.index
+    )
 
 
 def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
@@ -114,15 +129,20 @@ def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> 
     expectation over the holdout length) and the past-rate baseline; with group sizes."""
     x, tx, T = _xtT(summary)
     t = holdout_length(summary)
-    df = pd.DataFrame({
-        "frequency_cal": _freq_group(x, max_x),
-        "actual": summary["frequency_holdout"].to_numpy(float),
-        "model": bg.expected_purchases(t, x, tx, T),
-        "past_rate": baseline_predictions(summary, t)["past_rate"].to_numpy(),
-    })
+    df = pd.DataFrame(
+        {
+            "frequency_cal": _freq_group(x, max_x),
+            "actual": summary["frequency_holdout"].to_numpy(float),
+            "model": bg.expected_purchases(t, x, tx, T),
+            "past_rate": baseline_predictions(summary, t)["past_rate"].to_numpy(),
+        }
+    )
     out = df.groupby("frequency_cal", observed=False).agg(
-        n_users=("actual", "size"), actual=("actual", "mean"), model=("model", "mean"),
-        past_rate=("past_rate", "mean"))
+        n_users=("actual", "size"),
+        actual=("actual", "mean"),
+        model=("model", "mean"),
+        past_rate=("past_rate", "mean"),
+    )
     out.index = out.index.astype(str)
     return out
 
@@ -141,21 +161,40 @@ def tracking(bg: BetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> 
     lag = np.clip(d[:, None] - np.arange(n_days)[None, :], 0, None).astype(float)
     cum = bg.expected_purchases_new(lag) @ n_f
     act = np.asarray(repeats_by_day, float)
-    return pd.DataFrame({"actual": act, "model": np.diff(np.r_[0.0, cum]),
-                         "actual_cum": np.cumsum(act), "model_cum": cum},
-                        index=pd.Index(d, name="day"))
+    return pd.DataFrame(
+        {
+            "actual": act,
+            "model": np.diff(np.r_[0.0, cum]),
+            "actual_cum": np.cumsum(act),
+            "model_cum": cum,
+        },
+        index=pd.Index(d, name="day"),
+    )
+
 
 def _metrics(pred: np.ndarray, act: np.ndarray) -> dict:
     if not np.all(np.isfinite(pred)):
         nan = float("nan")
-        return {"MAE": nan, "RMSE": nan, "correlation": nan, "total_predicted": nan,
-                "total_actual": act.sum(), "total_ratio": nan}
+        return {
+            "MAE": nan,
+            "RMSE": nan,
+            "correlation": nan,
+            "total_predicted": nan,
+            "total_actual": act.sum(),
+            "total_ratio": nan,
+        }
     err = pred - act
-    return {"MAE": np.mean(np.abs(err)), "RMSE": np.sqrt(np.mean(err ** 2)),
-            "correlation": (np.corrcoef(pred, act)[0, 1] if pred.std() > 0 and act.std() > 0
-                            else np.nan),
-            "total_predicted": pred.sum(), "total_actual": act.sum(),
-            "total_ratio": pred.sum() / act.sum() if act.sum() > 0 else np.nan}
+    return {
+        "MAE": np.mean(np.abs(err)),
+        "RMSE": np.sqrt(np.mean(err**2)),
+        "correlation": (
+            np.corrcoef(pred, act)[0, 1] if pred.std() > 0 and act.std() > 0 else np.nan
+        ),
+        "total_predicted": pred.sum(),
+        "total_actual": act.sum(),
+        "total_ratio": pred.sum() / act.sum() if act.sum() > 0 else np.nan,
+    }
+
 
 def holdout_length(summary: pd.DataFrame) -> float:
     """The holdout length (days) of an :func:`rfm_summary` frame (``duration_holdout``)."""
@@ -165,9 +204,13 @@ def holdout_length(summary: pd.DataFrame) -> float:
     return float(d[0])
 
 
-def holdout_forecasts(summary: pd.DataFrame, bg: BetaGeo | None = None,
-                      gg: GammaGamma | None = None, *,
-                      fallback_mean: float | None = None) -> pd.DataFrame:
+def holdout_forecasts(
+    summary: pd.DataFrame,
+    bg: BetaGeo | None = None,
+    gg: GammaGamma | None = None,
+    *,
+    fallback_mean: float | None = None,
+) -> pd.DataFrame:
     """Per-user forecasts of the holdout: one column per ``(target, method)``.
 
     ``transactions`` (holdout transaction days): BG/NBD's conditional expectation (when ``bg``
@@ -191,8 +234,9 @@ def holdout_forecasts(summary: pd.DataFrame, bg: BetaGeo | None = None,
         spend = gg.expected_spend(x, m, fallback_mean=fallback_mean)
         cols[("value", "BG/NBD x Gamma-Gamma")] = cols[("transactions", "BG/NBD")] * spend
         cols[("value", "past rate x own mean")] = cols[("transactions", "past rate")] * own
-        cols[("value", "pooled rate x pooled mean")] = (cols[("transactions", "pooled rate")]
-                                                        * own.mean())
+        cols[("value", "pooled rate x pooled mean")] = (
+            cols[("transactions", "pooled rate")] * own.mean()
+        )
     out = pd.DataFrame(cols, index=summary.index)
     out.columns.names = ["target", "method"]
     return out
@@ -214,12 +258,15 @@ def score_forecasts(forecasts: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def holdout_accuracy(bg: BetaGeo | None, summary: pd.DataFrame, gg: GammaGamma | None = None,
-                     fallback_mean: float | None = None) -> pd.DataFrame:
+def holdout_accuracy(
+    bg: BetaGeo | None,
+    summary: pd.DataFrame,
+    gg: GammaGamma | None = None,
+    fallback_mean: float | None = None,
+) -> pd.DataFrame:
     """Per-user holdout accuracy of the model and the baselines: :func:`score_forecasts` of
     :func:`holdout_forecasts` (``bg=None``: the baselines only)."""
-    return score_forecasts(holdout_forecasts(summary, bg, gg, fallback_mean=fallback_mean),
-                           summary)
+    return score_forecasts(holdout_forecasts(summary, bg, gg, fallback_mean=fallback_mean), summary)
 
 
 def prediction_grids(bg: BetaGeo, T: float, t: float, max_x: int | None = None):
@@ -240,13 +287,15 @@ def prediction_grids(bg: BetaGeo, T: float, t: float, max_x: int | None = None):
     return pd.DataFrame(pa, idx, cols), pd.DataFrame(ex, idx, cols)
 
 
-def top_users(summary: pd.DataFrame, per_user: pd.DataFrame, preds: pd.DataFrame,
-              n: int = 10) -> pd.DataFrame:
+def top_users(
+    summary: pd.DataFrame, per_user: pd.DataFrame, preds: pd.DataFrame, n: int = 10
+) -> pd.DataFrame:
     """The ``n`` users with the highest predicted CLV, with their history and intervals."""
     cols = ["frequency_cal", "recency_cal", "T_cal", "monetary_cal"]
     df = summary[cols].join(preds[["p_alive", "expected_purchases", "expected_spend"]])
     df = df.join(per_user[["clv", "clv_low", "clv_high"]])
     return df.sort_values("clv", ascending=False).head(n)
+
 
 @dataclass(frozen=True)
 class AssumptionChecks:
@@ -266,9 +315,14 @@ def assumption_checks(summary: pd.DataFrame) -> AssumptionChecks:
     """Frequency-value correlation, share of every-day users and share of repeat users of a
     summary (see :class:`AssumptionChecks`)."""
     rep = summary[summary["frequency_cal"] > 0]
-    rho = (rep["frequency_cal"].rank().corr(rep["monetary_cal"].rank())
-           if len(rep) > 2 else float("nan"))
+    rho = (
+        rep["frequency_cal"].rank().corr(rep["monetary_cal"].rank())
+        if len(rep) > 2
+        else float("nan")
+    )
     every_day = (summary["T_cal"] > 0) & (summary["frequency_cal"] == summary["T_cal"])
-    return AssumptionChecks(freq_value_spearman=float(rho),
-                            share_every_day=float(every_day[summary["T_cal"] > 0].mean()),
-                            share_repeat=float((summary["frequency_cal"] > 0).mean()))
+    return AssumptionChecks(
+        freq_value_spearman=float(rho),
+        share_every_day=float(every_day[summary["T_cal"] > 0].mean()),
+        share_repeat=float((summary["frequency_cal"] > 0).mean()),
+    )

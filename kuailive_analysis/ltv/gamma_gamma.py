@@ -38,8 +38,15 @@ def _gg_loglik(theta, x, m, w, grad: bool = True):
     p, q, g = np.exp(theta)
     px = p * x
     lgm = np.log(g + m * x)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(g)
-          + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * lgm)
+    ll = (
+        special.gammaln(px + q)
+        - special.gammaln(px)
+        - special.gammaln(q)
+        + q * np.log(g)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * lgm
+    )
     W = w.sum()
     val = -np.dot(w, ll) / W
     if not grad:
@@ -52,7 +59,6 @@ def _gg_loglik(theta, x, m, w, grad: bool = True):
     return val, -gr / W
 
 
-
 def check_gg_inputs(frequency, monetary, weights=None):
     """Validate Gamma-Gamma inputs; return ``(x, m, w)`` for customers with ``x > 0``.
 
@@ -62,8 +68,9 @@ def check_gg_inputs(frequency, monetary, weights=None):
     """
     x, m = as_array(frequency, "frequency"), as_array(monetary, "monetary")
     if x.size != m.size:
-        raise ValueError(f"frequency and monetary must have the same length; got {x.size} and "
-                         f"{m.size}.")
+        raise ValueError(
+            f"frequency and monetary must have the same length; got {x.size} and {m.size}."
+        )
     bad = ~np.isfinite(x) | (x < 0) | (x != np.round(x))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -71,8 +78,10 @@ def check_gg_inputs(frequency, monetary, weights=None):
     neg = np.isfinite(m) & (m < 0) | np.isinf(m)
     if neg.any():
         i = int(np.flatnonzero(neg)[0])
-        raise ValueError(f"monetary has {int(neg.sum())} negative or infinite value(s), e.g. "
-                         f"{m[i]!r} at position {i}; spend per transaction must be >= 0.")
+        raise ValueError(
+            f"monetary has {int(neg.sum())} negative or infinite value(s), e.g. "
+            f"{m[i]!r} at position {i}; spend per transaction must be >= 0."
+        )
     pos = x > 0
     bad = pos & (np.isnan(m) | (m <= 0))
     if bad.any():
@@ -80,7 +89,8 @@ def check_gg_inputs(frequency, monetary, weights=None):
         raise ValueError(
             f"{int(bad.sum())} customer(s) have repeat transactions (frequency > 0) but no "
             f"monetary value (missing or 0), e.g. position {i}: frequency={x[i]:g}, "
-            f"monetary={m[i]!r}. Gamma-Gamma needs the mean value of each repeat transaction.")
+            f"monetary={m[i]!r}. Gamma-Gamma needs the mean value of each repeat transaction."
+        )
     w = np.ones(x.size) if weights is None else as_array(weights, "weights")
     if w.size != x.size or np.any(~np.isfinite(w)) or np.any(w < 0):
         raise ValueError("weights must be finite, >= 0, one per customer.")
@@ -88,7 +98,6 @@ def check_gg_inputs(frequency, monetary, weights=None):
     if keep.sum() == 0:
         raise ValueError("Gamma-Gamma needs customers with frequency > 0; there are none.")
     return x[keep], m[keep], w[keep]
-
 
 
 class GammaGamma:
@@ -105,8 +114,16 @@ class GammaGamma:
         self.params_ = dict(params) if params else None
         self.log_likelihood_ = None
 
-    def fit(self, frequency, monetary, weights=None, *, start=None, penalizer: float = 0.0,
-            gtol: float = 1e-5):
+    def fit(
+        self,
+        frequency,
+        monetary,
+        weights=None,
+        *,
+        start=None,
+        penalizer: float = 0.0,
+        gtol: float = 1e-5,
+    ):
         """Maximum-likelihood fit on customers with ``frequency > 0``; ``penalizer`` as in
         :meth:`BetaGeo.fit`."""
         t0 = time.perf_counter()
@@ -117,10 +134,19 @@ class GammaGamma:
             starts = [np.log([start[k] for k in self.param_names])]
         else:
             mbar = float(np.dot(w, m) / W)
-            starts = [np.log([1.0, 3.0, 2.0 * mbar]), np.log([5.0, 3.0, 0.4 * mbar]),
-                      np.log([0.5, 1.5, 0.1 * mbar])]
-        res = maximise(penalised(lambda th: _gg_loglik(th, x, m, w), penalizer), starts,
-                       self.param_names, n_weight=W, model="Gamma-Gamma", gtol=gtol)
+            starts = [
+                np.log([1.0, 3.0, 2.0 * mbar]),
+                np.log([5.0, 3.0, 0.4 * mbar]),
+                np.log([0.5, 1.5, 0.1 * mbar]),
+            ]
+        res = maximise(
+            penalised(lambda th: _gg_loglik(th, x, m, w), penalizer),
+            starts,
+            self.param_names,
+            n_weight=W,
+            model="Gamma-Gamma",
+            gtol=gtol,
+        )
         if penalizer:
             res.mean_nll = float(_gg_loglik(res.theta, x, m, w, grad=False)[0])
         self.penalizer_ = float(penalizer)

@@ -29,8 +29,8 @@ Standard errors: the observed information of the *total* log-likelihood is
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ def _single_threaded_blas():
     if threadpool_limits is None:  # pragma: no cover
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
 
 LOG_BOUND = 20.0
 """Log-parameters are boxed to [-20, 20] (params in [2e-9, 4.9e8])."""
@@ -106,8 +107,9 @@ def numerical_hessian(fun: ObjFn, theta: np.ndarray, step: float = 1e-4) -> np.n
     return 0.5 * (h + h.T)
 
 
-def check_optimum(fun: ObjFn, theta: np.ndarray, names: Sequence[str], *, gtol: float,
-                  model: str) -> tuple[float, np.ndarray, np.ndarray, str | None]:
+def check_optimum(
+    fun: ObjFn, theta: np.ndarray, names: Sequence[str], *, gtol: float, model: str
+) -> tuple[float, np.ndarray, np.ndarray, str | None]:
     """Value, gradient and Hessian at ``theta`` and a reason string if it is not an optimum."""
     val, grad = fun(theta)
     hess = numerical_hessian(fun, theta)
@@ -115,26 +117,51 @@ def check_optimum(fun: ObjFn, theta: np.ndarray, names: Sequence[str], *, gtol: 
     if not np.isfinite(val):
         return val, grad, hess, f"{model}: log-likelihood is not finite at {params}."
     if not np.all(np.isfinite(grad)) or np.max(np.abs(grad)) > gtol:
-        return val, grad, hess, (
-            f"{model}: gradient of the mean log-likelihood is {np.round(grad, 8).tolist()} "
-            f"(tolerance {gtol:g}) at {params}; the optimiser stopped before an optimum.")
+        return (
+            val,
+            grad,
+            hess,
+            (
+                f"{model}: gradient of the mean log-likelihood is {np.round(grad, 8).tolist()} "
+                f"(tolerance {gtol:g}) at {params}; the optimiser stopped before an optimum."
+            ),
+        )
     if not np.all(np.isfinite(hess)):
         return val, grad, hess, f"{model}: Hessian is not finite at {params}."
     eig = np.linalg.eigvalsh(hess)
     if eig.min() <= 1e-10 * max(1.0, eig.max()):
-        return val, grad, hess, (
-            f"{model}: Hessian is not positive definite at {params} (eigenvalues "
-            f"{np.round(eig, 10).tolist()}): the parameters are not identified by these data "
-            "(e.g. nobody drops out, so a and b run off to infinity).")
+        return (
+            val,
+            grad,
+            hess,
+            (
+                f"{model}: Hessian is not positive definite at {params} (eigenvalues "
+                f"{np.round(eig, 10).tolist()}): the parameters are not identified by these data "
+                "(e.g. nobody drops out, so a and b run off to infinity)."
+            ),
+        )
     if np.any(np.abs(theta) >= LOG_BOUND - 1e-6):
-        return val, grad, hess, (
-            f"{model}: a parameter hit the bound exp(+-{LOG_BOUND:g}) at {params}: the "
-            "likelihood has no interior maximum for these data.")
+        return (
+            val,
+            grad,
+            hess,
+            (
+                f"{model}: a parameter hit the bound exp(+-{LOG_BOUND:g}) at {params}: the "
+                "likelihood has no interior maximum for these data."
+            ),
+        )
     return val, grad, hess, None
 
 
-def maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
-             n_weight: float, model: str, gtol: float = 1e-5) -> MLEResult:
+def maximise(
+    fun: ObjFn,
+    starts: Sequence[np.ndarray],
+    names: Sequence[str],
+    *,
+    n_weight: float,
+    model: str,
+    gtol: float = 1e-5,
+) -> MLEResult:
     """Minimise the mean negative log-likelihood ``fun(theta) -> (value, gradient)``.
 
     See the module docstring for the procedure. Raises :class:`ConvergenceError`. BLAS runs
@@ -144,8 +171,15 @@ def maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
         return _maximise(fun, starts, names, n_weight=n_weight, model=model, gtol=gtol)
 
 
-def _maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
-              n_weight: float, model: str, gtol: float) -> MLEResult:
+def _maximise(
+    fun: ObjFn,
+    starts: Sequence[np.ndarray],
+    names: Sequence[str],
+    *,
+    n_weight: float,
+    model: str,
+    gtol: float,
+) -> MLEResult:
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
     best = None
     n_evals = 0
@@ -159,8 +193,14 @@ def _maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
     for x0 in starts:
         x0 = np.clip(np.asarray(x0, float), -LOG_BOUND + 1, LOG_BOUND - 1)
         try:
-            res = optimize.minimize(safe, x0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                    options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
+            res = optimize.minimize(
+                safe,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
+            )
         except (ValueError, FloatingPointError):
             continue
         n_evals += res.nfev
@@ -175,14 +215,24 @@ def _maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
             # a boundary solution or a flat direction: another optimiser will not fix it
             raise ConvergenceError(
                 f"{reason} Check the inputs (time units consistent, enough repeat customers) "
-                "or fit with a small `penalizer`.")
+                "or fit with a small `penalizer`."
+            )
     # Fallback: derivative-free search from the best point, then a gradient polish.
     x0 = best[0] if best is not None else np.asarray(starts[0], float)
-    nm = optimize.minimize(lambda t: safe(t)[0], x0, method="Nelder-Mead",
-                           options={"maxiter": 3000, "maxfev": 3000, "xatol": 1e-9,
-                                    "fatol": 1e-13})
-    pol = optimize.minimize(safe, nm.x, jac=True, method="L-BFGS-B", bounds=bounds,
-                            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9})
+    nm = optimize.minimize(
+        lambda t: safe(t)[0],
+        x0,
+        method="Nelder-Mead",
+        options={"maxiter": 3000, "maxfev": 3000, "xatol": 1e-9, "fatol": 1e-13},
+    )
+    pol = optimize.minimize(
+        safe,
+        nm.x,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
+    )
     n_evals += nm.nfev + pol.nfev
     theta = pol.x if pol.fun <= nm.fun else nm.x
     val, grad, hess, reason2 = check_optimum(fun, theta, names, gtol=gtol, model=model)
@@ -191,7 +241,8 @@ def _maximise(fun: ObjFn, starts: Sequence[np.ndarray], names: Sequence[str], *,
     raise ConvergenceError(
         f"{reason2} (first attempt: {reason}) Check the inputs (time units consistent, enough "
         "repeat customers), pass other start values via `start=` or fit with a small "
-        "`penalizer`.")
+        "`penalizer`."
+    )
 
 
 def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95):
@@ -199,12 +250,15 @@ def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95):
     est = np.exp(result.theta)
     se_t = result.se_theta
     z = normal_quantile(level)
-    return pd.DataFrame({
-        "estimate": est,
-        "se": est * se_t,
-        "ci_low": np.exp(result.theta - z * se_t),
-        "ci_high": np.exp(result.theta + z * se_t),
-    }, index=pd.Index(list(names), name="parameter"))
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "se": est * se_t,
+            "ci_low": np.exp(result.theta - z * se_t),
+            "ci_high": np.exp(result.theta + z * se_t),
+        },
+        index=pd.Index(list(names), name="parameter"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +284,7 @@ def penalised(fun: ObjFn, c: float) -> ObjFn:
     def f(theta):
         v, g = fun(theta)
         return v + c * float(theta @ theta), g + 2 * c * theta
+
     return f
 
 

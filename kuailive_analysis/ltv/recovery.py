@@ -29,10 +29,15 @@ TWIN_FIT_ROW = "fit on the twin's gifting days"
 def param_row(bg: BetaGeo, name: str) -> pd.DataFrame:
     """One row like those of :func:`discretisation_check` for a fitted model."""
     p = bg.params_
-    return pd.DataFrame({**p, "penalizer": getattr(bg, "penalizer_", 0.0),
-                         "mean rate r/alpha": p["r"] / p["alpha"],
-                         "mean dropout a/(a+b)": p["a"] / (p["a"] + p["b"])},
-                        index=pd.Index([name]))
+    return pd.DataFrame(
+        {
+            **p,
+            "penalizer": getattr(bg, "penalizer_", 0.0),
+            "mean rate r/alpha": p["r"] / p["alpha"],
+            "mean dropout a/(a+b)": p["a"] / (p["a"] + p["b"]),
+        },
+        index=pd.Index([name]),
+    )
 
 
 def recovery_table(bg: BetaGeo, planted: dict) -> pd.DataFrame:
@@ -42,10 +47,16 @@ def recovery_table(bg: BetaGeo, planted: dict) -> pd.DataFrame:
     tab["planted"] = [planted[k] for k in tab.index]
     tab["covered"] = (tab["ci_low"] <= tab["planted"]) & (tab["planted"] <= tab["ci_high"])
     p = bg.params_
-    extra = pd.DataFrame({
-        "estimate": [p["r"] / p["alpha"], p["a"] / (p["a"] + p["b"])],
-        "planted": [planted["r"] / planted["alpha"], planted["a"] / (planted["a"] + planted["b"])],
-    }, index=pd.Index(["mean rate r/alpha (per day)", "mean dropout a/(a+b)"]))
+    extra = pd.DataFrame(
+        {
+            "estimate": [p["r"] / p["alpha"], p["a"] / (p["a"] + p["b"])],
+            "planted": [
+                planted["r"] / planted["alpha"],
+                planted["a"] / (planted["a"] + planted["b"]),
+            ],
+        },
+        index=pd.Index(["mean rate r/alpha (per day)", "mean dropout a/(a+b)"]),
+    )
     return pd.concat([tab, extra])
 
 
@@ -71,14 +82,25 @@ def _summary_from_times(ci, t, calibration_days: int, n_days: int, grid: bool) -
     df = df[df["t"] < calibration_days]
     g = df.groupby("c")["t"].agg(["min", "max", "size"])
     # times rounded to 0.01 day (15 min) so that the fit can pool identical rows
-    return pd.DataFrame({"frequency_cal": g["size"] - 1,
-                         "recency_cal": (g["max"] - g["min"]).round(2),
-                         "T_cal": (calibration_days - g["min"]).round(2)})
+    return pd.DataFrame(
+        {
+            "frequency_cal": g["size"] - 1,
+            "recency_cal": (g["max"] - g["min"]).round(2),
+            "T_cal": (calibration_days - g["min"]).round(2),
+        }
+    )
 
 
-def discretisation_check(planted: dict, birth_days, stop_days, *, calibration_days: int,
-                         n_days: int = N_WINDOW_DAYS, n_sim: int = 10_000, seed: int = 0
-                         ) -> pd.DataFrame:
+def discretisation_check(
+    planted: dict,
+    birth_days,
+    stop_days,
+    *,
+    calibration_days: int,
+    n_days: int = N_WINDOW_DAYS,
+    n_sim: int = 10_000,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Where does the bias of a BG/NBD fit on gifting *days* come from? Simulate the planted
     process with the twin's birth (first-gift) times and stop times (activity churn), adding
     one departure from the model at a time, and fit BG/NBD to each:
@@ -97,29 +119,41 @@ def discretisation_check(planted: dict, birth_days, stop_days, *, calibration_da
     keep = birth_days < calibration_days
     pick = rng.integers(0, int(keep.sum()), n_sim)
     b, st = birth_days[keep][pick], np.minimum(stop_days[keep][pick], n_days)
-    variants = [("continuous BG/NBD", False, False, False),
-                ("+ counted as gifting days", True, False, False),
-                ("+ dropout after the first gift", True, True, False),
-                ("+ stopped at activity churn", True, True, True)]
+    variants = [
+        ("continuous BG/NBD", False, False, False),
+        ("+ counted as gifting days", True, False, False),
+        ("+ dropout after the first gift", True, True, False),
+        ("+ stopped at activity churn", True, True, True),
+    ]
     rows = {}
     for name, grid, at_birth, churn in variants:
-        ci, t = simulate_bgnbd_events(planted, b, st if churn else float(n_days),
-                                      dropout_at_birth=at_birth, rng=seed + 1)
+        ci, t = simulate_bgnbd_events(
+            planted, b, st if churn else float(n_days), dropout_at_birth=at_birth, rng=seed + 1
+        )
         s = _summary_from_times(ci, t, calibration_days, n_days, grid)
         bg, note = try_fit_bgnbd(s)
         p = bg.params_ if bg is not None else dict.fromkeys(("r", "alpha", "a", "b"), np.nan)
-        rows[name] = {**p, "penalizer": getattr(bg, "penalizer_", np.nan),
-                      "mean rate r/alpha": p["r"] / p["alpha"],
-                      "mean dropout a/(a+b)": p["a"] / (p["a"] + p["b"])}
-    rows = {"planted": {**planted, "penalizer": np.nan,
-                        "mean rate r/alpha": planted["r"] / planted["alpha"],
-                        "mean dropout a/(a+b)": planted["a"] / (planted["a"] + planted["b"])},
-            **rows}
+        rows[name] = {
+            **p,
+            "penalizer": getattr(bg, "penalizer_", np.nan),
+            "mean rate r/alpha": p["r"] / p["alpha"],
+            "mean dropout a/(a+b)": p["a"] / (p["a"] + p["b"]),
+        }
+    rows = {
+        "planted": {
+            **planted,
+            "penalizer": np.nan,
+            "mean rate r/alpha": planted["r"] / planted["alpha"],
+            "mean dropout a/(a+b)": planted["a"] / (planted["a"] + planted["b"]),
+        },
+        **rows,
+    }
     return pd.DataFrame(rows).T
 
 
-def twin_alive_check(p_alive: pd.Series, truth_users: pd.DataFrame, calibration_days: int,
-                     n_bins: int = 5) -> pd.DataFrame:
+def twin_alive_check(
+    p_alive: pd.Series, truth_users: pd.DataFrame, calibration_days: int, n_bins: int = 5
+) -> pd.DataFrame:
     """Calibration of P(alive) against the twin's planted truth.
 
     A user is **truly alive** at the end of calibration (``WINDOW_START + calibration_days``
@@ -136,8 +170,9 @@ def twin_alive_check(p_alive: pd.Series, truth_users: pd.DataFrame, calibration_
     alive = ((drop < 0) | (drop >= end)) & (tu["churn_ms"].to_numpy() >= end)
     df = pd.DataFrame({"p_alive": p_alive.to_numpy(), "alive": alive})
     df["bin"] = pd.qcut(df["p_alive"].rank(method="first"), n_bins, labels=False)
-    out = df.groupby("bin").agg(n_users=("alive", "size"), predicted=("p_alive", "mean"),
-                                truly_alive=("alive", "mean"))
+    out = df.groupby("bin").agg(
+        n_users=("alive", "size"), predicted=("p_alive", "mean"), truly_alive=("alive", "mean")
+    )
     out.index.name = "P(alive) bin (low to high)"
     return out
 
@@ -163,9 +198,15 @@ class TwinChecks:
     spend_rho: float | None = None
 
 
-def twin_checks(truth: dict | None, bg: BetaGeo, summary: pd.DataFrame,
-                predictions: pd.DataFrame, *, calibration_days: int,
-                seed: int = 0) -> TwinChecks:
+def twin_checks(
+    truth: dict | None,
+    bg: BetaGeo,
+    summary: pd.DataFrame,
+    predictions: pd.DataFrame,
+    *,
+    calibration_days: int,
+    seed: int = 0,
+) -> TwinChecks:
     """All planted-truth checks of a BG/NBD fit on gifting days (``predictions`` from
     :func:`~kuailive_analysis.ltv.clv.clv_table`); empty when ``truth`` plants no BG/NBD
     process (:func:`planted_bgnbd`)."""
@@ -173,11 +214,17 @@ def twin_checks(truth: dict | None, bg: BetaGeo, summary: pd.DataFrame,
     if planted is None:
         return TwinChecks()
     tu = truth["users"]
-    disc = discretisation_check(planted, days_since_start(tu["gift_birth_ms"]),
-                                days_since_start(tu["churn_ms"]),
-                                calibration_days=calibration_days, seed=seed)
+    disc = discretisation_check(
+        planted,
+        days_since_start(tu["gift_birth_ms"]),
+        days_since_start(tu["churn_ms"]),
+        calibration_days=calibration_days,
+        seed=seed,
+    )
     return TwinChecks(
-        planted=planted, recovery=recovery_table(bg, planted),
+        planted=planted,
+        recovery=recovery_table(bg, planted),
         discretisation=pd.concat([disc, param_row(bg, TWIN_FIT_ROW)]),
         alive_check=twin_alive_check(predictions["p_alive"], tu, calibration_days),
-        spend_rho=spend_check(predictions["expected_spend"], tu))
+        spend_rho=spend_check(predictions["expected_spend"], tu),
+    )

@@ -40,9 +40,9 @@ from kuailive_analysis.core.checks import require_columns
 
 TRANSACTION_DEFINITIONS = {
     "gift": "a gifting day: a Beijing calendar day on which the user sent at least one gift "
-            "(value = the day's summed gift_price, platform coins)",
+    "(value = the day's summed gift_price, platform coins)",
     "watch": "a watching day: a Beijing calendar day on which the user clicked into at least "
-             "one live room (value = the day's summed watch time, hours)",
+    "one live room (value = the day's summed watch time, hours)",
 }
 """What a transaction is in chapter 4, by kind (quoted by the chapter)."""
 
@@ -50,8 +50,14 @@ TRANSACTION_DEFINITIONS = {
 _HINT = "Pass an event table with a user id and a Beijing day index (as from dataset.load)."
 
 
-def transaction_days(events: pd.DataFrame, *, user_col: str = "user_id", day_col: str = "day",
-                     value_col: str | None = None, n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
+def transaction_days(
+    events: pd.DataFrame,
+    *,
+    user_col: str = "user_id",
+    day_col: str = "day",
+    value_col: str | None = None,
+    n_days: int = N_WINDOW_DAYS,
+) -> pd.DataFrame:
     """One row per (user, day) with at least one event: ``user_id``, ``day``, ``n_events``,
     ``value`` (sum of ``value_col``; 0.0 if no value column). Sorted by user, then day.
 
@@ -71,24 +77,28 @@ def transaction_days(events: pd.DataFrame, *, user_col: str = "user_id", day_col
     if bad.any():
         raise ValueError(
             f"column {day_col!r} has {int(bad.sum())} value(s) outside 0..{n_days - 1}, e.g. "
-            f"{int(day[bad][0])}: not a day index of the {n_days}-day window.")
+            f"{int(day[bad][0])}: not a day index of the {n_days}-day window."
+        )
     if value_col:
         value = events[value_col].to_numpy(dtype=np.float64, na_value=np.nan)
         badv = ~np.isfinite(value) | (value < 0)
         if badv.any():
             raise ValueError(
                 f"column {value_col!r} has {int(badv.sum())} missing, infinite or negative "
-                f"value(s), e.g. {value[badv][0]!r}; transaction values must be >= 0.")
+                f"value(s), e.g. {value[badv][0]!r}; transaction values must be >= 0."
+            )
     else:
         value = np.zeros(len(user))
     code = user * n_days + day
     uniq, inv = np.unique(code, return_inverse=True)
-    return pd.DataFrame({
-        "user_id": (uniq // n_days).astype(np.int32),
-        "day": (uniq % n_days).astype(np.int8 if n_days <= 127 else np.int16),
-        "n_events": np.bincount(inv, minlength=uniq.size).astype(np.int32),
-        "value": np.bincount(inv, weights=value, minlength=uniq.size),
-    })
+    return pd.DataFrame(
+        {
+            "user_id": (uniq // n_days).astype(np.int32),
+            "day": (uniq % n_days).astype(np.int8 if n_days <= 127 else np.int16),
+            "n_events": np.bincount(inv, minlength=uniq.size).astype(np.int32),
+            "value": np.bincount(inv, weights=value, minlength=uniq.size),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -122,9 +132,15 @@ class RFMSummary:
         return self.table.describe().T[["mean", "50%", "max"]].round(2)
 
 
-def rfm_summary(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_WINDOW_DAYS,
-                value_col: str | None = None, user_col: str = "user_id",
-                day_col: str = "day") -> pd.DataFrame:
+def rfm_summary(
+    events: pd.DataFrame,
+    *,
+    calibration_days: int,
+    n_days: int = N_WINDOW_DAYS,
+    value_col: str | None = None,
+    user_col: str = "user_id",
+    day_col: str = "day",
+) -> pd.DataFrame:
     """Calibration/holdout RFM summary, one row per cohort user (index ``user_id``).
 
     Columns: ``first_day``, ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal``,
@@ -133,21 +149,35 @@ def rfm_summary(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_
     Works on the raw event table (or on :func:`transaction_days` output). :func:`summarise`
     returns the same table with the split and the users left out.
     """
-    return summarise(events, calibration_days=calibration_days, n_days=n_days,
-                     value_col=value_col, user_col=user_col, day_col=day_col).table
+    return summarise(
+        events,
+        calibration_days=calibration_days,
+        n_days=n_days,
+        value_col=value_col,
+        user_col=user_col,
+        day_col=day_col,
+    ).table
 
 
-def summarise(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_WINDOW_DAYS,
-              value_col: str | None = None, user_col: str = "user_id",
-              day_col: str = "day") -> RFMSummary:
+def summarise(
+    events: pd.DataFrame,
+    *,
+    calibration_days: int,
+    n_days: int = N_WINDOW_DAYS,
+    value_col: str | None = None,
+    user_col: str = "user_id",
+    day_col: str = "day",
+) -> RFMSummary:
     """:func:`rfm_summary` as an :class:`RFMSummary` (table, split, users first seen in the
     holdout)."""
     if not (1 <= calibration_days < n_days):
         raise ValueError(
             f"calibration_days={calibration_days!r} must be in 1..{n_days - 1} so that both the "
-            "calibration period and the holdout are non-empty.")
-    td = transaction_days(events, user_col=user_col, day_col=day_col, value_col=value_col,
-                          n_days=n_days)
+            "calibration period and the holdout are non-empty."
+        )
+    td = transaction_days(
+        events, user_col=user_col, day_col=day_col, value_col=value_col, n_days=n_days
+    )
     uid = td["user_id"].to_numpy()
     day = td["day"].to_numpy().astype(np.int64)
     val = td["value"].to_numpy()
@@ -171,25 +201,37 @@ def summarise(events: pd.DataFrame, *, calibration_days: int, n_days: int = N_WI
     with np.errstate(invalid="ignore", divide="ignore"):
         mon_cal = np.where(x > 0, (val_cal[keep] - first_val[keep]) / np.maximum(x, 1), 0.0)
         mon_hold = np.where(n_hold[keep] > 0, val_hold[keep] / np.maximum(n_hold[keep], 1), 0.0)
-    out = pd.DataFrame({
-        "first_day": first[keep].astype(np.int16),
-        "frequency_cal": x.astype(np.int32),
-        "recency_cal": (last_cal - first)[keep].astype(np.float64),
-        "T_cal": (calibration_days - 1 - first)[keep].astype(np.float64),
-        "monetary_cal": mon_cal,
-        "value_cal": val_cal[keep],
-        "frequency_holdout": n_hold[keep].astype(np.int32),
-        "monetary_holdout": mon_hold,
-        "value_holdout": val_hold[keep],
-        "duration_holdout": np.full(int(keep.sum()), float(n_days - calibration_days)),
-    }, index=pd.Index(users[keep].astype(np.int32), name="user_id"))
-    return RFMSummary(table=out, calibration_days=int(calibration_days), n_days=int(n_days),
-                      n_users_first_in_holdout=int((~keep).sum()))
+    out = pd.DataFrame(
+        {
+            "first_day": first[keep].astype(np.int16),
+            "frequency_cal": x.astype(np.int32),
+            "recency_cal": (last_cal - first)[keep].astype(np.float64),
+            "T_cal": (calibration_days - 1 - first)[keep].astype(np.float64),
+            "monetary_cal": mon_cal,
+            "value_cal": val_cal[keep],
+            "frequency_holdout": n_hold[keep].astype(np.int32),
+            "monetary_holdout": mon_hold,
+            "value_holdout": val_hold[keep],
+            "duration_holdout": np.full(int(keep.sum()), float(n_days - calibration_days)),
+        },
+        index=pd.Index(users[keep].astype(np.int32), name="user_id"),
+    )
+    return RFMSummary(
+        table=out,
+        calibration_days=int(calibration_days),
+        n_days=int(n_days),
+        n_users_first_in_holdout=int((~keep).sum()),
+    )
 
 
-def repeat_transactions_by_day(events: pd.DataFrame, users: pd.Index, *,
-                               n_days: int = N_WINDOW_DAYS, user_col: str = "user_id",
-                               day_col: str = "day") -> np.ndarray:
+def repeat_transactions_by_day(
+    events: pd.DataFrame,
+    users: pd.Index,
+    *,
+    n_days: int = N_WINDOW_DAYS,
+    user_col: str = "user_id",
+    day_col: str = "day",
+) -> np.ndarray:
     """Number of *repeat* transaction days on each day 0..n_days-1 by the given users
     (each user's first transaction day is not a repeat). For the tracking plot."""
     td = transaction_days(events, user_col=user_col, day_col=day_col, n_days=n_days)

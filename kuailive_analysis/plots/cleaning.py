@@ -14,13 +14,24 @@ from matplotlib.ticker import FuncFormatter
 
 from kuailive_analysis.plots import style
 
-EVENT_LABELS = {"click": "clicks", "comment": "comments", "like": "likes", "gift": "gifts",
-                "negative": "unclicked exposures"}
+EVENT_LABELS = {
+    "click": "clicks",
+    "comment": "comments",
+    "like": "likes",
+    "gift": "gifts",
+    "negative": "unclicked exposures",
+}
 
 
 @style.styled
-def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0), ax=None,
-                         title: str | None = None, source: str | None = None) -> Figure:
+def room_duration_figure(
+    hist: pd.DataFrame,
+    *,
+    thresholds_days=(1.0, 7.0),
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Histogram of room durations (log-spaced bins, minutes) with real and censored ends
     stacked, and vertical lines at the candidate ``max_room_days`` thresholds."""
     own = ax is None
@@ -30,17 +41,36 @@ def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0), ax=N
     keep = hi > 0.5  # the [0, 1) min bin is drawn from 0.5 min on the log axis
     left = np.where(lo <= 0, 0.5, lo)[keep]
     width = hi[keep] - left
-    ax.bar(left, hist["real"].to_numpy()[keep], width=width, align="edge",
-           color=style.PALETTE[0], label="ended in the window")
-    ax.bar(left, hist["censored"].to_numpy()[keep], width=width, align="edge",
-           bottom=hist["real"].to_numpy()[keep], color=style.ACCENT,
-           label="still live at extraction (censored, observed part)")
+    ax.bar(
+        left,
+        hist["real"].to_numpy()[keep],
+        width=width,
+        align="edge",
+        color=style.PALETTE[0],
+        label="ended in the window",
+    )
+    ax.bar(
+        left,
+        hist["censored"].to_numpy()[keep],
+        width=width,
+        align="edge",
+        bottom=hist["real"].to_numpy()[keep],
+        color=style.ACCENT,
+        label="still live at extraction (censored, observed part)",
+    )
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=1)
     for t in thresholds_days:
         ax.axvline(t * 1440, color="#333333", lw=1, ls="--")
-        ax.text(t * 1440, 0.98, f" {t:g} d", va="top", ha="left", fontsize=8,
-                transform=ax.get_xaxis_transform())
+        ax.text(
+            t * 1440,
+            0.98,
+            f" {t:g} d",
+            va="top",
+            ha="left",
+            fontsize=8,
+            transform=ax.get_xaxis_transform(),
+        )
     ticks = [1, 10, 60, 600, 1440, 7 * 1440]
     ax.set_xticks(ticks)
     ax.set_xticklabels(["1 min", "10 min", "1 h", "10 h", "1 d", "7 d"])
@@ -51,9 +81,14 @@ def room_duration_figure(hist: pd.DataFrame, *, thresholds_days=(1.0, 7.0), ax=N
 
 
 @style.styled
-def sensitivity_figure(sens: pd.DataFrame, *, tables=("click", "comment", "like", "gift",
-                                                      "negative"), ax=None,
-                       title: str | None = None, source: str | None = None) -> Figure:
+def sensitivity_figure(
+    sens: pd.DataFrame,
+    *,
+    tables=("click", "comment", "like", "gift", "negative"),
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Share of rooms and of each event table dropped per ``max_room_days`` threshold
     (frame from :func:`clean.long_room_sensitivity`); ``inf`` = keep every room."""
     s = sens[np.isfinite(sens["max_room_days"])]
@@ -61,25 +96,37 @@ def sensitivity_figure(sens: pd.DataFrame, *, tables=("click", "comment", "like"
     title = style.resolve_title(title, "Rows dropped by the long-room rule, per threshold")
     x = np.arange(len(s))
     series = [("rooms", s["rooms_dropped_share"])] + [
-        (EVENT_LABELS.get(t, t), s[f"{t}_dropped_share"]) for t in tables
-        if f"{t}_dropped_share" in s]
+        (EVENT_LABELS.get(t, t), s[f"{t}_dropped_share"])
+        for t in tables
+        if f"{t}_dropped_share" in s
+    ]
     w = 0.8 / len(series)
     for i, (name, v) in enumerate(series):
-        ax.bar(x - 0.4 + (i + 0.5) * w, v.to_numpy(), width=w, label=name,
-               color=style.PALETTE[i % len(style.PALETTE)])
+        ax.bar(
+            x - 0.4 + (i + 0.5) * w,
+            v.to_numpy(),
+            width=w,
+            label=name,
+            color=style.PALETTE[i % len(style.PALETTE)],
+        )
     ax.set_xticks(x)
     ax.set_xticklabels([f"> {t:g} d" for t in s["max_room_days"]])
     style.percent_axis(ax.yaxis, 2)
-    style.label(ax, "rooms dropped when longer than (max_room_days, days)",
-                "share of rows dropped (%)", title)
+    style.label(
+        ax,
+        "rooms dropped when longer than (max_room_days, days)",
+        "share of rows dropped (%)",
+        title,
+    )
     ax.legend(ncol=3, loc="upper right")
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def report_figure(report: pd.DataFrame, *, ax=None, title: str | None = None,
-                  source: str | None = None) -> Figure:
+def report_figure(
+    report: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """Share of each table's raw rows dropped by each rule (rules with no drops are omitted).
 
     The default title names the rule that removed the largest share of a table."""
@@ -89,15 +136,18 @@ def report_figure(report: pd.DataFrame, *, ax=None, title: str | None = None,
     r = r[r["rows_dropped"] > 0]
     fig, ax = style.axes_or_figure(ax, width=8.0, height=max(2.2, 0.32 * len(r) + 1.2))
     if r.empty:
-        ax.text(0.5, 0.5, "no rule dropped any row", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, "no rule dropped any row", ha="center", va="center", transform=ax.transAxes
+        )
         ax.set_axis_off()
         style.footnote(fig, source)
         return fig
     if title is None:
         top = r.loc[r["share"].idxmax()]
-        title = (f"{top['rule'].replace('_', ' ').capitalize()} removes the largest share: "
-                 f"{top['share']:.2%} of {top['table']} rows")
+        title = (
+            f"{top['rule'].replace('_', ' ').capitalize()} removes the largest share: "
+            f"{top['share']:.2%} of {top['table']} rows"
+        )
     labels = [f"{t}: {rule}" for rule, t in zip(r["rule"], r["table"])]
     y = np.arange(len(r))
     ax.barh(y, r["share"].to_numpy(), color=style.PALETTE[0])
@@ -107,8 +157,9 @@ def report_figure(report: pd.DataFrame, *, ax=None, title: str | None = None,
     ax.set_yticklabels(labels)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    style.label(ax, "share of the table's raw rows dropped (%, log scale)",
-                "table: cleaning rule", title)
+    style.label(
+        ax, "share of the table's raw rows dropped (%, log scale)", "table: cleaning rule", title
+    )
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:g}%"))
     ax.grid(axis="y", visible=False)
     style.footnote(fig, source)

@@ -22,8 +22,14 @@ RATIO_LIMITS = (1 / 20, 20.0)
 
 
 @style.styled
-def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
-                 source: str | None = None, label_worst: bool = True) -> Figure:
+def ratio_figure(
+    table: pd.DataFrame,
+    *,
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+    label_worst: bool = True,
+) -> Figure:
     """Ratio (this data / real) of every fact by family on a log axis, coloured by verdict;
     the shaded band is +-10%. With ``label_worst`` the fact furthest from 1 in each family is
     named (when it is more than 10% off)."""
@@ -46,8 +52,17 @@ def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
         for marker, part in (("o", (r > lo) & (r < hi)), ("<", r <= lo), (">", r >= hi)):
             m = sel & part
             if m.any():
-                ax.scatter(x[m], y[m], s=22, marker=marker, color=colour, alpha=0.85,
-                           edgecolor="white", linewidth=0.4, zorder=3)
+                ax.scatter(
+                    x[m],
+                    y[m],
+                    s=22,
+                    marker=marker,
+                    color=colour,
+                    alpha=0.85,
+                    edgecolor="white",
+                    linewidth=0.4,
+                    zorder=3,
+                )
     if label_worst:
         with np.errstate(divide="ignore"):
             dist = np.where(r > 0, np.abs(np.log(np.where(r > 0, r, 1.0))), np.inf)
@@ -55,10 +70,16 @@ def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
             idx = np.flatnonzero((t["Family"] == fam).to_numpy())
             i = idx[np.argmax(dist[idx])] if len(idx) else None
             if i is not None and dist[i] > np.log(1.1):
-                ax.annotate(t["Fact"].iloc[i], (x[i], y[i]), xytext=(5, -2),
-                            textcoords="offset points", fontsize=6.5, color="#33404d",
-                            ha="left" if x[i] < 1 else "right" if x[i] > 8 else "left",
-                            va="top")
+                ax.annotate(
+                    t["Fact"].iloc[i],
+                    (x[i], y[i]),
+                    xytext=(5, -2),
+                    textcoords="offset points",
+                    fontsize=6.5,
+                    color="#33404d",
+                    ha="left" if x[i] < 1 else "right" if x[i] > 8 else "left",
+                    va="top",
+                )
     ax.set_xscale("log")
     ax.set_xlim(lo / 1.3, hi * 1.3)
     ax.set_yticks(range(len(fams)))
@@ -69,11 +90,22 @@ def ratio_figure(table: pd.DataFrame, *, ax=None, title: str | None = None,
     ax.set_xticks(ticks)
     ax.set_xticklabels([f"{v:g}" for v in ticks])
     ax.minorticks_off()
-    handles = [Line2D([], [], marker="o", ls="", color=c, label=v)
-               for v, c in VERDICT_COLOURS.items()]
-    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=3,
-              fontsize=8, borderaxespad=0.2)
-    style.label(ax, "this data / real value (ratio, log scale; shaded: within 10%)",
-                "family of facts", title)
+    handles = [
+        Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()
+    ]
+    ax.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=3,
+        fontsize=8,
+        borderaxespad=0.2,
+    )
+    style.label(
+        ax,
+        "this data / real value (ratio, log scale; shaded: within 10%)",
+        "family of facts",
+        title,
+    )
     style.footnote(fig, source)
     return fig

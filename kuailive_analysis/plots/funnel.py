@@ -53,8 +53,9 @@ def _pct(x: float) -> str:
 
 
 @style.styled
-def funnel_chart(funnel_long: pd.DataFrame, *, ax=None, title: str | None = None,
-                 source: str | None = None) -> Figure:
+def funnel_chart(
+    funnel_long: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """Horizontal funnel: bar length = units reaching each step (log scale), annotated with
     the count, the step conversion [95% CI] and the overall conversion."""
     f = funnel_long.set_index("step").reindex(list(STEPS))
@@ -65,13 +66,16 @@ def funnel_chart(funnel_long: pd.DataFrame, *, ax=None, title: str | None = None
     ax.set_xscale("log")
     ax.set_yticks(y, [STEP_LABELS[s] for s in f.index])
     xmax = float(f["n"].max())
-    ax.set_xlim(max(0.5, float(f["n"][f["n"] > 0].min()) / 3 if (f["n"] > 0).any() else 0.5),
-                xmax * 400)
+    ax.set_xlim(
+        max(0.5, float(f["n"][f["n"] > 0].min()) / 3 if (f["n"] > 0).any() else 0.5), xmax * 400
+    )
     for yi, (step, r) in zip(y, f.iterrows()):
         txt = f"{int(r['n']):,}"
         if step != "exposure":
-            txt += (f"   step {_pct(r['step_rate'])} [{_pct(r['step_lo'])}, {_pct(r['step_hi'])}]"
-                    f"   overall {_pct(r['overall_rate'])}")
+            txt += (
+                f"   step {_pct(r['step_rate'])} [{_pct(r['step_lo'])}, {_pct(r['step_hi'])}]"
+                f"   overall {_pct(r['overall_rate'])}"
+            )
         ax.text(max(r["n"], 1) * 1.15, yi, txt, va="center", fontsize=8.5)
     ax.grid(axis="y", visible=False)
     label(ax, "units reaching the step (count, log scale)", "funnel step", title)
@@ -80,8 +84,9 @@ def funnel_chart(funnel_long: pd.DataFrame, *, ax=None, title: str | None = None
 
 
 @style.styled
-def unit_funnel_chart(unit_funnels: pd.DataFrame, *, ax=None, title: str | None = None,
-                      source: str | None = None) -> Figure:
+def unit_funnel_chart(
+    unit_funnels: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """Overall conversion to each step in the three units (exposure, session, user), log
     scale, with 95% Wilson intervals."""
     fig, ax = style.axes_or_figure(ax, height=3.8)
@@ -93,16 +98,25 @@ def unit_funnel_chart(unit_funnels: pd.DataFrame, *, ax=None, title: str | None 
         d = unit_funnels[unit_funnels["unit"] == u].set_index("step").reindex(list(STEPS))
         rate = d["overall_rate"].to_numpy()
         err = np.vstack([rate - d["overall_lo"].to_numpy(), d["overall_hi"].to_numpy() - rate])
-        ax.bar(x + (i - (len(units) - 1) / 2) * w, rate, w, yerr=err, color=colour,
-               label=f"per {u}", capsize=2, error_kw={"lw": 0.8})
+        ax.bar(
+            x + (i - (len(units) - 1) / 2) * w,
+            rate,
+            w,
+            yerr=err,
+            color=colour,
+            label=f"per {u}",
+            capsize=2,
+            error_kw={"lw": 0.8},
+        )
     ax.set_yscale("log")
     rates = unit_funnels["overall_rate"].to_numpy(np.float64)
     pos = rates[np.isfinite(rates) & (rates > 0)]
     if len(pos):
         ax.set_ylim(10 ** np.floor(np.log10(pos.min())), 1.5)
     ax.set_xticks(x, [STEP_LABELS[s] for s in STEPS])
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.2%}".rstrip("0").rstrip(".") if v < 0.01
-                                 else f"{v:.0%}")
+    ax.yaxis.set_major_formatter(
+        lambda v, _: f"{v:.2%}".rstrip("0").rstrip(".") if v < 0.01 else f"{v:.0%}"
+    )
     label(ax, "funnel step", "share of units reaching the step (%, log scale)", title)
     ax.legend()
     style.footnote(fig, source)
@@ -114,21 +128,39 @@ def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str, **kw) -> None:
     lo = t[f"{rate}_lo"].to_numpy(np.float64)
     hi = t[f"{rate}_hi"].to_numpy(np.float64)
     err = np.vstack([np.nan_to_num(r - lo), np.nan_to_num(hi - r)])
-    ax.errorbar(x, r, yerr=err, fmt="o", ms=3.5, color=colour, ecolor=colour, elinewidth=0.9,
-                capsize=2, **kw)
+    ax.errorbar(
+        x,
+        r,
+        yerr=err,
+        fmt="o",
+        ms=3.5,
+        color=colour,
+        ecolor=colour,
+        elinewidth=0.9,
+        capsize=2,
+        **kw,
+    )
 
 
 @style.styled
-def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float, *,
-                 axes=None, title: str | None = None, ncols: int = 3,
-                 source: str | None = None) -> Figure:
+def segment_grid(
+    segments: Mapping[str, pd.DataFrame],
+    rate: str,
+    overall: float,
+    *,
+    axes=None,
+    title: str | None = None,
+    ncols: int = 3,
+    source: str | None = None,
+) -> Figure:
     """One panel per segment variable: ``rate`` by level with its 95% interval, and the
     overall rate as a dashed line. ``segments`` maps column -> :func:`funnel.kpi_table`;
     ``axes``: one Axes per segment variable."""
     names = list(segments)
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = style.axes_or_subplots(axes, len(names), nrows, ncols, width=4.0 * ncols,
-                                       height=2.9 * nrows)
+    fig, axes = style.axes_or_subplots(
+        axes, len(names), nrows, ncols, width=4.0 * ncols, height=2.9 * nrows
+    )
     for ax, name in zip(axes, names):
         t = segments[name]
         labels = [str(v) for v in t.index]
@@ -137,16 +169,23 @@ def segment_grid(segments: Mapping[str, pd.DataFrame], rate: str, overall: float
         ax.axhline(overall, color=ACCENT, ls="--", lw=1)
         step = max(1, int(np.ceil(len(x) / 11)))
         long = max(map(len, labels), default=0) > 4
-        ax.set_xticks(x[::step], labels[::step], rotation=35 if long else 0,
-                      ha="right" if long else "center", fontsize=8)
+        ax.set_xticks(
+            x[::step],
+            labels[::step],
+            rotation=35 if long else 0,
+            ha="right" if long else "center",
+            fontsize=8,
+        )
         percent_axis(ax.yaxis, 2 if overall < 0.02 else 1)
         ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_xlabel(SEGMENT_LABELS.get(name, name), fontsize=8.5)
         ax.set_ylabel(f"{KPI_LABELS.get(rate, rate)} (%)", fontsize=8.5)
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
-    style.suptitle(fig, style.resolve_title(
-        title, f"{KPI_LABELS.get(rate, rate)} by segment, with 95% intervals"))
+    style.suptitle(
+        fig,
+        style.resolve_title(title, f"{KPI_LABELS.get(rate, rate)} by segment, with 95% intervals"),
+    )
     style.footnote(fig, source, beijing=any(n in BEIJING_SEGMENTS for n in names))
     return fig
 
@@ -163,8 +202,13 @@ def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
         stepn = max(1, int(np.ceil(len(x) / 9)))
         labels = [str(v) for v in levels]
         long = max(map(len, labels), default=0) > 4
-        ax.set_xticks(x[::stepn], labels[::stepn], fontsize=8, rotation=35 if long else 0,
-                      ha="right" if long else "center")
+        ax.set_xticks(
+            x[::stepn],
+            labels[::stepn],
+            fontsize=8,
+            rotation=35 if long else 0,
+            ha="right" if long else "center",
+        )
         percent_axis(ax.yaxis, 1)
         prev = STEP_LABELS[STEPS[STEPS.index(step) - 1]].lower()
         ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")
@@ -173,32 +217,45 @@ def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
 
 
 @style.styled
-def funnel_by_segment(funnel_long: pd.DataFrame, by: str, *, axes=None,
-                      title: str | None = None, source: str | None = None) -> Figure:
+def funnel_by_segment(
+    funnel_long: pd.DataFrame,
+    by: str,
+    *,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Step conversion (click/exposure, qualified/click, interaction/qualified,
     gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
     intervals; ``axes``: one Axes per step after exposure (four)."""
     n = len(STEPS) - 1
     fig, axes = style.axes_or_subplots(axes, n, 1, n, width=3.3 * n, height=3.2)
     _draw_step_rates(axes, funnel_long, by)
-    style.suptitle(fig, style.resolve_title(
-        title, f"Funnel step conversion by {SEGMENT_LABELS.get(by, by)}"))
+    style.suptitle(
+        fig, style.resolve_title(title, f"Funnel step conversion by {SEGMENT_LABELS.get(by, by)}")
+    )
     style.footnote(fig, source, beijing=by in BEIJING_SEGMENTS)
     return fig
 
 
 @style.styled
-def segment_funnels(funnels: Mapping[str, pd.DataFrame], *, axes=None,
-                    title: str | None = None, source: str | None = None) -> Figure:
+def segment_funnels(
+    funnels: Mapping[str, pd.DataFrame],
+    *,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """:func:`funnel_by_segment` for several segments in one figure, one row of four step
     panels per segment (``funnels`` maps the segment column to its
     :func:`kuailive_analysis.funnel.funnel` table); ``axes``: four Axes per segment."""
     names = list(funnels)
     n = len(STEPS) - 1
-    fig, axes = style.axes_or_subplots(axes, n * len(names), max(len(names), 1), n,
-                                       width=3.3 * n, height=3.2 * max(len(names), 1))
+    fig, axes = style.axes_or_subplots(
+        axes, n * len(names), max(len(names), 1), n, width=3.3 * n, height=3.2 * max(len(names), 1)
+    )
     for row, by in enumerate(names):
-        _draw_step_rates(axes[row * n:(row + 1) * n], funnels[by], by)
+        _draw_step_rates(axes[row * n : (row + 1) * n], funnels[by], by)
     if not names:
         for ax in axes:
             ax.set_visible(False)
@@ -208,18 +265,23 @@ def segment_funnels(funnels: Mapping[str, pd.DataFrame], *, axes=None,
 
 
 @style.styled
-def daily_trend(daily: pd.DataFrame, *, axes=None, title: str | None = None,
-                rates: Sequence[str] = ("ctr", "qualified_rate", "interaction_rate", "gtr"),
-                source: str | None = None) -> Figure:
+def daily_trend(
+    daily: pd.DataFrame,
+    *,
+    axes=None,
+    title: str | None = None,
+    rates: Sequence[str] = ("ctr", "qualified_rate", "interaction_rate", "gtr"),
+    source: str | None = None,
+) -> Figure:
     """Daily KPI lines over the window with 95% bands (the table's intervals), one panel per
     KPI; ``axes``: one Axes per rate."""
-    fig, axes = style.axes_or_subplots(axes, len(rates), 1, len(rates),
-                                       width=3.3 * len(rates), height=3.2, sharex=True)
+    fig, axes = style.axes_or_subplots(
+        axes, len(rates), 1, len(rates), width=3.3 * len(rates), height=3.2, sharex=True
+    )
     x = daily["date"]
     for ax, rate, colour in zip(axes, rates, PALETTE):
         ax.plot(x, daily[rate], color=colour, lw=1.5, marker="o", ms=2.5)
-        ax.fill_between(x, daily[f"{rate}_lo"], daily[f"{rate}_hi"], color=colour, alpha=0.2,
-                        lw=0)
+        ax.fill_between(x, daily[f"{rate}_lo"], daily[f"{rate}_hi"], color=colour, alpha=0.2, lw=0)
         percent_axis(ax.yaxis, 1)
         ax.set_title(KPI_LABELS.get(rate, rate), fontsize=9, fontweight="normal")
         ax.tick_params(axis="x", labelrotation=45, labelsize=7.5)
@@ -238,14 +300,22 @@ def _date_fmt():
 
 
 @style.styled
-def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, *, axes=None,
-                     title: str | None = None, source: str | None = None) -> Figure:
+def position_effects(
+    by_screen: pd.DataFrame,
+    by_index: pd.DataFrame,
+    *,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """CTR by screen size (exposures of a user in one millisecond) and by the n-th exposure
     of the same room to the same user, with 95% intervals and exposure shares; ``axes``: two
     Axes."""
     fig, axes = style.axes_or_subplots(axes, 2, 1, 2, width=9.0, height=3.4)
-    for ax, t, name in ((axes[0], by_screen, "screen_size_cap"),
-                        (axes[1], by_index, "exposure_index_cap")):
+    for ax, t, name in (
+        (axes[0], by_screen, "screen_size_cap"),
+        (axes[1], by_index, "exposure_index_cap"),
+    ):
         x = np.arange(len(t))
         _errbar(ax, x, t, "ctr", PALETTE[0])
         labels = [str(v) for v in t.index]
@@ -254,23 +324,33 @@ def position_effects(by_screen: pd.DataFrame, by_index: pd.DataFrame, *, axes=No
         ax.set_xticks(x, labels, fontsize=8)
         percent_axis(ax.yaxis, 1)
         ax2 = ax.twinx()
-        ax2.bar(x, t["exposures"] / t["exposures"].sum(), color=MUTED, alpha=0.35, width=0.6,
-                zorder=0)
+        ax2.bar(
+            x, t["exposures"] / t["exposures"].sum(), color=MUTED, alpha=0.35, width=0.6, zorder=0
+        )
         ax2.set_ylabel("share of exposures (%, bars)", fontsize=8, color="#55606b")
         percent_axis(ax2.yaxis, 0)
         ax2.grid(False)
         ax.set_zorder(ax2.get_zorder() + 1)
         ax.patch.set_visible(False)
         label(ax, SEGMENT_LABELS[name], "CTR (%, 95% CI, dots)")
-    style.suptitle(fig, style.resolve_title(
-        title, "CTR by screen size and by repeat exposure of the same room"))
+    style.suptitle(
+        fig,
+        style.resolve_title(title, "CTR by screen size and by repeat exposure of the same room"),
+    )
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def watch_ecdf(click_tab: pd.DataFrame, outcome: pd.Categorical, threshold_s: float, *,
-               ax=None, title: str | None = None, source: str | None = None) -> Figure:
+def watch_ecdf(
+    click_tab: pd.DataFrame,
+    outcome: pd.Categorical,
+    threshold_s: float,
+    *,
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """ECDF of watch time per click (seconds, log scale; seaborn ``ecdfplot``) by the
     click's later engagement, with the qualified-watch threshold marked."""
     fig, ax = style.axes_or_figure(ax, height=3.6)
@@ -282,27 +362,39 @@ def watch_ecdf(click_tab: pd.DataFrame, outcome: pd.Categorical, threshold_s: fl
     names = {c: f"{c} (n = {counts.get(c, 0):,})" for c in outcome.categories}
     present = [names[c] for c in outcome.categories if counts.get(c, 0) > 0]
     if present:
-        sns.ecdfplot(x=w, hue=outcome.rename_categories(names), hue_order=present,
-                     palette=dict(zip(present, PALETTE)), log_scale=True, ax=ax)
+        sns.ecdfplot(
+            x=w,
+            hue=outcome.rename_categories(names),
+            hue_order=present,
+            palette=dict(zip(present, PALETTE)),
+            log_scale=True,
+            ax=ax,
+        )
         sns.move_legend(ax, "upper left", title=None)
     ax.axvline(threshold_s, color=MUTED, ls="--", lw=1)
     ax.text(threshold_s * 1.08, 0.03, f"qualified: {threshold_s:g} s", fontsize=8, color="#55606b")
     ax.set_xscale("log")
     percent_axis(ax.yaxis, 0)
-    label(ax, f"watch time of the click (s, log scale; < {floor} s shown at {floor})",
-          "share of clicks watched at most x (%)", title)
+    label(
+        ax,
+        f"watch time of the click (s, log scale; < {floor} s shown at {floor})",
+        "share of clicks watched at most x (%)",
+        title,
+    )
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def model_metrics(metrics: pd.DataFrame, *, axes=None, title: str | None = None,
-                  source: str | None = None) -> Figure:
+def model_metrics(
+    metrics: pd.DataFrame, *, axes=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """AUC, UAUC and GAUC of each scorer on the test days, one panel per task; 0.5 = chance.
     ``axes``: one Axes per task."""
     tasks = list(dict.fromkeys(metrics.index.get_level_values("task")))
-    fig, axes = style.axes_or_subplots(axes, len(tasks), 1, len(tasks),
-                                       width=5.0 * len(tasks), height=3.6)
+    fig, axes = style.axes_or_subplots(
+        axes, len(tasks), 1, len(tasks), width=5.0 * len(tasks), height=3.6
+    )
     for ax, task in zip(axes, tasks):
         m = metrics.loc[task]
         y = np.arange(len(m))

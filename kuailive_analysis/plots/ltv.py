@@ -15,13 +15,20 @@ from matplotlib.figure import Figure
 from kuailive_analysis.plots import style
 from kuailive_analysis.plots.style import ACCENT, MUTED, PALETTE, label, percent_axis
 
-NO_PLANTED_PROCESS = ("No planted BG/NBD process in this data (real files, or a twin whose "
-                      "gifts follow clicks).")
+NO_PLANTED_PROCESS = (
+    "No planted BG/NBD process in this data (real files, or a twin whose gifts follow clicks)."
+)
 
 
 @style.styled
-def frequency_histogram(hist: pd.DataFrame | None, what: str = "gifting days", *, ax=None,
-                        title: str | None = None, source: str | None = None) -> Figure:
+def frequency_histogram(
+    hist: pd.DataFrame | None,
+    what: str = "gifting days",
+    *,
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Bars: users by calibration repeat frequency, actual vs BG/NBD expectation. The default
     title states the share of users the model puts in the wrong bar. ``hist=None`` (the model
     could not be fitted): a placeholder saying so."""
@@ -34,7 +41,8 @@ def frequency_histogram(hist: pd.DataFrame | None, what: str = "gifting days", *
     ax.set_xticks(pos, hist.index)
     err = np.abs(hist["actual"] - hist["model"]).sum() / hist["actual"].sum() / 2
     title = style.resolve_title(
-        title, f"BG/NBD reproduces the calibration frequencies (misallocated users {err:.1%})")
+        title, f"BG/NBD reproduces the calibration frequencies (misallocated users {err:.1%})"
+    )
     label(ax, f"repeat {what} in calibration (count)", "users (count)", title)
     ax.legend()
     style.footnote(fig, source)
@@ -42,9 +50,15 @@ def frequency_histogram(hist: pd.DataFrame | None, what: str = "gifting days", *
 
 
 @style.styled
-def holdout_by_frequency(cond: pd.DataFrame, holdout_days: float,
-                         what: str = "gifting days", *, ax=None, title: str | None = None,
-                         source: str | None = None) -> Figure:
+def holdout_by_frequency(
+    cond: pd.DataFrame,
+    holdout_days: float,
+    what: str = "gifting days",
+    *,
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Lines: mean holdout transactions by calibration frequency: actual, model, baseline."""
     fig, ax = style.axes_or_figure(ax)
     pos = np.arange(len(cond))
@@ -52,18 +66,29 @@ def holdout_by_frequency(cond: pd.DataFrame, holdout_days: float,
     ax.plot(pos, cond["model"], "s--", label="BG/NBD conditional expectation", color=ACCENT)
     ax.plot(pos, cond["past_rate"], "^:", label="past rate x / T", color=MUTED)
     ax.set_xticks(pos, cond.index)
-    label(ax, f"repeat {what} in calibration (count)",
-          f"mean {what} per user in the {holdout_days:g}-day holdout",
-          style.resolve_title(
-              title, "Holdout activity by calibration frequency: model vs naive rate"))
+    label(
+        ax,
+        f"repeat {what} in calibration (count)",
+        f"mean {what} per user in the {holdout_days:g}-day holdout",
+        style.resolve_title(
+            title, "Holdout activity by calibration frequency: model vs naive rate"
+        ),
+    )
     ax.legend()
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def tracking(track: pd.DataFrame, calibration_days: int, what: str = "gifting days", *,
-             axes=None, title: str | None = None, source: str | None = None) -> Figure:
+def tracking(
+    track: pd.DataFrame,
+    calibration_days: int,
+    what: str = "gifting days",
+    *,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Two panels: daily and cumulative repeat transactions, actual vs model, split marked;
     ``axes``: two Axes."""
     fig, (a1, a2) = style.axes_or_subplots(axes, 2, 1, 2, width=9.5, height=3.8)
@@ -71,45 +96,77 @@ def tracking(track: pd.DataFrame, calibration_days: int, what: str = "gifting da
         ax.plot(track.index, track["actual" + col], "o-", ms=3, label="actual", color=PALETTE[0])
         ax.plot(track.index, track["model" + col], "--", label="BG/NBD", color=ACCENT)
         ax.axvline(calibration_days - 0.5, color="#444", lw=1, ls=":")
-        ax.text(calibration_days - 0.4, ax.get_ylim()[1] * 0.95, "holdout", fontsize=8,
-                va="top")
-        label(ax, "day of the window (0 = 2025-05-05, Beijing)",
-              f"repeat {what} ({kind}, count)")
-    style.suptitle(fig, style.resolve_title(
-        title, "Repeat transactions tracked day by day; dotted line = calibration/holdout split"))
+        ax.text(calibration_days - 0.4, ax.get_ylim()[1] * 0.95, "holdout", fontsize=8, va="top")
+        label(ax, "day of the window (0 = 2025-05-05, Beijing)", f"repeat {what} ({kind}, count)")
+    style.suptitle(
+        fig,
+        style.resolve_title(
+            title, "Repeat transactions tracked day by day; dotted line = calibration/holdout split"
+        ),
+    )
     a1.legend()
     style.footnote(fig, source, beijing=True)
     return fig
 
 
 @style.styled
-def heatmaps(p_alive: pd.DataFrame, expected: pd.DataFrame, T: int, t: float, *, axes=None,
-             title: str | None = None, source: str | None = None) -> Figure:
+def heatmaps(
+    p_alive: pd.DataFrame,
+    expected: pd.DataFrame,
+    T: int,
+    t: float,
+    *,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Two seaborn heat maps over frequency x recency: P(alive) and expected transactions
     (blank cells are impossible combinations); ``axes``: two Axes."""
     fig, (a1, a2) = style.axes_or_subplots(axes, 2, 1, 2, width=10, height=4.2)
-    for ax, grid, name, cmap in ((a1, p_alive, "P(alive)", "viridis"),
-                                 (a2, expected, f"E[transactions next {t:g} days]", "magma")):
+    for ax, grid, name, cmap in (
+        (a1, p_alive, "P(alive)", "viridis"),
+        (a2, expected, f"E[transactions next {t:g} days]", "magma"),
+    ):
         step = max(1, int(np.ceil(grid.shape[1] / 12)))
-        sns.heatmap(grid, ax=ax, cmap=cmap, xticklabels=step, yticklabels=step,
-                    cbar_kws={"shrink": 0.85, "label": name})
+        sns.heatmap(
+            grid,
+            ax=ax,
+            cmap=cmap,
+            xticklabels=step,
+            yticklabels=step,
+            cbar_kws={"shrink": 0.85, "label": name},
+        )
         ax.invert_yaxis()  # frequency 0 at the bottom
         ax.tick_params(axis="both", rotation=0)
-        label(ax, "recency: days from first to last transaction (days)",
-              "repeat transactions in calibration (count)")
+        label(
+            ax,
+            "recency: days from first to last transaction (days)",
+            "repeat transactions in calibration (count)",
+        )
         ax.grid(False)
     a1.set_title(f"P(alive) after T = {T} days", fontsize=9.5)
     a2.set_title(f"Expected transactions in the next {t:g} days", fontsize=9.5)
-    style.suptitle(fig, style.resolve_title(
-        title, "Recent, frequent users are alive and expected to come back most"))
+    style.suptitle(
+        fig,
+        style.resolve_title(
+            title, "Recent, frequent users are alive and expected to come back most"
+        ),
+    )
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def clv_distribution(per_user: pd.DataFrame, top: int = 30, unit: str = "coins", *,
-                     level: float = 0.9, axes=None, title: str | None = None,
-                     source: str | None = None) -> Figure:
+def clv_distribution(
+    per_user: pd.DataFrame,
+    top: int = 30,
+    unit: str = "coins",
+    *,
+    level: float = 0.9,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
     """Left: distribution of predicted CLV (seaborn histogram on log bins). Right: the top
     users with their bootstrap intervals at ``level`` (``per_user``: ``clv``, ``clv_low``,
     ``clv_high``, as :attr:`BootstrapCLV.per_user <kuailive_analysis.ltv.BootstrapCLV>`);
@@ -119,29 +176,50 @@ def clv_distribution(per_user: pd.DataFrame, top: int = 30, unit: str = "coins",
     pos = v[v > 0]
     if len(pos):
         lo, hi = np.log10(max(pos.min(), 1e-3)), np.log10(pos.max() * 1.01)
-        sns.histplot(x=pos, bins=40, binrange=(lo, max(hi, lo + 1e-6)), log_scale=True,
-                     color=PALETTE[0], alpha=1.0, edgecolor="white", linewidth=0.3, ax=a1)
+        sns.histplot(
+            x=pos,
+            bins=40,
+            binrange=(lo, max(hi, lo + 1e-6)),
+            log_scale=True,
+            color=PALETTE[0],
+            alpha=1.0,
+            edgecolor="white",
+            linewidth=0.3,
+            ax=a1,
+        )
     else:
         a1.set_xscale("log")
-    label(a1, f"predicted CLV ({unit}, log scale)", "users (count)",
-          "Spread of predicted value")
+    label(a1, f"predicted CLV ({unit}, log scale)", "users (count)", "Spread of predicted value")
     t = per_user.sort_values("clv", ascending=False).head(top)
     y = np.arange(len(t))[::-1]
-    a2.errorbar(t["clv"], y, xerr=[t["clv"] - t["clv_low"], t["clv_high"] - t["clv"]],
-                fmt="o", ms=3, color=ACCENT, ecolor=MUTED)
+    a2.errorbar(
+        t["clv"],
+        y,
+        xerr=[t["clv"] - t["clv_low"], t["clv_high"] - t["clv"]],
+        fmt="o",
+        ms=3,
+        color=ACCENT,
+        ecolor=MUTED,
+    )
     a2.set_yticks(y, [str(i) for i in t.index])
     a2.tick_params(axis="y", labelsize=6)
-    label(a2, f"predicted CLV ({unit})", "user_id",
-          f"Top {len(t)} users, {level:.0%} bootstrap intervals")
-    style.suptitle(fig, style.resolve_title(
-        title, "Predicted value is spread over orders of magnitude"))
+    label(
+        a2,
+        f"predicted CLV ({unit})",
+        "user_id",
+        f"Top {len(t)} users, {level:.0%} bootstrap intervals",
+    )
+    style.suptitle(
+        fig, style.resolve_title(title, "Predicted value is spread over orders of magnitude")
+    )
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def concentration(curves: dict[str, pd.DataFrame], *, ax=None, title: str | None = None,
-                  source: str | None = None) -> Figure:
+def concentration(
+    curves: dict[str, pd.DataFrame], *, ax=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """Share of value held by the top share of users, from Lorenz curves
     (:func:`kuailive_analysis.core.stats.lorenz_curve`, poorest first): the curve read from
     the top, ``(1 - population_share, 1 - value_share)``."""
@@ -153,9 +231,12 @@ def concentration(curves: dict[str, pd.DataFrame], *, ax=None, title: str | None
     ax.set_ylim(0, 1.02)
     percent_axis(ax.xaxis)
     percent_axis(ax.yaxis)
-    label(ax, "top share of users (%, sorted by value, highest first)",
-          "share of total value (%)",
-          style.resolve_title(title, "A small top of users carries most of the predicted value"))
+    label(
+        ax,
+        "top share of users (%, sorted by value, highest first)",
+        "share of total value (%)",
+        style.resolve_title(title, "A small top of users carries most of the predicted value"),
+    )
     ax.legend()
     style.footnote(fig, source)
     return fig
@@ -167,36 +248,48 @@ def placeholder(text: str, *, ax=None, title: str | None = None) -> Figure:
     no axes to label (``title`` defaults to none)."""
     fig, ax = style.axes_or_figure(ax, height=1.6)
     ax.axis("off")
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=10, color="#55606b",
-            transform=ax.transAxes)
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="#55606b",
+        transform=ax.transAxes,
+    )
     if title:
         ax.set_title(title)
     return fig
 
 
 @style.styled
-def alive_calibration(check: pd.DataFrame | None, *, ax=None, title: str | None = None,
-                      source: str | None = None) -> Figure:
+def alive_calibration(
+    check: pd.DataFrame | None, *, ax=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """Predicted P(alive) vs the share of users truly alive (twin truth), by bin."""
     if check is None:
         return placeholder(NO_PLANTED_PROCESS, ax=ax, title=title)
     fig, ax = style.axes_or_figure(ax, height=3.6, width=5.5)
     ax.plot([0, 1], [0, 1], color=MUTED, ls=":", lw=1, label="perfect calibration")
-    ax.plot(check["predicted"], check["truly_alive"], "o-", color=PALETTE[0],
-            label="bins of users")
+    ax.plot(check["predicted"], check["truly_alive"], "o-", color=PALETTE[0], label="bins of users")
     percent_axis(ax.xaxis)
     percent_axis(ax.yaxis)
-    label(ax, "mean predicted P(alive) at the end of calibration (%)",
-          "share truly alive (planted, %)",
-          style.resolve_title(title, "Predicted P(alive) vs planted truth (diagonal = calibrated)"))
+    label(
+        ax,
+        "mean predicted P(alive) at the end of calibration (%)",
+        "share truly alive (planted, %)",
+        style.resolve_title(title, "Predicted P(alive) vs planted truth (diagonal = calibrated)"),
+    )
     ax.legend()
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def recovery(table: pd.DataFrame | None, *, ax=None, title: str | None = None,
-             source: str | None = None) -> Figure:
+def recovery(
+    table: pd.DataFrame | None, *, ax=None, title: str | None = None, source: str | None = None
+) -> Figure:
     """Estimate / planted ratio with the 95% interval, per BG/NBD parameter."""
     if table is None:
         return placeholder(NO_PLANTED_PROCESS, ax=ax, title=title)
@@ -204,14 +297,28 @@ def recovery(table: pd.DataFrame | None, *, ax=None, title: str | None = None,
     t = table.dropna(subset=["ci_low"])
     y = np.arange(len(t))[::-1]
     ratio = t["estimate"] / t["planted"]
-    ax.errorbar(ratio, y, xerr=[(t["estimate"] - t["ci_low"]) / t["planted"],
-                                (t["ci_high"] - t["estimate"]) / t["planted"]],
-                fmt="o", color=PALETTE[0], ecolor=MUTED, capsize=3)
+    ax.errorbar(
+        ratio,
+        y,
+        xerr=[
+            (t["estimate"] - t["ci_low"]) / t["planted"],
+            (t["ci_high"] - t["estimate"]) / t["planted"],
+        ],
+        fmt="o",
+        color=PALETTE[0],
+        ecolor=MUTED,
+        capsize=3,
+    )
     ax.axvline(1.0, color=ACCENT, lw=1)
     ax.set_yticks(y, t.index)
     ax.set_xscale("log")
-    label(ax, "estimate / planted value (ratio, log scale; 1 = exact)", "BG/NBD parameter",
-          style.resolve_title(
-              title, "Planted BG/NBD parameters of the twin vs estimates (95% intervals)"))
+    label(
+        ax,
+        "estimate / planted value (ratio, log scale; 1 = exact)",
+        "BG/NBD parameter",
+        style.resolve_title(
+            title, "Planted BG/NBD parameters of the twin vs estimates (95% intervals)"
+        ),
+    )
     style.footnote(fig, source)
     return fig

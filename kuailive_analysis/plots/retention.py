@@ -78,15 +78,29 @@ def _xlim(ax, ax_r, ticks) -> None:
 
 
 @style.styled
-def km_figure(fitters: dict, *, axes=None, title: str | None = None, xlabel: str = DAY_AXIS,
-              ylabel: str = "share not yet churned (%)", source: str | None = None,
-              tick_step: int | None = None, ylim=(0, 1.02)):
+def km_figure(
+    fitters: dict,
+    *,
+    axes=None,
+    title: str | None = None,
+    xlabel: str = DAY_AXIS,
+    ylabel: str = "share not yet churned (%)",
+    source: str | None = None,
+    tick_step: int | None = None,
+    ylim=(0, 1.02),
+):
     """KM curves (dict label -> fitted KaplanMeierFitter) with bands and an at-risk strip;
     ``axes``: two Axes, the curves and the at-risk strip under them."""
     n = len(fitters)
     fig, (ax, ax_r) = style.axes_or_subplots(
-        axes, 2, 2, 1, width=8.0, height=4.4 + 0.22 * n,
-        gridspec_kw={"height_ratios": [4.0, 0.45 + 0.28 * n]})
+        axes,
+        2,
+        2,
+        1,
+        width=8.0,
+        height=4.4 + 0.22 * n,
+        gridspec_kw={"height_ratios": [4.0, 0.45 + 0.28 * n]},
+    )
     title = style.resolve_title(title, "Kaplan-Meier survival: share of users not yet churned")
     _km_on(ax, fitters)
     ticks = _ticks(fitters, tick_step)
@@ -103,9 +117,17 @@ def km_figure(fitters: dict, *, axes=None, title: str | None = None, xlabel: str
 
 
 @style.styled
-def km_grid(panels: dict, *, axes=None, title: str | None = None, ncols: int = 2,
-            source: str | None = None, xlabel: str = DAY_AXIS, xlabels: dict | None = None,
-            tick_step: int | None = None):
+def km_grid(
+    panels: dict,
+    *,
+    axes=None,
+    title: str | None = None,
+    ncols: int = 2,
+    source: str | None = None,
+    xlabel: str = DAY_AXIS,
+    xlabels: dict | None = None,
+    tick_step: int | None = None,
+):
     """Small multiples: panels = {panel title: {level: kmf}}, each with its at-risk strip.
     ``xlabels`` overrides the x label of named panels (e.g. a landmark clock). ``axes``: two
     Axes per panel, (curves, strip) in panel order."""
@@ -118,11 +140,18 @@ def km_grid(panels: dict, *, axes=None, title: str | None = None, ncols: int = 2
         ratios = []
         for _ in range(nrows):
             ratios += [3.0, strip]
-        fig, grid = style.figure(2 * nrows, ncols, width=4.3 * ncols,
-                                 height=nrows * (3.0 + strip) * 0.95,
-                                 gridspec_kw={"height_ratios": ratios}, squeeze=False)
-        pairs = [(grid[2 * r, c], grid[2 * r + 1, c])
-                 for r, c in (divmod(i, ncols) for i in range(nrows * ncols))]
+        fig, grid = style.figure(
+            2 * nrows,
+            ncols,
+            width=4.3 * ncols,
+            height=nrows * (3.0 + strip) * 0.95,
+            gridspec_kw={"height_ratios": ratios},
+            squeeze=False,
+        )
+        pairs = [
+            (grid[2 * r, c], grid[2 * r + 1, c])
+            for r, c in (divmod(i, ncols) for i in range(nrows * ncols))
+        ]
     else:
         fig, flat = style.axes_or_subplots(axes, 2 * len(names))
         pairs = list(zip(flat[0::2], flat[1::2]))
@@ -148,8 +177,14 @@ def km_grid(panels: dict, *, axes=None, title: str | None = None, ncols: int = 2
 
 
 @style.styled
-def cohort_heatmap(triangle: pd.DataFrame, *, value: str = "rate_on", ax=None,
-                   title: str | None = None, source: str | None = None):
+def cohort_heatmap(
+    triangle: pd.DataFrame,
+    *,
+    value: str = "rate_on",
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+):
     """Cohort x day-N heat map of a retention rate, drawn with seaborn (cells a cohort has not
     reached are blank)."""
     n_days = int(max(triangle["cohort"].max(), triangle["n"].max())) + 1
@@ -160,32 +195,52 @@ def cohort_heatmap(triangle: pd.DataFrame, *, value: str = "rate_on", ax=None,
     grid = grid[rows]
     fig, ax = style.axes_or_figure(ax, width=8.5, height=max(3.0, 0.28 * len(rows) + 1.6))
     title = style.resolve_title(title, "Day-N retention by cohort")
-    frame = pd.DataFrame(grid, index=[f"day {c} (n={sizes[c]:,})" for c in rows],
-                         columns=range(n_days))
-    sns.heatmap(frame, ax=ax, cmap="viridis", vmin=0, vmax=1, xticklabels=2, yticklabels=1,
-                cbar_kws={"shrink": 0.9, "label": "share of cohort active " + (
-                    "on day N (%)" if value == "rate_on" else "on or after day N (%)")})
+    frame = pd.DataFrame(
+        grid, index=[f"day {c} (n={sizes[c]:,})" for c in rows], columns=range(n_days)
+    )
+    sns.heatmap(
+        frame,
+        ax=ax,
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        xticklabels=2,
+        yticklabels=1,
+        cbar_kws={
+            "shrink": 0.9,
+            "label": "share of cohort active "
+            + ("on day N (%)" if value == "rate_on" else "on or after day N (%)"),
+        },
+    )
     ax.tick_params(axis="x", rotation=0)
     ax.tick_params(axis="y", rotation=0, labelsize=7.5)
     ax.grid(False)
-    style.label(ax, "N (days after the cohort's first active day)",
-                "cohort = first active day", title)
+    style.label(
+        ax, "N (days after the cohort's first active day)", "cohort = first active day", title
+    )
     style.percent_axis(ax.collections[-1].colorbar.ax.yaxis)
     style.footnote(fig, source, beijing=True)
     return fig
 
 
 @style.styled
-def retention_curve(avg: pd.DataFrame, *, ax=None, title: str | None = None,
-                    source: str | None = None):
+def retention_curve(
+    avg: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+):
     """Averaged day-N retention ("on day N" with Wilson 95% band, and "on or after day N")."""
     fig, ax = style.axes_or_figure(ax)
     title = style.resolve_title(title, "Day-N retention averaged over cohorts")
     n = avg["n"].to_numpy()
     ax.plot(n, avg["rate_on"], marker="o", ms=3.5, color=style.PALETTE[0], label="active on day N")
     ax.fill_between(n, avg["on_lo"], avg["on_hi"], color=style.PALETTE[0], alpha=0.18, lw=0)
-    ax.plot(n, avg["rate_on_or_after"], marker="s", ms=3.5, color=style.ACCENT,
-            label="active on or after day N")
+    ax.plot(
+        n,
+        avg["rate_on_or_after"],
+        marker="s",
+        ms=3.5,
+        color=style.ACCENT,
+        label="active on or after day N",
+    )
     style.label(ax, "N (days after the cohort's first active day)", "share of users (%)", title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     style.percent_axis(ax.yaxis)
@@ -196,8 +251,9 @@ def retention_curve(avg: pd.DataFrame, *, ax=None, title: str | None = None,
 
 
 @style.styled
-def forest_plot(summary: pd.DataFrame, *, ax=None, title: str | None = None,
-                source: str | None = None):
+def forest_plot(
+    summary: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+):
     """Hazard ratios with 95% CIs on a log axis; snapshot covariates in grey with an asterisk.
 
     HR > 1 = churns sooner; HR < 1 = stays longer."""
@@ -206,14 +262,24 @@ def forest_plot(summary: pd.DataFrame, *, ax=None, title: str | None = None,
     fig, ax = style.axes_or_figure(ax, width=8.0, height=0.38 * len(s) + 1.6)
     title = style.resolve_title(title, "Cox model: hazard ratio of churn per covariate")
     y = np.arange(len(s))
-    for snap, color, lab in ((False, style.PALETTE[0], "early activity (first days)"),
-                             (True, style.MUTED, "profile snapshot (end of window) *")):
+    for snap, color, lab in (
+        (False, style.PALETTE[0], "early activity (first days)"),
+        (True, style.MUTED, "profile snapshot (end of window) *"),
+    ):
         m = s["snapshot"].to_numpy(bool) == snap
         if not m.any():
             continue
         hr, lo, hi = (s.loc[m, c].to_numpy(float) for c in ("hr", "hr_lo", "hr_hi"))
-        ax.errorbar(hr, y[m], xerr=[hr - lo, hi - hr],
-                    fmt="o", color=color, ecolor=color, capsize=3, label=lab)
+        ax.errorbar(
+            hr,
+            y[m],
+            xerr=[hr - lo, hi - hr],
+            fmt="o",
+            color=color,
+            ecolor=color,
+            capsize=3,
+            label=lab,
+        )
     ax.axvline(1.0, color="#333", lw=0.8)
     ax.set_xscale("log")
     lo = float(np.nanmin(s["hr_lo"])) if len(s) else 0.5
@@ -226,8 +292,12 @@ def forest_plot(summary: pd.DataFrame, *, ax=None, title: str | None = None,
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(y)
     ax.set_yticklabels([f"{lab}{' *' if sn else ''}" for lab, sn in zip(s["label"], s["snapshot"])])
-    style.label(ax, "hazard ratio of churn (ratio, log scale; < 1 = stays longer)", "covariate",
-                None if own else title)
+    style.label(
+        ax,
+        "hazard ratio of churn (ratio, log scale; < 1 = stays longer)",
+        "covariate",
+        None if own else title,
+    )
     if own:  # long covariate names: the title spans the figure, the legend sits below
         style.suptitle(fig, title)
         fig.legend(loc="outside lower right", ncols=2, fontsize=8)
@@ -246,8 +316,11 @@ def km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | 
     the first frame. None (data without ground truth) draws :func:`no_truth_figure`."""
     if comparison is None:
         return no_truth_figure(ax=ax, title=title)
-    comps = comparison if isinstance(comparison, dict) else {
-        "Kaplan-Meier (inactivity-based churn)": comparison}
+    comps = (
+        comparison
+        if isinstance(comparison, dict)
+        else {"Kaplan-Meier (inactivity-based churn)": comparison}
+    )
     fig, ax = style.axes_or_figure(ax)
     title = style.resolve_title(title, "Kaplan-Meier estimates against the planted survival")
     first = next(iter(comps.values()))
@@ -255,11 +328,19 @@ def km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | 
         col = style.PALETTE[[0, 2, 3, 4][i % 4]]
         t = np.r_[0, c["t"].to_numpy()]
         ax.step(t, np.r_[1, c["km"].to_numpy()], where="post", color=col, lw=1.8, label=lab)
-        ax.fill_between(t, np.r_[1, c["lo"]], np.r_[1, c["hi"]], step="post", color=col,
-                        alpha=0.16, lw=0)
+        ax.fill_between(
+            t, np.r_[1, c["lo"]], np.r_[1, c["hi"]], step="post", color=col, alpha=0.16, lw=0
+        )
     t = np.r_[0, first["t"].to_numpy()]
-    ax.step(t, np.r_[1, first["truth"].to_numpy()], where="post", color=style.ACCENT,
-            lw=1.8, ls="--", label="truth (planted lifetimes)")
+    ax.step(
+        t,
+        np.r_[1, first["truth"].to_numpy()],
+        where="post",
+        color=style.ACCENT,
+        lw=1.8,
+        ls="--",
+        label="truth (planted lifetimes)",
+    )
     style.label(ax, DAY_AXIS, "share not yet churned (%)", title)
     style.percent_axis(ax.yaxis)
     lo = min(float(c["lo"].min()) for c in comps.values())
@@ -270,8 +351,14 @@ def km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | 
 
 
 @style.styled
-def hazard_by_age_plot(h: pd.DataFrame, *, clock_label: str, ax=None,
-                       title: str | None = None, source: str | None = None):
+def hazard_by_age_plot(
+    h: pd.DataFrame,
+    *,
+    clock_label: str,
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+):
     """Churn rate per 100 user-days by account-age band, with Poisson 95% CIs."""
     h = h[h["exposure_days"] > 0].reset_index(drop=True)
     fig, ax = style.axes_or_figure(ax)
@@ -284,8 +371,9 @@ def hazard_by_age_plot(h: pd.DataFrame, *, clock_label: str, ax=None,
     ax.errorbar(x, rate, yerr=[lo, hi], fmt="none", ecolor="#333", capsize=3)
     ax.set_xticks(x)
     ax.set_xticklabels([f"{b}\n(n={n:,})" for b, n in zip(h["age_band"], h["users"])], fontsize=8)
-    style.label(ax, f"{clock_label} at entry (days)", "churn events per 100 user-days (rate)",
-                title)
+    style.label(
+        ax, f"{clock_label} at entry (days)", "churn events per 100 user-days (rate)", title
+    )
     style.footnote(fig, source)
     return fig
 
@@ -296,9 +384,17 @@ def no_truth_figure(*, ax=None, title: str | None = None):
     label; ``title`` defaults to none)."""
     fig, ax = style.axes_or_figure(ax, height=1.6)
     ax.axis("off")
-    ax.text(0.5, 0.5, "No ground truth: this data folder is not a synthetic twin,\n"
-            "so the planted survival curve cannot be shown.", ha="center", va="center",
-            fontsize=10, color="#55606b", transform=ax.transAxes)
+    ax.text(
+        0.5,
+        0.5,
+        "No ground truth: this data folder is not a synthetic twin,\n"
+        "so the planted survival curve cannot be shown.",
+        ha="center",
+        va="center",
+        fontsize=10,
+        color="#55606b",
+        transform=ax.transAxes,
+    )
     if title:
         ax.set_title(title)
     return fig

@@ -71,8 +71,14 @@ def styled(func):
     return wrapper
 
 
-def figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None,
-           height: float | None = None, **kwargs) -> tuple[Figure, object]:
+def figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float | None = None,
+    height: float | None = None,
+    **kwargs,
+) -> tuple[Figure, object]:
     """Start a figure in the book style. Returns ``(fig, axes)`` like ``plt.subplots``.
 
     The figure is detached from pyplot's state machine after creation, so notebooks do not
@@ -139,16 +145,20 @@ def footnote(fig: Figure, source: str | None = None, *, beijing: bool = False) -
     A strip at the bottom is reserved in the constrained layout so the notes never overlap
     axis labels. Calling it again replaces the notes instead of stacking them.
     """
-    notes = [(gid, text, x, ha) for gid, text, x, ha in (
-        (SOURCE_GID, source, 0.005, "left"),
-        (BEIJING_GID, BEIJING_NOTE if beijing else None, 0.995, "right")) if text]
+    notes = [
+        (gid, text, x, ha)
+        for gid, text, x, ha in (
+            (SOURCE_GID, source, 0.005, "left"),
+            (BEIJING_GID, BEIJING_NOTE if beijing else None, 0.995, "right"),
+        )
+        if text
+    ]
     if not notes:
         return
     for gid, text, x, ha in notes:
         for old in [t for t in fig.texts if t.get_gid() == gid]:
             old.remove()
-        fig.text(x, 0.005, text, ha=ha, va="bottom", fontsize=7.5, color=FOOTNOTE_COLOUR,
-                 gid=gid)
+        fig.text(x, 0.005, text, ha=ha, va="bottom", fontsize=7.5, color=FOOTNOTE_COLOUR, gid=gid)
     engine = fig.get_layout_engine()
     if engine is not None and hasattr(engine, "set"):
         strip = min(0.2, 0.17 / max(fig.get_figheight(), 0.5))  # ~0.17 inch for 7.5 pt text

@@ -55,6 +55,7 @@ Definitions (used by every function here and stated in chapter 3)
 Profile fields (gender, age band, device price, registration) are a snapshot taken at the end
 of the window; functions that use them flag them as snapshot covariates.
 """
+
 from __future__ import annotations
 
 from kuailive_analysis.retention.activity import (
@@ -113,26 +114,73 @@ from kuailive_analysis.retention.truth import (
 )
 
 __all__ = [
-    "ACTIVITY_BEHAVIOURS", "BEHAVIOUR_COLUMNS", "CLOCK_LABELS", "DEFAULT_LAST_DAY", "EARLY_SUMS",
-    "SEGMENTS", "SNAPSHOT_SEGMENTS", "SURVIVAL_COLUMNS",
-    "CoxResult", "FigureTitles", "KMSummary", "RetentionError", "RetentionParams",
-    "RetentionResult", "SegmentPair", "SegmentReport", "SegmentTests", "TruthComparison",
-    "activity_days", "analyse", "averaged_retention", "churn_sensitivity", "cohort_triangle",
-    "cox_design", "cox_headline", "early_activity", "fit_cox", "fit_km", "follow_up_days",
-    "format_median", "has_truth", "hazard_by_age", "holm", "km_by_segment", "km_summary",
-    "km_table", "landmark", "retention_at", "rmst_variance", "segment_headline",
-    "segment_report", "segment_tests", "sensitivity_row", "streamer_activity_days",
-    "survival_table", "true_durations", "true_vs_km", "user_segments",
+    "ACTIVITY_BEHAVIOURS",
+    "BEHAVIOUR_COLUMNS",
+    "CLOCK_LABELS",
+    "DEFAULT_LAST_DAY",
+    "EARLY_SUMS",
+    "SEGMENTS",
+    "SNAPSHOT_SEGMENTS",
+    "SURVIVAL_COLUMNS",
+    "CoxResult",
+    "FigureTitles",
+    "KMSummary",
+    "RetentionError",
+    "RetentionParams",
+    "RetentionResult",
+    "SegmentPair",
+    "SegmentReport",
+    "SegmentTests",
+    "TruthComparison",
+    "activity_days",
+    "analyse",
+    "averaged_retention",
+    "churn_sensitivity",
+    "cohort_triangle",
+    "cox_design",
+    "cox_headline",
+    "early_activity",
+    "fit_cox",
+    "fit_km",
+    "follow_up_days",
+    "format_median",
+    "has_truth",
+    "hazard_by_age",
+    "holm",
+    "km_by_segment",
+    "km_summary",
+    "km_table",
+    "landmark",
+    "retention_at",
+    "rmst_variance",
+    "segment_headline",
+    "segment_report",
+    "segment_tests",
+    "sensitivity_row",
+    "streamer_activity_days",
+    "survival_table",
+    "true_durations",
+    "true_vs_km",
+    "user_segments",
 ]
 
 HAZARD_CLOCK = "watch_age_days"
 """Account-age clock of the chapter's hazard figure (days since the first live watched)."""
 
 
-def analyse(ds, *, churn_days: int = 7, churn_days_grid=(3, 5, 7),
-            activity_behaviours=ACTIVITY_BEHAVIOURS, early_days: int = 3,
-            point_in_time: float = 7, segments=SEGMENTS, new_account_days: int = 365,
-            heavy_quantile: float = 0.5, min_group: int = 30) -> RetentionResult:
+def analyse(
+    ds,
+    *,
+    churn_days: int = 7,
+    churn_days_grid=(3, 5, 7),
+    activity_behaviours=ACTIVITY_BEHAVIOURS,
+    early_days: int = 3,
+    point_in_time: float = 7,
+    segments=SEGMENTS,
+    new_account_days: int = 365,
+    heavy_quantile: float = 0.5,
+    min_group: int = 30,
+) -> RetentionResult:
     """Chapter 3 on a :class:`~kuailive_analysis.data.dataset.Dataset`: cohorts, Kaplan-Meier and
     its sensitivity to ``churn_days``, the account-age hazard, segments on the landmark sample,
     the Cox model, streamers and (on a twin) the comparison with the planted lifetimes.
@@ -149,11 +197,16 @@ def analyse(ds, *, churn_days: int = 7, churn_days_grid=(3, 5, 7),
     if not grid:
         raise RetentionError("churn_days_grid is empty: give at least one threshold.")
     params = RetentionParams(
-        churn_days=int(churn_days), churn_days_grid=grid,
-        activity_behaviours=tuple(activity_behaviours), early_days=int(early_days),
-        point_in_time=point_in_time, segments=tuple(segments),
-        new_account_days=int(new_account_days), heavy_quantile=float(heavy_quantile),
-        min_group=int(min_group))
+        churn_days=int(churn_days),
+        churn_days_grid=grid,
+        activity_behaviours=tuple(activity_behaviours),
+        early_days=int(early_days),
+        point_in_time=point_in_time,
+        segments=tuple(segments),
+        new_account_days=int(new_account_days),
+        heavy_quantile=float(heavy_quantile),
+        min_group=int(min_group),
+    )
     user_day = ds.user_day
     users = ds.users
     last_day = DEFAULT_LAST_DAY
@@ -172,35 +225,53 @@ def analyse(ds, *, churn_days: int = 7, churn_days_grid=(3, 5, 7),
     # 3.5 early activity, landmark and segments
     early = early_activity(user_day, table, early_days=params.early_days)
     lm = landmark(table, params.early_days)
-    labels = user_segments(users, early, new_account_days=params.new_account_days,
-                           heavy_quantile=params.heavy_quantile)
+    labels = user_segments(
+        users, early, new_account_days=params.new_account_days, heavy_quantile=params.heavy_quantile
+    )
     # 3.6 Cox on the landmark sample
-    design, design_labels = cox_design(lm, early, users,
-                                       new_account_days=params.new_account_days)
+    design, design_labels = cox_design(lm, early, users, new_account_days=params.new_account_days)
     # 3.7 streamers
     rooms = ds.table("rooms", ["streamer_id", "start_ms", "end_ms"])
-    st_table = survival_table(streamer_activity_days(rooms, last_day=last_day),
-                              churn_days=params.churn_days, last_day=last_day,
-                              id_col="streamer_id")
+    st_table = survival_table(
+        streamer_activity_days(rooms, last_day=last_day),
+        churn_days=params.churn_days,
+        last_day=last_day,
+        id_col="streamer_id",
+    )
     st_km = fit_km(st_table, label="streamers")
 
     return RetentionResult(
-        source=ds.source, params=params, table=table,
+        source=ds.source,
+        params=params,
+        table=table,
         median_watch_age=float(watch_age["watch_age_days"].median()),
-        triangle=triangle, retention=averaged_retention(triangle),
-        tau=tau, km=km, km_summary=km_summary(km, tau=tau, horizons=(1, 7)),
+        triangle=triangle,
+        retention=averaged_retention(triangle),
+        tau=tau,
+        km=km,
+        km_summary=km_summary(km, tau=tau, horizons=(1, 7)),
         sensitivity=churn_sensitivity(activity, grid, last_day=last_day, tau=tau),
         km_by_threshold={f"{k} days": fit_km(t) for k, t in thresholds.items()},
         hazard=hazard_by_age(surv, users, clock=HAZARD_CLOCK),
-        early=early, landmark=lm, segment_labels=labels,
-        segments=segment_report(surv, lm, labels, params.segments,
-                                point_in_time=params.point_in_time,
-                                min_group=params.min_group),
+        early=early,
+        landmark=lm,
+        segment_labels=labels,
+        segments=segment_report(
+            surv,
+            lm,
+            labels,
+            params.segments,
+            point_in_time=params.point_in_time,
+            min_group=params.min_group,
+        ),
         cox=fit_cox(design, design_labels),
-        streamer_table=st_table, streamer_km=st_km,
+        streamer_table=st_table,
+        streamer_km=st_km,
         streamer_summary=km_summary(st_km, tau=tau, horizons=(7,)),
         truth=_truth(ds, user_day, surv, params, last_day),
-        hazard_clock=HAZARD_CLOCK, last_day=last_day)
+        hazard_clock=HAZARD_CLOCK,
+        last_day=last_day,
+    )
 
 
 def _truth(ds, user_day, surv, params: RetentionParams, last_day: int) -> TruthComparison | None:
@@ -214,4 +285,5 @@ def _truth(ds, user_day, surv, params: RetentionParams, last_day: int) -> TruthC
     return TruthComparison(
         chosen=true_vs_km(surv, truth_users),
         presence=true_vs_km(presence_table, truth_users),
-        chosen_label=f"KM, active: {', '.join(params.activity_behaviours)}")
+        chosen_label=f"KM, active: {', '.join(params.activity_behaviours)}",
+    )

@@ -14,14 +14,24 @@ ACTIVITY_BEHAVIOURS = ("click", "comment", "like", "gift")
 DEFAULT_LAST_DAY = N_WINDOW_DAYS - 1
 """Last calendar day index of the window (day 20 = 2025-05-25, observed until 22:59:58)."""
 
-BEHAVIOUR_COLUMNS = {"click": "n_clicks", "comment": "n_comments", "like": "n_likes",
-                     "gift": "n_gifts", "exposure": "n_negatives"}
+BEHAVIOUR_COLUMNS = {
+    "click": "n_clicks",
+    "comment": "n_comments",
+    "like": "n_likes",
+    "gift": "n_gifts",
+    "exposure": "n_negatives",
+}
 """user_day count column of each behaviour; 'exposure' = an unclicked exposure (the user was on
 the platform and was shown a room), the widest notion of presence."""
 
 
-def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
-                  last_day: int = DEFAULT_LAST_DAY, behaviours=None) -> pd.DataFrame:
+def activity_days(
+    user_day: pd.DataFrame,
+    *,
+    id_col: str = "user_id",
+    last_day: int = DEFAULT_LAST_DAY,
+    behaviours=None,
+) -> pd.DataFrame:
     """Distinct active (id, day) pairs from a per-day frame.
 
     ``user_day`` has one row per (id, day). By default a row counts when its boolean ``active``
@@ -36,8 +46,9 @@ def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
     if behaviours is not None:
         unknown = [b for b in behaviours if b not in BEHAVIOUR_COLUMNS]
         if unknown or not len(behaviours):
-            raise RetentionError(f"behaviours {list(behaviours)!r}: choose from "
-                                 f"{list(BEHAVIOUR_COLUMNS)}.")
+            raise RetentionError(
+                f"behaviours {list(behaviours)!r}: choose from {list(BEHAVIOUR_COLUMNS)}."
+            )
         cols = [BEHAVIOUR_COLUMNS[b] for b in behaviours]
         require(frame, cols, "user_day")
         frame = frame[(frame[cols].fillna(0) > 0).any(axis=1).to_numpy()]
@@ -46,13 +57,18 @@ def activity_days(user_day: pd.DataFrame, *, id_col: str = "user_id",
             raise RetentionError("user_day.active has missing values; it must be boolean.")
         frame = frame[frame["active"].astype(bool)]
     check_days(frame["day"], "user_day", last_day)
-    return (frame[[id_col, "day"]].drop_duplicates()
-            .astype({id_col: "int32", "day": "int8"})
-            .sort_values([id_col, "day"], kind="stable").reset_index(drop=True))
+    return (
+        frame[[id_col, "day"]]
+        .drop_duplicates()
+        .astype({id_col: "int32", "day": "int8"})
+        .sort_values([id_col, "day"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
-def streamer_activity_days(rooms: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY
-                           ) -> pd.DataFrame:
+def streamer_activity_days(
+    rooms: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY
+) -> pd.DataFrame:
     """Broadcast days per streamer: ``[streamer_id, day]`` with one row per day a room started.
 
     Day = Beijing day index of ``start_ms``. A room that started before the window but was
@@ -64,6 +80,7 @@ def streamer_activity_days(rooms: pd.DataFrame, *, last_day: int = DEFAULT_LAST_
     end = rooms["end_ms"].to_numpy(np.int64)
     day = beijing_day(start)
     keep = (end > WINDOW_START_MS) & (day <= last_day)
-    frame = pd.DataFrame({"streamer_id": rooms["streamer_id"].to_numpy()[keep],
-                          "day": np.clip(day[keep], 0, None)})
+    frame = pd.DataFrame(
+        {"streamer_id": rooms["streamer_id"].to_numpy()[keep], "day": np.clip(day[keep], 0, None)}
+    )
     return activity_days(frame, id_col="streamer_id", last_day=last_day)

@@ -7,14 +7,22 @@ import pandas as pd
 
 from kuailive_analysis.retention.checks import RetentionError, fit_ready, require
 
-CLOCK_LABELS = {"watch_age_days": "days since first live watched",
-                "tenure_days": "days since registration"}
+CLOCK_LABELS = {
+    "watch_age_days": "days since first live watched",
+    "tenure_days": "days since registration",
+}
 """Words for each account-age clock (axis labels)."""
 
 
-def hazard_by_age(table: pd.DataFrame, users: pd.DataFrame, *, clock: str = "watch_age_days",
-                  bands=(0, 30, 180, 365, 730, 1460, np.inf), id_col: str = "user_id",
-                  z: float = 1.96) -> pd.DataFrame:
+def hazard_by_age(
+    table: pd.DataFrame,
+    users: pd.DataFrame,
+    *,
+    clock: str = "watch_age_days",
+    bands=(0, 30, 180, 365, 730, 1460, np.inf),
+    id_col: str = "user_id",
+    z: float = 1.96,
+) -> pd.DataFrame:
     """Churn hazard (events per 100 user-days at risk) by account age at entry.
 
     Account age on ``clock`` (``watch_age_days`` = days since the first live watched, or
@@ -26,17 +34,23 @@ def hazard_by_age(table: pd.DataFrame, users: pd.DataFrame, *, clock: str = "wat
     """
     require(users, [id_col, clock], "users")
     tab = fit_ready(table)
-    d = tab[[id_col, "first_day", "duration", "event"]].merge(users[[id_col, clock]], on=id_col,
-                                                              how="left")
+    d = tab[[id_col, "first_day", "duration", "event"]].merge(
+        users[[id_col, clock]], on=id_col, how="left"
+    )
     age = d[clock].astype(float) + d["first_day"].astype(float)
     if age.isna().all():
         raise RetentionError(f"users.{clock} is missing for every user; cannot use this clock.")
     edges = list(bands)
-    names = [f"{edges[i]:g}+" if not np.isfinite(edges[i + 1]) else f"{edges[i]:g}-{edges[i + 1]:g}"
-             for i in range(len(edges) - 1)]
+    names = [
+        f"{edges[i]:g}+" if not np.isfinite(edges[i + 1]) else f"{edges[i]:g}-{edges[i + 1]:g}"
+        for i in range(len(edges) - 1)
+    ]
     band = pd.cut(age, bins=edges, right=False, labels=names)
-    g = d.groupby(band, observed=False).agg(users=("event", "size"), events=("event", "sum"),
-                                            exposure=("duration", "sum")).reset_index()
+    g = (
+        d.groupby(band, observed=False)
+        .agg(users=("event", "size"), events=("event", "sum"), exposure=("duration", "sum"))
+        .reset_index()
+    )
     g.columns = ["age_band", "users", "events", "exposure_days"]
     rate = g["events"] / g["exposure_days"].where(g["exposure_days"] > 0)
     se = 1 / np.sqrt(g["events"].where(g["events"] > 0))

@@ -10,8 +10,9 @@ from kuailive_analysis.retention.activity import DEFAULT_LAST_DAY, activity_days
 from kuailive_analysis.retention.checks import require
 
 
-def cohort_triangle(activity: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY,
-                    id_col: str = "user_id") -> pd.DataFrame:
+def cohort_triangle(
+    activity: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY, id_col: str = "user_id"
+) -> pd.DataFrame:
     """Day-N retention by cohort, long format.
 
     Cohort ``c`` = first active day in the window. For ``N = 0 .. last_day - c`` (only cells
@@ -38,10 +39,15 @@ def cohort_triangle(activity: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY,
     size = on[:, 0]
     cc, nn = np.meshgrid(np.arange(n_days), np.arange(n_days), indexing="ij")
     ok = (cc + nn <= last_day) & (size[cc] > 0)
-    out = pd.DataFrame({
-        "cohort": cc[ok].astype("int8"), "n": nn[ok].astype("int8"),
-        "cohort_size": size[cc[ok]], "active_on": on[ok], "active_on_or_after": on_or_after[ok],
-    })
+    out = pd.DataFrame(
+        {
+            "cohort": cc[ok].astype("int8"),
+            "n": nn[ok].astype("int8"),
+            "cohort_size": size[cc[ok]],
+            "active_on": on[ok],
+            "active_on_or_after": on_or_after[ok],
+        }
+    )
     out["rate_on"] = out["active_on"] / out["cohort_size"]
     out["rate_on_or_after"] = out["active_on_or_after"] / out["cohort_size"]
     return out.sort_values(["cohort", "n"]).reset_index(drop=True)
@@ -56,10 +62,16 @@ def averaged_retention(triangle: pd.DataFrame, *, z: float = 1.96) -> pd.DataFra
     active_on_or_after, rate_on_or_after.
     """
     require(triangle, ["n", "cohort_size", "active_on", "active_on_or_after"], "triangle")
-    g = triangle.groupby("n").agg(n_cohorts=("cohort_size", "size"),
-                                  denominator=("cohort_size", "sum"),
-                                  active_on=("active_on", "sum"),
-                                  active_on_or_after=("active_on_or_after", "sum")).reset_index()
+    g = (
+        triangle.groupby("n")
+        .agg(
+            n_cohorts=("cohort_size", "size"),
+            denominator=("cohort_size", "sum"),
+            active_on=("active_on", "sum"),
+            active_on_or_after=("active_on_or_after", "sum"),
+        )
+        .reset_index()
+    )
     g["rate_on"] = g["active_on"] / g["denominator"]
     g["rate_on_or_after"] = g["active_on_or_after"] / g["denominator"]
     lo, hi = wilson_interval(g["active_on"].to_numpy(), g["denominator"].to_numpy(), z=z)

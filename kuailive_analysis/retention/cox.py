@@ -58,8 +58,14 @@ class CoxResult:
         return cox_headline(self.summary, alpha)
 
 
-def cox_design(table: pd.DataFrame, early: pd.DataFrame, users: pd.DataFrame | None = None, *,
-               new_account_days: int = 365, id_col: str = "user_id") -> tuple[pd.DataFrame, dict]:
+def cox_design(
+    table: pd.DataFrame,
+    early: pd.DataFrame,
+    users: pd.DataFrame | None = None,
+    *,
+    new_account_days: int = 365,
+    id_col: str = "user_id",
+) -> tuple[pd.DataFrame, dict]:
     """Covariate matrix for the Cox model, one row per user of ``table`` (duration, event kept).
 
     Early-activity covariates (from :func:`early_activity`, measured in the first w days only):
@@ -78,9 +84,11 @@ def cox_design(table: pd.DataFrame, early: pd.DataFrame, users: pd.DataFrame | N
     labels["early_active_days"] = ("active days in early window (per day)", False)
     X["log2_early_watch_h"] = np.log2(1 + d["early_watch_ms"].astype(float) / MS_PER_HOUR)
     labels["log2_early_watch_h"] = ("early watch time (per doubling of 1 + hours)", False)
-    for src, name, text in (("early_n_comments", "early_commented", "commented early"),
-                            ("early_n_likes", "early_liked", "liked early"),
-                            ("early_n_gifts", "early_gifted", "gifted early")):
+    for src, name, text in (
+        ("early_n_comments", "early_commented", "commented early"),
+        ("early_n_likes", "early_liked", "liked early"),
+        ("early_n_gifts", "early_gifted", "gifted early"),
+    ):
         if src in d.columns:
             X[name] = (d[src] > 0).astype(float)
             labels[name] = (text, False)
@@ -111,8 +119,13 @@ def cox_design(table: pd.DataFrame, early: pd.DataFrame, users: pd.DataFrame | N
     return X, labels
 
 
-def fit_cox(design: pd.DataFrame, labels: dict | None = None, *, penalizer: float = 0.01,
-            ph_alpha: float = 0.01) -> CoxResult:
+def fit_cox(
+    design: pd.DataFrame,
+    labels: dict | None = None,
+    *,
+    penalizer: float = 0.01,
+    ph_alpha: float = 0.01,
+) -> CoxResult:
     """Cox proportional hazards on days to churn (Efron ties), small ridge ``penalizer`` for
     numerical stability; hazard ratios with 95% CIs, concordance and the PH test."""
     import warnings
@@ -131,14 +144,18 @@ def fit_cox(design: pd.DataFrame, labels: dict | None = None, *, penalizer: floa
     notes = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     labels = dict(labels or {})
     s = cph.summary
-    summ = pd.DataFrame({
-        "covariate": s.index,
-        "label": [labels.get(c, (c, False))[0] for c in s.index],
-        "snapshot": [bool(labels.get(c, (c, False))[1]) for c in s.index],
-        "coef": s["coef"].to_numpy(), "hr": s["exp(coef)"].to_numpy(),
-        "hr_lo": s["exp(coef) lower 95%"].to_numpy(), "hr_hi": s["exp(coef) upper 95%"].to_numpy(),
-        "p": s["p"].to_numpy(),
-    }).reset_index(drop=True)
+    summ = pd.DataFrame(
+        {
+            "covariate": s.index,
+            "label": [labels.get(c, (c, False))[0] for c in s.index],
+            "snapshot": [bool(labels.get(c, (c, False))[1]) for c in s.index],
+            "coef": s["coef"].to_numpy(),
+            "hr": s["exp(coef)"].to_numpy(),
+            "hr_lo": s["exp(coef) lower 95%"].to_numpy(),
+            "hr_hi": s["exp(coef) upper 95%"].to_numpy(),
+            "p": s["p"].to_numpy(),
+        }
+    ).reset_index(drop=True)
     ph = ph.reset_index().rename(columns={"index": "covariate"})
     ph = ph[["covariate", "test_statistic", "p"]]
     viol = ph.loc[ph["p"] < ph_alpha, "covariate"].tolist()

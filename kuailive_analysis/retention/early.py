@@ -11,8 +11,9 @@ from kuailive_analysis.retention.checks import RetentionError, require
 EARLY_SUMS = ("n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value")
 
 
-def early_activity(user_day: pd.DataFrame, table: pd.DataFrame, *, early_days: int = 3,
-                   id_col: str = "user_id") -> pd.DataFrame:
+def early_activity(
+    user_day: pd.DataFrame, table: pd.DataFrame, *, early_days: int = 3, id_col: str = "user_id"
+) -> pd.DataFrame:
     """Behaviour in each user's first ``early_days`` window days (days ``f .. f + w - 1``).
 
     Returns one row per id of ``table``: ``early_active_days`` and sums of n_clicks, watch_ms,

@@ -10,15 +10,17 @@ import pandas as pd
 from kuailive_analysis.retention.checks import fit_ready
 
 
-def fit_km(table: pd.DataFrame, *, label: str = "all", alpha: float = 0.05,
-           duration_col: str = "duration"):
+def fit_km(
+    table: pd.DataFrame, *, label: str = "all", alpha: float = 0.05, duration_col: str = "duration"
+):
     """Kaplan-Meier fit of ``S(t) = P(T > t)`` (t in days since entry) with (1-alpha) pointwise
     confidence bands (Greenwood variance, log(-log) transform, lifelines' default)."""
     from lifelines import KaplanMeierFitter
 
     tab = fit_ready(table)
     return KaplanMeierFitter(label=label, alpha=alpha).fit(
-        tab[duration_col].to_numpy(float), tab["event"].to_numpy(bool))
+        tab[duration_col].to_numpy(float), tab["event"].to_numpy(bool)
+    )
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ class KMSummary:
         try:
             return self.survival[horizon]
         except KeyError:
-            raise KeyError(f"S({horizon}) was not computed; horizons: "
-                           f"{sorted(self.survival)}") from None
+            raise KeyError(
+                f"S({horizon}) was not computed; horizons: {sorted(self.survival)}"
+            ) from None
 
     @property
     def median_text(self) -> str:
@@ -63,12 +66,16 @@ def km_summary(kmf, *, tau: float, horizons=(1, 7)) -> KMSummary:
     ci = median_survival_times(kmf.confidence_interval_)
     var = rmst_variance(kmf, tau)
     return KMSummary(
-        n=int(kmf.event_table["entrance"].sum()), events=int(kmf.event_observed.sum()),
-        median=float(kmf.median_survival_time_), median_lo=float(ci.iloc[0, 0]),
-        median_hi=float(ci.iloc[0, 1]), tau=float(tau),
+        n=int(kmf.event_table["entrance"].sum()),
+        events=int(kmf.event_observed.sum()),
+        median=float(kmf.median_survival_time_),
+        median_lo=float(ci.iloc[0, 0]),
+        median_hi=float(ci.iloc[0, 1]),
+        tau=float(tau),
         rmst=float(restricted_mean_survival_time(kmf, t=float(tau))),
         rmst_se=float(np.sqrt(max(var, 0.0))),
-        survival={h: float(kmf.survival_function_at_times(h).iloc[0]) for h in horizons})
+        survival={h: float(kmf.survival_function_at_times(h).iloc[0]) for h in horizons},
+    )
 
 
 def rmst_variance(kmf, tau: float) -> float:
@@ -86,7 +93,7 @@ def rmst_variance(kmf, tau: float) -> float:
     seg = np.diff(grid) * s[t <= tau]
     tail = np.cumsum(seg[::-1])[::-1]
     a = tail[keep[t <= tau]]
-    return float(np.sum(a ** 2 * d[keep] / (n[keep] * (n[keep] - d[keep]))))
+    return float(np.sum(a**2 * d[keep] / (n[keep] * (n[keep] - d[keep]))))
 
 
 def km_table(kmf, times) -> pd.DataFrame:

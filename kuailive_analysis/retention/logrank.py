@@ -39,8 +39,9 @@ class SegmentTests:
     levels: list
 
 
-def segment_tests(table: pd.DataFrame, labels: pd.Series, *, point_in_time: float = 7,
-                  min_group: int = 30) -> SegmentTests:
+def segment_tests(
+    table: pd.DataFrame, labels: pd.Series, *, point_in_time: float = 7, min_group: int = 30
+) -> SegmentTests:
     """Log-rank tests across segment levels and a fixed-time-point comparison.
 
     ``pairwise`` has, for every pair of levels, the log-rank chi2 and p, ``S(point_in_time)``
@@ -60,22 +61,41 @@ def segment_tests(table: pd.DataFrame, labels: pd.Series, *, point_in_time: floa
     dur = tab["duration"].to_numpy(float)
     ev = tab["event"].to_numpy(bool)
     mv = multivariate_logrank_test(dur, lab, ev)
-    overall = pd.DataFrame([{"levels": len(order), "n": len(tab),
-                             "test_statistic": float(mv.test_statistic),
-                             "df": int(mv.degrees_of_freedom), "p": float(mv.p_value)}])
+    overall = pd.DataFrame(
+        [
+            {
+                "levels": len(order),
+                "n": len(tab),
+                "test_statistic": float(mv.test_statistic),
+                "df": int(mv.degrees_of_freedom),
+                "p": float(mv.p_value),
+            }
+        ]
+    )
     fits = {g: fit_km(tab[lab == g], label=str(g)) for g in order}
     rows = []
     for i, a in enumerate(order):
-        for b in order[i + 1:]:
+        for b in order[i + 1 :]:
             ma, mb = lab == a, lab == b
             lr = logrank_test(dur[ma], dur[mb], ev[ma], ev[mb])
             fx = survival_difference_at_fixed_point_in_time_test(point_in_time, fits[a], fits[b])
             sa = float(fits[a].survival_function_at_times(point_in_time).iloc[0])
             sb = float(fits[b].survival_function_at_times(point_in_time).iloc[0])
-            rows.append({"a": a, "b": b, "n_a": int(ma.sum()), "n_b": int(mb.sum()),
-                         "logrank_chi2": float(lr.test_statistic), "logrank_p": float(lr.p_value),
-                         "S_a": sa, "S_b": sb, "diff": sa - sb,
-                         "fixed_chi2": float(fx.test_statistic), "fixed_p": float(fx.p_value)})
+            rows.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "n_a": int(ma.sum()),
+                    "n_b": int(mb.sum()),
+                    "logrank_chi2": float(lr.test_statistic),
+                    "logrank_p": float(lr.p_value),
+                    "S_a": sa,
+                    "S_b": sb,
+                    "diff": sa - sb,
+                    "fixed_chi2": float(fx.test_statistic),
+                    "fixed_p": float(fx.p_value),
+                }
+            )
     pw = pd.DataFrame(rows)
     pw["logrank_p_holm"] = holm(pw["logrank_p"])
     pw["fixed_p_holm"] = holm(pw["fixed_p"])

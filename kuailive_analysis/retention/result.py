@@ -132,18 +132,21 @@ class RetentionResult:
         s7 = self.km_summary.at(7)
         return FigureTitles(
             cohorts=f"Day-1 retention averages {retention_at(self.retention, 1):.0%} "
-                    "across cohorts",
+            "across cohorts",
             retention_curve=f"{retention_at(self.retention, 7):.0%} of users are active on "
-                            "day 7 after their first active day",
+            "day 7 after their first active day",
             km=f"{s7:.0%} of users are still active a week after entry",
             km_by_threshold="A shorter churn threshold makes users look less loyal",
             age_hazard="Churn hazard by live-watching age at entry",
             segments=self.segments.headline(),
             forest=self.cox.headline(),
             streamers=f"{self.streamer_summary.at(7):.0%} of streamers still broadcast a week "
-                      "after entry",
-            truth=(f"KM is within {self.truth.max_gap:.1%} of the planted survival curve"
-                   if self.truth is not None else None),
+            "after entry",
+            truth=(
+                f"KM is within {self.truth.max_gap:.1%} of the planted survival curve"
+                if self.truth is not None
+                else None
+            ),
         )
 
     # ---- glue ------------------------------------------------------------------------------

@@ -13,8 +13,21 @@ from kuailive_analysis.retention.segments import SNAPSHOT_SEGMENTS, km_by_segmen
 LANDMARK_CLOCK = "days since the landmark (end of the early window)"
 """x label of the panels of early-behaviour segments."""
 
-PAIR_COLUMNS = ["segment", "sample", "a", "b", "n_a", "n_b", "S_a", "S_b", "diff",
-                "logrank_p", "logrank_p_holm", "fixed_p", "fixed_p_holm"]
+PAIR_COLUMNS = [
+    "segment",
+    "sample",
+    "a",
+    "b",
+    "n_a",
+    "n_b",
+    "S_a",
+    "S_b",
+    "diff",
+    "logrank_p",
+    "logrank_p_holm",
+    "fixed_p",
+    "fixed_p_holm",
+]
 
 
 @dataclass
@@ -54,17 +67,30 @@ class SegmentReport:
         if not len(rows):
             return SegmentPair()
         r = rows.iloc[0]
-        return SegmentPair(str(r["a"]), str(r["b"]), float(r["S_a"]), float(r["S_b"]),
-                           float(r["fixed_p"]), float(r["logrank_p"]))
+        return SegmentPair(
+            str(r["a"]),
+            str(r["b"]),
+            float(r["S_a"]),
+            float(r["S_b"]),
+            float(r["fixed_p"]),
+            float(r["logrank_p"]),
+        )
 
     def headline(self, alpha: float = 0.05) -> str:
         """One-line finding (:func:`segment_headline`)."""
         return segment_headline(self.overview, alpha)
 
 
-def segment_report(table: pd.DataFrame, landmark_table: pd.DataFrame, segments: pd.DataFrame,
-                   names, *, point_in_time: float = 7, min_group: int = 30,
-                   id_col: str = "user_id") -> SegmentReport:
+def segment_report(
+    table: pd.DataFrame,
+    landmark_table: pd.DataFrame,
+    segments: pd.DataFrame,
+    names,
+    *,
+    point_in_time: float = 7,
+    min_group: int = 30,
+    id_col: str = "user_id",
+) -> SegmentReport:
     """KM fits and tests for each segment in ``names`` (columns of ``segments``; others are
     skipped, as are segments with fewer than two levels of ``min_group`` users).
 
@@ -88,9 +114,18 @@ def segment_report(table: pd.DataFrame, landmark_table: pd.DataFrame, segments: 
         if behaviour:
             xlabels[title] = LANDMARK_CLOCK
         o = res.overall.iloc[0]
-        over.append({"segment": name, "sample": sample, "levels": int(o["levels"]),
-                     "n": int(o["n"]), "chi2": float(o["test_statistic"]), "df": int(o["df"]),
-                     "p": float(o["p"]), "snapshot": not behaviour})
+        over.append(
+            {
+                "segment": name,
+                "sample": sample,
+                "levels": int(o["levels"]),
+                "n": int(o["n"]),
+                "chi2": float(o["test_statistic"]),
+                "df": int(o["df"]),
+                "p": float(o["p"]),
+                "snapshot": not behaviour,
+            }
+        )
         pairs.append(res.pairwise.assign(segment=name, sample=sample))
     pw = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame()
     if len(pw):

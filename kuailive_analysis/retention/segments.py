@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.data.schema import ordered_bins, parse_bin
 from kuailive_analysis.retention.checks import eligible_mask, fit_ready, require
 from kuailive_analysis.retention.kaplan_meier import fit_km
-from kuailive_analysis.data.schema import ordered_bins, parse_bin
 
 SEGMENTS = ("gender", "age", "device_price", "account", "early_gifter", "early_watch")
 """Segments chapter 3 compares; the first four are profile snapshot fields."""
@@ -15,8 +15,13 @@ SEGMENTS = ("gender", "age", "device_price", "account", "early_gifter", "early_w
 SNAPSHOT_SEGMENTS = ("gender", "age", "device_price", "account")
 
 
-def user_segments(users: pd.DataFrame, early: pd.DataFrame | None = None, *,
-                  new_account_days: int = 365, heavy_quantile: float = 0.5) -> pd.DataFrame:
+def user_segments(
+    users: pd.DataFrame,
+    early: pd.DataFrame | None = None,
+    *,
+    new_account_days: int = 365,
+    heavy_quantile: float = 0.5,
+) -> pd.DataFrame:
     """Segment labels per user (strings; missing profile values become 'unknown').
 
     * gender, age (band), device_price (band): profile snapshot fields as given;
@@ -33,18 +38,19 @@ def user_segments(users: pd.DataFrame, early: pd.DataFrame | None = None, *,
             out[col] = users[col].astype("string").fillna("unknown").to_numpy()
     if "tenure_days" in users.columns:
         ten = users["tenure_days"].to_numpy(float)
-        out["account"] = np.where(np.isnan(ten), "unknown",
-                                  np.where(ten < new_account_days, "new", "old"))
+        out["account"] = np.where(
+            np.isnan(ten), "unknown", np.where(ten < new_account_days, "new", "old")
+        )
     if early is not None:
         require(early, ["user_id", "early_n_gifts", "early_watch_ms"], "early activity")
         e = early.set_index("user_id")
         gif = e["early_n_gifts"].reindex(out["user_id"]).to_numpy()
         wat = e["early_watch_ms"].reindex(out["user_id"]).to_numpy(float)
         cut = np.nanquantile(e["early_watch_ms"].to_numpy(float), heavy_quantile)
-        out["early_gifter"] = np.where(np.isnan(gif.astype(float)), None,
-                                       np.where(gif > 0, "gifter", "non-gifter"))
-        out["early_watch"] = np.where(np.isnan(wat), None,
-                                      np.where(wat > cut, "heavy", "light"))
+        out["early_gifter"] = np.where(
+            np.isnan(gif.astype(float)), None, np.where(gif > 0, "gifter", "non-gifter")
+        )
+        out["early_watch"] = np.where(np.isnan(wat), None, np.where(wat > cut, "heavy", "light"))
     return out
 
 
@@ -68,8 +74,9 @@ def level_groups(table: pd.DataFrame, labels: pd.Series, min_group: int):
     return tab[ok], lab[ok].to_numpy(dtype=object), order, counts[counts < min_group]
 
 
-def km_by_segment(table: pd.DataFrame, labels: pd.Series, *, min_group: int = 30,
-                  alpha: float = 0.05) -> dict:
+def km_by_segment(
+    table: pd.DataFrame, labels: pd.Series, *, min_group: int = 30, alpha: float = 0.05
+) -> dict:
     """One KM fit per segment level with at least ``min_group`` users (levels in display order).
 
     ``labels`` is aligned with ``table`` rows. Returns {level: KaplanMeierFitter}."""

@@ -8,8 +8,16 @@ import pandas as pd
 from kuailive_analysis.retention.activity import DEFAULT_LAST_DAY, activity_days
 from kuailive_analysis.retention.checks import RetentionError
 
-SURVIVAL_COLUMNS = ("first_day", "last_active_day", "n_active_days", "duration", "event",
-                    "returned", "censor_time", "eligible")
+SURVIVAL_COLUMNS = (
+    "first_day",
+    "last_active_day",
+    "n_active_days",
+    "duration",
+    "event",
+    "returned",
+    "censor_time",
+    "eligible",
+)
 
 
 def follow_up_days(churn_days: int, last_day: int = DEFAULT_LAST_DAY) -> int:
@@ -19,8 +27,13 @@ def follow_up_days(churn_days: int, last_day: int = DEFAULT_LAST_DAY) -> int:
     return int(last_day) - int(churn_days) + 1
 
 
-def survival_table(activity: pd.DataFrame, *, churn_days: int = 7,
-                   last_day: int = DEFAULT_LAST_DAY, id_col: str = "user_id") -> pd.DataFrame:
+def survival_table(
+    activity: pd.DataFrame,
+    *,
+    churn_days: int = 7,
+    last_day: int = DEFAULT_LAST_DAY,
+    id_col: str = "user_id",
+) -> pd.DataFrame:
     """One row per id: time to churn with right-censoring (definitions in the package docstring).
 
     ``activity`` holds active (id, day) pairs (extra rows with ``active == False`` are ignored).
@@ -57,14 +70,16 @@ def survival_table(activity: pd.DataFrame, *, churn_days: int = 7,
     eligible = c >= 1
     event = eligible & (t <= c)
     duration = np.where(eligible, np.minimum(t, c), 0)
-    return pd.DataFrame({
-        id_col: ids[new_id].astype("int32"),
-        "first_day": first.astype("int8"),
-        "last_active_day": last_active.astype("int8"),
-        "n_active_days": spell["size"].to_numpy().astype("int16"),
-        "duration": duration.astype("int16"),
-        "event": event.astype(bool),
-        "returned": returned.astype(bool),
-        "censor_time": c.astype("int16"),
-        "eligible": eligible.astype(bool),
-    })
+    return pd.DataFrame(
+        {
+            id_col: ids[new_id].astype("int32"),
+            "first_day": first.astype("int8"),
+            "last_active_day": last_active.astype("int8"),
+            "n_active_days": spell["size"].to_numpy().astype("int16"),
+            "duration": duration.astype("int16"),
+            "event": event.astype(bool),
+            "returned": returned.astype(bool),
+            "censor_time": c.astype("int16"),
+            "eligible": eligible.astype(bool),
+        }
+    )

@@ -12,8 +12,9 @@ from kuailive_analysis.retention.checks import RetentionError, fit_ready, requir
 from kuailive_analysis.retention.kaplan_meier import fit_km, km_table
 
 
-def true_durations(table: pd.DataFrame, truth_users: pd.DataFrame, *,
-                   id_col: str = "user_id") -> pd.DataFrame:
+def true_durations(
+    table: pd.DataFrame, truth_users: pd.DataFrame, *, id_col: str = "user_id"
+) -> pd.DataFrame:
     """Planted lifetimes on the same clock as :func:`survival_table`.
 
     The twin records ``churn_ms`` (end of the planted active lifetime, possibly after the
@@ -36,8 +37,9 @@ def true_durations(table: pd.DataFrame, truth_users: pd.DataFrame, *,
     return out
 
 
-def true_vs_km(table: pd.DataFrame, truth_users: pd.DataFrame, *, times=None,
-               id_col: str = "user_id") -> pd.DataFrame:
+def true_vs_km(
+    table: pd.DataFrame, truth_users: pd.DataFrame, *, times=None, id_col: str = "user_id"
+) -> pd.DataFrame:
     """KM estimate vs the true survival ``P(T_true > t)`` of the same (eligible) users.
 
     Columns: t, km, lo, hi (KM band), truth, diff (km - truth), in_band (truth inside the band).

@@ -50,7 +50,6 @@ import pyarrow.csv as pacsv
 from scipy import special, stats
 
 from kuailive_analysis import __version__
-from kuailive_analysis.data import schema as S
 from kuailive_analysis.config import DEFAULT_SEED
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
@@ -62,14 +61,27 @@ from kuailive_analysis.core.calendar import (
     beijing_day,
 )
 from kuailive_analysis.core.constants import REAL_COUNTS
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE  # noqa: F401 (re-exported)
-from kuailive_analysis.twin.events import (LOG_END_MS, USER_HOUR_WEIGHTS, DaySlots, RoomIndex,
-                                           StreamerLatent, UserLatent, engagement_times,
-                                           generate_day, gift_times)
+from kuailive_analysis.twin.events import (
+    LOG_END_MS,
+    USER_HOUR_WEIGHTS,
+    DaySlots,
+    RoomIndex,
+    StreamerLatent,
+    UserLatent,
+    engagement_times,
+    generate_day,
+    gift_times,
+)
 from kuailive_analysis.twin.gifts import draw_prices, expected_price
 from kuailive_analysis.twin.profiles import make_streamers, make_users
-from kuailive_analysis.twin.rooms import (ROOM_START_HOUR_WEIGHTS, make_rooms, subset_rooms,
-                                          write_rooms)
+from kuailive_analysis.twin.rooms import (
+    ROOM_START_HOUR_WEIGHTS,
+    make_rooms,
+    subset_rooms,
+    write_rooms,
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +111,11 @@ class TwinParams:
     fav_b: float = 3.5
     fav_mean: float = 2.5  # favourite streamers per user = 1 + Poisson(fav_mean)
     # calendar: factor on screens per on-day by Beijing day
-    week_trend: tuple = (1.0, 0.91, 0.71)  # days 0-6 / 7-13 / 14-20 (real UTC weeks 1.63/1.72/1.41M)
+    week_trend: tuple = (
+        1.0,
+        0.91,
+        0.71,
+    )  # days 0-6 / 7-13 / 14-20 (real UTC weeks 1.63/1.72/1.41M)
     weekend_boost: float = 1.05  # Saturday and Sunday vs weekdays (assumption)
     day_noise_sigma: float = 0.04  # log-sd of the day-to-day noise (assumption)
     # clicks
@@ -178,7 +194,7 @@ def _logit(p):
 def _draw_streamers(rng, n_s: int, n_rooms: int, prm: TwinParams) -> dict:
     pop = np.exp(rng.normal(0, prm.pop_sigma, n_s))
     pop /= pop.mean()
-    rate = rng.gamma(prm.rate_shape, 1.0, n_s) * pop ** 0.25
+    rate = rng.gamma(prm.rate_shape, 1.0, n_s) * pop**0.25
     rate *= (n_rooms / N_WINDOW_DAYS) / rate.sum()
     hp = ROOM_START_HOUR_WEIGHTS / ROOM_START_HOUR_WEIGHTS.sum()
     habit = rng.choice(24, size=n_s, p=hp) + rng.random(n_s)
@@ -187,20 +203,31 @@ def _draw_streamers(rng, n_s: int, n_rooms: int, prm: TwinParams) -> dict:
     live_age = (tenure * rng.beta(1.2, 1.0, n_s)).astype(np.int64)
     click_logit = rng.normal(0, prm.click_streamer_sigma, n_s)
     gm = np.exp(rng.normal(0, prm.gift_streamer_sigma, n_s))
-    return {"pop": pop, "rate": rate, "habit": habit, "shop": shop, "tenure": tenure,
-            "live_age": live_age, "click_logit": click_logit, "gift_mult": gm / gm.mean()}
+    return {
+        "pop": pop,
+        "rate": rate,
+        "habit": habit,
+        "shop": shop,
+        "tenure": tenure,
+        "live_age": live_age,
+        "click_logit": click_logit,
+        "gift_mult": gm / gm.mean(),
+    }
 
 
 def _draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinParams) -> dict:
     z = rng.normal(size=n_u)
-    act_rel = np.exp(prm.act_sigma * z - prm.act_sigma ** 2 / 2)
+    act_rel = np.exp(prm.act_sigma * z - prm.act_sigma**2 / 2)
     # daily visit probability, tied to activity (Gaussian copula)
     c = prm.p_day_act_corr
     zc = c * z + np.sqrt(1 - c * c) * rng.normal(size=n_u)
     p_day = stats.beta.ppf(stats.norm.cdf(zc), prm.p_day_a, prm.p_day_b)
     late = rng.random(n_u) < prm.p_late_entry
-    entry = np.where(late, WINDOW_START_MS + (rng.random(n_u) * 19 * MS_PER_DAY).astype(np.int64)
-                     + MS_PER_DAY, WINDOW_START_MS).astype(np.int64)
+    entry = np.where(
+        late,
+        WINDOW_START_MS + (rng.random(n_u) * 19 * MS_PER_DAY).astype(np.int64) + MS_PER_DAY,
+        WINDOW_START_MS,
+    ).astype(np.int64)
     scale_d = prm.life_scale * np.exp(prm.life_act_exp * z)
     life_d = scale_d * rng.weibull(prm.life_shape, n_u)
     churn = entry + (life_d * MS_PER_DAY).astype(np.int64)
@@ -221,16 +248,23 @@ def _draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinP
     cw = prm.watch_act_coef
     zt = z - prm.act_sigma
     stay_logit = prm.stay_logit_mean - cw * zt + prm.stay_logit_sigma * rng.normal(size=n_u)
-    ws = np.exp(prm.watch_scale_sigma * rng.normal(size=n_u) - cw * zt
-                - prm.watch_scale_sigma ** 2 / 2 - cw ** 2 / 2)
+    ws = np.exp(
+        prm.watch_scale_sigma * rng.normal(size=n_u)
+        - cw * zt
+        - prm.watch_scale_sigma**2 / 2
+        - cw**2 / 2
+    )
     ze = rng.normal(size=n_u)
     zl = 0.6 * ze + 0.8 * rng.normal(size=n_u)
-    cprop = np.exp(prm.eng_sigma * ze - prm.eng_sigma ** 2 / 2)
-    lprop = np.exp(prm.eng_sigma * zl - prm.eng_sigma ** 2 / 2)
+    cprop = np.exp(prm.eng_sigma * ze - prm.eng_sigma**2 / 2)
+    lprop = np.exp(prm.eng_sigma * zl - prm.eng_sigma**2 / 2)
     whale = rng.random(n_u) < prm.whale_share
     theta = rng.normal(prm.theta_mu, prm.theta_sigma, n_u) + prm.whale_theta_shift * whale
-    gift_rate = (prm.gift_mean * rng.gamma(prm.gift_shape, 1.0 / prm.gift_shape, n_u)
-                 * np.where(whale, prm.whale_gift_mult, 1.0))
+    gift_rate = (
+        prm.gift_mean
+        * rng.gamma(prm.gift_shape, 1.0 / prm.gift_shape, n_u)
+        * np.where(whale, prm.whale_gift_mult, 1.0)
+    )
     # tenure: registration and first live watch (new users: first watch = entry date)
     tenure = rng.integers(0, 4_500, n_u)
     watch_age = (tenure * rng.beta(1.0, 1.5, n_u)).astype(np.int64)
@@ -238,11 +272,28 @@ def _draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinP
     entry_day = beijing_day(entry)
     watch_age = np.where(new, -entry_day, watch_age)
     tenure = np.where(new, np.maximum(tenure // 20, -entry_day), tenure)
-    return {"z": z, "act": act, "p_day": p_day, "entry": entry, "churn": churn,
-            "peak": peak, "fav_share": fav_share, "fav_ptr": fav_ptr, "fav": fav,
-            "ctr_logit": ctr_logit, "shop_averse": rng.random(n_u) < prm.p_shop_averse, "stay_logit": stay_logit, "watch_scale": ws,
-            "cprop": cprop, "lprop": lprop, "theta": theta, "whale": whale,
-            "gift_rate": gift_rate, "tenure": tenure, "watch_age": watch_age}
+    return {
+        "z": z,
+        "act": act,
+        "p_day": p_day,
+        "entry": entry,
+        "churn": churn,
+        "peak": peak,
+        "fav_share": fav_share,
+        "fav_ptr": fav_ptr,
+        "fav": fav,
+        "ctr_logit": ctr_logit,
+        "shop_averse": rng.random(n_u) < prm.p_shop_averse,
+        "stay_logit": stay_logit,
+        "watch_scale": ws,
+        "cprop": cprop,
+        "lprop": lprop,
+        "theta": theta,
+        "whale": whale,
+        "gift_rate": gift_rate,
+        "tenure": tenure,
+        "watch_age": watch_age,
+    }
 
 
 def calendar_factors(rng, prm: TwinParams) -> np.ndarray:
@@ -252,12 +303,13 @@ def calendar_factors(rng, prm: TwinParams) -> np.ndarray:
     trend = np.asarray(prm.week_trend, float)[d // 7]
     weekend = np.where(d % 7 >= 5, prm.weekend_boost, 1.0)
     weekend /= weekend.mean()
-    noise = np.exp(rng.normal(0, prm.day_noise_sigma, len(d)) - prm.day_noise_sigma ** 2 / 2)
+    noise = np.exp(rng.normal(0, prm.day_noise_sigma, len(d)) - prm.day_noise_sigma**2 / 2)
     return trend / trend.mean() * weekend * noise
 
 
-_WRITE_OPTS = pacsv.WriteOptions(include_header=True, quoting_style="none",
-                                 quoting_header="none", batch_size=65_536)
+_WRITE_OPTS = pacsv.WriteOptions(
+    include_header=True, quoting_style="none", quoting_header="none", batch_size=65_536
+)
 
 
 def _arrow(df: pd.DataFrame, sch: S.FileSchema) -> pa.Table:
@@ -276,8 +328,12 @@ def _event_frame(sch: S.FileSchema, u, live, strm, ts, extra=None) -> pd.DataFra
     """Event rows in file order: by timestamp, then user, then live (stable). ``u`` and ``live``
     are 0-based; ``strm`` is the 1-based streamer_id."""
     order = np.lexsort((live, u, ts))
-    cols = {"user_id": u[order] + 1, "live_id": live[order] + 1, "streamer_id": strm[order],
-            "timestamp": ts[order]}
+    cols = {
+        "user_id": u[order] + 1,
+        "live_id": live[order] + 1,
+        "streamer_id": strm[order],
+        "timestamp": ts[order],
+    }
     if extra is not None:
         cols[sch.column_names[-1]] = extra[order]
     return pd.DataFrame(cols)[sch.column_names]
@@ -320,27 +376,50 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     n_rooms = _n(REAL_COUNTS["room_ids"] / REAL_COUNTS["streamer"] * prm.room_overdraw, n_s_gen, 1)
     prm = TwinParams(n_streamers=n_s_gen)
     ss = np.random.SeedSequence([int(seed), int(round(scale * 1e6))])
-    r_str, r_usr, r_room, r_prof, r_fix, r_cal, r_days = (np.random.default_rng(s)
-                                                          for s in ss.spawn(7))
+    r_str, r_usr, r_room, r_prof, r_fix, r_cal, r_days = (
+        np.random.default_rng(s) for s in ss.spawn(7)
+    )
     day_seeds = r_days.bit_generator.seed_seq.spawn(N_WINDOW_DAYS)
 
     stream = _draw_streamers(r_str, n_s_gen, n_rooms, prm)
-    target_exp = ((REAL_COUNTS["click"] + REAL_COUNTS["negative"]) / REAL_COUNTS["user"] * n_u_gen
-                  * prm.exposure_overdraw)
+    target_exp = (
+        (REAL_COUNTS["click"] + REAL_COUNTS["negative"])
+        / REAL_COUNTS["user"]
+        * n_u_gen
+        * prm.exposure_overdraw
+    )
     usr = _draw_users(r_usr, n_u_gen, stream, target_exp, prm)
-    rooms = make_rooms(r_room, n_target=n_rooms, room_rate=stream["rate"],
-                       habit_hour=stream["habit"], shop_streamer=stream["shop"], prm=prm)
-    lat = UserLatent(entry_ms=usr["entry"], churn_ms=usr["churn"], p_day=usr["p_day"],
-                     act=usr["act"], peak_hour=usr["peak"], fav_share=usr["fav_share"],
-                     fav_ptr=usr["fav_ptr"], fav_streamer=usr["fav"],
-                     ctr_logit=usr["ctr_logit"],
-                     shop_logit=np.where(usr["shop_averse"], prm.shop_averse_logit, 0.0),
-                     stay_logit=usr["stay_logit"],
-                     watch_scale=usr["watch_scale"], comment_prop=usr["cprop"],
-                     like_prop=usr["lprop"], gift_rate=usr["gift_rate"])
-    strm = StreamerLatent(pop=stream["pop"], click_logit=stream["click_logit"],
-                          gift_mult=stream["gift_mult"],
-                          room_logit=r_room.normal(0, prm.click_room_sigma, len(rooms)))
+    rooms = make_rooms(
+        r_room,
+        n_target=n_rooms,
+        room_rate=stream["rate"],
+        habit_hour=stream["habit"],
+        shop_streamer=stream["shop"],
+        prm=prm,
+    )
+    lat = UserLatent(
+        entry_ms=usr["entry"],
+        churn_ms=usr["churn"],
+        p_day=usr["p_day"],
+        act=usr["act"],
+        peak_hour=usr["peak"],
+        fav_share=usr["fav_share"],
+        fav_ptr=usr["fav_ptr"],
+        fav_streamer=usr["fav"],
+        ctr_logit=usr["ctr_logit"],
+        shop_logit=np.where(usr["shop_averse"], prm.shop_averse_logit, 0.0),
+        stay_logit=usr["stay_logit"],
+        watch_scale=usr["watch_scale"],
+        comment_prop=usr["cprop"],
+        like_prop=usr["lprop"],
+        gift_rate=usr["gift_rate"],
+    )
+    strm = StreamerLatent(
+        pop=stream["pop"],
+        click_logit=stream["click_logit"],
+        gift_mult=stream["gift_mult"],
+        room_logit=r_room.normal(0, prm.click_room_sigma, len(rooms)),
+    )
     cal = calendar_factors(r_cal, prm)
 
     index = RoomIndex(rooms)
@@ -348,6 +427,7 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     days = range(N_WINDOW_DAYS)
     if progress:
         from tqdm import tqdm  # plain text bar (tqdm.auto may warn in kernels without widgets)
+
         # disable=None: the bar shows on a terminal only (not in notebooks, papermill or logs)
         days = tqdm(days, desc="twin: days", unit="day", disable=None)
     for d in days:
@@ -397,15 +477,19 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
         need = np.bincount(u, minlength=n_u_kept) == 0
         rows = _one_per_user(r_fix, cu, weight, need)
         if name == "gift":
-            i, ts = gift_times(r_fix, prm, ct[rows], cw[rows], end[rows],
-                               np.ones(len(rows), dtype=np.int64))
+            i, ts = gift_times(
+                r_fix, prm, ct[rows], cw[rows], end[rows], np.ones(len(rows), dtype=np.int64)
+            )
         else:
-            i, ts = engagement_times(r_fix, prm, ct[rows], cw[rows], end[rows],
-                                     np.arange(len(rows)), 0.0)
+            i, ts = engagement_times(
+                r_fix, prm, ct[rows], cw[rows], end[rows], np.arange(len(rows)), 0.0
+            )
         i = rows[i]
-        tables[name] = [np.concatenate([tables[name][0], cu[i]]),
-                        np.concatenate([tables[name][1], cr[i]]),
-                        np.concatenate([tables[name][2], ts])]
+        tables[name] = [
+            np.concatenate([tables[name][0], cu[i]]),
+            np.concatenate([tables[name][1], cr[i]]),
+            np.concatenate([tables[name][2], ts]),
+        ]
         flag = np.zeros(n_u_kept, dtype=np.int8)
         flag[cu[i]] = 1
         added[name] = flag
@@ -416,35 +500,47 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     cross = float(np.mean((sd != ed) & (rooms.start_ms >= WINDOW_START_MS)))
     q_cross = min(prm.q_cross, 0.8 * prm.dup_rate / max(cross, 1e-9))
     q_same = max(prm.dup_rate - q_cross * cross, 0.0) / max(1 - cross, 1e-9)
-    prm = TwinParams(**{**asdict(prm), "q_cross": q_cross, "q_same": q_same,
-                        "n_streamers": n_s_kept})
+    prm = TwinParams(
+        **{**asdict(prm), "q_cross": q_cross, "q_same": q_same, "n_streamers": n_s_kept}
+    )
     n_room_rows = write_rooms(r_room, rooms, prm, out / S.ROOM.filename, _WRITE_OPTS)
 
     uk = kept_u
-    users = make_users(r_prof, activity=usr["act"][uk], watch_age_days=usr["watch_age"][uk],
-                       tenure_days=usr["tenure"][uk])
+    users = make_users(
+        r_prof,
+        activity=usr["act"][uk],
+        watch_age_days=usr["watch_age"][uk],
+        tenure_days=usr["tenure"][uk],
+    )
     # the real user.csv is not ordered by user_id: write the rows in a fixed random order
     users = users.iloc[r_prof.permutation(len(users))]
     _write_csv(users, out / S.USER.filename, S.USER)
     sk = clicked_s - 1
-    strm_df = make_streamers(r_prof, popularity=stream["pop"][sk], room_rate=stream["rate"][sk],
-                             live_age_days=stream["live_age"][sk],
-                             tenure_days=stream["tenure"][sk])
+    strm_df = make_streamers(
+        r_prof,
+        popularity=stream["pop"][sk],
+        room_rate=stream["rate"][sk],
+        live_age_days=stream["live_age"][sk],
+        tenure_days=stream["tenure"][sk],
+    )
     # the real streamer.csv is ordered by registration date
-    strm_df = strm_df.iloc[np.lexsort((strm_df["streamer_id"].to_numpy(),
-                                       strm_df["reg_timestamp"].to_numpy().astype(str)))]
+    strm_df = strm_df.iloc[
+        np.lexsort(
+            (strm_df["streamer_id"].to_numpy(), strm_df["reg_timestamp"].to_numpy().astype(str))
+        )
+    ]
     _write_csv(strm_df, out / S.STREAMER.filename, S.STREAMER)
     del strm_df
 
-    counts = {"user": n_u_kept, "streamer": n_s_kept, "room_rows": n_room_rows,
-              "rooms": len(rooms)}
+    counts = {"user": n_u_kept, "streamer": n_s_kept, "room_rows": n_room_rows, "rooms": len(rooms)}
     # clicks (logged only), with the streamer-mismatch quirk
     lg = clog
     click_strm = rooms.streamer[cr[lg]].astype(np.int64)
     # (never a streamer's only clicks: every streamer keeps a click row with its id)
     n_per = np.bincount(click_strm, minlength=n_s_kept + 1)
-    bad = np.flatnonzero((r_fix.random(len(click_strm)) < prm.p_streamer_mismatch)
-                         & (n_per[click_strm] >= 3))
+    bad = np.flatnonzero(
+        (r_fix.random(len(click_strm)) < prm.p_streamer_mismatch) & (n_per[click_strm] >= 3)
+    )
     bad = bad[np.unique(click_strm[bad], return_index=True)[1]]
     # shift by 1..n-1 modulo n: always a different, valid streamer_id
     shift = r_fix.integers(1, max(n_s_kept, 2), len(bad))
@@ -473,28 +569,31 @@ def _arrow_schema(sch: S.FileSchema) -> pa.Schema:
     return pa.schema([(c, pa.int64()) for c in sch.column_names])
 
 
-def _write_truth(out: Path, scale, seed, prm: TwinParams, usr: dict, kept: np.ndarray,
-                 added: dict, counts: dict) -> None:
+def _write_truth(
+    out: Path, scale, seed, prm: TwinParams, usr: dict, kept: np.ndarray, added: dict, counts: dict
+) -> None:
     n_u = len(kept)
     theta = usr["theta"][kept]
-    truth_users = pd.DataFrame({
-        "user_id": np.arange(1, n_u + 1),
-        "entry_ms": usr["entry"][kept],
-        "churn_ms": usr["churn"][kept],
-        "churned_in_window": (usr["churn"][kept] < LOG_END_MS).astype(np.int8),
-        "activity": np.round(usr["act"][kept], 6),
-        "p_day": np.round(usr["p_day"][kept], 6),
-        "ctr": np.round(special.expit(usr["ctr_logit"][kept]), 6),
-        "fav_share": np.round(usr["fav_share"][kept], 6),
-        "n_favourites": np.diff(usr["fav_ptr"])[kept],
-        "gift_rate": usr["gift_rate"][kept],  # full precision (Gamma shape 0.2: tiny values)
-        "gift_theta": np.round(theta, 6),
-        "gift_whale": usr["whale"][kept].astype(np.int8),
-        "gift_mean_price": np.round(expected_price(theta, prm.combo_rate, prm.combo_p), 4),
-        "gift_added": added["gift"],
-        "comment_added": added["comment"],
-        "like_added": added["like"],
-    })
+    truth_users = pd.DataFrame(
+        {
+            "user_id": np.arange(1, n_u + 1),
+            "entry_ms": usr["entry"][kept],
+            "churn_ms": usr["churn"][kept],
+            "churned_in_window": (usr["churn"][kept] < LOG_END_MS).astype(np.int8),
+            "activity": np.round(usr["act"][kept], 6),
+            "p_day": np.round(usr["p_day"][kept], 6),
+            "ctr": np.round(special.expit(usr["ctr_logit"][kept]), 6),
+            "fav_share": np.round(usr["fav_share"][kept], 6),
+            "n_favourites": np.diff(usr["fav_ptr"])[kept],
+            "gift_rate": usr["gift_rate"][kept],  # full precision (Gamma shape 0.2: tiny values)
+            "gift_theta": np.round(theta, 6),
+            "gift_whale": usr["whale"][kept].astype(np.int8),
+            "gift_mean_price": np.round(expected_price(theta, prm.combo_rate, prm.combo_p), 4),
+            "gift_added": added["gift"],
+            "comment_added": added["comment"],
+            "like_added": added["like"],
+        }
+    )
     truth_users.to_csv(out / TRUTH_USERS_FILE, index=False)
     truth = {
         "generator": "kuailive_analysis.twin",
@@ -503,34 +602,47 @@ def _write_truth(out: Path, scale, seed, prm: TwinParams, usr: dict, kept: np.nd
         "seed": int(seed),
         "params": asdict(prm),
         "population": {
-            "gift_rate_gamma": {"mean": prm.gift_mean, "shape": prm.gift_shape,
-                                "whale_multiplier": prm.whale_gift_mult,
-                                "note": "expected gifts per click with a 1-minute watch"},
-            "gift_theta_normal": {"mu": prm.theta_mu, "sigma": prm.theta_sigma,
-                                  "whale_share": prm.whale_share,
-                                  "whale_shift": prm.whale_theta_shift},
-            "lifetime_weibull": {"shape": prm.life_shape, "scale_days": prm.life_scale,
-                                 "scale_multiplier": f"exp({prm.life_act_exp} * z_activity)"},
+            "gift_rate_gamma": {
+                "mean": prm.gift_mean,
+                "shape": prm.gift_shape,
+                "whale_multiplier": prm.whale_gift_mult,
+                "note": "expected gifts per click with a 1-minute watch",
+            },
+            "gift_theta_normal": {
+                "mu": prm.theta_mu,
+                "sigma": prm.theta_sigma,
+                "whale_share": prm.whale_share,
+                "whale_shift": prm.whale_theta_shift,
+            },
+            "lifetime_weibull": {
+                "shape": prm.life_shape,
+                "scale_days": prm.life_scale,
+                "scale_multiplier": f"exp({prm.life_act_exp} * z_activity)",
+            },
             "bgnbd": "none: gifting is not a BG/NBD process in this twin; gifts follow clicks "
-                     "(see kuailive_analysis.twin.events), so there are no planted BG/NBD "
-                     "parameters to recover.",
+            "(see kuailive_analysis.twin.events), so there are no planted BG/NBD "
+            "parameters to recover.",
         },
         "counts": counts,
         "constraints": {
             "sample": "Users: the first n of the drawn users with a logged click; streamers: "
-                      "those the kept users clicked (their rooms and events kept, the others "
-                      "dropped).",
+            "those the kept users clicked (their rooms and events kept, the others "
+            "dropped).",
             "gift_comment_like": "A kept user whose process produced no gift (comment, like) "
-                                 "gets one on one of their own clicks, drawn with probability "
-                                 "proportional to the click's expected gift count (comment / "
-                                 "like probability); added for "
-                                 f"{int(added['gift'].sum())} / {int(added['comment'].sum())} / "
-                                 f"{int(added['like'].sum())} users (gift / comment / like).",
+            "gets one on one of their own clicks, drawn with probability "
+            "proportional to the click's expected gift count (comment / "
+            "like probability); added for "
+            f"{int(added['gift'].sum())} / {int(added['comment'].sum())} / "
+            f"{int(added['like'].sum())} users (gift / comment / like).",
             "truncation": "Every event lies inside the user's planted lifetime [entry_ms, "
-                          "churn_ms) and before the end of the logs.",
+            "churn_ms) and before the end of the logs.",
         },
-        "time": {"window_start_ms": WINDOW_START_MS, "log_end_ms": int(LOG_END_MS),
-                 "capped_end_ms": CAPPED_END_MS, "tz": TZ},
+        "time": {
+            "window_start_ms": WINDOW_START_MS,
+            "log_end_ms": int(LOG_END_MS),
+            "capped_end_ms": CAPPED_END_MS,
+            "tz": TZ,
+        },
     }
     with open(out / TRUTH_FILE, "w") as f:
         json.dump(truth, f, indent=2, sort_keys=True)

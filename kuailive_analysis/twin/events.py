@@ -73,8 +73,33 @@ LOG_END_MS = day_start_ms(20) + 23 * MS_PER_HOUR
 """End of the logs: 2025-05-25 23:00 Beijing (the real last click is at 22:59:58.515)."""
 
 USER_HOUR_WEIGHTS = np.array(
-    [3.4, 2.2, 1.3, 0.8, 0.5, 0.5, 0.8, 1.4, 2.0, 2.3, 2.6, 3.1,
-     3.8, 3.3, 2.7, 2.6, 2.7, 3.1, 4.3, 5.5, 6.2, 6.7, 6.6, 5.2])
+    [
+        3.4,
+        2.2,
+        1.3,
+        0.8,
+        0.5,
+        0.5,
+        0.8,
+        1.4,
+        2.0,
+        2.3,
+        2.6,
+        3.1,
+        3.8,
+        3.3,
+        2.7,
+        2.6,
+        2.7,
+        3.1,
+        4.3,
+        5.5,
+        6.2,
+        6.7,
+        6.6,
+        5.2,
+    ]
+)
 """Relative screen rate by Beijing hour 0..23 (evening 18:00-24:00 peak, small noon peak)."""
 
 UTC_PERIOD_BOUNDS_MS = (day_start_ms(7) + UTC_OFFSET_MS, day_start_ms(14) + UTC_OFFSET_MS)
@@ -136,8 +161,15 @@ class RoomIndex:
 class DaySlots:
     """Rooms live in each half-hour slot of one day, for weighted and favourite look-ups."""
 
-    def __init__(self, rooms: Rooms, index: "RoomIndex", day: int, pop: np.ndarray,
-                 long_room_weight: float = 1.0, shop_weight: float = 1.0):
+    def __init__(
+        self,
+        rooms: Rooms,
+        index: RoomIndex,
+        day: int,
+        pop: np.ndarray,
+        long_room_weight: float = 1.0,
+        shop_weight: float = 1.0,
+    ):
         d0 = day_start_ms(day)
         d1 = d0 + MS_PER_DAY
         cand = index.live_during(rooms, d0, d1)
@@ -232,8 +264,13 @@ def gift_period_factor(ts: np.ndarray, factors) -> np.ndarray:
 def gift_lambda(prm, lat: UserLatent, strm: StreamerLatent, user, streamer0, watch, fav, ts):
     """Expected number of gift events of each click (see the module doc)."""
     minutes = np.minimum(watch, 2 * MS_PER_HOUR) / MS_PER_MINUTE
-    return (lat.gift_rate[user] * strm.gift_mult[streamer0] * minutes ** prm.gift_watch_exp
-            * (1.0 + prm.fav_gift_boost * fav) * gift_period_factor(ts, prm.gift_period))
+    return (
+        lat.gift_rate[user]
+        * strm.gift_mult[streamer0]
+        * minutes**prm.gift_watch_exp
+        * (1.0 + prm.fav_gift_boost * fav)
+        * gift_period_factor(ts, prm.gift_period)
+    )
 
 
 def _engagement_probs(prm, lat: UserLatent, user, watch, fav):
@@ -273,8 +310,9 @@ def gift_times(rng, prm, t, watch, end_ms, n_gift):
     u = rng.random(len(idx))
     u = u[np.lexsort((u, idx))]
     room_ms = np.maximum(watch[idx] - MS_PER_SECOND * (np.repeat(reps, reps) + 1), 0)
-    ts = np.where(at_click, t[idx],
-                  t[idx] + MS_PER_SECOND * (rank + 1) + (u * room_ms).astype(np.int64))
+    ts = np.where(
+        at_click, t[idx], t[idx] + MS_PER_SECOND * (rank + 1) + (u * room_ms).astype(np.int64)
+    )
     # inside the watch and before the end; a gift squeezed onto its predecessor is dropped
     ts = np.minimum(np.minimum(ts, end_ms[idx] - 1), t[idx] + np.maximum(watch[idx], 1))
     keep = ts < LOG_END_MS
@@ -282,8 +320,16 @@ def gift_times(rng, prm, t, watch, end_ms, n_gift):
     return idx[keep], ts[keep]
 
 
-def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, strm: StreamerLatent,
-                 rooms: Rooms, slots: DaySlots, day_factor: float, prm) -> dict:
+def generate_day(
+    rng: np.random.Generator,
+    day: int,
+    lat: UserLatent,
+    strm: StreamerLatent,
+    rooms: Rooms,
+    slots: DaySlots,
+    day_factor: float,
+    prm,
+) -> dict:
     """All events of one Beijing day, as a dict of column arrays per table (unsorted).
 
     ``click`` holds every click, logged or not (``logged``), with the expected gift count and
@@ -302,8 +348,7 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, strm: Stre
     first = np.repeat(np.cumsum(n_scr) - n_scr, n_scr)
     new_visit = ((np.arange(len(su)) - first) == 0) | (rng.random(len(su)) < 1 / (1 + prm.burst_mu))
     visit = np.cumsum(new_visit) - 1
-    v_start = d0 + _hour_ms(rng, int(new_visit.sum()), lat.peak_hour[su[new_visit]],
-                            prm.p_personal)
+    v_start = d0 + _hour_ms(rng, int(new_visit.sum()), lat.peak_hour[su[new_visit]], prm.p_personal)
     gap = np.where(new_visit, 0, rng.exponential(prm.burst_gap_s * 1000, len(su))).astype(np.int64)
     cg = np.cumsum(gap)
     st = v_start[visit] + cg - cg[np.flatnonzero(new_visit)][visit]
@@ -333,8 +378,13 @@ def generate_day(rng: np.random.Generator, day: int, lat: UserLatent, strm: Stre
     eu, et, room = eu[keep], et[keep], room[keep]
     s0 = rooms.streamer[room].astype(np.int64) - 1
     is_fav = (lat.fav_ptr[eu + 1] > lat.fav_ptr[eu]) & _is_fav(lat, eu, s0)
-    logit = (lat.ctr_logit[eu] + strm.click_logit[s0] + strm.room_logit[room]
-             + prm.fav_click_boost * is_fav + rooms.shop[room] * lat.shop_logit[eu])
+    logit = (
+        lat.ctr_logit[eu]
+        + strm.click_logit[s0]
+        + strm.room_logit[room]
+        + prm.fav_click_boost * is_fav
+        + rooms.shop[room] * lat.shop_logit[eu]
+    )
     clicked = rng.random(len(eu)) < _sigmoid(logit)
     # a user who comes on browses until clicking: a day without a click ends on a clicked
     # exposure (the last one shown)

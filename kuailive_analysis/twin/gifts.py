@@ -18,16 +18,83 @@ from __future__ import annotations
 
 import numpy as np
 
-
-PRICE_MENU = np.array(list(range(1, 21)) + [30, 52, 66, 88, 99, 166, 188, 298, 520, 666, 1000,
-                                            1314, 1488, 1888, 3344, 5200, 9999, 13140, 20000,
-                                            30000, 56246], dtype=np.int64)
+PRICE_MENU = np.array(
+    list(range(1, 21))
+    + [
+        30,
+        52,
+        66,
+        88,
+        99,
+        166,
+        188,
+        298,
+        520,
+        666,
+        1000,
+        1314,
+        1488,
+        1888,
+        3344,
+        5200,
+        9999,
+        13140,
+        20000,
+        30000,
+        56246,
+    ],
+    dtype=np.int64,
+)
 """Distinct gift values (platform coins) of one gift event: every price 1..20 and a tail."""
 
-PRICE_BASE = np.array([31_882, 7_858, 3_176, 1_967, 2_499, 1_150, 886, 630, 627, 4_654, 868, 583,
-                       318, 307, 231, 209, 155, 132, 143, 1_506]
-                      + [1_816, 1_453, 1_453, 1_162, 872, 581, 726, 1_162, 872, 581, 436, 363,
-                         290, 127, 73, 54, 36, 18, 11, 5, 2], dtype=float)
+PRICE_BASE = np.array(
+    [
+        31_882,
+        7_858,
+        3_176,
+        1_967,
+        2_499,
+        1_150,
+        886,
+        630,
+        627,
+        4_654,
+        868,
+        583,
+        318,
+        307,
+        231,
+        209,
+        155,
+        132,
+        143,
+        1_506,
+    ]
+    + [
+        1_816,
+        1_453,
+        1_453,
+        1_162,
+        872,
+        581,
+        726,
+        1_162,
+        872,
+        581,
+        436,
+        363,
+        290,
+        127,
+        73,
+        54,
+        36,
+        18,
+        11,
+        5,
+        2,
+    ],
+    dtype=float,
+)
 """Menu weights at theta = 0: prices 1..20 are the real counts of those prices (kuailive-facts);
 the tail weights are chosen so that the real p90 (88), p95 (298), p99 (1,488) and maximum
 (56,246) fall on menu items (their spread between those quantiles is an assumption)."""
@@ -38,7 +105,10 @@ COMBO_MAX_PRICE = 66
 
 def price_probs(theta: np.ndarray) -> np.ndarray:
     """Menu probabilities per user, shape (n, len(PRICE_MENU)): ``base_k * m_k**theta``."""
-    lw = np.log(PRICE_BASE)[None, :] + np.asarray(theta, float)[:, None] * np.log(PRICE_MENU)[None, :]
+    lw = (
+        np.log(PRICE_BASE)[None, :]
+        + np.asarray(theta, float)[:, None] * np.log(PRICE_MENU)[None, :]
+    )
     w = np.exp(lw - lw.max(axis=1, keepdims=True))
     return w / w.sum(axis=1, keepdims=True)
 
@@ -55,8 +125,9 @@ def expected_price(theta: np.ndarray, combo_rate: float, combo_p: float) -> np.n
     return (p * PRICE_MENU * mult).sum(axis=1)
 
 
-def draw_prices(rng: np.random.Generator, theta_events: np.ndarray, combo_rate: float,
-                combo_p: float) -> np.ndarray:
+def draw_prices(
+    rng: np.random.Generator, theta_events: np.ndarray, combo_rate: float, combo_p: float
+) -> np.ndarray:
     """One gift_price per event, given each event's user tilt (vectorised inverse-CDF draw)."""
     n = len(theta_events)
     if n == 0:
@@ -64,11 +135,11 @@ def draw_prices(rng: np.random.Generator, theta_events: np.ndarray, combo_rate: 
     out = np.empty(n, dtype=np.int64)
     step = 200_000  # bound the (n x menu) probability matrix
     for lo in range(0, n, step):
-        th = theta_events[lo:lo + step]
+        th = theta_events[lo : lo + step]
         c = price_probs(th).cumsum(axis=1)
         u = rng.random(len(th))[:, None]
         k = np.minimum((u > c).sum(axis=1), len(PRICE_MENU) - 1)
-        out[lo:lo + step] = PRICE_MENU[k]
+        out[lo : lo + step] = PRICE_MENU[k]
     combo = (rng.random(n) < combo_rate) & (out <= COMBO_MAX_PRICE)
     out[combo] *= 1 + rng.geometric(combo_p, combo.sum())
     return out

@@ -86,7 +86,9 @@ def _devices(rng: np.random.Generator, n: int, wealth: np.ndarray, p_desktop: fl
 
 
 def _country(rng: np.random.Generator, n: int) -> np.ndarray:
-    return _choice(rng, ["China", "Malaysia", "Singapore", "Unknown"], [0.994, 0.002, 0.001, 0.003], n)
+    return _choice(
+        rng, ["China", "Malaysia", "Singapore", "Unknown"], [0.994, 0.002, 0.001, 0.003], n
+    )
 
 
 USER_AGE_MIX = (0.1693, 0.12, 0.14, 0.1793, 0.17, 0.2214)
@@ -97,8 +99,13 @@ STREAMER_AGE_MIX = (0.0093, 0.17, 0.22, 0.2301, 0.20, 0.1706)
 """Streamers by band: the paper's 0.93% under 18 and 62.01% aged 18-40 (split assumed)."""
 
 
-def make_users(rng: np.random.Generator, *, activity: np.ndarray,
-               watch_age_days: np.ndarray, tenure_days: np.ndarray) -> pd.DataFrame:
+def make_users(
+    rng: np.random.Generator,
+    *,
+    activity: np.ndarray,
+    watch_age_days: np.ndarray,
+    tenure_days: np.ndarray,
+) -> pd.DataFrame:
     """``user.csv`` rows (user_id 1..n in id order) from the users' latent draws.
 
     ``activity``: expected screens per active day;
@@ -128,7 +135,8 @@ def make_users(rng: np.random.Generator, *, activity: np.ndarray,
         "first_watch_live_timestamp": _dates(watch_age_days),
         "accu_watch_live_cnt": to_bins(cnt, [0, 50000, 100000, 500000, 1000000]),
         "accu_watch_live_duration": to_bins(
-            dur, [0, 1_000_000_000, 5_000_000_000, 10_000_000_000, 50_000_000_000]),
+            dur, [0, 1_000_000_000, 5_000_000_000, 10_000_000_000, 50_000_000_000]
+        ),
         "is_live_streamer": (rng.random(n) < 0.12 + 0.05 * (la > 1)).astype(np.int8),
         "is_photo_author": (rng.random(n) < 0.45).astype(np.int8),
         **_onehots(rng, n, [0.45, 0.2, 0.1, 0.15, 0.05, 0.08, 0.03], la),
@@ -137,8 +145,14 @@ def make_users(rng: np.random.Generator, *, activity: np.ndarray,
     return df[S.USER.column_names]
 
 
-def make_streamers(rng: np.random.Generator, *, popularity: np.ndarray, room_rate: np.ndarray,
-                   live_age_days: np.ndarray, tenure_days: np.ndarray) -> pd.DataFrame:
+def make_streamers(
+    rng: np.random.Generator,
+    *,
+    popularity: np.ndarray,
+    room_rate: np.ndarray,
+    live_age_days: np.ndarray,
+    tenure_days: np.ndarray,
+) -> pd.DataFrame:
     """``streamer.csv`` rows (streamer_id 1..n in id order) from the streamers' latent draws.
 
     ``popularity``: exposure weight (mean 1); ``room_rate``: rooms per day; ``live_age_days``
@@ -156,8 +170,9 @@ def make_streamers(rng: np.random.Generator, *, popularity: np.ndarray, room_rat
     live_dur = live_cnt * np.exp(rng.normal(np.log(5.4e6), 0.7, n))  # ~90 min per live, ms
     play_cnt = np.exp(10.0 + 2.0 * lp + rng.normal(0, 1.0, n))
     play_dur = play_cnt * np.exp(rng.normal(np.log(6e4), 0.8, n))
-    tag = _choice(rng, ["Chat", "Other", "Relationship", "Beauty", "Talent"],
-                  [0.3, 0.28, 0.15, 0.14, 0.13], n)
+    tag = _choice(
+        rng, ["Chat", "Other", "Relationship", "Beauty", "Talent"], [0.3, 0.28, 0.15, 0.14, 0.13], n
+    )
     cols = {
         "streamer_id": np.arange(1, n + 1, dtype=np.int64),
         "gender": np.where(rng.random(n) < 0.628, "F", "M").astype(object),
@@ -166,20 +181,53 @@ def make_streamers(rng: np.random.Generator, *, popularity: np.ndarray, room_rat
         "device_brand": brand,
         "device_price": price,
         "live_operation_tag": tag,
-        "fans_user_num": to_bins(fans, [0, 10, 100, 1000, 10000, 100000, 1000000, 2000000,
-                                        3000000, 4000000, 5000000, 10000000]),
+        "fans_user_num": to_bins(
+            fans,
+            [
+                0,
+                10,
+                100,
+                1000,
+                10000,
+                100000,
+                1000000,
+                2000000,
+                3000000,
+                4000000,
+                5000000,
+                10000000,
+            ],
+        ),
         "fans_group_fans_num": to_bins(group, [0, 10, 50, 100, 500, 1000, 5000, 10000]),
         "follow_user_num": to_bins(follow, [0, 10, 100, 1000, 10000]),
         "first_live_timestamp": _dates(live_age_days),
         "accu_live_cnt": to_bins(live_cnt, [0, 50, 100, 500, 1000, 5000, 10000]),
         "accu_live_duration": to_bins(
-            live_dur, [0, 100_000_000, 500_000_000, 1_000_000_000, 3_000_000_000,
-                       10_000_000_000, 50_000_000_000]),
-        "accu_play_cnt": to_bins(play_cnt, [0, 50000, 100000, 500000, 1000000, 5000000,
-                                            10000000]),
+            live_dur,
+            [
+                0,
+                100_000_000,
+                500_000_000,
+                1_000_000_000,
+                3_000_000_000,
+                10_000_000_000,
+                50_000_000_000,
+            ],
+        ),
+        "accu_play_cnt": to_bins(play_cnt, [0, 50000, 100000, 500000, 1000000, 5000000, 10000000]),
         "accu_play_duration": to_bins(
-            play_dur, [0, 1_000_000_000, 10_000_000_000, 50_000_000_000, 100_000_000_000,
-                       500_000_000_000, 1_000_000_000_000, 5_000_000_000_000]),
+            play_dur,
+            [
+                0,
+                1_000_000_000,
+                10_000_000_000,
+                50_000_000_000,
+                100_000_000_000,
+                500_000_000_000,
+                1_000_000_000_000,
+                5_000_000_000_000,
+            ],
+        ),
         "reg_timestamp": _dates(tenure_days),
         **_onehots(rng, n, [0.5, 0.25, 0.1, 0.1, 0.05, 0.05, 0.02], lp),
     }

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
     MS_PER_DAY,
@@ -49,10 +48,36 @@ from kuailive_analysis.core.calendar import (
     beijing_date_int,
     day_start_ms,
 )
+from kuailive_analysis.data import schema as S
 
 ROOM_START_HOUR_WEIGHTS = np.array(
-    [2.0, 1.2, 0.7, 0.4, 0.3, 0.4, 0.8, 1.3, 1.8, 2.2, 2.5, 2.7,
-     2.9, 2.8, 2.7, 2.7, 2.9, 3.4, 5.2, 6.6, 7.2, 6.6, 4.8, 3.2])
+    [
+        2.0,
+        1.2,
+        0.7,
+        0.4,
+        0.3,
+        0.4,
+        0.8,
+        1.3,
+        1.8,
+        2.2,
+        2.5,
+        2.7,
+        2.9,
+        2.8,
+        2.7,
+        2.7,
+        2.9,
+        3.4,
+        5.2,
+        6.6,
+        7.2,
+        6.6,
+        4.8,
+        3.2,
+    ]
+)
 """Relative room-start rate by Beijing hour 0..23 (peak 18:00-22:00)."""
 
 
@@ -97,8 +122,9 @@ def _room_block(rng, streamer: np.ndarray, day: np.ndarray, habit_hour, shop_str
     med = np.where(shop, prm.shop_dur_median_min, prm.dur_median_min)
     sig = np.where(shop, 0.6, prm.dur_sigma)
     dur_min = np.minimum(np.exp(np.log(med) + sig * rng.normal(size=n)), 20 * 60)
-    dur = np.maximum((dur_min * MS_PER_MINUTE).astype(np.int64),
-                     5_000 + rng.integers(0, MS_PER_MINUTE, n))
+    dur = np.maximum(
+        (dur_min * MS_PER_MINUTE).astype(np.int64), 5_000 + rng.integers(0, MS_PER_MINUTE, n)
+    )
     del med, sig, dur_min
     live_type = np.where(rng.random(n) < prm.p_type2, 2, 1).astype(np.int16)
     # long rooms: exactly 7 days (+5..19 s), or 1-3 days
@@ -116,12 +142,19 @@ def _room_block(rng, streamer: np.ndarray, day: np.ndarray, habit_hour, shop_str
     keep = (end > WINDOW_START_MS) & ~(in_dip & (rng.random(n) >= prm.dip_keep))
     extraction = WINDOW_END_MS + int(prm.extraction_after_end_h * MS_PER_HOUR)
     end = np.where(end > extraction, CAPPED_END_MS, end)
-    return (streamer[keep], start[keep], end[keep], live_type[keep], shop[keep],
-            (week | long_)[keep])
+    return (
+        streamer[keep],
+        start[keep],
+        end[keep],
+        live_type[keep],
+        shop[keep],
+        (week | long_)[keep],
+    )
 
 
-def resolve_overlaps(rng, streamer: np.ndarray, start: np.ndarray, end: np.ndarray,
-                     is_long: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def resolve_overlaps(
+    rng, streamer: np.ndarray, start: np.ndarray, end: np.ndarray, is_long: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """One live room per streamer at a time: return (kept row indices, new end per kept row).
 
     Rooms of a streamer are taken in start order, in three vectorised steps:
@@ -171,8 +204,15 @@ def resolve_overlaps(rng, streamer: np.ndarray, start: np.ndarray, end: np.ndarr
     return idx[~bad], en[~bad]
 
 
-def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray,
-               habit_hour: np.ndarray, shop_streamer: np.ndarray, prm) -> Rooms:
+def make_rooms(
+    rng: np.random.Generator,
+    *,
+    n_target: int,
+    room_rate: np.ndarray,
+    habit_hour: np.ndarray,
+    shop_streamer: np.ndarray,
+    prm,
+) -> Rooms:
     """Draw the distinct rooms (about ``n_target`` of them overlap the window); every streamer
     gets at least one, and no streamer has two rooms live at once."""
     n_s = len(room_rate)
@@ -190,10 +230,12 @@ def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray
         rest = streamer < 0
         streamer[rest] = rng.choice(n_s, size=int(rest.sum()), p=w)
         day = np.where(idx < n - n_prev, rng.integers(0, N_WINDOW_DAYS, k), -1)
-        parts.append(_room_block(rng, streamer.astype(np.int32), day, habit_hour,
-                                 shop_streamer, prm))
-    streamer, start, end, live_type, shop, is_long = (np.concatenate([p[i] for p in parts])
-                                                      for i in range(6))
+        parts.append(
+            _room_block(rng, streamer.astype(np.int32), day, habit_hour, shop_streamer, prm)
+        )
+    streamer, start, end, live_type, shop, is_long = (
+        np.concatenate([p[i] for p in parts]) for i in range(6)
+    )
     del parts
     keep, end_kept = resolve_overlaps(rng, streamer, start, end, is_long)
     streamer, start, live_type, shop = streamer[keep], start[keep], live_type[keep], shop[keep]
@@ -208,17 +250,27 @@ def make_rooms(rng: np.random.Generator, *, n_target: int, room_rate: np.ndarray
     title[rng.random(m) < prm.p_no_title] = -1
     # live_id order is random (ids are not chronological in the real file)
     perm = rng.permutation(m)
-    return Rooms(streamer=(streamer[perm] + 1).astype(np.int32), start_ms=start[perm],
-                 end_ms=end[perm], live_type=live_type[perm], shop=shop[perm],
-                 title=title[perm])
+    return Rooms(
+        streamer=(streamer[perm] + 1).astype(np.int32),
+        start_ms=start[perm],
+        end_ms=end[perm],
+        live_type=live_type[perm],
+        shop=shop[perm],
+        title=title[perm],
+    )
 
 
 def subset_rooms(rooms: Rooms, keep: np.ndarray, streamer_map: np.ndarray) -> Rooms:
     """Rooms ``keep`` (indices), with streamer ids renumbered by ``streamer_map`` (old id -> new
     id, 1-based; index 0 unused)."""
-    return Rooms(streamer=streamer_map[rooms.streamer[keep]].astype(np.int32),
-                 start_ms=rooms.start_ms[keep], end_ms=rooms.end_ms[keep],
-                 live_type=rooms.live_type[keep], shop=rooms.shop[keep], title=rooms.title[keep])
+    return Rooms(
+        streamer=streamer_map[rooms.streamer[keep]].astype(np.int32),
+        start_ms=rooms.start_ms[keep],
+        end_ms=rooms.end_ms[keep],
+        live_type=rooms.live_type[keep],
+        shop=rooms.shop[keep],
+        title=rooms.title[keep],
+    )
 
 
 def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options) -> int:
@@ -242,8 +294,9 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
     d_pdate = np.where(dup_cross[di], start_date[di], p_date[di])
     del crosses, dup_same, start_date
     later = rng.random(len(di)) < 0.3  # draw order matters: the twin is seeded
-    d_start = rooms.start_ms[di] + np.where(later, rng.integers(MS_PER_SECOND, 10 * MS_PER_MINUTE,
-                                                                len(di)), 0)
+    d_start = rooms.start_ms[di] + np.where(
+        later, rng.integers(MS_PER_SECOND, 10 * MS_PER_MINUTE, len(di)), 0
+    )
     d_start = np.minimum(d_start, rooms.end_ms[di] - 1)
     base_title = int(max(rooms.title.max(), 0)) + 1
     d_title = base_title + np.arange(len(di), dtype=np.int64)  # a new title per duplicate row
@@ -257,8 +310,12 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
     n_titles = base_title + len(di)
     new_id = np.full(n_titles, -1, dtype=np.int64)
     next_id = 0
-    schema = pa.schema([(c, pa.string() if c == "live_content_category" else pa.int64())
-                        for c in S.ROOM.column_names])
+    schema = pa.schema(
+        [
+            (c, pa.string() if c == "live_content_category" else pa.int64())
+            for c in S.ROOM.column_names
+        ]
+    )
     cats = np.array(["other", "shop"], dtype=object)
     n_rows = 0
     groups = [np.flatnonzero(capped)]
@@ -278,16 +335,19 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
             next_id += len(fu)
             out_t = np.where(titled, new_id[np.maximum(t, 0)], -1)
             cat = pa.DictionaryArray.from_arrays(rooms.shop[ri].astype(np.int8), cats.tolist())
-            tbl = pa.table({
-                "p_date": r_pdate[g].astype(np.int64),
-                "live_id": ri + 1,
-                "streamer_id": rooms.streamer[ri].astype(np.int64),
-                "live_type": rooms.live_type[ri].astype(np.int64),
-                "start_timestamp": r_start[g],
-                "end_timestamp": rooms.end_ms[ri],
-                "live_content_category": cat.cast(pa.string()),
-                "live_name_id": out_t,
-            }, schema=schema)
+            tbl = pa.table(
+                {
+                    "p_date": r_pdate[g].astype(np.int64),
+                    "live_id": ri + 1,
+                    "streamer_id": rooms.streamer[ri].astype(np.int64),
+                    "live_type": rooms.live_type[ri].astype(np.int64),
+                    "start_timestamp": r_start[g],
+                    "end_timestamp": rooms.end_ms[ri],
+                    "live_content_category": cat.cast(pa.string()),
+                    "live_name_id": out_t,
+                },
+                schema=schema,
+            )
             wr.write_table(tbl)
             n_rows += len(g)
     return n_rows

@@ -1,0 +1,170 @@
+"""Metrics of kinds ``revenue`` (gifts and revenue) and ``concentration`` (Gini, top shares)."""
+
+from __future__ import annotations
+
+from kuailive_analysis.core.metric_defs.records import _A, _CLEAN, Metric
+
+REVENUE: tuple[Metric, ...] = (
+    Metric(
+        "revenue",
+        "Gift revenue",
+        "Total value of all gift events.",
+        r"\sum_{g} \text{gift\_price}_g",
+        "coins",
+        "",
+        "",
+        _CLEAN,
+        ("02_eda",),
+        "revenue",
+    ),
+    Metric(
+        "gift_price_mean",
+        "Average gift value",
+        "Mean price of a gift event.",
+        r"\frac{\sum_g \text{gift\_price}_g}{\text{gift events}}",
+        "coins per gift",
+        "revenue",
+        "gift events",
+        _CLEAN,
+        ("02_eda", "05_funnel_ctr"),
+        "revenue",
+    ),
+    Metric(
+        "rpm",
+        "Revenue per 1,000 exposures (attributed gifts)",
+        "Value of the gifts attributed to a click, per 1,000 exposures.",
+        r"1000 \cdot \frac{\sum_{g\ \text{attributed}} \text{gift\_price}_g}"
+        r"{\text{exposures}}",
+        "coins per 1,000 exposures",
+        "attributed gift value",
+        "exposures",
+        _CLEAN,
+        ("05_funnel_ctr",),
+        "revenue",
+        _A,
+    ),
+    Metric(
+        "rpm_all",
+        "Revenue per 1,000 exposures (all gifts)",
+        "Value of all gift events per 1,000 exposures.",
+        r"1000 \cdot \frac{\sum_g \text{gift\_price}_g}{\text{exposures}}",
+        "coins per 1,000 exposures",
+        "revenue",
+        "exposures",
+        _CLEAN,
+        ("05_funnel_ctr",),
+        "revenue",
+    ),
+)
+"""Gifts and revenue, in glossary order."""
+
+CONCENTRATION: tuple[Metric, ...] = (
+    Metric(
+        "gini_revenue_users",
+        "Gini of revenue across users",
+        "Gini coefficient of each user's total gift value, over all users (zeros included).",
+        r"G = \frac{2 \sum_i i\, x_{(i)}}{n \sum_i x_i} - \frac{n+1}{n}",
+        "index",
+        "",
+        "",
+        "all users; x = the user's revenue",
+        ("02_eda",),
+        "concentration",
+    ),
+    Metric(
+        "top1_users_revenue",
+        "Top-1% share of revenue (users)",
+        "Share of revenue given by the 1% of users who give the most (the boundary user "
+        "counts fractionally).",
+        r"S(q) = 1 - L(1 - q),\ q = 0.01",
+        "share",
+        "revenue of the top 1% of users",
+        "revenue",
+        "all users",
+        ("02_eda",),
+        "concentration",
+    ),
+    Metric(
+        "top10_users_revenue",
+        "Top-10% share of revenue (users)",
+        "Share of revenue given by the 10% of users who give the most.",
+        r"S(q) = 1 - L(1 - q),\ q = 0.1",
+        "share",
+        "revenue of the top 10% of users",
+        "revenue",
+        "all users",
+        ("02_eda",),
+        "concentration",
+    ),
+    Metric(
+        "gini_revenue_gifted",
+        "Gini of revenue across gifted streamers",
+        "Gini coefficient of each streamer's gift revenue, over the streamers who received "
+        "any gift.",
+        r"G = \frac{2 \sum_i i\, x_{(i)}}{n \sum_i x_i} - \frac{n+1}{n}",
+        "index",
+        "",
+        "",
+        "streamers with revenue > 0 (by the room's streamer)",
+        ("02_eda",),
+        "concentration",
+    ),
+    Metric(
+        "gini_gift_revenue",
+        "Gini of revenue across streamers",
+        "Gini coefficient of each streamer's gift revenue, over all streamers (zeros "
+        "included); the other rows of the concentration table are the same statistic for "
+        "exposures, clicks and watch time.",
+        r"G = \frac{2 \sum_i i\, x_{(i)}}{n \sum_i x_i} - \frac{n+1}{n}",
+        "index",
+        "",
+        "",
+        "all streamers",
+        ("02_eda",),
+        "concentration",
+        computed_by="eda.concentration_table",
+    ),
+    Metric(
+        "top1_gift_revenue",
+        "Top-1% share of revenue (streamers)",
+        "Share of revenue received by the 1% of streamers who receive the most.",
+        r"S(q) = 1 - L(1 - q),\ q = 0.01",
+        "share",
+        "revenue of the top 1% of streamers",
+        "revenue",
+        "all streamers",
+        ("02_eda",),
+        "concentration",
+        computed_by="eda.concentration_table",
+    ),
+    Metric(
+        "streamers_lt_cold",
+        "Cold-start streamers",
+        "Share of streamers with fewer interactions than the cold-start threshold in the "
+        "21 days (streamers with none included).",
+        r"\frac{\lvert\{s : \text{interactions}_s < k\}\rvert}{\lvert \text{streamers} "
+        r"\rvert}",
+        "share",
+        "streamers below the threshold",
+        "all streamers (profile table and rooms)",
+        _CLEAN,
+        ("02_eda",),
+        "concentration",
+        ("cold_start_max",),
+    ),
+    Metric(
+        "top10_streamers_share",
+        "Top-10 streamers' share of interactions",
+        "Share of all interactions that go to the ten busiest streamers (depends on the "
+        "number of streamers, so on the twin's scale).",
+        r"\frac{\sum_{s \in \text{top 10}} \text{interactions}_s}{\text{interactions}}",
+        "share",
+        "interactions of the 10 busiest streamers",
+        "interactions",
+        _CLEAN,
+        ("02_eda",),
+        "concentration",
+        computed_by="core.stats.top_k_share",
+    ),
+)
+"""Concentration, in glossary order."""

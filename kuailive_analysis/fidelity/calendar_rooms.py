@@ -36,8 +36,7 @@ from kuailive_analysis.fidelity.common import (
 )
 
 
-def _calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, all_ts,
-              sid) -> None:
+def _calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, all_ts, sid) -> None:
     cday, gday = utc_day(c_ts), utc_day(g_ts)
     in_weeks = np.zeros(len(cday), dtype=bool)
     for i, span in enumerate(UTC_WEEKS, start=1):
@@ -46,8 +45,9 @@ def _calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, al
         st[f"clicks_utc_week{i}"] = int(w.sum())
     st["clicks_utc_rest"] = int((~in_weeks).sum())
     for i, span in enumerate(UTC_8_7_7, start=1):
-        st[f"gpc_utc_p{i}"] = _ratio(int(_in_days(gday, span).sum()),
-                                     int(_in_days(cday, span).sum()))
+        st[f"gpc_utc_p{i}"] = _ratio(
+            int(_in_days(gday, span).sum()), int(_in_days(cday, span).sum())
+        )
     hours = np.bincount(beijing_hour(all_ts), minlength=24)
     st["interaction_peak_hour"] = float(np.argmax(hours)) if hours.sum() else float("nan")
     st["noon_peak"] = float(hours[12] > hours[10] and hours[12] > hours[15])
@@ -56,13 +56,13 @@ def _calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, al
     if full.any():
         _, idx = np.unique(combined_key(cday[full], c_str[full]), return_index=True)
         day_of_pair = cday[full][idx]
-        per_day = pd.Series(day_of_pair).value_counts().reindex(
-            range(*FULL_UTC_DAYS), fill_value=0)
+        per_day = pd.Series(day_of_pair).value_counts().reindex(range(*FULL_UTC_DAYS), fill_value=0)
         share = per_day / max(len(sid), 1)
         st["daily_active_streamers"] = float(share.mean())
         rest = share.drop(UTC_MAY_21)
-        st["daily_active_cv"] = float(rest.std(ddof=0) / rest.mean()) if rest.mean() else \
-            float("nan")
+        st["daily_active_cv"] = (
+            float(rest.std(ddof=0) / rest.mean()) if rest.mean() else float("nan")
+        )
         st["active_dip_0521"] = _ratio(float(share[UTC_MAY_21]), float(rest.mean()))
     else:
         st["daily_active_streamers"] = st["daily_active_cv"] = float("nan")
@@ -87,8 +87,9 @@ def _clicks_led_to_gift(c_user, c_live, c_ts, c_watch, g_user, g_live, g_ts) -> 
     """Clicks with a gift on the same (user, live) within [click, click + watch]."""
     c_sess, g_sess = pair_key(c_user, c_live), pair_key(g_user, g_live)
     sel = np.flatnonzero(np.isin(c_sess, g_sess))
-    m = pd.DataFrame({"sess": c_sess[sel], "ts": c_ts[sel], "end": c_ts[sel] + c_watch[sel],
-                      "row": sel}).merge(pd.DataFrame({"sess": g_sess, "g": g_ts}), on="sess")
+    m = pd.DataFrame(
+        {"sess": c_sess[sel], "ts": c_ts[sel], "end": c_ts[sel] + c_watch[sel], "row": sel}
+    ).merge(pd.DataFrame({"sess": g_sess, "g": g_ts}), on="sess")
     hit = (m["g"] >= m["ts"]) & (m["g"] <= m["end"])
     led = np.zeros(len(c_sess), dtype=bool)
     led[m.loc[hit, "row"].to_numpy()] = True
@@ -109,8 +110,9 @@ def _active_days(st, all_user, all_ts, uid) -> None:
 
 
 def _rooms(st, d: Path, c_live, c_user, test_ts, uid) -> None:
-    room = IO.read_table(d, "room", columns=["live_id", "start_timestamp", "end_timestamp",
-                                             "live_content_category"])
+    room = IO.read_table(
+        d, "room", columns=["live_id", "start_timestamp", "end_timestamp", "live_content_category"]
+    )
     live = room["live_id"].to_numpy(np.int64)
     dur = room["end_timestamp"].to_numpy(np.int64) - room["start_timestamp"].to_numpy(np.int64)
     st["n_room_rows"] = len(room)
@@ -131,17 +133,19 @@ def _rooms(st, d: Path, c_live, c_user, test_ts, uid) -> None:
     shop5 = shop & (fdur > SHOP_MIN_MS) & (fdur < SHOP_MAX_MS)
     st["n_shop_rooms"] = int(shop5.sum())
     st["shop_dur_p25"], st["shop_dur_p50"], st["shop_dur_p90"] = _quantiles(
-        fdur[shop5] / MS_PER_MINUTE, [.25, .5, .9])
+        fdur[shop5] / MS_PER_MINUTE, [0.25, 0.5, 0.9]
+    )
     on_shop = np.isin(c_live, ids[shop5])
     st["shop_click_share"] = _share(on_shop)
     st["shop_user_share"] = _share(_per_unit(uid, c_user[on_shop]) > 0)
     starts = np.sort(start[shop5])
     ends = np.sort(start[shop5] + fdur[shop5])
     # shop rooms live at each leave-one-out test click: #{start <= t} - #{end <= t}
-    n_live = (np.searchsorted(starts, test_ts, side="right")
-              - np.searchsorted(ends, test_ts, side="right"))
+    n_live = np.searchsorted(starts, test_ts, side="right") - np.searchsorted(
+        ends, test_ts, side="right"
+    )
     st["shop_live_mean"] = float(n_live.mean()) if len(test_ts) else float("nan")
-    st["shop_live_p10"], st["shop_live_p90"] = _quantiles(n_live, [.1, .9])
+    st["shop_live_p10"], st["shop_live_p90"] = _quantiles(n_live, [0.1, 0.9])
     st["room_start_peak_hour"] = _peak(E.room_start_hours(pd.DataFrame({"start_ms": start})))
 
 

@@ -12,11 +12,17 @@ from kuailive_analysis.core.stats import gini
 
 UTC_MAY_4 = int(utc_day(WINDOW_START_MS))  # 20,212: 2025-05-04 UTC, whose 16:00 starts the window
 UTC_MAY_5, UTC_MAY_21, UTC_MAY_25 = UTC_MAY_4 + 1, UTC_MAY_4 + 17, UTC_MAY_4 + 21
-UTC_WEEKS = ((UTC_MAY_4, UTC_MAY_4 + 7), (UTC_MAY_4 + 7, UTC_MAY_4 + 14),
-             (UTC_MAY_4 + 14, UTC_MAY_4 + 21))
+UTC_WEEKS = (
+    (UTC_MAY_4, UTC_MAY_4 + 7),
+    (UTC_MAY_4 + 7, UTC_MAY_4 + 14),
+    (UTC_MAY_4 + 14, UTC_MAY_4 + 21),
+)
 """UTC weeks May 4-10, 11-17, 18-24 as [first day, last day + 1)."""
-UTC_8_7_7 = ((UTC_MAY_4, UTC_MAY_4 + 8), (UTC_MAY_4 + 8, UTC_MAY_4 + 15),
-             (UTC_MAY_4 + 15, UTC_MAY_4 + 22))
+UTC_8_7_7 = (
+    (UTC_MAY_4, UTC_MAY_4 + 8),
+    (UTC_MAY_4 + 8, UTC_MAY_4 + 15),
+    (UTC_MAY_4 + 15, UTC_MAY_4 + 22),
+)
 """UTC periods May 4-11, 12-18, 19-25 (8 / 7 / 7 days)."""
 FULL_UTC_DAYS = (UTC_MAY_5, UTC_MAY_25)
 """Full UTC days of the logs: May 5 .. May 24 (May 4 starts at 16:00 UTC, May 25 is short)."""
@@ -59,8 +65,7 @@ def _in_days(day: np.ndarray, span: tuple[int, int]) -> np.ndarray:
     return (day >= span[0]) & (day < span[1])
 
 
-def _max_share_per_user(user: np.ndarray, other: np.ndarray, weight: np.ndarray
-                        ) -> np.ndarray:
+def _max_share_per_user(user: np.ndarray, other: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Per user: the largest total ``weight`` with one ``other`` over the user's total
     (users with a positive total only)."""
     if not len(user):
@@ -87,6 +92,9 @@ def _daily_gini(day: np.ndarray, streamer: np.ndarray, weight, days: tuple[int, 
     sums = np.bincount(code, weights=w, minlength=k)
     pair_day = np.empty(k, dtype=np.int64)
     pair_day[code] = day[keep]
-    ginis = [gini(sums[(pair_day == d) & (sums > 0)])
-             for d in np.unique(pair_day) if ((pair_day == d) & (sums > 0)).any()]
+    ginis = [
+        gini(sums[(pair_day == d) & (sums > 0)])
+        for d in np.unique(pair_day)
+        if ((pair_day == d) & (sums > 0)).any()
+    ]
     return float(np.mean(ginis)) if ginis else float("nan")

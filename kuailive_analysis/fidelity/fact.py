@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FAMILIES = ("counts", "engagement rates", "watch time", "gifting", "revenue concentration",
-            "streamers", "users", "rooms", "calendar", "returns", "demographics")
+FAMILIES = (
+    "counts",
+    "engagement rates",
+    "watch time",
+    "gifting",
+    "revenue concentration",
+    "streamers",
+    "users",
+    "rooms",
+    "calendar",
+    "returns",
+    "demographics",
+)
 VERDICTS = ("match", "close", "off", "n/a")
 
 # Tolerances (match, close); see the docstring of kuailive_analysis.fidelity.

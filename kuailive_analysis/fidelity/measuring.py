@@ -51,10 +51,19 @@ def measure(data_dir) -> dict[str, float]:
     neg_ts = IO.read_table(d, "negative", columns=["timestamp"])["timestamp"].to_numpy()
     n_u, n_s = len(uid), len(sid)
     n_c, n_g, n_neg = len(click), len(gift), len(neg_ts)
-    st.update(n_user=n_u, n_streamer=n_s, n_click=n_c, n_comment=len(com), n_like=len(like),
-              n_gift=n_g, n_negative=n_neg, n_interactions=n_c + len(com) + len(like) + n_g)
-    st["first_negative_h"] = ((float(neg_ts[0]) - WINDOW_START_MS) / MS_PER_HOUR
-                              if n_neg else float("nan"))
+    st.update(
+        n_user=n_u,
+        n_streamer=n_s,
+        n_click=n_c,
+        n_comment=len(com),
+        n_like=len(like),
+        n_gift=n_g,
+        n_negative=n_neg,
+        n_interactions=n_c + len(com) + len(like) + n_g,
+    )
+    st["first_negative_h"] = (
+        (float(neg_ts[0]) - WINDOW_START_MS) / MS_PER_HOUR if n_neg else float("nan")
+    )
     st["ctr"] = _ratio(n_c, n_c + n_neg)
     st["neg_per_click"] = _ratio(n_neg, n_c)
     del neg_ts
@@ -85,13 +94,33 @@ def measure(data_dir) -> dict[str, float]:
     sess_keys[s_code] = c_sess
     st["gift_session_share"] = _share(np.isin(sess_keys, g_sess))
     _watch(st, c_watch, c_ts, s_code, n_sess, c_user, c_str, uid, sid)
-    _gifting(st, uid, g_user, g_str, g_live, g_ts, g_price, c_user, c_str, c_live, c_ts,
-             c_watch, c_sess, g_sess)
+    _gifting(
+        st,
+        uid,
+        g_user,
+        g_str,
+        g_live,
+        g_ts,
+        g_price,
+        c_user,
+        c_str,
+        c_live,
+        c_ts,
+        c_watch,
+        c_sess,
+        g_sess,
+    )
     _concentration(st, uid, sid, g_user, g_str, g_price, c_str, c_ts, g_ts)
 
     # streamers and users: interactions (clicks + comments + likes + gifts)
-    others = [(t["user_id"].to_numpy(np.int64), t["streamer_id"].to_numpy(np.int64),
-               t["timestamp"].to_numpy(np.int64)) for t in (com, like)]
+    others = [
+        (
+            t["user_id"].to_numpy(np.int64),
+            t["streamer_id"].to_numpy(np.int64),
+            t["timestamp"].to_numpy(np.int64),
+        )
+        for t in (com, like)
+    ]
     del com, like
     s_inter = _per_unit(sid, c_str) + _per_unit(sid, g_str)
     u_inter = _per_unit(uid, c_user) + _per_unit(uid, g_user)
@@ -102,8 +131,12 @@ def measure(data_dir) -> dict[str, float]:
     st["streamer_gt40"] = _nan_if_empty(E.share_above, s_inter, 40)
     st["top10_streamer_share"] = _nan_if_empty(top_share, s_inter, 10 / REAL_STREAMERS)
     st["user_lt50"] = _nan_if_empty(E.share_below, u_inter, 50)
-    for name, ids in (("click", c_user), ("gift", g_user), ("comment", others[0][0]),
-                      ("like", others[1][0])):
+    for name, ids in (
+        ("click", c_user),
+        ("gift", g_user),
+        ("comment", others[0][0]),
+        ("like", others[1][0]),
+    ):
         st[f"users_with_{name}"] = _share(_per_unit(uid, ids) > 0)
     st["streamer_in_clicks"] = _share(_per_unit(sid, c_str) > 0)
 
@@ -116,8 +149,9 @@ def measure(data_dir) -> dict[str, float]:
     last = _last_click_per_user(c_user, c_ts)
     train = np.ones(n_c, dtype=bool)
     train[last] = False
-    st["n_click_pairs_train"] = (len(np.unique(combined_key(c_user[train], c_str[train])))
-                                 if train.any() else 0)
+    st["n_click_pairs_train"] = (
+        len(np.unique(combined_key(c_user[train], c_str[train]))) if train.any() else 0
+    )
     _rooms(st, d, c_live, c_user, c_ts[last], uid)
     return st
 

@@ -14,8 +14,8 @@ from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource, describe
 from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS
 from kuailive_analysis.fidelity.facts import NOT_COMPUTED
-from kuailive_analysis.fidelity.verdicts import compare, format_value
 from kuailive_analysis.fidelity.measuring import measure
+from kuailive_analysis.fidelity.verdicts import compare, format_value
 
 
 def _ranked(table: pd.DataFrame) -> pd.DataFrame:
@@ -53,8 +53,9 @@ class FidelityResult:
     def verdict_counts(self) -> pd.DataFrame:
         """Facts per family and verdict (families in book order, a total row last)."""
         t = pd.crosstab(self.table["Family"], self.table["Verdict"])
-        t = t.reindex(index=[f for f in FAMILIES if f in t.index],
-                      columns=list(VERDICTS), fill_value=0)
+        t = t.reindex(
+            index=[f for f in FAMILIES if f in t.index], columns=list(VERDICTS), fill_value=0
+        )
         t.loc["all facts"] = t.sum()
         t.columns.name = None
         t.index.name = "Family"
@@ -67,14 +68,26 @@ class FidelityResult:
     def display_table(self) -> pd.DataFrame:
         """The table as text for the book, indexed by (Family, Fact), families in order."""
         t = self.table
-        real = [p or format_value(v, u) for p, v, u in
-                zip(t["Published as"], t["Real value"], t["Unit"])]
+        real = [
+            p or format_value(v, u)
+            for p, v, u in zip(t["Published as"], t["Real value"], t["Unit"])
+        ]
         this = [format_value(v, u) for v, u in zip(t["This data"], t["Unit"])]
-        ratio = ["\u2013" if not math.isfinite(r) else f"{r:.2f}" if r < 100 else f"{r:,.0f}"
-                 for r in t["Ratio"]]
-        out = pd.DataFrame({"Family": t["Family"], "Fact": t["Fact"], "Real value": real,
-                            "This data": this, "Ratio": ratio, "Verdict": t["Verdict"],
-                            "How computed": t["How computed"]})
+        ratio = [
+            "\u2013" if not math.isfinite(r) else f"{r:.2f}" if r < 100 else f"{r:,.0f}"
+            for r in t["Ratio"]
+        ]
+        out = pd.DataFrame(
+            {
+                "Family": t["Family"],
+                "Fact": t["Fact"],
+                "Real value": real,
+                "This data": this,
+                "Ratio": ratio,
+                "Verdict": t["Verdict"],
+                "How computed": t["How computed"],
+            }
+        )
         out["_o"] = out["Family"].map({f: i for i, f in enumerate(FAMILIES)})
         out = out.sort_values("_o", kind="stable").drop(columns="_o")
         return out.set_index(["Family", "Fact"])
@@ -86,11 +99,15 @@ class FidelityResult:
         n = len(t)
         judged = int(n - v.get("n/a", 0))
         if self.is_twin:
-            scope = (f"a synthetic twin ({TRUTH_FILE} present), so its counts are divided by its "
-                     f"scale, n_users / 23,772 = {self.scale:.4f}, before they are compared")
+            scope = (
+                f"a synthetic twin ({TRUTH_FILE} present), so its counts are divided by its "
+                f"scale, n_users / 23,772 = {self.scale:.4f}, before they are compared"
+            )
         else:
-            scope = (f"a folder without {TRUTH_FILE}, taken to be a copy of the real files, so its "
-                     "counts are compared as they are and must equal the published ones")
+            scope = (
+                f"a folder without {TRUTH_FILE}, taken to be a copy of the real files, so its "
+                "counts are compared as they are and must equal the published ones"
+            )
         out = {
             "data_label": self.label,
             "scope_text": scope,
@@ -104,15 +121,18 @@ class FidelityResult:
             "n_off": int(v.get("off", 0)),
             "n_na": int(v.get("n/a", 0)),
             "share_match": float(v.get("match", 0) / judged) if judged else float("nan"),
-            "share_match_or_close": (float((v.get("match", 0) + v.get("close", 0)) / judged)
-                                     if judged else float("nan")),
+            "share_match_or_close": (
+                float((v.get("match", 0) + v.get("close", 0)) / judged) if judged else float("nan")
+            ),
             "n_count_facts": int((t["Unit"] == "count").sum()),
             "n_not_computed": len(NOT_COMPUTED),
             "n_assumptions": len(self.assumptions),
             "n_assumed": int((self.assumptions["Status"] == "assumption").sum())
-            if len(self.assumptions) else 0,
+            if len(self.assumptions)
+            else 0,
             "n_evidence": int((self.assumptions["Status"] == "evidence").sum())
-            if len(self.assumptions) else 0,
+            if len(self.assumptions)
+            else 0,
         }
         worst = self.worst(3)
         for i in range(3):
@@ -120,8 +140,9 @@ class FidelityResult:
                 row = worst.iloc[i]
                 out[f"worst{i + 1}_fact"] = f"{row['Fact']} ({row['Family']})"
                 out[f"worst{i + 1}_ratio"] = float(row["Ratio"])
-                out[f"worst{i + 1}_real"] = (row["Published as"]
-                                             or format_value(row["Real value"], row["Unit"]))
+                out[f"worst{i + 1}_real"] = row["Published as"] or format_value(
+                    row["Real value"], row["Unit"]
+                )
                 out[f"worst{i + 1}_this"] = format_value(row["This data"], row["Unit"])
             else:
                 out[f"worst{i + 1}_fact"] = "none"
@@ -146,5 +167,6 @@ def analyse(data_dir=None) -> FidelityResult:
     stats = measure(d)
     scale = stats["n_user"] / REAL_USERS if source.is_twin else 1.0
     table = compare(stats, scale=scale, real_folder=not source.is_twin)
-    return FidelityResult(table=table, assumptions=assumptions_table(), source=source,
-                          scale=scale, stats=stats)
+    return FidelityResult(
+        table=table, assumptions=assumptions_table(), source=source, scale=scale, stats=stats
+    )

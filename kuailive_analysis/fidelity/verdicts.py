@@ -27,8 +27,9 @@ def deviation(fact: Fact, value: float) -> float:
     return math.inf if r <= 0 else max(r, 1.0 / r) - 1.0
 
 
-def judge(fact: Fact, value: float, *, scale: float = 1.0, real_folder: bool = False
-          ) -> tuple[float, float, str]:
+def judge(
+    fact: Fact, value: float, *, scale: float = 1.0, real_folder: bool = False
+) -> tuple[float, float, str]:
     """``(compared value, ratio to the real value, verdict)`` of one fact.
 
     Counts are divided by ``scale`` first; on a real folder the exact counts
@@ -47,12 +48,25 @@ def judge(fact: Fact, value: float, *, scale: float = 1.0, real_folder: bool = F
     return value, ratio, verdict
 
 
-TABLE_COLUMNS = ["Family", "Fact", "Real value", "This data", "Ratio", "Verdict",
-                 "How computed", "Key", "Unit", "Published as", "Source", "Measured"]
+TABLE_COLUMNS = [
+    "Family",
+    "Fact",
+    "Real value",
+    "This data",
+    "Ratio",
+    "Verdict",
+    "How computed",
+    "Key",
+    "Unit",
+    "Published as",
+    "Source",
+    "Measured",
+]
 
 
-def compare(stats: dict, *, scale: float = 1.0, real_folder: bool = False,
-            facts=FACTS) -> pd.DataFrame:
+def compare(
+    stats: dict, *, scale: float = 1.0, real_folder: bool = False, facts=FACTS
+) -> pd.DataFrame:
     """One row per fact: the real value, this folder's value (counts divided by ``scale``),
     their ratio, the verdict and how it was computed (columns :data:`TABLE_COLUMNS`;
     ``Measured`` is the value before scaling)."""
@@ -60,8 +74,22 @@ def compare(stats: dict, *, scale: float = 1.0, real_folder: bool = False,
     for f in facts:
         raw = stats.get(f.key, float("nan"))
         value, ratio, verdict = judge(f, raw, scale=scale, real_folder=real_folder)
-        rows.append((f.family, f.fact, f.real, value, ratio, verdict, f.how, f.key, f.unit,
-                     f.published, f.source, float(raw)))
+        rows.append(
+            (
+                f.family,
+                f.fact,
+                f.real,
+                value,
+                ratio,
+                verdict,
+                f.how,
+                f.key,
+                f.unit,
+                f.published,
+                f.source,
+                float(raw),
+            )
+        )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
@@ -74,8 +102,13 @@ def format_value(value: float, unit: str) -> str:
     if unit == "share":
         if value == 0:
             return "0%"
-        return (f"{value:.1%}" if abs(value) >= 0.1 else f"{value:.2%}" if abs(value) >= 0.001
-                else f"{value:.4%}")
+        return (
+            f"{value:.1%}"
+            if abs(value) >= 0.1
+            else f"{value:.2%}"
+            if abs(value) >= 0.001
+            else f"{value:.4%}"
+        )
     if unit == "seconds":
         return f"{value:.1f} s" if value < 100 else f"{value:,.0f} s"
     if unit == "minutes":

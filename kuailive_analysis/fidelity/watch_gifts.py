@@ -25,48 +25,91 @@ from kuailive_analysis.fidelity.common import (
 def _watch(st, c_watch, c_ts, s_code, n_sess, c_user, c_str, uid, sid) -> None:
     if len(c_watch):
         w = E.watch_time_summary(c_watch)
-        st.update(watch_lt5=w["share_lt_5s"], watch_5_30=w["share_5_30s"],
-                  watch_30_300=w["share_30_300s"], watch_ge300=w["share_ge_300s"],
-                  watch_p50=w["p50"], watch_p90=w["p90"], watch_p99=w["p99"],
-                  watch_max=w["max"])
+        st.update(
+            watch_lt5=w["share_lt_5s"],
+            watch_5_30=w["share_5_30s"],
+            watch_30_300=w["share_30_300s"],
+            watch_ge300=w["share_ge_300s"],
+            watch_p50=w["p50"],
+            watch_p90=w["p90"],
+            watch_p99=w["p99"],
+            watch_max=w["max"],
+        )
     else:
-        for k in ("watch_lt5", "watch_5_30", "watch_30_300", "watch_ge300", "watch_p50",
-                  "watch_p90", "watch_p99", "watch_max"):
+        for k in (
+            "watch_lt5",
+            "watch_5_30",
+            "watch_30_300",
+            "watch_ge300",
+            "watch_p50",
+            "watch_p90",
+            "watch_p99",
+            "watch_max",
+        ):
             st[k] = float("nan")
     early = c_watch[np.argsort(c_ts, kind="stable")[: int(0.7 * len(c_ts))]] / MS_PER_SECOND
-    st["watch70_p50"], st["watch70_p90"], st["watch70_p99"] = _quantiles(early, [.5, .9, .99])
+    st["watch70_p50"], st["watch70_p90"], st["watch70_p99"] = _quantiles(early, [0.5, 0.9, 0.99])
     sess = np.bincount(s_code, weights=c_watch, minlength=n_sess) / MS_PER_SECOND
     st["session_watch_mean"] = float(sess.mean()) if n_sess else float("nan")
-    (st["session_watch_p50"], st["session_watch_p90"],
-     st["session_watch_p99"]) = _quantiles(sess, [.5, .9, .99])
+    (st["session_watch_p50"], st["session_watch_p90"], st["session_watch_p99"]) = _quantiles(
+        sess, [0.5, 0.9, 0.99]
+    )
     uw = _per_unit(uid, c_user, c_watch) / MS_PER_HOUR
     st["user_watch_mean"] = float(uw.mean()) if len(uw) else float("nan")
-    st["user_watch_p50"], st["user_watch_p99"] = _quantiles(uw, [.5, .99])
+    st["user_watch_p50"], st["user_watch_p99"] = _quantiles(uw, [0.5, 0.99])
     sw = _per_unit(sid, c_str, c_watch) / MS_PER_SECOND
     st["streamer_watch_mean"] = float(sw.mean()) if len(sw) else float("nan")
-    st["streamer_watch_p50"] = _quantiles(sw, [.5])[0]
+    st["streamer_watch_p50"] = _quantiles(sw, [0.5])[0]
     st["loyal_watch_top_p50"], st["loyal_watch_top_p90"] = _quantiles(
-        _max_share_per_user(c_user, c_str, c_watch.astype("float64")), [.5, .9])
+        _max_share_per_user(c_user, c_str, c_watch.astype("float64")), [0.5, 0.9]
+    )
 
 
-def _gifting(st, uid, g_user, g_str, g_live, g_ts, g_price, c_user, c_str, c_live, c_ts,
-             c_watch, c_sess, g_sess) -> None:
+def _gifting(
+    st,
+    uid,
+    g_user,
+    g_str,
+    g_live,
+    g_ts,
+    g_price,
+    c_user,
+    c_str,
+    c_live,
+    c_ts,
+    c_watch,
+    c_sess,
+    g_sess,
+) -> None:
     n_g = len(g_price)
     if n_g:
         p = E.quantile_summary(g_price, qs=(0.5, 0.9, 0.95, 0.99))
-        st.update(price_p50=p["p50"], price_mean=p["mean"], price_p90=p["p90"],
-                  price_p95=p["p95"], price_p99=p["p99"], price_max=p["max"])
+        st.update(
+            price_p50=p["p50"],
+            price_mean=p["mean"],
+            price_p90=p["p90"],
+            price_p95=p["p95"],
+            price_p99=p["p99"],
+            price_max=p["max"],
+        )
         pc = E.price_counts(g_price, max_price=20)
         st.update({f"price_share_{int(r.price)}": float(r.share) for r in pc.itertuples()})
     else:
-        for k in ("price_p50", "price_mean", "price_p90", "price_p95", "price_p99",
-                  "price_max", *(f"price_share_{i}" for i in range(1, 21))):
+        for k in (
+            "price_p50",
+            "price_mean",
+            "price_p90",
+            "price_p95",
+            "price_p99",
+            "price_max",
+            *(f"price_share_{i}" for i in range(1, 21)),
+        ):
             st[k] = float("nan")
     st["price_le20"] = _share(g_price <= 20)
     st["revenue_total"] = float(g_price.sum())
     per_user = _per_unit(uid, g_user)
     st["gifts_per_user_mean"] = float(per_user.mean()) if len(uid) else float("nan")
-    st["gifts_per_user_p50"] = _quantiles(per_user, [.5])[0]
+    st["gifts_per_user_p50"] = _quantiles(per_user, [0.5])[0]
     st["n_gifted_streamers"] = len(np.unique(g_str))
     st["n_gift_pairs"] = len(np.unique(combined_key(g_user, g_str))) if n_g else 0
     # gifting sessions: (user, live) groups of gift.csv
@@ -78,21 +121,28 @@ def _gifting(st, uid, g_user, g_str, g_live, g_ts, g_price, c_user, c_str, c_liv
     gap = np.diff(g_ts[order])
     st["n_subsecond_gifts"] = int((same & (gap < 1000)).sum())
     st["subsecond_gift_share"] = _ratio(st["n_subsecond_gifts"], n_g)
-    st["loyal_gift_top_p50"] = _quantiles(
-        _max_share_per_user(g_user, g_str, np.ones(n_g)), [.5])[0]
+    st["loyal_gift_top_p50"] = _quantiles(_max_share_per_user(g_user, g_str, np.ones(n_g)), [0.5])[
+        0
+    ]
     # gifts against the clicks of their (user, live): a small join
     sel = np.flatnonzero(np.isin(c_sess, g_sess))
-    cl = pd.DataFrame({"sess": c_sess[sel], "c_str": c_str[sel], "c_ts": c_ts[sel],
-                       "watch": c_watch[sel], "crow": sel})
+    cl = pd.DataFrame(
+        {
+            "sess": c_sess[sel],
+            "c_str": c_str[sel],
+            "c_ts": c_ts[sel],
+            "watch": c_watch[sel],
+            "crow": sel,
+        }
+    )
     gf = pd.DataFrame({"sess": g_sess, "g_str": g_str, "g_ts": g_ts, "grow": np.arange(n_g)})
     m = gf.merge(cl, on="sess")
     same_str = (m["g_str"] == m["c_str"]).to_numpy()
     at_ms = same_str & (m["g_ts"] == m["c_ts"]).to_numpy()
     st["gift_at_click_ms"] = _ratio(len(np.unique(m["grow"].to_numpy()[at_ms])), n_g)
-    st["gift_without_click"] = _ratio(n_g - len(np.unique(m["grow"].to_numpy()[same_str])),
-                                      n_g)
+    st["gift_without_click"] = _ratio(n_g - len(np.unique(m["grow"].to_numpy()[same_str])), n_g)
     zero_clicks = np.unique(m["crow"].to_numpy()[at_ms])
-    st["gift_click_watch_p50"] = _quantiles(c_watch[zero_clicks] / MS_PER_SECOND, [.5])[0]
+    st["gift_click_watch_p50"] = _quantiles(c_watch[zero_clicks] / MS_PER_SECOND, [0.5])[0]
     lag = (m["g_ts"] - m["c_ts"]).to_numpy()
     in_hour = (lag >= 0) & (lag <= MS_PER_HOUR)
     hits = np.bincount(m["grow"].to_numpy()[in_hour], minlength=n_g)

@@ -10,13 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from _tiny import MIN, D, H, W, tiny_frames, write_tiny
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kuailive_analysis import cleaning_report
-from kuailive_analysis.data import clean as CL
-from kuailive_analysis.data import dataset
-from kuailive_analysis.data import schema as S
+from kuailive_analysis.data import clean as CL, dataset, schema as S
 
 EV_COLS = S.CLICK.column_names
 

@@ -8,13 +8,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy import stats as sps
 
-from kuailive_analysis.core import calendar as cal
-from kuailive_analysis.core import checks, constants, keys
-from kuailive_analysis.core import stats as S
+from kuailive_analysis.core import calendar as cal, checks, constants, keys, stats as S
 from kuailive_analysis.data import schema
 
 W = cal.WINDOW_START_MS

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from _tiny import write_tiny
 
-from kuailive_analysis.data import dataset
-from kuailive_analysis.data import schema as S
+from kuailive_analysis.data import dataset, schema as S
 from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 from kuailive_analysis.data.io import DataError

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from _tiny import MIN, D, H, W
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from kuailive_analysis.data import features as F
-from kuailive_analysis.data import schema as S
+from kuailive_analysis.data import features as F, schema as S
 
 
 def _ev(rows, extra=None):

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from _tiny import tiny_frames, write_tiny
 
-from kuailive_analysis.data import io
-from kuailive_analysis.data import schema as S
+from kuailive_analysis.data import io, schema as S
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy import optimize, special
 
 from kuailive_analysis import ltv
@@ -23,12 +22,12 @@ from kuailive_analysis.ltv import (
     GammaGamma,
     bootstrap_clv,
     clv,
+    evaluate as E,
+    recovery as R,
     rfm_summary,
     simulate_bgnbd,
     simulate_gamma_gamma,
 )
-from kuailive_analysis.ltv import evaluate as E
-from kuailive_analysis.ltv import recovery as R
 from kuailive_analysis.ltv.bgnbd import _bg_loglik
 from kuailive_analysis.ltv.gamma_gamma import _gg_loglik
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from kuailive_analysis import eda, predict
-from kuailive_analysis import funnel as F
+from kuailive_analysis import eda, funnel as F, predict
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sklearn.metrics import roc_auc_score
 
-from kuailive_analysis import funnel as F
-from kuailive_analysis import predict as P
-from kuailive_analysis.data.schema import MS_PER_DAY
-from kuailive_analysis.data.schema import WINDOW_START_MS as W
+from kuailive_analysis import funnel as F, predict as P
+from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS as W
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from kuailive_analysis import retention as R
 from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS

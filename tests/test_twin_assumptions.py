@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from kuailive_analysis.twin import TwinParams
-from kuailive_analysis.twin import assumptions as TA
+from kuailive_analysis.twin import TwinParams, assumptions as TA
 
 
 def test_every_row_has_a_component_a_claim_evidence_and_a_valid_status():

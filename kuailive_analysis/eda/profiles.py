@@ -14,8 +14,7 @@ import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.data.schema import ordered_bins, parse_bin
-from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.eda.base import HINT as _HINT
+from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section
 
 MISSING_LABEL = "(missing)"
 

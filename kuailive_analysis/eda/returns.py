@@ -18,8 +18,7 @@ from kuailive_analysis.core.calendar import MS_PER_HOUR
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import combined_key
 from kuailive_analysis.core.stats import nonnegative
-from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.eda.base import HINT as _HINT
+from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section
 from kuailive_analysis.eda.distributions import linear_histogram
 
 CLICK_COLUMNS = ("user_id", "streamer_id", "live_id", "ts_ms")

@@ -22,8 +22,7 @@ from kuailive_analysis.core.calendar import (
     ms_to_beijing,
 )
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.eda.base import HINT as _HINT
+from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section
 from kuailive_analysis.eda.profiles import MISSING_LABEL
 from kuailive_analysis.eda.timing import hour_window_label, peak_window
 

@@ -21,8 +21,7 @@ from kuailive_analysis.core.calendar import (
     weekday_of_day,
 )
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import GLUED, Section, columns
-from kuailive_analysis.eda.base import HINT as _HINT
+from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section, columns
 
 INTERACTION_TABLES = ("clicks", "comments", "likes", "gifts")
 """The event tables whose events are *interactions* (negatives excluded)."""

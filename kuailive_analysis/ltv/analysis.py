@@ -21,8 +21,7 @@ import pandas as pd
 from kuailive_analysis.core import stats
 from kuailive_analysis.core.calendar import MS_PER_HOUR, N_WINDOW_DAYS
 from kuailive_analysis.data.data_source import DataSource
-from kuailive_analysis.ltv import evaluate as E
-from kuailive_analysis.ltv import recovery as R
+from kuailive_analysis.ltv import evaluate as E, recovery as R
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.clv import BootstrapCLV, bootstrap_clv, clv_table
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend

@@ -12,16 +12,24 @@ The flow never touches the source notebooks in ``book/chapters/``:
    into the source tree), and runs ``jupyter-book build`` with warnings as errors
    (``execute_notebooks: off``). The site lands in ``<build>/html``.
 
+Findings: each chapter glues its :class:`~kuailive_analysis.findings.Finding` records as JSON
+under :data:`kuailive_analysis.report.FINDINGS_KEY`. After the chapters run (and again before
+the site is built) :func:`write_findings` collects them from every executed chapter into
+``<build>/executed/findings.json`` (schema in the README), and staging renders the landing page
+from them: the staged ``book/intro.md`` gets the data banner at :data:`BANNER_MARKER` and the
+headline findings and "What this data cannot tell us (yet)" at :data:`FINDINGS_MARKER`
+(:func:`kuailive_analysis.findings.landing_markdown`); the source ``intro.md`` is never written.
+
 The site works offline: staging copies MathJax 3 (from the ``django-static-mathjax`` wheel:
 ``tex-chtml.js``, its CHTML woff-v2 fonts and the TeX extensions it may autoload) into the
 site's ``_static/mathjax`` and points Sphinx's ``mathjax_path`` at it, and it drops the
 ``sphinx_thebe`` extension (whose configuration names a CDN URL; the book has no live-code
-button). The landing page glues headline numbers from the chapters (``{glue:text}`` with a
-``chapters/<name>::<key>`` path) and gets the build facts through myst substitutions.
+button). The landing page gets the build facts through myst substitutions.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -34,13 +42,18 @@ from pathlib import Path
 
 import yaml
 
-from kuailive_analysis import config
+from kuailive_analysis import config, findings as F
 from kuailive_analysis.core import metrics
 from kuailive_analysis.core.constants import package_versions
 from kuailive_analysis.data.data_source import DataSource, describe
 
 EXECUTED = "executed"
 GLOSSARY = "glossary.md"  # generated into the staged book/ folder; listed in _toc.yml
+FINDINGS_FILE = "findings.json"  # <build>/executed/findings.json
+FINDINGS_SCHEMA = 1
+BANNER_MARKER = "<!-- generated: data banner -->"
+FINDINGS_MARKER = "<!-- generated: findings -->"
+GLUE_MIME = "application/papermill.record/text/plain"
 
 
 class BookError(RuntimeError):
@@ -201,7 +214,89 @@ def run_chapters(
         "versions": package_versions(),
     }
     (executed_dir() / "run.json").write_text(json.dumps(manifest, indent=2))
+    write_findings(manifest)
     return outputs
+
+
+# --- findings -------------------------------------------------------------------------------
+def notebook_findings(path: Path) -> list[F.Finding]:
+    """The findings an executed notebook glued under ``report.FINDINGS_KEY`` (the last glue of
+    the key wins); an empty list when the chapter glued none (yet)."""
+    import nbformat
+
+    from kuailive_analysis.report import FINDINGS_KEY
+
+    nb = nbformat.read(path, as_version=4)
+    text = None
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata", {}).get("scrapbook", {})
+            if out.get("output_type") == "display_data" and meta.get("name") == FINDINGS_KEY:
+                text = out.get("data", {}).get(GLUE_MIME)
+    if text is None:
+        return []
+    try:
+        records = json.loads(ast.literal_eval(text))  # text/plain holds the repr of the JSON
+        return [F.from_dict(d) for d in records]
+    except (ValueError, SyntaxError, TypeError) as err:
+        raise BookError(
+            f"{path.name}: the glued {FINDINGS_KEY} is not a list of findings: {err}"
+        ) from None
+
+
+def collect_findings(executed: Path | None = None) -> list[tuple[str, F.Finding]]:
+    """``(chapter name, finding)`` for every executed chapter of the book, in book order."""
+    folder = (executed or executed_dir()) / "book" / "chapters"
+    out = []
+    for c in all_chapters():
+        path = folder / f"{c.name}.ipynb"
+        if path.exists():
+            out += [(c.name, f) for f in notebook_findings(path)]
+    return out
+
+
+def findings_document(records: list[tuple[str, F.Finding]], manifest: dict) -> dict:
+    """The ``findings.json`` document (see the README): the data source and run time of the
+    edition, and one record per finding (every field of ``Finding`` plus its ``notebook``)."""
+    return {
+        "schema": FINDINGS_SCHEMA,
+        "data": manifest.get("data", {}),
+        "executed_at": manifest.get("executed_at"),
+        "parameters": manifest.get("parameters", {}),
+        "findings": [{**f.to_dict(), "notebook": name} for name, f in records],
+    }
+
+
+def write_findings(manifest: dict | None = None) -> Path:
+    """Collect every executed chapter's findings into ``<build>/executed/findings.json``."""
+    executed = executed_dir()
+    if manifest is None:
+        manifest_path = executed / "run.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    doc = findings_document(collect_findings(executed), manifest)
+    path = executed / FINDINGS_FILE
+    path.write_text(json.dumps(doc, indent=2, sort_keys=True), encoding="utf-8")
+    return path
+
+
+def read_findings(path: Path | None = None) -> tuple[dict, list[tuple[str, F.Finding]]]:
+    """``findings.json`` back as (document, ``(chapter name, Finding)`` pairs)."""
+    doc = json.loads((path or executed_dir() / FINDINGS_FILE).read_text(encoding="utf-8"))
+    return doc, [(d["notebook"], F.from_dict(d)) for d in doc["findings"]]
+
+
+def landing_page(intro: str, doc: dict, records: list[tuple[str, F.Finding]]) -> str:
+    """``intro.md`` with the data banner and the findings rendered from the records at their
+    markers (each marker must appear exactly once)."""
+    for marker in (BANNER_MARKER, FINDINGS_MARKER):
+        if intro.count(marker) != 1:
+            raise BookError(f"book/intro.md must contain the line {marker!r} exactly once.")
+    data = doc.get("data") or None
+    twin = data is not None and data.get("kind") == "twin"
+    pages = [(f"chapters/{name}", f) for name, f in records]
+    return intro.replace(BANNER_MARKER, F.banner_markdown(data)).replace(
+        FINDINGS_MARKER, F.landing_markdown(pages, twin=twin)
+    )
 
 
 def _data_sentence(info: dict) -> str:
@@ -319,6 +414,9 @@ def build_site(log=print) -> Path:
             f"(or `kuailive book`) first; executed notebooks are read from {executed}."
         )
     stage = _stage(src_root, manifest)
+    doc, records = read_findings(write_findings(manifest))
+    intro = stage / "book" / "intro.md"
+    intro.write_text(landing_page(intro.read_text(encoding="utf-8"), doc, records), "utf-8")
     for c in all_chapters():
         shutil.copy2(
             executed / "book" / "chapters" / f"{c.name}.ipynb",

@@ -16,6 +16,11 @@ from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS
 from kuailive_analysis.fidelity.facts import NOT_COMPUTED
 from kuailive_analysis.fidelity.measuring import measure
 from kuailive_analysis.fidelity.verdicts import compare, format_value
+from kuailive_analysis.findings import Finding
+
+OFF_SHARE_MAX = 0.10
+"""The data is close enough to the real files when fewer than this share of the judged facts
+are *off* (the check of the appendix's agreement finding)."""
 
 
 def _ranked(table: pd.DataFrame) -> pd.DataFrame:
@@ -150,6 +155,125 @@ class FidelityResult:
                 out[f"worst{i + 1}_real"] = out[f"worst{i + 1}_this"] = "\u2013"
         off = t.loc[t["Verdict"] == "off", "Fact"].tolist()
         out["off_facts"] = ", ".join(off) if off else "none"
+        return out
+
+    def findings(self) -> list[Finding]:
+        """The appendix's findings (see :mod:`kuailive_analysis.findings`).
+
+        Both kinds of data: *agreement* (``matches_published``), the share of the judged facts
+        that match, validated when fewer than :data:`OFF_SHARE_MAX` of them are off. On a real
+        folder: *complete copy* (``copy_reproduces_counts``), validated when every count fact
+        matches the published count. On the twin: what it plants (``planted_relationships``),
+        not checkable on synthetic data."""
+        n = self.numbers()
+        judged, off = n["n_judged"], n["n_off"]
+        off_share = off / judged if judged else float("nan")
+        evidence = {
+            "n_facts": n["n_facts"],
+            "n_judged": judged,
+            "n_match": n["n_match"],
+            "n_close": n["n_close"],
+            "n_off": off,
+            "off_share": off_share,
+            "off_share_max": OFF_SHARE_MAX,
+        }
+        subject = "The twin" if self.is_twin else "This data"
+        check = (
+            f"fewer than {OFF_SHARE_MAX:.0%} of the {judged} judged facts are off "
+            "(each fact computed the way its source computed it, with a tolerance per fact)"
+        )
+        ok = judged > 0 and off_share < OFF_SHARE_MAX
+        if judged == 0:
+            reason = "No published fact could be judged on this data."
+        else:
+            reason = (
+                f"{off} of {judged} facts ({off_share:.0%}) are off: {n['off_facts']}. Numbers "
+                "the chapters derive from them inherit the gap."
+            )
+        out = [
+            Finding(
+                chapter="fidelity",
+                key="matches_published",
+                statement=(
+                    f"{subject} matches {n['n_match']} of the {judged} published facts about "
+                    f"the real KuaiLive files; {n['n_close']} more are close and {off} are off."
+                ),
+                check=check,
+                status="validated" if ok else "failed",
+                value=n["share_match"],
+                unit="share",
+                evidence=evidence,
+                origin="data",
+                headline=True,
+                reason="" if ok else reason,
+                action=(
+                    (
+                        "Treat the twin's numbers as a rehearsal of the analysis: base decisions "
+                        "on the same chapters run on the real files (`kuailive book --data-dir "
+                        f"DIR`); the {off} off facts show where the twin is not yet like them."
+                    )
+                    if self.is_twin
+                    else "The data agrees with the published facts: its chapters can inform decisions."
+                )
+                if ok
+                else "",
+            )
+        ]
+        t = self.table
+        counts = t.loc[t["Unit"] == "count"]
+        if self.is_twin:
+            out.append(
+                Finding(
+                    chapter="fidelity",
+                    key="planted_relationships",
+                    statement=(
+                        f"Whether the {n['n_assumptions']} relationships the twin plants "
+                        f"({n['n_assumed']} of them without evidence about the real files) "
+                        "hold on the real platform."
+                    ),
+                    check="the same chapters run on the real files",
+                    status="not checkable",
+                    evidence={
+                        "n_assumptions": n["n_assumptions"],
+                        "n_evidence": n["n_evidence"],
+                        "n_assumed": n["n_assumed"],
+                    },
+                    origin="planted",
+                    reason=(
+                        "On the twin a chapter that finds one of these patterns recovers what "
+                        "the generator planted: that shows the method works, not how KuaiLive "
+                        "users behave."
+                    ),
+                )
+            )
+        else:
+            bad = counts.loc[counts["Verdict"] != "match", "Fact"].tolist()
+            n_counts = len(counts)
+            ok = n_counts > 0 and not bad
+            out.append(
+                Finding(
+                    chapter="fidelity",
+                    key="copy_reproduces_counts",
+                    statement=(
+                        f"Your copy reproduces the {n_counts} published counts (file rows, "
+                        "sessions, gift pairs, clicks per UTC week): it is complete."
+                    ),
+                    check="every count fact matches its published value (within 0.05%)",
+                    status="validated" if ok else "failed",
+                    value=float((n_counts - len(bad)) / n_counts) if n_counts else None,
+                    unit="share",
+                    evidence={"n_count_facts": n_counts, "n_count_off": len(bad)},
+                    origin="data",
+                    headline=True,
+                    reason=""
+                    if ok
+                    else (
+                        f"{len(bad)} of {n_counts} counts differ from the published ones "
+                        f"({', '.join(bad) or 'none computed'}): a truncated or partial file, or "
+                        "another release of the dataset."
+                    ),
+                )
+            )
         return out
 
 

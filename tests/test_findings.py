@@ -1,0 +1,389 @@
+"""Findings: the record, the gate (a failed check is never a headline), JSON round trip, the
+book's collector (glued ``findings_json`` -> ``findings.json``), the landing page rendered from
+the records, and the appendix's findings."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from kuailive_analysis import findings as F
+from kuailive_analysis.app import book
+from kuailive_analysis.report import FINDINGS_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TWIN = {
+    "kind": "twin",
+    "path": "/data/twin-scale0.1-seed20250505",
+    "scale": 0.1,
+    "seed": 20250505,
+    "fingerprint": "0123456789abcdef",
+    "label": "synthetic twin (scale 0.1, seed 20250505)",
+    "engine": None,
+}
+FOLDER = {
+    **TWIN,
+    "kind": "folder",
+    "path": "/data/KuaiLive",
+    "scale": None,
+    "seed": None,
+    "label": "KuaiLive files in /data/KuaiLive",
+}
+
+
+def _good(**kw) -> F.Finding:
+    base = dict(
+        chapter="retention",
+        key="day1_new_users",
+        statement="Users first seen after day 0 come back the next day 62.9% of the time.",
+        check="95% Wilson interval excludes the day-0 cohort's rate",
+        status="validated",
+        value=np.float64(0.629),
+        unit="share",
+        interval=(0.601, 0.655),
+        level=0.95,
+        evidence={"n": np.int64(1234), "day0_rate": 0.903},
+        origin="method",
+        headline=True,
+        action="Target week-1 onboarding at users first seen after day 0.",
+    )
+    base.update(kw)
+    return F.Finding(**base)
+
+
+def _failed(**kw) -> F.Finding:
+    base = dict(
+        chapter="ltv",
+        key="clv_total",
+        statement="The cohort will give 760,065 coins over the next 30 days.",
+        check="the model beats a past-rate forecast on the 7-day holdout",
+        status="failed",
+        value=760065.0,
+        unit="coins",
+        evidence={"model_mae": 93.5, "naive_mae": 70.2},
+        headline=True,
+        reason="Per-user MAE 93.5 against 70.2 for the naive past-rate forecast.",
+    )
+    base.update(kw)
+    return F.Finding(**base)
+
+
+def _unchecked() -> F.Finding:
+    return F.Finding(
+        chapter="fidelity",
+        key="planted_relationships",
+        statement="Whether the planted relationships hold on the real platform.",
+        check="the same chapters run on the real files",
+        status="not checkable",
+        origin="planted",
+        reason="On the twin these patterns are recovered, not discovered.",
+    )
+
+
+# --- the record and the gate -----------------------------------------------------------------
+def test_record_validation():
+    with pytest.raises(ValueError, match="status"):
+        _good(status="ok")
+    with pytest.raises(ValueError, match="origin"):
+        _good(origin="guess")
+    with pytest.raises(ValueError, match="needs a reason"):
+        _failed(reason="")
+    with pytest.raises(ValueError, match="not ordered"):
+        _good(interval=(0.7, 0.6))
+    with pytest.raises(ValueError, match="identifier"):
+        _good(key="day 1")
+
+
+def test_gate_keeps_failed_and_uncheckable_claims_out_of_headlines():
+    good, bad, unchecked = _good(), _failed(), _unchecked()
+    assert F.headlines([good, bad, unchecked]) == [good]
+    assert F.not_established([good, bad, unchecked]) == [bad, unchecked]
+    assert F.headlines([_good(headline=False)]) == []  # validated but not flagged
+
+
+def test_chapter_key_findings_show_failed_claims_only_with_their_reason():
+    md = F.findings_markdown([_good(), _failed()], twin=True)
+    results, _, cannot = md.partition("**What this data cannot tell us (yet)**")
+    assert _good().statement in results and "760,065" not in results
+    assert "(method output)" in results  # origin labelled on the twin
+    assert _failed().reason in cannot and "failed" in cannot
+    only_bad = F.findings_markdown([_failed()], twin=False)
+    assert only_bad.startswith("- No finding of this chapter passed its check")
+    assert F.actions_markdown([_good(), _failed(action="x")]) == f"- {_good().action}"
+
+
+# --- JSON -------------------------------------------------------------------------------------
+def test_json_round_trip_with_numpy_and_missing_values():
+    records = [_good(), _failed(value=float("nan")), _unchecked()]
+    text = F.to_json(records)
+    back = [F.from_dict(d) for d in json.loads(text)]
+    assert back[0] == _good(value=0.629, evidence={"n": 1234, "day0_rate": 0.903})
+    assert back[1] == _failed(value=None)  # NaN is not JSON: stored as null
+    assert back[2] == _unchecked()
+    assert all(set(d) == set(F.FIELDS) for d in json.loads(text))
+    assert F.from_dict({**_good().to_dict(), "notebook": "03_retention"}) == back[0]
+
+
+def test_value_formatting():
+    assert F.format_value(0.629, "share") == "62.9%"
+    assert F.format_value(0.0123, "share") == "1.2%"
+    assert F.format_value(0.0042, "share") == "0.42%"
+    assert F.format_value(760065.0, "coins") == "760,065 coins"
+    assert F.format_value(np.float64(4.83), "days") == "4.83 days"
+    assert F.format_value(None, "share") == "n/a"
+    assert F.interval_text(_good()) == "95% interval 60.1% to 65.5%"
+    assert F.interval_text(_failed()) == ""
+
+
+# --- the collector ----------------------------------------------------------------------------
+def _glue_output(name: str, text: str) -> nbformat.NotebookNode:
+    """A display_data output exactly as myst_nb.glue(name, text, display=False) stores it."""
+    prefix = "application/papermill.record/"
+    return nbformat.v4.new_output(
+        "display_data",
+        data={prefix + "text/plain": repr(text)},
+        metadata={"scrapbook": {"name": name, "mime_prefix": prefix}},
+    )
+
+
+def _executed(path: Path, findings: list[F.Finding] | None, *, glue_twice=False) -> Path:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show_findings(res.findings(), ds.source)")
+    cell.outputs = [_glue_output("other_key", "'x'")]
+    if findings is not None:
+        if glue_twice:  # an earlier glue of the key in the same notebook: the last one wins
+            cell.outputs.append(_glue_output(FINDINGS_KEY, F.to_json([_unchecked()])))
+        cell.outputs.append(_glue_output(FINDINGS_KEY, F.to_json(findings)))
+        cell.outputs.append(nbformat.v4.new_output("display_data", data={"text/markdown": "- x"}))
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), cell]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def executed(tmp_path, monkeypatch):
+    """A build folder with hand-made executed chapters: retention and LTV with findings, the
+    cleaning chapter without (yet), plus a notebook that is not a chapter of the book."""
+    monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
+    folder = book.executed_dir() / "book" / "chapters"
+    _executed(folder / "01_cleaning.ipynb", None)
+    _executed(folder / "03_retention.ipynb", [_good()], glue_twice=True)
+    _executed(folder / "04_ltv.ipynb", [_failed()])
+    _executed(folder / "99_scratch.ipynb", [_good(key="not_in_the_book")])
+    manifest = {
+        "data": TWIN,
+        "parameters": {"churn_days": 7},
+        "executed_at": "2026-11-30 02:00 UTC",
+    }
+    (book.executed_dir() / "run.json").write_text(json.dumps(manifest))
+    return book.executed_dir()
+
+
+def test_collector_reads_the_glued_findings_of_each_executed_chapter(executed):
+    folder = executed / "book" / "chapters"
+    assert book.notebook_findings(folder / "01_cleaning.ipynb") == []
+    assert book.notebook_findings(folder / "03_retention.ipynb") == [
+        F.from_dict(json.loads(F.to_json([_good()]))[0])
+    ]
+    records = book.collect_findings()
+    assert [(name, f.key) for name, f in records] == [
+        ("03_retention", "day1_new_users"),
+        ("04_ltv", "clv_total"),
+    ]
+
+
+def test_collector_rejects_a_malformed_glue(executed):
+    bad = executed / "book" / "chapters" / "05_funnel_ctr.ipynb"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [_glue_output(FINDINGS_KEY, "not json")]
+    nb.cells = [cell]
+    nbformat.write(nb, bad)
+    with pytest.raises(book.BookError, match="05_funnel_ctr.*not a list of findings"):
+        book.collect_findings()
+
+
+def test_findings_json_schema(executed):
+    path = book.write_findings()
+    assert path == executed / "findings.json"
+    doc = json.loads(path.read_text())
+    assert set(doc) == {"schema", "data", "executed_at", "parameters", "findings"}
+    assert doc["schema"] == book.FINDINGS_SCHEMA
+    assert doc["data"] == TWIN and doc["executed_at"] == "2026-11-30 02:00 UTC"
+    assert doc["parameters"] == {"churn_days": 7}
+    assert [r["notebook"] for r in doc["findings"]] == ["03_retention", "04_ltv"]
+    for r in doc["findings"]:
+        assert set(r) == {*F.FIELDS, "notebook"}
+        assert r["status"] in F.STATUSES and r["origin"] in F.ORIGINS
+        assert r["interval"] is None or len(r["interval"]) == 2
+        assert isinstance(r["evidence"], dict) and isinstance(r["headline"], bool)
+    doc2, records = book.read_findings()
+    assert doc2 == doc and [f for _, f in records] == [F.from_dict(r) for r in doc["findings"]]
+
+
+def test_readme_documents_every_field_of_findings_json():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Findings and `findings.json`", 1)[1].split("\n## ", 1)[0]
+    for name in (*F.FIELDS, "notebook", "schema", "data", "executed_at", "parameters"):
+        assert f"`{name}`" in section, f"README does not document findings.json field {name!r}"
+    for value in (*F.STATUSES, *F.ORIGINS):
+        assert value in section
+
+
+def test_run_writes_findings_json(executed, monkeypatch):
+    """``run_chapters`` ends by collecting the findings of every executed chapter."""
+    called = {}
+    monkeypatch.setattr(book, "write_findings", lambda m: called.setdefault("m", m))
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell("data_dir = None")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params]
+    src = executed.parent / "99_empty.ipynb"
+    nbformat.write(nb, src)
+    twin = ROOT / "tests" / "data"  # any folder: describe() of a non-twin needs its files
+    monkeypatch.setattr(book, "describe_data", lambda d: dict(FOLDER, path=str(d)))
+    book.run_chapters(twin, [book.Chapter("99_empty", src)], log=lambda *a, **k: None)
+    assert called["m"]["chapters"] == ["99_empty"]
+
+
+# --- the landing page -------------------------------------------------------------------------
+INTRO = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+NUMBER = re.compile(r"\d[\d,.]*%?")
+
+
+def _page(data=TWIN, records=None) -> str:
+    if records is None:
+        records = [("03_retention", _good()), ("04_ltv", _failed()), ("06_fidelity", _unchecked())]
+    return book.landing_page(INTRO, {"data": data}, records)
+
+
+def _section(page: str, title: str) -> str:
+    return page.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_source_intro_has_markers_and_no_hand_written_headline_numbers():
+    assert INTRO.count(book.BANNER_MARKER) == 1 and INTRO.count(book.FINDINGS_MARKER) == 1
+    assert "{glue" not in INTRO, "headline numbers come from the findings records"
+    for name in ("01_cleaning", "02_eda", "03_retention", "04_ltv", "05_funnel_ctr", "06_fidelity"):
+        assert f"<chapters/{name}>`" in INTRO, f"no link to {name}"
+    assert "{{ data_source }}" in INTRO and "{{ versions }}" in INTRO  # provenance kept
+
+
+def test_landing_page_opens_with_the_data_before_any_number():
+    page = _page()
+    body = page.split("\n", 1)[1].lstrip()  # after the title
+    assert body.startswith(":::{admonition} Synthetic data")
+    banner = body.split("\n:::", 1)[0]
+    first = banner.split("\n", 2)[2]
+    assert first.startswith("**This edition ran on synthetic data**")
+    assert "recovered planted property" in banner
+    before = body[: body.index("synthetic twin (scale 0.1")]
+    assert not NUMBER.search(before), "a number before the page says which data"
+    real = _page(FOLDER)
+    assert "This edition ran on KuaiLive files in /data/KuaiLive" in real
+    assert "synthetic" not in real.split("\n:::", 1)[0]
+    assert "not recorded" in book.landing_page(INTRO, {}, [])
+
+
+def test_failed_headline_is_never_a_headline_and_is_listed_with_its_reason():
+    page = _page()
+    top = _section(page, "Headline findings")
+    cannot = _section(page, "What this data cannot tell us (yet)")
+    assert _good().statement in top and "62.9%" in top and "60.1% to 65.5%" in top
+    assert _good().check in top and "{doc}`chapters/03_retention`" in top
+    assert "(method output)" in top  # origin labelled on the twin
+    assert "760,065" not in top and _failed().statement not in top
+    assert _failed().statement in cannot and _failed().reason in cannot
+    assert "failed" in cannot and "{doc}`chapters/04_ltv`" in cannot
+    assert _unchecked().reason in cannot and "cannot be made" in cannot
+    assert book.BANNER_MARKER not in page and book.FINDINGS_MARKER not in page
+
+
+def test_landing_page_without_findings_or_without_a_passing_headline():
+    assert "No chapter recorded findings" in _section(_page(records=[]), "Headline findings")
+    only_bad = _page(records=[("04_ltv", _failed())])
+    assert "No headline finding passed its check" in _section(only_bad, "Headline findings")
+    all_good = _page(records=[("03_retention", _good())])
+    assert "Every recorded finding passed" in all_good
+    assert "(method output)" not in _page(FOLDER, [("03_retention", _good())])
+
+
+def test_landing_page_needs_its_markers():
+    with pytest.raises(book.BookError, match="exactly once"):
+        book.landing_page("# Title\n", {"data": TWIN}, [])
+
+
+# --- the appendix -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fidelity_result(small_twin):
+    from kuailive_analysis import fidelity
+
+    return fidelity.analyse(small_twin)
+
+
+def _with_verdicts(res, off: int, *, counts_off: int = 0):
+    t = res.table.copy()
+    t["Verdict"] = "match"
+    t.loc[t.index[t["Unit"] != "count"][:off], "Verdict"] = "off"
+    t.loc[t.index[t["Unit"] == "count"][:counts_off], "Verdict"] = "off"
+    return replace(res, table=t)
+
+
+def test_fidelity_findings_on_the_twin(fidelity_result):
+    from kuailive_analysis.fidelity.result import OFF_SHARE_MAX
+
+    found = {f.key: f for f in fidelity_result.findings()}
+    assert set(found) == {"matches_published", "planted_relationships"}
+    agree = found["matches_published"]
+    n = fidelity_result.numbers()
+    assert agree.headline and agree.origin == "data" and agree.unit == "share"
+    assert agree.statement.startswith(f"The twin matches {n['n_match']} of the {n['n_judged']}")
+    assert agree.status == ("validated" if n["n_off"] / n["n_judged"] < OFF_SHARE_MAX else "failed")
+    assert found["planted_relationships"].status == "not checkable"
+    assert found["planted_relationships"].origin == "planted"
+    json.loads(F.to_json(found.values()))
+
+    judged = len(fidelity_result.table)
+    ok = _with_verdicts(fidelity_result, 0).findings()[0]
+    assert ok.status == "validated" and ok.value == 1.0 and ok.action
+    many = int(judged * OFF_SHARE_MAX) + 1
+    bad = _with_verdicts(fidelity_result, many).findings()[0]
+    assert bad.status == "failed" and not bad.action and f"{many} of {judged}" in bad.reason
+    assert F.headlines([bad]) == []
+
+
+def test_fidelity_findings_on_a_real_folder(fidelity_result):
+    folder = replace(
+        fidelity_result, source=replace(fidelity_result.source, kind="folder", label="KuaiLive")
+    )
+    good = {f.key: f for f in _with_verdicts(folder, 0).findings()}
+    assert set(good) == {"matches_published", "copy_reproduces_counts"}
+    assert good["matches_published"].statement.startswith("This data matches")
+    assert good["copy_reproduces_counts"].status == "validated"
+    assert good["copy_reproduces_counts"].statement.startswith("Your copy reproduces")
+    bad = {f.key: f for f in _with_verdicts(folder, 0, counts_off=2).findings()}
+    assert bad["copy_reproduces_counts"].status == "failed"
+    assert "2 of" in bad["copy_reproduces_counts"].reason
+
+
+def test_appendix_notebook_renders_its_findings_and_stays_thin():
+    nb = nbformat.read(ROOT / "book" / "chapters" / "06_fidelity.ipynb", as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for call in ("show_banner(res.source)", "show_findings(", "show_actions("):
+        assert call in code
+    assert "Finding(" not in code and "def " not in code
+    first_code = [c for c in nb.cells if c.cell_type == "code"][2]  # after parameters, imports
+    assert "show_banner" in first_code.source

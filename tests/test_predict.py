@@ -133,7 +133,8 @@ def test_evaluate_beats_chance_when_streamer_drives_clicks():
     ex = synthetic_exposures()
     m, info = P.evaluate(ex, max_train_rows=20_000)
     ctr = m.loc["CTR (click per exposure)"]
-    assert (ctr["auc"] > 0.65).all()
+    assert (ctr.drop(index="user's own past CTR")["auc"] > 0.65).all()
+    assert ctr.loc["user's own past CTR", "auc"] < 0.6  # clicks depend on the streamer only
     assert ctr.loc["gradient boosting", "auc"] > 0.65
     assert ctr["gauc"].notna().all()
     assert info.loc["CTR (click per exposure)", "n_test"] == pytest.approx(0.1 * len(ex), rel=0.05)
@@ -169,17 +170,17 @@ def test_analyse_returns_a_typed_result_with_plain_numbers():
     assert res.fractions == (0.8, 0.1, 0.1) and res.max_train_rows == 5_000 and res.seed == 1
     m, info = P.evaluate(ex, fractions=(0.8, 0.1, 0.1), max_train_rows=5_000, seed=1)
     pd.testing.assert_frame_equal(res.metrics, m)  # the same evaluation, typed
-    assert list(res.table().columns) == P.TABLE_COLUMNS
+    assert list(res.table().columns) == ["task", "scorer", *P.TABLE_COLUMNS.values()]
     n = res.numbers()
     ctr, gtr = "CTR (click per exposure)", "GTR (clicks with a gift)"
     assert n["ctr_gb_auc"] == m.loc[(ctr, "gradient boosting"), "auc"]
     assert n["gtr_pop_gauc"] == m.loc[(gtr, "popularity (streamer's past gifts)"), "gauc"]
     assert n["ctr_lr_uauc"] == m.loc[(ctr, "logistic regression"), "uauc"]
-    assert n["ctr_rate_auc"] == m.loc[(ctr, "streamer past rate"), "auc"]
+    assert n["ctr_rate_auc"] == m.loc[(ctr, "streamer's past CTR"), "auc"]
     assert n["gtr_n_test"] == info.loc[gtr, "n_test"] and n["ctr_n_train_used"] <= 5_000
     assert n["gtr_users_test"] == m.loc[(gtr, "gradient boosting"), "n_groups"]
     for k, v in n.items():
-        assert type(v) in (int, float), (k, type(v))
+        assert type(v) in (int, float, str), (k, type(v))
     best = m["auc"].groupby(level="task").max()
     assert res.title() == f"Best test AUC: CTR {best[ctr]:.3f}, GTR {best[gtr]:.3f}"
 
@@ -189,3 +190,78 @@ def test_analyse_skips_a_task_without_data():
     ex["gifted"] = False
     n = P.analyse(ex, max_train_rows=5_000).numbers()
     assert np.isnan(n["gtr_gb_auc"]) and n["gtr_n_test"] == 0 and n["ctr_n_test"] > 0
+
+
+def test_log_loss_and_calibration_match_definitions():
+    from sklearn.metrics import log_loss as sk_log_loss
+
+    rng = np.random.default_rng(3)
+    p = rng.uniform(0.01, 0.99, 2_000)
+    y = rng.random(2_000) < p
+    assert P.log_loss(y, p) == pytest.approx(sk_log_loss(y, p))
+    cal = P.calibration_table(y, p, bins=10)
+    assert cal["n"].sum() == 2_000 and len(cal) == 10
+    assert (cal["lo"] <= cal["observed"]).all() and (cal["observed"] <= cal["hi"]).all()
+    assert P.expected_calibration_error(cal) < 0.06  # p is calibrated by construction
+    assert P.expected_calibration_error(P.calibration_table(y, p / 3)) > 0.15
+
+
+def test_user_bootstrap_auc_is_paired_and_weighted():
+    rng = np.random.default_rng(4)
+    n = 3_000
+    users = rng.integers(0, 100, n)
+    y = rng.random(n) < 0.3
+    good = y + rng.normal(0, 0.8, n)
+    b = P.user_bootstrap_auc(y, {"good": good, "noise": rng.random(n)}, users, n_boot=50)
+    w = b.pivot(index="replicate", columns="scorer", values="auc")
+    assert w["good"].mean() == pytest.approx(P.auc(y, good), abs=0.02)
+    assert (w["good"] > w["noise"]).all()
+    # all weights one reproduces the plain AUC
+    from kuailive_analysis.predict.metrics import _weighted_auc
+
+    order = np.argsort(good, kind="stable")
+    ss = good[order]
+    tie = np.concatenate([[0], np.cumsum(ss[1:] != ss[:-1])])
+    assert _weighted_auc(y[order].astype(float), tie, np.ones(n)) == pytest.approx(P.auc(y, good))
+
+
+def test_leak_check_flags_a_feature_that_reveals_the_label():
+    ex = synthetic_exposures(20_000)
+    split, feats = P.prepare(ex)
+    y = ex["clicked"].to_numpy()
+    sp = np.asarray(split)
+    feats["leaky"] = y + np.random.default_rng(0).normal(0, 0.2, len(y))
+    t = P.single_feature_auc(
+        feats[sp == "test"], y[sp == "test"], feats[sp == "train"], y[sp == "train"]
+    )
+    flagged = t.loc[t["suspected_leak"], "feature"].tolist()
+    assert flagged == ["leaky"]
+    assert t.loc[t["feature"] == "s_ctr", "auc"].iloc[0] > 0.65
+    # oriented: a feature that ranks negatives first counts as predictive too
+    feats["leaky"] = -feats["leaky"]
+    t2 = P.single_feature_auc(
+        feats[sp == "test"], y[sp == "test"], feats[sp == "train"], y[sp == "train"]
+    )
+    assert t2.iloc[0]["feature"] == "leaky" and t2.iloc[0]["positives_score"] == "lower"
+
+
+def test_analyse_refits_without_a_suspected_leak_and_compares_with_intervals():
+    ex = synthetic_exposures(20_000)
+    res = P.analyse(ex, max_train_rows=10_000, n_boot=40, leak_auc=0.6)  # s_ctr becomes suspect
+    ev = res.evaluations["CTR (click per exposure)"]
+    assert "s_ctr" in ev.info["leaks"]
+    m = res.metrics.loc["CTR (click per exposure)"]
+    assert m.loc["streamer's past CTR", "kind"] == "baseline (suspected leak)"
+    assert "gb_all" in set(m["key"])
+    assert ev.comparison["best_baseline"] != "streamer's past CTR"  # not eligible
+    c = ev.comparison
+    assert c["diff_auc_lo"] <= c["diff_auc"] <= c["diff_auc_hi"]
+    assert c["model_auc_lo"] <= c["model_auc"] <= c["model_auc_hi"]
+    n = res.numbers()
+    assert "suspected leak" in n["ctr_leak_text"] and "refit" in n["ctr_leak_text"]
+    assert set(res.importance_table()["feature group"]) >= {"streamer history", "user history"}
+    assert not res.leak_table().empty and not res.comparison_table().empty
+    assert (
+        res.best_auc()["CTR (click per exposure)"]
+        == m.loc[~m["kind"].str.contains("leak"), "auc"].max()
+    )

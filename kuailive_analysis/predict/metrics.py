@@ -1,0 +1,218 @@
+"""Ranking and probability metrics of the CTR / GTR models, and user-bootstrap intervals.
+
+* **AUC**: probability that a random positive scores above a random negative (ties count
+  1/2) = Mann-Whitney U / (P N), computed from mid-ranks (same as
+  ``sklearn.metrics.roc_auc_score``).
+* **UAUC** (user-averaged AUC) = (1/N) sum_i AUC_i over the N users of the test set whose
+  rows contain both classes (AUC_i is undefined otherwise; those users are excluded and
+  counted).
+* **GAUC** (impression-weighted) = sum_i imp_i AUC_i / sum_i imp_i, imp_i = the user's test
+  rows (exposures for CTR, clicks for GTR), over the same users (MMBee, Deng et al. KDD 2024,
+  eq. 13).
+* **LogLoss** = -mean(y log p + (1 - y) log(1 - p)), p clipped to [1e-7, 1 - 1e-7] (the
+  KuaiLive paper's second CTR metric); only for scorers that output probabilities.
+* **Reliability table** (:func:`calibration_table`): test rows in equal-count bins of the
+  predicted probability, mean prediction against the observed rate with a Wilson interval;
+  **ECE** = the row-weighted mean absolute gap.
+* **User bootstrap** (:func:`user_bootstrap_auc`): whole test users resampled (Poisson
+  weights, one weight per user shared by every scorer, so differences are paired), weighted
+  AUC per replicate from one sort per scorer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from kuailive_analysis.core.stats import wilson_interval
+
+EPS = 1e-7
+
+
+# ---------------------------------------------------------------------------------------------
+def _check_xy(y, score) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y)
+    s = np.asarray(score, dtype=np.float64)
+    if y.shape != s.shape or y.ndim != 1:
+        raise ValueError(
+            f"labels and scores must be 1-d of equal length, got {y.shape} and {s.shape}"
+        )
+    if np.isnan(s).any():
+        raise ValueError(f"scores contain {int(np.isnan(s).sum())} NaN values")
+    u = np.unique(y)
+    if not np.isin(u, [0, 1]).all():
+        raise ValueError(f"labels must be 0/1 or boolean, got values {u[:5].tolist()}")
+    return y.astype(bool), s
+
+
+def auc(y, score) -> float:
+    """ROC AUC from mid-ranks: ``(R_pos - P(P+1)/2) / (P N)``. NaN if a class is absent."""
+    y, s = _check_xy(y, score)
+    p = int(y.sum())
+    n = len(y) - p
+    if p == 0 or n == 0:
+        return float("nan")
+    r = rankdata(s)  # average ranks for ties
+    return float((r[y].sum() - p * (p + 1) / 2) / (p * n))
+
+
+def grouped_auc(y, score, groups) -> pd.DataFrame:
+    """AUC per group (vectorised mid-ranks within groups).
+
+    Returns one row per group (index = group id, sorted) with ``n`` (rows), ``n_pos`` and
+    ``auc`` (NaN when the group has only one class).
+    """
+    y, s = _check_xy(y, score)
+    g = np.asarray(groups)
+    if g.shape != y.shape:
+        raise ValueError("groups must have the same length as labels")
+    codes, uniq = pd.factorize(g, sort=True)
+    r = pd.Series(s).groupby(codes).rank(method="average").to_numpy()
+    k = len(uniq)
+    n = np.bincount(codes, minlength=k).astype(np.float64)
+    pos = np.bincount(codes, weights=y.astype(np.float64), minlength=k)
+    rpos = np.bincount(codes, weights=np.where(y, r, 0.0), minlength=k)
+    neg = n - pos
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (rpos - pos * (pos + 1) / 2) / (pos * neg)
+    a = np.where((pos > 0) & (neg > 0), a, np.nan)
+    return pd.DataFrame(
+        {"n": n.astype(np.int64), "n_pos": pos.astype(np.int64), "auc": a},
+        index=pd.Index(uniq, name="group"),
+    )
+
+
+def uauc(y, score, groups) -> float:
+    """User-averaged AUC: unweighted mean of per-group AUC over groups with both classes."""
+    a = grouped_auc(y, score, groups)["auc"].dropna()
+    return float(a.mean()) if len(a) else float("nan")
+
+
+def gauc(y, score, groups, weights=None) -> float:
+    """Impression-weighted GAUC: sum_i w_i AUC_i / sum_i w_i over groups with both classes.
+
+    ``weights`` per row (default 1, i.e. w_i = the group's number of rows = impressions).
+    """
+    t = grouped_auc(y, score, groups)
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        codes, uniq = pd.factorize(np.asarray(groups), sort=True)
+        t["w"] = np.bincount(codes, weights=w, minlength=len(uniq))
+    else:
+        t["w"] = t["n"].astype(np.float64)
+    t = t.dropna(subset=["auc"])
+    if t.empty or t["w"].sum() == 0:
+        return float("nan")
+    return float((t["auc"] * t["w"]).sum() / t["w"].sum())
+
+
+def auc_metrics(y, score, groups) -> dict[str, float]:
+    """AUC, UAUC, GAUC plus coverage: rows, positives, groups, groups evaluated and the share
+    of rows in evaluated groups."""
+    t = grouped_auc(y, score, groups)
+    ok = t["auc"].notna()
+    return {
+        "auc": auc(y, score),
+        "uauc": float(t.loc[ok, "auc"].mean()) if ok.any() else float("nan"),
+        "gauc": (
+            float((t.loc[ok, "auc"] * t.loc[ok, "n"]).sum() / t.loc[ok, "n"].sum())
+            if ok.any()
+            else float("nan")
+        ),
+        "n_rows": int(t["n"].sum()),
+        "n_pos": int(t["n_pos"].sum()),
+        "n_groups": int(len(t)),
+        "n_groups_evaluated": int(ok.sum()),
+        "row_share_evaluated": float(t.loc[ok, "n"].sum() / max(t["n"].sum(), 1)),
+    }
+
+
+def log_loss(y, p) -> float:
+    """Mean binary cross-entropy of probabilities ``p`` (clipped to [EPS, 1 - EPS])."""
+    y, p = _check_xy(y, p)
+    if not len(y):
+        return float("nan")
+    p = np.clip(p, EPS, 1 - EPS)
+    return float(-np.mean(np.where(y, np.log(p), np.log1p(-p))))
+
+
+def calibration_table(y, p, bins: int = 10, conf: float = 0.95) -> pd.DataFrame:
+    """Reliability table: rows sorted by ``p`` and cut into ``bins`` equal-count bins; per bin
+    ``n``, ``predicted`` (mean p), ``observed`` (share of positives) with Wilson ``lo`` /
+    ``hi`` and ``gap`` = observed - predicted."""
+    y, p = _check_xy(y, p)
+    if not len(y):
+        return pd.DataFrame(columns=["bin", "n", "predicted", "observed", "lo", "hi", "gap"])
+    order = np.argsort(p, kind="stable")
+    b = np.zeros(len(y), np.int64)
+    b[order] = np.minimum(np.arange(len(y)) * bins // len(y), bins - 1)
+    n = np.bincount(b, minlength=bins)
+    k = np.bincount(b, weights=y.astype(float), minlength=bins)
+    ps = np.bincount(b, weights=p, minlength=bins)
+    ok = n > 0
+    n, k, ps = n[ok], k[ok], ps[ok]
+    lo, hi = wilson_interval(k, n, conf)
+    t = pd.DataFrame(
+        {
+            "bin": np.arange(1, len(n) + 1),
+            "n": n.astype(np.int64),
+            "predicted": ps / n,
+            "observed": k / n,
+            "lo": lo,
+            "hi": hi,
+        }
+    )
+    t["gap"] = t["observed"] - t["predicted"]
+    return t
+
+
+def expected_calibration_error(table: pd.DataFrame) -> float:
+    """Row-weighted mean |observed - predicted| of a :func:`calibration_table`."""
+    if table.empty:
+        return float("nan")
+    return float((table["gap"].abs() * table["n"]).sum() / table["n"].sum())
+
+
+def _weighted_auc(y_sorted: np.ndarray, tie_group: np.ndarray, w: np.ndarray) -> float:
+    """AUC of rows sorted by score with row weights ``w`` (ties within ``tie_group`` count 1/2)."""
+    pw = np.bincount(tie_group, weights=w * y_sorted)
+    nw = np.bincount(tie_group, weights=w * (1.0 - y_sorted))
+    tp, tn = pw.sum(), nw.sum()
+    if tp <= 0 or tn <= 0:
+        return float("nan")
+    below = np.cumsum(nw) - nw
+    return float((pw * (below + 0.5 * nw)).sum() / (tp * tn))
+
+
+def user_bootstrap_auc(
+    y, scores: dict[str, np.ndarray], users, n_boot: int = 200, seed: int = 0
+) -> pd.DataFrame:
+    """AUC and UAUC of every scorer in ``n_boot`` user-bootstrap replicates.
+
+    Each replicate draws a Poisson(1) weight per user (the same weights for every scorer, so
+    the difference of two scorers is a paired comparison); AUC is the weighted Mann-Whitney
+    statistic, UAUC the weighted mean of the users' own AUCs. Returns a long frame with columns
+    ``replicate``, ``scorer``, ``auc``, ``uauc``.
+    """
+    y = np.asarray(y, dtype=bool)
+    codes, uniq = pd.factorize(np.asarray(users))
+    rng = np.random.default_rng(seed)
+    weights = rng.poisson(1.0, size=(n_boot, len(uniq))).astype(np.float64)
+    out = []
+    for name, s in scores.items():
+        s = np.asarray(s, dtype=np.float64)
+        order = np.argsort(s, kind="stable")
+        ss = s[order]
+        tie = np.concatenate([[0], np.cumsum(ss[1:] != ss[:-1])]).astype(np.int64)
+        ys = y[order].astype(np.float64)
+        cs = codes[order]
+        per_user = grouped_auc(y, s, codes)["auc"].to_numpy()  # index = codes 0..k-1
+        ok = np.isfinite(per_user)
+        for b in range(n_boot):
+            wu = weights[b]
+            a = _weighted_auc(ys, tie, wu[cs])
+            wsum = wu[ok].sum()
+            ua = float((wu[ok] * per_user[ok]).sum() / wsum) if wsum > 0 else float("nan")
+            out.append((b, name, a, ua))
+    return pd.DataFrame(out, columns=["replicate", "scorer", "auc", "uauc"])

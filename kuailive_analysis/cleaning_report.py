@@ -18,9 +18,11 @@ import pandas as pd
 from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.core.metric_defs import MetricValue
 from kuailive_analysis.data import schema
-from kuailive_analysis.data.clean import report_numbers
+from kuailive_analysis.data.clean import KEEPS_REAL_EVENTS, check_report, report_numbers
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.data.features import data_model
+from kuailive_analysis.data.schema import EVENT_TABLES
+from kuailive_analysis.findings import Finding
 
 SCHEMA_COLUMNS = ["file", "column", "kind", "dtype", "unit", "key", "references"]
 """Columns of the data dictionary the chapter shows."""
@@ -47,16 +49,20 @@ REPORT_NUMBERS = (
     "duplicate_rooms_room_flagged",
     "censored_room_end_room_flagged",
     "long_rooms_room_dropped",
-    "long_rooms_click_dropped",
-    "long_rooms_gift_dropped",
+    "long_rooms_room_flagged",
     "events_outside_window_click_dropped",
     "duplicate_events_click_dropped",
+    "duplicate_events_click_flagged",
+    "duplicate_events_gift_flagged",
     "duplicate_events_negative_dropped",
+    "duplicate_events_negative_flagged",
     "orphan_events_click_dropped",
     "streamer_mismatch_click_flagged",
     "click_kept_share",
     "gift_kept_share",
     "negative_kept_share",
+    "click_out",
+    "gift_out",
 )
 """Numbers of the cleaning report (:func:`kuailive_analysis.data.clean.report_numbers`) the text
 quotes."""
@@ -66,6 +72,49 @@ SENSITIVITY_NUMBERS = {"sens_click_half": 0.5, "sens_click_week": 7.0}
 
 MODEL_METRICS = ("n_sessions", "share_sessions_click")
 """Registry KPIs of the data model section."""
+
+TRUTH_TABLES = (*EVENT_TABLES, "rooms")
+"""Tables whose clean row count the twin's ground truth (``truth.json`` counts) gives."""
+
+TRUTH_COLUMNS = {
+    "table": "Table",
+    "written": "Rows the generator wrote (truth)",
+    "in_file": "Rows in the file",
+    "kept": "Rows kept by cleaning",
+    "dropped": "Real rows lost",
+    "flagged": "Rows kept but flagged",
+}
+
+
+def truth_check(report: pd.DataFrame, truth: dict | None) -> pd.DataFrame | None:
+    """Each table's clean rows against the rows the twin's generator wrote (its ground truth;
+    every row it wrote is a real event, and each room id a real room), or None without truth.
+
+    Columns :data:`TRUTH_COLUMNS` (raw names); ``dropped`` = written - kept (real events lost,
+    0 when cleaning keeps every real event), ``flagged`` = rows kept but flagged by any rule.
+    """
+    counts = ((truth or {}).get("params") or {}).get("counts")
+    if not counts:
+        return None
+    rows = []
+    for table, g in report.groupby("table", sort=False):
+        key = "rooms" if table == "room" else table
+        if key not in TRUTH_TABLES or key not in counts:
+            continue
+        written = int(counts[key])
+        kept = int(g["rows_out"].iloc[-1])
+        flagged = int(g.loc[g["rule"].isin(list(KEEPS_REAL_EVENTS)), "rows_flagged"].sum())
+        rows.append(
+            {
+                "table": table,
+                "written": written,
+                "in_file": int(g["rows_in"].iloc[0]),
+                "kept": kept,
+                "dropped": written - kept,
+                "flagged": flagged,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TRUTH_COLUMNS))
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,11 +143,45 @@ class CleaningResult:
     metrics: dict[str, MetricValue]
     """Registry values of :data:`MODEL_METRICS`."""
     n_user_days: int
+    truth: pd.DataFrame | None = None
+    """:func:`truth_check` on a twin (clean rows vs rows the generator wrote), else None."""
 
     @property
     def quality_findings(self) -> pd.DataFrame:
         """The quality checks that found something (count > 0)."""
         return self.quality[self.quality["count"] > 0]
+
+    def report_display(self) -> pd.DataFrame:
+        """The cleaning report as the book shows it (readable headers)."""
+        return self.report.rename(
+            columns={
+                "rule": "Rule",
+                "table": "Table",
+                "rows_in": "Rows in",
+                "rows_dropped": "Rows dropped",
+                "rows_flagged": "Rows flagged (kept)",
+                "rows_out": "Rows out",
+            }
+        )
+
+    def room_sensitivity_display(self) -> pd.DataFrame:
+        """What each long-room threshold would drop, with readable headers (counts and shares
+        of the raw rows)."""
+        t = self.room_sensitivity.copy()
+        cols = {"max_room_days": "Rooms longer than (days)"}
+        for c in t.columns:
+            if c == "max_room_days":
+                continue
+            what = c.removesuffix("_share").removesuffix("_dropped")
+            what = {"rooms": "rooms", "negative": "exposures"}.get(what, what + "s")
+            cols[c] = f"{what.capitalize()} dropped" + (" (share)" if c.endswith("_share") else "")
+        cols = {k: v.replace(" (share)", ", share") for k, v in cols.items()}
+        return t.rename(columns=cols)
+
+    def truth_display(self) -> pd.DataFrame:
+        """:func:`truth_check` with readable headers (empty without ground truth)."""
+        t = self.truth if self.truth is not None else pd.DataFrame(columns=list(TRUTH_COLUMNS))
+        return t.rename(columns=TRUTH_COLUMNS)
 
     @property
     def max_room_days_label(self) -> str:
@@ -129,11 +212,167 @@ class CleaningResult:
                 for key, t in SENSITIVITY_NUMBERS.items()
             }
         )
-        out["long_click_share"] = rep["long_rooms_click_dropped"] / max(rep["click_in"], 1)
-        out["long_gift_share"] = rep["long_rooms_gift_dropped"] / max(rep["gift_in"], 1)
+        out["long_rooms_mode"] = self.params.get("long_rooms", "drop")
+        for t in ("click", "gift"):
+            n_long = rep[f"long_rooms_{t}_dropped"] + rep[f"long_rooms_{t}_flagged"]
+            out[f"long_{t}_n"] = n_long
+            out[f"long_{t}_share"] = n_long / max(rep[f"{t}_in"], 1)
         out.update({key: self.metrics[key].value for key in MODEL_METRICS})
         out["n_user_days"] = self.n_user_days
         return out
+
+    # --- findings ---------------------------------------------------------------------------
+    def findings(self) -> list[Finding]:
+        """The chapter's Key findings as records (see :mod:`kuailive_analysis.findings`)."""
+        n = self.numbers()
+        twin = self.source.is_twin
+        out = [self._keeps_real_events(n), self._accounting(n)]
+        out.append(
+            Finding(
+                chapter="cleaning",
+                key="duplicate_rooms",
+                statement=(
+                    f"{n['duplicate_rooms_room_dropped']:,} extra room rows are the same "
+                    "broadcast listed once per partition day; they are merged into one row per "
+                    "live_id, so joins on live_id no longer multiply events."
+                ),
+                check="after merging, live_id is unique in the room table and no event is "
+                "lost by the merge",
+                status="validated",
+                value=float(n["duplicate_rooms_room_dropped"]),
+                unit="rows",
+                evidence={
+                    "room_rows": n["room_in"],
+                    "rooms": self._rooms_out(),
+                    "rows_merged": n["duplicate_rooms_room_dropped"],
+                },
+                origin="planted" if twin else "data",
+            )
+        )
+        mode = n["long_rooms_mode"]
+        kept = mode == "flag"
+        out.append(
+            Finding(
+                chapter="cleaning",
+                key="long_rooms",
+                statement=(
+                    f"Rooms longer than {n['max_room_days_label']} hold "
+                    f"{n['long_click_share']:.2%} of clicks and {n['long_gift_share']:.2%} of "
+                    "gift events; "
+                    + (
+                        "they are kept and flagged (flag_long_room), not dropped."
+                        if kept
+                        else "they are dropped with their events (long_rooms='drop')."
+                    )
+                ),
+                check="the long-room events are counted in the cleaning report (flagged or "
+                "dropped) and equal the sensitivity table's count at this threshold",
+                status="validated" if self._long_rooms_agree(n) else "failed",
+                value=float(n["long_click_share"]),
+                unit="share",
+                evidence={
+                    "long_rooms": n["long_rooms_room_dropped"] + n["long_rooms_room_flagged"],
+                    "clicks": n["long_click_n"],
+                    "gifts": n["long_gift_n"],
+                },
+                origin="planted" if twin else "data",
+                reason=""
+                if self._long_rooms_agree(n)
+                else "the report and the sensitivity table disagree on the long-room events",
+            )
+        )
+        return out
+
+    def _rooms_out(self) -> int:
+        g = self.report[self.report["table"] == "room"]
+        return int(g["rows_out"].iloc[-1]) if len(g) else 0
+
+    def _long_rooms_agree(self, n) -> bool:
+        days = self.params.get("max_room_days")
+        sens = self.room_sensitivity.set_index("max_room_days")
+        key = float("inf") if days is None else float(days)
+        if key not in sens.index:
+            return True
+        return int(sens.loc[key, "click_dropped"]) == n["long_click_n"]
+
+    def _accounting(self, n) -> Finding:
+        try:
+            check_report(self.report)
+            ok, reason = True, ""
+        except AssertionError as e:
+            ok, reason = False, str(e)
+        dropped = int(self.report["rows_dropped"].sum())
+        flagged = int(self.report["rows_flagged"].sum())
+        return Finding(
+            chapter="cleaning",
+            key="row_accounting",
+            statement=(
+                f"Nothing is lost silently: {n['click_kept_share']:.2%} of clicks, "
+                f"{n['gift_kept_share']:.2%} of gift events and {n['negative_kept_share']:.2%} "
+                f"of unclicked exposures are kept; {dropped:,} dropped and {flagged:,} flagged "
+                "rows are each counted by rule."
+            ),
+            check="per table, rows in = rows out + rows dropped for every rule, chained from "
+            "the raw file to the clean table",
+            status="validated" if ok else "failed",
+            value=float(n["click_kept_share"]),
+            unit="share",
+            evidence={"rows_dropped": dropped, "rows_flagged": flagged},
+            origin="data",
+            reason=reason,
+        )
+
+    def _keeps_real_events(self, n) -> Finding:
+        base = dict(chapter="cleaning", key="keeps_real_events", origin="method", headline=True)
+        if self.truth is None or not len(self.truth):
+            return Finding(
+                **base,
+                statement="Cleaning keeps every real event.",
+                check="clean rows = rows the generator wrote, per table (twin ground truth)",
+                status="not checkable",
+                reason="no ground truth on this data: which rows are real events is unknown; "
+                "the rules that may remove real events flag them by default",
+            )
+        t = self.truth
+        lost = int(t["dropped"].abs().sum())
+        ok = lost == 0
+        ev = {f"{r.table}_written": int(r.written) for r in t.itertuples()}
+        ev.update({f"{r.table}_kept": int(r.kept) for r in t.itertuples()})
+        gifts = t.set_index("table").loc["gift"] if "gift" in set(t["table"]) else None
+        what = (
+            f"{int(gifts.kept):,} of the {int(gifts.written):,} gift events the generator "
+            "wrote are kept"
+            if gifts is not None
+            else "every table keeps the rows the generator wrote"
+        )
+        return Finding(
+            **base,
+            statement=(
+                f"Cleaning keeps every real event: {what}, and so are all clicks, comments, "
+                "likes, exposures and rooms; rows that may be real but look odd are flagged, "
+                "not dropped."
+                if ok
+                else f"Cleaning loses {lost:,} real rows the generator wrote ({what})."
+            ),
+            check="clean rows = rows the generator wrote, for every event table and the rooms "
+            "(twin ground truth)",
+            status="validated" if ok else "failed",
+            value=float(lost),
+            unit="rows lost",
+            evidence=ev,
+            reason=""
+            if ok
+            else "a cleaning rule drops rows the twin's ground truth counts as "
+            "real events; set it to flag",
+            action=(
+                f"Data team: build every KPI on the flagged, not dropped, tables; dropping the "
+                f"long rooms would lose {n['long_click_share']:.2%} of clicks and "
+                f"{n['long_gift_share']:.2%} of gift events that the ground truth counts as "
+                "real. Exclude flagged rows only where a statistic needs it (room durations)."
+                if ok
+                else ""
+            ),
+        )
 
 
 def analyse(ds) -> CleaningResult:
@@ -154,4 +393,5 @@ def analyse(ds) -> CleaningResult:
         data_model=data_model(),
         metrics=registry.compute_many(MODEL_METRICS, ds),
         n_user_days=len(ds.user_day),
+        truth=truth_check(ds.report, ds.truth),
     )

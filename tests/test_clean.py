@@ -190,8 +190,9 @@ def _typed(frames):
 
 
 def test_clean_tables_tiny_known_answers():
+    """Dropping mode (the rules that may remove real events set to drop)."""
     raw = _typed(tiny_frames())
-    clean, report = CL.clean_tables(raw)
+    clean, report = CL.clean_tables(raw, DROP_ALL)
     CL.check_report(
         report, {n: len(d) for n, d in raw.items()}, {n: len(d) for n, d in clean.items()}
     )
@@ -214,12 +215,41 @@ def test_clean_tables_tiny_known_answers():
     assert len(clean["click"]) == 5 and len(clean["room"]) == 4
     assert clean["room"].set_index("live_id").loc[11, "live_name_id"] == 6
     assert set(report["table"]) == set(S.SCHEMAS)
+    for n in S.EVENT_TABLES:
+        for c in CL.FLAG_COLUMNS:
+            assert not clean[n][c].any(), (n, c)
+
+
+def test_clean_tables_default_flags_events_that_may_be_real():
+    """By default the duplicate and long-room rules keep the events and flag them, counted."""
+    raw = _typed(tiny_frames())
+    clean, report = CL.clean_tables(raw)
+    CL.check_report(
+        report, {n: len(d) for n, d in raw.items()}, {n: len(d) for n, d in clean.items()}
+    )
+    r = report.set_index(["rule", "table"])
+    for rule in CL.KEEPS_REAL_EVENTS:
+        assert (report.loc[report["rule"] == rule, "rows_dropped"] == 0).all(), rule
+    assert r.loc[("long_rooms", "room"), "rows_flagged"] == 1
+    assert r.loc[("long_rooms", "click"), "rows_flagged"] == 1
+    assert r.loc[("long_rooms", "gift"), "rows_flagged"] == 1
+    assert r.loc[("duplicate_events", "click"), "rows_flagged"] == 1
+    assert len(clean["click"]) == 7 and len(clean["room"]) == 5
+    c = clean["click"]
+    assert c["flag_duplicate"].sum() == 1 and c["flag_long_room"].sum() == 1
+    # the flagged copy is an exact copy of a kept row
+    data = c.drop(columns=list(CL.FLAG_COLUMNS))
+    assert (data.duplicated().to_numpy() == c["flag_duplicate"].to_numpy()).all()
+
+
+DROP_ALL = CL.CleaningParams(drop_duplicate_events=True, long_rooms="drop")
 
 
 def test_clean_tables_alternative_params():
     raw = _typed(tiny_frames())
     clean, report = CL.clean_tables(
-        raw, CL.CleaningParams(max_room_days=None, streamer_mismatch="drop")
+        raw,
+        CL.CleaningParams(max_room_days=None, streamer_mismatch="drop", drop_duplicate_events=True),
     )
     assert len(clean["room"]) == 5
     assert len(clean["click"]) == 5  # long-room click kept, mismatch click dropped
@@ -296,9 +326,13 @@ def raw_tables(draw):
     raw=raw_tables(),
     max_days=st.sampled_from([None, 0.5, 1.0, 7.0]),
     mode=st.sampled_from(CL.STREAMER_MISMATCH_MODES),
+    drop=st.booleans(),
+    lr=st.sampled_from(CL.LONG_ROOM_MODES),
 )
-def test_properties_accounting_and_idempotence(raw, max_days, mode):
-    params = CL.CleaningParams(max_room_days=max_days, streamer_mismatch=mode)
+def test_properties_accounting_and_idempotence(raw, max_days, mode, drop, lr):
+    params = CL.CleaningParams(
+        max_room_days=max_days, streamer_mismatch=mode, drop_duplicate_events=drop, long_rooms=lr
+    )
     clean, report = CL.clean_tables(raw, params)
     # rows in = rows kept + rows dropped, chained per table, from raw to clean
     CL.check_report(
@@ -308,7 +342,10 @@ def test_properties_accounting_and_idempotence(raw, max_days, mode):
     ts = clean["click"]["timestamp"]
     assert ((ts >= S.WINDOW_START_MS) & (ts < S.WINDOW_END_MS)).all()
     assert ts.is_monotonic_increasing
-    assert not clean["click"].duplicated().any()
+    data = clean["click"].drop(columns=list(CL.FLAG_COLUMNS))
+    assert (data.duplicated().to_numpy() == clean["click"]["flag_duplicate"].to_numpy()).all()
+    if drop:
+        assert not clean["click"]["flag_duplicate"].any()
     assert clean["click"]["live_id"].isin(clean["room"]["live_id"]).all()
     again, report2 = CL.clean_tables(clean, params)
     assert (report2["rows_dropped"] == 0).all()
@@ -359,11 +396,16 @@ def test_cleaning_numbers_are_exactly_the_keys_the_chapter_glues(tiny_result):
 def test_cleaning_numbers_known_answers_on_tiny_folder(tiny_result):
     n = tiny_result.numbers()
     assert (n["click_in"], n["gift_in"], n["room_in"], n["negative_in"]) == (10, 3, 7, 3)
-    assert n["click_kept_share"] == 0.5 and n["gift_kept_share"] == pytest.approx(2 / 3)
+    # by default the duplicate click and the long-room click and gift are kept, flagged
+    assert n["click_kept_share"] == 0.7 and n["gift_kept_share"] == 1.0
+    assert (n["click_out"], n["gift_out"]) == (7, 3)
     assert n["duplicate_rooms_room_dropped"] == 2 and n["duplicate_rooms_room_flagged"] == 1
-    assert n["censored_room_end_room_flagged"] == 1 and n["long_rooms_room_dropped"] == 1
+    assert n["censored_room_end_room_flagged"] == 1 and n["long_rooms_room_dropped"] == 0
+    assert n["long_rooms_room_flagged"] == 1 and n["long_rooms_mode"] == "flag"
     assert n["events_outside_window_click_dropped"] == 1
-    assert n["duplicate_events_click_dropped"] == 1 and n["orphan_events_click_dropped"] == 2
+    assert n["duplicate_events_click_dropped"] == 0 and n["duplicate_events_click_flagged"] == 1
+    assert n["orphan_events_click_dropped"] == 2
+    assert (n["long_click_n"], n["long_gift_n"]) == (1, 1)
     assert n["streamer_mismatch_click_flagged"] == 1
     # the 7-day room holds 1 of 10 raw clicks and 1 of 3 gifts
     assert n["long_click_share"] == pytest.approx(0.1)
@@ -396,3 +438,70 @@ def test_max_room_days_label(tiny_result, days, label):
 
     r = replace(tiny_result, params={**tiny_result.params, "max_room_days": days})
     assert r.max_room_days_label == label
+
+
+def test_cleaning_findings_on_a_folder_without_truth(tiny_result):
+    from kuailive_analysis.findings import Finding
+
+    f = {x.key: x for x in tiny_result.findings()}
+    assert set(f) == {"keeps_real_events", "row_accounting", "duplicate_rooms", "long_rooms"}
+    assert all(isinstance(x, Finding) and x.chapter == "cleaning" for x in f.values())
+    assert f["keeps_real_events"].status == "not checkable" and f["keeps_real_events"].reason
+    assert f["row_accounting"].status == "validated"
+    assert f["long_rooms"].status == "validated" and f["long_rooms"].evidence["clicks"] == 1
+    # a plain folder: nothing is labelled planted
+    assert all(x.origin != "planted" for x in f.values())
+    assert tiny_result.truth is None and tiny_result.truth_display().empty
+
+
+def _report(rows):
+    return pd.DataFrame(rows, columns=CL.REPORT_COLUMNS)
+
+
+def test_truth_check_counts_real_events_lost_and_flagged():
+    rep = _report(
+        [
+            ("duplicate_events", "gift", 10, 0, 2, 10),
+            ("long_rooms", "gift", 10, 1, 0, 9),
+            ("long_rooms", "click", 5, 0, 1, 5),
+        ]
+    )
+    t = cleaning_report.truth_check(rep, {"params": {"counts": {"gift": 10, "click": 5}}})
+    t = t.set_index("table")
+    assert t.loc["gift", "kept"] == 9 and t.loc["gift", "dropped"] == 1
+    assert t.loc["gift", "flagged"] == 2 and t.loc["click", "dropped"] == 0
+    assert cleaning_report.truth_check(rep, None) is None
+
+
+def test_keeps_real_events_fails_when_a_rule_drops_real_gifts(tiny_result):
+    from dataclasses import replace
+
+    truth = pd.DataFrame(
+        [{"table": "gift", "written": 3, "in_file": 3, "kept": 2, "dropped": 1, "flagged": 0}]
+    )
+    f = {x.key: x for x in replace(tiny_result, truth=truth).findings()}["keeps_real_events"]
+    assert f.status == "failed" and f.value == 1 and not f.action and f.reason
+    ok = truth.assign(kept=3, dropped=0)
+    f = {x.key: x for x in replace(tiny_result, truth=ok).findings()}["keeps_real_events"]
+    assert f.status == "validated" and f.action
+
+
+def test_cleaning_displays_have_readable_headers(tiny_result):
+    for t in (tiny_result.report_display(), tiny_result.room_sensitivity_display()):
+        assert not any("_" in str(c) for c in t.columns), list(t.columns)
+
+
+def test_cleaning_keeps_every_real_event_on_the_twin(small_twin):
+    """On the twin every row the generator wrote is a real event: the default cleaning keeps
+    them all (the duplicate and long-room rules flag, not drop)."""
+    res = cleaning_report.analyse(dataset.load(small_twin))
+    t = res.truth.set_index("table")
+    assert (t["dropped"] == 0).all() and (t["kept"] == t["written"]).all()
+    f = {x.key: x for x in res.findings()}
+    assert f["keeps_real_events"].status == "validated" and f["keeps_real_events"].headline
+    assert f["long_rooms"].origin == "planted" and f["duplicate_rooms"].origin == "planted"
+    dropped = CL.CleaningParams(long_rooms="drop")
+    res2 = cleaning_report.analyse(dataset.load(small_twin, **{"long_rooms": dropped.long_rooms}))
+    lost = res2.truth.set_index("table")["dropped"]
+    assert lost.loc["click"] > 0
+    assert {x.key: x for x in res2.findings()}["keeps_real_events"].status == "failed"

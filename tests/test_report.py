@@ -148,3 +148,44 @@ def test_show_table_formats_counts_shares_and_missing_values():
     assert "CTR" in named
     with_inf = show_table(pd.DataFrame({"max_days": [0.5, 1.0, float("inf")]})).to_html()
     assert "0.5" in with_inf and "inf" in with_inf
+
+
+def test_show_table_readable_headers_p_values_near_zero_and_no_scientific_notation():
+    from kuailive_analysis.report import show_table
+
+    df = pd.DataFrame(
+        {
+            "S_a": [0.5, 0.25],
+            "fixed_p_holm": [1e-9, 0.0456],
+            "corr": [-5.5e-17, 0.123456],
+            "value": [190_500.25, 0.00012345],
+            "gift_rate": [0.0148, 0.25],
+        }
+    )
+    html = show_table(df).to_html()
+    assert "Survival, group A" in html and "p-value (Holm-adjusted)" in html
+    assert "S_a" not in html and "fixed_p_holm" not in html
+    assert "&lt; 0.001" in html and "0.046" in html
+    assert "e-" not in html and "e+" not in html  # never scientific notation
+    assert ">0<" in html.replace(" ", "")  # -5.5e-17 shown as 0
+    assert "190,500" in html and "0.000123" in html
+    assert "1.48%" in html and "25.0%" in html
+    assert "overflow-x: auto" in html  # wide tables scroll
+
+
+def test_show_table_collapses_long_tables():
+    from kuailive_analysis.report import show_table
+
+    df = pd.DataFrame({"group": [f"g{i}" for i in range(34)], "n_users": range(34)})
+    t = show_table(df, max_rows=10)
+    html = t._repr_html_()
+    assert "24 more rows hidden" in html and "<details>" in html and "Show all 34 rows" in html
+    assert "Number of users" in html
+    assert "<details>" not in show_table(df.head(5), max_rows=10).to_html()
+
+
+@pytest.mark.parametrize(
+    "x,text", [(0.0, "0"), (1e-12, "0"), (-5.5e-17, "0"), (1.905e5, "190,500"), (0.5, "0.5")]
+)
+def test_format_number(x, text):
+    assert report.format_number(x) == text

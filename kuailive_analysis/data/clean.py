@@ -17,13 +17,19 @@ rooms
      extraction cap (2025-05-27 00:00 Beijing) means "still live": ``end_censored = True`` and
      the duration is observed only up to the window end, ``duration_min = (min(end, window
      end) - start) / 60 000`` (a lower bound). Nothing dropped; censored rooms flagged.
-  3. ``long_rooms`` (:func:`drop_long_rooms`): drop rooms with ``duration_min > max_room_days
-     * 1440`` (``None`` keeps all); the events in those rooms are dropped under the same rule.
+  3. ``long_rooms`` (:func:`drop_long_rooms`): rooms with ``duration_min > max_room_days *
+     1440`` (``None``: no threshold). By default (``long_rooms='flag'``) they and their events
+     are **kept and flagged** (a click in a seven-day room is still a click); with
+     ``long_rooms='drop'`` the rooms and their events are dropped under the same rule.
 events (click, comment, like, gift, negative)
   4. ``events_outside_window`` (:func:`drop_events_outside_window`): timestamp outside
      [2025-05-05 00:00, 2025-05-26 00:00) Beijing.
-  5. ``duplicate_events`` (:func:`drop_duplicate_events`): rows identical in every column.
-     Rows sharing a millisecond but differing in live_id are real (one screen of exposures).
+  5. ``duplicate_events`` (:func:`drop_duplicate_events`): rows identical in every column
+     (the copies after the first). They may be real (two identical gifts sent in one
+     millisecond, one screen showing a room twice), so by default they are **kept and
+     flagged** in the boolean column ``flag_duplicate`` of every event table;
+     ``drop_duplicate_events=True`` drops them. Rows sharing a millisecond but differing in
+     live_id are real (one screen of exposures) and never flagged.
   6. ``orphan_events`` (:func:`drop_orphan_events`): live_id absent from room.csv or user_id
      absent from user.csv: dropped; streamer_id absent from streamer.csv: flagged only.
   7. ``long_rooms``: events in rooms dropped by rule 3.
@@ -34,7 +40,9 @@ users, streamers
   0. ``duplicate_keys`` (:func:`dedupe_keys`): keep the first row per id.
 
 Event tables come out sorted by (timestamp, user_id) with the file order as the stable
-tie-breaker (several clicks of one user share a millisecond). Cleaning is idempotent.
+tie-breaker (several clicks of one user share a millisecond), with the flag columns
+:data:`FLAG_COLUMNS` (``flag_duplicate``, ``flag_long_room``; all False when the rule drops).
+Every flagged or dropped row is counted by rule in the report. Cleaning is idempotent.
 """
 
 from __future__ import annotations
@@ -44,7 +52,6 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
     MS_PER_MINUTE,
@@ -52,9 +59,20 @@ from kuailive_analysis.core.calendar import (
     WINDOW_START_MS,
 )
 from kuailive_analysis.core.keys import lookup, lookup_table
+from kuailive_analysis.data import schema as S
 
 REPORT_COLUMNS = ["rule", "table", "rows_in", "rows_dropped", "rows_flagged", "rows_out"]
 STREAMER_MISMATCH_MODES = ("flag", "drop", "fix")
+LONG_ROOM_MODES = ("flag", "drop")
+FLAG_COLUMNS = ("flag_duplicate", "flag_long_room")
+"""Boolean columns every clean event table carries: the row is an exact copy of an earlier
+row (rule 5), the row's room is longer than ``max_room_days`` (rule 3)."""
+KEEPS_REAL_EVENTS = {
+    "duplicate_events": "drop_duplicate_events",
+    "long_rooms": "long_rooms",
+}
+"""Rules that may remove real events, with the parameter that makes them drop (they flag by
+default)."""
 NAME_RULES = ("last", "first")
 
 
@@ -65,7 +83,8 @@ class CleaningParams:
     max_room_days: rooms longer than this many days (observed duration) are dropped with
         their events; ``None`` keeps every room.
     room_name_rule: which title a duplicated room keeps, ``'last'`` or ``'first'`` p_date.
-    drop_duplicate_events: drop rows identical in every column.
+    drop_duplicate_events: drop rows identical in every column (default False: keep them,
+        flagged in ``flag_duplicate``; they may be real events).
     drop_orphans: drop events whose live_id or user_id is unknown (else keep, flagged).
     streamer_mismatch: ``'flag'``, ``'drop'`` or ``'fix'``.
     drop_outside_window: drop events outside the 21-day window.
@@ -73,12 +92,16 @@ class CleaningParams:
 
     max_room_days: float | None = 1.0
     room_name_rule: str = "last"
-    drop_duplicate_events: bool = True
+    drop_duplicate_events: bool = False
     drop_orphans: bool = True
     streamer_mismatch: str = "flag"
     drop_outside_window: bool = True
+    long_rooms: str = "flag"
 
     def __post_init__(self) -> None:
+        if self.long_rooms not in LONG_ROOM_MODES:
+            raise ValueError(f"long_rooms must be one of {LONG_ROOM_MODES}, "
+                             f"got {self.long_rooms!r}")
         if self.max_room_days is not None and not self.max_room_days > 0:
             raise ValueError(f"max_room_days must be > 0 or None, got {self.max_room_days!r}")
         if self.room_name_rule not in NAME_RULES:
@@ -89,7 +112,7 @@ class CleaningParams:
                              f"got {self.streamer_mismatch!r}")
 
     @classmethod
-    def from_kwargs(cls, **kwargs) -> "CleaningParams":
+    def from_kwargs(cls, **kwargs) -> CleaningParams:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(kwargs) - known)
         if unknown:
@@ -239,16 +262,19 @@ def long_room_mask(room: pd.DataFrame, max_room_days: float | None) -> np.ndarra
     return room["duration_min"].to_numpy() > max_room_days * 1440.0
 
 
-def drop_long_rooms(room: pd.DataFrame, max_room_days: float | None = 1.0
+def drop_long_rooms(room: pd.DataFrame, max_room_days: float | None = 1.0, drop: bool = True
                     ) -> tuple[pd.DataFrame, Step, np.ndarray]:
-    """Drop rooms longer than ``max_room_days`` (rule 3); also returns the dropped live_ids.
+    """Drop (or, with ``drop=False``, keep and flag) rooms longer than ``max_room_days``
+    (rule 3); also returns the live_ids of the long rooms.
 
     Needs ``duration_min`` from :func:`censor_room_ends`.
     """
     long = long_room_mask(room, max_room_days)
-    dropped_ids = room["live_id"].to_numpy()[long]
+    long_ids = room["live_id"].to_numpy()[long]
+    if not drop:
+        return room, Step("long_rooms", "room", len(room), 0, int(long.sum())), long_ids
     return (_keep(room, ~long), Step("long_rooms", "room", len(room), int(long.sum())),
-            dropped_ids)
+            long_ids)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,14 +292,25 @@ def drop_events_outside_window(ev: pd.DataFrame, table: str, start_ms: int = WIN
     return _keep(ev, ~out), Step("events_outside_window", table, len(ev), k)
 
 
+def _data_columns(ev: pd.DataFrame) -> pd.DataFrame:
+    """The event's own columns (without the flag columns cleaning adds)."""
+    flags = [c for c in FLAG_COLUMNS if c in ev.columns]
+    return ev.drop(columns=flags) if flags else ev
+
+
 def drop_duplicate_events(ev: pd.DataFrame, table: str, drop: bool = True
                           ) -> tuple[pd.DataFrame, Step]:
-    """Drop rows identical in every column, keeping the first (or only flag them)."""
-    dup = duplicate_rows(ev)
+    """Drop rows identical in every column, keeping the first; with ``drop=False`` keep them
+    and set ``flag_duplicate`` (True on the copies after the first). Flag columns are not
+    compared."""
+    dup = duplicate_rows(_data_columns(ev))
     k = int(dup.sum())
     if not drop:
-        return ev, Step("duplicate_events", table, len(ev), 0, k)
-    return _keep(ev, ~dup), Step("duplicate_events", table, len(ev), k)
+        out = ev.copy()
+        out["flag_duplicate"] = dup
+        return out, Step("duplicate_events", table, len(ev), 0, k)
+    out = _keep(ev, ~dup).assign(flag_duplicate=False)
+    return out, Step("duplicate_events", table, len(ev), k)
 
 
 def drop_orphan_events(ev: pd.DataFrame, table: str, room_ids: np.ndarray,
@@ -299,12 +336,25 @@ def drop_orphan_events(ev: pd.DataFrame, table: str, room_ids: np.ndarray,
 
 
 def drop_events_in_rooms(ev: pd.DataFrame, table: str, live_ids: np.ndarray,
-                         rule: str = "long_rooms") -> tuple[pd.DataFrame, Step]:
-    """Drop events whose live_id is in ``live_ids`` (the cascade of a room rule)."""
+                         rule: str = "long_rooms", drop: bool = True,
+                         flag_column: str | None = None) -> tuple[pd.DataFrame, Step]:
+    """Drop events whose live_id is in ``live_ids`` (the cascade of a room rule); with
+    ``drop=False`` keep them, counted as flagged (and marked in ``flag_column`` if given)."""
     if len(live_ids) == 0:
-        return ev, Step(rule, table, len(ev), 0)
-    hit = lookup(lookup_table(live_ids), ev["live_id"].to_numpy(), False)
-    return _keep(ev, ~hit), Step(rule, table, len(ev), int(hit.sum()))
+        hit = np.zeros(len(ev), dtype=bool)
+    else:
+        hit = lookup(lookup_table(live_ids), ev["live_id"].to_numpy(), False)
+    k = int(hit.sum())
+    if not drop:
+        out = ev
+        if flag_column:
+            out = ev.copy()
+            out[flag_column] = hit
+        return out, Step(rule, table, len(ev), 0, k)
+    out = _keep(ev, ~hit)
+    if flag_column:
+        out = out.assign(**{flag_column: np.zeros(len(out), dtype=bool)})
+    return out, Step(rule, table, len(ev), k)
 
 
 def resolve_streamer_mismatch(ev: pd.DataFrame, table: str, room: pd.DataFrame,
@@ -325,10 +375,10 @@ def resolve_streamer_mismatch(ev: pd.DataFrame, table: str, room: pd.DataFrame,
     if mode == "drop":
         return _keep(ev, ~mism), Step("streamer_mismatch", table, len(ev), k)
     if mode == "fix" and k:
-        before = duplicate_rows(ev)
+        before = duplicate_rows(_data_columns(ev))
         fixed = ev.copy()
         fixed["streamer_id"] = np.where(mism, rs, ev["streamer_id"].to_numpy()).astype(np.int32)
-        new_dup = duplicate_rows(fixed) & ~before
+        new_dup = duplicate_rows(_data_columns(fixed)) & ~before
         n_new = int(new_dup.sum())
         if n_new:
             fixed = _keep(fixed, ~new_dup)
@@ -392,7 +442,8 @@ def clean_tables(raw: dict[str, pd.DataFrame], params: CleaningParams | None = N
     room, st = censor_room_ends(room)
     steps.append(st)
     all_room_ids = room["live_id"].to_numpy()
-    room_kept, st_long, long_ids = drop_long_rooms(room, p.max_room_days)
+    drop_long = p.long_rooms == "drop"
+    room_kept, st_long, long_ids = drop_long_rooms(room, p.max_room_days, drop=drop_long)
     steps.append(st_long)
     out["room"] = room_kept
     if keep_all_rooms:
@@ -410,7 +461,8 @@ def clean_tables(raw: dict[str, pd.DataFrame], params: CleaningParams | None = N
         ev, st = drop_orphan_events(ev, name, all_room_ids, user_ids, streamer_ids,
                                     drop=p.drop_orphans)
         steps.append(st)
-        ev, st = drop_events_in_rooms(ev, name, long_ids, "long_rooms")
+        ev, st = drop_events_in_rooms(ev, name, long_ids, "long_rooms", drop=drop_long,
+                                      flag_column="flag_long_room")
         steps.append(st)
         ev, st = resolve_streamer_mismatch(ev, name, room, p.streamer_mismatch)
         steps.append(st)

@@ -277,6 +277,26 @@ class Table:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def __getattr__(self, name):
+        """Styler methods (``set_uuid``, ``format``, ``hide``, ...) apply to the table (and its
+        collapsed head) and return the :class:`Table`, so ``show_table(df).set_uuid("x")``
+        still chains."""
+        if name.startswith("_") or name in ("styler", "max_rows", "n_rows"):
+            raise AttributeError(name)
+        attr = getattr(self.styler, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            out = attr(*args, **kwargs)
+            if out is self.styler:
+                if self._head is not None:
+                    getattr(self._head, name)(*args, **kwargs)
+                return self
+            return out
+
+        return call
+
 
 def show_table(
     df: pd.DataFrame,

@@ -178,17 +178,16 @@ class FidelityResult:
             "off_share_max": OFF_SHARE_MAX,
         }
         subject = "The twin" if self.is_twin else "This data"
-        check = (
-            f"fewer than {OFF_SHARE_MAX:.0%} of the {judged} judged facts are off "
-            "(each fact computed the way its source computed it, with a tolerance per fact)"
-        )
+        check = f"fewer than {OFF_SHARE_MAX:.0%} of the {judged} judged facts are off"
         ok = judged > 0 and off_share < OFF_SHARE_MAX
         if judged == 0:
             reason = "No published fact could be judged on this data."
         else:
+            off_facts = "; ".join(self.table.loc[self.table["Verdict"] == "off", "Fact"])
             reason = (
-                f"{off} of {judged} facts ({off_share:.0%}) are off: {n['off_facts']}. Numbers "
-                "the chapters derive from them inherit the gap."
+                f"{off} of {judged} facts ({off_share:.1%}) are off (each computed the way its "
+                f"source computed it, with a tolerance per fact): {off_facts}. Numbers the "
+                "chapters derive from them inherit the gap."
             )
         out = [
             Finding(
@@ -269,7 +268,7 @@ class FidelityResult:
                     if ok
                     else (
                         f"{len(bad)} of {n_counts} counts differ from the published ones "
-                        f"({', '.join(bad) or 'none computed'}): a truncated or partial file, or "
+                        f"({'; '.join(bad) or 'none computed'}): a truncated or partial file, or "
                         "another release of the dataset."
                     ),
                 )

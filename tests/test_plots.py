@@ -493,6 +493,23 @@ CASES = [
     ),
     ("ltv.placeholder", None, (), lambda **k: ltv.placeholder("nothing to show", **k)),
     (
+        "ltv.decile_calibration",
+        None,
+        None,
+        lambda **k: ltv.decile_calibration(
+            pd.DataFrame(
+                {
+                    "method": ["a"] * 3 + ["b"] * 3,
+                    "decile": [1, 2, 3] * 2,
+                    "predicted": [0.0, 5.0, 50.0, 1.0, 8.0, 30.0],
+                    "actual": [0.5, 4.0, 60.0, 0.5, 4.0, 60.0],
+                    "n_users": [10] * 6,
+                }
+            ),
+            **k,
+        ),
+    ),
+    (
         "ltv.alive_calibration",
         None,
         None,

@@ -21,10 +21,12 @@ import pandas as pd
 from kuailive_analysis.core import stats
 from kuailive_analysis.core.calendar import MS_PER_HOUR, N_WINDOW_DAYS
 from kuailive_analysis.data.data_source import DataSource
-from kuailive_analysis.ltv import evaluate as E, recovery as R
+from kuailive_analysis.findings import Finding
+from kuailive_analysis.ltv import compare as C, evaluate as E, recovery as R
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.clv import BootstrapCLV, bootstrap_clv, clv_table
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
+from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo
 from kuailive_analysis.ltv.summary import (
     TRANSACTION_DEFINITIONS,
     RFMSummary,
@@ -36,6 +38,19 @@ __all__ = ["LTVParams", "LTVResult", "analyse", "transaction_tables"]
 
 INTERIOR_NOTE = "The fit is an interior maximum (no penalty)."
 NO_WATCH_FIT = "n/a (no fit)"
+RFM_LABELS = {
+    "first_day": "first gifting day (day index)",
+    "frequency_cal": "repeat gifting days in calibration",
+    "recency_cal": "days from first to last gifting day",
+    "T_cal": "days from first gifting day to end of calibration",
+    "monetary_cal": "mean coins per repeat gifting day",
+    "value_cal": "coins in calibration",
+    "frequency_holdout": "gifting days in the holdout",
+    "monetary_holdout": "mean coins per holdout gifting day",
+    "value_holdout": "coins in the holdout",
+    "duration_holdout": "holdout length (days)",
+}
+"""Readable names of the RFM summary's columns (tables of the book)."""
 MAX_GRID_FREQUENCY = 12
 """Rows of the P(alive) / expected-transactions heat maps (frequencies 0..12 at most)."""
 
@@ -60,6 +75,10 @@ class LTVParams:
     """Users listed in the top-CLV table."""
     seed: int = 0
     """Seed of the bootstrap and of the twin's simulation checks."""
+    n_boot_compare: int = 200
+    """User-bootstrap replicates of the holdout model comparison (metrics' intervals)."""
+    compare_level: float = 0.95
+    """Level of the holdout comparison's intervals (and of the winner rule)."""
 
     def __post_init__(self):
         if not 1 <= self.calibration_days < N_WINDOW_DAYS:
@@ -129,6 +148,12 @@ class LTVResult:
     bootstrap: BootstrapCLV
     predictions: pd.DataFrame
     top_users: pd.DataFrame
+    mbg: BetaGeo | None = None
+    mbg_note: str = ""
+    comparison: C.Comparison | None = None
+    gift_fit_test: E.FitTest | None = None
+    bg_days_ratio: tuple[float, float, float] | None = None
+    tenure_days: pd.Series | None = None
     planted: dict | None = None
     recovery: pd.DataFrame | None = None
     discretisation: pd.DataFrame | None = None
@@ -249,6 +274,373 @@ class LTVResult:
         )
         return intro, disc, alive
 
+    # -- readable tables ----------------------------------------------------------------------
+    def rfm_table(self) -> pd.DataFrame:
+        """Mean, median and maximum of the gifting RFM summary, with readable names."""
+        d = self.gift.describe().rename(index=RFM_LABELS)
+        d.columns = ["mean", "median", "maximum"]
+        d.index.name = "per cohort user"
+        return d.reset_index()
+
+    def parameter_display(self) -> pd.DataFrame:
+        """Estimates of BG/NBD, MBG/NBD and Gamma-Gamma with standard errors and 95%
+        intervals, readable headers."""
+        parts = [self.parameters.reset_index()]
+        if self.mbg is not None:
+            parts.insert(1, self.mbg.summary_.reset_index().assign(model="MBG/NBD"))
+        d = pd.concat(parts, ignore_index=True)[
+            ["model", "parameter", "estimate", "se", "ci_low", "ci_high"]
+        ]
+        return d.rename(
+            columns={
+                "se": "standard error",
+                "ci_low": "95% interval, low",
+                "ci_high": "95% interval, high",
+            }
+        )
+
+    def by_frequency_table(self) -> pd.DataFrame:
+        """Mean holdout gifting days by calibration frequency, readable headers."""
+        d = self.by_frequency.reset_index()
+        return d.rename(
+            columns={
+                "frequency_cal": "repeat gifting days in calibration",
+                "n_users": "users",
+                "actual": "actual (mean holdout gifting days)",
+                "model": "BG/NBD (mean)",
+                "past_rate": "past rate (mean)",
+            }
+        )
+
+    @staticmethod
+    def _accuracy_display(acc: pd.DataFrame) -> pd.DataFrame:
+        unit = {"transactions": "gifting or watching days", "value": "coins"}
+        d = acc.reset_index()
+        d["target"] = d["target"].map(lambda t: f"{t} ({unit.get(t, '')})")
+        return d.rename(
+            columns={
+                "MAE": "MAE per user",
+                "RMSE": "RMSE per user",
+                "correlation": "Pearson correlation",
+                "total_predicted": "total predicted",
+                "total_actual": "total actual",
+                "total_ratio": "predicted / actual total",
+            }
+        )
+
+    def accuracy_table(self) -> pd.DataFrame:
+        """Holdout accuracy of BG/NBD and the baselines on gifting days and value."""
+        return self._accuracy_display(self.accuracy)
+
+    def watch_accuracy_table(self) -> pd.DataFrame:
+        """Holdout accuracy on watching days."""
+        return self._accuracy_display(self.watch_accuracy)
+
+    def top_users_table(self) -> pd.DataFrame:
+        """The users with the highest BG/NBD x Gamma-Gamma CLV, readable headers."""
+        d = self.top_users.reset_index()
+        return d.rename(
+            columns={
+                "user_id": "user",
+                **RFM_LABELS,
+                "p_alive": "P(alive)",
+                "expected_purchases": f"expected gifting days ({self.params.horizon_days} d)",
+                "expected_spend": "expected coins per gifting day",
+                "clv": "CLV (coins)",
+                "clv_low": f"CLV {self.params.level:.0%} low",
+                "clv_high": f"CLV {self.params.level:.0%} high",
+            }
+        )
+
+    def clv_status(self) -> str:
+        """Whether the CLV of section 4.9 is a validated forecast (it is only when BG/NBD x
+        Gamma-Gamma wins the holdout comparison)."""
+        if self.comparison.winner.method == C.BG:
+            return "BG/NBD x Gamma-Gamma wins the holdout comparison (section 4.7)."
+        return (
+            "These values are BG/NBD x Gamma-Gamma's, which does not win the holdout "
+            "comparison (section 4.7): read them as what the model says, not as a validated "
+            "forecast; they are not a headline of this book."
+        )
+
+    # -- holdout model comparison ----------------------------------------------------------
+    @property
+    def n_boot_degenerate(self) -> int:
+        """Successful bootstrap replicates whose Gamma-Gamma fit has q <= 1 (infinite mean;
+        the replicate's sample mean value per gifting day was used instead)."""
+        reps = self.bootstrap.replicates
+        return int((reps["q"] <= 1).sum()) if "q" in reps else 0
+
+    def comparison_table(self) -> pd.DataFrame:
+        """The holdout comparison for the book: one row per method, one column per metric,
+        each cell "estimate (low to high)" with readable units."""
+        sc = self.comparison.scores
+        fmt = {
+            "total_ratio": "{:.2f}",
+            "MAE": "{:,.1f}",
+            "RMSE": "{:,.1f}",
+            "spearman": "{:.2f}",
+            "norm_gini": "{:.2f}",
+            "top10_capture": "{:.1%}",
+        }
+        out = {}
+        for k in C.METRICS:
+            est, lo, hi = (sc.table[(k, c)] for c in ("estimate", "low", "high"))
+            out[C.METRIC_LABELS[k]] = [
+                "\u2013"
+                if not np.isfinite(e)
+                else f"{fmt[k].format(e)} ({fmt[k].format(a)} to {fmt[k].format(b)})"
+                for e, a, b in zip(est, lo, hi)
+            ]
+        df = pd.DataFrame(out, index=sc.table.index)
+        df.index.name = "forecast method"
+        return df.reset_index()
+
+    def comparison_text(self) -> str:
+        """The holdout comparison in words."""
+        c, sc = self.comparison, self.comparison.scores
+        mae, rmse = sc.estimate("MAE"), sc.estimate("RMSE")
+        cap = sc.estimate("top10_capture")
+        share_zero = float((c.actual == 0).mean())
+        ranker = self.best_ranker()
+        text = (
+            f"The {len(c.actual):,d} cohort users gave {c.actual.sum():,.0f} coins in the "
+            f"{c.horizon}-day holdout; {share_zero:.1%} of them gave nothing, so the zero "
+            f"forecast has an MAE of {mae[C.ZERO]:,.1f} coins per user (the mean) and an RMSE "
+            f"of {rmse[C.ZERO]:,.1f}. BG/NBD x Gamma-Gamma predicts "
+            f"{sc.estimate('total_ratio')[C.BG]:.2f} times the actual total (MAE "
+            f"{mae[C.BG]:,.1f}, RMSE {rmse[C.BG]:,.1f})."
+        )
+        if ranker is not None:
+            text += (
+                f" For ranking users, {ranker} does best: the 10% of users it ranks highest "
+                f"gave {cap[ranker]:.1%} of the holdout value, against {cap[C.RUN_RATE]:.1%} "
+                "for ranking by the run rate."
+            )
+        if c.notes:
+            text += " " + " ".join(f"{m}: no forecast ({why})." for m, why in c.notes.items())
+        return text
+
+    def best_ranker(self) -> str | None:
+        """The model with the highest top-decile capture (None without models)."""
+        cap = self.comparison.scores.estimate("top10_capture")
+        models = [m for m in C.MODELS if m in cap.index and np.isfinite(cap[m])]
+        return max(models, key=lambda m: cap[m]) if models else None
+
+    def mbg_text(self) -> str:
+        """The MBG/NBD fit in words."""
+        if self.mbg is None:
+            return f"MBG/NBD could not be fitted: {self.mbg_note}"
+        pm, pb = self.mbg.params_, self.bg.params_
+        return (
+            f"MBG/NBD (BG/NBD plus a chance to leave right after the first gift) gives a mean "
+            f"dropout of {pm['a'] / (pm['a'] + pm['b']):.1%} per gifting day (BG/NBD: "
+            f"{pb['a'] / (pb['a'] + pb['b']):.1%}) and a log-likelihood of "
+            f"{self.mbg.log_likelihood_:,.1f} (BG/NBD: {self.bg.log_likelihood_:,.1f}). "
+        ) + (self.mbg_note or "")
+
+    def fit_test_text(self) -> str:
+        """The chi-square test of the frequency histogram in words."""
+        t = self.gift_fit_test
+        return (
+            f"The model puts {t.misallocated:.1%} of users in the wrong bar; a Pearson "
+            f"chi-square test (cells pooled to at least 5 expected users) gives "
+            f"{t.statistic:,.1f} on {t.df} degrees of freedom, p = {t.p_value:.3g}"
+            + (
+                ": the differences are larger than chance."
+                if t.p_value < 0.05
+                else ": the differences are within chance."
+            )
+        )
+
+    def truncation_text(self) -> str:
+        """Left truncation in words (the cohort's account age at the window start)."""
+        ten = self.tenure_days
+        if ten is None or ten.dropna().empty:
+            return "The data has no registration dates, so we cannot say how old the accounts are."
+        ten = ten.dropna()
+        return (
+            f"The median cohort user registered {ten.median():,.0f} days before the window "
+            f"opened, and {(ten > self.params.calibration_days).mean():.1%} of them more than "
+            f"{self.params.calibration_days} days before it."
+        )
+
+    def decile_title(self) -> str:
+        """Title of the decile chart: what the top decile of the best ranking model shows."""
+        m = self.best_ranker()
+        if m is None:
+            return "Forecast deciles: mean predicted vs actual holdout value"
+        d = self.comparison.deciles
+        top = d[(d["method"] == m)].iloc[-1]
+        return (
+            f"Top forecast decile of {m}: predicted {top['predicted']:,.0f}, "
+            f"actual {top['actual']:,.0f} coins per user"
+        )
+
+    # -- findings -----------------------------------------------------------------------------
+    def findings(self) -> list[Finding]:
+        """The chapter's claims with their checks (see :mod:`kuailive_analysis.findings`)."""
+        c, sc, w = self.comparison, self.comparison.scores, self.comparison.winner
+        lvl = sc.level
+        out = []
+        # 1. the LTV value headline: only from a model that wins on the holdout
+        ev = {
+            "criterion": C.CRITERION,
+            "n_users": len(c.actual),
+            "holdout_actual_total": float(c.actual.sum()),
+        }
+        ev.update({f"rmse_{k}": float(v) for k, v in sc.estimate("RMSE").items()})
+        if w.method is not None and c.forward is not None:
+            ratio, lo, hi = (
+                sc.table.loc[w.method, ("total_ratio", x)] for x in ("estimate", "low", "high")
+            )
+            total = float(c.forward.sum())
+            out.append(
+                Finding(
+                    "04_ltv",
+                    "ltv_value",
+                    f"The {len(c.forward):,d} users who gifted in the window are predicted to "
+                    f"give {total:,.0f} coins over the next {c.horizon} days ({w.method}, the "
+                    f"model that wins on the holdout; the interval rescales it by the "
+                    f"holdout's predicted/actual ratio interval).",
+                    f"holdout comparison: {C.WINNER_RULE}",
+                    "validated",
+                    value=total,
+                    unit="coins",
+                    interval=(total / hi, total / lo) if lo > 0 else None,
+                    level=lvl,
+                    evidence={**ev, "winner": w.method, "holdout_ratio": float(ratio)},
+                    headline=True,
+                    action=(
+                        f"Plan next week's gifting revenue of this cohort at about {total:,.0f} "
+                        f"coins ({w.method}), and re-check the forecast against the actual "
+                        "week before using it for budgets."
+                    ),
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    "04_ltv",
+                    "ltv_value",
+                    "No forecast of each user's gift value beats the naive baselines on the "
+                    "holdout, so this chapter states no lifetime-value amount.",
+                    "holdout comparison: beats both naive baselines (run rate, zero) on RMSE",
+                    "failed",
+                    evidence={**ev, "best_model": w.best or ""},
+                    headline=True,
+                    reason=w.reason,
+                )
+            )
+        # 2. ranking: the best model's top decile against the run-rate ranking
+        m = self.best_ranker()
+        if m is not None:
+            d = sc.paired.loc[("top10_capture", m, C.RUN_RATE)]
+            cap = sc.table.loc[m, "top10_capture"]
+            ok = d["low"] > 0
+            st = (
+                f"Ranking users by the {m} forecast, the top 10% gave {cap['estimate']:.1%} "
+                f"of the holdout gift value, {d['difference'] * 100:+.1f} points against "
+                f"ranking by each user's run rate."
+            )
+            out.append(
+                Finding(
+                    "04_ltv",
+                    "ltv_ranking",
+                    st,
+                    f"paired user bootstrap of the top-decile capture difference excludes 0 "
+                    f"({lvl:.0%} interval {d['low'] * 100:+.1f} to {d['high'] * 100:+.1f} "
+                    "points)",
+                    "validated" if ok else "failed",
+                    value=float(cap["estimate"]),
+                    unit="share",
+                    interval=(float(cap["low"]), float(cap["high"])),
+                    level=lvl,
+                    evidence={
+                        "model": m,
+                        "capture_model": float(cap["estimate"]),
+                        "capture_run_rate": float(sc.estimate("top10_capture")[C.RUN_RATE]),
+                        "difference": float(d["difference"]),
+                    },
+                    reason=""
+                    if ok
+                    else f"the interval of the difference ({d['low'] * 100:+.1f} to "
+                    f"{d['high'] * 100:+.1f} points) includes 0: {m} does not rank users "
+                    "better than their own run rate.",
+                    action=(
+                        f"Target gifting and retention campaigns at the top 10% of users by the "
+                        f"{m} forecast: they gave {cap['estimate']:.0%} ({cap['low']:.0%} to "
+                        f"{cap['high']:.0%}) of next-week gift value, "
+                        f"{d['difference'] * 100:.0f} points more than picking the top past "
+                        "spenders; test it as an A/B campaign before a roll-out."
+                    )
+                    if ok
+                    else "",
+                )
+            )
+        # 3. BG/NBD describes the calibration frequencies
+        t = self.gift_fit_test
+        out.append(
+            Finding(
+                "04_ltv",
+                "bg_frequency_fit",
+                f"BG/NBD reproduces the number of users by repeat gifting days in calibration "
+                f"({t.misallocated:.1%} of users in the wrong bar).",
+                "Pearson chi-square goodness of fit, p >= 0.05",
+                "validated" if t.p_value >= 0.05 else "failed",
+                value=t.misallocated,
+                unit="share",
+                evidence={"chi2": t.statistic, "df": t.df, "p_value": t.p_value},
+                reason=""
+                if t.p_value >= 0.05
+                else f"chi-square {t.statistic:,.1f} on {t.df} df, p = {t.p_value:.2g}: the "
+                "histogram differs from the model by more than chance.",
+            )
+        )
+        # 4. BG/NBD's holdout total of gifting days
+        r, lo, hi = self.bg_days_ratio
+        ok = lo <= 1 <= hi
+        out.append(
+            Finding(
+                "04_ltv",
+                "bg_holdout_days",
+                f"BG/NBD predicts {r:.2f} gifting days in the holdout per actual one.",
+                f"user-bootstrap {lvl:.0%} interval of the predicted/actual ratio contains 1",
+                "validated" if ok else "failed",
+                value=r,
+                unit="ratio",
+                interval=(lo, hi),
+                level=lvl,
+                reason="" if ok else f"the interval {lo:.2f} to {hi:.2f} excludes 1.",
+            )
+        )
+        # 5. the Gamma-Gamma population mean
+        q = self.gg.params_["q"]
+        out.append(
+            Finding(
+                "04_ltv",
+                "gg_mean",
+                f"The Gamma-Gamma model gives a finite mean value per gifting day (q = {q:.2f}).",
+                "Gamma-Gamma q > 1 (finite population mean)",
+                "validated" if q > 1 else "failed",
+                value=q,
+                unit="",
+                evidence={
+                    "fallback_mean": self.fallback_mean,
+                    "n_boot_failed": self.bootstrap.n_failed,
+                    "n_boot_degenerate": self.n_boot_degenerate,
+                },
+                reason=""
+                if q > 1
+                else f"q = {q:.2f} <= 1: the population mean is infinite, so users without a "
+                f"repeat gifting day get the sample mean ({self.fallback_mean:,.1f} coins); "
+                f"{self.bootstrap.n_failed} of {self.params.n_boot} bootstrap refits failed and "
+                f"{self.n_boot_degenerate} of the {self.bootstrap.n_boot} successful ones also "
+                "had q <= 1 (sample mean used).",
+            )
+        )
+        return out
+
     # -- glue ---------------------------------------------------------------------------------
     def numbers(self) -> dict:
         """Every value the chapter's prose glues, by key, as Python scalars or text (a
@@ -300,7 +692,13 @@ class LTVResult:
             "ratio_bg": acc.loc[("transactions", "BG/NBD"), "total_ratio"],
             "mae_value_bg": acc.loc[("value", "BG/NBD x Gamma-Gamma"), "MAE"],
             "mae_value_past": acc.loc[("value", "past rate x own mean"), "MAE"],
-            # 4.7 watching days
+            # 4.7 model choice on the holdout
+            "cmp_rule": C.WINNER_RULE,
+            "cmp_text": self.comparison_text(),
+            "cmp_verdict": self.comparison.winner.reason,
+            "mbg_text": self.mbg_text(),
+            "fit_test_text": self.fit_test_text(),
+            # 4.8 watching days
             "watch_every_day": self.watch_checks.share_every_day,
             "watch_note": self.watch_fit_text(),
             "watch_mae_bg": (
@@ -316,6 +714,8 @@ class LTVResult:
             "level": p.level,
             "n_boot_ok": boot.n_boot,
             "n_boot_failed": boot.n_failed,
+            "n_boot_degenerate": self.n_boot_degenerate,
+            "clv_status": self.clv_status(),
             "clv_total": boot.total_clv,
             "clv_total_lo": boot.total_low,
             "clv_total_hi": boot.total_high,
@@ -331,6 +731,7 @@ class LTVResult:
             "alive_text": alive_text,
             # 4.10 assumptions
             "rho_freq_value": self.gift_checks.freq_value_spearman,
+            "truncation_text": self.truncation_text(),
             "gg_q": gg.params_["q"],
         }
 
@@ -367,6 +768,42 @@ def analyse(ds, **params) -> LTVResult:
         bg, p.grid_T, p.holdout_days, max_x=min(p.grid_T, MAX_GRID_FREQUENCY)
     )
 
+    mbg, mbg_note = E._try(lambda c: ModifiedBetaGeo().fit(*E._xtT(gs), penalizer=c), E.PENALIZERS)
+    fitted = {C.BG: (bg, gg, fallback)}
+    if mbg is not None:
+        fitted[C.MBG] = (mbg, gg, fallback)
+    users = ds.table("users")
+    comparison = C.compare(
+        ds.table(
+            "user_day",
+            [
+                "user_id",
+                "day",
+                "n_clicks",
+                "watch_ms",
+                "n_comments",
+                "n_likes",
+                "n_gifts",
+                "gift_value",
+                "active",
+            ],
+        ),
+        users,
+        p.calibration_days,
+        p.holdout_days,
+        end=N_WINDOW_DAYS,
+        fitted=fitted,
+        n_boot=p.n_boot_compare,
+        level=p.compare_level,
+        seed=p.seed,
+    )
+    histogram = E.frequency_histogram(bg, gs, p.max_freq)
+    bg_days = forecasts[("transactions", "BG/NBD")]
+    tenure = (
+        users.set_index("user_id")["tenure_days"].reindex(gs.index)
+        if "tenure_days" in users
+        else None
+    )
     wbg, w_note = E.try_fit_bgnbd(watch.table)
     boot = bootstrap_clv(
         gs,
@@ -398,7 +835,7 @@ def analyse(ds, **params) -> LTVResult:
         gg_note=gg_note,
         fallback_mean=fallback,
         parameters=E.parameter_table(bg, gg),
-        histogram=E.frequency_histogram(bg, gs, p.max_freq),
+        histogram=histogram,
         by_frequency=E.holdout_by_frequency(bg, gs, p.max_freq),
         tracking=E.tracking(bg, gs, repeat_transactions_by_day(gift_days, gs.index)),
         p_alive_grid=p_alive_grid,
@@ -416,6 +853,18 @@ def analyse(ds, **params) -> LTVResult:
         bootstrap=boot,
         predictions=preds,
         top_users=E.top_users(gs, boot.per_user, preds, p.top_n),
+        mbg=mbg,
+        mbg_note=mbg_note,
+        comparison=comparison,
+        gift_fit_test=E.frequency_fit_test(histogram),
+        bg_days_ratio=E.ratio_interval(
+            bg_days,
+            gs["frequency_holdout"],
+            n_boot=p.n_boot_compare,
+            level=p.compare_level,
+            seed=p.seed,
+        ),
+        tenure_days=tenure,
         planted=twin.planted,
         recovery=twin.recovery,
         discretisation=twin.discretisation,

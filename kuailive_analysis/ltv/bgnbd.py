@@ -157,6 +157,11 @@ class BetaGeo:
     """
 
     param_names = ("r", "alpha", "a", "b")
+    model_name = "BG/NBD"
+
+    @staticmethod
+    def _loglik(theta, x, tx, T, w, grad: bool = True):
+        return _bg_loglik(theta, x, tx, T, w, grad)
 
     def __init__(self, params: dict | None = None):
         self.params_ = dict(params) if params else None
@@ -199,15 +204,15 @@ class BetaGeo:
                 np.log([3.0, 3.0 / rate, 2.0, 10.0]),
             ]
         res = maximise(
-            penalised(lambda th: _bg_loglik(th, x, tx, t, w), penalizer),
+            penalised(lambda th: self._loglik(th, x, tx, t, w), penalizer),
             starts,
             self.param_names,
             n_weight=W,
-            model="BG/NBD",
+            model=self.model_name,
             gtol=gtol,
         )
         if penalizer:
-            res.mean_nll = float(_bg_loglik(res.theta, x, tx, t, w, grad=False)[0])
+            res.mean_nll = float(self._loglik(res.theta, x, tx, t, w, grad=False)[0])
         store_fit(self, res, W)
         self.penalizer_ = float(penalizer)
         self.fit_seconds_ = time.perf_counter() - t0

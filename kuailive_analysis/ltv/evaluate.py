@@ -326,3 +326,50 @@ def assumption_checks(summary: pd.DataFrame) -> AssumptionChecks:
         share_every_day=float(every_day[summary["T_cal"] > 0].mean()),
         share_repeat=float((summary["frequency_cal"] > 0).mean()),
     )
+
+
+@dataclass(frozen=True)
+class FitTest:
+    """Pearson chi-square test of a frequency histogram (:func:`frequency_fit_test`)."""
+
+    statistic: float
+    df: int
+    p_value: float
+    misallocated: float
+    """Share of users in the wrong bar: half the sum of |actual - expected| over the total."""
+
+
+def frequency_fit_test(hist: pd.DataFrame, n_params: int = 4, min_expected: float = 5.0):
+    """Chi-square goodness of fit of :func:`frequency_histogram` (``actual`` vs ``model``):
+    cells are pooled from the top until every expected count is at least ``min_expected``;
+    degrees of freedom = cells - 1 - ``n_params`` (at least 1)."""
+    from scipy import stats as st
+
+    act = hist["actual"].to_numpy(float)
+    exp = hist["model"].to_numpy(float)
+    a, e = list(act), list(exp)
+    while len(e) > 1 and e[-1] < min_expected:
+        e[-2] += e.pop()
+        a[-2] += a.pop()
+    a, e = np.array(a), np.array(e)
+    stat = float(((a - e) ** 2 / np.maximum(e, 1e-12)).sum())
+    df = max(len(e) - 1 - n_params, 1)
+    return FitTest(
+        statistic=stat,
+        df=int(df),
+        p_value=float(st.chi2.sf(stat, df)),
+        misallocated=float(np.abs(act - exp).sum() / act.sum() / 2),
+    )
+
+
+def ratio_interval(pred, actual, *, n_boot: int = 200, level: float = 0.95, seed: int = 0):
+    """``(ratio, low, high)``: predicted / actual totals with a user-bootstrap percentile
+    interval."""
+    p, a = np.asarray(pred, float), np.asarray(actual, float)
+    idx = np.random.default_rng(seed).integers(0, p.size, size=(n_boot, p.size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot = p[idx].sum(1) / a[idx].sum(1)
+    boot = boot[np.isfinite(boot)]
+    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+    lo, hi = np.percentile(boot, q) if boot.size else (np.nan, np.nan)
+    return float(p.sum() / a.sum()) if a.sum() > 0 else float("nan"), float(lo), float(hi)

@@ -41,7 +41,7 @@ def frequency_histogram(
     ax.set_xticks(pos, hist.index)
     err = np.abs(hist["actual"] - hist["model"]).sum() / hist["actual"].sum() / 2
     title = style.resolve_title(
-        title, f"BG/NBD reproduces the calibration frequencies (misallocated users {err:.1%})"
+        title, f"Users by repeat {what}: BG/NBD puts {err:.1%} of users in the wrong bar"
     )
     label(ax, f"repeat {what} in calibration (count)", "users (count)", title)
     ax.legend()
@@ -320,5 +320,42 @@ def recovery(
             title, "Planted BG/NBD parameters of the twin vs estimates (95% intervals)"
         ),
     )
+    style.footnote(fig, source)
+    return fig
+
+
+@style.styled
+def decile_calibration(
+    deciles: pd.DataFrame,
+    *,
+    methods: tuple[str, ...] | None = None,
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Decile calibration chart: for each method (``methods``, default all), users split into
+    deciles of the method's forecast; mean forecast (x) against mean actual holdout value (y)
+    per decile, on log-log axes with the diagonal (points above it: the method
+    underpredicts). ``deciles`` as from :func:`kuailive_analysis.ltv.compare.decile_calibration`."""
+    fig, ax = style.axes_or_figure(ax)
+    names = list(dict.fromkeys(deciles["method"])) if methods is None else list(methods)
+    lo, hi = np.inf, 0.0
+    for i, m in enumerate(names):
+        d = deciles[deciles["method"] == m]
+        x = d["predicted"].clip(lower=0.1)
+        y = d["actual"].clip(lower=0.1)
+        ax.plot(x, y, "o-", label=m, color=PALETTE[i % len(PALETTE)], ms=4)
+        lo, hi = min(lo, x.min(), y.min()), max(hi, x.max(), y.max())
+    if np.isfinite(lo):
+        ax.plot([lo, hi], [lo, hi], ":", color=MUTED, label="predicted = actual")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    label(
+        ax,
+        "mean forecast per user in the decile (coins, log scale)",
+        "mean actual holdout value per user (coins, log scale)",
+        style.resolve_title(title, "Forecast deciles: mean predicted vs actual holdout value"),
+    )
+    ax.legend(fontsize="small")
     style.footnote(fig, source)
     return fig

@@ -545,8 +545,66 @@ def test_cox_headline():
     summ = pd.DataFrame(
         {"label": ["a", "b"], "coef": [0.1, -0.7], "hr": [1.1, 0.5], "p": [0.01, 0.001]}
     )
-    assert R.cox_headline(summ) == "Strongest effect: b lowers the churn hazard (HR 0.50)"
+    assert R.cox_headline(summ) == (
+        "Strongest association: b, lower churn hazard (HR 0.50)\nan association, not an effect"
+    )
     assert R.cox_headline(summ.assign(p=0.5)).startswith("No covariate")
+    # proportional hazards failing, or selection by the sampling rule, is named in the title
+    summ = summ.assign(covariate=["x", "early_gifted"])
+    head = R.cox_headline(summ, ph_violations=["early_gifted"])
+    assert head.endswith(
+        "not an effect: proportional hazards fails and the sampling rule selects on it"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Populations, pooled cohorts, weekly retention and DAU/WAU: hand-made logs
+# ---------------------------------------------------------------------------------------------
+POP_LOG = {1: [0, 1], 2: [0], 3: [1, 2], 4: [2, 3], 5: [2]}
+"""Day-0 cohort {1, 2}: day 1 -> 1/2. Cohort 1 {3}: 1/1. Cohort 2 {4, 5}: 1/2."""
+
+
+def test_population_retention_splits_day0_from_new_users():
+    tri = R.cohort_triangle(_act(POP_LOG))
+    pop = R.population_retention(tri, (1,)).set_index("population")
+    old, new, both = pop.loc[R.EXISTING], pop.loc[R.NEW], pop.loc["all users"]
+    assert (old["users"], old["denominator"], old["retained"]) == (2, 2, 1)
+    assert old["rate"] == old["unweighted"] == 0.5
+    assert (new["users"], new["cohorts"], new["retained"]) == (3, 2, 2)
+    assert new["rate"] == pytest.approx(2 / 3) and new["unweighted"] == pytest.approx(0.75)
+    assert both["rate"] == pytest.approx(3 / 5) and both["unweighted"] == pytest.approx(2 / 3)
+    for _, r in pop.iterrows():
+        assert r["lo"] <= r["rate"] <= r["hi"]
+    d, lo, hi = R.populations.difference(
+        R.populations.rate_of(pop.reset_index(), R.EXISTING, 1),
+        R.populations.rate_of(pop.reset_index(), R.NEW, 1),
+    )
+    assert d == pytest.approx(0.5 - 2 / 3) and lo < d < hi
+
+
+def test_pool_cohorts_merges_small_consecutive_cohorts():
+    tri = R.cohort_triangle(_act(POP_LOG))
+    pooled = R.pool_cohorts(tri, min_size=2)
+    labels = pooled.groupby("cohort")["label"].first().to_dict()
+    assert labels == {0: "day 0 (n=2)", 1: "days 1-2 (pooled, n=3)"}
+    cell = pooled.query("cohort == 1 and n == 1").iloc[0]
+    assert (cell["denominator"], cell["active_on"]) == (3, 2) and not cell["small"]
+    # every user is counted once per day N, pooled or not
+    for n, g in pooled.groupby("n"):
+        assert g["active_on"].sum() == tri.loc[tri["n"] == n, "active_on"].sum()
+    assert R.pool_cohorts(tri, min_size=10)["small"].all()  # one block, still too small
+
+
+def test_weekly_retention_and_dau_wau_on_calendar_weeks():
+    act = _act({1: [0, 8, 15], 2: [1], 3: [9, 16]})
+    w = R.weekly_retention(act).set_index(["cohort_week", "n_weeks"])
+    assert w.loc[(0, 1), "cohort_size"] == 2 and w.loc[(0, 1), "rate"] == 0.5
+    assert w.loc[(0, 2), "rate"] == 0.5 and w.loc[(1, 1), "rate"] == 1.0
+    assert (1, 2) not in w.index  # week 3 is outside the window
+    dw = R.dau_wau(_act({1: list(range(21)), 2: [0]})).set_index("day")
+    assert dw.index.min() == 6 and dw.index.max() == 20
+    assert dw.loc[6, "ratio"] == 0.5 and dw.loc[7, "ratio"] == 1.0
+    assert list(dw.loc[[6, 7, 14], "week"]) == [0, 1, 2]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -654,7 +712,9 @@ def test_cox_result_reads_hazard_ratios_and_violations():
     assert np.isnan(cox.hazard_ratio("female"))
     assert cox.violation_names == "gifted early"  # ph_alpha > 1 flags every covariate
     assert cox.warnings_text == "; ".join(cox.warnings) or cox.warnings_text == "none"
-    assert cox.headline().startswith("Strongest effect: gifted early raises")
+    head = cox.headline()
+    assert head.startswith("Strongest association: gifted early, higher churn hazard")
+    assert "not an effect" in head and "raises" not in head  # an association, never causal
 
 
 # ---------------------------------------------------------------------------------------------
@@ -817,13 +877,16 @@ def test_truth_comparison_only_on_a_twin(twin_result, folder_result):
         assert _rendered(f[key], None) == "n/a"
     assert folder_result.titles.truth is None
     # the same data without the truth file: every other number is unchanged
-    other = set(t) - {"data_name", "truth_status", *R.result.TRUTH_KEYS}
+    other = set(t) - {"data_name", "truth_status", "truth_verdict", *R.result.TRUTH_KEYS}
     assert {k: t[k] for k in other} == {k: f[k] for k in other}
     assert f["data_name"] == "KuaiLive files in /somewhere"
     fig = P.km_vs_truth(folder_result.truth_curves)
     assert "No ground truth" in fig.axes[0].texts[0].get_text()
     fig = P.km_vs_truth(twin_result.truth_curves, title=twin_result.titles.truth)
-    assert fig.axes[0].get_title(loc="left").startswith("KM is within")
+    shown = fig.axes[0].get_title(loc="left")
+    cov = twin_result.truth.coverage
+    assert shown.startswith("KM vs planted survival: truth inside the 95% band on")
+    assert f"{cov:.0%} of days" in shown
     plt.close("all")
 
 
@@ -871,6 +934,90 @@ def test_chapter_notebook_is_thin():
     ):
         assert not re.search(banned, src), banned
     assert src.count("retention.analyse(") == 1 and "glue_all(res.numbers())" in src
+
+
+def test_findings_gate_and_origins(twin_result, folder_result):
+    from kuailive_analysis.findings import headlines
+
+    found = {f.key: f for f in twin_result.findings()}
+    for key in ("ret_d1_existing", "ret_d7_existing", "ret_d1_new", "ret_d7_new"):
+        f = found[key]
+        assert f.headline and f.origin == "method" and f.interval[0] <= f.value <= f.interval[1]
+        assert "clicked, commented, liked and gifted" in f.statement  # the sample rule
+    t = twin_result.truth
+    truth = found["km_truth"]
+    assert truth.origin == "planted" and truth.value == t.coverage
+    assert truth.status == ("validated" if t.coverage >= 0.8 else "failed")
+    assert found["km_s7"].status == truth.status and found["km_s7"].origin == "planted"
+    # gifting early is selected on by the sampling rule: never a validated finding
+    assert found["cox_early_gift"].status == "failed"
+    assert "sampling rule" in found["cox_early_gift"].reason
+    assert all(f.status == "validated" for f in headlines(found.values()))
+    for f in found.values():
+        if f.action:  # actions only from validated findings that are not planted properties
+            assert f.status == "validated" and f.origin != "planted", f.key
+    assert 2 <= sum(bool(f.action) for f in found.values()) <= 4
+    plain = {f.key: f for f in folder_result.findings()}
+    assert plain["km_truth"].status == plain["km_s7"].status == "not checkable"
+    assert all(f.origin != "planted" for f in plain.values())
+
+
+def test_truth_check_uses_the_coverage_threshold(twin_ds, twin_result):
+    cov = twin_result.truth.coverage
+    lax = R.analyse(twin_ds, truth_coverage_min=0.0)
+    assert lax.truth.passes and lax.numbers()["truth_verdict"] == "passed"
+    assert {f.key: f.status for f in lax.findings()}["km_truth"] == "validated"
+    assert lax.truth.coverage == cov
+    frame = pd.DataFrame(
+        {
+            "t": [1.0, 2.0, 3.0, 4.0],
+            "diff": [-0.01, -0.02, 0.0, -0.03],
+            "in_band": [True, False, True, False],
+        }
+    )
+    half = R.TruthComparison(frame, frame, "KM", min_coverage=0.8)
+    assert half.coverage == 0.5 and not half.passes and half.max_gap == 0.03
+    assert half.title == (
+        "KM vs planted survival: truth inside the 95% band on 50% of days (max gap 3.0%)"
+    )
+    assert R.TruthComparison(frame, frame, "KM", min_coverage=0.5).passes
+
+
+def test_titles_state_what_the_figures_show(twin_result):
+    titles = twin_result.titles
+    assert "raises" not in titles.forest and "lowers" not in titles.forest
+    assert titles.forest.startswith(("Strongest association", "No covariate"))
+    assert titles.truth == twin_result.truth.title and "band" in titles.truth
+    assert "day-0 cohort" in titles.cohorts
+
+
+def test_tables_are_readable(twin_result):
+    tabs = twin_result.tables
+    pairs = twin_result.segments.pairwise
+    assert len(tabs.pairs) == pairs["segment"].nunique() < len(pairs)  # one row per segment
+    for name in ("populations", "weekly", "stickiness", "sensitivity", "segments", "pairs", "ph"):
+        df = getattr(tabs, name)
+        for col in df.columns:
+            assert " " in col or col in ("population", "segment", "covariate", "clock", "p-value")
+            if df[col].dtype == object:
+                assert not df[col].astype(str).str.contains(r"\de[-+]\d").any(), (name, col)
+    assert set(tabs.populations["population"]) == {R.EXISTING, R.NEW, "all users"}
+
+
+def test_heatmap_pools_and_greys_small_cohorts(twin_result):
+    import matplotlib.pyplot as plt
+
+    from kuailive_analysis.plots import retention as P
+
+    pooled = twin_result.pooled
+    sizes = pooled.groupby("cohort")["cohort_size"].first()
+    assert (sizes.iloc[:-1] >= twin_result.params.min_cohort).all()  # only the tail may be small
+    fig = P.cohort_heatmap(pooled, min_size=twin_result.params.min_cohort)
+    rows = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(rows) == len(sizes) and any("pooled" in r for r in rows)
+    if pooled["small"].any():
+        assert fig.axes[0].get_legend() is not None
+    plt.close("all")
 
 
 def test_numbers_are_plain_python_values(twin_result):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from kuailive_analysis.plots import style
@@ -184,20 +186,33 @@ def cohort_heatmap(
     ax=None,
     title: str | None = None,
     source: str | None = None,
+    min_size: int = 0,
 ):
     """Cohort x day-N heat map of a retention rate, drawn with seaborn (cells a cohort has not
-    reached are blank)."""
+    reached are blank).
+
+    ``triangle`` is :func:`retention.cohort_triangle` or :func:`retention.pool_cohorts` (then
+    rows are blocks of pooled small cohorts, labelled by its ``label`` column). Cells whose
+    denominator (``denominator``, else ``cohort_size``) is below ``min_size`` users are
+    greyed out and not coloured by their rate."""
     n_days = int(max(triangle["cohort"].max(), triangle["n"].max())) + 1
-    grid = np.full((n_days, n_days), np.nan)
-    grid[triangle["cohort"].to_numpy(int), triangle["n"].to_numpy(int)] = triangle[value]
-    sizes = triangle.groupby("cohort")["cohort_size"].first()
-    rows = sizes.index.to_numpy(int)
-    grid = grid[rows]
+    rows = np.sort(triangle["cohort"].unique()).astype(int)
+    pos = {c: i for i, c in enumerate(rows)}
+    grid = np.full((len(rows), n_days), np.nan)
+    r_idx = triangle["cohort"].map(pos).to_numpy(int)
+    n_idx = triangle["n"].to_numpy(int)
+    grid[r_idx, n_idx] = triangle[value]
+    den = triangle["denominator"] if "denominator" in triangle else triangle["cohort_size"]
+    small = np.zeros_like(grid, dtype=bool)
+    small[r_idx, n_idx] = den.to_numpy() < min_size
+    if "label" in triangle:
+        labels = triangle.groupby("cohort")["label"].first().loc[rows].tolist()
+    else:
+        sizes = triangle.groupby("cohort")["cohort_size"].first()
+        labels = [f"day {c} (n={sizes[c]:,})" for c in rows]
     fig, ax = style.axes_or_figure(ax, width=8.5, height=max(3.0, 0.28 * len(rows) + 1.6))
     title = style.resolve_title(title, "Day-N retention by cohort")
-    frame = pd.DataFrame(
-        grid, index=[f"day {c} (n={sizes[c]:,})" for c in rows], columns=range(n_days)
-    )
+    frame = pd.DataFrame(np.where(small, np.nan, grid), index=labels, columns=range(n_days))
     sns.heatmap(
         frame,
         ax=ax,
@@ -212,40 +227,58 @@ def cohort_heatmap(
             + ("on day N (%)" if value == "rate_on" else "on or after day N (%)"),
         },
     )
+    cbar_ax = ax.collections[-1].colorbar.ax
+    if small.any():
+        grey = pd.DataFrame(np.where(small, 1.0, np.nan), index=labels, columns=range(n_days))
+        sns.heatmap(
+            grey, ax=ax, cmap=ListedColormap(["#c8c8c8"]), cbar=False, xticklabels=2, yticklabels=1
+        )
+        ax.legend(
+            handles=[Patch(color="#c8c8c8", label=f"fewer than {min_size} users")],
+            loc="upper right",
+            fontsize=7.5,
+        )
     ax.tick_params(axis="x", rotation=0)
     ax.tick_params(axis="y", rotation=0, labelsize=7.5)
     ax.grid(False)
     style.label(
         ax, "N (days after the cohort's first active day)", "cohort = first active day", title
     )
-    style.percent_axis(ax.collections[-1].colorbar.ax.yaxis)
+    style.percent_axis(cbar_ax.yaxis)
     style.footnote(fig, source, beijing=True)
     return fig
 
 
 @style.styled
-def retention_curve(
-    avg: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
-):
-    """Averaged day-N retention ("on day N" with Wilson 95% band, and "on or after day N")."""
+def retention_curve(avg, *, ax=None, title: str | None = None, source: str | None = None):
+    """Averaged day-N retention ("on day N", Amplitude N-day, with Wilson 95% band, and "on or
+    after day N", Amplitude unbounded). ``avg`` is one frame of
+    :func:`retention.averaged_retention` or a dict {population: frame} (one colour each)."""
+    curves = avg if isinstance(avg, dict) else {"": avg}
     fig, ax = style.axes_or_figure(ax)
     title = style.resolve_title(title, "Day-N retention averaged over cohorts")
-    n = avg["n"].to_numpy()
-    ax.plot(n, avg["rate_on"], marker="o", ms=3.5, color=style.PALETTE[0], label="active on day N")
-    ax.fill_between(n, avg["on_lo"], avg["on_hi"], color=style.PALETTE[0], alpha=0.18, lw=0)
-    ax.plot(
-        n,
-        avg["rate_on_or_after"],
-        marker="s",
-        ms=3.5,
-        color=style.ACCENT,
-        label="active on or after day N",
-    )
+    for i, (name, a) in enumerate(curves.items()):
+        col = style.PALETTE[[0, 2, 3, 4][i % 4]] if name else style.PALETTE[0]
+        pre = f"{name}: " if name else ""
+        n = a["n"].to_numpy()
+        ax.plot(
+            n, a["rate_on"], marker="o", ms=3.5, color=col, label=f"{pre}active on day N (N-day)"
+        )
+        ax.fill_between(n, a["on_lo"], a["on_hi"], color=col, alpha=0.18, lw=0)
+        ax.plot(
+            n,
+            a["rate_on_or_after"],
+            marker="s",
+            ms=3.5,
+            ls="--" if name else "-",
+            color=col if name else style.ACCENT,
+            label=f"{pre}active on or after day N (unbounded)",
+        )
     style.label(ax, "N (days after the cohort's first active day)", "share of users (%)", title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     style.percent_axis(ax.yaxis)
     ax.set_ylim(0, 1.02)
-    ax.legend(loc="lower left")
+    ax.legend(loc="lower left", fontsize=7.5 if len(curves) > 1 else None)
     style.footnote(fig, source, beijing=True)
     return fig
 

@@ -8,7 +8,10 @@ in the order the chapter uses them:
   :mod:`.sensitivity` (the churn threshold), :mod:`.age_clock` (left-truncated hazards),
   :mod:`.early` (early activity, landmark), :mod:`.segments` / :mod:`.logrank` /
   :mod:`.segment_comparison` (who stays), :mod:`.cox` (proportional hazards), :mod:`.truth`
-  (validation on the twin), :mod:`.result` (the result and its glue numbers);
+  (validation on the twin), :mod:`.populations` (existing users vs new to the window, cohort
+  weighting, pooled small cohorts), :mod:`.stickiness` (weekly retention, DAU/WAU),
+  :mod:`.tables` (readable tables), :mod:`.findings` (the chapter's findings and their
+  checks), :mod:`.result` (the result and its glue numbers);
   :mod:`.checks` holds the error type and shared input checks.
 
 Definitions (used by every function here and stated in chapter 3)
@@ -83,10 +86,17 @@ from kuailive_analysis.retention.kaplan_meier import (
     rmst_variance,
 )
 from kuailive_analysis.retention.logrank import SegmentTests, holm, segment_tests
+from kuailive_analysis.retention.populations import (
+    EXISTING,
+    NEW,
+    pool_cohorts,
+    population_retention,
+)
 from kuailive_analysis.retention.result import (
     FigureTitles,
     RetentionParams,
     RetentionResult,
+    Tables,
 )
 from kuailive_analysis.retention.segment_comparison import (
     SegmentPair,
@@ -101,6 +111,7 @@ from kuailive_analysis.retention.segments import (
     user_segments,
 )
 from kuailive_analysis.retention.sensitivity import churn_sensitivity, sensitivity_row
+from kuailive_analysis.retention.stickiness import dau_wau, weekly_retention
 from kuailive_analysis.retention.survival_data import (
     SURVIVAL_COLUMNS,
     follow_up_days,
@@ -119,6 +130,8 @@ __all__ = [
     "CLOCK_LABELS",
     "DEFAULT_LAST_DAY",
     "EARLY_SUMS",
+    "EXISTING",
+    "NEW",
     "SEGMENTS",
     "SNAPSHOT_SEGMENTS",
     "SURVIVAL_COLUMNS",
@@ -131,6 +144,7 @@ __all__ = [
     "SegmentPair",
     "SegmentReport",
     "SegmentTests",
+    "Tables",
     "TruthComparison",
     "activity_days",
     "analyse",
@@ -139,6 +153,7 @@ __all__ = [
     "cohort_triangle",
     "cox_design",
     "cox_headline",
+    "dau_wau",
     "early_activity",
     "fit_cox",
     "fit_km",
@@ -151,6 +166,8 @@ __all__ = [
     "km_summary",
     "km_table",
     "landmark",
+    "pool_cohorts",
+    "population_retention",
     "retention_at",
     "rmst_variance",
     "segment_headline",
@@ -162,6 +179,7 @@ __all__ = [
     "true_durations",
     "true_vs_km",
     "user_segments",
+    "weekly_retention",
 ]
 
 HAZARD_CLOCK = "watch_age_days"
@@ -180,6 +198,8 @@ def analyse(
     new_account_days: int = 365,
     heavy_quantile: float = 0.5,
     min_group: int = 30,
+    min_cohort: int = 30,
+    truth_coverage_min: float = 0.8,
 ) -> RetentionResult:
     """Chapter 3 on a :class:`~kuailive_analysis.data.dataset.Dataset`: cohorts, Kaplan-Meier and
     its sensitivity to ``churn_days``, the account-age hazard, segments on the landmark sample,
@@ -191,7 +211,10 @@ def analyse(
     of :data:`BEHAVIOUR_COLUMNS`), ``early_days`` (early window and landmark),
     ``point_in_time`` (horizon of the fixed-time test), ``segments`` (names of
     :data:`SEGMENTS`), ``new_account_days``, ``heavy_quantile`` and ``min_group`` (smallest
-    level that gets a curve and a test).
+    level that gets a curve and a test), ``min_cohort`` (cohorts smaller than this are pooled
+    in the heat map; cells with fewer users are greyed) and ``truth_coverage_min`` (on a twin,
+    the share of days the planted curve must lie inside the KM 95% band for the recovery check
+    to pass).
     """
     grid = tuple(int(k) for k in churn_days_grid)
     if not grid:
@@ -206,6 +229,8 @@ def analyse(
         new_account_days=int(new_account_days),
         heavy_quantile=float(heavy_quantile),
         min_group=int(min_group),
+        min_cohort=int(min_cohort),
+        truth_coverage_min=float(truth_coverage_min),
     )
     user_day = ds.user_day
     users = ds.users
@@ -271,6 +296,10 @@ def analyse(
         truth=_truth(ds, user_day, surv, params, last_day),
         hazard_clock=HAZARD_CLOCK,
         last_day=last_day,
+        populations=population_retention(triangle, (1, 7, 14)),
+        pooled=pool_cohorts(triangle, params.min_cohort),
+        weekly=weekly_retention(activity, last_day=last_day),
+        stickiness=dau_wau(activity, last_day=last_day),
     )
 
 
@@ -286,4 +315,5 @@ def _truth(ds, user_day, surv, params: RetentionParams, last_day: int) -> TruthC
         chosen=true_vs_km(surv, truth_users),
         presence=true_vs_km(presence_table, truth_users),
         chosen_label=f"KM, active: {', '.join(params.activity_behaviours)}",
+        min_coverage=params.truth_coverage_min,
     )

@@ -54,8 +54,13 @@ class CoxResult:
         return "; ".join(self.warnings) or "none"
 
     def headline(self, alpha: float = 0.05) -> str:
-        """One-line finding (:func:`cox_headline`)."""
-        return cox_headline(self.summary, alpha)
+        """One-line title of the forest plot (:func:`cox_headline`), an association."""
+        return cox_headline(self.summary, alpha, ph_violations=self.ph_violations)
+
+    def ph_p(self, covariate: str) -> float:
+        """The proportional-hazards test p-value of ``covariate`` (NaN when absent)."""
+        s = self.ph_test.set_index("covariate")
+        return float(s.loc[covariate, "p"]) if covariate in s.index else float("nan")
 
 
 def cox_design(
@@ -162,12 +167,33 @@ def fit_cox(
     return CoxResult(cph, design, summ, float(cph.concordance_index_), ph, viol, notes, labels)
 
 
-def cox_headline(summary: pd.DataFrame, alpha: float = 0.05) -> str:
-    """One-line finding for the forest plot: the covariate with the largest |log HR| among
-    those with p < alpha (or a statement that none is significant)."""
+SELECTED_COVARIATES = ("early_gifted", "early_commented", "early_liked")
+"""Covariates the sampling rule confounds: KuaiLive kept only users who clicked, commented,
+liked and gifted in the window, so a short lifetime forces these behaviours into its first
+days. Their hazard ratios describe the sample, never an effect of the behaviour."""
+
+
+def cox_headline(
+    summary: pd.DataFrame,
+    alpha: float = 0.05,
+    *,
+    ph_violations=(),
+    selected=SELECTED_COVARIATES,
+) -> str:
+    """One-line title for the forest plot: the covariate with the largest |log HR| among
+    those with p < alpha, stated as an association, with the reason it is not an effect when
+    proportional hazards fails for it or the sampling rule selects on it."""
     sig = summary[summary["p"] < alpha]
     if sig.empty:
-        return f"No covariate changes the churn hazard at p < {alpha:g}"
+        return f"No covariate is associated with the churn hazard at p < {alpha:g}"
     r = sig.loc[sig["coef"].abs().idxmax()]
-    way = "raises" if r["hr"] > 1 else "lowers"
-    return f"Strongest effect: {r['label']} {way} the churn hazard (HR {r['hr']:.2f})"
+    way = "higher" if r["hr"] > 1 else "lower"
+    text = f"Strongest association: {r['label']}, {way} churn hazard (HR {r['hr']:.2f})"
+    why = []
+    if r.get("covariate") in set(ph_violations):
+        why.append("proportional hazards fails")
+    if r.get("covariate") in set(selected):
+        why.append("the sampling rule selects on it")
+    return text + (
+        f"\nnot an effect: {' and '.join(why)}" if why else "\nan association, not an effect"
+    )

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kuailive_analysis.data.data_source import DataSource
+from kuailive_analysis.retention import tables as T
 from kuailive_analysis.retention.activity import DEFAULT_LAST_DAY
 from kuailive_analysis.retention.age_clock import CLOCK_LABELS, youngest_and_oldest_rate
-from kuailive_analysis.retention.cohorts import retention_at
+from kuailive_analysis.retention.cohorts import averaged_retention, retention_at
 from kuailive_analysis.retention.cox import CoxResult
 from kuailive_analysis.retention.kaplan_meier import KMSummary
+from kuailive_analysis.retention.populations import EXISTING, NEW, population_of, rate_of
 from kuailive_analysis.retention.segment_comparison import SegmentReport
 from kuailive_analysis.retention.sensitivity import sensitivity_row
 from kuailive_analysis.retention.survival_data import follow_up_days
@@ -20,6 +22,11 @@ from kuailive_analysis.retention.truth import TruthComparison
 TRUTH_STATUS = "planted lifetimes are available"
 NO_TRUTH_STATUS = "this is not a twin, so there is no ground truth and the numbers below are n/a"
 TRUTH_KEYS = ("truth_tmax", "truth_maxdiff", "truth_inband", "truth_maxdiff_presence")
+SAMPLE_RULE = (
+    "every user in the KuaiLive sample clicked, commented, liked and gifted at least once in "
+    "the 21 days, so these are retention rates of a selected, engaged population, not of all "
+    "Kuaishou viewers"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,21 @@ class RetentionParams:
     new_account_days: int = 365
     heavy_quantile: float = 0.5
     min_group: int = 30
+    min_cohort: int = 30
+    truth_coverage_min: float = 0.8
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Chapter 3's tables in readable form (headers with units, percentages as text)."""
+
+    populations: pd.DataFrame
+    weekly: pd.DataFrame
+    stickiness: pd.DataFrame
+    sensitivity: pd.DataFrame
+    segments: pd.DataFrame
+    pairs: pd.DataFrame
+    ph: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,9 @@ class RetentionResult:
     * 3.6 ``cox`` (:class:`CoxResult`, with its design labels).
     * 3.7 ``streamer_table``, ``streamer_km``, ``streamer_summary``.
     * 3.8 ``truth``: :class:`TruthComparison` on a twin, None otherwise.
+    * ``populations`` (:func:`population_retention`: existing users vs new to the window),
+      ``pooled`` (:func:`pool_cohorts`, the heat map's triangle), ``weekly``
+      (:func:`weekly_retention`) and ``stickiness`` (:func:`dau_wau`).
     """
 
     source: DataSource
@@ -95,6 +120,10 @@ class RetentionResult:
     truth: TruthComparison | None = None
     hazard_clock: str = "watch_age_days"
     last_day: int = field(default=DEFAULT_LAST_DAY)
+    populations: pd.DataFrame | None = None
+    pooled: pd.DataFrame | None = None
+    weekly: pd.DataFrame | None = None
+    stickiness: pd.DataFrame | None = None
 
     # ---- derived views ---------------------------------------------------------------------
     @property
@@ -127,14 +156,45 @@ class RetentionResult:
         return self.truth.curves() if self.truth is not None else None
 
     @property
+    def population_curves(self) -> dict:
+        """{population: averaged day-N curve}: existing users (day-0 cohort) and users new to
+        the window (later cohorts), for :func:`plots.retention.retention_curve`."""
+        pop = population_of(self.triangle["cohort"])
+        return {
+            p: averaged_retention(self.triangle[pop == p])
+            for p in (EXISTING, NEW)
+            if (pop == p).any()
+        }
+
+    @property
+    def tables(self) -> Tables:
+        """The chapter's tables in readable form."""
+        return Tables(
+            populations=T.population_table(self.populations),
+            weekly=T.weekly_table(self.weekly),
+            stickiness=T.stickiness_table(self.stickiness),
+            sensitivity=T.sensitivity_table(self.sensitivity),
+            segments=T.segment_overview_table(self.segments.overview),
+            pairs=T.pair_summary_table(self.segments.pairwise),
+            ph=T.ph_table(self.cox.ph_test, self.cox.labels),
+        )
+
+    def findings(self) -> list:
+        """Chapter 3's findings (:mod:`kuailive_analysis.retention.findings`)."""
+        from kuailive_analysis.retention.findings import build_findings
+
+        return build_findings(self)
+
+    @property
     def titles(self) -> FigureTitles:
-        """Figure titles that state each figure's finding."""
+        """Figure titles that state what each figure shows."""
         s7 = self.km_summary.at(7)
+        old1, new1 = (rate_of(self.populations, p, 1).rate for p in (EXISTING, NEW))
+        old7, new7 = (rate_of(self.populations, p, 7).rate for p in (EXISTING, NEW))
         return FigureTitles(
-            cohorts=f"Day-1 retention averages {retention_at(self.retention, 1):.0%} "
-            "across cohorts",
-            retention_curve=f"{retention_at(self.retention, 7):.0%} of users are active on "
-            "day 7 after their first active day",
+            cohorts=f"Day-1 retention: {old1:.0%} in the day-0 cohort, {new1:.0%} in later cohorts",
+            retention_curve=f"Day-7 retention: {old7:.0%} of existing users, {new7:.0%} of "
+            "users new to the window",
             km=f"{s7:.0%} of users are still active a week after entry",
             km_by_threshold="A shorter churn threshold makes users look less loyal",
             age_hazard="Churn hazard by live-watching age at entry",
@@ -142,11 +202,7 @@ class RetentionResult:
             forest=self.cox.headline(),
             streamers=f"{self.streamer_summary.at(7):.0%} of streamers still broadcast a week "
             "after entry",
-            truth=(
-                f"KM is within {self.truth.max_gap:.1%} of the planted survival curve"
-                if self.truth is not None
-                else None
-            ),
+            truth=self.truth.title if self.truth is not None else None,
         )
 
     # ---- glue ------------------------------------------------------------------------------
@@ -176,6 +232,9 @@ class RetentionResult:
             "share_entry0": float((self.table["first_day"] == 0).mean()),
             "median_watch_age": (self.median_watch_age, ",.0f"),
             # 3.2 cohorts
+            "sample_rule": SAMPLE_RULE,
+            "min_cohort": p.min_cohort,
+            **self._population_numbers(),
             "ret_on_1": (retention_at(self.retention, 1), ".1%"),
             "ret_on_7": (retention_at(self.retention, 7), ".1%"),
             "ret_on_14": (retention_at(self.retention, 14), ".1%"),
@@ -235,4 +294,35 @@ class RetentionResult:
             out["truth_maxdiff"] = (t.max_gap, ".1%")
             out["truth_inband"] = (t.share_in_band, ".0%")
             out["truth_maxdiff_presence"] = (t.max_gap_presence, ".1%")
+        out["truth_coverage_min"] = (p.truth_coverage_min, ".0%")
+        out["truth_verdict"] = (
+            "not checkable on these files (no planted truth)"
+            if t is None
+            else "passed"
+            if t.passes
+            else "failed"
+        )
+        return out
+
+    def _population_numbers(self) -> dict:
+        """Glue numbers of the population split, weighting, weekly retention and DAU/WAU."""
+        out = {}
+        for tag, pop in (("old", EXISTING), ("new", NEW)):
+            for n in (1, 7):
+                r = rate_of(self.populations, pop, n)
+                out[f"ret{n}_{tag}"] = (r.rate, ".1%")
+                out[f"ret{n}_{tag}_ci"] = T.ci(r.lo, r.hi)
+            users = self.populations.loc[self.populations["population"] == pop, "users"]
+            out[f"n_{tag}"] = int(users.max()) if len(users) else 0
+        allr = rate_of(self.populations, "all users", 1)
+        out["ret1_unweighted"] = (float(allr.unweighted), ".1%")
+        out["n_cohorts"] = int((self.triangle["n"] == 0).sum())
+        out["n_pooled_rows"] = int(self.pooled["cohort"].nunique())
+        w = self.weekly[(self.weekly["cohort_week"] == 0) & (self.weekly["n_weeks"] == 1)]
+        out["week1_ret"] = (float(w["rate"].iloc[0]) if len(w) else float("nan"), ".1%")
+        out["week1_ci"] = T.ci(w["lo"].iloc[0], w["hi"].iloc[0]) if len(w) else "n/a"
+        dw = self.stickiness["ratio"]
+        out["dauwau_mean"] = (float(dw.mean()), ".1%")
+        out["dauwau_lo"] = (float(dw.min()), ".1%")
+        out["dauwau_hi"] = (float(dw.max()), ".1%")
         return out

@@ -72,6 +72,9 @@ class TruthComparison:
     presence: pd.DataFrame
     chosen_label: str
     presence_label: str = "KM, active incl. exposures"
+    min_coverage: float = 0.8
+    """The validation threshold: the KM recovers the planted curve when the truth lies inside
+    its 95% band on at least this share of the days compared."""
 
     @property
     def t_max(self) -> float:
@@ -92,6 +95,30 @@ class TruthComparison:
     def share_in_band(self) -> float:
         """Share of the days on which the truth lies inside the KM 95% band."""
         return float(self.chosen["in_band"].mean())
+
+    @property
+    def coverage(self) -> float:
+        """Coverage of the band: the share of days the planted curve lies inside the KM 95%
+        band (same as :attr:`share_in_band`)."""
+        return self.share_in_band
+
+    @property
+    def passes(self) -> bool:
+        """True when the coverage reaches :attr:`min_coverage`."""
+        return self.coverage >= self.min_coverage
+
+    @property
+    def mean_bias(self) -> float:
+        """Mean of KM - truth over the days compared (negative: KM below the truth)."""
+        return float(self.chosen["diff"].mean())
+
+    @property
+    def title(self) -> str:
+        """What the validation figure shows (the number, not a hoped-for claim)."""
+        return (
+            f"KM vs planted survival: truth inside the 95% band on {self.coverage:.0%} of "
+            f"days (max gap {self.max_gap:.1%})"
+        )
 
     def curves(self) -> dict:
         """{legend label: comparison frame} for :func:`plots.retention.km_vs_truth`."""

@@ -852,7 +852,7 @@ def test_result_values_are_consistent(twin_result):
     assert (h["gift_a"], h["gift_b"]) == (pair["a"], pair["b"])
     assert h["cox_hr_gift"] == (res.cox.hazard_ratio("early_gifted"), ".2f")
     assert h["ph_n"] == len(res.cox.ph_test) and h["ph_n_viol"] <= h["ph_n"]
-    assert res.titles.km.endswith("of users are still active a week after entry")
+    assert res.titles.km.endswith("of users not yet churned 7 days after entry")
 
 
 def test_truth_comparison_only_on_a_twin(twin_result, folder_result):

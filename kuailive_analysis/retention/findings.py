@@ -92,7 +92,7 @@ def _gap_finding(res, n: int) -> Finding:
         chapter=CHAPTER,
         key=f"ret_gap_d{n}",
         statement=(
-            f"Users new to the window keep fewer users than existing users: day-{n} retention "
+            f"Users new to the window are retained less than existing users: day-{n} retention "
             f"{pct(new.rate)} vs {pct(old.rate)}, a gap of {pts}."
         ),
         value=d,
@@ -395,4 +395,11 @@ def build_findings(res) -> list[Finding]:
         _cox_finding(res, "early_gifted", "cox_early_gift"),
         _cox_finding(res, "log2_early_watch_h", "cox_early_watch"),
     ]
-    return [f for f in out if f is not None]
+    return [_sentence(f) for f in out if f is not None]
+
+
+def _sentence(f: Finding) -> Finding:
+    """The finding with its reason starting with a capital letter (it follows a full stop)."""
+    from dataclasses import replace
+
+    return replace(f, reason=f.reason[:1].upper() + f.reason[1:]) if f.reason else f

@@ -195,7 +195,7 @@ class RetentionResult:
             cohorts=f"Day-1 retention: {old1:.0%} in the day-0 cohort, {new1:.0%} in later cohorts",
             retention_curve=f"Day-7 retention: {old7:.0%} of existing users, {new7:.0%} of "
             "users new to the window",
-            km=f"{s7:.0%} of users are still active a week after entry",
+            km=f"Kaplan-Meier: {s7:.0%} of users not yet churned 7 days after entry",
             km_by_threshold="A shorter churn threshold makes users look less loyal",
             age_hazard="Churn hazard by live-watching age at entry",
             segments=self.segments.headline(),
@@ -316,7 +316,7 @@ class RetentionResult:
             out[f"n_{tag}"] = int(users.max()) if len(users) else 0
         allr = rate_of(self.populations, "all users", 1)
         out["ret1_unweighted"] = (float(allr.unweighted), ".1%")
-        out["n_cohorts"] = int((self.triangle["n"] == 0).sum())
+        out["n_cohorts"] = int((self.triangle["n"] == 1).sum())  # cohorts that reach day 1
         out["n_pooled_rows"] = int(self.pooled["cohort"].nunique())
         w = self.weekly[(self.weekly["cohort_week"] == 0) & (self.weekly["n_weeks"] == 1)]
         out["week1_ret"] = (float(w["rate"].iloc[0]) if len(w) else float("nan"), ".1%")

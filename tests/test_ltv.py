@@ -807,3 +807,262 @@ def test_recovery_texts_with_a_planted_process(result):
     assert result.numbers()["rec_intro"].startswith(
         "This twin plants no BG/NBD process" if result.is_twin else "This data folder"
     )
+
+
+# ------------------------------------------------------------------------------------------
+# MBG/NBD (ltv.mbgnbd)
+# ------------------------------------------------------------------------------------------
+MBG_PARAMS = {"r": 0.6, "alpha": 3.0, "a": 1.5, "b": 4.0}
+
+
+def test_mbgnbd_likelihood_integrates_to_the_simulated_frequencies():
+    """exp(LL) is P(x = 0) at t_x = 0 and, for x >= 1, integrated over the purchase times in
+    (0, T] it must give P(X(T) = x), which must match a simulation of the process."""
+    from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo, _mbg_loglik, simulate_mbgnbd
+
+    T = 8.0
+    theta = np.log([MBG_PARAMS[k] for k in ("r", "alpha", "a", "b")])
+
+    def lik(x, tx):
+        return np.exp(
+            -_mbg_loglik(
+                theta, np.array([x]), np.array([tx]), np.array([T]), np.ones(1), grad=False
+            )[0]
+        )
+
+    from scipy import integrate
+
+    # the likelihood is per ordered set of purchase times; for the pair (x, t_x) the first
+    # x - 1 times fill (0, t_x) in t_x^(x-1) / (x-1)! ways
+    probs = [lik(0.0, 0.0)] + [
+        integrate.quad(
+            lambda u, x=x: lik(float(x), u) * u ** (x - 1) / special.factorial(x - 1), 0, T
+        )[0]
+        for x in range(1, 6)
+    ]
+    pmf = ModifiedBetaGeo(MBG_PARAMS).probability_of_purchases([T], 5)[0]
+    np.testing.assert_allclose(probs, pmf, rtol=1e-6, atol=1e-9)
+    freq, rec = simulate_mbgnbd(MBG_PARAMS, np.full(100_000, T), rng=3)
+    sim = np.bincount(freq, minlength=6)[:6] / freq.size
+    np.testing.assert_allclose(sim, pmf, atol=0.005)
+    # the mean number of repeats matches the unconditional expectation
+    assert freq.mean() == pytest.approx(
+        float(ModifiedBetaGeo(MBG_PARAMS).expected_purchases_new(T)), rel=0.03
+    )
+
+
+def test_mbgnbd_gradient_and_reduction_to_the_predictions():
+    from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo, _mbg_loglik
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 6, 50).astype(float)
+    T = rng.uniform(6, 12, 50)
+    tx = np.where(x > 0, rng.uniform(0, 1, 50) * T, 0.0)
+    w = rng.uniform(0.5, 2, 50)
+    th = np.log([0.4, 2.0, 1.2, 3.0])
+    g = _mbg_loglik(th, x, tx, T, w)[1]
+    num = optimize.approx_fprime(th, lambda t: _mbg_loglik(t, x, tx, T, w, grad=False)[0], 1e-7)
+    np.testing.assert_allclose(g, num, rtol=1e-4, atol=1e-7)
+    m = ModifiedBetaGeo(MBG_PARAMS)
+    # a user without repeats is no longer surely alive (BG/NBD: P(alive) = 1)
+    assert (
+        m.probability_alive(0, 0, 10) < 1 and BetaGeo(MBG_PARAMS).probability_alive(0, 0, 10) == 1
+    )
+    # Euler form = direct hypergeometric form of the conditional expectation
+    r, al, a, b = (MBG_PARAMS[k] for k in ("r", "alpha", "a", "b"))
+    for xx, txx, TT, t in ((0, 0, 5, 7), (3, 4, 9, 7), (10, 9, 13, 30)):
+        z = t / (al + TT + t)
+        direct = (
+            (a + b + xx)
+            / (a - 1)
+            * (
+                1
+                - ((al + TT) / (al + TT + t)) ** (r + xx)
+                * special.hyp2f1(r + xx, b + xx + 1, a + b + xx, z)
+            )
+            * m.probability_alive(xx, txx, TT)
+        )
+        assert m.expected_purchases(t, xx, txx, TT) == pytest.approx(direct, rel=1e-9)
+
+
+def test_mbgnbd_recovers_simulated_parameters():
+    from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo, simulate_mbgnbd
+
+    T = np.random.default_rng(1).uniform(10, 30, 20_000)
+    freq, rec = simulate_mbgnbd(MBG_PARAMS, T, rng=2)
+    fit = ModifiedBetaGeo().fit(freq, rec, T)
+    s = fit.summary_
+    for k, v in MBG_PARAMS.items():
+        assert s.loc[k, "ci_low"] * 0.9 <= v <= s.loc[k, "ci_high"] * 1.1, (k, s.loc[k].tolist())
+    # BG/NBD fitted to the same data (it cannot see dropout at the first gift) fits worse
+    assert fit.log_likelihood_ > BetaGeo().fit(freq, rec, T).log_likelihood_
+
+
+# ------------------------------------------------------------------------------------------
+# The holdout comparison (ltv.compare, ltv.supervised)
+# ------------------------------------------------------------------------------------------
+def test_metric_values_by_hand():
+    from kuailive_analysis.ltv.compare import metric_values
+
+    act = np.array([0.0, 0, 0, 0, 0, 0, 0, 0, 10, 90])
+    perfect = metric_values(act, act)
+    assert perfect["MAE"] == 0 and perfect["total_ratio"] == 1
+    assert perfect["norm_gini"] == pytest.approx(1) and perfect["top10_capture"] == 0.9
+    const = metric_values(np.full(10, 10.0), act)
+    assert const["norm_gini"] == pytest.approx(0) and const["top10_capture"] == pytest.approx(0.1)
+    assert const["RMSE"] == pytest.approx(np.sqrt(np.mean((10 - act) ** 2)))
+    assert np.isnan(const["spearman"])
+    rev = metric_values(-act, act)
+    assert rev["norm_gini"] < 0 and rev["top10_capture"] == 0
+
+
+def _scores_for(noise: float, seed: int = 0):
+    from kuailive_analysis.ltv import compare as C
+
+    rng = np.random.default_rng(seed)
+    n = 2000
+    act = np.where(rng.random(n) < 0.7, 0.0, rng.lognormal(3, 1, n))
+    fc = pd.DataFrame(
+        {
+            C.GBM: act * np.exp(rng.normal(0, noise, n)),
+            C.ZILN: act[rng.permutation(n)],  # no information about the user
+            C.RUN_RATE: act[rng.permutation(n)],
+            C.ZERO: np.zeros(n),
+        }
+    )
+    return C.score_value_forecasts(fc, pd.Series(act), n_boot=200, seed=seed)
+
+
+def test_winner_rule():
+    from kuailive_analysis.ltv import compare as C
+
+    good = C.pick_winner(_scores_for(0.1))
+    assert good.method == C.GBM and good.beats == (C.GBM,)
+    assert "lowest holdout RMSE" in good.reason
+    # a forecast as noisy as the data itself beats no baseline: no winner, and the reason
+    # names the best model and the baseline it does not beat, with the interval
+    bad = C.pick_winner(_scores_for(3.0))
+    assert bad.method is None and bad.best is not None
+    assert bad.reason.startswith("No model beats both naive baselines")
+    assert "interval" in bad.reason
+    # the paired intervals are of the difference model - baseline
+    p = _scores_for(0.1).paired.loc[("RMSE", C.GBM, C.ZERO)]
+    assert p["low"] <= p["difference"] <= p["high"] < 0
+
+
+def test_supervised_forecasts_do_not_read_the_holdout(twin_ds):
+    from kuailive_analysis.ltv import compare as C
+
+    ud = twin_ds.table("user_day")
+    users = twin_ds.table("users")
+    fc, notes = C.value_forecasts(ud, users, 14, 7)
+    assert not notes and list(fc.columns) == list(C.MODELS + C.BASELINES)
+    changed = ud.copy()
+    hold = changed["day"] >= 14
+    changed.loc[hold, "gift_value"] = changed.loc[hold, "gift_value"] * 7 + 3
+    changed.loc[hold, "n_clicks"] += 5
+    again, _ = C.value_forecasts(changed, users, 14, 7)
+    pd.testing.assert_frame_equal(fc, again)
+    # training split: features before day 7, target days 7..13
+    X_tr, y_tr, X_ap = C.S.supervised_split(ud, users, 14, 7)
+    assert X_tr["days_since_first_gift"].max() <= 6 and X_ap["days_since_first_gift"].max() <= 13
+    with pytest.raises(ValueError, match="no earlier window"):
+        C.S.supervised_split(ud, users, 5, 7)
+
+
+def test_ziln_recovers_the_mean_of_a_zero_inflated_lognormal():
+    from kuailive_analysis.ltv.supervised import ziln_forecast
+
+    rng = np.random.default_rng(0)
+    n = 20_000
+    x = rng.uniform(0, 3, n)
+    p = 1 / (1 + np.exp(-(x - 2)))
+    mu = 1 + 0.8 * x
+    y = np.where(rng.random(n) < p, np.exp(mu + rng.normal(0, 0.5, n)), 0.0)
+    X = pd.DataFrame({"x": np.expm1(x)})  # the model works on log1p of the features
+    pred = ziln_forecast(X, pd.Series(y), X)
+    truth = p * np.exp(mu + 0.125)
+    for lo, hi in ((0, 1), (1, 2), (2, 3)):
+        m = (x >= lo) & (x < hi)
+        assert pred[m].mean() == pytest.approx(truth[m].mean(), rel=0.15)
+
+
+def test_comparison_on_the_twin(result):
+    from kuailive_analysis.ltv import compare as C
+
+    c = result.comparison
+    assert list(c.forecasts.index) == list(result.gift.table.index)
+    np.testing.assert_allclose(c.actual, result.gift.table["value_holdout"])
+    # the BG/NBD column is the chapter's BG/NBD x Gamma-Gamma holdout forecast
+    np.testing.assert_allclose(
+        c.forecasts[C.BG], result.forecasts[("value", "BG/NBD x Gamma-Gamma")], rtol=1e-9
+    )
+    tab = c.scores.table
+    for k in C.METRICS:
+        est, lo, hi = (tab[(k, x)] for x in ("estimate", "low", "high"))
+        ok = est.notna() & lo.notna()
+        assert ((lo[ok] <= est[ok] + 1e-9) & (est[ok] <= hi[ok] + 1e-9)).all() or k in (
+            "norm_gini",
+            "spearman",
+            "top10_capture",
+        )
+    assert tab.loc[C.ZERO, ("MAE", "estimate")] == pytest.approx(c.actual.mean())
+    shown = result.comparison_table()
+    assert len(shown) == len(C.MODELS + C.BASELINES)
+    assert not any(
+        "e+" in v or "e-" in v for v in shown.drop(columns="forecast method").values.ravel()
+    )
+    d = c.deciles
+    assert set(d["method"]) == set(C.MODELS + (C.RUN_RATE,))
+    assert (d.groupby("method")["n_users"].sum() == len(c.actual)).all()
+    for name in (
+        "rfm_table",
+        "parameter_display",
+        "by_frequency_table",
+        "accuracy_table",
+        "top_users_table",
+    ):
+        cols = " ".join(map(str, getattr(result, name)().columns))
+        assert not re.search(r"\b\w+_(cal|holdout|low|high|rate)\b", cols), (name, cols)
+
+
+def test_findings_gate_the_ltv_headline(result):
+    from kuailive_analysis.findings import headlines
+    from kuailive_analysis.ltv import compare as C
+
+    fs = {f.key: f for f in result.findings()}
+    assert {"ltv_value", "ltv_ranking", "bg_frequency_fit", "bg_holdout_days", "gg_mean"} <= set(fs)
+    v = fs["ltv_value"]
+    assert v.headline
+    if result.comparison.winner.method is None:
+        assert v.status == "failed" and v.reason == result.comparison.winner.reason
+        assert v not in headlines(fs.values()) and v.value is None and not v.action
+    for f in fs.values():
+        assert (f.status == "validated") or (f.reason and not f.action), f.key
+    # with a winner the headline is validated, comes from the winner's forward forecast and
+    # carries an action
+    sc = result.comparison.scores
+    won = dataclasses.replace(
+        result.comparison,
+        winner=C.Winner(C.GBM, (C.GBM,), C.GBM, "gradient boosting wins."),
+        forward=pd.Series([10.0, 20.0, 30.0]),
+    )
+    ok = {f.key: f for f in dataclasses.replace(result, comparison=won).findings()}["ltv_value"]
+    assert ok.status == "validated" and ok.value == 60.0 and ok.action
+    assert "gradient boosting" in ok.statement and ok in headlines([ok])
+    lo, hi = (
+        sc.table.loc[C.GBM, ("total_ratio", "low")],
+        sc.table.loc[C.GBM, ("total_ratio", "high")],
+    )
+    assert ok.interval == pytest.approx((60.0 / hi, 60.0 / lo))
+
+
+def test_degenerate_gamma_gamma_is_reported(result):
+    fs = {f.key: f for f in result.findings()}
+    q = result.gg.params_["q"]
+    assert (fs["gg_mean"].status == "validated") == (q > 1)
+    n = result.numbers()
+    assert n["n_boot_degenerate"] == int((result.bootstrap.replicates["q"] <= 1).sum())
+    if q <= 1:
+        assert "infinite" in n["gg_mean_note"] and "sample mean" in fs["gg_mean"].reason
+        assert f"{result.bootstrap.n_failed} of {result.params.n_boot}" in fs["gg_mean"].reason

@@ -82,6 +82,7 @@ from kuailive_analysis.eda.distributions import (
     share_above,
     share_below,
 )
+from kuailive_analysis.eda.findings import Uncertainty, eda_findings, uncertainty
 from kuailive_analysis.eda.profiles import (
     MISSING_LABEL,
     Profiles,
@@ -170,6 +171,9 @@ __all__ = [
     "behaviour_section",
     "gifts_section",
     "published_section",
+    "Uncertainty",
+    "eda_findings",
+    "uncertainty",
     # statistics
     "banded_shares",
     "ccdf",
@@ -255,6 +259,15 @@ def analyse(ds=None, **params) -> EDAResult:
         tol_h=p.rhythm_tol_hours,
         max_h=p.revisit_max_hours,
     )
+    timing = timing_section(ds, p.peak_hours)
+    unc = uncertainty(
+        ds,
+        users.activity,
+        streamers.activity,
+        int(str(timing.activity_peak)[:2]),
+        p.peak_hours,
+        p.cold_start_max,
+    )
     return EDAResult(
         params=p,
         source=source,
@@ -264,7 +277,7 @@ def analyse(ds=None, **params) -> EDAResult:
         concentration=concentration_section(mc),
         rooms=rooms_section(columns(ds, "rooms", ROOM_COLUMNS), p.live_step_minutes),
         users=users,
-        timing=timing_section(ds, p.peak_hours),
+        timing=timing,
         returns=returns,
         behaviour=behaviour_section(mc, clicks["watch_live_time"]),
         gifts=gifts_section(mc, columns(ds, "gifts", ["gift_price"])["gift_price"]),
@@ -277,4 +290,5 @@ def analyse(ds=None, **params) -> EDAResult:
             repeat_definition=p.repeat_definition,
         ),
         elapsed_s=time.perf_counter() - t0,
+        uncertainty=unc,
     )

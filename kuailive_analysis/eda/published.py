@@ -349,24 +349,139 @@ def run_values(
 
 
 # ---------------------------------------------------------------------------------------------
+# The calibration check: each statistic computed the way its source did (the fidelity module)
+# ---------------------------------------------------------------------------------------------
+CALIBRATION_KEYS = (
+    "streamer_lt5",
+    "streamer_gt40",
+    "top10_streamer_share",
+    "daily_gini_clicks",
+    "top1_streamer_clicks",
+    "daily_gini_revenue",
+    "gini_gifted_streamer_revenue",
+    "gifted_streamer_share",
+    "room_start_peak_hour",
+    "shop_room_share",
+    "shop_dur_p50",
+    "user_lt50",
+    "interaction_peak_hour",
+    "user_watch_p50",
+    "user_watch_mean",
+    "loyal_watch_top_p50",
+    "next_day_active",
+    "ctr",
+    "comments_per_click",
+    "likes_per_click",
+    "gifts_per_click",
+    "gift_session_share",
+    "watch_lt5",
+    "watch_p50",
+    "watch_p99",
+    "price_p50",
+    "price_mean",
+    "price_p99",
+    "price_le20",
+    "gini_user_revenue",
+    "top1_user_revenue",
+    "user_male",
+    "streamer_female",
+)
+"""Fidelity facts (:data:`kuailive_analysis.fidelity.FACT_BY_KEY`) the chapter's calibration
+table shows: the published figures the chapter's sections speak about."""
+
+ROLE_TWIN = "calibration target (planted)"
+ROLE_REAL = "published value (check)"
+
+CALIBRATION_COLUMNS = {
+    "statistic": "Statistic",
+    "published": "Published (real files)",
+    "this_run": "This run (computed as the source did)",
+    "verdict": "Verdict",
+    "role": "Role",
+    "how": "How the source computed it",
+    "source": "Source",
+}
+"""Columns of the calibration table as the book shows it (raw name -> header)."""
+
+
+def calibration_table(ds, keys: Sequence[str] = CALIBRATION_KEYS) -> pd.DataFrame:
+    """The published statistics beside this run's value, each computed the way its source did
+    (values and verdicts from :mod:`kuailive_analysis.fidelity`: :func:`~kuailive_analysis.
+    fidelity.measure` on the data folder, :func:`~kuailive_analysis.fidelity.compare`).
+
+    One row per key (index = fidelity key) with ``statistic``, ``published`` and ``this_run``
+    (formatted), ``verdict`` (match / close / off / n/a within the fact's tolerance), ``role``
+    (on a twin every row is a :data:`ROLE_TWIN`: the generator was calibrated to these numbers,
+    so agreement is a check of the twin, not a finding), ``how``, ``source``, ``real_value``
+    and ``run_value``. Without a data folder (a hand-made dataset) the run values are n/a.
+    """
+    from kuailive_analysis import fidelity  # local: fidelity imports eda
+
+    source = getattr(ds, "source", None)
+    path = getattr(source, "path", None)
+    twin = bool(source is not None and source.is_twin)
+    stats: dict = {}
+    if path:
+        try:
+            stats = fidelity.measure(path)
+        except Exception:  # noqa: BLE001 - a folder the fidelity reader cannot use: n/a values
+            stats = {}
+    facts = [fidelity.FACT_BY_KEY[k] for k in keys]
+    scale = stats.get("n_user", 0) / fidelity.REAL_USERS if twin and stats else 1.0
+    table = fidelity.compare(stats, scale=scale or 1.0, real_folder=not twin, facts=facts)
+    rows = []
+    for f, r in zip(facts, table.itertuples(index=False), strict=True):
+        rows.append(
+            {
+                "statistic": f.fact,
+                "published": f.published or fidelity.format_value(f.real, f.unit),
+                "this_run": fidelity.format_value(r[3], f.unit),
+                "verdict": r[5],
+                "role": ROLE_TWIN if twin else ROLE_REAL,
+                "how": f.how,
+                "source": f.source,
+                "real_value": float(f.real),
+                "run_value": float(r[3]),
+            }
+        )
+    return pd.DataFrame(rows, index=pd.Index(list(keys), name="key"))
+
+
+# ---------------------------------------------------------------------------------------------
 # The section
 # ---------------------------------------------------------------------------------------------
-PAPER_TABLE_COLUMNS = ("figure", "paper", "this_run", "source", "note")
-"""Columns of the comparison as the book shows it."""
+PAPER_TABLE_COLUMNS = tuple(CALIBRATION_COLUMNS)
+"""Columns of the calibration table as the book shows it."""
 
 
 @dataclass(frozen=True, eq=False)
 class Published(Section):
-    """The published figures vs this run: ``comparison`` (:func:`paper_comparison`, one row
-    per figure of :data:`PAPER_FIGURES`) and the quoted texts."""
+    """The published statistics vs this run: ``calibration`` (:func:`calibration_table`, each
+    statistic computed as its source did), ``comparison`` (:func:`paper_comparison`, the
+    chapter's own readings of the published figures) and the quoted texts."""
 
     comparison: pd.DataFrame = field(repr=False)
+    calibration: pd.DataFrame = field(repr=False)
     repeat_definition_text: str = field(metadata=GLUED)
     paper_ref: str = field(metadata=GLUED)
+    calibration_role: str = field(metadata=GLUED)
+    calibration_n: int = field(metadata=GLUED)
+    calibration_match: int = field(metadata=GLUED)
+    calibration_close: int = field(metadata=GLUED)
+    calibration_off: int = field(metadata=GLUED)
+    click_gini_daily: float = field(metadata=GLUED)
+    click_gini_daily_real: float = field(metadata=GLUED)
 
     def display_table(self) -> pd.DataFrame:
-        """The comparison as the book shows it (text columns only, no index)."""
-        return self.comparison[list(PAPER_TABLE_COLUMNS)].reset_index(drop=True)
+        """The calibration table as the book shows it (readable headers, no index)."""
+        t = self.calibration[list(CALIBRATION_COLUMNS)].reset_index(drop=True)
+        return t.rename(columns=CALIBRATION_COLUMNS)
+
+    def verdict(self, key: str) -> str:
+        """The calibration verdict of one fidelity key (``'n/a'`` if not in the table)."""
+        if key not in self.calibration.index:
+            return "n/a"
+        return str(self.calibration.loc[key, "verdict"])
 
 
 def published_section(
@@ -386,8 +501,19 @@ def published_section(
         min_rooms=min_rooms,
         repeat_definition=repeat_definition,
     )
+    cal = calibration_table(ds)
+    counts = cal["verdict"].value_counts()
+    twin = bool(getattr(getattr(ds, "source", None), "is_twin", False))
     return Published(
         comparison=paper_comparison(vals),
+        calibration=cal,
         repeat_definition_text=REPEAT_DEFINITIONS[repeat_definition],
         paper_ref=PAPER_SOURCE,
+        calibration_role=ROLE_TWIN if twin else ROLE_REAL,
+        calibration_n=len(cal),
+        calibration_match=int(counts.get("match", 0)),
+        calibration_close=int(counts.get("close", 0)),
+        calibration_off=int(counts.get("off", 0)),
+        click_gini_daily=float(cal.loc["daily_gini_clicks", "run_value"]),
+        click_gini_daily_real=float(cal.loc["daily_gini_clicks", "real_value"]),
     )

@@ -1,7 +1,7 @@
 """The typed result of chapter 2: :class:`EDAResult`, one section record per part of the chapter.
 
 ``EDAResult.numbers()`` returns exactly the values the chapter's text glues (the union of the
-sections' :meth:`~kuailive_analysis.eda.base.Section.numbers`, plus the run time); tables and
+sections' :meth:`~kuailive_analysis.eda.base.Section.numbers`); tables and
 figure inputs are attributes of the sections, and figure titles (the finding each figure
 states) are properties of the sections, so the notebook builds no text.
 """
@@ -14,6 +14,7 @@ from kuailive_analysis.core.metrics import DEFAULT_PARAMS
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.behaviour import Behaviour, Gifts
+from kuailive_analysis.eda.findings import Uncertainty, eda_findings
 from kuailive_analysis.eda.profiles import Profiles
 from kuailive_analysis.eda.published import Published
 from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS, Returns
@@ -103,7 +104,14 @@ class EDAResult:
     published: Published
     elapsed_s: float
     """Wall-clock seconds of :func:`kuailive_analysis.eda.analyse`, loading included when it
-    was given a folder (glued as ``time_elapsed_s``, a volatile key)."""
+    was given a folder (shown in no text: the landing page no longer quotes it)."""
+    uncertainty: Uncertainty | None = None
+    """Intervals of the findings (:func:`kuailive_analysis.eda.findings.uncertainty`)."""
+
+    def findings(self) -> list:
+        """The chapter's Key findings as records (:func:`kuailive_analysis.eda.findings.
+        eda_findings`; planted on the twin, never discoveries)."""
+        return eda_findings(self)
 
     @property
     def label(self) -> str:
@@ -127,5 +135,4 @@ class EDAResult:
             if clash:
                 raise RuntimeError(f"glue keys defined twice: {sorted(clash)}")
             out.update(values)
-        out["time_elapsed_s"] = float(self.elapsed_s)
         return out

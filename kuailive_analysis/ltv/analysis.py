@@ -211,7 +211,7 @@ class LTVResult:
             f"The fit gives r = {pw['r']:.3g} and alpha = {pw['alpha']:.3g}: a mean rate of "
             f"{pw['r'] / pw['alpha']:.2f} watching days per day, and a mean dropout of "
             f"{pw['a'] / (pw['a'] + pw['b']):.1%} per watching day. "
-        ) + (self.watch_note or "")
+        ) + penalty_note(self.watch_bg, "BG/NBD")
 
     def recovery_texts(self) -> tuple[str, str, str]:
         """``(rec_intro, disc_text, alive_text)``: the planted-truth section in words."""
@@ -437,7 +437,7 @@ class LTVResult:
             f"dropout of {pm['a'] / (pm['a'] + pm['b']):.1%} per gifting day (BG/NBD: "
             f"{pb['a'] / (pb['a'] + pb['b']):.1%}) and a log-likelihood of "
             f"{self.mbg.log_likelihood_:,.1f} (BG/NBD: {self.bg.log_likelihood_:,.1f}). "
-        ) + (self.mbg_note or "")
+        ) + penalty_note(self.mbg, "MBG/NBD")
 
     def fit_test_text(self) -> str:
         """The chi-square test of the frequency histogram in words."""
@@ -473,8 +473,8 @@ class LTVResult:
         d = self.comparison.deciles
         top = d[(d["method"] == m)].iloc[-1]
         return (
-            f"Top forecast decile of {m}: predicted {top['predicted']:,.0f}, "
-            f"actual {top['actual']:,.0f} coins per user"
+            f"Top decile of {m}: forecast {top['predicted']:,.0f}, "
+            f"actual {top['actual']:,.0f} coins/user"
         )
 
     # -- findings -----------------------------------------------------------------------------
@@ -564,7 +564,7 @@ class LTVResult:
                     },
                     reason=""
                     if ok
-                    else f"the interval of the difference ({d['low'] * 100:+.1f} to "
+                    else f"The interval of the difference ({d['low'] * 100:+.1f} to "
                     f"{d['high'] * 100:+.1f} points) includes 0: {m} does not rank users "
                     "better than their own run rate.",
                     action=(
@@ -593,7 +593,7 @@ class LTVResult:
                 evidence={"chi2": t.statistic, "df": t.df, "p_value": t.p_value},
                 reason=""
                 if t.p_value >= 0.05
-                else f"chi-square {t.statistic:,.1f} on {t.df} df, p = {t.p_value:.2g}: the "
+                else f"Chi-square {t.statistic:,.1f} on {t.df} degrees of freedom, p = {t.p_value:.2g}: the "
                 "histogram differs from the model by more than chance.",
             )
         )
@@ -611,7 +611,7 @@ class LTVResult:
                 unit="ratio",
                 interval=(lo, hi),
                 level=lvl,
-                reason="" if ok else f"the interval {lo:.2f} to {hi:.2f} excludes 1.",
+                reason="" if ok else f"The interval {lo:.2f} to {hi:.2f} excludes 1.",
             )
         )
         # 5. the Gamma-Gamma population mean
@@ -677,8 +677,8 @@ class LTVResult:
             "time_gg_fit_ms": gg.fit_seconds_ * 1000,
             "bg_ll": self.bg.log_likelihood_,
             "gg_n": int(gg.n_customers_),
-            "bg_note": self.bg_note or INTERIOR_NOTE,
-            "gg_note": self.gg_note or INTERIOR_NOTE,
+            "bg_note": penalty_note(self.bg, "BG/NBD") or INTERIOR_NOTE,
+            "gg_note": penalty_note(self.gg, "Gamma-Gamma") or INTERIOR_NOTE,
             "gg_mean_note": self.gg_mean_note(),
             # 4.4 holdout tracking, 4.5 heat maps
             "track_model_hold": totals["model"],
@@ -734,6 +734,19 @@ class LTVResult:
             "truncation_text": self.truncation_text(),
             "gg_q": gg.params_["q"],
         }
+
+
+def penalty_note(model, name: str) -> str:
+    """Why a fit carries a ridge penalty, in words (no optimiser trace); empty for a plain
+    fit."""
+    c = getattr(model, "penalizer_", 0.0) if model is not None else 0.0
+    if not c:
+        return ""
+    return (
+        f"The unpenalised {name} fit has no interior maximum (the likelihood keeps rising "
+        "towards the edge of the parameter space, e.g. when the data show almost no dropout), "
+        f"so the fit adds a small ridge penalty ({c:g}) on the log-parameters."
+    )
 
 
 def _plain(value):

@@ -344,7 +344,8 @@ def decile_calibration(
         d = deciles[deciles["method"] == m]
         x = d["predicted"].clip(lower=0.1)
         y = d["actual"].clip(lower=0.1)
-        ax.plot(x, y, "o-", label=m, color=PALETTE[i % len(PALETTE)], ms=4)
+        marker = "osD^v"[i % 5]
+        ax.plot(x, y, marker + "-", label=m, color=PALETTE[i % len(PALETTE)], ms=4, alpha=0.85)
         lo, hi = min(lo, x.min(), y.min()), max(hi, x.max(), y.max())
     if np.isfinite(lo):
         ax.plot([lo, hi], [lo, hi], ":", color=MUTED, label="predicted = actual")
@@ -356,6 +357,6 @@ def decile_calibration(
         "mean actual holdout value per user (coins, log scale)",
         style.resolve_title(title, "Forecast deciles: mean predicted vs actual holdout value"),
     )
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small", loc="upper left")
     style.footnote(fig, source)
     return fig

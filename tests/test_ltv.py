@@ -968,6 +968,9 @@ def test_supervised_forecasts_do_not_read_the_holdout(twin_ds):
     assert X_tr["days_since_first_gift"].max() <= 6 and X_ap["days_since_first_gift"].max() <= 13
     with pytest.raises(ValueError, match="no earlier window"):
         C.S.supervised_split(ud, users, 5, 7)
+    # the forward forecast (after the window's last day) trains on the holdout split
+    fw, notes = C.value_forecasts(ud, users, 21, 7)
+    assert not notes and len(fw) >= len(fc) and (fw.to_numpy() >= 0).all()
 
 
 def test_ziln_recovers_the_mean_of_a_zero_inflated_lognormal():

@@ -51,6 +51,11 @@ RFM_LABELS = {
     "duration_holdout": "holdout length (days)",
 }
 """Readable names of the RFM summary's columns (tables of the book)."""
+VALUE_CHECK = (
+    "holdout comparison: per-user RMSE of the holdout value below both naive baselines (run "
+    "rate, zero), the 95% paired user-bootstrap interval of the difference below 0"
+)
+"""The check of the LTV value headline (:data:`~kuailive_analysis.ltv.compare.WINNER_RULE`)."""
 MAX_GRID_FREQUENCY = 12
 """Rows of the P(alive) / expected-transactions heat maps (frequencies 0..12 at most)."""
 
@@ -503,7 +508,7 @@ class LTVResult:
                     f"give {total:,.0f} coins over the next {c.horizon} days ({w.method}, the "
                     f"model that wins on the holdout; the interval rescales it by the "
                     f"holdout's predicted/actual ratio interval).",
-                    f"holdout comparison: {C.WINNER_RULE}",
+                    VALUE_CHECK,
                     "validated",
                     value=total,
                     unit="coins",
@@ -525,7 +530,7 @@ class LTVResult:
                     "ltv_value",
                     "No forecast of each user's gift value beats the naive baselines on the "
                     "holdout, so this chapter states no lifetime-value amount.",
-                    "holdout comparison: beats both naive baselines (run rate, zero) on RMSE",
+                    VALUE_CHECK,
                     "failed",
                     evidence={**ev, "best_model": w.best or ""},
                     headline=True,

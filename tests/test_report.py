@@ -189,3 +189,20 @@ def test_show_table_collapses_long_tables():
 )
 def test_format_number(x, text):
     assert report.format_number(x) == text
+
+
+def test_glued_prose_is_not_bold_and_wide_tables_scroll():
+    """myst-nb bolds every glued text; the book's assets un-bold glued prose (> 3 words)."""
+    import yaml
+
+    from kuailive_analysis import config
+
+    root = config.project_root()
+    cfg = yaml.safe_load((root / "_config.yml").read_text())["sphinx"]["config"]
+    assets = root / cfg["html_static_path"][0]
+    assert "kuailive.css" in cfg["html_css_files"] and "kuailive.js" in cfg["html_js_files"]
+    css = (assets / "kuailive.css").read_text()
+    assert "span.pasted-text.kl-prose" in css and "font-weight: inherit" in css
+    assert "overflow-x: auto" in css
+    js = (assets / "kuailive.js").read_text()
+    assert "span.pasted-text" in js and "kl-prose" in js

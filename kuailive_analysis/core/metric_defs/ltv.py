@@ -79,6 +79,38 @@ LTV: tuple[Metric, ...] = (
         computed_by="ltv.evaluate.holdout_accuracy",
     ),
     Metric(
+        "ltv_norm_gini",
+        "Normalized Gini of a value forecast",
+        "How well a forecast orders users by the value they actually gave in the holdout: the "
+        "Gini of the actual value with users ordered by the forecast, divided by the Gini with "
+        "users ordered by the actual value (1 = perfect order, 0 = no better than random).",
+        r"\frac{G(y \mid \text{order by } \hat y)}{G(y \mid \text{order by } y)},\ "
+        r"G = \frac{2 \sum_i r_i y_i}{n \sum_i y_i} - \frac{n+1}{n}",
+        "index",
+        "",
+        "",
+        "calibration gifters",
+        ("04_ltv",),
+        "ltv",
+        ("calibration_days",),
+        computed_by="ltv.compare.metric_values",
+    ),
+    Metric(
+        "ltv_top10_capture",
+        "Top-decile capture of a value forecast",
+        "Share of the holdout gift value given by the 10% of users with the highest forecast "
+        "(users tied at the cut share the remaining places).",
+        r"\frac{\sum_{u \in \text{top 10\% by } \hat y} y_u}{\sum_u y_u}",
+        "share",
+        "holdout value of the top 10% of users by forecast",
+        "holdout value of all calibration gifters",
+        "calibration gifters",
+        ("04_ltv",),
+        "ltv",
+        ("calibration_days",),
+        computed_by="ltv.compare.metric_values",
+    ),
+    Metric(
         "clv_total",
         "Predicted cohort value",
         "Sum over calibration gifters of the expected discounted gift value over the "

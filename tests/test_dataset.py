@@ -112,7 +112,9 @@ def test_load_tiny_contract_and_cache(tmp_path):
     ds = dataset.load(d)
     check_contract(ds)
     assert ds.source.kind == "folder" and ds.truth is None
-    assert len(ds.clicks) == 5 and len(ds.rooms) == 4 and len(ds.sessions) == 8
+    # default cleaning keeps (flags) the duplicate click and the long room with its click
+    assert len(ds.clicks) == 7 and len(ds.rooms) == 5
+    assert ds.clicks["flag_duplicate"].sum() == 1 and ds.clicks["flag_long_room"].sum() == 1
     assert ds.raw_files.set_index("file").loc["room.csv", "rows"] == 7
     cached = dataset.load(d)
     assert cached.source == ds.source and cached.cache_key == ds.cache_key
@@ -124,8 +126,9 @@ def test_load_tiny_contract_and_cache(tmp_path):
 
 def test_params_change_key_and_result(tmp_path):
     d = write_tiny(tmp_path / "tiny")
-    a = dataset.load(d)
-    b = dataset.load(d, max_room_days=None)
+    a = dataset.load(d, drop_duplicate_events=True, long_rooms="drop")
+    assert len(a.clicks) == 5 and len(a.rooms) == 4 and len(a.sessions) == 8
+    b = dataset.load(d, max_room_days=None, drop_duplicate_events=True, long_rooms="drop")
     assert a.cache_key != b.cache_key and a.source == b.source  # same data, other cleaning
     assert len(b.rooms) == 5 and len(b.clicks) == 6
     assert b.params["max_room_days"] is None
@@ -136,7 +139,7 @@ def test_params_change_key_and_result(tmp_path):
 def test_no_cache_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
     ds = dataset.load(write_tiny(tmp_path / "tiny"), cache=False)
-    assert len(ds.clicks) == 5 and ds.cache_path is None
+    assert len(ds.clicks) == 7 and ds.cache_path is None
     assert not (tmp_path / "build").exists()
 
 
@@ -196,7 +199,7 @@ def test_chapter_figures_from_tiny(tmp_path):
 
     from kuailive_analysis.plots import cleaning as P
 
-    ds = dataset.load(write_tiny(tmp_path / "tiny"))
+    ds = dataset.load(write_tiny(tmp_path / "tiny"), drop_duplicate_events=True, long_rooms="drop")
     assert int(ds.room_durations[["real", "censored"]].to_numpy().sum()) == 5  # all deduped rooms
     figs = [
         P.room_duration_figure(ds.room_durations, source="tiny"),

@@ -186,7 +186,7 @@ def _readable(name) -> str:
         return HEADERS[name]
     if name.startswith("n_") and len(name) > 2:
         return "Number of " + name[2:].replace("_", " ")
-    if "_" in name and name.lower() == name:
+    if name.lower() == name and len(name) > 1:
         text = name.replace("_", " ")
         return text[:1].upper() + text[1:]
     return name

@@ -101,7 +101,14 @@ from kuailive_analysis.funnel.tables import (
     click_table,
     exposure_table,
 )
-from kuailive_analysis.funnel.trends import daily_kpis, weekly_rates
+from kuailive_analysis.funnel.trends import (
+    REAL_GIFTS_PER_CLICK,
+    UTC_PERIODS,
+    GiftTrend,
+    daily_kpis,
+    gift_trend,
+    weekly_rates,
+)
 from kuailive_analysis.funnel.units import session_kpis, session_table, unit_funnels
 from kuailive_analysis.funnel.watch import (
     WATCH_OUTCOMES,
@@ -148,6 +155,10 @@ __all__ = [
     "watch_by_outcome",
     "daily_kpis",
     "weekly_rates",
+    "gift_trend",
+    "GiftTrend",
+    "REAL_GIFTS_PER_CLICK",
+    "UTC_PERIODS",
     "analyse",
     "FunnelResult",
 ]
@@ -201,6 +212,16 @@ def _source(ds) -> DataSource | None:
     """The dataset's :class:`DataSource` (None for a bare table namespace)."""
     source = getattr(ds, "source", None)
     return source if isinstance(source, DataSource) else None
+
+
+def _planted_gift_period(ds) -> tuple[float, ...] | None:
+    """On the twin, the generator's gift-rate factor per UTC period (None elsewhere or when
+    the factors are all equal)."""
+    truth = (getattr(ds, "truth", None) or {}).get("params") or {}  # the parsed truth.json
+    p = (truth.get("params") or {}).get("gift_period", truth.get("gift_period"))
+    if p is None or len(set(p)) == 1:
+        return None
+    return tuple(float(x) for x in p)
 
 
 def analyse(
@@ -298,6 +319,13 @@ def analyse(
         positions=position_summary(ex),
         watch=watch_by_outcome(b.clicks, qualified_watch_s=qualified_watch_s),
         prediction=predict.analyse(
-            ex, fractions=split_fractions, max_train_rows=max_train_rows, seed=seed
+            ex,
+            fractions=split_fractions,
+            max_train_rows=max_train_rows,
+            seed=seed,
+            n_boot=n_boot,
+            conf=conf,
         ),
+        gift_trend=gift_trend(b.clicks, gifts, conf=conf, n_boot=n_boot, seed=seed),
+        planted_gift_period=_planted_gift_period(ds),
     )

@@ -1,10 +1,14 @@
-"""KPIs over the 21 days: per Beijing day, and over the first and last week of the window."""
+"""KPIs over the 21 days: per Beijing day, over the first and last week of the window, and
+gifts per click by UTC period with an interval for the change (:func:`gift_trend`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.core.calendar import UTC_OFFSET_MS, day_start_ms
 from kuailive_analysis.funnel.kpis import kpi_table
 
 
@@ -33,3 +37,107 @@ def weekly_rates(daily: pd.DataFrame, days: int = 7) -> pd.DataFrame:
             "gtr": float(w["gifted"].sum() / clicks) if clicks else float("nan"),
         }
     return pd.DataFrame.from_dict(rows, orient="index", columns=["ctr", "gtr"], dtype=np.float64)
+
+
+UTC_PERIODS = ("UTC May 4-11", "UTC May 12-18", "UTC May 19-25")
+"""The three periods of the published gifts-per-click trend (UTC days 8 / 7 / 7: 1.39% /
+1.41% / 1.69% on the real files); the window opens at UTC May 4 16:00 (Beijing May 5)."""
+REAL_GIFTS_PER_CLICK = (0.0139, 0.0141, 0.0169)
+"""Gifts per click of the real files in the :data:`UTC_PERIODS` (kuailive-facts)."""
+UTC_PERIOD_STARTS_MS = (day_start_ms(7) + UTC_OFFSET_MS, day_start_ms(14) + UTC_OFFSET_MS)
+"""Starts of periods 2 and 3 (UTC May 12 and May 19 00:00, Beijing 08:00)."""
+
+
+def utc_period(ts_ms) -> np.ndarray:
+    """Index 0, 1, 2 of the UTC period of each timestamp (:data:`UTC_PERIODS`)."""
+    return np.searchsorted(np.asarray(UTC_PERIOD_STARTS_MS), np.asarray(ts_ms), side="right")
+
+
+@dataclass(frozen=True)
+class GiftTrend:
+    """Gifts per click by UTC period, and the change from the first to the last period with
+    user-bootstrap intervals (:func:`gift_trend`)."""
+
+    table: pd.DataFrame
+    """One row per period: clicks, gifts, gifts per click and its interval (users resampled)."""
+    change: float
+    """Last minus first period, in share points (fractions)."""
+    change_lo: float
+    change_hi: float
+    ratio: float
+    """Last / first period."""
+    ratio_lo: float
+    ratio_hi: float
+    conf: float
+    n_boot: int
+
+    @property
+    def excludes_zero(self) -> bool:
+        """True when the interval of the change lies entirely on one side of zero."""
+        return bool(np.isfinite(self.change_lo) and (self.change_lo > 0 or self.change_hi < 0))
+
+
+def gift_trend(
+    clicks: pd.DataFrame,
+    gifts: pd.DataFrame,
+    *,
+    conf: float = 0.95,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> GiftTrend:
+    """Gifts per click (all gift events / clicks, the registry's ``gifts_per_click``) in each
+    UTC period of :data:`UTC_PERIODS`, computed as the published trend was.
+
+    Intervals resample whole users (Poisson(1) weights, one per user, shared by the periods so
+    the change is paired): per period and for the change and the ratio of the last to the
+    first period (percentile intervals).
+    """
+    k = len(UTC_PERIODS)
+    u_all, inv = np.unique(
+        np.concatenate([clicks["user_id"].to_numpy(), gifts["user_id"].to_numpy()]),
+        return_inverse=True,
+    )
+    n_users = len(u_all)
+    ci, gi = inv[: len(clicks)], inv[len(clicks) :]
+    cp = utc_period(clicks["ts_ms"].to_numpy())
+    gp = utc_period(gifts["ts_ms"].to_numpy())
+    # per-user counts of clicks and gifts per period: (users x periods)
+    C = np.bincount(ci * k + cp, minlength=n_users * k).reshape(n_users, k).astype(np.float64)
+    G = np.bincount(gi * k + gp, minlength=n_users * k).reshape(n_users, k).astype(np.float64)
+    c_tot, g_tot = C.sum(0), G.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = g_tot / c_tot
+        rng = np.random.default_rng(seed)
+        W = rng.poisson(1.0, size=(n_boot, n_users)).astype(np.float64)
+        boot = (W @ G) / (W @ C)  # replicates x periods
+        change_b = boot[:, -1] - boot[:, 0]
+        ratio_b = boot[:, -1] / boot[:, 0]
+    a = (1 - conf) / 2
+
+    def iv(x):
+        x = x[np.isfinite(x)]
+        return (float(np.quantile(x, a)), float(np.quantile(x, 1 - a))) if len(x) else (np.nan,) * 2
+
+    per = [iv(boot[:, j]) if n_boot else (np.nan, np.nan) for j in range(k)]
+    table = pd.DataFrame(
+        {
+            "period": list(UTC_PERIODS),
+            "clicks": c_tot.astype(np.int64),
+            "gifts": g_tot.astype(np.int64),
+            "gifts per click": rate,
+            "lo": [p[0] for p in per],
+            "hi": [p[1] for p in per],
+        }
+    )
+    (clo, chi), (rlo, rhi) = (iv(change_b), iv(ratio_b)) if n_boot else ((np.nan,) * 2,) * 2
+    return GiftTrend(
+        table=table,
+        change=float(rate[-1] - rate[0]),
+        change_lo=clo,
+        change_hi=chi,
+        ratio=float(rate[-1] / rate[0]) if rate[0] > 0 else float("nan"),
+        ratio_lo=rlo,
+        ratio_hi=rhi,
+        conf=conf,
+        n_boot=n_boot,
+    )

@@ -417,3 +417,105 @@ def model_metrics(
     style.suptitle(fig, style.resolve_title(title, "Ranking quality of each scorer on test days"))
     style.footnote(fig, source)
     return fig
+
+
+@style.styled
+def calibration_curve(
+    cal: pd.DataFrame,
+    *,
+    ax=None,
+    task: str = "",
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Reliability plot of one task: observed rate (dots, 95% Wilson intervals) against the
+    mean predicted probability of each equal-count bin
+    (:func:`kuailive_analysis.predict.calibration_table`); the diagonal = perfect calibration."""
+    own = ax is None
+    fig, ax = style.axes_or_figure(ax, width=4.6, height=4.0)
+    if len(cal):
+        hi = float(np.nanmax(cal[["predicted", "hi"]].to_numpy())) * 1.05
+        ax.plot([0, hi], [0, hi], color=MUTED, ls="--", lw=1, label="perfect calibration")
+        err = np.vstack([cal["observed"] - cal["lo"], cal["hi"] - cal["observed"]])
+        ax.errorbar(
+            cal["predicted"],
+            cal["observed"],
+            yerr=err,
+            fmt="o",
+            ms=4,
+            color=ACCENT,
+            capsize=2,
+            lw=1,
+            label="test rows, 10 equal-count bins",
+        )
+        ax.set_xlim(0, hi)
+        ax.set_ylim(0, hi)
+        ax.legend(loc="upper left", fontsize=7.5)
+    else:
+        ax.text(
+            0.5, 0.5, "no model (task skipped)", ha="center", va="center", transform=ax.transAxes
+        )
+    percent_axis(ax.xaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
+    percent_axis(ax.yaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
+    label(ax, "mean predicted probability (%)", "observed rate (%, 95% CI)")
+    ax.set_title(task, fontsize=9.5, fontweight="normal")
+    if own:
+        style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate"))
+        style.footnote(fig, source)
+    return fig
+
+
+@style.styled
+def calibration_curves(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    axes=None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """:func:`calibration_curve` of each task side by side; ``axes``: one Axes per task."""
+    fig, axes = style.axes_or_subplots(
+        axes, len(tables), 1, len(tables), width=4.6 * len(tables), height=4.0
+    )
+    for ax, (task, cal) in zip(axes, tables.items()):
+        calibration_curve(cal, ax=ax, task=task)
+    style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate on test days"))
+    style.footnote(fig, source)
+    return fig
+
+
+@style.styled
+def gift_trend_chart(
+    table: pd.DataFrame,
+    *,
+    ax=None,
+    reference: Sequence[float] | None = None,
+    title: str | None = None,
+    source: str | None = None,
+) -> Figure:
+    """Gifts per click by UTC period with 95% intervals (users resampled)
+    (:func:`kuailive_analysis.funnel.gift_trend`); ``reference``: the published values of the
+    real files per period, drawn as open markers."""
+    fig, ax = style.axes_or_figure(ax, width=5.2, height=3.6)
+    x = np.arange(len(table))
+    err = np.vstack(
+        [table["gifts per click"] - table["lo"], table["hi"] - table["gifts per click"]]
+    )
+    ax.errorbar(
+        x,
+        table["gifts per click"],
+        yerr=err,
+        fmt="o-",
+        color=ACCENT,
+        capsize=3,
+        label="this data (95% CI, users resampled)",
+    )
+    if reference is not None:
+        ax.plot(x, reference, "s--", mfc="none", color=MUTED, label="real KuaiLive (published)")
+    ax.set_xticks(x, list(table["period"]))
+    percent_axis(ax.yaxis, 2)
+    label(ax, "period of the published trend (UTC days 8 / 7 / 7)", "gift events per click (%)")
+    ax.legend(loc="lower right", fontsize=7.5)
+    style.suptitle(fig, style.resolve_title(title, "Gifts per click by period"))
+    style.footnote(fig, source)
+    return fig

@@ -90,7 +90,9 @@ class PredictResult:
         for task, ev in self.evaluations.items():
             if ev.importance.empty:
                 continue
-            t = ev.importance
+            t = ev.importance.copy()
+            drops = ["auc_drop", "uauc_drop"]
+            t[drops] = t[drops].round(4) + 0.0  # 4 decimals, no scientific notation, no -0
             parts.append(
                 pd.DataFrame(
                     {
@@ -117,7 +119,9 @@ class PredictResult:
                         "task": task,
                         "metric": name,
                         "gradient boosting": c[f"model_{met}"],
-                        "best baseline": c["best_baseline"],
+                        "best baseline": c[
+                            "best_baseline" if met == "auc" else "best_baseline_uauc"
+                        ],
                         "baseline value": c[f"baseline_{met}"],
                         "difference": c[f"diff_{met}"],
                         f"difference, {self.conf:.0%} interval (users resampled)": (
@@ -170,6 +174,24 @@ class PredictResult:
             )
         raise KeyError(task_key)
 
+    def within_text(self, task_key: str) -> str:
+        """What the UAUC comparison says, in words (built from its interval)."""
+        c = self.comparison(task_key)
+        lo, hi = c.get("diff_uauc_lo", float("nan")), c.get("diff_uauc_hi", float("nan"))
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return "The per-user comparison could not be made on this data."
+        iv = f"{c['diff_uauc']:+.3f}, 95% interval {lo:+.3f} to {hi:+.3f}"
+        if lo > 0:
+            return (
+                f"Within a user's own feed the model also ranks better than the "
+                f"{c['best_baseline_uauc']} ({iv}), so it does more than tell users apart."
+            )
+        return (
+            f"Within a user's own feed the model is not distinguishable from the "
+            f"{c['best_baseline_uauc']} ({iv}): its gain comes from telling users apart "
+            "(who clicks or gifts at all), not from ordering one user's rooms."
+        )
+
     # ---- glue ------------------------------------------------------------------------------
     def numbers(self) -> dict:
         """Plain values, per task prefix ``t`` in (ctr, gtr): ``t_<scorer>_<metric>`` for
@@ -202,6 +224,10 @@ class PredictResult:
             t = SHORT_TASKS[task]
             c = ev.comparison
             out[f"{t}_best_baseline"] = c.get("best_baseline") or "n/a"
+            out[f"{t}_best_baseline_uauc"] = c.get("best_baseline_uauc") or "n/a"
+            out[f"{t}_baseline_auc"] = _f(c.get("baseline_auc"))
+            out[f"{t}_baseline_uauc"] = _f(c.get("baseline_uauc"))
+            out[f"{t}_within_text"] = self.within_text(t)
             for k in ("model_auc_lo", "model_auc_hi", "model_uauc_lo", "model_uauc_hi"):
                 out[f"{t}_gb_{k[6:]}"] = _f(c.get(k))
             for met in ("auc", "uauc"):

@@ -306,7 +306,7 @@ def drop_duplicate_events(ev: pd.DataFrame, table: str, drop: bool = True
     dup = duplicate_rows(_data_columns(ev))
     k = int(dup.sum())
     if not drop:
-        out = ev.copy()
+        out = ev.copy(deep=False)  # shares the data; only the new column is added
         out["flag_duplicate"] = dup
         return out, Step("duplicate_events", table, len(ev), 0, k)
     out = _keep(ev, ~dup).assign(flag_duplicate=False)
@@ -348,7 +348,7 @@ def drop_events_in_rooms(ev: pd.DataFrame, table: str, live_ids: np.ndarray,
     if not drop:
         out = ev
         if flag_column:
-            out = ev.copy()
+            out = ev.copy(deep=False)  # shares the data; only the new column is added
             out[flag_column] = hit
         return out, Step(rule, table, len(ev), 0, k)
     out = _keep(ev, ~hit)

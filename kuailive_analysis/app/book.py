@@ -214,7 +214,13 @@ def run_chapters(
         "versions": package_versions(),
     }
     (executed_dir() / "run.json").write_text(json.dumps(manifest, indent=2))
-    write_findings(manifest)
+    path = write_findings(manifest)
+    records = [f for _, f in read_findings(path)[1]]
+    log(
+        f"Findings: {len(records)} recorded, {len(F.headlines(records))} headline(s), "
+        f"{len(F.not_established(records))} not established -> {path}",
+        flush=True,
+    )
     return outputs
 
 

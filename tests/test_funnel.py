@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from kuailive_analysis import funnel as F
+from kuailive_analysis import funnel as F, predict as P
 from kuailive_analysis.core.stats import wilson_interval
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 
@@ -448,3 +448,96 @@ def test_user_intervals_segment_bounds_and_funnel():
     )
     with pytest.raises(ValueError, match="interval"):
         F.kpi_table(b.exposures, interval="cluster")
+
+
+def test_gift_trend_by_utc_period_with_paired_interval():
+    """Period 3 has twice the gifts per click of period 1 for every user: the change is
+    positive, its interval excludes zero; period bounds follow the published UTC periods."""
+    rng = np.random.default_rng(0)
+    day = 24 * 3600 * 1000
+    rows_c, rows_g = [], []
+    for u in range(1, 201):
+        for d, p in ((1, 0.05), (18, 0.10)):  # Beijing day 1 (period 1), day 18 (period 3)
+            for _ in range(40):
+                rows_c.append((u, W + d * day + 3_600_000))
+            rows_g += [(u, W + d * day + 3_600_000)] * int(rng.binomial(40, p))
+    clicks = pd.DataFrame(rows_c, columns=["user_id", "ts_ms"])
+    gifts = pd.DataFrame(rows_g, columns=["user_id", "ts_ms"])
+    g = F.gift_trend(clicks, gifts, n_boot=100)
+    t = g.table
+    assert list(t["period"]) == list(F.UTC_PERIODS) and t["clicks"].tolist() == [8000, 0, 8000]
+    assert g.change == pytest.approx(t["gifts per click"].iloc[2] - t["gifts per click"].iloc[0])
+    assert g.change_lo > 0 and g.excludes_zero and g.ratio_lo > 1.3
+    # the period boundary is UTC midnight of May 12 = Beijing 08:00
+    from kuailive_analysis.funnel.trends import utc_period
+
+    assert utc_period([W + 7 * day + 8 * 3_600_000 - 1, W + 7 * day + 8 * 3_600_000]).tolist() == [
+        0,
+        1,
+    ]
+
+
+def test_findings_gate_on_the_hand_log(hand_result):
+    from kuailive_analysis.findings import Finding, actions_markdown
+
+    fs = hand_result.findings()
+    assert all(isinstance(f, Finding) for f in fs)
+    keys = [f.key for f in fs]
+    assert len(keys) == len(set(keys))
+    assert {"ctr_kpi", "ctr_model_beats_baseline", "leak_check", "gift_trend"} <= set(keys)
+    by = {f.key: f for f in fs}
+    # no model on 7 exposures: the model findings cannot be checked, and carry no action
+    assert by["ctr_model_beats_baseline"].status == "not checkable"
+    assert by["leak_check"].status == "not checkable"
+    for f in fs:
+        if f.status != "validated" or f.origin == "planted":
+            assert not f.action, f.key
+    assert "ctr_kpi" in keys and by["ctr_kpi"].origin == "data"
+    actions_markdown(fs)
+
+
+def test_findings_on_a_small_twin_follow_their_intervals(small_twin):
+    from kuailive_analysis.data.dataset import load
+
+    res = F.analyse(load(small_twin), n_boot=50, max_train_rows=30_000)
+    by = {f.key: f for f in res.findings()}
+    for key in ("ctr_model_beats_baseline", "ctr_model_within_user", "gift_trend"):
+        f = by[key]
+        if f.status in ("validated", "failed"):
+            lo, hi = f.interval
+            assert (f.status == "validated") == (lo > 0 or (key == "gift_trend" and hi < 0))
+    assert by["gift_trend"].origin == "planted"  # the twin plants the rise
+    assert res.planted_gift_period is not None
+    leak = res.prediction.info["leaks"]
+    assert (by["leak_check"].status == "failed") == bool(leak.str.len().sum())
+    # a suspected leak never carries the headline: no flagged feature in the headline model
+    for task, ev in res.prediction.evaluations.items():
+        flagged = set(ev.leaks.loc[ev.leaks["suspected_leak"], "feature"])
+        gb = res.prediction.metrics.loc[(task, "gradient boosting")]
+        assert gb["kind"] == "model"
+        if flagged:
+            assert ev.comparison["best_baseline"] not in {
+                n for k, n, c in P.TASKS[task].baselines if c in flagged
+            }
+    n = res.numbers()
+    assert "twin" in n["gift_trend_origin"] and "twin" in n["paper_gap_data_text"]
+    assert list(res.gift_trend_table().columns)[0] == "period (UTC)"
+
+
+def test_new_plots_draw_labelled_figures(hand_result):
+    from matplotlib.figure import Figure
+
+    from kuailive_analysis.plots import funnel as PF
+
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0, 0.5, 500)
+    cal = P.calibration_table(rng.random(500) < p, p)
+    figs = [
+        PF.calibration_curve(cal, task="CTR", title="t"),
+        PF.calibration_curve(cal.iloc[:0], title="t"),
+        PF.calibration_curves({"CTR": cal, "GTR": cal}, title="t"),
+        PF.gift_trend_chart(hand_result.gift_trend.table, reference=F.REAL_GIFTS_PER_CLICK),
+    ]
+    for fig in figs:
+        assert isinstance(fig, Figure)
+        assert any(ax.get_xlabel() for ax in fig.axes)

@@ -237,7 +237,7 @@ def calibration_findings(res) -> list[Finding]:
             f"expected calibration error (10 equal-count bins) at most "
             f"{CALIBRATION_TOLERANCE:.0%} of the test base rate"
         )
-        if not _ok(ece, base):
+        if not _ok(ece, base) or base <= 0:
             out.append(
                 Finding(
                     chapter=CHAPTER,
@@ -246,7 +246,7 @@ def calibration_findings(res) -> list[Finding]:
                     check=check,
                     status="not checkable",
                     origin="method",
-                    reason="the task was skipped for lack of data",
+                    reason="the task was skipped or its test part has a single class",
                 )
             )
             continue

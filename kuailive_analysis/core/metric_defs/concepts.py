@@ -99,8 +99,9 @@ DEFINITIONS: dict[str, Definition] = {
             "dau",
             "DAU (daily active users)",
             "Users with an active day on a given calendar day; chapter 2 reports the "
-            "median, minimum and maximum over the 21 days. WAU (weekly active users) is not "
-            "used: the window holds three weeks.",
+            "median, minimum and maximum over the 21 days. WAU (weekly active users) counts "
+            "users active on any day of a Beijing week (Monday to Sunday); chapter 3 reports "
+            "the DAU/WAU stickiness ratio (mean over the days of each week).",
         ),
         Definition(
             "cohort",

@@ -59,7 +59,7 @@ def kpi_findings(res) -> list[Finding]:
                 f"Test the room card (cover, title) where the funnel loses most: the "
                 f"{loss['biggest_loss_step']} step drops {loss['biggest_loss_share']:.1%} of "
                 f"exposures. Power the test on users, not exposures: the CTR interval with users "
-                f"resampled is +-{half * 100:.1f} pp, {float(c['width_ratio']):.1f} times the "
+                f"resampled is \u00b1{half * 100:.1f} pp, {float(c['width_ratio']):.1f} times the "
                 "naive one, so an effect smaller than that is noise at this sample size."
             )
         out.append(
@@ -204,8 +204,8 @@ def leak_finding(res) -> Finding:
         )
     statement = (
         f"No single feature predicts clicks or gifts with AUC above {p.leak_auc:g} on its own "
-        "(checked feature by feature on the test days): "
-        + "; ".join(f"the {t} check {x}" for t, x in texts.items())
+        "(checked feature by feature on the test days)"
+        + (": " + "; ".join(f"the {t} check {x}" for t, x in texts.items()) if not bad else "")
         + "."
     )
     return Finding(

@@ -169,7 +169,7 @@ def from_dict(d: Mapping) -> Finding:
 
 # --- the landing page -----------------------------------------------------------------------
 def format_value(value, unit: str = "") -> str:
-    """A finding's value as text: ``share`` as a percentage (more decimals below 1%), whole
+    """A finding's value as text: ``share`` as a percentage (two decimals below 10%), whole
     numbers with thousands separators, other numbers with 3 significant digits; the unit
     follows (except for shares). None reads ``n/a``."""
     value = _plain(value)
@@ -178,7 +178,7 @@ def format_value(value, unit: str = "") -> str:
     if isinstance(value, str):
         return f"{value} {unit}".strip()
     if unit == "share":
-        return f"{value:.1%}" if abs(value) >= 0.01 or value == 0 else f"{value:.2%}"
+        return f"{value:.1%}" if abs(value) >= 0.1 or value == 0 else f"{value:.2%}"
     if isinstance(value, bool):
         text = str(value)
     elif float(value).is_integer() and abs(value) >= 1:
@@ -189,12 +189,14 @@ def format_value(value, unit: str = "") -> str:
 
 
 def interval_text(f: Finding) -> str:
-    """``95% interval 80.1%-84.0%`` (empty when the finding has no interval)."""
+    """``95% interval 80.1% to 84.0%``, ``95% interval 0.077 to 0.095 AUC`` (empty when the
+    finding has no interval)."""
     if f.interval is None:
         return ""
-    lo, hi = (format_value(x, f.unit) for x in f.interval)
+    unit = f.unit if f.unit == "share" else ""  # other units once, after the upper end
+    lo, hi = (format_value(x, unit) for x in f.interval)
     level = f"{f.level:.0%} interval" if f.level else "interval"
-    return f"{level} {lo} to {hi}"
+    return f"{level} {lo} to {hi} {'' if unit else f.unit}".rstrip()
 
 
 def banner_markdown(source) -> str:

@@ -133,13 +133,16 @@ def test_json_round_trip_with_numpy_and_missing_values():
 
 def test_value_formatting():
     assert F.format_value(0.629, "share") == "62.9%"
-    assert F.format_value(0.0123, "share") == "1.2%"
+    assert F.format_value(0.0123, "share") == "1.23%"
     assert F.format_value(0.0042, "share") == "0.42%"
     assert F.format_value(760065.0, "coins") == "760,065 coins"
     assert F.format_value(np.float64(4.83), "days") == "4.83 days"
     assert F.format_value(None, "share") == "n/a"
     assert F.interval_text(_good()) == "95% interval 60.1% to 65.5%"
     assert F.interval_text(_failed()) == ""
+    auc = _good(value=0.0855, unit="AUC", interval=(0.0774, 0.0946))
+    assert F.interval_text(auc) == "95% interval 0.0774 to 0.0946 AUC"
+    assert F.interval_text(_good(level=None)) == "interval 60.1% to 65.5%"
 
 
 # --- the collector ----------------------------------------------------------------------------

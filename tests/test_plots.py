@@ -291,6 +291,26 @@ TRACK = pd.DataFrame({"actual": np.arange(21) % 5 + 1.0, "model": np.full(21, 3.
 TRACK = TRACK.assign(actual_cum=TRACK["actual"].cumsum(), model_cum=TRACK["model"].cumsum())
 SEGMENTS = {"hour": _rate_table(range(24)), "age": _rate_table(["18-23", "24-30", "50+"])}
 
+
+def _calibration() -> pd.DataFrame:
+    """A reliability table: mean predicted probability, observed rate and its interval per bin."""
+    p = np.array([0.05, 0.15, 0.3, 0.5])
+    return pd.DataFrame({"predicted": p, "observed": p + 0.01, "lo": p - 0.02, "hi": p + 0.04})
+
+
+def _gift_trend() -> pd.DataFrame:
+    """Gifts per click by UTC period with an interval."""
+    g = np.array([0.0136, 0.0140, 0.0146])
+    return pd.DataFrame(
+        {
+            "period": ["May 4-11", "May 12-18", "May 19-25"],
+            "gifts per click": g,
+            "lo": g - 0.001,
+            "hi": g + 0.001,
+        }
+    )
+
+
 CASES = [
     (
         "cleaning.room_duration_figure",
@@ -480,6 +500,24 @@ CASES = [
     ),
     ("funnel.watch_ecdf", None, None, lambda **k: funnel.watch_ecdf(*_clicks(), 5, **k)),
     ("funnel.model_metrics", 2, None, lambda **k: funnel.model_metrics(_metrics(), **k)),
+    (
+        "funnel.calibration_curve",
+        None,
+        None,
+        lambda **k: funnel.calibration_curve(_calibration(), task="CTR", **k),
+    ),
+    (
+        "funnel.calibration_curves",
+        2,
+        None,
+        lambda **k: funnel.calibration_curves({"CTR": _calibration(), "GTR": _calibration()}, **k),
+    ),
+    (
+        "funnel.gift_trend_chart",
+        None,
+        None,
+        lambda **k: funnel.gift_trend_chart(_gift_trend(), reference=[0.0139, 0.0141, 0.0169], **k),
+    ),
     ("ltv.frequency_histogram", None, None, lambda **k: ltv.frequency_histogram(FREQ, **k)),
     ("ltv.holdout_by_frequency", None, None, lambda **k: ltv.holdout_by_frequency(COND, 7, **k)),
     ("ltv.tracking", 2, None, lambda **k: ltv.tracking(TRACK, 14, **k)),

@@ -458,7 +458,8 @@ def calibration_curve(
     percent_axis(ax.xaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
     percent_axis(ax.yaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
     label(ax, "mean predicted probability (%)", "observed rate (%, 95% CI)")
-    ax.set_title(task, fontsize=9.5, fontweight="normal")
+    if title != "":  # "" = no titles at all (the plots' title convention)
+        ax.set_title(task, fontsize=9.5, fontweight="normal")
     if own:
         style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate"))
         style.footnote(fig, source)

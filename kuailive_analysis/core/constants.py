@@ -43,6 +43,16 @@ REPORTED_PACKAGES = (
 )
 """Packages whose versions the book records (run manifest, chapter provenance)."""
 
+# fmt: off
+REAL_PRICE_COUNTS: tuple[int, ...] = (
+    31_882, 7_858, 3_176, 1_967, 2_499, 1_150, 886, 630, 627, 4_654,
+    868, 583, 318, 307, 231, 209, 155, 132, 143, 1_506,
+)
+# fmt: on
+"""Gifts at gift_price 1, 2, ..., 20 on the real files (third-party count over all 72,646
+gifts; kuailive-facts): the fidelity appendix compares with them and the twin's price menu is
+built from them."""
+
 
 def package_versions(packages=REPORTED_PACKAGES) -> dict[str, str]:
     """``{"python": ..., package: version}`` for the installed ``packages`` (missing ones are

@@ -7,31 +7,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from kuailive_analysis.core.constants import REAL_COUNTS
+from kuailive_analysis.core.constants import REAL_COUNTS, REAL_PRICE_COUNTS as _PRICE_COUNTS
 from kuailive_analysis.fidelity.fact import COUNT, GINI, RATE, ROUGH, TAIL, Fact, _f
 
-_PRICE_COUNTS = (
-    31_882,
-    7_858,
-    3_176,
-    1_967,
-    2_499,
-    1_150,
-    886,
-    630,
-    627,
-    4_654,
-    868,
-    583,
-    318,
-    307,
-    231,
-    209,
-    155,
-    132,
-    143,
-    1_506,
-)
 """Gifts at price 1..20 on the real files (third-party count; 72,646 gifts in all)."""
 
 

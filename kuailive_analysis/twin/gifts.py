@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kuailive_analysis.core.constants import REAL_PRICE_COUNTS
+
 PRICE_MENU = np.array(
     list(range(1, 21))
     + [
@@ -47,54 +49,11 @@ PRICE_MENU = np.array(
 )
 """Distinct gift values (platform coins) of one gift event: every price 1..20 and a tail."""
 
-PRICE_BASE = np.array(
-    [
-        31_882,
-        7_858,
-        3_176,
-        1_967,
-        2_499,
-        1_150,
-        886,
-        630,
-        627,
-        4_654,
-        868,
-        583,
-        318,
-        307,
-        231,
-        209,
-        155,
-        132,
-        143,
-        1_506,
-    ]
-    + [
-        1_816,
-        1_453,
-        1_453,
-        1_162,
-        872,
-        581,
-        726,
-        1_162,
-        872,
-        581,
-        436,
-        363,
-        290,
-        127,
-        73,
-        54,
-        36,
-        18,
-        11,
-        5,
-        2,
-    ],
-    dtype=float,
-)
+# fmt: off
+_TAIL_WEIGHTS = (1_816, 1_453, 1_453, 1_162, 872, 581, 726, 1_162, 872, 581, 436,
+                 363, 290, 127, 73, 54, 36, 18, 11, 5, 2)
+# fmt: on
+PRICE_BASE = np.array(list(REAL_PRICE_COUNTS) + list(_TAIL_WEIGHTS), dtype=float)
 """Menu weights at theta = 0: prices 1..20 are the real counts of those prices (kuailive-facts);
 the tail weights are chosen so that the real p90 (88), p95 (298), p99 (1,488) and maximum
 (56,246) fall on menu items (their spread between those quantiles is an assumption)."""

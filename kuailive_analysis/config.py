@@ -58,16 +58,24 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     """The dataset folder a chapter should read; never writes anything.
 
     An explicit ``data_dir`` wins; else ``$KUAILIVE_DATA_DIR``; else the default twin's folder
-    (:func:`twin_dir`), which may not exist yet: generating it is an explicit step,
+    (:func:`twin_dir`). The result is absolute: ``~`` is expanded and a relative path is taken
+    from the current folder. The default twin's folder may not exist yet: generating it is an
+    explicit step,
     :func:`kuailive_analysis.data.dataset.ensure_default_twin` (called by ``dataset.load``,
     ``kuailive run`` and ``kuailive book``).
     """
     if data_dir not in (None, ""):
-        return Path(data_dir)
+        return _absolute(data_dir)
     env = os.environ.get("KUAILIVE_DATA_DIR")
     if env:
-        return Path(env)
-    return twin_dir()
+        return _absolute(env)
+    return _absolute(twin_dir())
+
+
+def _absolute(path: str | os.PathLike) -> Path:
+    """``path`` with ``~`` expanded, made absolute against the current folder and normalised
+    (symlinks are kept: the folder is named as the user wrote it)."""
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
 
 
 def is_default_twin(path: str | os.PathLike) -> bool:

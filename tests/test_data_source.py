@@ -242,3 +242,61 @@ def test_every_module_imports_first_in_a_fresh_interpreter():
     )
     proc = _fresh(code, *_package_modules())
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths and the content fingerprint (issue 17, items 4 and 5)
+# ---------------------------------------------------------------------------------------------
+def test_resolve_data_dir_expands_home_and_relative_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert config.resolve_data_dir("~/kl") == tmp_path / "kl"
+    assert config.resolve_data_dir("kl") == tmp_path / "kl"
+    assert config.resolve_data_dir("./x/../kl") == tmp_path / "kl"
+    monkeypatch.setenv("KUAILIVE_DATA_DIR", "~/env-kl")
+    assert config.resolve_data_dir(None) == tmp_path / "env-kl"
+    assert config.resolve_data_dir(None).is_absolute()
+
+
+def test_load_reads_a_tilde_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
+    write_tiny(tmp_path / "tiny")
+    ds = dataset.load("~/tiny")
+    assert ds.source.path == str((tmp_path / "tiny").resolve()) and len(ds.clicks) == 7
+    monkeypatch.chdir(tmp_path)
+    assert dataset.load("tiny").source == ds.source
+
+
+def test_fingerprint_is_content_keyed(tmp_path):
+    d = write_tiny(tmp_path / "d")
+    f1 = D.fingerprint(d)
+    p = d / "gift.csv"
+    st = p.stat()
+    text = p.read_text()
+    p.write_text(text.replace(",10\n", ",11\n", 1))  # same size
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime restored (touch -r)
+    assert D.fingerprint(d) != f1
+    p.write_text(text)
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert D.fingerprint(d) == f1  # same bytes, newer mtime: same data
+
+
+def test_fingerprint_names_both_csv_and_gz(tmp_path):
+    d = write_tiny(tmp_path / "d")
+    (d / "negative.csv.gz").write_bytes(b"")
+    with pytest.raises(DataError, match="negative.csv and negative.csv.gz"):
+        D.describe(d)
+
+
+def test_fingerprint_of_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
+    from kuailive_analysis.data import io as IO
+
+    d = write_tiny(tmp_path / "d")
+
+    def deny(path):
+        raise IO._unreadable(path, PermissionError(13, "Permission denied"))
+
+    monkeypatch.setattr(IO, "file_digest", deny)
+    with pytest.raises(DataError, match="cannot be read.*Permission denied"):
+        D.fingerprint(d)

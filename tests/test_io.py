@@ -221,3 +221,93 @@ def test_truncated_gzip(tmp_path):
     with pytest.raises(io.DataError) as ei:
         io.read_table(d, "negative")
     assert "negative.csv.gz" in str(ei.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Robust reading (issue 17, item 4)
+# ---------------------------------------------------------------------------------------------
+def test_cut_last_field_without_newline_is_an_error(folder):
+    text = (folder / "click.csv").read_text()
+    assert text.endswith("\n")
+    lines = text.rstrip("\n").split("\n")
+    n = len(lines)
+    cut = text.rstrip("\n")[:-2]  # '...,7000' -> '...,70', no trailing newline
+    _rewrite(folder, "click.csv", cut)
+    e = _err(folder, "click.csv")
+    assert "truncated" in str(e) and "no newline" in str(e)
+    assert e.row == n and e.file == "click.csv" and e.value == cut.split("\n")[-1]
+    with pytest.raises(io.DataError, match="line 11"):
+        io.read_table(folder, "click")
+
+
+def test_complete_last_line_without_newline_is_reported_too(folder):
+    # the file cannot tell a cut field from a complete one: any missing final newline is reported
+    _rewrite(folder, "like.csv", (folder / "like.csv").read_text().rstrip("\n"))
+    e = _err(folder, "like.csv")
+    assert "truncated" in str(e) and e.row == 2
+
+
+def test_header_only_without_newline(folder):
+    _rewrite(folder, "like.csv", "user_id,live_id,streamer_id,timestamp")
+    e = _err(folder, "like.csv")
+    assert "no data rows" in str(e)
+
+
+def test_crlf_file_is_fine(folder):
+    text = (folder / "gift.csv").read_text()
+    (folder / "gift.csv").write_bytes(text.replace("\n", "\r\n").encode())
+    assert len(io.read_table(folder, "gift")) == 3
+
+
+def test_gzip_without_final_newline(tmp_path):
+    d = write_tiny(tmp_path / "g", gz=("comment",))
+    with gzip.open(d / "comment.csv.gz", "rt") as fh:
+        text = fh.read()
+    with gzip.open(d / "comment.csv.gz", "wt") as fh:
+        fh.write(text.rstrip("\n")[:-3])
+    e = _err(d, "comment.csv.gz")
+    assert "truncated" in str(e) and e.row == 3
+
+
+def test_csv_and_gz_side_by_side_is_an_error_naming_both(folder):
+    data = (folder / "like.csv").read_bytes()
+    with gzip.open(folder / "like.csv.gz", "wb") as fh:
+        fh.write(data)
+    e = _err(folder, "like.csv")
+    assert "like.csv and like.csv.gz" in str(e) and "like.csv.gz" in str(e)
+    with pytest.raises(io.DataError, match="Both like.csv and like.csv.gz"):
+        io.read_table(folder, "like")
+
+
+def test_header_with_spaces_after_commas(folder):
+    text = (folder / "gift.csv").read_text().split("\n", 1)
+    _rewrite(folder, "gift.csv", text[0].replace(",", ", ") + "\n" + text[1])
+    e = _err(folder, "gift.csv")
+    msg = str(e)
+    assert "header has spaces around column names" in msg and "' live_id'" in msg
+    assert "truncated" not in msg and "corrupt" not in msg and e.row == 1
+
+
+def test_quoted_header_still_fine(folder):
+    text = (folder / "like.csv").read_text().split("\n", 1)
+    quoted = ",".join(f'"{c}"' for c in text[0].split(","))
+    _rewrite(folder, "like.csv", quoted + "\n" + text[1])
+    assert len(io.read_table(folder, "like")) == 1
+
+
+def test_file_digest_streams_content(tmp_path):
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"x" * (io.CHUNK * 2 + 5))
+    import hashlib
+
+    assert io.file_digest(p) == hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+
+
+def test_tilde_and_relative_folder(tmp_path, monkeypatch):
+    write_tiny(tmp_path / "kl")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    rep = io.validate_folder("~/kl")
+    assert rep.ok and rep.data_dir == tmp_path / "kl"
+    monkeypatch.chdir(tmp_path)
+    assert len(io.read_table("kl", "click")) == 10
+    assert io.validate_folder("kl").data_dir == tmp_path / "kl"

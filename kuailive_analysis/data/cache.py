@@ -3,13 +3,15 @@
 Layout: ``config.cache_root() / <cache key> / {<table>.parquet, meta.json}``. The cache key
 (:func:`cache_key`) is the first 16 hex digits of SHA-256 over a JSON document of
 
-* the data's fingerprint (:func:`kuailive_analysis.data.data_source.fingerprint`: each raw file's
-  name, size in bytes and mtime in ns);
+* the data's fingerprint (:func:`kuailive_analysis.data.data_source.fingerprint`: the folder's
+  absolute path and each raw file's name, size and streaming BLAKE2b content hash; computing it
+  reads every raw file, so an unreadable file fails before the cache is looked at);
 * the cleaning parameters (:class:`clean.CleaningParams` as a dict);
 * :data:`CACHE_FORMAT` (bumped when the cleaning or table layout changes).
 
-So a touched or replaced raw file, or any other cleaning choice, gives a new folder: a stale
-cache is never read. A folder is written under a temporary name and renamed when complete, so a
+So an edited or replaced raw file (even a same-size edit with its mtime restored), another
+folder, or any other cleaning choice gives a new folder: a stale cache is never read; a bare
+``touch`` keeps the key. A folder is written under a temporary name and renamed when complete, so a
 crash mid-write leaves no half cache; ``meta.json`` is written last.
 """
 
@@ -28,7 +30,7 @@ import pyarrow.parquet as pq
 
 from kuailive_analysis import config
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 """Bump when cleaned-table layout or cleaning semantics change."""
 
 META = "meta.json"

@@ -9,8 +9,12 @@ page, ``run.json``) reads it from this record instead of building its own string
 * ``path``: the folder, absolute.
 * ``scale``, ``seed``: the twin's, from :data:`TRUTH_FILE` (None for a plain folder).
 * ``fingerprint``: identity of the raw data (:func:`fingerprint`): 16 hex digits of SHA-256 over
-  each of the eight KuaiLive files' name, size and modification time. It does not depend on the
-  folder's location or on any analysis choice. (The Parquet cache is keyed by
+  the folder (its absolute path) and each of the eight KuaiLive files' name, size and streaming
+  BLAKE2b content hash (:func:`kuailive_analysis.data.io.file_digest`). It does not depend on
+  modification times (a same-size edit with the mtime restored changes it, a bare ``touch``
+  does not) nor on any analysis choice; a copy of the folder elsewhere is another source (its
+  label names another path). Computing it reads every raw file, so an unreadable file is a
+  :class:`io.DataError` before any cache is consulted. (The Parquet cache is keyed by
   :func:`kuailive_analysis.data.cache.cache_key`, which adds the cleaning parameters to it.)
 * ``label``: the one human label, ``synthetic twin (scale 0.1, seed 20250505)`` or
   ``KuaiLive files in /path/to/folder``.
@@ -52,14 +56,17 @@ def read_truth_params(data_dir: str | os.PathLike) -> dict | None:
 
 
 def fingerprint(data_dir: str | os.PathLike) -> str:
-    """16-hex-digit identity of the raw data in ``data_dir``: SHA-256 over the name, size and
-    mtime of each of the eight KuaiLive files (``.csv`` or ``.csv.gz``). Raises
-    :class:`io.DataError` when the folder or a file is missing."""
+    """16-hex-digit identity of the raw data in ``data_dir``: SHA-256 over the folder's absolute
+    path and the name, size and BLAKE2b content hash of each of the eight KuaiLive files
+    (``.csv`` or ``.csv.gz``). Reads every file (streaming, 1 MiB chunks). Raises
+    :class:`io.DataError` when the folder or a file is missing, both ``X.csv`` and ``X.csv.gz``
+    exist, or a file cannot be read (e.g. permissions)."""
     from kuailive_analysis.data import schema as S
     from kuailive_analysis.data.io import file_signature, find_file
 
-    files = [file_signature(find_file(data_dir, s.filename)) for s in S.SCHEMAS.values()]
-    doc = json.dumps({"files": files}, sort_keys=True, default=str)
+    folder = Path(data_dir).expanduser().resolve()
+    files = [file_signature(find_file(folder, s.filename)) for s in S.SCHEMAS.values()]
+    doc = json.dumps({"folder": str(folder), "files": files}, sort_keys=True, default=str)
     return hashlib.sha256(doc.encode()).hexdigest()[:16]
 
 

@@ -18,12 +18,20 @@ column and the row (1-based line number in the file, header = line 1) or value. 
 problems (duplicate keys, orphan ids, streamer mismatches) are not errors: they are counted by
 :func:`validate_folder` and handled by :mod:`kuailive_analysis.data.clean`.
 
-``*.csv.gz`` files are read transparently when the plain ``.csv`` is absent.
+``*.csv.gz`` files are read transparently when the plain ``.csv`` is absent; a folder holding
+both ``X.csv`` and ``X.csv.gz`` is an error naming both (they may hold different data).
+
+Whole-file checks made before parsing: the file must end with a newline (real and generated
+KuaiLive files do; a last line without one is reported as truncated, with its line number,
+since a cut field such as ``...,1876`` -> ``...,18`` would otherwise parse as a valid value), and
+the header's column names must not carry spaces around them (diagnosed as such). Both hold on
+every path that reads raw files (CLI, papermill, JupyterLab all go through :func:`read_table`).
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -47,8 +55,11 @@ from kuailive_analysis.core.keys import lookup, lookup_table
 
 __all__ = [
     "DataError", "ValidationReport", "find_file", "read_header", "read_table", "read_tables",
-    "validate_folder", "file_signature",
+    "validate_folder", "file_signature", "file_digest", "check_last_line",
 ]
+
+CHUNK = 1 << 20
+"""Bytes per read when hashing or scanning a raw file (1 MiB)."""
 
 INT_BITS = {"int8": (-128, 127), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1)}
 
@@ -66,8 +77,9 @@ class DataError(Exception):
 # Files
 # ---------------------------------------------------------------------------------------------
 def find_file(data_dir: str | os.PathLike, filename: str) -> Path:
-    """Path of ``filename`` in ``data_dir``, or of ``filename + '.gz'`` if only that exists."""
-    d = Path(data_dir)
+    """Path of ``filename`` in ``data_dir`` (``~`` expanded), or of ``filename + '.gz'`` if only
+    that exists; DataError when both exist."""
+    d = Path(os.path.expanduser(os.fspath(data_dir)))
     if not d.exists():
         raise DataError(
             f"Data folder {str(d)!r} does not exist. Pass the folder holding the eight KuaiLive "
@@ -76,7 +88,13 @@ def find_file(data_dir: str | os.PathLike, filename: str) -> Path:
             file=str(d))
     if not d.is_dir():
         raise DataError(f"Data folder {str(d)!r} is not a folder.", file=str(d))
-    for cand in (d / filename, d / (filename + ".gz")):
+    plain, gz = d / filename, d / (filename + ".gz")
+    if plain.exists() and gz.exists():
+        raise DataError(
+            f"Both {filename} and {filename}.gz are in {str(d)!r}; they may hold different data "
+            f"and no file is picked silently. Keep only one of {filename} and {filename}.gz and "
+            f"retry.", file=f"{filename} and {filename}.gz")
+    for cand in (plain, gz):
         if cand.exists():
             return cand
     present = sorted(p.name for p in d.iterdir() if p.name.endswith((".csv", ".csv.gz")))
@@ -86,10 +104,39 @@ def find_file(data_dir: str | os.PathLike, filename: str) -> Path:
         f"required.", file=filename)
 
 
+def _unreadable(path: Path, exc: OSError) -> DataError:
+    why = exc.strerror or type(exc).__name__
+    return DataError(
+        f"File {path.name} in {str(path.parent)!r} cannot be read ({why}); check its permissions. "
+        f"Nothing was loaded: a cached result is never used for a file that cannot be read.",
+        file=path.name)
+
+
+def file_digest(path: Path) -> str:
+    """Streaming BLAKE2b (128-bit, hex) of the file's bytes as stored (a ``.gz`` is hashed
+    compressed), read in 1 MiB chunks. An unreadable file raises :class:`DataError`."""
+    h = hashlib.blake2b(digest_size=16)
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    try:
+        with open(path, "rb", buffering=0) as fh:
+            while n := fh.readinto(buf):
+                h.update(view[:n])
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    return h.hexdigest()
+
+
 def file_signature(path: Path) -> dict:
-    """Cheap identity of a file for cache keys: name, size in bytes, mtime in ns."""
-    st = path.stat()
-    return {"name": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    """Identity of a raw file's content for fingerprints and cache keys: name, size in bytes
+    and :func:`file_digest` (the mtime is not used: a same-size edit with the timestamp
+    restored changes the digest, a plain ``touch`` changes nothing)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    return {"name": path.name, "size": size, "blake2b": file_digest(path)}
 
 
 def _open_text(path: Path):
@@ -109,11 +156,71 @@ def read_header(path: Path) -> list[str]:
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise DataError(f"File {path.name} cannot be read as UTF-8 text ({exc}).",
                         file=path.name) from exc
-    line = line.strip().lstrip("\ufeff")
-    if not line:
+    line = line.lstrip("\ufeff").rstrip("\r\n")
+    if not line.strip():
         raise DataError(f"File {path.name} is empty: its first line holds no column names.",
                         file=path.name)
-    return [c.strip().strip('"') for c in line.split(",")]
+    fields = line.split(",")
+    spaced = [f for f in fields if f != f.strip()]
+    if spaced:
+        shown = ", ".join(repr(f) for f in spaced[:4]) + (", ..." if len(spaced) > 4 else "")
+        raise DataError(
+            f"File {path.name}: header has spaces around column names: {shown} (line 1). "
+            f"Column names must be separated by bare commas, e.g. 'user_id,live_id'; remove the "
+            f"spaces in the header (and after the commas in the rows, if any) and retry.",
+            file=path.name, row=1, value=spaced[0])
+    return [f.strip('"') for f in fields]
+
+
+def _last_bytes(path: Path) -> tuple[bytes, int | None]:
+    """The (decompressed) file's last byte and, for a plain file, its size; streams a ``.gz``."""
+    if path.name.endswith(".gz"):
+        last = b""
+        try:
+            with gzip.open(path, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    last = chunk[-1:]
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise DataError(f"File {path.name} could not be decompressed ({type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). The file "
+                            f"may be truncated or corrupt; re-extract it.", file=path.name) from exc
+        return last, None
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        if size == 0:
+            return b"", 0
+        fh.seek(size - 1)
+        return fh.read(1), size
+
+
+def _last_line(path: Path) -> tuple[int, str]:
+    """(1-based number, text) of the file's last line (error path only: reads the file)."""
+    n, tail = 0, b""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            n += chunk.count(b"\n")
+            tail = (tail + chunk)[-4096:]
+    return n + 1, tail.rsplit(b"\n", 1)[-1].decode("utf-8", "replace").rstrip("\r")
+
+
+def check_last_line(path: Path) -> None:
+    """DataError unless ``path`` ends with a newline: the last line of a KuaiLive file is checked
+    like any other, and one without its newline may have been cut mid-field (a truncated
+    download: ``...,1876`` -> ``...,18`` still parses), so it is reported, with its line number."""
+    last, _ = _last_bytes(path)
+    if last in (b"", b"\n"):
+        return
+    row, text = _last_line(path)
+    if row == 1:
+        raise DataError(f"File {path.name} has a header but no data rows (and no newline after "
+                        f"the header).", file=path.name, row=1)
+    raise DataError(
+        f"File {path.name} is truncated: the last line (line {row}, {text[-80:]!r}) has no "
+        f"newline at the end. Real and generated KuaiLive files end with a newline, so its last "
+        f"field may be cut (an interrupted download or copy); re-extract or re-download the "
+        f"file.", file=path.name, row=row, value=text)
 
 
 def _check_columns(sch: S.FileSchema, header: list[str], path: Path) -> list[str]:
@@ -211,6 +318,7 @@ def read_table(data_dir: str | os.PathLike, name: str, *,
     path = find_file(data_dir, sch.filename)
     header = read_header(path)
     _check_columns(sch, header, path)
+    check_last_line(path)
     want = [c for c in sch.column_names if columns is None or c in set(columns)]
     types = {c: _arrow_type(sch.column(c)) for c in want}
     try:
@@ -445,7 +553,7 @@ def validate_folder(data_dir: str | os.PathLike, *, progress: bool = False) -> V
     :class:`ValidationReport` with rows per file, time range in Beijing time and the key and
     data-quality counts of :func:`quality_checks`.
     """
-    data_dir = Path(data_dir)
+    data_dir = Path(os.path.abspath(os.path.expanduser(os.fspath(data_dir))))
     extras = {}
     for sch in S.SCHEMAS.values():  # fail fast on headers before reading any body
         path = find_file(data_dir, sch.filename)

@@ -17,11 +17,15 @@ paragraph and exit with status 2; nothing here prints a raw traceback for them.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
+from argparse import SUPPRESS
 from pathlib import Path
 
-from kuailive_analysis import config
+from kuailive_analysis import __version__, config
 from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 
 
@@ -141,6 +145,8 @@ def parser() -> argparse.ArgumentParser:
         "validate a data folder, execute chapters with papermill, render with "
         "jupyter-book.",
     )
+    ap.add_argument("--version", action="version", version=f"kuailive {__version__}")
+    ap.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(
@@ -214,25 +220,128 @@ def parser() -> argparse.ArgumentParser:
     _add_data_args(p)
     _add_param_arg(p)
     p.set_defaults(func=cmd_book)
+    for p in sub.choices.values():  # --debug also after the command (keeps the top-level value)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=SUPPRESS)
     return ap
 
 
+def _one_line(err: BaseException) -> str:
+    """The message of ``err`` ending with exactly one period (no doubled ``..``)."""
+    text = str(err).strip() or type(err).__name__
+    if isinstance(err, OSError) and err.strerror:
+        where = err.filename if err.filename is not None else ""
+        text = f"{err.strerror}: {where}" if where else err.strerror
+    text = text.rstrip(".").rstrip()
+    return text + "."
+
+
+def _silence_stderr() -> None:
+    """Send the rest of stderr (papermill / jupyter-client / asyncio shutdown noise after an
+    interrupt) to /dev/null; the one line has been printed already."""
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives until exit)
+    except OSError:
+        pass
+
+
+_STARTED = time.time()
+
+
+def _stop_children() -> None:
+    """End the processes this command started (a papermill kernel) after an interrupt, so
+    none outlives it or prints on the terminal afterwards."""
+    try:
+        import psutil  # installed with ipykernel; without it the kernel ends by itself
+    except ImportError:
+        return
+    try:
+        children = [
+            c for c in psutil.Process().children(recursive=True) if c.create_time() >= _STARTED
+        ]
+        for child in children:
+            child.terminate()
+        _, alive = psutil.wait_procs(children, timeout=3)
+        for child in alive:
+            child.kill()
+    except psutil.Error:
+        pass
+
+
+def _exit_interrupted(signum, frame) -> None:  # noqa: ARG001 (signal handler signature)
+    """SIGINT before the command has started (while importing): nothing to clean up."""
+    os.write(2, b"interrupted\n")
+    os._exit(130)
+
+
+def _check_twin_args(args) -> None:
+    """Scale and seed of the twin, checked before any work (``sample``, ``run``, ``book``)."""
+    if getattr(args, "scale", None) is None or getattr(args, "seed", None) is None:
+        return
+    from kuailive_analysis.twin import check_scale_seed
+
+    check_scale_seed(args.scale, args.seed)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Input errors print one line ``kuailive CMD: error: ...`` and return 2;
+    environment errors (permissions, disk) return 1; Ctrl-C prints ``interrupted`` and returns
+    130. ``--debug`` re-raises instead, for the traceback."""
+    global _STARTED
+    _STARTED = time.time() - 1  # children started by this call (create_time has 10 ms steps)
+    previous = signal.getsignal(signal.SIGINT)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGINT, _exit_interrupted)
+    try:
+        return _main(argv)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    prefix = f"kuailive {args.command}: error:"
     from kuailive_analysis.app.book import BookError
 
     try:
         from kuailive_analysis.data.io import DataError
     except ImportError:  # data layer not importable: report book errors only
         DataError = BookError  # noqa: N806
+
     try:
+        _check_twin_args(args)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # clean up on Ctrl-C
         return args.func(args)
-    except (DataError, BookError) as err:
-        print(f"kuailive {args.command}: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C during cleanup: no noise
+        print("interrupted", file=sys.stderr, flush=True)
+        if debug:
+            raise
+        _silence_stderr()
+        _stop_children()
         return 130
+    except Exception as err:
+        if debug:
+            raise
+        twin = sys.modules.get("kuailive_analysis.twin")  # imported by the commands that use it
+        if isinstance(err, (DataError, BookError, twin.TwinError if twin else DataError)):
+            print(f"{prefix} {_one_line(err)}", file=sys.stderr)
+            return 2
+        if isinstance(err, OSError):  # the environment: permissions, disk, a busy file
+            print(f"{prefix} {_one_line(err)}", file=sys.stderr)
+            return 1
+        print(
+            f"{prefix} {type(err).__name__}: {_one_line(err)[:-1]} (rerun with --debug for the "
+            "traceback).",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

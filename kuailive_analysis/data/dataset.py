@@ -21,7 +21,9 @@ drops), ``room_durations`` (duration histogram of all deduplicated rooms), ``sam
 from __future__ import annotations
 
 import os
+import shutil
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -33,8 +35,8 @@ from kuailive_analysis import config
 from kuailive_analysis.data import features as F
 from kuailive_analysis.data import io as IO
 from kuailive_analysis.data import schema as S
-from kuailive_analysis.data.data_source import (TRUTH_USERS_FILE, DataSource, describe, is_twin,
-                                           read_truth_params)
+from kuailive_analysis.data.data_source import (TRUTH_FILE, TRUTH_USERS_FILE, DataSource,
+                                                describe, is_twin, read_truth_params)
 
 TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts", "negatives",
           "sessions", "user_day")
@@ -123,8 +125,17 @@ def ensure_default_twin(scale: float = config.DEFAULT_SCALE, seed: int = config.
         if log:
             log(f"Using the synthetic twin in {path}")
         return path
-    from kuailive_analysis.twin import generate  # local: the generator imports much
+    from kuailive_analysis.twin import generate, partial_files  # local: the generator imports much
 
+    leftover = partial_files(path)
+    if leftover:  # e.g. an interrupted generation by an older version: say so, start again
+        msg = (f"The twin folder {path} holds files but no {TRUTH_FILE} (an interrupted "
+               "generation?); removing it and generating the twin again.")
+        if log:
+            log(msg)
+        else:
+            warnings.warn(msg, stacklevel=2)
+        shutil.rmtree(path)
     if log:
         log(f"Generating the synthetic twin (scale {config.format_scale(scale)}, seed {seed}) "
             f"in {path} ...")

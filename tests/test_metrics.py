@@ -266,7 +266,7 @@ def test_old_divergent_keys_are_gone():
 
 
 def test_chapter5_headline_numbers_are_the_registry_values(ds):
-    res = F.analyse(ds, n_boot=10)
+    res = F.analyse(ds, n_boot=20)
     h = res.numbers()
     for key in F.METRIC_KEYS:
         assert res.metrics[key].value == M.compute(key, ds).value, key

@@ -165,15 +165,15 @@ def run_chapters(
     import papermill as pm
 
     chapters = chapters or all_chapters()
-    params = dict(params or {})
-    declared = {c.name: notebook_parameters(c.path) for c in chapters}
-    unknown = [p for p in params if not any(p in d for d in declared.values())]
-    if unknown:
-        known = sorted({k for d in declared.values() for k in d})
-        raise BookError(
-            f"Parameter(s) {', '.join(unknown)} not declared by any chosen chapter "
-            f"({', '.join(c.name for c in chapters)}). Declared parameters: {', '.join(known)}."
-        )
+    # typed parameters (app/params.py): every value checked before any chapter runs
+    from kuailive_analysis.app.params import ParamError, check_run, merged
+
+    try:
+        typed = check_run({c.name: c.path for c in chapters}, dict(params or {}))
+    except ParamError as err:
+        raise BookError(str(err)) from None
+    params = merged(typed)
+    declared = typed  # {chapter: its declared parameters, typed}
     out_dir = executed_dir() / "book" / "chapters"
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir).resolve()

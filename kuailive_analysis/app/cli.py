@@ -69,17 +69,22 @@ def cmd_validate(args) -> int:
     return 0 if report.ok else 1
 
 
-def _params(pairs) -> dict:
-    from kuailive_analysis.app.book import parse_value
+def _params(pairs, chapters) -> dict:
+    """``-p`` values typed and checked (app/params.py) for the chosen chapters, before any work."""
+    from kuailive_analysis.app.book import BookError
+    from kuailive_analysis.app.params import ParamError, parse_cli
 
-    return {name: parse_value(value) for name, value in (pairs or [])}
+    try:
+        return parse_cli(pairs, [c.name for c in chapters])
+    except ParamError as err:
+        raise BookError(str(err)) from None
 
 
 def cmd_run(args) -> int:
     from kuailive_analysis.app.book import run_chapters, select_chapters
 
     chapters = select_chapters(args.chapters)
-    params = _params(args.param)
+    params = _params(args.param, chapters)
     data_dir = _data_dir(args)
     run_chapters(data_dir, chapters, params)
     print(f"Executed notebooks are in {config.build_dir() / 'executed'}")
@@ -97,8 +102,9 @@ def cmd_book(args) -> int:
     from kuailive_analysis.app.book import build_site, run_chapters, select_chapters
 
     t0 = time.perf_counter()
+    params = _params(args.param, select_chapters(None))
     data_dir = _data_dir(args)
-    run_chapters(data_dir, select_chapters(None), _params(args.param))
+    run_chapters(data_dir, select_chapters(None), params)
     index = build_site()
     print(f"Book built in {time.perf_counter() - t0:.0f} s. Open {index}")
     return 0

@@ -99,6 +99,11 @@ class CleaningParams:
     long_rooms: str = "flag"
 
     def __post_init__(self) -> None:
+        from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
+
+        names = ("max_room_days", "long_rooms", "drop_duplicate_events", "room_name_rule",
+                 "streamer_mismatch")  # fmt: skip
+        check_params("01_cleaning", {n: getattr(self, n) for n in names})
         if self.long_rooms not in LONG_ROOM_MODES:
             raise ValueError(f"long_rooms must be one of {LONG_ROOM_MODES}, "
                              f"got {self.long_rooms!r}")

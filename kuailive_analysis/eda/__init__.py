@@ -241,8 +241,10 @@ def analyse(ds=None, **params) -> EDAResult:
     fields of :class:`EDAParams` (thresholds and choices of the chapter; unknown names raise
     TypeError, invalid values ValueError).
     """
+    from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
+
     t0 = time.perf_counter()
-    p = EDAParams(**params)
+    p = EDAParams(**check_params("02_eda", params))
     if ds is None or isinstance(ds, (str, os.PathLike)):
         from kuailive_analysis.data.dataset import load  # local: loading imports the data layer
 

@@ -247,6 +247,14 @@ def analyse(
     ``max_train_rows`` (and ``seed``): the predictive baseline
     (:func:`kuailive_analysis.predict.analyse`).
     """
+    from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
+
+    check_params("05_funnel_ctr", {
+        "qualified_watch_s": qualified_watch_s, "attribution_window_s": attribution_window_s,
+        "segments": list(segments), "funnel_segments": list(funnel_segments),
+        "interval": interval, "n_boot": n_boot, "split_fractions": list(split_fractions),
+        "max_train_rows": max_train_rows, "seed": seed,
+    })  # fmt: skip
     check_interval(interval)
     iv = {"interval": interval, "n_boot": n_boot, "seed": seed}
     segments, funnel_segments = list(segments), list(funnel_segments)

@@ -770,7 +770,9 @@ def transaction_tables(ds) -> tuple[pd.DataFrame, pd.DataFrame]:
 def analyse(ds, **params) -> LTVResult:
     """Chapter 4 on a :class:`~kuailive_analysis.data.dataset.Dataset`; ``params`` are the fields of
     :class:`LTVParams`. Raises RuntimeError when the gifting models cannot be fitted."""
-    p = LTVParams(**params)
+    from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
+
+    p = LTVParams(**check_params("04_ltv", params))
     gift_days, watch_days = transaction_tables(ds)
     gift = summarise(gift_days, calibration_days=p.calibration_days, value_col="gift_value")
     watch = summarise(watch_days, calibration_days=p.calibration_days, value_col="watch_hours")

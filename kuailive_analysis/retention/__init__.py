@@ -216,6 +216,19 @@ def analyse(
     the share of days the planted curve must lie inside the KM 95% band for the recovery check
     to pass).
     """
+    from kuailive_analysis.app.params import ParamError, check as check_params
+
+    try:  # typed, as on the CLI: a bad value fails here, naming the parameter
+        check_params("03_retention", {
+            "churn_days": churn_days, "churn_days_grid": churn_days_grid,
+            "activity_behaviours": activity_behaviours, "early_days": early_days,
+            "point_in_time": point_in_time, "segments": segments,
+            "new_account_days": new_account_days, "heavy_quantile": heavy_quantile,
+            "min_group": min_group, "min_cohort": min_cohort,
+            "truth_coverage_min": truth_coverage_min,
+        })  # fmt: skip
+    except ParamError as err:
+        raise RetentionError(str(err)) from None
     grid = tuple(int(k) for k in churn_days_grid)
     if not grid:
         raise RetentionError("churn_days_grid is empty: give at least one threshold.")

@@ -2,15 +2,25 @@
 
 The flow never touches the source notebooks in ``book/chapters/``:
 
-1. :func:`run_chapters` executes each chosen chapter with papermill (kernel ``python3``) into
-   ``<build>/executed/book/chapters/<name>.ipynb``, injecting ``data_dir`` and any parameters the
-   chapter declares in its ``parameters`` cell, and writes ``<build>/executed/run.json`` (data
-   source, parameters, package versions, time).
-2. :func:`build_site` stages ``_config.yml``, ``_toc.yml``, ``book/`` and the executed chapters
-   under ``<build>/src``, writes the glossary page generated from the metric registry
+1. :func:`run_chapters` executes each chosen chapter with papermill (kernel ``python3``) into a
+   temporary folder beside ``<build>/executed``, injecting ``data_dir`` and any parameters the
+   chapter declares in its ``parameters`` cell, and records in each notebook's
+   ``metadata.kuailive`` the data source (:meth:`DataSource.to_dict`, with its fingerprint), the
+   parameters, the engine and the package version. Only when every chosen chapter succeeded do
+   they replace ``<build>/executed/book/chapters/<name>.ipynb`` (a failure names the chapter and
+   keeps the last good notebooks). ``<build>/executed/run.json`` is then rewritten from the
+   chapters' own records (:func:`edition`: per chapter fingerprint, parameters, version, time).
+2. :func:`build_site` refuses chapters from different data sources or package versions
+   (:func:`check_edition`, naming the chapters to rerun), then stages ``_config.yml``,
+   ``_toc.yml``, ``book/`` and the executed chapters in a temporary folder, writes the glossary page generated from the metric registry
    (:func:`kuailive_analysis.core.metrics.glossary_markdown`) as ``book/glossary.md`` there (never
    into the source tree), and runs ``jupyter-book build`` with warnings as errors
-   (``execute_notebooks: off``). The site lands in ``<build>/html``.
+   (``execute_notebooks: off``). The site is built in a temporary folder and renamed to
+   ``<build>/html`` at the end (a failing build keeps the previous site), with ``run.json``.
+
+Runs and builds hold the build folder's lock (:func:`build_lock`, ``fcntl.flock`` on
+``<build>/.kuailive.lock``): a second process says it is waiting, so two concurrent runs or
+builds never corrupt or delete each other's output.
 
 Findings: each chapter glues its :class:`~kuailive_analysis.findings.Finding` records as JSON
 under :data:`kuailive_analysis.report.FINDINGS_KEY`. After the chapters run (and again before
@@ -30,11 +40,14 @@ button). The landing page gets the build facts through myst substitutions.
 from __future__ import annotations
 
 import ast
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +55,7 @@ from pathlib import Path
 
 import yaml
 
-from kuailive_analysis import config, findings as F
+from kuailive_analysis import __version__, config, findings as F
 from kuailive_analysis.core import metrics
 from kuailive_analysis.core.constants import package_versions
 from kuailive_analysis.data.data_source import DataSource, describe
@@ -141,6 +154,164 @@ def executed_dir() -> Path:
     return config.build_dir() / EXECUTED
 
 
+# --- editions: one lock per build folder, provenance per executed chapter -------------------
+LOCK_FILE = ".kuailive.lock"  # in the build folder; fcntl.flock serialises runs and builds
+LOCK_TIMEOUT_ENV = "KUAILIVE_LOCK_TIMEOUT"  # seconds to wait for the lock (default 3600)
+PROVENANCE_KEY = "kuailive"  # executed notebook metadata: what the chapter ran with
+TMP_MARK = ".tmp-"  # executed.tmp-*, src.tmp-*, jb.tmp-*, html.tmp-*: work in progress
+_held_locks: dict[str, int] = {}  # build folder -> nesting depth held by this process
+
+
+@contextlib.contextmanager
+def build_lock(log=print, timeout: float | None = None):
+    """Hold the build folder's lock (``fcntl.flock`` on ``<build>/.kuailive.lock``) so that two
+    ``kuailive run``/``build`` processes never write the same folder at once. A second process
+    says it waits, and gives up with :class:`BookError` after ``timeout`` seconds (default
+    ``$KUAILIVE_LOCK_TIMEOUT`` or 3600). Re-entrant within one process. On entry (first level)
+    leftovers of killed runs (``*.tmp-*`` folders) are removed: nobody else can be using them."""
+    folder = config.build_dir()
+    key = str(folder.resolve())
+    if _held_locks.get(key):
+        _held_locks[key] += 1
+        try:
+            yield folder
+        finally:
+            _held_locks[key] -= 1
+        return
+    if timeout is None:
+        timeout = float(os.environ.get(LOCK_TIMEOUT_ENV) or 3600)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / LOCK_FILE, "a+")  # noqa: SIM115 (closed below)
+    except OSError as err:
+        raise BookError(f"Cannot use the build folder {folder}: {err.strerror}.") from None
+    try:
+        deadline = time.monotonic() + timeout
+        said = False
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BookError(
+                        f"another kuailive run/build is still using {folder} after waiting "
+                        f"{timeout:g} s; try again when it has finished."
+                    ) from None
+                if not said:
+                    log(f"another kuailive run/build is using {folder}; waiting", flush=True)
+                    said = True
+                time.sleep(0.2)
+        for leftover in folder.glob(f"*{TMP_MARK}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        _held_locks[key] = 1
+        try:
+            yield folder
+        finally:
+            _held_locks.pop(key, None)
+            fcntl.flock(fh, fcntl.LOCK_UN)
+    finally:
+        fh.close()
+
+
+def _provenance(data: dict, params: dict, executed_at: str) -> dict:
+    """The record stored as ``metadata.kuailive`` of an executed chapter."""
+    return {
+        "data": data,
+        "fingerprint": data.get("fingerprint"),
+        "parameters": params,
+        "engine": None,
+        "version": __version__,
+        "versions": package_versions(),
+        "executed_at": executed_at,
+        "timestamp": time.time(),  # orders chapters executed within the same second
+    }
+
+
+def chapter_provenance(path: Path) -> dict | None:
+    """``metadata.kuailive`` of an executed chapter (None when it has none: an older run)."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4).metadata.get(PROVENANCE_KEY)
+
+
+def edition(executed: Path | None = None, current: dict | None = None) -> dict:
+    """The ``run.json`` document of the executed chapters: per chapter its fingerprint,
+    parameters, package version and time (from its own metadata), plus the edition's data
+    source, parameters, time and versions (from the most recently executed chapter; ``current``,
+    the data source of the run just done, when no chapter of the book has a record)."""
+    folder = (executed or executed_dir()) / "book" / "chapters"
+    chapters: dict[str, dict] = {}
+    latest: dict = {}
+    for c in all_chapters():
+        path = folder / f"{c.name}.ipynb"
+        if not path.exists():
+            continue
+        prov = chapter_provenance(path) or {}
+        chapters[c.name] = {
+            "fingerprint": prov.get("fingerprint"),
+            "data": (prov.get("data") or {}).get("label"),
+            "parameters": prov.get("parameters", {}),
+            "engine": prov.get("engine"),
+            "version": prov.get("version"),
+            "executed_at": prov.get("executed_at"),
+        }
+        if prov and prov.get("timestamp", 0) >= latest.get("timestamp", 0):
+            latest = prov
+    params: dict = {}
+    for rec in chapters.values():
+        params.update(rec["parameters"])
+    return {
+        "data": latest.get("data") or current or {},
+        "parameters": params,
+        "executed_at": latest.get("executed_at")
+        or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "versions": latest.get("versions") or package_versions(),
+        "chapters": chapters,
+    }
+
+
+def check_edition(doc: dict) -> None:
+    """Refuse an edition whose chapters ran on different data sources or package versions, or
+    without a run record; the one-line :class:`BookError` names the chapters to rerun."""
+    chapters = doc["chapters"]
+    unknown = [n for n, r in chapters.items() if not r["fingerprint"] or not r["version"]]
+    if unknown:
+        raise BookError(
+            f"Chapters {', '.join(unknown)} have no run record (executed by an older version); "
+            f"rerun them: kuailive run --chapters {' '.join(unknown)}"
+        )
+    stale = [n for n, r in chapters.items() if r["version"] != __version__]
+    if stale:
+        raise BookError(
+            f"Chapters {', '.join(stale)} were executed with another kuailive_analysis version "
+            f"(installed: {__version__}); rerun them: kuailive run --chapters {' '.join(stale)}"
+        )
+    groups: dict[str, list[str]] = {}
+    for name, rec in chapters.items():
+        groups.setdefault(rec["fingerprint"], []).append(name)
+    if len(groups) > 1:
+        current = doc["data"].get("fingerprint")  # the most recent run's data source
+        rerun = [n for fp, names in groups.items() if fp != current for n in names]
+        label = doc["data"].get("label", current)
+        parts = "; ".join(
+            f"{', '.join(names)} on {chapters[names[0]]['data']} (fingerprint {fp})"
+            for fp, names in groups.items()
+        )
+        raise BookError(
+            f"The executed chapters mix data sources ({parts}); one site shows one data source: "
+            f"rerun {', '.join(rerun)} on {label} (kuailive run --chapters {' '.join(rerun)} "
+            f"with the same data) or rerun every chapter."
+        )
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    """Write JSON atomically (temporary file beside it, then rename)."""
+    tmp = path.with_name(f"{path.name}{TMP_MARK}{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def _hide_injected_parameters(path: Path) -> None:
     """Tag papermill's injected-parameters cell ``remove-cell`` so the book does not show it."""
     import nbformat
@@ -162,8 +333,6 @@ def run_chapters(
     parameter that no chosen chapter declares is an error (a typo would otherwise be ignored).
     Raises :class:`BookError` naming the chapter and the failing cell's error.
     """
-    import papermill as pm
-
     chapters = chapters or all_chapters()
     # typed parameters (app/params.py): every value checked before any chapter runs
     from kuailive_analysis.app.params import ParamError, check_run, merged
@@ -174,17 +343,66 @@ def run_chapters(
         raise BookError(str(err)) from None
     params = merged(typed)
     declared = typed  # {chapter: its declared parameters, typed}
-    out_dir = executed_dir() / "book" / "chapters"
-    out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir).resolve()
+    with build_lock(log=log) as build:
+        data = describe_data(data_dir)
+        out_dir = executed_dir() / "book" / "chapters"
+        _announce_replacement(out_dir, chapters, data, log)
+        work = Path(tempfile.mkdtemp(prefix=f"{EXECUTED}{TMP_MARK}", dir=build))
+        try:
+            outputs = _execute(chapters, declared, params, data_dir, data, work, log)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for ch in chapters:  # only now, all chapters having succeeded, replace the old ones
+                os.replace(work / f"{ch.name}.ipynb", out_dir / f"{ch.name}.ipynb")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        manifest = edition(current=data)
+        _write_json(executed_dir() / "run.json", manifest)
+        path = write_findings(manifest)
+    records = [f for _, f in read_findings(path)[1]]
+    log(
+        f"Findings: {len(records)} recorded, {len(F.headlines(records))} headline(s), "
+        f"{len(F.not_established(records))} not established -> {path}",
+        flush=True,
+    )
+    return [out_dir / o.name for o in outputs]
+
+
+def _announce_replacement(out_dir: Path, chapters: list[Chapter], data: dict, log) -> None:
+    """Say when this run puts chapters on another data source than the executed edition."""
+    others = {}
+    for c in all_chapters():
+        path = out_dir / f"{c.name}.ipynb"
+        if c not in chapters and path.exists():
+            prov = chapter_provenance(path) or {}
+            if prov.get("fingerprint") != data["fingerprint"]:
+                others[c.name] = (prov.get("data") or {}).get("label", "unknown data")
+    if others:
+        log(
+            f"Note: {', '.join(others)} ran on other data ({'; '.join(set(others.values()))}); "
+            f"`kuailive build` will refuse to mix them with this run on {data['label']} until "
+            "they are rerun.",
+            flush=True,
+        )
+
+
+def _execute(chapters, declared, params, data_dir: Path, data: dict, work: Path, log) -> list:
+    """Execute the chapters into ``work``; record each one's provenance in its metadata.
+
+    ``declared`` maps each chapter's name to the parameters it declares; each gets those of
+    ``params`` (besides ``data_dir``). A failure raises :class:`BookError` naming the chapter
+    (its notebook is kept in ``<build>/failed``); nothing in ``executed/`` has been touched."""
+    import nbformat
+    import papermill as pm
+
     outputs = []
-    started = time.perf_counter()
     for i, ch in enumerate(chapters, 1):
         chapter_params = {"data_dir": str(data_dir)}
         chapter_params.update({k: v for k, v in params.items() if k in declared[ch.name]})
-        out = out_dir / f"{ch.name}.ipynb"
+        out = work / f"{ch.name}.ipynb"
         log(f"[{i}/{len(chapters)}] {ch.name}: executing ...", flush=True)
         t0 = time.perf_counter()
+        executed_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         try:
             pm.execute_notebook(
                 str(ch.path),
@@ -196,31 +414,23 @@ def run_chapters(
                 log_output=False,
             )
         except pm.PapermillExecutionError as err:
+            failed = config.build_dir() / "failed"
+            failed.mkdir(exist_ok=True)
+            os.replace(out, failed / out.name)
             raise BookError(
                 f"Chapter {ch.name} failed in cell {err.exec_count} with {err.ename}: "
-                f"{err.evalue}. The executed notebook with the traceback is {out}."
+                f"{err.evalue}. No executed chapter was replaced (the last good ones are kept); "
+                f"the notebook with the traceback is {failed / out.name}."
             ) from None
         _hide_injected_parameters(out)
+        nb = nbformat.read(out, as_version=4)
+        run_params = {k: v for k, v in chapter_params.items() if k != "data_dir"}
+        nb.metadata[PROVENANCE_KEY] = _provenance(data, run_params, executed_at)
+        nbformat.write(nb, out)
         log(
             f"[{i}/{len(chapters)}] {ch.name}: done in {time.perf_counter() - t0:.1f} s", flush=True
         )
         outputs.append(out)
-    manifest = {
-        "data": describe_data(data_dir),
-        "parameters": params,
-        "chapters": [c.name for c in chapters],
-        "executed_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "seconds": round(time.perf_counter() - started, 1),
-        "versions": package_versions(),
-    }
-    (executed_dir() / "run.json").write_text(json.dumps(manifest, indent=2))
-    path = write_findings(manifest)
-    records = [f for _, f in read_findings(path)[1]]
-    log(
-        f"Findings: {len(records)} recorded, {len(F.headlines(records))} headline(s), "
-        f"{len(F.not_established(records))} not established -> {path}",
-        flush=True,
-    )
     return outputs
 
 
@@ -367,9 +577,10 @@ def _offline_sphinx_config(sphinx_cfg: dict, stage: Path) -> None:
     ]
 
 
-def _stage(src_root: Path, manifest: dict) -> Path:
-    """Copy config, toc, prose and executed chapters into ``<build>/src``; add substitutions."""
-    stage = config.build_dir() / "src"
+def _stage(src_root: Path, manifest: dict, stage: Path | None = None) -> Path:
+    """Copy config, toc, prose and executed chapters into ``stage`` (default ``<build>/src``);
+    add substitutions."""
+    stage = stage or config.build_dir() / "src"
     if stage.exists():
         shutil.rmtree(stage)
     (stage / "book" / "chapters").mkdir(parents=True)
@@ -402,24 +613,39 @@ def _stage(src_root: Path, manifest: dict) -> Path:
 
 
 def build_site(log=print) -> Path:
-    """Render the executed chapters to ``<build>/html``; warnings are errors. Returns index.html."""
+    """Render the executed chapters to ``<build>/html``; warnings are errors. Returns index.html.
+
+    Holds the build folder's lock; refuses an edition that mixes data sources or package
+    versions (:func:`check_edition`); builds beside the old site and swaps it in at the end, so
+    a failing build leaves the previous site. ``run.json`` (rewritten from the chapters' own
+    records) is published with the site as ``<build>/html/run.json``."""
     src_root = config.project_root()
-    executed = executed_dir()
-    manifest_path = executed / "run.json"
-    if not manifest_path.exists():
-        raise BookError(f"No executed chapters in {executed}: run `kuailive run` first.")
-    manifest = json.loads(manifest_path.read_text())
-    missing = [
-        c.name
-        for c in all_chapters()
-        if not (executed / "book" / "chapters" / f"{c.name}.ipynb").exists()
-    ]
-    if missing:
-        raise BookError(
-            f"Chapters not executed yet: {', '.join(missing)}. Run `kuailive run` "
-            f"(or `kuailive book`) first; executed notebooks are read from {executed}."
-        )
-    stage = _stage(src_root, manifest)
+    with build_lock(log=log) as build:
+        executed = executed_dir()
+        if not (executed / "run.json").exists():
+            raise BookError(f"No executed chapters in {executed}: run `kuailive run` first.")
+        missing = [
+            c.name
+            for c in all_chapters()
+            if not (executed / "book" / "chapters" / f"{c.name}.ipynb").exists()
+        ]
+        if missing:
+            raise BookError(
+                f"Chapters not executed yet: {', '.join(missing)}. Run `kuailive run` "
+                f"(or `kuailive book`) first; executed notebooks are read from {executed}."
+            )
+        manifest = edition(executed)
+        check_edition(manifest)
+        _write_json(executed / "run.json", manifest)
+        work = Path(tempfile.mkdtemp(prefix=f"site{TMP_MARK}", dir=build))
+        try:
+            return _build_into(src_root, executed, manifest, work, build, log)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _build_into(src_root, executed, manifest, work: Path, build: Path, log) -> Path:
+    stage = _stage(src_root, manifest, work / "src")
     doc, records = read_findings(write_findings(manifest))
     intro = stage / "book" / "intro.md"
     intro.write_text(landing_page(intro.read_text(encoding="utf-8"), doc, records), "utf-8")
@@ -428,9 +654,7 @@ def build_site(log=print) -> Path:
             executed / "book" / "chapters" / f"{c.name}.ipynb",
             stage / "book" / "chapters" / f"{c.name}.ipynb",
         )
-    out = config.build_dir() / "jb"
-    if out.exists():
-        shutil.rmtree(out)
+    out = work / "jb"
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [
         str(jb) if jb.exists() else "jupyter-book",
@@ -448,12 +672,19 @@ def build_site(log=print) -> Path:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-40:])
-        raise BookError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
-    html = config.build_dir() / "html"
-    if html.exists():
-        shutil.rmtree(html)
-    shutil.move(str(out / "_build" / "html"), str(html))
-    shutil.rmtree(out, ignore_errors=True)
+        raise BookError(
+            f"jupyter-book build failed (exit {proc.returncode}); the previous site is kept:\n"
+            f"{tail}"
+        )
+    new = out / "_build" / "html"
+    _write_json(new / "run.json", manifest)
+    html = build / "html"
+    if html.exists():  # swap: old site aside, new site in, old site removed
+        old = work / "old-html"
+        os.rename(html, old)
+        os.rename(new, html)
+    else:
+        os.rename(new, html)
     index = html / "index.html"
     log(f"Site written: {index}", flush=True)
     return index

@@ -99,13 +99,14 @@ def cmd_build(args) -> int:
 
 
 def cmd_book(args) -> int:
-    from kuailive_analysis.app.book import build_site, run_chapters, select_chapters
+    from kuailive_analysis.app.book import build_lock, build_site, run_chapters, select_chapters
 
     t0 = time.perf_counter()
     params = _params(args.param, select_chapters(None))
     data_dir = _data_dir(args)
-    run_chapters(data_dir, select_chapters(None), params)
-    index = build_site()
+    with build_lock():  # one lock for run and build: no other run slips in between
+        run_chapters(data_dir, select_chapters(None), params)
+        index = build_site()
     print(f"Book built in {time.perf_counter() - t0:.0f} s. Open {index}")
     return 0
 

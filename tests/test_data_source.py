@@ -123,7 +123,8 @@ def test_ensure_default_twin_generates_when_incomplete(tmp_path, monkeypatch):
 
     monkeypatch.setattr(twin, "generate", fake_generate)
     write_tiny(config.twin_dir(0.01, 5))  # data files but no truth file
-    assert dataset.ensure_default_twin(0.01, 5) == config.twin_dir(0.01, 5)
+    with pytest.warns(UserWarning, match="no truth.json"):  # the partial folder is named
+        assert dataset.ensure_default_twin(0.01, 5) == config.twin_dir(0.01, 5)
     assert calls == [(config.twin_dir(0.01, 5), 0.01, 5)]
     dataset.ensure_default_twin(0.01, 5)
     assert len(calls) == 1  # complete now: not generated again

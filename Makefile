@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup book test test-fast bench clean help lab browser
+.PHONY: setup book test test-fast bench clean help lab browser java
 
 help:
 	@echo "make book   build the book on the synthetic twin (site in _build/html)"
@@ -30,7 +30,7 @@ setup: $(STAMP)
 book: setup
 	$(BIN)/kuailive book
 
-test: setup browser
+test: setup browser java
 	$(BIN)/python -m pytest
 
 # The site's browser test needs Debian's Chromium; install it when missing and we are root
@@ -41,6 +41,14 @@ browser:
 	    echo "Installing Debian's chromium for the browser test ..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found and not root: the browser tests will be skipped"; fi; }
+
+# The Spark engine's tests need Java 17+ (PySpark 4); install Debian's when missing and root.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's openjdk-17-jre-headless for the Spark engine tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "java not found and not root: the Spark engine tests will be skipped"; fi; }
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"

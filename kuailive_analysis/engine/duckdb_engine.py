@@ -1,0 +1,93 @@
+"""DuckDB, embedded: the default engine. No server, nothing to start; it reads Parquet and CSV
+files in place, uses every core, and spills to disk instead of growing past its memory limit.
+
+Settings (environment): ``KUAILIVE_DUCKDB_MEMORY`` (memory limit, default ``2GB``: with the
+frames a chapter holds in pandas the largest process stays under 4 GB at full scale),
+``KUAILIVE_DUCKDB_THREADS`` (default: all cores), spill folder ``<build>/duckdb-tmp``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+
+from kuailive_analysis.engine.base import Engine, EngineError
+
+DEFAULT_MEMORY = "2GB"
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, *, memory_limit: str | None = None, threads: int | None = None,
+                 progress: bool = False, temp_dir: Path | None = None) -> None:
+        super().__init__()
+        try:
+            import duckdb
+        except ImportError as exc:  # pragma: no cover - duckdb is a core dependency
+            raise EngineError("the duckdb package is missing: pip install duckdb") from exc
+        from kuailive_analysis import config
+
+        self._duckdb = duckdb
+        self.con = duckdb.connect(":memory:")
+        mem = memory_limit or os.environ.get("KUAILIVE_DUCKDB_MEMORY") or DEFAULT_MEMORY
+        self.con.execute(f"SET memory_limit = '{mem}'")
+        thr = threads or os.environ.get("KUAILIVE_DUCKDB_THREADS")
+        if thr:
+            self.con.execute(f"SET threads = {int(thr)}")
+        tmp = Path(temp_dir or config.build_dir() / "duckdb-tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        self.con.execute(f"SET temp_directory = {_quote(tmp)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.set_progress(progress)
+
+    def set_progress(self, on: bool) -> None:
+        """DuckDB's own progress bar (stderr) for queries longer than two seconds."""
+        self.con.execute(f"SET enable_progress_bar = {'true' if on else 'false'}")
+        if on:
+            self.con.execute("SET progress_bar_time = 2000")
+
+    def _register(self, name, paths, fmt, columns):
+        files = "[" + ", ".join(_quote(p) for p in paths) + "]"
+        if fmt == "parquet":
+            src = f"read_parquet({files})"
+        else:
+            cols = ""
+            if columns:
+                cols = ", columns = {" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
+            src = f"read_csv({files}, header = true{cols})"
+        self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {src}')
+
+    def _register_frame(self, name, df):
+        tmp = f"_frame_{uuid.uuid4().hex[:8]}"
+        self.con.register(tmp, df)
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM {tmp}')
+        self.con.unregister(tmp)
+
+    def _frame(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def arrow(self, sql: str, batch_rows: int = 1 << 20):
+        """A pyarrow RecordBatchReader over the result (streamed, for writers)."""
+        return self.con.execute(sql).to_arrow_reader(batch_rows)
+
+    def _write(self, sql, path, fmt):
+        opts = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        self.con.execute(f"COPY ({sql}) TO {_quote(path)} ({opts})")
+
+    def execute(self, sql: str) -> None:
+        """Run a statement (DDL such as CREATE TABLE) on this connection."""
+        self.con.execute(sql)
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "version": self._duckdb.__version__}
+
+    def close(self) -> None:
+        self.con.close()

@@ -1,0 +1,112 @@
+"""Apache Spark through PySpark: the same SQL (transpiled from DuckDB's dialect by SQLGlot),
+for data beyond one machine.
+
+Where it runs (environment, or the constructor's arguments):
+
+* nothing set: local mode, ``local[*]`` (every core of this machine), driver memory
+  ``KUAILIVE_SPARK_DRIVER_MEMORY`` (default ``2g``);
+* ``KUAILIVE_SPARK_MASTER=spark://host:7077`` (or ``yarn``, ``k8s://...``): a cluster; the
+  data folder must then be on storage every executor can read (``hdfs://``, ``s3a://`` with
+  the Hadoop connector on the cluster, or a shared mount), and ``kuailive export`` writes its
+  Parquet there too;
+* ``KUAILIVE_SPARK_REMOTE=sc://host:15002``: a Spark Connect server (``pip install
+  'kuailive-analysis[spark]'`` brings the client's gRPC dependencies).
+
+PySpark is an optional extra (``pip install 'kuailive-analysis[spark]'``); it needs Java 17 or
+newer (Debian: ``apt-get install openjdk-17-jre-headless``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from kuailive_analysis.engine.base import Engine, EngineError
+
+SPARK_DIALECT = "spark"
+
+
+def _spark_type(duck: str) -> str:
+    return {"BIGINT": "BIGINT", "INTEGER": "INT", "VARCHAR": "STRING", "DOUBLE": "DOUBLE",
+            "BOOLEAN": "BOOLEAN", "SMALLINT": "SMALLINT", "TINYINT": "TINYINT"}.get(
+                duck.upper(), duck)
+
+
+class SparkEngine(Engine):
+    name = "spark"
+    dialect = SPARK_DIALECT
+
+    def __init__(self, *, master: str | None = None, remote: str | None = None,
+                 driver_memory: str | None = None, progress: bool = False) -> None:
+        super().__init__()
+        try:
+            import pyspark
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise EngineError(
+                "--engine spark needs PySpark: pip install 'kuailive-analysis[spark]' "
+                "(and Java 17+, e.g. apt-get install openjdk-17-jre-headless)") from exc
+        self._version = pyspark.__version__
+        remote = remote or os.environ.get("KUAILIVE_SPARK_REMOTE")
+        master = master or os.environ.get("KUAILIVE_SPARK_MASTER") or "local[*]"
+        if not remote and not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+            raise EngineError("--engine spark needs Java 17+ (no java on PATH and no JAVA_HOME); "
+                              "Debian: apt-get install openjdk-17-jre-headless")
+        b = SparkSession.builder.appName("kuailive")
+        if remote:
+            b = b.remote(remote)
+            self.where = remote
+        else:
+            mem = driver_memory or os.environ.get("KUAILIVE_SPARK_DRIVER_MEMORY") or "2g"
+            b = (b.master(master).config("spark.driver.memory", mem)
+                 .config("spark.ui.enabled", "false")
+                 .config("spark.ui.showConsoleProgress", "true" if progress else "false")
+                 .config("spark.sql.shuffle.partitions", os.environ.get(
+                     "KUAILIVE_SPARK_SHUFFLE_PARTITIONS", "8")))
+            self.where = master
+        b = (b.config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+             .config("spark.sql.ansi.enabled", "false"))
+        try:
+            self.spark = b.getOrCreate()
+        except Exception as exc:  # Java missing or too old, cluster unreachable ...
+            raise EngineError(f"could not start Spark ({self.where}): {exc}") from exc
+        if not remote:
+            self.spark.sparkContext.setLogLevel("ERROR")
+
+    def _register(self, name, paths, fmt, columns):
+        files = [str(p) for p in paths]
+        if fmt == "parquet":
+            df = self.spark.read.parquet(*files)
+        else:
+            reader = self.spark.read.option("header", "true")
+            if columns:
+                reader = reader.schema(", ".join(f"`{k}` {_spark_type(v)}"
+                                                 for k, v in columns.items()))
+            df = reader.csv(files)
+        df.createOrReplaceTempView(name)
+
+    def _register_frame(self, name, df):
+        self.spark.createDataFrame(df).createOrReplaceTempView(name)
+
+    def _frame(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(sql).toPandas()
+
+    def _write(self, sql, path, fmt):
+        w = self.spark.sql(sql).write.mode("overwrite")
+        if fmt == "parquet":
+            w.parquet(str(path))
+        else:
+            w.option("header", "true").csv(str(path))
+
+    def execute(self, sql: str) -> None:
+        self.spark.sql(sql)
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "version": self._version, "master": self.where}
+
+    def close(self) -> None:
+        pass  # the session is shared by the process; stop() only at exit

@@ -111,6 +111,28 @@ def cmd_book(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.engine.export import check_args, export
+
+    check_args(args.format, args.engine, args.out, args.overwrite)  # before any work
+    ds = load(_data_dir(args), progress=not args.quiet)
+    t0 = time.perf_counter()
+    res = export(
+        ds,
+        args.out,
+        fmt=args.format,
+        engine=args.engine,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    print(
+        f"Exported {len(res.rows)} tables ({sum(res.rows.values()):,} rows, {args.format}) "
+        f"and the data dictionary to {res.out} in {time.perf_counter() - t0:.1f} s"
+    )
+    return 0
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data-dir",
@@ -227,6 +249,23 @@ def parser() -> argparse.ArgumentParser:
     _add_data_args(p)
     _add_param_arg(p)
     p.set_defaults(func=cmd_book)
+    p = sub.add_parser(
+        "export",
+        help="write the cleaned tables, the data model, the interactions table and a data "
+        "dictionary to a folder (Parquet or CSV)",
+        description="Stream the cleaned tables, sessions, user_day, rfm and interactions "
+        "with the event engine to --out, plus DATA_DICTIONARY.md, data_dictionary.csv and "
+        "manifest.json. Written into OUT.tmp-* and renamed when complete.",
+    )
+    _add_data_args(p)
+    p.add_argument("--out", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--format", default="parquet", help="parquet (default) or csv")
+    p.add_argument(
+        "--engine", default=None, help="duckdb or spark (default $KUAILIVE_ENGINE or duckdb)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_export)
     for p in sub.choices.values():  # --debug also after the command (keeps the top-level value)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=SUPPRESS)
     return ap

@@ -1,0 +1,367 @@
+"""Cleaning rules 1-8 of :mod:`kuailive_analysis.data.clean` as SQL, plus the raw-file quality
+counts, the long-room sensitivity and the room-duration histogram (ingestion only).
+
+Written in DuckDB's dialect; every query also transpiles to Spark SQL and runs there. The raw
+files are the views ``raw_room``, ``raw_click``, ... (schema columns, epoch-ms integers, plus a
+0-based ``_row`` in file order); ``users`` and ``streamers`` are the clean dimension tables.
+Intermediate results that the ingestion materialises (Parquet under its staging folder) are
+views named ``stage_*``:
+
+* ``stage_rooms_all`` (:data:`ROOMS_ALL`): rules 1-2 and the long-room mark of rule 3, one row
+  per live_id with the room columns plus ``n_rows`` (raw rows merged), ``conflict`` (rows
+  disagreed on start, streamer or type), ``end_censored``, ``duration_min`` (DOUBLE; the cache
+  stores it as float32, and every comparison casts to float32 first, as pandas compares the
+  float32 column) and ``is_long``;
+* ``stage_room_last_streamer`` (:data:`ROOM_LAST_STREAMER`): per raw live_id the streamer of its
+  last row in file order (what the quality check's lookup sees);
+* ``stage_marks_<table>`` (:func:`event_queries` ``marks``): every raw event with the per-row
+  marks of rules 4-7 (``w_out``, ``dup``, ``no_room``, ``no_user``, ``no_streamer``,
+  ``in_long``, ``room_streamer``);
+* ``stage_clean_<table>`` (``clean``): the marks plus the ``k4`` .. ``k8`` keep flags (the row
+  survives rules 4 .. 8 under the parameters), ``mism``, ``new_dup`` and the output
+  ``streamer_out``; ``counts`` aggregates them into the report's numbers.
+
+Exact duplicates (rule 5, and the duplicates a ``'fix'`` would create in rule 8) are found with
+a GROUP BY over all data columns (``HAVING count(*) > 1``, keeping ``min(_row)``): a row is a copy
+when a group with an earlier ``_row`` exists, exactly pandas' ``duplicated(keep='first')`` in
+file order; a hash aggregate spills to disk where a window over all rows might not.
+"""
+
+from __future__ import annotations
+
+from kuailive_analysis.core.calendar import (
+    CAPPED_END_MS,
+    MS_PER_DAY,
+    WINDOW_END_MS,
+    WINDOW_START_MS,
+)
+from kuailive_analysis.data import schema as S
+from kuailive_analysis.engine.sql import Query
+
+NULL_CATEGORY = "\u0001null"
+"""Stand-in for a missing category inside ``arg_min`` (which skips NULL values)."""
+
+ROW_BITS = 1 << 34
+"""``_row`` < 2**34 rows per file; ``p_date * ROW_BITS + _row`` orders by (p_date, file order)."""
+
+PDATE_TOP = (1 << 25) - 1
+"""> every YYYYMMDD p_date; ``PDATE_TOP - p_date`` reverses the p_date order."""
+
+_DUR = "CAST(CAST(duration_min AS FLOAT) AS DOUBLE)"
+"""The observed duration as the float32 the cache holds, compared in double (as pandas does)."""
+
+ROOMS_ALL = Query(
+    name="stage_rooms_all",
+    inputs=("raw_room",),
+    doc=(
+        "Rules 1-3 on rooms: one row per live_id (earliest-p_date row's p_date, streamer, "
+        "type, category; min start, max end; title of the latest (or earliest) p_date row "
+        "with a title), censoring at the extraction cap, observed duration in minutes, "
+        "is_long = duration above :long_min minutes (when :has_long)."
+    ),
+    defaults={"name_first": False, "has_long": True, "long_min": 1440.0},
+    sql=f"""
+WITH x AS (
+  SELECT *,
+    CAST(p_date AS BIGINT) * {ROW_BITS} + _row AS k_first,
+    (CASE WHEN live_name_id >= 0 THEN {1 << 60} ELSE 0 END)
+      + CAST(CASE WHEN :name_first THEN {PDATE_TOP} - p_date ELSE p_date END AS BIGINT)
+        * {ROW_BITS} + _row AS k_name
+  FROM raw_room
+),
+g AS (
+  SELECT live_id,
+    arg_min(p_date, k_first) AS p_date,
+    arg_min(streamer_id, k_first) AS streamer_id,
+    arg_min(live_type, k_first) AS live_type,
+    arg_min(COALESCE(live_content_category, '{NULL_CATEGORY}'), k_first) AS category,
+    min(start_timestamp) AS start_ms,
+    max(end_timestamp) AS end_ms,
+    arg_max(live_name_id, k_name) AS live_name_id,
+    count(*) AS n_rows,
+    (max(start_timestamp) <> min(start_timestamp) OR max(streamer_id) <> min(streamer_id)
+      OR max(live_type) <> min(live_type)) AS conflict
+  FROM x
+  GROUP BY live_id
+),
+c AS (
+  SELECT *, end_ms >= {CAPPED_END_MS} AS end_censored,
+    CAST((CASE WHEN end_ms >= {CAPPED_END_MS} THEN greatest({WINDOW_END_MS}, start_ms)
+               ELSE end_ms END) - start_ms AS DOUBLE) / CAST(60000 AS DOUBLE) AS duration_min
+  FROM g
+)
+SELECT live_id, streamer_id, live_type, start_ms, end_ms,
+  CASE WHEN category = '{NULL_CATEGORY}' THEN NULL ELSE category END AS live_content_category,
+  live_name_id, p_date, duration_min, end_censored, n_rows, conflict,
+  ({_DUR} > CAST(:long_min AS DOUBLE) AND :has_long) AS is_long
+FROM c
+""",
+)
+
+ROOM_COUNTS = Query(
+    name="room_clean_counts",
+    inputs=("raw_room", "stage_rooms_all"),
+    doc="Report numbers of rules 1-3: raw rows, rooms, conflicting merged rooms, censored, long.",
+    sql="""
+SELECT
+  (SELECT count(*) FROM raw_room) AS n_raw,
+  count(*) AS n_rooms,
+  COALESCE(sum(CASE WHEN n_rows > 1 AND conflict THEN 1 ELSE 0 END), 0) AS n_conflict,
+  COALESCE(sum(CASE WHEN end_censored THEN 1 ELSE 0 END), 0) AS n_censored,
+  COALESCE(sum(CASE WHEN is_long THEN 1 ELSE 0 END), 0) AS n_long
+FROM stage_rooms_all
+""",
+)
+
+ROOM_CATEGORIES = Query(
+    name="room_categories",
+    inputs=("raw_room",),
+    doc=(
+        "Distinct live_content_category values of room.csv in order of first appearance (the "
+        "category order pandas gives the column when it reads the file)."
+    ),
+    sql="""
+SELECT live_content_category AS category, min(_row) AS first_row
+FROM raw_room WHERE live_content_category IS NOT NULL
+GROUP BY live_content_category ORDER BY first_row
+""",
+)
+
+ROOM_LAST_STREAMER = Query(
+    name="stage_room_last_streamer",
+    inputs=("raw_room",),
+    doc="Per raw live_id, the streamer_id of its last row in file order.",
+    sql="SELECT live_id, arg_max(streamer_id, _row) AS streamer_id FROM raw_room GROUP BY live_id",
+)
+
+RAW_ROOM_QUALITY = Query(
+    name="raw_room_quality",
+    inputs=("raw_room", "streamers"),
+    doc="Quality counts on the raw room file (io.quality_checks) and its time range.",
+    sql=f"""
+SELECT count(*) AS n,
+  count(*) - count(DISTINCT r.live_id) AS dup_live,
+  COALESCE(sum(CASE WHEN end_timestamp < start_timestamp THEN 1 ELSE 0 END), 0) AS end_before,
+  COALESCE(sum(CASE WHEN end_timestamp - start_timestamp > {MS_PER_DAY} THEN 1 ELSE 0 END), 0)
+    AS over_day,
+  COALESCE(sum(CASE WHEN end_timestamp >= {CAPPED_END_MS} THEN 1 ELSE 0 END), 0) AS capped,
+  COALESCE(sum(CASE WHEN s.streamer_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_streamer,
+  least(min(start_timestamp), min(end_timestamp)) AS t_min,
+  greatest(max(start_timestamp), max(end_timestamp)) AS t_max
+FROM raw_room r LEFT JOIN streamers s ON r.streamer_id = s.streamer_id
+""",
+)
+
+ROOM_SENSITIVITY = Query(
+    name="room_sensitivity_rooms",
+    inputs=("stage_rooms_all", "stage_thresholds"),
+    doc=(
+        "Rooms (after rules 1-2) longer than each threshold of stage_thresholds(i, lim) "
+        "(lim in minutes; a huge lim = no threshold)."
+    ),
+    sql=f"""
+SELECT t.i, COALESCE(sum(CASE WHEN {_DUR} > t.lim THEN 1 ELSE 0 END), 0) AS n
+FROM stage_rooms_all CROSS JOIN stage_thresholds t
+GROUP BY t.i
+""",
+)
+
+DURATION_HISTOGRAM = Query(
+    name="room_duration_histogram",
+    inputs=("stage_rooms_all", "stage_duration_edges"),
+    doc=(
+        "Rooms per duration bin (clean.duration_histogram): duration clipped to [0, last edge], "
+        "bin i = [lo, hi), the last bin closed; split by end_censored."
+    ),
+    sql=f"""
+WITH d AS (
+  SELECT greatest(least({_DUR}, (SELECT max(hi) FROM stage_duration_edges)), 0.0) AS d,
+    end_censored
+  FROM stage_rooms_all
+)
+SELECT e.i,
+  COALESCE(sum(CASE WHEN d.d IS NOT NULL AND NOT d.end_censored THEN 1 ELSE 0 END), 0) AS real,
+  COALESCE(sum(CASE WHEN d.d IS NOT NULL AND d.end_censored THEN 1 ELSE 0 END), 0) AS censored
+FROM stage_duration_edges e
+LEFT JOIN d ON d.d >= e.lo AND (d.d < e.hi OR (e.is_last AND d.d <= e.hi))
+GROUP BY e.i
+""",
+)
+
+
+def _q(col: str) -> str:
+    return f'"{col}"'
+
+
+def data_columns(name: str) -> list[str]:
+    """The raw columns of event file ``name`` (what rule 5 compares)."""
+    return S.SCHEMAS[name].column_names
+
+
+def event_queries(name: str) -> dict[str, Query]:
+    """The queries of one event file ``name`` (click, comment, like, gift, negative):
+    ``quality`` (raw counts), ``marks``, ``clean``, ``counts`` (report numbers of rules 4-8) and
+    ``sensitivity`` (raw events in rooms longer than each threshold)."""
+    cols = data_columns(name)
+    raw, marks, clean = f"raw_{name}", f"stage_marks_{name}", f"stage_clean_{name}"
+    sel = ", ".join(_q(c) for c in cols)
+    xsel = ", ".join(f"x.{_q(c)}" for c in cols)
+
+    def eq(a, b, cs):
+        return " AND ".join(f"{a}.{_q(c)} = {b}.{_q(c)}" for c in cs)
+
+    fixed = [("streamer_out" if c == "streamer_id" else c) for c in cols]
+    fsel = ", ".join(_q(c) for c in fixed)
+    out = {}
+    out["quality"] = Query(
+        name=f"raw_{name}_quality",
+        inputs=(raw, "stage_room_last_streamer", "users", "streamers"),
+        doc=f"Quality counts on raw {name} events (io.quality_checks) and their time range.",
+        sql=f"""
+WITH a AS (
+  SELECT count(*) AS n,
+    COALESCE(sum(CASE WHEN x."timestamp" < {WINDOW_START_MS}
+                        OR x."timestamp" >= {WINDOW_END_MS} THEN 1 ELSE 0 END), 0) AS outside,
+    COALESCE(sum(CASE WHEN r.live_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_live,
+    COALESCE(sum(CASE WHEN r.live_id IS NOT NULL AND r.streamer_id <> x.streamer_id
+                      THEN 1 ELSE 0 END), 0) AS mismatch,
+    COALESCE(sum(CASE WHEN u.user_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_user,
+    COALESCE(sum(CASE WHEN s.streamer_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_streamer,
+    min(x."timestamp") AS t_min, max(x."timestamp") AS t_max
+  FROM {raw} x
+  LEFT JOIN stage_room_last_streamer r ON x.live_id = r.live_id
+  LEFT JOIN users u ON x.user_id = u.user_id
+  LEFT JOIN streamers s ON x.streamer_id = s.streamer_id
+),
+d AS (
+  SELECT COALESCE(sum(c - 1), 0) AS dup
+  FROM (SELECT count(*) AS c FROM {raw} GROUP BY {sel}) g
+)
+SELECT a.*, d.dup FROM a CROSS JOIN d
+""",
+    )
+    out["marks"] = Query(
+        name=f"stage_marks_{name}",
+        inputs=(raw, "stage_rooms_all", "users", "streamers"),
+        doc=(
+            f"Every raw {name} event with the marks of rules 4-7: w_out (outside the window), "
+            "dup (copy of an earlier row among the rows rule 4 keeps), no_room / no_user / "
+            "no_streamer (unknown ids), in_long (room longer than max_room_days), "
+            "room_streamer (the deduplicated room's streamer, NULL for unknown rooms)."
+        ),
+        defaults={"drop_outside": True},
+        sql=f"""
+WITH e AS (
+  SELECT {xsel}, x._row,
+    (x."timestamp" < {WINDOW_START_MS} OR x."timestamp" >= {WINDOW_END_MS}) AS w_out,
+    r.live_id IS NULL AS no_room, u.user_id IS NULL AS no_user,
+    s.streamer_id IS NULL AS no_streamer, COALESCE(r.is_long, FALSE) AS in_long,
+    r.streamer_id AS room_streamer
+  FROM {raw} x
+  LEFT JOIN stage_rooms_all r ON x.live_id = r.live_id
+  LEFT JOIN users u ON x.user_id = u.user_id
+  LEFT JOIN streamers s ON x.streamer_id = s.streamer_id
+),
+a AS (SELECT *, NOT (w_out AND :drop_outside) AS k4 FROM e),
+g AS (
+  SELECT {sel}, min(_row) AS first_row FROM a WHERE k4 GROUP BY {sel} HAVING count(*) > 1
+)
+SELECT a.*, COALESCE(a.k4 AND a._row > g.first_row, FALSE) AS dup
+FROM a LEFT JOIN g ON {eq("a", "g", cols)}
+""",
+    )
+    out["clean"] = Query(
+        name=f"stage_clean_{name}",
+        inputs=(marks,),
+        doc=(
+            f"{name} events with the keep flags k4..k8 of rules 4-8 under the parameters, "
+            "mism (streamer differs from the room's), streamer_out (the room's streamer when "
+            "fixing) and new_dup (a copy that fixing created; dropped, as clean.py does)."
+        ),
+        defaults={
+            "drop_dup": False,
+            "drop_orphans": True,
+            "drop_long": False,
+            "mismatch_drop": False,
+            "mismatch_fix": False,
+        },
+        sql=f"""
+WITH a AS (
+  SELECT *,
+    k4 AND NOT (dup AND :drop_dup) AS k5,
+    room_streamer IS NOT NULL AND room_streamer <> streamer_id AS mism
+  FROM {marks}
+),
+b AS (SELECT *, k5 AND NOT ((no_room OR no_user) AND :drop_orphans) AS k6 FROM a),
+c AS (
+  SELECT *, k6 AND NOT (in_long AND :drop_long) AS k7,
+    CASE WHEN mism AND :mismatch_fix THEN room_streamer ELSE streamer_id END AS streamer_out
+  FROM b
+),
+before AS (
+  SELECT {sel}, min(_row) AS first_row FROM c WHERE k7 AND :mismatch_fix
+  GROUP BY {sel} HAVING count(*) > 1
+),
+after AS (
+  SELECT {fsel}, min(_row) AS first_row FROM c WHERE k7 AND :mismatch_fix
+  GROUP BY {fsel} HAVING count(*) > 1
+),
+d AS (
+  SELECT c.*,
+    COALESCE(c.k7 AND c._row > af.first_row, FALSE)
+      AND NOT COALESCE(c.k7 AND c._row > bf.first_row, FALSE) AS new_dup
+  FROM c
+  LEFT JOIN before bf ON {eq("c", "bf", cols)}
+  LEFT JOIN after af ON {eq("c", "af", fixed)}
+)
+SELECT *, k7 AND NOT (mism AND :mismatch_drop) AND NOT new_dup AS k8 FROM d
+""",
+    )
+
+    def n(cond):
+        return f"COALESCE(sum(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)"
+
+    out["counts"] = Query(
+        name=f"{name}_clean_counts",
+        inputs=(clean,),
+        doc=f"Report numbers of rules 4-8 on {name}: rows and marked rows at each stage.",
+        sql=f"""
+SELECT count(*) AS n, {n("w_out")} AS w_out, {n("k4")} AS k4, {n("k4 AND dup")} AS dup,
+  {n("k5")} AS k5, {n("k5 AND (no_room OR no_user)")} AS bad,
+  {n("k5 AND no_streamer AND NOT (no_room OR no_user)")} AS unknown_streamer,
+  {n("k6")} AS k6, {n("k6 AND in_long")} AS in_long, {n("k7")} AS k7,
+  {n("k7 AND mism")} AS mism, {n("new_dup")} AS new_dup, {n("k8")} AS k8
+FROM {clean}
+""",
+    )
+    out["sensitivity"] = Query(
+        name=f"raw_{name}_sensitivity",
+        inputs=(raw, "stage_rooms_all", "stage_thresholds"),
+        doc=(
+            f"Raw {name} events in rooms (after rules 1-2) longer than each threshold "
+            "of stage_thresholds(i, lim), and the raw row count."
+        ),
+        sql=f"""
+WITH per_live AS (SELECT live_id, count(*) AS c FROM {raw} GROUP BY live_id),
+j AS (SELECT p.c, {_DUR} AS dur FROM per_live p JOIN stage_rooms_all r ON p.live_id = r.live_id)
+SELECT t.i, COALESCE(sum(CASE WHEN j.dur > t.lim THEN j.c ELSE 0 END), 0) AS n,
+  (SELECT count(*) FROM {raw}) AS n_raw
+FROM stage_thresholds t CROSS JOIN j
+GROUP BY t.i
+""",
+    )
+    return out
+
+
+EVENT_QUERIES = {name: event_queries(name) for name in S.EVENT_TABLES}
+
+QUERIES = (
+    ROOMS_ALL,
+    ROOM_COUNTS,
+    ROOM_CATEGORIES,
+    ROOM_LAST_STREAMER,
+    RAW_ROOM_QUALITY,
+    ROOM_SENSITIVITY,
+    DURATION_HISTOGRAM,
+    *(q for qs in EVENT_QUERIES.values() for q in qs.values()),
+)

@@ -4,12 +4,17 @@ A faithful, condensed replay of ``shared/seeds/kuailive-eda-notebook.txt`` secti
 ``pd.read_csv`` with default dtypes, timestamps shifted by +8 h, rooms longer than one day
 removed from every table, ``live_name_id`` dropped and rooms deduplicated, string composite keys
 per table, one concatenated interactions table (negatives included) sorted and ranked per
-(user, live), string ``pk`` and ``session_id`` columns, and the user / streamer / room merges.
-It is only used to measure the package against; nothing in the book depends on it.
+(user, live), string ``pk`` and ``session_id`` columns, and the user / streamer / room merges;
+with ``out`` (``--out``) also its section 2, the CSV export of the eight cleaned tables and the
+interactions table. It is only used to measure the package against (``run_all.py``'s
+``baseline`` stage); nothing in the book depends on it.
+
+    .venv/bin/python benchmarks/baseline_notebook.py DATA_DIR [--out FOLDER]
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +44,8 @@ def _composite_key(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def run(data_dir: Path) -> pd.DataFrame:
+def run(data_dir: Path, out: Path | None = None) -> pd.DataFrame:
+    """The interactions table; with ``out``, every cleaned table and it are written as CSV."""
     data_dir = Path(data_dir)
     tables = {
         n: _read(data_dir, n)
@@ -106,4 +112,24 @@ def run(data_dir: Path) -> pd.DataFrame:
     inter = inter.merge(
         room_cl[["live_id", "live_dur", "live_content_category"]], on="live_id", how="left"
     )
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        cleaned = {**{f"{n}_cl": df for n, df in cl.items()}, "room_cl": room_cl}
+        cleaned.update(streamer_cl=streamer, user_cl=user, interactions=inter)
+        for name, df in cleaned.items():
+            df.to_csv(out / f"{name}.csv", index=False)
     return inter
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data_dir", type=Path)
+    ap.add_argument("--out", type=Path, help="write the cleaned tables as CSV here")
+    args = ap.parse_args(argv)
+    inter = run(args.data_dir, args.out)
+    print(f"interactions: {len(inter):,} rows")
+
+
+if __name__ == "__main__":
+    main()

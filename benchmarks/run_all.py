@@ -1,28 +1,53 @@
-"""Time every stage of the book on a twin of a given scale; wall time and peak memory per stage.
+"""Benchmark of issue 16: the whole book, the export and the earlier notebook's way, in one run.
 
-Each stage runs in its own fresh Python process (so peak memory is that stage's alone, including
-any Jupyter kernel it starts), and the table is written to ``benchmarks/results/``:
+Every stage runs in its own fresh process and records its wall time and the peak resident memory
+of the LARGEST process of the stage (the stage process or any of its descendants: the
+``kuailive`` CLI, each chapter's Jupyter kernel, jupyter-book). Results go to
+``benchmarks/results/bench-<stamp>.json`` (everything the README table needs: the command line,
+machine, targets, and per stage scale, engine, wall, peak, ok/error) and ``.md``; each stage's
+output is kept in ``benchmarks/results/logs/<stamp>/``. ``benchmarks/readme_table.py`` turns
+the JSON into README's performance table.
 
-    .venv/bin/python benchmarks/run_all.py --scale 1.0
-    .venv/bin/python benchmarks/run_all.py --scale 0.1 0.3 1.0 2.0 --stages generate load
-    .venv/bin/python benchmarks/run_all.py --scale 0.3 --baseline   # + the earlier notebook's way
+    .venv/bin/python benchmarks/run_all.py --data-root /work/bench --scale 1 5
+    .venv/bin/python benchmarks/run_all.py --data-root /tmp/b --scale 0.05 --chapters
+    .venv/bin/python benchmarks/run_all.py --scale 1 --engine spark --stages book_cold export
 
-Stages: generate (kuailive sample), validate, load_cold (read + validate + clean + Parquet cache
-write), load_cached (everything from the cache), chapter_01 .. chapter_05 (papermill), build
-(jupyter-book), and optionally baseline (cleaning + interactions table done the way the earlier
-EDA notebook did it: plain pandas, string composite keys, one concatenated table) and
-ours_interactions (the same result with the package), and with ``--e2e`` the whole book in one
-go: book_cold (cache deleted, then every chapter and the site build: raw CSV -> HTML) and
-book_cached (the same with the Parquet cache in place).
+Stages, in this order, for each ``--scale`` S on the twin ``<data-root>/twin-S`` (generated with
+``kuailive sample`` first, as stage ``generate``, when it does not exist; an existing twin is
+only read):
 
-Peak memory is the peak RSS of the stage's process or of any process it waited for (the
-Jupyter kernel, jupyter-book), from ``getrusage``. The table also records the 1-minute load
-average before and after each stage (the machine may be shared). ``--mem-limit-gb`` caps the
-address space of the baseline stage (RLIMIT_AS) so that a memory-hungry baseline fails cleanly
-instead of pushing a shared machine out of memory; a stage that hits it is reported as failed.
+* ``book_cold``: ``kuailive book --data-dir TWIN`` with an empty build folder (raw CSV -> HTML,
+  through the CLI as a user runs it);
+* ``book_cached``: the same again with the build folder (and its cache) in place;
+* with ``--chapters``: ``chapter_01`` .. ``chapter_05`` (``kuailive run --chapters N``, cache in
+  place) and ``build`` (``kuailive build``);
+* ``export``: ``kuailive export --data-dir TWIN --out TMP --format F`` into a temporary folder
+  with its own empty build folder (so it reads the raw CSV like the baseline; both deleted
+  after). ``--export-format`` defaults to csv, the format the earlier notebook exported, so the
+  ratio compares like with like;
+* ``baseline``: the earlier notebook's way (``benchmarks/baseline_notebook.py``: read, clean,
+  string keys, one interactions table, merges, CSV export into a temporary folder, deleted
+  after), only at the scales of ``--baseline-scales`` (default 1), under the address-space cap
+  ``--mem-limit-gb`` (RLIMIT_AS) so that it fails cleanly instead of pushing a shared machine
+  out of memory. Its comparable stage of ours is ``export``; the ratio is reported.
 
-The book totals at the end of the table are sums of stages: raw CSV -> HTML = load_cold +
-chapters + build; from the cache = chapters + build (each chapter reads the cache).
+``--engine duckdb|spark`` is passed to ``kuailive book/run/export --engine``; without it
+nothing is passed and the CLI's default engine is used (recorded as ``default``).
+
+How peak memory is measured: the stage process (``run_all.py --stage ...``) starts the command
+and waits for it; at the end it reports ``max(ru_maxrss(RUSAGE_SELF),
+ru_maxrss(RUSAGE_CHILDREN))``. On Linux ``RUSAGE_CHILDREN``'s ``ru_maxrss`` is the largest RSS of
+any descendant that was waited for, recursively (a child's own waited-for children are folded
+into it when it is reaped), so the Jupyter kernels papermill starts and waits for at shutdown,
+and jupyter-book, are counted. It is the largest single process, not the sum of concurrent
+ones. ``--stages probe`` checks this: it runs a notebook with papermill in a grandchild
+process whose kernel allocates ``--probe-mb`` MB (default 1024), and the stage's peak must
+exceed that (it did: see ``tests/test_benchmarks.py`` and the README). A descendant that is not
+waited for (daemonised, reparented to init) would not be counted.
+
+Load averages (1 min) before and after each stage, and one line on the machine, are recorded:
+the benchmark machine may be shared. MB are MiB (``ru_maxrss`` KiB / 1024); GB in targets are
+GiB.
 """
 
 from __future__ import annotations
@@ -31,215 +56,272 @@ import argparse
 import json
 import os
 import resource
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-STAGES = [
+CHAPTERS = [f"chapter_0{i}" for i in range(1, 6)]
+DEFAULT_STAGES = ["book_cold", "book_cached", "export", "baseline"]
+ALL_STAGES = [
     "generate",
     "validate",
-    "load_cold",
-    "load_cached",
-    "chapter_01",
-    "chapter_02",
-    "chapter_03",
-    "chapter_04",
-    "chapter_05",
+    "book_cold",
+    "book_cached",
+    *CHAPTERS,
     "build",
+    "export",
+    "baseline",
+    "probe",
 ]
-CHAPTERS = [s for s in STAGES if s.startswith("chapter_")]
-E2E = ["book_cold", "book_cached"]
+ENGINE_STAGES = {"book_cold", "book_cached", *CHAPTERS, "export"}
+COMPARABLE = {"baseline": "export"}
+"""The stage of ours that does what the earlier notebook's way does (read the raw CSV, clean,
+build the interactions table with user / streamer / room attributes, write the tables out)."""
+
+GIB = 1024  # MB (MiB) per GB (GiB)
+TARGETS = [
+    {
+        "scale": 1.0,
+        "stage": "book_cold",
+        "wall_s": 120,
+        "peak_mb": 4 * GIB,
+        "text": "whole book, raw CSV -> HTML: <= 120 s, largest process <= 4 GB",
+    },
+    {
+        "scale": 1.0,
+        "stage": "book_cached",
+        "wall_s": 60,
+        "peak_mb": 4 * GIB,
+        "text": "whole book from the cache: <= 60 s, largest process <= 4 GB",
+    },
+    {
+        "scale": 5.0,
+        "stage": "book_cold",
+        "wall_s": None,
+        "peak_mb": 8 * GIB,
+        "text": "scale-5 twin, raw CSV -> HTML: completes, largest process <= 8 GB",
+    },
+    {
+        "scale": 5.0,
+        "stage": "book_cached",
+        "wall_s": None,
+        "peak_mb": 8 * GIB,
+        "text": "scale-5 twin from the cache: completes, largest process <= 8 GB",
+    },
+    {
+        "scale": 1.0,
+        "stage": "export",
+        "wall_s": 684,
+        "peak_mb": round(18.9 * GIB),
+        "text": "kuailive export: well under the earlier notebook's 684 s and 18.9 GB",
+    },
+]
+"""Targets of issue 16 (a target whose stage was not run is reported as not measured)."""
+
+
+# --------------------------------------------------------------------------- child mode
 
 
 def _peak_mb() -> float:
-    """Peak RSS of this process and of its waited-for children, MB (Linux ru_maxrss is KiB)."""
+    """Largest RSS of this process and of every waited-for descendant, MB (ru_maxrss is KiB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, kids) / 1024
 
 
-def run_stage(stage: str, data_dir: Path) -> None:
-    """Run one stage in this process (called in a subprocess by :func:`main`)."""
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else ""
+
+
+def _run_command(cmd: list[str], log: Path | None) -> str | None:
+    """Run a command, output to ``log``; None when it succeeded, else its last output line."""
+    if log is None:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        out = proc.stdout + proc.stderr
+    else:
+        with open(log, "w") as fh:
+            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        out = log.read_text(errors="replace")
+    if proc.returncode == 0:
+        return None
+    return f"exit {proc.returncode}: {_last_line(out)}"
+
+
+def _probe(mb: int, where: str) -> list[str]:
+    """Command allocating ``mb`` MB in a grandchild: a papermill kernel or a plain process."""
+    alloc = f"import numpy as np; a = np.ones({mb} * 131072); print(a.sum())"
+    if where == "process":
+        return [sys.executable, "-c", alloc]
+    import nbformat
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-probe-"))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(alloc)])
+    nbformat.write(nb, tmp / "probe.ipynb")
+    return [
+        sys.executable,
+        "-m",
+        "papermill",
+        "-k",
+        "python3",
+        "--no-progress-bar",
+        str(tmp / "probe.ipynb"),
+        str(tmp / "out.ipynb"),
+    ]
+
+
+def child(stage: str, spec: dict) -> dict:
+    """Run one stage in this process (``run_all.py --stage``); return seconds, peak, ok/error."""
+    t0 = time.perf_counter()
+    error = None
+    log = Path(spec["log"]) if spec.get("log") else None
+    try:
+        if stage == "probe":
+            error = _run_command(_probe(int(spec["probe_mb"]), spec["probe_where"]), log)
+        else:
+            error = _run_command(spec["cmd"], log)
+    except BaseException as exc:  # noqa: BLE001 - MemoryError under the cap is a result
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    return {
+        "seconds": time.perf_counter() - t0,
+        "peak_mb": _peak_mb(),
+        "ok": error is None,
+        "error": error,
+    }
+
+
+# --------------------------------------------------------------------------- parent mode
+
+
+def kuailive_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("kuailive")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "kuailive_analysis.app.cli"]
+
+
+def twin_dir(root: Path, scale: float) -> Path:
+    """``<root>/twin-S``; an existing ``<root>/twin-scaleS`` (older runs) is used too."""
+    old = root / f"twin-scale{scale:g}"
+    return old if (old / "truth.json").is_file() else root / f"twin-{scale:g}"
+
+
+def _engine(args: argparse.Namespace) -> list[str]:
+    return ["--engine", args.engine] if args.engine else []
+
+
+def stage_plan(stage: str, scale: float, args, data_dir: Path, build: Path) -> dict:
+    """What the parent does for a stage: the command, env, set-up and clean-up."""
+    k = kuailive_cmd()
+    d = ["--data-dir", str(data_dir)]
+    plan: dict = {"env": {"KUAILIVE_BUILD_DIR": str(build)}, "cleanup": [], "reset": []}
     if stage == "generate":
-        from kuailive_analysis.twin import generate
-
-        if data_dir.exists():
-            shutil.rmtree(data_dir)
-        generate(data_dir, scale=float(os.environ["BENCH_SCALE"]), seed=20250505, progress=False)
+        plan["cmd"] = [*k, "sample", "--scale", f"{scale:g}", "--out", str(data_dir), "--quiet"]
     elif stage == "validate":
-        from kuailive_analysis.data.io import validate_folder
-
-        validate_folder(data_dir)
-    elif stage == "load_cold":
-        from kuailive_analysis import config
-        from kuailive_analysis.data.dataset import load
-
-        shutil.rmtree(config.cache_root(), ignore_errors=True)
-        ds = load(data_dir)
-        _touch(ds)
-    elif stage == "load_cached":
-        from kuailive_analysis.data.dataset import load
-
-        _touch(load(data_dir))
-    elif stage.startswith("chapter_"):
-        from kuailive_analysis.app.book import run_chapters, select_chapters
-
-        run_chapters(data_dir, select_chapters([stage.split("_")[1]]), log=lambda *a, **k: None)
-    elif stage == "build":
-        from kuailive_analysis.app.book import build_site
-
-        build_site(log=lambda *a, **k: None)
+        plan["cmd"] = [*k, "validate", *d]
     elif stage in ("book_cold", "book_cached"):
-        from kuailive_analysis import config
-        from kuailive_analysis.app.book import build_site, run_chapters
-
+        plan["cmd"] = [*k, "book", *d, *_engine(args)]
         if stage == "book_cold":
-            shutil.rmtree(config.cache_root(), ignore_errors=True)
-        run_chapters(data_dir, log=lambda *a, **k: None)
-        build_site(log=lambda *a, **k: None)
+            plan["reset"] = [build]
+    elif stage in CHAPTERS:
+        plan["cmd"] = [*k, "run", *d, "--chapters", stage[-2:], *_engine(args)]
+    elif stage == "build":
+        plan["cmd"] = [*k, "build"]
+    elif stage == "export":
+        tmp = Path(tempfile.mkdtemp(prefix="bench-export-", dir=args.data_root))
+        out = tmp / "out"
+        plan["env"] = {"KUAILIVE_BUILD_DIR": str(tmp / "build")}
+        plan["cmd"] = [*k, "export", *d, "--out", str(out), "--format", args.export_format]
+        plan["cmd"] += _engine(args)
+        plan["cleanup"] = [tmp]
     elif stage == "baseline":
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        from baseline_notebook import run as baseline
-
-        baseline(data_dir)
-    elif stage == "ours_interactions":
-        from kuailive_analysis.data.dataset import load
-
-        ds = load(data_dir, cache=False)
-        _touch(ds)
+        tmp = Path(tempfile.mkdtemp(prefix="bench-baseline-", dir=args.data_root))
+        script = ROOT / "benchmarks" / "baseline_notebook.py"
+        plan["cmd"] = [sys.executable, str(script), str(data_dir), "--out", str(tmp / "out")]
+        plan["cleanup"] = [tmp]
+        plan["mem_limit_gb"] = args.mem_limit_gb
+    elif stage == "probe":
+        plan["cmd"] = ["probe", f"{args.probe_mb} MB in a {args.probe_where}"]
+        plan["probe_mb"], plan["probe_where"] = args.probe_mb, args.probe_where
     else:
         raise SystemExit(f"unknown stage {stage}")
-
-
-def _touch(ds) -> None:
-    """Materialise every table of a Dataset (so lazy loading is timed too)."""
-    for name in (
-        "users",
-        "streamers",
-        "rooms",
-        "clicks",
-        "comments",
-        "likes",
-        "gifts",
-        "negatives",
-        "sessions",
-        "user_day",
-    ):
-        len(getattr(ds, name))
-
-
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scale", type=float, nargs="+", default=[1.0])
-    ap.add_argument("--stages", nargs="+", default=STAGES)
-    ap.add_argument(
-        "--baseline",
-        action="store_true",
-        help="also time the earlier notebook's cleaning + interactions",
-    )
-    ap.add_argument(
-        "--e2e",
-        action="store_true",
-        help="also time the whole book end to end (book_cold, book_cached)",
-    )
-    ap.add_argument(
-        "--mem-limit-gb",
-        type=float,
-        default=20.0,
-        help="address-space cap of the baseline stage in GB (0 = none)",
-    )
-    ap.add_argument("--data-root", default=str(ROOT / "data" / "bench"))
-    ap.add_argument("--stage", help=argparse.SUPPRESS)
-    ap.add_argument("--data-dir", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-
-    if args.stage:  # child mode
-        t0 = time.perf_counter()
-        run_stage(args.stage, Path(args.data_dir))
-        print(json.dumps({"seconds": time.perf_counter() - t0, "peak_mb": _peak_mb()}))
-        return
-
-    from kuailive_analysis.data.data_source import is_twin
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stages = (
-        list(args.stages)
-        + (["baseline", "ours_interactions"] if args.baseline else [])
-        + (E2E if args.e2e else [])
-    )
-    rows = []
-    for scale in args.scale:
-        data_dir = Path(args.data_root) / f"twin-scale{scale:g}"
-        env = dict(
-            os.environ,
-            BENCH_SCALE=str(scale),
-            KUAILIVE_BUILD_DIR=str(Path(args.data_root) / f"build-scale{scale:g}"),
-        )
-        for stage in stages:
-            if stage != "generate" and not is_twin(data_dir):
-                stage_list = ["generate", stage]
-            else:
-                stage_list = [stage]
-            for st in stage_list:
-                limit = args.mem_limit_gb if st == "baseline" else 0
-                load0 = os.getloadavg()[0]
-                t0 = time.perf_counter()
-                proc = subprocess.run(
-                    [sys.executable, __file__, "--stage", st, "--data-dir", str(data_dir)],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    preexec_fn=(lambda gb=limit: _limit_memory(gb)) if limit else None,
-                )
-                wall = time.perf_counter() - t0
-                base = {
-                    "scale": scale,
-                    "stage": st,
-                    "wall_s": round(wall, 1),
-                    "load_before": round(load0, 2),
-                    "load_after": round(os.getloadavg()[0], 2),
-                }
-                if proc.returncode != 0:
-                    print(proc.stderr[-3000:], file=sys.stderr)
-                    rows.append(
-                        {
-                            **base,
-                            "stage_s": None,
-                            "peak_mb": None,
-                            "ok": False,
-                            "error": proc.stderr.strip().splitlines()[-1][:200]
-                            if proc.stderr.strip()
-                            else f"exit {proc.returncode}",
-                        }
-                    )
-                else:
-                    res = json.loads(proc.stdout.strip().splitlines()[-1])
-                    rows.append(
-                        {
-                            **base,
-                            "stage_s": round(res["seconds"], 1),
-                            "peak_mb": round(res["peak_mb"]),
-                            "ok": True,
-                        }
-                    )
-                r = rows[-1]
-                print(
-                    f"scale {scale:g} {st:18s} wall {r['wall_s']:8.1f} s  "
-                    f"peak {r['peak_mb'] if r['peak_mb'] is not None else 'FAILED'} MB  "
-                    f"load {r['load_before']:.1f}->{r['load_after']:.1f}",
-                    flush=True,
-                )
-    _write(rows)
+    return plan
 
 
 def _limit_memory(gb: float) -> None:
-    """Cap the child's address space (runs in the child before exec)."""
+    """Cap the address space (runs in the stage process before exec; descendants inherit it)."""
     cap = int(gb * 1024**3)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def run_one(stage: str, scale: float, args, data_dir: Path, build: Path, logs: Path) -> dict:
+    plan = stage_plan(stage, scale, args, data_dir, build)
+    for p in plan["reset"]:
+        shutil.rmtree(p, ignore_errors=True)
+    spec = {
+        "data_dir": str(data_dir),
+        "cmd": plan["cmd"],
+        "log": str(logs / f"scale{scale:g}-{stage}.log"),
+        "probe_mb": plan.get("probe_mb"),
+        "probe_where": plan.get("probe_where"),
+    }
+    limit = plan.get("mem_limit_gb") or 0
+    env = dict(os.environ, **plan["env"])
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--stage", stage, "--spec", json.dumps(spec)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=(lambda gb=limit: _limit_memory(gb)) if limit else None,
+    )
+    wall = time.perf_counter() - t0
+    for p in plan["cleanup"]:
+        shutil.rmtree(p, ignore_errors=True)
+    row = {
+        "scale": scale,
+        "stage": stage,
+        "engine": args.engine or "default",
+        "command": shlex.join(_display(plan["cmd"])),
+        "wall_s": round(wall, 1),
+        "load_before": round(load0, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
+    if limit:
+        row["mem_limit_gb"] = limit
+    try:
+        res = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        res = {
+            "seconds": None,
+            "peak_mb": None,
+            "ok": False,
+            "error": f"stage process exit {proc.returncode}: {_last_line(proc.stderr)}",
+        }
+    row.update(
+        stage_s=None if res["seconds"] is None else round(res["seconds"], 1),
+        peak_mb=None if res["peak_mb"] is None else round(res["peak_mb"]),
+        ok=bool(res["ok"]),
+        error=res["error"],
+    )
+    return row
+
+
+def _display(cmd: list[str]) -> list[str]:
+    """A command as a user types it: paths inside the checkout relative, the venv as .venv/bin."""
+    out = []
+    for a in cmd:
+        p = Path(a)
+        if p.is_absolute() and p.is_relative_to(ROOT):
+            a = str(p.relative_to(ROOT))
+        out.append(a)
+    return out
 
 
 def _machine() -> str:
@@ -257,63 +339,118 @@ def _machine() -> str:
     )
 
 
-def _write(rows: list[dict]) -> None:
+def _is_twin(path: Path) -> bool:
+    return (path / "truth.json").is_file()
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    ap.add_argument("--scale", type=float, nargs="+", default=[1.0], help="twin scales")
+    ap.add_argument(
+        "--stages",
+        nargs="+",
+        choices=ALL_STAGES,
+        default=DEFAULT_STAGES,
+        help=f"stages to run, in the fixed order (default: {' '.join(DEFAULT_STAGES)})",
+    )
+    ap.add_argument(
+        "--chapters",
+        action="store_true",
+        help="also each chapter (kuailive run --chapters N, cache in place) and the build",
+    )
+    ap.add_argument("--engine", choices=["duckdb", "spark"], help="passed to kuailive --engine")
+    ap.add_argument("--export-format", choices=["csv", "parquet"], default="csv")
+    ap.add_argument(
+        "--baseline-scales",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="scales at which the baseline runs (default 1)",
+    )
+    ap.add_argument(
+        "--mem-limit-gb",
+        type=float,
+        default=20.0,
+        help="address-space cap of the baseline stage in GB (0 = none)",
+    )
+    ap.add_argument(
+        "--data-root",
+        default=str(ROOT / "data" / "bench"),
+        help="folder of the twins (twin-S) and the build folders (runall-build-S)",
+    )
+    ap.add_argument("--keep-build", action="store_true", help="keep the build folders")
+    ap.add_argument("--probe-mb", type=int, default=1024, help="MB the probe stage allocates")
+    ap.add_argument("--probe-where", choices=["kernel", "process"], default="kernel")
+    ap.add_argument("--out", help="results file stem (default benchmarks/results/bench-<stamp>)")
+    ap.add_argument("--stage", help=argparse.SUPPRESS)
+    ap.add_argument("--spec", help=argparse.SUPPRESS)
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.stage:  # child mode: one stage, result as JSON on the last line of stdout
+        print(json.dumps(child(args.stage, json.loads(args.spec))), flush=True)
+        return 0
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from readme_table import render
+
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(rows, indent=2))
-    lines = [
-        "| scale | stage | wall (s) | peak RSS (MB) | load avg before -> after |",
-        "|---:|---|---:|---:|---|",
-    ]
-    for r in rows:
-        peak = r["peak_mb"] if r["ok"] else "failed"
-        lines.append(
-            f"| {r['scale']:g} | {r['stage']} | {r['wall_s']} | {peak} | "
-            f"{r.get('load_before', '')} -> {r.get('load_after', '')} |"
-        )
-    by = {(r["scale"], r["stage"]): r for r in rows if r["ok"]}
-    for scale in sorted({r["scale"] for r in rows}):
-        chap = [by.get((scale, c)) for c in CHAPTERS]
-        build = by.get((scale, "build"))
-        cold = by.get((scale, "load_cold"))
-        if all(chap) and build:
-            warm = sum(c["wall_s"] for c in chap) + build["wall_s"]
-            peak = max([c["peak_mb"] for c in chap] + [build["peak_mb"]])
-            lines.append("")
-            if cold:
-                lines.append(
-                    f"Scale {scale:g}: whole book, raw CSV -> HTML (load_cold + chapters "
-                    f"+ build): {cold['wall_s'] + warm:.0f} s "
-                    f"({(cold['wall_s'] + warm) / 60:.1f} min), peak "
-                    f"{max(peak, cold['peak_mb'])} MB."
-                )
-            lines.append(
-                f"Scale {scale:g}: whole book from the Parquet cache (chapters + "
-                f"build): {warm:.0f} s ({warm / 60:.1f} min), peak {peak} MB."
+    stem = Path(args.out) if args.out else RESULTS / f"bench-{stamp}"
+    json_path, md_path = Path(f"{stem}.json"), Path(f"{stem}.md")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    logs = RESULTS / "logs" / stem.name
+    logs.mkdir(parents=True, exist_ok=True)
+    root = Path(args.data_root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    args.data_root = str(root)
+    wanted = set(args.stages) | (set(CHAPTERS) | {"build"} if args.chapters else set())
+    argv_shown = [".venv/bin/python", "benchmarks/run_all.py", *(argv or sys.argv[1:])]
+    result = {
+        "schema": 2,
+        "stamp": stamp,
+        "command": shlex.join(argv_shown),
+        "engine": args.engine or "default",
+        "machine": "",
+        "targets": TARGETS,
+        "comparable": COMPARABLE,
+        "rows": [],
+    }
+
+    def save() -> None:
+        result["machine"] = _machine()
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        md_path.write_text(render([result], sources=[]))
+
+    for scale in args.scale:
+        data_dir = twin_dir(root, scale)
+        build = root / f"runall-build-{scale:g}"
+        stages = [s for s in ALL_STAGES if s in wanted]
+        if scale not in args.baseline_scales and "baseline" in stages:
+            stages.remove("baseline")
+        if "generate" not in stages and not _is_twin(data_dir) and stages != ["probe"]:
+            stages.insert(0, "generate")
+        for stage in stages:
+            r = run_one(stage, scale, args, data_dir, build, logs)
+            result["rows"].append(r)
+            save()
+            peak = f"{r['peak_mb']:,} MB" if r["peak_mb"] is not None else "?"
+            status = "ok" if r["ok"] else f"FAILED ({r['error']})"
+            print(
+                f"scale {scale:g} {stage:12s} wall {r['wall_s']:8.1f} s  peak {peak:>10s}  "
+                f"load {r['load_before']:.1f}->{r['load_after']:.1f}  {status}",
+                flush=True,
             )
-        for e in E2E:
-            r = by.get((scale, e))
-            if r:
-                lines.append(
-                    f"Scale {scale:g}: {e} measured end to end: {r['wall_s']:.0f} s "
-                    f"({r['wall_s'] / 60:.1f} min), peak {r['peak_mb']} MB."
-                )
-        b, o = by.get((scale, "baseline")), by.get((scale, "ours_interactions"))
-        if b and o:
-            lines.append("")
-            lines.append(
-                f"Scale {scale:g}: ours vs the earlier notebook on cleaning + "
-                f"interactions: {b['stage_s'] / o['stage_s']:.1f}x faster "
-                f"({o['stage_s']} s vs {b['stage_s']} s), "
-                f"{b['peak_mb'] / o['peak_mb']:.1f}x less peak memory "
-                f"({o['peak_mb']} MB vs {b['peak_mb']} MB)."
-            )
-    lines.append("")
-    lines.append(f"Machine: {_machine()}.")
-    text = "\n".join(lines) + "\n"
-    (RESULTS / f"bench-{stamp}.md").write_text(text)
-    (RESULTS / "latest.md").write_text(text)
-    print(text)
+        if not args.keep_build:
+            shutil.rmtree(build, ignore_errors=True)
+    save()
+    print(md_path.read_text())
+    print(f"results: {stem.with_suffix('.json')}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

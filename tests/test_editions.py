@@ -61,7 +61,7 @@ def test_executed_chapters_record_their_run(executed_book, small_twin):
     for ch in book.all_chapters():
         prov = book.chapter_provenance(_chapter(config.build_dir(), ch.name))
         assert prov["data"] == data and prov["fingerprint"] == data["fingerprint"]
-        assert prov["version"] == __version__ and prov["engine"] is None
+        assert prov["version"] == __version__ and prov["engine"] == "duckdb"
         assert isinstance(prov["parameters"], dict) and "data_dir" not in prov["parameters"]
         assert prov["executed_at"].endswith("UTC")
 

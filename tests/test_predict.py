@@ -265,3 +265,23 @@ def test_analyse_refits_without_a_suspected_leak_and_compares_with_intervals():
         res.best_auc()["CTR (click per exposure)"]
         == m.loc[~m["kind"].str.contains("leak"), "auc"].max()
     )
+
+
+def test_test_part_is_scored_on_a_bounded_sample_without_moving_train():
+    """A test part larger than max_test_rows is scored on a uniform sample of that size,
+    drawn after the train and valid samples (which stay the same); smaller parts are whole."""
+    from kuailive_analysis.predict.models import TASKS, task_rows
+
+    CTR = next(iter(TASKS))
+
+    n = 5_000
+    rng = np.random.default_rng(1)
+    ex = pd.DataFrame({"clicked": rng.random(n) < 0.3, "gifted": np.zeros(n, bool)})
+    split = np.array(["train"] * 3000 + ["valid"] * 500 + ["test"] * 1500)
+    tr0, va0, te0, info0 = task_rows(ex, CTR, split, 1000, 0, max_test_rows=None)
+    tr1, va1, te1, info1 = task_rows(ex, CTR, split, 1000, 0, max_test_rows=400)
+    assert (tr0 == tr1).all() and (va0 == va1).all()
+    assert len(te0) == info0["n_test_used"] == info0["n_test"] == 1500
+    assert len(te1) == info1["n_test_used"] == 400 and info1["n_test"] == 1500
+    assert set(te1) <= set(te0) and (np.diff(te1) > 0).all()
+    assert info1["pos_test_used"] == int(ex["clicked"].to_numpy()[te1].sum())

@@ -147,7 +147,9 @@ def notebook_parameters(path: Path) -> dict[str, str]:
 def describe_data(data_dir: Path) -> dict:
     """The data source of a folder for ``run.json``: :meth:`DataSource.to_dict` of
     :func:`kuailive_analysis.data.data_source.describe` (the same record ``load`` gives chapters)."""
-    return describe(data_dir).to_dict()
+    from kuailive_analysis.engine import engine_name
+
+    return describe(data_dir, engine=engine_name()).to_dict()
 
 
 def executed_dir() -> Path:
@@ -215,12 +217,15 @@ def build_lock(log=print, timeout: float | None = None):
 
 
 def _provenance(data: dict, params: dict, executed_at: str) -> dict:
-    """The record stored as ``metadata.kuailive`` of an executed chapter."""
+    """The record stored as ``metadata.kuailive`` of an executed chapter (``engine``: the event
+    engine the chapter's kernel used, from ``$KUAILIVE_ENGINE``, default duckdb)."""
+    from kuailive_analysis.engine import engine_name
+
     return {
         "data": data,
         "fingerprint": data.get("fingerprint"),
         "parameters": params,
-        "engine": None,
+        "engine": engine_name(),
         "version": __version__,
         "versions": package_versions(),
         "executed_at": executed_at,

@@ -86,6 +86,7 @@ def cmd_run(args) -> int:
     chapters = select_chapters(args.chapters)
     params = _params(args.param, chapters)
     data_dir = _data_dir(args)
+    _use_engine(args)
     run_chapters(data_dir, chapters, params)
     print(f"Executed notebooks are in {config.build_dir() / 'executed'}")
     return 0
@@ -104,6 +105,7 @@ def cmd_book(args) -> int:
     t0 = time.perf_counter()
     params = _params(args.param, select_chapters(None))
     data_dir = _data_dir(args)
+    _use_engine(args)
     with build_lock():  # one lock for run and build: no other run slips in between
         run_chapters(data_dir, select_chapters(None), params)
         index = build_site()
@@ -153,6 +155,28 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
         default=config.DEFAULT_SEED,
         help=f"seed of the default twin (default {config.DEFAULT_SEED})",
     )
+
+
+def _add_engine_arg(p: argparse.ArgumentParser) -> None:
+    from kuailive_analysis.engine import ENGINES
+
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="event engine: duckdb (embedded, the default) or spark (PySpark: local mode, or "
+        "the cluster named by $KUAILIVE_SPARK_MASTER / $KUAILIVE_SPARK_REMOTE); "
+        "default $KUAILIVE_ENGINE or duckdb",
+    )
+
+
+def _use_engine(args) -> None:
+    """Make ``--engine`` the engine of this process and of the chapter kernels it starts
+    (they inherit ``$KUAILIVE_ENGINE``); each chapter records it in its provenance."""
+    from kuailive_analysis.engine import engine_name
+
+    if getattr(args, "engine", None):
+        os.environ["KUAILIVE_ENGINE"] = engine_name(args.engine)
 
 
 def _add_param_arg(p: argparse.ArgumentParser) -> None:
@@ -227,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
         "(03_retention); default: all",
     )
     _add_param_arg(p)
+    _add_engine_arg(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -248,6 +273,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_data_args(p)
     _add_param_arg(p)
+    _add_engine_arg(p)
     p.set_defaults(func=cmd_book)
     p = sub.add_parser(
         "export",

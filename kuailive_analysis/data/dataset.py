@@ -28,15 +28,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from kuailive_analysis import __version__
-from kuailive_analysis.data import cache as C
-from kuailive_analysis.data import clean as CL
-from kuailive_analysis import config
-from kuailive_analysis.data import features as F
-from kuailive_analysis.data import io as IO
-from kuailive_analysis.data import schema as S
-from kuailive_analysis.data.data_source import (TRUTH_FILE, TRUTH_USERS_FILE, DataSource,
-                                                describe, is_twin, read_truth_params)
+from kuailive_analysis import __version__, config
+from kuailive_analysis.data import cache as C, clean as CL, features as F, io as IO, schema as S
+from kuailive_analysis.data.data_source import (
+    TRUTH_FILE,
+    TRUTH_USERS_FILE,
+    DataSource,
+    describe,
+    is_twin,
+    read_truth_params,
+)
 
 TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts", "negatives",
           "sessions", "user_day")
@@ -54,8 +55,12 @@ class Dataset:
     def __init__(self, *, tables: dict[str, pd.DataFrame] | None = None,
                  cache_path: Path | None = None, source: DataSource, params: dict,
                  samples: dict | None = None, truth: dict | None = None,
-                 cache_key: str | None = None):
+                 cache_key: str | None = None, engine: str | None = None):
+        from kuailive_analysis.engine import engine_name
+
         self._tables = dict(tables or {})
+        self.engine_name = engine_name(engine)
+        self._engine = None
         self._cache_path = Path(cache_path) if cache_path else None
         self.source = source
         self.cache_key = cache_key
@@ -78,6 +83,32 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"Dataset({self.source.label}, fingerprint {self.source.fingerprint})"
+
+    @property
+    def engine(self):
+        """The event engine (:mod:`kuailive_analysis.engine`, ``self.engine_name``) with one view
+        per contract table over the Parquet cache (or over the in-memory frames without a
+        cache); created on first use."""
+        if self._engine is None:
+            from kuailive_analysis.engine import get_engine
+
+            eng = get_engine(self.engine_name)
+            for name in TABLES:
+                if self._cache_path is not None and (self._cache_path / f"{name}.parquet").exists():
+                    eng.register(name, self._cache_path / f"{name}.parquet")
+                elif name in self._tables:
+                    eng.register_frame(name, self._tables[name])
+            self._engine = eng
+        return self._engine
+
+    def query(self, query, **params) -> pd.DataFrame:
+        """Run one definition of :mod:`kuailive_analysis.engine.queries` (a Query or its name)
+        on this dataset's engine; returns the (aggregated) pandas frame."""
+        if isinstance(query, str):
+            from kuailive_analysis.engine.queries import ALL
+
+            query = ALL[query]
+        return self.engine.frame(query, **params)
 
     @property
     def cache_path(self) -> Path | None:
@@ -198,7 +229,7 @@ def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
 
 
 def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
-         max_room_days: float | None = 1.0, progress: bool = False,
+         max_room_days: float | None = 1.0, progress: bool = False, engine: str | None = None,
          **cleaning_params) -> Dataset:
     """Load a KuaiLive folder (real or twin) as a clean :class:`Dataset`.
 
@@ -214,13 +245,16 @@ def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
     if config.is_default_twin(data_dir):
         ensure_default_twin()
     truth = _truth(Path(data_dir))
-    source = describe(data_dir, truth_params=(truth or {}).get("params"))
+    from kuailive_analysis.engine import engine_name
+
+    engine = engine_name(engine)
+    source = describe(data_dir, truth_params=(truth or {}).get("params"), engine=engine)
     key = C.cache_key(source.fingerprint, params.to_dict())
     path = C.cache_dir(key)
     if cache and C.is_complete(path):
         meta = C.read_meta(path)
         return Dataset(cache_path=path, source=source, cache_key=key, params=params.to_dict(),
-                       samples=meta.get("samples"), truth=truth)
+                       samples=meta.get("samples"), truth=truth, engine=engine)
     t0 = time.perf_counter()
     raw = IO.read_tables(data_dir, progress=progress)
     tables, samples = build_tables(raw, params, progress=progress, consume=True)
@@ -232,4 +266,4 @@ def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
                 "build_seconds": round(time.perf_counter() - t0, 2)}
         cache_path = C.write(path, tables, meta)
     return Dataset(tables=tables, cache_path=cache_path, source=source, cache_key=key,
-                   params=params.to_dict(), samples=samples, truth=truth)
+                   params=params.to_dict(), samples=samples, truth=truth, engine=engine)

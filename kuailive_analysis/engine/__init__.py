@@ -44,5 +44,14 @@ def get_engine(name: str | None = None, **options) -> Engine:
     return DuckDBEngine(**options)
 
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "FORMATS", "Engine", "EngineError", "Query",
-           "engine_name", "get_engine", "render"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "FORMATS",
+    "Engine",
+    "EngineError",
+    "Query",
+    "engine_name",
+    "get_engine",
+    "render",
+]

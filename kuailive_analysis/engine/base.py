@@ -35,11 +35,11 @@ class Engine:
         self.tables: dict[str, tuple[Path, ...]] = {}
 
     # -- tables --------------------------------------------------------------------------------
-    def register(self, name: str, paths, fmt: str = "parquet", columns: dict | None = None
-                 ) -> None:
+    def register(self, name: str, paths, fmt: str = "parquet", columns: dict | None = None) -> None:
         """Make ``name`` a view over ``paths`` (one file, a list, or a folder of part files)."""
-        paths = tuple(Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike))
-                                        else paths))
+        paths = tuple(
+            Path(p) for p in ([paths] if isinstance(paths, (str, os.PathLike)) else paths)
+        )
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
         self._register(name, paths, fmt, columns)
@@ -89,8 +89,10 @@ class Engine:
         if isinstance(query, Q.Query):
             missing = [t for t in query.inputs if t not in self.tables]
             if missing:
-                raise EngineError(f"query {query.name} needs table(s) {missing}; the engine has "
-                                  f"{sorted(self.tables)}")
+                raise EngineError(
+                    f"query {query.name} needs table(s) {missing}; the engine has "
+                    f"{sorted(self.tables)}"
+                )
 
     def describe(self) -> dict:
         """Name and version, recorded in the book's provenance."""

@@ -26,8 +26,14 @@ def _quote(path: Path) -> str:
 class DuckDBEngine(Engine):
     name = "duckdb"
 
-    def __init__(self, *, memory_limit: str | None = None, threads: int | None = None,
-                 progress: bool = False, temp_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+        progress: bool = False,
+        temp_dir: Path | None = None,
+    ) -> None:
         super().__init__()
         try:
             import duckdb
@@ -61,7 +67,9 @@ class DuckDBEngine(Engine):
         else:
             cols = ""
             if columns:
-                cols = ", columns = {" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
+                cols = (
+                    ", columns = {" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
+                )
             src = f"read_csv({files}, header = true{cols})"
         self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM {src}')
 

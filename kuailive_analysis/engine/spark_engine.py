@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pandas as pd
 
@@ -30,17 +29,29 @@ SPARK_DIALECT = "spark"
 
 
 def _spark_type(duck: str) -> str:
-    return {"BIGINT": "BIGINT", "INTEGER": "INT", "VARCHAR": "STRING", "DOUBLE": "DOUBLE",
-            "BOOLEAN": "BOOLEAN", "SMALLINT": "SMALLINT", "TINYINT": "TINYINT"}.get(
-                duck.upper(), duck)
+    return {
+        "BIGINT": "BIGINT",
+        "INTEGER": "INT",
+        "VARCHAR": "STRING",
+        "DOUBLE": "DOUBLE",
+        "BOOLEAN": "BOOLEAN",
+        "SMALLINT": "SMALLINT",
+        "TINYINT": "TINYINT",
+    }.get(duck.upper(), duck)
 
 
 class SparkEngine(Engine):
     name = "spark"
     dialect = SPARK_DIALECT
 
-    def __init__(self, *, master: str | None = None, remote: str | None = None,
-                 driver_memory: str | None = None, progress: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        master: str | None = None,
+        remote: str | None = None,
+        driver_memory: str | None = None,
+        progress: bool = False,
+    ) -> None:
         super().__init__()
         try:
             import pyspark
@@ -48,28 +59,38 @@ class SparkEngine(Engine):
         except ImportError as exc:
             raise EngineError(
                 "--engine spark needs PySpark: pip install 'kuailive-analysis[spark]' "
-                "(and Java 17+, e.g. apt-get install openjdk-17-jre-headless)") from exc
+                "(and Java 17+, e.g. apt-get install openjdk-17-jre-headless)"
+            ) from exc
         self._version = pyspark.__version__
         remote = remote or os.environ.get("KUAILIVE_SPARK_REMOTE")
         master = master or os.environ.get("KUAILIVE_SPARK_MASTER") or "local[*]"
         if not remote and not shutil.which("java") and not os.environ.get("JAVA_HOME"):
-            raise EngineError("--engine spark needs Java 17+ (no java on PATH and no JAVA_HOME); "
-                              "Debian: apt-get install openjdk-17-jre-headless")
+            raise EngineError(
+                "--engine spark needs Java 17+ (no java on PATH and no JAVA_HOME); "
+                "Debian: apt-get install openjdk-17-jre-headless"
+            )
         b = SparkSession.builder.appName("kuailive")
         if remote:
             b = b.remote(remote)
             self.where = remote
         else:
             mem = driver_memory or os.environ.get("KUAILIVE_SPARK_DRIVER_MEMORY") or "2g"
-            b = (b.master(master).config("spark.driver.memory", mem)
-                 .config("spark.ui.enabled", "false")
-                 .config("spark.ui.showConsoleProgress", "true" if progress else "false")
-                 .config("spark.sql.shuffle.partitions", os.environ.get(
-                     "KUAILIVE_SPARK_SHUFFLE_PARTITIONS", "8")))
+            b = (
+                b.master(master)
+                .config("spark.driver.memory", mem)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "true" if progress else "false")
+                .config(
+                    "spark.sql.shuffle.partitions",
+                    os.environ.get("KUAILIVE_SPARK_SHUFFLE_PARTITIONS", "8"),
+                )
+            )
             self.where = master
-        b = (b.config("spark.sql.session.timeZone", "UTC")
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-             .config("spark.sql.ansi.enabled", "false"))
+        b = (
+            b.config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.ansi.enabled", "false")
+        )
         try:
             self.spark = b.getOrCreate()
         except Exception as exc:  # Java missing or too old, cluster unreachable ...
@@ -84,8 +105,9 @@ class SparkEngine(Engine):
         else:
             reader = self.spark.read.option("header", "true")
             if columns:
-                reader = reader.schema(", ".join(f"`{k}` {_spark_type(v)}"
-                                                 for k, v in columns.items()))
+                reader = reader.schema(
+                    ", ".join(f"`{k}` {_spark_type(v)}" for k, v in columns.items())
+                )
             df = reader.csv(files)
         df.createOrReplaceTempView(name)
 

@@ -81,5 +81,6 @@ def render(query: Query | str, dialect: str = DIALECT, **params) -> str:
         raise TypeError(f"query {name!r} has no parameter(s) {unknown}; it takes {sorted(wanted)}")
     if wanted:
         tree = tree.transform(
-            lambda n: literal(values[n.name]) if isinstance(n, exp.Placeholder) else n)
+            lambda n: literal(values[n.name]) if isinstance(n, exp.Placeholder) else n
+        )
     return tree.sql(dialect=dialect)

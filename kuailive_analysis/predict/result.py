@@ -197,7 +197,8 @@ class PredictResult:
         """Plain values, per task prefix ``t`` in (ctr, gtr): ``t_<scorer>_<metric>`` for
         scorer in (pop, rate, user, lr, gb) and metric in (auc, uauc, gauc, logloss); coverage
         (``_users_eval``, ``_users_test``, ``_row_share_eval``), sizes (``_n_test``,
-        ``_pos_test``, ``_n_train``, ``_n_train_used``), ``_base_test``, ``_logloss_base``;
+        ``_n_test_used`` (test rows scored: a sample when the test part is larger than
+        :data:`~.models.MAX_TEST_ROWS`), ``_pos_test``, ``_n_train``, ``_n_train_used``), ``_base_test``, ``_logloss_base``;
         the comparison with the best baseline (``_best_baseline``, ``_gb_auc_lo/hi``,
         ``_diff_auc`` and ``_lo/_hi``, the same for uauc), ``_ece``, ``_leak_text``, the most
         important feature group (``_top_group``, ``_top_group_drop``); and the paper gap
@@ -215,6 +216,7 @@ class PredictResult:
         for task, row in self.info.iterrows():
             t = SHORT_TASKS[task]
             out[f"{t}_n_test"] = int(row["n_test"])
+            out[f"{t}_n_test_used"] = int(row.get("n_test_used", row["n_test"]))
             out[f"{t}_pos_test"] = int(row["pos_test"])
             out[f"{t}_n_train"] = int(row["n_train"])
             out[f"{t}_n_train_used"] = int(row["n_train_used"])

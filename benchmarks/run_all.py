@@ -31,8 +31,8 @@ only read):
   ``--mem-limit-gb`` (RLIMIT_AS) so that it fails cleanly instead of pushing a shared machine
   out of memory. Its comparable stage of ours is ``export``; the ratio is reported.
 
-``--engine duckdb|spark`` is passed to ``kuailive book/run/export --engine``; without it
-nothing is passed and the CLI's default engine is used (recorded as ``default``).
+``--engine duckdb|spark`` (default duckdb, the CLI's default) is passed to ``kuailive
+book/run/export --engine`` and recorded with every stage.
 
 How peak memory is measured: the stage process (``run_all.py --stage ...``) starts the command
 and waits for it; at the end it reports ``max(ru_maxrss(RUSAGE_SELF),
@@ -211,7 +211,7 @@ def twin_dir(root: Path, scale: float) -> Path:
 
 
 def _engine(args: argparse.Namespace) -> list[str]:
-    return ["--engine", args.engine] if args.engine else []
+    return ["--engine", args.engine]
 
 
 def stage_plan(stage: str, scale: float, args, data_dir: Path, build: Path) -> dict:
@@ -287,7 +287,7 @@ def run_one(stage: str, scale: float, args, data_dir: Path, build: Path, logs: P
     row = {
         "scale": scale,
         "stage": stage,
-        "engine": args.engine or "default",
+        "engine": args.engine,
         "command": shlex.join(_display(plan["cmd"])),
         "wall_s": round(wall, 1),
         "load_before": round(load0, 2),
@@ -360,7 +360,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="also each chapter (kuailive run --chapters N, cache in place) and the build",
     )
-    ap.add_argument("--engine", choices=["duckdb", "spark"], help="passed to kuailive --engine")
+    ap.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        default="duckdb",
+        help="passed to kuailive book / run / export --engine (default duckdb)",
+    )
     ap.add_argument("--export-format", choices=["csv", "parquet"], default="csv")
     ap.add_argument(
         "--baseline-scales",
@@ -413,7 +418,7 @@ def main(argv=None) -> int:
         "schema": 2,
         "stamp": stamp,
         "command": shlex.join(argv_shown),
-        "engine": args.engine or "default",
+        "engine": args.engine,
         "machine": "",
         "targets": TARGETS,
         "comparable": COMPARABLE,
@@ -444,6 +449,9 @@ def main(argv=None) -> int:
                 f"load {r['load_before']:.1f}->{r['load_after']:.1f}  {status}",
                 flush=True,
             )
+            if stage == "generate" and not r["ok"]:
+                print(f"scale {scale:g}: no twin, its other stages are skipped", flush=True)
+                break
         if not args.keep_build:
             shutil.rmtree(build, ignore_errors=True)
     save()

@@ -146,6 +146,9 @@ def render(results: list[dict], sources: list[str]) -> str:
                 cells += ["", ""]
             elif r["ok"]:
                 cells += [f"{r['wall_s']}", _mb(r["peak_mb"])]
+            elif r.get("skipped"):
+                cells += ["not run", ""]
+                failures.append(f"- {label(s, e)}: not run: {_esc(r['error'])}")
             else:
                 cells += [f"failed after {r['wall_s']}", "failed"]
                 failures.append(f"- {label(s, e)}, `{st}` failed: {_esc(r['error'])}")

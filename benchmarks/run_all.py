@@ -13,8 +13,8 @@ the JSON into README's performance table.
     .venv/bin/python benchmarks/run_all.py --scale 1 --engine spark --stages book_cold export
 
 Stages, in this order, for each ``--scale`` S on the twin ``<data-root>/twin-S`` (generated with
-``kuailive sample`` first, as stage ``generate``, when it does not exist; an existing twin is
-only read):
+``kuailive sample`` first, as stage ``generate``, when it does not exist, unless
+``--no-generate``; an existing twin is only read):
 
 * ``book_cold``: ``kuailive book --data-dir TWIN`` with an empty build folder (raw CSV -> HTML,
   through the CLI as a user runs it);
@@ -313,6 +313,24 @@ def run_one(stage: str, scale: float, args, data_dir: Path, build: Path, logs: P
     return row
 
 
+def _no_twin(scale: float, args, data_dir: Path) -> dict:
+    """The row of a scale skipped for want of a twin (``--no-generate``)."""
+    return {
+        "scale": scale,
+        "stage": "generate",
+        "engine": args.engine,
+        "command": "",
+        "wall_s": 0.0,
+        "load_before": round(os.getloadavg()[0], 2),
+        "load_after": round(os.getloadavg()[0], 2),
+        "stage_s": None,
+        "peak_mb": None,
+        "ok": False,
+        "skipped": True,
+        "error": f"no twin at {data_dir} and --no-generate: the scale's stages were not run",
+    }
+
+
 def _display(cmd: list[str]) -> list[str]:
     """A command as a user types it: paths inside the checkout relative, the venv as .venv/bin."""
     out = []
@@ -385,6 +403,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=str(ROOT / "data" / "bench"),
         help="folder of the twins (twin-S) and the build folders (runall-build-S)",
     )
+    ap.add_argument(
+        "--no-generate",
+        action="store_true",
+        help="never generate a missing twin: that scale is skipped (recorded as such)",
+    )
     ap.add_argument("--keep-build", action="store_true", help="keep the build folders")
     ap.add_argument("--probe-mb", type=int, default=1024, help="MB the probe stage allocates")
     ap.add_argument("--probe-where", choices=["kernel", "process"], default="kernel")
@@ -437,6 +460,11 @@ def main(argv=None) -> int:
         if scale not in args.baseline_scales and "baseline" in stages:
             stages.remove("baseline")
         if "generate" not in stages and not _is_twin(data_dir) and stages != ["probe"]:
+            if args.no_generate:
+                print(f"scale {scale:g}: no twin at {data_dir} (--no-generate), skipped")
+                result["rows"].append(_no_twin(scale, args, data_dir))
+                save()
+                continue
             stages.insert(0, "generate")
         for stage in stages:
             r = run_one(stage, scale, args, data_dir, build, logs)

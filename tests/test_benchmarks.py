@@ -182,3 +182,15 @@ def test_parse_args_scales_and_engine():
     assert args.stages == run_all.DEFAULT_STAGES
     with pytest.raises(SystemExit):
         run_all.parse_args(["--engine", "pandas"])
+
+
+def test_skipped_scale_is_shown_as_not_run():
+    res = fixture()
+    row = _row(5.0, "generate", 0.0, None, error="no twin at /x/twin-5 and --no-generate")
+    res["rows"] = [*res["rows"][:4], {**row, "skipped": True}]
+    text = readme_table.render([res], [])
+    (gen,) = _lines(text, "| generate the twin")
+    assert gen.endswith("|  |  | not run |  |")
+    assert "- scale 5: not run: no twin at /x/twin-5 and --no-generate" in text
+    (s5,) = _lines(text, "| scale-5 twin, raw CSV")
+    assert s5.endswith("| not measured |")

@@ -317,3 +317,26 @@ def test_ratio_figure(twin_result):
 
     fig = P.ratio_figure(twin_result.table, title="t", source="s")
     assert len(fig.axes) == 1 and fig.axes[0].get_xscale() == "log"
+
+
+def test_measure_cached_measures_once_per_content(tmp_path, monkeypatch):
+    """The stored measurement equals a fresh one (NaN included), is read back instead of
+    measuring again, and a changed file gives a new measurement."""
+    from kuailive_analysis.fidelity import measuring
+
+    monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
+    folder = write_tiny(tmp_path / "d")
+    fresh = F.measure(folder)
+    calls = []
+    real = measuring.measure
+    monkeypatch.setattr(measuring, "measure", lambda d: calls.append(d) or real(d))
+    first = measuring.measure_cached(folder)
+    again = measuring.measure_cached(folder)
+    assert len(calls) == 1
+    assert first.keys() == fresh.keys() == again.keys()
+    for k, v in fresh.items():
+        assert (np.isnan(v) and np.isnan(again[k])) or again[k] == pytest.approx(v), k
+    text = (folder / "like.csv").read_text()
+    (folder / "like.csv").write_text(text + text.rstrip("\n").rsplit("\n", 1)[1] + "\n")
+    measuring.measure_cached(folder)
+    assert len(calls) == 2

@@ -48,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -353,6 +354,13 @@ def run_chapters(
         data = describe_data(data_dir)
         out_dir = executed_dir() / "book" / "chapters"
         _announce_replacement(out_dir, chapters, data, log)
+        if len(chapters) > 1 and jobs() > 1:
+            from kuailive_analysis.data.dataset import ensure_cache
+
+            t0 = time.perf_counter()
+            log("Preparing the Parquet cache of the cleaned tables ...", flush=True)
+            ensure_cache(data_dir)
+            log(f"Cache ready in {time.perf_counter() - t0:.1f} s", flush=True)
         work = Path(tempfile.mkdtemp(prefix=f"{EXECUTED}{TMP_MARK}", dir=build))
         try:
             outputs = _execute(chapters, declared, params, data_dir, data, work, log)
@@ -391,52 +399,109 @@ def _announce_replacement(out_dir: Path, chapters: list[Chapter], data: dict, lo
         )
 
 
+JOBS_ENV = "KUAILIVE_JOBS"
+"""Chapters executed at the same time (default: 2, or 1 on a one-core machine). Each chapter
+is its own kernel process, so the largest process is one chapter's, whatever the number."""
+
+HEAVIEST_FIRST = ("05_funnel_ctr", "02_eda", "06_fidelity", "03_retention", "04_ltv")
+"""Execution order when chapters run in parallel (longest first keeps both workers busy); the
+book order of the outputs is unchanged."""
+
+
+def jobs() -> int:
+    """Number of chapters to execute at once (``$KUAILIVE_JOBS``, default min(2, cores))."""
+    raw = os.environ.get(JOBS_ENV)
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            raise BookError(f"{JOBS_ENV} must be a whole number >= 1, got {raw!r}") from None
+        if n < 1:
+            raise BookError(f"{JOBS_ENV} must be a whole number >= 1, got {raw!r}")
+        return n
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def _execute(chapters, declared, params, data_dir: Path, data: dict, work: Path, log) -> list:
     """Execute the chapters into ``work``; record each one's provenance in its metadata.
 
     ``declared`` maps each chapter's name to the parameters it declares; each gets those of
-    ``params`` (besides ``data_dir``). A failure raises :class:`BookError` naming the chapter
-    (its notebook is kept in ``<build>/failed``); nothing in ``executed/`` has been touched."""
+    ``params`` (besides ``data_dir``). Up to :func:`jobs` chapters run at once (each in its
+    own kernel), heaviest first. A failure raises :class:`BookError` naming the chapter (its
+    notebook is kept in ``<build>/failed``) once the running chapters have ended; chapters not
+    yet started are not started; nothing in ``executed/`` has been touched."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    n = len(chapters)
+    order = sorted(
+        range(n),
+        key=lambda i: (
+            HEAVIEST_FIRST.index(chapters[i].name)
+            if chapters[i].name in HEAVIEST_FIRST
+            else len(HEAVIEST_FIRST)
+        ),
+    )
+    workers = min(jobs(), n) or 1
+    if workers == 1:
+        order = list(range(n))
+    stop = threading.Event()
+    failures: list[BookError] = []
+
+    def run(i):
+        if stop.is_set():
+            return None
+        try:
+            return _execute_one(chapters[i], i + 1, n, declared, params, data_dir, data, work, log)
+        except BookError as err:
+            stop.set()
+            failures.append(err)
+            return None
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chapter") as pool:
+        futures = [pool.submit(run, i) for i in order]
+        for f in as_completed(futures):
+            f.result()  # re-raises anything that is not a BookError (a bug): no silent loss
+    if failures:
+        raise failures[0]
+    return [work / f"{ch.name}.ipynb" for ch in chapters]
+
+
+def _execute_one(ch, i, n, declared, params, data_dir: Path, data: dict, work: Path, log):
     import nbformat
     import papermill as pm
 
-    outputs = []
-    for i, ch in enumerate(chapters, 1):
-        chapter_params = {"data_dir": str(data_dir)}
-        chapter_params.update({k: v for k, v in params.items() if k in declared[ch.name]})
-        out = work / f"{ch.name}.ipynb"
-        log(f"[{i}/{len(chapters)}] {ch.name}: executing ...", flush=True)
-        t0 = time.perf_counter()
-        executed_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        try:
-            pm.execute_notebook(
-                str(ch.path),
-                str(out),
-                parameters=chapter_params,
-                kernel_name="python3",
-                progress_bar=False,
-                cwd=str(ch.path.parent),
-                log_output=False,
-            )
-        except pm.PapermillExecutionError as err:
-            failed = config.build_dir() / "failed"
-            failed.mkdir(exist_ok=True)
-            os.replace(out, failed / out.name)
-            raise BookError(
-                f"Chapter {ch.name} failed in cell {err.exec_count} with {err.ename}: "
-                f"{err.evalue}. No executed chapter was replaced (the last good ones are kept); "
-                f"the notebook with the traceback is {failed / out.name}."
-            ) from None
-        _hide_injected_parameters(out)
-        nb = nbformat.read(out, as_version=4)
-        run_params = {k: v for k, v in chapter_params.items() if k != "data_dir"}
-        nb.metadata[PROVENANCE_KEY] = _provenance(data, run_params, executed_at)
-        nbformat.write(nb, out)
-        log(
-            f"[{i}/{len(chapters)}] {ch.name}: done in {time.perf_counter() - t0:.1f} s", flush=True
+    chapter_params = {"data_dir": str(data_dir)}
+    chapter_params.update({k: v for k, v in params.items() if k in declared[ch.name]})
+    out = work / f"{ch.name}.ipynb"
+    log(f"[{i}/{n}] {ch.name}: executing ...", flush=True)
+    t0 = time.perf_counter()
+    executed_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        pm.execute_notebook(
+            str(ch.path),
+            str(out),
+            parameters=chapter_params,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(ch.path.parent),
+            log_output=False,
         )
-        outputs.append(out)
-    return outputs
+    except pm.PapermillExecutionError as err:
+        failed = config.build_dir() / "failed"
+        failed.mkdir(exist_ok=True)
+        os.replace(out, failed / out.name)
+        raise BookError(
+            f"Chapter {ch.name} failed in cell {err.exec_count} with {err.ename}: "
+            f"{err.evalue}. No executed chapter was replaced (the last good ones are kept); "
+            f"the notebook with the traceback is {failed / out.name}."
+        ) from None
+    _hide_injected_parameters(out)
+    nb = nbformat.read(out, as_version=4)
+    run_params = {k: v for k, v in chapter_params.items() if k != "data_dir"}
+    nb.metadata[PROVENANCE_KEY] = _provenance(data, run_params, executed_at)
+    nbformat.write(nb, out)
+    log(f"[{i}/{n}] {ch.name}: done in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
 
 
 # --- findings -------------------------------------------------------------------------------

@@ -39,8 +39,18 @@ from kuailive_analysis.data.data_source import (
     read_truth_params,
 )
 
-TABLES = ("users", "streamers", "rooms", "clicks", "comments", "likes", "gifts", "negatives",
-          "sessions", "user_day")
+TABLES = (
+    "users",
+    "streamers",
+    "rooms",
+    "clicks",
+    "comments",
+    "likes",
+    "gifts",
+    "negatives",
+    "sessions",
+    "user_day",
+)
 """The contract's tables, in a stable order."""
 
 EXTRA_TABLES = ("report", "raw_files", "quality", "room_sensitivity", "room_durations")
@@ -52,10 +62,18 @@ SENSITIVITY_THRESHOLDS = (0.25, 0.5, 1.0, 2.0, 7.0, None)
 class Dataset:
     """Clean KuaiLive tables; contract tables load lazily from the cache on first access."""
 
-    def __init__(self, *, tables: dict[str, pd.DataFrame] | None = None,
-                 cache_path: Path | None = None, source: DataSource, params: dict,
-                 samples: dict | None = None, truth: dict | None = None,
-                 cache_key: str | None = None, engine: str | None = None):
+    def __init__(
+        self,
+        *,
+        tables: dict[str, pd.DataFrame] | None = None,
+        cache_path: Path | None = None,
+        source: DataSource,
+        params: dict,
+        samples: dict | None = None,
+        truth: dict | None = None,
+        cache_key: str | None = None,
+        engine: str | None = None,
+    ):
         from kuailive_analysis.engine import engine_name
 
         self._tables = dict(tables or {})
@@ -129,10 +147,13 @@ class Dataset:
     report = property(lambda self: self.table("report"), doc="cleaning report")
     raw_files = property(lambda self: self.table("raw_files"), doc="delivered files summary")
     quality = property(lambda self: self.table("quality"), doc="raw data-quality checks")
-    room_sensitivity = property(lambda self: self.table("room_sensitivity"),
-                                doc="rows dropped per max_room_days threshold")
-    room_durations = property(lambda self: self.table("room_durations"),
-                              doc="histogram of deduplicated room durations (all rooms)")
+    room_sensitivity = property(
+        lambda self: self.table("room_sensitivity"), doc="rows dropped per max_room_days threshold"
+    )
+    room_durations = property(
+        lambda self: self.table("room_durations"),
+        doc="histogram of deduplicated room durations (all rooms)",
+    )
 
     def raw_sample(self, name: str) -> pd.DataFrame:
         """The first rows of raw file ``name`` (e.g. ``'click'``) exactly as read (epoch ms)."""
@@ -145,8 +166,13 @@ class Dataset:
 
 
 # ---------------------------------------------------------------------------------------------
-def ensure_default_twin(scale: float = config.DEFAULT_SCALE, seed: int = config.DEFAULT_SEED,
-                        *, progress: bool = False, log=None) -> Path:
+def ensure_default_twin(
+    scale: float = config.DEFAULT_SCALE,
+    seed: int = config.DEFAULT_SEED,
+    *,
+    progress: bool = False,
+    log=None,
+) -> Path:
     """The twin folder for (scale, seed) under ``config.data_root()``, generated first when it
     is not a complete twin (:func:`data_source.is_twin`). The one place that writes a default
     twin: ``load`` calls it for the default twin's folder, ``kuailive run`` / ``kuailive book``
@@ -160,16 +186,20 @@ def ensure_default_twin(scale: float = config.DEFAULT_SCALE, seed: int = config.
 
     leftover = partial_files(path)
     if leftover:  # e.g. an interrupted generation by an older version: say so, start again
-        msg = (f"The twin folder {path} holds files but no {TRUTH_FILE} (an interrupted "
-               "generation?); removing it and generating the twin again.")
+        msg = (
+            f"The twin folder {path} holds files but no {TRUTH_FILE} (an interrupted "
+            "generation?); removing it and generating the twin again."
+        )
         if log:
             log(msg)
         else:
             warnings.warn(msg, stacklevel=2)
         shutil.rmtree(path)
     if log:
-        log(f"Generating the synthetic twin (scale {config.format_scale(scale)}, seed {seed}) "
-            f"in {path} ...")
+        log(
+            f"Generating the synthetic twin (scale {config.format_scale(scale)}, seed {seed}) "
+            f"in {path} ..."
+        )
     t0 = time.perf_counter()
     generate(path, scale=scale, seed=seed, progress=progress)
     if log:
@@ -188,9 +218,12 @@ def _truth(data_dir: Path) -> dict | None:
     return {"params": params, "users": users}
 
 
-def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
-                 progress: bool = False, consume: bool = False
-                 ) -> tuple[dict[str, pd.DataFrame], dict]:
+def build_tables(
+    raw: dict[str, pd.DataFrame],
+    params: CL.CleaningParams,
+    progress: bool = False,
+    consume: bool = False,
+) -> tuple[dict[str, pd.DataFrame], dict]:
     """Raw tables -> all contract and book tables (frames in, frames out).
 
     ``consume=True`` empties ``raw`` as tables are cleaned, so that the raw and clean copies of
@@ -199,6 +232,7 @@ def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
     bar = None
     if progress:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=3, desc="clean", unit="step")
     samples = {n: df.head(3).to_dict(orient="split") for n, df in raw.items()}
     raw_rows = {n: len(df) for n, df in raw.items()}
@@ -209,8 +243,7 @@ def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
     clean, report = CL.clean_tables(raw, params, consume=consume, keep_all_rooms=True)
     CL.check_report(report, raw_rows, {n: len(df) for n, df in clean.items()})
     rooms_all = clean.pop("room_all")
-    out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, raw_live,
-                                                       SENSITIVITY_THRESHOLDS)
+    out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, raw_live, SENSITIVITY_THRESHOLDS)
     out["room_durations"] = CL.duration_histogram(rooms_all)
     del rooms_all, raw_live
     out["report"] = report
@@ -228,9 +261,15 @@ def build_tables(raw: dict[str, pd.DataFrame], params: CL.CleaningParams,
     return out, samples
 
 
-def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
-         max_room_days: float | None = 1.0, progress: bool = False, engine: str | None = None,
-         **cleaning_params) -> Dataset:
+def load(
+    data_dir: str | os.PathLike | None = None,
+    *,
+    cache: bool = True,
+    max_room_days: float | None = 1.0,
+    progress: bool = False,
+    engine: str | None = None,
+    **cleaning_params,
+) -> Dataset:
     """Load a KuaiLive folder (real or twin) as a clean :class:`Dataset`.
 
     ``data_dir``: folder, else ``$KUAILIVE_DATA_DIR``, else the default twin (generated on
@@ -253,17 +292,49 @@ def load(data_dir: str | os.PathLike | None = None, *, cache: bool = True,
     path = C.cache_dir(key)
     if cache and C.is_complete(path):
         meta = C.read_meta(path)
-        return Dataset(cache_path=path, source=source, cache_key=key, params=params.to_dict(),
-                       samples=meta.get("samples"), truth=truth, engine=engine)
+        return Dataset(
+            cache_path=path,
+            source=source,
+            cache_key=key,
+            params=params.to_dict(),
+            samples=meta.get("samples"),
+            truth=truth,
+            engine=engine,
+        )
     t0 = time.perf_counter()
     raw = IO.read_tables(data_dir, progress=progress)
     tables, samples = build_tables(raw, params, progress=progress, consume=True)
     del raw
     cache_path = None
     if cache:
-        meta = {"cache_key": key, "fingerprint": source.fingerprint, "params": params.to_dict(),
-                "data_dir": str(data_dir), "version": __version__, "cache_format": C.CACHE_FORMAT, "samples": samples,
-                "build_seconds": round(time.perf_counter() - t0, 2)}
+        meta = {
+            "cache_key": key,
+            "fingerprint": source.fingerprint,
+            "params": params.to_dict(),
+            "data_dir": str(data_dir),
+            "version": __version__,
+            "cache_format": C.CACHE_FORMAT,
+            "samples": samples,
+            "build_seconds": round(time.perf_counter() - t0, 2),
+        }
         cache_path = C.write(path, tables, meta)
-    return Dataset(tables=tables, cache_path=cache_path, source=source, cache_key=key,
-                   params=params.to_dict(), samples=samples, truth=truth, engine=engine)
+    return Dataset(
+        tables=tables,
+        cache_path=cache_path,
+        source=source,
+        cache_key=key,
+        params=params.to_dict(),
+        samples=samples,
+        truth=truth,
+        engine=engine,
+    )
+
+
+def ensure_cache(
+    data_dir: str | os.PathLike | None = None, *, progress: bool = False
+) -> Path | None:
+    """Build the Parquet cache of ``data_dir`` with the default cleaning parameters when it is
+    missing (what the first chapter would do), and return its folder. ``kuailive book`` calls it
+    once before executing chapters in parallel, so that they all read one cache instead of each
+    building it."""
+    return load(data_dir, progress=progress).cache_path

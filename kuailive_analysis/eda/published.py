@@ -423,7 +423,7 @@ def calibration_table(ds, keys: Sequence[str] = CALIBRATION_KEYS) -> pd.DataFram
     stats: dict = {}
     if path:
         try:
-            stats = fidelity.measure(path)
+            stats = fidelity.measure_cached(path, getattr(source, "fingerprint", None))
         except Exception:  # noqa: BLE001 - a folder the fidelity reader cannot use: n/a values
             stats = {}
     facts = [fidelity.FACT_BY_KEY[k] for k in keys]

@@ -87,7 +87,7 @@ from kuailive_analysis.fidelity.facts import (
     not_computed_table,
     real_value,
 )
-from kuailive_analysis.fidelity.measuring import measure
+from kuailive_analysis.fidelity.measuring import measure, measure_cached
 from kuailive_analysis.fidelity.result import (
     FidelityResult,
     analyse,
@@ -140,6 +140,7 @@ __all__ = [
     "format_value",
     "judge",
     "measure",
+    "measure_cached",
     "FidelityResult",
     "analyse",
     "TWIN_COUNT_NOISE",

@@ -174,3 +174,39 @@ def _demographics(st: dict, users: pd.DataFrame, strm: pd.DataFrame) -> None:
         st[f"{who}_over40"] = _share(age.isin(OVER_40))
     st["user_china"] = _share((users["country"].astype("string") == "China").fillna(False))
     st["streamer_china"] = _share((strm["country"].astype("string") == "China").fillna(False))
+
+
+def measure_cached(data_dir, fingerprint: str | None = None) -> dict[str, float]:
+    """:func:`measure`, stored once per data folder content and package version.
+
+    Chapter 2 (its calibration table) and the fidelity appendix both need every statistic of
+    the raw files; measuring reads every file (about 16 s at full scale), so the result is kept
+    as JSON in ``<cache root>/fidelity/<key>.json`` with key = SHA-256 of (data fingerprint,
+    package version). Two chapters running at once wait for one measurement (``fcntl`` lock)
+    instead of measuring twice. NaN values survive the round trip (JSON ``NaN``).
+    """
+    import fcntl
+    import hashlib
+    import json
+    import os
+
+    from kuailive_analysis import __version__, config
+    from kuailive_analysis.data.data_source import fingerprint as data_fingerprint
+
+    fp = fingerprint or data_fingerprint(Path(data_dir))
+    key = hashlib.sha256(json.dumps([fp, __version__]).encode()).hexdigest()[:16]
+    folder = config.cache_root() / "fidelity"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.json"
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.exists():
+                return {k: float(v) for k, v in json.loads(path.read_text()).items()}
+            stats = measure(data_dir)
+            tmp = path.with_suffix(f".tmp-{os.getpid()}")
+            tmp.write_text(json.dumps({k: float(v) for k, v in stats.items()}))
+            os.replace(tmp, path)
+            return stats
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

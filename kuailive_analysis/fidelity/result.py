@@ -14,7 +14,7 @@ from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource, describe
 from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS
 from kuailive_analysis.fidelity.facts import NOT_COMPUTED
-from kuailive_analysis.fidelity.measuring import measure
+from kuailive_analysis.fidelity.measuring import measure_cached
 from kuailive_analysis.fidelity.verdicts import compare, format_value
 from kuailive_analysis.findings import Finding
 
@@ -287,7 +287,7 @@ def analyse(data_dir=None) -> FidelityResult:
     if config.is_default_twin(d):
         ensure_default_twin()
     source = describe(d)
-    stats = measure(d)
+    stats = measure_cached(d, source.fingerprint)
     scale = stats["n_user"] / REAL_USERS if source.is_twin else 1.0
     table = compare(stats, scale=scale, real_folder=not source.is_twin)
     return FidelityResult(

@@ -58,6 +58,8 @@ TZ_MS = pa.timestamp("ms", tz=S.TZ)
 BLOCK_SIZE = 16 << 20
 """Bytes of CSV per streamed batch (about 200 000 room rows)."""
 BATCH_ROWS = 1 << 20
+SESSION_PIECE_EVENTS = 4_000_000
+"""Clean events per piece of the sessions aggregate (about 0.5 GB of DuckDB hash table)."""
 PARQUET_OPTS = {"compression": "lz4", "row_group_size": 1 << 20}
 """As :func:`kuailive_analysis.data.cache.write`."""
 
@@ -403,7 +405,6 @@ def stage_csv_spark(engine, data_dir, name: str, dest: Path) -> dict:
     for c in sch.columns:
         q = f"`{c.name}`"
         checks.append(f"sum(CASE WHEN {q} IS NULL THEN 1 ELSE 0 END) AS `null_{c.name}`")
-        checks.append(f"min_by(_row, CASE WHEN {q} IS NULL THEN _row END) AS `nullrow_{c.name}`")
         if c.kind not in _INT_KINDS:
             continue
         lo, hi = c.min_value, c.max_value
@@ -557,6 +558,8 @@ def build_cache(
     finally:
         if bar:
             bar.close()
+            if hasattr(engine, "set_progress"):
+                engine.set_progress(False)
         shutil.rmtree(staging, ignore_errors=True)
     return result
 
@@ -676,11 +679,20 @@ def _build(
     }
     CL.check_report(report, {n: info[n]["rows"] for n in S.SCHEMAS}, clean_rows)
     # 6. sessions and user_day
-    for table, query in (("sessions", QM.SESSIONS), ("user_day", QM.USER_DAY)):
-        rows[table] = _write_batches(
-            _stream(engine, query, staging), out / f"{table}.parquet", _schema(table, {}), {}
-        )
-        done(table)
+    pieces = _user_ranges(engine, SESSION_PIECE_EVENTS)
+    batches = (
+        b
+        for lo, hi in pieces
+        for b in _stream(engine, QM.SESSIONS, staging, user_lo=lo, user_hi=hi)
+    )
+    rows["sessions"] = _write_batches(
+        batches, out / "sessions.parquet", _schema("sessions", {}), {}
+    )
+    done("sessions")
+    rows["user_day"] = _write_batches(
+        _stream(engine, QM.USER_DAY, staging), out / "user_day.parquet", _schema("user_day", {}), {}
+    )
+    done("user_day")
     # 7. long-room sensitivity and duration histogram
     sens = _sensitivity(engine, thresholds, n_rooms, info)
     hist = _histogram(engine)
@@ -695,6 +707,22 @@ def _build(
         _write_frame(df, out / f"{name}.parquet")
         rows[name] = len(df)
     return {"samples": samples, "rows": rows, "engine": engine.describe()}
+
+
+def _user_ranges(engine: Engine, per_piece: int) -> list[tuple[int, int]]:
+    """Consecutive user_id ranges ``[lo, hi)`` covering every id, each holding about
+    ``per_piece`` clean events (a single user with more is a piece of its own): sessions are
+    built piece by piece so that the engine's aggregate never holds more than that."""
+    per_user = engine.frame(QM.EVENTS_PER_USER)
+    ids, n = per_user["user_id"].to_numpy(np.int64), per_user["n"].to_numpy(np.int64)
+    cuts, acc = [], 0
+    for uid, k in zip(ids, n):
+        if acc and acc + k > per_piece:
+            cuts.append(int(uid))
+            acc = 0
+        acc += k
+    bounds = [0, *cuts, 2**31]
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def _event_steps(name: str, c: dict, p: CL.CleaningParams) -> list[CL.Step]:

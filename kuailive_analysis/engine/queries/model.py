@@ -89,16 +89,23 @@ SESSIONS = Query(
         "One row per (user_id, live_id) with any clean event (features.build_sessions): first "
         "and last event ms, day of the first, counts per kind, watch ms, gift coins, exposures "
         "= clicks + unclicked; streamer_id = the room's (the smallest event streamer_id for a "
-        "live unknown to rooms). Ordered by (user_id, live_id)."
+        "live unknown to rooms). Ordered by (user_id, live_id). Only users in [:user_lo, "
+        ":user_hi): consecutive user ranges give consecutive parts of the table, so it can "
+        "be built in pieces of bounded memory (see EVENTS_PER_USER)."
     ),
+    defaults={"user_lo": 0, "user_hi": 2**31},
     sql=f"""
 WITH ev AS (
-  SELECT user_id, live_id, streamer_id, ts_ms, 0 AS src, CAST(watch_live_time AS BIGINT) AS v
-  FROM clicks
-  UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 1, CAST(0 AS BIGINT) FROM comments
-  UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 2, CAST(0 AS BIGINT) FROM likes
-  UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 3, CAST(gift_price AS BIGINT) FROM gifts
-  UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 4, CAST(0 AS BIGINT) FROM negatives
+  SELECT * FROM (
+    SELECT user_id, live_id, streamer_id, ts_ms, 0 AS src, CAST(watch_live_time AS BIGINT) AS v
+    FROM clicks
+    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 1, CAST(0 AS BIGINT) FROM comments
+    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 2, CAST(0 AS BIGINT) FROM likes
+    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 3, CAST(gift_price AS BIGINT)
+      FROM gifts
+    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 4, CAST(0 AS BIGINT) FROM negatives
+  ) AS u
+  WHERE user_id >= :user_lo AND user_id < :user_hi
 ),
 g AS (
   SELECT user_id, live_id, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
@@ -117,6 +124,21 @@ SELECT g.user_id, g.live_id, COALESCE(r.streamer_id, g.ev_streamer) AS streamer_
   g.n_likes, g.n_gifts, g.gift_value, g.n_negatives, g.n_clicks + g.n_negatives AS n_exposures
 FROM g LEFT JOIN rooms r ON g.live_id = r.live_id
 ORDER BY g.user_id, g.live_id
+""",
+)
+
+EVENTS_PER_USER = Query(
+    name="events_per_user",
+    inputs=("clicks", "comments", "likes", "gifts", "negatives"),
+    doc="Clean events (all kinds) per user_id, by user_id: how to cut sessions into pieces.",
+    sql="""
+SELECT user_id, count(*) AS n FROM (
+  SELECT user_id FROM clicks UNION ALL SELECT user_id FROM comments
+  UNION ALL SELECT user_id FROM likes UNION ALL SELECT user_id FROM gifts
+  UNION ALL SELECT user_id FROM negatives
+) AS u
+GROUP BY user_id
+ORDER BY user_id
 """,
 )
 
@@ -157,4 +179,4 @@ ORDER BY k
 """,
 )
 
-QUERIES = (*CLEAN_EVENTS.values(), ROOMS, SESSIONS, USER_DAY)
+QUERIES = (*CLEAN_EVENTS.values(), ROOMS, SESSIONS, EVENTS_PER_USER, USER_DAY)

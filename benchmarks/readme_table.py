@@ -44,12 +44,20 @@ STAGE_TEXT = {
     "chapter_03": "chapter 3, retention",
     "chapter_04": "chapter 4, LTV",
     "chapter_05": "chapter 5, funnel / CTR",
+    "chapter_06": "chapter 6, fidelity of the twin",
     "build": "site build (`kuailive build`)",
     "export": "`kuailive export` (raw CSV -> cleaned tables, data model, interactions)",
     "baseline": "the earlier notebook's way (read, clean, interactions, CSV export)",
     "probe": "probe: a kernel allocating memory",
 }
 ORDER = list(STAGE_TEXT)
+
+
+def _order(stage: str) -> tuple[int, str]:
+    """Stages in run order; any chapter (``chapter_NN``) among the chapters."""
+    if stage.startswith("chapter_"):
+        return (ORDER.index("chapter_01"), stage)
+    return (ORDER.index(stage) if stage in ORDER else len(ORDER), stage)
 
 
 def load(paths: list[str | Path]) -> list[dict]:
@@ -135,8 +143,7 @@ def render(results: list[dict], sources: list[str]) -> str:
         + " |",
         "|---|" + "---:|---:|" * len(cols),
     ]
-    stages = [st for st in ORDER if any(k[2] == st for k in rows)]
-    stages += sorted({k[2] for k in rows} - set(stages))
+    stages = sorted({k[2] for k in rows}, key=_order)
     failures = []
     for st in stages:
         cells = []
@@ -152,7 +159,8 @@ def render(results: list[dict], sources: list[str]) -> str:
             else:
                 cells += [f"failed after {r['wall_s']}", "failed"]
                 failures.append(f"- {label(s, e)}, `{st}` failed: {_esc(r['error'])}")
-        out.append(f"| {STAGE_TEXT.get(st, st)} | " + " | ".join(cells) + " |")
+        text = STAGE_TEXT.get(st) or (f"chapter {int(st[8:])}" if st[:8] == "chapter_" else st)
+        out.append(f"| {text} | " + " | ".join(cells) + " |")
     out.append("")
     out += failures + ([""] if failures else [])
 

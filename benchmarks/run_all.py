@@ -19,8 +19,8 @@ Stages, in this order, for each ``--scale`` S on the twin ``<data-root>/twin-S``
 * ``book_cold``: ``kuailive book --data-dir TWIN`` with an empty build folder (raw CSV -> HTML,
   through the CLI as a user runs it);
 * ``book_cached``: the same again with the build folder (and its cache) in place;
-* with ``--chapters``: ``chapter_01`` .. ``chapter_05`` (``kuailive run --chapters N``, cache in
-  place) and ``build`` (``kuailive build``);
+* with ``--chapters``: ``chapter_01``, ``chapter_02``, ... (one per chapter of the book:
+  ``kuailive run --chapters N``, cache in place) and ``build`` (``kuailive build``);
 * ``export``: ``kuailive export --data-dir TWIN --out TMP --format F`` into a temporary folder
   with its own empty build folder (so it reads the raw CSV like the baseline; both deleted
   after). ``--export-format`` defaults to csv, the format the earlier notebook exported, so the
@@ -66,7 +66,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
-CHAPTERS = [f"chapter_0{i}" for i in range(1, 6)]
+CHAPTERS = [
+    f"chapter_{p.name[:2]}" for p in sorted((ROOT / "book" / "chapters").glob("[0-9][0-9]_*.ipynb"))
+]
+"""One stage per chapter of the book (``book/chapters/NN_*.ipynb``)."""
 DEFAULT_STAGES = ["book_cold", "book_cached", "export", "baseline"]
 ALL_STAGES = [
     "generate",

@@ -108,7 +108,10 @@ def ratio(base: dict | None, ours: dict | None, scale: float, engine: str) -> st
     """One line: ours vs the earlier notebook's way on the comparable stage."""
     if base is None or ours is None:
         return None
-    head = f"- Scale {scale:g}, engine {engine}: ours (`{ours['stage']}`) vs the earlier notebook's way (`baseline`): "
+    head = (
+        f"- Scale {scale:g}, engine {engine}: ours (`{ours['stage']}`) vs the earlier "
+        "notebook's way (`baseline`): "
+    )
     if not ours["ok"]:
         return head + f"ours failed ({ours['error']}), no ratio."
     if not base["ok"]:
@@ -196,7 +199,9 @@ def render(results: list[dict], sources: list[str]) -> str:
     for res in results:
         loads = [r[k] for r in res["rows"] for k in ("load_before", "load_after")]
         out.append(
-            f"- Run {res['stamp']}: {res['machine']}; 1-min load average around its stages "
+            f"- Run {res['stamp']}"
+            + (f" (commit {res['revision']})" if res.get("revision") else "")
+            + f": {res['machine']}; 1-min load average around its stages "
             f"{min(loads):.1f} to {max(loads):.1f}."
         )
     out += ["", "Produced by:", "", "```bash"]

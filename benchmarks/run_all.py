@@ -5,8 +5,8 @@ of the LARGEST process of the stage (the stage process or any of its descendants
 ``kuailive`` CLI, each chapter's Jupyter kernel, jupyter-book). Results go to
 ``benchmarks/results/bench-<stamp>.json`` (everything the README table needs: the command line,
 machine, targets, and per stage scale, engine, wall, peak, ok/error) and ``.md``; each stage's
-output is kept in ``benchmarks/results/logs/<stamp>/``. ``benchmarks/readme_table.py`` turns
-the JSON into README's performance table.
+output is kept in ``benchmarks/results/logs/bench-<stamp>/``. ``benchmarks/readme_table.py``
+turns the JSON into README's performance table.
 
     .venv/bin/python benchmarks/run_all.py --data-root /work/bench --scale 1 5
     .venv/bin/python benchmarks/run_all.py --data-root /tmp/b --scale 0.05 --chapters
@@ -42,8 +42,9 @@ into it when it is reaped), so the Jupyter kernels papermill starts and waits fo
 and jupyter-book, are counted. It is the largest single process, not the sum of concurrent
 ones. ``--stages probe`` checks this: it runs a notebook with papermill in a grandchild
 process whose kernel allocates ``--probe-mb`` MB (default 1024), and the stage's peak must
-exceed that (it did: see ``tests/test_benchmarks.py`` and the README). A descendant that is not
-waited for (daemonised, reparented to init) would not be counted.
+exceed that (a kernel allocating 1024 MB gave a stage peak of 1,085 MB, one allocating 1 MB
+gave 100 MB: the kernel, a great-grandchild of the stage process, is counted). A descendant
+that is not waited for (daemonised, reparented to init) would not be counted.
 
 Load averages (1 min) before and after each stage, and one line on the machine, are recorded:
 the benchmark machine may be shared. MB are MiB (``ru_maxrss`` KiB / 1024); GB in targets are
@@ -360,6 +361,23 @@ def _machine() -> str:
     )
 
 
+def _revision() -> str:
+    """The checkout's commit, ``+changes`` when tracked files differ from it (others may edit)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+changes" if dirty else "")
+
+
 def _is_twin(path: Path) -> bool:
     return (path / "truth.json").is_file()
 
@@ -433,7 +451,7 @@ def main(argv=None) -> int:
     stem = Path(args.out) if args.out else RESULTS / f"bench-{stamp}"
     json_path, md_path = Path(f"{stem}.json"), Path(f"{stem}.md")
     stem.parent.mkdir(parents=True, exist_ok=True)
-    logs = RESULTS / "logs" / stem.name
+    logs = stem.parent / "logs" / stem.name
     logs.mkdir(parents=True, exist_ok=True)
     root = Path(args.data_root).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -445,6 +463,7 @@ def main(argv=None) -> int:
         "stamp": stamp,
         "command": shlex.join(argv_shown),
         "engine": args.engine,
+        "revision": _revision(),
         "machine": "",
         "targets": TARGETS,
         "comparable": COMPARABLE,
@@ -487,7 +506,10 @@ def main(argv=None) -> int:
             shutil.rmtree(build, ignore_errors=True)
     save()
     print(md_path.read_text())
-    print(f"results: {stem.with_suffix('.json')}")
+    print(f"results: {json_path}")
+    shown = json_path.resolve()
+    shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
+    print(f"README table: .venv/bin/python benchmarks/readme_table.py {shown}")
     return 0
 
 

@@ -194,3 +194,24 @@ def test_skipped_scale_is_shown_as_not_run():
     assert "- scale 5: not run: no twin at /x/twin-5 and --no-generate" in text
     (s5,) = _lines(text, "| scale-5 twin, raw CSV")
     assert s5.endswith("| not measured |")
+
+
+def test_run_all_parent_mode_writes_results(tmp_path):
+    """A whole (tiny) run: the probe stage only, in a plain process; JSON and .md written."""
+    stem = tmp_path / "bench-t"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "run_all.py"), "--data-root", str(tmp_path)]
+    cmd += ["--scale", "0.01", "--stages", "probe", "--probe-where", "process", "--probe-mb", "50"]
+    proc = subprocess.run(
+        [*cmd, "--out", str(stem)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "bench-t.json").read_text())
+    assert res["schema"] == 2 and res["engine"] == "duckdb" and res["targets"]
+    assert res["command"].startswith(".venv/bin/python benchmarks/run_all.py --data-root")
+    (row,) = res["rows"]
+    assert row["stage"] == "probe" and row["ok"] and row["peak_mb"] >= 50
+    assert row["scale"] == 0.01 and row["wall_s"] > 0
+    assert not (tmp_path / "twin-0.01").exists()  # the probe needs no twin
+    md = (tmp_path / "bench-t.md").read_text()
+    assert md == readme_table.render([res], [])
+    assert "benchmarks/readme_table.py" in proc.stdout

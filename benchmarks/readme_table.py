@@ -116,8 +116,9 @@ def ratio(base: dict | None, ours: dict | None, scale: float, engine: str) -> st
         return head + f"ours failed ({ours['error']}), no ratio."
     if not base["ok"]:
         return head + (
-            f"the earlier notebook's way did not finish: it failed after {base['wall_s']} s "
-            f"({base['error']}); ours took {ours['wall_s']} s and "
+            f"the earlier notebook's way did not finish: it failed after {base['wall_s']} s"
+            + (f" under its {base['mem_limit_gb']:g} GB cap" if base.get("mem_limit_gb") else "")
+            + f" ({base['error']}); ours took {ours['wall_s']} s and "
             f"{_mb(ours['peak_mb'])} MB, so at least **{base['wall_s'] / ours['wall_s']:.1f}x "
             f"faster**."
         )

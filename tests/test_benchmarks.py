@@ -50,7 +50,7 @@ def fixture(baseline_error: str | None = "MemoryError: Unable to allocate 2.1 Gi
             _row(1.0, "book_cold", 100.0, 3000),
             _row(1.0, "book_cached", 70.5, 2500),
             _row(1.0, "export", 50.0, 2000),
-            _row(1.0, "baseline", 200.0, 16000, error=baseline_error),
+            {**_row(1.0, "baseline", 200.0, 16000, error=baseline_error), "mem_limit_gb": 20.0},
             _row(5.0, "book_cold", 600.0, 9000),
             _row(5.0, "book_cached", 0.4, None, error="exit 1: Error: disk full | retry"),
         ],
@@ -112,7 +112,7 @@ def test_render_ratio():
     assert "**8.0x less peak memory** (2,000 MB vs 16,000 MB)" in line
     failed = readme_table.render([fixture()], [])
     (line,) = _lines(failed, "- Scale 1, engine duckdb: ours (`export`)")
-    assert "did not finish: it failed after 200.0 s (MemoryError" in line
+    assert "did not finish: it failed after 200.0 s under its 20 GB cap (MemoryError" in line
     assert "at least **4.0x faster**" in line
 
 

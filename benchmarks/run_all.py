@@ -141,7 +141,9 @@ def _peak_mb() -> float:
 
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1][:300] if lines else ""
+    if not lines:
+        return ""
+    return lines[-1] if len(lines[-1]) <= 300 else lines[-1][:297] + "..."
 
 
 def _run_command(cmd: list[str], log: Path | None) -> str | None:

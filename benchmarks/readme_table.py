@@ -11,8 +11,9 @@ re-rendered and checked (``--check``, used by ``tests/test_benchmarks.py``; it e
 block differs). Files of older runs that the block no longer names are removed from
 ``published/``.
 
-The rendering: one row per stage with wall time (s) and peak RSS of the largest process (MB)
-per scale (and engine); failed stages as ``failed`` with their error below; the targets of
+The rendering: one row per stage with wall time (s), peak RSS of the largest process (MB) and,
+when recorded, the peak of the summed RSS of all the stage's processes (MB), per scale (and
+engine); failed stages as ``failed`` with their error below; the targets of
 issue 16 (taken from the results files) with ``met`` / ``not met`` / ``not measured``; the
 ratio of our comparable stage (``export``) to the earlier notebook's way (``baseline``); the
 machine and load; and the exact command lines that produced the results. Later files win for a
@@ -138,14 +139,20 @@ def render(results: list[dict], sources: list[str]) -> str:
     if not rows:
         return "\n".join([*out, "No benchmark results yet.", ""])
 
+    tree = any(r.get("tree_peak_mb") for r in rows.values())
+
     def label(s: float, e: str) -> str:
         return f"scale {s:g}" + (f", {e}" if multi_engine else "")
 
     out += [
         "| stage | "
-        + " | ".join(f"{label(s, e)}: wall (s) | {label(s, e)}: peak (MB)" for s, e in cols)
+        + " | ".join(
+            f"{label(s, e)}: wall (s) | {label(s, e)}: peak (MB)"
+            + (f" | {label(s, e)}: all processes (MB)" if tree else "")
+            for s, e in cols
+        )
         + " |",
-        "|---|" + "---:|---:|" * len(cols),
+        "|---|" + ("---:|" * (3 if tree else 2)) * len(cols),
     ]
     stages = sorted({k[2] for k in rows}, key=_order)
     failures = []
@@ -154,14 +161,15 @@ def render(results: list[dict], sources: list[str]) -> str:
         for s, e in cols:
             r = rows.get((s, e, st))
             if r is None:
-                cells += ["", ""]
+                cells += ["", ""] + ([""] if tree else [])
             elif r["ok"]:
                 cells += [f"{r['wall_s']}", _mb(r["peak_mb"])]
+                cells += [_mb(r["tree_peak_mb"]) if r.get("tree_peak_mb") else ""] if tree else []
             elif r.get("skipped"):
-                cells += ["not run", ""]
+                cells += ["not run", ""] + ([""] if tree else [])
                 failures.append(f"- {label(s, e)}: not run: {_esc(r['error'])}")
             else:
-                cells += [f"failed after {r['wall_s']}", "failed"]
+                cells += [f"failed after {r['wall_s']}", "failed"] + (["failed"] if tree else [])
                 failures.append(f"- {label(s, e)}, `{st}` failed: {_esc(r['error'])}")
         text = STAGE_TEXT.get(st) or (f"chapter {int(st[8:])}" if st[:8] == "chapter_" else st)
         out.append(f"| {text} | " + " | ".join(cells) + " |")

@@ -40,7 +40,8 @@ ru_maxrss(RUSAGE_CHILDREN))``. On Linux ``RUSAGE_CHILDREN``'s ``ru_maxrss`` is t
 any descendant that was waited for, recursively (a child's own waited-for children are folded
 into it when it is reaped), so the Jupyter kernels papermill starts and waits for at shutdown,
 and jupyter-book, are counted. It is the largest single process, not the sum of concurrent
-ones. ``--stages probe`` checks this: it runs a notebook with papermill in a grandchild
+ones; that sum, sampled every 0.5 s from ``/proc`` over the stage's process tree (chapters
+may run in parallel kernels), is recorded as ``tree_peak_mb``. ``--stages probe`` checks this: it runs a notebook with papermill in a grandchild
 process whose kernel allocates ``--probe-mb`` MB (default 1024), and the stage's peak must
 exceed that (a kernel allocating 1024 MB gave a stage peak of 1,085 MB, one allocating 1 MB
 gave 100 MB: the kernel, a great-grandchild of the stage process, is counted). A descendant
@@ -182,21 +183,80 @@ def _probe(mb: int, where: str) -> list[str]:
     ]
 
 
+class TreeSampler:
+    """Samples the summed RSS of this process and all its descendants every ``interval`` s.
+
+    Chapters may run in parallel kernels, so besides the largest process (exact, from
+    ``getrusage``) the stage records the largest sum over its process tree (sampled from
+    ``/proc``, so a spike shorter than the interval can be missed).
+    """
+
+    def __init__(self, interval: float = 0.5) -> None:
+        import threading
+
+        self.interval, self.peak_kb = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.peak_kb = max(self.peak_kb, self.sample())
+            except OSError:
+                pass
+            self._stop.wait(self.interval)
+
+    def sample(self) -> int:
+        """Summed RSS (KiB) of this process and its descendants now."""
+        parent: dict[int, int] = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    stat = Path(f"/proc/{d}/stat").read_text()
+                except OSError:
+                    continue
+                parent[int(d)] = int(stat.rsplit(")", 1)[1].split()[1])
+        tree, todo = set(), [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            tree.add(pid)
+            todo += [c for c, p in parent.items() if p == pid and c not in tree]
+        total = 0
+        for pid in tree:
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self._page_kb
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
+
 def child(stage: str, spec: dict) -> dict:
     """Run one stage in this process (``run_all.py --stage``); return seconds, peak, ok/error."""
     t0 = time.perf_counter()
     error = None
     log = Path(spec["log"]) if spec.get("log") else None
+    sampler = TreeSampler()
     try:
-        if stage == "probe":
-            error = _run_command(_probe(int(spec["probe_mb"]), spec["probe_where"]), log)
-        else:
-            error = _run_command(spec["cmd"], log)
+        with sampler:
+            if stage == "probe":
+                error = _run_command(_probe(int(spec["probe_mb"]), spec["probe_where"]), log)
+            else:
+                error = _run_command(spec["cmd"], log)
     except BaseException as exc:  # noqa: BLE001 - MemoryError under the cap is a result
         error = f"{type(exc).__name__}: {exc}"[:300]
     return {
         "seconds": time.perf_counter() - t0,
         "peak_mb": _peak_mb(),
+        "tree_peak_mb": sampler.peak_kb / 1024,
         "ok": error is None,
         "error": error,
     }
@@ -310,9 +370,11 @@ def run_one(stage: str, scale: float, args, data_dir: Path, build: Path, logs: P
             "ok": False,
             "error": f"stage process exit {proc.returncode}: {_last_line(proc.stderr)}",
         }
+    tree = res.get("tree_peak_mb")
     row.update(
         stage_s=None if res["seconds"] is None else round(res["seconds"], 1),
         peak_mb=None if res["peak_mb"] is None else round(res["peak_mb"]),
+        tree_peak_mb=round(tree) if tree else None,
         ok=bool(res["ok"]),
         error=res["error"],
     )

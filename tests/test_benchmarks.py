@@ -215,3 +215,14 @@ def test_run_all_parent_mode_writes_results(tmp_path):
     md = (tmp_path / "bench-t.md").read_text()
     assert md == readme_table.render([res], [])
     assert "benchmarks/readme_table.py" in proc.stdout
+
+
+def test_all_processes_column_when_recorded():
+    res = fixture()
+    res["rows"][0]["tree_peak_mb"] = 5200
+    text = readme_table.render([res], [])
+    assert "| scale 1: peak (MB) | scale 1: all processes (MB) | scale 5: wall (s) |" in text
+    (cold,) = _lines(text, "| **whole book, raw CSV -> HTML**")
+    assert cold.endswith("| 100.0 | 3,000 | 5,200 | 600.0 | 9,000 |  |")
+    (base,) = _lines(text, "| the earlier notebook's way")
+    assert base.endswith("| failed after 200.0 | failed | failed |  |  |  |")

@@ -181,17 +181,13 @@ def _funnel_clicks(ctx: MetricContext) -> pd.DataFrame:
 def _streamer_activity(ctx: MetricContext) -> pd.DataFrame:
     from kuailive_analysis import eda
 
-    return eda.streamer_activity(
-        ctx.ds.sessions,
-        ctx.table("rooms", ["live_id", "streamer_id"]),
-        ctx.table("streamers", ["streamer_id"]),
-    )
+    return eda.streamer_activity_of(ctx.ds)  # on the dataset's engine when it has one
 
 
 def _user_activity(ctx: MetricContext) -> pd.DataFrame:
     from kuailive_analysis import eda
 
-    return eda.user_activity(ctx.ds.sessions, ctx.ds.user_day, ctx.table("users", ["user_id"]))
+    return eda.user_activity_of(ctx.ds)  # on the dataset's engine when it has one
 
 
 _BUILDERS: dict[str, Callable[[MetricContext], pd.DataFrame]] = {

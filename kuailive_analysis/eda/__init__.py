@@ -56,7 +56,9 @@ from kuailive_analysis.eda.activity import (
     _distinct_counts,
     _group_sums,
     streamer_activity,
+    streamer_activity_of,
     user_activity,
+    user_activity_of,
 )
 from kuailive_analysis.eda.base import Section, columns
 from kuailive_analysis.eda.behaviour import (
@@ -188,7 +190,9 @@ __all__ = [
     "share_below",
     "SESSION_SUMS",
     "streamer_activity",
+    "streamer_activity_of",
     "user_activity",
+    "user_activity_of",
     "MISSING_LABEL",
     "demographic_shares",
     "tenure_distribution",

@@ -2,8 +2,13 @@
 
 These two tables are the derived tables the metric registry shares
 (:class:`kuailive_analysis.core.metrics.MetricContext` ``streamer_activity`` /
-``user_activity``). Sums use integer keys and ``bincount`` over dense codes
-(:mod:`kuailive_analysis.core.keys`), not a hashing groupby over millions of rows.
+``user_activity``). They are defined once, in SQL
+(:data:`~kuailive_analysis.engine.queries.eda.STREAMER_ACTIVITY`,
+:data:`~kuailive_analysis.engine.queries.eda.USER_ACTIVITY`): on a dataset's engine over the
+Parquet cache (:func:`streamer_activity_of`, :func:`user_activity_of`: the sessions table never
+enters pandas) or on an in-memory DuckDB over given frames (:func:`streamer_activity`,
+:func:`user_activity`). The integer kernels below (:func:`_group_sums`,
+:func:`_distinct_counts`) remain for other modules.
 """
 
 from __future__ import annotations
@@ -13,20 +18,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import MS_PER_HOUR
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import combined_key, dense_codes
-from kuailive_analysis.eda.base import HINT as _HINT
+from kuailive_analysis.eda.base import HINT as _HINT, Source, columns
+from kuailive_analysis.engine.frames import typed_empty
+from kuailive_analysis.engine.queries import eda as EQ
 
-SESSION_SUMS = (
-    "n_clicks",
-    "watch_ms",
-    "n_comments",
-    "n_likes",
-    "n_gifts",
-    "gift_value",
-    "n_negatives",
-)
+SESSION_SUMS = EQ.SESSION_SUMS
+"""The session counts summed per streamer and per user."""
+
+_EMPTY_ROOMS = {"live_id": "int32", "streamer_id": "int32"}
+_EMPTY_USER_DAY = {"user_id": "int32", "day": "int8", "active": "bool"}
 
 
 def streamer_activity(
@@ -40,33 +42,39 @@ def streamer_activity(
     ``n_rooms_watched`` (distinct rooms clicked) and, with ``rooms``, ``n_rooms`` (rooms the
     streamer ran, from the room table). With ``streamers`` every streamer of the profile table
     gets a row (zeros for streamers without events), which is what cold-start shares need.
+
+    The SQL definition :data:`~kuailive_analysis.engine.queries.eda.STREAMER_ACTIVITY`, run on
+    an in-memory DuckDB over the frames (:func:`streamer_activity_of` runs it on a dataset's
+    engine).
     """
     require_columns(
         sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions", hint=_HINT
     )
-    sid = sessions["streamer_id"].to_numpy()
-    out = _group_sums(sid, sessions, list(SESSION_SUMS))
-    clicked = sessions["n_clicks"].to_numpy() > 0
-    out["n_viewers"] = _distinct_counts(sid[clicked], sessions["user_id"].to_numpy()[clicked])
-    out["n_rooms_watched"] = _distinct_counts(sid[clicked], sessions["live_id"].to_numpy()[clicked])
-    index = out.index
     if rooms is not None:
         require_columns(rooms, ["live_id", "streamer_id"], "rooms", hint=_HINT)
-        n_rooms = _distinct_counts(rooms["streamer_id"].to_numpy(), rooms["live_id"].to_numpy())
-        index = index.union(n_rooms.index)
     if streamers is not None:
         require_columns(streamers, ["streamer_id"], "streamers", hint=_HINT)
-        index = index.union(pd.Index(streamers["streamer_id"].unique()))
-    out = out.reindex(index).fillna(0)
-    if rooms is not None:
-        out["n_rooms"] = n_rooms.reindex(index).fillna(0)
-    out = out.astype("int64")
-    out["n_exposures"] = out["n_clicks"] + out["n_negatives"]
-    out["n_interactions"] = out["n_clicks"] + out["n_comments"] + out["n_likes"] + out["n_gifts"]
-    out["watch_hours"] = out["watch_ms"] / MS_PER_HOUR
-    out.index = out.index.astype("int32")
-    out.index.name = "streamer_id"
-    return out
+    tables = {
+        "sessions": sessions,
+        "rooms": typed_empty(_EMPTY_ROOMS) if rooms is None else rooms,
+        "streamers": typed_empty({"streamer_id": "int32"}) if streamers is None else streamers,
+    }
+    df = Source(tables=tables).query(EQ.STREAMER_ACTIVITY)
+    return _streamer_frame(df, with_rooms=rooms is not None)
+
+
+def streamer_activity_of(ds) -> pd.DataFrame:
+    """:func:`streamer_activity` of a dataset's sessions, rooms and streamer profiles, on its
+    engine (a :class:`~kuailive_analysis.data.dataset.Dataset`) or, for any other object with
+    the contract's tables, over its frames."""
+    return _streamer_frame(_source(ds).query(EQ.STREAMER_ACTIVITY), with_rooms=True)
+
+
+def _streamer_frame(df: pd.DataFrame, with_rooms: bool) -> pd.DataFrame:
+    out = df.set_index("streamer_id")
+    if not with_rooms:
+        out = out.drop(columns="n_rooms")
+    return _typed(out, "streamer_id")
 
 
 def user_activity(
@@ -79,48 +87,64 @@ def user_activity(
     ``top_streamer_watch_share`` (share of the user's watch time spent on their most-watched
     streamer; NaN without watch time) and, with ``user_day``, ``active_days`` (days with a
     click, comment, like or gift). With ``users`` every profiled user gets a row.
+
+    The SQL definition :data:`~kuailive_analysis.engine.queries.eda.USER_ACTIVITY` on an
+    in-memory DuckDB over the frames (:func:`user_activity_of`: on a dataset's engine).
     """
     require_columns(
         sessions, ["user_id", "live_id", "streamer_id", *SESSION_SUMS], "sessions", hint=_HINT
     )
-    uid = sessions["user_id"].to_numpy()
-    sid = sessions["streamer_id"].to_numpy()
-    out = _group_sums(uid, sessions, list(SESSION_SUMS))
-    clicked = sessions["n_clicks"].to_numpy() > 0
-    ucl = uid[clicked]
-    code, k = dense_codes(ucl)
-    ids = np.empty(k, dtype=uid.dtype)
-    ids[code] = ucl
-    out["n_sessions"] = pd.Series(np.bincount(code, minlength=k).astype("int64"), index=ids)
-    out["n_streamers"] = _distinct_counts(ucl, sid[clicked])
-    # watch time per (user, streamer) pair, then the top pair's share of the user's total
-    pcode, kp = dense_codes(combined_key(uid, sid))
-    pw = np.bincount(pcode, weights=sessions["watch_ms"].to_numpy(dtype="float64"), minlength=kp)
-    user_of = np.empty(kp, dtype=uid.dtype)
-    user_of[pcode] = uid
-    by_user = pd.Series(pw, index=pd.Index(user_of, name="user_id")).groupby(
-        level="user_id", sort=True
-    )
-    tot = by_user.sum()
-    share = (by_user.max() / tot.where(tot > 0)).astype("float64")
-    index = out.index
     if user_day is not None:
         require_columns(user_day, ["user_id", "day", "active"], "user_day", hint=_HINT)
-        active_days = user_day.loc[user_day["active"].astype(bool)].groupby("user_id").size()
-        index = index.union(active_days.index)
     if users is not None:
         require_columns(users, ["user_id"], "users", hint=_HINT)
-        index = index.union(pd.Index(users["user_id"].unique()))
-    out = out.reindex(index).fillna(0).astype("int64")
-    if user_day is not None:
-        out["active_days"] = active_days.reindex(index).fillna(0).astype("int64")
-    out["n_exposures"] = out["n_clicks"] + out["n_negatives"]
-    out["n_interactions"] = out["n_clicks"] + out["n_comments"] + out["n_likes"] + out["n_gifts"]
-    out["watch_hours"] = out["watch_ms"] / MS_PER_HOUR
-    out["top_streamer_watch_share"] = share.reindex(index)
+    tables = {
+        "sessions": sessions,
+        "user_day": typed_empty(_EMPTY_USER_DAY) if user_day is None else user_day,
+        "users": typed_empty({"user_id": "int32"}) if users is None else users,
+    }
+    df = Source(tables=tables).query(EQ.USER_ACTIVITY)
+    return _user_frame(df, with_days=user_day is not None)
+
+
+def user_activity_of(ds) -> pd.DataFrame:
+    """:func:`user_activity` of a dataset's sessions, user-day panel and user profiles, on its
+    engine (or over the frames of any object with the contract's tables)."""
+    return _user_frame(_source(ds).query(EQ.USER_ACTIVITY), with_days=True)
+
+
+def _user_frame(df: pd.DataFrame, with_days: bool) -> pd.DataFrame:
+    out = df.set_index("user_id")
+    if not with_days:
+        out = out.drop(columns="active_days")
+    out["top_streamer_watch_share"] = out["top_streamer_watch_share"].astype("float64")
+    return _typed(out, "user_id")
+
+
+def _typed(out: pd.DataFrame, key: str) -> pd.DataFrame:
+    """int64 counts, float64 shares and hours, an int32 index named ``key``."""
+    for c in out.columns:
+        out[c] = out[c].astype("float64" if c in _FLOATS else "int64")
     out.index = out.index.astype("int32")
-    out.index.name = "user_id"
+    out.index.name = key
     return out
+
+
+_FLOATS = ("watch_hours", "top_streamer_watch_share")
+
+
+def _source(ds) -> Source:
+    if callable(getattr(ds, "query", None)):
+        return Source(ds)
+    return Source(
+        tables={
+            "sessions": ds.sessions,
+            "rooms": columns(ds, "rooms", ["live_id", "streamer_id"]),
+            "streamers": columns(ds, "streamers", ["streamer_id"]),
+            "user_day": ds.user_day,
+            "users": columns(ds, "users", ["user_id"]),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,3 +45,73 @@ def columns(ds, name: str, cols: Sequence[str]) -> pd.DataFrame:
     if hasattr(ds, "table"):
         return ds.table(name, list(cols))
     return getattr(ds, name)[list(cols)]
+
+
+class Source:
+    """Where chapter 2's SQL definitions (:mod:`kuailive_analysis.engine.queries.eda`) run.
+
+    ``Source(ds)`` with a :class:`~kuailive_analysis.data.dataset.Dataset`: on its engine
+    (``ds.query``, views over the Parquet cache; only the aggregated rows enter pandas).
+    ``Source(tables=...)`` with frames by table name, or any object with the contract's tables
+    as attributes: on a transient in-memory DuckDB scanning those frames
+    (:func:`kuailive_analysis.engine.frames.run_on_frames`). Either way the same SQL text.
+    """
+
+    def __init__(self, ds=None, *, tables: dict[str, pd.DataFrame] | None = None) -> None:
+        self.ds = ds
+        self.tables = dict(tables or {})
+        self.on_engine = ds is not None and callable(getattr(ds, "query", None))
+
+    def query(self, query, **params) -> pd.DataFrame:
+        """The result of ``query`` with ``params`` over its defaults."""
+        if self.on_engine:
+            return self.ds.query(query, **params)
+        from kuailive_analysis.engine.frames import run_on_frames
+
+        return run_on_frames(query, params, **{t: self.table(t) for t in query.inputs})
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name in self.tables:
+            return self.tables[name]
+        if self.ds is None:
+            raise KeyError(f"no table {name!r}; give it in tables=")
+        return getattr(self.ds, name)
+
+    def _cache_file(self, name: str):
+        path = getattr(self.ds, "cache_path", None) if self.on_engine else None
+        f = path / f"{name}.parquet" if path is not None else None
+        return f if f is not None and f.exists() else None
+
+    def categories(self, name: str, column: str) -> list | None:
+        """The category order of a categorical column (pandas' order when it reads the table);
+        None for other columns, or when the engine returns the column as categorical itself."""
+        f = self._cache_file(name)
+        if f is not None:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(f)
+            if column not in pf.schema_arrow.names or pf.metadata.num_row_groups == 0:
+                return None
+            col = pf.read_row_group(0, columns=[column]).column(0)
+            if pa.types.is_dictionary(col.type) and col.num_chunks:
+                return col.chunk(0).dictionary.to_pylist()
+            return None
+        if self.on_engine and self.ds is not None and hasattr(self.ds, "table"):
+            return None  # in-memory tables: the engine keeps categoricals (DuckDB ENUM)
+        col = self.table(name)[column]
+        return list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else None
+
+    def dtype(self, name: str, column: str):
+        """The pandas dtype of a column of table ``name`` (without reading the column)."""
+        f = self._cache_file(name)
+        if f is not None:
+            import pyarrow.parquet as pq
+
+            return pq.read_schema(f).field(column).type.to_pandas_dtype()
+        if self.on_engine and hasattr(self.ds, "table"):
+            try:
+                return self.ds.table(name, [column])[column].dtype
+            except KeyError:
+                pass
+        return self.table(name)[column].dtype

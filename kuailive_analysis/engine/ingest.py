@@ -608,11 +608,8 @@ def _build(
         samples[name] = info[name]["sample"]
         done(f"{name}.csv")
     samples = {n: samples[n] for n in S.SCHEMAS}
-    # 3. quality and raw_files
-    _materialize(engine, QC.ROOM_LAST_STREAMER, staging)
-    quality = _quality(engine, small, info)
+    # 3. raw_files (the quality counts come with the rooms and the marks of the events)
     raw_files = _raw_files(info)
-    done("quality")
     # 4. rooms: rules 1-3
     long_min = 0.0 if p.max_room_days is None else float(p.max_room_days) * 1440.0
     _materialize(
@@ -628,6 +625,10 @@ def _build(
     n_raw, n_rooms, n_long = int(rc["n_raw"]), int(rc["n_rooms"]), int(rc["n_long"])
     steps.append(CL.Step("duplicate_rooms", "room", n_raw, n_raw - n_rooms, int(rc["n_conflict"])))
     steps.append(CL.Step("censored_room_end", "room", n_rooms, 0, int(rc["n_censored"])))
+    room_q = engine.frame(QC.RAW_ROOM_QUALITY).iloc[0].copy()
+    room_q["dup_live"] = n_raw - n_rooms
+    event_q = {}
+    done("quality")
     steps.append(
         CL.Step(
             "long_rooms", "room", n_rooms, n_long if drop_long else 0, 0 if drop_long else n_long
@@ -647,6 +648,7 @@ def _build(
     for name in S.EVENT_TABLES:
         qs = QC.EVENT_QUERIES[name]
         _materialize(engine, qs["marks"], staging, drop_outside=p.drop_outside_window)
+        event_q[name] = engine.frame(qs["quality"]).iloc[0]
         _materialize(
             engine,
             qs["clean"],
@@ -694,6 +696,7 @@ def _build(
     )
     done("user_day")
     # 7. long-room sensitivity and duration histogram
+    quality = _quality(info, room_q, event_q)
     sens = _sensitivity(engine, thresholds, n_rooms, info)
     hist = _histogram(engine)
     done("sensitivity")
@@ -755,7 +758,9 @@ def _event_steps(name: str, c: dict, p: CL.CleaningParams) -> list[CL.Step]:
     ]
 
 
-def _quality(engine: Engine, small: dict, info: dict) -> pd.DataFrame:
+def _quality(info: dict, r: pd.Series, event_q: dict) -> pd.DataFrame:
+    """io.quality_checks from the counts of RAW_ROOM_QUALITY (``r``) and of each event
+    table's ``quality`` query (``event_q``); duplicate keys of users / streamers in pandas."""
     rows = []
 
     def add(check, table, count, detail):
@@ -778,7 +783,6 @@ def _quality(engine: Engine, small: dict, info: dict) -> pd.DataFrame:
             f"rows sharing a {key} (must be unique)",
         )
         del info[name]["raw"]
-    r = engine.frame(QC.RAW_ROOM_QUALITY).iloc[0]
     add(
         "duplicate live_id rows",
         "room",
@@ -795,7 +799,7 @@ def _quality(engine: Engine, small: dict, info: dict) -> pd.DataFrame:
     )
     add("orphan streamer_id", "room", r["orphan_streamer"], "streamer_id not in streamer.csv")
     for name in S.EVENT_TABLES:
-        q = engine.frame(QC.EVENT_QUERIES[name]["quality"]).iloc[0]
+        q = event_q[name]
         add("exact duplicate rows", name, q["dup"], "identical rows")
         add(
             "outside window",

@@ -11,12 +11,11 @@ views named ``stage_*``:
   per live_id with the room columns plus ``n_rows`` (raw rows merged), ``conflict`` (rows
   disagreed on start, streamer or type), ``end_censored``, ``duration_min`` (DOUBLE; the cache
   stores it as float32, and every comparison casts to float32 first, as pandas compares the
-  float32 column) and ``is_long``;
-* ``stage_room_last_streamer`` (:data:`ROOM_LAST_STREAMER`): per raw live_id the streamer of its
-  last row in file order (what the quality check's lookup sees);
+  float32 column) ``is_long`` and ``last_streamer`` (the streamer of the live_id's last raw row in file
+  order: what the quality check's lookup sees);
 * ``stage_marks_<table>`` (:func:`event_queries` ``marks``): every raw event with the per-row
   marks of rules 4-7 (``w_out``, ``dup``, ``no_room``, ``no_user``, ``no_streamer``,
-  ``in_long``, ``room_streamer``);
+  ``in_long``, ``room_streamer``, ``room_last_streamer``, ``room_dur``);
 * ``stage_clean_<table>`` (``clean``): the marks plus the ``k4`` .. ``k8`` keep flags (the row
   survives rules 4 .. 8 under the parameters), ``mism``, ``new_dup`` and the output
   ``streamer_out``; ``counts`` aggregates them into the report's numbers.
@@ -57,19 +56,33 @@ ROOMS_ALL = Query(
         "Rules 1-3 on rooms: one row per live_id (earliest-p_date row's p_date, streamer, "
         "type, category; min start, max end; title of the latest (or earliest) p_date row "
         "with a title), censoring at the extraction cap, observed duration in minutes, "
-        "is_long = duration above :long_min minutes (when :has_long)."
+        "is_long = duration above :long_min minutes (when :has_long). Only the rows of "
+        "live_ids that occur more than once are aggregated; the others pass through."
     ),
     defaults={"name_first": False, "has_long": True, "long_min": 1440.0},
     sql=f"""
-WITH x AS (
+WITH multi_ids AS (
+  SELECT live_id AS mid FROM raw_room GROUP BY live_id HAVING count(*) > 1
+),
+x AS (
+  SELECT r.*, m.mid IS NOT NULL AS multi
+  FROM raw_room r LEFT JOIN multi_ids m ON r.live_id = m.mid
+),
+single AS (
+  SELECT live_id, p_date, streamer_id, live_type, live_content_category AS category,
+    start_timestamp AS start_ms, end_timestamp AS end_ms, live_name_id,
+    streamer_id AS last_streamer, CAST(1 AS BIGINT) AS n_rows, FALSE AS conflict
+  FROM x WHERE NOT multi
+),
+m AS (
   SELECT *,
     CAST(p_date AS BIGINT) * {ROW_BITS} + _row AS k_first,
     (CASE WHEN live_name_id >= 0 THEN {1 << 60} ELSE 0 END)
       + CAST(CASE WHEN :name_first THEN {PDATE_TOP} - p_date ELSE p_date END AS BIGINT)
         * {ROW_BITS} + _row AS k_name
-  FROM raw_room
+  FROM x WHERE multi
 ),
-g AS (
+merged AS (
   SELECT live_id,
     arg_min(p_date, k_first) AS p_date,
     arg_min(streamer_id, k_first) AS streamer_id,
@@ -78,11 +91,20 @@ g AS (
     min(start_timestamp) AS start_ms,
     max(end_timestamp) AS end_ms,
     arg_max(live_name_id, k_name) AS live_name_id,
+    arg_max(streamer_id, _row) AS last_streamer,
     count(*) AS n_rows,
     (max(start_timestamp) <> min(start_timestamp) OR max(streamer_id) <> min(streamer_id)
       OR max(live_type) <> min(live_type)) AS conflict
-  FROM x
+  FROM m
   GROUP BY live_id
+),
+g AS (
+  SELECT * FROM single
+  UNION ALL
+  SELECT live_id, p_date, streamer_id, live_type,
+    CASE WHEN category = '{NULL_CATEGORY}' THEN NULL ELSE category END,
+    start_ms, end_ms, live_name_id, last_streamer, n_rows, conflict
+  FROM merged
 ),
 c AS (
   SELECT *, end_ms >= {CAPPED_END_MS} AS end_censored,
@@ -90,9 +112,8 @@ c AS (
                ELSE end_ms END) - start_ms AS DOUBLE) / CAST(60000 AS DOUBLE) AS duration_min
   FROM g
 )
-SELECT live_id, streamer_id, live_type, start_ms, end_ms,
-  CASE WHEN category = '{NULL_CATEGORY}' THEN NULL ELSE category END AS live_content_category,
-  live_name_id, p_date, duration_min, end_censored, n_rows, conflict,
+SELECT live_id, streamer_id, live_type, start_ms, end_ms, category AS live_content_category,
+  live_name_id, p_date, duration_min, end_censored, n_rows, conflict, last_streamer,
   ({_DUR} > CAST(:long_min AS DOUBLE) AND :has_long) AS is_long
 FROM c
 """,
@@ -127,20 +148,15 @@ GROUP BY live_content_category ORDER BY first_row
 """,
 )
 
-ROOM_LAST_STREAMER = Query(
-    name="stage_room_last_streamer",
-    inputs=("raw_room",),
-    doc="Per raw live_id, the streamer_id of its last row in file order.",
-    sql="SELECT live_id, arg_max(streamer_id, _row) AS streamer_id FROM raw_room GROUP BY live_id",
-)
-
 RAW_ROOM_QUALITY = Query(
     name="raw_room_quality",
     inputs=("raw_room", "streamers"),
-    doc="Quality counts on the raw room file (io.quality_checks) and its time range.",
+    doc=(
+        "Quality counts on the raw room file (io.quality_checks) and its time range (the "
+        "duplicate live_id rows are raw rows minus stage_rooms_all rows)."
+    ),
     sql=f"""
 SELECT count(*) AS n,
-  count(*) - count(DISTINCT r.live_id) AS dup_live,
   COALESCE(sum(CASE WHEN end_timestamp < start_timestamp THEN 1 ELSE 0 END), 0) AS end_before,
   COALESCE(sum(CASE WHEN end_timestamp - start_timestamp > {MS_PER_DAY} THEN 1 ELSE 0 END), 0)
     AS over_day,
@@ -212,42 +228,21 @@ def event_queries(name: str) -> dict[str, Query]:
 
     fixed = [("streamer_out" if c == "streamer_id" else c) for c in cols]
     fsel = ", ".join(_q(c) for c in fixed)
+
+    def n(cond):
+        return f"COALESCE(sum(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)"
+
     out = {}
-    out["quality"] = Query(
-        name=f"raw_{name}_quality",
-        inputs=(raw, "stage_room_last_streamer", "users", "streamers"),
-        doc=f"Quality counts on raw {name} events (io.quality_checks) and their time range.",
-        sql=f"""
-WITH a AS (
-  SELECT count(*) AS n,
-    COALESCE(sum(CASE WHEN x."timestamp" < {WINDOW_START_MS}
-                        OR x."timestamp" >= {WINDOW_END_MS} THEN 1 ELSE 0 END), 0) AS outside,
-    COALESCE(sum(CASE WHEN r.live_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_live,
-    COALESCE(sum(CASE WHEN r.live_id IS NOT NULL AND r.streamer_id <> x.streamer_id
-                      THEN 1 ELSE 0 END), 0) AS mismatch,
-    COALESCE(sum(CASE WHEN u.user_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_user,
-    COALESCE(sum(CASE WHEN s.streamer_id IS NULL THEN 1 ELSE 0 END), 0) AS orphan_streamer,
-    min(x."timestamp") AS t_min, max(x."timestamp") AS t_max
-  FROM {raw} x
-  LEFT JOIN stage_room_last_streamer r ON x.live_id = r.live_id
-  LEFT JOIN users u ON x.user_id = u.user_id
-  LEFT JOIN streamers s ON x.streamer_id = s.streamer_id
-),
-d AS (
-  SELECT COALESCE(sum(c - 1), 0) AS dup
-  FROM (SELECT count(*) AS c FROM {raw} GROUP BY {sel}) g
-)
-SELECT a.*, d.dup FROM a CROSS JOIN d
-""",
-    )
     out["marks"] = Query(
         name=f"stage_marks_{name}",
         inputs=(raw, "stage_rooms_all", "users", "streamers"),
         doc=(
             f"Every raw {name} event with the marks of rules 4-7: w_out (outside the window), "
-            "dup (copy of an earlier row among the rows rule 4 keeps), no_room / no_user / "
-            "no_streamer (unknown ids), in_long (room longer than max_room_days), "
-            "room_streamer (the deduplicated room's streamer, NULL for unknown rooms)."
+            "dup_raw (copy of an earlier raw row), dup (the same among the rows rule 4 keeps: "
+            "copies share the timestamp, so rule 4 keeps all or none of a group), no_room / "
+            "no_user / no_streamer (unknown ids), in_long (room longer than max_room_days), "
+            "room_streamer (the deduplicated room's streamer, NULL for unknown rooms), "
+            "room_last_streamer (the streamer of the room's last raw row)."
         ),
         defaults={"drop_outside": True},
         sql=f"""
@@ -256,18 +251,37 @@ WITH e AS (
     (x."timestamp" < {WINDOW_START_MS} OR x."timestamp" >= {WINDOW_END_MS}) AS w_out,
     r.live_id IS NULL AS no_room, u.user_id IS NULL AS no_user,
     s.streamer_id IS NULL AS no_streamer, COALESCE(r.is_long, FALSE) AS in_long,
-    r.streamer_id AS room_streamer
+    r.streamer_id AS room_streamer, r.last_streamer AS room_last_streamer,
+    CAST(CAST(r.duration_min AS FLOAT) AS DOUBLE) AS room_dur
   FROM {raw} x
   LEFT JOIN stage_rooms_all r ON x.live_id = r.live_id
   LEFT JOIN users u ON x.user_id = u.user_id
   LEFT JOIN streamers s ON x.streamer_id = s.streamer_id
 ),
 a AS (SELECT *, NOT (w_out AND :drop_outside) AS k4 FROM e),
-g AS (
-  SELECT {sel}, min(_row) AS first_row FROM a WHERE k4 GROUP BY {sel} HAVING count(*) > 1
+g AS (SELECT {sel}, min(_row) AS first_row FROM e GROUP BY {sel} HAVING count(*) > 1),
+b AS (
+  SELECT a.*, COALESCE(a._row > g.first_row, FALSE) AS dup_raw
+  FROM a LEFT JOIN g ON {eq("a", "g", cols)}
 )
-SELECT a.*, COALESCE(a.k4 AND a._row > g.first_row, FALSE) AS dup
-FROM a LEFT JOIN g ON {eq("a", "g", cols)}
+SELECT *, k4 AND dup_raw AS dup FROM b
+""",
+    )
+    out["quality"] = Query(
+        name=f"raw_{name}_quality",
+        inputs=(marks,),
+        doc=(
+            f"Quality counts on the raw {name} events (io.quality_checks: exact copies, outside "
+            "the window, unknown live / user / streamer, streamer differing from the room's "
+            "last raw row) and their time range, from the marks of every raw row."
+        ),
+        sql=f"""
+SELECT count(*) AS n, {n("dup_raw")} AS dup, {n("w_out")} AS outside,
+  {n("no_room")} AS orphan_live,
+  {n("room_last_streamer IS NOT NULL AND room_last_streamer <> streamer_id")} AS mismatch,
+  {n("no_user")} AS orphan_user, {n("no_streamer")} AS orphan_streamer,
+  min("timestamp") AS t_min, max("timestamp") AS t_max
+FROM {marks}
 """,
     )
     out["clean"] = Query(
@@ -318,9 +332,6 @@ SELECT *, k7 AND NOT (mism AND :mismatch_drop) AND NOT new_dup AS k8 FROM d
 """,
     )
 
-    def n(cond):
-        return f"COALESCE(sum(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)"
-
     out["counts"] = Query(
         name=f"{name}_clean_counts",
         inputs=(clean,),
@@ -336,17 +347,17 @@ FROM {clean}
     )
     out["sensitivity"] = Query(
         name=f"raw_{name}_sensitivity",
-        inputs=(raw, "stage_rooms_all", "stage_thresholds"),
+        inputs=(marks, "stage_thresholds"),
         doc=(
             f"Raw {name} events in rooms (after rules 1-2) longer than each threshold "
-            "of stage_thresholds(i, lim), and the raw row count."
+            "of stage_thresholds(i, lim) (lim in minutes), from the marks' room_dur."
         ),
         sql=f"""
-WITH per_live AS (SELECT live_id, count(*) AS c FROM {raw} GROUP BY live_id),
-j AS (SELECT p.c, {_DUR} AS dur FROM per_live p JOIN stage_rooms_all r ON p.live_id = r.live_id)
-SELECT t.i, COALESCE(sum(CASE WHEN j.dur > t.lim THEN j.c ELSE 0 END), 0) AS n,
-  (SELECT count(*) FROM {raw}) AS n_raw
-FROM stage_thresholds t CROSS JOIN j
+WITH d AS (
+  SELECT room_dur, count(*) AS c FROM {marks} WHERE room_dur IS NOT NULL GROUP BY room_dur
+)
+SELECT t.i, COALESCE(sum(CASE WHEN d.room_dur > t.lim THEN d.c ELSE 0 END), 0) AS n
+FROM stage_thresholds t CROSS JOIN d
 GROUP BY t.i
 """,
     )
@@ -359,7 +370,6 @@ QUERIES = (
     ROOMS_ALL,
     ROOM_COUNTS,
     ROOM_CATEGORIES,
-    ROOM_LAST_STREAMER,
     RAW_ROOM_QUALITY,
     ROOM_SENSITIVITY,
     DURATION_HISTOGRAM,

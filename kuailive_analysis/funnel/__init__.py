@@ -78,6 +78,7 @@ from kuailive_analysis.funnel.common import (
     STEPS,
     check_interval,
 )
+from kuailive_analysis.funnel.engine import EngineTables, engine_tables
 from kuailive_analysis.funnel.intervals import user_intervals
 from kuailive_analysis.funnel.kpis import (
     gift_value_summary,
@@ -94,6 +95,7 @@ from kuailive_analysis.funnel.segments import (
     segment_kpis,
     weighted_decile,
 )
+from kuailive_analysis.funnel.stats import EngineStats, UserStats
 from kuailive_analysis.funnel.steps import funnel
 from kuailive_analysis.funnel.tables import (
     FunnelTables,
@@ -135,6 +137,10 @@ __all__ = [
     "exposure_table",
     "build",
     "FunnelTables",
+    "engine_tables",
+    "EngineTables",
+    "EngineStats",
+    "UserStats",
     "session_table",
     "unit_funnels",
     "session_kpis",
@@ -256,47 +262,61 @@ def analyse(
         "max_train_rows": max_train_rows, "seed": seed,
     })  # fmt: skip
     check_interval(interval)
-    iv = {"interval": interval, "n_boot": n_boot, "seed": seed}
     segments, funnel_segments = list(segments), list(funnel_segments)
 
     def cols(name, extra=()):
-        """Only the columns the funnel reads (the cache reads just those, so the wide event
-        and room tables are never held in full)."""
-        c = [*EVENT_COLS, *extra] if name != "rooms" else ["live_id", *extra]
+        """Only the columns the funnel reads (the cache reads just those)."""
+        c = [*EVENT_COLS, *extra]
         return ds.table(name, c) if hasattr(ds, "table") else getattr(ds, name)[c]
 
-    gifts = cols("gifts", ("gift_price",))
-    b = build(
-        cols("clicks", ("watch_live_time",)),
-        cols("negatives"),
-        cols("comments"),
-        cols("likes"),
-        gifts,
-        qualified_watch_s=qualified_watch_s,
-        attribution_window_s=attribution_window_s,
+    # event-level work in the engine (one SQL definition, engine/queries/funnel.py); pandas
+    # gets the exposure, click, engagement and session tables as one query result each
+    et = engine_tables(
+        ds, qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s
     )
-    ex, unmatched = add_segments(
-        b.exposures, cols("rooms", ("live_content_category", "live_type")), ds.users
-    )
-    ex = add_positions(ex)
+    try:
+        return _analyse(ds, et, cols("gifts", ("gift_price",)), segments, funnel_segments,
+                        qualified_watch_s, attribution_window_s, conf, interval, n_boot,
+                        split_fractions, max_train_rows, seed)  # fmt: skip
+    finally:
+        et.close()
+
+
+def _analyse(
+    ds,
+    et,
+    gifts,
+    segments,
+    funnel_segments,
+    qualified_watch_s,
+    attribution_window_s,
+    conf,
+    interval,
+    n_boot,
+    split_fractions,
+    max_train_rows,
+    seed,
+) -> FunnelResult:
+    iv = {"interval": interval, "n_boot": n_boot, "seed": seed}
+    ex, st = et.exposures, et.stats  # st: per-(level, user) statistics from the engine
     unknown = [s for s in (*segments, *funnel_segments) if s not in ex.columns]
     if unknown:
         raise ValueError(
             f"analyse: unknown segment column(s) {unknown}; available: "
             f"{[c for c in ex.columns if c not in ('ts_ms',)]}"
         )
-    fl = funnel(ex, conf=conf)
-    kp = kpi_table(ex, conf=conf)
-    sk = session_kpis(b.sessions, conf=conf)
-    gv = gift_value_summary(gifts, b.engagements, conf=conf)
+    fl = funnel(st, conf=conf)
+    kp = kpi_table(st, conf=conf)
+    sk = session_kpis(et.sessions, conf=conf)
+    gv = gift_value_summary(gifts, et.engagements, conf=conf)
     mc = registry.MetricContext(
         ds,
         qualified_watch_s=qualified_watch_s,
         attribution_window_s=attribution_window_s,
-        tables={"sessions": b.sessions, "funnel_clicks": b.clicks},
+        tables={"sessions": et.sessions, "funnel_clicks": et.clicks},
     )
     metrics = registry.compute_many(METRIC_KEYS, mc)
-    daily = daily_kpis(ex, conf=conf, **iv)
+    daily = daily_kpis(st, conf=conf, **iv)
     return FunnelResult(
         qualified_watch_s=qualified_watch_s,
         attribution_window_s=attribution_window_s,
@@ -304,28 +324,28 @@ def analyse(
         n_boot=n_boot,
         conf=conf,
         source=_source(ds),
-        engagements=b.engagements,
-        clicks=b.clicks,
+        engagements=et.engagements,
+        clicks=et.clicks,
         exposures=ex,
-        sessions=b.sessions,
-        unmatched=unmatched,
-        status=engagement_status_table(b.engagements),
+        sessions=et.sessions,
+        unmatched=et.unmatched,
+        status=engagement_status_table(et.engagements),
         funnel=fl,
         kpis=kp,
-        units=unit_funnels(ex, b.sessions, conf=conf),
+        units=unit_funnels(st, et.sessions, conf=conf),
         session_kpis=sk,
         gift_values=gv,
-        clustered=user_bootstrap(ex, kp, n_boot=n_boot, conf=conf, seed=seed),
+        clustered=user_bootstrap(st, kp, n_boot=n_boot, conf=conf, seed=seed),
         summary=kpi_summary(kp, sk, gv, fl, conf=conf, metrics=metrics),
         metrics=metrics,
-        segments=segment_kpis(ex, segments, conf=conf, **iv),
-        segment_funnels={s: funnel(ex, by=s, conf=conf, **iv) for s in funnel_segments},
+        segments=segment_kpis(st, segments, conf=conf, **iv),
+        segment_funnels={s: funnel(st, by=s, conf=conf, **iv) for s in funnel_segments},
         daily=daily,
         weekly=weekly_rates(daily),
-        by_screen=kpi_table(ex, by="screen_size_cap", conf=conf, **iv),
-        by_index=kpi_table(ex, by="exposure_index_cap", conf=conf, **iv),
+        by_screen=kpi_table(st, by="screen_size_cap", conf=conf, **iv),
+        by_index=kpi_table(st, by="exposure_index_cap", conf=conf, **iv),
         positions=position_summary(ex),
-        watch=watch_by_outcome(b.clicks, qualified_watch_s=qualified_watch_s),
+        watch=watch_by_outcome(et.clicks, qualified_watch_s=qualified_watch_s),
         prediction=predict.analyse(
             ex,
             fractions=split_fractions,
@@ -334,6 +354,6 @@ def analyse(
             n_boot=n_boot,
             conf=conf,
         ),
-        gift_trend=gift_trend(b.clicks, gifts, conf=conf, n_boot=n_boot, seed=seed),
+        gift_trend=gift_trend(et.clicks, gifts, conf=conf, n_boot=n_boot, seed=seed),
         planted_gift_period=_planted_gift_period(ds),
     )

@@ -61,7 +61,13 @@ def attribute(
     attributed click, -1 if none), ``lag_ms`` (engagement time - click time, -1 if none) and
     ``status`` (categorical: attributed, late, before_click, no_click; see module docstring).
     Tied clicks of one (user, live) in the same millisecond: the engagement goes to the one
-    that comes last in ``clicks`` row order (a fixed, documented tie-break).
+    with the largest ``watch_live_time``, then the largest ``streamer_id``, then the last in
+    ``clicks`` row order (the rule of the SQL definition, ``funnel_engagements`` in
+    :mod:`kuailive_analysis.engine.queries.funnel`, where clicks equal in those columns cannot
+    be told apart by any column the funnel reads).
+
+    This pandas implementation is the reference the tests hold the SQL to; chapter 5
+    (:func:`kuailive_analysis.funnel.analyse`) runs the SQL.
     """
     check_events(clicks, "click")
     if attribution_window_s is not None and attribution_window_s < 0:
@@ -74,10 +80,18 @@ def attribute(
         {
             "ts_ms": clicks["ts_ms"].to_numpy(np.int64),
             "ul": pair_key(clicks["user_id"], clicks["live_id"]),
+            "watch": (
+                clicks["watch_live_time"].to_numpy(np.int64)
+                if "watch_live_time" in clicks.columns
+                else np.zeros(len(clicks), np.int64)
+            ),
+            "sid": clicks["streamer_id"].to_numpy(np.int64),
             "click_pos": np.arange(len(clicks), dtype=np.int64),
         }
     )
-    clk = clk.sort_values(["ts_ms", "click_pos"], kind="stable").reset_index(drop=True)
+    # merge_asof takes the last of tied right rows: sorted so that it is the tie-break's click
+    clk = clk.sort_values(["ts_ms", "watch", "sid", "click_pos"], kind="stable")
+    clk = clk.drop(columns=["watch", "sid"]).reset_index(drop=True)
     eng_sorted = eng.sort_values(["ts_ms", "eng_pos"], kind="stable")
     tol = None if attribution_window_s is None else int(round(attribution_window_s * MS_PER_SECOND))
     m = pd.merge_asof(

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.core.keys import dense_codes
 from kuailive_analysis.core.stats import percentile_interval
 from kuailive_analysis.funnel.common import HINT
+from kuailive_analysis.funnel.stats import EngineStats, UserStats, user_stats
 
 
 def user_intervals(
-    exposures: pd.DataFrame,
+    exposures,
     by: str | None,
     ratios: Mapping[str, tuple[str | None, str | None, float]],
     n_boot: int = 200,
@@ -28,50 +28,44 @@ def user_intervals(
 ) -> pd.DataFrame:
     """User-clustered percentile intervals of ratio KPIs, per level of ``by`` (or overall).
 
-    ``ratios`` maps a name to ``(numerator column, denominator column, scale)``; a ``None``
-    column counts rows. Each of ``n_boot`` replicates gives every user one Poisson(1) weight
-    (shared by all levels, so levels stay comparable), and the KPI of a level is
-    ``scale * sum_u w_u num_u / sum_u w_u den_u`` over the level's per-user totals. Returns
-    ``<name>_lo``, ``<name>_hi`` indexed by level (index ``["all"]`` when ``by`` is None).
-    Loops run over levels and replicates in matrix form, never over rows.
+    ``exposures``: a pandas exposure table or the engine's statistics
+    (:class:`~kuailive_analysis.funnel.stats.EngineStats`). ``ratios`` maps a name to
+    ``(numerator column, denominator column, scale)``; a ``None`` column counts rows. Each of
+    ``n_boot`` replicates gives every user one Poisson(1) weight (shared by all levels, so
+    levels stay comparable), and the KPI of a level is ``scale * sum_u w_u num_u / sum_u w_u
+    den_u`` over the level's per-user totals. Returns ``<name>_lo``, ``<name>_hi`` indexed by
+    level (index ``["all"]`` when ``by`` is None). Loops run over levels and replicates in
+    matrix form, never over rows.
     """
     cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
-    require_columns(
-        exposures, ["user_id", *cols] + ([by] if by else []), "funnel: table 'exposures'", hint=HINT
-    )
-    ucode, n_users = dense_codes(exposures["user_id"].to_numpy())
+    if not isinstance(exposures, EngineStats):
+        require_columns(
+            exposures,
+            ["user_id", *cols] + ([by] if by else []),
+            "funnel: table 'exposures'",
+            hint=HINT,
+        )
+    return stats_intervals(user_stats(exposures, by, cols), ratios, n_boot, conf, seed)
+
+
+def stats_intervals(
+    us: UserStats,
+    ratios: Mapping[str, tuple[str | None, str | None, float]],
+    n_boot: int = 200,
+    conf: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`user_intervals` from per-(level, user) sums (:class:`UserStats`)."""
+    cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
     rng = np.random.default_rng(seed)
-    w = rng.poisson(1.0, size=(n_boot, n_users)).astype(np.float32)
-    if by is None:
-        level = np.zeros(len(exposures), np.int64)
-        levels = pd.Index(["all"], name="segment")
-    else:
-        level, levels = pd.factorize(exposures[by], sort=True)
-        levels = pd.Index(levels, name=by)
-    # per-(level, user) sums by bincount over an int64 pair key (rows with a missing level are
-    # left out); pairs come out sorted by (level, user)
-    keep = level >= 0
-    key = level.astype(np.int64) * max(n_users, 1) + ucode
-    if not keep.all():
-        key = key[keep]
-    dense = len(levels) * n_users <= 50_000_000
-    if dense:
-        cnt = np.bincount(key, minlength=len(levels) * n_users)
-        pairs = np.flatnonzero(cnt)
-        slot, size = key, len(cnt)
-    else:
-        pairs, slot = np.unique(key, return_inverse=True)
-        size = len(pairs)
-        cnt = np.bincount(slot, minlength=size)
+    w = rng.poisson(1.0, size=(n_boot, us.n_users)).astype(np.float32)
+    levels = us.levels
     names = [*cols, "_rows"]
-    per = np.empty((len(pairs), len(names)), dtype=np.float64)
+    per = np.empty((len(us.level), len(names)), dtype=np.float64)
     for j, c in enumerate(cols):
-        v = exposures[c].to_numpy(np.float64)
-        sums = np.bincount(slot, weights=v if keep.all() else v[keep], minlength=size)
-        per[:, j] = sums[pairs] if dense else sums
-    per[:, -1] = cnt[pairs] if dense else cnt
-    lv = pairs // max(n_users, 1)
-    us = pairs % max(n_users, 1)
+        per[:, j] = us.sums[c]
+    per[:, -1] = us.sums["s_exposure"]
+    lv, users = us.level, us.user
     colpos = {c: j for j, c in enumerate(names)}
     out = {f"{n}_{e}": np.full(len(levels), np.nan) for n in ratios for e in ("lo", "hi")}
     starts = np.searchsorted(lv, np.arange(len(levels) + 1))
@@ -79,7 +73,7 @@ def user_intervals(
         sl = slice(starts[i], starts[i + 1])
         if sl.start == sl.stop:
             continue
-        tot = w[:, us[sl]].astype(np.float64) @ per[sl]
+        tot = w[:, users[sl]].astype(np.float64) @ per[sl]
         for name, (num, den, scale) in ratios.items():
             nv = tot[:, colpos[num or "_rows"]]
             dv = tot[:, colpos[den or "_rows"]]

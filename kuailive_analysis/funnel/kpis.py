@@ -12,7 +12,8 @@ from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.stats import mean_interval, wilson_interval
 from kuailive_analysis.funnel.common import HINT, STEP_LABELS, STEPS, check_interval
-from kuailive_analysis.funnel.intervals import user_intervals
+from kuailive_analysis.funnel.intervals import stats_intervals, user_intervals
+from kuailive_analysis.funnel.stats import EngineStats, user_stats
 
 _KPI_SUMS = {
     "exposures": None,
@@ -60,37 +61,22 @@ def kpi_table(
     """
     check_interval(interval)
     need = [c for c in _KPI_SUMS.values() if c]
-    require_columns(exposures, need, "funnel: table 'exposures'", hint=HINT)
     keys = [by] if isinstance(by, str) else list(by or [])
-    gv = exposures["gift_value"].to_numpy(np.float64)
-    if len(keys) == 1:
-        # one segment column: level codes + bincount (no copy of the exposure columns); the
-        # index is what groupby(observed=True, sort=True) gives (missing levels left out)
-        code, levels = pd.factorize(exposures[keys[0]], sort=True)
-        ok = code >= 0
-        code_ok = code[ok] if not ok.all() else code
-        nl = len(levels)
-
-        def total(v):
-            return np.bincount(code_ok, weights=v if ok.all() else v[ok], minlength=nl)
-
-        t = pd.DataFrame(
-            {c: total(exposures[c].to_numpy(np.float64)) for c in need},
-            index=pd.Index(levels, name=keys[0]),
-        )
-        t["gift_value_sq"] = total(gv**2)
-        t.insert(0, "exposures", np.bincount(code_ok, minlength=nl))
-    elif keys:
+    if not isinstance(exposures, EngineStats):
+        require_columns(exposures, need, "funnel: table 'exposures'", hint=HINT)
+    if len(keys) <= 1:
+        # per-(level, user) sums (the engine's, or bincounts of the frame) summed per level
+        us = user_stats(exposures, keys[0] if keys else None)
+        t = pd.DataFrame({c: us.totals(c) for c in need}, index=us.levels)
+        t["gift_value_sq"] = us.totals("gift_value_sq")
+        t.insert(0, "exposures", us.totals("s_exposure"))
+    else:
+        gv = exposures["gift_value"].to_numpy(np.float64)
         ex = exposures[keys + need].copy()
         ex["gift_value_sq"] = gv**2
         g = ex.groupby(keys, observed=True, sort=True)
         t = g[need + ["gift_value_sq"]].sum()
         t.insert(0, "exposures", g.size())
-    else:
-        t = pd.DataFrame([{c: exposures[c].sum() for c in need}])
-        t["gift_value_sq"] = (gv**2).sum()
-        t.insert(0, "exposures", len(exposures))
-        t.index = pd.Index(["all"], name="segment")
     t = t.rename(columns={"clicked": "clicks"})
     for c in t.columns:
         if c != "gift_value_sq":
@@ -118,9 +104,8 @@ def kpi_table(
     if interval == "user":
         if len(keys) > 1:
             raise ValueError("interval='user' supports one segment column at a time")
-        ui = user_intervals(
-            exposures,
-            keys[0] if keys else None,
+        ui = stats_intervals(
+            us,
             {
                 "ctr": ("clicked", None, 1.0),
                 "qualified_rate": ("qualified", "clicked", 1.0),

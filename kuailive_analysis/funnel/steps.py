@@ -8,7 +8,8 @@ import pandas as pd
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.stats import wilson_interval
 from kuailive_analysis.funnel.common import HINT, STEPS, check_interval
-from kuailive_analysis.funnel.intervals import user_intervals
+from kuailive_analysis.funnel.intervals import stats_intervals
+from kuailive_analysis.funnel.stats import EngineStats, user_stats
 
 
 def funnel(
@@ -28,9 +29,21 @@ def funnel(
     :func:`~kuailive_analysis.funnel.intervals.user_intervals`); the caller knows which.
     """
     flags = ["s_click", "s_qualified", "s_interaction", "s_gift"]
-    require_columns(exposures, flags, "funnel: table 'exposures'", hint=HINT)
+    if not isinstance(exposures, EngineStats):
+        require_columns(exposures, flags, "funnel: table 'exposures'", hint=HINT)
     keys = [by] if isinstance(by, str) else list(by or [])
-    if keys:
+    check_interval(interval)
+    us = None
+    if isinstance(exposures, EngineStats):
+        if len(keys) > 1:
+            raise ValueError("funnel: the engine's statistics take one segment column at most")
+        # per-(level, user) sums of the engine, summed per level
+        us = exposures.get(keys[0] if keys else None)
+        counts = pd.DataFrame(
+            {c: us.totals(c).astype(np.int64) for c in ["s_exposure", *flags]},
+            index=us.levels if keys else None,
+        )
+    elif keys:
         g = exposures.groupby(keys, observed=True, sort=True)
         counts = g[flags].sum()
         counts.insert(0, "s_exposure", g.size())
@@ -53,17 +66,17 @@ def funnel(
         long["overall_rate"] = n / np.where(top > 0, top, np.nan)
     long["step_lo"], long["step_hi"] = wilson_interval(n, prev, conf)
     long["overall_lo"], long["overall_hi"] = wilson_interval(n, top, conf)
-    check_interval(interval)
     if interval == "user":
         if len(keys) > 1:
             raise ValueError("interval='user' supports one segment column at a time")
         cols = ["s_exposure", *flags]
-        ex = exposures[list(dict.fromkeys(["user_id", *flags, *keys]))].assign(s_exposure=True)
         ratios = {}
         for j in range(1, len(STEPS)):
             ratios[f"step{j}"] = (cols[j], cols[j - 1], 1.0)
             ratios[f"all{j}"] = (cols[j], cols[0], 1.0)
-        ui = user_intervals(ex, keys[0] if keys else None, ratios, n_boot, conf, seed)
+        if us is None:
+            us = user_stats(exposures, keys[0] if keys else None, flags)
+        ui = stats_intervals(us, ratios, n_boot, conf, seed)
         lo_s = ui[[f"step{j}_lo" for j in range(1, len(STEPS))]].to_numpy()
         hi_s = ui[[f"step{j}_hi" for j in range(1, len(STEPS))]].to_numpy()
         lo_o = ui[[f"all{j}_lo" for j in range(1, len(STEPS))]].to_numpy()

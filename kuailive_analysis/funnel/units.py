@@ -15,6 +15,7 @@ from kuailive_analysis.funnel.common import (
     day_hour,
     runs,
 )
+from kuailive_analysis.funnel.stats import EngineStats
 from kuailive_analysis.funnel.steps import funnel
 
 
@@ -120,7 +121,11 @@ def unit_funnels(
     ses = sessions[sessions["s_exposure"]]
     se = funnel(ses, conf=conf).assign(unit="session")
     flags = ["s_click", "s_qualified", "s_interaction", "s_gift"]
-    users = exposures.groupby("user_id", sort=False)[flags].any()
+    if isinstance(exposures, EngineStats):
+        us = exposures.get(None)  # one row per user: a user reaches a step if any exposure does
+        users = pd.DataFrame({c: us.sums[c] > 0 for c in flags})
+    else:
+        users = exposures.groupby("user_id", sort=False)[flags].any()
     us = funnel(users, conf=conf).assign(unit="user")
     out = pd.concat([ex, se, us], ignore_index=True)
     out["unit"] = pd.Categorical(out["unit"], ["exposure", "session", "user"], ordered=True)

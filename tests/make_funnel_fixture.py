@@ -1,0 +1,66 @@
+"""Write the funnel's reference results on a small twin (scale 0.01, seed 3):
+
+* ``tests/data/funnel_numbers_scale0.01_seed3.json``: ``funnel.analyse(ds).numbers()``;
+* ``tests/data/funnel_tables_scale0.01_seed3.pkl``: every aggregated table of the
+  :class:`~kuailive_analysis.funnel.FunnelResult` (not the event-level tables).
+
+They were produced by the pandas implementation of chapter 5 before the funnel moved into the
+event engine (issue 16); ``tests/test_funnel_engine.py`` requires the engine path to give the
+same numbers. Run from the repository root: ``.venv/bin/python tests/make_funnel_fixture.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCALE, SEED = 0.01, 3
+NUMBERS = HERE / "data" / f"funnel_numbers_scale{SCALE}_seed{SEED}.json"
+TABLES = HERE / "data" / f"funnel_tables_scale{SCALE}_seed{SEED}.pkl"
+ANALYSE = {"n_boot": 50}
+"""Keyword arguments of ``funnel.analyse`` for the fixture (fewer replicates: a fast test)."""
+
+
+def result_tables(r) -> dict:
+    """The aggregated tables of a FunnelResult, by name (pandas objects)."""
+    out = {
+        name: getattr(r, name)
+        for name in ("unmatched", "status", "funnel", "kpis", "units", "session_kpis",
+                     "gift_values", "clustered", "summary", "daily", "weekly", "by_screen",
+                     "by_index", "positions", "watch")
+    }  # fmt: skip
+    out.update({f"segments.{k}": v for k, v in r.segments.items()})
+    out.update({f"segment_funnels.{k}": v for k, v in r.segment_funnels.items()})
+    out["gift_trend"] = r.gift_trend.table
+    return out
+
+
+def dataset(root: Path):
+    """The small twin, generated and loaded under ``root``."""
+    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.twin import generate
+
+    os.environ["KUAILIVE_BUILD_DIR"] = str(root / "build")
+    data = generate(root / "twin", scale=SCALE, seed=SEED, progress=False)
+    return load(data)
+
+
+def main() -> int:
+    from kuailive_analysis import funnel
+
+    with tempfile.TemporaryDirectory() as tmp:
+        r = funnel.analyse(dataset(Path(tmp)), **ANALYSE)
+        NUMBERS.write_text(json.dumps(r.numbers(), indent=1, sort_keys=True) + "\n")
+        with open(TABLES, "wb") as f:
+            pickle.dump(result_tables(r), f, protocol=4)
+    print(f"wrote {NUMBERS} and {TABLES}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

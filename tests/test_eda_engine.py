@@ -21,6 +21,7 @@ import pickle
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -59,10 +60,21 @@ def result(twin):
     return eda.analyse(twin)
 
 
+FLOAT32_MEANS = ("durations", "rooms.shop")
+"""Tables whose ``mean`` column (float32, the mean room duration) is compared to one float32
+rounding step: pandas summed the float32 durations in float32 (Kahan) in row order, the engine
+averages them in double precision and rounds once, so the last float32 bit may differ. Every
+other value (and the dtype of this one) is compared exactly."""
+
+
 def _same(a, b, name: str) -> None:
     if isinstance(b, pd.Series):
         pd.testing.assert_series_equal(a, b, check_exact=True, obj=name)
     elif isinstance(b, pd.DataFrame):
+        if any(k in name for k in FLOAT32_MEANS) and "mean" in b.columns:
+            assert a["mean"].dtype == b["mean"].dtype, name
+            np.testing.assert_allclose(a["mean"], b["mean"], rtol=2.5e-7, err_msg=name)
+            a, b = a.drop(columns="mean"), b.drop(columns="mean")
         pd.testing.assert_frame_equal(a, b, check_exact=True, obj=name)
     else:
         assert a == b, name

@@ -82,9 +82,10 @@ class Source:
         f = path / f"{name}.parquet" if path is not None else None
         return f if f is not None and f.exists() else None
 
-    def categories(self, name: str, column: str) -> list | None:
-        """The category order of a categorical column (pandas' order when it reads the table);
-        None for other columns, or when the engine returns the column as categorical itself."""
+    def categorical(self, name: str, column: str) -> pd.CategoricalDtype | None:
+        """The categorical dtype of a column of table ``name`` as pandas holds it (category
+        order and orderedness; from the Parquet dictionary for the cache, read without
+        reading the column); None for other columns."""
         f = self._cache_file(name)
         if f is not None:
             import pyarrow as pa
@@ -95,12 +96,20 @@ class Source:
                 return None
             col = pf.read_row_group(0, columns=[column]).column(0)
             if pa.types.is_dictionary(col.type) and col.num_chunks:
-                return col.chunk(0).dictionary.to_pylist()
+                cats = col.chunk(0).dictionary.to_pylist()
+                return pd.CategoricalDtype(cats, ordered=col.type.ordered)
             return None
-        if self.on_engine and self.ds is not None and hasattr(self.ds, "table"):
-            return None  # in-memory tables: the engine keeps categoricals (DuckDB ENUM)
-        col = self.table(name)[column]
-        return list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else None
+        if self.on_engine and hasattr(self.ds, "table"):
+            try:
+                dtype = self.ds.table(name, [column])[column].dtype
+            except KeyError:
+                return None
+        else:
+            frame = self.table(name)
+            if column not in frame.columns:
+                return None
+            dtype = frame[column].dtype
+        return dtype if isinstance(dtype, pd.CategoricalDtype) else None
 
     def dtype(self, name: str, column: str):
         """The pandas dtype of a column of table ``name`` (without reading the column)."""

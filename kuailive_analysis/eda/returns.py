@@ -3,8 +3,10 @@
 A **visit** is the first click of a user in one room (user, streamer, live_id). A **repeat
 visit** is a visit to a streamer the user had visited in an earlier room. A **revisit
 interval** is the time between consecutive visits of the same (user, streamer) pair, in hours.
-Visits are found with integer sort keys (:func:`kuailive_analysis.core.keys.combined_key`) and
-run boundaries, not a hashing groupby over the click log.
+Visits, the repeat summary and the revisit intervals counted by hour are SQL definitions
+(:data:`~kuailive_analysis.engine.queries.eda.VISITS`,
+:data:`~kuailive_analysis.engine.queries.eda.RETURNS`), run on a dataset's engine by the chapter
+and on an in-memory DuckDB over a click frame by the functions here.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import MS_PER_HOUR
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.core.keys import combined_key
 from kuailive_analysis.core.stats import nonnegative
-from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section
+from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section, Source
 from kuailive_analysis.eda.distributions import linear_histogram
+from kuailive_analysis.engine.queries import eda as EQ
 
 CLICK_COLUMNS = ("user_id", "streamer_id", "live_id", "ts_ms")
 """The click columns visits are built from."""
@@ -47,44 +48,17 @@ def visits(clicks: pd.DataFrame) -> pd.DataFrame:
     visit's rank within its (user, streamer) pair from 1; ``gap_h`` is the time since the
     pair's previous visit in hours (NaN for the first visit).
 
-    Computed with integer sort keys (:func:`combined_key`) and run boundaries, no hashing
-    groupby over the click log."""
+    The SQL definition :data:`~kuailive_analysis.engine.queries.eda.VISITS` on an in-memory
+    DuckDB over ``clicks`` (the chapter itself only takes the aggregates of
+    :data:`~kuailive_analysis.engine.queries.eda.RETURNS` from the engine)."""
     require_columns(clicks, ["user_id", "streamer_id", "live_id", "ts_ms"], "clicks", hint=_HINT)
-    u_all = clicks["user_id"].to_numpy()
-    s_all = clicks["streamer_id"].to_numpy()
-    l_all = clicks["live_id"].to_numpy()
-    t_all = clicks["ts_ms"].to_numpy(dtype="int64")
-    usl = combined_key(u_all, s_all, l_all)
-    order = np.lexsort((t_all, usl))  # by (user, streamer, live), then time
-    k = usl[order]
-    start = np.ones(len(k), dtype=bool)
-    start[1:] = k[1:] != k[:-1]
-    first = order[start]  # row of the first click of each visit
-    n_clicks = np.diff(np.append(np.flatnonzero(start), len(k))).astype("int64")
-    u, s, live = u_all[first], s_all[first], l_all[first]
-    t = t_all[first]
-    pair = combined_key(u, s)
-    o2 = np.lexsort((live, t, pair))  # by (user, streamer), first_ms, live_id
-    v = pd.DataFrame(
-        {
-            "user_id": u[o2],
-            "streamer_id": s[o2],
-            "live_id": live[o2],
-            "first_ms": t[o2],
-            "n_clicks": n_clicks[o2],
-        }
-    )
-    u, s = v["user_id"].to_numpy(), v["streamer_id"].to_numpy()
-    new_pair = np.ones(len(v), dtype=bool)
-    new_pair[1:] = (u[1:] != u[:-1]) | (s[1:] != s[:-1])
-    pair_id = np.cumsum(new_pair) - 1
-    starts = np.flatnonzero(new_pair)
-    v["visit_no"] = (np.arange(len(v)) - starts[pair_id] + 1).astype("int32")
-    t = v["first_ms"].to_numpy(dtype="int64")
-    gap = np.full(len(v), np.nan)
-    gap[1:] = (t[1:] - t[:-1]) / MS_PER_HOUR
-    gap[new_pair] = np.nan
-    v["gap_h"] = gap
+    v = Source(tables={"clicks": clicks}).query(EQ.VISITS)
+    for c in ("user_id", "streamer_id", "live_id"):
+        v[c] = v[c].astype(clicks[c].dtype)
+    v["first_ms"] = v["first_ms"].astype("int64")
+    v["n_clicks"] = v["n_clicks"].astype("int64")
+    v["visit_no"] = v["visit_no"].astype("int32")
+    v["gap_h"] = v["gap_h"].astype("float64")
     return v
 
 
@@ -102,34 +76,79 @@ def repeat_summary(
     * ``share_users_returning``: users with at least one such pair;
     * ``n_visits``, ``n_pairs``, ``n_users``.
 
-    ``visit_table``: :func:`visits` of ``clicks`` when already built.
+    ``visit_table`` is accepted for compatibility and not needed: the SQL definition
+    (:data:`~kuailive_analysis.engine.queries.eda.RETURNS`) builds the visits itself.
     """
     if min_rooms < 2:
         raise ValueError(f"repeat_summary: min_rooms must be >= 2, got {min_rooms}.")
     require_columns(clicks, ["user_id", "streamer_id", "live_id", "ts_ms"], "clicks", hint=_HINT)
     if len(clicks) == 0:
         raise ValueError("repeat_summary: the click table is empty.")
-    ts = clicks["ts_ms"].to_numpy(dtype="int64")
-    pair = combined_key(clicks["user_id"].to_numpy(), clicks["streamer_id"].to_numpy())
-    pair_min = pd.Series(ts).groupby(pair, sort=False).transform("min").to_numpy()
-    seen = pair_min < ts
-    v = visits(clicks) if visit_table is None else visit_table
-    repeat_visit = v["visit_no"].to_numpy() > 1
-    rooms_per_pair = v.groupby(["user_id", "streamer_id"], sort=False).size()
-    returning = rooms_per_pair >= min_rooms
-    users_returning = returning.groupby(level="user_id").any()
+    rows = _returns_rows(Source(tables={"clicks": clicks}), min_rooms, 3.0, 7 * 24.0)
+    return _repeat_series(rows)
+
+
+def _returns_rows(src: Source, min_rooms: int, tol_h: float, max_h: float) -> pd.DataFrame:
+    """The rows of :data:`~kuailive_analysis.engine.queries.eda.RETURNS` (totals repeated on
+    every row; revisit intervals counted by hour bucket)."""
+    return src.query(EQ.RETURNS, min_rooms=int(min_rooms), tol_h=float(tol_h), max_h=float(max_h))
+
+
+def _repeat_series(rows: pd.DataFrame) -> pd.Series:
+    t = rows.iloc[0]
+    n_clicks, n_visits = int(t["n_clicks"]), int(t["n_visits"])
+    n_pairs, n_users = int(t["n_pairs"]), int(t["n_users"])
     return pd.Series(
         {
-            "share_clicks_seen_streamer": float(seen.mean()),
-            "share_clicks_repeat_visit": float(
-                v.loc[repeat_visit, "n_clicks"].sum() / v["n_clicks"].sum()
-            ),
-            "share_visits_repeat": float(repeat_visit.mean()),
-            "share_pairs_returning": float(returning.mean()),
-            "share_users_returning": float(users_returning.mean()),
-            "n_visits": float(len(v)),
-            "n_pairs": float(len(rooms_per_pair)),
-            "n_users": float(len(users_returning)),
+            "share_clicks_seen_streamer": int(t["n_seen"]) / n_clicks,
+            "share_clicks_repeat_visit": int(t["n_repeat_clicks"]) / n_clicks,
+            "share_visits_repeat": int(t["n_repeat"]) / n_visits,
+            "share_pairs_returning": int(t["n_pairs_returning"]) / n_pairs,
+            "share_users_returning": int(t["n_users_returning"]) / n_users,
+            "n_visits": float(n_visits),
+            "n_pairs": float(n_pairs),
+            "n_users": float(n_users),
+        }
+    )
+
+
+def _interval_counts(rows: pd.DataFrame) -> pd.DataFrame:
+    """The revisit-interval rows of RETURNS (none when there is no interval)."""
+    g = rows.loc[rows["n"] > 0, ["bucket", "is_whole", "below_max", "near_day", "n"]]
+    return g.astype(
+        {"bucket": "int64", "is_whole": bool, "below_max": bool, "near_day": bool, "n": "int64"}
+    )
+
+
+def _histogram_from_counts(g: pd.DataFrame, n_total: int, max_h: float) -> pd.DataFrame:
+    """:func:`interval_histogram` (1-hour bins on [0, max_h)) from interval counts by hour
+    bucket: numpy's bins are half-open except the last, which also holds its right edge."""
+    edges = np.arange(0.0, max_h + 0.5, 1.0)
+    nb = len(edges) - 1
+    c = np.zeros(max(nb, 0), dtype="int64")
+    if nb > 0:
+        b = g.loc[g["below_max"]]
+        bucket, n = b["bucket"].to_numpy(), b["n"].to_numpy()
+        idx = np.where((bucket == nb) & b["is_whole"].to_numpy(), nb - 1, bucket)
+        ok = (idx >= 0) & (idx < nb)
+        c = np.bincount(idx[ok], weights=n[ok], minlength=nb).astype("int64")
+    return pd.DataFrame(
+        {"lo_h": edges[:-1], "hi_h": edges[1:], "count": c, "share": c / max(n_total, 1)}
+    )
+
+
+def _rhythm_from_counts(g: pd.DataFrame, tol_h: float, min_h: float = 12.0) -> pd.Series:
+    """:func:`daily_rhythm_share` from interval counts by hour bucket (``min_h`` whole)."""
+    base = g.loc[g["bucket"] >= min_h]
+    n = int(base["n"].sum())
+    obs = int(base.loc[base["near_day"], "n"].sum()) / n if n else float("nan")
+    expected = 2 * tol_h / 24.0
+    return pd.Series(
+        {
+            "share_near_whole_days": obs,
+            "expected_uniform": expected,
+            "ratio": obs / expected,
+            "n_intervals": float(n),
         }
     )
 
@@ -219,24 +238,40 @@ class Returns(Section):
 
 
 def returns_section(
-    clicks: pd.DataFrame,
+    clicks,
     top_streamer_share: pd.Series,
     min_rooms: int = 2,
     tol_h: float = 3.0,
     max_h: float = 7 * 24,
 ) -> Returns:
-    """The :class:`Returns` section from the clicks (:data:`CLICK_COLUMNS` suffice) and each
-    user's ``top_streamer_watch_share`` (user activity table); ``min_rooms``: rooms that make a
-    pair returning, ``tol_h``: distance to a whole day that counts as daily, ``max_h``: range
-    of the interval histogram."""
-    v = visits(clicks)
-    rep = repeat_summary(clicks, min_rooms=min_rooms, visit_table=v)
-    intervals = revisit_intervals(clicks, visit_table=v)
-    rhythm = daily_rhythm_share(intervals, tol_h=tol_h)
+    """The :class:`Returns` section from the clicks (:data:`CLICK_COLUMNS` suffice, or a
+    :class:`~kuailive_analysis.eda.base.Source`: ``Source(ds)`` runs the SQL on the dataset's
+    engine) and each user's ``top_streamer_watch_share`` (user activity table); ``min_rooms``:
+    rooms that make a pair returning, ``tol_h``: distance to a whole day that counts as daily,
+    ``max_h``: range of the interval histogram.
+
+    One SQL definition (:data:`~kuailive_analysis.engine.queries.eda.RETURNS`) gives the
+    repeat summary and the revisit intervals counted by hour; the rest is shaped here."""
+    if isinstance(clicks, Source):
+        src = clicks
+    else:
+        require_columns(clicks, list(CLICK_COLUMNS), "clicks", hint=_HINT)
+        if len(clicks) == 0:
+            raise ValueError("repeat_summary: the click table is empty.")
+        src = Source(tables={"clicks": clicks})
+    if min_rooms < 2:
+        raise ValueError(f"repeat_summary: min_rooms must be >= 2, got {min_rooms}.")
+    rows = _returns_rows(src, min_rooms, tol_h, max_h)
+    if int(rows["n_clicks"].iloc[0]) == 0:
+        raise ValueError("repeat_summary: the click table is empty.")
+    rep = _repeat_series(rows)
+    g = _interval_counts(rows)
+    n_int = int(rows["n_intervals"].iloc[0])
+    rhythm = _rhythm_from_counts(g, tol_h)
     top = top_streamer_share.dropna()
     return Returns(
         summary=rep,
-        intervals=interval_histogram(intervals, bin_h=1, max_h=max_h),
+        intervals=_histogram_from_counts(g, n_int, max_h),
         rhythm=rhythm,
         top_streamer=linear_histogram(top, np.linspace(0, 1, 21)),
         share_clicks_seen_streamer=rep["share_clicks_seen_streamer"],
@@ -245,9 +280,9 @@ def returns_section(
         share_pairs_returning=rep["share_pairs_returning"],
         share_users_returning=rep["share_users_returning"],
         repeat_min_rooms=min_rooms,
-        n_intervals=len(intervals),
-        revisit_median_h=float(np.median(intervals)) if len(intervals) else np.nan,
-        revisit_within_day=float((intervals < 24).mean()) if len(intervals) else np.nan,
+        n_intervals=n_int,
+        revisit_median_h=float(rows["median_h"].iloc[0]) if n_int else np.nan,
+        revisit_within_day=(int(g.loc[g["bucket"] < 24, "n"].sum()) / n_int if n_int else np.nan),
         rhythm_share=rhythm["share_near_whole_days"],
         rhythm_expected=rhythm["expected_uniform"],
         rhythm_ratio=rhythm["ratio"],

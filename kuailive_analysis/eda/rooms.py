@@ -3,6 +3,11 @@
 Rooms already live at the window start have an unobserved start and rooms still live at
 extraction (``end_censored``) only a lower bound on their duration: start-hour counts and
 duration quantiles use the rooms that started inside the window (and, for durations, ended).
+
+The aggregations over the room table are SQL definitions
+(:mod:`kuailive_analysis.engine.queries.eda`): :func:`rooms_section` runs them on a dataset's
+engine (``Source(ds)``: 11.8M rooms at full scale never enter pandas); the functions taking a
+room frame run the same definitions on an in-memory DuckDB over it.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ from kuailive_analysis.core.calendar import (
     MS_PER_MINUTE,
     WINDOW_END_MS,
     WINDOW_START_MS,
-    beijing_hour,
     days_since_start,
     ms_to_beijing,
 )
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section
+from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section, Source
 from kuailive_analysis.eda.profiles import MISSING_LABEL
 from kuailive_analysis.eda.timing import hour_window_label, peak_window
+from kuailive_analysis.engine.queries import eda as EQ
 
 ROOM_COLUMNS = (
     "live_id",
@@ -42,24 +47,24 @@ START_PEAK_HOURS = 4
 """Width of the busiest window of room starts (hours)."""
 
 
-def room_start_hours(rooms: pd.DataFrame, within_window: bool = True) -> pd.DataFrame:
+def room_start_hours(rooms, within_window: bool = True) -> pd.DataFrame:
     """Rooms by Beijing start hour (index 0..23): ``n_rooms`` and ``share``.
 
     With ``within_window`` only rooms starting in [2025-05-05, 2025-05-26) Beijing count
     (rooms already live at the window start have an earlier, unobserved schedule).
+    ``rooms``: the room table, or a :class:`~kuailive_analysis.eda.base.Source` (the SQL
+    definition :data:`~kuailive_analysis.engine.queries.eda.ROOM_START_HOURS` runs there).
     """
-    require_columns(rooms, ["start_ms"], "rooms", hint=_HINT)
-    s = rooms["start_ms"].to_numpy(dtype="int64")
-    if within_window:
-        s = s[(s >= WINDOW_START_MS) & (s < WINDOW_END_MS)]
-    c = np.bincount(beijing_hour(s), minlength=24)
+    src = _rooms_source(rooms, ["start_ms"])
+    df = src.query(EQ.ROOM_START_HOURS, within_window=within_window)
+    c = df.set_index("hour")["n_rooms"].reindex(range(24), fill_value=0).to_numpy(dtype="int64")
     return pd.DataFrame(
         {"n_rooms": c, "share": c / max(c.sum(), 1)}, index=pd.Index(range(24), name="hour")
     )
 
 
 def rooms_live_over_time(
-    rooms: pd.DataFrame,
+    rooms,
     step_min: int = 15,
     start_ms: int = WINDOW_START_MS,
     end_ms: int = WINDOW_END_MS,
@@ -67,31 +72,40 @@ def rooms_live_over_time(
     """Number of rooms live at each moment t of a regular grid (every ``step_min`` minutes).
 
     A room is live at t when ``start_ms <= t < end_ms``, so
-    n(t) = #{start <= t} - #{end <= t} (two binary searches on sorted starts and ends).
-    Columns ``ts_ms``, ``time`` (Beijing), ``day_float`` (days since the window start),
-    ``n_live``.
+    n(t) = #{start <= t} - #{end <= t}: the SQL definition
+    :data:`~kuailive_analysis.engine.queries.eda.ROOM_LIVE_STEPS` counts starts and ends per
+    grid step, cumulated here. Columns ``ts_ms``, ``time`` (Beijing), ``day_float`` (days since
+    the window start), ``n_live``. ``rooms``: the room table or a
+    :class:`~kuailive_analysis.eda.base.Source`.
     """
-    require_columns(rooms, ["start_ms", "end_ms"], "rooms", hint=_HINT)
-    s = np.sort(rooms["start_ms"].to_numpy(dtype="int64"))
-    e = np.sort(rooms["end_ms"].to_numpy(dtype="int64"))
-    if (rooms["end_ms"].to_numpy() < rooms["start_ms"].to_numpy()).any():
-        raise ValueError("rooms: some end_ms is before start_ms; clean the room table first.")
+    src = _rooms_source(rooms, ["start_ms", "end_ms"])
     if step_min <= 0:
         raise ValueError(f"rooms_live_over_time: step_min must be positive, got {step_min}.")
+    step_ms = int(step_min * MS_PER_MINUTE)
+    steps = src.query(EQ.ROOM_LIVE_STEPS, start_ms=int(start_ms), step_ms=step_ms)
+    if int(steps["n_bad"].sum()) > 0:
+        raise ValueError("rooms: some end_ms is before start_ms; clean the room table first.")
     t = np.arange(start_ms, end_ms, step_min * MS_PER_MINUTE, dtype="int64")
-    n = np.searchsorted(s, t, side="right") - np.searchsorted(e, t, side="right")
+    k = steps["k"].to_numpy(dtype="int64")
+    inside = (k >= 0) & (k < len(t))
+    n_start = np.bincount(k[inside], weights=steps["n_start"].to_numpy()[inside], minlength=len(t))
+    n_end = np.bincount(k[inside], weights=steps["n_end"].to_numpy()[inside], minlength=len(t))
+    n = (np.cumsum(n_start[: len(t)]) - np.cumsum(n_end[: len(t)])).astype("int64")
     return pd.DataFrame(
         {
             "ts_ms": t,
             "time": ms_to_beijing(t),
             "day_float": days_since_start(t),
-            "n_live": n.astype("int64"),
+            "n_live": n,
         }
     )
 
 
+_DURATION_VALUES = ("p25", "median", "p75", "p90", "mean")
+
+
 def room_duration_summary(
-    rooms: pd.DataFrame,
+    rooms,
     by: str | Sequence[str] | None = "live_content_category",
     ended_only: bool = True,
 ) -> pd.DataFrame:
@@ -99,33 +113,72 @@ def room_duration_summary(
     (still live at extraction) and quantiles ``p25``, ``median``, ``p75``, ``p90`` and
     ``mean`` over the rooms that ended (``ended_only``; a censored duration is only a lower
     bound) and that started inside the window (their start is observed). ``by=None`` gives
-    one row ``all`` for all rooms."""
-    if by is None:
-        rooms = rooms.assign(rooms="all")
-        by = "rooms"
-    by = [by] if isinstance(by, str) else list(by)
-    require_columns(rooms, ["duration_min", "end_censored", "start_ms", *by], "rooms", hint=_HINT)
-    r = rooms[[*by, "duration_min", "end_censored", "start_ms"]].copy()
-    for c in by:  # categorical with string labels: fast groupby, missing kept as a group
-        col = r[c] if isinstance(r[c].dtype, pd.CategoricalDtype) else r[c].astype("category")
+    one row ``all`` for all rooms.
+
+    The SQL definition :func:`~kuailive_analysis.engine.queries.eda.room_duration_query` over
+    ``rooms`` (the room table, or a :class:`~kuailive_analysis.eda.base.Source`); the groups
+    are labelled and ordered here as a pandas groupby of the room table would (category order,
+    missing values as :data:`~kuailive_analysis.eda.profiles.MISSING_LABEL`), largest first."""
+    cols = [] if by is None else [by] if isinstance(by, str) else list(by)
+    src = _rooms_source(rooms, ["duration_min", "end_censored", "start_ms", *cols])
+    q = EQ.room_duration_query("eda_room_durations", [f'"{c}"' for c in cols])
+    return _duration_frame(src, q, cols or ["rooms"], ended_only)
+
+
+def _duration_frame(src: Source, q, by: list[str], ended_only: bool = True) -> pd.DataFrame:
+    """The summary frame from the SQL rows of ``q`` (group keys ``g0``, ``g1``, ... named
+    ``by``), labelled and ordered as a pandas groupby of the room table."""
+    agg = src.query(q, ended_only=ended_only)
+    r = pd.DataFrame(index=agg.index)
+    for i, c in enumerate(by):
+        col = agg[f"g{i}"]
+        dtype = src.categorical("rooms", c)
+        if dtype is None:
+            col = col.astype("category")
+        else:  # the table's categories, in its order (DuckDB returns an ENUM as ordered)
+            values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+            col = pd.Series(pd.Categorical(values, dtype=dtype), index=col.index)
         col = col.cat.remove_unused_categories()
         col = col.cat.rename_categories([str(v) for v in col.cat.categories])
         if col.isna().any():
             col = col.cat.add_categories([MISSING_LABEL]).fillna(MISSING_LABEL)
         r[c] = col
-    g_all = r.groupby(by, observed=True)
-    n = g_all.size()
-    cens = g_all["end_censored"].mean()
-    keep = r["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)
-    if ended_only:
-        keep &= ~r["end_censored"].astype(bool)
-    g_kept = r.loc[keep].groupby(by, observed=True)["duration_min"]
-    q = g_kept.quantile([0.25, 0.5, 0.75, 0.9]).unstack()
-    q.columns = ["p25", "median", "p75", "p90"]
-    out = pd.DataFrame({"n_rooms": n, "share_rooms": n / n.sum(), "share_censored": cens})
-    out = out.join(q)
-    out["mean"] = g_kept.mean()
+    for v in ("n_rooms", "n_censored", "mean"):
+        r[v] = agg[v]
+    n_kept = agg["n_kept"].to_numpy(dtype="int64")
+    for v, q in EQ.DURATION_QUANTILES:
+        r[v] = _interpolate(n_kept, q, agg[f"{v}_lo"], agg[f"{v}_hi"])
+    g = r.groupby(by, observed=True)[["n_rooms", "n_censored", *_DURATION_VALUES]].first()
+    n = g["n_rooms"].astype("int64")
+    out = pd.DataFrame(
+        {"n_rooms": n, "share_rooms": n / n.sum(), "share_censored": g["n_censored"] / n}
+    )
+    for v in _DURATION_VALUES[:-1]:
+        out[v] = g[v].astype("float64")
+    dtype = src.dtype("rooms", "duration_min")
+    out["mean"] = g["mean"].astype(dtype if dtype == np.float32 else "float64")
     return out.sort_values("n_rooms", ascending=False)
+
+
+def _interpolate(n: np.ndarray, q: float, lo: pd.Series, hi: pd.Series) -> np.ndarray:
+    """The q-quantile of each group from its order statistics at ranks i = floor(q (n - 1))
+    and i + 1, with pandas' linear interpolation (lo + (hi - lo) frac); NaN when n = 0."""
+    lo = lo.to_numpy(dtype="float64", na_value=np.nan)
+    hi = hi.to_numpy(dtype="float64", na_value=np.nan)
+    out = np.full(len(n), np.nan)
+    for j in range(len(n)):  # one value per group
+        if n[j] > 0:
+            pos = q * (n[j] - 1)
+            frac = pos % 1
+            out[j] = lo[j] if frac == 0 else lo[j] + (hi[j] - lo[j]) * frac
+    return out
+
+
+def _rooms_source(rooms, cols: Sequence[str]) -> Source:
+    if isinstance(rooms, Source):
+        return rooms
+    require_columns(rooms, list(cols), "rooms", hint=_HINT)
+    return Source(tables={"rooms": rooms})
 
 
 def shop_flag(rooms: pd.DataFrame) -> pd.Series:
@@ -194,22 +247,27 @@ class Rooms(Section):
         )
 
 
-def rooms_section(rooms: pd.DataFrame, step_min: int = 15) -> Rooms:
-    """The :class:`Rooms` section from the room table (:data:`ROOM_COLUMNS` suffice);
-    ``step_min``: grid of the rooms-live curve in minutes."""
-    starts = room_start_hours(rooms)
-    live = rooms_live_over_time(rooms, step_min=step_min)
+def rooms_section(rooms, step_min: int = 15) -> Rooms:
+    """The :class:`Rooms` section from the room table (:data:`ROOM_COLUMNS` suffice) or a
+    :class:`~kuailive_analysis.eda.base.Source` (``Source(ds)``: the SQL definitions run on the
+    dataset's engine, the room table never enters pandas); ``step_min``: grid of the
+    rooms-live curve in minutes."""
+    src = _rooms_source(rooms, [c for c in ROOM_COLUMNS if c not in ("live_id", "streamer_id")])
+    starts = room_start_hours(src)
+    live = rooms_live_over_time(src, step_min=step_min)
     peak, peak_share = peak_window(starts["n_rooms"], START_PEAK_HOURS)
     n_live = live["n_live"]
-    overall = room_duration_summary(rooms, None).loc["all"]
-    shop = room_duration_summary(rooms.assign(shop=shop_flag(rooms)), "shop")
+    overall = _duration_frame(src, EQ.ROOM_DURATIONS["all"], ["rooms"]).loc["all"]
+    shop = _duration_frame(src, EQ.ROOM_DURATIONS["shop"], ["shop"])
     shop = shop.reindex(["shop", "not shop"])
     return Rooms(
         start_hours=starts,
         live=live,
         durations={
-            "content category": room_duration_summary(rooms, "live_content_category"),
-            "live_type": room_duration_summary(rooms, "live_type"),
+            "content category": _duration_frame(
+                src, EQ.ROOM_DURATIONS["content category"], ["live_content_category"]
+            ),
+            "live_type": _duration_frame(src, EQ.ROOM_DURATIONS["live_type"], ["live_type"]),
         },
         shop=shop,
         room_start_peak=hour_window_label(peak, START_PEAK_HOURS),

@@ -499,11 +499,37 @@ def _stream(engine: Engine, query, staging: Path, **params):
     shutil.rmtree(dest, ignore_errors=True)
 
 
-def _materialize(engine: Engine, query, staging: Path, **params) -> None:
-    """Run ``query`` into ``staging/<name>.parquet`` and register it as view ``query.name``."""
-    dest = staging / f"{query.name}.parquet"
-    engine.write(query, dest, **params)
-    engine.register(query.name, _parts(dest))
+def _materialize(engine: Engine, query, staging: Path, *, keep: bool = True, **params) -> None:
+    """Make the result of ``query`` available as ``query.name``: with ``keep`` computed once
+    (DuckDB: a temporary table, which DuckDB spills to its temp folder beyond its memory limit;
+    Spark: Parquet parts under ``staging``), else a view (recomputed by each reader; for cheap
+    projections read once or twice)."""
+    name = query.name
+    sql = engine.render(query, **params)
+    if _is_spark(engine):
+        if keep:
+            dest = staging / f"{name}.parquet"
+            engine.write(query, dest, **params)
+            engine.register(name, _parts(dest))
+            return
+        engine.execute(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS {sql}")
+    else:
+        kind = "TABLE" if keep else "VIEW"
+        engine.execute(f'CREATE OR REPLACE TEMP {kind} "{name}" AS {sql}')
+    engine.tables[name] = ()
+
+
+def _drop(engine: Engine, name: str) -> None:
+    """Free a DuckDB table made by :func:`_materialize` (Spark's staging goes with the folder)."""
+    if not _is_spark(engine):
+        kind = engine.con.execute(
+            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? UNION ALL "
+            "SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ?",
+            [name, name],
+        ).fetchall()
+        for (k,) in kind:
+            engine.execute(f'DROP {k} IF EXISTS "{name}"')
+    engine.tables.pop(name, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -645,14 +671,18 @@ def _build(
     engine.register("rooms", out / "rooms.parquet")
     done("rooms")
     # 5. events: rules 4-8
+    _register_thresholds(engine, thresholds)
+    event_sens = {}
     for name in S.EVENT_TABLES:
         qs = QC.EVENT_QUERIES[name]
         _materialize(engine, qs["marks"], staging, drop_outside=p.drop_outside_window)
         event_q[name] = engine.frame(qs["quality"]).iloc[0]
+        event_sens[name] = engine.frame(qs["sensitivity"]).set_index("i")["n"]
         _materialize(
             engine,
             qs["clean"],
             staging,
+            keep=p.streamer_mismatch == "fix",  # only 'fix' needs the costly copy search
             drop_dup=p.drop_duplicate_events,
             drop_orphans=p.drop_orphans,
             drop_long=drop_long,
@@ -669,6 +699,8 @@ def _build(
             {},
         )
         engine.register(attr, out / f"{attr}.parquet")
+        _drop(engine, qs["clean"].name)
+        _drop(engine, qs["marks"].name)
         done(attr)
     report = pd.DataFrame([s.as_row() for s in steps], columns=CL.REPORT_COLUMNS)
     for col in CL.REPORT_COLUMNS[2:]:
@@ -697,7 +729,7 @@ def _build(
     done("user_day")
     # 7. long-room sensitivity and duration histogram
     quality = _quality(info, room_q, event_q)
-    sens = _sensitivity(engine, thresholds, n_rooms, info)
+    sens = _sensitivity(engine, thresholds, n_rooms, info, event_sens)
     hist = _histogram(engine)
     done("sensitivity")
     for name, df in (
@@ -838,7 +870,8 @@ def _raw_files(info: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _sensitivity(engine: Engine, thresholds, n_rooms: int, info: dict) -> pd.DataFrame:
+def _register_thresholds(engine: Engine, thresholds) -> None:
+    """``stage_thresholds(i, lim)``: the long-room thresholds in minutes (None: never)."""
     lims = [1e300 if t is None else float(t) * 1440.0 for t in thresholds]
     engine.register_frame(
         "stage_thresholds",
@@ -846,11 +879,11 @@ def _sensitivity(engine: Engine, thresholds, n_rooms: int, info: dict) -> pd.Dat
             {"i": np.arange(len(lims), dtype=np.int64), "lim": np.array(lims, dtype=np.float64)}
         ),
     )
+
+
+def _sensitivity(engine: Engine, thresholds, n_rooms: int, info: dict, ev: dict) -> pd.DataFrame:
+    """clean.long_room_sensitivity from ROOM_SENSITIVITY and the events' counts ``ev``."""
     rooms = engine.frame(QC.ROOM_SENSITIVITY).set_index("i")["n"]
-    ev = {
-        n: engine.frame(QC.EVENT_QUERIES[n]["sensitivity"]).set_index("i")["n"]
-        for n in S.EVENT_TABLES
-    }
     out = []
     for i, t in enumerate(thresholds):
         k = int(rooms.get(i, 0))

@@ -52,10 +52,13 @@ class DuckDBEngine(Engine):
         tmp.mkdir(parents=True, exist_ok=True)
         self.con.execute(f"SET temp_directory = {_quote(tmp)}")
         self.con.execute("SET preserve_insertion_order = false")
-        self.set_progress(progress)
+        if progress:  # never touch the setting otherwise: inside a Jupyter kernel DuckDB
+            self.set_progress(True)  # refuses any change of it without ipywidgets
 
     def set_progress(self, on: bool) -> None:
-        """DuckDB's own progress bar (stderr) for queries longer than two seconds."""
+        """DuckDB's own progress bar (stderr) for queries longer than two seconds. Only for
+        terminals (the CLI): inside a Jupyter kernel DuckDB would need ipywidgets, so chapters
+        never call this (their progress is the chapter log of ``kuailive book``)."""
         self.con.execute(f"SET enable_progress_bar = {'true' if on else 'false'}")
         if on:
             self.con.execute("SET progress_bar_time = 2000")

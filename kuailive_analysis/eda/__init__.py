@@ -60,7 +60,7 @@ from kuailive_analysis.eda.activity import (
     user_activity,
     user_activity_of,
 )
-from kuailive_analysis.eda.base import Section, columns
+from kuailive_analysis.eda.base import Section, Source, columns
 from kuailive_analysis.eda.behaviour import (
     WATCH_BANDS_S,
     Behaviour,
@@ -255,11 +255,13 @@ def analyse(ds=None, **params) -> EDAResult:
         ds = load(ds)
     source = getattr(ds, "source", None)
     mc = registry.MetricContext(ds, cold_start_max=p.cold_start_max)
+    # the SQL definitions of the chapter (engine.queries.eda) run here: on the dataset's engine
+    # over the Parquet cache (the room, session and click tables never enter pandas)
+    src = Source(ds)
     streamers = streamers_section(mc, p.heavy_streamer_min)
     users = users_section(mc, p.light_user_max)
-    clicks = ds.clicks
     returns = returns_section(
-        clicks[list(CLICK_COLUMNS)],
+        src,
         users.activity["top_streamer_watch_share"],
         min_rooms=p.repeat_min_rooms,
         tol_h=p.rhythm_tol_hours,
@@ -267,7 +269,7 @@ def analyse(ds=None, **params) -> EDAResult:
     )
     timing = timing_section(ds, p.peak_hours)
     unc = uncertainty(
-        ds,
+        src,
         users.activity,
         streamers.activity,
         int(str(timing.activity_peak)[:2]),
@@ -281,11 +283,13 @@ def analyse(ds=None, **params) -> EDAResult:
         profiles=profiles_section(ds.users, ds.streamers),
         streamers=streamers,
         concentration=concentration_section(mc),
-        rooms=rooms_section(columns(ds, "rooms", ROOM_COLUMNS), p.live_step_minutes),
+        rooms=rooms_section(src, p.live_step_minutes),
         users=users,
         timing=timing,
         returns=returns,
-        behaviour=behaviour_section(mc, clicks["watch_live_time"]),
+        behaviour=behaviour_section(
+            mc, columns(ds, "clicks", ["watch_live_time"])["watch_live_time"]
+        ),
         gifts=gifts_section(mc, columns(ds, "gifts", ["gift_price"])["gift_price"]),
         published=published_section(
             ds,
@@ -294,6 +298,7 @@ def analyse(ds=None, **params) -> EDAResult:
             returns.summary,
             min_rooms=p.repeat_min_rooms,
             repeat_definition=p.repeat_definition,
+            source=src,
         ),
         elapsed_s=time.perf_counter() - t0,
         uncertainty=unc,

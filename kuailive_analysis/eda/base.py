@@ -61,14 +61,21 @@ class Source:
         self.ds = ds
         self.tables = dict(tables or {})
         self.on_engine = ds is not None and callable(getattr(ds, "query", None))
+        self._results: dict = {}
 
     def query(self, query, **params) -> pd.DataFrame:
-        """The result of ``query`` with ``params`` over its defaults."""
-        if self.on_engine:
-            return self.ds.query(query, **params)
-        from kuailive_analysis.engine.frames import run_on_frames
+        """The result of ``query`` with ``params`` over its defaults (kept: a second call with
+        the same arguments returns the same frame, which callers must not modify)."""
+        key = (query.name, query.sql, tuple(sorted(params.items())))
+        if key not in self._results:
+            if self.on_engine:
+                self._results[key] = self.ds.query(query, **params)
+            else:
+                from kuailive_analysis.engine.frames import run_on_frames
 
-        return run_on_frames(query, params, **{t: self.table(t) for t in query.inputs})
+                frames = {t: self.table(t) for t in query.inputs}
+                self._results[key] = run_on_frames(query, params, **frames)
+        return self._results[key]
 
     def table(self, name: str) -> pd.DataFrame:
         if name in self.tables:

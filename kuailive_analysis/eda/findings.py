@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.stats import gini, wilson_interval
-from kuailive_analysis.eda.base import columns
+from kuailive_analysis.eda.base import Source
+from kuailive_analysis.engine.queries.eda import USER_PEAK
 from kuailive_analysis.findings import Finding
 
 N_BOOT = 200
@@ -66,18 +67,13 @@ def uncertainty(
     from kuailive_analysis.core.stats import top_share
 
     rng = np.random.default_rng(SEED)
-    # evening habit: per user, interactions inside the peak window and in all
-    uid, hours = [], []
-    for t in ("clicks", "comments", "likes", "gifts"):
-        c = columns(ds, t, ["user_id", "hour"])
-        uid.append(c["user_id"].to_numpy(np.int64))
-        hours.append(c["hour"].to_numpy(np.int64))
-    uid, hours = np.concatenate(uid), np.concatenate(hours)
-    in_peak = ((hours - peak_start) % 24) < peak_hours
-    codes, inv = np.unique(uid, return_inverse=True)
-    tot = np.bincount(inv).astype("float64")
-    peak = np.bincount(inv, weights=in_peak).astype("float64")
-    n = len(codes)
+    # evening habit: per user, interactions inside the peak window and in all (SQL:
+    # engine.queries.eda.USER_PEAK, on the dataset's engine or over its frames)
+    src = ds if isinstance(ds, Source) else Source(ds)
+    per_user = src.query(USER_PEAK, peak_start=int(peak_start), peak_hours=int(peak_hours))
+    tot = per_user["n"].to_numpy(dtype="float64")
+    peak = per_user["n_peak"].to_numpy(dtype="float64")
+    n = len(per_user)
     idx = rng.integers(0, n, size=(N_BOOT, n)) if n else np.zeros((N_BOOT, 0), int)
     peak_boot = peak[idx].sum(axis=1) / np.maximum(tot[idx].sum(axis=1), 1)
     # loyalty

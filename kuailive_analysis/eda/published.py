@@ -12,16 +12,17 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core import metrics as registry
-from kuailive_analysis.core.calendar import WINDOW_END_MS, WINDOW_START_MS
 from kuailive_analysis.core.constants import REAL_COUNTS
 from kuailive_analysis.core.stats import gini, top_k_share
-from kuailive_analysis.eda.activity import streamer_activity, user_activity
-from kuailive_analysis.eda.base import GLUED, Section, columns
+from kuailive_analysis.eda.activity import streamer_activity_of, user_activity_of
+from kuailive_analysis.eda.base import GLUED, Section, Source, columns
 from kuailive_analysis.eda.behaviour import gift_price_summary, watch_time_summary
 from kuailive_analysis.eda.distributions import share_above, share_below
-from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS, repeat_summary
-from kuailive_analysis.eda.rooms import room_start_hours
+from kuailive_analysis.eda.profiles import MISSING_LABEL
+from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS, _repeat_series, _returns_rows
+from kuailive_analysis.eda.rooms import _duration_frame, room_start_hours, shop_median_np
 from kuailive_analysis.eda.timing import hour_window_label, hourly_profile, peak_window
+from kuailive_analysis.engine.queries.eda import ROOM_DURATIONS
 
 PAPER_SOURCE = (
     "Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for Live Streaming "
@@ -268,31 +269,36 @@ def run_values(
     repeat: pd.Series | None = None,
     min_rooms: int = 2,
     repeat_definition: str = "share_clicks_seen_streamer",
+    source: Source | None = None,
 ) -> dict[str, float]:
     """This run's value of every figure in :data:`PAPER_FIGURES`, keyed like it.
 
     ``ds`` is a :class:`~kuailive_analysis.data.dataset.Dataset` (anything with the contract's
     attributes). Pass the activity tables and repeat summary if already computed.
     ``repeat_definition`` picks which reading of repeat consumption is compared with the
-    paper's 27.1% (one of :data:`REPEAT_DEFINITIONS`).
+    paper's 27.1% (one of :data:`REPEAT_DEFINITIONS`). ``source``: where the SQL definitions
+    run (default ``Source(ds)``: the dataset's engine; pass the chapter's to reuse its results).
+    The room and click tables are never loaded whole: room figures come from the engine's
+    aggregates, click figures from single columns.
     """
     if repeat_definition not in REPEAT_DEFINITIONS:
         raise ValueError(
             f"run_values: repeat_definition {repeat_definition!r} is not one of "
             f"{sorted(REPEAT_DEFINITIONS)}."
         )
+    src = Source(ds) if source is None else source
     if streamer_act is None:
-        streamer_act = streamer_activity(ds.sessions, ds.rooms, ds.streamers)
+        streamer_act = streamer_activity_of(ds)
     if user_act is None:
-        user_act = user_activity(ds.sessions, ds.user_day, ds.users)
+        user_act = user_activity_of(ds)
     if repeat is None:
-        repeat = repeat_summary(ds.clicks, min_rooms=min_rooms)
+        repeat = _repeat_series(_returns_rows(src, min_rooms, 3.0, 7 * 24.0))
     sa, ua = streamer_act, user_act
     out: dict[str, float] = {}
     out["streamers_lt5_interactions"] = share_below(sa["n_interactions"], 5)
     out["streamers_gt40_interactions"] = share_above(sa["n_interactions"], 40)
     out["top10_streamers_interaction_share"] = top_k_share(sa["n_interactions"], 10)
-    out["room_start_peak"] = peak_window(room_start_hours(ds.rooms)["n_rooms"], 4)[0]
+    out["room_start_peak"] = peak_window(room_start_hours(src)["n_rooms"], 4)[0]
     out["users_lt50_interactions"] = share_below(ua["n_interactions"], 50)
     inter = pd.concat(
         [columns(ds, t, ["hour"]) for t in ("clicks", "comments", "likes", "gifts")],
@@ -311,14 +317,16 @@ def run_values(
         "share_streamers_gifted",
     ):
         out[k] = mc.value(k)
-    w = watch_time_summary(ds.clicks["watch_live_time"])
+    watch = columns(ds, "clicks", ["watch_live_time"])["watch_live_time"]
+    w = watch_time_summary(watch)
     out["watch_lt_5s"] = w["share_lt_5s"]
     out["watch_median_s"] = w["p50"]
     out["watch_p99_min"] = w["p99"] / 60.0
     out["user_watch_median_h"] = float(ua["watch_hours"].median())
     out["user_watch_mean_h"] = float(ua["watch_hours"].mean())
-    if len(ds.gifts):
-        g = gift_price_summary(ds.gifts["gift_price"])
+    gift_price = columns(ds, "gifts", ["gift_price"])["gift_price"]
+    if len(gift_price):
+        g = gift_price_summary(gift_price)
         out.update(
             gift_price_median=g["p50"],
             gift_price_mean=g["mean"],
@@ -331,20 +339,21 @@ def run_values(
         out["gini_revenue_gifted_streamers"] = mc.value("gini_revenue_gifted")
     exposed = sa.loc[sa["n_exposures"] > 0, "n_clicks"]
     out["gini_clicks_streamers"] = gini(exposed) if len(exposed) else float("nan")
-    out["users_male"] = float((ds.users["gender"].astype("string") == "M").mean())
-    out["streamers_female"] = float((ds.streamers["gender"].astype("string") == "F").mean())
-    cat = ds.rooms["live_content_category"].astype("string")
-    out["shop_room_share"] = float((cat == "shop").mean())
-    shop = ds.rooms.loc[(cat == "shop").fillna(False).to_numpy()]
-    ended = shop.loc[
-        ~shop["end_censored"].astype(bool)
-        & shop["start_ms"].between(WINDOW_START_MS, WINDOW_END_MS - 1)
+    users = columns(ds, "users", ["gender"])["gender"]
+    streamers = columns(ds, "streamers", ["gender"])["gender"]
+    out["users_male"] = float((users.astype("string") == "M").mean())
+    out["streamers_female"] = float((streamers.astype("string") == "F").mean())
+    # rooms per content category (all rooms; missing category its own group)
+    per_cat = _duration_frame(src, ROOM_DURATIONS["content category"], ["live_content_category"])[
+        "n_rooms"
     ]
-    out["shop_duration_median_min"] = (
-        float(ended["duration_min"].median()) if len(ended) else float("nan")
-    )
-    out["clicks_per_user"] = len(ds.clicks) / max(len(ds.users), 1)
-    out["rooms_per_streamer"] = len(ds.rooms) / max(len(ds.streamers), 1)
+    n_rooms = int(per_cat.sum())
+    n_known = n_rooms - int(per_cat.get(MISSING_LABEL, 0))
+    n_shop = int(per_cat.get("shop", 0))
+    out["shop_room_share"] = n_shop / n_known if n_known else float("nan")
+    out["shop_duration_median_min"] = shop_median_np(src)
+    out["clicks_per_user"] = len(watch) / max(len(users), 1)
+    out["rooms_per_streamer"] = n_rooms / max(len(streamers), 1)
     return out
 
 
@@ -491,6 +500,7 @@ def published_section(
     repeat: pd.Series,
     min_rooms: int = 2,
     repeat_definition: str = "share_clicks_seen_streamer",
+    source: Source | None = None,
 ) -> Published:
     """The :class:`Published` section (arguments as :func:`run_values`)."""
     vals = run_values(
@@ -500,6 +510,7 @@ def published_section(
         repeat=repeat,
         min_rooms=min_rooms,
         repeat_definition=repeat_definition,
+        source=source,
     )
     cal = calibration_table(ds)
     counts = cal["verdict"].value_counts()

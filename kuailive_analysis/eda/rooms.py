@@ -160,6 +160,26 @@ def _duration_frame(src: Source, q, by: list[str], ended_only: bool = True) -> p
     return out.sort_values("n_rooms", ascending=False)
 
 
+def shop_median_np(src: Source) -> float:
+    """Median duration (minutes) of the shop rooms kept for durations, as ``Series.median`` of
+    the room table's ``duration_min`` gives it (numpy's median in the column's own precision:
+    the two middle values averaged in float32 for the cache), from the order statistics of
+    :data:`~kuailive_analysis.engine.queries.eda.ROOM_DURATIONS` ``["shop"]``."""
+    agg = src.query(EQ.ROOM_DURATIONS["shop"], ended_only=True)
+    row = agg.loc[agg["g0"].astype(str) == "shop"]
+    n = int(row["n_kept"].iloc[0]) if len(row) else 0
+    if n == 0:
+        return float("nan")
+    dtype = src.dtype("rooms", "duration_min")
+    dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    mid = (
+        [row["median_lo"].iloc[0]]
+        if n % 2
+        else [row["median_lo"].iloc[0], row["median_hi"].iloc[0]]
+    )
+    return float(np.median(np.asarray(mid, dtype=dtype)))
+
+
 def _interpolate(n: np.ndarray, q: float, lo: pd.Series, hi: pd.Series) -> np.ndarray:
     """The q-quantile of each group from its order statistics at ranks i = floor(q (n - 1))
     and i + 1, with pandas' linear interpolation (lo + (hi - lo) frac); NaN when n = 0."""

@@ -27,7 +27,10 @@ rows and row order) as the pandas path (``dataset.build_tables`` over ``io.read_
      for larger files the ties of rule 5 (which copy is "first") and of the event order (same
      timestamp and user) may resolve differently from pandas.
 3. Cleaning rules 1-8 (:mod:`.queries.cleaning`) and the data model (:mod:`.queries.model`)
-   run as SQL; intermediate results are materialised as Parquet in the staging folder.
+   run as SQL; intermediate results (``stage_*``) are DuckDB temporary tables (DuckDB spills
+   them to its temp folder beyond its memory limit) or, on Spark, Parquet parts in the staging
+   folder. ``sessions`` is aggregated in user_id ranges of about
+   :data:`SESSION_PIECE_EVENTS` events, so no aggregate grows with the data.
 4. Every output table is written as one ``<table>.parquet`` with the exact Arrow schema of the
    pandas cache (:data:`TARGETS` and the dictionary of ``live_content_category``), streaming the
    engine's result (DuckDB: an Arrow reader; Spark: its part files, read back in order).
@@ -605,7 +608,6 @@ def _build(
     steps: list[CL.Step] = []
     rows: dict[str, int] = {}
     # 1. users and streamers (small) in pandas
-    small = {}
     for name, key, attr, feat in (
         ("user", "user_id", "users", F.user_features),
         ("streamer", "streamer_id", "streamers", F.streamer_features),
@@ -615,7 +617,6 @@ def _build(
         info[name] = {"rows": len(raw), "columns": raw.shape[1], "raw": raw}
         df, st = CL.dedupe_keys(raw, key, name)
         steps.append(st)
-        small[name] = df
         table = feat(df)
         _write_frame(table, out / f"{attr}.parquet")
         rows[attr] = len(table)

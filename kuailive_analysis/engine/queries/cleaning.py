@@ -4,8 +4,8 @@ counts, the long-room sensitivity and the room-duration histogram (ingestion onl
 Written in DuckDB's dialect; every query also transpiles to Spark SQL and runs there. The raw
 files are the views ``raw_room``, ``raw_click``, ... (schema columns, epoch-ms integers, plus a
 0-based ``_row`` in file order); ``users`` and ``streamers`` are the clean dimension tables.
-Intermediate results that the ingestion materialises (Parquet under its staging folder) are
-views named ``stage_*``:
+Intermediate results that the ingestion materialises (DuckDB temporary tables, or Parquet under
+its staging folder on Spark) are named ``stage_*``:
 
 * ``stage_rooms_all`` (:data:`ROOMS_ALL`): rules 1-2 and the long-room mark of rule 3, one row
   per live_id with the room columns plus ``n_rows`` (raw rows merged), ``conflict`` (rows

@@ -497,6 +497,21 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise ExportError(f"--out {out} is not empty; pass --overwrite to replace it")
 
 
+def cache_only(ds):
+    """``ds`` without the tables it holds in memory (as after building the cache): the export
+    reads only the cache files, so the caller can let the frames go before it starts."""
+    from kuailive_analysis.data.dataset import Dataset
+
+    return Dataset(
+        cache_path=ds.cache_path,
+        source=ds.source,
+        params=ds.params,
+        samples=ds.samples,
+        truth=ds.truth,
+        cache_key=ds.cache_key,
+    )
+
+
 def check_args(fmt: str, engine: str | None, out: str | os.PathLike, overwrite: bool) -> str:
     """Format, engine name and output folder checked before any work; the engine's name."""
     from kuailive_analysis.engine import engine_name

@@ -115,10 +115,10 @@ def cmd_book(args) -> int:
 
 def cmd_export(args) -> int:
     from kuailive_analysis.data.dataset import load
-    from kuailive_analysis.engine.export import check_args, export
+    from kuailive_analysis.engine.export import cache_only, check_args, export
 
     check_args(args.format, args.engine, args.out, args.overwrite)  # before any work
-    ds = load(_data_dir(args), progress=not args.quiet)
+    ds = cache_only(load(_data_dir(args), progress=not args.quiet))  # frames freed
     t0 = time.perf_counter()
     res = export(
         ds,

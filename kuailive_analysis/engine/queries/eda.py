@@ -60,7 +60,9 @@ SESSION_SUMS = (
 )
 """The session counts summed per streamer and per user (all BIGINT)."""
 
-_SUMS = ",\n    ".join(f"CAST(SUM({c}) AS BIGINT) AS {c}" for c in SESSION_SUMS)
+_SUMS = ",\n    ".join(f"CAST(SUM(CAST({c} AS DOUBLE)) AS BIGINT) AS {c}" for c in SESSION_SUMS)
+"""Integer sums accumulated in DOUBLE (exact: every partial sum is an integer below 2**53) and
+cast to BIGINT; DuckDB sums BIGINT into HUGEINT, about twice as slow over 450k groups."""
 _FILLED = ", ".join(f"COALESCE(s.{c}, 0) AS {c}" for c in SESSION_SUMS)
 _DERIVED = f"""n_clicks + n_negatives AS n_exposures,
   n_clicks + n_comments + n_likes + n_gifts AS n_interactions,
@@ -80,10 +82,17 @@ STREAMER_ACTIVITY = Query(
     sql=f"""
 WITH s AS (
   SELECT streamer_id,
-    {_SUMS},
-    CAST(COUNT(DISTINCT CASE WHEN n_clicks > 0 THEN user_id END) AS BIGINT) AS n_viewers,
-    CAST(COUNT(DISTINCT CASE WHEN n_clicks > 0 THEN live_id END) AS BIGINT) AS n_rooms_watched
+    {_SUMS}
   FROM sessions GROUP BY streamer_id
+),
+clicked AS (SELECT streamer_id, user_id, live_id FROM sessions WHERE n_clicks > 0),
+vw AS (
+  SELECT streamer_id, CAST(COUNT(*) AS BIGINT) AS n_viewers
+  FROM (SELECT DISTINCT streamer_id, user_id FROM clicked) AS x GROUP BY streamer_id
+),
+rw AS (
+  SELECT streamer_id, CAST(COUNT(*) AS BIGINT) AS n_rooms_watched
+  FROM (SELECT DISTINCT streamer_id, live_id FROM clicked) AS x GROUP BY streamer_id
 ),
 r AS (
   SELECT streamer_id, CAST(COUNT(DISTINCT live_id) AS BIGINT) AS n_rooms
@@ -96,9 +105,11 @@ ids AS (
 ),
 a AS (
   SELECT ids.streamer_id, {_FILLED},
-    COALESCE(s.n_viewers, 0) AS n_viewers, COALESCE(s.n_rooms_watched, 0) AS n_rooms_watched,
+    COALESCE(vw.n_viewers, 0) AS n_viewers, COALESCE(rw.n_rooms_watched, 0) AS n_rooms_watched,
     COALESCE(r.n_rooms, 0) AS n_rooms
   FROM ids LEFT JOIN s ON ids.streamer_id = s.streamer_id
+  LEFT JOIN vw ON ids.streamer_id = vw.streamer_id
+  LEFT JOIN rw ON ids.streamer_id = rw.streamer_id
   LEFT JOIN r ON ids.streamer_id = r.streamer_id
 )
 SELECT a.*, {_DERIVED}
@@ -122,17 +133,19 @@ USER_ACTIVITY = Query(
 WITH s AS (
   SELECT user_id,
     {_SUMS},
-    CAST(SUM(CASE WHEN n_clicks > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n_sessions,
-    CAST(COUNT(DISTINCT CASE WHEN n_clicks > 0 THEN streamer_id END) AS BIGINT) AS n_streamers
+    CAST(SUM(CASE WHEN n_clicks > 0 THEN 1 ELSE 0 END) AS BIGINT) AS n_sessions
   FROM sessions GROUP BY user_id
 ),
 p AS (
-  SELECT user_id, streamer_id, CAST(SUM(watch_ms) AS BIGINT) AS w
-  FROM sessions GROUP BY user_id, streamer_id
+  SELECT user_id, streamer_id, SUM(CAST(watch_ms AS DOUBLE)) AS w,
+    MAX(CASE WHEN n_clicks > 0 THEN 1 ELSE 0 END) AS clicked
+  FROM sessions
+  WHERE n_clicks > 0 OR watch_ms <> 0  -- other sessions add nothing to either column
+  GROUP BY user_id, streamer_id
 ),
 t AS (
-  SELECT user_id,
-    CAST(MAX(w) AS DOUBLE) / CAST(NULLIF(CAST(SUM(w) AS BIGINT), 0) AS DOUBLE) AS share
+  SELECT user_id, MAX(w) / NULLIF(SUM(w), CAST(0 AS DOUBLE)) AS share,
+    CAST(SUM(clicked) AS BIGINT) AS n_streamers
   FROM p GROUP BY user_id
 ),
 d AS (
@@ -146,7 +159,7 @@ ids AS (
 ),
 a AS (
   SELECT ids.user_id, {_FILLED},
-    COALESCE(s.n_sessions, 0) AS n_sessions, COALESCE(s.n_streamers, 0) AS n_streamers,
+    COALESCE(s.n_sessions, 0) AS n_sessions, COALESCE(t.n_streamers, 0) AS n_streamers,
     COALESCE(d.active_days, 0) AS active_days, t.share AS top_streamer_watch_share
   FROM ids LEFT JOIN s ON ids.user_id = s.user_id
   LEFT JOIN d ON ids.user_id = d.user_id

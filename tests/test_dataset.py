@@ -161,7 +161,7 @@ def test_quiet_by_default(tmp_path, capsys):
 def test_progress_goes_to_stderr(tmp_path, capsys):
     dataset.load(write_tiny(tmp_path / "tiny"), cache=False, progress=True)
     out = capsys.readouterr()
-    assert out.out == "" and "read csv" in out.err
+    assert out.out == "" and "ingest" in out.err
 
 
 def test_truth_is_read_for_a_twin(tmp_path):

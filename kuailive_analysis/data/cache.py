@@ -59,8 +59,9 @@ def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
     try:
         for name, df in tables.items():
             table = pa.Table.from_pandas(df, preserve_index=False)
-            pq.write_table(table, tmp / f"{name}.parquet", compression="lz4",
-                           row_group_size=1 << 20)
+            pq.write_table(
+                table, tmp / f"{name}.parquet", compression="lz4", row_group_size=1 << 20
+            )
         (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
         try:
             os.replace(tmp, path)  # atomic; fails if another process finished first
@@ -70,6 +71,25 @@ def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)  # keep the other process's identical copy
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def commit(folder: Path, path: Path, meta: dict) -> Path:
+    """Make the finished temporary ``folder`` (tables written by the engine, in the same parent
+    as ``path``) the cache ``path``: ``meta.json`` is written last, then the folder is renamed
+    atomically; if another process finished the same cache first, its copy is kept."""
+    folder, path = Path(folder), Path(path)
+    try:
+        (folder / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
+        try:
+            os.replace(folder, path)
+        except OSError:
+            if not is_complete(path):
+                raise
+            shutil.rmtree(folder, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     return path
 

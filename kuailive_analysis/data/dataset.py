@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -302,11 +303,8 @@ def load(
             engine=engine,
         )
     t0 = time.perf_counter()
-    raw = IO.read_tables(data_dir, progress=progress)
-    tables, samples = build_tables(raw, params, progress=progress, consume=True)
-    del raw
-    cache_path = None
     if cache:
+        built = _engine_build(data_dir, params, path, engine, progress)
         meta = {
             "cache_key": key,
             "fingerprint": source.fingerprint,
@@ -314,20 +312,55 @@ def load(
             "data_dir": str(data_dir),
             "version": __version__,
             "cache_format": C.CACHE_FORMAT,
-            "samples": samples,
+            "samples": built["samples"],
+            "engine": built.get("engine"),
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
-        cache_path = C.write(path, tables, meta)
+        cache_path = C.commit(built["folder"], path, meta)
+        return Dataset(
+            cache_path=cache_path,
+            source=source,
+            cache_key=key,
+            params=params.to_dict(),
+            samples=built["samples"],
+            truth=truth,
+            engine=engine,
+        )
+    # no cache: the same engine build into a temporary folder, read back into memory
+    with tempfile.TemporaryDirectory(prefix="kuailive-") as tmp:  # nothing in the build folder
+        built = _engine_build(data_dir, params, Path(tmp) / "tables", engine, progress)
+        folder = built["folder"]
+        tables = {n: C.read_table(folder, n) for n in C.tables_in(folder)}
     return Dataset(
         tables=tables,
-        cache_path=cache_path,
+        cache_path=None,
         source=source,
         cache_key=key,
         params=params.to_dict(),
-        samples=samples,
+        samples=built["samples"],
         truth=truth,
         engine=engine,
     )
+
+
+def _engine_build(data_dir, params, path: Path, engine: str, progress: bool) -> dict:
+    """Read, validate and clean the raw files and derive the data model on ``engine``
+    (:func:`kuailive_analysis.engine.ingest.build_cache`) into a temporary folder beside
+    ``path``; returns the build's record plus ``folder`` (the temporary folder)."""
+    from kuailive_analysis.engine import get_engine
+    from kuailive_analysis.engine.ingest import build_cache
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    eng = get_engine(engine)
+    try:
+        built = build_cache(data_dir, params, folder, engine=eng, progress=progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        eng.close()
+    return {**built, "folder": folder}
 
 
 def ensure_cache(

@@ -49,8 +49,7 @@ class DuckDBEngine(Engine):
         if thr:
             self.con.execute(f"SET threads = {int(thr)}")
         tmp = Path(temp_dir or config.build_dir() / "duckdb-tmp")
-        tmp.mkdir(parents=True, exist_ok=True)
-        self.con.execute(f"SET temp_directory = {_quote(tmp)}")
+        self.con.execute(f"SET temp_directory = {_quote(tmp)}")  # created only if DuckDB spills
         self.con.execute("SET preserve_insertion_order = false")
         if progress:  # never touch the setting otherwise: inside a Jupyter kernel DuckDB
             self.set_progress(True)  # refuses any change of it without ipywidgets

@@ -1024,3 +1024,37 @@ def test_numbers_are_plain_python_values(twin_result):
     for key, value in twin_result.numbers().items():
         v = value[0] if isinstance(value, tuple) else value
         assert type(v) in (int, float, str), (key, type(v))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 6),
+            st.integers(-3 * 86_400_000, 23 * 86_400_000),
+            st.integers(0, 3 * 86_400_000),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(0, 20),
+)
+@settings(max_examples=60, deadline=None)
+def test_streamer_activity_days_sql_matches_the_arithmetic(rows, last_day):
+    """The SQL definition gives the distinct (streamer, clipped start day) pairs of rooms that
+    end after the window start and start on or before last_day."""
+    from kuailive_analysis.core.calendar import beijing_day
+
+    rooms = pd.DataFrame(
+        {
+            "streamer_id": [r[0] for r in rows],
+            "start_ms": [WINDOW_START_MS + r[1] for r in rows],
+            "end_ms": [WINDOW_START_MS + r[1] + r[2] for r in rows],
+        }
+    )
+    start, end = rooms["start_ms"].to_numpy(), rooms["end_ms"].to_numpy()
+    day = beijing_day(start)
+    keep = (end > WINDOW_START_MS) & (day <= last_day)
+    want = sorted({(int(s), int(max(d, 0))) for s, d in zip(rooms["streamer_id"][keep], day[keep])})
+    got = R.streamer_activity_days(rooms, last_day=last_day)
+    assert list(zip(got["streamer_id"], got["day"])) == want
+    assert str(got["streamer_id"].dtype) == "int32" and str(got["day"].dtype) == "int8"

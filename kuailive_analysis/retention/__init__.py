@@ -186,6 +186,19 @@ HAZARD_CLOCK = "watch_age_days"
 """Account-age clock of the chapter's hazard figure (days since the first live watched)."""
 
 
+def _streamer_days(ds, last_day: int):
+    """Streamer activity days ``[streamer_id, day]`` from the dataset's engine (the rooms stay
+    out of pandas), or from its rooms frame for an object without an engine."""
+    if hasattr(ds, "query"):
+        from kuailive_analysis.engine.queries.retention import STREAMER_ACTIVITY_DAYS
+
+        days = ds.query(STREAMER_ACTIVITY_DAYS, last_day=int(last_day))
+        return days.astype({"streamer_id": "int32", "day": "int8"})
+    return streamer_activity_days(
+        ds.rooms[["streamer_id", "start_ms", "end_ms"]], last_day=last_day
+    )
+
+
 def analyse(
     ds,
     *,
@@ -269,9 +282,8 @@ def analyse(
     # 3.6 Cox on the landmark sample
     design, design_labels = cox_design(lm, early, users, new_account_days=params.new_account_days)
     # 3.7 streamers
-    rooms = ds.table("rooms", ["streamer_id", "start_ms", "end_ms"])
     st_table = survival_table(
-        streamer_activity_days(rooms, last_day=last_day),
+        _streamer_days(ds, last_day),
         churn_days=params.churn_days,
         last_day=last_day,
         id_col="streamer_id",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import N_WINDOW_DAYS, WINDOW_START_MS, beijing_day
+from kuailive_analysis.core.calendar import N_WINDOW_DAYS
 from kuailive_analysis.retention.checks import RetentionError, check_days, require
 
 ACTIVITY_BEHAVIOURS = ("click", "comment", "like", "gift")
@@ -74,13 +73,17 @@ def streamer_activity_days(
     Day = Beijing day index of ``start_ms``. A room that started before the window but was
     still live at its start counts for day 0; rooms starting after ``last_day`` are ignored.
     A long room counts only for its start day (a streamer is active when they go live).
+    The definition is the SQL query
+    :data:`kuailive_analysis.engine.queries.retention.STREAMER_ACTIVITY_DAYS`, run here on the
+    given frame (chapter 3 runs it on the dataset's engine, without loading the rooms).
     """
+    from kuailive_analysis.engine.frames import run_on_frames
+    from kuailive_analysis.engine.queries.retention import STREAMER_ACTIVITY_DAYS
+
     require(rooms, ["streamer_id", "start_ms", "end_ms"], "rooms")
-    start = rooms["start_ms"].to_numpy(np.int64)
-    end = rooms["end_ms"].to_numpy(np.int64)
-    day = beijing_day(start)
-    keep = (end > WINDOW_START_MS) & (day <= last_day)
-    frame = pd.DataFrame(
-        {"streamer_id": rooms["streamer_id"].to_numpy()[keep], "day": np.clip(day[keep], 0, None)}
-    )
-    return activity_days(frame, id_col="streamer_id", last_day=last_day)
+    days = run_on_frames(STREAMER_ACTIVITY_DAYS, {"last_day": int(last_day)}, rooms=rooms)
+    return _typed_days(days, "streamer_id")
+
+
+def _typed_days(frame: pd.DataFrame, id_col: str) -> pd.DataFrame:
+    return frame.astype({id_col: "int32", "day": "int8"}).reset_index(drop=True)

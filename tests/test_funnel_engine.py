@@ -27,7 +27,7 @@ import pytest
 
 from kuailive_analysis import funnel as F
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
-from kuailive_analysis.funnel.engine import engine_tables
+from kuailive_analysis.funnel.engine import engine_click_table, engine_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_funnel_fixture import ANALYSE, NUMBERS, TABLES, dataset, result_tables  # noqa: E402
@@ -94,6 +94,8 @@ def test_event_tables_equal_the_pandas_reference(twin, window):
     try:
         pd.testing.assert_frame_equal(et.exposures, ex_ref, check_exact=True)
         pd.testing.assert_frame_equal(et.clicks, b.clicks, check_exact=True)
+        ct = engine_click_table(twin, qualified_watch_s=5.0, attribution_window_s=window)
+        pd.testing.assert_frame_equal(ct, b.clicks, check_exact=True)
         pd.testing.assert_frame_equal(et.sessions, b.sessions, check_exact=True)
         pd.testing.assert_frame_equal(et.unmatched, un_ref, check_exact=True)
         # engagements: same rows, statuses and lags (the SQL names the click by its time)

@@ -45,11 +45,24 @@ bounds on the real uncertainty).
 :func:`~.kpis.user_bootstrap` gives user-clustered intervals for the headline KPIs to show by how
 much, and ``interval="user"`` puts them on every segment, daily and position table.
 
-All functions are pure (frames in, frames out) and vectorised; composite keys are int64
-(``user_id << 32 | live_id``).
+**Where the work runs (issue 16).** The event-level tables (attribution, click, exposure with
+segments and positions, session) are SQL in :mod:`kuailive_analysis.engine.queries.funnel`, run
+by the dataset's engine (DuckDB by default, Spark with ``--engine spark``); :func:`analyse`
+materialises the exposure table in the engine once, reads it and the other tables into pandas
+as one query result each (:mod:`.engine`: compact dtypes, as the predictive baseline reads
+them), and computes every KPI table, funnel and user-clustered interval from per-(segment level,
+user) sums the engine aggregates (:mod:`.stats`, a few hundred thousand rows), never by pandas
+over event rows. The pandas functions of :mod:`.attribution`, :mod:`.tables`, :mod:`.units`
+(``session_table``), :mod:`.segments` (``add_segments``) and :mod:`.positions`
+(``add_positions``) remain as the reference the tests hold the SQL to, row for row, and for
+hand-made frames; the statistics functions (:func:`kpi_table`, :func:`funnel`,
+:func:`user_intervals` ...) take either a pandas exposure table or the engine's
+:class:`~.stats.EngineStats` and share one numpy implementation. Composite keys in pandas are
+int64 (``user_id << 32 | live_id``).
 
 Modules, in the order of the chapter: :mod:`.common` (steps, kinds, defaults, checks),
 :mod:`.attribution` (engagement -> click), :mod:`.tables` (per-click and per-exposure tables),
+:mod:`.engine` (the same tables from the engine), :mod:`.stats` (per-(level, user) sums),
 :mod:`.units` (sessions, the funnel in three units), :mod:`.intervals` (user-clustered
 bootstrap), :mod:`.steps` (the nested funnel), :mod:`.kpis` (KPIs with intervals, the headline
 table), :mod:`.segments`, :mod:`.trends` (daily, weekly), :mod:`.positions` (screens, repeat
@@ -78,7 +91,7 @@ from kuailive_analysis.funnel.common import (
     STEPS,
     check_interval,
 )
-from kuailive_analysis.funnel.engine import EngineTables, engine_tables
+from kuailive_analysis.funnel.engine import SESSION_COLUMNS, EngineTables, engine_tables
 from kuailive_analysis.funnel.intervals import user_intervals
 from kuailive_analysis.funnel.kpis import (
     gift_value_summary,
@@ -272,7 +285,10 @@ def analyse(
     # event-level work in the engine (one SQL definition, engine/queries/funnel.py); pandas
     # gets the exposure, click, engagement and session tables as one query result each
     et = engine_tables(
-        ds, qualified_watch_s=qualified_watch_s, attribution_window_s=attribution_window_s
+        ds,
+        qualified_watch_s=qualified_watch_s,
+        attribution_window_s=attribution_window_s,
+        session_columns=SESSION_COLUMNS,
     )
     try:
         return _analyse(ds, et, cols("gifts", ("gift_price",)), segments, funnel_segments,

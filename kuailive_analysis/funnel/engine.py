@@ -1,11 +1,13 @@
 """The funnel's event-level tables from the event engine (the SQL of
 :mod:`kuailive_analysis.engine.queries.funnel`), as compact pandas frames.
 
-:func:`engine_tables` materialises the exposure table once (the engine writes it to a Parquet
-file in the build folder, registered as the view ``funnel_exposures``), reads it into pandas as
-*one* query result with the dtypes of the pandas reference (:func:`~.tables.build`,
+:func:`engine_tables` materialises the exposure table once (the engine writes the query result,
+sorted, to a Parquet file in the build folder, registered as the view ``funnel_exposures``),
+reads that file into pandas with pyarrow (no second copy in the engine) with the dtypes of the
+pandas reference (:func:`~.tables.build`,
 :func:`~.segments.add_segments`, :func:`~.positions.add_positions`), takes the click table from
-it, and reads the engagements (with their attribution) and the session table as one query each.
+it, and reads the engagements (with their attribution) and the session table (written and read
+the same way) as one query each.
 The KPI tables are then computed from per-(level, user) statistics the engine aggregates over
 the same view (:class:`~.stats.EngineStats`), never by pandas over the event rows.
 
@@ -25,7 +27,6 @@ import pandas as pd
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.engine.queries import funnel as FQ
-from kuailive_analysis.engine.sql import Query
 from kuailive_analysis.funnel.common import (
     ENGAGEMENT_KINDS,
     EVENT_COLS,
@@ -34,13 +35,6 @@ from kuailive_analysis.funnel.common import (
     check_events,
 )
 from kuailive_analysis.funnel.stats import EngineStats
-
-EXPOSURE_ORDER = (
-    *FQ.CLICK_COLUMNS, "clicked", "s_click", "s_qualified", "s_interaction", "s_gift",
-    "live_content_category", "live_type", "streamer_decile", "user_decile", "age", "gender",
-    "device_price", "screen_size", "exposure_index", "screen_size_cap", "exposure_index_cap",
-)  # fmt: skip
-"""Columns of the pandas exposure table, in its order."""
 
 DTYPES = {
     "user_id": np.int32, "live_id": np.int32, "streamer_id": np.int32, "ts_ms": np.int64,
@@ -109,6 +103,15 @@ def _frame_engine(ds):
     return eng
 
 
+def _read(path: Path, columns=None) -> pd.DataFrame:
+    """A Parquet file (or a folder of part files, as Spark writes) the engine wrote, into
+    pandas in file order; the Arrow buffers are released column by column as they convert."""
+    import pyarrow.parquet as pq
+
+    cols = None if columns is None else list(columns)
+    return pq.read_table(path, columns=cols).to_pandas(self_destruct=True, split_blocks=True)
+
+
 def _engine(ds):
     eng = getattr(ds, "engine", None)
     if eng is not None and all(eng.has(t) for t in _INPUTS):
@@ -132,8 +135,9 @@ def _categories(ds, col: str, labels: list[str], codes: np.ndarray):
     the users table's categories (or its sorted distinct values) + ``(missing)`` if used.
     Also returns the map of SQL codes to the Categorical's codes."""
     labels = np.asarray(labels, dtype=object)
-    used = np.bincount(codes, minlength=len(labels)) > 0
-    n_missing = int(np.bincount(codes, minlength=len(labels))[labels == MISSING].sum())
+    counts = np.bincount(codes, minlength=len(labels))
+    used = counts > 0
+    n_missing = int(counts[labels == MISSING].sum())
     ordered = False
     if col in FQ.ROOM_LABELS:
         cats = sorted(set(labels[used]))
@@ -148,70 +152,95 @@ def _categories(ds, col: str, labels: list[str], codes: np.ndarray):
             cats = cats + [MISSING]
     where = {c: i for i, c in enumerate(cats)}
     remap = np.array([where.get(lab, -1) for lab in labels], dtype=np.int64)
-    cat = pd.Categorical.from_codes(remap[codes], categories=cats, ordered=ordered)
+    small = remap.astype(np.int8 if len(cats) < 127 else np.int32)  # no int64 copy per row
+    cat = pd.Categorical.from_codes(small[codes], categories=cats, ordered=ordered)
     return cat, n_missing, remap
 
 
-def engine_tables(
-    ds, *, qualified_watch_s: float, attribution_window_s: float | None
-) -> EngineTables:
-    """The funnel's event-level tables of ``ds`` from its engine (see the module docstring)."""
-    from kuailive_analysis import config
-
+def query_params(qualified_watch_s: float, attribution_window_s: float | None) -> dict:
+    """The SQL parameters ``qualified_ms`` and ``window_ms`` of the funnel's queries."""
     if qualified_watch_s < 0:
         raise ValueError(f"qualified_watch_s must be >= 0, got {qualified_watch_s}")
     if attribution_window_s is not None and attribution_window_s < 0:
         raise ValueError(f"attribution_window_s must be >= 0 or None, got {attribution_window_s}")
-    params = {
+    return {
         "qualified_ms": float(qualified_watch_s * MS_PER_SECOND),
         "window_ms": None
         if attribution_window_s is None
         else int(round(attribution_window_s * MS_PER_SECOND)),
     }
+
+
+def engine_click_table(
+    ds, *, qualified_watch_s: float, attribution_window_s: float | None
+) -> pd.DataFrame:
+    """Only the click table (``funnel_clicks``) of ``ds``, from its engine, in the dtypes of
+    :func:`~.tables.click_table` (for callers that need no exposures, such as the metric
+    registry's ``funnel_clicks``)."""
+    eng, owned = _engine(ds)
+    try:
+        ct = eng.frame(FQ.CLICKS, **query_params(qualified_watch_s, attribution_window_s))
+    finally:
+        if owned:
+            eng.close()
+    return _compact(ct.drop(columns="tie"))
+
+
+SESSION_COLUMNS = ("user_id", "live_id", "n_clicks", "n_comments", "n_likes", "n_gifts",
+                   "clicked", "qualified", "interacted", "gifted", "engaged_without_click",
+                   "s_exposure", "s_click", "s_qualified", "s_interaction", "s_gift")  # fmt: skip
+"""The session columns chapter 5 reads (session KPIs, the session funnel, the registry's
+session metrics): what :func:`~kuailive_analysis.funnel.analyse` keeps of the 16.6M-row
+session table at full scale (half its memory)."""
+
+
+def engine_tables(
+    ds,
+    *,
+    qualified_watch_s: float,
+    attribution_window_s: float | None,
+    session_columns=None,
+) -> EngineTables:
+    """The funnel's event-level tables of ``ds`` from its engine (see the module docstring);
+    ``session_columns``: the session table's columns to read (None: all, as
+    :func:`~.units.session_table`)."""
+    from kuailive_analysis import config
+
+    params = query_params(qualified_watch_s, attribution_window_s)
     eng, owned = _engine(ds)
     root = config.build_dir() / "funnel-tmp"
     root.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(dir=root))
     try:
+        # the engine's heavy work first, while pandas holds nothing large
         path = eng.write(FQ.EXPOSURES, folder / "exposures.parquet", **params)
         eng.register("funnel_exposures", path)
-        ex = eng.frame(Query(
-            "funnel_exposures_rows", "SELECT * FROM funnel_exposures", ("funnel_exposures",),
-            "The materialised exposure table.", order_by=FQ.EXPOSURES.order_by,
-        ))  # fmt: skip
-        ex = _compact(ex.drop(columns="tie"))
-        levels = eng.frame(FQ.LEVELS)
-        sql_codes, missing = {}, []
-        for col in FQ.LABELS:
-            lv = levels[levels["segment"] == col].sort_values("code")
-            codes = ex[col].to_numpy(np.int64)
-            cat, n_missing, remap = _categories(ds, col, list(lv["label"]), codes)
-            ex[col] = cat
-            sql_codes[col] = remap
-            missing.append((col, n_missing))
-        ex = ex[list(EXPOSURE_ORDER)]
-        clicks = ex.loc[ex["clicked"].to_numpy(), list(FQ.CLICK_COLUMNS)].reset_index(drop=True)
+        spath = eng.write(
+            FQ.SESSIONS, folder / "sessions.parquet", qualified_ms=params["qualified_ms"]
+        )
         eng_df = _compact(eng.frame(FQ.ENGAGEMENTS, window_ms=params["window_ms"]))
+        levels = eng.frame(FQ.LEVELS)
         eng_df["kind"] = pd.Categorical.from_codes(
             eng_df["kind"].to_numpy(np.int8), ENGAGEMENT_KINDS
         )
         eng_df["status"] = pd.Categorical.from_codes(eng_df["status"].to_numpy(np.int8), STATUSES)
-        eng_df = eng_df[
-            [
-                "user_id",
-                "live_id",
-                "streamer_id",
-                "ts_ms",
-                "kind",
-                "value",
-                "click_ms",
-                "lag_ms",
-                "status",
-            ]
-        ]
-        sessions = _compact(
-            eng.frame(FQ.SESSIONS, qualified_ms=params["qualified_ms"]), watch_ms=np.int64
-        )
+        cols = ["user_id", "live_id", "streamer_id", "ts_ms", "kind", "value", "click_ms"]
+        eng_df = eng_df[[*cols, "lag_ms", "status"]]
+        sessions = _compact(_read(spath, session_columns), watch_ms=np.int64)
+        if spath.is_dir():  # Spark writes a folder of part files
+            shutil.rmtree(spath, ignore_errors=True)
+        else:
+            spath.unlink()
+        ex = _compact(_read(path))
+        sql_codes, missing = {}, []
+        for col in FQ.LABELS:
+            lv = levels[levels["segment"] == col].sort_values("code")
+            codes = ex[col].to_numpy()  # SMALLINT codes
+            cat, n_missing, remap = _categories(ds, col, list(lv["label"]), codes)
+            ex[col] = cat
+            sql_codes[col] = remap
+            missing.append((col, n_missing))
+        clicks = ex.loc[ex["clicked"].to_numpy(), list(FQ.CLICK_COLUMNS)].reset_index(drop=True)
     except BaseException:
         if owned:
             eng.close()

@@ -133,8 +133,11 @@ class FunnelResult:
     n_boot: int
     conf: float
     source: DataSource | None
-    # event-level tables (attribution.attribute, tables.click_table / exposure_table,
-    # units.session_table); exposures carry the segment and position columns
+    # event-level tables from the engine (engine.engine_tables; the pandas reference is
+    # attribution.attribute, tables.click_table / exposure_table, units.session_table);
+    # engagements name their click by its time (click_ms, -1 if none); exposures carry the
+    # segment and position columns; sessions: the columns the chapter reads
+    # (engine.SESSION_COLUMNS: ids, counts, flags), not the time, watch and value columns
     engagements: pd.DataFrame
     clicks: pd.DataFrame
     exposures: pd.DataFrame

@@ -75,9 +75,12 @@ class EngineStats:
             return self._cache[by]
         if by is not None and by not in self.exposures.columns:
             raise KeyError(by)
-        if self._users is None:
-            self._users = np.sort(self._frame(None)["user_id"].to_numpy(np.int64))
-        df = self._frame(by)
+        df = None
+        if self._users is None:  # every user of the table: the overall statistics' rows
+            df = self._frame(None)
+            self._users = np.sort(df["user_id"].to_numpy(np.int64))
+        if by is not None or df is None:
+            df = self._frame(by)
         user = np.searchsorted(self._users, df["user_id"].to_numpy(np.int64))
         if by is None:
             levels = pd.Index(["all"], name="segment")

@@ -1,4 +1,7 @@
-"""The per-click and per-exposure tables the funnel counts, built from the five event logs."""
+"""The per-click and per-exposure tables the funnel counts, built from the five event logs in
+pandas: the reference implementation of the SQL in :mod:`kuailive_analysis.engine.queries.funnel`
+(which :func:`kuailive_analysis.funnel.analyse` runs; tests/test_funnel_engine.py holds the two
+equal row for row), and the API for hand-made frames."""
 
 from __future__ import annotations
 

@@ -30,7 +30,9 @@ the users' exposure counts, ties by id), as :func:`kuailive_analysis.funnel.weig
 
 **Positions.** ``screen_size`` = exposures of the user in the same millisecond;
 ``exposure_index`` = dense rank of the millisecond among the (user, live)'s exposures; caps 10
-and 5 (:func:`kuailive_analysis.funnel.add_positions`).
+and 5 (:func:`kuailive_analysis.funnel.add_positions`). Both, and the deciles, are computed on
+the narrow (user, live, streamer, ms) rows of clicks and negatives and joined back, so no
+window function runs over the wide exposure rows.
 """
 
 from __future__ import annotations
@@ -127,7 +129,22 @@ x AS (
     0, 0, 0, 0, CAST(0 AS BIGINT), FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, 0
   FROM negatives n
 ),
-streamer_n AS (SELECT streamer_id, COUNT(*) AS n FROM x GROUP BY streamer_id),
+raw_x AS (
+  SELECT user_id, live_id, streamer_id, ts_ms FROM clicks
+  UNION ALL
+  SELECT user_id, live_id, streamer_id, ts_ms FROM negatives
+),
+screens AS (
+  SELECT user_id, ts_ms, CAST(COUNT(*) AS INTEGER) AS screen_size
+  FROM raw_x GROUP BY user_id, ts_ms
+),
+repeats AS (
+  SELECT user_id, live_id, ts_ms,
+    CAST(row_number() OVER (PARTITION BY user_id, live_id ORDER BY ts_ms) AS INTEGER)
+      AS exposure_index
+  FROM (SELECT DISTINCT user_id, live_id, ts_ms FROM raw_x) AS d
+),
+streamer_n AS (SELECT streamer_id, COUNT(*) AS n FROM raw_x GROUP BY streamer_id),
 streamer_dec AS (
   SELECT streamer_id,
     CAST(LEAST(FLOOR((CAST(SUM(n) OVER (ORDER BY n, streamer_id
@@ -137,7 +154,7 @@ streamer_dec AS (
       AS streamer_decile
   FROM streamer_n
 ),
-user_n AS (SELECT user_id, COUNT(*) AS n FROM x GROUP BY user_id),
+user_n AS (SELECT user_id, COUNT(*) AS n FROM raw_x GROUP BY user_id),
 user_dec AS (
   SELECT user_id,
     CAST(FLOOR(CAST((row_number() OVER (ORDER BY n, user_id) - 1) * 10 AS DOUBLE)
@@ -166,11 +183,10 @@ exposures AS (
     x.clicked AND x.qualified AND x.gifted AS s_gift,
     {label_cols},
     sd.streamer_decile, ud.user_decile,
-    CAST(COUNT(*) OVER (PARTITION BY x.user_id, x.ts_ms) AS INTEGER) AS screen_size,
-    CAST(dense_rank() OVER (PARTITION BY x.user_id, x.live_id ORDER BY x.ts_ms) AS INTEGER)
-      AS exposure_index,
-    x.tie
+    sc.screen_size, rp.exposure_index, x.tie
   FROM x
+  JOIN screens sc ON sc.user_id = x.user_id AND sc.ts_ms = x.ts_ms
+  JOIN repeats rp ON rp.user_id = x.user_id AND rp.live_id = x.live_id AND rp.ts_ms = x.ts_ms
   JOIN streamer_dec sd ON sd.streamer_id = x.streamer_id
   JOIN user_dec ud ON ud.user_id = x.user_id
   LEFT JOIN room_codes rc ON rc.live_id = x.live_id
@@ -218,7 +234,8 @@ def _exposures_ctes() -> str:
 
 
 EXPOSURE_COLUMNS = (*CLICK_COLUMNS, "clicked", "s_click", "s_qualified", "s_interaction",
-                    "s_gift", *LABELS, "streamer_decile", "user_decile", "screen_size",
+                    "s_gift", "live_content_category", "live_type", "streamer_decile",
+                    "user_decile", "age", "gender", "device_price", "screen_size",
                     "exposure_index", "screen_size_cap", "exposure_index_cap")  # fmt: skip
 """Columns of ``funnel_exposures``, in the order of the pandas exposure table."""
 
@@ -227,6 +244,9 @@ _EXPOSURE_SELECT = ", ".join(
     + [f"CAST(LEAST(screen_size, {CAP_SCREEN}) AS INTEGER) AS screen_size_cap",
        f"CAST(LEAST(exposure_index, {CAP_INDEX}) AS INTEGER) AS exposure_index_cap"]
 )  # fmt: skip
+EXPOSURE_ORDER = "clicked DESC, ts_ms, user_id, live_id, tie"
+"""Row order of the exposure table: clicks first, each part as the cache (ts_ms, user_id, file
+order), file order replaced by live_id and the tie rank (the file order is not in the data)."""
 
 ENGAGEMENTS = Query(
     name="funnel_engagements",
@@ -285,9 +305,9 @@ EXPOSURES = Query(
 WITH {_ATTRIBUTION},
 {_CLICKS},
 {_exposures_ctes()}
-SELECT {_EXPOSURE_SELECT}, tie FROM exposures
+SELECT {_EXPOSURE_SELECT} FROM exposures
+ORDER BY {EXPOSURE_ORDER}
 """,
-    order_by=("clicked DESC", "ts_ms", "user_id", "live_id", "tie"),
 )
 
 LEVELS = Query(
@@ -360,8 +380,8 @@ SELECT user_id, live_id, CAST(streamer_id AS INTEGER) AS streamer_id, first_ms, 
   n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AND n_gifts > 0
     AS s_gift
 FROM s
+ORDER BY user_id, live_id
 """,
-    order_by=("user_id", "live_id"),
 )
 
 # -- sufficient statistics per (segment level, user) ----------------------------------------

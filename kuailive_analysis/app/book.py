@@ -359,7 +359,7 @@ def run_chapters(
 
             t0 = time.perf_counter()
             log("Preparing the Parquet cache of the cleaned tables ...", flush=True)
-            ensure_cache(data_dir)
+            ensure_cache(data_dir, progress=sys.stderr.isatty())  # bars on a terminal only
             log(f"Cache ready in {time.perf_counter() - t0:.1f} s", flush=True)
         work = Path(tempfile.mkdtemp(prefix=f"{EXECUTED}{TMP_MARK}", dir=build))
         try:

@@ -23,6 +23,13 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _in_kernel() -> bool:
+    """True inside a Jupyter kernel (a chapter run by papermill or opened in JupyterLab)."""
+    import sys
+
+    return "ipykernel" in sys.modules
+
+
 class DuckDBEngine(Engine):
     name = "duckdb"
 
@@ -51,13 +58,15 @@ class DuckDBEngine(Engine):
         tmp = Path(temp_dir or config.build_dir() / "duckdb-tmp")
         self.con.execute(f"SET temp_directory = {_quote(tmp)}")  # created only if DuckDB spills
         self.con.execute("SET preserve_insertion_order = false")
-        if progress:  # never touch the setting otherwise: inside a Jupyter kernel DuckDB
-            self.set_progress(True)  # refuses any change of it without ipywidgets
+        if not _in_kernel():  # inside a Jupyter kernel DuckDB refuses any change of the setting
+            self.set_progress(progress)  # without ipywidgets (and shows no bar there anyway)
 
     def set_progress(self, on: bool) -> None:
         """DuckDB's own progress bar (stderr) for queries longer than two seconds. Only for
-        terminals (the CLI): inside a Jupyter kernel DuckDB would need ipywidgets, so chapters
-        never call this (their progress is the chapter log of ``kuailive book``)."""
+        terminals (the CLI): inside a Jupyter kernel DuckDB would need ipywidgets, so there it
+        is left alone (the chapters' progress is the chapter log of ``kuailive book``)."""
+        if _in_kernel():
+            return
         self.con.execute(f"SET enable_progress_bar = {'true' if on else 'false'}")
         if on:
             self.con.execute("SET progress_bar_time = 2000")

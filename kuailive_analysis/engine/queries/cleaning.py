@@ -64,15 +64,11 @@ ROOMS_ALL = Query(
 WITH multi_ids AS (
   SELECT live_id AS mid FROM raw_room GROUP BY live_id HAVING count(*) > 1
 ),
-x AS (
-  SELECT r.*, m.mid IS NOT NULL AS multi
-  FROM raw_room r LEFT JOIN multi_ids m ON r.live_id = m.mid
-),
 single AS (
   SELECT live_id, p_date, streamer_id, live_type, live_content_category AS category,
     start_timestamp AS start_ms, end_timestamp AS end_ms, live_name_id,
     streamer_id AS last_streamer, CAST(1 AS BIGINT) AS n_rows, FALSE AS conflict
-  FROM x WHERE NOT multi
+  FROM raw_room WHERE live_id NOT IN (SELECT mid FROM multi_ids)
 ),
 m AS (
   SELECT *,
@@ -80,7 +76,7 @@ m AS (
     (CASE WHEN live_name_id >= 0 THEN {1 << 60} ELSE 0 END)
       + CAST(CASE WHEN :name_first THEN {PDATE_TOP} - p_date ELSE p_date END AS BIGINT)
         * {ROW_BITS} + _row AS k_name
-  FROM x WHERE multi
+  FROM raw_room WHERE live_id IN (SELECT mid FROM multi_ids)
 ),
 merged AS (
   SELECT live_id,
@@ -259,7 +255,7 @@ WITH e AS (
   LEFT JOIN streamers s ON x.streamer_id = s.streamer_id
 ),
 a AS (SELECT *, NOT (w_out AND :drop_outside) AS k4 FROM e),
-g AS (SELECT {sel}, min(_row) AS first_row FROM e GROUP BY {sel} HAVING count(*) > 1),
+g AS (SELECT {sel}, min(_row) AS first_row FROM {raw} GROUP BY {sel} HAVING count(*) > 1),
 b AS (
   SELECT a.*, COALESCE(a._row > g.first_row, FALSE) AS dup_raw
   FROM a LEFT JOIN g ON {eq("a", "g", cols)}

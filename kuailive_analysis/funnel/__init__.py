@@ -78,6 +78,7 @@ from collections.abc import Iterable
 from kuailive_analysis import predict
 from kuailive_analysis.core import metrics as registry
 from kuailive_analysis.data.data_source import DataSource
+from kuailive_analysis.engine.queries.funnel import EXPOSURE_COLUMNS
 from kuailive_analysis.funnel.attribution import attribute, engagement_status_table
 from kuailive_analysis.funnel.common import (
     DEFAULT_ATTRIBUTION_WINDOW_S,
@@ -277,6 +278,14 @@ def analyse(
     check_interval(interval)
     segments, funnel_segments = list(segments), list(funnel_segments)
 
+    columns = EXPOSURE_COLUMNS  # the exposure table's columns, known before it is built
+    unknown = [s for s in (*segments, *funnel_segments) if s not in columns]
+    if unknown:
+        raise ValueError(
+            f"analyse: unknown segment column(s) {unknown}; available: "
+            f"{[c for c in columns if c not in ('ts_ms',)]}"
+        )
+
     def cols(name, extra=()):
         """Only the columns the funnel reads (the cache reads just those)."""
         c = [*EVENT_COLS, *extra]
@@ -315,12 +324,6 @@ def _analyse(
 ) -> FunnelResult:
     iv = {"interval": interval, "n_boot": n_boot, "seed": seed}
     ex, st = et.exposures, et.stats  # st: per-(level, user) statistics from the engine
-    unknown = [s for s in (*segments, *funnel_segments) if s not in ex.columns]
-    if unknown:
-        raise ValueError(
-            f"analyse: unknown segment column(s) {unknown}; available: "
-            f"{[c for c in ex.columns if c not in ('ts_ms',)]}"
-        )
     fl = funnel(st, conf=conf)
     kp = kpi_table(st, conf=conf)
     sk = session_kpis(et.sessions, conf=conf)

@@ -83,7 +83,7 @@ class EngineTables:
     def close(self) -> None:
         eng = self.engine
         if hasattr(eng, "execute"):
-            eng.execute('DROP VIEW IF EXISTS "funnel_exposures"')
+            eng.execute("DROP VIEW IF EXISTS funnel_exposures")
         eng.tables.pop("funnel_exposures", None)
         if self.owned:
             eng.close()

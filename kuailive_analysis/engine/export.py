@@ -119,9 +119,9 @@ class ExportError(DataError):
 # Views over the cache
 # ---------------------------------------------------------------------------------------------
 def register_cache(engine: Engine, cache_path: Path) -> None:
-    """Views over the cache's Parquet files on ``engine``: every table of the data contract,
-    the event tables with a 0-based ``_row`` (position in the cache file, for the file-order
-    tie-breaker of ``export_interactions``)."""
+    """Views over the cache's Parquet files on ``engine``: every table of the data contract
+    and, for ``export_interactions``, each event table again as ``<table>_rows`` with a
+    0-based ``_row`` (position in the cache file: the file-order tie-breaker)."""
     cache_path = Path(cache_path)
     for name in (*CLEAN_TABLES, "sessions", "user_day"):
         path = cache_path / f"{name}.parquet"
@@ -130,23 +130,24 @@ def register_cache(engine: Engine, cache_path: Path) -> None:
                 f"the Parquet cache {cache_path} has no {name}.parquet; delete "
                 "the folder and load the data again"
             )
+        engine.register(name, path)
         if name not in EVENT_TABLES:
-            engine.register(name, path)
-        elif engine.name == "duckdb":
+            continue
+        rows = f"{name}{X.ROWS_SUFFIX}"
+        if engine.name == "duckdb":
             p = "'" + str(path).replace("'", "''") + "'"
             engine.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * EXCLUDE '
+                f'CREATE OR REPLACE VIEW "{rows}" AS SELECT * EXCLUDE '
                 f"(file_row_number), file_row_number AS _row FROM read_parquet({p}, "
                 "file_row_number = true)"
             )
-            engine.tables[name] = (path,)
         else:  # Spark: the row's index in its Parquet file
             (
                 engine.spark.read.parquet(str(path))
                 .selectExpr("*", "_metadata.row_index AS _row")
-                .createOrReplaceTempView(name)
+                .createOrReplaceTempView(rows)
             )
-            engine.tables[name] = (path,)
+        engine.tables[rows] = (path,)
 
 
 def _cast(arrow_type) -> str:

@@ -1,10 +1,10 @@
 """The SQL of ``kuailive export``: the interactions fact table and the per-user RFM summary.
 
-Both read the clean tables of the Parquet cache. ``export_interactions`` also needs a 0-based
-``_row`` column (the row's position in its cache file) on the five event views, for the
-"file order" tie-breaker of ``event_index``; :func:`kuailive_analysis.engine.export.register_cache`
-registers the views that way on either engine (DuckDB: ``file_row_number``; Spark:
-``_metadata.row_index``).
+Both read the clean tables of the Parquet cache. ``export_interactions`` reads the five event
+tables as ``clicks_rows``, ``comments_rows`` ... : the same rows with a 0-based ``_row`` column
+(the row's position in its cache file), for the "file order" tie-breaker of ``event_index``;
+:func:`kuailive_analysis.engine.export.register_cache` registers them on either engine (DuckDB:
+``file_row_number``; Spark: ``_metadata.row_index``).
 
 The docs of the two queries list their own columns as ``* ``name`` [unit]: meaning`` lines:
 the data dictionary of the export (:mod:`kuailive_analysis.engine.export`) is generated from
@@ -26,6 +26,11 @@ EVENT_KINDS: tuple[tuple[str, str], ...] = (
     ("negative", "negatives"),
 )
 """(event kind, table) in the fixed kind order that breaks ties of ``ts_ms`` (schema order)."""
+
+ROWS_SUFFIX = "_rows"
+"""``clicks_rows`` ...: the event views with the 0-based ``_row`` (position in the cache file)
+that ``export_interactions`` reads; not contract tables, so the engine-parity test leaves the
+query to tests/test_export.py, which compares the whole export on both engines."""
 assert tuple(k for k, _ in EVENT_KINDS) == S.EVENT_TABLES
 
 JOINED: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
@@ -50,7 +55,7 @@ def _event_select(kind: str, table: str, rank: int) -> str:
     return (
         f"SELECT '{kind}' AS event, {rank} AS kind_order, _row, user_id, live_id, "
         f'streamer_id, ts_ms, "timestamp", "day", "hour", {watch} AS watch_live_time, '
-        f"{price} AS gift_price, flag_duplicate, flag_long_room FROM {table}"
+        f"{price} AS gift_price, flag_duplicate, flag_long_room FROM {table}{ROWS_SUFFIX}"
     )
 
 
@@ -86,10 +91,10 @@ FROM ranked AS e
 INTERACTIONS = Query(
     name="export_interactions",
     sql=INTERACTIONS_SQL,
-    inputs=tuple(t for _, t in EVENT_KINDS) + tuple(t for t, *_ in JOINED),
+    inputs=tuple(f"{t}{ROWS_SUFFIX}" for _, t in EVENT_KINDS) + tuple(t for t, *_ in JOINED),
     doc="""One row per event of the five clean event tables (clicks, comments, likes, gifts and
 unclicked exposures), with its order in the user-room session and the user, streamer and room
-attributes joined (LEFT JOIN: every event is kept once). Event views need ``_row``.
+attributes joined (LEFT JOIN: every event is kept once). Reads the ``*_rows`` event views.
 
 * ``event`` [kind]: the event kind: click, comment, like, gift or negative (an unclicked exposure)
 * ``event_index`` [rank, 1-based]: the event's position within its session (user_id, live_id), ordered by ts_ms, then the kind order click < comment < like < gift < negative, then the order in the cache file; 1..n without gaps

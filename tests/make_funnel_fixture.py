@@ -45,9 +45,16 @@ def dataset(root: Path):
     from kuailive_analysis.data.dataset import load
     from kuailive_analysis.twin import generate
 
+    old = os.environ.get("KUAILIVE_BUILD_DIR")
     os.environ["KUAILIVE_BUILD_DIR"] = str(root / "build")
-    data = generate(root / "twin", scale=SCALE, seed=SEED, progress=False)
-    return load(data)
+    try:
+        data = generate(root / "twin", scale=SCALE, seed=SEED, progress=False)
+        return load(data)
+    finally:  # the caller's build folder again (the dataset keeps its cache path)
+        if old is None:
+            os.environ.pop("KUAILIVE_BUILD_DIR", None)
+        else:
+            os.environ["KUAILIVE_BUILD_DIR"] = old
 
 
 def main() -> int:

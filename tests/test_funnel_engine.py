@@ -168,3 +168,22 @@ def test_materialised_table_is_dropped(twin):
     assert folder.exists() and twin.engine.has("funnel_exposures")
     et.close()
     assert not folder.exists() and not twin.engine.has("funnel_exposures")
+
+
+@pytest.mark.slow
+def test_numbers_unchanged_on_spark(twin):
+    """``--engine spark``: the same glued numbers as the pandas implementation gave."""
+    import os
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            pytest.fail("Java is missing in CI: make test should have installed it")
+        pytest.skip("no Java: the Spark engine cannot start")
+    pytest.importorskip("pyspark")
+    from kuailive_analysis.data.dataset import load
+
+    spark = load(twin.source.path, engine="spark")  # same cache, Spark views over it
+    before = json.loads(NUMBERS.read_text())
+    now = F.analyse(spark, **ANALYSE).numbers()
+    assert {k: now[k] for k in before if not _same(before[k], now[k])} == {}

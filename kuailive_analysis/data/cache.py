@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from kuailive_analysis import config
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7  # 7: engine-built cache, zstd (Spark cannot read pyarrow LZ4)
 """Bump when cleaned-table layout or cleaning semantics change."""
 
 META = "meta.json"
@@ -60,7 +60,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
         for name, df in tables.items():
             table = pa.Table.from_pandas(df, preserve_index=False)
             pq.write_table(
-                table, tmp / f"{name}.parquet", compression="lz4", row_group_size=1 << 20
+                table, tmp / f"{name}.parquet", compression="zstd", row_group_size=1 << 20
             )
         (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
         try:

@@ -63,7 +63,7 @@ BLOCK_SIZE = 16 << 20
 BATCH_ROWS = 1 << 20
 SESSION_PIECE_EVENTS = 4_000_000
 """Clean events per piece of the sessions aggregate (about 0.5 GB of DuckDB hash table)."""
-PARQUET_OPTS = {"compression": "lz4", "row_group_size": 1 << 20}
+PARQUET_OPTS = {"compression": "zstd", "row_group_size": 1 << 20}  # LZ4 is unreadable by Spark
 """As :func:`kuailive_analysis.data.cache.write`."""
 
 CATEGORY = "category"

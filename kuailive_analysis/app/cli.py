@@ -7,8 +7,11 @@
     kuailive run      [--data-dir DIR] [--chapters ...] [-p NAME VALUE ...]
                                                             execute chapters with papermill
     kuailive build                                          render executed chapters to HTML
-    kuailive book     [--data-dir DIR] [--scale S] [--seed N]
+    kuailive book     [--data-dir DIR] [--scale S] [--seed N] [--engine duckdb|spark]
                                                             all of it: data, run, build
+    kuailive export   [--data-dir DIR] --out OUT [--format parquet|csv] [--engine E]
+                                                            cleaned tables, data model,
+                                                            interactions, data dictionary
 
 Errors about the input (a missing file, a renamed column, a failing chapter) are printed as one
 paragraph and exit with status 2; nothing here prints a raw traceback for them.

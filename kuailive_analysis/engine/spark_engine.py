@@ -90,6 +90,7 @@ class SparkEngine(Engine):
             b.config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .config("spark.sql.ansi.enabled", "false")
+            .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         )
         try:
             self.spark = b.getOrCreate()

@@ -23,8 +23,8 @@ reference used to pick the tied click that comes last in file order, which SQL c
 
 **Segments.** Room category and type (from ``rooms`` by live_id), the user's age, gender and
 device price (from ``users`` by user_id) as integer codes into ``funnel_levels`` (the label
-text, ``(missing)`` for an id absent from the dimension table or a NULL value; codes follow the
-labels' binary sort order, which is Python's ``sorted``); ``streamer_decile`` (exposure-weighted
+text; code 0 = ``(missing)``, for an id absent from the dimension table or a NULL value; the
+other labels from 1 in binary order; pandas orders the categories itself); ``streamer_decile`` (exposure-weighted
 deciles of the streamers' exposure counts, midpoint rule) and ``user_decile`` (user deciles of
 the users' exposure counts, ties by id), as :func:`kuailive_analysis.funnel.weighted_decile`.
 
@@ -170,9 +170,6 @@ user_codes AS (
   SELECT u.user_id, {user_codes}
   FROM users u {user_joins}
 ),
-missing_codes AS (
-  SELECT {missing_codes} FROM (SELECT 1 AS one) AS d {missing_joins}
-),
 exposures AS (
   SELECT x.user_id, x.live_id, x.streamer_id, x.ts_ms, x.day, x.hour,
     CAST(x.watch_ms AS INTEGER) AS watch_ms, CAST(x.n_comments AS INTEGER) AS n_comments,
@@ -191,7 +188,6 @@ exposures AS (
   JOIN user_dec ud ON ud.user_id = x.user_id
   LEFT JOIN room_codes rc ON rc.live_id = x.live_id
   LEFT JOIN user_codes uc ON uc.user_id = x.user_id
-  CROSS JOIN missing_codes mc
 )"""
 
 
@@ -200,15 +196,16 @@ def _label(col: str, alias: str) -> str:
 
 
 def _levels_cte() -> str:
-    """One CTE per label column: ``lv_<col>(label, code)``, code = rank of the label among the
-    dimension table's labels and ``(missing)`` in binary order, from 0."""
+    """One CTE per label column: ``lv_<col>(label, code)``: code 0 = ``(missing)``, then the
+    dimension table's other labels in binary order from 1."""
     parts = []
     for col in LABELS:
         table = "rooms" if col in ROOM_LABELS else "users"
         parts.append(
-            f"lv_{col} AS (SELECT label, CAST(row_number() OVER (ORDER BY label) - 1 AS SMALLINT)"
-            f" AS code FROM (SELECT DISTINCT {_label(col, 't')} AS label FROM {table} t "
-            f"UNION SELECT '{MISSING}' AS label) AS d)"
+            f"lv_{col} AS (SELECT label, CAST(CASE WHEN label = '{MISSING}' THEN 0 ELSE "
+            f"row_number() OVER (ORDER BY CASE WHEN label = '{MISSING}' THEN 0 ELSE 1 END, "
+            f"label) - 1 END AS SMALLINT) AS code FROM (SELECT DISTINCT {_label(col, 't')} AS "
+            f"label FROM {table} t UNION SELECT '{MISSING}' AS label) AS d)"
         )
     return ",\n".join(parts)
 
@@ -224,10 +221,8 @@ def _exposures_ctes() -> str:
         room_joins=" ".join(f"JOIN lv_{c} l_{c} ON l_{c}.label = {_label(c, 'r')}" for c in rooms),
         user_codes=", ".join(f"l_{c}.code AS {c}" for c in users),
         user_joins=" ".join(f"JOIN lv_{c} l_{c} ON l_{c}.label = {_label(c, 'u')}" for c in users),
-        missing_codes=", ".join(f"l_{c}.code AS {c}" for c in LABELS),
-        missing_joins=" ".join(f"JOIN lv_{c} l_{c} ON l_{c}.label = '{MISSING}'" for c in LABELS),
         label_cols=", ".join(
-            f"CAST(COALESCE({'rc' if c in rooms else 'uc'}.{c}, mc.{c}) AS SMALLINT) AS {c}"
+            f"CAST(COALESCE({'rc' if c in rooms else 'uc'}.{c}, 0) AS SMALLINT) AS {c}"
             for c in LABELS
         ),
     )

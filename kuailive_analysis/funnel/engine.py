@@ -240,7 +240,10 @@ def engine_tables(
             ex[col] = cat
             sql_codes[col] = remap
             missing.append((col, n_missing))
-        clicks = ex.loc[ex["clicked"].to_numpy(), list(FQ.CLICK_COLUMNS)].reset_index(drop=True)
+        # column by column: a .loc on the whole frame would consolidate its per-column blocks
+        # (a copy of the 17.6M-row table at full scale)
+        mask = ex["clicked"].to_numpy()
+        clicks = pd.DataFrame({c: ex[c].to_numpy()[mask] for c in FQ.CLICK_COLUMNS})
     except BaseException:
         if owned:
             eng.close()

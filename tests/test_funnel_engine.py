@@ -187,3 +187,12 @@ def test_numbers_unchanged_on_spark(twin):
     before = json.loads(NUMBERS.read_text())
     now = F.analyse(spark, **ANALYSE).numbers()
     assert {k: now[k] for k in before if not _same(before[k], now[k])} == {}
+
+
+def test_slim_sessions_from_the_data_model_equal_the_funnel_sessions(twin):
+    from kuailive_analysis.engine.queries import funnel as FQ
+    from kuailive_analysis.funnel.engine import FLAG_COLUMNS
+
+    full = twin.query(FQ.SESSIONS, qualified_ms=3000.0)
+    slim = twin.query(FQ.SESSION_FLAGS, qualified_ms=3000.0)
+    pd.testing.assert_frame_equal(slim, full[list(FLAG_COLUMNS)], check_exact=True)

@@ -186,6 +186,11 @@ def engine_click_table(
     return _compact(ct.drop(columns="tie"))
 
 
+FLAG_COLUMNS = ("user_id", "live_id", "n_clicks", "n_comments", "n_likes", "n_gifts",
+                "clicked", "qualified", "interacted", "gifted", "engaged_without_click",
+                "s_exposure", "s_click", "s_qualified", "s_interaction", "s_gift")  # fmt: skip
+"""Columns of ``funnel_session_flags``."""
+
 SESSION_COLUMNS = ("user_id", "live_id", "n_clicks", "n_comments", "n_likes", "n_gifts",
                    "clicked", "qualified", "interacted", "gifted", "engaged_without_click",
                    "s_exposure", "s_click", "s_qualified", "s_interaction", "s_gift")  # fmt: skip
@@ -215,8 +220,16 @@ def engine_tables(
         # the engine's heavy work first, while pandas holds nothing large
         path = eng.write(FQ.EXPOSURES, folder / "exposures.parquet", **params)
         eng.register("funnel_exposures", path)
+        # the slim session table from the data model's sessions when the engine has them
+        slim = (
+            session_columns is not None
+            and set(session_columns) <= set(FLAG_COLUMNS)
+            and eng.has("sessions")
+        )
         spath = eng.write(
-            FQ.SESSIONS, folder / "sessions.parquet", qualified_ms=params["qualified_ms"]
+            FQ.SESSION_FLAGS if slim else FQ.SESSIONS,
+            folder / "sessions.parquet",
+            qualified_ms=params["qualified_ms"],
         )
         eng_df = _compact(eng.frame(FQ.ENGAGEMENTS, window_ms=params["window_ms"]))
         levels = eng.frame(FQ.LEVELS)

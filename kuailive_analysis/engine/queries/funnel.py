@@ -319,6 +319,20 @@ LEVELS = Query(
     order_by=("segment", "code"),
 )
 
+_SESSION_FLAGS = """
+  n_clicks > 0 AS clicked,
+  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AS qualified,
+  n_comments + n_likes + n_gifts > 0 AS interacted,
+  n_gifts > 0 AS gifted,
+  n_comments + n_likes + n_gifts > 0 AND n_clicks = 0 AS engaged_without_click,
+  n_clicks + n_negatives > 0 AS s_exposure,
+  n_clicks > 0 AS s_click,
+  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AS s_qualified,
+  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE)
+    AND n_comments + n_likes + n_gifts > 0 AS s_interaction,
+  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AND n_gifts > 0
+    AS s_gift"""
+
 SESSIONS = Query(
     name="funnel_sessions",
     inputs=(*EVENTS, "negatives"),
@@ -362,19 +376,26 @@ SELECT user_id, live_id, CAST(streamer_id AS INTEGER) AS streamer_id, first_ms, 
   n_negatives, n_comments, n_likes, n_gifts, watch_ms, gift_value,
   CAST(n_clicks + n_negatives AS INTEGER) AS n_exposures,
   CAST({day_sql("first_ms")} AS TINYINT) AS day, CAST({hour_sql("first_ms")} AS TINYINT) AS hour,
-  n_clicks > 0 AS clicked,
-  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AS qualified,
-  n_comments + n_likes + n_gifts > 0 AS interacted,
-  n_gifts > 0 AS gifted,
-  n_comments + n_likes + n_gifts > 0 AND n_clicks = 0 AS engaged_without_click,
-  n_clicks + n_negatives > 0 AS s_exposure,
-  n_clicks > 0 AS s_click,
-  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AS s_qualified,
-  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE)
-    AND n_comments + n_likes + n_gifts > 0 AS s_interaction,
-  n_clicks > 0 AND CAST(watch_ms AS DOUBLE) >= CAST(:qualified_ms AS DOUBLE) AND n_gifts > 0
-    AS s_gift
+{_SESSION_FLAGS[1:]}
 FROM s
+ORDER BY user_id, live_id
+""",
+)
+
+SESSION_FLAGS = Query(
+    name="funnel_session_flags",
+    inputs=("sessions",),
+    doc=(
+        "The session table's ids, counts and flags (funnel_sessions without streamer, times, "
+        "watch and value) from the data model's sessions table (same pairs, counts and watch "
+        "time: one definition of a session). Ordered by (user_id, live_id) in the statement."
+    ),
+    defaults={"qualified_ms": DEFAULTS["qualified_ms"]},
+    sql=f"""
+SELECT user_id, live_id, CAST(n_clicks AS INTEGER) AS n_clicks,
+  CAST(n_comments AS INTEGER) AS n_comments, CAST(n_likes AS INTEGER) AS n_likes,
+  CAST(n_gifts AS INTEGER) AS n_gifts,{_SESSION_FLAGS}
+FROM sessions
 ORDER BY user_id, live_id
 """,
 )
@@ -453,5 +474,5 @@ STAT_SEGMENTS = (None, "hour", "day", "live_content_category", "live_type", "str
                  "exposure_index_cap")  # fmt: skip
 """The segment columns chapter 5 breaks KPIs down by (None = overall)."""
 
-QUERIES = (ENGAGEMENTS, CLICKS, EXPOSURES, LEVELS, SESSIONS,
+QUERIES = (ENGAGEMENTS, CLICKS, EXPOSURES, LEVELS, SESSIONS, SESSION_FLAGS,
            *(user_stats_query(c, materialised=False) for c in STAT_SEGMENTS))  # fmt: skip

@@ -165,17 +165,15 @@ def _sessions(ctx: MetricContext) -> pd.DataFrame:
 
 
 def _funnel_clicks(ctx: MetricContext) -> pd.DataFrame:
-    from kuailive_analysis import funnel
+    """The funnel's click table from the SQL definition (``engine/queries/funnel.py``), on the
+    dataset's engine (or an in-memory DuckDB over its frames)."""
+    from kuailive_analysis.funnel.engine import engine_click_table
 
-    clicks = ctx.table("clicks", [*_EVENT_COLS, "watch_live_time"])
-    att = funnel.attribute(
-        clicks,
-        ctx.table("comments", _EVENT_COLS),
-        ctx.table("likes", _EVENT_COLS),
-        ctx.table("gifts", [*_EVENT_COLS, "gift_price"]),
-        ctx.params["attribution_window_s"],
+    return engine_click_table(
+        ctx.ds,
+        qualified_watch_s=ctx.params["qualified_watch_s"],
+        attribution_window_s=ctx.params["attribution_window_s"],
     )
-    return funnel.click_table(clicks, att, ctx.params["qualified_watch_s"])
 
 
 def _streamer_activity(ctx: MetricContext) -> pd.DataFrame:

@@ -61,6 +61,10 @@ def _numbers(twin, engine: str, build) -> dict[str, dict]:
             os.environ["KUAILIVE_BUILD_DIR"] = old
 
 
+TIMINGS = ("time_",)
+"""Glued run times (e.g. chapter 4's ``time_bg_fit_ms``): measured, not computed from data."""
+
+
 def _same(a, b) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -77,5 +81,9 @@ def test_spark_gives_the_same_glued_numbers_as_duckdb(twin, tmp_path):
     for chapter, values in duck.items():
         other = spark[chapter]
         assert values.keys() == other.keys(), chapter
-        differ = {k: (v, other[k]) for k, v in values.items() if not _same(v, other[k])}
+        differ = {
+            k: (v, other[k])
+            for k, v in values.items()
+            if not k.startswith(TIMINGS) and not _same(v, other[k])
+        }
         assert not differ, f"{chapter}: numbers differ between DuckDB and Spark: {differ}"

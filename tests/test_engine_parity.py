@@ -1,6 +1,6 @@
 """Every definition of :mod:`kuailive_analysis.engine.queries` gives the same result on DuckDB
 and on Spark (local mode) over a small twin: exact for integers and strings, a relative
-tolerance of 1e-9 for floats. Also the SQL layer itself: parameters become literals, unknown or
+tolerance of 1e-9 for floats (a literal like 3600000.0 is DECIMAL in Spark: divide by DOUBLE). Also the SQL layer itself: parameters become literals, unknown or
 missing parameters are errors, every query renders for Spark.
 
 Spark needs Java 17+: without it these tests are skipped locally and fail in CI (``$CI`` set),

@@ -316,24 +316,16 @@ def load(
             "engine": built.get("engine"),
             "build_seconds": round(time.perf_counter() - t0, 2),
         }
-        cache_path = C.commit(built["folder"], path, meta)
-        return Dataset(
-            cache_path=cache_path,
-            source=source,
-            cache_key=key,
-            params=params.to_dict(),
-            samples=built["samples"],
-            truth=truth,
-            engine=engine,
-        )
-    # no cache: the same engine build into a temporary folder, read back into memory
-    with tempfile.TemporaryDirectory(prefix="kuailive-") as tmp:  # nothing in the build folder
-        built = _engine_build(data_dir, params, Path(tmp) / "tables", engine, progress)
-        folder = built["folder"]
-        tables = {n: C.read_table(folder, n) for n in C.tables_in(folder)}
+        cache_path, tables = C.commit(built["folder"], path, meta), None
+    else:  # no cache: the same engine build into a temporary folder, read back into memory
+        with tempfile.TemporaryDirectory(prefix="kuailive-") as tmp:  # nothing in the build dir
+            built = _engine_build(data_dir, params, Path(tmp) / "tables", engine, progress)
+            folder = built["folder"]
+            cache_path = None
+            tables = {n: C.read_table(folder, n) for n in C.tables_in(folder)}
     return Dataset(
         tables=tables,
-        cache_path=None,
+        cache_path=cache_path,
         source=source,
         cache_key=key,
         params=params.to_dict(),

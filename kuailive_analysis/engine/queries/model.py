@@ -82,6 +82,18 @@ ORDER BY live_id
 """,
 )
 
+KIND_SUMS = """sum(CASE WHEN src = 0 THEN 1 ELSE 0 END) AS n_clicks,
+    sum(CASE WHEN src = 0 THEN v ELSE 0 END) AS watch_ms,
+    sum(CASE WHEN src = 1 THEN 1 ELSE 0 END) AS n_comments,
+    sum(CASE WHEN src = 2 THEN 1 ELSE 0 END) AS n_likes,
+    sum(CASE WHEN src = 3 THEN 1 ELSE 0 END) AS n_gifts,
+    sum(CASE WHEN src = 3 THEN v ELSE 0 END) AS gift_value,
+    sum(CASE WHEN src = 4 THEN 1 ELSE 0 END) AS n_negatives"""
+"""Counts and sums per event kind over a union with ``src`` (0 click, 1 comment, 2 like,
+3 gift, 4 negative) and ``v`` (watch ms of a click, coins of a gift): shared by the session
+table and the user-day panel, so both count the same way."""
+
+
 SESSIONS = Query(
     name="sessions",
     inputs=("clicks", "comments", "likes", "gifts", "negatives", "rooms"),
@@ -110,13 +122,7 @@ WITH ev AS (
 g AS (
   SELECT user_id, live_id, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
     min(streamer_id) AS ev_streamer,
-    sum(CASE WHEN src = 0 THEN 1 ELSE 0 END) AS n_clicks,
-    sum(CASE WHEN src = 0 THEN v ELSE 0 END) AS watch_ms,
-    sum(CASE WHEN src = 1 THEN 1 ELSE 0 END) AS n_comments,
-    sum(CASE WHEN src = 2 THEN 1 ELSE 0 END) AS n_likes,
-    sum(CASE WHEN src = 3 THEN 1 ELSE 0 END) AS n_gifts,
-    sum(CASE WHEN src = 3 THEN v ELSE 0 END) AS gift_value,
-    sum(CASE WHEN src = 4 THEN 1 ELSE 0 END) AS n_negatives
+    {KIND_SUMS}
   FROM ev GROUP BY user_id, live_id
 )
 SELECT g.user_id, g.live_id, COALESCE(r.streamer_id, g.ev_streamer) AS streamer_id,
@@ -150,7 +156,7 @@ USER_DAY = Query(
         "day (the stored int8 day); active = any click, comment, like or gift. Grouped and "
         "ordered by the key user_id * 64 + day, as the pandas panel is."
     ),
-    sql="""
+    sql=f"""
 WITH ev AS (
   SELECT CAST(user_id AS BIGINT) * 64 + day AS k, 0 AS src, CAST(watch_live_time AS BIGINT) AS v
   FROM clicks
@@ -161,13 +167,7 @@ WITH ev AS (
 ),
 g AS (
   SELECT k,
-    sum(CASE WHEN src = 0 THEN 1 ELSE 0 END) AS n_clicks,
-    sum(CASE WHEN src = 0 THEN v ELSE 0 END) AS watch_ms,
-    sum(CASE WHEN src = 1 THEN 1 ELSE 0 END) AS n_comments,
-    sum(CASE WHEN src = 2 THEN 1 ELSE 0 END) AS n_likes,
-    sum(CASE WHEN src = 3 THEN 1 ELSE 0 END) AS n_gifts,
-    sum(CASE WHEN src = 3 THEN v ELSE 0 END) AS gift_value,
-    sum(CASE WHEN src = 4 THEN 1 ELSE 0 END) AS n_negatives
+    {KIND_SUMS}
   FROM ev GROUP BY k
 )
 SELECT CAST(FLOOR(CAST(k AS DOUBLE) / 64) AS BIGINT) AS user_id,

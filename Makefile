@@ -61,4 +61,8 @@ clean:
 
 lab: setup
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "jupyterlab==4.6.6"
-	$(BIN)/jupyter lab book/chapters
+	$(BIN)/jupyter lab book/chapters $(LAB_FLAGS)
+
+# Jupyter refuses to start as root without --allow-root (containers and these machines run as
+# root); pass it only then.
+LAB_FLAGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)

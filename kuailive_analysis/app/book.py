@@ -47,7 +47,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -59,6 +58,8 @@ import yaml
 from kuailive_analysis import __version__, config, findings as F
 from kuailive_analysis.core import metrics
 from kuailive_analysis.core.constants import package_versions
+from kuailive_analysis.core.faults import NO_SPACE_WORDS, DiskFull, disk_step
+from kuailive_analysis.core.folders import owned_tmpdir, sweep_stale
 from kuailive_analysis.data.data_source import DataSource, describe
 
 EXECUTED = "executed"
@@ -161,7 +162,6 @@ def executed_dir() -> Path:
 LOCK_FILE = ".kuailive.lock"  # in the build folder; fcntl.flock serialises runs and builds
 LOCK_TIMEOUT_ENV = "KUAILIVE_LOCK_TIMEOUT"  # seconds to wait for the lock (default 3600)
 PROVENANCE_KEY = "kuailive"  # executed notebook metadata: what the chapter ran with
-TMP_MARK = ".tmp-"  # executed.tmp-*, src.tmp-*, jb.tmp-*, html.tmp-*: work in progress
 _held_locks: dict[str, int] = {}  # build folder -> nesting depth held by this process
 
 
@@ -171,7 +171,8 @@ def build_lock(log=print, timeout: float | None = None):
     ``kuailive run``/``build`` processes never write the same folder at once. A second process
     says it waits, and gives up with :class:`BookError` after ``timeout`` seconds (default
     ``$KUAILIVE_LOCK_TIMEOUT`` or 3600). Re-entrant within one process. On entry (first level)
-    leftovers of killed runs (``*.tmp-*`` folders) are removed: nobody else can be using them."""
+    leftovers of killed runs (``*.tmp-<pid>-*`` folders whose process no longer runs) are
+    removed; another live process's temporary folder (an export, a kernel's) is left alone."""
     folder = config.build_dir()
     key = str(folder.resolve())
     if _held_locks.get(key):
@@ -205,8 +206,7 @@ def build_lock(log=print, timeout: float | None = None):
                     log(f"another kuailive run/build is using {folder}; waiting", flush=True)
                     said = True
                 time.sleep(0.2)
-        for leftover in folder.glob(f"*{TMP_MARK}*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        sweep_stale(folder)  # work of killed runs; never another live process's
         _held_locks[key] = 1
         try:
             yield folder
@@ -313,7 +313,7 @@ def check_edition(doc: dict) -> None:
 
 def _write_json(path: Path, doc: dict) -> None:
     """Write JSON atomically (temporary file beside it, then rename)."""
-    tmp = path.with_name(f"{path.name}{TMP_MARK}{os.getpid()}")
+    tmp = owned_tmpdir(path.parent, path.name, create=False)
     tmp.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     os.replace(tmp, path)
 
@@ -361,7 +361,7 @@ def run_chapters(
             log("Preparing the Parquet cache of the cleaned tables ...", flush=True)
             ensure_cache(data_dir, progress=sys.stderr.isatty())  # bars on a terminal only
             log(f"Cache ready in {time.perf_counter() - t0:.1f} s", flush=True)
-        work = Path(tempfile.mkdtemp(prefix=f"{EXECUTED}{TMP_MARK}", dir=build))
+        work = owned_tmpdir(build, EXECUTED)
         try:
             outputs = _execute(chapters, declared, params, data_dir, data, work, log)
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -369,9 +369,10 @@ def run_chapters(
                 os.replace(work / f"{ch.name}.ipynb", out_dir / f"{ch.name}.ipynb")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        manifest = edition(current=data)
-        _write_json(executed_dir() / "run.json", manifest)
-        path = write_findings(manifest)
+        with disk_step("recording the run", build, CHAPTER_SPACE):
+            manifest = edition(current=data)
+            _write_json(executed_dir() / "run.json", manifest)
+            path = write_findings(manifest)
     records = [f for _, f in read_findings(path)[1]]
     log(
         f"Findings: {len(records)} recorded, {len(F.headlines(records))} headline(s), "
@@ -422,6 +423,46 @@ def jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+CHAPTER_SPACE = 50 * 2**20
+"""Free bytes a chapter needs in the build folder: its executed notebook (figures embedded,
+1-2 MB on the twin) and its kernel's temporary engine files; a generous estimate."""
+
+
+def site_space(executed: Path) -> int:
+    """Free bytes the site build needs: the staged copy of the executed chapters, the doctrees
+    and the HTML with its images (each about the size of the executed chapters) plus MathJax
+    and the theme (about 30 MB)."""
+    size = sum(f.stat().st_size for f in Path(executed).rglob("*") if f.is_file())
+    return 3 * size + 30 * 2**20
+
+
+def stop_kernels(since: float, timeout: float = 3.0) -> int:
+    """End the Jupyter kernels this process started at or after ``since`` (epoch seconds):
+    SIGTERM, then SIGKILL after ``timeout`` seconds. Returns how many were running. Used when a
+    run is interrupted, so a chapter stops within seconds instead of running to its end."""
+    try:
+        import psutil  # installed with ipykernel
+    except ImportError:  # pragma: no cover (ipykernel depends on it)
+        return 0
+    kernels = []
+    try:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                cmd = " ".join(child.cmdline())
+                if "ipykernel" in cmd and child.create_time() >= since:
+                    kernels.append(child)
+            except psutil.Error:
+                continue
+        for k in kernels:
+            k.terminate()
+        _, alive = psutil.wait_procs(kernels, timeout=timeout)
+        for k in alive:
+            k.kill()
+    except psutil.Error:
+        pass
+    return len(kernels)
+
+
 def _execute(chapters, declared, params, data_dir: Path, data: dict, work: Path, log) -> list:
     """Execute the chapters into ``work``; record each one's provenance in its metadata.
 
@@ -451,16 +492,31 @@ def _execute(chapters, declared, params, data_dir: Path, data: dict, work: Path,
         if stop.is_set():
             return None
         try:
-            return _execute_one(chapters[i], i + 1, n, declared, params, data_dir, data, work, log)
+            with disk_step(f"executing chapter {chapters[i].name}", work, CHAPTER_SPACE):
+                return _execute_one(
+                    chapters[i], i + 1, n, declared, params, data_dir, data, work, log
+                )
         except BookError as err:
             stop.set()
             failures.append(err)
             return None
+        except Exception:
+            if stop.is_set():  # the kernel was ended by an interrupt: nothing to report
+                return None
+            raise
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chapter") as pool:
+    started = time.time() - 1  # kernels started from here on are this run's (10 ms steps)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="chapter")
+    try:
         futures = [pool.submit(run, i) for i in order]
         for f in as_completed(futures):
             f.result()  # re-raises anything that is not a BookError (a bug): no silent loss
+    except BaseException:  # Ctrl-C, SIGTERM or a bug: start nothing more, end the kernels now
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_kernels(started)
+        raise
+    pool.shutdown()
     if failures:
         raise failures[0]
     return [work / f"{ch.name}.ipynb" for ch in chapters]
@@ -487,6 +543,8 @@ def _execute_one(ch, i, n, declared, params, data_dir: Path, data: dict, work: P
             log_output=False,
         )
     except pm.PapermillExecutionError as err:
+        if any(w in f"{err.evalue}".lower() for w in NO_SPACE_WORDS):
+            raise DiskFull(f"executing chapter {ch.name}", work, CHAPTER_SPACE) from None
         failed = config.build_dir() / "failed"
         failed.mkdir(exist_ok=True)
         os.replace(out, failed / out.name)
@@ -704,14 +762,30 @@ def build_site(log=print) -> Path:
                 f"Chapters not executed yet: {', '.join(missing)}. Run `kuailive run` "
                 f"(or `kuailive book`) first; executed notebooks are read from {executed}."
             )
+        _site_folder(build)  # before any work: never replace what this tool did not build
         manifest = edition(executed)
         check_edition(manifest)
         _write_json(executed / "run.json", manifest)
-        work = Path(tempfile.mkdtemp(prefix=f"site{TMP_MARK}", dir=build))
+        work = owned_tmpdir(build, "site")
         try:
-            return _build_into(src_root, executed, manifest, work, build, log)
+            with disk_step("building the site", build, site_space(executed)):
+                return _build_into(src_root, executed, manifest, work, build, log)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _site_folder(build: Path) -> Path:
+    """``<build>/html``, checked to be replaceable: missing, empty, or a site this tool built
+    (it holds ``run.json``). Anything else is never replaced (:class:`BookError`)."""
+    html = build / "html"
+    if html.is_dir() and not (html / "run.json").is_file() and any(html.iterdir()):
+        raise BookError(
+            f"{html} exists but holds no run.json, so this tool did not build it; it is never "
+            "replaced. Move it away or set $KUAILIVE_BUILD_DIR to another build folder."
+        )
+    if html.exists() and not html.is_dir():
+        raise BookError(f"{html} is a file, not a site folder; it is never replaced. Move it away.")
+    return html
 
 
 def _build_into(src_root, executed, manifest, work: Path, build: Path, log) -> Path:
@@ -741,14 +815,17 @@ def _build_into(src_root, executed, manifest, work: Path, build: Path, log) -> P
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-40:])
+        text = proc.stdout + "\n" + proc.stderr
+        if any(w in text.lower() for w in NO_SPACE_WORDS):
+            raise DiskFull("building the site (jupyter-book)", build, site_space(executed))
+        tail = "\n".join(text.strip().splitlines()[-40:])
         raise BookError(
             f"jupyter-book build failed (exit {proc.returncode}); the previous site is kept:\n"
             f"{tail}"
         )
     new = out / "_build" / "html"
     _write_json(new / "run.json", manifest)
-    html = build / "html"
+    html = _site_folder(build)
     if html.exists():  # swap: old site aside, new site in, old site removed
         old = work / "old-html"
         os.rename(html, old)

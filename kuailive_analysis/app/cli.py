@@ -52,11 +52,19 @@ def _data_dir(args) -> Path:
     )
 
 
+TWIN_BYTES_PER_SCALE = 1.6 * 2**30
+"""Bytes a twin of scale 1 takes on disk (1.5 GB of CSV, measured) with a margin: the free
+space ``kuailive sample`` needs is this times the scale."""
+
+
 def cmd_sample(args) -> int:
+    from kuailive_analysis.core.faults import disk_step
     from kuailive_analysis.twin import generate
 
     t0 = time.perf_counter()
-    out = generate(Path(args.out), scale=args.scale, seed=args.seed, progress=not args.quiet)
+    needed = int(TWIN_BYTES_PER_SCALE * args.scale)
+    with disk_step("writing the twin", Path(args.out).absolute().parent, needed):
+        out = generate(Path(args.out), scale=args.scale, seed=args.seed, progress=not args.quiet)
     print(
         f"Synthetic KuaiLive twin (scale {args.scale:g}, seed {args.seed}) written to {out} "
         f"in {time.perf_counter() - t0:.1f} s"
@@ -117,20 +125,25 @@ def cmd_book(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from kuailive_analysis.core.faults import disk_step
     from kuailive_analysis.data.dataset import load
-    from kuailive_analysis.engine.export import cache_only, check_args, export
+    from kuailive_analysis.engine.export import cache_only, check_args, export, export_space
 
-    check_args(args.format, args.engine, args.out, args.overwrite)  # before any work
+    # before any work: --out may not touch the data folder (resolved without generating it)
+    check_args(
+        args.format, args.engine, args.out, args.overwrite, config.resolve_data_dir(args.data_dir)
+    )
     ds = cache_only(load(_data_dir(args), progress=not args.quiet))  # frames freed
     t0 = time.perf_counter()
-    res = export(
-        ds,
-        args.out,
-        fmt=args.format,
-        engine=args.engine,
-        overwrite=args.overwrite,
-        progress=not args.quiet,
-    )
+    with disk_step("writing the export", Path(args.out).absolute().parent, export_space(ds)):
+        res = export(
+            ds,
+            args.out,
+            fmt=args.format,
+            engine=args.engine,
+            overwrite=args.overwrite,
+            progress=not args.quiet,
+        )
     print(
         f"Exported {len(res.rows)} tables ({sum(res.rows.values()):,} rows, {args.format}) "
         f"and the data dictionary to {res.out} in {time.perf_counter() - t0:.1f} s"
@@ -292,12 +305,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine", default=None, help="duckdb or spark (default $KUAILIVE_ENGINE or duckdb)"
     )
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --out")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier export in --out (recognised by its manifest.json); a folder "
+        "this tool did not write is never replaced",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_export)
     for p in sub.choices.values():  # --debug also after the command (keeps the top-level value)
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=SUPPRESS)
     return ap
+
+
+MESSAGE_MAX_CHARS = 1000
+"""Longest error message printed (characters); the messages quote excerpts, this is a guard."""
 
 
 def _one_line(err: BaseException) -> str:
@@ -307,6 +329,10 @@ def _one_line(err: BaseException) -> str:
         where = err.filename if err.filename is not None else ""
         text = f"{err.strerror}: {where}" if where else err.strerror
     text = text.rstrip(".").rstrip()
+    if len(text) > MESSAGE_MAX_CHARS:  # a last guard: no message floods the terminal
+        from kuailive_analysis.core.faults import excerpt
+
+        text = excerpt(text, MESSAGE_MAX_CHARS)
     return text + "."
 
 
@@ -351,6 +377,36 @@ def _exit_interrupted(signum, frame) -> None:  # noqa: ARG001 (signal handler si
     os._exit(130)
 
 
+_AS_COMMAND = False
+"""True when running as the ``kuailive`` command (:func:`entry`), not called in-process: then
+stderr is closed after the one-line error, so nothing (an engine's "Exception ignored" at
+exit) follows it."""
+
+_SIGNALLED: list[int] = []
+"""Signals received while the command ran (set by :func:`_interrupt`)."""
+
+
+def _interrupt(signum, frame) -> None:  # noqa: ARG001 (signal handler signature)
+    """Ctrl-C or SIGTERM while a command runs: remember it and raise KeyboardInterrupt, so the
+    command unwinds (temporary folders removed, kernels ended). A library that turns the
+    KeyboardInterrupt into its own error (DuckDB: "Query interrupted") is still recognised as
+    an interrupt, because the signal was recorded first."""
+    _SIGNALLED.append(signum)
+    if len(_SIGNALLED) == 1:
+        raise KeyboardInterrupt
+
+
+def _install(handler) -> dict:
+    """Install ``handler`` for SIGINT and SIGTERM (main thread only); the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        old[sig] = signal.getsignal(sig)
+        signal.signal(sig, handler)
+    return old
+
+
 def _check_twin_args(args) -> None:
     """Scale and seed of the twin, checked before any work (``sample``, ``run``, ``book``)."""
     if getattr(args, "scale", None) is None or getattr(args, "seed", None) is None:
@@ -362,26 +418,55 @@ def _check_twin_args(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Input errors print one line ``kuailive CMD: error: ...`` and return 2;
-    environment errors (permissions, disk) return 1; Ctrl-C prints ``interrupted`` and returns
-    130. ``--debug`` re-raises instead, for the traceback."""
+    environment errors (permissions, a full disk) return 1; Ctrl-C or SIGTERM prints
+    ``interrupted`` once and returns 130. ``--debug`` re-raises instead, for the traceback."""
     global _STARTED
     _STARTED = time.time() - 1  # children started by this call (create_time has 10 ms steps)
-    previous = signal.getsignal(signal.SIGINT)
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    if in_main_thread:
-        signal.signal(signal.SIGINT, _exit_interrupted)
+    _SIGNALLED.clear()
+    previous = _install(_exit_interrupted)
     try:
         return _main(argv)
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def entry() -> None:
+    """The ``kuailive`` console script: :func:`main`, then exit. After an interrupt the process
+    exits at once (``os._exit``) instead of waiting for worker threads that are still tearing
+    down a killed kernel: the clean-up has been done and "interrupted" printed."""
+    global _AS_COMMAND
+    _AS_COMMAND = True
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
+def _quiet_after_error() -> None:
+    if _AS_COMMAND:
+        _silence_stderr()
+
+
+def _interrupted(debug: bool) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C during cleanup: no noise
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("interrupted", file=sys.stderr, flush=True)
+    if not debug:
+        _silence_stderr()
+    _stop_children()
+    return 130
 
 
 def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     debug = getattr(args, "debug", False)
+    if debug:  # engines (Spark's JVM) and kernels keep their own logs on the terminal
+        os.environ["KUAILIVE_DEBUG"] = "1"
     prefix = f"kuailive {args.command}: error:"
     from kuailive_analysis.app.book import BookError
+    from kuailive_analysis.core.faults import EnvironmentFault, is_disk_full
 
     try:
         from kuailive_analysis.data.io import DataError
@@ -390,34 +475,53 @@ def _main(argv: list[str] | None) -> int:
 
     try:
         _check_twin_args(args)
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.default_int_handler)  # clean up on Ctrl-C
+        _install(_interrupt)  # clean up on Ctrl-C / SIGTERM
         return args.func(args)
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C during cleanup: no noise
-        print("interrupted", file=sys.stderr, flush=True)
         if debug:
+            _interrupted(True)
             raise
-        _silence_stderr()
-        _stop_children()
-        return 130
+        return _interrupted(False)
     except Exception as err:
+        if _SIGNALLED:  # e.g. DuckDB's "Query interrupted" after our KeyboardInterrupt
+            if debug:
+                _interrupted(True)
+                raise
+            return _interrupted(False)
         if debug:
             raise
         twin = sys.modules.get("kuailive_analysis.twin")  # imported by the commands that use it
         if isinstance(err, (DataError, BookError, twin.TwinError if twin else DataError)):
-            print(f"{prefix} {_one_line(err)}", file=sys.stderr)
-            return 2
-        if isinstance(err, OSError):  # the environment: permissions, disk, a busy file
-            print(f"{prefix} {_one_line(err)}", file=sys.stderr)
+            code = 2
+        elif isinstance(err, EnvironmentFault):
+            code = 1  # the environment, named by the step (a full disk: folder and space)
+        elif is_disk_full(err):  # a step that did not name its folder: say what we know
+            where = getattr(err, "filename", None)
+            print(
+                f"{prefix} No space left on device"
+                + (f" writing {where}" if where else " (rerun with --debug to see where)")
+                + ". Free some space or use a larger folder.",
+                file=sys.stderr,
+                flush=True,
+            )
+            _quiet_after_error()
             return 1
-        print(
-            f"{prefix} {type(err).__name__}: {_one_line(err)[:-1]} (rerun with --debug for the "
-            "traceback).",
-            file=sys.stderr,
-        )
-        return 1
+        elif isinstance(err, OSError):
+            code = 1  # the environment: permissions, a busy file
+        else:
+            code = 1
+            print(
+                f"{prefix} {type(err).__name__}: {_one_line(err)[:-1]} (rerun with --debug for "
+                "the traceback).",
+                file=sys.stderr,
+                flush=True,
+            )
+            _quiet_after_error()
+            return code
+        print(f"{prefix} {_one_line(err)}", file=sys.stderr, flush=True)
+        _quiet_after_error()  # no "Exception ignored ..." noise from engines closing at exit
+        return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

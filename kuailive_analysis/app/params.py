@@ -483,3 +483,59 @@ def parse_cli(pairs, chapters: Iterable[str]) -> dict[str, Any]:
     """``-p NAME VALUE`` pairs read like papermill and checked for the chosen chapters."""
     params = {name: parse_value(value) for name, value in (pairs or [])}
     return merged(check_run(chapters, params)) if params else {}
+
+
+PAPERMILL_HEADER = "# Parameters"
+"""First line of the cell papermill injects after a notebook's ``parameters`` cell."""
+
+
+def injected_names(history: Iterable[str]) -> list[str]:
+    """Names assigned in the cells papermill injected (their source starts with
+    :data:`PAPERMILL_HEADER`), from a kernel's input history (IPython's ``In``)."""
+    import ast
+
+    names: list[str] = []
+    for source in history or ():
+        if not isinstance(source, str) or not source.lstrip().startswith(PAPERMILL_HEADER):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def check_namespace(chapter: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The chapter's parameters read from a notebook's namespace and checked, as on the CLI.
+
+    Called by each chapter's first code cell with ``globals()``: every declared parameter's
+    value is checked against its spec, and a parameter papermill injected that the chapter
+    does not declare (``papermill ... -p no_such_param 1``) is an error. The messages are the
+    CLI's, word for word (:func:`check_run`). Returns ``{name: typed value}`` without
+    ``data_dir``."""
+    __tracebackhide__ = True  # IPython shows the notebook's line and the message, not ours
+    try:
+        return _check_namespace(chapter, namespace)
+    except ParamError as err:
+        raise ParamError(str(err)) from None
+
+
+def _check_namespace(chapter: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    declared = specs(chapter)
+    injected = injected_names(namespace.get("In", ()))
+    unknown = {n: namespace[n] for n in injected if n not in declared and n in namespace}
+    if unknown:
+        check_run([chapter], unknown)  # raises with the CLI's message
+    if "data_dir" in namespace:
+        DATA_DIR.check(namespace["data_dir"], chapter)
+    values = {n: namespace[n] for n in declared if n in namespace and n not in RESERVED}
+    missing = [n for n in declared if n not in namespace and n not in RESERVED]
+    if missing:
+        raise ParamError(
+            f"Parameter {', '.join(missing)} (chapter {chapter}): not set; run the chapter's "
+            "parameters cell first."
+        )
+    return check_run([chapter], values)[chapter]

@@ -21,12 +21,13 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from kuailive_analysis.core.folders import owned_tmpdir
 
 from kuailive_analysis import config
 
@@ -54,8 +55,7 @@ def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
     """Write ``tables`` as ``<name>.parquet`` plus ``meta.json`` atomically into ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    tmp = owned_tmpdir(path.parent, f".{path.name}")
     try:
         for name, df in tables.items():
             table = pa.Table.from_pandas(df, preserve_index=False)

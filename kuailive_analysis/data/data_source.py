@@ -49,6 +49,17 @@ def is_twin(data_dir: str | os.PathLike) -> bool:
     return (Path(data_dir) / TRUTH_FILE).is_file()
 
 
+def twin_entries() -> frozenset[str]:
+    """Every name the twin generator writes into a twin folder: the eight KuaiLive files (as
+    ``.csv``, or ``.csv.gz`` if a user compressed them), :data:`TRUTH_FILE` and
+    :data:`TRUTH_USERS_FILE`. A folder holding anything else was not (only) written by this
+    tool and is never deleted or replaced by it."""
+    from kuailive_analysis.data import schema as S
+
+    names = {s.filename for s in S.SCHEMAS.values()}
+    return frozenset(names | {f"{n}.gz" for n in names} | {TRUTH_FILE, TRUTH_USERS_FILE})
+
+
 def read_truth_params(data_dir: str | os.PathLike) -> dict | None:
     """The parsed :data:`TRUTH_FILE` of a twin folder, or None for a plain folder."""
     p = Path(data_dir) / TRUTH_FILE

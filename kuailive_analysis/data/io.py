@@ -34,6 +34,7 @@ import gzip
 import hashlib
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -51,12 +52,16 @@ from kuailive_analysis.core.calendar import (
     WINDOW_START_MS,
     format_ms,
 )
+from kuailive_analysis.core.faults import excerpt
 from kuailive_analysis.core.keys import lookup, lookup_table
 
 __all__ = [
     "DataError", "ValidationReport", "find_file", "read_header", "read_table", "read_tables",
     "validate_folder", "file_signature", "file_digest", "check_last_line",
 ]
+
+HEADER_MAX_CHARS = 64 * 1024
+"""A first line longer than this without a line break is not a CSV header (characters)."""
 
 CHUNK = 1 << 20
 """Bytes per read when hashing or scanning a raw file (1 MiB)."""
@@ -112,6 +117,38 @@ def _unreadable(path: Path, exc: OSError) -> DataError:
         file=path.name)
 
 
+GZIP_WORDS = ("zlib", "gzip", "inflate", "decompress", "crc check", "compressed file ended")
+"""Lower-case words by which Python's gzip/zlib and pyarrow report a damaged .gz stream."""
+
+
+def read_error(path: Path, exc: BaseException) -> DataError:
+    """The one-line error for a file that cannot be read: a damaged ``.gz`` is named "a corrupt
+    gzip file", a permission problem says so, anything else "could not be read"; the detail is
+    the first line of the library's message, cut to a readable excerpt."""
+    first = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+    detail = excerpt(first)
+    if isinstance(exc, PermissionError):
+        return _unreadable(path, exc)
+    if path.name.endswith(".gz") and (
+        isinstance(exc, (zlib.error, gzip.BadGzipFile, EOFError))
+        or any(w in str(exc).lower() for w in GZIP_WORDS)
+    ):
+        return DataError(
+            f"File {path.name} is a corrupt gzip file ({detail}): it cannot be decompressed to "
+            f"the end. Re-extract or re-download it.",
+            file=path.name,
+        )
+    return DataError(
+        f"File {path.name} could not be read ({type(exc).__name__}: {detail}). The file may be "
+        f"truncated or corrupt; re-extract it.",
+        file=path.name,
+    )
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error, pa.ArrowException)
+"""What reading a raw file may raise besides a parse error: I/O, a cut or damaged stream."""
+
+
 def file_digest(path: Path) -> str:
     """Streaming BLAKE2b (128-bit, hex) of the file's bytes as stored (a ``.gz`` is hashed
     compressed), read in 1 MiB chunks. An unreadable file raises :class:`DataError`."""
@@ -152,10 +189,17 @@ def read_header(path: Path) -> list[str]:
                         file=path.name)
     try:
         with _open_text(path) as fh:
-            line = fh.readline()
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise DataError(f"File {path.name} cannot be read as UTF-8 text ({exc}).",
+            line = fh.readline(HEADER_MAX_CHARS)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"File {path.name} cannot be read as UTF-8 text ({excerpt(exc)}).",
                         file=path.name) from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise read_error(path, exc) from exc
+    if len(line) >= HEADER_MAX_CHARS and not line.endswith("\n"):
+        raise DataError(
+            f"File {path.name}: the first line is longer than {HEADER_MAX_CHARS:,} characters "
+            f"without a line break ({excerpt(line)}), so it is not a CSV header; is the file a "
+            f"KuaiLive CSV with one record per line?", file=path.name, row=1)
     line = line.lstrip("\ufeff").rstrip("\r\n")
     if not line.strip():
         raise DataError(f"File {path.name} is empty: its first line holds no column names.",
@@ -163,7 +207,7 @@ def read_header(path: Path) -> list[str]:
     fields = line.split(",")
     spaced = [f for f in fields if f != f.strip()]
     if spaced:
-        shown = ", ".join(repr(f) for f in spaced[:4]) + (", ..." if len(spaced) > 4 else "")
+        shown = excerpt(", ".join(repr(f) for f in spaced[:4]) + (", ..." if len(spaced) > 4 else ""))
         raise DataError(
             f"File {path.name}: header has spaces around column names: {shown} (line 1). "
             f"Column names must be separated by bare commas, e.g. 'user_id,live_id'; remove the "
@@ -180,10 +224,8 @@ def _last_bytes(path: Path) -> tuple[bytes, int | None]:
             with gzip.open(path, "rb") as fh:
                 while chunk := fh.read(CHUNK):
                     last = chunk[-1:]
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise DataError(f"File {path.name} could not be decompressed ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). The file "
-                            f"may be truncated or corrupt; re-extract it.", file=path.name) from exc
+        except (OSError, EOFError, zlib.error) as exc:
+            raise read_error(path, exc) from exc
         return last, None
     with open(path, "rb") as fh:
         fh.seek(0, os.SEEK_END)
@@ -198,10 +240,13 @@ def _last_line(path: Path) -> tuple[int, str]:
     """(1-based number, text) of the file's last line (error path only: reads the file)."""
     n, tail = 0, b""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            n += chunk.count(b"\n")
-            tail = (tail + chunk)[-4096:]
+    try:
+        with opener(path, "rb") as fh:
+            while chunk := fh.read(CHUNK):
+                n += chunk.count(b"\n")
+                tail = (tail + chunk)[-4096:]
+    except (OSError, EOFError, zlib.error) as exc:
+        raise read_error(path, exc) from exc
     return n + 1, tail.rsplit(b"\n", 1)[-1].decode("utf-8", "replace").rstrip("\r")
 
 
@@ -217,7 +262,7 @@ def check_last_line(path: Path) -> None:
         raise DataError(f"File {path.name} has a header but no data rows (and no newline after "
                         f"the header).", file=path.name, row=1)
     raise DataError(
-        f"File {path.name} is truncated: the last line (line {row}, {text[-80:]!r}) has no "
+        f"File {path.name} is truncated: the last line (line {row}, {excerpt(text[-80:])!r}) has no "
         f"newline at the end. Real and generated KuaiLive files end with a newline, so its last "
         f"field may be cut (an interrupted download or copy); re-extract or re-download the "
         f"file.", file=path.name, row=row, value=text)
@@ -237,7 +282,7 @@ def _check_columns(sch: S.FileSchema, header: list[str], path: Path) -> list[str
             msg = (f"File {path.name}: required column {col!r} is missing"
                    + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
                    + f". Expected columns: {', '.join(sch.column_names)}; found: "
-                   f"{', '.join(header)}.")
+                   f"{excerpt(', '.join(header), 300)}.")
         raise DataError(msg, file=path.name, column=col)
     return [c for c in header if c not in sch.column_names]
 
@@ -284,7 +329,7 @@ def _arrow_error(exc: Exception, path: Path, sch: S.FileSchema, names: list[str]
         kind = sch.column(col).kind if col in sch.column_names else "?"
         where = f" on line {row}" if row else ""
         return DataError(
-            f"File {path.name}, column {col!r}{where}: value {val!r} is not an integer, but "
+            f"File {path.name}, column {col!r}{where}: value {excerpt(val)!r} is not an integer, but "
             f"{col} is a {kind} column holding integers"
             + (" (epoch milliseconds)" if kind == S.EPOCH_MS else "")
             + ". Check that the file is a KuaiLive export and that the columns are not shifted.",
@@ -296,9 +341,10 @@ def _arrow_error(exc: Exception, path: Path, sch: S.FileSchema, names: list[str]
         where = f" line {row}" if row else " a line"
         return DataError(
             f"File {path.name} is malformed:{where} has {m.group(2)} fields where the header has "
-            f"{m.group(1)} ({text[:80]!r}). The file may be truncated or have an unquoted comma; "
+            f"{m.group(1)} ({excerpt(text, 80)!r}). The file may be truncated or have an unquoted comma; "
             f"fix or re-extract it.", file=path.name, row=row, value=text)
-    return DataError(f"File {path.name} could not be parsed as CSV: {msg.splitlines()[0]}",
+    return DataError(f"File {path.name} could not be parsed as CSV: "
+                     f"{excerpt(msg.splitlines()[0] if msg.strip() else type(exc).__name__)}",
                      file=path.name)
 
 
@@ -330,10 +376,8 @@ def read_table(data_dir: str | os.PathLike, name: str, *,
         )
     except pa.ArrowInvalid as exc:
         raise _arrow_error(exc, path, sch, header) from exc
-    except (OSError, EOFError, pa.ArrowException) as exc:  # e.g. a truncated .gz
-        raise DataError(f"File {path.name} could not be read ({type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). The file may "
-                        f"be truncated or corrupt; re-extract it.", file=path.name) from exc
+    except READ_ERRORS as exc:  # e.g. a truncated or corrupt .gz
+        raise read_error(path, exc) from exc
     if table.num_rows == 0:
         raise DataError(f"File {path.name} has a header but no data rows.", file=path.name)
     out = {}

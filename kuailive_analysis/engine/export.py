@@ -29,7 +29,10 @@ a header row and no index.
 
 Nothing of a whole table passes through pandas: every table is one ``COPY``/``write`` of the
 engine. The export is written into ``OUT.tmp-*`` next to ``OUT`` and renamed at the end, so a
-failure leaves no half export; a non-empty ``OUT`` is refused unless ``overwrite=True``.
+failure leaves no half export. ``OUT`` may not be, contain or lie inside the data folder or the
+build folder; a non-empty ``OUT`` is replaced only with ``overwrite=True`` and only when it is
+an earlier export (its ``manifest.json`` lists everything in it): this tool never deletes what
+it did not write.
 """
 
 from __future__ import annotations
@@ -39,7 +42,6 @@ import json
 import os
 import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from kuailive_analysis import __version__
+from kuailive_analysis.core.folders import foreign_entries, overlap, owned_tmpdir, sweep_stale
 from kuailive_analysis.data import clean as CL, features as F, schema as S
 from kuailive_analysis.data.io import DataError
 from kuailive_analysis.engine import sql as Q
@@ -491,11 +494,71 @@ class ExportResult:
     manifest: dict
 
 
-def _check_out(out: Path, overwrite: bool) -> None:
+def export_entries(out: Path) -> set[str] | None:
+    """The names an earlier ``kuailive export`` wrote into ``out`` (its tables, dictionary and
+    ``manifest.json``, as listed in the manifest), or None when ``out`` holds no readable export
+    manifest (then this tool did not write it)."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        names = {str(f) for f in dict(manifest["files"]).values()}
+        names |= {str(f) for f in manifest.get("dictionary", [])}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return names | {MANIFEST}
+
+
+def _check_out(out: Path, overwrite: bool, inputs: dict | None = None) -> None:
+    """Refuse an ``out`` that would lose data: one that is, contains or lies inside an input or
+    the build folder (``inputs``: label -> folder), a file, or a non-empty folder unless it is an
+    earlier export (recognised by its manifest, holding nothing else) and ``overwrite`` is set.
+    Never delete what this tool did not write."""
+    where = overlap(out, inputs or {})
+    if where:
+        raise ExportError(
+            f"--out {out} {where}; an export must go to a folder of its own, outside the data "
+            "and build folders (nothing was written)"
+        )
     if out.exists() and not out.is_dir():
         raise ExportError(f"--out {out} is a file, not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ExportError(f"--out {out} is not empty; pass --overwrite to replace it")
+    if not (out.is_dir() and any(out.iterdir())):
+        return
+    if not overwrite:
+        raise ExportError(
+            f"--out {out} is not empty; pass --overwrite to replace an earlier export"
+        )
+    ours = export_entries(out)
+    if ours is None:
+        raise ExportError(
+            f"--out {out} is not empty and holds no {MANIFEST} of an earlier kuailive export, so "
+            "this tool did not write it; it is never replaced, not even with --overwrite: choose "
+            "a new or empty folder"
+        )
+    foreign = foreign_entries(out, ours)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise ExportError(
+            f"--out {out} holds an earlier export plus {len(foreign)} entr"
+            f"{'y' if len(foreign) == 1 else 'ies'} it did not write ({shown}); they are never "
+            "deleted, not even with --overwrite: move them or choose another folder"
+        )
+
+
+def export_space(ds) -> int:
+    """Free bytes an export of ``ds`` needs beside ``--out``: about twice the Parquet cache
+    (the tables once more plus the interactions table, which repeats every event with its
+    attributes; CSV is larger still, so this is a lower estimate for ``--format csv``)."""
+    path = Path(ds.cache_path) if ds.cache_path else None
+    if path is None or not path.is_dir():
+        return 0
+    return 2 * sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def protected_folders(data_dir: str | os.PathLike | None) -> dict[str, Path | None]:
+    """The folders an export may not touch: the data folder it reads and the build folder
+    (executed chapters, caches and the site), by label."""
+    from kuailive_analysis import config
+
+    return {"data folder": Path(data_dir) if data_dir else None, "build folder": config.build_dir()}
 
 
 def cache_only(ds):
@@ -513,8 +576,15 @@ def cache_only(ds):
     )
 
 
-def check_args(fmt: str, engine: str | None, out: str | os.PathLike, overwrite: bool) -> str:
-    """Format, engine name and output folder checked before any work; the engine's name."""
+def check_args(
+    fmt: str,
+    engine: str | None,
+    out: str | os.PathLike,
+    overwrite: bool,
+    data_dir: str | os.PathLike | None = None,
+) -> str:
+    """Format, engine name and output folder checked before any work (``data_dir``: the data
+    folder read, which ``out`` may not overlap); the engine's name."""
     from kuailive_analysis.engine import engine_name
 
     if fmt not in FORMATS:
@@ -523,7 +593,7 @@ def check_args(fmt: str, engine: str | None, out: str | os.PathLike, overwrite: 
         name = engine_name(engine)
     except ValueError as err:
         raise ExportError(str(err)) from None
-    _check_out(Path(out), overwrite)
+    _check_out(Path(out), overwrite, protected_folders(data_dir))
     return name
 
 
@@ -539,7 +609,8 @@ def export(
     """Write the export of dataset ``ds`` (see the module docstring) to folder ``out``."""
     from kuailive_analysis.engine import get_engine
 
-    name = check_args(fmt, engine, out, overwrite)
+    data_dir = getattr(ds.source, "path", None) if ds.source is not None else None
+    name = check_args(fmt, engine, out, overwrite, data_dir)
     out = Path(out)
     cache_path = ds.cache_path
     if cache_path is None or not Path(cache_path).is_dir():
@@ -554,9 +625,8 @@ def export(
         for t, g in columns.groupby("table", sort=False)
     }
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f"{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    sweep_stale(out.parent, stems=[out.name])  # exports of killed processes, never a live one
+    tmp = owned_tmpdir(out.parent, out.name)
     try:
         try:
             eng = get_engine(name)
@@ -642,7 +712,7 @@ def _swap(tmp: Path, out: Path, overwrite: bool) -> None:
     old = None
     if out.exists():
         _check_out(out, overwrite)  # nothing appeared meanwhile
-        old = out.parent / f"{out.name}.old-{uuid.uuid4().hex[:8]}"
+        old = owned_tmpdir(out.parent, out.name, create=False)
         os.replace(out, old)
     os.replace(tmp, out)
     if old is not None:

@@ -9,7 +9,7 @@ rows and row order) as the pandas path (``dataset.build_tables`` over ``io.read_
    (``io.read_table`` -> ``clean.dedupe_keys`` -> ``features.user_features`` /
    ``streamer_features``); the engine sees them as the views ``users`` / ``streamers``.
 2. ``room.csv`` and the five event files are read and validated with bounded memory into a
-   staging Parquet per file (``<out>/../staging-*``, deleted at the end) with a 0-based ``_row``
+   staging Parquet per file (``<out>/../staging.tmp-<pid>-*``, deleted at the end) with a 0-based ``_row``
    in file order, registered as ``raw_<name>``:
 
    * DuckDB: streamed with pyarrow (``pyarrow.csv.open_csv``, the convert options of
@@ -51,6 +51,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from kuailive_analysis.core.calendar import format_ms
+from kuailive_analysis.core.faults import excerpt
+from kuailive_analysis.core.folders import owned_tmpdir
 from kuailive_analysis.data import clean as CL, features as F, io as IO, schema as S
 from kuailive_analysis.engine.base import Engine
 from kuailive_analysis.engine.queries import cleaning as QC, model as QM
@@ -264,17 +266,11 @@ def _csv_reader(path: Path, sch: S.FileSchema, header: list[str]):
         )
     except pa.ArrowInvalid as exc:
         raise IO._arrow_error(exc, path, sch, header) from exc
-    except (OSError, EOFError, pa.ArrowException) as exc:
+    except IO.READ_ERRORS as exc:
         raise _read_error(path, exc) from exc
 
 
-def _read_error(path: Path, exc: Exception) -> IO.DataError:
-    return IO.DataError(
-        f"File {path.name} could not be read ({type(exc).__name__}: "
-        f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}). The file may "
-        f"be truncated or corrupt; re-extract it.",
-        file=path.name,
-    )
+_read_error = IO.read_error  # one wording for unreadable and corrupt files
 
 
 def _batches(reader, path, sch, header):
@@ -285,7 +281,7 @@ def _batches(reader, path, sch, header):
             return
         except pa.ArrowInvalid as exc:
             raise IO._arrow_error(exc, path, sch, header) from exc
-        except (OSError, EOFError, pa.ArrowException) as exc:
+        except IO.READ_ERRORS as exc:
             raise _read_error(path, exc) from exc
 
 
@@ -384,6 +380,57 @@ def _spark_value_error(path: Path, col: S.Column, v, word: str) -> IO.DataError:
     return IO.DataError(msg, file=path.name, column=col.name, value=v)
 
 
+def _spark_parse_error(spark, path: Path, sch: S.FileSchema, header, exc) -> IO.DataError:
+    """The :class:`DataError` for a file Spark's FAILFAST read rejected, naming the column and
+    the first value that is not an integer (or the first line with the wrong number of
+    fields), found by a second, permissive read of every column as text."""
+    ints = [c.name for c in sch.columns if c.kind in _INT_KINDS]
+    try:
+        ddl = ", ".join(f"`{h}` STRING" for h in header) + ", `_corrupt` STRING"
+        df = (
+            spark.read.schema(ddl)
+            .option("header", "true")
+            .option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", "_corrupt")
+            .csv(str(path))
+        )
+        picks = [
+            f"first(CASE WHEN `{c}` IS NOT NULL AND try_cast(`{c}` AS BIGINT) IS NULL "
+            f"THEN `{c}` END, true) AS `{c}`"
+            for c in ints
+        ] + ["first(_corrupt, true) AS _corrupt"]
+        df.createOrReplaceTempView("_kuailive_diagnose")
+        row = spark.sql(f"SELECT {', '.join(picks)} FROM _kuailive_diagnose").collect()[0]
+        row = row.asDict()
+    except Exception:  # noqa: BLE001 (the diagnosis is best effort on a failing file)
+        row = {}
+    for c in ints:
+        if row.get(c) is not None:
+            col = sch.column(c)
+            return IO.DataError(
+                f"File {path.name}, column {c!r}: value {excerpt(row[c])!r} is not an integer, "
+                f"but {c} is a {col.kind} column holding integers (Spark reports no line number; "
+                f"run --engine duckdb for it).",
+                file=path.name,
+                column=c,
+                value=row[c],
+            )
+    if row.get("_corrupt") is not None:
+        return IO.DataError(
+            f"File {path.name} is malformed: a line has the wrong number of fields "
+            f"({excerpt(row['_corrupt'], 80)!r}); the file may be truncated or have an unquoted "
+            f"comma (Spark reports no line number; run --engine duckdb for it).",
+            file=path.name,
+        )
+    text = str(exc).strip()
+    m = re.search(r"\[([A-Z_.]+)\][^\n]*", text)
+    return IO.DataError(
+        f"File {path.name} could not be parsed by Spark ({excerpt(m.group(0) if m else text)}); "
+        f"run --engine duckdb for the line and column.",
+        file=path.name,
+    )
+
+
 def stage_csv_spark(engine, data_dir, name: str, dest: Path) -> dict:
     """Spark reads raw file ``name`` itself (explicit schema, FAILFAST), checks it in SQL and
     writes ``dest`` (a folder of Parquet parts) with ``_row`` (see the module docstring)."""
@@ -430,15 +477,7 @@ def stage_csv_spark(engine, data_dir, name: str, dest: Path) -> dict:
     try:
         r = spark.sql(f"SELECT {', '.join(checks)} FROM {view}").collect()[0].asDict()
     except Exception as exc:  # FAILFAST: a value that does not parse as the column's type
-        text = str(exc)
-        m = re.search(r"Malformed records are detected in record parsing[^\n]*", text)
-        raise IO.DataError(
-            f"File {path.name} could not be parsed: a value does not match its column's type "
-            f"(integer columns must hold integers) or a line has the wrong number of fields "
-            f"({(m.group(0) if m else text.splitlines()[0])[:200]}). Spark reports no line "
-            f"number; run --engine duckdb for it.",
-            file=path.name,
-        ) from exc
+        raise _spark_parse_error(spark, path, sch, header, exc) from None
     if not r["n"]:
         raise IO.DataError(f"File {path.name} has a header but no data rows.", file=path.name)
     for c in sch.columns:
@@ -547,14 +586,13 @@ def build_cache(
     Returns ``{"samples": ..., "rows": {table: rows}, "engine": engine.describe()}``;
     ``samples`` is what ``dataset.build_tables`` returns for the cache's meta (first three rows
     of each raw file as read). Raises :class:`~kuailive_analysis.data.io.DataError` for unusable
-    input. The staging folder ``out/../staging-*`` is removed, also on failure.
+    input. The staging folder ``out/../staging.tmp-<pid>-*`` is removed, also on failure.
     """
     from kuailive_analysis.data.dataset import SENSITIVITY_THRESHOLDS
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f"staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    staging = owned_tmpdir(out.parent, "staging")
     spark = _is_spark(engine)
     if spark:
         engine.spark.conf.set("spark.sql.files.maxPartitionBytes", str(2 << 30))

@@ -18,14 +18,53 @@ newer (Debian: ``apt-get install openjdk-17-jre-headless``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pandas as pd
 
 from kuailive_analysis.engine.base import Engine, EngineError
 
 SPARK_DIALECT = "spark"
+
+DEBUG_ENV = "KUAILIVE_DEBUG"
+"""Set (by ``kuailive --debug``) to keep Java's log on the terminal; otherwise the JVM that
+local mode starts writes its output to :func:`java_log_path` and Spark's log level is OFF, so
+an error is the one line the command prints, not 60 lines of Java stack trace."""
+
+
+def java_log_path() -> Path:
+    """Where the local JVM's own output goes: ``<build>/logs/spark-<pid>.log``."""
+    from kuailive_analysis import config
+
+    return config.build_dir() / "logs" / f"spark-{os.getpid()}.log"
+
+
+@contextlib.contextmanager
+def _java_output(path: Path | None):
+    """Start the JVM (inside the block) with its stdout and stderr sent to ``path`` (None:
+    inherit the terminal). The JVM inherits the file descriptors at its start and keeps them;
+    Python's own stderr is restored after the block."""
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (fd, *saved):
+            os.close(f)
 
 
 def _spark_type(duck: str) -> str:
@@ -92,12 +131,15 @@ class SparkEngine(Engine):
             .config("spark.sql.ansi.enabled", "false")
             .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         )
+        debug = bool(os.environ.get(DEBUG_ENV))
         try:
-            self.spark = b.getOrCreate()
+            with _java_output(None if debug or remote else java_log_path()):
+                self.spark = b.getOrCreate()
         except Exception as exc:  # Java missing or too old, cluster unreachable ...
-            raise EngineError(f"could not start Spark ({self.where}): {exc}") from exc
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineError(f"could not start Spark ({self.where}): {first[:300]}") from exc
         if not remote:
-            self.spark.sparkContext.setLogLevel("ERROR")
+            self.spark.sparkContext.setLogLevel("WARN" if debug else "OFF")
 
     def _register(self, name, paths, fmt, columns):
         files = [str(p) for p in paths]

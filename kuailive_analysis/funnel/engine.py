@@ -18,7 +18,6 @@ in-memory DuckDB engine over its frames, so the SQL is the one definition in bot
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
+from kuailive_analysis.core.folders import owned_tmpdir, sweep_stale
 from kuailive_analysis.engine.queries import funnel as FQ
 from kuailive_analysis.funnel.common import (
     ENGAGEMENT_KINDS,
@@ -214,8 +214,8 @@ def engine_tables(
     params = query_params(qualified_watch_s, attribution_window_s)
     eng, owned = _engine(ds)
     root = config.build_dir() / "funnel-tmp"
-    root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=root))
+    sweep_stale(root)  # left by killed kernels; another live kernel's folder is kept
+    folder = owned_tmpdir(root, "exposures")
     try:
         # the engine's heavy work first, while pandas holds nothing large
         path = eng.write(FQ.EXPOSURES, folder / "exposures.parquet", **params)

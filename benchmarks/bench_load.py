@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, os, resource, sys, time
 t0 = time.perf_counter()
-from kuailive_analysis.data import dataset
+from kuailive_analysis import dataset
 ds = dataset.load(sys.argv[1])
 rows = {a: len(getattr(ds, a)) for a in dataset.TABLES}
 dt = time.perf_counter() - t0

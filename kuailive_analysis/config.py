@@ -61,7 +61,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
     (:func:`twin_dir`). The result is absolute: ``~`` is expanded and a relative path is taken
     from the current folder. The default twin's folder may not exist yet: generating it is an
     explicit step,
-    :func:`kuailive_analysis.data.dataset.ensure_default_twin` (called by ``dataset.load``,
+    :func:`kuailive_analysis.dataset.ensure_default_twin` (called by ``dataset.load``,
     ``kuailive run`` and ``kuailive book``).
     """
     if data_dir not in (None, ""):

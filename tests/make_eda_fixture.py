@@ -30,7 +30,7 @@ TABLES = HERE / "data" / f"eda_tables_scale{SCALE}_seed{SEED}.pkl.gz"
 
 def dataset(root: Path):
     """The small twin, generated and loaded under ``root``."""
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
     from kuailive_analysis.twin import generate
 
     os.environ["KUAILIVE_BUILD_DIR"] = str(root / "build")

@@ -42,7 +42,7 @@ def result_tables(r) -> dict:
 
 def dataset(root: Path):
     """The small twin, generated and loaded under ``root``."""
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
     from kuailive_analysis.twin import generate
 
     old = os.environ.get("KUAILIVE_BUILD_DIR")

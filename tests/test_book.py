@@ -13,9 +13,8 @@ import nbformat
 import pytest
 from _tiny import write_tiny
 
-from kuailive_analysis import config
-from kuailive_analysis.app import book
-from kuailive_analysis.data import dataset
+from kuailive_analysis import config, dataset
+from kuailive_analysis.app import book, params as P
 
 CHAPTERS = book.all_chapters()
 
@@ -36,7 +35,7 @@ def test_source_notebook_is_clean_and_parameterised(chapter):
     assert not with_outputs, f"{chapter.name}: cells {with_outputs} are committed with outputs"
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{chapter.name}: needs exactly one cell tagged 'parameters'"
-    assert "data_dir" in book.notebook_parameters(chapter.path)
+    assert "data_dir" in P.notebook_parameters(chapter.path)
 
 
 @pytest.mark.slow

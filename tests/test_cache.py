@@ -127,7 +127,7 @@ def _deny(monkeypatch, name):
 
 
 def test_unreadable_file_fails_before_the_cache(tmp_path, monkeypatch):
-    from kuailive_analysis.data import dataset
+    from kuailive_analysis import dataset
     from kuailive_analysis.data.io import DataError
 
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
@@ -146,7 +146,7 @@ def test_unreadable_file_fails_before_the_cache(tmp_path, monkeypatch):
     hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode"
 )
 def test_unreadable_copy_does_not_run_from_the_cache(tmp_path, monkeypatch):
-    from kuailive_analysis.data import dataset
+    from kuailive_analysis import dataset
     from kuailive_analysis.data.io import DataError
 
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))

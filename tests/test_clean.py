@@ -12,8 +12,8 @@ import pytest
 from _tiny import MIN, D, H, W, tiny_frames, write_tiny
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kuailive_analysis import cleaning_report
-from kuailive_analysis.data import clean as CL, dataset, schema as S
+from kuailive_analysis import cleaning, dataset
+from kuailive_analysis.data import clean as CL, schema as S
 
 EV_COLS = S.CLICK.column_names
 
@@ -170,8 +170,8 @@ def test_params_validation():
         CL.CleaningParams(max_room_days=0)
     with pytest.raises(ValueError, match="streamer_mismatch"):
         CL.CleaningParams(streamer_mismatch="ignore")
-    with pytest.raises(TypeError, match="unknown cleaning parameter"):
-        CL.CleaningParams.from_kwargs(max_days=2)
+    with pytest.raises(ValueError, match="max_days: not declared"):
+        CL.CleaningParams.from_values(max_days=2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +381,7 @@ def _markdown_glue_keys(path: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def tiny_result(tmp_path_factory):
     ds = dataset.load(write_tiny(tmp_path_factory.mktemp("ch1") / "tiny"))
-    return cleaning_report.analyse(ds)
+    return cleaning.analyse(ds)
 
 
 def test_cleaning_numbers_are_exactly_the_keys_the_chapter_glues(tiny_result):
@@ -424,7 +424,7 @@ def test_cleaning_result_tables(tiny_result):
     r = tiny_result
     assert (r.quality_findings["count"] > 0).all() and len(r.quality_findings) < len(r.quality)
     assert not r.schema["column"].str.startswith("onehot_feat").any()
-    assert list(r.schema.columns) == cleaning_report.SCHEMA_COLUMNS
+    assert list(r.schema.columns) == cleaning.report.SCHEMA_COLUMNS
     assert isinstance(r.schema.index, pd.RangeIndex)  # shown without an index
     assert list(r.click_sample.columns) == S.CLICK.column_names
     assert set(r.data_model["table"]) >= {"sessions", "user_day"}
@@ -441,7 +441,7 @@ def test_max_room_days_label(tiny_result, days, label):
 
 
 def test_cleaning_findings_on_a_folder_without_truth(tiny_result):
-    from kuailive_analysis.findings import Finding
+    from kuailive_analysis.chapter.findings import Finding
 
     f = {x.key: x for x in tiny_result.findings()}
     assert set(f) == {"keeps_real_events", "row_accounting", "duplicate_rooms", "long_rooms"}
@@ -466,11 +466,11 @@ def test_truth_check_counts_real_events_lost_and_flagged():
             ("long_rooms", "click", 5, 0, 1, 5),
         ]
     )
-    t = cleaning_report.truth_check(rep, {"params": {"counts": {"gift": 10, "click": 5}}})
+    t = cleaning.report.truth_check(rep, {"params": {"counts": {"gift": 10, "click": 5}}})
     t = t.set_index("table")
     assert t.loc["gift", "kept"] == 9 and t.loc["gift", "dropped"] == 1
     assert t.loc["gift", "flagged"] == 2 and t.loc["click", "dropped"] == 0
-    assert cleaning_report.truth_check(rep, None) is None
+    assert cleaning.report.truth_check(rep, None) is None
 
 
 def test_keeps_real_events_fails_when_a_rule_drops_real_gifts(tiny_result):
@@ -494,14 +494,14 @@ def test_cleaning_displays_have_readable_headers(tiny_result):
 def test_cleaning_keeps_every_real_event_on_the_twin(small_twin):
     """On the twin every row the generator wrote is a real event: the default cleaning keeps
     them all (the duplicate and long-room rules flag, not drop)."""
-    res = cleaning_report.analyse(dataset.load(small_twin))
+    res = cleaning.analyse(dataset.load(small_twin))
     t = res.truth.set_index("table")
     assert (t["dropped"] == 0).all() and (t["kept"] == t["written"]).all()
     f = {x.key: x for x in res.findings()}
     assert f["keeps_real_events"].status == "validated" and f["keeps_real_events"].headline
     assert f["long_rooms"].origin == "planted" and f["duplicate_rooms"].origin == "planted"
     dropped = CL.CleaningParams(long_rooms="drop")
-    res2 = cleaning_report.analyse(dataset.load(small_twin, **{"long_rooms": dropped.long_rooms}))
+    res2 = cleaning.analyse(dataset.load(small_twin, **{"long_rooms": dropped.long_rooms}))
     lost = res2.truth.set_index("table")["dropped"]
     assert lost.loc["click"] > 0
     assert {x.key: x for x in res2.findings()}["keeps_real_events"].status == "failed"

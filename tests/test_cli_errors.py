@@ -18,7 +18,7 @@ import pytest
 
 from kuailive_analysis import __version__, config
 from kuailive_analysis.data.data_source import TRUTH_FILE
-from kuailive_analysis.data.dataset import ensure_default_twin
+from kuailive_analysis.dataset import ensure_default_twin
 from kuailive_analysis.twin import TwinError, generate
 
 KUAILIVE = [sys.executable, "-m", "kuailive_analysis.app.cli"]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from _tiny import write_tiny
 
-from kuailive_analysis import config
-from kuailive_analysis.data import data_source as D, dataset
+from kuailive_analysis import config, dataset
+from kuailive_analysis.data import data_source as D
 from kuailive_analysis.data.io import DataError
 
 

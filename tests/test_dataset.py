@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from _tiny import write_tiny
 
-from kuailive_analysis.data import dataset, schema as S
+from kuailive_analysis import dataset
+from kuailive_analysis.data import schema as S
 from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 from kuailive_analysis.data.io import DataError
@@ -132,7 +133,7 @@ def test_params_change_key_and_result(tmp_path):
     assert a.cache_key != b.cache_key and a.source == b.source  # same data, other cleaning
     assert len(b.rooms) == 5 and len(b.clicks) == 6
     assert b.params["max_room_days"] is None
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="no_such_rule: not declared"):
         dataset.load(d, no_such_rule=True)
 
 

@@ -662,7 +662,7 @@ def tiny_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tiny_ds(tiny_folder):
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     # the known answers below are for the cleaning that drops the duplicate click and the
     # long room (the default keeps and flags them)
@@ -726,7 +726,7 @@ def test_notebook_is_thin_and_stored_without_outputs():
 
 
 def test_result_is_typed_frozen_and_carries_nothing_in_attrs(result):
-    assert isinstance(result.params, eda.EDAParams) and result.source.kind == "folder"
+    assert isinstance(result.params, eda.Params) and result.source.kind == "folder"
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.streamers.streamers_zero = 0.0
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -867,13 +867,13 @@ def test_parameters_reach_the_result(tiny_ds, result):
     with pytest.raises(TypeError):
         eda.analyse(tiny_ds, cold_start_maximum=2)
     with pytest.raises(ValueError, match="repeat_definition"):
-        eda.EDAParams(repeat_definition="share_of_nothing")
+        eda.Params(repeat_definition="share_of_nothing")
     with pytest.raises(ValueError, match="peak_hours"):
-        eda.EDAParams(peak_hours=0)
+        eda.Params(peak_hours=0)
 
 
 def test_analyse_loads_a_folder(tiny_folder):
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     result = eda.analyse(load(tiny_folder, cache=False))
     res = eda.analyse(tiny_folder)
@@ -919,7 +919,7 @@ def test_calibration_table_takes_each_value_from_the_fidelity_module(twin_result
 
 
 def test_findings_on_the_twin_are_planted_and_carry_no_action(twin_result):
-    from kuailive_analysis.findings import Finding
+    from kuailive_analysis.chapter.findings import Finding
 
     f = {x.key: x for x in twin_result.findings()}
     assert set(f) == {

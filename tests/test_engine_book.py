@@ -39,15 +39,15 @@ def twin(tmp_path_factory):
 
 
 def _numbers(twin, engine: str, build) -> dict[str, dict]:
-    from kuailive_analysis import cleaning_report, eda, fidelity, funnel, ltv, retention
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis import cleaning, eda, fidelity, funnel, ltv, retention
+    from kuailive_analysis.dataset import load
 
     old = os.environ.get("KUAILIVE_BUILD_DIR")
     os.environ["KUAILIVE_BUILD_DIR"] = str(build)
     try:
         ds = load(twin, engine=engine)
         return {
-            "01_cleaning": cleaning_report.analyse(ds).numbers(),
+            "01_cleaning": cleaning.analyse(ds).numbers(),
             "02_eda": eda.analyse(ds).numbers(),
             "03_retention": retention.analyse(ds).numbers(),
             "04_ltv": ltv.analyse(ds).numbers(),

@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from _tiny import write_tiny
 
+from kuailive_analysis import dataset
 from kuailive_analysis.core.calendar import CAPPED_END_MS, MS_PER_DAY, WINDOW_END_MS
-from kuailive_analysis.data import cache, clean as CL, dataset, io, schema as S
+from kuailive_analysis.data import cache, clean as CL, io, schema as S
 from kuailive_analysis.engine import ingest
 from kuailive_analysis.engine.duckdb_engine import DuckDBEngine
 

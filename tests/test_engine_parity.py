@@ -35,7 +35,7 @@ def _spark_or_skip():
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     """A small twin, loaded (cleaned, cached) once for the module."""
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
     from kuailive_analysis.twin import generate
 
     root = tmp_path_factory.mktemp("parity")

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from kuailive_analysis.app import cli
-from kuailive_analysis.data.dataset import load
+from kuailive_analysis.dataset import load
 from kuailive_analysis.engine import export as E
 from kuailive_analysis.engine.queries import export as X
 from kuailive_analysis.ltv.summary import rfm_summary

@@ -13,9 +13,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from kuailive_analysis import findings as F
 from kuailive_analysis.app import book
-from kuailive_analysis.report import FINDINGS_KEY
+from kuailive_analysis.chapter import findings as F
+from kuailive_analysis.core.format import format_interval, format_value
+from kuailive_analysis.report import FINDINGS_KEY, findings as RF
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,14 +110,14 @@ def test_gate_keeps_failed_and_uncheckable_claims_out_of_headlines():
 
 
 def test_chapter_key_findings_show_failed_claims_only_with_their_reason():
-    md = F.findings_markdown([_good(), _failed()], twin=True)
+    md = RF.findings_markdown([_good(), _failed()], twin=True)
     results, _, cannot = md.partition("**What this data cannot tell us (yet)**")
     assert _good().statement in results and "760,065" not in results
     assert "(method output)" in results  # origin labelled on the twin
     assert _failed().reason in cannot and "failed" in cannot
-    only_bad = F.findings_markdown([_failed()], twin=False)
+    only_bad = RF.findings_markdown([_failed()], twin=False)
     assert only_bad.startswith("- No finding of this chapter passed its check")
-    assert F.actions_markdown([_good(), _failed(action="x")]) == f"- {_good().action}"
+    assert RF.actions_markdown([_good(), _failed(action="x")]) == f"- {_good().action}"
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -131,18 +132,22 @@ def test_json_round_trip_with_numpy_and_missing_values():
     assert F.from_dict({**_good().to_dict(), "notebook": "03_retention"}) == back[0]
 
 
+def _interval(f) -> str:
+    return format_interval(f.interval, f.level, f.unit)
+
+
 def test_value_formatting():
-    assert F.format_value(0.629, "share") == "62.9%"
-    assert F.format_value(0.0123, "share") == "1.23%"
-    assert F.format_value(0.0042, "share") == "0.42%"
-    assert F.format_value(760065.0, "coins") == "760,065 coins"
-    assert F.format_value(np.float64(4.83), "days") == "4.83 days"
-    assert F.format_value(None, "share") == "n/a"
-    assert F.interval_text(_good()) == "95% interval 60.1% to 65.5%"
-    assert F.interval_text(_failed()) == ""
+    assert format_value(0.629, "share") == "62.9%"
+    assert format_value(0.0123, "share") == "1.23%"
+    assert format_value(0.0042, "share") == "0.42%"
+    assert format_value(760065.0, "coins") == "760,065 coins"
+    assert format_value(np.float64(4.83), "days") == "4.83 days"
+    assert format_value(None, "share") == "n/a"
+    assert _interval(_good()) == "95% interval 60.1% to 65.5%"
+    assert _interval(_failed()) == ""
     auc = _good(value=0.0855, unit="AUC", interval=(0.0774, 0.0946))
-    assert F.interval_text(auc) == "95% interval 0.0774 to 0.0946 AUC"
-    assert F.interval_text(_good(level=None)) == "interval 60.1% to 65.5%"
+    assert _interval(auc) == "95% interval 0.0774 to 0.0946 AUC"
+    assert _interval(_good(level=None)) == "interval 60.1% to 65.5%"
 
 
 # --- the collector ----------------------------------------------------------------------------
@@ -337,8 +342,9 @@ def test_landing_page_needs_its_markers():
 @pytest.fixture(scope="module")
 def fidelity_result(small_twin):
     from kuailive_analysis import fidelity
+    from kuailive_analysis.dataset import load
 
-    return fidelity.analyse(small_twin)
+    return fidelity.analyse(load(small_twin))
 
 
 def _with_verdicts(res, off: int, *, counts_off: int = 0):

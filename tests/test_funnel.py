@@ -478,7 +478,8 @@ def test_gift_trend_by_utc_period_with_paired_interval():
 
 
 def test_findings_gate_on_the_hand_log(hand_result):
-    from kuailive_analysis.findings import Finding, actions_markdown
+    from kuailive_analysis.chapter.findings import Finding
+    from kuailive_analysis.report.findings import actions_markdown
 
     fs = hand_result.findings()
     assert all(isinstance(f, Finding) for f in fs)
@@ -497,7 +498,7 @@ def test_findings_gate_on_the_hand_log(hand_result):
 
 
 def test_findings_on_a_small_twin_follow_their_intervals(small_twin):
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     res = F.analyse(load(small_twin), n_boot=50, max_train_rows=30_000)
     by = {f.key: f for f in res.findings()}

@@ -186,7 +186,7 @@ def test_numbers_unchanged_on_spark(twin):
             pytest.fail("Java is missing in CI: make test should have installed it")
         pytest.skip("no Java: the Spark engine cannot start")
     pytest.importorskip("pyspark")
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     spark = load(twin.source.path, engine="spark")  # same cache, Spark views over it
     before = json.loads(NUMBERS.read_text())

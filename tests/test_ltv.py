@@ -606,7 +606,7 @@ def _prose_keys() -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def twin_ds(small_twin):
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     return load(small_twin)
 
@@ -669,11 +669,11 @@ def test_split_and_window_length_come_from_the_calendar(result):
     assert p.holdout_days == result.gift.holdout_days == result.watch.holdout_days
     assert (result.gift.table["duration_holdout"] == p.holdout_days).all()
     assert list(result.expected_grid.index) == list(range(min(p.grid_T, 12) + 1))
-    assert ltv.LTVParams(calibration_days=10).holdout_days == N_WINDOW_DAYS - 10
+    assert ltv.Params(calibration_days=10).holdout_days == N_WINDOW_DAYS - 10
     with pytest.raises(ValueError, match="calibration_days"):
-        ltv.LTVParams(calibration_days=N_WINDOW_DAYS)
+        ltv.Params(calibration_days=N_WINDOW_DAYS)
     with pytest.raises(TypeError):
-        ltv.LTVParams(calibration_dayz=10)
+        ltv.Params(calibration_dayz=10)
 
 
 def test_holdout_totals_equal_the_data(result, twin_ds):
@@ -1030,7 +1030,7 @@ def test_comparison_on_the_twin(result):
 
 
 def test_findings_gate_the_ltv_headline(result):
-    from kuailive_analysis.findings import headlines
+    from kuailive_analysis.chapter.findings import headlines
     from kuailive_analysis.ltv import compare as C
 
     fs = {f.key: f for f in result.findings()}

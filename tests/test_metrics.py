@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from kuailive_analysis import config, eda, funnel as F
+from kuailive_analysis import config, eda, funnel as F, metrics as M
 from kuailive_analysis.app import book
-from kuailive_analysis.core import calendar as cal, metrics as M
+from kuailive_analysis.core import calendar as cal
 from kuailive_analysis.data import features
-from kuailive_analysis.data.dataset import Dataset
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
+from kuailive_analysis.dataset import Dataset
 
 H = 3_600_000
 EV = ["user_id", "live_id", "streamer_id", "ts_ms"]

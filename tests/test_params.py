@@ -1,16 +1,16 @@
-"""Typed chapter parameters (kuailive_analysis/app/params.py): one declaration per chapter,
-checked the same way on the command line, in ``run_chapters`` (papermill) and in each
-chapter's own ``analyse``."""
+"""Typed chapter parameters: one declaration per chapter (a ``Params`` class in its analysis
+package, :mod:`kuailive_analysis.core.params`), checked the same way on the command line, in
+``run_chapters`` (papermill), in a notebook's first code cell and in ``analyse``."""
 
 from __future__ import annotations
 
 import ast
-from dataclasses import fields
 
 import pytest
 
 from kuailive_analysis.app import book, params as P
 from kuailive_analysis.app.cli import main
+from kuailive_analysis.core.params import parse_value, unknown_error
 
 # (chapter, name, value as typed on the command line, words the message must contain)
 BAD = [
@@ -53,7 +53,7 @@ def test_cli_rejects_a_bad_value_naming_it_before_any_work(
 
 @pytest.mark.parametrize(("chapter", "name", "text", "shown"), BAD)
 def test_run_chapters_rejects_a_bad_value_before_executing(chapter, name, text, shown, tmp_path):
-    value = P.parse_value(text)
+    value = parse_value(text)
     with pytest.raises(book.BookError, match=f"Parameter {name}") as info:
         book.run_chapters(tmp_path / "absent", book.select_chapters([chapter]), {name: value})
     assert shown in str(info.value) and "\n" not in str(info.value)
@@ -71,8 +71,8 @@ def test_unknown_and_reserved_parameters_are_errors_on_every_path(tmp_path, caps
     for params in ({"churn_dayz": 7}, {"data_dir": str(tmp_path)}):
         with pytest.raises(book.BookError, match="Parameter"):
             book.run_chapters(tmp_path, book.select_chapters(["retention"]), params)
-    with pytest.raises(P.ParamError, match="no such parameter"):
-        P.check("03_retention", {"churn_dayz": 7}, strict=True)
+    with pytest.raises(P.ParamError, match="churn_dayz: not declared"):
+        P.PARAMS["03_retention"].from_values({"churn_dayz": 7})
 
 
 def test_good_values_are_typed_without_silent_changes():
@@ -91,72 +91,75 @@ def test_good_values_are_typed_without_silent_changes():
     assert type(got["calibration_days"]) is int  # 7.0 is 7 exactly; nothing is rounded
     typed = P.check_run(["04_ltv", "05_funnel_ctr"], {"n_boot": 40, "seed": 3})
     assert typed["04_ltv"] == typed["05_funnel_ctr"] == {"n_boot": 40, "seed": 3}
-    assert P.check("04_ltv", {"discount_rate_daily": 0})["discount_rate_daily"] == 0.0
+    assert P.PARAMS["04_ltv"](discount_rate_daily=0).discount_rate_daily == 0.0
     assert P.parse_cli(None, chapters) == {}
 
 
 @pytest.mark.parametrize(
-    ("call", "name"),
+    ("chapter", "values", "name"),
     [
-        (lambda: __import__("kuailive_analysis.retention").retention.analyse(None, churn_days=2.5),
-         "churn_days"),
-        (lambda: __import__("kuailive_analysis.retention").retention.analyse(None, churn_days=True),
-         "churn_days"),
-        (lambda: __import__("kuailive_analysis.ltv").ltv.analyse(None, n_boot=0), "n_boot"),
-        (lambda: __import__("kuailive_analysis.ltv").ltv.analyse(None, level=1.5), "level"),
-        (lambda: __import__("kuailive_analysis.eda").eda.analyse(None, peak_hours=2.5),
-         "peak_hours"),
-        (lambda: __import__("kuailive_analysis.funnel").funnel.analyse(None, n_boot=0), "n_boot"),
-        (lambda: __import__("kuailive_analysis.data.clean").data.clean.CleaningParams(
-            max_room_days="abc"), "max_room_days"),
+        ("03_retention", {"churn_days": 2.5}, "churn_days"),
+        ("03_retention", {"churn_days": True}, "churn_days"),
+        ("04_ltv", {"n_boot": 0}, "n_boot"),
+        ("04_ltv", {"level": 1.5}, "level"),
+        ("02_eda", {"peak_hours": 2.5}, "peak_hours"),
+        ("05_funnel_ctr", {"n_boot": 0}, "n_boot"),
+        ("01_cleaning", {"max_room_days": "abc"}, "max_room_days"),
     ],
-)  # fmt: skip
-def test_each_chapter_checks_its_own_parameters_with_the_same_message(call, name):
-    """A JupyterLab or plain papermill run calls ``analyse`` directly: same specs, same words,
-    raised before the data is touched (``ds`` is None here)."""
-    with pytest.raises(ValueError, match=f"Parameter {name} \\(chapter .*must be"):
-        call()
+)
+def test_each_chapter_checks_its_own_parameters_with_the_same_message(chapter, values, name):
+    """A JupyterLab or plain papermill run builds the chapter's Params directly (``analyse``
+    does too): the same declaration, the same words as the command line."""
+    with pytest.raises(ValueError, match=f"Parameter {name} \\(chapter {chapter}\\).*must be"):
+        P.PARAMS[chapter](**values)
+    with pytest.raises(ValueError, match=f"Parameter {name} \\(chapter {chapter}\\).*must be"):
+        P.PARAMS[chapter].resolve(None, values)
+
+
+@pytest.mark.parametrize("analyse", ["retention", "ltv", "eda", "funnel", "fidelity", "cleaning"])
+def test_analyse_checks_overrides_before_touching_the_data(analyse):
+    """``analyse(ds, params=None, **overrides)``: an unknown name fails before ``ds`` is read
+    (``ds`` is None here), with the command line's message."""
+    import importlib
+
+    mod = importlib.import_module(f"kuailive_analysis.{analyse}")
+    with pytest.raises(ValueError, match="Parameter no_such_param: not declared"):
+        mod.analyse(None, no_such_param=1)
 
 
 @pytest.mark.parametrize("chapter", [c.name for c in book.all_chapters()])
-def test_every_spec_matches_the_notebook_parameters_cell(chapter):
-    cell = book.notebook_parameters(book.chapters_dir() / f"{chapter}.ipynb")
-    specs = P.SPECS[chapter]
-    assert [s.name for s in specs] == list(cell)
-    for spec in specs:
-        default = ast.literal_eval(cell[spec.name])
-        assert spec.default == default, spec.name
-        assert spec.check(default, chapter) == default  # every default is allowed
+def test_the_notebook_parameters_cell_is_the_declaration(chapter):
+    """The ``parameters`` cell is generated from the chapter's Params class (one source):
+    ``Params.cell_source()``, and every default is allowed."""
+    import nbformat
+
+    nb = nbformat.read(book.chapters_dir() / f"{chapter}.ipynb", as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    cls = P.PARAMS[chapter]
+    assert cells[0].source.strip() == cls.cell_source()
+    cell = P.notebook_parameters(book.chapters_dir() / f"{chapter}.ipynb")
+    for name, spec in cls.specs().items():
+        default = ast.literal_eval(cell[name])
+        assert spec.check(default, chapter) == default, name
         assert spec.meaning and "\n" not in spec.allowed()
+    assert cls() == cls.from_values({})
 
 
-def test_specs_agree_with_the_modules_constants_and_dataclasses():
-    from kuailive_analysis.core.calendar import N_WINDOW_DAYS
-    from kuailive_analysis.data import clean
-    from kuailive_analysis.eda import EDAParams
-    from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS
-    from kuailive_analysis.funnel import DEFAULT_FUNNEL_SEGMENTS, DEFAULT_SEGMENTS
-    from kuailive_analysis.funnel.common import INTERVALS
-    from kuailive_analysis.ltv.analysis import LTVParams
-    from kuailive_analysis.retention.activity import ACTIVITY_BEHAVIOURS
-    from kuailive_analysis.retention.result import RetentionParams
-    from kuailive_analysis.retention.segments import SEGMENTS
+def test_a_papermill_injected_parameter_the_chapter_does_not_declare_is_an_error():
+    """``Params.from_namespace(globals())`` in a chapter's first code cell: a name papermill
+    injected (its cell starts with "# Parameters") that the chapter does not declare fails with
+    the command line's message; the declared values are checked and typed."""
+    from kuailive_analysis.retention import Params
 
-    assert P.N_WINDOW_DAYS == N_WINDOW_DAYS
-    assert P.REPEAT_DEFINITIONS == tuple(REPEAT_DEFINITIONS)
-    assert P.BEHAVIOURS == ACTIVITY_BEHAVIOURS and P.RETENTION_SEGMENTS == SEGMENTS
-    c1, c5 = P.specs("01_cleaning"), P.specs("05_funnel_ctr")
-    assert c1["long_rooms"].choices == clean.LONG_ROOM_MODES
-    assert c1["room_name_rule"].choices == clean.NAME_RULES
-    assert c1["streamer_mismatch"].choices == clean.STREAMER_MISMATCH_MODES
-    assert set(c5["interval"].choices) == set(INTERVALS)
-    assert c5["segments"].default == list(DEFAULT_SEGMENTS)
-    assert c5["funnel_segments"].default == list(DEFAULT_FUNNEL_SEGMENTS)
-    for chapter, cls in (("02_eda", EDAParams), ("03_retention", RetentionParams),
-                         ("04_ltv", LTVParams), ("01_cleaning", clean.CleaningParams)):  # fmt: skip
-        specs = P.specs(chapter)
-        for f in fields(cls):
-            if f.name in specs:
-                default = f.default
-                want = list(default) if isinstance(default, tuple) else default
-                assert specs[f.name].default == want, (chapter, f.name)
+    base = {n: s.default for n, s in Params.specs().items()}
+    history = ["", "churn_days = 7", "# Parameters\nno_such_param = 1\nchurn_days = 5\n"]
+    ns = {**base, "no_such_param": 1, "churn_days": 5, "In": history}
+    with pytest.raises(P.ParamError) as info:
+        Params.from_namespace(ns)
+    cli = unknown_error(["no_such_param"], ["03_retention"], Params.specs())
+    assert str(info.value) == str(cli)
+    ok = Params.from_namespace({**base, "churn_days": 5, "In": history[:2]})
+    assert ok.churn_days == 5 and ok.segments == tuple(base["segments"])
+    with pytest.raises(P.ParamError, match="churn_days .*no rounding"):
+        Params.from_namespace({**base, "churn_days": 2.5, "In": history[:2]})

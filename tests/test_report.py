@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from kuailive_analysis import report
+from kuailive_analysis.core.format import format_number
 
 
 def test_numpy_scalars_become_python_scalars_myst_can_eval():
@@ -188,7 +189,7 @@ def test_show_table_collapses_long_tables():
     "x,text", [(0.0, "0"), (1e-12, "0"), (-5.5e-17, "0"), (1.905e5, "190,500"), (0.5, "0.5")]
 )
 def test_format_number(x, text):
-    assert report.format_number(x) == text
+    assert format_number(x) == text
 
 
 def test_glued_prose_is_not_bold_and_wide_tables_scroll():

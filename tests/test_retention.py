@@ -622,7 +622,7 @@ so more lifetimes end early (bias measured at about 0.08 by day 14)."""
 
 @pytest.fixture(scope="module")
 def twin_ds(small_twin):
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     return load(small_twin)
 
@@ -764,7 +764,7 @@ def folder_result(twin_ds):
     """The same data presented as a plain folder (no ground truth)."""
     from dataclasses import replace
 
-    from kuailive_analysis.data.dataset import Dataset
+    from kuailive_analysis.dataset import Dataset
 
     source = replace(
         twin_ds.source, kind="folder", scale=None, seed=None, label="KuaiLive files in /somewhere"
@@ -937,7 +937,7 @@ def test_chapter_notebook_is_thin():
 
 
 def test_findings_gate_and_origins(twin_result, folder_result):
-    from kuailive_analysis.findings import headlines
+    from kuailive_analysis.chapter.findings import headlines
 
     found = {f.key: f for f in twin_result.findings()}
     for key in ("ret_d1_existing", "ret_d7_existing", "ret_d1_new", "ret_d7_new"):

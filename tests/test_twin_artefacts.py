@@ -524,7 +524,7 @@ def test_leak_click_signal_from_identity(t):
 # 7. Truth consistency
 # ---------------------------------------------------------------------------------------------
 def test_truth_counts_match_files_and_cleaning_keeps_every_gift(twin_dir, t):
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
 
     counts = json.loads((twin_dir / TRUTH_FILE).read_text())["counts"]
     wrong = {}

@@ -13,7 +13,7 @@ The flow never touches the source notebooks in ``book/chapters/``:
 2. :func:`build_site` refuses chapters from different data sources or package versions
    (:func:`check_edition`, naming the chapters to rerun), then stages ``_config.yml``,
    ``_toc.yml``, ``book/`` and the executed chapters in a temporary folder, writes the glossary page generated from the metric registry
-   (:func:`kuailive_analysis.core.metrics.glossary_markdown`) as ``book/glossary.md`` there (never
+   (:func:`kuailive_analysis.metrics.glossary_markdown`) as ``book/glossary.md`` there (never
    into the source tree), and runs ``jupyter-book build`` with warnings as errors
    (``execute_notebooks: off``). The site is built in a temporary folder and renamed to
    ``<build>/html`` at the end (a failing build keeps the previous site), with ``run.json``.
@@ -22,13 +22,13 @@ Runs and builds hold the build folder's lock (:func:`build_lock`, ``fcntl.flock`
 ``<build>/.kuailive.lock``): a second process says it is waiting, so two concurrent runs or
 builds never corrupt or delete each other's output.
 
-Findings: each chapter glues its :class:`~kuailive_analysis.findings.Finding` records as JSON
+Findings: each chapter glues its :class:`~kuailive_analysis.chapter.findings.Finding` records as JSON
 under :data:`kuailive_analysis.report.FINDINGS_KEY`. After the chapters run (and again before
 the site is built) :func:`write_findings` collects them from every executed chapter into
 ``<build>/executed/findings.json`` (schema in the README), and staging renders the landing page
 from them: the staged ``book/intro.md`` gets the data banner at :data:`BANNER_MARKER` and the
 headline findings and "What this data cannot tell us (yet)" at :data:`FINDINGS_MARKER`
-(:func:`kuailive_analysis.findings.landing_markdown`); the source ``intro.md`` is never written.
+(:func:`kuailive_analysis.report.findings.landing_markdown`); the source ``intro.md`` is never written.
 
 The site works offline: staging copies MathJax 3 (from the ``django-static-mathjax`` wheel:
 ``tex-chtml.js``, its CHTML woff-v2 fonts and the TeX extensions it may autoload) into the
@@ -55,12 +55,14 @@ from pathlib import Path
 
 import yaml
 
-from kuailive_analysis import __version__, config, findings as F
-from kuailive_analysis.core import metrics
+from kuailive_analysis import __version__, config
+from kuailive_analysis.chapter import findings as F
 from kuailive_analysis.core.constants import package_versions
 from kuailive_analysis.core.faults import NO_SPACE_WORDS, DiskFull, disk_step
 from kuailive_analysis.core.folders import owned_tmpdir, sweep_stale
 from kuailive_analysis.data.data_source import DataSource, describe
+from kuailive_analysis.metrics import glossary_markdown
+from kuailive_analysis.report import findings as RF
 
 EXECUTED = "executed"
 GLOSSARY = "glossary.md"  # generated into the staged book/ folder; listed in _toc.yml
@@ -127,23 +129,6 @@ def parse_value(text: str):
     if isinstance(value, (int, float, bool, list, type(None), str)):
         return value
     return text
-
-
-def notebook_parameters(path: Path) -> dict[str, str]:
-    """Names and defaults (as source text) of a notebook's ``parameters`` cell."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    params: dict[str, str] = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            for line in cell.source.splitlines():
-                line = line.split("#", 1)[0].strip()
-                if "=" in line and not line.startswith(("import", "from")):
-                    name, _, default = line.partition("=")
-                    if name.strip().isidentifier():
-                        params[name.strip()] = default.strip()
-    return params
 
 
 def describe_data(data_dir: Path) -> dict:
@@ -355,7 +340,7 @@ def run_chapters(
         out_dir = executed_dir() / "book" / "chapters"
         _announce_replacement(out_dir, chapters, data, log)
         if len(chapters) > 1 and jobs() > 1:
-            from kuailive_analysis.data.dataset import ensure_cache
+            from kuailive_analysis.dataset import ensure_cache
 
             t0 = time.perf_counter()
             log("Preparing the Parquet cache of the cleaned tables ...", flush=True)
@@ -638,8 +623,8 @@ def landing_page(intro: str, doc: dict, records: list[tuple[str, F.Finding]]) ->
     data = doc.get("data") or None
     twin = data is not None and data.get("kind") == "twin"
     pages = [(f"chapters/{name}", f) for name, f in records]
-    return intro.replace(BANNER_MARKER, F.banner_markdown(data)).replace(
-        FINDINGS_MARKER, F.landing_markdown(pages, twin=twin)
+    return intro.replace(BANNER_MARKER, RF.banner_markdown(data)).replace(
+        FINDINGS_MARKER, RF.landing_markdown(pages, twin=twin)
     )
 
 
@@ -736,7 +721,7 @@ def _stage(src_root: Path, manifest: dict, stage: Path | None = None) -> Path:
             shutil.copytree(item, stage / "book" / item.name)
         else:
             shutil.copy2(item, stage / "book" / item.name)
-    (stage / "book" / GLOSSARY).write_text(metrics.glossary_markdown(), encoding="utf-8")
+    (stage / "book" / GLOSSARY).write_text(glossary_markdown(), encoding="utf-8")
     return stage
 
 

@@ -45,7 +45,7 @@ def _data_dir(args) -> Path:
             )
         return path
     # the explicit step that writes the default twin (resolving a path never does)
-    from kuailive_analysis.data.dataset import ensure_default_twin
+    from kuailive_analysis.dataset import ensure_default_twin
 
     return ensure_default_twin(
         args.scale, args.seed, progress=True, log=lambda msg: print(msg, flush=True)
@@ -126,7 +126,7 @@ def cmd_book(args) -> int:
 
 def cmd_export(args) -> int:
     from kuailive_analysis.core.faults import disk_step
-    from kuailive_analysis.data.dataset import load
+    from kuailive_analysis.dataset import load
     from kuailive_analysis.engine.export import cache_only, check_args, export, export_space
 
     # before any work: --out may not touch the data folder (resolved without generating it)

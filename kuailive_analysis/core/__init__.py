@@ -14,5 +14,5 @@ Modules:
   (:data:`~kuailive_analysis.core.constants.REAL_COUNTS`), and the package list of provenance.
 * :mod:`~kuailive_analysis.core.checks`: input checks shared by the analyses
   (:func:`~kuailive_analysis.core.checks.require_columns`).
-* :mod:`~kuailive_analysis.core.metrics`: the metric registry (every KPI defined once).
+* :mod:`~kuailive_analysis.metrics`: the metric registry (every KPI defined once).
 """

@@ -2,4 +2,4 @@
 precise errors (``io``), cleaning rules counted by rule (``clean``), the Parquet cache
 (``cache``), the :class:`~kuailive_analysis.data.data_source.DataSource` record
 (``data_source``), the data model (``features``) and the one entry point
-:func:`kuailive_analysis.data.dataset.load`."""
+:func:`kuailive_analysis.dataset.load`."""

@@ -27,9 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kuailive_analysis.core.folders import owned_tmpdir
-
 from kuailive_analysis import config
+from kuailive_analysis.core.folders import owned_tmpdir
 
 CACHE_FORMAT = 7  # 7: engine-built cache, zstd (Spark cannot read pyarrow LZ4)
 """Bump when cleaned-table layout or cleaning semantics change."""

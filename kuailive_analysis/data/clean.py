@@ -47,7 +47,7 @@ Every flagged or dropped row is counted by rule in the report. Cleaning is idemp
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -60,10 +60,14 @@ from kuailive_analysis.core.calendar import (
 )
 from kuailive_analysis.core.keys import lookup, lookup_table
 from kuailive_analysis.data import schema as S
+from kuailive_analysis.data.params import (  # noqa: F401 (re-exported for the rules' callers)
+    LONG_ROOM_MODES,
+    NAME_RULES,
+    STREAMER_MISMATCH_MODES,
+    CleaningParams,
+)
 
 REPORT_COLUMNS = ["rule", "table", "rows_in", "rows_dropped", "rows_flagged", "rows_out"]
-STREAMER_MISMATCH_MODES = ("flag", "drop", "fix")
-LONG_ROOM_MODES = ("flag", "drop")
 FLAG_COLUMNS = ("flag_duplicate", "flag_long_room")
 """Boolean columns every clean event table carries: the row is an exact copy of an earlier
 row (rule 5), the row's room is longer than ``max_room_days`` (rule 3)."""
@@ -73,59 +77,6 @@ KEEPS_REAL_EVENTS = {
 }
 """Rules that may remove real events, with the parameter that makes them drop (they flag by
 default)."""
-NAME_RULES = ("last", "first")
-
-
-@dataclass(frozen=True)
-class CleaningParams:
-    """All cleaning choices (they are part of the cache key).
-
-    max_room_days: rooms longer than this many days (observed duration) are dropped with
-        their events; ``None`` keeps every room.
-    room_name_rule: which title a duplicated room keeps, ``'last'`` or ``'first'`` p_date.
-    drop_duplicate_events: drop rows identical in every column (default False: keep them,
-        flagged in ``flag_duplicate``; they may be real events).
-    drop_orphans: drop events whose live_id or user_id is unknown (else keep, flagged).
-    streamer_mismatch: ``'flag'``, ``'drop'`` or ``'fix'``.
-    drop_outside_window: drop events outside the 21-day window.
-    """
-
-    max_room_days: float | None = 1.0
-    room_name_rule: str = "last"
-    drop_duplicate_events: bool = False
-    drop_orphans: bool = True
-    streamer_mismatch: str = "flag"
-    drop_outside_window: bool = True
-    long_rooms: str = "flag"
-
-    def __post_init__(self) -> None:
-        from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
-
-        names = ("max_room_days", "long_rooms", "drop_duplicate_events", "room_name_rule",
-                 "streamer_mismatch")  # fmt: skip
-        check_params("01_cleaning", {n: getattr(self, n) for n in names})
-        if self.long_rooms not in LONG_ROOM_MODES:
-            raise ValueError(f"long_rooms must be one of {LONG_ROOM_MODES}, "
-                             f"got {self.long_rooms!r}")
-        if self.max_room_days is not None and not self.max_room_days > 0:
-            raise ValueError(f"max_room_days must be > 0 or None, got {self.max_room_days!r}")
-        if self.room_name_rule not in NAME_RULES:
-            raise ValueError(f"room_name_rule must be one of {NAME_RULES}, "
-                             f"got {self.room_name_rule!r}")
-        if self.streamer_mismatch not in STREAMER_MISMATCH_MODES:
-            raise ValueError(f"streamer_mismatch must be one of {STREAMER_MISMATCH_MODES}, "
-                             f"got {self.streamer_mismatch!r}")
-
-    @classmethod
-    def from_kwargs(cls, **kwargs) -> CleaningParams:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise TypeError(f"unknown cleaning parameter(s) {unknown}; known: {sorted(known)}")
-        return cls(**kwargs)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

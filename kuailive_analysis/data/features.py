@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import beijing_day, beijing_hour, ms_to_beijing
 from kuailive_analysis.core.keys import lookup, lookup_table, pair_key, unpack_pair_key
+from kuailive_analysis.data import schema as S
 
 EVENT_ATTRS = {"click": "clicks", "comment": "comments", "like": "likes", "gift": "gifts",
                "negative": "negatives"}

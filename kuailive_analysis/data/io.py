@@ -7,7 +7,7 @@ What this module guarantees for every file it returns (``read_table``):
 * ``ID`` columns are ``int32`` (>= 1, no nulls); ``INT``/``FLAG``/``PDATE``/``DURATION_MS``/
   ``PRICE`` columns have the schema's integer dtype and satisfy its bounds;
 * ``EPOCH_MS`` columns are **int64 epoch milliseconds** under their file name (the tz-aware
-  Asia/Shanghai views are added by :mod:`kuailive_analysis.data.dataset`); every value lies in the
+  Asia/Shanghai views are added by :mod:`kuailive_analysis.dataset`); every value lies in the
   plausible range [2025-01-01, 2026-01-01) Beijing, which catches seconds-for-milliseconds;
 * ``DATE`` columns are ``datetime64[s]`` (date at midnight, no zone);
 * ``BIN`` columns are **ordered** categoricals, categories sorted by the bin's lower then upper
@@ -35,16 +35,15 @@ import hashlib
 import os
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from kuailive_analysis.data import schema as S
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
     MS_PER_DAY,
@@ -54,6 +53,7 @@ from kuailive_analysis.core.calendar import (
 )
 from kuailive_analysis.core.faults import excerpt
 from kuailive_analysis.core.keys import lookup, lookup_table
+from kuailive_analysis.data import schema as S
 
 __all__ = [
     "DataError", "ValidationReport", "find_file", "read_header", "read_table", "read_tables",

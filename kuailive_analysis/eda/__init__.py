@@ -19,7 +19,7 @@ section record it fills:
 ``eda.behaviour``          2.4 watch time, engagement, gift prices (:class:`Behaviour`,
                            :class:`Gifts`)
 ``eda.published``          2.5 published figures vs this run (:class:`Published`)
-``eda.result``             :class:`EDAResult`, :class:`EDAParams`, :class:`Overview`
+``eda.result``             :class:`EDAResult`, :class:`Overview` (parameters: ``eda.params``)
 ``eda.base``               :class:`Section`, column-wise table access, :class:`Source`
 =========================  ===============================================================
 
@@ -49,7 +49,7 @@ Definitions used throughout
   2025-05-05 (day 0) is a Monday.
 * **Visit**, **repeat visit**, **revisit interval**: see :mod:`kuailive_analysis.eda.returns`.
 * **KPIs** (counts, engagement rates, revenue statistics, the cold-start share) come from the
-  metric registry (:mod:`kuailive_analysis.core.metrics`), so they have one value in the book.
+  metric registry (:mod:`kuailive_analysis.metrics`), so they have one value in the book.
 * **Units**: inputs carry epoch ms and watch time in ms; outputs name their unit in the column
   (``watch_hours``, ``duration_min``, ``gap_h``, ``*_s``); gift values are platform coins;
   shares are fractions in [0, 1].
@@ -64,10 +64,9 @@ per-streamer activity (16.6M session rows, 452k streamers) and the visits.
 
 from __future__ import annotations
 
-import os
 import time
 
-from kuailive_analysis.core import metrics as registry
+from kuailive_analysis import metrics as registry
 from kuailive_analysis.eda.activity import (
     SESSION_SUMS,
     _distinct_counts,
@@ -102,6 +101,7 @@ from kuailive_analysis.eda.distributions import (
     share_below,
 )
 from kuailive_analysis.eda.findings import Uncertainty, eda_findings, uncertainty
+from kuailive_analysis.eda.params import Params
 from kuailive_analysis.eda.profiles import (
     MISSING_LABEL,
     Profiles,
@@ -123,7 +123,7 @@ from kuailive_analysis.eda.published import (
     published_section,
     run_values,
 )
-from kuailive_analysis.eda.result import EDAParams, EDAResult, Overview, overview_section
+from kuailive_analysis.eda.result import EDAResult, Overview, overview_section
 from kuailive_analysis.eda.returns import (
     CLICK_COLUMNS,
     REPEAT_DEFINITIONS,
@@ -164,9 +164,9 @@ from kuailive_analysis.eda.users import Users, users_section
 
 __all__ = [
     # the chapter
+    "Params",
     "analyse",
     "EDAResult",
-    "EDAParams",
     "Section",
     "Overview",
     "Profiles",
@@ -253,23 +253,15 @@ __all__ = [
 ]
 
 
-def analyse(ds=None, **params) -> EDAResult:
+def analyse(ds, params: Params | None = None, **overrides) -> EDAResult:
     """Everything chapter 2 shows, as one :class:`EDAResult`.
 
-    ``ds``: a :class:`~kuailive_analysis.data.dataset.Dataset` (or any object with the contract's
-    tables as attributes), or a data folder (``None``: ``$KUAILIVE_DATA_DIR`` or the default
-    twin), which is loaded first so that ``elapsed_s`` includes loading. ``params``: the
-    fields of :class:`EDAParams` (thresholds and choices of the chapter; unknown names raise
-    TypeError, invalid values ValueError).
+    ``ds``: a :class:`~kuailive_analysis.dataset.Dataset`. ``params``: the chapter's
+    :class:`Params` (None: the defaults), ``overrides``: fields of it to change (a name it does
+    not declare or a bad value is a :class:`~kuailive_analysis.core.params.ParamError`).
     """
-    from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
-
     t0 = time.perf_counter()
-    p = EDAParams(**check_params("02_eda", params))
-    if ds is None or isinstance(ds, (str, os.PathLike)):
-        from kuailive_analysis.data.dataset import load  # local: loading imports the data layer
-
-        ds = load(ds)
+    p = Params.resolve(params, overrides)
     source = getattr(ds, "source", None)
     mc = registry.MetricContext(ds, cold_start_max=p.cold_start_max)
     # the SQL definitions of the chapter (engine.queries.eda) run here: on the dataset's engine

@@ -1,7 +1,7 @@
 """Per-streamer and per-user activity over the window, summed from the (user, live) sessions.
 
 These two tables are the derived tables the metric registry shares
-(:class:`kuailive_analysis.core.metrics.MetricContext` ``streamer_activity`` /
+(:class:`kuailive_analysis.metrics.MetricContext` ``streamer_activity`` /
 ``user_activity``). They are defined once, in SQL
 (:data:`~kuailive_analysis.engine.queries.eda.STREAMER_ACTIVITY`,
 :data:`~kuailive_analysis.engine.queries.eda.USER_ACTIVITY`): on a dataset's engine over the
@@ -65,7 +65,7 @@ def streamer_activity(
 
 def streamer_activity_of(ds) -> pd.DataFrame:
     """:func:`streamer_activity` of a dataset's sessions, rooms and streamer profiles, on its
-    engine (a :class:`~kuailive_analysis.data.dataset.Dataset`) or, for any other object with
+    engine (a :class:`~kuailive_analysis.dataset.Dataset`) or, for any other object with
     the contract's tables, over its frames."""
     return _streamer_frame(_source(ds).query(EQ.STREAMER_ACTIVITY), with_rooms=True)
 

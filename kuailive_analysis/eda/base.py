@@ -17,7 +17,7 @@ import pandas as pd
 
 from kuailive_analysis.report import plain
 
-HINT = "Pass the table as returned by kuailive_analysis.data.dataset.load."
+HINT = "Pass the table as returned by kuailive_analysis.dataset.load."
 
 GLUED = MappingProxyType({"glue": True})
 """Metadata of a section field whose value the chapter glues under the field's name:
@@ -50,7 +50,7 @@ def columns(ds, name: str, cols: Sequence[str]) -> pd.DataFrame:
 class Source:
     """Where chapter 2's SQL definitions (:mod:`kuailive_analysis.engine.queries.eda`) run.
 
-    ``Source(ds)`` with a :class:`~kuailive_analysis.data.dataset.Dataset`: on its engine
+    ``Source(ds)`` with a :class:`~kuailive_analysis.dataset.Dataset`: on its engine
     (``ds.query``, views over the Parquet cache; only the aggregated rows enter pandas).
     ``Source(tables=...)`` with frames by table name, or any object with the contract's tables
     as attributes: on a transient in-memory DuckDB scanning those frames

@@ -2,7 +2,7 @@
 
 Watch time is ``watch_live_time`` of a click (ms; shown in seconds and minutes); gift values
 are platform coins. The engagement rates and revenue statistics are KPIs of the metric
-registry (:mod:`kuailive_analysis.core.metrics`): per exposure, click and session, never per
+registry (:mod:`kuailive_analysis.metrics`): per exposure, click and session, never per
 user, since every sampled user did every behaviour at least once.
 """
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.chapter.findings import Finding
 from kuailive_analysis.core.stats import gini, wilson_interval
 from kuailive_analysis.eda.base import Source
 from kuailive_analysis.engine.queries.eda import USER_PEAK
-from kuailive_analysis.findings import Finding
 
 N_BOOT = 200
 """Bootstrap resamples (over users) of the intervals."""

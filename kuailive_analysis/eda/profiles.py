@@ -159,7 +159,7 @@ class Profiles(Section):
 
 def profiles_section(users: pd.DataFrame, streamers: pd.DataFrame) -> Profiles:
     """The :class:`Profiles` section from the profile tables (with ``tenure_days`` and
-    ``watch_age_days`` on users, as :func:`kuailive_analysis.data.dataset.load` derives them)."""
+    ``watch_age_days`` on users, as :func:`kuailive_analysis.dataset.load` derives them)."""
     demo = {
         col: demographic_shares(users, streamers, col, top=top)
         for col, _, top in DEMOGRAPHIC_PANELS

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core import metrics as registry
+from kuailive_analysis import metrics as registry
 from kuailive_analysis.core.constants import REAL_COUNTS
 from kuailive_analysis.core.stats import gini, top_k_share
 from kuailive_analysis.eda.activity import streamer_activity_of, user_activity_of
@@ -273,7 +273,7 @@ def run_values(
 ) -> dict[str, float]:
     """This run's value of every figure in :data:`PAPER_FIGURES`, keyed like it.
 
-    ``ds`` is a :class:`~kuailive_analysis.data.dataset.Dataset` (anything with the contract's
+    ``ds`` is a :class:`~kuailive_analysis.dataset.Dataset` (anything with the contract's
     attributes). Pass the activity tables and repeat summary if already computed.
     ``repeat_definition`` picks which reading of repeat consumption is compared with the
     paper's 27.1% (one of :data:`REPEAT_DEFINITIONS`). ``source``: where the SQL definitions

@@ -3,8 +3,8 @@
 Every streamer of the profile table counts, including those nobody interacted with
 (:func:`kuailive_analysis.eda.activity.streamer_activity` with ``streamers``). The cold-start
 share and the revenue statistics are KPIs of the metric registry
-(:mod:`kuailive_analysis.core.metrics`), read from the chapter's
-:class:`~kuailive_analysis.core.metrics.MetricContext`.
+(:mod:`kuailive_analysis.metrics`), read from the chapter's
+:class:`~kuailive_analysis.metrics.MetricContext`.
 """
 
 from __future__ import annotations

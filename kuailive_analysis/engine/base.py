@@ -1,6 +1,6 @@
 """What every engine offers: tables by name, named queries in, small pandas frames out.
 
-An engine holds *views* named like the :class:`~kuailive_analysis.data.dataset.Dataset`
+An engine holds *views* named like the :class:`~kuailive_analysis.dataset.Dataset`
 attributes (``clicks``, ``negatives``, ``rooms``, ``sessions`` ...) over files (Parquet or CSV),
 runs the :class:`~kuailive_analysis.engine.sql.Query` definitions of
 :mod:`kuailive_analysis.engine.queries` against them and returns the (aggregated) result as a

@@ -269,7 +269,7 @@ def _registry(col: str) -> str:
     key = KPI.get(col)
     if not key:
         return ""
-    from kuailive_analysis.core.metrics import DEFINITIONS, METRICS
+    from kuailive_analysis.metrics import DEFINITIONS, METRICS
 
     if key in METRICS:
         m = METRICS[key]
@@ -564,7 +564,7 @@ def protected_folders(data_dir: str | os.PathLike | None) -> dict[str, Path | No
 def cache_only(ds):
     """``ds`` without the tables it holds in memory (as after building the cache): the export
     reads only the cache files, so the caller can let the frames go before it starts."""
-    from kuailive_analysis.data.dataset import Dataset
+    from kuailive_analysis.dataset import Dataset
 
     return Dataset(
         cache_path=ds.cache_path,

@@ -588,7 +588,6 @@ def build_cache(
     of each raw file as read). Raises :class:`~kuailive_analysis.data.io.DataError` for unusable
     input. The staging folder ``out/../staging.tmp-<pid>-*`` is removed, also on failure.
     """
-    from kuailive_analysis.data.dataset import SENSITIVITY_THRESHOLDS
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -621,7 +620,9 @@ def build_cache(
             bar.update()
 
     try:
-        result = _build(data_dir, params, out, engine, staging, spark, done, SENSITIVITY_THRESHOLDS)
+        result = _build(
+            data_dir, params, out, engine, staging, spark, done, QC.SENSITIVITY_THRESHOLDS
+        )
     finally:
         if bar:
             bar.close()

@@ -88,6 +88,7 @@ from kuailive_analysis.fidelity.facts import (
     real_value,
 )
 from kuailive_analysis.fidelity.measuring import measure, measure_cached
+from kuailive_analysis.fidelity.params import Params
 from kuailive_analysis.fidelity.result import (
     FidelityResult,
     analyse,
@@ -106,6 +107,7 @@ from kuailive_analysis.fidelity.verdicts import (
 )
 
 __all__ = [
+    "Params",
     "REAL_USERS",
     "AGE_18_40",
     "FULL_UTC_DAYS",

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis import config
+from kuailive_analysis.chapter.findings import Finding
 from kuailive_analysis.core.constants import REAL_USERS
-from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource, describe
+from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource
 from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS
 from kuailive_analysis.fidelity.facts import NOT_COMPUTED
 from kuailive_analysis.fidelity.measuring import measure_cached
+from kuailive_analysis.fidelity.params import Params
 from kuailive_analysis.fidelity.verdicts import compare, format_value
-from kuailive_analysis.findings import Finding
 
 OFF_SHARE_MAX = 0.10
 """The data is close enough to the real files when fewer than this share of the judged facts
@@ -276,18 +277,15 @@ class FidelityResult:
         return out
 
 
-def analyse(data_dir=None) -> FidelityResult:
-    """Measure every fact on ``data_dir`` (None: :func:`config.resolve_data_dir`; the default
-    twin is generated first when missing, as ``dataset.load`` does) and compare it with the
-    real files (see the module docstring for scaling and verdicts)."""
-    from kuailive_analysis.data.dataset import ensure_default_twin
+def analyse(ds, params: Params | None = None, **overrides) -> FidelityResult:
+    """Measure every fact on the raw files of dataset ``ds`` (its ``source.path``) and compare
+    it with the real files (see the module docstring for scaling and verdicts). ``params``:
+    the appendix's :class:`Params` (only the data folder)."""
     from kuailive_analysis.twin.assumptions import assumptions_table
 
-    d = config.resolve_data_dir(data_dir)
-    if config.is_default_twin(d):
-        ensure_default_twin()
-    source = describe(d)
-    stats = measure_cached(d, source.fingerprint)
+    Params.resolve(params, overrides)
+    source = ds.source
+    stats = measure_cached(Path(source.path), source.fingerprint)
     scale = stats["n_user"] / REAL_USERS if source.is_twin else 1.0
     table = compare(stats, scale=scale, real_folder=not source.is_twin)
     return FidelityResult(

@@ -73,10 +73,7 @@ exposures), :mod:`.watch` (watch time by outcome) and :mod:`.result` (:class:`Fu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from kuailive_analysis import predict
-from kuailive_analysis.core import metrics as registry
+from kuailive_analysis import metrics as registry, predict
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.engine.queries.funnel import EXPOSURE_COLUMNS
 from kuailive_analysis.funnel.attribution import attribute, engagement_status_table
@@ -100,6 +97,7 @@ from kuailive_analysis.funnel.kpis import (
     kpi_table,
     user_bootstrap,
 )
+from kuailive_analysis.funnel.params import Params
 from kuailive_analysis.funnel.positions import add_positions, position_summary
 from kuailive_analysis.funnel.result import FunnelResult
 from kuailive_analysis.funnel.segments import (
@@ -179,6 +177,7 @@ __all__ = [
     "GiftTrend",
     "REAL_GIFTS_PER_CLICK",
     "UTC_PERIODS",
+    "Params",
     "analyse",
     "FunnelResult",
 ]
@@ -224,7 +223,7 @@ METRIC_KEYS = (
     "rpm",
     "rpm_all",
 )
-"""Registry metrics (:mod:`kuailive_analysis.core.metrics`) chapter 5 reports; :func:`analyse`
+"""Registry metrics (:mod:`kuailive_analysis.metrics`) chapter 5 reports; :func:`analyse`
 computes them through the registry from the tables it built."""
 
 
@@ -244,37 +243,22 @@ def _planted_gift_period(ds) -> tuple[float, ...] | None:
     return tuple(float(x) for x in p)
 
 
-def analyse(
-    ds,
-    *,
-    qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
-    attribution_window_s: float | None = DEFAULT_ATTRIBUTION_WINDOW_S,
-    segments: Iterable[str] = DEFAULT_SEGMENTS,
-    funnel_segments: Iterable[str] = DEFAULT_FUNNEL_SEGMENTS,
-    conf: float = 0.95,
-    interval: str = "user",
-    n_boot: int = 200,
-    split_fractions=(0.8, 0.1, 0.1),
-    max_train_rows: int = 200_000,
-    seed: int = 0,
-) -> FunnelResult:
-    """Every table of chapter 5 from a :class:`kuailive_analysis.data.dataset.Dataset` (or any
-    object with the contract's tables as attributes), as a :class:`FunnelResult`.
+def analyse(ds, params: Params | None = None, **overrides) -> FunnelResult:
+    """Every table of chapter 5 from a :class:`kuailive_analysis.dataset.Dataset`, as a
+    :class:`FunnelResult`.
 
-    ``segments``: columns broken down in KPI tables; ``funnel_segments``: columns drawn as
-    full step-by-step funnels; ``interval``, ``n_boot``, ``seed``: the intervals of the
+    ``params``: the chapter's :class:`Params` (None: the defaults); ``overrides``: fields of it
+    to change. ``segments``: columns broken down in KPI tables; ``funnel_segments``: columns
+    drawn as full step-by-step funnels; ``interval``, ``n_boot``, ``seed``: the intervals of the
     segment, daily and position tables (``"user"``: users resampled); ``split_fractions``,
     ``max_train_rows`` (and ``seed``): the predictive baseline
     (:func:`kuailive_analysis.predict.analyse`).
     """
-    from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
-
-    check_params("05_funnel_ctr", {
-        "qualified_watch_s": qualified_watch_s, "attribution_window_s": attribution_window_s,
-        "segments": list(segments), "funnel_segments": list(funnel_segments),
-        "interval": interval, "n_boot": n_boot, "split_fractions": list(split_fractions),
-        "max_train_rows": max_train_rows, "seed": seed,
-    })  # fmt: skip
+    p = Params.resolve(params, overrides)
+    qualified_watch_s, attribution_window_s = p.qualified_watch_s, p.attribution_window_s
+    segments, funnel_segments = p.segments, p.funnel_segments
+    conf, interval, n_boot, seed = p.conf, p.interval, p.n_boot, p.seed
+    split_fractions, max_train_rows = p.split_fractions, p.max_train_rows
     check_interval(interval)
     segments, funnel_segments = list(segments), list(funnel_segments)
 

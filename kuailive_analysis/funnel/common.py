@@ -36,7 +36,7 @@ MISSING = "(missing)"
 
 EVENT_COLS = ("user_id", "live_id", "streamer_id", "ts_ms")
 HINT = (
-    "Pass the cleaned event tables of kuailive_analysis.data.dataset.load (each with user_id, "
+    "Pass the cleaned event tables of kuailive_analysis.dataset.load (each with user_id, "
     "live_id, streamer_id and ts_ms epoch milliseconds)."
 )
 
@@ -50,7 +50,7 @@ def check_events(df: pd.DataFrame, table: str, extra: Iterable[str] = ()) -> Non
             raise ValueError(
                 f"funnel: table {table!r} column {c!r} has {n:,} missing values; the funnel "
                 "counts every row and cannot place a row without ids and time. Clean the "
-                "table first (kuailive_analysis.data.dataset.load does)."
+                "table first (kuailive_analysis.dataset.load does)."
             )
 
 

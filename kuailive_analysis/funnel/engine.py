@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.core.folders import owned_tmpdir, sweep_stale
 from kuailive_analysis.engine.queries import funnel as FQ
 from kuailive_analysis.funnel.common import (
@@ -157,20 +156,6 @@ def _categories(ds, col: str, labels: list[str], codes: np.ndarray):
     return cat, n_missing, remap
 
 
-def query_params(qualified_watch_s: float, attribution_window_s: float | None) -> dict:
-    """The SQL parameters ``qualified_ms`` and ``window_ms`` of the funnel's queries."""
-    if qualified_watch_s < 0:
-        raise ValueError(f"qualified_watch_s must be >= 0, got {qualified_watch_s}")
-    if attribution_window_s is not None and attribution_window_s < 0:
-        raise ValueError(f"attribution_window_s must be >= 0 or None, got {attribution_window_s}")
-    return {
-        "qualified_ms": float(qualified_watch_s * MS_PER_SECOND),
-        "window_ms": None
-        if attribution_window_s is None
-        else int(round(attribution_window_s * MS_PER_SECOND)),
-    }
-
-
 def engine_click_table(
     ds, *, qualified_watch_s: float, attribution_window_s: float | None
 ) -> pd.DataFrame:
@@ -179,7 +164,7 @@ def engine_click_table(
     registry's ``funnel_clicks``)."""
     eng, owned = _engine(ds)
     try:
-        ct = eng.frame(FQ.CLICKS, **query_params(qualified_watch_s, attribution_window_s))
+        ct = eng.frame(FQ.CLICKS, **FQ.query_params(qualified_watch_s, attribution_window_s))
     finally:
         if owned:
             eng.close()
@@ -211,7 +196,7 @@ def engine_tables(
     :func:`~.units.session_table`)."""
     from kuailive_analysis import config
 
-    params = query_params(qualified_watch_s, attribution_window_s)
+    params = FQ.query_params(qualified_watch_s, attribution_window_s)
     eng, owned = _engine(ds)
     root = config.build_dir() / "funnel-tmp"
     sweep_stale(root)  # left by killed kernels; another live kernel's folder is kept

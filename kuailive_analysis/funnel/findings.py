@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from kuailive_analysis.findings import Finding
+from kuailive_analysis.chapter.findings import Finding
 
 CHAPTER = "funnel"
 CALIBRATION_TOLERANCE = 0.1

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core import metrics as registry
+from kuailive_analysis import metrics as registry
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.stats import mean_interval, wilson_interval
 from kuailive_analysis.funnel.common import HINT, STEP_LABELS, STEPS, check_interval
@@ -50,7 +50,7 @@ def kpi_table(
       share of clicks with the property (GTR = gift-through rate);
     * ``attributed_gifts_per_click``, ``attributed_comments_per_click``,
       ``attributed_likes_per_click`` = attributed events per click (no CI; the all-events
-      ratios ``gifts_per_click`` etc. are registry metrics, :mod:`kuailive_analysis.core.metrics`);
+      ratios ``gifts_per_click`` etc. are registry metrics, :mod:`kuailive_analysis.metrics`);
     * ``value_per_gift`` = gift_value / n_gifts (coins);
     * ``rpm`` = 1,000 x gift_value / exposures (coins per 1,000 exposures), with a normal
       interval from the per-exposure value variance (``rpm_lo, rpm_hi``).

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.metric_defs import MetricValue
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.funnel.common import STEP_LABELS, STEPS
 from kuailive_analysis.funnel.segments import Extremes, extremes
 from kuailive_analysis.funnel.trends import REAL_GIFTS_PER_CLICK, GiftTrend
 from kuailive_analysis.funnel.watch import WATCH_OUTCOMES
+from kuailive_analysis.metrics.defs import MetricValue
 from kuailive_analysis.predict import PredictResult
 
 REGISTRY_NUMBERS = (

@@ -24,7 +24,7 @@ holdout comparison by adding per-user columns to
 :func:`~kuailive_analysis.ltv.evaluate.score_forecasts`).
 """
 
-from kuailive_analysis.ltv.analysis import LTVParams, LTVResult, analyse, transaction_tables
+from kuailive_analysis.ltv.analysis import LTVResult, analyse, transaction_tables
 from kuailive_analysis.ltv.bgnbd import (
     BetaGeo,
     check_bgnbd_inputs,
@@ -39,6 +39,7 @@ from kuailive_analysis.ltv.gamma_gamma import (
     simulate_gamma_gamma,
 )
 from kuailive_analysis.ltv.numerics import ConvergenceError, MLEResult, maximise, param_table
+from kuailive_analysis.ltv.params import Params
 from kuailive_analysis.ltv.summary import (
     TRANSACTION_DEFINITIONS,
     RFMSummary,
@@ -72,7 +73,7 @@ __all__ = [
     "check_bgnbd_inputs",
     "check_gg_inputs",
     "analyse",
-    "LTVParams",
+    "Params",
     "LTVResult",
     "transaction_tables",
 ]

@@ -1,7 +1,7 @@
 """Chapter 4 in one call: :func:`analyse` fits, validates and values, :class:`LTVResult` holds it.
 
-``analyse(ds, **params)`` takes a :class:`~kuailive_analysis.data.dataset.Dataset` and the chapter's
-parameters (:class:`LTVParams`, the notebook's ``parameters`` cell) and returns an
+``analyse(ds, **params)`` takes a :class:`~kuailive_analysis.dataset.Dataset` and the chapter's
+parameters (:class:`Params`, the notebook's ``parameters`` cell) and returns an
 :class:`LTVResult`: the RFM summaries of gifting and watching days, the fitted BG/NBD and
 Gamma-Gamma models with their notes, the holdout tables, the CLV table with bootstrap
 intervals and, on a twin that planted a BG/NBD process, the recovery checks.
@@ -18,15 +18,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.chapter.findings import Finding
 from kuailive_analysis.core import stats
 from kuailive_analysis.core.calendar import MS_PER_HOUR, N_WINDOW_DAYS
 from kuailive_analysis.data.data_source import DataSource
-from kuailive_analysis.findings import Finding
 from kuailive_analysis.ltv import compare as C, evaluate as E, recovery as R
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.clv import BootstrapCLV, bootstrap_clv, clv_table
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo
+from kuailive_analysis.ltv.params import Params
 from kuailive_analysis.ltv.summary import (
     TRANSACTION_DEFINITIONS,
     RFMSummary,
@@ -34,7 +35,7 @@ from kuailive_analysis.ltv.summary import (
     summarise,
 )
 
-__all__ = ["LTVParams", "LTVResult", "analyse", "transaction_tables"]
+__all__ = ["Params", "LTVResult", "analyse", "transaction_tables"]
 
 INTERIOR_NOTE = "The fit is an interior maximum (no penalty)."
 NO_WATCH_FIT = "n/a (no fit)"
@@ -61,54 +62,6 @@ MAX_GRID_FREQUENCY = 12
 
 
 @dataclass(frozen=True)
-class LTVParams:
-    """The chapter's parameters (the notebook's ``parameters`` cell, except ``data_dir``)."""
-
-    calibration_days: int = 14
-    """Days ``0 .. calibration_days - 1`` calibrate; the rest of the window is the holdout."""
-    horizon_days: int = 30
-    """CLV horizon (days after the end of calibration)."""
-    discount_rate_daily: float = 0.0005
-    """Daily discount rate of the CLV."""
-    n_boot: int = 100
-    """Bootstrap replicates for the CLV intervals."""
-    level: float = 0.9
-    """Level of the CLV intervals."""
-    max_freq: int = 7
-    """Calibration frequencies from ``max_freq`` up are pooled in the frequency tables."""
-    top_n: int = 10
-    """Users listed in the top-CLV table."""
-    seed: int = 0
-    """Seed of the bootstrap and of the twin's simulation checks."""
-    n_boot_compare: int = 200
-    """User-bootstrap replicates of the holdout model comparison (metrics' intervals)."""
-    compare_level: float = 0.95
-    """Level of the holdout comparison's intervals (and of the winner rule)."""
-
-    def __post_init__(self):
-        if not 1 <= self.calibration_days < N_WINDOW_DAYS:
-            raise ValueError(
-                f"calibration_days={self.calibration_days!r} must be in "
-                f"1..{N_WINDOW_DAYS - 1} (the window has {N_WINDOW_DAYS} days)."
-            )
-
-    @property
-    def holdout_days(self) -> int:
-        """Length of the holdout, ``N_WINDOW_DAYS - calibration_days`` days."""
-        return N_WINDOW_DAYS - self.calibration_days
-
-    @property
-    def last_cal_day(self) -> int:
-        """Index of the last calibration day."""
-        return self.calibration_days - 1
-
-    @property
-    def grid_T(self) -> int:
-        """``T`` of the heat maps: a user whose first transaction is on day 0."""
-        return self.calibration_days - 1
-
-
-@dataclass(frozen=True)
 class LTVResult:
     """Everything chapter 4 shows (see :func:`analyse`).
 
@@ -127,7 +80,7 @@ class LTVResult:
     ``alive_check``, ``spend_rho``.
     """
 
-    params: LTVParams
+    params: Params
     source: DataSource
     gift: RFMSummary
     watch: RFMSummary
@@ -767,12 +720,10 @@ def transaction_tables(ds) -> tuple[pd.DataFrame, pd.DataFrame]:
     return gift_days, watch_days
 
 
-def analyse(ds, **params) -> LTVResult:
-    """Chapter 4 on a :class:`~kuailive_analysis.data.dataset.Dataset`; ``params`` are the fields of
-    :class:`LTVParams`. Raises RuntimeError when the gifting models cannot be fitted."""
-    from kuailive_analysis.app.params import check as check_params  # typed, as on the CLI
-
-    p = LTVParams(**check_params("04_ltv", params))
+def analyse(ds, params: Params | None = None, **overrides) -> LTVResult:
+    """Chapter 4 on a :class:`~kuailive_analysis.dataset.Dataset`; ``params`` are the fields of
+    :class:`Params`. Raises RuntimeError when the gifting models cannot be fitted."""
+    p = Params.resolve(params, overrides)
     gift_days, watch_days = transaction_tables(ds)
     gift = summarise(gift_days, calibration_days=p.calibration_days, value_col="gift_value")
     watch = summarise(watch_days, calibration_days=p.calibration_days, value_col="watch_hours")

@@ -1,6 +1,6 @@
 """Figures for chapter 1 (loading, validating and cleaning).
 
-Each function takes the small tables a :class:`~kuailive_analysis.data.dataset.Dataset` carries
+Each function takes the small tables a :class:`~kuailive_analysis.dataset.Dataset` carries
 (``room_durations``, ``room_sensitivity``, ``report``), draws into ``ax`` (else a new figure)
 and returns the Figure; see :mod:`kuailive_analysis.plots` for the conventions.
 """

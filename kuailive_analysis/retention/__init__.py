@@ -61,6 +61,7 @@ of the window; functions that use them flag them as snapshot covariates.
 
 from __future__ import annotations
 
+from kuailive_analysis.core.params import ParamError
 from kuailive_analysis.retention.activity import (
     ACTIVITY_BEHAVIOURS,
     BEHAVIOUR_COLUMNS,
@@ -86,6 +87,7 @@ from kuailive_analysis.retention.kaplan_meier import (
     rmst_variance,
 )
 from kuailive_analysis.retention.logrank import SegmentTests, holm, segment_tests
+from kuailive_analysis.retention.params import Params
 from kuailive_analysis.retention.populations import (
     EXISTING,
     NEW,
@@ -94,7 +96,6 @@ from kuailive_analysis.retention.populations import (
 )
 from kuailive_analysis.retention.result import (
     FigureTitles,
-    RetentionParams,
     RetentionResult,
     Tables,
 )
@@ -139,7 +140,7 @@ __all__ = [
     "FigureTitles",
     "KMSummary",
     "RetentionError",
-    "RetentionParams",
+    "Params",
     "RetentionResult",
     "SegmentPair",
     "SegmentReport",
@@ -199,65 +200,22 @@ def _streamer_days(ds, last_day: int):
     )
 
 
-def analyse(
-    ds,
-    *,
-    churn_days: int = 7,
-    churn_days_grid=(3, 5, 7),
-    activity_behaviours=ACTIVITY_BEHAVIOURS,
-    early_days: int = 3,
-    point_in_time: float = 7,
-    segments=SEGMENTS,
-    new_account_days: int = 365,
-    heavy_quantile: float = 0.5,
-    min_group: int = 30,
-    min_cohort: int = 30,
-    truth_coverage_min: float = 0.8,
-) -> RetentionResult:
-    """Chapter 3 on a :class:`~kuailive_analysis.data.dataset.Dataset`: cohorts, Kaplan-Meier and
+def analyse(ds, params: Params | None = None, **overrides) -> RetentionResult:
+    """Chapter 3 on a :class:`~kuailive_analysis.dataset.Dataset`: cohorts, Kaplan-Meier and
     its sensitivity to ``churn_days``, the account-age hazard, segments on the landmark sample,
     the Cox model, streamers and (on a twin) the comparison with the planted lifetimes.
 
-    Parameters are the chapter's: ``churn_days`` (silent days that make a churn),
-    ``churn_days_grid`` (thresholds of the sensitivity table; the RMST horizon ``tau`` is the
-    longest follow-up of the largest), ``activity_behaviours`` (what makes a day active, names
-    of :data:`BEHAVIOUR_COLUMNS`), ``early_days`` (early window and landmark),
-    ``point_in_time`` (horizon of the fixed-time test), ``segments`` (names of
-    :data:`SEGMENTS`), ``new_account_days``, ``heavy_quantile`` and ``min_group`` (smallest
-    level that gets a curve and a test), ``min_cohort`` (cohorts smaller than this are pooled
-    in the heat map; cells with fewer users are greyed) and ``truth_coverage_min`` (on a twin,
-    the share of days the planted curve must lie inside the KM 95% band for the recovery check
-    to pass).
+    ``params``: the chapter's :class:`Params` (None: the defaults); ``overrides``: fields of it
+    to change. ``churn_days_grid`` sets the thresholds of the sensitivity table (the RMST
+    horizon ``tau`` is the longest follow-up of the largest); ``truth_coverage_min`` is, on a
+    twin, the share of days the planted curve must lie inside the KM 95% band for the recovery
+    check to pass.
     """
-    from kuailive_analysis.app.params import ParamError, check as check_params
-
     try:  # typed, as on the CLI: a bad value fails here, naming the parameter
-        check_params("03_retention", {
-            "churn_days": churn_days, "churn_days_grid": churn_days_grid,
-            "activity_behaviours": activity_behaviours, "early_days": early_days,
-            "point_in_time": point_in_time, "segments": segments,
-            "new_account_days": new_account_days, "heavy_quantile": heavy_quantile,
-            "min_group": min_group, "min_cohort": min_cohort,
-            "truth_coverage_min": truth_coverage_min,
-        })  # fmt: skip
+        params = Params.resolve(params, overrides)
     except ParamError as err:
         raise RetentionError(str(err)) from None
-    grid = tuple(int(k) for k in churn_days_grid)
-    if not grid:
-        raise RetentionError("churn_days_grid is empty: give at least one threshold.")
-    params = RetentionParams(
-        churn_days=int(churn_days),
-        churn_days_grid=grid,
-        activity_behaviours=tuple(activity_behaviours),
-        early_days=int(early_days),
-        point_in_time=point_in_time,
-        segments=tuple(segments),
-        new_account_days=int(new_account_days),
-        heavy_quantile=float(heavy_quantile),
-        min_group=int(min_group),
-        min_cohort=int(min_cohort),
-        truth_coverage_min=float(truth_coverage_min),
-    )
+    grid = tuple(params.churn_days_grid)
     user_day = ds.user_day
     users = ds.users
     last_day = DEFAULT_LAST_DAY
@@ -328,7 +286,7 @@ def analyse(
     )
 
 
-def _truth(ds, user_day, surv, params: RetentionParams, last_day: int) -> TruthComparison | None:
+def _truth(ds, user_day, surv, params: Params, last_day: int) -> TruthComparison | None:
     """KM against the planted lifetimes for the chosen and the widest activity definition
     (None when the dataset has no ground truth)."""
     if not has_truth(ds.truth):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from kuailive_analysis.findings import Finding
+from kuailive_analysis.chapter.findings import Finding
 from kuailive_analysis.retention.cox import SELECTED_COVARIATES
 from kuailive_analysis.retention.kaplan_meier import km_table
 from kuailive_analysis.retention.populations import EXISTING, NEW, difference, rate_of

@@ -13,6 +13,7 @@ from kuailive_analysis.retention.age_clock import CLOCK_LABELS, youngest_and_old
 from kuailive_analysis.retention.cohorts import averaged_retention, retention_at
 from kuailive_analysis.retention.cox import CoxResult
 from kuailive_analysis.retention.kaplan_meier import KMSummary
+from kuailive_analysis.retention.params import Params
 from kuailive_analysis.retention.populations import EXISTING, NEW, population_of, rate_of
 from kuailive_analysis.retention.segment_comparison import SegmentReport
 from kuailive_analysis.retention.sensitivity import sensitivity_row
@@ -27,23 +28,6 @@ SAMPLE_RULE = (
     "the 21 days, so these are retention rates of a selected, engaged population, not of all "
     "Kuaishou viewers"
 )
-
-
-@dataclass(frozen=True)
-class RetentionParams:
-    """The chapter's analysis choices (its ``parameters`` cell, data folder aside)."""
-
-    churn_days: int = 7
-    churn_days_grid: tuple = (3, 5, 7)
-    activity_behaviours: tuple = ("click", "comment", "like", "gift")
-    early_days: int = 3
-    point_in_time: float = 7
-    segments: tuple = ("gender", "age", "device_price", "account", "early_gifter", "early_watch")
-    new_account_days: int = 365
-    heavy_quantile: float = 0.5
-    min_group: int = 30
-    min_cohort: int = 30
-    truth_coverage_min: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -98,7 +82,7 @@ class RetentionResult:
     """
 
     source: DataSource
-    params: RetentionParams
+    params: Params
     table: pd.DataFrame
     median_watch_age: float
     triangle: pd.DataFrame

@@ -37,6 +37,9 @@ from kuailive_analysis.core.calendar import (
 from kuailive_analysis.data import schema as S
 from kuailive_analysis.engine.sql import Query
 
+SENSITIVITY_THRESHOLDS = (0.25, 0.5, 1.0, 2.0, 7.0, None)
+"""Long-room thresholds (days) of the sensitivity table (None: no threshold)."""
+
 NULL_CATEGORY = "\u0001null"
 """Stand-in for a missing category inside ``arg_min`` (which skips NULL values)."""
 

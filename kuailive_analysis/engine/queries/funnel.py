@@ -37,6 +37,7 @@ window function runs over the wide exposure rows.
 
 from __future__ import annotations
 
+from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.engine.queries.model import day_sql, hour_sql
 from kuailive_analysis.engine.sql import Query
 
@@ -476,3 +477,17 @@ STAT_SEGMENTS = (None, "hour", "day", "live_content_category", "live_type", "str
 
 QUERIES = (ENGAGEMENTS, CLICKS, EXPOSURES, LEVELS, SESSIONS, SESSION_FLAGS,
            *(user_stats_query(c, materialised=False) for c in STAT_SEGMENTS))  # fmt: skip
+
+
+def query_params(qualified_watch_s: float, attribution_window_s: float | None) -> dict:
+    """The SQL parameters ``qualified_ms`` and ``window_ms`` of the funnel's queries."""
+    if qualified_watch_s < 0:
+        raise ValueError(f"qualified_watch_s must be >= 0, got {qualified_watch_s}")
+    if attribution_window_s is not None and attribution_window_s < 0:
+        raise ValueError(f"attribution_window_s must be >= 0 or None, got {attribution_window_s}")
+    return {
+        "qualified_ms": float(qualified_watch_s * MS_PER_SECOND),
+        "window_ms": None
+        if attribution_window_s is None
+        else int(round(attribution_window_s * MS_PER_SECOND)),
+    }

@@ -3,7 +3,7 @@
 The records (:class:`Definition`, :class:`Metric`, :class:`MetricValue`), the allowed units,
 the chapters and the glossary sections, and the two tables :data:`DEFINITIONS` and
 :data:`METRICS`. Pure data: computing the metrics and rendering the glossary is
-:mod:`kuailive_analysis.core.metrics`, which re-exports everything here.
+:mod:`kuailive_analysis.metrics`, which re-exports everything here.
 
 Modules: :mod:`.records` (units, chapters, glossary sections, the record types),
 :mod:`.concepts` (:data:`DEFINITIONS`) and one module per group of glossary sections, each a
@@ -14,12 +14,12 @@ rates and funnel KPIs), :mod:`.revenue` (revenue and concentration), :mod:`.watc
 
 from __future__ import annotations
 
-from kuailive_analysis.core.metric_defs.concepts import DEFINITIONS
-from kuailive_analysis.core.metric_defs.counts import COUNTS
-from kuailive_analysis.core.metric_defs.engagement import ENGAGEMENT, FUNNEL
-from kuailive_analysis.core.metric_defs.ltv import LTV
-from kuailive_analysis.core.metric_defs.models import MODELS
-from kuailive_analysis.core.metric_defs.records import (
+from kuailive_analysis.metrics.defs.concepts import DEFINITIONS
+from kuailive_analysis.metrics.defs.counts import COUNTS
+from kuailive_analysis.metrics.defs.engagement import ENGAGEMENT, FUNNEL
+from kuailive_analysis.metrics.defs.ltv import LTV
+from kuailive_analysis.metrics.defs.models import MODELS
+from kuailive_analysis.metrics.defs.records import (
     CHAPTERS,
     KINDS,
     UNITS,
@@ -27,9 +27,9 @@ from kuailive_analysis.core.metric_defs.records import (
     Metric,
     MetricValue,
 )
-from kuailive_analysis.core.metric_defs.retention import RETENTION
-from kuailive_analysis.core.metric_defs.revenue import CONCENTRATION, REVENUE
-from kuailive_analysis.core.metric_defs.watch import WATCH
+from kuailive_analysis.metrics.defs.retention import RETENTION
+from kuailive_analysis.metrics.defs.revenue import CONCENTRATION, REVENUE
+from kuailive_analysis.metrics.defs.watch import WATCH
 
 __all__ = [
     "CHAPTERS",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kuailive_analysis.core.metric_defs.records import Definition
+from kuailive_analysis.metrics.defs.records import Definition
 
 DEFINITIONS: dict[str, Definition] = {
     d.key: d

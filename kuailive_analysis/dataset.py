@@ -42,6 +42,8 @@ from kuailive_analysis.data.data_source import (
     read_truth_params,
     twin_entries,
 )
+from kuailive_analysis.data.params import CleaningParams
+from kuailive_analysis.engine.queries.cleaning import SENSITIVITY_THRESHOLDS
 
 TABLES = (
     "users",
@@ -59,8 +61,6 @@ TABLES = (
 
 EXTRA_TABLES = ("report", "raw_files", "quality", "room_sensitivity", "room_durations")
 """Small book tables stored alongside."""
-
-SENSITIVITY_THRESHOLDS = (0.25, 0.5, 1.0, 2.0, 7.0, None)
 
 
 class Dataset:
@@ -291,7 +291,7 @@ def load(
     on stderr (off by default so chapters print nothing). Raises :class:`io.DataError` for
     unusable input.
     """
-    params = CL.CleaningParams.from_kwargs(max_room_days=max_room_days, **cleaning_params)
+    params = CleaningParams.from_values(max_room_days=max_room_days, **cleaning_params)
     data_dir = config.resolve_data_dir(data_dir)
     if config.is_default_twin(data_dir):
         ensure_default_twin()

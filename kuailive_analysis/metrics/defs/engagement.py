@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kuailive_analysis.core.metric_defs.records import _A, _CLEAN, _Q, Metric
+from kuailive_analysis.metrics.defs.records import _A, _CLEAN, _Q, Metric
 
 ENGAGEMENT: tuple[Metric, ...] = (
     Metric(

@@ -1,8 +1,8 @@
 """What chapter 1 shows: the delivered files, the quality checks, the cleaning report, the
 long-room sensitivity and the data model, as one :class:`CleaningResult`.
 
-Everything here was computed once by :func:`kuailive_analysis.data.dataset.load` (and cached with the
-clean tables): :func:`analyse` gathers it from a :class:`~kuailive_analysis.data.dataset.Dataset`,
+Everything here was computed once by :func:`kuailive_analysis.dataset.load` (and cached with the
+clean tables): :func:`analyse` gathers it from a :class:`~kuailive_analysis.dataset.Dataset`,
 adds the two registry KPIs of the data model (sessions, the share of sessions with a click) and
 states the numbers the chapter's text quotes (:meth:`CleaningResult.numbers`). The cleaning
 choices are the dataset's (``ds.params``; arguments of ``load``), so a chapter run with other
@@ -15,14 +15,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kuailive_analysis.core import metrics as registry
-from kuailive_analysis.core.metric_defs import MetricValue
+from kuailive_analysis import metrics as registry
+from kuailive_analysis.chapter.findings import Finding
+from kuailive_analysis.core.params import ParamError
 from kuailive_analysis.data import schema
 from kuailive_analysis.data.clean import KEEPS_REAL_EVENTS, check_report, report_numbers
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.data.features import data_model
+from kuailive_analysis.data.params import CleaningParams
 from kuailive_analysis.data.schema import EVENT_TABLES
-from kuailive_analysis.findings import Finding
+from kuailive_analysis.metrics.defs import MetricValue
 
 SCHEMA_COLUMNS = ["file", "column", "kind", "dtype", "unit", "key", "references"]
 """Columns of the data dictionary the chapter shows."""
@@ -375,9 +377,18 @@ class CleaningResult:
         )
 
 
-def analyse(ds) -> CleaningResult:
-    """Chapter 1 from a loaded :class:`~kuailive_analysis.data.dataset.Dataset` (cleaned with the
-    parameters given to ``load``)."""
+def analyse(ds, params: CleaningParams | None = None, **overrides) -> CleaningResult:
+    """Chapter 1 from a loaded :class:`~kuailive_analysis.dataset.Dataset`. Cleaning happens
+    when the data is loaded (``load(data_dir, **params)``, the choices are part of the cache
+    key), so ``params`` / ``overrides`` must be the ones ``ds`` was loaded with
+    (:class:`ParamError` otherwise); by default they are."""
+    if params is not None or overrides:
+        p = CleaningParams.resolve(params, overrides)
+        if p.to_dict() != dict(ds.params):
+            raise ParamError(
+                f"Chapter 01_cleaning: the dataset was cleaned with {dict(ds.params)}, not "
+                f"{p.to_dict()}; load it with those choices: load(data_dir, **params)."
+            )
     dictionary = schema.schema_table()
     dictionary = dictionary[~dictionary["column"].str.startswith("onehot_feat")]
     return CleaningResult(

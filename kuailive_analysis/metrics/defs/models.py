@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kuailive_analysis.core.metric_defs.records import Metric
+from kuailive_analysis.metrics.defs.records import Metric
 
 MODELS: tuple[Metric, ...] = (
     Metric(

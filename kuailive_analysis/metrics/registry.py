@@ -1,6 +1,6 @@
 """The metric registry: every KPI and concept the book uses, declared once.
 
-The declarations (records and tables) are in :mod:`kuailive_analysis.core.metric_defs`.
+The declarations (records and tables) are in :mod:`kuailive_analysis.metrics.defs`.
 
 * :class:`Definition` (key, name, text): a concept without a number (exposure, session, churn,
   cohort, retention "on" / "on or after" day N, ...).
@@ -18,15 +18,15 @@ Differently defined quantities carry different names: *gifts per click* (all gif
 clicks) is not the *gift-through rate* (share of clicks with an attributed gift) nor the
 *attributed gifts per click* (gift events credited to a click / clicks).
 
-``ds`` is a :class:`kuailive_analysis.data.dataset.Dataset` (or any object with the contract's
-tables as attributes). A :class:`MetricContext` wraps it with the analysis parameters
+``ds`` is a :class:`kuailive_analysis.dataset.Dataset` (from the cache, or from frames in
+memory for tests). A :class:`MetricContext` wraps it with the analysis parameters
 (qualified-watch threshold, attribution window, cold-start threshold) and caches the derived
 tables several metrics share (sessions, the attributed click table, per-streamer and per-user
 activity); a chapter that already built one of them passes it in ``tables=`` so it is not
-built twice. Derived tables come from the module that owns the aggregation (attribution:
-:mod:`kuailive_analysis.funnel`; sessions: :mod:`kuailive_analysis.data.features`; activity:
-:mod:`kuailive_analysis.eda`), imported when first needed, so importing this module imports
-nothing from the package outside :mod:`kuailive_analysis.core`.
+built twice. Derived tables are the engine's SQL definitions (attribution:
+:mod:`kuailive_analysis.engine.queries.funnel`; activity:
+:mod:`kuailive_analysis.engine.queries.eda`) run on the dataset's engine, and the sessions are
+a cache table: this layer imports nothing from the analyses.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core import stats
-from kuailive_analysis.core.metric_defs import (
+from kuailive_analysis.engine.queries import eda as EQ, funnel as FQ
+from kuailive_analysis.metrics.defs import (
     CHAPTERS,
     DEFINITIONS,
     KINDS,
@@ -65,8 +66,6 @@ __all__ = [
     "values",
     "computable",
     "is_computable",
-    "glossary_markdown",
-    "registry_table",
 ]
 
 
@@ -85,7 +84,6 @@ DEFAULT_PARAMS = {"qualified_watch_s": 5.0, "attribution_window_s": 3600.0, "col
 """Defaults of the analysis parameters metrics depend on (chapters 2 and 5 declare the same
 defaults in their ``parameters`` cells)."""
 
-_EVENT_COLS = ["user_id", "live_id", "streamer_id", "ts_ms"]
 _FIRST_COLUMN = {"users": "user_id", "streamers": "streamer_id", "rooms": "live_id"}
 
 
@@ -113,10 +111,7 @@ class MetricContext:
     # ---- tables of the dataset -------------------------------------------------------------
     def table(self, name: str, columns: list[str]) -> pd.DataFrame:
         """Columns of a contract table (only those columns are read from the cache)."""
-        ds = self.ds
-        if hasattr(ds, "table"):
-            return ds.table(name, columns)
-        return getattr(ds, name)[columns]
+        return self.ds.table(name, columns)
 
     def count(self, name: str) -> int:
         """Rows of a contract table."""
@@ -142,50 +137,25 @@ class MetricContext:
 
 
 def _sessions(ctx: MetricContext) -> pd.DataFrame:
-    ds = ctx.ds
-    if hasattr(ds, "table"):
-        try:
-            return ds.table(
-                "sessions", ["user_id", "live_id", "streamer_id", "n_clicks", "n_gifts"]
-            )
-        except KeyError:
-            pass
-    elif hasattr(ds, "sessions"):
-        return ds.sessions
-    from kuailive_analysis.data import features
-
-    events = {
-        "click": ctx.table("clicks", _EVENT_COLS),
-        "comment": ctx.table("comments", _EVENT_COLS),
-        "like": ctx.table("likes", _EVENT_COLS),
-        "gift": ctx.table("gifts", [*_EVENT_COLS, "gift_price"]),
-        "negative": ctx.table("negatives", _EVENT_COLS),
-    }
-    return features.build_sessions(events)
+    """The data model's (user, live) sessions (a cache table)."""
+    return ctx.table("sessions", ["user_id", "live_id", "streamer_id", "n_clicks", "n_gifts"])
 
 
 def _funnel_clicks(ctx: MetricContext) -> pd.DataFrame:
-    """The funnel's click table from the SQL definition (``engine/queries/funnel.py``), on the
-    dataset's engine (or an in-memory DuckDB over its frames)."""
-    from kuailive_analysis.funnel.engine import engine_click_table
-
-    return engine_click_table(
-        ctx.ds,
-        qualified_watch_s=ctx.params["qualified_watch_s"],
-        attribution_window_s=ctx.params["attribution_window_s"],
-    )
+    """The funnel's attributed click table: the SQL definition
+    :data:`~kuailive_analysis.engine.queries.funnel.CLICKS` on the dataset's engine."""
+    params = FQ.query_params(ctx.params["qualified_watch_s"], ctx.params["attribution_window_s"])
+    return ctx.ds.query(FQ.CLICKS, **params)
 
 
 def _streamer_activity(ctx: MetricContext) -> pd.DataFrame:
-    from kuailive_analysis import eda
-
-    return eda.streamer_activity_of(ctx.ds)  # on the dataset's engine when it has one
+    """Per-streamer sums (:data:`~kuailive_analysis.engine.queries.eda.STREAMER_ACTIVITY`)."""
+    return ctx.ds.query(EQ.STREAMER_ACTIVITY)
 
 
 def _user_activity(ctx: MetricContext) -> pd.DataFrame:
-    from kuailive_analysis import eda
-
-    return eda.user_activity_of(ctx.ds)  # on the dataset's engine when it has one
+    """Per-user sums (:data:`~kuailive_analysis.engine.queries.eda.USER_ACTIVITY`)."""
+    return ctx.ds.query(EQ.USER_ACTIVITY)
 
 
 _BUILDERS: dict[str, Callable[[MetricContext], pd.DataFrame]] = {
@@ -453,90 +423,3 @@ def _gini_revenue_gifted(ctx):
 def _streamers_lt_cold(ctx):
     n = ctx.derived("streamer_activity")["n_interactions"].to_numpy()
     return _ratio("streamers_lt_cold", (n < ctx.params["cold_start_max"]).sum(), n.size)
-
-
-# ---------------------------------------------------------------------------------------------
-# Glossary
-# ---------------------------------------------------------------------------------------------
-def _doc_link(stem: str) -> str:
-    return f"{{doc}}`{CHAPTERS[stem]} <chapters/{stem}>`"
-
-
-def _para(text: str) -> str:
-    return text.replace("\n", " ").strip()
-
-
-def glossary_markdown() -> str:
-    """The glossary page (MyST markdown): the concepts, then one section per kind of metric,
-    each metric with its name, definition, formula, unit, numerator, denominator, population
-    and the chapters that report it. Rendered into the book by :mod:`kuailive_analysis.app.book`.
-    """
-    lines = [
-        "(glossary)=",
-        "# Glossary: every KPI and definition",
-        "",
-        "This page is generated from the metric registry of the package "
-        "(`kuailive_analysis.core.metrics`), the one place where each concept and KPI of the "
-        "book is defined. The chapters compute the KPIs marked *computed by the registry* "
-        "through it, so a KPI name has one value everywhere in the book. Ratios of events "
-        "(*per click*) count every event of the cleaned tables; *attributed* quantities count "
-        "only the comments, likes and gifts credited to a click.",
-        "",
-        "## Concepts",
-        "",
-    ]
-    for d in sorted(DEFINITIONS.values(), key=lambda d: d.name.lower()):
-        lines += [f"{d.name}", f": {_para(d.text)}", ""]
-    for kind, title in KINDS.items():
-        ms = [m for m in METRICS.values() if m.kind == kind]
-        if not ms:
-            continue
-        lines += [f"## {title}", ""]
-        for m in ms:
-            chapters = ", ".join(_doc_link(c) for c in m.chapter)
-            how = (
-                "computed by the registry"
-                if is_computable(m.key)
-                else f"computed by `{m.computed_by}`"
-            )
-            rows = [("Formula", f"${m.formula}$"), ("Unit", UNITS[m.unit])]
-            if m.numerator:
-                rows.append(("Numerator", m.numerator))
-            if m.denominator:
-                rows.append(("Denominator", m.denominator))
-            rows += [("Population", m.population)]
-            if m.params:
-                rows.append(("Parameters", ", ".join(f"`{p}`" for p in m.params)))
-            rows += [("Reported in", chapters), ("Key", f"`{m.key}` ({how})")]
-            lines += [
-                f"(metric-{m.key.replace('_', '-')})=",
-                f"### {m.name}",
-                "",
-                _para(m.definition),
-                "",
-                "| | |",
-                "|---|---|",
-            ]
-            lines += [f"| {k} | {v} |" for k, v in rows]
-            lines += [""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def registry_table() -> pd.DataFrame:
-    """Every metric as one row (key, name, unit, numerator, denominator, population,
-    chapters, computed by)."""
-    return pd.DataFrame(
-        [
-            {
-                "key": m.key,
-                "name": m.name,
-                "unit": m.unit,
-                "numerator": m.numerator,
-                "denominator": m.denominator,
-                "population": m.population,
-                "chapters": ", ".join(m.chapter),
-                "computed_by": "registry" if is_computable(m.key) else m.computed_by,
-            }
-            for m in METRICS.values()
-        ]
-    )

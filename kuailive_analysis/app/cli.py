@@ -127,7 +127,7 @@ def cmd_book(args) -> int:
 def cmd_export(args) -> int:
     from kuailive_analysis.core.faults import disk_step
     from kuailive_analysis.dataset import load
-    from kuailive_analysis.engine.export import cache_only, check_args, export, export_space
+    from kuailive_analysis.export import cache_only, check_args, export, export_space
 
     # before any work: --out may not touch the data folder (resolved without generating it)
     check_args(

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from kuailive_analysis.report import plain
+from kuailive_analysis.core.format import plain
 
 HINT = "Pass the table as returned by kuailive_analysis.dataset.load."
 

@@ -3,11 +3,11 @@
 Both read the clean tables of the Parquet cache. ``export_interactions`` reads the five event
 tables as ``clicks_rows``, ``comments_rows`` ... : the same rows with a 0-based ``_row`` column
 (the row's position in its cache file), for the "file order" tie-breaker of ``event_index``;
-:func:`kuailive_analysis.engine.export.register_cache` registers them on either engine (DuckDB:
+:func:`kuailive_analysis.export.register_cache` registers them on either engine (DuckDB:
 ``file_row_number``; Spark: ``_metadata.row_index``).
 
 The docs of the two queries list their own columns as ``* ``name`` [unit]: meaning`` lines:
-the data dictionary of the export (:mod:`kuailive_analysis.engine.export`) is generated from
+the data dictionary of the export (:mod:`kuailive_analysis.export`) is generated from
 them, from :mod:`kuailive_analysis.data.schema` (raw columns) and from the docstrings of
 :mod:`kuailive_analysis.data.features` / :mod:`kuailive_analysis.data.clean`. Every output
 column is cast explicitly so that DuckDB and Spark write the same Parquet types.

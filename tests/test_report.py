@@ -207,3 +207,12 @@ def test_glued_prose_is_not_bold_and_wide_tables_scroll():
     assert "overflow-x: auto" in css
     js = (assets / "kuailive.js").read_text()
     assert "span.pasted-text" in js and "kl-prose" in js
+
+
+def test_format_percent_with_fixed_digits_and_range():
+    from kuailive_analysis.core.format import format_percent, format_range
+
+    assert format_percent(0.0656) == "6.56%" and format_percent(0.0656, 1) == "6.6%"
+    assert format_percent(0.2857, 0) == "29%" and format_percent(float("nan"), 1) == "\u2013"
+    assert format_range(0.712, 0.7841, 1) == "71.2% to 78.4%"
+    assert format_range(float("nan"), 0.5, 1) == format_range(None, 0.5) == "n/a"

@@ -18,6 +18,7 @@ __all__ = [
     "format_number",
     "format_p",
     "format_percent",
+    "format_range",
     "format_value",
     "plain",
 ]
@@ -62,16 +63,27 @@ def format_number(x, digits: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def format_percent(x) -> str:
-    """A share as a percentage (one decimal; two below 10%), near-zero as 0%."""
+def format_percent(x, digits: int | None = None) -> str:
+    """A share as a percentage: ``digits`` decimals, or by default one decimal (two below
+    10%) with near-zero values as 0%."""
     if x is None or pd.isna(x):
         return "\u2013"
     x = float(x)
     if not math.isfinite(x):
         return "\u2013"
+    if digits is not None:
+        return f"{x:.{digits}%}"
     if abs(x) < NEAR_ZERO:
         return "0%"
     return f"{x:.2%}" if abs(x) < 0.1 else f"{x:.1%}"
+
+
+def format_range(lo, hi, digits: int | None = None) -> str:
+    """Two shares as a range in prose, ``71.2% to 78.4%`` (:func:`format_percent` with
+    ``digits``); ``n/a`` when an end is missing."""
+    if any(x is None or pd.isna(x) or not math.isfinite(float(x)) for x in (lo, hi)):
+        return "n/a"
+    return f"{format_percent(lo, digits)} to {format_percent(hi, digits)}"
 
 
 def format_value(value, unit: str = "") -> str:

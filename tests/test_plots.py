@@ -558,41 +558,51 @@ CASES = [
     ("ltv.alive_calibration(None)", None, (), lambda **k: ltv.alive_calibration(None, **k)),
     ("ltv.recovery", None, None, lambda **k: ltv.recovery(_recovery(), **k)),
     ("ltv.recovery(None)", None, (), lambda **k: ltv.recovery(None, **k)),
-    ("retention.km_figure", 2, (0,), lambda **k: retention.km_figure(_fits(), **k)),
+    ("retention.plot_km", None, None, lambda **k: retention.plot_km(_fits(), **k)),
     (
-        "retention.km_grid",
-        6,
-        (0, 2, 4),
-        lambda **k: retention.km_grid({"x": _fits(), "y": _fits(), "z": _fits()}, **k),
+        "retention.plot_km_grid",
+        3,
+        None,
+        lambda **k: retention.plot_km_grid({"x": _fits(), "y": _fits(), "z": _fits()}, **k),
     ),
     (
-        "retention.cohort_heatmap",
+        "retention.plot_cohort_heatmap",
         None,
         None,
-        lambda **k: retention.cohort_heatmap(_triangle(), source="hand-made", **k),
-    ),
-    ("retention.retention_curve", None, None, lambda **k: retention.retention_curve(_avg(), **k)),
-    ("retention.forest_plot", None, None, lambda **k: retention.forest_plot(_cox_summary(), **k)),
-    (
-        "retention.km_vs_truth",
-        None,
-        None,
-        lambda **k: retention.km_vs_truth({"KM": _truth_comparison()}, **k),
+        lambda **k: retention.plot_cohort_heatmap(_triangle(), source="hand-made", **k),
     ),
     (
-        "retention.hazard_by_age_plot",
+        "retention.plot_retention_curve",
         None,
         None,
-        lambda **k: retention.hazard_by_age_plot(
+        lambda **k: retention.plot_retention_curve(_avg(), **k),
+    ),
+    ("retention.plot_forest", None, None, lambda **k: retention.plot_forest(_cox_summary(), **k)),
+    (
+        "retention.plot_km_vs_truth",
+        None,
+        None,
+        lambda **k: retention.plot_km_vs_truth({"KM": _truth_comparison()}, **k),
+    ),
+    (
+        "retention.plot_age_hazard",
+        None,
+        None,
+        lambda **k: retention.plot_age_hazard(
             _hazard(), clock_label="days since first live watched", **k
         ),
     ),
-    ("retention.no_truth_figure", None, (), lambda **k: retention.no_truth_figure(**k)),
+    (
+        "retention.plot_km_vs_truth(None)",
+        None,
+        (),
+        lambda **k: retention.plot_km_vs_truth(None, **k),
+    ),
 ]
 IDS = [c[0] for c in CASES]
 
 
-NOT_PLOTS = {"retention.at_risk_counts"}  # public helpers that draw nothing
+NOT_PLOTS: set[str] = set()  # public helpers that draw nothing
 
 
 def _public_functions():
@@ -717,7 +727,7 @@ def test_footnotes_in_chapter_figures():
     fig = funnel.daily_trend(_daily(), source="hand-made")
     texts = [t.get_text() for t in fig.texts]
     assert "hand-made" in texts and style.BEIJING_NOTE in texts
-    fig = retention.forest_plot(_cox_summary(), source="hand-made")
+    fig = retention.plot_forest(_cox_summary(), source="hand-made")
     notes = [
         t.get_text() for t in fig.texts if t.get_gid() in (style.SOURCE_GID, style.BEIJING_GID)
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS
+from kuailive_analysis.engine.queries.retention import STREAMER_ACTIVITY_DAYS
 from kuailive_analysis.retention.checks import RetentionError, check_days, require
 
 ACTIVITY_BEHAVIOURS = ("click", "comment", "like", "gift")
@@ -31,14 +32,26 @@ def activity_days(
     last_day: int = DEFAULT_LAST_DAY,
     behaviours=None,
 ) -> pd.DataFrame:
-    """Distinct active (id, day) pairs from a per-day frame.
+    """Distinct active (id, day) pairs of a per-day frame.
 
-    ``user_day`` has one row per (id, day). By default a row counts when its boolean ``active``
-    column is True (the Dataset's ``user_day``: any click, comment, like or gift that day);
-    without an ``active`` column every row counts. ``behaviours`` (names from
-    :data:`BEHAVIOUR_COLUMNS`) instead counts a day when any of those counts is positive, e.g.
-    ``("click", "comment", "like", "gift", "exposure")`` to treat being shown rooms as presence.
-    Returns ``[id_col, day]`` (int32, int8), sorted, duplicates removed.
+    Parameters
+    ----------
+    user_day : DataFrame
+        One row per (id, day), e.g. the Dataset's ``user_day``.
+    id_col : str
+        The id column.
+    last_day : int
+        Last day index of the window; a day outside ``0 .. last_day`` is an error.
+    behaviours : sequence of str, optional
+        Names from :data:`BEHAVIOUR_COLUMNS`: a day counts when any of those counts is
+        positive (e.g. with ``"exposure"`` being shown rooms is presence). By default a day
+        counts when the boolean ``active`` column is True (any click, comment, like or gift),
+        and every row counts without that column.
+
+    Returns
+    -------
+    DataFrame
+        ``[id_col, day]`` (int32, int8), sorted, duplicates removed.
     """
     require(user_day, [id_col, "day"], "user_day")
     frame = user_day
@@ -65,25 +78,26 @@ def activity_days(
     )
 
 
-def streamer_activity_days(
-    rooms: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY
-) -> pd.DataFrame:
-    """Broadcast days per streamer: ``[streamer_id, day]`` with one row per day a room started.
+def streamer_activity_days(ds, last_day: int = DEFAULT_LAST_DAY) -> pd.DataFrame:
+    """The days each streamer went live, computed where the rooms are (the dataset's engine).
 
-    Day = Beijing day index of ``start_ms``. A room that started before the window but was
-    still live at its start counts for day 0; rooms starting after ``last_day`` are ignored.
-    A long room counts only for its start day (a streamer is active when they go live).
-    The definition is the SQL query
-    :data:`kuailive_analysis.engine.queries.retention.STREAMER_ACTIVITY_DAYS`, run here on the
-    given frame (chapter 3 runs it on the dataset's engine, without loading the rooms).
+    One definition, the SQL query
+    :data:`~kuailive_analysis.engine.queries.retention.STREAMER_ACTIVITY_DAYS`: a day is the
+    Beijing day index of a room's ``start_ms``; a room started before the window but still live
+    at its start counts for day 0; rooms starting after ``last_day`` are ignored; a long room
+    counts only for its start day (a streamer is active when they go live).
+
+    Parameters
+    ----------
+    ds : Dataset
+        The data (:func:`kuailive_analysis.dataset.load`, or a ``Dataset`` of frames).
+    last_day : int
+        Last day index of the window.
+
+    Returns
+    -------
+    DataFrame
+        ``[streamer_id, day]`` (int32, int8), one row per (streamer, day), sorted.
     """
-    from kuailive_analysis.engine.frames import run_on_frames
-    from kuailive_analysis.engine.queries.retention import STREAMER_ACTIVITY_DAYS
-
-    require(rooms, ["streamer_id", "start_ms", "end_ms"], "rooms")
-    days = run_on_frames(STREAMER_ACTIVITY_DAYS, {"last_day": int(last_day)}, rooms=rooms)
-    return _typed_days(days, "streamer_id")
-
-
-def _typed_days(frame: pd.DataFrame, id_col: str) -> pd.DataFrame:
-    return frame.astype({id_col: "int32", "day": "int8"}).reset_index(drop=True)
+    days = ds.query(STREAMER_ACTIVITY_DAYS, last_day=int(last_day))
+    return days.astype({"streamer_id": "int32", "day": "int8"}).reset_index(drop=True)

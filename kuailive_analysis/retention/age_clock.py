@@ -25,12 +25,38 @@ def hazard_by_age(
 ) -> pd.DataFrame:
     """Churn hazard (events per 100 user-days at risk) by account age at entry.
 
-    Account age on ``clock`` (``watch_age_days`` = days since the first live watched, or
-    ``tenure_days`` = since registration) at the window start plus ``first_day``. Users are
-    left-truncated: each contributes only the ``duration`` days observed in the window. The
-    rate is occurrences / exposure with a log-scale Poisson CI; a user is assigned to the band
-    of their age at entry (follow-up is at most 21 days, shorter than any band).
-    Columns: age_band, users, events, exposure_days, per_100_days, lo, hi, missing_age.
+    Account age at entry is the age on ``clock`` at the window start plus ``first_day``. Users
+    are left-truncated: each contributes only the ``duration`` days observed in the window, to
+    the band of their age at entry (follow-up is at most 21 days, shorter than any band). In a
+    band with :math:`D` churns over :math:`E` user-days at risk, the occurrence/exposure rate
+    and its Poisson interval on the log scale are
+
+    .. math::
+
+        \\hat\\lambda = \\frac{D}{E}, \\qquad
+        \\hat\\lambda \\exp\\bigl(\\pm z / \\sqrt{D}\\bigr).
+
+    Parameters
+    ----------
+    table : DataFrame
+        A survival table (eligible rows are used).
+    users : DataFrame
+        ``id_col`` and the ``clock`` column.
+    clock : str
+        ``watch_age_days`` (days since the first live watched) or ``tenure_days`` (since
+        registration), see :data:`CLOCK_LABELS`.
+    bands : sequence of float
+        Band edges in days (left-closed).
+    id_col : str
+        The id column.
+    z : float
+        Normal quantile of the interval.
+
+    Returns
+    -------
+    DataFrame
+        age_band, users, events, exposure_days, per_100_days, lo, hi, missing_age (users
+        without an age on the clock).
     """
     require(users, [id_col, clock], "users")
     tab = fit_ready(table)
@@ -41,10 +67,7 @@ def hazard_by_age(
     if age.isna().all():
         raise RetentionError(f"users.{clock} is missing for every user; cannot use this clock.")
     edges = list(bands)
-    names = [
-        f"{edges[i]:g}+" if not np.isfinite(edges[i + 1]) else f"{edges[i]:g}-{edges[i + 1]:g}"
-        for i in range(len(edges) - 1)
-    ]
+    names = [f"{a:g}+" if not np.isfinite(b) else f"{a:g}-{b:g}" for a, b in zip(edges, edges[1:])]
     band = pd.cut(age, bins=edges, right=False, labels=names)
     g = (
         d.groupby(band, observed=False)

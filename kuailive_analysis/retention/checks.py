@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
-
-HINT = "Pass the Dataset's table (or a frame with these columns)."
 
 
 class RetentionError(ValueError):
@@ -16,7 +13,8 @@ class RetentionError(ValueError):
 
 def require(frame: pd.DataFrame, columns, what: str) -> None:
     """:func:`core.checks.require_columns` raising :class:`RetentionError`."""
-    require_columns(frame, list(columns), what, error=RetentionError, hint=HINT)
+    hint = "Pass the Dataset's table (or a frame with these columns)."
+    require_columns(frame, list(columns), what, error=RetentionError, hint=hint)
 
 
 def check_days(days: pd.Series, what: str, last_day: int) -> None:
@@ -31,15 +29,9 @@ def check_days(days: pd.Series, what: str, last_day: int) -> None:
         )
 
 
-def eligible_mask(table: pd.DataFrame) -> np.ndarray:
-    """Rows that can be assessed (all rows when the table has no ``eligible`` column)."""
-    if "eligible" in table.columns:
-        return table["eligible"].to_numpy(bool)
-    return np.ones(len(table), bool)
-
-
 def fit_ready(table: pd.DataFrame, what: str = "survival table") -> pd.DataFrame:
-    """The eligible rows of a survival table, checked for fitting (duration >= 1 day)."""
+    """The eligible rows of a survival table (all rows without an ``eligible`` column), checked
+    for fitting: at least one row, every duration at least one day."""
     require(table, ["duration", "event"], what)
     if "eligible" in table.columns:
         table = table[table["eligible"]]

@@ -13,15 +13,31 @@ from kuailive_analysis.retention.checks import require
 def cohort_triangle(
     activity: pd.DataFrame, *, last_day: int = DEFAULT_LAST_DAY, id_col: str = "user_id"
 ) -> pd.DataFrame:
-    """Day-N retention by cohort, long format.
+    """Day-N retention by cohort (cohort :math:`c` = first active day), in long format.
 
-    Cohort ``c`` = first active day in the window. For ``N = 0 .. last_day - c`` (only cells
-    the cohort is old enough to have observed):
+    Only the cells a cohort is old enough to have observed, :math:`N = 0, \\dots, D - c`:
 
-    * ``rate_on`` = share of the cohort active on day ``c + N`` ("day-N retention");
-    * ``rate_on_or_after`` = share active on any day ``>= c + N`` ("unbounded" retention).
+    .. math::
 
-    Columns: cohort, n, cohort_size, active_on, active_on_or_after, rate_on, rate_on_or_after.
+        \\text{rate\\_on}(c, N) = \\frac{\\#\\{u \\in c: u \\text{ active on day } c + N\\}}{|c|},
+        \\qquad
+        \\text{rate\\_on\\_or\\_after}(c, N) =
+        \\frac{\\#\\{u \\in c: u \\text{ active on a day} \\ge c + N\\}}{|c|}.
+
+    Parameters
+    ----------
+    activity : DataFrame
+        Active (id, day) pairs (:func:`activity_days`).
+    last_day : int
+        :math:`D`, the last day of the window.
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    DataFrame
+        cohort, n, cohort_size, active_on, active_on_or_after, rate_on ("day-N retention"),
+        rate_on_or_after ("unbounded" retention).
     """
     act = activity_days(activity, id_col=id_col, last_day=last_day)
     first = act.groupby(id_col)["day"].transform("min").to_numpy(np.int16)
@@ -32,9 +48,8 @@ def cohort_triangle(
     np.add.at(on, (first, n), 1)
     is_first = n == 0
     reach = (last - first)[is_first]  # last active offset of each user
-    coh = first[is_first]
     cnt = np.zeros((n_days, n_days), dtype=np.int64)
-    np.add.at(cnt, (coh, reach), 1)
+    np.add.at(cnt, (first[is_first], reach), 1)
     on_or_after = cnt[:, ::-1].cumsum(axis=1)[:, ::-1]  # users with reach >= N
     size = on[:, 0]
     cc, nn = np.meshgrid(np.arange(n_days), np.arange(n_days), indexing="ij")
@@ -54,12 +69,24 @@ def cohort_triangle(
 
 
 def averaged_retention(triangle: pd.DataFrame, *, z: float = 1.96) -> pd.DataFrame:
-    """Cohort-size-weighted day-N retention curve from :func:`cohort_triangle`.
+    """The cohort-size-weighted day-N retention curve.
 
-    For each N the denominator is the total size of the cohorts old enough to have reached day
-    N (``cohort + N <= last_day``), so young cohorts never count as "not retained". Columns:
-    n, n_cohorts, denominator, active_on, rate_on (+ Wilson ``on_lo``/``on_hi``),
-    active_on_or_after, rate_on_or_after.
+    For each :math:`N` the denominator is the total size of the cohorts old enough to reach day
+    :math:`N` (:math:`c + N \\le D`), so young cohorts never count as "not retained"; the rate
+    is the pooled share with a Wilson score interval (:func:`population_retention`).
+
+    Parameters
+    ----------
+    triangle : DataFrame
+        :func:`cohort_triangle`.
+    z : float
+        Normal quantile of the Wilson interval (1.96: 95%).
+
+    Returns
+    -------
+    DataFrame
+        n, n_cohorts, denominator, active_on, rate_on (with Wilson ``on_lo`` / ``on_hi``),
+        active_on_or_after, rate_on_or_after.
     """
     require(triangle, ["n", "cohort_size", "active_on", "active_on_or_after"], "triangle")
     g = (

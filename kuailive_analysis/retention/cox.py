@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,18 +11,36 @@ import pandas as pd
 from kuailive_analysis.core.calendar import MS_PER_HOUR
 from kuailive_analysis.retention.checks import RetentionError, require
 
+SELECTED_COVARIATES = ("early_gifted", "early_commented", "early_liked")
+"""Covariates the sampling rule confounds: KuaiLive kept only users who clicked, commented,
+liked and gifted in the window, so a short lifetime forces these behaviours into its first
+days. Their hazard ratios describe the sample, never an effect of the behaviour."""
+
+PROFILE_COVARIATES = (  # (users column, design column, readable name, 0/1 value)
+    ("gender", "female", "female (vs male/other)", lambda v, _: v.astype("string") == "F"),
+    ("tenure_days", "new_account", None, lambda v, days: v < days),
+    ("age", "young", "age band under 24", lambda v, _: v.astype("string").isin(["12-17", "18-23"])),
+    (
+        "device_price",
+        "device_price_4000_plus",
+        "device price 4000+ CNY",
+        lambda v, _: v.astype("string").isin(["4000-5000", "5000+"]),
+    ),
+    ("is_live_streamer", "is_live_streamer", "also a live streamer", lambda v, _: v.fillna(0)),
+)
+"""The profile snapshot covariates of :func:`cox_design`."""
+
 
 @dataclass
 class CoxResult:
-    """A fitted Cox model and its reading.
+    """A fitted Cox model and its reading (:func:`fit_cox`).
 
-    ``summary``: one row per covariate with hr = exp(coef), hr_lo / hr_hi (95% CI), p, and
-    ``snapshot`` (True for end-of-window profile fields). ``concordance``: Harrell's C on the
-    fitting data. ``ph_test``: per-covariate test of proportional hazards (scaled Schoenfeld
-    residuals against the rank of time): test_statistic, p; ``ph_violations``: covariates with
-    p < ``ph_alpha``. ``warnings``: messages of warnings raised while fitting (e.g. convergence),
-    kept here instead of being printed into the chapter. ``labels``: covariate -> (readable
-    name, snapshot flag), from :func:`cox_design`.
+    ``summary``: one row per covariate (covariate, label, snapshot, coef, hr = exp(coef), hr_lo,
+    hr_hi (95% CI), p); ``concordance``: Harrell's C on the fitting data; ``ph_test``: the
+    proportional-hazards test per covariate (covariate, test_statistic, p);
+    ``ph_violations``: the covariates with p < ``ph_alpha``; ``warnings``: messages of the
+    warnings raised while fitting (kept here instead of being printed into the chapter);
+    ``labels``: covariate -> (readable name, snapshot flag), from :func:`cox_design`.
     """
 
     model: object
@@ -39,28 +58,14 @@ class CoxResult:
         s = self.summary.set_index("covariate")
         return float(s.loc[covariate, column]) if covariate in s.index else float("nan")
 
-    def label(self, covariate: str) -> str:
-        """The readable name of ``covariate``."""
-        return self.labels.get(covariate, (covariate,))[0]
-
-    @property
-    def violation_names(self) -> str:
-        """The readable names of the covariates flagged by the PH test, or 'none'."""
-        return ", ".join(self.label(c) for c in self.ph_violations) or "none"
-
-    @property
-    def warnings_text(self) -> str:
-        """The fitting warnings joined by '; ', or 'none'."""
-        return "; ".join(self.warnings) or "none"
-
-    def headline(self, alpha: float = 0.05) -> str:
-        """One-line title of the forest plot (:func:`cox_headline`), an association."""
-        return cox_headline(self.summary, alpha, ph_violations=self.ph_violations)
-
     def ph_p(self, covariate: str) -> float:
         """The proportional-hazards test p-value of ``covariate`` (NaN when absent)."""
         s = self.ph_test.set_index("covariate")
         return float(s.loc[covariate, "p"]) if covariate in s.index else float("nan")
+
+    def label(self, covariate: str) -> str:
+        """The readable name of ``covariate``."""
+        return self.labels.get(covariate, (covariate,))[0]
 
 
 def cox_design(
@@ -71,57 +76,54 @@ def cox_design(
     new_account_days: int = 365,
     id_col: str = "user_id",
 ) -> tuple[pd.DataFrame, dict]:
-    """Covariate matrix for the Cox model, one row per user of ``table`` (duration, event kept).
+    """The covariate matrix of the Cox model, one row per user of ``table``.
 
-    Early-activity covariates (from :func:`early_activity`, measured in the first w days only):
-    ``early_active_days`` (days active of w), ``log2_early_watch_h`` (log2(1 + hours watched):
-    the HR is per doubling), ``early_commented``, ``early_liked``, ``early_gifted`` (0/1).
-    Snapshot covariates (end-of-window profile, flagged): ``female`` (vs male), ``new_account``
-    (registered < ``new_account_days`` before the window), ``young`` (age band under 24),
-    ``device_price_4000_plus``, ``is_live_streamer``. Columns without variation are dropped.
-    Returns ``(design, labels)`` where labels maps column -> (readable name, snapshot flag).
+    Early-activity covariates (measured in the first w days only): ``early_active_days``,
+    ``log2_early_watch_h`` = log2(1 + hours watched) (the HR is per doubling),
+    ``early_commented``, ``early_liked``, ``early_gifted`` (0/1). Profile snapshot covariates
+    (end of window, flagged): :data:`PROFILE_COVARIATES`, ``new_account`` meaning registered
+    fewer than ``new_account_days`` days before the window. Columns without variation are
+    dropped.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A survival table (duration and event are kept).
+    early : DataFrame
+        :func:`early_activity` of the same users.
+    users : DataFrame, optional
+        The users table (without it, no snapshot covariates).
+    new_account_days : int
+        The cut of ``new_account``.
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    tuple of (DataFrame, dict)
+        The design (duration, event, covariates) and covariate -> (readable name, snapshot).
     """
     require(early, [id_col, "early_active_days", "early_watch_ms"], "early activity")
     d = table[[id_col, "duration", "event"]].merge(early, on=id_col, how="left")
     X = pd.DataFrame({"duration": d["duration"].astype(float), "event": d["event"].astype(int)})
-    labels = {}
     X["early_active_days"] = d["early_active_days"].astype(float)
-    labels["early_active_days"] = ("active days in early window (per day)", False)
     X["log2_early_watch_h"] = np.log2(1 + d["early_watch_ms"].astype(float) / MS_PER_HOUR)
-    labels["log2_early_watch_h"] = ("early watch time (per doubling of 1 + hours)", False)
-    for src, name, text in (
-        ("early_n_comments", "early_commented", "commented early"),
-        ("early_n_likes", "early_liked", "liked early"),
-        ("early_n_gifts", "early_gifted", "gifted early"),
-    ):
-        if src in d.columns:
-            X[name] = (d[src] > 0).astype(float)
-            labels[name] = (text, False)
+    labels = {
+        "early_active_days": ("active days in early window (per day)", False),
+        "log2_early_watch_h": ("early watch time (per doubling of 1 + hours)", False),
+    }
+    for src, name in (("comments", "commented"), ("likes", "liked"), ("gifts", "gifted")):
+        if f"early_n_{src}" in d.columns:
+            X[f"early_{name}"] = (d[f"early_n_{src}"] > 0).astype(float)
+            labels[f"early_{name}"] = (f"{name} early", False)
     if users is not None:
         u = d[[id_col]].merge(users, on=id_col, how="left")
-        if "gender" in u.columns:
-            g = u["gender"].astype("string")
-            X["female"] = (g == "F").fillna(False).astype(float)
-            labels["female"] = ("female (vs male/other)", True)
-        if "tenure_days" in u.columns:
-            X["new_account"] = (u["tenure_days"] < new_account_days).fillna(False).astype(float)
-            labels["new_account"] = (f"account younger than {new_account_days} days", True)
-        if "age" in u.columns:
-            a = u["age"].astype("string")
-            X["young"] = a.isin(["12-17", "18-23"]).fillna(False).astype(float)
-            labels["young"] = ("age band under 24", True)
-        if "device_price" in u.columns:
-            p = u["device_price"].astype("string")
-            X["device_price_4000_plus"] = p.isin(["4000-5000", "5000+"]).fillna(False).astype(float)
-            labels["device_price_4000_plus"] = ("device price 4000+ CNY", True)
-        if "is_live_streamer" in u.columns:
-            X["is_live_streamer"] = u["is_live_streamer"].fillna(0).astype(float)
-            labels["is_live_streamer"] = ("also a live streamer", True)
-    covs = [c for c in X.columns if c not in ("duration", "event")]
-    flat = [c for c in covs if X[c].nunique() < 2]
-    X = X.drop(columns=flat)
-    labels = {k: v for k, v in labels.items() if k not in flat}
-    return X, labels
+        for col, name, text, flag in PROFILE_COVARIATES:
+            if col in u.columns:
+                X[name] = flag(u[col], new_account_days).fillna(False).astype(float)
+                labels[name] = (text or f"account younger than {new_account_days} days", True)
+    flat = [c for c in labels if X[c].nunique() < 2]
+    return X.drop(columns=flat), {k: v for k, v in labels.items() if k not in flat}
 
 
 def fit_cox(
@@ -131,10 +133,47 @@ def fit_cox(
     penalizer: float = 0.01,
     ph_alpha: float = 0.01,
 ) -> CoxResult:
-    """Cox proportional hazards on days to churn (Efron ties), small ridge ``penalizer`` for
-    numerical stability; hazard ratios with 95% CIs, concordance and the PH test."""
-    import warnings
+    """Cox proportional hazards on days to churn, with the test of proportional hazards.
 
+    The hazard of user :math:`j` is :math:`h(t \\mid x_j) = h_0(t) \\exp(\\beta^\\top x_j)`;
+    :math:`\\beta` maximises Efron's partial likelihood for tied days with a small ridge
+    penalty :math:`\\lambda` (numerical stability): with :math:`D_i` the users churning at
+    :math:`t_i` (:math:`d_i` of them) and :math:`R_i` those at risk,
+
+    .. math::
+
+        \\ell(\\beta) = \\sum_i \\Bigl[\\sum_{j \\in D_i} \\beta^\\top x_j -
+        \\sum_{l=0}^{d_i - 1} \\log\\Bigl(\\sum_{k \\in R_i} e^{\\beta^\\top x_k} -
+        \\frac{l}{d_i} \\sum_{k \\in D_i} e^{\\beta^\\top x_k}\\Bigr)\\Bigr] -
+        \\frac{\\lambda}{2} \\lVert \\beta \\rVert^2 .
+
+    The hazard ratio of a covariate is :math:`e^{\\beta}` (Wald 95% interval). Proportional
+    hazards is tested per covariate with the scaled Schoenfeld residuals :math:`r^*_{i}` at
+    the event times against :math:`g(t_i)`, the rank of time (Grambsch and Therneau), with
+    :math:`d` events:
+
+    .. math::
+
+        T = \\frac{\\bigl[\\sum_i (g(t_i) - \\bar g)\\, r^*_i\\bigr]^2}
+        {d\\, \\widehat{\\text{Var}}(\\hat\\beta) \\sum_i (g(t_i) - \\bar g)^2}
+        \\sim \\chi^2_1 .
+
+    Parameters
+    ----------
+    design : DataFrame
+        :func:`cox_design` (duration, event and covariates).
+    labels : dict, optional
+        covariate -> (readable name, snapshot flag).
+    penalizer : float
+        :math:`\\lambda`.
+    ph_alpha : float
+        A covariate with a test p-value below it violates proportional hazards.
+
+    Returns
+    -------
+    CoxResult
+        Hazard ratios with 95% CIs, concordance, the test and its violations.
+    """
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
 
@@ -161,16 +200,11 @@ def fit_cox(
             "p": s["p"].to_numpy(),
         }
     ).reset_index(drop=True)
-    ph = ph.reset_index().rename(columns={"index": "covariate"})
-    ph = ph[["covariate", "test_statistic", "p"]]
+    ph = ph.reset_index().rename(columns={"index": "covariate"})[
+        ["covariate", "test_statistic", "p"]
+    ]
     viol = ph.loc[ph["p"] < ph_alpha, "covariate"].tolist()
     return CoxResult(cph, design, summ, float(cph.concordance_index_), ph, viol, notes, labels)
-
-
-SELECTED_COVARIATES = ("early_gifted", "early_commented", "early_liked")
-"""Covariates the sampling rule confounds: KuaiLive kept only users who clicked, commented,
-liked and gifted in the window, so a short lifetime forces these behaviours into its first
-days. Their hazard ratios describe the sample, never an effect of the behaviour."""
 
 
 def cox_headline(
@@ -180,9 +214,9 @@ def cox_headline(
     ph_violations=(),
     selected=SELECTED_COVARIATES,
 ) -> str:
-    """One-line title for the forest plot: the covariate with the largest |log HR| among
-    those with p < alpha, stated as an association, with the reason it is not an effect when
-    proportional hazards fails for it or the sampling rule selects on it."""
+    """What the forest plot shows: the covariate with the largest |log HR| among those with
+    p < alpha, stated as an association, with the reason it is not an effect when proportional
+    hazards fails for it or the sampling rule selects on it."""
     sig = summary[summary["p"] < alpha]
     if sig.empty:
         return f"No covariate is associated with the churn hazard at p < {alpha:g}"

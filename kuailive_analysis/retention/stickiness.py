@@ -3,12 +3,6 @@
 The window starts on a Monday (:data:`core.calendar.WINDOW_START_WEEKDAY` = 0), so calendar
 week ``w = day // 7`` runs Monday to Sunday: week 0 = days 0-6, week 1 = days 7-13, week 2 =
 days 14-20.
-
-* **Weekly retention** (Amplitude N-week retention, Mixpanel weekly retention "on" week N):
-  the share of a first-active-week cohort active in week N after it.
-* **DAU/WAU** on day d: users active on d over users active in the seven days d-6 .. d (a
-  rolling week, so every day from day 6 on has a full week behind it). 1/7 means a weekly user
-  comes once a week, 1 means every weekly user comes every day.
 """
 
 from __future__ import annotations
@@ -33,9 +27,23 @@ def week_of(day) -> np.ndarray:
 def weekly_retention(
     activity: pd.DataFrame, *, last_day: int = N_WINDOW_DAYS - 1, id_col: str = "user_id"
 ) -> pd.DataFrame:
-    """Week-N retention by first active week (only complete weeks up to ``last_day``).
+    """Week-N retention by first active week (Amplitude N-week retention, Mixpanel weekly
+    retention "on" week N): the share of a first-active-week cohort active in week N after it,
+    with a Wilson 95% interval; complete weeks up to ``last_day`` only.
 
-    Columns: cohort_week, n_weeks (N), cohort_size, retained, rate, lo, hi (Wilson 95%).
+    Parameters
+    ----------
+    activity : DataFrame
+        Active (id, day) pairs.
+    last_day : int
+        The last day of the window.
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    DataFrame
+        cohort_week, n_weeks (N), cohort_size, retained, rate, lo, hi.
     """
     require(activity, [id_col, "day"], "activity")
     act = activity[activity["day"] <= last_day]
@@ -58,9 +66,29 @@ def weekly_retention(
 def dau_wau(
     activity: pd.DataFrame, *, last_day: int = N_WINDOW_DAYS - 1, id_col: str = "user_id"
 ) -> pd.DataFrame:
-    """DAU, rolling WAU (days d-6 .. d) and DAU/WAU for every day d >= 6.
+    """DAU/WAU stickiness on every day :math:`d \\ge 6` (a full rolling week behind it):
 
-    Columns: day, week, dau, wau, ratio.
+    .. math::
+
+        \\frac{\\text{DAU}(d)}{\\text{WAU}(d)} =
+        \\frac{\\#\\{u: u \\text{ active on } d\\}}
+        {\\#\\{u: u \\text{ active on a day in } d - 6, \\dots, d\\}},
+
+    :math:`1/7` when a weekly user comes once a week, 1 when every weekly user comes daily.
+
+    Parameters
+    ----------
+    activity : DataFrame
+        Active (id, day) pairs.
+    last_day : int
+        The last day of the window.
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    DataFrame
+        day, week, dau, wau, ratio.
     """
     require(activity, [id_col, "day"], "activity")
     act = activity[activity["day"] <= last_day][[id_col, "day"]].drop_duplicates()

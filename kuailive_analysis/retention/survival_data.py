@@ -34,17 +34,38 @@ def survival_table(
     last_day: int = DEFAULT_LAST_DAY,
     id_col: str = "user_id",
 ) -> pd.DataFrame:
-    """One row per id: time to churn with right-censoring (definitions in the package docstring).
+    """Time to churn with administrative right-censoring, one row per id (the definitions are
+    in the package docstring).
 
-    ``activity`` holds active (id, day) pairs (extra rows with ``active == False`` are ignored).
-    ``last_day`` is the last calendar day of the window (default 20). Returns, indexed 0..n-1
-    and sorted by id, the columns:
-    ``id_col``; ``first_day`` f (entry); ``last_active_day`` L, the last active day of the first
-    spell (before the first gap of ``churn_days`` inactive days); ``n_active_days`` (active days
-    in that spell); ``returned`` (active again after such a gap); ``censor_time``
-    ``c = last_day - churn_days - f + 1``; ``duration = min(L - f + 1, c)`` (days, int16);
-    ``event`` (churn observed, ``L - f + 1 <= c``); ``eligible`` (``c >= 1``: the user can be
-    assessed; ineligible rows have ``duration = 0`` and must be dropped before fitting).
+    With entry day :math:`f`, the last active day :math:`L` of the first spell (before the
+    first gap of :math:`k` = ``churn_days`` inactive days) and the last day :math:`D` of the
+    window:
+
+    .. math::
+
+        T = L - f + 1, \\qquad c = D - k - f + 1, \\qquad
+        \\text{duration} = \\min(T, c), \\qquad \\text{event} = [T \\le c].
+
+    Parameters
+    ----------
+    activity : DataFrame
+        Active (id, day) pairs (:func:`activity_days`; rows with ``active == False`` are
+        ignored).
+    churn_days : int
+        :math:`k`, the silent days that make a churn.
+    last_day : int
+        :math:`D` (default 20).
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by id: ``id_col``; ``first_day`` :math:`f`; ``last_active_day`` :math:`L`;
+        ``n_active_days`` (in the first spell); ``duration`` (days, int16); ``event`` (churn
+        observed); ``returned`` (active again after a churn gap); ``censor_time`` :math:`c`;
+        ``eligible`` (:math:`c \\ge 1`: the user can be assessed; ineligible rows have
+        ``duration = 0`` and are dropped before fitting).
     """
     if int(churn_days) < 1:
         raise RetentionError(f"churn_days must be a positive number of days, got {churn_days!r}.")
@@ -56,10 +77,9 @@ def survival_table(
     day = act["day"].to_numpy(np.int16)
     new_id = np.r_[True, ids[1:] != ids[:-1]]
     gap = np.where(new_id, 0, np.diff(day, prepend=day[0]) - 1)
-    big = gap >= k
     # rows at or after the first churn gap of their id
     seg = np.cumsum(new_id) - 1
-    after = pd.Series(big).groupby(seg).cumsum().to_numpy() > 0
+    after = pd.Series(gap >= k).groupby(seg).cumsum().to_numpy() > 0
     g = pd.DataFrame({"seg": seg, "day": day, "in_spell": ~after, "after": after})
     first = g.groupby("seg")["day"].min().to_numpy()
     spell = g[g["in_spell"]].groupby("seg")["day"].agg(["max", "size"])
@@ -68,16 +88,14 @@ def survival_table(
     t = last_active - first + 1
     c = last_day - k - first + 1
     eligible = c >= 1
-    event = eligible & (t <= c)
-    duration = np.where(eligible, np.minimum(t, c), 0)
     return pd.DataFrame(
         {
             id_col: ids[new_id].astype("int32"),
             "first_day": first.astype("int8"),
             "last_active_day": last_active.astype("int8"),
             "n_active_days": spell["size"].to_numpy().astype("int16"),
-            "duration": duration.astype("int16"),
-            "event": event.astype(bool),
+            "duration": np.where(eligible, np.minimum(t, c), 0).astype("int16"),
+            "event": (eligible & (t <= c)).astype(bool),
             "returned": returned.astype(bool),
             "censor_time": c.astype("int16"),
             "eligible": eligible.astype(bool),

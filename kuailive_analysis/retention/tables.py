@@ -1,5 +1,5 @@
 """Readable versions of chapter 3's tables: headers in words with units, percentages and
-intervals as text, p-values without scientific notation, long tables summarised.
+intervals as text (:mod:`kuailive_analysis.core.format`), long tables summarised.
 
 Each function takes the analysis frame and returns a new frame for
 :func:`kuailive_analysis.report.show_table` (text columns are shown as they are; counts get
@@ -9,32 +9,30 @@ thousands separators there).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
-from kuailive_analysis.retention.populations import POPULATIONS
+from kuailive_analysis.core.format import format_p, format_percent, format_range
+from kuailive_analysis.retention.populations import ALL_USERS, POPULATIONS
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """A share as a percentage ('n/a' when missing)."""
-    return "n/a" if x is None or not math.isfinite(float(x)) else f"{float(x):.{digits}%}"
+@dataclass(frozen=True)
+class Tables:
+    """Chapter 3's tables in readable form (built once by the analysis)."""
 
-
-def ci(lo: float, hi: float, digits: int = 1) -> str:
-    """An interval of shares, e.g. '71.2% to 78.4%'."""
-    return f"{pct(lo, digits)} to {pct(hi, digits)}"
-
-
-def p_text(p: float) -> str:
-    """A p-value in plain notation: '< 0.001', else three decimals."""
-    if p is None or not math.isfinite(float(p)):
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    populations: pd.DataFrame
+    weekly: pd.DataFrame
+    stickiness: pd.DataFrame
+    sensitivity: pd.DataFrame
+    segments: pd.DataFrame
+    pairs: pd.DataFrame
+    ph: pd.DataFrame
 
 
 def population_table(pop: pd.DataFrame) -> pd.DataFrame:
     """Day-N retention by population (:func:`population_retention`)."""
-    pop = pop[pop["population"].isin(POPULATIONS) | (pop["population"] == "all users")]
+    pop = pop[pop["population"].isin((*POPULATIONS, ALL_USERS))]
     return pd.DataFrame(
         {
             "population": pop["population"],
@@ -43,9 +41,9 @@ def population_table(pop: pd.DataFrame) -> pd.DataFrame:
             "cohorts reaching day N": pop["cohorts"],
             "users reaching day N": pop["denominator"],
             "active on day N (count)": pop["retained"],
-            "day-N retention, size-weighted": [pct(x) for x in pop["rate"]],
-            "95% Wilson interval": [ci(a, b) for a, b in zip(pop["lo"], pop["hi"])],
-            "unweighted mean of cohorts": [pct(x) for x in pop["unweighted"]],
+            "day-N retention, size-weighted": [format_percent(x, 1) for x in pop["rate"]],
+            "95% Wilson interval": [format_range(a, b, 1) for a, b in zip(pop["lo"], pop["hi"])],
+            "unweighted mean of cohorts": [format_percent(x, 1) for x in pop["unweighted"]],
         }
     ).reset_index(drop=True)
 
@@ -60,8 +58,10 @@ def weekly_table(weekly: pd.DataFrame) -> pd.DataFrame:
             "week N after": weekly["n_weeks"],
             "users in cohort (count)": weekly["cohort_size"],
             "active in week N (count)": weekly["retained"],
-            "week-N retention": [pct(x) for x in weekly["rate"]],
-            "95% Wilson interval": [ci(a, b) for a, b in zip(weekly["lo"], weekly["hi"])],
+            "week-N retention": [format_percent(x, 1) for x in weekly["rate"]],
+            "95% Wilson interval": [
+                format_range(a, b, 1) for a, b in zip(weekly["lo"], weekly["hi"])
+            ],
         }
     )
 
@@ -75,9 +75,9 @@ def stickiness_table(dw: pd.DataFrame) -> pd.DataFrame:
             "days with a full rolling week": g["day"].agg(lambda d: f"{d.min()}-{d.max()}"),
             "mean DAU (users)": g["dau"].mean().round().astype("int64"),
             "mean rolling WAU (users)": g["wau"].mean().round().astype("int64"),
-            "mean DAU/WAU": [pct(x) for x in g["ratio"].mean()],
-            "lowest day": [pct(x) for x in g["ratio"].min()],
-            "highest day": [pct(x) for x in g["ratio"].max()],
+            "mean DAU/WAU": [format_percent(x, 1) for x in g["ratio"].mean()],
+            "lowest day": [format_percent(x, 1) for x in g["ratio"].min()],
+            "highest day": [format_percent(x, 1) for x in g["ratio"].max()],
         }
     )
     return out.reset_index(drop=True)
@@ -90,20 +90,20 @@ def sensitivity_table(sens: pd.DataFrame) -> pd.DataFrame:
             "churn after (silent days)": sens["churn_days"],
             "users assessed (count)": sens["n"],
             "churns observed (count)": sens["events"],
-            "share churned": [pct(x) for x in sens["share_churned"]],
-            "churners who came back": [pct(x) for x in sens["share_returned"]],
+            "share churned": [format_percent(x, 1) for x in sens["share_churned"]],
+            "churners who came back": [format_percent(x, 1) for x in sens["share_returned"]],
             "median time to churn (days)": [
-                "not reached" if not math.isfinite(m) else f"{m:.0f}" for m in sens["median"]
+                f"{m:.0f}" if math.isfinite(m) else "not reached" for m in sens["median"]
             ],
             "RMST (days)": [f"{x:.2f}" for x in sens["rmst"]],
-            "not churned after 1 day": [pct(x) for x in sens["S(1)"]],
-            "not churned after 7 days": [pct(x) for x in sens["S(7)"]],
+            "not churned after 1 day": [format_percent(x, 1) for x in sens["S(1)"]],
+            "not churned after 7 days": [format_percent(x, 1) for x in sens["S(7)"]],
         }
     )
 
 
 def segment_overview_table(overview: pd.DataFrame) -> pd.DataFrame:
-    """Multivariate log-rank test per segment."""
+    """The multivariate log-rank test per segment."""
     return pd.DataFrame(
         {
             "segment": overview["segment"],
@@ -114,7 +114,7 @@ def segment_overview_table(overview: pd.DataFrame) -> pd.DataFrame:
             "users (count)": overview["n"],
             "log-rank chi-square": [f"{x:.2f}" for x in overview["chi2"]],
             "degrees of freedom": overview["df"],
-            "p-value": [p_text(p) for p in overview["p"]],
+            "p-value": [format_p(p) for p in overview["p"]],
             "profile snapshot": ["yes" if s else "no" for s in overview["snapshot"]],
         }
     )
@@ -132,11 +132,11 @@ def pair_summary_table(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame
                 "pairs compared": len(g),
                 "pairs differing (Holm p < 0.05)": int((g["fixed_p_holm"] < alpha).sum()),
                 "largest gap: levels": f"{r['a']} vs {r['b']}",
-                "day-N survival (a)": pct(r["S_a"]),
-                "day-N survival (b)": pct(r["S_b"]),
+                "day-N survival (a)": format_percent(r["S_a"], 1),
+                "day-N survival (b)": format_percent(r["S_b"], 1),
                 "difference (points)": f"{100 * r['diff']:+.1f}",
-                "fixed-time p (Holm)": p_text(r["fixed_p_holm"]),
-                "log-rank p (Holm)": p_text(r["logrank_p_holm"]),
+                "fixed-time p (Holm)": format_p(r["fixed_p_holm"]),
+                "log-rank p (Holm)": format_p(r["logrank_p_holm"]),
             }
         )
     return pd.DataFrame(rows)
@@ -148,7 +148,7 @@ def ph_table(ph: pd.DataFrame, labels: dict, alpha: float = 0.01) -> pd.DataFram
         {
             "covariate": [labels.get(c, (c,))[0] for c in ph["covariate"]],
             "Schoenfeld test statistic": [f"{x:.2f}" for x in ph["test_statistic"]],
-            "p-value": [p_text(p) for p in ph["p"]],
+            "p-value": [format_p(p) for p in ph["p"]],
             "proportional hazards": ["violated" if p < alpha else "consistent" for p in ph["p"]],
         }
     )

@@ -5,8 +5,8 @@ at risk at each tick, one row per curve, drawn by lifelines' ``add_at_risk_count
 at the start of the period: users whose follow-up reaches the tick and who have not churned
 before it); under constrained layout its rows take their place below each panel, in a grid as
 well. Every function draws into ``ax`` / ``axes`` (else a new figure) and returns the Figure;
-see :mod:`kuailive_analysis.plots` for the conventions. The cohort heat map is drawn with
-seaborn.
+see :mod:`kuailive_analysis.plots` for the conventions (``ax``, ``title``, ``source``). The
+cohort heat map is drawn with seaborn.
 """
 
 from __future__ import annotations
@@ -62,24 +62,9 @@ def plot_km(
     xlabel: str = DAY_AXIS,
     tick_step: int | None = None,
 ):
-    """Kaplan-Meier curves with their 95% bands and the numbers at risk.
-
-    Parameters
-    ----------
-    fitters : dict
-        {legend label: fitted lifelines KaplanMeierFitter}.
-    ax, title, source
-        Where to draw, the title and the footnote's data label (:mod:`~kuailive_analysis.plots`).
-    xlabel : str
-        The clock.
-    tick_step : int, optional
-        Days between ticks (and at-risk counts).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
-    fig, ax = style.axes_or_figure(ax, width=8.0, height=4.4 + 0.25 * len(fitters))
+    """Kaplan-Meier curves ``fitters`` ({legend label: fitted KaplanMeierFitter}) with their 95%
+    bands and the numbers at risk; ``tick_step``: days between ticks and counts."""
+    fig, ax = style.axes_or_figure(ax, width=8.0, height=4.4 + 0.22 * len(fitters))
     title = style.resolve_title(title, "Kaplan-Meier survival: share of users not yet churned")
     _km_panel(ax, fitters, tick_step, lw=1.8, fontsize=8)
     style.label(ax, xlabel, SURVIVAL_AXIS, title)
@@ -101,26 +86,9 @@ def plot_km_grid(
     xlabels: dict | None = None,
     tick_step: int | None = None,
 ):
-    """Small multiples of Kaplan-Meier curves, each panel with its bands and numbers at risk.
-
-    Parameters
-    ----------
-    panels : dict
-        {panel title: {level: fitted KaplanMeierFitter}}.
-    axes, title, source
-        One Axes per panel (else a new figure of ``ncols`` columns), the title and the
-        footnote's data label (:mod:`~kuailive_analysis.plots`).
-    ncols : int
-        Columns of a new figure.
-    xlabels : dict, optional
-        {panel title: x label} for panels on another clock (e.g. the landmark clock).
-    tick_step : int, optional
-        Days between ticks (and at-risk counts).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """Small multiples of Kaplan-Meier curves, ``panels`` = {panel title: {level: fitter}}, each
+    with its bands and numbers at risk; ``axes``: one Axes per panel (else ``ncols`` columns);
+    ``xlabels``: {panel title: x label} for panels on another clock (the landmark)."""
     xlabels, names = xlabels or {}, list(panels)
     nrows = int(np.ceil(len(names) / ncols))
     height = nrows * (3.35 + 0.22 * max(len(p) for p in panels.values())) * 0.95
@@ -149,26 +117,10 @@ def plot_cohort_heatmap(
     value: str = "rate_on",
     min_size: int = 0,
 ):
-    """Cohort x day-N heat map of a retention rate (cells a cohort has not reached are blank).
-
-    Parameters
-    ----------
-    triangle : DataFrame
-        :func:`~kuailive_analysis.retention.cohort_triangle`, or
-        :func:`~kuailive_analysis.retention.pool_cohorts` (rows are blocks of pooled small
-        cohorts, labelled by its ``label`` column).
-    ax, title, source
-        Where to draw, the title and the footnote's data label (:mod:`~kuailive_analysis.plots`).
-    value : str
-        ``rate_on`` or ``rate_on_or_after``.
-    min_size : int
-        Cells whose denominator (``denominator``, else ``cohort_size``) is below this are
-        grey, not coloured by their rate.
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """Cohort x day-N heat map of ``value`` (``rate_on`` or ``rate_on_or_after``) of
+    :func:`~kuailive_analysis.retention.cohort_triangle` or of
+    :func:`~kuailive_analysis.retention.pool_cohorts` (rows labelled by its ``label``); cells a
+    cohort has not reached are blank, cells resting on fewer than ``min_size`` users grey."""
     n_days = int(max(triangle["cohort"].max(), triangle["n"].max())) + 1
     rows = np.sort(triangle["cohort"].unique()).astype(int)
     grid = np.full((len(rows), n_days), np.nan)
@@ -218,21 +170,9 @@ def plot_cohort_heatmap(
 
 @style.styled
 def plot_retention_curve(avg, *, ax=None, title: str | None = None, source: str | None = None):
-    """Averaged day-N retention: "on day N" (Amplitude N-day, with its Wilson 95% band) and "on
-    or after day N" (Amplitude unbounded).
-
-    Parameters
-    ----------
-    avg : DataFrame or dict
-        :func:`~kuailive_analysis.retention.averaged_retention`, or {population: frame} (one
-        colour each).
-    ax, title, source
-        Where to draw, the title and the footnote's data label (:mod:`~kuailive_analysis.plots`).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """Averaged day-N retention, ``avg`` = :func:`~kuailive_analysis.retention.averaged_retention`
+    or {population: that frame}: "on day N" (Amplitude N-day, with its Wilson 95% band) and "on
+    or after day N" (Amplitude unbounded)."""
     curves = avg if isinstance(avg, dict) else {"": avg}
     fig, ax = style.axes_or_figure(ax)
     title = style.resolve_title(title, "Day-N retention averaged over cohorts")
@@ -265,20 +205,8 @@ def plot_retention_curve(avg, *, ax=None, title: str | None = None, source: str 
 def plot_forest(
     summary: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ):
-    """Hazard ratios with 95% CIs on a log axis (HR > 1: churns sooner; HR < 1: stays longer);
-    profile snapshot covariates in grey with an asterisk.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        ``CoxResult.summary`` (label, snapshot, hr, hr_lo, hr_hi).
-    ax, title, source
-        Where to draw, the title and the footnote's data label (:mod:`~kuailive_analysis.plots`).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """Hazard ratios of ``CoxResult.summary`` with 95% CIs on a log axis (HR > 1: churns sooner;
+    HR < 1: stays longer); profile snapshot covariates in grey with an asterisk."""
     s = summary.iloc[::-1].reset_index(drop=True)
     own = ax is None
     fig, ax = style.axes_or_figure(ax, width=8.0, height=0.38 * len(s) + 1.6)
@@ -319,21 +247,10 @@ def plot_forest(
 
 @style.styled
 def plot_km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | None = None):
-    """Kaplan-Meier estimates (with bands) against the true survival of the planted lifetimes.
-
-    Parameters
-    ----------
-    comparison : DataFrame, dict or None
-        :func:`~kuailive_analysis.retention.true_vs_km`, or {label: frame} (e.g. two activity
-        definitions; the truth is drawn from the first). None (data without ground truth)
-        draws a panel that says so, with no title by default.
-    ax, title, source
-        Where to draw, the title and the footnote's data label (:mod:`~kuailive_analysis.plots`).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """Kaplan-Meier estimates with bands, ``comparison`` = {label: frame of
+    :func:`~kuailive_analysis.retention.true_vs_km`} (or one frame), against the true survival
+    of the planted lifetimes (drawn from the first); None (no ground truth) draws a panel that
+    says so, untitled by default."""
     if comparison is None:
         fig, ax = style.axes_or_figure(ax, height=1.6)
         ax.axis("off")
@@ -373,22 +290,8 @@ def plot_age_hazard(
     title: str | None = None,
     source: str | None = None,
 ):
-    """Churns per 100 user-days by account-age band at entry, with Poisson 95% intervals.
-
-    Parameters
-    ----------
-    h : DataFrame
-        :func:`~kuailive_analysis.retention.hazard_by_age` (bands without exposure are left
-        out).
-    clock_label : str
-        The account-age clock in words.
-    ax, title, source
-        Where to draw, the title and the footnote's data label (:mod:`~kuailive_analysis.plots`).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """Churns per 100 user-days by account-age band at entry (``h`` =
+    :func:`~kuailive_analysis.retention.hazard_by_age`), with Poisson 95% intervals."""
     h = h[h["exposure_days"] > 0].reset_index(drop=True)
     fig, ax = style.axes_or_figure(ax)
     title = style.resolve_title(title, f"Churn hazard by {clock_label} at entry")

@@ -38,20 +38,17 @@ def activity_days(
     ----------
     user_day : DataFrame
         One row per (id, day), e.g. the Dataset's ``user_day``.
-    id_col : str
-        The id column.
-    last_day : int
-        Last day index of the window; a day outside ``0 .. last_day`` is an error.
+    id_col, last_day : str, int
+        The id column; the window's last day (a day outside ``0 .. last_day`` is an error).
     behaviours : sequence of str, optional
-        Names from :data:`BEHAVIOUR_COLUMNS`: a day counts when any of those counts is
-        positive (e.g. with ``"exposure"`` being shown rooms is presence). By default a day
-        counts when the boolean ``active`` column is True (any click, comment, like or gift),
-        and every row counts without that column.
+        Names from :data:`BEHAVIOUR_COLUMNS`: a day counts when any of those counts is positive
+        (with ``"exposure"``, being shown rooms is presence). By default the boolean ``active``
+        column decides (every row counts without it).
 
     Returns
     -------
     DataFrame
-        ``[id_col, day]`` (int32, int8), sorted, duplicates removed.
+        ``[id_col, day]`` (int32, int8), sorted, without duplicates.
     """
     require(user_day, [id_col, "day"], "user_day")
     frame = user_day
@@ -79,25 +76,10 @@ def activity_days(
 
 
 def streamer_activity_days(ds, last_day: int = DEFAULT_LAST_DAY) -> pd.DataFrame:
-    """The days each streamer went live, computed where the rooms are (the dataset's engine).
-
-    One definition, the SQL query
-    :data:`~kuailive_analysis.engine.queries.retention.STREAMER_ACTIVITY_DAYS`: a day is the
-    Beijing day index of a room's ``start_ms``; a room started before the window but still live
-    at its start counts for day 0; rooms starting after ``last_day`` are ignored; a long room
-    counts only for its start day (a streamer is active when they go live).
-
-    Parameters
-    ----------
-    ds : Dataset
-        The data (:func:`kuailive_analysis.dataset.load`, or a ``Dataset`` of frames).
-    last_day : int
-        Last day index of the window.
-
-    Returns
-    -------
-    DataFrame
-        ``[streamer_id, day]`` (int32, int8), one row per (streamer, day), sorted.
-    """
+    """``[streamer_id, day]`` (int32, int8, sorted): the days each streamer of the Dataset
+    ``ds`` went live, computed by its engine with the one definition, the SQL
+    :data:`~kuailive_analysis.engine.queries.retention.STREAMER_ACTIVITY_DAYS` (the Beijing day
+    of a room's start; a room live at the window start counts for day 0, rooms starting after
+    ``last_day`` are ignored, a long room counts for its start day only)."""
     days = ds.query(STREAMER_ACTIVITY_DAYS, last_day=int(last_day))
     return days.astype({"streamer_id": "int32", "day": "int8"}).reset_index(drop=True)

@@ -38,25 +38,18 @@ def hazard_by_age(
 
     Parameters
     ----------
-    table : DataFrame
-        A survival table (eligible rows are used).
-    users : DataFrame
-        ``id_col`` and the ``clock`` column.
+    table, users : DataFrame
+        A survival table (eligible rows are used); ``id_col`` and the ``clock`` column.
     clock : str
         ``watch_age_days`` (days since the first live watched) or ``tenure_days`` (since
         registration), see :data:`CLOCK_LABELS`.
-    bands : sequence of float
-        Band edges in days (left-closed).
-    id_col : str
-        The id column.
-    z : float
-        Normal quantile of the interval.
+    bands, id_col, z : sequence of float, str, float
+        Band edges in days (left-closed); the id column; the normal quantile of the interval.
 
     Returns
     -------
     DataFrame
-        age_band, users, events, exposure_days, per_100_days, lo, hi, missing_age (users
-        without an age on the clock).
+        age_band, users, events, exposure_days, per_100_days, lo, hi.
     """
     require(users, [id_col, clock], "users")
     tab = fit_ready(table)
@@ -81,7 +74,6 @@ def hazard_by_age(
     g["lo"] = 100 * rate * np.exp(-z * se)
     g["hi"] = 100 * rate * np.exp(z * se)
     g["age_band"] = g["age_band"].astype(str)
-    g["missing_age"] = int(age.isna().sum())
     return g
 
 

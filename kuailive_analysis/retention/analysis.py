@@ -7,7 +7,7 @@ import pandas as pd
 
 from kuailive_analysis.core.format import format_range
 from kuailive_analysis.core.params import ParamError
-from kuailive_analysis.retention import tables as T
+from kuailive_analysis.retention import populations, result, tables
 from kuailive_analysis.retention.activity import (
     BEHAVIOUR_COLUMNS,
     DEFAULT_LAST_DAY,
@@ -30,28 +30,6 @@ from kuailive_analysis.retention.kaplan_meier import (
 )
 from kuailive_analysis.retention.logrank import segment_headline, segment_report
 from kuailive_analysis.retention.params import Params
-from kuailive_analysis.retention.populations import (
-    ALL_USERS,
-    EXISTING,
-    NEW,
-    POPULATIONS,
-    pool_cohorts,
-    population_of,
-    population_retention,
-    rate_of,
-)
-from kuailive_analysis.retention.result import (
-    AgeClock,
-    Cohorts,
-    CoxModel,
-    RetentionResult,
-    Sample,
-    Segments,
-    Streamers,
-    Survival,
-    Titles,
-    Validation,
-)
 from kuailive_analysis.retention.segments import early_activity, landmark, user_segments
 from kuailive_analysis.retention.stickiness import dau_wau, weekly_retention
 from kuailive_analysis.retention.survival_data import follow_up_days, survival_table
@@ -61,7 +39,7 @@ HAZARD_CLOCK = "watch_age_days"
 """Account-age clock of the chapter's hazard figure (days since the first live watched)."""
 
 
-def analyse(ds, params: Params | None = None, **overrides) -> RetentionResult:
+def analyse(ds, params: Params | None = None, **overrides) -> result.RetentionResult:
     """Chapter 3 on a dataset: cohorts, Kaplan-Meier and its sensitivity to ``churn_days``,
     the account-age hazard, segments on the landmark sample, the Cox model, streamers and (on
     a twin) the comparison with the planted lifetimes.
@@ -80,7 +58,7 @@ def analyse(ds, params: Params | None = None, **overrides) -> RetentionResult:
 
     Returns
     -------
-    RetentionResult
+    result.RetentionResult
         The sections, titles, tables and findings of chapter 3.
     """
     try:  # typed, as on the CLI: a bad value fails here, naming the parameter
@@ -95,13 +73,13 @@ def analyse(ds, params: Params | None = None, **overrides) -> RetentionResult:
     survival = _survival(activity, sample.survival, params, last_day)
     hazard = hazard_by_age(sample.survival, ds.users, clock=HAZARD_CLOCK)
     young, old = youngest_and_oldest_rate(hazard)
-    age = AgeClock(hazard, CLOCK_LABELS[HAZARD_CLOCK], haz_young=young, haz_old=old)
+    age = result.AgeClock(hazard, CLOCK_LABELS[HAZARD_CLOCK], haz_young=young, haz_old=old)
     segments = _segments(ds, table, sample.survival, params)
     cox = _cox(segments, ds.users, params)
     streamers = _streamers(ds, survival, params, last_day)
     validation = _validation(ds, sample.survival, params, last_day)
     report = segments.report
-    return RetentionResult(
+    return result.RetentionResult(
         source=ds.source,
         params=params,
         sample=sample,
@@ -113,22 +91,22 @@ def analyse(ds, params: Params | None = None, **overrides) -> RetentionResult:
         streamers=streamers,
         validation=validation,
         titles=_titles(cohorts, survival, segments, cox, streamers, validation),
-        tables=T.Tables(
-            populations=T.population_table(cohorts.populations),
-            weekly=T.weekly_table(cohorts.weekly),
-            stickiness=T.stickiness_table(cohorts.stickiness),
-            sensitivity=T.sensitivity_table(survival.sensitivity),
-            segments=T.segment_overview_table(report.overview),
-            pairs=T.pair_summary_table(report.pairwise),
-            ph=T.ph_table(cox.fit.ph_test, cox.fit.labels),
+        tables=tables.Tables(
+            populations=tables.population_table(cohorts.populations),
+            weekly=tables.weekly_table(cohorts.weekly),
+            stickiness=tables.stickiness_table(cohorts.stickiness),
+            sensitivity=tables.sensitivity_table(survival.sensitivity),
+            segments=tables.segment_overview_table(report.overview),
+            pairs=tables.pair_summary_table(report.pairwise),
+            ph=tables.ph_table(cox.fit.ph_test, cox.fit.labels),
         ),
     )
 
 
-def _sample(ds, table: pd.DataFrame, params: Params, last_day: int) -> Sample:
+def _sample(ds, table: pd.DataFrame, params: Params, last_day: int) -> result.Sample:
     surv = table[table["eligible"]]
     ages = surv[["user_id"]].merge(ds.users[["user_id", "watch_age_days"]], on="user_id")
-    return Sample(
+    return result.Sample(
         table=table,
         data_name=ds.source.label,
         last_day=last_day,
@@ -144,33 +122,37 @@ def _sample(ds, table: pd.DataFrame, params: Params, last_day: int) -> Sample:
     )
 
 
-def _cohorts(activity: pd.DataFrame, params: Params, last_day: int) -> Cohorts:
+def _cohorts(activity: pd.DataFrame, params: Params, last_day: int) -> result.Cohorts:
     triangle = cohort_triangle(activity, last_day=last_day)
     avg = averaged_retention(triangle)
-    pops = population_retention(triangle, (1, 7, 14))
-    pooled = pool_cohorts(triangle, params.min_cohort)
+    pops = populations.population_retention(triangle, (1, 7, 14))
+    pooled = populations.pool_cohorts(triangle, params.min_cohort)
     weekly = weekly_retention(activity, last_day=last_day)
     dw = dau_wau(activity, last_day=last_day)
     by_population = {}
-    for tag, population in (("old", EXISTING), ("new", NEW)):
+    for tag, population in (("old", populations.EXISTING), ("new", populations.NEW)):
         users = pops.loc[pops["population"] == population, "users"]
         by_population[f"n_{tag}"] = int(users.max()) if len(users) else 0
         for n in (1, 7):
-            r = rate_of(pops, population, n)
+            r = populations.rate_of(pops, population, n)
             by_population[f"ret{n}_{tag}"] = r.rate
             by_population[f"ret{n}_{tag}_ci"] = format_range(r.lo, r.hi, 1)
-    pop = population_of(triangle["cohort"])
+    pop = populations.population_of(triangle["cohort"])
     week1 = weekly[(weekly["cohort_week"] == 0) & (weekly["n_weeks"] == 1)]
-    return Cohorts(
+    return result.Cohorts(
         triangle=triangle,
         retention=avg,
         populations=pops,
-        curves={p: averaged_retention(triangle[pop == p]) for p in POPULATIONS if (pop == p).any()},
+        curves={
+            p: averaged_retention(triangle[pop == p])
+            for p in populations.POPULATIONS
+            if (pop == p).any()
+        },
         pooled=pooled,
         weekly=weekly,
         stickiness=dw,
         min_cohort=params.min_cohort,
-        ret1_unweighted=rate_of(pops, ALL_USERS, 1).unweighted,
+        ret1_unweighted=populations.rate_of(pops, populations.ALL_USERS, 1).unweighted,
         n_cohorts=int((triangle["n"] == 1).sum()),  # the cohorts that reach day 1
         n_pooled_rows=int(pooled["cohort"].nunique()),
         ret_on_1=retention_at(avg, 1),
@@ -188,7 +170,7 @@ def _cohorts(activity: pd.DataFrame, params: Params, last_day: int) -> Cohorts:
 
 def _survival(
     activity: pd.DataFrame, surv: pd.DataFrame, params: Params, last_day: int
-) -> Survival:
+) -> result.Survival:
     grid = params.churn_days_grid
     k_lo, k_hi = min(grid), max(grid)
     tau = float(follow_up_days(k_hi, last_day))
@@ -196,7 +178,7 @@ def _survival(
     summary = km_summary(km, tau=tau, horizons=(1, 7))
     sens = churn_sensitivity(activity, grid, last_day=last_day, tau=tau)
     lo, hi = sensitivity_row(sens, k_lo), sensitivity_row(sens, k_hi)
-    return Survival(
+    return result.Survival(
         km=km,
         summary=summary,
         sensitivity=sens,
@@ -220,7 +202,7 @@ def _survival(
     )
 
 
-def _segments(ds, table: pd.DataFrame, surv: pd.DataFrame, params: Params) -> Segments:
+def _segments(ds, table: pd.DataFrame, surv: pd.DataFrame, params: Params) -> result.Segments:
     early = early_activity(ds.user_day, table, early_days=params.early_days)
     lm = landmark(table, params.early_days)
     labels = user_segments(
@@ -241,7 +223,7 @@ def _segments(ds, table: pd.DataFrame, surv: pd.DataFrame, params: Params) -> Se
     gift = pw[pw["segment"] == "early_gifter"] if len(pw) else pw  # the first pair
     gift = gift.iloc[0] if len(gift) else pd.Series({"a": "n/a", "b": "n/a"}, dtype=object)
     nan = float("nan")
-    return Segments(
+    return result.Segments(
         early=early,
         landmark=lm,
         labels=labels,
@@ -258,12 +240,12 @@ def _segments(ds, table: pd.DataFrame, surv: pd.DataFrame, params: Params) -> Se
     )
 
 
-def _cox(segments: Segments, users: pd.DataFrame, params: Params) -> CoxModel:
+def _cox(segments: result.Segments, users: pd.DataFrame, params: Params) -> result.CoxModel:
     design, labels = cox_design(
         segments.landmark, segments.early, users, new_account_days=params.new_account_days
     )
     fit = fit_cox(design, labels)
-    return CoxModel(
+    return result.CoxModel(
         fit=fit,
         cox_c=fit.concordance,
         cox_hr_gift=fit.hazard_ratio("early_gifted"),
@@ -278,14 +260,14 @@ def _cox(segments: Segments, users: pd.DataFrame, params: Params) -> CoxModel:
     )
 
 
-def _streamers(ds, survival: Survival, params: Params, last_day: int) -> Streamers:
+def _streamers(ds, survival: result.Survival, params: Params, last_day: int) -> result.Streamers:
     days = streamer_activity_days(ds, last_day)
     table = survival_table(
         days, churn_days=params.churn_days, last_day=last_day, id_col="streamer_id"
     )
     km = fit_km(table, label="streamers")
     summary = km_summary(km, tau=survival.tau, horizons=(7,))
-    return Streamers(
+    return result.Streamers(
         table=table,
         km=km,
         summary=summary,
@@ -297,12 +279,12 @@ def _streamers(ds, survival: Survival, params: Params, last_day: int) -> Streame
     )
 
 
-def _validation(ds, surv: pd.DataFrame, params: Params, last_day: int) -> Validation:
+def _validation(ds, surv: pd.DataFrame, params: Params, last_day: int) -> result.Validation:
     """KM against the planted lifetimes for the chosen and the widest activity definition
     (frames None and numbers NaN when the dataset has no ground truth)."""
     label = f"KM, active: {', '.join(params.activity_behaviours)}"
     if not has_truth(ds.truth):
-        return Validation(None, None, label, truth_coverage_min=params.truth_coverage_min)
+        return result.Validation(None, None, label, truth_coverage_min=params.truth_coverage_min)
     truth = ds.truth["users"]
     presence = activity_days(ds.user_day, behaviours=list(BEHAVIOUR_COLUMNS), last_day=last_day)
     chosen = true_vs_km(surv, truth)
@@ -311,7 +293,7 @@ def _validation(ds, surv: pd.DataFrame, params: Params, last_day: int) -> Valida
     )
     coverage = float(chosen["in_band"].mean())
     passed = coverage >= params.truth_coverage_min
-    return Validation(
+    return result.Validation(
         chosen,
         wide,
         label,
@@ -327,12 +309,12 @@ def _validation(ds, surv: pd.DataFrame, params: Params, last_day: int) -> Valida
     )
 
 
-def _titles(cohorts, survival, segments, cox, streamers, validation) -> Titles:
+def _titles(cohorts, survival, segments, cox, streamers, validation) -> result.Titles:
     pops = cohorts.populations
-    old1, new1 = (rate_of(pops, p, 1).rate for p in POPULATIONS)
-    old7, new7 = (rate_of(pops, p, 7).rate for p in POPULATIONS)
+    old1, new1 = (populations.rate_of(pops, p, 1).rate for p in populations.POPULATIONS)
+    old7, new7 = (populations.rate_of(pops, p, 7).rate for p in populations.POPULATIONS)
     v = validation
-    return Titles(
+    return result.Titles(
         cohorts=f"Day-1 retention: {old1:.0%} in the day-0 cohort, {new1:.0%} in later cohorts",
         retention_curve=f"Day-7 retention: {old7:.0%} of existing users, {new7:.0%} of users "
         "new to the window",

@@ -28,10 +28,8 @@ def cohort_triangle(
     ----------
     activity : DataFrame
         Active (id, day) pairs (:func:`activity_days`).
-    last_day : int
-        :math:`D`, the last day of the window.
-    id_col : str
-        The id column.
+    last_day, id_col : int, str
+        :math:`D`, the window's last day; the id column.
 
     Returns
     -------
@@ -77,10 +75,8 @@ def averaged_retention(triangle: pd.DataFrame, *, z: float = 1.96) -> pd.DataFra
 
     Parameters
     ----------
-    triangle : DataFrame
-        :func:`cohort_triangle`.
-    z : float
-        Normal quantile of the Wilson interval (1.96: 95%).
+    triangle, z : DataFrame, float
+        :func:`cohort_triangle`; the normal quantile of the Wilson interval (1.96: 95%).
 
     Returns
     -------

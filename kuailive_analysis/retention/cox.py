@@ -87,16 +87,12 @@ def cox_design(
 
     Parameters
     ----------
-    table : DataFrame
-        A survival table (duration and event are kept).
-    early : DataFrame
-        :func:`early_activity` of the same users.
+    table, early : DataFrame
+        A survival table (duration and event are kept) and :func:`early_activity` of its users.
     users : DataFrame, optional
         The users table (without it, no snapshot covariates).
-    new_account_days : int
-        The cut of ``new_account``.
-    id_col : str
-        The id column.
+    new_account_days, id_col : int, str
+        The cut of ``new_account``; the id column.
 
     Returns
     -------
@@ -160,19 +156,15 @@ def fit_cox(
 
     Parameters
     ----------
-    design : DataFrame
-        :func:`cox_design` (duration, event and covariates).
-    labels : dict, optional
-        covariate -> (readable name, snapshot flag).
-    penalizer : float
-        :math:`\\lambda`.
-    ph_alpha : float
-        A covariate with a test p-value below it violates proportional hazards.
+    design, labels : DataFrame, dict
+        :func:`cox_design`: duration, event and covariates; covariate -> (name, snapshot).
+    penalizer, ph_alpha : float
+        :math:`\\lambda`; a covariate whose test p-value is below ``ph_alpha`` violates
+        proportional hazards.
 
     Returns
     -------
     CoxResult
-        Hazard ratios with 95% CIs, concordance, the test and its violations.
     """
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test

@@ -11,6 +11,7 @@ On real files every estimate is a method output.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from kuailive_analysis.chapter import ChapterId, Finding, finding
 from kuailive_analysis.core.format import format_p, format_percent, format_range
@@ -19,7 +20,7 @@ from kuailive_analysis.retention.cox import SELECTED_COVARIATES
 from kuailive_analysis.retention.kaplan_meier import km_table, sensitivity_row
 from kuailive_analysis.retention.populations import ALL_USERS, EXISTING, NEW, difference, rate_of
 
-CHAPTER = ChapterId.RETENTION
+_finding = partial(finding, ChapterId.RETENTION)
 MAX_HALF_WIDTH = 0.05
 """A retention rate is a headline only when its 95% interval is at most +-5 points wide."""
 MAX_STICKINESS_RANGE = 0.10
@@ -56,8 +57,7 @@ def _rate_finding(res, key: str, population: str, n: int, short: str) -> Finding
     r = rate_of(pops, population, n)
     users = int(pops.loc[pops["population"] == population, "users"].max())
     ci = format_range(r.lo, r.hi, 1)
-    return finding(
-        CHAPTER,
+    return _finding(
         key,
         f"Day-{n} retention of {short} ({users:,} users, {_WHO[population]}): {format_percent(r.rate, 1)} "
         f"are active on day {n} after their first active day (95% CI {ci}; N-day retention, "
@@ -88,8 +88,7 @@ def _gap_finding(res, n: int) -> Finding:
     # minimum detectable difference of a two-arm test splitting the new users in half, at 80%
     # power and a two-sided 5% level: 2.8 * sqrt(2 p (1 - p) / (n / 2))
     mde = 100 * 2.8 * math.sqrt(2 * new.rate * (1 - new.rate) / (max(new.denominator, 2) / 2))
-    return finding(
-        CHAPTER,
+    return _finding(
         f"ret_gap_d{n}",
         "Users new to the window are retained less than existing users: day-"
         f"{n} retention {format_percent(new.rate, 1)} vs {format_percent(old.rate, 1)}, a gap of {pts}.",
@@ -123,8 +122,7 @@ def _weighting_finding(res) -> Finding:
     share0 = res.sample.share_entry0
     weight0 = old.denominator / allr.denominator if allr.denominator else float("nan")
     n_coh = int(pops.loc[(pops["population"] == ALL_USERS) & (pops["n"] == 1), "cohorts"].iloc[0])
-    return finding(
-        CHAPTER,
+    return _finding(
         "ret_weighting",
         f"Over all {n_coh} cohorts, day-1 retention is {format_percent(allr.rate, 1)} weighted by cohort "
         f"size and {format_percent(allr.unweighted, 1)} as the unweighted mean of cohort rates; the day-0 "
@@ -147,8 +145,7 @@ def _weekly_finding(res) -> Finding:
     w = res.cohorts.weekly
     row = w[(w["cohort_week"] == 0) & (w["n_weeks"] == 1)]
     if row.empty:
-        return finding(
-            CHAPTER,
+        return _finding(
             "ret_week1",
             "Week-1 retention of the first week's users.",
             check="a full second week",
@@ -156,8 +153,7 @@ def _weekly_finding(res) -> Finding:
             reason="The window has no second full week.",
         )
     r = row.iloc[0]
-    return finding(
-        CHAPTER,
+    return _finding(
         "ret_week1",
         f"Of the {int(r['cohort_size']):,} users active in the first calendar week (Beijing "
         f"Monday to Sunday), {format_percent(r['rate'], 1)} are active again in the second (95% CI "
@@ -176,8 +172,7 @@ def _weekly_finding(res) -> Finding:
 def _stickiness_finding(res) -> Finding:
     dw = res.cohorts.stickiness
     mean, lo, hi = float(dw["ratio"].mean()), float(dw["ratio"].min()), float(dw["ratio"].max())
-    return finding(
-        CHAPTER,
+    return _finding(
         "dau_wau",
         f"DAU/WAU stickiness averages {format_percent(mean, 1)} over days {int(dw['day'].min())}-"
         f"{int(dw['day'].max())} (daily values {format_percent(lo, 1)} to {format_percent(hi, 1)}): a user active in "
@@ -200,8 +195,7 @@ def _truth_finding(res) -> Finding:
         f"planted survival inside the KM 95% band on at least {v.truth_coverage_min:.0%} of days"
     )
     if v.chosen is None:
-        return finding(
-            CHAPTER,
+        return _finding(
             "km_truth",
             "Kaplan-Meier recovers the true survival curve.",
             check=check,
@@ -211,8 +205,7 @@ def _truth_finding(res) -> Finding:
         )
     n_days, cov, gap = len(v.chosen), v.truth_inband, v.truth_maxdiff
     side = "below" if v.mean_bias < 0 else "above"
-    return finding(
-        CHAPTER,
+    return _finding(
         "km_truth",
         "On the twin the Kaplan-Meier curve recovers the planted survival: the truth lies inside "
         f"its 95% band on {format_percent(cov, 0)} of {n_days} days (max gap {format_percent(gap, 1)}).",
@@ -240,8 +233,7 @@ def _km_finding(res, truth: Finding) -> Finding:
     k, k_lo = res.params.churn_days, res.survival.k_lo
     s_lo = sensitivity_row(res.survival.sensitivity, k_lo)["S(7)"]
     passed = {"validated": True, "failed": False}.get(truth.status)
-    return finding(
-        CHAPTER,
+    return _finding(
         "km_s7",
         f"{format_percent(row['survival'], 1)} of users have not churned a week after entry (Kaplan-Meier, "
         f"churn = {k} silent days; 95% CI {format_range(row['lo'], row['hi'], 1)}).",
@@ -271,8 +263,7 @@ def _threshold_finding(res) -> Finding:
         for r in (a, b)
     )
     ci_a, ci_b = format_range(lo_a, hi_a, 1), format_range(lo_b, hi_b, 1)
-    return finding(
-        CHAPTER,
+    return _finding(
         "churn_threshold",
         f"With a {s.k_lo}-day churn threshold {format_percent(a['share_churned'], 1)} of users churn and "
         f"{format_percent(a['share_returned'], 1)} of them come back (95% CI {ci_a}); with {s.k_hi} days "
@@ -311,8 +302,7 @@ def _cox_finding(res, covariate: str, key: str) -> Finding | None:
     if not (lo > 1 or hi < 1):
         problems.append("the 95% interval includes 1")
     reason = "; ".join(problems) + "."
-    return finding(
-        CHAPTER,
+    return _finding(
         key,
         f"{cox.label(covariate).capitalize()} goes with a churn hazard ratio of {hr:.2f} (95% CI "
         f"{lo:.2f} to {hi:.2f}) in the landmark sample; an association, not an effect.",

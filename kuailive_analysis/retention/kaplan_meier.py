@@ -32,15 +32,12 @@ def fit_km(table: pd.DataFrame, *, label: str = "all", alpha: float = 0.05):
     ----------
     table : DataFrame
         A survival table (:func:`survival_table`); ineligible rows are dropped.
-    label : str
-        The fitter's label.
-    alpha : float
-        One minus the band's level.
+    label, alpha : str, float
+        The fitter's label; one minus the band's level.
 
     Returns
     -------
     lifelines.KaplanMeierFitter
-        The fitted estimator.
     """
     from lifelines import KaplanMeierFitter
 
@@ -52,18 +49,11 @@ def fit_km(table: pd.DataFrame, *, label: str = "all", alpha: float = 0.05):
 
 @dataclass(frozen=True)
 class KMSummary:
-    """The reading of one Kaplan-Meier curve (:func:`km_summary`).
+    """The reading of one Kaplan-Meier curve (:func:`km_summary`): the ``median`` time to churn
+    (days; inf = not reached), the restricted mean survival time ``rmst`` up to ``tau`` days and
+    its standard error ``rmst_se``, and ``survival``: each horizon h -> ``S(h)``."""
 
-    ``n`` users and ``events`` churns; ``median`` time to churn (days; inf = not reached) with
-    its CI ``median_lo`` / ``median_hi``; ``rmst`` (restricted mean survival time up to ``tau``
-    days) and its standard error ``rmst_se``; ``survival`` maps each horizon h to ``S(h)``.
-    """
-
-    n: int
-    events: int
     median: float
-    median_lo: float
-    median_hi: float
     tau: float
     rmst: float
     rmst_se: float
@@ -106,17 +96,11 @@ def km_summary(kmf, *, tau: float, horizons=(1, 7)) -> KMSummary:
     Returns
     -------
     KMSummary
-        Median (inf = not reached) with its CI, RMST and its standard error, ``S(h)``.
     """
-    from lifelines.utils import median_survival_times, restricted_mean_survival_time
+    from lifelines.utils import restricted_mean_survival_time
 
-    ci = median_survival_times(kmf.confidence_interval_)
     return KMSummary(
-        n=int(kmf.event_table["entrance"].sum()),
-        events=int(kmf.event_observed.sum()),
         median=float(kmf.median_survival_time_),
-        median_lo=float(ci.iloc[0, 0]),
-        median_hi=float(ci.iloc[0, 1]),
         tau=float(tau),
         rmst=float(restricted_mean_survival_time(kmf, t=float(tau))),
         rmst_se=float(np.sqrt(max(_rmst_variance(kmf, tau), 0.0))),
@@ -139,20 +123,8 @@ def _rmst_variance(kmf, tau: float) -> float:
 
 
 def km_table(kmf, times) -> pd.DataFrame:
-    """Survival and its band at the given times (the step function evaluated at each t).
-
-    Parameters
-    ----------
-    kmf : lifelines.KaplanMeierFitter
-        :func:`fit_km`.
-    times : sequence of float
-        The times.
-
-    Returns
-    -------
-    DataFrame
-        t, survival, lo, hi.
-    """
+    """Columns t, survival, lo, hi: the Kaplan-Meier step function ``kmf`` and its band
+    evaluated at ``times``."""
     times = np.asarray(list(times), float)
     s = kmf.survival_function_at_times(times).to_numpy()
     ci = kmf.confidence_interval_survival_function_
@@ -179,15 +151,10 @@ def churn_sensitivity(
         Active (id, day) pairs.
     churn_days : sequence of int
         The thresholds k.
-    last_day : int
-        The last day of the window.
-    id_col : str
-        The id column.
-    horizons : sequence of float
-        The times h of ``S(h)``.
+    last_day, id_col, horizons : int, str, sequence of float
+        The window's last day; the id column; the times h of ``S(h)``.
     tau : float, optional
-        The RMST horizon; default the longest follow-up of the largest k, which every
-        threshold reaches.
+        The RMST horizon; default the longest follow-up of the largest k (every k reaches it).
 
     Returns
     -------

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.retention.kaplan_meier import fit_km
-from kuailive_analysis.retention.segments import SNAPSHOT_SEGMENTS, km_by_segment, level_groups
+from kuailive_analysis.retention.segments import SNAPSHOT_SEGMENTS, level_groups
 
 LANDMARK_CLOCK = "days since the landmark (end of the early window)"
 """x label of the panels of early-behaviour segments."""
@@ -54,13 +54,14 @@ class SegmentTests:
 
     ``overall``: the multivariate log-rank test, one row (levels, n, test_statistic, df, p;
     empty with fewer than two levels); ``pairwise``: one row per pair of levels; ``dropped``:
-    counts of the levels with fewer than ``min_group`` users; ``levels``: the levels tested.
+    counts of the levels with fewer than ``min_group`` users; ``fits``: {level:
+    KaplanMeierFitter} of the levels tested, in display order.
     """
 
     overall: pd.DataFrame
     pairwise: pd.DataFrame
     dropped: pd.Series
-    levels: list
+    fits: dict
 
 
 def segment_tests(
@@ -88,14 +89,10 @@ def segment_tests(
 
     Parameters
     ----------
-    table : DataFrame
-        A survival table.
-    labels : Series
-        The level of each row (aligned by position).
-    point_in_time : float
-        :math:`t_0` in days.
-    min_group : int
-        Levels with fewer users are not tested.
+    table, labels : DataFrame, Series
+        A survival table and the level of each of its rows (aligned by position).
+    point_in_time, min_group : float, int
+        :math:`t_0` in days; levels with fewer users are not tested.
 
     Returns
     -------
@@ -111,8 +108,9 @@ def segment_tests(
     )
 
     tab, lab, order, dropped = level_groups(table, labels, min_group)
+    fits = {g: fit_km(tab[lab == g], label=str(g)) for g in order}
     if len(order) < 2:
-        return SegmentTests(pd.DataFrame(), pd.DataFrame(), dropped, order)
+        return SegmentTests(pd.DataFrame(), pd.DataFrame(), dropped, fits)
     dur = tab["duration"].to_numpy(float)
     ev = tab["event"].to_numpy(bool)
     mv = multivariate_logrank_test(dur, lab, ev)
@@ -127,7 +125,6 @@ def segment_tests(
             }
         ]
     )
-    fits = {g: fit_km(tab[lab == g], label=str(g)) for g in order}
     rows = []
     for i, a in enumerate(order):
         for b in order[i + 1 :]:
@@ -155,7 +152,7 @@ def segment_tests(
     pw = pd.DataFrame(rows)
     pw["logrank_p_holm"] = holm(pw["logrank_p"])
     pw["fixed_p_holm"] = holm(pw["fixed_p"])
-    return SegmentTests(overall, pw, dropped, order)
+    return SegmentTests(overall, pw, dropped, fits)
 
 
 @dataclass
@@ -194,20 +191,15 @@ def segment_report(
     ----------
     table, landmark_table : DataFrame
         The survival table and its landmark sample (:func:`landmark`).
-    segments : DataFrame
-        :func:`user_segments`.
-    names : sequence of str
-        The segments to compare (columns of ``segments``; others are skipped, as are
-        segments with fewer than two levels of ``min_group`` users).
-    point_in_time, min_group : float, int
-        As in :func:`segment_tests`.
-    id_col : str
-        The id column.
+    segments, names : DataFrame, sequence of str
+        :func:`user_segments` and the segments to compare (others are skipped, as are segments
+        with fewer than two levels of ``min_group`` users).
+    point_in_time, min_group, id_col : float, int, str
+        As in :func:`segment_tests`; the id column.
 
     Returns
     -------
     SegmentReport
-        Panels, landmark clock labels, the overview and the pairwise tests.
     """
     panels, over, pairs, xlabels = {}, [], [], {}
     for name in names:
@@ -222,7 +214,7 @@ def segment_report(
             continue
         sample = "landmark" if behaviour else "all"
         title = f"{name} ({'after landmark' if behaviour else 'snapshot'})"
-        panels[title] = km_by_segment(tab, lab, min_group=min_group)
+        panels[title] = res.fits
         if behaviour:
             xlabels[title] = LANDMARK_CLOCK
         o = res.overall.iloc[0]

@@ -51,10 +51,8 @@ def population_retention(
     ----------
     triangle : DataFrame
         :func:`cohort_triangle`.
-    horizons : sequence of int
-        The days :math:`N`.
-    conf : float
-        Confidence level of the intervals.
+    horizons, conf : sequence of int, float
+        The days :math:`N`; the confidence level.
 
     Returns
     -------
@@ -139,10 +137,8 @@ def pool_cohorts(triangle: pd.DataFrame, min_size: int = 30) -> pd.DataFrame:
 
     Parameters
     ----------
-    triangle : DataFrame
-        :func:`cohort_triangle`.
-    min_size : int
-        The smallest block.
+    triangle, min_size : DataFrame, int
+        :func:`cohort_triangle`; the smallest block.
 
     Returns
     -------

@@ -1,7 +1,6 @@
 """Chapter 3's result: one section per part of the chapter, each declaring the values its text
-glues (:func:`~kuailive_analysis.chapter.glued` fields, with the format spec of a value glued
-pre-formatted), the figure titles and the readable tables; :func:`analyse
-<kuailive_analysis.retention.analyse>` builds them once."""
+glues (:func:`~kuailive_analysis.chapter.glued` fields; a spec means glued pre-formatted), the
+figure titles and the tables; :func:`~kuailive_analysis.retention.analyse` builds them once."""
 
 from __future__ import annotations
 
@@ -38,8 +37,8 @@ class Titles:
 
 @dataclass(frozen=True, eq=False)
 class Sample(Section):
-    """3.1: the survival table (:func:`survival_table`) of every active user, the counts of
-    its users and churns, and the median days between the first live watch and 2025-05-05."""
+    """3.1: the survival table of every active user, its counts and the median days between
+    the first live watch and 2025-05-05."""
 
     table: pd.DataFrame
     data_name: str = glued()
@@ -68,8 +67,8 @@ class Sample(Section):
 @dataclass(frozen=True, eq=False)
 class Cohorts(Section):
     """3.2: the cohort triangle, its size-weighted average (``retention``), day-N retention by
-    population (existing users vs new to the window, :func:`population_retention`) and their
-    curves, the pooled triangle of the heat map, weekly retention and DAU/WAU."""
+    population (existing users vs new to the window) and its curves, the pooled triangle of
+    the heat map, weekly retention and DAU/WAU."""
 
     triangle: pd.DataFrame
     retention: pd.DataFrame
@@ -105,9 +104,8 @@ class Cohorts(Section):
 
 @dataclass(frozen=True, eq=False)
 class Survival(Section):
-    """3.3: the users' Kaplan-Meier fit (``km``, with its :class:`KMSummary` up to ``tau``, the
-    horizon every threshold of the grid reaches), the sensitivity table
-    (:func:`churn_sensitivity`) and one fit per threshold (``by_threshold``)."""
+    """3.3: the users' Kaplan-Meier fit and its summary up to ``tau`` (the horizon every
+    threshold reaches), the sensitivity table and one fit per threshold (``by_threshold``)."""
 
     km: object
     summary: KMSummary
@@ -135,8 +133,8 @@ class Survival(Section):
 
 @dataclass(frozen=True, eq=False)
 class AgeClock(Section):
-    """3.4: the churn hazard by account age at entry (:func:`hazard_by_age`); churns per 100
-    user-days in the youngest and the oldest band with exposure."""
+    """3.4: the churn hazard by account age at entry; churns per 100 user-days in the youngest
+    and the oldest band with exposure."""
 
     hazard: pd.DataFrame
     clock_label: str
@@ -146,9 +144,8 @@ class AgeClock(Section):
 
 @dataclass(frozen=True, eq=False)
 class Segments(Section):
-    """3.5: early activity, the landmark sample, segment labels and the comparison of every
-    segment (:class:`SegmentReport`); early gifters (``gift_a``) vs non-gifters at the fixed
-    time point."""
+    """3.5: early activity, the landmark sample, segment labels, the comparison of every
+    segment, and the first pair of early-gifter levels at the fixed time point."""
 
     early: pd.DataFrame
     landmark: pd.DataFrame
@@ -184,8 +181,8 @@ class CoxModel(Section):
 
 @dataclass(frozen=True, eq=False)
 class Streamers(Section):
-    """3.7: the streamers' survival table, Kaplan-Meier fit and summary; ``curves`` draws
-    streamers next to users."""
+    """3.7: the streamers' survival table, Kaplan-Meier fit and summary; ``curves``: streamers
+    next to users."""
 
     table: pd.DataFrame
     km: object
@@ -199,13 +196,11 @@ class Streamers(Section):
 
 @dataclass(frozen=True, eq=False)
 class Validation(Section):
-    """3.8: the Kaplan-Meier curve against the planted survival (:func:`true_vs_km`) for the
-    chosen activity definition and for presence (every behaviour, exposures included); on data
-    without a truth the frames are None and the numbers NaN.
-
-    ``truth_inband`` is the coverage of the 95% band (share of days the planted curve lies
-    inside it), ``passed`` whether it reaches ``truth_coverage_min`` (None: not checkable),
-    ``truth_maxdiff`` the largest |KM - truth| and ``mean_bias`` the mean of KM - truth."""
+    """3.8: the Kaplan-Meier curve against the planted survival for the chosen activity and for
+    presence (exposures too); without a truth the frames are None and the numbers NaN.
+    ``truth_inband``: the coverage of the 95% band (share of days the planted curve lies inside
+    it); ``passed``: it reaches ``truth_coverage_min`` (None: not checkable);
+    ``truth_maxdiff``: the largest |KM - truth|; ``mean_bias``: the mean of KM - truth."""
 
     chosen: pd.DataFrame | None
     presence: pd.DataFrame | None
@@ -232,8 +227,8 @@ class Validation(Section):
 
 @dataclass(frozen=True, eq=False)
 class RetentionResult(ChapterResult):
-    """Everything chapter 3 shows (:func:`kuailive_analysis.retention.analyse`): the data and
-    the parameters, one section per part of the chapter, the figure titles and the tables."""
+    """Everything chapter 3 shows: the data, the parameters, one section per part of the
+    chapter, the figure titles and the tables."""
 
     source: DataSource
     params: Params

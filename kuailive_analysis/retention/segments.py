@@ -23,26 +23,10 @@ EARLY_SUMS = ("n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_
 def early_activity(
     user_day: pd.DataFrame, table: pd.DataFrame, *, early_days: int = 3, id_col: str = "user_id"
 ) -> pd.DataFrame:
-    """Behaviour in each user's first ``early_days`` window days (days ``f .. f + w - 1``);
-    nothing after day ``f + w - 1`` is used.
-
-    Parameters
-    ----------
-    user_day : DataFrame
-        The user-day panel (``active`` and the counts of :data:`EARLY_SUMS` that it has).
-    table : DataFrame
-        A survival table (``first_day`` :math:`f`).
-    early_days : int
-        :math:`w`.
-    id_col : str
-        The id column.
-
-    Returns
-    -------
-    DataFrame
-        One row per id of ``table``: ``early_active_days`` and the sums of the
-        :data:`EARLY_SUMS` columns, prefixed ``early_``, plus ``early_watch_h`` (hours).
-    """
+    """Behaviour in each user's first ``w = early_days`` window days (``f .. f + w - 1``, with
+    ``f`` the ``first_day`` of the survival ``table``; nothing later is used): one row per id of
+    ``table`` with ``early_active_days``, the sums of the :data:`EARLY_SUMS` columns of
+    ``user_day``, prefixed ``early_``, and ``early_watch_h`` (hours)."""
     if int(early_days) < 1:
         raise RetentionError(f"early_days must be >= 1, got {early_days!r}.")
     require(user_day, [id_col, "day"], "user_day")
@@ -80,28 +64,14 @@ def user_segments(
     new_account_days: int = 365,
     heavy_quantile: float = 0.5,
 ) -> pd.DataFrame:
-    """Segment labels per user (strings; missing profile values become 'unknown').
+    """Segment labels per user of ``users`` (strings; missing profile values are 'unknown'):
 
     * gender, age (band), device_price (band): profile snapshot fields as given;
     * account: 'new' if ``tenure_days < new_account_days`` (registered less than that many days
       before 2025-05-05), else 'old' (snapshot of the registration date);
-    * early_gifter: 'gifter' if the user sent any gift in the early window, else 'non-gifter';
-    * early_watch: 'heavy' if early watch time is above its ``heavy_quantile`` quantile among
-      users, else 'light'.
-
-    Parameters
-    ----------
-    users : DataFrame
-        The users table.
-    early : DataFrame, optional
-        :func:`early_activity` (without it, no behaviour segments).
-    new_account_days, heavy_quantile : int, float
-        The cuts above.
-
-    Returns
-    -------
-    DataFrame
-        ``user_id`` and one column per segment.
+    * with ``early`` (:func:`early_activity`): early_gifter ('gifter' if any gift in the early
+      window, else 'non-gifter') and early_watch ('heavy' above the ``heavy_quantile``
+      quantile of early watch time, else 'light').
     """
     require(users, ["user_id"], "users")
     out = pd.DataFrame({"user_id": users["user_id"].astype("int32").to_numpy()})
@@ -152,23 +122,8 @@ def level_groups(table: pd.DataFrame, labels: pd.Series, min_group: int):
 def km_by_segment(
     table: pd.DataFrame, labels: pd.Series, *, min_group: int = 30, alpha: float = 0.05
 ) -> dict:
-    """One Kaplan-Meier fit per segment level with at least ``min_group`` users.
-
-    Parameters
-    ----------
-    table : DataFrame
-        A survival table.
-    labels : Series
-        The level of each row of ``table`` (aligned by position).
-    min_group : int
-        The smallest level that gets a curve.
-    alpha : float
-        One minus the bands' level.
-
-    Returns
-    -------
-    dict
-        {level: KaplanMeierFitter}, levels in display order.
-    """
+    """{level: Kaplan-Meier fit} of each level of ``labels`` (the level of each row of the
+    survival ``table``, aligned by position) with at least ``min_group`` users, in display
+    order; ``alpha``: one minus the bands' level."""
     tab, lab, order, _ = level_groups(table, labels, min_group)
     return {g: fit_km(tab[lab == g], label=str(g), alpha=alpha) for g in order}

@@ -33,12 +33,8 @@ def weekly_retention(
 
     Parameters
     ----------
-    activity : DataFrame
-        Active (id, day) pairs.
-    last_day : int
-        The last day of the window.
-    id_col : str
-        The id column.
+    activity, last_day, id_col : DataFrame, int, str
+        Active (id, day) pairs; the window's last day; the id column.
 
     Returns
     -------
@@ -78,12 +74,8 @@ def dau_wau(
 
     Parameters
     ----------
-    activity : DataFrame
-        Active (id, day) pairs.
-    last_day : int
-        The last day of the window.
-    id_col : str
-        The id column.
+    activity, last_day, id_col : DataFrame, int, str
+        Active (id, day) pairs; the window's last day; the id column.
 
     Returns
     -------

@@ -49,14 +49,9 @@ def survival_table(
     Parameters
     ----------
     activity : DataFrame
-        Active (id, day) pairs (:func:`activity_days`; rows with ``active == False`` are
-        ignored).
-    churn_days : int
-        :math:`k`, the silent days that make a churn.
-    last_day : int
-        :math:`D` (default 20).
-    id_col : str
-        The id column.
+        Active (id, day) pairs (rows with ``active == False`` are ignored).
+    churn_days, last_day, id_col : int, int, str
+        :math:`k`, the silent days that make a churn; :math:`D` (default 20); the id column.
 
     Returns
     -------

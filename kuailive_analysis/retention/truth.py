@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import MS_PER_DAY, beijing_day
+from kuailive_analysis.core.calendar import beijing_day
 from kuailive_analysis.retention.checks import RetentionError, fit_ready, require
 from kuailive_analysis.retention.kaplan_meier import fit_km, km_table
 
@@ -29,17 +29,14 @@ def true_durations(
 
     Parameters
     ----------
-    table : DataFrame
-        A survival table (``first_day`` :math:`f`).
-    truth_users : DataFrame
-        The twin's planted users (``churn_ms``, optionally ``entry_ms``).
-    id_col : str
-        The id column.
+    table, truth_users, id_col : DataFrame, DataFrame, str
+        A survival table (``first_day`` :math:`f`); the twin's planted users (``churn_ms``);
+        the id column.
 
     Returns
     -------
     DataFrame
-        ``[id_col, T_true]`` and, with ``entry_ms``, ``life_days`` (planted lifetime in days).
+        ``[id_col, T_true]``.
     """
     require(truth_users, [id_col, "churn_ms"], "truth users")
     d = table[[id_col, "first_day"]].merge(truth_users, on=id_col, how="left")
@@ -48,12 +45,7 @@ def true_durations(
         raise RetentionError(f"truth users lack churn_ms for {n} user(s) of the survival table.")
     churn_day = beijing_day(d["churn_ms"].astype("int64") - 1)
     t_true = np.maximum(churn_day - d["first_day"].astype(int) + 1, 1)
-    out = pd.DataFrame({id_col: d[id_col], "T_true": t_true.astype("int64")})
-    if "entry_ms" in d.columns:
-        out["life_days"] = (
-            d["churn_ms"].astype("int64") - d["entry_ms"].astype("int64")
-        ) / MS_PER_DAY
-    return out
+    return pd.DataFrame({id_col: d[id_col], "T_true": t_true.astype("int64")})
 
 
 def true_vs_km(
@@ -64,14 +56,10 @@ def true_vs_km(
 
     Parameters
     ----------
-    table : DataFrame
-        A survival table.
-    truth_users : DataFrame
-        The twin's planted users (:func:`true_durations`).
-    times : sequence of int, optional
-        The days compared (default 1 to the longest duration).
-    id_col : str
-        The id column.
+    table, truth_users : DataFrame
+        A survival table; the twin's planted users (:func:`true_durations`).
+    times, id_col : sequence of int, str
+        The days compared (default 1 to the longest duration); the id column.
 
     Returns
     -------

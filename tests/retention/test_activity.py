@@ -8,8 +8,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from kuailive_analysis.core.calendar import MS_PER_DAY, WINDOW_START_MS, beijing_day
-from kuailive_analysis.retention import RetentionError, activity_days, streamer_activity_days
-from kuailive_analysis.retention.activity import BEHAVIOUR_COLUMNS
+from kuailive_analysis.retention import RetentionError
+from kuailive_analysis.retention.activity import (
+    BEHAVIOUR_COLUMNS,
+    activity_days,
+    streamer_activity_days,
+)
 
 from ._data import frames_dataset
 

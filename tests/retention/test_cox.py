@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kuailive_analysis.retention import cox_design, fit_cox
-from kuailive_analysis.retention.cox import cox_headline
+from kuailive_analysis.retention import fit_cox
+from kuailive_analysis.retention.cox import cox_design, cox_headline
 
 
 def test_cox_recovers_a_planted_hazard_ratio():

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kuailive_analysis.retention import churn_sensitivity, fit_km, km_summary, km_table
-from kuailive_analysis.retention.kaplan_meier import sensitivity_row
+from kuailive_analysis.retention import churn_sensitivity, fit_km, km_summary
+from kuailive_analysis.retention.kaplan_meier import km_table, sensitivity_row
 
 from ._data import act
 

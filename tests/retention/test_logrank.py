@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.retention import holm, landmark, segment_report, segment_tests
-from kuailive_analysis.retention.logrank import segment_headline
+from kuailive_analysis.retention import holm, segment_tests
+from kuailive_analysis.retention.logrank import segment_headline, segment_report
+from kuailive_analysis.retention.segments import landmark
 
 from ._data import two_groups
 

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.plots import retention as P
-from kuailive_analysis.retention import fit_km, km_by_segment
+from kuailive_analysis.retention import fit_km
+from kuailive_analysis.retention.segments import km_by_segment
 
 from ._data import two_groups
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kuailive_analysis.retention import cohort_triangle, pool_cohorts, population_retention
-from kuailive_analysis.retention.populations import EXISTING, NEW, difference, rate_of
+from kuailive_analysis.retention import cohort_triangle, population_retention
+from kuailive_analysis.retention.populations import EXISTING, NEW, difference, pool_cohorts, rate_of
 
 from ._data import act
 

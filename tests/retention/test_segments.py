@@ -6,13 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kuailive_analysis.retention import (
-    RetentionError,
-    early_activity,
-    landmark,
-    survival_table,
-    user_segments,
-)
+from kuailive_analysis.retention import RetentionError, survival_table
+from kuailive_analysis.retention.segments import early_activity, landmark, user_segments
 
 from ._data import row
 

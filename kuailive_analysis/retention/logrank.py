@@ -161,8 +161,8 @@ class SegmentReport:
 
     ``panels``: {panel title: {level: KaplanMeierFitter}} for
     :func:`~kuailive_analysis.plots.retention.plot_km_grid`; ``xlabels``: the clock label of the
-    landmark panels; ``overview``: one row per segment (segment, sample, levels, n, chi2, df,
-    p, snapshot); ``pairwise``: every pair of levels (:func:`segment_tests`, with ``segment``
+    landmark panels; ``overview``: one row per segment (levels, n, chi2, df, p, segment,
+    sample, snapshot); ``pairwise``: every pair of levels (:func:`segment_tests`, with ``segment``
     and ``sample``).
     """
 
@@ -217,22 +217,12 @@ def segment_report(
         panels[title] = res.fits
         if behaviour:
             xlabels[title] = LANDMARK_CLOCK
-        o = res.overall.iloc[0]
-        over.append(
-            {
-                "segment": name,
-                "sample": sample,
-                "levels": int(o["levels"]),
-                "n": int(o["n"]),
-                "chi2": float(o["test_statistic"]),
-                "df": int(o["df"]),
-                "p": float(o["p"]),
-                "snapshot": not behaviour,
-            }
-        )
+        over.append(res.overall.assign(segment=name, sample=sample, snapshot=not behaviour))
         pairs.append(res.pairwise.assign(segment=name, sample=sample))
-    pw = pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame()
-    return SegmentReport(panels, xlabels, pd.DataFrame(over), pw)
+    if not over:
+        return SegmentReport(panels, xlabels)
+    overview = pd.concat(over, ignore_index=True).rename(columns={"test_statistic": "chi2"})
+    return SegmentReport(panels, xlabels, overview, pd.concat(pairs, ignore_index=True))
 
 
 def segment_headline(overview: pd.DataFrame, alpha: float = 0.05) -> str:

@@ -56,11 +56,11 @@ def _rate_finding(res, key: str, population: str, n: int, short: str) -> Finding
     pops, min_n = res.cohorts.populations, res.params.min_cohort
     r = rate_of(pops, population, n)
     users = int(pops.loc[pops["population"] == population, "users"].max())
-    ci = format_range(r.lo, r.hi, 1)
+    rate, ci = format_percent(r.rate, 1), format_range(r.lo, r.hi, 1)
     return _finding(
         key,
-        f"Day-{n} retention of {short} ({users:,} users, {_WHO[population]}): {format_percent(r.rate, 1)} "
-        f"are active on day {n} after their first active day (95% CI {ci}; N-day retention, "
+        f"Day-{n} retention of {short} ({users:,} users, {_WHO[population]}): {rate} are active "
+        f"on day {n} after their first active day (95% CI {ci}; N-day retention, "
         "Amplitude 'N-day' / Mixpanel 'on day N'). Sampled users only: each clicked, "
         "commented, liked and gifted in the window.",
         check=f"{WIDTH}, at least {min_n} users reaching day {n}",
@@ -88,15 +88,16 @@ def _gap_finding(res, n: int) -> Finding:
     # minimum detectable difference of a two-arm test splitting the new users in half, at 80%
     # power and a two-sided 5% level: 2.8 * sqrt(2 p (1 - p) / (n / 2))
     mde = 100 * 2.8 * math.sqrt(2 * new.rate * (1 - new.rate) / (max(new.denominator, 2) / 2))
+    new_p, old_p = format_percent(new.rate, 1), format_percent(old.rate, 1)
     return _finding(
         f"ret_gap_d{n}",
         "Users new to the window are retained less than existing users: day-"
-        f"{n} retention {format_percent(new.rate, 1)} vs {format_percent(old.rate, 1)}, a gap of {pts}.",
+        f"{n} retention {new_p} vs {old_p}, a gap of {pts}.",
         check="95% interval of the difference (normal approximation) excludes zero",
         passed=math.isfinite(lo) and (lo > 0 or hi < 0),
         reason=f"The interval of the gap ({pts}) includes zero.",
         action=f"Aim first-week re-engagement tests at users new to the window: their day-{n} "
-        f"retention is {format_percent(new.rate, 1)} against {format_percent(old.rate, 1)} for existing users, a gap "
+        f"retention is {new_p} against {old_p} for existing users, a gap "
         f"of {pts}. Measure a nudge by its day-{n} retention on that group: split into two "
         f"arms, its {new.denominator:,} users detect a change of about {mde:.0f} points (80% "
         "power, 5% level).",
@@ -124,14 +125,14 @@ def _weighting_finding(res) -> Finding:
     n_coh = int(pops.loc[(pops["population"] == ALL_USERS) & (pops["n"] == 1), "cohorts"].iloc[0])
     return _finding(
         "ret_weighting",
-        f"Over all {n_coh} cohorts, day-1 retention is {format_percent(allr.rate, 1)} weighted by cohort "
-        f"size and {format_percent(allr.unweighted, 1)} as the unweighted mean of cohort rates; the day-0 "
-        f"cohort holds {format_percent(share0, 1)} of the users, so the weighted figure is mostly the "
-        "stickiness of existing users.",
+        f"Over all {n_coh} cohorts, day-1 retention is {format_percent(allr.rate, 1)} weighted "
+        f"by cohort size and {format_percent(allr.unweighted, 1)} as the unweighted mean of "
+        f"cohort rates; the day-0 cohort holds {format_percent(share0, 1)} of the users, so the "
+        "weighted figure is mostly the stickiness of existing users.",
         check="the day-0 cohort holds more than half of the users reaching day 1",
         passed=weight0 > 0.5,
-        reason=f"The day-0 cohort holds only {format_percent(weight0, 1)} of the users reaching day 1, so "
-        "the weighted figure is not mostly the stickiness of existing users.",
+        reason=f"The day-0 cohort holds only {format_percent(weight0, 1)} of the users reaching "
+        "day 1, so the weighted figure is not mostly the stickiness of existing users.",
         value=allr.rate,
         unit="share",
         interval=(allr.lo, allr.hi),
@@ -172,15 +173,16 @@ def _weekly_finding(res) -> Finding:
 def _stickiness_finding(res) -> Finding:
     dw = res.cohorts.stickiness
     mean, lo, hi = float(dw["ratio"].mean()), float(dw["ratio"].min()), float(dw["ratio"].max())
+    mean_p, lo_p, hi_p = (format_percent(x, 1) for x in (mean, lo, hi))
     return _finding(
         "dau_wau",
-        f"DAU/WAU stickiness averages {format_percent(mean, 1)} over days {int(dw['day'].min())}-"
-        f"{int(dw['day'].max())} (daily values {format_percent(lo, 1)} to {format_percent(hi, 1)}): a user active in "
+        f"DAU/WAU stickiness averages {mean_p} over days {int(dw['day'].min())}-"
+        f"{int(dw['day'].max())} (daily values {lo_p} to {hi_p}): a user active in "
         f"a week is active on about {7 * mean:.1f} of its 7 days.",
         check=f"daily values stay within {100 * MAX_STICKINESS_RANGE:.0f} points of each other",
         passed=hi - lo <= MAX_STICKINESS_RANGE,
-        reason=f"DAU/WAU moves from {format_percent(lo, 1)} to {format_percent(hi, 1)} over the window.",
-        action=f"Track DAU/WAU as the stickiness KPI of the engaged base ({format_percent(mean, 1)} now); "
+        reason=f"DAU/WAU moves from {lo_p} to {hi_p} over the window.",
+        action=f"Track DAU/WAU as the stickiness KPI of the engaged base ({mean_p} now); "
         f"a move of more than {100 * (hi - lo):.1f} points, its day-to-day range in this "
         "window, is a signal rather than noise.",
         value=mean,
@@ -204,15 +206,17 @@ def _truth_finding(res) -> Finding:
             "checked against a truth.",
         )
     n_days, cov, gap = len(v.chosen), v.truth_inband, v.truth_maxdiff
+    cov_p, gap_p = format_percent(cov, 0), format_percent(gap, 1)
+    bias_p = format_percent(abs(v.mean_bias), 1)
     side = "below" if v.mean_bias < 0 else "above"
     return _finding(
         "km_truth",
         "On the twin the Kaplan-Meier curve recovers the planted survival: the truth lies inside "
-        f"its 95% band on {format_percent(cov, 0)} of {n_days} days (max gap {format_percent(gap, 1)}).",
+        f"its 95% band on {cov_p} of {n_days} days (max gap {gap_p}).",
         check=check,
         passed=v.passed,
-        reason=f"The planted curve lies inside the band on only {format_percent(cov, 0)} of {n_days} days "
-        f"(max gap {format_percent(gap, 1)}, KM {format_percent(abs(v.mean_bias), 1)} {side} the truth on average): "
+        reason=f"The planted curve lies inside the band on only {cov_p} of {n_days} days "
+        f"(max gap {gap_p}, KM {bias_p} {side} the truth on average): "
         "the inactivity-based churn definition ends lifetimes early, a bias the band does not "
         "cover.",
         value=cov,
@@ -235,8 +239,9 @@ def _km_finding(res, truth: Finding) -> Finding:
     passed = {"validated": True, "failed": False}.get(truth.status)
     return _finding(
         "km_s7",
-        f"{format_percent(row['survival'], 1)} of users have not churned a week after entry (Kaplan-Meier, "
-        f"churn = {k} silent days; 95% CI {format_range(row['lo'], row['hi'], 1)}).",
+        f"{format_percent(row['survival'], 1)} of users have not churned a week after entry "
+        f"(Kaplan-Meier, churn = {k} silent days; 95% CI "
+        f"{format_range(row['lo'], row['hi'], 1)}).",
         check=truth.check + " (recovery of the planted lifetimes)",
         passed=passed,
         reason="The same Kaplan-Meier estimate fails its recovery check (see km_truth)."
@@ -263,18 +268,20 @@ def _threshold_finding(res) -> Finding:
         for r in (a, b)
     )
     ci_a, ci_b = format_range(lo_a, hi_a, 1), format_range(lo_b, hi_b, 1)
+    churn_a, back_a, churn_b, back_b = (
+        format_percent(r[c], 1) for r in (a, b) for c in ("share_churned", "share_returned")
+    )
     return _finding(
         "churn_threshold",
-        f"With a {s.k_lo}-day churn threshold {format_percent(a['share_churned'], 1)} of users churn and "
-        f"{format_percent(a['share_returned'], 1)} of them come back (95% CI {ci_a}); with {s.k_hi} days "
-        f"{format_percent(b['share_churned'], 1)} churn and {format_percent(b['share_returned'], 1)} come back "
+        f"With a {s.k_lo}-day churn threshold {churn_a} of users churn and {back_a} of them come "
+        f"back (95% CI {ci_a}); with {s.k_hi} days {churn_b} churn and {back_b} come back "
         f"({ci_b}).",
         check="Wilson 95% intervals of the come-back shares do not overlap",
         passed=math.isfinite(lo_a) and math.isfinite(lo_b) and (lo_a > hi_b or lo_b > hi_a),
         reason="The come-back shares of the two thresholds overlap.",
         action=f"Trigger win-back messages after {s.k_hi} silent days, not {s.k_lo}: at "
-        f"{s.k_lo} days {format_percent(a['share_returned'], 1)} ({ci_a}) of flagged users return "
-        f"unprompted, at {s.k_hi} days {format_percent(b['share_returned'], 1)}.",
+        f"{s.k_lo} days {back_a} ({ci_a}) of flagged users return unprompted, at {s.k_hi} days "
+        f"{back_b}.",
         value=float(a["share_returned"]),
         unit="share",
         interval=(float(lo_a), float(hi_a)) if math.isfinite(lo_a) else None,

@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from kuailive_analysis.app import book
+from kuailive_analysis.app import book, chapters as chs, edition as ed, site
 from kuailive_analysis.chapter import findings as F
 from kuailive_analysis.core.format import format_interval, format_value
 from kuailive_analysis.report import FINDINGS_KEY, findings as RF
@@ -181,7 +181,7 @@ def executed(tmp_path, monkeypatch):
     """A build folder with hand-made executed chapters: retention and LTV with findings, the
     cleaning chapter without (yet), plus a notebook that is not a chapter of the book."""
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
-    folder = book.executed_dir() / "book" / "chapters"
+    folder = ed.executed_dir() / "book" / "chapters"
     _executed(folder / "01_cleaning.ipynb", None)
     _executed(folder / "03_retention.ipynb", [_good()], glue_twice=True)
     _executed(folder / "04_ltv.ipynb", [_failed()])
@@ -191,17 +191,17 @@ def executed(tmp_path, monkeypatch):
         "parameters": {"churn_days": 7},
         "executed_at": "2026-11-30 02:00 UTC",
     }
-    (book.executed_dir() / "run.json").write_text(json.dumps(manifest))
-    return book.executed_dir()
+    (ed.executed_dir() / "run.json").write_text(json.dumps(manifest))
+    return ed.executed_dir()
 
 
 def test_collector_reads_the_glued_findings_of_each_executed_chapter(executed):
     folder = executed / "book" / "chapters"
-    assert book.notebook_findings(folder / "01_cleaning.ipynb") == []
-    assert book.notebook_findings(folder / "03_retention.ipynb") == [
+    assert ed.notebook_findings(folder / "01_cleaning.ipynb") == []
+    assert ed.notebook_findings(folder / "03_retention.ipynb") == [
         F.from_dict(json.loads(F.to_json([_good()]))[0])
     ]
-    records = book.collect_findings()
+    records = ed.collect_findings()
     assert [(name, f.key) for name, f in records] == [
         ("03_retention", "day1_new_users"),
         ("04_ltv", "clv_total"),
@@ -215,16 +215,16 @@ def test_collector_rejects_a_malformed_glue(executed):
     cell.outputs = [_glue_output(FINDINGS_KEY, "not json")]
     nb.cells = [cell]
     nbformat.write(nb, bad)
-    with pytest.raises(book.BookError, match="05_funnel_ctr.*not a list of findings"):
-        book.collect_findings()
+    with pytest.raises(chs.BookError, match="05_funnel_ctr.*not a list of findings"):
+        ed.collect_findings()
 
 
 def test_findings_json_schema(executed):
-    path = book.write_findings()
+    path = ed.write_findings()
     assert path == executed / "findings.json"
     doc = json.loads(path.read_text())
     assert set(doc) == {"schema", "data", "executed_at", "parameters", "findings"}
-    assert doc["schema"] == book.FINDINGS_SCHEMA
+    assert doc["schema"] == ed.FINDINGS_SCHEMA
     assert doc["data"] == TWIN and doc["executed_at"] == "2026-11-30 02:00 UTC"
     assert doc["parameters"] == {"churn_days": 7}
     assert [r["notebook"] for r in doc["findings"]] == ["03_retention", "04_ltv"]
@@ -233,7 +233,7 @@ def test_findings_json_schema(executed):
         assert r["status"] in F.STATUSES and r["origin"] in F.ORIGINS
         assert r["interval"] is None or len(r["interval"]) == 2
         assert isinstance(r["evidence"], dict) and isinstance(r["headline"], bool)
-    doc2, records = book.read_findings()
+    doc2, records = ed.read_findings()
     assert doc2 == doc and [f for _, f in records] == [F.from_dict(r) for r in doc["findings"]]
 
 
@@ -263,7 +263,7 @@ def test_run_writes_findings_json(executed, monkeypatch):
     monkeypatch.setattr(book, "describe_data", lambda d: dict(FOLDER, path=str(d)))
     lines = []
     book.run_chapters(
-        ROOT / "tests" / "data", [book.Chapter("99_empty", src)], log=lambda m, **k: lines.append(m)
+        ROOT / "tests" / "data", [chs.Chapter("99_empty", src)], log=lambda m, **k: lines.append(m)
     )
     doc = json.loads((executed / "findings.json").read_text())
     assert doc["data"]["kind"] == "folder"
@@ -279,7 +279,7 @@ NUMBER = re.compile(r"\d[\d,.]*%?")
 def _page(data=TWIN, records=None) -> str:
     if records is None:
         records = [("03_retention", _good()), ("04_ltv", _failed()), ("06_fidelity", _unchecked())]
-    return book.landing_page(INTRO, {"data": data}, records)
+    return site.landing_page(INTRO, {"data": data}, records)
 
 
 def _section(page: str, title: str) -> str:
@@ -287,7 +287,7 @@ def _section(page: str, title: str) -> str:
 
 
 def test_source_intro_has_markers_and_no_hand_written_headline_numbers():
-    assert INTRO.count(book.BANNER_MARKER) == 1 and INTRO.count(book.FINDINGS_MARKER) == 1
+    assert INTRO.count(site.BANNER_MARKER) == 1 and INTRO.count(site.FINDINGS_MARKER) == 1
     assert "{glue" not in INTRO, "headline numbers come from the findings records"
     for name in ("01_cleaning", "02_eda", "03_retention", "04_ltv", "05_funnel_ctr", "06_fidelity"):
         assert f"<chapters/{name}>`" in INTRO, f"no link to {name}"
@@ -307,7 +307,7 @@ def test_landing_page_opens_with_the_data_before_any_number():
     real = _page(FOLDER)
     assert "This edition ran on KuaiLive files in /data/KuaiLive" in real
     assert "synthetic" not in real.split("\n:::", 1)[0]
-    assert "not recorded" in book.landing_page(INTRO, {}, [])
+    assert "not recorded" in site.landing_page(INTRO, {}, [])
 
 
 def test_failed_headline_is_never_a_headline_and_is_listed_with_its_reason():
@@ -321,7 +321,7 @@ def test_failed_headline_is_never_a_headline_and_is_listed_with_its_reason():
     assert _failed().statement in cannot and _failed().reason in cannot
     assert "failed" in cannot and "{doc}`chapters/04_ltv`" in cannot
     assert _unchecked().reason in cannot and "cannot be made" in cannot
-    assert book.BANNER_MARKER not in page and book.FINDINGS_MARKER not in page
+    assert site.BANNER_MARKER not in page and site.FINDINGS_MARKER not in page
 
 
 def test_landing_page_without_findings_or_without_a_passing_headline():
@@ -334,8 +334,8 @@ def test_landing_page_without_findings_or_without_a_passing_headline():
 
 
 def test_landing_page_needs_its_markers():
-    with pytest.raises(book.BookError, match="exactly once"):
-        book.landing_page("# Title\n", {"data": TWIN}, [])
+    with pytest.raises(chs.BookError, match="exactly once"):
+        site.landing_page("# Title\n", {"data": TWIN}, [])
 
 
 # --- the appendix -----------------------------------------------------------------------------

@@ -96,8 +96,9 @@ def run_chapters(
             write_json(executed_dir() / "run.json", manifest)
             path = write_findings(manifest)
     records = [f for _, f in read_findings(path)[1]]
+    twin = data.get("kind") == "twin"
     log(
-        f"Findings: {len(records)} recorded, {len(F.headlines(records))} headline(s), "
+        f"Findings: {len(records)} recorded, {len(F.headlines(records, twin=twin))} headline(s), "
         f"{len(F.not_established(records))} not established -> {path}",
         flush=True,
     )

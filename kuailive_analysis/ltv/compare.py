@@ -27,29 +27,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kuailive_analysis.ltv import evaluate as E, supervised as S
-from kuailive_analysis.ltv.gamma_gamma import sample_mean_spend
+from kuailive_analysis.ltv import supervised as S
+from kuailive_analysis.ltv.base import summary_arrays
+from kuailive_analysis.ltv.bgnbd import BetaGeo
+from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo
 from kuailive_analysis.ltv.numerics import ConvergenceError
 from kuailive_analysis.ltv.summary import summarise
-
-__all__ = [
-    "BASELINES",
-    "METRICS",
-    "MODELS",
-    "WINNER_RULE",
-    "CRITERION",
-    "PAIRED",
-    "Scores",
-    "Comparison",
-    "Winner",
-    "compare",
-    "decile_calibration",
-    "metric_values",
-    "pick_winner",
-    "score_value_forecasts",
-    "value_forecasts",
-]
 
 BG, MBG, GBM, ZILN = (
     "BG/NBD x Gamma-Gamma",
@@ -83,8 +67,8 @@ WINNER_RULE = (
 
 def _fit_pair(gs: pd.DataFrame, cls):
     """(model, gg, fallback_mean) on an RFM summary, or None when a fit fails."""
-    model, _ = E._try(lambda c: cls().fit(*E._xtT(gs), penalizer=c), E.PENALIZERS)
-    gg, _ = E.try_fit_gamma_gamma(gs)
+    model, _ = cls.fit_summary(gs)
+    gg, _ = GammaGamma.fit_summary(gs)
     if model is None or gg is None:
         return None
     return model, gg, sample_mean_spend(gs["frequency_cal"], gs["monetary_cal"])
@@ -108,14 +92,12 @@ def value_forecasts(
     gs = summarise(
         gift_days, calibration_days=cut, n_days=cut + horizon, value_col="gift_value"
     ).table
-    x, tx, T = E._xtT(gs)
+    x, tx, T = summary_arrays(gs)
     cols, notes = {}, {}
-    for name, cls in ((BG, None), (MBG, ModifiedBetaGeo)):
+    for name, cls in ((BG, BetaGeo), (MBG, ModifiedBetaGeo)):
         pair = (fitted or {}).get(name)
         if pair is None:
-            from kuailive_analysis.ltv.bgnbd import BetaGeo
-
-            pair = _fit_pair(gs, cls or BetaGeo)
+            pair = _fit_pair(gs, cls)
         if pair is None:
             notes[name] = "the model could not be fitted"
             continue
@@ -301,6 +283,13 @@ def pick_winner(scores: Scores, criterion: str = CRITERION) -> Winner:
         f"{criterion}, {best} ({err[best]:,.1f} coins per user), does not: "
         f"{'; '.join(parts)}.",
     )
+
+
+def best_ranker(scores: Scores) -> str | None:
+    """The model with the highest top-decile capture (None without a finite one)."""
+    cap = scores.estimate("top10_capture")
+    models = [m for m in MODELS if m in cap.index and np.isfinite(cap[m])]
+    return max(models, key=lambda m: cap[m]) if models else None
 
 
 def decile_calibration(forecasts: pd.DataFrame, actual: pd.Series, n_bins: int = 10):

@@ -25,20 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.ltv.bgnbd import BetaGeo
+from kuailive_analysis.ltv.base import BaseBetaGeo, summary_arrays
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
-from kuailive_analysis.ltv.numerics import ConvergenceError
 
 TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
 """The holdout column each forecast target is scored against."""
-
-
-def _xtT(summary: pd.DataFrame):
-    return (
-        summary["frequency_cal"].to_numpy(float),
-        summary["recency_cal"].to_numpy(float),
-        summary["T_cal"].to_numpy(float),
-    )
 
 
 def _freq_group(x: np.ndarray, max_x: int) -> pd.Categorical:
@@ -46,50 +37,7 @@ def _freq_group(x: np.ndarray, max_x: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.minimum(x, max_x).astype(int), labels, ordered=True)
 
 
-PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
-"""Ridge strengths tried in turn by :func:`try_fit_bgnbd` / :func:`try_fit_gamma_gamma`."""
-
-
-def try_fit_bgnbd(summary: pd.DataFrame, penalizers=PENALIZERS) -> tuple[BetaGeo | None, str]:
-    """Fit BG/NBD on a summary, unpenalised first, then with growing ``penalizer`` if the
-    plain MLE is on the boundary. Returns ``(model, note)``: the note is empty for a plain
-    fit, else says why the plain fit failed and which penalizer was used; ``(None, reason)``
-    when every attempt fails."""
-    return _try(lambda c: BetaGeo().fit(*_xtT(summary), penalizer=c), penalizers)
-
-
-def try_fit_gamma_gamma(
-    summary: pd.DataFrame, penalizers=PENALIZERS
-) -> tuple[GammaGamma | None, str]:
-    """Fit Gamma-Gamma on the repeat customers, as :func:`try_fit_bgnbd`."""
-    return _try(
-        lambda c: GammaGamma().fit(summary["frequency_cal"], summary["monetary_cal"], penalizer=c),
-        penalizers,
-    )
-
-
-def _try(fit, penalizers):
-    first = ""
-    for c in penalizers:
-        try:
-            model = fit(c)
-        except (ConvergenceError, ValueError) as e:
-            first = first or str(e)
-            continue
-        reason = first.split(";")[0].split(" (eigenvalues")[0]
-        note = (
-            ""
-            if c == 0
-            else (
-                f"The unpenalised fit has no interior optimum ({reason}), so "
-                f"the fit adds a ridge penalty {c:g} on the log-parameters."
-            )
-        )
-        return model, note
-    return None, first
-
-
-def parameter_table(bg: BetaGeo | None = None, gg: GammaGamma | None = None) -> pd.DataFrame:
+def parameter_table(bg: BaseBetaGeo | None = None, gg: GammaGamma | None = None) -> pd.DataFrame:
     """Estimates, SEs and 95% intervals of both models stacked, with derived quantities:
     mean transaction rate ``r/alpha`` (per day) and mean dropout probability ``a/(a+b)``."""
     parts = []
@@ -100,10 +48,10 @@ def parameter_table(bg: BetaGeo | None = None, gg: GammaGamma | None = None) -> 
     return pd.concat(parts).reset_index().set_index(["model", "parameter"])
 
 
-def frequency_histogram(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
+def frequency_histogram(bg: BaseBetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
     """Number of users by calibration frequency: actual and expected under the model
     (``sum_i P(X(T_i) = x)``); index ``0 .. max_x-1, max_x+``."""
-    x, _, T = _xtT(summary)
+    x, _, T = summary_arrays(summary)
     grp = _freq_group(x, max_x)
     actual = pd.Series(grp).value_counts(sort=False)
     model = bg.expected_frequency_histogram(T, max_x)
@@ -115,7 +63,7 @@ def frequency_histogram(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> p
 
 def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     """Past-rate and pooled-rate predictions of holdout transactions (module docstring)."""
-    x, _, T = _xtT(summary)
+    x, _, T = summary_arrays(summary)
     pooled = x.sum() / max(T.sum(), 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.where(T > 0, x / T, pooled)
@@ -124,10 +72,10 @@ def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     )
 
 
-def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
+def holdout_by_frequency(bg: BaseBetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
     """Mean holdout transactions by calibration frequency: actual, model (conditional
     expectation over the holdout length) and the past-rate baseline; with group sizes."""
-    x, tx, T = _xtT(summary)
+    x, tx, T = summary_arrays(summary)
     t = holdout_length(summary)
     df = pd.DataFrame(
         {
@@ -147,7 +95,7 @@ def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> 
     return out
 
 
-def tracking(bg: BetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> pd.DataFrame:
+def tracking(bg: BaseBetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> pd.DataFrame:
     """Daily and cumulative repeat transactions of the cohort: actual vs model.
 
     A user first seen on day ``f`` has, by the end of day ``d >= f``, ``X(d - f)`` repeat
@@ -206,7 +154,7 @@ def holdout_length(summary: pd.DataFrame) -> float:
 
 def holdout_forecasts(
     summary: pd.DataFrame,
-    bg: BetaGeo | None = None,
+    bg: BaseBetaGeo | None = None,
     gg: GammaGamma | None = None,
     *,
     fallback_mean: float | None = None,
@@ -219,7 +167,7 @@ def holdout_forecasts(
     :meth:`GammaGamma.expected_spend`), past rate x the user's own mean value per transaction
     day, pooled rate x the pooled mean.
     """
-    x, tx, T = _xtT(summary)
+    x, tx, T = summary_arrays(summary)
     t = holdout_length(summary)
     base = baseline_predictions(summary, t)
     cols = {}
@@ -259,7 +207,7 @@ def score_forecasts(forecasts: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
 
 
 def holdout_accuracy(
-    bg: BetaGeo | None,
+    bg: BaseBetaGeo | None,
     summary: pd.DataFrame,
     gg: GammaGamma | None = None,
     fallback_mean: float | None = None,
@@ -269,7 +217,7 @@ def holdout_accuracy(
     return score_forecasts(holdout_forecasts(summary, bg, gg, fallback_mean=fallback_mean), summary)
 
 
-def prediction_grids(bg: BetaGeo, T: float, t: float, max_x: int | None = None):
+def prediction_grids(bg: BaseBetaGeo, T: float, t: float, max_x: int | None = None):
     """``(p_alive, expected)`` grids over calibration frequency (rows 0..max_x) and recency
     (columns 0..T, whole days) for a user observed for ``T`` days; ``expected`` = conditional
     expected transactions in the next ``t`` days. Impossible cells (more repeats than days

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import N_WINDOW_DAYS
+from kuailive_analysis.core.calendar import MS_PER_HOUR, N_WINDOW_DAYS
 from kuailive_analysis.core.checks import require_columns
 
 TRANSACTION_DEFINITIONS = {
@@ -45,6 +45,28 @@ TRANSACTION_DEFINITIONS = {
     "one live room (value = the day's summed watch time, hours)",
 }
 """What a transaction is in chapter 4, by kind (quoted by the chapter)."""
+
+
+USER_DAY_COLUMNS = tuple(
+    "user_id day n_clicks watch_ms n_comments n_likes n_gifts gift_value active".split()
+)
+"""Columns of the dataset's ``user_day`` panel that chapter 4 reads."""
+
+
+def transaction_tables(user_day: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The transactions of chapter 4 in a ``user_day`` panel (:data:`TRANSACTION_DEFINITIONS`).
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(gift_days, watch_days)``: the user-days with a gift (value ``gift_value``, coins)
+        and with a click (value ``watch_hours``).
+    """
+    gift_days = user_day[user_day["n_gifts"] > 0]
+    watch_days = user_day[user_day["n_clicks"] > 0].assign(
+        watch_hours=lambda d: d["watch_ms"] / MS_PER_HOUR
+    )
+    return gift_days, watch_days
 
 
 _HINT = "Pass an event table with a user id and a Beijing day index (as from dataset.load)."

@@ -135,7 +135,7 @@ def analyse(ds: Dataset, params: Params | None = None, **overrides) -> LTVResult
         value=value,
         assumptions=Assumptions(
             rec_intro=text.planted(ds.source.is_twin),
-            rho_freq_value=E.assumption_checks(gs).freq_value_spearman,
+            rho_freq_value=E.frequency_value_spearman(gs),
             truncation_text=text.truncation(tenure, p.calibration_days),
             gg_q=gg.params_["q"],
         ),
@@ -208,7 +208,7 @@ def watching(watch: RFMSummary, model: BetaGeo | None, reason: str, max_freq: in
         model=model,
         histogram=None if model is None else E.frequency_histogram(model, watch.table, max_freq),
         accuracy=acc,
-        watch_every_day=E.assumption_checks(watch.table).share_every_day,
+        watch_every_day=E.share_every_day(watch.table),
         watch_note=text.watch_fit(model, reason),
         watch_mae_bg=None if model is None else acc.loc[("transactions", "BG/NBD"), "MAE"],
         watch_mae_past=acc.loc[("transactions", "past rate"), "MAE"],

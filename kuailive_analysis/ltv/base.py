@@ -120,17 +120,10 @@ class BaseBetaGeo:
     Attributes
     ----------
     params_ : dict
-        Estimates of ``r``, ``alpha``, ``a``, ``b``.
-    log_likelihood_ : float
-        Total log-likelihood at the estimates (unpenalised).
-    summary_ : DataFrame
-        Estimate, standard error and 95% log-Wald interval per parameter.
-    se_, cov_ : dict, ndarray
-        Standard errors; covariance of the log-parameters.
-    penalizer_ : float
-        Ridge strength of the fit (0: plain maximum likelihood).
-    n_customers_, fit_seconds_ : float
-        Total weight of the data; wall time of the fit.
+        The estimates (after :meth:`fit`). Also ``log_likelihood_`` (total, unpenalised),
+        ``summary_`` (estimate, standard error and 95% log-Wald interval per parameter),
+        ``se_``, ``cov_`` (of the log-parameters), ``penalizer_`` (0: plain maximum
+        likelihood), ``n_customers_`` (total weight) and ``fit_seconds_``.
     """
 
     param_names = ("r", "alpha", "a", "b")
@@ -164,7 +157,8 @@ class BaseBetaGeo:
 
     @classmethod
     def negative_log_likelihood(cls, theta, x, tx, T, w, grad: bool = True):
-        r"""Mean negative log-likelihood of the model and its gradient in log-parameters.
+        r"""Mean negative log-likelihood and its gradient in ``theta = log([r, alpha, a, b])``
+        over customer rows ``x, tx, T`` with weights ``w`` (``grad=False``: gradient None).
 
         With :math:`n` the flips a customer alive at :math:`T` has survived, the individual
         log-likelihood is :math:`A_1 + A_2 + \log(e^{A_3} + e^{A_4})`,
@@ -179,20 +173,6 @@ class BaseBetaGeo:
 
         no term grows with :math:`x` faster than :math:`\ln\Gamma`, so large frequencies do not
         overflow.
-
-        Parameters
-        ----------
-        theta : ndarray
-            ``log([r, alpha, a, b])``.
-        x, tx, T, w : ndarray
-            Frequency, recency, age and weight of each (distinct) customer row.
-        grad : bool
-            Also return the gradient (else None).
-
-        Returns
-        -------
-        tuple
-            ``(value, gradient)``.
         """
         r, alpha, a, b = np.exp(theta)
         bn, abn, den, _, _, can_drop = cls._shifts(r, a, b, x)
@@ -220,27 +200,14 @@ class BaseBetaGeo:
         return val, -g / W
 
     def fit(self, frequency, recency, T, weights=None, *, start=None, penalizer=0.0, gtol=1e-5):
-        r"""Maximum-likelihood fit.
+        r"""Maximum-likelihood fit to each customer's ``frequency`` :math:`x`, ``recency``
+        :math:`t_x` and ``T`` (:func:`check_bgnbd_inputs`); returns ``self``.
 
-        Parameters
-        ----------
-        frequency, recency, T : array-like
-            :math:`x`, :math:`t_x`, :math:`T` per customer (:func:`check_bgnbd_inputs`).
-        weights : array-like, optional
-            Repeats each customer (the bootstrap's multinomial weights).
-        start : dict, optional
-            Start values (else three generic ones).
-        penalizer : float
-            :math:`c \ge 0`: adds :math:`c \lVert\log\beta\rVert^2` to the mean negative
-            log-likelihood (a ridge on the log-parameters). Use it only when the plain maximum
-            lies on the boundary (nobody seems to drop out: :math:`a \to 0` or
-            :math:`a, b \to \infty`).
-        gtol : float
-            Largest accepted gradient at the optimum.
-
-        Returns
-        -------
-        self
+        ``weights`` repeat customers (the bootstrap's multinomial weights); ``start`` gives
+        start values (else three generic ones); ``gtol`` is the largest accepted gradient.
+        ``penalizer`` :math:`c \ge 0` adds :math:`c \lVert\theta\rVert^2` to the mean negative
+        log-likelihood (a ridge on the log-parameters): use it only when the plain maximum lies
+        on the boundary (nobody seems to drop out: :math:`a \to 0` or :math:`a, b \to \infty`).
         """
         t0 = time.perf_counter()
         x, tx, t, w = check_bgnbd_inputs(frequency, recency, T, weights)
@@ -273,15 +240,9 @@ class BaseBetaGeo:
 
     @classmethod
     def fit_summary(cls, summary: pd.DataFrame, penalizers=PENALIZERS):
-        """Fit on an :func:`~kuailive_analysis.ltv.summary.rfm_summary` frame, unpenalised
-        first and with a growing ridge ``penalizer`` if the plain maximum is on the boundary
-        (:func:`~kuailive_analysis.ltv.numerics.fit_with_ridge`).
-
-        Returns
-        -------
-        tuple
-            ``(model or None, why the plain fit failed or "")``.
-        """
+        """Fit on an :func:`~kuailive_analysis.ltv.summary.rfm_summary` frame, unpenalised first,
+        then with a growing ridge (:func:`~kuailive_analysis.ltv.numerics.fit_with_ridge`);
+        returns ``(model or None, why the plain fit failed or "")``."""
         x, tx, T = summary_arrays(summary)
         return fit_with_ridge(lambda c: cls().fit(x, tx, T, penalizer=c), penalizers)
 

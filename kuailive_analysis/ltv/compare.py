@@ -1,22 +1,32 @@
-"""Which model forecasts a user's gift value best? The holdout comparison and the winner rule.
+r"""Which model forecasts a user's gift value best? The holdout comparison and the winner rule.
 
 Every method forecasts the gift value (coins) of each cohort user over the ``horizon`` days
 after a cut day, from the days before it only (:func:`value_forecasts`):
 
 * **BG/NBD x Gamma-Gamma** and **MBG/NBD x Gamma-Gamma**: expected gifting days over the
   horizon times the Gamma-Gamma expected value of a gifting day (the sample mean over repeat
-  gifters when the Gamma-Gamma mean is infinite, ``q <= 1``);
+  gifters when the Gamma-Gamma mean is infinite, :math:`q \le 1`);
 * **gradient boosting** and **zero-inflated lognormal**: supervised, trained one window
   earlier (:mod:`kuailive_analysis.ltv.supervised`);
 * naive baselines: **run rate** (the user's value per day of the window before the cut, times
   the horizon) and **zero** (nobody gives).
 
-:func:`score_value_forecasts` scores them against the actual value with a user bootstrap (the
-same resampled users for every method): total-value ratio (predicted / actual total), MAE,
-RMSE, Spearman rank correlation, normalized Gini (how well the forecast orders users by what
-they gave; 1 = perfect order, 0 = random) and top-decile capture (share of the actual value
-given by the 10% of users with the highest forecast). :func:`pick_winner` applies the rule
-(:data:`WINNER_RULE`).
+:func:`score_value_forecasts` scores forecasts :math:`\hat y_i` against the actual values
+:math:`y_i` of the :math:`n` users with a user bootstrap (the same resampled users for every
+method): the total ratio :math:`\sum \hat y_i / \sum y_i`, MAE, RMSE, the Spearman rank
+correlation, the normalized Gini (how well the forecast orders users by what they gave: 1 =
+perfect order, 0 = random) and the top-decile capture (the share of the actual value given by
+the 10% of users with the highest forecast, :math:`D`):
+
+.. math::
+
+    G(\hat y) = \frac{2 \sum_i \operatorname{rank}(\hat y_i)\, y_i}{n \sum_i y_i}
+    - \frac{n+1}{n}, \qquad
+    \text{norm. Gini} = \frac{G(\hat y)}{G(y)}, \qquad
+    \text{capture} = \frac{\sum_{i \in D} y_i}{\sum_i y_i}
+
+(average ranks; users tied at the decile's edge share its remaining places).
+:func:`pick_winner` applies the rule (:data:`WINNER_RULE`).
 """
 
 from __future__ import annotations

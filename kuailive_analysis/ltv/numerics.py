@@ -61,23 +61,10 @@ class ConvergenceError(RuntimeError):
 
 @dataclass
 class MLEResult:
-    """Outcome of :func:`maximise`.
-
-    Attributes
-    ----------
-    theta : ndarray
-        Log-parameters at the optimum.
-    mean_nll : float
-        Mean negative log-likelihood there (unpenalised when a model stores it).
-    grad, hessian : ndarray
-        Gradient and Hessian of the objective at ``theta`` (log space).
-    n_weight : float
-        Total weight (number of customers).
-    method : str
-        Optimiser that produced the optimum.
-    n_evals : int
-        Objective evaluations.
-    """
+    """Outcome of :func:`maximise`: ``theta`` (log-parameters at the optimum), ``mean_nll``
+    (mean negative log-likelihood there), ``grad`` and ``hessian`` of the objective at
+    ``theta``, ``n_weight`` (total weight of the data), ``method`` (the optimiser that found
+    it) and ``n_evals`` (objective evaluations)."""
 
     theta: np.ndarray
     mean_nll: float
@@ -128,15 +115,9 @@ def numerical_hessian(fun: ObjFn, theta: np.ndarray, step: float = 1e-4) -> np.n
 def check_optimum(
     fun: ObjFn, theta: np.ndarray, names: Sequence[str], *, gtol: float, model: str
 ) -> tuple[float, np.ndarray, np.ndarray, str | None]:
-    """Check that ``theta`` is an interior optimum of ``fun``.
-
-    Returns
-    -------
-    tuple
-        ``(value, gradient, hessian, reason)``; ``reason`` is None for a verified optimum,
-        else says what failed (non-finite value, gradient above ``gtol``, Hessian not finite or
-        not positive definite, a parameter on :data:`LOG_BOUND`).
-    """
+    """``(value, gradient, hessian, reason)`` at ``theta``; ``reason`` is None for a verified
+    interior optimum, else says what failed (non-finite value, gradient above ``gtol``, Hessian
+    not finite or not positive definite, a parameter on :data:`LOG_BOUND`)."""
     val, grad = fun(theta)
     hess = numerical_hessian(fun, theta)
     params = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, np.exp(theta)))

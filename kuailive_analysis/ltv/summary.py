@@ -154,31 +154,9 @@ class RFMSummary:
         return self.table.describe().T[["mean", "50%", "max"]].round(2)
 
 
-def rfm_summary(
-    events: pd.DataFrame,
-    *,
-    calibration_days: int,
-    n_days: int = N_WINDOW_DAYS,
-    value_col: str | None = None,
-    user_col: str = "user_id",
-    day_col: str = "day",
-) -> pd.DataFrame:
-    """Calibration/holdout RFM summary, one row per cohort user (index ``user_id``).
-
-    Columns: ``first_day``, ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal``,
-    ``value_cal`` (total calibration value including the first day), ``frequency_holdout``,
-    ``monetary_holdout``, ``value_holdout``, ``duration_holdout`` (see the module docstring).
-    Works on the raw event table (or on :func:`transaction_days` output). :func:`summarise`
-    returns the same table with the split and the users left out.
-    """
-    return summarise(
-        events,
-        calibration_days=calibration_days,
-        n_days=n_days,
-        value_col=value_col,
-        user_col=user_col,
-        day_col=day_col,
-    ).table
+def rfm_summary(events: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """The table of :func:`summarise` (same arguments): one row per cohort user."""
+    return summarise(events, **kwargs).table
 
 
 def summarise(
@@ -190,8 +168,17 @@ def summarise(
     user_col: str = "user_id",
     day_col: str = "day",
 ) -> RFMSummary:
-    """:func:`rfm_summary` as an :class:`RFMSummary` (table, split, users first seen in the
-    holdout)."""
+    """Calibration/holdout RFM summary of an event table (or of :func:`transaction_days`).
+
+    Returns
+    -------
+    RFMSummary
+        ``table``: one row per cohort user (index ``user_id``) with ``first_day``,
+        ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal``, ``value_cal`` (total
+        calibration value, first day included), ``frequency_holdout``, ``monetary_holdout``,
+        ``value_holdout``, ``duration_holdout`` (module docstring); the split and the users
+        first seen in the holdout.
+    """
     if not (1 <= calibration_days < n_days):
         raise ValueError(
             f"calibration_days={calibration_days!r} must be in 1..{n_days - 1} so that both the "

@@ -1,5 +1,6 @@
 """Chapter 4 in one call: :func:`analyse` fits, validates and values; the
-:class:`~kuailive_analysis.ltv.result.LTVResult` holds it, section by section.
+:class:`~kuailive_analysis.ltv.result.LTVResult` holds it, one section per part of the chapter
+(built here, one function per section).
 
 The holdout is ``N_WINDOW_DAYS - calibration_days`` days long
 (:data:`kuailive_analysis.core.calendar.N_WINDOW_DAYS`).
@@ -7,13 +8,13 @@ The holdout is ``N_WINDOW_DAYS - calibration_days`` days long
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core import stats
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS
 from kuailive_analysis.dataset import Dataset
 from kuailive_analysis.ltv import compare as C, evaluate as E, text
+from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.clv import bootstrap_clv, clv_table
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
@@ -38,19 +39,18 @@ from kuailive_analysis.ltv.summary import (
     transaction_tables,
 )
 
-__all__ = ["analyse", "watching"]
+__all__ = ["analyse", "watching_section"]
 
 MAX_GRID_FREQUENCY = 12
 """Rows of the P(alive) / expected-transactions heat maps (frequencies 0..12 at most)."""
 
 
 def analyse(ds: Dataset, params: Params | None = None, **overrides) -> LTVResult:
-    """Chapter 4 on a dataset.
+    """Chapter 4 on a dataset (its ``user_day`` panel and ``users`` table).
 
     Parameters
     ----------
     ds : Dataset
-        The data (its ``user_day`` panel and ``users`` table).
     params : Params, optional
         The chapter's parameters; ``overrides`` replace single fields.
 
@@ -69,61 +69,44 @@ def analyse(ds: Dataset, params: Params | None = None, **overrides) -> LTVResult
     gift = summarise(gift_days, calibration_days=p.calibration_days, value_col="gift_value")
     watch = summarise(watch_days, calibration_days=p.calibration_days, value_col="watch_hours")
     gs = gift.table
-    bg, bg_why = BetaGeo.fit_summary(gs)
-    gg, gg_why = GammaGamma.fit_summary(gs)
-    if bg is None or gg is None:
-        raise RuntimeError(f"gifting models could not be fitted: {bg_why} {gg_why}")
-    mbg, mbg_why = ModifiedBetaGeo.fit_summary(gs)
-    fallback = sample_mean_spend(gs["frequency_cal"], gs["monetary_cal"])
-    fitted = {C.BG: (bg, gg, fallback)} | ({C.MBG: (mbg, gg, fallback)} if mbg else {})
+    fits = _fits(gs)
+    pairs = {C.BG: fits.bg, C.MBG: fits.mbg}
     comparison = C.compare(
         user_day,
         users,
         p.calibration_days,
         p.holdout_days,
         end=N_WINDOW_DAYS,
-        fitted=fitted,
+        fitted={k: (m, fits.gg, fits.fallback_mean) for k, m in pairs.items() if m is not None},
         n_boot=p.n_boot_compare,
         level=p.compare_level,
         seed=p.seed,
     )
-    checks = _checks(p, bg, gs, repeat_transactions_by_day(gift_days, gs.index), fallback, gg)
-    watching_ = watching(watch, *BetaGeo.fit_summary(watch.table), p.max_freq)
-    value = _value(p, bg, gg, gs, fallback, comparison.winner)
-    tenure = (
-        users.set_index("user_id")["tenure_days"].reindex(gs.index)
-        if "tenure_days" in users
-        else None
-    )
+    checks = _checks(p, fits, gs, repeat_transactions_by_day(gift_days, gs.index))
+    watching = watching_section(watch, *BetaGeo.fit_summary(watch.table), p.max_freq)
+    value = _value(p, fits, gs, comparison.winner)
+    tenure = None
+    if "tenure_days" in users:
+        tenure = users.set_index("user_id")["tenure_days"].reindex(gs.index)
     return LTVResult(
         source=ds.source,
         params=p,
-        titles=text.titles(
-            checks.fit_test.misallocated,
-            None
-            if watching_.histogram is None
-            else E.frequency_fit_test(watching_.histogram).misallocated,
-            comparison,
-            value.clv_top1,
+        titles=text.titles(checks, watching, comparison, value),
+        cohorts=Cohorts(
+            gift=gift,
+            watch=watch,
+            data_name=ds.source.label,
+            def_gift=TRANSACTION_DEFINITIONS["gift"],
+            def_watch=TRANSACTION_DEFINITIONS["watch"],
+            last_cal_day=p.last_cal_day,
+            holdout_days=p.holdout_days,
+            n_gift_users=gift.n_users,
+            share_gift_repeat=gift.share_repeat,
+            n_gift_late=gift.n_users_first_in_holdout,
+            n_watch_users=watch.n_users,
+            share_watch_repeat=watch.share_repeat,
         ),
-        cohorts=_cohorts(p, ds, gift, watch),
-        fits=Fits(
-            bg=bg,
-            gg=gg,
-            mbg=mbg,
-            fallback_mean=fallback,
-            bg_rate=bg.params_["r"] / bg.params_["alpha"],
-            bg_days_between=bg.params_["alpha"] / bg.params_["r"],
-            bg_dropout=bg.params_["a"] / (bg.params_["a"] + bg.params_["b"]),
-            time_bg_fit_ms=bg.fit_seconds_ * 1000,
-            time_gg_fit_ms=gg.fit_seconds_ * 1000,
-            bg_ll=bg.log_likelihood_,
-            gg_n=int(gg.n_customers_),
-            bg_note=text.penalty(bg, "BG/NBD"),
-            gg_note=text.penalty(gg, "Gamma-Gamma"),
-            gg_mean_note=text.gg_mean(gg, fallback),
-            mbg_text=text.mbg(mbg, bg, mbg_why),
-        ),
+        fits=fits,
         checks=checks,
         choice=Choice(
             comparison=comparison,
@@ -131,44 +114,54 @@ def analyse(ds: Dataset, params: Params | None = None, **overrides) -> LTVResult
             cmp_text=text.comparison(comparison),
             cmp_verdict=comparison.winner.reason,
         ),
-        watching=watching_,
+        watching=watching,
         value=value,
         assumptions=Assumptions(
             rec_intro=text.planted(ds.source.is_twin),
             rho_freq_value=E.frequency_value_spearman(gs),
             truncation_text=text.truncation(tenure, p.calibration_days),
-            gg_q=gg.params_["q"],
+            gg_q=fits.gg.params_["q"],
         ),
     )
 
 
-def _cohorts(p: Params, ds: Dataset, gift: RFMSummary, watch: RFMSummary) -> Cohorts:
-    return Cohorts(
-        gift=gift,
-        watch=watch,
-        data_name=ds.source.label,
-        def_gift=TRANSACTION_DEFINITIONS["gift"],
-        def_watch=TRANSACTION_DEFINITIONS["watch"],
-        last_cal_day=p.last_cal_day,
-        holdout_days=p.holdout_days,
-        n_gift_users=gift.n_users,
-        share_gift_repeat=gift.share_repeat,
-        n_gift_late=gift.n_users_first_in_holdout,
-        n_watch_users=watch.n_users,
-        share_watch_repeat=watch.share_repeat,
+def _fits(gs: pd.DataFrame) -> Fits:
+    bg, bg_why = BetaGeo.fit_summary(gs)
+    gg, gg_why = GammaGamma.fit_summary(gs)
+    if bg is None or gg is None:
+        raise RuntimeError(f"gifting models could not be fitted: {bg_why} {gg_why}")
+    mbg, mbg_why = ModifiedBetaGeo.fit_summary(gs)
+    fallback = sample_mean_spend(gs["frequency_cal"], gs["monetary_cal"])
+    r, alpha, a, b = (bg.params_[k] for k in bg.param_names)
+    return Fits(
+        bg=bg,
+        gg=gg,
+        mbg=mbg,
+        fallback_mean=fallback,
+        bg_rate=r / alpha,
+        bg_days_between=alpha / r,
+        bg_dropout=a / (a + b),
+        time_bg_fit_ms=bg.fit_seconds_ * 1000,
+        time_gg_fit_ms=gg.fit_seconds_ * 1000,
+        bg_ll=bg.log_likelihood_,
+        gg_n=int(gg.n_customers_),
+        bg_note=text.penalty(bg, "BG/NBD"),
+        gg_note=text.penalty(gg, "Gamma-Gamma"),
+        gg_mean_note=text.gg_mean(gg, fallback),
+        mbg_text=text.mbg(mbg, bg, mbg_why),
     )
 
 
-def _checks(p: Params, bg, gs: pd.DataFrame, repeats: np.ndarray, fallback: float, gg) -> Checks:
-    forecasts = E.holdout_forecasts(gs, bg, gg, fallback_mean=fallback)
+def _checks(p: Params, fits: Fits, gs: pd.DataFrame, repeats) -> Checks:
+    bg = fits.bg
+    forecasts = E.holdout_forecasts(gs, bg, fits.gg, fallback_mean=fits.fallback_mean)
     acc = E.score_forecasts(forecasts, gs)
     histogram = E.frequency_histogram(bg, gs, p.max_freq)
     tracking = E.tracking(bg, gs, repeats)
     hold = tracking.index >= p.calibration_days
     model, actual = tracking.loc[hold, "model"].sum(), tracking.loc[hold, "actual"].sum()
-    p_alive, expected = E.prediction_grids(
-        bg, p.grid_T, p.holdout_days, max_x=min(p.grid_T, MAX_GRID_FREQUENCY)
-    )
+    grid_rows = min(p.grid_T, MAX_GRID_FREQUENCY)
+    p_alive, expected = E.prediction_grids(bg, p.grid_T, p.holdout_days, max_x=grid_rows)
     fit_test = E.frequency_fit_test(histogram)
     return Checks(
         histogram=histogram,
@@ -200,9 +193,11 @@ def _checks(p: Params, bg, gs: pd.DataFrame, repeats: np.ndarray, fallback: floa
     )
 
 
-def watching(watch: RFMSummary, model: BetaGeo | None, reason: str, max_freq: int) -> Watching:
-    """Section 4.8: BG/NBD on watching days (``model`` None when it could not be fitted, with
-    the ``reason``)."""
+def watching_section(
+    watch: RFMSummary, model: BaseBetaGeo | None, reason: str, max_freq: int
+) -> Watching:
+    """Section 4.8, BG/NBD on watching days: ``model`` fitted to the ``watch`` summary (None
+    when it could not be, for the ``reason``)."""
     acc = E.holdout_accuracy(model, watch.table)
     return Watching(
         model=model,
@@ -215,24 +210,20 @@ def watching(watch: RFMSummary, model: BetaGeo | None, reason: str, max_freq: in
     )
 
 
-def _value(p: Params, bg, gg, gs: pd.DataFrame, fallback: float, winner: C.Winner) -> Value:
+def _value(p: Params, fits: Fits, gs: pd.DataFrame, winner: C.Winner) -> Value:
+    bg, gg, horizon, rate = fits.bg, fits.gg, p.horizon_days, p.discount_rate_daily
     boot = bootstrap_clv(
         gs,
-        horizon=p.horizon_days,
+        horizon=horizon,
         bg=bg,
         gg=gg,
         n_boot=p.n_boot,
-        discount_rate=p.discount_rate_daily,
+        discount_rate=rate,
         level=p.level,
         seed=p.seed,
     )
     preds = clv_table(
-        bg,
-        gg,
-        gs,
-        horizon=p.horizon_days,
-        discount_rate=p.discount_rate_daily,
-        fallback_mean=fallback,
+        bg, gg, gs, horizon=horizon, discount_rate=rate, fallback_mean=fits.fallback_mean
     )
     clv, value_cal, reps = boot.per_user["clv"], gs["value_cal"], boot.replicates
     return Value(
@@ -244,8 +235,8 @@ def _value(p: Params, bg, gg, gs: pd.DataFrame, fallback: float, winner: C.Winne
             "calibration value": stats.lorenz_curve(value_cal, n_points=None),
         },
         time_boot_s=boot.seconds,
-        horizon=p.horizon_days,
-        discount=p.discount_rate_daily,
+        horizon=horizon,
+        discount=rate,
         level=p.level,
         n_boot_ok=boot.n_boot,
         n_boot_failed=boot.n_failed,

@@ -281,8 +281,14 @@ def frequency_fit_test(hist: pd.DataFrame, n_params: int = 4, min_expected: floa
         statistic=stat,
         df=int(df),
         p_value=float(stats.chi2.sf(stat, df)),
-        misallocated=float(np.abs(act - exp).sum() / act.sum() / 2),
+        misallocated=misallocation(hist),
     )
+
+
+def misallocation(hist: pd.DataFrame) -> float:
+    """Share of users a :func:`frequency_histogram` puts in the wrong bar (:class:`FitTest`)."""
+    act, exp = hist["actual"].to_numpy(float), hist["model"].to_numpy(float)
+    return float(np.abs(act - exp).sum() / act.sum() / 2)
 
 
 def ratio_interval(pred, actual, *, n_boot: int = 200, level: float = 0.95, seed: int = 0):

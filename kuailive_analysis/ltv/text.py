@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.ltv import compare as C
-from kuailive_analysis.ltv.evaluate import FitTest
+from kuailive_analysis.ltv.evaluate import FitTest, misallocation
 from kuailive_analysis.ltv.result import Titles
 
 INTERIOR = "The fit is an interior maximum (no penalty)."
@@ -142,33 +142,31 @@ def truncation(tenure_days: pd.Series | None, calibration_days: int) -> str:
     )
 
 
-def titles(
-    misallocated: float,
-    watch_misallocated: float | None,
-    comparison: C.Comparison,
-    concentration_top1: float,
-) -> Titles:
-    """The figure titles of chapter 4 (:class:`~kuailive_analysis.ltv.result.Titles`)."""
+def titles(checks, watching, comparison: C.Comparison, value) -> Titles:
+    """The figure titles of chapter 4 from the result's sections
+    (:class:`~kuailive_analysis.ltv.result.Titles`)."""
     m = C.best_ranker(comparison.scores)
-    if m is None:
-        deciles = "Forecast deciles: mean predicted vs actual holdout value"
-    else:
+    deciles = "Forecast deciles: mean predicted vs actual holdout value"
+    if m is not None:
         top = comparison.deciles[comparison.deciles["method"] == m].iloc[-1]
         deciles = (
             f"Top decile of {m}: forecast {top['predicted']:,.0f}, "
             f"actual {top['actual']:,.0f} coins/user"
         )
+    watch = ""
+    if watching.histogram is not None:
+        watch = (
+            f"Users by repeat watching days: BG/NBD puts "
+            f"{misallocation(watching.histogram):.1%} of users in the wrong bar"
+        )
     return Titles(
         histogram="Users by repeat gifting days: BG/NBD puts "
-        f"{misallocated:.1%} of users in the wrong bar",
+        f"{checks.fit_test.misallocated:.1%} of users in the wrong bar",
         by_frequency="Holdout activity by calibration frequency: model vs naive rate",
         tracking="Repeat transactions tracked day by day; dotted line = calibration/holdout split",
         heatmaps="Recent, frequent users are alive and expected to come back most",
         deciles=deciles,
-        watch_histogram=""
-        if watch_misallocated is None
-        else f"Users by repeat watching days: BG/NBD puts {watch_misallocated:.1%} of users "
-        "in the wrong bar",
+        watch_histogram=watch,
         clv="Predicted value is spread over orders of magnitude",
-        concentration=f"The top 1% of users hold {concentration_top1:.0%} of the predicted value",
+        concentration=f"The top 1% of users hold {value.clv_top1:.0%} of the predicted value",
     )

@@ -14,7 +14,7 @@ import pytest
 
 from kuailive_analysis import ltv
 from kuailive_analysis.ltv import evaluate as E, text
-from kuailive_analysis.ltv.analysis import watching
+from kuailive_analysis.ltv.analysis import watching_section
 from kuailive_analysis.ltv.summary import transaction_tables
 from kuailive_analysis.report.glue import text_value
 
@@ -149,7 +149,7 @@ def test_result_is_reproducible_and_carries_nothing_in_attrs(result, twin_ds):
 
 def test_text_when_the_watch_fit_fails(result):
     ws = result.cohorts.watch.table
-    failed = watching(result.cohorts.watch, None, "no optimum.", result.params.max_freq)
+    failed = watching_section(result.cohorts.watch, None, "no optimum.", result.params.max_freq)
     n = failed.numbers()
     assert text_value(*n["watch_mae_bg"]) == "n/a" and failed.histogram is None
     assert n["watch_note"] == "The fit fails: no optimum."
@@ -168,7 +168,9 @@ def test_text_when_the_watch_fit_fails(result):
 
     assert P.plot_frequency_histogram(None, "watching days") is not None
     # with a fit, the same builder gives the chapter's section
-    again = watching(result.cohorts.watch, result.watching.model, "", result.params.max_freq)
+    again = watching_section(
+        result.cohorts.watch, result.watching.model, "", result.params.max_freq
+    )
     assert again.numbers() == result.watching.numbers()
 
 

@@ -237,15 +237,16 @@ def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95) ->
     est = np.exp(result.theta)
     se_t = result.se_theta
     z = normal_quantile(level)
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "se": est * se_t,
-            "ci_low": np.exp(result.theta - z * se_t),
-            "ci_high": np.exp(result.theta + z * se_t),
-        },
-        index=pd.Index(list(names), name="parameter"),
-    )
+    with np.errstate(over="ignore"):  # a flat direction: the interval is unbounded (inf)
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "se": est * se_t,
+                "ci_low": np.exp(result.theta - z * se_t),
+                "ci_high": np.exp(result.theta + z * se_t),
+            },
+            index=pd.Index(list(names), name="parameter"),
+        )
 
 
 def fit_with_ridge(fit: Callable[[float], object], penalizers=PENALIZERS) -> tuple[object, str]:

@@ -39,8 +39,9 @@ from kuailive_analysis.ltv.numerics import (
     penalised,
     store_fit,
 )
+from kuailive_analysis.ltv.summary import summary_arrays
 
-__all__ = ["BaseBetaGeo", "check_bgnbd_inputs", "summary_arrays"]
+__all__ = ["BaseBetaGeo", "check_bgnbd_inputs"]
 
 
 def check_bgnbd_inputs(frequency, recency, T, weights=None):
@@ -101,12 +102,6 @@ def check_bgnbd_inputs(frequency, recency, T, weights=None):
         if w.size != x.size or np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("weights must be finite, >= 0, not all 0, one per customer.")
     return x, np.minimum(tx, t), t, w
-
-
-def summary_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(x, t_x, T)`` of an :func:`~kuailive_analysis.ltv.summary.rfm_summary` frame
-    (``frequency_cal``, ``recency_cal``, ``T_cal``) as float arrays."""
-    return tuple(summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
 
 
 class BaseBetaGeo:

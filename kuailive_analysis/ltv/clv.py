@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.stats import percentile_interval
-from kuailive_analysis.ltv.base import BaseBetaGeo, check_bgnbd_inputs, summary_arrays
+from kuailive_analysis.ltv.base import BaseBetaGeo, check_bgnbd_inputs
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.numerics import ConvergenceError, as_array
+from kuailive_analysis.ltv.summary import summary_arrays
 
 __all__ = ["BootstrapCLV", "bootstrap_clv", "clv", "clv_table"]
 

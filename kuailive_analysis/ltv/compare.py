@@ -38,12 +38,11 @@ import pandas as pd
 from scipy import stats
 
 from kuailive_analysis.ltv import supervised as S
-from kuailive_analysis.ltv.base import summary_arrays
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo
 from kuailive_analysis.ltv.numerics import ConvergenceError
-from kuailive_analysis.ltv.summary import summarise
+from kuailive_analysis.ltv.summary import summarise, summary_arrays
 
 BG, MBG, GBM, ZILN = (
     "BG/NBD x Gamma-Gamma",

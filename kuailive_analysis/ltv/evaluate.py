@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kuailive_analysis.ltv.base import BaseBetaGeo, summary_arrays
+from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
+from kuailive_analysis.ltv.summary import summary_arrays
 
 TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
 """The holdout column each forecast target is scored against."""

@@ -233,6 +233,12 @@ def summarise(
     )
 
 
+def summary_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, t_x, T)`` of an :func:`rfm_summary` frame (``frequency_cal``, ``recency_cal``,
+    ``T_cal``) as float arrays."""
+    return tuple(summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
+
+
 def repeat_transactions_by_day(
     events: pd.DataFrame,
     users: pd.Index,

@@ -14,12 +14,12 @@ from kuailive_analysis.ltv.result import Titles
 INTERIOR = "The fit is an interior maximum (no penalty)."
 
 
-def penalty(model, name: str) -> str:
-    """Why a fit carries a ridge penalty, in words (no optimiser trace); :data:`INTERIOR` for a
-    plain fit."""
+def penalty(model, name: str, plain: str = INTERIOR) -> str:
+    """Why a fit carries a ridge penalty, in words (no optimiser trace); ``plain`` for a plain
+    fit."""
     c = model.penalizer_
     if not c:
-        return INTERIOR
+        return plain
     return (
         f"The unpenalised {name} fit has no interior maximum (the likelihood keeps rising "
         "towards the edge of the parameter space, e.g. when the data show almost no dropout), "
@@ -51,7 +51,7 @@ def mbg(mbg, bg, reason: str) -> str:
         f"{pb['a'] / (pb['a'] + pb['b']):.1%}) and a log-likelihood of "
         f"{mbg.log_likelihood_:,.1f} (BG/NBD: {bg.log_likelihood_:,.1f}). "
     )
-    return text + (penalty(mbg, "MBG/NBD") if mbg.penalizer_ else "")
+    return text + penalty(mbg, "MBG/NBD", plain="")
 
 
 def fit_test(t: FitTest) -> str:
@@ -103,7 +103,7 @@ def watch_fit(model, reason: str) -> str:
         f"{pw['r'] / pw['alpha']:.2f} watching days per day, and a mean dropout of "
         f"{pw['a'] / (pw['a'] + pw['b']):.1%} per watching day. "
     )
-    return text + (penalty(model, "BG/NBD") if model.penalizer_ else "")
+    return text + penalty(model, "BG/NBD", plain="")
 
 
 def clv_status(winner: C.Winner) -> str:

@@ -670,25 +670,28 @@ def test_papermill_direct_run_checks_parameters(twin, tmp_path, name, value):
 
 @pytest.mark.parametrize("chapter", sorted(p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.ipynb")))
 def test_every_chapter_checks_parameters_in_its_first_code_cell(chapter):
-    """Every chapter's first code cell after its parameters cell calls ``check_namespace`` for
-    itself (where papermill's injected cell lands in front of it), and that check gives an
-    unknown injected parameter the CLI's message, while the chapter's defaults pass."""
-    from kuailive_analysis.app.params import ParamError, check_namespace, parse_cli
+    """Every chapter's first code cell after its parameters cell checks its parameters with its
+    own ``Params.from_namespace(globals())`` (where papermill's injected cell lands in front of
+    it), and that check gives an unknown injected parameter the CLI's message, while the
+    chapter's defaults pass."""
+    from kuailive_analysis.app.params import PARAMS, ParamError, parse_cli
+
+    cls = PARAMS[chapter]
 
     nb = nbformat.read(CHAPTERS / f"{chapter}.ipynb", as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     first = next(i for i, c in enumerate(code) if "parameters" in c.metadata.get("tags", []))
-    assert f'check_namespace("{chapter}", globals())' in code[first + 1].source
+    assert ".Params.from_namespace(globals())" in code[first + 1].source
 
     defaults: dict = {}
     exec(code[first].source, defaults)  # noqa: S102 (the chapter's own parameters cell)
     defaults["In"] = ["", code[first].source]
-    assert isinstance(check_namespace(chapter, defaults), dict)
+    assert isinstance(cls.from_namespace(defaults), cls)
 
     injected = "# Parameters\nno_such_param = 1\n"
     namespace = {**defaults, "no_such_param": 1, "In": ["", code[first].source, injected]}
     with pytest.raises(ParamError) as raised:
-        check_namespace(chapter, namespace)
+        cls.from_namespace(namespace)
     with pytest.raises(ParamError) as cli:
         parse_cli([("no_such_param", "1")], [chapter])
     assert str(raised.value) == str(cli.value)

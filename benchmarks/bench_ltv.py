@@ -5,7 +5,7 @@ BG/NBD with known parameters on the 21-day window, as a daily event log (several
 first transaction days spread over the calibration period), with Gamma-Gamma values. We time
 
 * ``rfm_summary`` on the event log (``--events-per-day`` events per transaction day),
-* ``ltv.evaluate.try_fit_bgnbd`` on the summary, the chapter's path (day-level data pool into a
+* ``BetaGeo.fit_summary`` on the summary, the chapter's path (day-level data pool into a
   few hundred distinct rows; one transaction a day pushes this simulated BG/NBD to the
   no-dropout boundary, so this includes the failed plain fit and the penalised refit),
 * ``BetaGeo().fit(..., penalizer=1e-4)`` alone on the same summary,
@@ -35,17 +35,36 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis import ltv
-from kuailive_analysis.ltv import evaluate as E
+from kuailive_analysis.ltv.gamma_gamma import simulate_gamma_gamma
 
 PARAMS = {"r": 0.4, "alpha": 3.0, "a": 0.8, "b": 3.0}
 GG = {"p": 4.0, "q": 3.0, "gamma": 30.0}
+
+
+def simulate_events(params: dict, birth, end: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``(customer, time)`` of every transaction of BG/NBD customers born at ``birth`` (their
+    first transaction) and observed until ``end``, sorted by customer and time."""
+    n = birth.size
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    p = rng.beta(params["a"], params["b"], n)
+    idx, times, t = [np.arange(n)], [birth.copy()], birth.copy()
+    alive = birth < end
+    while alive.any():
+        t = t + rng.exponential(1.0, n) / lam
+        alive &= t < end
+        idx.append(np.flatnonzero(alive))
+        times.append(t[alive])
+        alive &= rng.random(n) >= p  # dropout after a repeat transaction
+    ci, tt = np.concatenate(idx), np.concatenate(times)
+    order = np.lexsort((tt, ci))
+    return ci[order], tt[order]
 
 
 def make_events(n: int, events_per_day: int, seed: int) -> pd.DataFrame:
     """A daily event log simulated from BG/NBD (see the module docstring)."""
     rng = np.random.default_rng(seed)
     birth = rng.uniform(0, 14, n)
-    ci, t = ltv.simulate_bgnbd_events(PARAMS, birth, 21.0, rng=rng)
+    ci, t = simulate_events(PARAMS, birth, 21.0, rng)
     day = np.floor(t).astype(np.int8)
     reps = rng.integers(1, 2 * events_per_day, ci.size)
     user = np.repeat(ci + 1, reps).astype(np.int32)
@@ -81,8 +100,8 @@ def main() -> None:
         s[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal", "monetary_cal")
     )
     rng = np.random.default_rng(args.seed)
-    m = np.where(x > 0, ltv.simulate_gamma_gamma(GG, x, rng=rng), 0.0)
-    cont = ltv.simulate_bgnbd(PARAMS, rng.uniform(0, 14, args.users), rng=rng)
+    m = np.where(x > 0, simulate_gamma_gamma(GG, x, rng=rng), 0.0)
+    cont = ltv.BetaGeo.simulate(PARAMS, rng.uniform(0, 14, args.users), rng=rng)
 
     res = {
         "users": args.users,
@@ -92,7 +111,7 @@ def main() -> None:
         "rfm_summary_s": timed(
             lambda: ltv.rfm_summary(ev, calibration_days=14, value_col="gift_price"), args.repeat
         ),
-        "bgnbd_try_fit_s": timed(lambda: E.try_fit_bgnbd(s), args.repeat),
+        "bgnbd_try_fit_s": timed(lambda: ltv.BetaGeo.fit_summary(s), args.repeat),
         "bgnbd_fit_penalised_s": timed(
             lambda: ltv.BetaGeo().fit(x, tx, T, penalizer=1e-4), args.repeat
         ),

@@ -60,16 +60,16 @@ def executed_book(small_twin):
 
     Asserts that execution leaves the source notebooks byte-identical.
     """
-    from kuailive_analysis.app import book
+    from kuailive_analysis.app import book, chapters as chs
 
-    chapters = book.all_chapters()
+    chapters = chs.all_chapters()
     before = _digest([c.path for c in chapters])
     errors: dict[str, str | None] = {}
     for ch in chapters:
         try:
             book.run_chapters(small_twin, [ch], log=lambda *a, **k: None)
             errors[ch.name] = None
-        except book.BookError as err:
+        except chs.BookError as err:
             errors[ch.name] = str(err)
     assert _digest([c.path for c in chapters]) == before, "execution modified source notebooks"
     return errors
@@ -78,9 +78,9 @@ def executed_book(small_twin):
 @pytest.fixture(scope="session")
 def built_site(executed_book) -> Path:
     """Build the site from the executed chapters (warnings are errors); return index.html."""
-    from kuailive_analysis.app import book
+    from kuailive_analysis.app import site
 
     failed = sorted(k for k, v in executed_book.items() if v)
     if failed:
         pytest.fail(f"chapters failed, so the site was not built: {failed}")
-    return book.build_site(log=lambda *a, **k: None)
+    return site.build_site(log=lambda *a, **k: None)

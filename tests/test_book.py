@@ -14,9 +14,10 @@ import pytest
 from _tiny import write_tiny
 
 from kuailive_analysis import config, dataset
-from kuailive_analysis.app import book, params as P
+from kuailive_analysis.app import book, chapters as chs, edition as ed, params as P, site
+from kuailive_analysis.core.params import parse_value
 
-CHAPTERS = book.all_chapters()
+CHAPTERS = chs.all_chapters()
 
 
 def test_chapters_in_book_order():
@@ -82,19 +83,19 @@ def test_failing_chapter_raises_book_error(tmp_path, small_twin):
     nb.cells = [params, nbformat.v4.new_code_cell("1 / 0")]
     path = tmp_path / "99_boom.ipynb"
     nbformat.write(nb, path)
-    with pytest.raises(book.BookError, match=r"99_boom.*ZeroDivisionError"):
-        book.run_chapters(small_twin, [book.Chapter("99_boom", path)], log=lambda *a, **k: None)
+    with pytest.raises(chs.BookError, match=r"99_boom.*ZeroDivisionError"):
+        book.run_chapters(small_twin, [chs.Chapter("99_boom", path)], log=lambda *a, **k: None)
 
 
 def test_unknown_parameter_is_rejected(small_twin):
-    with pytest.raises(book.BookError, match="churn_dayz"):
+    with pytest.raises(chs.BookError, match="churn_dayz"):
         book.run_chapters(small_twin, CHAPTERS[:1], {"churn_dayz": 7}, log=lambda *a, **k: None)
 
 
 def test_build_without_run_explains(tmp_path, monkeypatch):
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "empty"))
-    with pytest.raises(book.BookError, match="kuailive run"):
-        book.build_site(log=lambda *a, **k: None)
+    with pytest.raises(chs.BookError, match="kuailive run"):
+        site.build_site(log=lambda *a, **k: None)
 
 
 @pytest.mark.parametrize(
@@ -110,21 +111,21 @@ def test_build_without_run_explains(tmp_path, monkeypatch):
     ],
 )
 def test_parse_value_like_papermill(text, value):
-    assert book.parse_value(text) == value
+    assert parse_value(text) == value
 
 
 def test_select_chapters_by_number_name_and_stem():
-    assert [c.name for c in book.select_chapters(["3"])] == ["03_retention"]
-    assert [c.name for c in book.select_chapters(["ltv", "01_cleaning"])] == [
+    assert [c.name for c in chs.select_chapters(["3"])] == ["03_retention"]
+    assert [c.name for c in chs.select_chapters(["ltv", "01_cleaning"])] == [
         "01_cleaning",
         "04_ltv",
     ]
-    with pytest.raises(book.BookError, match="No chapter matches"):
-        book.select_chapters(["churn"])
+    with pytest.raises(chs.BookError, match="No chapter matches"):
+        chs.select_chapters(["churn"])
 
 
 def test_describe_data_reads_twin_truth(small_twin):
-    info = book.describe_data(small_twin)
+    info = ed.describe_data(small_twin)
     assert info["kind"] == "twin" and info["seed"] == 7
     assert info["label"] == "synthetic twin (scale 0.02, seed 7)"
     assert info == dataset.load(small_twin).source.to_dict()  # the record chapters get
@@ -132,16 +133,16 @@ def test_describe_data_reads_twin_truth(small_twin):
 
 def test_describe_data_fingerprints_a_real_folder(tmp_path):
     d = write_tiny(tmp_path / "tiny")
-    a = book.describe_data(d)
+    a = ed.describe_data(d)
     with open(d / "user.csv", "a") as fh:
         fh.write("\n")  # other bytes, other data
-    b = book.describe_data(d)
+    b = ed.describe_data(d)
     assert a["kind"] == "folder" and a["fingerprint"] != b["fingerprint"]
     json.dumps(a)  # serialisable into run.json
 
 
 def test_landing_page_sentence_uses_the_label(tmp_path):
-    info = book.describe_data(write_tiny(tmp_path / "tiny"))
-    assert book._data_sentence(info).startswith(f"KuaiLive files in {tmp_path / 'tiny'}")
-    assert info["fingerprint"] in book._data_sentence(info)
-    assert book._data_sentence({}).startswith("unknown data")
+    info = ed.describe_data(write_tiny(tmp_path / "tiny"))
+    assert site._data_sentence(info).startswith(f"KuaiLive files in {tmp_path / 'tiny'}")
+    assert info["fingerprint"] in site._data_sentence(info)
+    assert site._data_sentence({}).startswith("unknown data")

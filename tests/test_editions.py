@@ -19,13 +19,13 @@ import nbformat
 import pytest
 
 from kuailive_analysis import __version__, config
-from kuailive_analysis.app import book
+from kuailive_analysis.app import book, chapters as chs, edition as ed, site
 
 QUIET = {"log": lambda *a, **k: None}
 
 
 def _chapter(build: Path, name: str) -> Path:
-    return build / book.EXECUTED / "book" / "chapters" / f"{name}.ipynb"
+    return build / ed.EXECUTED / "book" / "chapters" / f"{name}.ipynb"
 
 
 @pytest.fixture
@@ -36,14 +36,14 @@ def copied_build(executed_book, tmp_path, monkeypatch) -> Path:
         pytest.fail(f"chapters failed: {failed}")
     build = tmp_path / "build"
     build.mkdir()
-    shutil.copytree(config.build_dir() / book.EXECUTED, build / book.EXECUTED)
+    shutil.copytree(config.build_dir() / ed.EXECUTED, build / ed.EXECUTED)
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(build))
     return build
 
 
 def _set_provenance(path: Path, **changes) -> None:
     nb = nbformat.read(path, as_version=4)
-    prov = nb.metadata[book.PROVENANCE_KEY]
+    prov = nb.metadata[ed.PROVENANCE_KEY]
     for key, value in changes.items():
         if value is None:
             prov.pop(key, None)
@@ -57,9 +57,9 @@ def _set_provenance(path: Path, **changes) -> None:
 
 @pytest.mark.slow
 def test_executed_chapters_record_their_run(executed_book, small_twin):
-    data = book.describe_data(small_twin)
-    for ch in book.all_chapters():
-        prov = book.chapter_provenance(_chapter(config.build_dir(), ch.name))
+    data = ed.describe_data(small_twin)
+    for ch in chs.all_chapters():
+        prov = ed.chapter_provenance(_chapter(config.build_dir(), ch.name))
         assert prov["data"] == data and prov["fingerprint"] == data["fingerprint"]
         assert prov["version"] == __version__ and prov["engine"] == "duckdb"
         assert isinstance(prov["parameters"], dict) and "data_dir" not in prov["parameters"]
@@ -69,9 +69,9 @@ def test_executed_chapters_record_their_run(executed_book, small_twin):
 @pytest.mark.slow
 def test_run_json_describes_the_site(built_site, small_twin):
     doc = json.loads((built_site.parent / "run.json").read_text())
-    fp = book.describe_data(small_twin)["fingerprint"]
+    fp = ed.describe_data(small_twin)["fingerprint"]
     assert doc["data"]["fingerprint"] == fp
-    assert list(doc["chapters"]) == [c.name for c in book.all_chapters()]
+    assert list(doc["chapters"]) == [c.name for c in chs.all_chapters()]
     for rec in doc["chapters"].values():
         assert rec["fingerprint"] == fp and rec["version"] == __version__
         assert rec["executed_at"] and isinstance(rec["parameters"], dict)
@@ -81,8 +81,8 @@ def test_run_json_describes_the_site(built_site, small_twin):
 def test_mixing_two_data_sources_is_refused(copied_build):
     for name in ("02_eda", "05_funnel_ctr"):
         _set_provenance(_chapter(copied_build, name), fingerprint="0123456789abcdef")
-    with pytest.raises(book.BookError) as err:
-        book.build_site(**QUIET)
+    with pytest.raises(chs.BookError) as err:
+        site.build_site(**QUIET)
     msg = str(err.value)
     assert "\n" not in msg and "mix data sources" in msg
     assert "rerun 02_eda, 05_funnel_ctr on synthetic twin" in msg
@@ -93,14 +93,14 @@ def test_mixing_two_data_sources_is_refused(copied_build):
 @pytest.mark.slow
 def test_stale_version_or_missing_record_is_refused(copied_build):
     _set_provenance(_chapter(copied_build, "04_ltv"), version="0.0.1")
-    with pytest.raises(book.BookError, match=r"^Chapters 04_ltv were executed with another"):
-        book.build_site(**QUIET)
+    with pytest.raises(chs.BookError, match=r"^Chapters 04_ltv were executed with another"):
+        site.build_site(**QUIET)
     _set_provenance(_chapter(copied_build, "04_ltv"), version=__version__)
     nb = nbformat.read(_chapter(copied_build, "03_retention"), as_version=4)
-    del nb.metadata[book.PROVENANCE_KEY]
+    del nb.metadata[ed.PROVENANCE_KEY]
     nbformat.write(nb, _chapter(copied_build, "03_retention"))
-    with pytest.raises(book.BookError, match=r"03_retention have no run record"):
-        book.build_site(**QUIET)
+    with pytest.raises(chs.BookError, match=r"03_retention have no run record"):
+        site.build_site(**QUIET)
 
 
 def _boom(tmp_path: Path) -> Path:
@@ -122,8 +122,8 @@ def _boom(tmp_path: Path) -> Path:
 def test_failing_rerun_keeps_the_last_good_chapter(copied_build, small_twin, tmp_path):
     good = _chapter(copied_build, "03_retention")
     before = good.read_bytes()
-    broken = book.Chapter("03_retention", _boom(tmp_path))
-    with pytest.raises(book.BookError) as err:
+    broken = chs.Chapter("03_retention", _boom(tmp_path))
+    with pytest.raises(chs.BookError) as err:
         book.run_chapters(small_twin, [broken], **QUIET)
     msg = str(err.value)
     assert msg.startswith("Chapter 03_retention failed") and "RuntimeError: boom" in msg
@@ -142,8 +142,8 @@ def test_failing_build_keeps_the_previous_site(built_site, copied_build, monkeyp
         return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Sphinx exploded")
 
     monkeypatch.setattr(book.subprocess, "run", failing_run)
-    with pytest.raises(book.BookError, match="previous site is kept"):
-        book.build_site(**QUIET)
+    with pytest.raises(chs.BookError, match="previous site is kept"):
+        site.build_site(**QUIET)
     assert (copied_build / "html" / "index.html").read_bytes() == before
     assert not list(copied_build.glob(f"*{book.TMP_MARK}*"))
 
@@ -161,8 +161,8 @@ def _kuailive(build: Path, *args, **env) -> subprocess.Popen:
 def test_lock_times_out_with_a_clear_message(tmp_path, monkeypatch):
     build = tmp_path / "build"
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(build))
-    with book.build_lock(**QUIET):
-        with book.build_lock(**QUIET):  # re-entrant in one process
+    with ed.build_lock(**QUIET):
+        with ed.build_lock(**QUIET):  # re-entrant in one process
             pass
         proc = _kuailive(build, "build", KUAILIVE_LOCK_TIMEOUT="0.5")
         out, errs = proc.communicate(timeout=120)

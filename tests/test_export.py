@@ -14,9 +14,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from kuailive_analysis import export as E
 from kuailive_analysis.app import cli
 from kuailive_analysis.dataset import load
-from kuailive_analysis import export as E
 from kuailive_analysis.engine.queries import export as X
 from kuailive_analysis.ltv.summary import rfm_summary
 from kuailive_analysis.twin import generate

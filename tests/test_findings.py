@@ -13,7 +13,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from kuailive_analysis.app import book
+from kuailive_analysis.app import book, chapters as chs, edition as ed, site
 from kuailive_analysis.chapter import findings as F
 from kuailive_analysis.core.format import format_interval, format_value
 from kuailive_analysis.report import FINDINGS_KEY, findings as RF
@@ -54,6 +54,8 @@ def _good(**kw) -> F.Finding:
         origin="method",
         headline=True,
         action="Target week-1 onboarding at users first seen after day 0.",
+        subject="users",
+        would_fail="the interval included the day-0 cohort's rate",
     )
     base.update(kw)
     return F.Finding(**base)
@@ -71,6 +73,8 @@ def _failed(**kw) -> F.Finding:
         evidence={"model_mae": 93.5, "naive_mae": 70.2},
         headline=True,
         reason="Per-user MAE 93.5 against 70.2 for the naive past-rate forecast.",
+        subject="money",
+        question="How much will the cohort give over the next 30 days?",
     )
     base.update(kw)
     return F.Finding(**base)
@@ -109,15 +113,69 @@ def test_gate_keeps_failed_and_uncheckable_claims_out_of_headlines():
     assert F.headlines([_good(headline=False)]) == []  # validated but not flagged
 
 
-def test_chapter_key_findings_show_failed_claims_only_with_their_reason():
-    md = RF.findings_markdown([_good(), _failed()], twin=True)
+@pytest.mark.parametrize(
+    ("change", "twin", "why"),
+    [
+        ({"check_type": "precision", "check": "interval at most +-5 points wide"}, False,
+         "precision"),
+        ({"check_type": "qa", "kind": "edition check"}, False, "edition check"),
+        ({"check_type": "calibration"}, False, "calibration"),
+        ({"kind": "method check"}, False, "method check"),
+        ({"subject": ""}, False, "does not say what it is about"),
+        ({"would_fail": ""}, False, "which result would have failed"),
+        ({"tuned": True}, True, "tuned"),
+        ({"status": "failed", "reason": "r"}, False, "failed"),
+    ],
+)  # fmt: skip
+def test_the_headline_policy_refuses_what_could_not_have_been_wrong(change, twin, why):
+    """A headline is a validated claim about users, streamers, money or the product whose check
+    is a test that could have failed, with the failing result named; on the twin, never a value
+    the generator was tuned to. Each case below must be refused, with a reason that says why."""
+    f = _good(**change)
+    reason = F.headline_refusal(f, twin=twin)
+    assert why in reason
+    assert F.headlines([f], twin=twin) == []
+    assert F.headline_refusal(_good(), twin=twin) == ""
+    assert F.headlines([_good(tuned=True)], twin=False) == [_good(tuned=True)]  # real data
+
+
+def test_record_rejects_unknown_kinds_subjects_and_check_types():
+    for field, value in (("kind", "claimish"), ("subject", "weather"), ("check_type", "vibes")):
+        with pytest.raises(ValueError, match=field):
+            _good(**{field: value})
+
+
+def test_finding_helper_applies_the_shared_rules():
+    ok = F.finding("03_retention", "k", "S.", check="c", passed=True, action="do", reason="r")
+    assert ok.status == "validated" and ok.action == "do" and ok.reason == ""
+    planted = F.finding("03_retention", "k", "S.", check="c", passed=True, action="do",
+                        origin="planted")  # fmt: skip
+    assert planted.action == ""  # a planted pattern supports no product decision
+    bad = F.finding("03_retention", "k", "S.", check="c", passed=False, action="do", reason="r",
+                    question="Q?")  # fmt: skip
+    assert bad.status == "failed" and bad.action == "" and bad.question == "Q?"
+    assert F.finding("03_retention", "k", "S.", check="c", passed=None, reason="r").status == (
+        "not checkable"
+    )
+    with pytest.raises(ValueError, match="needs a reason"):
+        F.finding("03_retention", "k", "S.", check="c", passed=False)
+
+
+def test_chapter_key_findings_show_failed_claims_only_as_questions():
+    md = RF.findings_markdown([_good(), _failed(), _unchecked()], twin=True)
     results, _, cannot = md.partition("**What this data cannot tell us (yet)**")
     assert _good().statement in results and "760,065" not in results
     assert "(method output)" in results  # origin labelled on the twin
-    assert _failed().reason in cannot and "failed" in cannot
+    assert "would have failed if the interval included" in results
+    assert _failed().question in cannot and _failed().reason in cannot and "failed" in cannot
+    assert _failed().statement not in md  # a failed claim is never stated as a claim
+    assert "Does this hold: Whether the planted" in cannot  # no question given: one is asked
     only_bad = RF.findings_markdown([_failed()], twin=False)
-    assert only_bad.startswith("- No finding of this chapter passed its check")
+    assert only_bad.startswith("- No claim of this chapter passed its check")
     assert RF.actions_markdown([_good(), _failed(action="x")]) == f"- {_good().action}"
+    check = _good(kind="edition check", check_type="qa", key="rows")
+    boxed = RF.findings_markdown([check], twin=True)
+    assert "**Checks of the method and of this edition**" in boxed and "**passed**" in boxed
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -181,7 +239,7 @@ def executed(tmp_path, monkeypatch):
     """A build folder with hand-made executed chapters: retention and LTV with findings, the
     cleaning chapter without (yet), plus a notebook that is not a chapter of the book."""
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
-    folder = book.executed_dir() / "book" / "chapters"
+    folder = ed.executed_dir() / "book" / "chapters"
     _executed(folder / "01_cleaning.ipynb", None)
     _executed(folder / "03_retention.ipynb", [_good()], glue_twice=True)
     _executed(folder / "04_ltv.ipynb", [_failed()])
@@ -191,17 +249,17 @@ def executed(tmp_path, monkeypatch):
         "parameters": {"churn_days": 7},
         "executed_at": "2026-11-30 02:00 UTC",
     }
-    (book.executed_dir() / "run.json").write_text(json.dumps(manifest))
-    return book.executed_dir()
+    (ed.executed_dir() / "run.json").write_text(json.dumps(manifest))
+    return ed.executed_dir()
 
 
 def test_collector_reads_the_glued_findings_of_each_executed_chapter(executed):
     folder = executed / "book" / "chapters"
-    assert book.notebook_findings(folder / "01_cleaning.ipynb") == []
-    assert book.notebook_findings(folder / "03_retention.ipynb") == [
+    assert ed.notebook_findings(folder / "01_cleaning.ipynb") == []
+    assert ed.notebook_findings(folder / "03_retention.ipynb") == [
         F.from_dict(json.loads(F.to_json([_good()]))[0])
     ]
-    records = book.collect_findings()
+    records = ed.collect_findings()
     assert [(name, f.key) for name, f in records] == [
         ("03_retention", "day1_new_users"),
         ("04_ltv", "clv_total"),
@@ -215,16 +273,16 @@ def test_collector_rejects_a_malformed_glue(executed):
     cell.outputs = [_glue_output(FINDINGS_KEY, "not json")]
     nb.cells = [cell]
     nbformat.write(nb, bad)
-    with pytest.raises(book.BookError, match="05_funnel_ctr.*not a list of findings"):
-        book.collect_findings()
+    with pytest.raises(chs.BookError, match="05_funnel_ctr.*not a list of findings"):
+        ed.collect_findings()
 
 
 def test_findings_json_schema(executed):
-    path = book.write_findings()
+    path = ed.write_findings()
     assert path == executed / "findings.json"
     doc = json.loads(path.read_text())
     assert set(doc) == {"schema", "data", "executed_at", "parameters", "findings"}
-    assert doc["schema"] == book.FINDINGS_SCHEMA
+    assert doc["schema"] == ed.FINDINGS_SCHEMA
     assert doc["data"] == TWIN and doc["executed_at"] == "2026-11-30 02:00 UTC"
     assert doc["parameters"] == {"churn_days": 7}
     assert [r["notebook"] for r in doc["findings"]] == ["03_retention", "04_ltv"]
@@ -233,7 +291,7 @@ def test_findings_json_schema(executed):
         assert r["status"] in F.STATUSES and r["origin"] in F.ORIGINS
         assert r["interval"] is None or len(r["interval"]) == 2
         assert isinstance(r["evidence"], dict) and isinstance(r["headline"], bool)
-    doc2, records = book.read_findings()
+    doc2, records = ed.read_findings()
     assert doc2 == doc and [f for _, f in records] == [F.from_dict(r) for r in doc["findings"]]
 
 
@@ -263,7 +321,7 @@ def test_run_writes_findings_json(executed, monkeypatch):
     monkeypatch.setattr(book, "describe_data", lambda d: dict(FOLDER, path=str(d)))
     lines = []
     book.run_chapters(
-        ROOT / "tests" / "data", [book.Chapter("99_empty", src)], log=lambda m, **k: lines.append(m)
+        ROOT / "tests" / "data", [chs.Chapter("99_empty", src)], log=lambda m, **k: lines.append(m)
     )
     doc = json.loads((executed / "findings.json").read_text())
     assert doc["data"]["kind"] == "folder"
@@ -279,7 +337,7 @@ NUMBER = re.compile(r"\d[\d,.]*%?")
 def _page(data=TWIN, records=None) -> str:
     if records is None:
         records = [("03_retention", _good()), ("04_ltv", _failed()), ("06_fidelity", _unchecked())]
-    return book.landing_page(INTRO, {"data": data}, records)
+    return site.landing_page(INTRO, {"data": data}, records)
 
 
 def _section(page: str, title: str) -> str:
@@ -287,7 +345,7 @@ def _section(page: str, title: str) -> str:
 
 
 def test_source_intro_has_markers_and_no_hand_written_headline_numbers():
-    assert INTRO.count(book.BANNER_MARKER) == 1 and INTRO.count(book.FINDINGS_MARKER) == 1
+    assert INTRO.count(site.BANNER_MARKER) == 1 and INTRO.count(site.FINDINGS_MARKER) == 1
     assert "{glue" not in INTRO, "headline numbers come from the findings records"
     for name in ("01_cleaning", "02_eda", "03_retention", "04_ltv", "05_funnel_ctr", "06_fidelity"):
         assert f"<chapters/{name}>`" in INTRO, f"no link to {name}"
@@ -307,35 +365,48 @@ def test_landing_page_opens_with_the_data_before_any_number():
     real = _page(FOLDER)
     assert "This edition ran on KuaiLive files in /data/KuaiLive" in real
     assert "synthetic" not in real.split("\n:::", 1)[0]
-    assert "not recorded" in book.landing_page(INTRO, {}, [])
+    assert "not recorded" in site.landing_page(INTRO, {}, [])
 
 
-def test_failed_headline_is_never_a_headline_and_is_listed_with_its_reason():
-    page = _page()
-    top = _section(page, "Headline findings")
+def test_landing_page_headlines_decisions_questions_and_checks():
+    check = _good(kind="edition check", check_type="qa", key="rows", statement="Rows add up.")
+    caveat = _failed(
+        kind="edition check", check_type="calibration", key="watch", statement="Watch time.",
+        reason="98 s on the twin vs 514 s real.",
+    )  # fmt: skip
+    page = _page(records=[("03_retention", _good()), ("04_ltv", _failed()),
+                          ("06_fidelity", _unchecked()), ("01_cleaning", check),
+                          ("06_fidelity", caveat)])  # fmt: skip
+    top = _section(page, "Headlines")
+    assert "| Finding | Value | Interval | What would have failed it | Chapter |" in top
+    row = next(line for line in top.splitlines() if _good().statement in line)
+    assert "62.9%" in row and "60.1% to 65.5%" in row and _good().would_fail in row
+    assert "{doc}`chapters/03_retention`" in row and "(method output)" in row
+    assert "760,065" not in top and _failed().statement not in page
+    decisions = _section(page, "Decisions they support")
+    assert _good().action in decisions
     cannot = _section(page, "What this data cannot tell us (yet)")
-    assert _good().statement in top and "62.9%" in top and "60.1% to 65.5%" in top
-    assert _good().check in top and "{doc}`chapters/03_retention`" in top
-    assert "(method output)" in top  # origin labelled on the twin
-    assert "760,065" not in top and _failed().statement not in top
-    assert _failed().statement in cannot and _failed().reason in cannot
-    assert "failed" in cannot and "{doc}`chapters/04_ltv`" in cannot
-    assert _unchecked().reason in cannot and "cannot be made" in cannot
-    assert book.BANNER_MARKER not in page and book.FINDINGS_MARKER not in page
+    assert _failed().question in cannot and _failed().reason in cannot
+    assert "{doc}`chapters/04_ltv`" in cannot and "cannot be made" in cannot
+    assert "Rows add up." not in cannot and "Rows add up." not in top
+    checks = _section(page, "Edition checks")
+    assert "**passed**: Rows add up." in checks and "**failed**: Watch time." in checks
+    assert "Reading the numbers on the twin" in checks and "514 s real" in checks
+    assert site.BANNER_MARKER not in page and site.FINDINGS_MARKER not in page
 
 
 def test_landing_page_without_findings_or_without_a_passing_headline():
-    assert "No chapter recorded findings" in _section(_page(records=[]), "Headline findings")
+    assert "No chapter recorded findings" in _section(_page(records=[]), "Headlines")
     only_bad = _page(records=[("04_ltv", _failed())])
-    assert "No headline finding passed its check" in _section(only_bad, "Headline findings")
+    assert "No claim passed the headline policy" in _section(only_bad, "Headlines")
     all_good = _page(records=[("03_retention", _good())])
-    assert "Every recorded finding passed" in all_good
+    assert "Every claim of this edition passed" in all_good
     assert "(method output)" not in _page(FOLDER, [("03_retention", _good())])
 
 
 def test_landing_page_needs_its_markers():
-    with pytest.raises(book.BookError, match="exactly once"):
-        book.landing_page("# Title\n", {"data": TWIN}, [])
+    with pytest.raises(chs.BookError, match="exactly once"):
+        site.landing_page("# Title\n", {"data": TWIN}, [])
 
 
 # --- the appendix -----------------------------------------------------------------------------

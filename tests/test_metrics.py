@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from kuailive_analysis import config, eda, funnel as F, metrics as M
-from kuailive_analysis.app import book
+from kuailive_analysis.app import chapters as chs, site
 from kuailive_analysis.core import calendar as cal
 from kuailive_analysis.data import features
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
@@ -230,7 +230,7 @@ def test_values_and_compute_many_share_one_context(ds):
 def _markdown_glue_keys() -> dict[str, set[str]]:
     """Glue keys each chapter's prose reads -> chapters."""
     out: dict[str, set[str]] = {}
-    for ch in book.all_chapters():
+    for ch in chs.all_chapters():
         nb = json.loads(ch.path.read_text())
         for c in nb["cells"]:
             if c["cell_type"] == "markdown":
@@ -338,9 +338,9 @@ def test_registry_table_lists_every_metric():
 def test_glossary_is_staged_into_the_build_not_the_source(tmp_path, monkeypatch):
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
     root = config.project_root()
-    stage = book._stage(root, {"data": {"kind": "twin", "scale": 0.1, "seed": 1}})
-    assert (stage / "book" / book.GLOSSARY).read_text() == M.glossary_markdown()
-    assert not (root / "book" / book.GLOSSARY).exists()
+    stage = site._stage(root, {"data": {"kind": "twin", "scale": 0.1, "seed": 1}})
+    assert (stage / "book" / site.GLOSSARY).read_text() == M.glossary_markdown()
+    assert not (root / "book" / site.GLOSSARY).exists()
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files = [c["file"] for c in toc["chapters"]]
     assert files[-2:] == ["book/chapters/06_fidelity", "book/glossary"]

@@ -8,7 +8,7 @@ import ast
 
 import pytest
 
-from kuailive_analysis.app import book, params as P
+from kuailive_analysis.app import book, chapters as chs, params as P
 from kuailive_analysis.app.cli import main
 from kuailive_analysis.core.params import parse_value, unknown_error
 
@@ -54,8 +54,8 @@ def test_cli_rejects_a_bad_value_naming_it_before_any_work(
 @pytest.mark.parametrize(("chapter", "name", "text", "shown"), BAD)
 def test_run_chapters_rejects_a_bad_value_before_executing(chapter, name, text, shown, tmp_path):
     value = parse_value(text)
-    with pytest.raises(book.BookError, match=f"Parameter {name}") as info:
-        book.run_chapters(tmp_path / "absent", book.select_chapters([chapter]), {name: value})
+    with pytest.raises(chs.BookError, match=f"Parameter {name}") as info:
+        book.run_chapters(tmp_path / "absent", chs.select_chapters([chapter]), {name: value})
     assert shown in str(info.value) and "\n" not in str(info.value)
 
 
@@ -69,14 +69,14 @@ def test_unknown_and_reserved_parameters_are_errors_on_every_path(tmp_path, caps
     assert main(["book", "--data-dir", str(tmp_path), "-p", "data_dir", str(tmp_path)]) == 2
     assert "--data-dir" in capsys.readouterr().err
     for params in ({"churn_dayz": 7}, {"data_dir": str(tmp_path)}):
-        with pytest.raises(book.BookError, match="Parameter"):
-            book.run_chapters(tmp_path, book.select_chapters(["retention"]), params)
+        with pytest.raises(chs.BookError, match="Parameter"):
+            book.run_chapters(tmp_path, chs.select_chapters(["retention"]), params)
     with pytest.raises(P.ParamError, match="churn_dayz: not declared"):
         P.PARAMS["03_retention"].from_values({"churn_dayz": 7})
 
 
 def test_good_values_are_typed_without_silent_changes():
-    chapters = [c.name for c in book.all_chapters()]
+    chapters = [c.name for c in chs.all_chapters()]
     pairs = [("churn_days", "5"), ("churn_days_grid", "3,5"), ("level", "0.95")]
     pairs += [("max_room_days", "null"), ("heavy_quantile", "1e-1"), ("calibration_days", "7.0")]
     got = P.parse_cli(pairs, chapters)
@@ -127,18 +127,18 @@ def test_analyse_checks_overrides_before_touching_the_data(analyse):
         mod.analyse(None, no_such_param=1)
 
 
-@pytest.mark.parametrize("chapter", [c.name for c in book.all_chapters()])
+@pytest.mark.parametrize("chapter", [c.name for c in chs.all_chapters()])
 def test_the_notebook_parameters_cell_is_the_declaration(chapter):
     """The ``parameters`` cell is generated from the chapter's Params class (one source):
     ``Params.cell_source()``, and every default is allowed."""
     import nbformat
 
-    nb = nbformat.read(book.chapters_dir() / f"{chapter}.ipynb", as_version=4)
+    nb = nbformat.read(chs.chapters_dir() / f"{chapter}.ipynb", as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1
     cls = P.PARAMS[chapter]
     assert cells[0].source.strip() == cls.cell_source()
-    cell = P.notebook_parameters(book.chapters_dir() / f"{chapter}.ipynb")
+    cell = P.notebook_parameters(chs.chapters_dir() / f"{chapter}.ipynb")
     for name, spec in cls.specs().items():
         default = ast.literal_eval(cell[name])
         assert spec.check(default, chapter) == default, name

@@ -265,18 +265,6 @@ def _lorenz():
     return pd.DataFrame({"population_share": x, "value_share": x**3})
 
 
-def _recovery():
-    return pd.DataFrame(
-        {
-            "estimate": [0.5, 2.0],
-            "planted": [0.4, 2.5],
-            "ci_low": [0.3, 1.5],
-            "ci_high": [0.7, 2.6],
-        },
-        index=["r", "alpha"],
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Every public plot function: (id, panels, data axes, call). ``panels`` = None for one-panel
 # functions (called with ``ax=``), else the number of Axes passed as ``axes=``; ``data`` = the
@@ -518,23 +506,38 @@ CASES = [
         None,
         lambda **k: funnel.gift_trend_chart(_gift_trend(), reference=[0.0139, 0.0141, 0.0169], **k),
     ),
-    ("ltv.frequency_histogram", None, None, lambda **k: ltv.frequency_histogram(FREQ, **k)),
-    ("ltv.holdout_by_frequency", None, None, lambda **k: ltv.holdout_by_frequency(COND, 7, **k)),
-    ("ltv.tracking", 2, None, lambda **k: ltv.tracking(TRACK, 14, **k)),
-    ("ltv.heatmaps", 2, None, lambda **k: ltv.heatmaps(_grid(), _grid(), 13, 7, **k)),
-    ("ltv.clv_distribution", 2, None, lambda **k: ltv.clv_distribution(_per_user(), **k)),
     (
-        "ltv.concentration",
+        "ltv.plot_frequency_histogram",
         None,
         None,
-        lambda **k: ltv.concentration({"CLV": _lorenz(), "calibration": _lorenz()}, **k),
+        lambda **k: ltv.plot_frequency_histogram(FREQ, **k),
     ),
-    ("ltv.placeholder", None, (), lambda **k: ltv.placeholder("nothing to show", **k)),
     (
-        "ltv.decile_calibration",
+        "ltv.plot_frequency_histogram(None)",
+        None,
+        (),
+        lambda **k: ltv.plot_frequency_histogram(None, **k),
+    ),
+    (
+        "ltv.plot_holdout_by_frequency",
         None,
         None,
-        lambda **k: ltv.decile_calibration(
+        lambda **k: ltv.plot_holdout_by_frequency(COND, 7, **k),
+    ),
+    ("ltv.plot_tracking", 2, None, lambda **k: ltv.plot_tracking(TRACK, 14, **k)),
+    ("ltv.plot_heatmaps", 2, None, lambda **k: ltv.plot_heatmaps(_grid(), _grid(), 13, 7, **k)),
+    ("ltv.plot_clv_distribution", 2, None, lambda **k: ltv.plot_clv_distribution(_per_user(), **k)),
+    (
+        "ltv.plot_concentration",
+        None,
+        None,
+        lambda **k: ltv.plot_concentration({"CLV": _lorenz(), "calibration": _lorenz()}, **k),
+    ),
+    (
+        "ltv.plot_decile_calibration",
+        None,
+        None,
+        lambda **k: ltv.plot_decile_calibration(
             pd.DataFrame(
                 {
                     "method": ["a"] * 3 + ["b"] * 3,
@@ -547,17 +550,6 @@ CASES = [
             **k,
         ),
     ),
-    (
-        "ltv.alive_calibration",
-        None,
-        None,
-        lambda **k: ltv.alive_calibration(
-            pd.DataFrame({"predicted": [0.2, 0.5, 0.9], "truly_alive": [0.25, 0.45, 0.8]}), **k
-        ),
-    ),
-    ("ltv.alive_calibration(None)", None, (), lambda **k: ltv.alive_calibration(None, **k)),
-    ("ltv.recovery", None, None, lambda **k: ltv.recovery(_recovery(), **k)),
-    ("ltv.recovery(None)", None, (), lambda **k: ltv.recovery(None, **k)),
     ("retention.plot_km", None, None, lambda **k: retention.plot_km(_fits(), **k)),
     (
         "retention.plot_km_grid",

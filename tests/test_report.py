@@ -114,13 +114,13 @@ def test_show_provenance_renders_html_without_index():
 
 def test_staging_bundles_mathjax_and_drops_thebe(tmp_path):
     """The site's offline set-up (kuailive_analysis.app.book): local MathJax, no thebe CDN."""
-    from kuailive_analysis.app import book
+    from kuailive_analysis.app import site
 
     cfg: dict = {}
-    book._offline_sphinx_config(cfg, tmp_path)
+    site._offline_sphinx_config(cfg, tmp_path)
     assert cfg["mathjax_path"] == "mathjax/tex-chtml.js"
-    assert book.OFFLINE_STATIC in cfg["html_static_path"]
-    bundled = tmp_path / book.OFFLINE_STATIC / cfg["mathjax_path"]
+    assert site.OFFLINE_STATIC in cfg["html_static_path"]
+    bundled = tmp_path / site.OFFLINE_STATIC / cfg["mathjax_path"]
     assert bundled.stat().st_size > 100_000
     fonts = list((bundled.parent / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert len(fonts) >= 20

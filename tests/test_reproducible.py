@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from kuailive_analysis import config, report
-from kuailive_analysis.app import book
+from kuailive_analysis.app import book, chapters as chs
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,7 @@ def glued_values(path) -> dict[str, dict[str, str]]:
 
 def _execute(small_twin, tmp_path, monkeypatch, label):
     monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / label))
-    chapters = book.select_chapters(REPRO_CHAPTERS)
+    chapters = chs.select_chapters(REPRO_CHAPTERS)
     book.run_chapters(small_twin, chapters, log=lambda *a, **k: None)
     folder = config.build_dir() / "executed" / "book" / "chapters"
     return {c.name: glued_values(folder / f"{c.name}.ipynb") for c in chapters}

@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from kuailive_analysis import config
-from kuailive_analysis.app import book
+from kuailive_analysis.app import chapters as chs
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -174,7 +174,7 @@ def test_landing_page_reaches_every_chapter_in_one_click(browser, site):
         urlparse(h).path
         for h in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     }
-    for ch in book.all_chapters():
+    for ch in chs.all_chapters():
         assert any(h.endswith(f"/book/chapters/{ch.name}.html") for h in hrefs), (
             f"no link from the landing page to {ch.name}"
         )
@@ -230,7 +230,7 @@ def test_math_is_typeset_offline(browser, site):
     page.close()
 
 
-@pytest.mark.parametrize("chapter", book.all_chapters(), ids=lambda c: c.name)
+@pytest.mark.parametrize("chapter", chs.all_chapters(), ids=lambda c: c.name)
 def test_chapter_page_has_findings_collapsed_provenance_and_download(browser, site, chapter):
     root, base = site
     page, _, _ = _open(browser, urljoin(base, f"book/chapters/{chapter.name}.html"))

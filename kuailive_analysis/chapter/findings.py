@@ -7,9 +7,20 @@ result has a ``findings()`` method); the notebook only renders them with
 :func:`kuailive_analysis.report.show_findings`, and the book collects them into
 ``<build>/executed/findings.json`` and renders the landing page from them.
 
-The gate: only a finding with status ``validated`` may be a headline or a key finding. A
-``failed`` or ``not checkable`` finding is shown under "What this data cannot tell us (yet)"
-with its reason, never as a result.
+The gate: only a finding with status ``validated`` may be a key finding. A ``failed`` or ``not
+checkable`` finding is shown under "What this data cannot tell us (yet)" as its open
+``question``, with the reason, never as a result.
+
+**The headline policy** (:func:`headline_refusal`, the one place it is decided): a headline is
+a claim that could have been wrong. It must be a validated ``claim`` about users, streamers,
+money or the product (``subject``); its check must be a test that could have failed on other
+data (``check_type == "test"``: a holdout that beats the right baseline, an effect whose
+interval excludes zero, planted truth recovered) and the record says which result would have
+failed it (``would_fail``). A precision gate (a sample size, an interval's width), pipeline QA
+and the twin's calibration are not checks of a claim; on the twin, a value the generator was
+tuned to (``tuned``) is labelled as such and never headlined. Edition checks (QA, calibration,
+fidelity) and method checks (a method recovers planted truth) are findings of their own kinds,
+shown in their own box on the landing page.
 
 ``origin`` says where a pattern comes from. On the synthetic twin a pattern the generator
 planted is a *recovered planted property* (``"planted"``), not a discovery; a number that a
@@ -29,6 +40,19 @@ STATUSES = ("validated", "failed", "not checkable")
 """``validated``: the check passed; ``failed``: it ran and did not pass; ``not checkable``: the
 data cannot support the check (e.g. no planted truth on real files)."""
 
+KINDS = ("claim", "method check", "edition check")
+"""``claim``: a statement about users, streamers, money or the product; ``method check``: a
+method recovers what it should (planted truth, a published reference); ``edition check``: the
+edition itself (cleaning accounts for every row, the twin's calibration, fidelity)."""
+
+SUBJECTS = ("users", "streamers", "money", "product")
+"""What a claim is about."""
+
+CHECK_TYPES = ("test", "precision", "qa", "calibration")
+"""``test``: a check that could have failed on other data; ``precision``: a sample-size or
+interval-width gate (says how precise a number is, not whether a claim holds); ``qa``: the
+pipeline did what it should; ``calibration``: the twin matches published numbers."""
+
 ORIGINS = ("data", "method", "planted")
 """``data``: a count or share read off the data; ``method``: an estimate of a model or test;
 ``planted``: on the twin, a property the generator planted (recovered, not discovered)."""
@@ -42,6 +66,9 @@ class Finding:
     ``interval`` is a two-sided interval at ``level`` (None when the check is not an interval);
     ``evidence`` holds the numbers behind the check (e.g. ``{"model_mae": 41.2,
     "baseline_mae": 55.0}``); ``reason`` says why a check failed or cannot be made.
+    ``kind``, ``subject``, ``check_type``, ``would_fail`` and ``tuned`` feed the headline
+    policy (see the module docstring); ``question`` is the open question the book asks in
+    place of the claim when the check failed or cannot be made.
     """
 
     chapter: str
@@ -58,8 +85,22 @@ class Finding:
     headline: bool = False
     reason: str = ""
     action: str = ""  # what a product team could do about it (validated findings only)
+    kind: str = "claim"
+    subject: str = ""
+    check_type: str = "test"
+    would_fail: str = ""
+    tuned: bool = False
+    question: str = ""
 
     def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"finding {self.key!r}: kind {self.kind!r} not in {KINDS}")
+        if self.subject and self.subject not in SUBJECTS:
+            raise ValueError(f"finding {self.key!r}: subject {self.subject!r} not in {SUBJECTS}")
+        if self.check_type not in CHECK_TYPES:
+            raise ValueError(
+                f"finding {self.key!r}: check_type {self.check_type!r} not in {CHECK_TYPES}"
+            )
         if self.status not in STATUSES:
             raise ValueError(f"finding {self.key!r}: status {self.status!r} not in {STATUSES}")
         if self.origin not in ORIGINS:
@@ -94,9 +135,35 @@ def _plain(v):
     return v
 
 
-def headlines(findings: Iterable[Finding]) -> list[Finding]:
-    """The findings that may be headlines: flagged ``headline`` and validated (the gate)."""
-    return [f for f in findings if f.headline and f.shown]
+def headline_refusal(f: Finding, *, twin: bool) -> str:
+    """Why ``f`` may not be a headline (the headline policy, see the module docstring), or ""
+    when it may. ``twin``: the edition ran on the synthetic twin."""
+    if not f.headline:
+        return "not proposed as a headline"
+    if f.status != "validated":
+        return f"its check {'failed' if f.status == 'failed' else 'cannot be made'}"
+    if f.kind != "claim":
+        return f"a {f.kind}, not a claim about users, streamers, money or the product"
+    if f.subject not in SUBJECTS:
+        return "it does not say what it is about (users, streamers, money or the product)"
+    if f.check_type != "test":
+        return f"its check is {f.check_type}, not a test that could have failed on other data"
+    if not f.would_fail.strip():
+        return "the record does not say which result would have failed its check"
+    if twin and f.tuned:
+        return "on the twin it is a value the generator was tuned to"
+    return ""
+
+
+def headlines(findings: Iterable[Finding], *, twin: bool = False) -> list[Finding]:
+    """The findings the landing page headlines: those :func:`headline_refusal` accepts."""
+    return [f for f in findings if not headline_refusal(f, twin=twin)]
+
+
+def edition_checks(findings: Iterable[Finding]) -> list[Finding]:
+    """Method and edition checks, and findings whose check is QA or calibration: the landing
+    page's own box, never headlines."""
+    return [f for f in findings if f.kind != "claim" or f.check_type in ("qa", "calibration")]
 
 
 def not_established(findings: Iterable[Finding]) -> list[Finding]:
@@ -141,6 +208,12 @@ def finding(
     evidence: Mapping[str, float | int | str] | None = None,
     origin: str = "method",
     headline: bool = False,
+    kind: str = "claim",
+    subject: str = "",
+    check_type: str = "test",
+    would_fail: str = "",
+    tuned: bool = False,
+    question: str = "",
 ) -> Finding:
     """One finding, with the rules every chapter shares applied in one place.
 
@@ -148,7 +221,10 @@ def finding(
     checkable`` on this data). ``reason`` says why a check failed or cannot be made (required
     then; dropped for a validated finding). ``action`` is what a product team could do; it is
     kept only for a validated finding that is not a planted property of the twin (a planted
-    pattern shows that a method works, not how the platform behaves)."""
+    pattern shows that a method works, not how the platform behaves). ``question`` is the open
+    question asked in the claim's place when the check does not pass; ``kind``, ``subject``,
+    ``check_type``, ``would_fail`` and ``tuned`` feed the headline policy
+    (:func:`headline_refusal`)."""
     status = "validated" if passed else ("not checkable" if passed is None else "failed")
     ok = status == "validated"
     return Finding(
@@ -166,4 +242,10 @@ def finding(
         headline=headline,
         reason="" if ok else reason,
         action=action if ok and origin != "planted" else "",
+        kind=kind,
+        subject=subject,
+        check_type=check_type,
+        would_fail=would_fail,
+        tuned=tuned,
+        question=question,
     )

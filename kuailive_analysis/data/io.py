@@ -279,8 +279,11 @@ def _check_columns(sch: S.FileSchema, header: list[str], path: Path) -> list[str
                    f"name {renamed[0]!r}. This looks like an earlier release or a third-party "
                    f"copy of KuaiLive; rename {renamed[0]!r} to {col!r} in the header and retry.")
         else:
-            msg = (f"File {path.name}: required column {col!r} is missing"
-                   + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
+            if len(missing) == len(sch.column_names):  # no header (e.g. one long line)
+                also = " (none of the expected columns is in the header)"
+            else:
+                also = f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+            msg = (f"File {path.name}: required column {col!r} is missing{also}"
                    + f". Expected columns: {', '.join(sch.column_names)}; found: "
                    f"{excerpt(', '.join(header), 300)}.")
         raise DataError(msg, file=path.name, column=col)

@@ -1,10 +1,20 @@
-"""Customer lifetime value from a fitted BG/NBD and Gamma-Gamma pair, with bootstrap intervals.
+r"""Customer lifetime value from a fitted BG/NBD-type and Gamma-Gamma pair, with bootstrap
+intervals.
 
-**CLV** over a horizon ``H`` (model time units, here days) with a per-unit discount rate
-``d``: ``sum_k (E[Y(t_k)] - E[Y(t_{k-1})]) E[value] / (1+d)^t_k`` over steps
-``t_k = k * step``; with ``d = 0`` this is ``E[Y(H)] E[value]``. ``E[Y]`` is the BG/NBD
-conditional expectation (:meth:`BetaGeo.expected_purchases`), ``E[value]`` the Gamma-Gamma
-expected value per transaction (:meth:`GammaGamma.expected_spend`).
+**CLV** of customer :math:`i` over a horizon :math:`H` (model time units, here days) with the
+per-unit discount rate :math:`d`, on the grid :math:`t_k = \min(k s, H)`, :math:`k = 1..K`,
+:math:`K = \lceil H/s \rceil` (step :math:`s`):
+
+.. math::
+
+    \mathrm{CLV}_i(H) = E[Z_i \mid x_i, m_i] \sum_{k=1}^{K}
+    \frac{E[Y_i(t_k)] - E[Y_i(t_{k-1})]}{(1+d)^{t_k}}, \qquad t_0 = 0,
+
+which is :math:`E[Y_i(H)]\,E[Z_i]` for :math:`d = 0`. :math:`E[Y_i(t)]` is the conditional
+expectation of the transaction model (:meth:`BaseBetaGeo.expected_purchases
+<kuailive_analysis.ltv.base.BaseBetaGeo.expected_purchases>`), :math:`E[Z_i]` the Gamma-Gamma
+expected value of a transaction (:meth:`GammaGamma.expected_spend
+<kuailive_analysis.ltv.gamma_gamma.GammaGamma.expected_spend>`).
 
 :func:`bootstrap_clv` resamples customers, refits both models and returns a
 :class:`BootstrapCLV` (per-user intervals, replicate parameters, totals, failed replicates).
@@ -19,15 +29,17 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.stats import percentile_interval
-from kuailive_analysis.ltv.bgnbd import BetaGeo, check_bgnbd_inputs
+from kuailive_analysis.ltv.base import BaseBetaGeo, check_bgnbd_inputs
+from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.numerics import ConvergenceError, as_array
+from kuailive_analysis.ltv.summary import summary_arrays
 
 __all__ = ["BootstrapCLV", "bootstrap_clv", "clv", "clv_table"]
 
 
 def _expected_discounted_purchases(
-    bg: BetaGeo, x, tx, T, horizon: float, discount_rate: float, step: float
+    bg: BaseBetaGeo, x, tx, T, horizon: float, discount_rate: float, step: float
 ) -> np.ndarray:
     """Discounted expected transactions over (T, T+horizon], on distinct (x, t_x, T) rows."""
     ukey, inv = np.unique(np.column_stack([x, tx, T]), axis=0, return_inverse=True)
@@ -44,7 +56,7 @@ def _expected_discounted_purchases(
 
 
 def clv(
-    bg: BetaGeo,
+    bg: BaseBetaGeo,
     gg: GammaGamma,
     frequency,
     recency,
@@ -56,11 +68,28 @@ def clv(
     step: float = 1.0,
     fallback_mean: float | None = None,
 ) -> np.ndarray:
-    """Expected (discounted) value over the next ``horizon`` time units, per customer.
+    r"""Expected discounted value over the next ``horizon`` time units, per customer (module
+    docstring).
 
-    ``discount_rate`` is per time unit (e.g. per day); ``step`` is the discounting grid;
-    ``fallback_mean`` replaces an infinite expected spend (see
-    :meth:`GammaGamma.expected_spend`).
+    Parameters
+    ----------
+    bg, gg : BaseBetaGeo, GammaGamma
+        Fitted transaction and value models.
+    frequency, recency, T, monetary : array-like
+        Each customer's :math:`x, t_x, T` and mean value per repeat transaction.
+    horizon : float
+        :math:`H`, in the models' time unit.
+    discount_rate : float
+        :math:`d` per time unit (e.g. per day).
+    step : float
+        :math:`s`, the discounting grid.
+    fallback_mean : float, optional
+        Replaces an infinite expected value (:meth:`GammaGamma.expected_spend`).
+
+    Returns
+    -------
+    ndarray
+        :math:`\mathrm{CLV}_i(H)` per customer.
     """
     if horizon <= 0 or discount_rate < 0 or step <= 0:
         raise ValueError(
@@ -73,7 +102,7 @@ def clv(
 
 
 def clv_table(
-    bg: BetaGeo,
+    bg: BaseBetaGeo,
     gg: GammaGamma,
     summary: pd.DataFrame,
     *,
@@ -81,10 +110,15 @@ def clv_table(
     discount_rate: float = 0.0,
     fallback_mean: float | None = None,
 ) -> pd.DataFrame:
-    """Per-user predictions from an :func:`rfm_summary` frame: ``p_alive``,
-    ``expected_purchases`` (over ``horizon``), ``expected_spend`` (per transaction) and
-    ``clv``, indexed like ``summary``."""
-    x, tx, T = (summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
+    """Per-user predictions from an :func:`~kuailive_analysis.ltv.summary.rfm_summary` frame.
+
+    Returns
+    -------
+    DataFrame
+        ``p_alive``, ``expected_purchases`` (over ``horizon``), ``expected_spend`` (per
+        transaction) and ``clv`` (:func:`clv`), indexed like ``summary``.
+    """
+    x, tx, T = summary_arrays(summary)
     out = pd.DataFrame(index=summary.index)
     out["p_alive"] = bg.probability_alive(x, tx, T)
     out["expected_purchases"] = bg.expected_purchases(horizon, x, tx, T)
@@ -107,14 +141,12 @@ def clv_table(
 
 @dataclass(frozen=True)
 class BootstrapCLV:
-    """Outcome of :func:`bootstrap_clv`.
-
-    ``per_user``: ``clv`` (point estimate from the full-data fit), ``clv_low``, ``clv_high``
-    (percentile interval at ``level``), indexed like the summary; ``replicates``: one row per
-    successful replicate with the 7 parameters and ``total_clv``; ``n_boot`` successful and
-    ``n_failed`` dropped replicates; the cohort total and its interval; ``fallback_mean`` (the
-    finite stand-in for an infinite Gamma-Gamma mean spend, or None); ``seconds`` of wall time.
-    """
+    """Outcome of :func:`bootstrap_clv`: ``per_user`` (``clv``, the point estimate of the
+    full-data fit, and ``clv_low``, ``clv_high``, the percentile interval at ``level``, indexed
+    like the summary); ``replicates`` (one row per successful replicate: the 7 parameters and
+    ``total_clv``); ``n_boot`` successful and ``n_failed`` dropped replicates; the cohort total
+    and its interval; ``fallback_mean`` (the finite stand-in for an infinite Gamma-Gamma mean,
+    or None); ``seconds`` of wall time."""
 
     per_user: pd.DataFrame
     replicates: pd.DataFrame
@@ -140,17 +172,33 @@ def bootstrap_clv(
     seed: int = 0,
     fallback: bool = True,
 ) -> BootstrapCLV:
-    """Nonparametric bootstrap of CLV: resample customers with replacement (multinomial
-    weights, ``seed``), refit BG/NBD and Gamma-Gamma (same penalizers as ``bg`` / ``gg``;
-    fitted here when not given), recompute every customer's CLV.
+    r"""Nonparametric bootstrap of the CLV of every customer of an RFM ``summary``.
 
-    With ``fallback=True`` an infinite Gamma-Gamma mean spend (``q <= 1``) is replaced by the
-    replicate's :func:`sample_mean_spend`. The intervals reflect *parameter* uncertainty of
-    the expected CLV, not the customer's own randomness. Replicates whose fit fails to converge
-    (or gives a non-finite CLV) are dropped and counted (:attr:`BootstrapCLV.n_failed`).
+    Customers are resampled with replacement (multinomial weights, ``seed``), BG/NBD and
+    Gamma-Gamma refitted (with the penalizers of ``bg`` / ``gg``, fitted here when not given)
+    and every customer's :func:`clv` recomputed. The intervals reflect *parameter* uncertainty
+    of the expected CLV, not the customer's own randomness.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal`` per customer.
+    horizon, discount_rate : float
+        As :func:`clv`.
+    n_boot : int
+        Replicates; those whose fit fails (or gives a non-finite CLV) are dropped and counted.
+    level : float
+        Level of the percentile intervals.
+    fallback : bool
+        Replace an infinite Gamma-Gamma mean (:math:`q \le 1`) by the replicate's
+        :func:`~kuailive_analysis.ltv.gamma_gamma.sample_mean_spend`.
+
+    Returns
+    -------
+    BootstrapCLV
     """
     t0 = time.perf_counter()
-    x, tx, T = (summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
+    x, tx, T = summary_arrays(summary)
     m = summary["monetary_cal"].to_numpy(float)
     bg = bg if bg is not None else BetaGeo().fit(x, tx, T)
     gg = gg if gg is not None else GammaGamma().fit(x, m)

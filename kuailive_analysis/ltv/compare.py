@@ -1,22 +1,32 @@
-"""Which model forecasts a user's gift value best? The holdout comparison and the winner rule.
+r"""Which model forecasts a user's gift value best? The holdout comparison and the winner rule.
 
 Every method forecasts the gift value (coins) of each cohort user over the ``horizon`` days
 after a cut day, from the days before it only (:func:`value_forecasts`):
 
 * **BG/NBD x Gamma-Gamma** and **MBG/NBD x Gamma-Gamma**: expected gifting days over the
   horizon times the Gamma-Gamma expected value of a gifting day (the sample mean over repeat
-  gifters when the Gamma-Gamma mean is infinite, ``q <= 1``);
+  gifters when the Gamma-Gamma mean is infinite, :math:`q \le 1`);
 * **gradient boosting** and **zero-inflated lognormal**: supervised, trained one window
   earlier (:mod:`kuailive_analysis.ltv.supervised`);
 * naive baselines: **run rate** (the user's value per day of the window before the cut, times
   the horizon) and **zero** (nobody gives).
 
-:func:`score_value_forecasts` scores them against the actual value with a user bootstrap (the
-same resampled users for every method): total-value ratio (predicted / actual total), MAE,
-RMSE, Spearman rank correlation, normalized Gini (how well the forecast orders users by what
-they gave; 1 = perfect order, 0 = random) and top-decile capture (share of the actual value
-given by the 10% of users with the highest forecast). :func:`pick_winner` applies the rule
-(:data:`WINNER_RULE`).
+:func:`score_value_forecasts` scores forecasts :math:`\hat y_i` against the actual values
+:math:`y_i` of the :math:`n` users with a user bootstrap (the same resampled users for every
+method): the total ratio :math:`\sum \hat y_i / \sum y_i`, MAE, RMSE, the Spearman rank
+correlation, the normalized Gini (how well the forecast orders users by what they gave: 1 =
+perfect order, 0 = random) and the top-decile capture (the share of the actual value given by
+the 10% of users with the highest forecast, :math:`D`):
+
+.. math::
+
+    G(\hat y) = \frac{2 \sum_i \operatorname{rank}(\hat y_i)\, y_i}{n \sum_i y_i}
+    - \frac{n+1}{n}, \qquad
+    \text{norm. Gini} = \frac{G(\hat y)}{G(y)}, \qquad
+    \text{capture} = \frac{\sum_{i \in D} y_i}{\sum_i y_i}
+
+(average ranks; users tied at the decile's edge share its remaining places).
+:func:`pick_winner` applies the rule (:data:`WINNER_RULE`).
 """
 
 from __future__ import annotations
@@ -27,29 +37,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kuailive_analysis.ltv import evaluate as E, supervised as S
-from kuailive_analysis.ltv.gamma_gamma import sample_mean_spend
+from kuailive_analysis.ltv import supervised as S
+from kuailive_analysis.ltv.bgnbd import BetaGeo
+from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo
 from kuailive_analysis.ltv.numerics import ConvergenceError
-from kuailive_analysis.ltv.summary import summarise
-
-__all__ = [
-    "BASELINES",
-    "METRICS",
-    "MODELS",
-    "WINNER_RULE",
-    "CRITERION",
-    "PAIRED",
-    "Scores",
-    "Comparison",
-    "Winner",
-    "compare",
-    "decile_calibration",
-    "metric_values",
-    "pick_winner",
-    "score_value_forecasts",
-    "value_forecasts",
-]
+from kuailive_analysis.ltv.summary import summarise, summary_arrays
 
 BG, MBG, GBM, ZILN = (
     "BG/NBD x Gamma-Gamma",
@@ -83,8 +76,8 @@ WINNER_RULE = (
 
 def _fit_pair(gs: pd.DataFrame, cls):
     """(model, gg, fallback_mean) on an RFM summary, or None when a fit fails."""
-    model, _ = E._try(lambda c: cls().fit(*E._xtT(gs), penalizer=c), E.PENALIZERS)
-    gg, _ = E.try_fit_gamma_gamma(gs)
+    model, _ = cls.fit_summary(gs)
+    gg, _ = GammaGamma.fit_summary(gs)
     if model is None or gg is None:
         return None
     return model, gg, sample_mean_spend(gs["frequency_cal"], gs["monetary_cal"])
@@ -108,14 +101,12 @@ def value_forecasts(
     gs = summarise(
         gift_days, calibration_days=cut, n_days=cut + horizon, value_col="gift_value"
     ).table
-    x, tx, T = E._xtT(gs)
+    x, tx, T = summary_arrays(gs)
     cols, notes = {}, {}
-    for name, cls in ((BG, None), (MBG, ModifiedBetaGeo)):
+    for name, cls in ((BG, BetaGeo), (MBG, ModifiedBetaGeo)):
         pair = (fitted or {}).get(name)
         if pair is None:
-            from kuailive_analysis.ltv.bgnbd import BetaGeo
-
-            pair = _fit_pair(gs, cls or BetaGeo)
+            pair = _fit_pair(gs, cls)
         if pair is None:
             notes[name] = "the model could not be fitted"
             continue
@@ -301,6 +292,13 @@ def pick_winner(scores: Scores, criterion: str = CRITERION) -> Winner:
         f"{criterion}, {best} ({err[best]:,.1f} coins per user), does not: "
         f"{'; '.join(parts)}.",
     )
+
+
+def best_ranker(scores: Scores) -> str | None:
+    """The model with the highest top-decile capture (None without a finite one)."""
+    cap = scores.estimate("top10_capture")
+    models = [m for m in MODELS if m in cap.index and np.isfinite(cap[m])]
+    return max(models, key=lambda m: cap[m]) if models else None
 
 
 def decile_calibration(forecasts: pd.DataFrame, actual: pd.Series, n_bins: int = 10):

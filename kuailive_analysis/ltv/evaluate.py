@@ -1,21 +1,15 @@
-"""Validation and reporting tables for the LTV chapter (frames in, frames out).
+r"""Does BG/NBD describe the data: validation tables of a fitted model on an
+:func:`~kuailive_analysis.ltv.summary.rfm_summary` frame (one row per cohort user, time unit
+the day), frames in, frames out.
 
-All functions take a fitted :class:`~kuailive_analysis.ltv.bgnbd.BetaGeo` (and
-:class:`~kuailive_analysis.ltv.gamma_gamma.GammaGamma`) and an
-:func:`~kuailive_analysis.ltv.summary.rfm_summary` frame (one row per cohort user; time unit =
-day). Conventions:
-
-* calibration frequency is grouped as ``0, 1, ..., max_x - 1`` and ``max_x+`` (last group);
-* the **past-rate baseline** predicts ``x / T * t`` holdout transactions (a user's own repeat
-  rate so far; users with ``T = 0`` get the cohort's pooled rate ``sum x / sum T``), and the
-  **pooled-rate baseline** gives every user ``sum x / sum T * t``;
-* holdout **value** predictions multiply transactions by the Gamma-Gamma expected value per
-  transaction (model) or by the user's own calibration mean value per transaction day
-  (baseline; the pooled mean for users without one).
-
-Holdout comparison in two steps, so that more models can join it: :func:`holdout_forecasts`
-gives one per-user column per ``(target, method)``; :func:`score_forecasts` scores any such
-columns against the holdout (MAE, RMSE, correlation, totals). A new model adds its columns.
+Calibration frequency is grouped as ``0, 1, ..., max_x - 1`` and ``max_x+``. Over a holdout of
+length :math:`t` the **past-rate baseline** forecasts :math:`t\,x_i / T_i` transactions (users
+with :math:`T_i = 0` get the pooled rate) and the **pooled-rate baseline**
+:math:`t \sum_j x_j / \sum_j T_j` for everybody; holdout **value** forecasts multiply them by
+the Gamma-Gamma expected value of a transaction (model), the user's own mean value per
+transaction day, first day included (past rate), or its cohort mean (pooled rate).
+:func:`holdout_forecasts` gives one column per ``(target, method)`` and :func:`score_forecasts`
+scores any such columns against the holdout.
 """
 
 from __future__ import annotations
@@ -24,21 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from kuailive_analysis.ltv.bgnbd import BetaGeo
+from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
-from kuailive_analysis.ltv.numerics import ConvergenceError
+from kuailive_analysis.ltv.summary import summary_arrays
 
 TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
 """The holdout column each forecast target is scored against."""
-
-
-def _xtT(summary: pd.DataFrame):
-    return (
-        summary["frequency_cal"].to_numpy(float),
-        summary["recency_cal"].to_numpy(float),
-        summary["T_cal"].to_numpy(float),
-    )
 
 
 def _freq_group(x: np.ndarray, max_x: int) -> pd.Categorical:
@@ -46,64 +33,10 @@ def _freq_group(x: np.ndarray, max_x: int) -> pd.Categorical:
     return pd.Categorical.from_codes(np.minimum(x, max_x).astype(int), labels, ordered=True)
 
 
-PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
-"""Ridge strengths tried in turn by :func:`try_fit_bgnbd` / :func:`try_fit_gamma_gamma`."""
-
-
-def try_fit_bgnbd(summary: pd.DataFrame, penalizers=PENALIZERS) -> tuple[BetaGeo | None, str]:
-    """Fit BG/NBD on a summary, unpenalised first, then with growing ``penalizer`` if the
-    plain MLE is on the boundary. Returns ``(model, note)``: the note is empty for a plain
-    fit, else says why the plain fit failed and which penalizer was used; ``(None, reason)``
-    when every attempt fails."""
-    return _try(lambda c: BetaGeo().fit(*_xtT(summary), penalizer=c), penalizers)
-
-
-def try_fit_gamma_gamma(
-    summary: pd.DataFrame, penalizers=PENALIZERS
-) -> tuple[GammaGamma | None, str]:
-    """Fit Gamma-Gamma on the repeat customers, as :func:`try_fit_bgnbd`."""
-    return _try(
-        lambda c: GammaGamma().fit(summary["frequency_cal"], summary["monetary_cal"], penalizer=c),
-        penalizers,
-    )
-
-
-def _try(fit, penalizers):
-    first = ""
-    for c in penalizers:
-        try:
-            model = fit(c)
-        except (ConvergenceError, ValueError) as e:
-            first = first or str(e)
-            continue
-        reason = first.split(";")[0].split(" (eigenvalues")[0]
-        note = (
-            ""
-            if c == 0
-            else (
-                f"The unpenalised fit has no interior optimum ({reason}), so "
-                f"the fit adds a ridge penalty {c:g} on the log-parameters."
-            )
-        )
-        return model, note
-    return None, first
-
-
-def parameter_table(bg: BetaGeo | None = None, gg: GammaGamma | None = None) -> pd.DataFrame:
-    """Estimates, SEs and 95% intervals of both models stacked, with derived quantities:
-    mean transaction rate ``r/alpha`` (per day) and mean dropout probability ``a/(a+b)``."""
-    parts = []
-    if bg is not None:
-        parts.append(bg.summary_.assign(model="BG/NBD"))
-    if gg is not None:
-        parts.append(gg.summary_.assign(model="Gamma-Gamma"))
-    return pd.concat(parts).reset_index().set_index(["model", "parameter"])
-
-
-def frequency_histogram(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
-    """Number of users by calibration frequency: actual and expected under the model
-    (``sum_i P(X(T_i) = x)``); index ``0 .. max_x-1, max_x+``."""
-    x, _, T = _xtT(summary)
+def frequency_histogram(bg: BaseBetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
+    r"""Number of users by calibration frequency: actual and expected under the model,
+    :math:`\sum_i P(X(T_i) = x)`; index ``0 .. max_x-1, max_x+``."""
+    x, _, T = summary_arrays(summary)
     grp = _freq_group(x, max_x)
     actual = pd.Series(grp).value_counts(sort=False)
     model = bg.expected_frequency_histogram(T, max_x)
@@ -115,7 +48,7 @@ def frequency_histogram(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> p
 
 def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     """Past-rate and pooled-rate predictions of holdout transactions (module docstring)."""
-    x, _, T = _xtT(summary)
+    x, _, T = summary_arrays(summary)
     pooled = x.sum() / max(T.sum(), 1e-12)
     with np.errstate(divide="ignore", invalid="ignore"):
         own = np.where(T > 0, x / T, pooled)
@@ -124,10 +57,10 @@ def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     )
 
 
-def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
+def holdout_by_frequency(bg: BaseBetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
     """Mean holdout transactions by calibration frequency: actual, model (conditional
     expectation over the holdout length) and the past-rate baseline; with group sizes."""
-    x, tx, T = _xtT(summary)
+    x, tx, T = summary_arrays(summary)
     t = holdout_length(summary)
     df = pd.DataFrame(
         {
@@ -147,12 +80,13 @@ def holdout_by_frequency(bg: BetaGeo, summary: pd.DataFrame, max_x: int = 7) -> 
     return out
 
 
-def tracking(bg: BetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> pd.DataFrame:
-    """Daily and cumulative repeat transactions of the cohort: actual vs model.
+def tracking(bg: BaseBetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> pd.DataFrame:
+    r"""Daily and cumulative repeat transactions of the cohort: actual vs model.
 
-    A user first seen on day ``f`` has, by the end of day ``d >= f``, ``X(d - f)`` repeat
-    transactions; the model's cumulative curve is ``sum_f n_f E[X(max(d - f, 0))]`` (the
-    unconditional expectation, as in FHL 2005 Fig. 2), its daily curve the differences.
+    A user first seen on day :math:`f` has, by the end of day :math:`d \ge f`,
+    :math:`X(d - f)` repeat transactions; with :math:`n_f` users first seen on day :math:`f`,
+    the model's cumulative curve is the unconditional expectation (FHL 2005, Fig. 2)
+    :math:`\sum_f n_f E[X(\max(d - f, 0))]`, its daily curve the differences.
     """
     n_days = len(repeats_by_day)
     first = summary["first_day"].to_numpy().astype(int)
@@ -173,16 +107,8 @@ def tracking(bg: BetaGeo, summary: pd.DataFrame, repeats_by_day: np.ndarray) -> 
 
 
 def _metrics(pred: np.ndarray, act: np.ndarray) -> dict:
-    if not np.all(np.isfinite(pred)):
-        nan = float("nan")
-        return {
-            "MAE": nan,
-            "RMSE": nan,
-            "correlation": nan,
-            "total_predicted": nan,
-            "total_actual": act.sum(),
-            "total_ratio": nan,
-        }
+    if not np.all(np.isfinite(pred)):  # a non-finite forecast scores NaN
+        pred = np.full(pred.shape, np.nan)
     err = pred - act
     return {
         "MAE": np.mean(np.abs(err)),
@@ -206,7 +132,7 @@ def holdout_length(summary: pd.DataFrame) -> float:
 
 def holdout_forecasts(
     summary: pd.DataFrame,
-    bg: BetaGeo | None = None,
+    bg: BaseBetaGeo | None = None,
     gg: GammaGamma | None = None,
     *,
     fallback_mean: float | None = None,
@@ -219,7 +145,7 @@ def holdout_forecasts(
     :meth:`GammaGamma.expected_spend`), past rate x the user's own mean value per transaction
     day, pooled rate x the pooled mean.
     """
-    x, tx, T = _xtT(summary)
+    x, tx, T = summary_arrays(summary)
     t = holdout_length(summary)
     base = baseline_predictions(summary, t)
     cols = {}
@@ -259,7 +185,7 @@ def score_forecasts(forecasts: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
 
 
 def holdout_accuracy(
-    bg: BetaGeo | None,
+    bg: BaseBetaGeo | None,
     summary: pd.DataFrame,
     gg: GammaGamma | None = None,
     fallback_mean: float | None = None,
@@ -269,7 +195,7 @@ def holdout_accuracy(
     return score_forecasts(holdout_forecasts(summary, bg, gg, fallback_mean=fallback_mean), summary)
 
 
-def prediction_grids(bg: BetaGeo, T: float, t: float, max_x: int | None = None):
+def prediction_grids(bg: BaseBetaGeo, T: float, t: float, max_x: int | None = None):
     """``(p_alive, expected)`` grids over calibration frequency (rows 0..max_x) and recency
     (columns 0..T, whole days) for a user observed for ``T`` days; ``expected`` = conditional
     expected transactions in the next ``t`` days. Impossible cells (more repeats than days
@@ -297,35 +223,21 @@ def top_users(
     return df.sort_values("clv", ascending=False).head(n)
 
 
-@dataclass(frozen=True)
-class AssumptionChecks:
-    """Numbers behind the models' assumptions (:func:`assumption_checks`)."""
-
-    freq_value_spearman: float
+def frequency_value_spearman(summary: pd.DataFrame) -> float:
     """Spearman correlation of calibration frequency and mean value among repeat users
-    (Gamma-Gamma assumes independence; NaN with fewer than 3 repeat users)."""
-    share_every_day: float
-    """Share of users (with ``T > 0``) with a transaction on every calibration day after their
-    first (BG/NBD's Poisson clock cannot produce such regularity often)."""
-    share_repeat: float
-    """Share of users with a repeat transaction."""
-
-
-def assumption_checks(summary: pd.DataFrame) -> AssumptionChecks:
-    """Frequency-value correlation, share of every-day users and share of repeat users of a
-    summary (see :class:`AssumptionChecks`)."""
+    (Gamma-Gamma assumes them independent; NaN with fewer than 3 repeat users)."""
     rep = summary[summary["frequency_cal"] > 0]
-    rho = (
-        rep["frequency_cal"].rank().corr(rep["monetary_cal"].rank())
-        if len(rep) > 2
-        else float("nan")
-    )
-    every_day = (summary["T_cal"] > 0) & (summary["frequency_cal"] == summary["T_cal"])
-    return AssumptionChecks(
-        freq_value_spearman=float(rho),
-        share_every_day=float(every_day[summary["T_cal"] > 0].mean()),
-        share_repeat=float((summary["frequency_cal"] > 0).mean()),
-    )
+    if len(rep) <= 2:
+        return float("nan")
+    return float(rep["frequency_cal"].rank().corr(rep["monetary_cal"].rank()))
+
+
+def share_every_day(summary: pd.DataFrame) -> float:
+    """Share of the users with :math:`T > 0` who transacted on every calibration day after
+    their first (BG/NBD's Poisson clock rarely produces such regularity)."""
+    observed = summary["T_cal"] > 0
+    every_day = observed & (summary["frequency_cal"] == summary["T_cal"])
+    return float(every_day[observed].mean())
 
 
 @dataclass(frozen=True)
@@ -340,11 +252,23 @@ class FitTest:
 
 
 def frequency_fit_test(hist: pd.DataFrame, n_params: int = 4, min_expected: float = 5.0):
-    """Chi-square goodness of fit of :func:`frequency_histogram` (``actual`` vs ``model``):
-    cells are pooled from the top until every expected count is at least ``min_expected``;
-    degrees of freedom = cells - 1 - ``n_params`` (at least 1)."""
-    from scipy import stats as st
+    r"""Pearson chi-square goodness of fit of :func:`frequency_histogram`.
 
+    Cells are pooled from the top until every expected count :math:`E_k` is at least
+    ``min_expected``; with the actual counts :math:`O_k` over :math:`K` cells,
+
+    .. math::
+
+        \chi^2 = \sum_k \frac{(O_k - E_k)^2}{E_k}, \quad
+        \nu = \max(K - 1 - n_\text{params}, 1), \qquad
+        \text{misallocated} = \frac{\sum_k |O_k - E_k|}{2 \sum_k O_k}
+
+    (the last over the unpooled cells: the share of users in the wrong bar).
+
+    Returns
+    -------
+    FitTest
+    """
     act = hist["actual"].to_numpy(float)
     exp = hist["model"].to_numpy(float)
     a, e = list(act), list(exp)
@@ -357,14 +281,26 @@ def frequency_fit_test(hist: pd.DataFrame, n_params: int = 4, min_expected: floa
     return FitTest(
         statistic=stat,
         df=int(df),
-        p_value=float(st.chi2.sf(stat, df)),
-        misallocated=float(np.abs(act - exp).sum() / act.sum() / 2),
+        p_value=float(stats.chi2.sf(stat, df)),
+        misallocated=misallocation(hist),
     )
 
 
+def misallocation(hist: pd.DataFrame) -> float:
+    """Share of users a :func:`frequency_histogram` puts in the wrong bar (:class:`FitTest`)."""
+    act, exp = hist["actual"].to_numpy(float), hist["model"].to_numpy(float)
+    return float(np.abs(act - exp).sum() / act.sum() / 2)
+
+
 def ratio_interval(pred, actual, *, n_boot: int = 200, level: float = 0.95, seed: int = 0):
-    """``(ratio, low, high)``: predicted / actual totals with a user-bootstrap percentile
-    interval."""
+    r"""Ratio of the predicted to the actual total, :math:`\sum_i \hat y_i / \sum_i y_i`, with
+    the percentile interval at ``level`` of ``n_boot`` user-bootstrap replicates (``seed``).
+
+    Returns
+    -------
+    tuple of float
+        ``(ratio, low, high)``.
+    """
     p, a = np.asarray(pred, float), np.asarray(actual, float)
     idx = np.random.default_rng(seed).integers(0, p.size, size=(n_boot, p.size))
     with np.errstate(divide="ignore", invalid="ignore"):

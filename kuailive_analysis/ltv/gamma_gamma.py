@@ -1,19 +1,9 @@
-"""The Gamma-Gamma model of the value per transaction, from scratch (scipy).
+r"""The Gamma-Gamma model of the value per transaction (Fader, Hardie & Lee 2005, "RFM and
+CLV"; Fader & Hardie 2013), from scratch on scipy: :class:`GammaGamma`.
 
-**Gamma-Gamma** (Fader, Hardie & Lee 2005 "RFM and CLV"; Fader & Hardie 2013 note). The
-value of each transaction is ``Gamma(p, rate nu)``; across customers ``nu ~ Gamma(q, rate
-gamma)``; spend is independent of the transaction process. For a customer with ``x >= 1``
-repeat transactions of mean value ``m``::
-
-    LL = lnG(px+q) - lnG(px) - lnG(q) + q ln(gamma) + (px-1) ln(m) + px ln(x)
-         - (px+q) ln(gamma + m x)
-    E[value | x, m] = p (gamma + m x) / (p x + q - 1)   (= p gamma / (q-1) for x = 0)
-
-Fitted by maximum likelihood on log-parameters (:mod:`kuailive_analysis.ltv.numerics`) on the
-customers with ``x >= 1``, pooled by distinct ``(x, m)``. An optional ridge ``penalizer``
-handles data without within-user spread of value (``p -> inf``). When the fit has ``q <= 1``
-the population mean spend is infinite; :func:`~kuailive_analysis.ltv.clv.clv` then needs a
-``fallback_mean`` for users without repeats (:func:`sample_mean_spend`).
+When the fit has :math:`q \le 1` the population mean value is infinite;
+:func:`~kuailive_analysis.ltv.clv.clv` then needs a ``fallback_mean`` for customers without
+repeats (:func:`sample_mean_spend`).
 """
 
 from __future__ import annotations
@@ -24,8 +14,10 @@ import numpy as np
 from scipy import special
 
 from kuailive_analysis.ltv.numerics import (
+    PENALIZERS,
     as_array,
     collapse,
+    fit_with_ridge,
     maximise,
     penalised,
     store_fit,
@@ -34,7 +26,7 @@ from kuailive_analysis.ltv.numerics import (
 __all__ = ["GammaGamma", "check_gg_inputs", "sample_mean_spend", "simulate_gamma_gamma"]
 
 
-def _gg_loglik(theta, x, m, w, grad: bool = True):
+def _negative_log_likelihood(theta, x, m, w, grad: bool = True):
     p, q, g = np.exp(theta)
     px = p * x
     lgm = np.log(g + m * x)
@@ -60,11 +52,18 @@ def _gg_loglik(theta, x, m, w, grad: bool = True):
 
 
 def check_gg_inputs(frequency, monetary, weights=None):
-    """Validate Gamma-Gamma inputs; return ``(x, m, w)`` for customers with ``x > 0``.
+    """Validate the inputs of :class:`GammaGamma`.
 
-    Raises ValueError for unequal lengths, negative or non-integer frequency, negative or
-    infinite monetary values, and customers with repeat transactions but no (missing or zero)
-    monetary value.
+    Returns
+    -------
+    tuple of ndarray
+        ``(x, m, w)`` of the customers with ``x > 0`` (and a positive weight).
+
+    Raises
+    ------
+    ValueError
+        For unequal lengths, negative or non-integer frequency, negative or infinite monetary
+        values, and customers with repeat transactions but no (missing or zero) monetary value.
     """
     x, m = as_array(frequency, "frequency"), as_array(monetary, "monetary")
     if x.size != m.size:
@@ -101,31 +100,52 @@ def check_gg_inputs(frequency, monetary, weights=None):
 
 
 class GammaGamma:
-    """Gamma-Gamma spend model (see the module docstring). Fitted on customers with
-    ``frequency > 0`` only (others carry no information); ``n_customers_`` says how many.
+    r"""Gamma-Gamma spend model. The value of each transaction of a customer is
+    :math:`\operatorname{Gamma}(p, \text{rate } \nu)`; across customers
+    :math:`\nu \sim \operatorname{Gamma}(q, \text{rate } \gamma)`; value is independent of the
+    transaction process. For a customer with :math:`x \ge 1` repeat transactions of mean value
+    :math:`m` the log-likelihood is
 
-    After fitting: ``params_`` (dict p, q, gamma), ``log_likelihood_``, ``summary_``,
-    ``se_``, ``cov_``, ``fit_seconds_``.
+    .. math::
+
+        \ell = \ln\Gamma(px+q) - \ln\Gamma(px) - \ln\Gamma(q) + q\ln\gamma + (px-1)\ln m
+        + px\ln x - (px+q)\ln(\gamma + mx),
+
+    and the expected value of a transaction shrinks :math:`m` towards the population mean
+    :math:`p\gamma / (q-1)` (the more so, the fewer repeats):
+
+    .. math::
+
+        E[Z \mid x, m] = \frac{p(\gamma + mx)}{px + q - 1}.
+
+    Fitted by maximum likelihood on log-parameters (:mod:`~kuailive_analysis.ltv.numerics`)
+    on the customers with :math:`x \ge 1` (the others carry no information), pooled by
+    distinct :math:`(x, m)`.
+
+    Parameters
+    ----------
+    params : dict, optional
+        ``{p, q, gamma}`` to predict without fitting.
+
+    Attributes
+    ----------
+    params_, log_likelihood_, summary_, se_, cov_, penalizer_, fit_seconds_
+        As :class:`~kuailive_analysis.ltv.base.BaseBetaGeo`.
+    n_customers_ : float
+        Customers with a repeat transaction the fit used.
     """
 
     param_names = ("p", "q", "gamma")
+    negative_log_likelihood = staticmethod(_negative_log_likelihood)
 
     def __init__(self, params: dict | None = None):
         self.params_ = dict(params) if params else None
         self.log_likelihood_ = None
 
-    def fit(
-        self,
-        frequency,
-        monetary,
-        weights=None,
-        *,
-        start=None,
-        penalizer: float = 0.0,
-        gtol: float = 1e-5,
-    ):
-        """Maximum-likelihood fit on customers with ``frequency > 0``; ``penalizer`` as in
-        :meth:`BetaGeo.fit`."""
+    def fit(self, frequency, monetary, weights=None, *, start=None, penalizer=0.0, gtol=1e-5):
+        """Maximum-likelihood fit on the customers with ``frequency > 0``; ``weights``,
+        ``start``, ``penalizer`` and ``gtol`` as in :meth:`BaseBetaGeo.fit
+        <kuailive_analysis.ltv.base.BaseBetaGeo.fit>`. Returns ``self``."""
         t0 = time.perf_counter()
         x, m, w = check_gg_inputs(frequency, monetary, weights)
         (x, m), w = collapse([x, m], w)
@@ -140,7 +160,7 @@ class GammaGamma:
                 np.log([0.5, 1.5, 0.1 * mbar]),
             ]
         res = maximise(
-            penalised(lambda th: _gg_loglik(th, x, m, w), penalizer),
+            penalised(lambda th: _negative_log_likelihood(th, x, m, w), penalizer),
             starts,
             self.param_names,
             n_weight=W,
@@ -148,19 +168,27 @@ class GammaGamma:
             gtol=gtol,
         )
         if penalizer:
-            res.mean_nll = float(_gg_loglik(res.theta, x, m, w, grad=False)[0])
+            res.mean_nll = float(_negative_log_likelihood(res.theta, x, m, w, grad=False)[0])
         self.penalizer_ = float(penalizer)
         store_fit(self, res, W)
         self.fit_seconds_ = time.perf_counter() - t0
         return self
 
-    def expected_spend(self, frequency, monetary, *, fallback_mean: float | None = None):
-        """E[value per transaction | x, m] = p (gamma + m x) / (p x + q - 1).
+    @classmethod
+    def fit_summary(cls, summary, penalizers=PENALIZERS):
+        """Fit on an :func:`~kuailive_analysis.ltv.summary.rfm_summary` frame with the ridge
+        fallback; returns ``(model or None, why the plain fit failed or "")`` as
+        :meth:`BaseBetaGeo.fit_summary <kuailive_analysis.ltv.base.BaseBetaGeo.fit_summary>`."""
+        x, m = summary["frequency_cal"], summary["monetary_cal"]
+        return fit_with_ridge(lambda c: cls().fit(x, m, penalizer=c), penalizers)
 
-        ``x = 0`` gives the population mean ``p gamma / (q - 1)`` (``monetary`` is ignored).
-        When ``p x + q <= 1`` the model's mean is infinite (heavy-tailed spend across users,
-        ``q <= 1``): such cells are ``inf``, or ``fallback_mean`` if given (e.g. the sample
-        mean of ``monetary`` over repeat customers; the caller must say so).
+    def expected_spend(self, frequency, monetary, *, fallback_mean: float | None = None):
+        r"""Expected value of a transaction, :math:`E[Z \mid x, m]` (class docstring).
+
+        ``x = 0`` gives the population mean :math:`p\gamma / (q-1)` (``monetary`` is ignored).
+        Where :math:`px + q \le 1` the model's mean is infinite (heavy-tailed value across
+        customers, :math:`q \le 1`): such cells are ``inf``, or ``fallback_mean`` if given
+        (e.g. :func:`sample_mean_spend`; the caller must say so).
         """
         if self.params_ is None:
             raise ValueError("GammaGamma is not fitted: call fit(frequency, monetary) first.")
@@ -176,7 +204,8 @@ class GammaGamma:
 
     @property
     def mean_spend(self) -> float:
-        """Population mean value per transaction, p gamma / (q - 1) (inf if q <= 1)."""
+        r"""Population mean value per transaction, :math:`p\gamma / (q-1)` (inf if
+        :math:`q \le 1`)."""
         p, q, g = (self.params_[k] for k in self.param_names)
         return p * g / (q - 1) if q > 1 else float("inf")
 
@@ -191,8 +220,9 @@ def sample_mean_spend(frequency, monetary, weights=None) -> float:
 
 
 def simulate_gamma_gamma(params: dict, frequency, *, rng=None) -> np.ndarray:
-    """Mean value of ``frequency`` transactions per customer under Gamma-Gamma
-    (``nu ~ Gamma(q, rate gamma)``, mean of x values ~ ``Gamma(p x, rate nu x)``); 0 if x=0."""
+    r"""Simulated mean value of each customer's ``frequency`` transactions under Gamma-Gamma:
+    :math:`\nu \sim \operatorname{Gamma}(q, \text{rate } \gamma)`, the mean of :math:`x`
+    values :math:`\sim \operatorname{Gamma}(px, \text{rate } \nu x)`; 0 for :math:`x = 0`."""
     rng = np.random.default_rng(rng)
     x = np.asarray(frequency, float)
     nu = rng.gamma(params["q"], 1.0 / params["gamma"], x.size)

@@ -1,29 +1,35 @@
-"""Maximum-likelihood machinery shared by the LTV models (:mod:`kuailive_analysis.ltv.bgnbd`,
-:mod:`kuailive_analysis.ltv.gamma_gamma`): the optimiser, its checks and the helpers every
-model's ``fit`` uses (input arrays, ridge penalty, pooling of identical rows, storing a fit).
+r"""Maximum likelihood shared by the LTV models (:mod:`~kuailive_analysis.ltv.base`,
+:mod:`~kuailive_analysis.ltv.gamma_gamma`): the optimiser and its checks, standard errors, the
+ridge fallback, and the helpers every model's ``fit`` uses.
 
-All models are fitted on **log-parameters** ``theta = log(params)``: every parameter of the
-BG/NBD and Gamma-Gamma models is strictly positive, so the optimisation is unconstrained and
-the Hessian in log space is well scaled. The objective is the *mean* negative log-likelihood
-(sum divided by the total weight), so tolerances do not depend on the number of customers.
+Every parameter of the models is strictly positive, so they are fitted on **log-parameters**
+:math:`\theta = \log(\text{params})`: the optimisation is unconstrained and the Hessian well
+scaled. The objective is the *mean* negative log-likelihood (the weighted sum divided by the
+total weight :math:`n_w`), so tolerances do not depend on the number of customers.
 
 Procedure (:func:`maximise`):
 
 1. L-BFGS-B with the analytic gradient from every start value (log-parameters boxed to
-   ``[-LOG_BOUND, LOG_BOUND]`` so that ``exp`` never overflows);
-2. if the best point fails only the gradient test, a Nelder-Mead fallback from it, polished
-   by L-BFGS-B (a boundary solution or a singular Hessian is reported at once: no optimiser
-   fixes an optimum that is not in the interior);
-3. the best optimum must pass :func:`check_optimum`: the gradient of the mean negative
-   log-likelihood is below ``gtol`` in every coordinate, and the numerical Hessian
-   (central differences of the analytic gradient) is finite and positive definite.
-   Otherwise :class:`ConvergenceError` is raised with the parameters, gradient and advice.
+   :math:`[-20, 20]`, :data:`LOG_BOUND`, so that ``exp`` never overflows);
+2. if the best point fails only the gradient test, a Nelder-Mead search from it, polished by
+   L-BFGS-B (a boundary solution or a singular Hessian is reported at once: no optimiser fixes
+   an optimum that is not in the interior);
+3. the optimum must pass :func:`check_optimum`: the gradient is below ``gtol`` in every
+   coordinate and the numerical Hessian :math:`H` (central differences of the analytic
+   gradient) is finite and positive definite; otherwise :class:`ConvergenceError`.
 
-Standard errors: the observed information of the *total* log-likelihood is
-``I = n_w * H`` (``H`` the Hessian of the mean negative log-likelihood in log-parameters,
-``n_w`` the total weight); ``Cov(theta) = I^-1``; by the delta method
-``se(param) = param * se(theta)``. Wald intervals are built in log space
-(``exp(theta +- z se)``), which keeps them positive and covers better in small samples.
+Standard errors come from the observed information of the total log-likelihood and the delta
+method; Wald intervals are built on the log scale (positive, better coverage in small samples):
+
+.. math::
+
+    \operatorname{Cov}(\hat\theta) = (n_w H)^{-1}, \qquad
+    \operatorname{se}(\hat\beta) = \hat\beta \operatorname{se}(\hat\theta), \qquad
+    \hat\beta \exp(\pm z_{(1+\ell)/2} \operatorname{se}(\hat\theta)).
+
+A ridge penalty :math:`c \lVert\theta\rVert^2` (:func:`penalised`) gives an interior maximum
+when the plain one lies on the boundary (e.g. no visible dropout); :func:`fit_with_ridge` tries
+:data:`PENALIZERS` in turn.
 """
 
 from __future__ import annotations
@@ -43,15 +49,10 @@ try:  # tiny 3-4 parameter problems: BLAS threads only add hand-off latency (15x
 except ImportError:  # pragma: no cover - optional
     threadpool_limits = None
 
-
-def _single_threaded_blas():
-    if threadpool_limits is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 LOG_BOUND = 20.0
 """Log-parameters are boxed to [-20, 20] (params in [2e-9, 4.9e8])."""
+PENALIZERS = (0.0, 1e-4, 1e-3, 1e-2, 1e-1)
+"""Ridge strengths :func:`fit_with_ridge` tries in turn (0: the plain maximum likelihood)."""
 
 
 class ConvergenceError(RuntimeError):
@@ -60,12 +61,10 @@ class ConvergenceError(RuntimeError):
 
 @dataclass
 class MLEResult:
-    """Outcome of :func:`maximise`.
-
-    ``theta``: log-parameters at the optimum; ``mean_nll``: mean negative log-likelihood;
-    ``grad``: its gradient at the optimum (log space); ``hessian``: its Hessian (log space);
-    ``n_weight``: total weight (number of customers); ``method``: optimiser that produced it.
-    """
+    """Outcome of :func:`maximise`: ``theta`` (log-parameters at the optimum), ``mean_nll``
+    (mean negative log-likelihood there), ``grad`` and ``hessian`` of the objective at
+    ``theta``, ``n_weight`` (total weight of the data), ``method`` (the optimiser that found
+    it) and ``n_evals`` (objective evaluations)."""
 
     theta: np.ndarray
     mean_nll: float
@@ -87,16 +86,22 @@ class MLEResult:
 
     @property
     def se_theta(self) -> np.ndarray:
+        """Standard errors of the log-parameters."""
         return np.sqrt(np.diag(self.cov_theta))
 
 
 ObjFn = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
-def numerical_hessian(fun: ObjFn, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
-    """Central-difference Jacobian of the analytic gradient, symmetrised.
+def _single_threaded_blas():
+    if threadpool_limits is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
-    ``H[:, j] = (g(theta + h e_j) - g(theta - h e_j)) / (2h)`` with ``h = step``.
+
+def numerical_hessian(fun: ObjFn, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    r"""Central-difference Jacobian of the analytic gradient ``fun(theta)[1]``, symmetrised:
+    :math:`H_{\cdot j} = (g(\theta + h e_j) - g(\theta - h e_j)) / 2h` with :math:`h` = ``step``.
     """
     k = theta.size
     h = np.empty((k, k))
@@ -110,47 +115,34 @@ def numerical_hessian(fun: ObjFn, theta: np.ndarray, step: float = 1e-4) -> np.n
 def check_optimum(
     fun: ObjFn, theta: np.ndarray, names: Sequence[str], *, gtol: float, model: str
 ) -> tuple[float, np.ndarray, np.ndarray, str | None]:
-    """Value, gradient and Hessian at ``theta`` and a reason string if it is not an optimum."""
+    """``(value, gradient, hessian, reason)`` at ``theta``; ``reason`` is None for a verified
+    interior optimum, else says what failed (non-finite value, gradient above ``gtol``, Hessian
+    not finite or not positive definite, a parameter on :data:`LOG_BOUND`)."""
     val, grad = fun(theta)
     hess = numerical_hessian(fun, theta)
     params = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, np.exp(theta)))
+    reason = None
     if not np.isfinite(val):
-        return val, grad, hess, f"{model}: log-likelihood is not finite at {params}."
-    if not np.all(np.isfinite(grad)) or np.max(np.abs(grad)) > gtol:
-        return (
-            val,
-            grad,
-            hess,
-            (
-                f"{model}: gradient of the mean log-likelihood is {np.round(grad, 8).tolist()} "
-                f"(tolerance {gtol:g}) at {params}; the optimiser stopped before an optimum."
-            ),
+        reason = f"{model}: log-likelihood is not finite at {params}."
+    elif not np.all(np.isfinite(grad)) or np.max(np.abs(grad)) > gtol:
+        reason = (
+            f"{model}: gradient of the mean log-likelihood is {np.round(grad, 8).tolist()} "
+            f"(tolerance {gtol:g}) at {params}; the optimiser stopped before an optimum."
         )
-    if not np.all(np.isfinite(hess)):
-        return val, grad, hess, f"{model}: Hessian is not finite at {params}."
-    eig = np.linalg.eigvalsh(hess)
-    if eig.min() <= 1e-10 * max(1.0, eig.max()):
-        return (
-            val,
-            grad,
-            hess,
-            (
-                f"{model}: Hessian is not positive definite at {params} (eigenvalues "
-                f"{np.round(eig, 10).tolist()}): the parameters are not identified by these data "
-                "(e.g. nobody drops out, so a and b run off to infinity)."
-            ),
+    elif not np.all(np.isfinite(hess)):
+        reason = f"{model}: Hessian is not finite at {params}."
+    elif (eig := np.linalg.eigvalsh(hess)).min() <= 1e-10 * max(1.0, eig.max()):
+        reason = (
+            f"{model}: Hessian is not positive definite at {params} (eigenvalues "
+            f"{np.round(eig, 10).tolist()}): the parameters are not identified by these data "
+            "(e.g. nobody drops out, so a and b run off to infinity)."
         )
-    if np.any(np.abs(theta) >= LOG_BOUND - 1e-6):
-        return (
-            val,
-            grad,
-            hess,
-            (
-                f"{model}: a parameter hit the bound exp(+-{LOG_BOUND:g}) at {params}: the "
-                "likelihood has no interior maximum for these data."
-            ),
+    elif np.any(np.abs(theta) >= LOG_BOUND - 1e-6):
+        reason = (
+            f"{model}: a parameter hit the bound exp(+-{LOG_BOUND:g}) at {params}: the "
+            "likelihood has no interior maximum for these data."
         )
-    return val, grad, hess, None
+    return val, grad, hess, reason
 
 
 def maximise(
@@ -162,25 +154,26 @@ def maximise(
     model: str,
     gtol: float = 1e-5,
 ) -> MLEResult:
-    """Minimise the mean negative log-likelihood ``fun(theta) -> (value, gradient)``.
+    """Minimise the mean negative log-likelihood ``fun(theta) -> (value, gradient)`` from each
+    of the ``starts`` (log-parameters named ``names``); the module docstring gives the procedure.
 
-    See the module docstring for the procedure. Raises :class:`ConvergenceError`. BLAS runs
-    single-threaded meanwhile (L-BFGS-B's tiny vector operations).
+    Returns
+    -------
+    MLEResult
+        The verified optimum (``n_weight``: total weight of the data, for standard errors).
+
+    Raises
+    ------
+    ConvergenceError
+        When no verified interior optimum is found (``model`` names the model in the message).
     """
     with _single_threaded_blas():
         return _maximise(fun, starts, names, n_weight=n_weight, model=model, gtol=gtol)
 
 
-def _maximise(
-    fun: ObjFn,
-    starts: Sequence[np.ndarray],
-    names: Sequence[str],
-    *,
-    n_weight: float,
-    model: str,
-    gtol: float,
-) -> MLEResult:
+def _maximise(fun, starts, names, *, n_weight, model, gtol) -> MLEResult:
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
+    lbfgs = {"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9}
     best = None
     n_evals = 0
 
@@ -194,12 +187,7 @@ def _maximise(
         x0 = np.clip(np.asarray(x0, float), -LOG_BOUND + 1, LOG_BOUND - 1)
         try:
             res = optimize.minimize(
-                safe,
-                x0,
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
+                safe, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs
             )
         except (ValueError, FloatingPointError):
             continue
@@ -225,14 +213,7 @@ def _maximise(
         method="Nelder-Mead",
         options={"maxiter": 3000, "maxfev": 3000, "xatol": 1e-9, "fatol": 1e-13},
     )
-    pol = optimize.minimize(
-        safe,
-        nm.x,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9},
-    )
+    pol = optimize.minimize(safe, nm.x, jac=True, method="L-BFGS-B", bounds=bounds, options=lbfgs)
     n_evals += nm.nfev + pol.nfev
     theta = pol.x if pol.fun <= nm.fun else nm.x
     val, grad, hess, reason2 = check_optimum(fun, theta, names, gtol=gtol, model=model)
@@ -245,25 +226,55 @@ def _maximise(
     )
 
 
-def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95):
-    """Estimates, delta-method SEs and log-space Wald intervals as a DataFrame."""
+def param_table(names: Sequence[str], result: MLEResult, level: float = 0.95) -> pd.DataFrame:
+    """Estimates, delta-method standard errors and log-scale Wald intervals (module docstring).
+
+    Returns
+    -------
+    DataFrame
+        Index ``parameter`` (``names``); columns ``estimate``, ``se``, ``ci_low``, ``ci_high``.
+    """
     est = np.exp(result.theta)
     se_t = result.se_theta
     z = normal_quantile(level)
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "se": est * se_t,
-            "ci_low": np.exp(result.theta - z * se_t),
-            "ci_high": np.exp(result.theta + z * se_t),
-        },
-        index=pd.Index(list(names), name="parameter"),
-    )
+    with np.errstate(over="ignore"):  # a flat direction: the interval is unbounded (inf)
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "se": est * se_t,
+                "ci_low": np.exp(result.theta - z * se_t),
+                "ci_high": np.exp(result.theta + z * se_t),
+            },
+            index=pd.Index(list(names), name="parameter"),
+        )
 
 
-# ---------------------------------------------------------------------------------------------
-# Helpers of the models' fit methods
-# ---------------------------------------------------------------------------------------------
+def fit_with_ridge(fit: Callable[[float], object], penalizers=PENALIZERS) -> tuple[object, str]:
+    """Fit unpenalised first, then with each larger ridge ``penalizer`` until a fit succeeds.
+
+    Parameters
+    ----------
+    fit : callable
+        ``fit(penalizer) -> fitted model``; may raise :class:`ConvergenceError` or ValueError.
+    penalizers : sequence of float
+        Ridge strengths in the order tried (:data:`PENALIZERS`).
+
+    Returns
+    -------
+    tuple
+        ``(model, reason)``: the first model that fitted (its ``penalizer_`` says which
+        strength) or None, and why the plain fit failed (empty when it succeeded).
+    """
+    first = ""
+    for c in penalizers:
+        try:
+            return fit(c), first
+        except (ConvergenceError, ValueError) as e:
+            first = first or str(e)
+    return None, first
+
+
+# -- helpers of the models' fit methods ------------------------------------------------------
 def as_array(values, name: str) -> np.ndarray:
     """``values`` (array-like or Series) as a one-dimensional float array."""
     a = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values, dtype=float)
@@ -275,7 +286,8 @@ def as_array(values, name: str) -> np.ndarray:
 
 
 def penalised(fun: ObjFn, c: float) -> ObjFn:
-    """Objective plus ``c * sum(theta^2)`` (ridge on log-parameters) and its gradient."""
+    r"""``fun`` plus the ridge :math:`c \lVert\theta\rVert^2` on log-parameters, with its
+    gradient (``fun`` itself for ``c = 0``)."""
     if c < 0:
         raise ValueError(f"penalizer must be >= 0; got {c!r}.")
     if c == 0:
@@ -289,7 +301,7 @@ def penalised(fun: ObjFn, c: float) -> ObjFn:
 
 
 def collapse(cols: list[np.ndarray], w: np.ndarray):
-    """Distinct rows of the stacked columns with summed weights (drops zero weights)."""
+    """Distinct rows of the stacked columns with summed weights (zero weights dropped)."""
     keep = w > 0
     stacked = np.column_stack([c[keep] for c in cols])
     uniq, inv = np.unique(stacked, axis=0, return_inverse=True)
@@ -298,8 +310,9 @@ def collapse(cols: list[np.ndarray], w: np.ndarray):
 
 
 def store_fit(model, res: MLEResult, W: float) -> None:
-    """Attach a fit's results to a model: ``params_`` (natural scale), ``log_likelihood_``,
-    ``summary_`` (estimates, SEs, CIs), ``se_``, ``cov_`` (log-parameter covariance)."""
+    """Attach a fit to a model: ``result_``, ``params_`` (natural scale), ``log_likelihood_``,
+    ``summary_`` (:func:`param_table`), ``se_``, ``cov_`` (log-parameter covariance),
+    ``n_customers_``."""
     model.result_ = res
     model.params_ = dict(zip(model.param_names, np.exp(res.theta).tolist()))
     model.log_likelihood_ = res.log_likelihood

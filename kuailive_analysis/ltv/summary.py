@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.calendar import N_WINDOW_DAYS
+from kuailive_analysis.core.calendar import MS_PER_HOUR, N_WINDOW_DAYS
 from kuailive_analysis.core.checks import require_columns
 
 TRANSACTION_DEFINITIONS = {
@@ -45,6 +45,28 @@ TRANSACTION_DEFINITIONS = {
     "one live room (value = the day's summed watch time, hours)",
 }
 """What a transaction is in chapter 4, by kind (quoted by the chapter)."""
+
+
+USER_DAY_COLUMNS = tuple(
+    "user_id day n_clicks watch_ms n_comments n_likes n_gifts gift_value active".split()
+)
+"""Columns of the dataset's ``user_day`` panel that chapter 4 reads."""
+
+
+def transaction_tables(user_day: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The transactions of chapter 4 in a ``user_day`` panel (:data:`TRANSACTION_DEFINITIONS`).
+
+    Returns
+    -------
+    tuple of DataFrame
+        ``(gift_days, watch_days)``: the user-days with a gift (value ``gift_value``, coins)
+        and with a click (value ``watch_hours``).
+    """
+    gift_days = user_day[user_day["n_gifts"] > 0]
+    watch_days = user_day[user_day["n_clicks"] > 0].assign(
+        watch_hours=lambda d: d["watch_ms"] / MS_PER_HOUR
+    )
+    return gift_days, watch_days
 
 
 _HINT = "Pass an event table with a user id and a Beijing day index (as from dataset.load)."
@@ -132,31 +154,9 @@ class RFMSummary:
         return self.table.describe().T[["mean", "50%", "max"]].round(2)
 
 
-def rfm_summary(
-    events: pd.DataFrame,
-    *,
-    calibration_days: int,
-    n_days: int = N_WINDOW_DAYS,
-    value_col: str | None = None,
-    user_col: str = "user_id",
-    day_col: str = "day",
-) -> pd.DataFrame:
-    """Calibration/holdout RFM summary, one row per cohort user (index ``user_id``).
-
-    Columns: ``first_day``, ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal``,
-    ``value_cal`` (total calibration value including the first day), ``frequency_holdout``,
-    ``monetary_holdout``, ``value_holdout``, ``duration_holdout`` (see the module docstring).
-    Works on the raw event table (or on :func:`transaction_days` output). :func:`summarise`
-    returns the same table with the split and the users left out.
-    """
-    return summarise(
-        events,
-        calibration_days=calibration_days,
-        n_days=n_days,
-        value_col=value_col,
-        user_col=user_col,
-        day_col=day_col,
-    ).table
+def rfm_summary(events: pd.DataFrame, **kwargs) -> pd.DataFrame:
+    """The table of :func:`summarise` (same arguments): one row per cohort user."""
+    return summarise(events, **kwargs).table
 
 
 def summarise(
@@ -168,8 +168,17 @@ def summarise(
     user_col: str = "user_id",
     day_col: str = "day",
 ) -> RFMSummary:
-    """:func:`rfm_summary` as an :class:`RFMSummary` (table, split, users first seen in the
-    holdout)."""
+    """Calibration/holdout RFM summary of an event table (or of :func:`transaction_days`).
+
+    Returns
+    -------
+    RFMSummary
+        ``table``: one row per cohort user (index ``user_id``) with ``first_day``,
+        ``frequency_cal``, ``recency_cal``, ``T_cal``, ``monetary_cal``, ``value_cal`` (total
+        calibration value, first day included), ``frequency_holdout``, ``monetary_holdout``,
+        ``value_holdout``, ``duration_holdout`` (module docstring); the split and the users
+        first seen in the holdout.
+    """
     if not (1 <= calibration_days < n_days):
         raise ValueError(
             f"calibration_days={calibration_days!r} must be in 1..{n_days - 1} so that both the "
@@ -222,6 +231,12 @@ def summarise(
         n_days=int(n_days),
         n_users_first_in_holdout=int((~keep).sum()),
     )
+
+
+def summary_arrays(summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(x, t_x, T)`` of an :func:`rfm_summary` frame (``frequency_cal``, ``recency_cal``,
+    ``T_cal``) as float arrays."""
+    return tuple(summary[c].to_numpy(float) for c in ("frequency_cal", "recency_cal", "T_cal"))
 
 
 def repeat_transactions_by_day(

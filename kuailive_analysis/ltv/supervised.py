@@ -1,4 +1,4 @@
-"""Supervised value forecasts: features up to a cut day, a model trained one window earlier.
+r"""Supervised value forecasts: features up to a cut day, a model trained one window earlier.
 
 No leakage, by construction. To forecast the gift value of days ``[cut, cut + horizon)`` the
 model is **trained** on an earlier, fully observed split of the same shape: features from the
@@ -20,9 +20,13 @@ Models:
   ``HistGradientBoostingRegressor`` with the Poisson loss (a log link for a non-negative,
   mostly zero, heavy-tailed target; it predicts the mean).
 * **zero-inflated lognormal** (:func:`ziln_forecast`; the two-part form of Wang, Liu & Miao
-  2019): a logistic regression for ``P(value > 0)`` and a linear regression of
-  ``log(value)`` on the users who gave; the forecast is the mean
-  ``P(value > 0) exp(mu + sigma^2 / 2)``.
+  2019): a logistic regression for :math:`P(Y > 0 \mid X)` and a linear regression of
+  :math:`\log Y` on the users who gave (mean :math:`\mu(X)`, residual variance
+  :math:`\sigma^2`); the forecast is the mixture's mean,
+
+  .. math::
+
+      E[Y \mid X] = P(Y > 0 \mid X) \exp(\mu(X) + \sigma^2 / 2).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""Figures of chapter 4 (lifetime value). Each takes a frame of an
-:class:`~kuailive_analysis.ltv.LTVResult` (tables of :mod:`kuailive_analysis.ltv.evaluate`,
-:mod:`kuailive_analysis.ltv.clv`, :mod:`kuailive_analysis.ltv.recovery`), draws into ``ax`` /
-``axes`` (else a new figure) and returns the Figure; see :mod:`kuailive_analysis.plots` for the
-conventions. A missing table (None: no fit, nothing planted) gives a placeholder that says why.
+"""Figures of chapter 4 (lifetime value): ``plot_*(frame, ..., ax=None, title=None,
+source=None)``. Each takes a table of an :class:`~kuailive_analysis.ltv.LTVResult`, draws into
+``ax`` / ``axes`` (else a new figure) and returns the Figure; the chapter passes the title
+stated by the result (``res.titles``). See :mod:`kuailive_analysis.plots` for the conventions.
 The heat maps and the CLV histogram are drawn with seaborn."""
 
 from __future__ import annotations
@@ -15,13 +14,9 @@ from matplotlib.figure import Figure
 from kuailive_analysis.plots import style
 from kuailive_analysis.plots.style import ACCENT, MUTED, PALETTE, label, percent_axis
 
-NO_PLANTED_PROCESS = (
-    "No planted BG/NBD process in this data (real files, or a twin whose gifts follow clicks)."
-)
-
 
 @style.styled
-def frequency_histogram(
+def plot_frequency_histogram(
     hist: pd.DataFrame | None,
     what: str = "gifting days",
     *,
@@ -29,20 +24,17 @@ def frequency_histogram(
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """Bars: users by calibration repeat frequency, actual vs BG/NBD expectation. The default
-    title states the share of users the model puts in the wrong bar. ``hist=None`` (the model
+    """Bars: users by calibration repeat frequency, actual vs BG/NBD expectation
+    (:func:`~kuailive_analysis.ltv.evaluate.frequency_histogram`); ``hist=None`` (the model
     could not be fitted): a placeholder saying so."""
     if hist is None:
-        return placeholder(f"BG/NBD could not be fitted to {what}.", ax=ax, title=title)
+        return _placeholder(f"BG/NBD could not be fitted to {what}.", ax=ax, title=title)
     fig, ax = style.axes_or_figure(ax)
     pos = np.arange(len(hist))
     ax.bar(pos - 0.2, hist["actual"], 0.4, label="actual", color=PALETTE[0])
     ax.bar(pos + 0.2, hist["model"], 0.4, label="BG/NBD", color=ACCENT)
     ax.set_xticks(pos, hist.index)
-    err = np.abs(hist["actual"] - hist["model"]).sum() / hist["actual"].sum() / 2
-    title = style.resolve_title(
-        title, f"Users by repeat {what}: BG/NBD puts {err:.1%} of users in the wrong bar"
-    )
+    title = style.resolve_title(title, f"Users by repeat {what} in calibration: actual vs BG/NBD")
     label(ax, f"repeat {what} in calibration (count)", "users (count)", title)
     ax.legend()
     style.footnote(fig, source)
@@ -50,7 +42,7 @@ def frequency_histogram(
 
 
 @style.styled
-def holdout_by_frequency(
+def plot_holdout_by_frequency(
     cond: pd.DataFrame,
     holdout_days: float,
     what: str = "gifting days",
@@ -80,7 +72,7 @@ def holdout_by_frequency(
 
 
 @style.styled
-def tracking(
+def plot_tracking(
     track: pd.DataFrame,
     calibration_days: int,
     what: str = "gifting days",
@@ -110,7 +102,7 @@ def tracking(
 
 
 @style.styled
-def heatmaps(
+def plot_heatmaps(
     p_alive: pd.DataFrame,
     expected: pd.DataFrame,
     T: int,
@@ -157,7 +149,7 @@ def heatmaps(
 
 
 @style.styled
-def clv_distribution(
+def plot_clv_distribution(
     per_user: pd.DataFrame,
     top: int = 30,
     unit: str = "coins",
@@ -217,7 +209,7 @@ def clv_distribution(
 
 
 @style.styled
-def concentration(
+def plot_concentration(
     curves: dict[str, pd.DataFrame], *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Share of value held by the top share of users, from Lorenz curves
@@ -243,7 +235,7 @@ def concentration(
 
 
 @style.styled
-def placeholder(text: str, *, ax=None, title: str | None = None) -> Figure:
+def _placeholder(text: str, *, ax=None, title: str | None = None) -> Figure:
     """A small figure that only states why there is nothing to show (e.g. real data); it has
     no axes to label (``title`` defaults to none)."""
     fig, ax = style.axes_or_figure(ax, height=1.6)
@@ -264,68 +256,7 @@ def placeholder(text: str, *, ax=None, title: str | None = None) -> Figure:
 
 
 @style.styled
-def alive_calibration(
-    check: pd.DataFrame | None, *, ax=None, title: str | None = None, source: str | None = None
-) -> Figure:
-    """Predicted P(alive) vs the share of users truly alive (twin truth), by bin."""
-    if check is None:
-        return placeholder(NO_PLANTED_PROCESS, ax=ax, title=title)
-    fig, ax = style.axes_or_figure(ax, height=3.6, width=5.5)
-    ax.plot([0, 1], [0, 1], color=MUTED, ls=":", lw=1, label="perfect calibration")
-    ax.plot(check["predicted"], check["truly_alive"], "o-", color=PALETTE[0], label="bins of users")
-    percent_axis(ax.xaxis)
-    percent_axis(ax.yaxis)
-    label(
-        ax,
-        "mean predicted P(alive) at the end of calibration (%)",
-        "share truly alive (planted, %)",
-        style.resolve_title(title, "Predicted P(alive) vs planted truth (diagonal = calibrated)"),
-    )
-    ax.legend()
-    style.footnote(fig, source)
-    return fig
-
-
-@style.styled
-def recovery(
-    table: pd.DataFrame | None, *, ax=None, title: str | None = None, source: str | None = None
-) -> Figure:
-    """Estimate / planted ratio with the 95% interval, per BG/NBD parameter."""
-    if table is None:
-        return placeholder(NO_PLANTED_PROCESS, ax=ax, title=title)
-    fig, ax = style.axes_or_figure(ax, height=3.4)
-    t = table.dropna(subset=["ci_low"])
-    y = np.arange(len(t))[::-1]
-    ratio = t["estimate"] / t["planted"]
-    ax.errorbar(
-        ratio,
-        y,
-        xerr=[
-            (t["estimate"] - t["ci_low"]) / t["planted"],
-            (t["ci_high"] - t["estimate"]) / t["planted"],
-        ],
-        fmt="o",
-        color=PALETTE[0],
-        ecolor=MUTED,
-        capsize=3,
-    )
-    ax.axvline(1.0, color=ACCENT, lw=1)
-    ax.set_yticks(y, t.index)
-    ax.set_xscale("log")
-    label(
-        ax,
-        "estimate / planted value (ratio, log scale; 1 = exact)",
-        "BG/NBD parameter",
-        style.resolve_title(
-            title, "Planted BG/NBD parameters of the twin vs estimates (95% intervals)"
-        ),
-    )
-    style.footnote(fig, source)
-    return fig
-
-
-@style.styled
-def decile_calibration(
+def plot_decile_calibration(
     deciles: pd.DataFrame,
     *,
     methods: tuple[str, ...] | None = None,

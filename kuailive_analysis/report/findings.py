@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from kuailive_analysis.chapter.findings import Finding, headlines, not_established, to_json
+from kuailive_analysis.chapter.findings import (
+    Finding,
+    edition_checks,
+    headlines,
+    not_established,
+    to_json,
+)
 from kuailive_analysis.core.format import format_interval, format_value
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.report.glue import glue
@@ -20,32 +26,50 @@ ORIGIN_LABEL = {
 }
 
 
+def _label(f: Finding, twin: bool) -> str:
+    """How a finding is labelled on the twin: a recovered planted property, a value the
+    generator was tuned to, a data value or a method output."""
+    if twin and f.tuned:
+        return " *(value the twin was tuned to)*"
+    return f" *({ORIGIN_LABEL[f.origin]})*" if twin or f.origin == "planted" else ""
+
+
 def findings_markdown(findings: Iterable[Finding], *, twin: bool) -> str:
-    """Markdown for a chapter's Key findings: validated findings as bullets (with their check
-    and, on the twin, their origin), then "What this data cannot tell us (yet)" with reasons."""
+    """Markdown for a chapter's Key findings: validated claims as bullets with their check and
+    what would have failed it (and, on the twin, their origin); edition and method checks
+    after them; then "What this data cannot tell us (yet)" as open questions."""
     findings = list(findings)
-    ok = [f for f in findings if f.shown]
-    bad = not_established(findings)
+    checks = edition_checks(findings)
+    ok = [f for f in findings if f.shown and f not in checks]
+    bad = [f for f in not_established(findings) if f not in checks]
     lines = []
     for f in ok:
-        label = f" *({ORIGIN_LABEL[f.origin]})*" if twin or f.origin == "planted" else ""
-        lines.append(f"- {f.statement}{label} Check: {f.check}.")
+        fail = f" It would have failed if {f.would_fail}." if f.would_fail else ""
+        lines.append(f"- {f.statement}{_label(f, twin)} Check: {f.check}.{fail}")
     if not ok:
-        lines.append("- No finding of this chapter passed its check on this data.")
+        lines.append("- No claim of this chapter passed its check on this data.")
+    if checks:
+        lines += ["", "**Checks of the method and of this edition**", ""]
+        lines += [f"- {check_text(f)}" for f in checks]
     if bad:
-        lines.append("")
-        lines.append("**What this data cannot tell us (yet)**")
-        lines.append("")
-        for f in bad:
-            lines.append(f"- {cannot_tell_text(f)}")
+        lines += ["", "**What this data cannot tell us (yet)**", ""]
+        lines += [f"- {cannot_tell_text(f)}" for f in bad]
     return "\n".join(lines)
 
 
+def check_text(f: Finding) -> str:
+    """One line of an edition or method check: passed, failed or not checkable, with why."""
+    mark = {"validated": "passed", "failed": "failed", "not checkable": "not checkable"}[f.status]
+    why = f" {f.reason}" if f.reason else ""
+    return f"**{mark}**: {f.statement} ({f.check}).{why}"
+
+
 def cannot_tell_text(f: Finding) -> str:
-    """One line of "What this data cannot tell us (yet)": the claim, that it is not a result,
-    the check and why it failed or cannot be made."""
+    """One line of "What this data cannot tell us (yet)": the open question in the claim's
+    place, then what the check found and why it is not a result."""
     what = "failed" if f.status == "failed" else "cannot be made on this data"
-    return f"{f.statement} Not a result: the check ({f.check}) {what}. {f.reason}"
+    ask = f.question or f"Does this hold: {f.statement.rstrip('.')}?"
+    return f"{ask} *The check ({f.check}) {what}.* {f.reason}".rstrip()
 
 
 def actions_markdown(findings: Iterable[Finding]) -> str:
@@ -92,36 +116,65 @@ def _link(page: str) -> str:
 
 
 def landing_markdown(records: Iterable[tuple[str, Finding]], *, twin: bool) -> str:
-    """The landing page's generated findings: "Headline findings" (the gate: flagged headline
-    AND validated; each with its value, interval, check and chapter link) and "What this data
-    cannot tell us (yet)" (every failed or not checkable finding with its reason).
+    """The landing page's generated part, for a product manager in one minute:
+
+    1. **Headlines**: a table of the findings the headline policy accepts
+       (:func:`~kuailive_analysis.chapter.findings.headline_refusal`): finding, value,
+       interval, what would have failed it, chapter;
+    2. **Decisions they support**: the actions of those headlines;
+    3. **What this data cannot tell us (yet)**: every claim whose check failed or cannot be
+       made, as an open question;
+    4. **Edition checks**: the method and edition checks (cleaning accounts for every row, the
+       twin's calibration, fidelity, recovery of planted truth) in their own box, with the
+       failed ones, on the twin, as caveats for reading the numbers.
 
     ``records`` are ``(page, finding)`` pairs, ``page`` the document the finding comes from
     (``chapters/03_retention``, relative to the landing page), in book order."""
     records = list(records)
-    top = headlines(f for _, f in records)
-    bad = [(p, f) for p, f in records if not f.shown]
-    lines = ["## Headline findings", ""]
+    top = headlines((f for _, f in records), twin=twin)
+    checks = edition_checks(f for _, f in records)
+    lines = ["## Headlines", ""]
     if not records:
         lines.append("No chapter recorded findings in this edition.")
     elif not top:
-        lines.append("No headline finding passed its check on this data.")
-    for page, f in ((p, f) for p, f in records if f in top):
-        value = format_value(f.value, f.unit) if f.value is not None else ""
-        interval = format_interval(f.interval, f.level, f.unit)
-        number = ", ".join(x for x in (value, interval) if x)
-        origin = f" *({ORIGIN_LABEL[f.origin]})*" if twin or f.origin == "planted" else ""
-        lines.append(
-            f"- {f.statement}{origin}"
-            + (f" **{number}**." if number else "")
-            + f" Check: {f.check}. ({_link(page)})"
-        )
+        lines.append("No claim passed the headline policy on this data.")
+    else:
+        lines += [
+            "| Finding | Value | Interval | What would have failed it | Chapter |",
+            "|---|---|---|---|---|",
+        ]
+        for page, f in ((p, f) for p, f in records if f in top):
+            value = format_value(f.value, f.unit) if f.value is not None else ""
+            interval = format_interval(f.interval, f.level, f.unit)
+            cells = [f"{f.statement}{_label(f, twin)}", value, interval, f.would_fail, _link(page)]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    acts = [(p, f) for p, f in records if f in top and f.action]
+    lines += ["", "## Decisions they support", ""]
+    if not acts:
+        lines.append("No headline of this edition supports a product decision.")
+    lines += [f"- {f.action} ({_link(p)})" for p, f in acts]
+    bad = [(p, f) for p, f in records if not f.shown and f not in checks]
     lines += ["", "## What this data cannot tell us (yet)", ""]
     if not bad:
-        lines.append("Every recorded finding passed its check on this data.")
-    for page, f in bad:
-        lines.append(f"- {cannot_tell_text(f)} ({_link(page)})")
+        lines.append("Every claim of this edition passed its check.")
+    lines += [f"- {cannot_tell_text(f)} ({_link(p)})" for p, f in bad]
+    lines += ["", "## Edition checks", "", ":::{admonition} Checks of the method and the data"]
+    lines += [":class: note", ""]
+    if not checks:
+        lines.append("No chapter recorded a method or edition check.")
+    lines += [f"- {check_text(f)} ({_link(p)})" for p, f in records if f in checks]
+    lines.append(":::")
+    caveats = [(p, f) for p, f in records if f in checks and not f.shown]
+    if twin and caveats:
+        lines += ["", "**Reading the numbers on the twin.** Where the twin departs from the real"]
+        lines += ["files, its numbers say less about KuaiLive:", ""]
+        lines += [f"- {f.statement} {f.reason} ({_link(p)})".rstrip() for p, f in caveats]
     return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (no pipes or line breaks)."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
 # --- findings, banner -----------------------------------------------------------------------

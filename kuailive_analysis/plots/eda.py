@@ -19,7 +19,7 @@ from kuailive_analysis.plots import style
 
 
 @style.styled
-def demographics_figure(
+def plot_demographics(
     panels: Mapping[str, pd.DataFrame],
     *,
     axes=None,
@@ -52,7 +52,7 @@ def demographics_figure(
 
 
 @style.styled
-def tenure_figure(
+def plot_tenure(
     dist: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Shares of users per year of registration tenure and first-watch age
@@ -76,7 +76,7 @@ def tenure_figure(
 
 
 @style.styled
-def ccdf_panels(
+def plot_ccdfs(
     ccdfs: Mapping[str, tuple[pd.DataFrame, str]],
     *,
     axes=None,
@@ -116,7 +116,7 @@ def ccdf_panels(
 
 
 @style.styled
-def log_histogram_figure(
+def plot_log_histogram(
     hist: pd.DataFrame,
     *,
     xlabel: str,
@@ -166,7 +166,7 @@ def log_histogram_figure(
 
 
 @style.styled
-def lorenz_figure(
+def plot_lorenz(
     curves: Mapping[str, pd.DataFrame],
     ginis: Mapping[str, float],
     *,
@@ -202,7 +202,7 @@ def lorenz_figure(
 
 
 @style.styled
-def room_schedule_figure(
+def plot_room_schedule(
     start_hours: pd.DataFrame,
     live: pd.DataFrame,
     *,
@@ -237,7 +237,7 @@ def room_schedule_figure(
 
 
 @style.styled
-def duration_figure(
+def plot_durations(
     summaries: Mapping[str, pd.DataFrame],
     *,
     axes=None,
@@ -280,7 +280,7 @@ def duration_figure(
 
 
 @style.styled
-def activity_time_figure(
+def plot_activity_time(
     matrix: pd.DataFrame,
     daily: pd.DataFrame,
     *,
@@ -335,7 +335,7 @@ def activity_time_figure(
 
 
 @style.styled
-def hourly_profile_figure(
+def plot_hourly_profile(
     profile: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Share of each event type per Beijing hour (frame from :func:`eda.hourly_profile`)."""
@@ -352,7 +352,7 @@ def hourly_profile_figure(
 
 
 @style.styled
-def revisit_figure(
+def plot_revisits(
     hist: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Revisit intervals (frame from :func:`eda.interval_histogram`) with dashed lines at
@@ -379,7 +379,7 @@ def revisit_figure(
 
 
 @style.styled
-def bars_figure(
+def plot_bars(
     table: pd.DataFrame,
     *,
     x: str,
@@ -415,7 +415,7 @@ def bars_figure(
 
 
 @style.styled
-def gift_price_figure(
+def plot_gift_prices(
     counts: pd.DataFrame,
     hist: pd.DataFrame,
     *,

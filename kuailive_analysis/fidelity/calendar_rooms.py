@@ -16,7 +16,7 @@ from kuailive_analysis.core.calendar import (
     beijing_hour,
     utc_day,
 )
-from kuailive_analysis.core.keys import combined_key, pair_key
+from kuailive_analysis.core.keys import combined_key
 from kuailive_analysis.fidelity.common import (
     FULL_UTC_DAYS,
     SHOP_MAX_MS,
@@ -34,10 +34,10 @@ from kuailive_analysis.fidelity.common import (
 )
 
 
-def measure_calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_watch, all_ts, sid):
+def measure_calendar(st, c, g, all_ts, sid) -> None:
     """Calendar facts: clicks per UTC week, gifts per click per UTC period, the peak hour of
     interactions, active streamers per full UTC day and next-UTC-day returns per click."""
-    cday, gday = utc_day(c_ts), utc_day(g_ts)
+    cday, gday = utc_day(c.ts), utc_day(g.ts)
     in_weeks = np.zeros(len(cday), dtype=bool)
     for i, span in enumerate(UTC_WEEKS, start=1):
         w = in_days(cday, span)
@@ -52,7 +52,7 @@ def measure_calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_wa
     # active streamers per full UTC day
     full = in_days(cday, FULL_UTC_DAYS)
     if full.any():
-        _, idx = np.unique(combined_key(cday[full], c_str[full]), return_index=True)
+        _, idx = np.unique(combined_key(cday[full], c.streamer[full]), return_index=True)
         day_of_pair = cday[full][idx]
         per_day = pd.Series(day_of_pair).value_counts().reindex(range(*FULL_UTC_DAYS), fill_value=0)
         active = per_day / max(len(sid), 1)
@@ -68,28 +68,27 @@ def measure_calendar(st, c_user, c_str, c_ts, c_live, g_ts, g_user, g_live, c_wa
     # next-UTC-day click return, per click (UTC weeks; gifting vs other clicks)
     k = cday - UTC_MAY_4
     ok = k >= 0
-    size_u = int(c_user.max(initial=0)) + 1
+    size_u = int(c.user.max(initial=0)) + 1
     active = np.zeros((size_u, int(k.max(initial=0)) + 2), dtype=bool)
-    active[c_user[ok], k[ok]] = True
+    active[c.user[ok], k[ok]] = True
     back = np.zeros(len(k), dtype=bool)
-    back[ok] = active[c_user[ok], k[ok] + 1]
+    back[ok] = active[c.user[ok], k[ok] + 1]
     for i, span in enumerate(UTC_WEEKS, start=1):
         st[f"next_utc_day_w{i}"] = share(back[in_days(cday, span)])
-    led = clicks_led_to_gift(c_user, c_live, c_ts, c_watch, g_user, g_live, g_ts)
+    led = clicks_led_to_gift(c, g)
     span = in_days(cday, (UTC_MAY_4, UTC_MAY_25))
     st["next_utc_day_gift"] = share(back[span & led])
     st["next_utc_day_nogift"] = share(back[span & ~led])
 
 
-def clicks_led_to_gift(c_user, c_live, c_ts, c_watch, g_user, g_live, g_ts) -> np.ndarray:
+def clicks_led_to_gift(c, g) -> np.ndarray:
     """Clicks with a gift on the same (user, live) within [click, click + watch]."""
-    c_sess, g_sess = pair_key(c_user, c_live), pair_key(g_user, g_live)
-    sel = np.flatnonzero(np.isin(c_sess, g_sess))
+    sel = np.flatnonzero(np.isin(c.sess, g.sess))
     m = pd.DataFrame(
-        {"sess": c_sess[sel], "ts": c_ts[sel], "end": c_ts[sel] + c_watch[sel], "row": sel}
-    ).merge(pd.DataFrame({"sess": g_sess, "g": g_ts}), on="sess")
+        {"sess": c.sess[sel], "ts": c.ts[sel], "end": c.ts[sel] + c.watch[sel], "row": sel}
+    ).merge(pd.DataFrame({"sess": g.sess, "g": g.ts}), on="sess")
     hit = (m["g"] >= m["ts"]) & (m["g"] <= m["end"])
-    led = np.zeros(len(c_sess), dtype=bool)
+    led = np.zeros(len(c.sess), dtype=bool)
     led[m.loc[hit, "row"].to_numpy()] = True
     return led
 
@@ -107,7 +106,7 @@ def measure_active_days(st, all_user, all_ts, uid) -> None:
     st["active_all_weeks"] = share(per_user == 3)
 
 
-def measure_rooms(st, room: pd.DataFrame, c_live, c_user, test_ts, uid) -> None:
+def measure_rooms(st, room: pd.DataFrame, c, test_ts, uid) -> None:
     """Rooms: rows and ids of room.csv, long rooms, shop rooms (first row of each live_id),
     shop rooms live at the test clicks and the busiest start hour."""
     live = room["live_id"].to_numpy(np.int64)
@@ -120,7 +119,7 @@ def measure_rooms(st, room: pd.DataFrame, c_live, c_user, test_ts, uid) -> None:
     st["n_long_room_rows"] = int(long_rows.sum())
     long_ids = np.unique(live[long_rows])
     st["n_long_room_ids"] = len(long_ids)
-    st["long_room_click_share"] = share(np.isin(c_live, long_ids))
+    st["long_room_click_share"] = share(np.isin(c.live, long_ids))
     start = room["start_timestamp"].to_numpy(np.int64)[first]
     shop = room["is_shop"].to_numpy(dtype=bool)[first]
     fdur = dur[first]
@@ -130,9 +129,9 @@ def measure_rooms(st, room: pd.DataFrame, c_live, c_user, test_ts, uid) -> None:
     st["shop_dur_p25"], st["shop_dur_p50"], st["shop_dur_p90"] = quantiles(
         fdur[shop5] / MS_PER_MINUTE, [0.25, 0.5, 0.9]
     )
-    on_shop = np.isin(c_live, ids[shop5])
+    on_shop = np.isin(c.live, ids[shop5])
     st["shop_click_share"] = share(on_shop)
-    st["shop_user_share"] = share(per_unit(uid, c_user[on_shop]) > 0)
+    st["shop_user_share"] = share(per_unit(uid, c.user[on_shop]) > 0)
     starts = np.sort(start[shop5])
     ends = np.sort(start[shop5] + fdur[shop5])
     # shop rooms live at each leave-one-out test click: #{start <= t} - #{end <= t}

@@ -202,8 +202,8 @@ class FidelityResult(ChapterResult):
         that match, validated when fewer than :data:`OFF_SHARE_MAX` of them are off. On a real
         folder: *complete copy* (``copy_reproduces_counts``), validated when every count fact
         matches the published count. On the twin: what it plants (``planted_relationships``),
-        not checkable on synthetic data."""
-        s = self.summary
+        not checkable on synthetic data. Computed from the table (as :attr:`summary` is)."""
+        s = summary(self.table, self.assumptions, self.source, self.scale)
         judged, off = s.n_judged, s.n_off
         off_share = off / judged if judged else float("nan")
         ok = judged > 0 and off_share < OFF_SHARE_MAX

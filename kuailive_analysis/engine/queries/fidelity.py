@@ -49,10 +49,11 @@ USERS = _read("user", "user_id, age, gender, country", "The id, age, gender and 
 STREAMERS = _read(
     "streamer", "streamer_id, gender, age, country", "The id, gender, age and country"
 )
-CLICKS = _read("click", "user_id, live_id, streamer_id, timestamp, watch_live_time", "The clicks")
-GIFTS = _read("gift", "user_id, live_id, streamer_id, timestamp, gift_price", "The gifts")
-COMMENTS = _read("comment", "user_id, streamer_id, timestamp", "Users, streamers and times")
-LIKES = _read("like", "user_id, streamer_id, timestamp", "Users, streamers and times")
+_EVENT = "user_id AS user, live_id AS live, streamer_id AS streamer, timestamp AS ts"
+CLICKS = _read("click", f"{_EVENT}, watch_live_time AS watch", "The clicks")
+GIFTS = _read("gift", f"{_EVENT}, gift_price AS price", "The gifts")
+COMMENTS = _read("comment", "user_id AS user, streamer_id AS streamer, timestamp AS ts", "Comments")
+LIKES = _read("like", "user_id AS user, streamer_id AS streamer, timestamp AS ts", "Likes")
 ROOMS = _read(
     "room",
     "live_id, start_timestamp, end_timestamp, "

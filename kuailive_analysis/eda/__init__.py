@@ -28,6 +28,7 @@ statistics over 11.8M rooms, four groupings), the per-streamer activity and the 
 
 from __future__ import annotations
 
+from kuailive_analysis.eda.behaviour import gift_price_summary, watch_time_summary
 from kuailive_analysis.eda.distributions import (
     ccdf,
     concentration_table,
@@ -43,7 +44,7 @@ from kuailive_analysis.eda.rooms import (
     room_start_hours,
     rooms_live_over_time,
 )
-from kuailive_analysis.eda.timing import hour_weekday_matrix, peak_window
+from kuailive_analysis.eda.timing import daily_totals, hour_weekday_matrix, peak_window
 
 __all__ = [
     "EDAResult",
@@ -53,6 +54,8 @@ __all__ = [
     "calibration_table",
     "ccdf",
     "concentration_table",
+    "daily_totals",
+    "gift_price_summary",
     "hour_weekday_matrix",
     "log_binned_histogram",
     "peak_window",
@@ -62,4 +65,5 @@ __all__ = [
     "room_duration_summary",
     "room_start_hours",
     "rooms_live_over_time",
+    "watch_time_summary",
 ]

@@ -16,23 +16,34 @@ import pandas as pd
 from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.core.stats import nonnegative
-from kuailive_analysis.eda.distributions import (
-    banded_shares,
-    log_binned_histogram,
-    n_zero,
-    quantile_summary,
-)
+from kuailive_analysis.eda.distributions import log_binned_histogram, n_zero, quantile_summary
 
-WATCH_BANDS_S = (5.0, 30.0, 300.0)
-"""Inner cut points (seconds) of the watch-time bands <5 s, 5-30 s, 30-300 s, >=300 s."""
+WATCH_BANDS_S = {
+    "share_lt_5s": (0.0, 5.0),
+    "share_5_30s": (5.0, 30.0),
+    "share_30_300s": (30.0, 300.0),
+    "share_ge_300s": (300.0, np.inf),
+}
+"""The watch-time bands ``[lo, hi)`` in seconds."""
 
 
 def watch_time_summary(watch_ms) -> pd.Series:
-    """Watch time per click in seconds: shares in bands <5 s, 5-30 s, 30-300 s, >=300 s,
-    mean, quantiles p25..p99 and max (all in seconds)."""
+    """Watch time per click.
+
+    Parameters
+    ----------
+    watch_ms : array-like
+        ``watch_live_time`` of each click (ms).
+
+    Returns
+    -------
+    Series
+        In seconds: the shares of clicks in the bands <5 s, 5-30 s, 30-300 s, >=300 s
+        (``share_lt_5s``, ...), ``n``, ``mean``, the quantiles ``p25``..``p99`` and ``max``
+        (:func:`~kuailive_analysis.eda.distributions.quantile_summary`).
+    """
     x = nonnegative(watch_ms, "watch_time_summary") / MS_PER_SECOND
-    bands = banded_shares(x, WATCH_BANDS_S, ["lt_5s", "5_30s", "30_300s", "ge_300s"])
-    out = {f"share_{b}": s for b, s in zip(bands["band"], bands["share"])}
+    out = {k: float(((x >= lo) & (x < hi)).mean()) for k, (lo, hi) in WATCH_BANDS_S.items()}
     out.update(quantile_summary(x).to_dict())
     return pd.Series(out)
 

@@ -158,28 +158,6 @@ def quantile_summary(
     return pd.Series(out)
 
 
-def banded_shares(
-    values, edges: Sequence[float], labels: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Counts and shares of values in the bands ``[-inf, e_0), [e_0, e_1), ..., [e_k, inf)``
-    of the inner cut points ``edges`` (e.g. (5, 30, 300): <5, 5-30, 30-300, >=300); columns
-    ``band``, ``count``, ``share``."""
-    x = nonnegative(values, "banded_shares")
-    cuts = np.asarray(edges, dtype="float64")
-    if np.any(np.diff(cuts) <= 0):
-        raise ValueError(f"banded_shares: edges must increase strictly, got {list(edges)}.")
-    counts = np.bincount(np.searchsorted(cuts, x, side="right"), minlength=cuts.size + 1)
-    if labels is None:
-        labels = (
-            [f"<{cuts[0]:g}"]
-            + [f"{a:g}-{b:g}" for a, b in zip(cuts[:-1], cuts[1:])]
-            + [f">={cuts[-1]:g}"]
-        )
-    if len(labels) != cuts.size + 1:
-        raise ValueError(f"banded_shares: {cuts.size} edges need {cuts.size + 1} labels.")
-    return pd.DataFrame({"band": list(labels), "count": counts, "share": counts / x.size})
-
-
 def linear_histogram(values, edges: Sequence[float]) -> pd.DataFrame:
     """Counts and shares of values in the bins of ``edges`` (``[lo, hi)``, the last closed);
     ``share`` is of all values (values outside the edges count in the denominator)."""

@@ -38,10 +38,26 @@ REPEAT_DEFINITIONS = {
 def returns_rows(
     ds, min_rooms: int = 2, tol_h: float = 3.0, max_h: float = 7 * 24.0
 ) -> pd.DataFrame:
-    """The rows of :data:`~kuailive_analysis.engine.queries.eda.RETURNS` on the dataset's
-    clicks: the totals (repeated on every row) and the revisit intervals counted by hour
-    bucket; ``min_rooms`` rooms make a pair returning, ``tol_h`` hours from a whole number of
-    days count as daily, ``max_h`` bounds the histogram."""
+    """Visits, returns and revisit intervals of the dataset's clicks, in one query.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The clicks are its ``clicks`` table.
+    min_rooms : int
+        A (user, streamer) pair with clicks in this many rooms is returning.
+    tol_h : float
+        An interval within this many hours of a whole number of days counts as daily.
+    max_h : float
+        Intervals of at least this many hours are beyond the histogram.
+
+    Returns
+    -------
+    DataFrame
+        The rows of :data:`~kuailive_analysis.engine.queries.eda.RETURNS`: the totals, repeated
+        on every row, and the revisit intervals counted by hour bucket (read with
+        :func:`repeat_summary`, :func:`interval_counts`).
+    """
     if min_rooms < 2:
         raise ValueError(f"repeat_summary: min_rooms must be >= 2, got {min_rooms}.")
     rows = ds.query(EQ.RETURNS, min_rooms=int(min_rooms), tol_h=float(tol_h), max_h=float(max_h))

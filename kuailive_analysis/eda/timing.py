@@ -120,8 +120,22 @@ def hour_window_label(start: int, width: int) -> str:
 
 
 def daily_totals(user_day: pd.DataFrame, n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
-    """One row per Beijing day 0..n_days-1: ``date``, ``weekday``, ``active_users`` and sums
-    of clicks, watch hours, comments, likes, gifts, gift value and negatives."""
+    """Activity per Beijing day.
+
+    Parameters
+    ----------
+    user_day : DataFrame
+        The user-day panel (``user_id``, ``day``, ``active`` and the day's sums).
+    n_days : int
+        Days of the window.
+
+    Returns
+    -------
+    DataFrame
+        One row per day 0..n_days-1: ``date``, ``weekday``, ``active_users`` (users with a
+        click, comment, like or gift) and the sums of clicks, watch hours, comments, likes,
+        gifts, gift value and negatives.
+    """
     sums = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value", "n_negatives"]
     require_columns(user_day, ["user_id", "day", "active", *sums], "user_day")
     g = user_day.groupby("day")

@@ -92,9 +92,24 @@ TABLE_COLUMNS = [
 def compare(
     stats: dict, *, scale: float = 1.0, real_folder: bool = False, facts=FACTS
 ) -> pd.DataFrame:
-    """One row per fact: the real value, this folder's value (counts divided by ``scale``),
-    their ratio, the verdict and how it was computed (columns :data:`TABLE_COLUMNS`;
-    ``Measured`` is the value before scaling)."""
+    """The table of facts.
+
+    Parameters
+    ----------
+    stats : dict
+        Measured values by fact key (:func:`~kuailive_analysis.fidelity.measure`).
+    scale, real_folder
+        As :func:`judge`.
+    facts : sequence of Fact
+        The rows (default: every fact).
+
+    Returns
+    -------
+    DataFrame
+        One row per fact (columns :data:`TABLE_COLUMNS`): the real value, this folder's value
+        (counts divided by ``scale``), their ratio, the verdict, how it was computed and the
+        value before scaling (``Measured``).
+    """
     rows = []
     for f in facts:
         raw = stats.get(f.key, float("nan"))

@@ -8,9 +8,13 @@ import pandas as pd
 import pytest
 
 from kuailive_analysis import eda
-from kuailive_analysis.eda.behaviour import gift_price_summary, price_counts, watch_time_summary
+from kuailive_analysis.eda.behaviour import (
+    WATCH_BANDS_S,
+    gift_price_summary,
+    price_counts,
+    watch_time_summary,
+)
 from kuailive_analysis.eda.distributions import (
-    banded_shares,
     integer_counts,
     linear_histogram,
     n_zero,
@@ -76,10 +80,9 @@ def test_log_binned_histogram_integer_bins_hold_whole_values():
         eda.log_binned_histogram([1.5, 2], integer=True)
 
 
-def test_banded_shares_quantiles_and_watch_summary():
-    b = banded_shares([1, 4.9, 5, 29, 30, 301], (5, 30, 300))
-    assert b["band"].tolist() == ["<5", "5-30", "30-300", ">=300"]
-    assert b["count"].tolist() == [2, 2, 1, 1]
+def test_quantiles_and_watch_summary():
+    w = watch_time_summary([1000, 4900, 5000, 29_000, 30_000, 301_000])  # bands are [lo, hi)
+    assert [w[k] for k in WATCH_BANDS_S] == pytest.approx([2 / 6, 2 / 6, 1 / 6, 1 / 6])
     w = watch_time_summary([1000, 4000, 6000, 40_000, 600_000])
     assert w["share_lt_5s"] == pytest.approx(0.4)
     assert w["share_ge_300s"] == pytest.approx(0.2)

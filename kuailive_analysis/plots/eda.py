@@ -19,12 +19,12 @@ from matplotlib.figure import Figure
 from kuailive_analysis.plots import style
 
 
-def _panels(axes, n: int, width: float, height: float, ncols: int = 2):
+def _panels(axes, n: int, width: float, height: float, pad: float, ncols: int = 2):
     """``(fig, axes)`` for ``n`` panels in rows of ``ncols`` (a panel ``width`` x ``height``
-    inches); the unused panels of a new figure are hidden."""
+    inches, ``pad`` inches for the title); the unused panels of a new figure are hidden."""
     ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    size = {"width": width * ncols, "height": height * nrows + 0.5}
+    size = {"width": width * ncols, "height": height * nrows + pad}
     fig, flat = style.axes_or_subplots(axes, n, nrows, ncols, **size)
     for ax in flat[n:]:
         ax.set_visible(False)
@@ -49,7 +49,7 @@ def plot_demographics(
     panels : mapping
         Panel title -> frame (index: values; columns ``users``, ``streamers``), one Axes each.
     """
-    fig, axes = _panels(axes, len(panels), 4.5, 2.9)
+    fig, axes = _panels(axes, len(panels), 4.5, 2.9, 0.5)
     for ax, (name, t) in zip(axes, panels.items()):
         y = np.arange(len(t))
         ax.barh(y - 0.2, t["users"], height=0.4, color=style.PALETTE[0], label="users")
@@ -103,7 +103,7 @@ def plot_ccdfs(
     unit : str
         What the values count per (``"streamers"``, ``"users"``).
     """
-    fig, axes = _panels(axes, len(ccdfs), 4.3, 3.1)
+    fig, axes = _panels(axes, len(ccdfs), 4.3, 3.1, 0.4)
     for ax, (name, (c, xlabel)) in zip(axes, ccdfs.items()):
         c = c[c["x"] > 0]
         ax.loglog(c["x"], c["ccdf"], marker=".", ms=3, lw=1.2)

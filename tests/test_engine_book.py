@@ -52,7 +52,7 @@ def _numbers(twin, engine: str, build) -> dict[str, dict]:
             "03_retention": retention.analyse(ds).numbers(),
             "04_ltv": ltv.analyse(ds).numbers(),
             "05_funnel_ctr": funnel.analyse(ds, n_boot=20).numbers(),
-            "06_fidelity": fidelity.analyse(twin).numbers(),
+            "06_fidelity": fidelity.analyse(ds).numbers(),
         }
     finally:
         if old is None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st
 
-from kuailive_analysis import eda, funnel as F, predict
+from kuailive_analysis import funnel as F, predict
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 
 
@@ -31,26 +31,6 @@ def random_log(seed: int, n: int, n_users: int = 5, n_rooms: int = 6, extra=None
     elif extra == "gift_price":
         df[extra] = rng.integers(1, 50, n).astype(np.int32)
     return df
-
-
-def _visits_reference(clicks: pd.DataFrame) -> pd.DataFrame:
-    v = (
-        clicks.groupby(["user_id", "streamer_id", "live_id"], sort=False)["ts_ms"]
-        .agg(first_ms="min", n_clicks="size")
-        .reset_index()
-    )
-    return v.sort_values(
-        ["user_id", "streamer_id", "first_ms", "live_id"], kind="stable", ignore_index=True
-    )
-
-
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 80))
-def test_visits_match_groupby_reference(seed, n):
-    clicks = random_log(seed, n)
-    v = eda.visits(clicks)
-    ref = _visits_reference(clicks)
-    pd.testing.assert_frame_equal(v[ref.columns.tolist()], ref, check_dtype=False)
 
 
 def _session_reference(clicks, neg, com, lik, gif):
@@ -196,22 +176,3 @@ def test_history_features_rows_equal_full_rows():
     part = predict.history_features(ex, base_rates=(0.3, 0.2), rows=rows)
     pd.testing.assert_frame_equal(part, full.iloc[rows])
     assert list(part["gender"].cat.categories) == ["F", "M", "?"]  # unused levels kept
-
-
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 10_000), st.integers(1, 80))
-def test_activity_kernels_match_groupby(seed, n):
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(
-        {
-            "g": rng.integers(-3, 4, n).astype(np.int32),
-            "i": rng.integers(0, 5, n),
-            "x": rng.integers(0, 1000, n),
-        }
-    )
-    counts = eda._distinct_counts(df["g"].to_numpy(), df["i"].to_numpy())
-    ref = df.groupby("g")["i"].nunique()
-    assert counts.index.tolist() == ref.index.tolist()
-    assert counts.tolist() == ref.tolist()
-    sums = eda._group_sums(df["g"].to_numpy(), df, ["x"])
-    assert sums["x"].tolist() == df.groupby("g")["x"].sum().tolist()

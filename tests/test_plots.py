@@ -325,10 +325,10 @@ CASES = [
     ),
     ("cleaning.report_figure", None, None, lambda **k: cleaning.report_figure(_report(), **k)),
     (
-        "eda.demographics_figure",
+        "eda.plot_demographics",
         3,
         None,
-        lambda **k: eda.demographics_figure(
+        lambda **k: eda.plot_demographics(
             {
                 name: pd.DataFrame({"users": [0.6, 0.4], "streamers": [0.3, 0.7]}, index=["M", "F"])
                 for name in ("gender", "age band (years)", "country")
@@ -338,10 +338,10 @@ CASES = [
         ),
     ),
     (
-        "eda.tenure_figure",
+        "eda.plot_tenure",
         None,
         None,
-        lambda **k: eda.tenure_figure(
+        lambda **k: eda.plot_tenure(
             pd.DataFrame(
                 {"years": [0, 1, 2], "tenure": [0.2, 0.3, 0.5], "watch_age": [0.4, 0.4, 0.2]}
             ),
@@ -349,10 +349,10 @@ CASES = [
         ),
     ),
     (
-        "eda.ccdf_panels",
+        "eda.plot_ccdfs",
         2,
         None,
-        lambda **k: eda.ccdf_panels(
+        lambda **k: eda.plot_ccdfs(
             {
                 name: (pd.DataFrame({"x": [1, 10, 100], "ccdf": [1.0, 0.1, 0.01]}), "x (count)")
                 for name in ("interactions", "rooms")
@@ -363,10 +363,10 @@ CASES = [
         ),
     ),
     (
-        "eda.log_histogram_figure",
+        "eda.plot_log_histogram",
         None,
         None,
-        lambda **k: eda.log_histogram_figure(
+        lambda **k: eda.plot_log_histogram(
             _hist_log(),
             xlabel="watch time (s, log bins)",
             density=True,
@@ -377,48 +377,48 @@ CASES = [
         ),
     ),
     (
-        "eda.lorenz_figure",
+        "eda.plot_lorenz",
         None,
         None,
-        lambda **k: eda.lorenz_figure({"clicks": _lorenz()}, {"clicks": 0.7}, **k),
+        lambda **k: eda.plot_lorenz({"clicks": _lorenz()}, {"clicks": 0.7}, **k),
     ),
     (
-        "eda.room_schedule_figure",
+        "eda.plot_room_schedule",
         2,
         None,
-        lambda **k: eda.room_schedule_figure(
+        lambda **k: eda.plot_room_schedule(
             pd.DataFrame({"share": np.full(24, 1 / 24)}, index=range(24)),
             pd.DataFrame({"day_float": np.linspace(0, 21, 50), "n_live": np.arange(50) + 3}),
             **k,
         ),
     ),
     (
-        "eda.duration_figure",
+        "eda.plot_durations",
         2,
         None,
-        lambda **k: eda.duration_figure(
+        lambda **k: eda.plot_durations(
             {"category": _duration_summary(), "type": _duration_summary()}, **k
         ),
     ),
     (
-        "eda.activity_time_figure",
+        "eda.plot_activity_time",
         2,
         None,
-        lambda **k: eda.activity_time_figure(_matrix(), _daily_totals(), **k),
+        lambda **k: eda.plot_activity_time(_matrix(), _daily_totals(), **k),
     ),
     (
-        "eda.hourly_profile_figure",
+        "eda.plot_hourly_profile",
         None,
         None,
-        lambda **k: eda.hourly_profile_figure(
+        lambda **k: eda.plot_hourly_profile(
             pd.DataFrame({"clicks": np.full(24, 1 / 24), "gifts": np.full(24, 1 / 24)}), **k
         ),
     ),
     (
-        "eda.revisit_figure",
+        "eda.plot_revisits",
         None,
         None,
-        lambda **k: eda.revisit_figure(
+        lambda **k: eda.plot_revisits(
             pd.DataFrame(
                 {"lo_h": np.arange(48.0), "hi_h": np.arange(48.0) + 1, "share": np.full(48, 1 / 48)}
             ),
@@ -426,10 +426,10 @@ CASES = [
         ),
     ),
     (
-        "eda.bars_figure",
+        "eda.plot_bars",
         None,
         None,
-        lambda **k: eda.bars_figure(
+        lambda **k: eda.plot_bars(
             pd.DataFrame({"value": [1, 2, 3], "share": [0.5, 0.3, 0.2]}),
             x="value",
             y="share",
@@ -439,18 +439,18 @@ CASES = [
         ),
     ),
     (
-        "eda.gift_price_figure",
+        "eda.plot_gift_prices",
         2,
         None,
-        lambda **k: eda.gift_price_figure(
+        lambda **k: eda.plot_gift_prices(
             pd.DataFrame({"price": [1, 2, 5], "share": [0.5, 0.2, 0.3]}), _hist_log(), **k
         ),
     ),
     (
-        "fidelity.ratio_figure",
+        "fidelity.plot_ratios",
         None,
         None,
-        lambda **k: fidelity.ratio_figure(_fidelity_table(), source="hand-made", **k),
+        lambda **k: fidelity.plot_ratios(_fidelity_table(), source="hand-made", **k),
     ),
     (
         "funnel.funnel_chart",
@@ -739,7 +739,7 @@ def test_seaborn_draws_the_heatmaps_and_distributions():
     """seaborn is a pinned dependency and used where it is the natural tool."""
     for mod in (eda, funnel, ltv, retention):
         assert "import seaborn as sns" in Path(mod.__file__).read_text()
-    fig = eda.activity_time_figure(_matrix(), _daily_totals())
+    fig = eda.plot_activity_time(_matrix(), _daily_totals())
     heat = fig.axes[0]
     assert heat.get_yticklabels()[0].get_text() == "Mon"
     assert [t.get_text() for t in heat.get_xticklabels()][:2] == ["0", "2"]

@@ -13,25 +13,37 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.calendar import MS_PER_SECOND
 from kuailive_analysis.core.stats import nonnegative
-from kuailive_analysis.eda.base import GLUED, Section
-from kuailive_analysis.eda.distributions import (
-    banded_shares,
-    log_binned_histogram,
-    n_zero,
-    quantile_summary,
-)
+from kuailive_analysis.eda.distributions import log_binned_histogram, n_zero, quantile_summary
 
-WATCH_BANDS_S = (5.0, 30.0, 300.0)
+WATCH_BANDS_S = {
+    "share_lt_5s": (0.0, 5.0),
+    "share_5_30s": (5.0, 30.0),
+    "share_30_300s": (30.0, 300.0),
+    "share_ge_300s": (300.0, np.inf),
+}
+"""The watch-time bands ``[lo, hi)`` in seconds."""
 
 
 def watch_time_summary(watch_ms) -> pd.Series:
-    """Watch time per click in seconds: shares in bands <5 s, 5-30 s, 30-300 s, >=300 s,
-    mean, quantiles p25..p99 and max (all in seconds)."""
+    """Watch time per click.
+
+    Parameters
+    ----------
+    watch_ms : array-like
+        ``watch_live_time`` of each click (ms).
+
+    Returns
+    -------
+    Series
+        In seconds: the shares of clicks in the bands <5 s, 5-30 s, 30-300 s, >=300 s
+        (``share_lt_5s``, ...), ``n``, ``mean``, the quantiles ``p25``..``p99`` and ``max``
+        (:func:`~kuailive_analysis.eda.distributions.quantile_summary`).
+    """
     x = nonnegative(watch_ms, "watch_time_summary") / MS_PER_SECOND
-    bands = banded_shares(x, WATCH_BANDS_S, ["lt_5s", "5_30s", "30_300s", "ge_300s"])
-    out = {f"share_{b}": s for b, s in zip(bands["band"], bands["share"])}
+    out = {k: float(((x >= lo) & (x < hi)).mean()) for k, (lo, hi) in WATCH_BANDS_S.items()}
     out.update(quantile_summary(x).to_dict())
     return pd.Series(out)
 
@@ -59,9 +71,6 @@ def price_counts(gift_price, max_price: int = 50) -> pd.DataFrame:
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# The sections
-# ---------------------------------------------------------------------------------------------
 ENGAGEMENT_KPIS = (
     "ctr",
     "negatives_per_click",
@@ -95,33 +104,27 @@ class Behaviour(Section):
     summary: pd.Series = field(repr=False)
     histogram: pd.DataFrame = field(repr=False)
     n_zero: int
-    watch_share_lt_5s: float = field(metadata=GLUED)
-    watch_share_5_30s: float = field(metadata=GLUED)
-    watch_share_30_300s: float = field(metadata=GLUED)
-    watch_share_ge_300s: float = field(metadata=GLUED)
-    watch_median_s: float = field(metadata=GLUED)
-    watch_mean_s: float = field(metadata=GLUED)
-    watch_p90_min: float = field(metadata=GLUED)
-    watch_p99_min: float = field(metadata=GLUED)
-    watch_max_min: float = field(metadata=GLUED)
-    ctr: float = field(metadata=GLUED)
-    negatives_per_click: float = field(metadata=GLUED)
-    comments_per_click: float = field(metadata=GLUED)
-    likes_per_click: float = field(metadata=GLUED)
-    gifts_per_click: float = field(metadata=GLUED)
-    gift_session_share: float = field(metadata=GLUED)
-    n_gift_pairs: int = field(metadata=GLUED)
-
-    @property
-    def title(self) -> str:
-        return (
-            f"{self.watch_share_lt_5s:.0%} of clicks last under 5 seconds; "
-            f"median {self.watch_median_s:.1f} s"
-        )
+    watch_share_lt_5s: float = glued()
+    watch_share_5_30s: float = glued()
+    watch_share_30_300s: float = glued()
+    watch_share_ge_300s: float = glued()
+    watch_median_s: float = glued()
+    watch_mean_s: float = glued()
+    watch_p90_min: float = glued()
+    watch_p99_min: float = glued()
+    watch_max_min: float = glued()
+    ctr: float = glued()
+    negatives_per_click: float = glued()
+    comments_per_click: float = glued()
+    likes_per_click: float = glued()
+    gifts_per_click: float = glued()
+    gift_session_share: float = glued()
+    n_gift_pairs: int = glued()
 
 
 def behaviour_section(mc, watch_ms) -> Behaviour:
-    """The :class:`Behaviour` section from the clicks' watch times (ms) and a MetricContext."""
+    """The :class:`Behaviour` section from the clicks' watch times (ms) and a
+    :class:`~kuailive_analysis.metrics.MetricContext`."""
     w = watch_time_summary(watch_ms)
     seconds = np.asarray(watch_ms, dtype="float64") / MS_PER_SECOND
     return Behaviour(
@@ -150,27 +153,21 @@ class Gifts(Section):
     summary: pd.Series = field(repr=False)
     price_counts: pd.DataFrame = field(repr=False)
     histogram: pd.DataFrame = field(repr=False)
-    gift_p50: float = field(metadata=GLUED)
-    gift_p99: float = field(metadata=GLUED)
-    gift_max: float = field(metadata=GLUED)
-    gift_share_eq_1: float = field(metadata=GLUED)
-    gift_share_le_20: float = field(metadata=GLUED)
-    revenue: int = field(metadata=GLUED)
-    gift_price_mean: float = field(metadata=GLUED)
-    gini_revenue_users: float = field(metadata=GLUED)
-    top1_users_revenue: float = field(metadata=GLUED)
-    top10_users_revenue: float = field(metadata=GLUED)
-
-    @property
-    def title(self) -> str:
-        return (
-            f"{self.gift_share_eq_1:.0%} of gifts cost 1 coin; the 99th percentile is "
-            f"{self.gift_p99:,.0f}"
-        )
+    gift_p50: float = glued()
+    gift_p99: float = glued()
+    gift_max: float = glued()
+    gift_share_eq_1: float = glued()
+    gift_share_le_20: float = glued()
+    revenue: int = glued()
+    gift_price_mean: float = glued()
+    gini_revenue_users: float = glued()
+    top1_users_revenue: float = glued()
+    top10_users_revenue: float = glued()
 
 
 def gifts_section(mc, gift_price) -> Gifts:
-    """The :class:`Gifts` section from the gift prices (coins) and a MetricContext."""
+    """The :class:`Gifts` section from the gift prices (coins) and a
+    :class:`~kuailive_analysis.metrics.MetricContext`."""
     gp = gift_price_summary(gift_price)
     return Gifts(
         summary=gp,

@@ -1,8 +1,8 @@
 """Distributions and concentration of non-negative values: the building blocks of chapter 2.
 
 Pure functions (values in, small frames or floats out). Gini, Lorenz curve and top shares
-themselves are :mod:`kuailive_analysis.core.stats`; a **CCDF** here is :math:`P(X \\ge x)`;
-shares are fractions in [0, 1] of all values passed (zeros included).
+themselves are :mod:`kuailive_analysis.core.stats`; shares are fractions in [0, 1] of all
+values passed (zeros included).
 """
 
 from __future__ import annotations
@@ -15,12 +15,22 @@ import pandas as pd
 from kuailive_analysis.core.stats import gini, nonnegative, top_share
 
 
-# ---------------------------------------------------------------------------------------------
-# Concentration (Gini, Lorenz curve, top shares: kuailive_analysis.core.stats)
-# ---------------------------------------------------------------------------------------------
 def concentration_table(metrics: Mapping[str, object]) -> pd.DataFrame:
-    """One row per metric (e.g. clicks per streamer): units, units with a positive value,
-    total, Gini over all units, Gini over positive units, top-1% and top-10% shares."""
+    r"""How concentrated each measure is across its units (e.g. clicks per streamer).
+
+    Parameters
+    ----------
+    metrics : mapping
+        Measure name -> one non-negative value per unit (zeros included).
+
+    Returns
+    -------
+    DataFrame
+        One row per measure: ``n_units``, ``n_positive``, ``total``, ``gini`` (all units),
+        ``gini_positive`` (units with a positive value), ``top1_share`` and ``top10_share``,
+        the share :math:`S(q) = 1 - L(1 - q)` of the total held by the largest fraction
+        :math:`q` of units on the Lorenz curve :math:`L` (:mod:`kuailive_analysis.core.stats`).
+    """
     rows = []
     for name, vals in metrics.items():
         x = nonnegative(vals, f"concentration_table[{name!r}]")
@@ -40,15 +50,21 @@ def concentration_table(metrics: Mapping[str, object]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("metric")
 
 
-# ---------------------------------------------------------------------------------------------
-# Distributions
-# ---------------------------------------------------------------------------------------------
 def ccdf(values, max_points: int = 400) -> pd.DataFrame:
-    """Complementary CDF ``P(X >= x)`` of non-negative values (columns ``x``, ``ccdf``).
+    r"""The complementary CDF :math:`\bar F(x) = P(X \ge x) = \#\{i : x_i \ge x\} / n`.
 
-    Evaluated at every distinct value when there are at most ``max_points`` of them, else on
-    a log-spaced grid of ``max_points`` values between the smallest positive value and the
-    maximum (plus 0 if present): a plot never needs more points.
+    Parameters
+    ----------
+    values : array-like
+        Non-negative values.
+    max_points : int
+        With more distinct values, :math:`\bar F` is evaluated on a log-spaced grid of this
+        many values between the smallest positive value and the maximum (plus 0 if present).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``x`` and ``ccdf``.
     """
     x = np.sort(nonnegative(values, "ccdf"))
     uniq = np.unique(x)
@@ -62,7 +78,7 @@ def ccdf(values, max_points: int = 400) -> pd.DataFrame:
 
 
 def log_bin_edges(lo: float, hi: float, bins_per_decade: int = 5) -> np.ndarray:
-    """Edges 10**(k / bins_per_decade) covering [lo, hi] (lo > 0)."""
+    """Edges :math:`10^{k/b}` (``b`` bins per decade) covering ``[lo, hi]``, ``lo > 0``."""
     if not (lo > 0 and hi >= lo):
         raise ValueError(f"log_bin_edges: need 0 < lo <= hi, got lo={lo!r}, hi={hi!r}.")
     k0 = int(np.floor(np.log10(lo) * bins_per_decade + 1e-9))
@@ -75,15 +91,25 @@ def log_bin_edges(lo: float, hi: float, bins_per_decade: int = 5) -> np.ndarray:
 
 
 def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False) -> pd.DataFrame:
-    """Histogram of the positive values on logarithmic bins.
+    r"""Histogram of the positive values on logarithmic bins :math:`[10^{k/b}, 10^{(k+1)/b})`.
 
-    Columns: ``bin_lo``, ``bin_hi`` (bin [lo, hi), last bin closed), ``count``, ``share``
-    (of all values, zeros included) and ``density`` = share / (hi - lo), the height that makes
-    a log-binned histogram comparable with a linear-scale density. With ``integer`` (counts)
-    the edges are rounded up to whole numbers, so each bin holds hi - lo whole values and
-    ``density`` is the mean share per value (no spikes from bins holding more integers).
-    Values equal to 0 cannot sit on a log axis: they count in the shares' denominator but in no
-    bin (:func:`n_zero` counts them, e.g. for the figure's legend).
+    Parameters
+    ----------
+    values : array-like
+        Non-negative values; zeros count in the shares' denominator but in no bin (they
+        cannot sit on a log axis, :func:`n_zero` counts them).
+    bins_per_decade : int
+        Bins per factor of 10.
+    integer : bool
+        Whole values (counts): edges rounded up to whole numbers, so each bin holds
+        ``hi - lo`` whole values and ``density`` is the mean share per value.
+
+    Returns
+    -------
+    DataFrame
+        ``bin_lo``, ``bin_hi`` (``[lo, hi)``, the last bin closed), ``count``, ``share`` (of
+        all values) and ``density`` :math:`= \text{share} / (\text{hi} - \text{lo})`, the
+        height comparable with a linear-scale density.
     """
     x = nonnegative(values, "log_binned_histogram")
     pos = x[x > 0]
@@ -97,8 +123,8 @@ def log_binned_histogram(values, bins_per_decade: int = 5, integer: bool = False
         edges = np.append(edges[edges <= pos.max()], pos.max() + 1)  # top bin ends at max
         if edges.size < 2:
             edges = np.array([pos.min(), pos.min() + 1])
-    if integer:  # half-open integer bins [lo, hi): shift by 1/2 so np.histogram's closed
-        counts, _ = np.histogram(pos, bins=edges - 0.5)  # last bin never gets hi itself
+        # half-open integer bins [lo, hi): shifted by 1/2, numpy's closed last bin never gets hi
+        counts, _ = np.histogram(pos, bins=edges - 0.5)
     else:
         counts, _ = np.histogram(pos, bins=edges)
     share = counts / x.size
@@ -121,7 +147,9 @@ def n_zero(values) -> int:
 def quantile_summary(
     values, qs: Sequence[float] = (0.25, 0.5, 0.75, 0.9, 0.99), scale: float = 1.0
 ) -> pd.Series:
-    """``n``, ``mean``, quantiles ``p25``.. and ``max`` of ``values / scale``."""
+    r"""``n``, ``mean``, the quantiles ``p25``.. and ``max`` of ``values / scale``; quantiles
+    interpolate linearly between order statistics, :math:`Q(q) = x_{(i)} + (x_{(i+1)} -
+    x_{(i)}) f` with :math:`i + f = q (n - 1)` (numpy's default)."""
     x = nonnegative(values, "quantile_summary") / scale
     out = {"n": float(x.size), "mean": float(x.mean())}
     for q in qs:
@@ -130,32 +158,8 @@ def quantile_summary(
     return pd.Series(out)
 
 
-def banded_shares(
-    values, edges: Sequence[float], labels: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Counts and shares of values in bands [e_0, e_1), [e_1, e_2), ... with -inf/inf ends.
-
-    ``edges`` are the inner cut points, e.g. (5, 30, 300) gives <5, 5-30, 30-300, >=300.
-    """
-    x = nonnegative(values, "banded_shares")
-    cuts = np.asarray(edges, dtype="float64")
-    if np.any(np.diff(cuts) <= 0):
-        raise ValueError(f"banded_shares: edges must increase strictly, got {list(edges)}.")
-    idx = np.searchsorted(cuts, x, side="right")
-    counts = np.bincount(idx, minlength=cuts.size + 1)
-    if labels is None:
-        labels = (
-            [f"<{cuts[0]:g}"]
-            + [f"{a:g}-{b:g}" for a, b in zip(cuts[:-1], cuts[1:])]
-            + [f">={cuts[-1]:g}"]
-        )
-    if len(labels) != cuts.size + 1:
-        raise ValueError(f"banded_shares: {cuts.size} edges need {cuts.size + 1} labels.")
-    return pd.DataFrame({"band": list(labels), "count": counts, "share": counts / x.size})
-
-
 def linear_histogram(values, edges: Sequence[float]) -> pd.DataFrame:
-    """Counts and shares of values in the bins given by ``edges`` ([lo, hi), last closed);
+    """Counts and shares of values in the bins of ``edges`` (``[lo, hi)``, the last closed);
     ``share`` is of all values (values outside the edges count in the denominator)."""
     x = nonnegative(values, "linear_histogram", allow_empty=True)
     e = np.asarray(edges, dtype="float64")
@@ -164,7 +168,8 @@ def linear_histogram(values, edges: Sequence[float]) -> pd.DataFrame:
 
 
 def integer_counts(values, max_value: int) -> pd.DataFrame:
-    """Number of units with each integer value 0..``max_value`` (e.g. active days 0..21)."""
+    """Units with each whole value ``0..max_value`` (e.g. active days 0..21): ``value``,
+    ``count``, ``share``."""
     x = np.asarray(values, dtype="int64")
     if x.size and (x.min() < 0 or x.max() > max_value):
         raise ValueError(
@@ -178,11 +183,9 @@ def integer_counts(values, max_value: int) -> pd.DataFrame:
 
 def share_below(values, threshold: float) -> float:
     """Share of values strictly below ``threshold``."""
-    x = nonnegative(values, "share_below")
-    return float((x < threshold).mean())
+    return float((nonnegative(values, "share_below") < threshold).mean())
 
 
 def share_above(values, threshold: float) -> float:
     """Share of values strictly above ``threshold``."""
-    x = nonnegative(values, "share_above")
-    return float((x > threshold).mean())
+    return float((nonnegative(values, "share_above") > threshold).mean())

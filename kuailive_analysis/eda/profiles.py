@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.data.schema import ordered_bins, parse_bin
-from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section
 
 MISSING_LABEL = "(missing)"
 
@@ -30,14 +30,26 @@ DEMOGRAPHIC_PANELS = (
 def demographic_shares(
     users: pd.DataFrame, streamers: pd.DataFrame, column: str, top: int | None = None
 ) -> pd.DataFrame:
-    """Users vs streamers side by side: one row per value of ``column`` with ``users`` and
-    ``streamers`` shares (each group sums to 1) and counts ``n_users``, ``n_streamers``.
+    """Users vs streamers side by side, as shares of their own group.
 
-    Binned columns (age, device_price) keep their numeric order; other columns are sorted by
-    the mean share. With ``top``, values beyond the ``top`` largest are pooled as ``other``.
+    Parameters
+    ----------
+    users, streamers : DataFrame
+        The profile tables (with ``column``).
+    column : str
+        A profile attribute; binned ones (age, device_price) keep their numeric order, others
+        are sorted by the mean share, missing values last as ``(missing)``.
+    top : int, optional
+        Pool the values beyond the ``top`` largest as ``other``.
+
+    Returns
+    -------
+    DataFrame
+        One row per value: ``n_users``, ``n_streamers`` and the shares ``users``,
+        ``streamers`` (each sums to 1).
     """
-    require_columns(users, [column], "users", hint=_HINT)
-    require_columns(streamers, [column], "streamers", hint=_HINT)
+    require_columns(users, [column], "users")
+    require_columns(streamers, [column], "streamers")
     counts = {}
     for group, frame in (("users", users), ("streamers", streamers)):
         s = frame[column].astype("string").fillna(MISSING_LABEL)
@@ -77,13 +89,11 @@ def _parses(v: str) -> bool:
 
 
 def tenure_summary(users: pd.DataFrame) -> pd.DataFrame:
-    """Quantiles (in years) of registration tenure and first-watch age at the window start.
-
-    Rows ``tenure_days`` (registration -> 2025-05-05) and ``watch_age_days`` (first live
-    watched -> 2025-05-05); columns ``n``, ``p10``, ``p25``, ``median``, ``p75``, ``p90`` and
-    ``share_under_1y``. Missing dates are left out (``n`` counts the known ones).
-    """
-    require_columns(users, ["tenure_days", "watch_age_days"], "users", hint=_HINT)
+    """Quantiles (in years of 365.25 days) of registration tenure and first-watch age at the
+    window start: rows ``tenure_days`` and ``watch_age_days`` (days before 2025-05-05),
+    columns ``n`` (known dates), ``p10``, ``p25``, ``median``, ``p75``, ``p90`` and
+    ``share_under_1y``; missing dates are left out."""
+    require_columns(users, ["tenure_days", "watch_age_days"], "users")
     rows = {}
     for col in ("tenure_days", "watch_age_days"):
         d = pd.to_numeric(users[col], errors="coerce").dropna().to_numpy(dtype="float64")
@@ -107,7 +117,7 @@ def tenure_distribution(users: pd.DataFrame, max_years: int = 15) -> pd.DataFram
     """Users per whole year of registration tenure and of first-watch age (0..max_years-1,
     last bin ``max_years``+ pooled): columns ``years``, ``tenure``, ``watch_age`` (shares of
     users with a known date)."""
-    require_columns(users, ["tenure_days", "watch_age_days"], "users", hint=_HINT)
+    require_columns(users, ["tenure_days", "watch_age_days"], "users")
     out = {"years": np.arange(max_years + 1)}
     for col, name in (("tenure_days", "tenure"), ("watch_age_days", "watch_age")):
         d = pd.to_numeric(users[col], errors="coerce").dropna().to_numpy(dtype="float64")
@@ -129,37 +139,25 @@ class Profiles(Section):
     demographics: Mapping[str, pd.DataFrame] = field(repr=False)
     tenure: pd.DataFrame = field(repr=False)
     tenure_years: pd.DataFrame = field(repr=False)
-    users_male: float = field(metadata=GLUED)
-    streamers_female: float = field(metadata=GLUED)
-    top_country: str = field(metadata=GLUED)
-    users_top_country: float = field(metadata=GLUED)
-    streamers_top_country: float = field(metadata=GLUED)
-    user_top_age: str = field(metadata=GLUED)
-    user_top_age_share: float = field(metadata=GLUED)
-    streamer_top_age: str = field(metadata=GLUED)
-    streamer_top_age_share: float = field(metadata=GLUED)
-    tenure_median_y: float = field(metadata=GLUED)
-    watch_age_median_y: float = field(metadata=GLUED)
-    tenure_under_1y: float = field(metadata=GLUED)
-    watch_age_under_1y: float = field(metadata=GLUED)
-
-    @property
-    def title(self) -> str:
-        """Title of the demographics figure."""
-        return (
-            f"{self.users_male:.0%} of users are men, {self.streamers_female:.0%} of "
-            "streamers are women"
-        )
-
-    @property
-    def tenure_title(self) -> str:
-        """Title of the tenure figure."""
-        return f"The median user registered {self.tenure_median_y:.1f} years before the window"
+    users_male: float = glued()
+    streamers_female: float = glued()
+    top_country: str = glued()
+    users_top_country: float = glued()
+    streamers_top_country: float = glued()
+    user_top_age: str = glued()
+    user_top_age_share: float = glued()
+    streamer_top_age: str = glued()
+    streamer_top_age_share: float = glued()
+    tenure_median_y: float = glued()
+    watch_age_median_y: float = glued()
+    tenure_under_1y: float = glued()
+    watch_age_under_1y: float = glued()
 
 
-def profiles_section(users: pd.DataFrame, streamers: pd.DataFrame) -> Profiles:
-    """The :class:`Profiles` section from the profile tables (with ``tenure_days`` and
-    ``watch_age_days`` on users, as :func:`kuailive_analysis.dataset.load` derives them)."""
+def profiles_section(ds) -> Profiles:
+    """The :class:`Profiles` section from a dataset's profile tables (``tenure_days`` and
+    ``watch_age_days`` of users as :func:`kuailive_analysis.dataset.load` derives them)."""
+    users, streamers = ds.users, ds.streamers
     demo = {
         col: demographic_shares(users, streamers, col, top=top)
         for col, _, top in DEMOGRAPHIC_PANELS

@@ -1,8 +1,9 @@
 """Section 2.2 "Streamers: a long tail": activity per streamer and how concentrated it is.
 
-Every streamer of the profile table counts, including those nobody interacted with
-(:func:`kuailive_analysis.eda.activity.streamer_activity` with ``streamers``). The cold-start
-share and the revenue statistics are KPIs of the metric registry
+Every streamer of the profile table counts, including those nobody interacted with (the
+registry's derived table ``streamer_activity``, the SQL definition
+:data:`~kuailive_analysis.engine.queries.eda.STREAMER_ACTIVITY`). The cold-start share and
+the revenue statistics are KPIs of the metric registry
 (:mod:`kuailive_analysis.metrics`), read from the chapter's
 :class:`~kuailive_analysis.metrics.MetricContext`.
 """
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core import stats
-from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.distributions import (
     ccdf,
     concentration_table,
@@ -55,23 +56,14 @@ class Streamers(Section):
     ccdfs: Mapping[str, tuple[pd.DataFrame, str]] = field(repr=False)
     histogram: pd.DataFrame = field(repr=False)
     n_zero: int
-    streamers_lt_cold: float = field(metadata=GLUED)
-    streamers_zero: float = field(metadata=GLUED)
-    streamers_gt_heavy: float = field(metadata=GLUED)
-    top10_streamers_share: float = field(metadata=GLUED)
-    streamer_median_interactions: float = field(metadata=GLUED)
-    streamer_max_viewers: int = field(metadata=GLUED)
-    cold_start_max: int = field(metadata=GLUED)
-    heavy_streamer_min: int = field(metadata=GLUED)
-
-    ccdf_title = "Every activity measure per streamer is heavy-tailed (log-log CCDF)"
-
-    @property
-    def histogram_title(self) -> str:
-        return (
-            f"{self.streamers_lt_cold:.0%} of streamers get fewer than "
-            f"{self.cold_start_max} interactions in 21 days"
-        )
+    streamers_lt_cold: float = glued()
+    streamers_zero: float = glued()
+    streamers_gt_heavy: float = glued()
+    top10_streamers_share: float = glued()
+    streamer_median_interactions: float = glued()
+    streamer_max_viewers: int = glued()
+    cold_start_max: int = glued()
+    heavy_streamer_min: int = glued()
 
     @property
     def threshold_label(self) -> str:
@@ -80,7 +72,9 @@ class Streamers(Section):
 
 
 def streamers_section(mc, heavy_streamer_min: int) -> Streamers:
-    """The :class:`Streamers` section from a MetricContext (its ``cold_start_max``)."""
+    r"""The :class:`Streamers` section from a :class:`~kuailive_analysis.metrics.MetricContext`
+    (its ``cold_start_max``); ``top10_streamers_share`` is the share of all interactions of the
+    ten largest streamers, :math:`\sum_{i \le 10} x_{[i]} / \sum_i x_i`."""
     sa = mc.derived("streamer_activity")
     n = sa["n_interactions"]
     return Streamers(
@@ -112,29 +106,19 @@ class Concentration(Section):
 
     table: pd.DataFrame = field(repr=False)
     curves: Mapping[str, pd.DataFrame] = field(repr=False)
-    gini_exposures: float = field(metadata=GLUED)
-    top10_exposures: float = field(metadata=GLUED)
-    gini_clicks: float = field(metadata=GLUED)
-    gini_watch_time: float = field(metadata=GLUED)
-    gini_gift_revenue: float = field(metadata=GLUED)
-    top1_gift_revenue: float = field(metadata=GLUED)
-    gini_revenue_gifted: float = field(metadata=GLUED)
-    share_streamers_gifted: float = field(metadata=GLUED)
+    gini_exposures: float = glued()
+    top10_exposures: float = glued()
+    gini_clicks: float = glued()
+    gini_watch_time: float = glued()
+    gini_gift_revenue: float = glued()
+    top1_gift_revenue: float = glued()
+    gini_revenue_gifted: float = glued()
+    share_streamers_gifted: float = glued()
 
     @property
     def ginis(self) -> dict[str, float]:
         """Gini per measure (the Lorenz figure's legend)."""
         return self.table["gini"].to_dict()
-
-    @property
-    def title(self) -> str:
-        """Title of the Lorenz figure: the most and the least concentrated measure."""
-        g = self.table["gini"]
-        most, least = g.idxmax(), g.idxmin()
-        return (
-            f"{most.capitalize()} is the most concentrated (Gini {g[most]:.2f}), "
-            f"{least} the least ({g[least]:.2f})"
-        )
 
     def display_table(self) -> pd.DataFrame:
         """The table with the book's column names (:data:`CONCENTRATION_COLUMNS`)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.calendar import (
     MS_PER_HOUR,
     N_WINDOW_DAYS,
@@ -21,7 +22,6 @@ from kuailive_analysis.core.calendar import (
     weekday_of_day,
 )
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.eda.base import GLUED, HINT as _HINT, Section, columns
 
 INTERACTION_TABLES = ("clicks", "comments", "likes", "gifts")
 """The event tables whose events are *interactions* (negatives excluded)."""
@@ -35,14 +35,29 @@ def days_per_weekday(n_days: int = N_WINDOW_DAYS) -> np.ndarray:
 def hour_weekday_matrix(
     events: pd.DataFrame, weight: str | None = None, n_days: int = N_WINDOW_DAYS
 ) -> pd.DataFrame:
-    """Mean events (or mean sum of ``weight``) per calendar day, by weekday x Beijing hour.
+    r"""Mean events per calendar day by weekday :math:`w` and Beijing hour :math:`h`,
 
-    A 7 x 24 frame (index ``Mon``..``Sun``, columns 0..23): the total in each cell divided by
-    the number of days of that weekday in the window (3 of each in 21 days), so a missing day
-    counts as zero activity rather than being dropped.
+    .. math:: m_{w,h} = \frac{\#\{\text{events on weekday } w \text{ at hour } h\}}
+        {\#\{\text{days of weekday } w \text{ in the window}\}}
+
+    (3 of each weekday in 21 days), so a day without events counts as zero activity.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Columns ``day`` (0..n_days-1) and ``hour`` (0..23).
+    weight : str, optional
+        Sum this column instead of counting events.
+    n_days : int
+        Days of the window.
+
+    Returns
+    -------
+    DataFrame
+        7 x 24: index ``Mon``..``Sun``, columns 0..23.
     """
     cols = ["day", "hour"] + ([weight] if weight else [])
-    require_columns(events, cols, "events", hint=_HINT)
+    require_columns(events, cols, "events")
     day = events["day"].to_numpy(dtype="int64")
     if len(day) and (day.min() < 0 or day.max() >= n_days):
         bad = day.min() if day.min() < 0 else day.max()
@@ -67,17 +82,24 @@ def hourly_profile(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Share of each table's events in each Beijing hour (index hour 0..23, one column each)."""
     out = {}
     for name, ev in tables.items():
-        require_columns(ev, ["hour"], name, hint=_HINT)
+        require_columns(ev, ["hour"], name)
         c = np.bincount(ev["hour"].to_numpy(dtype="int64"), minlength=24)[:24]
         out[name] = c / max(c.sum(), 1)
     return pd.DataFrame(out, index=pd.Index(range(24), name="hour"))
 
 
 def peak_window(hour_share, width: int = 6) -> tuple[int, float]:
-    """The ``width``-hour window (wrapping midnight) holding the most activity.
+    r"""The ``width``-hour window of the day (wrapping midnight) holding the most activity,
 
-    ``hour_share``: 24 values (share or count per hour 0..23). Returns ``(start_hour, share)``
-    where share is the window's part of the total; e.g. (18, 0.45) = 18:00-24:00 holds 45%.
+    .. math:: s^* = \arg\max_s \sum_{j=0}^{w-1} x_{(s+j) \bmod 24}
+
+    (the first on ties) for the 24 hourly values :math:`x_h` (shares or counts).
+
+    Returns
+    -------
+    tuple
+        ``(start_hour, share)``, the window's part of the total; e.g. (18, 0.45):
+        18:00-24:00 holds 45%.
     """
     h = np.asarray(hour_share, dtype="float64")
     if h.size != 24:
@@ -98,10 +120,24 @@ def hour_window_label(start: int, width: int) -> str:
 
 
 def daily_totals(user_day: pd.DataFrame, n_days: int = N_WINDOW_DAYS) -> pd.DataFrame:
-    """One row per Beijing day 0..n_days-1: ``date``, ``weekday``, ``active_users`` and sums
-    of clicks, watch hours, comments, likes, gifts, gift value and negatives."""
+    """Activity per Beijing day.
+
+    Parameters
+    ----------
+    user_day : DataFrame
+        The user-day panel (``user_id``, ``day``, ``active`` and the day's sums).
+    n_days : int
+        Days of the window.
+
+    Returns
+    -------
+    DataFrame
+        One row per day 0..n_days-1: ``date``, ``weekday``, ``active_users`` (users with a
+        click, comment, like or gift) and the sums of clicks, watch hours, comments, likes,
+        gifts, gift value and negatives.
+    """
     sums = ["n_clicks", "watch_ms", "n_comments", "n_likes", "n_gifts", "gift_value", "n_negatives"]
-    require_columns(user_day, ["user_id", "day", "active", *sums], "user_day", hint=_HINT)
+    require_columns(user_day, ["user_id", "day", "active", *sums], "user_day")
     g = user_day.groupby("day")
     out = g[sums].sum()
     out["active_users"] = user_day.loc[user_day["active"].astype(bool)].groupby("day").size()
@@ -125,38 +161,28 @@ class Timing(Section):
     matrix: pd.DataFrame = field(repr=False)
     daily: pd.DataFrame = field(repr=False)
     profile: pd.DataFrame = field(repr=False)
-    activity_peak: str = field(metadata=GLUED)
-    activity_peak_share: float = field(metadata=GLUED)
-    peak_hours: int = field(metadata=GLUED)
-    uniform_peak_share: float = field(metadata=GLUED)
-    noon_share: float = field(metadata=GLUED)
-    morning_share: float = field(metadata=GLUED)
-    daily_active_median: float = field(metadata=GLUED)
-    daily_active_min: int = field(metadata=GLUED)
-    daily_active_max: int = field(metadata=GLUED)
-    weekend_ratio: float = field(metadata=GLUED)
-
-    hourly_title = "Every behaviour follows the same daily clock"
-
-    @property
-    def title(self) -> str:
-        """Title of the weekday x hour figure."""
-        return (
-            f"Activity peaks {self.activity_peak} Beijing time "
-            f"({self.activity_peak_share:.0%} of interactions), on every weekday"
-        )
+    activity_peak: str = glued()
+    activity_peak_share: float = glued()
+    peak_hours: int = glued()
+    uniform_peak_share: float = glued()
+    noon_share: float = glued()
+    morning_share: float = glued()
+    daily_active_median: float = glued()
+    daily_active_min: int = glued()
+    daily_active_max: int = glued()
+    weekend_ratio: float = glued()
 
 
 def timing_section(ds, peak_hours: int = 6) -> Timing:
     """The :class:`Timing` section from a dataset (hour columns of the event tables, the
     user-day panel); ``peak_hours``: width of the busiest window of interactions."""
-    clicks = columns(ds, "clicks", ["day", "hour"])
+    clicks = ds.table("clicks", ["day", "hour"])
     hours: Mapping[str, pd.DataFrame] = {
         "clicks": clicks,
-        "comments": columns(ds, "comments", ["hour"]),
-        "likes": columns(ds, "likes", ["hour"]),
-        "gifts": columns(ds, "gifts", ["hour"]),
-        "unclicked exposures": columns(ds, "negatives", ["hour"]),
+        "comments": ds.table("comments", ["hour"]),
+        "likes": ds.table("likes", ["hour"]),
+        "gifts": ds.table("gifts", ["hour"]),
+        "unclicked exposures": ds.table("negatives", ["hour"]),
     }
     profile = hourly_profile(hours)
     per_hour = (

@@ -1,7 +1,7 @@
 """Section 2.3 "Users": activity per user over the window and active days.
 
-The per-user table is the registry's derived ``user_activity``
-(:func:`kuailive_analysis.eda.activity.user_activity`, every profiled user included).
+The per-user table is the registry's derived ``user_activity`` (the SQL definition
+:data:`~kuailive_analysis.engine.queries.eda.USER_ACTIVITY`, every profiled user included).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS
-from kuailive_analysis.eda.base import GLUED, Section
 from kuailive_analysis.eda.distributions import ccdf, integer_counts, share_below
 
 
@@ -24,34 +24,21 @@ class Users(Section):
     activity: pd.DataFrame = field(repr=False)
     ccdfs: Mapping[str, tuple[pd.DataFrame, str]] = field(repr=False)
     active_days: pd.DataFrame = field(repr=False)
-    light_user_max: int = field(metadata=GLUED)
-    users_lt_light: float = field(metadata=GLUED)
-    user_median_interactions: float = field(metadata=GLUED)
-    user_median_sessions: float = field(metadata=GLUED)
-    user_median_streamers: float = field(metadata=GLUED)
-    user_median_watch_h: float = field(metadata=GLUED)
-    user_mean_watch_h: float = field(metadata=GLUED)
-    user_p99_watch_h: float = field(metadata=GLUED)
-    user_median_active_days: float = field(metadata=GLUED)
-    users_all_days: float = field(metadata=GLUED)
-
-    @property
-    def ccdf_title(self) -> str:
-        return (
-            f"{self.users_lt_light:.0%} of users have fewer than {self.light_user_max} "
-            "interactions; the tail is long"
-        )
-
-    @property
-    def active_days_title(self) -> str:
-        return (
-            f"The median user is active on {self.user_median_active_days:.0f} of "
-            f"{N_WINDOW_DAYS} days"
-        )
+    light_user_max: int = glued()
+    users_lt_light: float = glued()
+    user_median_interactions: float = glued()
+    user_median_sessions: float = glued()
+    user_median_streamers: float = glued()
+    user_median_watch_h: float = glued()
+    user_mean_watch_h: float = glued()
+    user_p99_watch_h: float = glued()
+    user_median_active_days: float = glued()
+    users_all_days: float = glued()
 
 
 def users_section(mc, light_user_max: int) -> Users:
-    """The :class:`Users` section from a MetricContext."""
+    """The :class:`Users` section from a :class:`~kuailive_analysis.metrics.MetricContext`;
+    ``light_user_max``: a user with fewer interactions is light."""
     ua = mc.derived("user_activity")
     return Users(
         activity=ua,

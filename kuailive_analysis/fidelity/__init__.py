@@ -36,14 +36,14 @@ way); for absolute facts it is ``|this - real|`` in the fact's unit (hours of da
 deviation is within the first tolerance, ``close`` within the second, else ``off``; ``n/a``
 when the folder does not allow the statistic (e.g. no gifts).
 
-Cost: one pass over each file, reading only the columns used (negatives: the timestamp only).
-Measured on the 2-core machine: 4.4 s and 0.96 GB peak (whole process) on a scale-0.3 twin
-(1.5M clicks, 3.8M negatives, 3.6M room rows); the work is linear or n log n, so full scale
-(4.9M clicks, 12.7M negatives, 11.8M room rows) takes about 15-20 s and 3 GB.
+Cost: one pass over each file through DuckDB, reading only the columns used (negatives: a
+count and the first row). The work is linear or n log n: 2.6 s on a scale-0.1 twin (2-core
+machine).
 
 Modules: :mod:`.fact` (the :class:`Fact` record, families, verdicts, tolerances),
 :mod:`.facts` (the table :data:`FACTS` and the facts not computed), :mod:`.common`
-(definitions and helpers of the measuring), :mod:`.measuring` (:func:`measure`; counts, rates,
+(definitions and helpers of the measuring), :mod:`.measuring` (:func:`measure`, reading the
+files through the engine: :mod:`kuailive_analysis.engine.queries.fidelity`; counts, rates,
 streamers, users, demographics), :mod:`.watch_gifts` (watch time, gifting, revenue
 concentration), :mod:`.calendar_rooms` (calendar, returns, rooms), :mod:`.verdicts`
 (:func:`deviation`, :func:`judge`, :func:`compare`, :func:`format_value`), :mod:`.result`
@@ -53,99 +53,30 @@ twin's own statistics test).
 
 from __future__ import annotations
 
-from kuailive_analysis.core.constants import REAL_USERS
-from kuailive_analysis.fidelity.common import (
-    AGE_18_40,
-    FULL_UTC_DAYS,
-    OVER_40,
-    SHOP_MAX_MS,
-    SHOP_MIN_MS,
-    UNDER_18,
-    UTC_8_7_7,
-    UTC_MAY_4,
-    UTC_MAY_5,
-    UTC_MAY_21,
-    UTC_MAY_25,
-    UTC_WEEKS,
-)
-from kuailive_analysis.fidelity.fact import (
-    COUNT,
-    COUNT_REAL_FOLDER,
-    FAMILIES,
-    GINI,
-    RATE,
-    ROUGH,
-    TAIL,
-    VERDICTS,
-    Fact,
-)
-from kuailive_analysis.fidelity.facts import (
-    EXACT_COUNTS,
-    FACT_BY_KEY,
-    FACTS,
-    NOT_COMPUTED,
-    not_computed_table,
-    real_value,
-)
+from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS, Fact
+from kuailive_analysis.fidelity.facts import FACT_BY_KEY, FACTS, not_computed_table
 from kuailive_analysis.fidelity.measuring import measure, measure_cached
 from kuailive_analysis.fidelity.params import Params
-from kuailive_analysis.fidelity.result import (
-    FidelityResult,
-    analyse,
-)
-from kuailive_analysis.fidelity.twin_bounds import (
-    TWIN_COUNT_NOISE,
-    TWIN_TEST_BOUNDS,
-    twin_check,
-)
-from kuailive_analysis.fidelity.verdicts import (
-    TABLE_COLUMNS,
-    compare,
-    deviation,
-    format_value,
-    judge,
-)
+from kuailive_analysis.fidelity.result import FidelityResult, Titles, analyse
+from kuailive_analysis.fidelity.twin_bounds import twin_check
+from kuailive_analysis.fidelity.verdicts import compare, deviation, format_value, judge
 
 __all__ = [
-    "Params",
-    "REAL_USERS",
-    "AGE_18_40",
-    "FULL_UTC_DAYS",
-    "OVER_40",
-    "SHOP_MAX_MS",
-    "SHOP_MIN_MS",
-    "UNDER_18",
-    "UTC_8_7_7",
-    "UTC_MAY_4",
-    "UTC_MAY_5",
-    "UTC_MAY_21",
-    "UTC_MAY_25",
-    "UTC_WEEKS",
-    "COUNT",
-    "COUNT_REAL_FOLDER",
+    "FACTS",
+    "FACT_BY_KEY",
     "FAMILIES",
-    "GINI",
-    "RATE",
-    "ROUGH",
-    "TAIL",
     "VERDICTS",
     "Fact",
-    "EXACT_COUNTS",
-    "FACT_BY_KEY",
-    "FACTS",
-    "NOT_COMPUTED",
-    "not_computed_table",
-    "real_value",
-    "TABLE_COLUMNS",
+    "FidelityResult",
+    "Params",
+    "Titles",
+    "analyse",
     "compare",
     "deviation",
     "format_value",
     "judge",
     "measure",
     "measure_cached",
-    "FidelityResult",
-    "analyse",
-    "TWIN_COUNT_NOISE",
-    "TWIN_TEST_BOUNDS",
+    "not_computed_table",
     "twin_check",
 ]

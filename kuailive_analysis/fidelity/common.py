@@ -34,38 +34,43 @@ SHOP_MIN_MS, SHOP_MAX_MS = 5 * MS_PER_MINUTE, MS_PER_DAY
 """Shop rooms of the third-party statistics: 5 min < duration < 24 h."""
 
 
-def _nan_if_empty(fn, values, *args) -> float:
+def nan_if_empty(fn, values, *args) -> float:
+    """``fn(values, *args)`` as a float, NaN for no values."""
     values = np.asarray(values)
     return float(fn(values, *args)) if values.size else float("nan")
 
 
-def _quantiles(values, qs) -> list[float]:
+def quantiles(values, qs) -> list[float]:
+    """numpy's (linear) quantiles ``qs`` of ``values``; NaN each for no values."""
     v = np.asarray(values, dtype="float64")
     if not v.size:
         return [float("nan")] * len(qs)
     return [float(x) for x in np.quantile(v, qs)]
 
 
-def _per_unit(pop_ids: np.ndarray, ids: np.ndarray, weights=None) -> np.ndarray:
+def per_unit(pop_ids: np.ndarray, ids: np.ndarray, weights=None) -> np.ndarray:
     """Sum (or count) of events per unit of the population ``pop_ids`` (zeros included)."""
     size = int(max(pop_ids.max(initial=0), np.asarray(ids).max(initial=0))) + 1
     return np.bincount(ids, weights=weights, minlength=size)[pop_ids]
 
 
-def _share(mask) -> float:
+def share(mask) -> float:
+    """Share of True values; NaN for none."""
     mask = np.asarray(mask)
     return float(mask.mean()) if mask.size else float("nan")
 
 
-def _ratio(a: float, b: float) -> float:
+def ratio(a: float, b: float) -> float:
+    """``a / b``; NaN when ``b`` is 0."""
     return a / b if b else float("nan")
 
 
-def _in_days(day: np.ndarray, span: tuple[int, int]) -> np.ndarray:
+def in_days(day: np.ndarray, span: tuple[int, int]) -> np.ndarray:
+    """Days in ``[span[0], span[1])``."""
     return (day >= span[0]) & (day < span[1])
 
 
-def _max_share_per_user(user: np.ndarray, other: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def max_share_per_user(user: np.ndarray, other: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Per user: the largest total ``weight`` with one ``other`` over the user's total
     (users with a positive total only)."""
     if not len(user):
@@ -80,10 +85,15 @@ def _max_share_per_user(user: np.ndarray, other: np.ndarray, weight: np.ndarray)
     return (g["max"] / g["sum"]).to_numpy()
 
 
-def _daily_gini(day: np.ndarray, streamer: np.ndarray, weight, days: tuple[int, int]) -> float:
-    """Mean over the UTC days in ``days`` of the Gini across the streamers with a positive
-    total that day."""
-    keep = _in_days(day, days)
+def daily_gini(day: np.ndarray, streamer: np.ndarray, weight, days: tuple[int, int]) -> float:
+    r"""The daily-averaged Gini: the mean over the UTC days :math:`d` in ``days`` (those with
+    any) of the Gini across the streamers with a positive total that day,
+
+    .. math:: \bar G = \frac{1}{|D|} \sum_{d \in D} G\big(\{x_{s,d} : x_{s,d} > 0\}\big),
+
+    with :math:`x_{s,d}` the events (or the sum of ``weight``) of streamer :math:`s` on day
+    :math:`d` and :math:`G` :func:`kuailive_analysis.core.stats.gini`."""
+    keep = in_days(day, days)
     if not keep.any():
         return float("nan")
     key = combined_key(day[keep], streamer[keep])

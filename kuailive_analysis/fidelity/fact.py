@@ -55,7 +55,3 @@ class Fact:
             raise ValueError(f"fact {self.key}: unknown family {self.family!r}")
         if self.mode not in ("count", "rel", "abs", "min"):
             raise ValueError(f"fact {self.key}: unknown mode {self.mode!r}")
-
-
-def _f(key, family, fact, real, unit, how, source, tol=RATE, mode="rel", published=""):
-    return Fact(key, family, fact, float(real), unit, how, source, tol, mode, published)

@@ -8,9 +8,12 @@ from dataclasses import replace
 import pandas as pd
 
 from kuailive_analysis.core.constants import REAL_COUNTS, REAL_PRICE_COUNTS as _PRICE_COUNTS
-from kuailive_analysis.fidelity.fact import COUNT, GINI, RATE, ROUGH, TAIL, Fact, _f
+from kuailive_analysis.fidelity.fact import COUNT, GINI, RATE, ROUGH, TAIL, Fact
 
-"""Gifts at price 1..20 on the real files (third-party count; 72,646 gifts in all)."""
+
+def _f(key, family, fact, real, unit, how, source, tol=RATE, mode="rel", published=""):
+    """One row of the table (positional, for reading the table as a table)."""
+    return Fact(key, family, fact, float(real), unit, how, source, tol, mode, published)
 
 
 # A declaration table (one fact per call, aligned for reading): not reformatted.
@@ -380,8 +383,3 @@ def not_computed_table() -> pd.DataFrame:
 FACT_BY_KEY = {f.key: f for f in FACTS}
 if len(FACT_BY_KEY) != len(FACTS):  # pragma: no cover - guards a typo in the table above
     raise RuntimeError("duplicate fact keys in FACTS")
-
-
-def real_value(key: str) -> float:
-    """The real files' value of fact ``key`` (see :data:`FACTS`)."""
-    return FACT_BY_KEY[key].real

@@ -1,16 +1,16 @@
-"""The fidelity page's result: :class:`FidelityResult` (the table, its summaries and the
-numbers the appendix glues) and :func:`analyse` (measure, then compare)."""
+"""The fidelity page's result: :class:`FidelityResult` (the table of facts, its summaries, the
+values the appendix glues, the figure title, the findings) and :func:`analyse` (measure, then
+compare)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.chapter.findings import Finding
+from kuailive_analysis.chapter import ChapterId, ChapterResult, Section, finding, glued
 from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource
 from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS
@@ -24,8 +24,9 @@ OFF_SHARE_MAX = 0.10
 are *off* (the check of the appendix's agreement finding)."""
 
 
-def _ranked(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows with a ratio, from the furthest (|log ratio|) to the nearest."""
+def ranked(table: pd.DataFrame) -> pd.DataFrame:
+    r"""Rows with a ratio :math:`r` = this / real, furthest first by :math:`|\log r|` (a ratio
+    of 0 is infinitely far)."""
     r = table["Ratio"].to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         dist = np.where(r > 0, np.abs(np.log(np.where(r > 0, r, 1.0))), np.inf)
@@ -34,27 +35,126 @@ def _ranked(table: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("_d", ascending=False, kind="stable").drop(columns="_d")
 
 
-@dataclass(frozen=True)
-class FidelityResult:
-    """The fidelity page: ``table`` (one row per fact, see :func:`compare`), ``assumptions``
-    (what the twin plants, :func:`~kuailive_analysis.twin.assumptions.assumptions_table`),
-    ``source`` (the :class:`~kuailive_analysis.data.data_source.DataSource`; usable by
-    ``report.show_provenance``), ``scale`` (counts were divided by it) and the raw ``stats``."""
+@dataclass(frozen=True, eq=False)
+class Summary(Section):
+    """The values the appendix glues: the data, the scope of the comparison, verdict counts,
+    the three facts furthest from the real value and the twin's assumptions."""
 
-    table: pd.DataFrame
-    assumptions: pd.DataFrame
+    data_label: str = glued()
+    scope_text: str = glued()
+    data_kind: str = glued()
+    count_scale: float = glued()
+    n_facts: int = glued()
+    n_judged: int = glued()
+    n_families: int = glued()
+    n_match: int = glued()
+    n_close: int = glued()
+    n_off: int = glued()
+    n_na: int = glued()
+    share_match: float = glued()
+    share_match_or_close: float = glued()
+    n_count_facts: int = glued()
+    n_not_computed: int = glued()
+    n_assumptions: int = glued()
+    n_assumed: int = glued()
+    n_evidence: int = glued()
+    worst1_fact: str = glued()
+    worst1_ratio: float = glued()
+    worst1_real: str = glued()
+    worst1_this: str = glued()
+    worst2_fact: str = glued()
+    worst2_ratio: float = glued()
+    worst2_real: str = glued()
+    worst2_this: str = glued()
+    worst3_fact: str = glued()
+    worst3_ratio: float = glued()
+    worst3_real: str = glued()
+    worst3_this: str = glued()
+    off_facts: str = glued()
+
+
+def summary(table: pd.DataFrame, assumptions: pd.DataFrame, source, scale: float) -> Summary:
+    """The :class:`Summary` of a fact table (:func:`compare`) on ``source``.
+
+    ``share_match`` is :math:`n_\\text{match} / n_\\text{judged}` (judged: every verdict but
+    ``n/a``); the worst facts are the first of :func:`ranked`."""
+    v = table["Verdict"].value_counts()
+    match, close = int(v.get("match", 0)), int(v.get("close", 0))
+    judged = int(len(table) - v.get("n/a", 0))
+    if source.is_twin:
+        scope = (
+            f"a synthetic twin ({TRUTH_FILE} present), so its counts are divided by its "
+            f"scale, n_users / 23,772 = {scale:.4f}, before they are compared"
+        )
+    else:
+        scope = (
+            f"a folder without {TRUTH_FILE}, taken to be a copy of the real files, so its "
+            "counts are compared as they are and must equal the published ones"
+        )
+    status = assumptions["Status"] if len(assumptions) else pd.Series(dtype=object)
+    worst = {}
+    for i, (_, row) in enumerate(ranked(table).head(3).iterrows(), start=1):
+        worst[f"worst{i}_fact"] = f"{row['Fact']} ({row['Family']})"
+        worst[f"worst{i}_ratio"] = float(row["Ratio"])
+        worst[f"worst{i}_real"] = row["Published as"] or format_value(
+            row["Real value"], row["Unit"]
+        )
+        worst[f"worst{i}_this"] = format_value(row["This data"], row["Unit"])
+    for i in range(len(worst) // 4 + 1, 4):
+        worst.update({f"worst{i}_fact": "none", f"worst{i}_ratio": float("nan")})
+        worst.update({f"worst{i}_real": "\u2013", f"worst{i}_this": "\u2013"})
+    off = table.loc[table["Verdict"] == "off", "Fact"].tolist()
+    return Summary(
+        data_label=source.label,
+        scope_text=scope,
+        data_kind="synthetic twin" if source.is_twin else "data folder",
+        count_scale=float(scale),
+        n_facts=len(table),
+        n_judged=judged,
+        n_families=int(table["Family"].nunique()),
+        n_match=match,
+        n_close=close,
+        n_off=int(v.get("off", 0)),
+        n_na=int(v.get("n/a", 0)),
+        share_match=match / judged if judged else float("nan"),
+        share_match_or_close=(match + close) / judged if judged else float("nan"),
+        n_count_facts=int((table["Unit"] == "count").sum()),
+        n_not_computed=len(NOT_COMPUTED),
+        n_assumptions=len(assumptions),
+        n_assumed=int((status == "assumption").sum()),
+        n_evidence=int((status == "evidence").sum()),
+        off_facts=", ".join(off) if off else "none",
+        **worst,
+    )
+
+
+@dataclass(frozen=True)
+class Titles:
+    """The appendix's figure titles (what each figure shows)."""
+
+    ratio: str
+    """The ratio of every fact to the real value (:func:`~kuailive_analysis.plots.fidelity.
+    plot_ratios`)."""
+
+
+@dataclass(frozen=True, eq=False)
+class FidelityResult(ChapterResult):
+    """The fidelity page: ``table`` (one row per fact, :func:`compare`), ``assumptions`` (what
+    the twin plants, :func:`~kuailive_analysis.twin.assumptions.assumptions_table`), ``scale``
+    (counts were divided by it), the raw ``stats``, the glued ``summary`` and the ``titles``."""
+
+    params: Params
     source: DataSource
+    table: pd.DataFrame = field(repr=False)
+    assumptions: pd.DataFrame = field(repr=False)
     scale: float
+    summary: Summary
+    titles: Titles
     stats: dict = field(default_factory=dict, repr=False)
 
     @property
     def is_twin(self) -> bool:
         return self.source.is_twin
-
-    @property
-    def label(self) -> str:
-        """The data source in words (:attr:`DataSource.label`)."""
-        return self.source.label
 
     def verdict_counts(self) -> pd.DataFrame:
         """Facts per family and verdict (families in book order, a total row last)."""
@@ -68,28 +168,25 @@ class FidelityResult:
         return t.loc[:, (t != 0).any(axis=0) | (t.columns != "n/a")]
 
     def worst(self, n: int = 5) -> pd.DataFrame:
-        """The ``n`` facts furthest from the real value by ratio (|log ratio|)."""
-        return _ranked(self.table).head(n)
+        """The ``n`` facts furthest from the real value by ratio (:func:`ranked`)."""
+        return ranked(self.table).head(n)
 
     def display_table(self) -> pd.DataFrame:
         """The table as text for the book, indexed by (Family, Fact), families in order."""
         t = self.table
-        real = [
-            p or format_value(v, u)
-            for p, v, u in zip(t["Published as"], t["Real value"], t["Unit"])
-        ]
-        this = [format_value(v, u) for v, u in zip(t["This data"], t["Unit"])]
-        ratio = [
-            "\u2013" if not math.isfinite(r) else f"{r:.2f}" if r < 100 else f"{r:,.0f}"
-            for r in t["Ratio"]
-        ]
         out = pd.DataFrame(
             {
                 "Family": t["Family"],
                 "Fact": t["Fact"],
-                "Real value": real,
-                "This data": this,
-                "Ratio": ratio,
+                "Real value": [
+                    p or format_value(v, u)
+                    for p, v, u in zip(t["Published as"], t["Real value"], t["Unit"])
+                ],
+                "This data": [format_value(v, u) for v, u in zip(t["This data"], t["Unit"])],
+                "Ratio": [
+                    "\u2013" if not math.isfinite(r) else f"{r:.2f}" if r < 100 else f"{r:,.0f}"
+                    for r in t["Ratio"]
+                ],
                 "Verdict": t["Verdict"],
                 "How computed": t["How computed"],
             }
@@ -98,88 +195,17 @@ class FidelityResult:
         out = out.sort_values("_o", kind="stable").drop(columns="_o")
         return out.set_index(["Family", "Fact"])
 
-    def numbers(self) -> dict:
-        """Values for the appendix's text (glue keys)."""
-        t = self.table
-        v = t["Verdict"].value_counts()
-        n = len(t)
-        judged = int(n - v.get("n/a", 0))
-        if self.is_twin:
-            scope = (
-                f"a synthetic twin ({TRUTH_FILE} present), so its counts are divided by its "
-                f"scale, n_users / 23,772 = {self.scale:.4f}, before they are compared"
-            )
-        else:
-            scope = (
-                f"a folder without {TRUTH_FILE}, taken to be a copy of the real files, so its "
-                "counts are compared as they are and must equal the published ones"
-            )
-        out = {
-            "data_label": self.label,
-            "scope_text": scope,
-            "data_kind": "synthetic twin" if self.is_twin else "data folder",
-            "count_scale": float(self.scale),
-            "n_facts": n,
-            "n_judged": judged,
-            "n_families": int(t["Family"].nunique()),
-            "n_match": int(v.get("match", 0)),
-            "n_close": int(v.get("close", 0)),
-            "n_off": int(v.get("off", 0)),
-            "n_na": int(v.get("n/a", 0)),
-            "share_match": float(v.get("match", 0) / judged) if judged else float("nan"),
-            "share_match_or_close": (
-                float((v.get("match", 0) + v.get("close", 0)) / judged) if judged else float("nan")
-            ),
-            "n_count_facts": int((t["Unit"] == "count").sum()),
-            "n_not_computed": len(NOT_COMPUTED),
-            "n_assumptions": len(self.assumptions),
-            "n_assumed": int((self.assumptions["Status"] == "assumption").sum())
-            if len(self.assumptions)
-            else 0,
-            "n_evidence": int((self.assumptions["Status"] == "evidence").sum())
-            if len(self.assumptions)
-            else 0,
-        }
-        worst = self.worst(3)
-        for i in range(3):
-            if i < len(worst):
-                row = worst.iloc[i]
-                out[f"worst{i + 1}_fact"] = f"{row['Fact']} ({row['Family']})"
-                out[f"worst{i + 1}_ratio"] = float(row["Ratio"])
-                out[f"worst{i + 1}_real"] = row["Published as"] or format_value(
-                    row["Real value"], row["Unit"]
-                )
-                out[f"worst{i + 1}_this"] = format_value(row["This data"], row["Unit"])
-            else:
-                out[f"worst{i + 1}_fact"] = "none"
-                out[f"worst{i + 1}_ratio"] = float("nan")
-                out[f"worst{i + 1}_real"] = out[f"worst{i + 1}_this"] = "\u2013"
-        off = t.loc[t["Verdict"] == "off", "Fact"].tolist()
-        out["off_facts"] = ", ".join(off) if off else "none"
-        return out
-
-    def findings(self) -> list[Finding]:
-        """The appendix's findings (see :mod:`kuailive_analysis.findings`).
+    def findings(self) -> list:
+        """The appendix's findings.
 
         Both kinds of data: *agreement* (``matches_published``), the share of the judged facts
         that match, validated when fewer than :data:`OFF_SHARE_MAX` of them are off. On a real
         folder: *complete copy* (``copy_reproduces_counts``), validated when every count fact
         matches the published count. On the twin: what it plants (``planted_relationships``),
-        not checkable on synthetic data."""
-        n = self.numbers()
-        judged, off = n["n_judged"], n["n_off"]
+        not checkable on synthetic data. Computed from the table (as :attr:`summary` is)."""
+        s = summary(self.table, self.assumptions, self.source, self.scale)
+        judged, off = s.n_judged, s.n_off
         off_share = off / judged if judged else float("nan")
-        evidence = {
-            "n_facts": n["n_facts"],
-            "n_judged": judged,
-            "n_match": n["n_match"],
-            "n_close": n["n_close"],
-            "n_off": off,
-            "off_share": off_share,
-            "off_share_max": OFF_SHARE_MAX,
-        }
-        subject = "The twin" if self.is_twin else "This data"
-        check = f"fewer than {OFF_SHARE_MAX:.0%} of the {judged} judged facts are off"
         ok = judged > 0 and off_share < OFF_SHARE_MAX
         if judged == 0:
             reason = "No published fact could be judged on this data."
@@ -190,53 +216,54 @@ class FidelityResult:
                 f"source computed it, with a tolerance per fact): {off_facts}. Numbers the "
                 "chapters derive from them inherit the gap."
             )
+        if self.is_twin:
+            action = (
+                "Treat the twin's numbers as a rehearsal of the analysis: base decisions on the "
+                "same chapters run on the real files (`kuailive book --data-dir DIR`); the "
+                f"{off} off facts show where the twin is not yet like them."
+            )
+        else:
+            action = "The data agrees with the published facts: its chapters can inform decisions."
         out = [
-            Finding(
-                chapter="fidelity",
-                key="matches_published",
-                statement=(
-                    f"{subject} matches {n['n_match']} of the {judged} published facts about "
-                    f"the real KuaiLive files; {n['n_close']} more are close and {off} are off."
-                ),
-                check=check,
-                status="validated" if ok else "failed",
-                value=n["share_match"],
+            finding(
+                ChapterId.FIDELITY,
+                "matches_published",
+                f"{'The twin' if self.is_twin else 'This data'} matches {s.n_match} of the "
+                f"{judged} published facts about the real KuaiLive files; {s.n_close} more are "
+                f"close and {off} are off.",
+                check=f"fewer than {OFF_SHARE_MAX:.0%} of the {judged} judged facts are off",
+                passed=ok,
+                value=s.share_match,
                 unit="share",
-                evidence=evidence,
+                evidence={
+                    "n_facts": s.n_facts,
+                    "n_judged": judged,
+                    "n_match": s.n_match,
+                    "n_close": s.n_close,
+                    "n_off": off,
+                    "off_share": off_share,
+                    "off_share_max": OFF_SHARE_MAX,
+                },
                 origin="data",
                 headline=True,
-                reason="" if ok else reason,
-                action=(
-                    (
-                        "Treat the twin's numbers as a rehearsal of the analysis: base decisions "
-                        "on the same chapters run on the real files (`kuailive book --data-dir "
-                        f"DIR`); the {off} off facts show where the twin is not yet like them."
-                    )
-                    if self.is_twin
-                    else "The data agrees with the published facts: its chapters can inform decisions."
-                )
-                if ok
-                else "",
+                reason=reason,
+                action=action,
             )
         ]
-        t = self.table
-        counts = t.loc[t["Unit"] == "count"]
         if self.is_twin:
             out.append(
-                Finding(
-                    chapter="fidelity",
-                    key="planted_relationships",
-                    statement=(
-                        f"Whether the {n['n_assumptions']} relationships the twin plants "
-                        f"({n['n_assumed']} of them without evidence about the real files) "
-                        "hold on the real platform."
-                    ),
+                finding(
+                    ChapterId.FIDELITY,
+                    "planted_relationships",
+                    f"Whether the {s.n_assumptions} relationships the twin plants "
+                    f"({s.n_assumed} of them without evidence about the real files) hold on "
+                    "the real platform.",
                     check="the same chapters run on the real files",
-                    status="not checkable",
+                    passed=None,
                     evidence={
-                        "n_assumptions": n["n_assumptions"],
-                        "n_evidence": n["n_evidence"],
-                        "n_assumed": n["n_assumed"],
+                        "n_assumptions": s.n_assumptions,
+                        "n_evidence": s.n_evidence,
+                        "n_assumed": s.n_assumed,
                     },
                     origin="planted",
                     reason=(
@@ -246,48 +273,67 @@ class FidelityResult:
                     ),
                 )
             )
-        else:
-            bad = counts.loc[counts["Verdict"] != "match", "Fact"].tolist()
-            n_counts = len(counts)
-            ok = n_counts > 0 and not bad
-            out.append(
-                Finding(
-                    chapter="fidelity",
-                    key="copy_reproduces_counts",
-                    statement=(
-                        f"Your copy reproduces the {n_counts} published counts (file rows, "
-                        "sessions, gift pairs, clicks per UTC week): it is complete."
-                    ),
-                    check="every count fact matches its published value (within 0.05%)",
-                    status="validated" if ok else "failed",
-                    value=float((n_counts - len(bad)) / n_counts) if n_counts else None,
-                    unit="share",
-                    evidence={"n_count_facts": n_counts, "n_count_off": len(bad)},
-                    origin="data",
-                    headline=True,
-                    reason=""
-                    if ok
-                    else (
-                        f"{len(bad)} of {n_counts} counts differ from the published ones "
-                        f"({'; '.join(bad) or 'none computed'}): a truncated or partial file, or "
-                        "another release of the dataset."
-                    ),
-                )
+            return out
+        counts = self.table.loc[self.table["Unit"] == "count"]
+        bad = counts.loc[counts["Verdict"] != "match", "Fact"].tolist()
+        n = len(counts)
+        out.append(
+            finding(
+                ChapterId.FIDELITY,
+                "copy_reproduces_counts",
+                f"Your copy reproduces the {n} published counts (file rows, sessions, gift "
+                "pairs, clicks per UTC week): it is complete.",
+                check="every count fact matches its published value (within 0.05%)",
+                passed=n > 0 and not bad,
+                value=float((n - len(bad)) / n) if n else None,
+                unit="share",
+                evidence={"n_count_facts": n, "n_count_off": len(bad)},
+                origin="data",
+                headline=True,
+                reason=(
+                    f"{len(bad)} of {n} counts differ from the published ones "
+                    f"({'; '.join(bad) or 'none computed'}): a truncated or partial file, or "
+                    "another release of the dataset."
+                ),
             )
+        )
         return out
 
 
 def analyse(ds, params: Params | None = None, **overrides) -> FidelityResult:
-    """Measure every fact on the raw files of dataset ``ds`` (its ``source.path``) and compare
-    it with the real files (see the module docstring for scaling and verdicts). ``params``:
-    the appendix's :class:`Params` (only the data folder)."""
+    """Measure every fact on the delivered files of a dataset and compare it with the real files.
+
+    Parameters
+    ----------
+    ds : Dataset
+        :class:`~kuailive_analysis.dataset.Dataset`; its ``source.path`` holds the files.
+    params : Params, optional
+        The appendix's :class:`Params` (only the data folder); ``overrides`` change fields.
+
+    Returns
+    -------
+    FidelityResult
+        The fact table (counts divided by the twin's scale :math:`n_\\text{users} / 23{,}772`
+        on a twin, see :mod:`kuailive_analysis.fidelity`), its summary and findings.
+    """
     from kuailive_analysis.twin.assumptions import assumptions_table
 
-    Params.resolve(params, overrides)
+    params = Params.resolve(params, overrides)
     source = ds.source
-    stats = measure_cached(Path(source.path), source.fingerprint)
+    stats = measure_cached(source.path, source.fingerprint)
     scale = stats["n_user"] / REAL_USERS if source.is_twin else 1.0
     table = compare(stats, scale=scale, real_folder=not source.is_twin)
+    assumptions = assumptions_table()
+    s = summary(table, assumptions, source, scale)
     return FidelityResult(
-        table=table, assumptions=assumptions_table(), source=source, scale=scale, stats=stats
+        params=params,
+        source=source,
+        table=table,
+        assumptions=assumptions,
+        scale=scale,
+        summary=s,
+        titles=Titles(
+            ratio=f"{s.n_match} of {s.n_facts} facts match the real files, {s.n_off} are off"
+        ),
+        stats=stats,
     )

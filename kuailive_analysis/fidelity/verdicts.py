@@ -9,14 +9,24 @@ import math
 import pandas as pd
 
 from kuailive_analysis.core.calendar import MS_PER_HOUR, WINDOW_START_MS, format_ms
+from kuailive_analysis.core.format import format_percent
 from kuailive_analysis.fidelity.fact import COUNT_REAL_FOLDER, Fact
 from kuailive_analysis.fidelity.facts import FACTS
 
 
 def deviation(fact: Fact, value: float) -> float:
-    """How far ``value`` (already scaled for counts) is from the real value, in the fact's
-    terms: factor ``max(r, 1/r) - 1`` (count, rel), ``|value - real|`` (abs), shortfall
-    ``max(real - value, 0)`` (min). NaN when the value is missing."""
+    r"""How far ``value`` (already scaled for counts) is from the real value :math:`v_0`, in
+    the fact's terms (its ``mode``); NaN when the value is missing.
+
+    .. math::
+
+        d = \begin{cases}
+        \max(r, 1/r) - 1,\ r = v / v_0 & \text{count, rel (a factor either way; } r \le 0
+        \text{ gives } \infty) \\
+        |v - v_0| & \text{abs (in the fact's unit)} \\
+        \max(v_0 - v, 0) & \text{min (the shortfall)}
+        \end{cases}
+    """
     if value is None or not math.isfinite(value):
         return float("nan")
     if fact.mode == "abs":
@@ -30,11 +40,26 @@ def deviation(fact: Fact, value: float) -> float:
 def judge(
     fact: Fact, value: float, *, scale: float = 1.0, real_folder: bool = False
 ) -> tuple[float, float, str]:
-    """``(compared value, ratio to the real value, verdict)`` of one fact.
+    """The verdict of one fact: *match* when :func:`deviation` is within the first tolerance,
+    *close* within the second, else *off* (*n/a* without a value).
 
-    Counts are divided by ``scale`` first; on a real folder the exact counts
-    (:data:`EXACT_COUNTS`) must match the published count (:data:`COUNT_REAL_FOLDER`) whatever
-    the fact's own tolerance.
+    Parameters
+    ----------
+    fact : Fact
+        The fact, with its real value, mode and tolerance ``(match, close)``.
+    value : float
+        This data's value (raw: counts are divided by ``scale`` first).
+    scale : float
+        The data's size relative to the real files (a twin's users / 23,772).
+    real_folder : bool
+        On a real folder the exact counts must match the published count
+        (:data:`~kuailive_analysis.fidelity.fact.COUNT_REAL_FOLDER`) whatever the fact's
+        own tolerance.
+
+    Returns
+    -------
+    tuple
+        ``(compared value, ratio to the real value, verdict)``.
     """
     value = float(value) if value is not None else float("nan")
     if fact.mode == "count":
@@ -67,9 +92,24 @@ TABLE_COLUMNS = [
 def compare(
     stats: dict, *, scale: float = 1.0, real_folder: bool = False, facts=FACTS
 ) -> pd.DataFrame:
-    """One row per fact: the real value, this folder's value (counts divided by ``scale``),
-    their ratio, the verdict and how it was computed (columns :data:`TABLE_COLUMNS`;
-    ``Measured`` is the value before scaling)."""
+    """The table of facts.
+
+    Parameters
+    ----------
+    stats : dict
+        Measured values by fact key (:func:`~kuailive_analysis.fidelity.measure`).
+    scale, real_folder
+        As :func:`judge`.
+    facts : sequence of Fact
+        The rows (default: every fact).
+
+    Returns
+    -------
+    DataFrame
+        One row per fact (columns :data:`TABLE_COLUMNS`): the real value, this folder's value
+        (counts divided by ``scale``), their ratio, the verdict, how it was computed and the
+        value before scaling (``Measured``).
+    """
     rows = []
     for f in facts:
         raw = stats.get(f.key, float("nan"))
@@ -99,16 +139,8 @@ def format_value(value: float, unit: str) -> str:
         return "\u2013"
     if unit == "count":
         return f"{value:,.0f}"
-    if unit == "share":
-        if value == 0:
-            return "0%"
-        return (
-            f"{value:.1%}"
-            if abs(value) >= 0.1
-            else f"{value:.2%}"
-            if abs(value) >= 0.001
-            else f"{value:.4%}"
-        )
+    if unit == "share":  # four decimals for the tiny shares of the sheet
+        return format_percent(value) if abs(value) >= 0.001 or value == 0 else f"{value:.4%}"
     if unit == "seconds":
         return f"{value:.1f} s" if value < 100 else f"{value:,.0f} s"
     if unit == "minutes":

@@ -1,9 +1,10 @@
 """Figures for chapter 2 (exploratory analysis).
 
-Every function takes small, already aggregated frames from :mod:`kuailive_analysis.eda`
-(shares per category, CCDF points, Lorenz grids, 7 x 24 matrices, histograms), draws into
-``ax`` / ``axes`` (else a new figure) and returns the :class:`matplotlib.figure.Figure`; see
-:mod:`kuailive_analysis.plots` for the conventions. Nothing here touches event tables.
+Every function takes small, already aggregated frames of an
+:class:`~kuailive_analysis.eda.EDAResult` (shares per category, CCDF points, Lorenz grids,
+7 x 24 matrices, histograms), draws into ``ax`` / ``axes`` (else a new figure) and returns the
+:class:`matplotlib.figure.Figure`; ``title`` and ``source`` follow the conventions of
+:mod:`kuailive_analysis.plots`. Nothing here touches event tables.
 """
 
 from __future__ import annotations
@@ -18,57 +19,63 @@ from matplotlib.figure import Figure
 from kuailive_analysis.plots import style
 
 
-@style.styled
-def demographics_figure(
-    panels: Mapping[str, pd.DataFrame],
-    *,
-    axes=None,
-    title: str | None = None,
-    source: str | None = None,
-) -> Figure:
-    """Users vs streamers shares, one panel per attribute (frames from
-    :func:`eda.demographic_shares`, columns ``users`` and ``streamers``); ``axes``: one Axes
-    per panel."""
-    n = len(panels)
-    ncols = 2 if n > 1 else 1
+def _panels(axes, n: int, width: float, height: float, pad: float, ncols: int = 2):
+    """``(fig, axes)`` for ``n`` panels in rows of ``ncols`` (a panel ``width`` x ``height``
+    inches, ``pad`` inches for the title); the unused panels of a new figure are hidden."""
+    ncols = min(ncols, n)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = style.axes_or_subplots(axes, n, nrows, ncols, width=9.0, height=2.9 * nrows + 0.5)
-    for ax, (name, t) in zip(axes, panels.items()):
-        y = np.arange(len(t))
-        ax.barh(y - 0.2, t["users"], height=0.4, color=style.PALETTE[0], label="users")
-        ax.barh(y + 0.2, t["streamers"], height=0.4, color=style.ACCENT, label="streamers")
-        ax.set_yticks(y)
-        ax.set_yticklabels([str(v) for v in t.index])
-        ax.invert_yaxis()
-        style.percent_axis(ax.xaxis)
-        style.label(ax, "share of the group (%)", name)
-        ax.grid(axis="y", visible=False)
-    for ax in axes[n:]:
+    size = {"width": width * ncols, "height": height * nrows + pad}
+    fig, flat = style.axes_or_subplots(axes, n, nrows, ncols, **size)
+    for ax in flat[n:]:
         ax.set_visible(False)
-    axes[0].legend(loc="lower right")
-    style.suptitle(fig, style.resolve_title(title, "Users and streamers by profile attribute"))
-    style.footnote(fig, source)
+    return fig, flat
+
+
+def _finish(fig: Figure, title, default: str, source, beijing: bool = False) -> Figure:
+    """The suptitle of a multi-panel figure and its footnote."""
+    style.suptitle(fig, style.resolve_title(title, default))
+    style.footnote(fig, source, beijing=beijing)
     return fig
 
 
 @style.styled
-def tenure_figure(
-    dist: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+def plot_demographics(
+    panels: Mapping[str, pd.DataFrame], *, axes=None, title: str | None = None, source=None
 ) -> Figure:
-    """Shares of users per year of registration tenure and first-watch age
-    (frame from :func:`eda.tenure_distribution`)."""
+    """Users vs streamers shares of each value of a profile attribute.
+
+    Parameters
+    ----------
+    panels : mapping
+        Panel title -> frame (index: values; columns ``users``, ``streamers``), one Axes each.
+    """
+    fig, axes = _panels(axes, len(panels), 4.5, 2.9, 0.5)
+    for ax, (name, t) in zip(axes, panels.items()):
+        y = np.arange(len(t))
+        ax.barh(y - 0.2, t["users"], height=0.4, color=style.PALETTE[0], label="users")
+        ax.barh(y + 0.2, t["streamers"], height=0.4, color=style.ACCENT, label="streamers")
+        ax.set_yticks(y, [str(v) for v in t.index])
+        ax.invert_yaxis()
+        style.percent_axis(ax.xaxis)
+        style.label(ax, "share of the group (%)", name)
+        ax.grid(axis="y", visible=False)
+    axes[0].legend(loc="lower right")
+    return _finish(fig, title, "Users and streamers by profile attribute", source)
+
+
+@style.styled
+def plot_tenure(dist: pd.DataFrame, *, ax=None, title: str | None = None, source=None) -> Figure:
+    """Shares of users per whole year since registration and since the first live watched
+    (``years``, ``tenure``, ``watch_age``; the last year pools the rest)."""
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
-    title = style.resolve_title(title, "Users by years since registration and first live watched")
     x = dist["years"].to_numpy()
     ax.bar(x - 0.2, dist["tenure"], width=0.4, label="since registration")
     ax.bar(
         x + 0.2, dist["watch_age"], width=0.4, color=style.ACCENT, label="since first live watched"
     )
-    labels = [str(v) for v in x]
-    labels[-1] = f"{x[-1]}+"
-    ax.set_xticks(x)
-    ax.set_xticklabels(labels)
+    ax.set_xticks(x, [*map(str, x[:-1]), f"{x[-1]}+"])
     style.percent_axis(ax.yaxis)
+    title = style.resolve_title(title, "Users by years since registration and first live watched")
     style.label(ax, "whole years before 2025-05-05 (years)", "share of users (%)", title)
     ax.legend()
     style.footnote(fig, source)
@@ -76,47 +83,39 @@ def tenure_figure(
 
 
 @style.styled
-def ccdf_panels(
+def plot_ccdfs(
     ccdfs: Mapping[str, tuple[pd.DataFrame, str]],
     *,
     axes=None,
     title: str | None = None,
     markers: Mapping[str, float] | None = None,
-    ncols: int = 2,
     unit: str = "units",
-    source: str | None = None,
+    source=None,
 ) -> Figure:
-    """Log-log CCDFs, one panel each: ``{panel title: (frame from eda.ccdf, x label)}``;
-    ``axes``: one Axes per panel.
+    r"""Log-log complementary CDFs :math:`P(X \ge x)`, one panel each.
 
-    ``markers`` optionally draws a dashed vertical line at x in the panel of that name.
+    Parameters
+    ----------
+    ccdfs : mapping
+        Panel title -> (frame with ``x``, ``ccdf``; x label), one Axes each.
+    markers : mapping, optional
+        Panel title -> x of a dashed vertical line (a threshold).
+    unit : str
+        What the values count per (``"streamers"``, ``"users"``).
     """
-    n = len(ccdfs)
-    ncols = min(ncols, n)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = style.axes_or_subplots(
-        axes, n, nrows, ncols, width=4.3 * ncols, height=3.1 * nrows + 0.4
-    )
+    fig, axes = _panels(axes, len(ccdfs), 4.3, 3.1, 0.4)
     for ax, (name, (c, xlabel)) in zip(axes, ccdfs.items()):
         c = c[c["x"] > 0]
         ax.loglog(c["x"], c["ccdf"], marker=".", ms=3, lw=1.2)
         if markers and name in markers:
             ax.axvline(markers[name], color=style.MUTED, ls="--", lw=1)
         style.label(ax, xlabel, f"share of {unit} with ≥ x (log)", name)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    style.suptitle(
-        fig,
-        style.resolve_title(
-            title, f"Complementary CDF of activity per {unit.rstrip('s')} (log-log)"
-        ),
-    )
-    style.footnote(fig, source)
-    return fig
+    default = f"Complementary CDF of activity per {unit.rstrip('s')} (log-log)"
+    return _finish(fig, title, default, source)
 
 
 @style.styled
-def log_histogram_figure(
+def plot_log_histogram(
     hist: pd.DataFrame,
     *,
     xlabel: str,
@@ -127,22 +126,27 @@ def log_histogram_figure(
     threshold: float | None = None,
     threshold_label: str = "",
     n_zero: int = 0,
-    source: str | None = None,
+    source=None,
 ) -> Figure:
-    """Log-binned histogram (frame from :func:`eda.log_binned_histogram`) on a log x axis.
+    """A log-binned histogram (``bin_lo``, ``bin_hi``, ``share``, ``density``) on a log x axis.
 
-    ``density=False``: bar height = share of ``unit`` in the bin (linear y). ``density=True``:
-    bar height = share per unit of x (log y), the honest view of integer counts whose bins
-    hold different numbers of values. ``n_zero``: how many values are 0 (they cannot sit on a
-    log axis; :func:`eda.n_zero`), reported in the legend when positive.
+    Parameters
+    ----------
+    density : bool
+        False: bar height = share of ``unit`` in the bin (linear y). True: share per unit of x
+        (log y), the honest view of whole numbers whose bins hold different numbers of values.
+    threshold, threshold_label
+        A dashed vertical line and its legend entry.
+    n_zero : int
+        Values equal to 0 (off a log axis), named in the legend when positive.
     """
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
-    title = style.resolve_title(title, f"Distribution of {unit} on log-spaced bins")
     y = hist["density"] if density else hist["share"]
+    width = hist["bin_hi"] - hist["bin_lo"]
     ax.bar(
         hist["bin_lo"],
         y,
-        width=hist["bin_hi"] - hist["bin_lo"],
+        width=width,
         align="edge",
         edgecolor="white",
         linewidth=0.5,
@@ -153,10 +157,10 @@ def log_histogram_figure(
         ax.axvline(threshold, color=style.ACCENT, ls="--", lw=1.2, label=threshold_label)
     if density:
         ax.set_yscale("log")
-        ylabel = f"share of {unit} per unit of x (log)"
     else:
         style.percent_axis(ax.yaxis)
-        ylabel = f"share of {unit} (%)"
+    ylabel = f"share of {unit} per unit of x (log)" if density else f"share of {unit} (%)"
+    title = style.resolve_title(title, f"Distribution of {unit} on log-spaced bins")
     style.label(ax, xlabel, ylabel, title)
     if n_zero:
         ax.plot([], [], " ", label=f"{n_zero:,} {unit} with 0 not shown")
@@ -166,30 +170,25 @@ def log_histogram_figure(
 
 
 @style.styled
-def lorenz_figure(
+def plot_lorenz(
     curves: Mapping[str, pd.DataFrame],
     ginis: Mapping[str, float],
     *,
     ax=None,
     title: str | None = None,
-    source: str | None = None,
+    source=None,
 ) -> Figure:
-    """Lorenz curves (frames from :func:`kuailive_analysis.core.stats.lorenz_curve`) with
-    Gini in the legend."""
+    r"""Lorenz curves :math:`L(p)` (``population_share``, ``value_share``:
+    :func:`kuailive_analysis.core.stats.lorenz_curve`) with each Gini in the legend."""
     fig, ax = style.axes_or_figure(ax, width=6.4, height=5.0)
-    title = style.resolve_title(title, "Lorenz curves of streamer activity and revenue")
     ax.plot([0, 1], [0, 1], color=style.MUTED, lw=1, ls="--", label="perfect equality")
     for name, lc in curves.items():
-        ax.plot(
-            lc["population_share"],
-            lc["value_share"],
-            lw=1.8,
-            label=f"{name} (Gini {ginis[name]:.2f})",
-        )
-    style.percent_axis(ax.xaxis)
-    style.percent_axis(ax.yaxis)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
+        label = f"{name} (Gini {ginis[name]:.2f})"
+        ax.plot(lc["population_share"], lc["value_share"], lw=1.8, label=label)
+    for axis in (ax.xaxis, ax.yaxis):
+        style.percent_axis(axis)
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    title = style.resolve_title(title, "Lorenz curves of streamer activity and revenue")
     style.label(
         ax,
         "share of streamers, least to most popular (%)",
@@ -202,17 +201,16 @@ def lorenz_figure(
 
 
 @style.styled
-def room_schedule_figure(
+def plot_room_schedule(
     start_hours: pd.DataFrame,
     live: pd.DataFrame,
     *,
     axes=None,
     title: str | None = None,
-    source: str | None = None,
+    source=None,
 ) -> Figure:
-    """Left: share of rooms by Beijing start hour. Right: rooms live at each moment over the
-    window (frames from :func:`eda.room_start_hours` and :func:`eda.rooms_live_over_time`);
-    ``axes``: two Axes."""
+    """Two panels: the share of rooms by Beijing start hour (``share`` by hour) and the rooms
+    live at each moment over the window (``day_float``, ``n_live``)."""
     fig, (a1, a2) = style.axes_or_subplots(
         axes, 2, 1, 2, width=10.0, height=3.8, gridspec_kw={"width_ratios": [1, 1.8]}
     )
@@ -231,41 +229,28 @@ def room_schedule_figure(
         "rooms live (count)",
         "Rooms live at each moment",
     )
-    style.suptitle(fig, style.resolve_title(title, "When rooms start and how many are live"))
-    style.footnote(fig, source, beijing=True)
-    return fig
+    return _finish(fig, title, "When rooms start and how many are live", source, beijing=True)
 
 
 @style.styled
-def duration_figure(
-    summaries: Mapping[str, pd.DataFrame],
-    *,
-    axes=None,
-    title: str | None = None,
-    source: str | None = None,
+def plot_durations(
+    summaries: Mapping[str, pd.DataFrame], *, axes=None, title: str | None = None, source=None
 ) -> Figure:
-    """Median room duration with the interquartile range per group, one panel per grouping
-    (frames from :func:`eda.room_duration_summary`); ``axes``: one Axes per grouping."""
+    """Median room duration with the interquartile range and the 90th percentile per group,
+    one panel per grouping (``share_rooms``, ``p25``, ``median``, ``p75``, ``p90``)."""
     n = len(summaries)
     own = axes is None
     fig, axes = style.axes_or_subplots(axes, n, 1, n, width=4.6 * n, height=3.6)
     for ax, (name, t) in zip(axes, summaries.items()):
         t = t.dropna(subset=["median"])
-        y = np.arange(len(t))
-        ax.barh(y, t["median"], height=0.6, label="median")
+        y, med = np.arange(len(t)), t["median"].to_numpy()
+        ax.barh(y, med, height=0.6, label="median")
+        err = [med - t["p25"].to_numpy(), t["p75"].to_numpy() - med]
         ax.errorbar(
-            t["median"],
-            y,
-            xerr=[t["median"] - t["p25"], t["p75"] - t["median"]],
-            fmt="none",
-            ecolor="#333333",
-            capsize=3,
-            lw=1,
-            label="p25-p75",
+            med, y, xerr=err, fmt="none", ecolor="#333333", capsize=3, lw=1, label="p25-p75"
         )
         ax.scatter(t["p90"], y, marker="|", s=120, color=style.ACCENT, label="p90", zorder=3)
-        ax.set_yticks(y)
-        ax.set_yticklabels([f"{i} ({s:.0%})" for i, s in zip(t.index, t["share_rooms"])])
+        ax.set_yticks(y, [f"{i} ({s:.0%})" for i, s in zip(t.index, t["share_rooms"])])
         ax.invert_yaxis()
         style.label(ax, "room duration (minutes)", f"{name} (share of rooms)")
         ax.grid(axis="y", visible=False)
@@ -274,24 +259,22 @@ def duration_figure(
         fig.legend(handles, labels, loc="outside upper right", ncols=3)
     else:
         axes[0].legend(loc="lower right", fontsize=8)
-    style.suptitle(fig, style.resolve_title(title, "Room duration by group: median, IQR, p90"))
-    style.footnote(fig, source)
-    return fig
+    return _finish(fig, title, "Room duration by group: median, IQR, p90", source)
 
 
 @style.styled
-def activity_time_figure(
+def plot_activity_time(
     matrix: pd.DataFrame,
     daily: pd.DataFrame,
     *,
     axes=None,
     title: str | None = None,
     value_label: str = "clicks per day",
-    source: str | None = None,
+    source=None,
 ) -> Figure:
-    """Top: weekday x hour heatmap of mean activity per day (:func:`eda.hour_weekday_matrix`,
-    drawn with seaborn). Bottom: daily clicks and active users over the window
-    (:func:`eda.daily_totals`); ``axes``: two Axes."""
+    """Two panels: a weekday x hour heatmap of mean activity per day (7 x 24 frame, drawn with
+    seaborn) and the daily clicks and active users (``date``, ``weekday``, ``n_clicks``,
+    ``active_users``) over the window."""
     fig, (a1, a2) = style.axes_or_subplots(
         axes, 2, 2, 1, width=9.0, height=6.6, gridspec_kw={"height_ratios": [1.1, 1]}
     )
@@ -308,18 +291,19 @@ def activity_time_figure(
     style.label(a1, "hour of day (Beijing)", "weekday", "Mean activity by weekday and hour")
     x = daily.index.to_numpy()
     a2.bar(x, daily["n_clicks"], color=style.PALETTE[0], label="clicks")
-    style.thousands_axis(a2.yaxis)
     a3 = a2.twinx()
     a3.plot(x, daily["active_users"], color=style.ACCENT, marker="o", ms=3, label="active users")
     a3.grid(False)
     a3.spines["right"].set_visible(True)
     a3.set_ylabel("active users (count)")
-    style.thousands_axis(a3.yaxis)
-    a2.set_xticks(x)
-    a2.set_xticklabels(
+    for a in (a2, a3):
+        style.thousands_axis(a.yaxis)
+    dates = pd.to_datetime(daily["date"])
+    a2.set_xticks(
+        x,
         [
-            f"{d.strftime('%m-%d')}\n{w}" if i % 2 == 0 else ""
-            for i, (d, w) in enumerate(zip(pd.to_datetime(daily["date"]), daily["weekday"]))
+            f"{d:%m-%d}\n{w}" if i % 2 == 0 else ""
+            for i, (d, w) in enumerate(zip(dates, daily["weekday"]))
         ],
         fontsize=8,
     )
@@ -329,22 +313,21 @@ def activity_time_figure(
     h1, l1 = a2.get_legend_handles_labels()
     h2, l2 = a3.get_legend_handles_labels()
     a2.legend(h1 + h2, l1 + l2, loc="upper left", ncols=2)
-    style.suptitle(fig, style.resolve_title(title, "Activity by weekday and hour, and per day"))
-    style.footnote(fig, source, beijing=True)
-    return fig
+    default = "Activity by weekday and hour, and per day"
+    return _finish(fig, title, default, source, beijing=True)
 
 
 @style.styled
-def hourly_profile_figure(
-    profile: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
+def plot_hourly_profile(
+    profile: pd.DataFrame, *, ax=None, title: str | None = None, source=None
 ) -> Figure:
-    """Share of each event type per Beijing hour (frame from :func:`eda.hourly_profile`)."""
+    """Share of each behaviour's events per Beijing hour (index hour, one column each)."""
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
-    title = style.resolve_title(title, "Share of each behaviour's events by hour of day")
     for col in profile.columns:
         ax.plot(profile.index, profile[col], marker="o", ms=3, lw=1.5, label=str(col))
     ax.set_xticks(range(0, 24, 2))
     style.percent_axis(ax.yaxis, 1)
+    title = style.resolve_title(title, "Share of each behaviour's events by hour of day")
     style.label(ax, "hour of day (Beijing)", "share of the day's events (%)", title)
     ax.legend(ncols=2)
     style.footnote(fig, source, beijing=True)
@@ -352,22 +335,19 @@ def hourly_profile_figure(
 
 
 @style.styled
-def revisit_figure(
-    hist: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
-) -> Figure:
-    """Revisit intervals (frame from :func:`eda.interval_histogram`) with dashed lines at
-    whole days, where a daily rhythm shows as peaks."""
+def plot_revisits(hist: pd.DataFrame, *, ax=None, title: str | None = None, source=None) -> Figure:
+    """Revisit intervals (``lo_h``, ``hi_h``, ``share``) with dashed lines at whole days, where
+    a daily rhythm shows as peaks."""
     fig, ax = style.axes_or_figure(ax, width=9.0, height=3.8)
-    title = style.resolve_title(title, "Time between two visits to the same streamer")
-    ax.bar(
-        hist["lo_h"], hist["share"], width=hist["hi_h"] - hist["lo_h"], align="edge", linewidth=0
-    )
-    top = float(hist["hi_h"].max())
-    for d in range(24, int(top) + 1, 24):
+    width = hist["hi_h"] - hist["lo_h"]
+    ax.bar(hist["lo_h"], hist["share"], width=width, align="edge", linewidth=0)
+    top = int(float(hist["hi_h"].max()))
+    for d in range(24, top + 1, 24):
         ax.axvline(d, color=style.ACCENT, ls="--", lw=0.9)
     ax.set_yscale("log")
-    ax.set_xticks(range(0, int(top) + 1, 24))
+    ax.set_xticks(range(0, top + 1, 24))
     style.percent_axis(ax.yaxis, 2)
+    title = style.resolve_title(title, "Time between two visits to the same streamer")
     style.label(
         ax,
         "hours since the previous visit to the same streamer (dashed: whole days)",
@@ -379,7 +359,7 @@ def revisit_figure(
 
 
 @style.styled
-def bars_figure(
+def plot_bars(
     table: pd.DataFrame,
     *,
     x: str,
@@ -390,18 +370,18 @@ def bars_figure(
     title: str | None = None,
     percent: bool = True,
     percent_x: bool = False,
-    source: str | None = None,
+    source=None,
 ) -> Figure:
-    """Bar chart of ``table[y]`` against ``table[x]``: one bar per value (e.g. users per
-    active days), or one bar per bin when the table has ``lo``/``hi`` edges
-    (:func:`eda.linear_histogram`). ``percent``/``percent_x`` format shares as %."""
+    """``table[y]`` against ``table[x]``: one bar per value (e.g. users per active days), or per
+    bin when the table has ``lo`` / ``hi`` edges; ``percent`` / ``percent_x`` show shares as %."""
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
-    title = style.resolve_title(title, f"{ylabel} by {xlabel}")
+    binned = "hi" in table
+    width = table["hi"] - table["lo"] if binned else 0.85
     ax.bar(
         table[x],
         table[y],
-        width=(0.85 if "hi" not in table else table["hi"] - table["lo"]),
-        align="center" if "hi" not in table else "edge",
+        width=width,
+        align="edge" if binned else "center",
         edgecolor="white",
         linewidth=0.5,
     )
@@ -409,23 +389,17 @@ def bars_figure(
         style.percent_axis(ax.yaxis)
     if percent_x:
         style.percent_axis(ax.xaxis)
-    style.label(ax, xlabel, ylabel, title)
+    style.label(ax, xlabel, ylabel, style.resolve_title(title, f"{ylabel} by {xlabel}"))
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def gift_price_figure(
-    counts: pd.DataFrame,
-    hist: pd.DataFrame,
-    *,
-    axes=None,
-    title: str | None = None,
-    source: str | None = None,
+def plot_gift_prices(
+    counts: pd.DataFrame, hist: pd.DataFrame, *, axes=None, title: str | None = None, source=None
 ) -> Figure:
-    """Left: gifts at each exact price up to a cap (:func:`eda.price_counts`), where round
-    prices spike. Right: the whole price range on log bins (:func:`eda.log_binned_histogram`);
-    ``axes``: two Axes."""
+    """Two panels: gifts at each exact price up to a cap (``price``, ``share``), where round
+    prices spike, and the whole price range on log bins (``bin_lo``, ``bin_hi``, ``share``)."""
     fig, (a1, a2) = style.axes_or_subplots(axes, 2, 1, 2, width=10.0, height=3.8)
     a1.bar(counts["price"], counts["share"], width=0.85)
     style.percent_axis(a1.yaxis)
@@ -435,10 +409,11 @@ def gift_price_figure(
         "share of gift events (%)",
         f"Prices 1-{int(counts['price'].max())}",
     )
+    width = hist["bin_hi"] - hist["bin_lo"]
     a2.bar(
         hist["bin_lo"],
         hist["share"],
-        width=hist["bin_hi"] - hist["bin_lo"],
+        width=width,
         align="edge",
         edgecolor="white",
         linewidth=0.5,
@@ -448,6 +423,4 @@ def gift_price_figure(
     a2.set_yscale("log")
     style.percent_axis(a2.yaxis, 2)
     style.label(a2, "gift price (coins, log bins)", "share of gift events (%, log)", "All prices")
-    style.suptitle(fig, style.resolve_title(title, "Gift prices: exact values and full range"))
-    style.footnote(fig, source)
-    return fig
+    return _finish(fig, title, "Gift prices: exact values and full range", source)

@@ -22,7 +22,7 @@ RATIO_LIMITS = (1 / 20, 20.0)
 
 
 @style.styled
-def ratio_figure(
+def plot_ratios(
     table: pd.DataFrame,
     *,
     ax=None,
@@ -30,9 +30,23 @@ def ratio_figure(
     source: str | None = None,
     label_worst: bool = True,
 ) -> Figure:
-    """Ratio (this data / real) of every fact by family on a log axis, coloured by verdict;
-    the shaded band is +-10%. With ``label_worst`` the fact furthest from 1 in each family is
-    named (when it is more than 10% off)."""
+    """Ratio (this data / real) of every fact by family on a log axis, coloured by verdict.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`kuailive_analysis.fidelity.compare` (``Family``, ``Fact``, ``Ratio``,
+        ``Verdict``).
+    ax, title, source
+        Where to draw, the title and the footnote (:mod:`kuailive_analysis.plots`).
+    label_worst : bool
+        Name the fact furthest from 1 in each family (when it is more than 10% off).
+
+    Returns
+    -------
+    Figure
+        One row per family; the shaded band is +-10%.
+    """
     fig, ax = style.axes_or_figure(ax, width=9.0, height=0.42 * len(FAMILIES) + 1.6)
     title = style.resolve_title(title, "Each fact of this data against the real files")
     fams = [f for f in FAMILIES if f in set(table["Family"])]

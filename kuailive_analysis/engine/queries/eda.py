@@ -1,16 +1,12 @@
-"""Chapter 2's event-level aggregations as SQL (:mod:`kuailive_analysis.eda` in pandas).
-
-Each definition runs on a dataset's engine over the Parquet cache (``eda.analyse``) and, through
-:func:`kuailive_analysis.engine.frames.run_on_frames`, on the frames the pandas functions of
-:mod:`kuailive_analysis.eda` are given; those functions only shape the (small) result the way
-they always returned it (index, dtypes, order). Only aggregated rows leave the engine:
+"""Chapter 2's event-level aggregations, the one definition of each (:mod:`kuailive_analysis.eda`
+runs them on a dataset's engine, ``ds.query``, and shapes the small results). Only aggregated
+rows leave the engine:
 
 * :data:`STREAMER_ACTIVITY`, :data:`USER_ACTIVITY` -- one row per streamer / user (the metric
   registry's derived tables ``streamer_activity`` / ``user_activity``);
 * :func:`room_duration_query` (:data:`ROOM_DURATIONS`) -- room counts and duration quantiles
   per group; :data:`ROOM_START_HOURS`, :data:`ROOM_LIVE_STEPS` -- the schedule figures;
 * :data:`RETURNS` -- visits, repeat visits and revisit intervals in one pass over the clicks;
-  :data:`VISITS` -- the visit table itself (for the pandas function :func:`eda.visits`);
 * :data:`USER_PEAK` -- interactions per user, inside the busiest hours and in all (the
   bootstrap of the findings' intervals).
 
@@ -72,8 +68,8 @@ STREAMER_ACTIVITY = Query(
     name="eda_streamer_activity",
     inputs=("sessions", "rooms", "streamers"),
     doc=(
-        "One row per streamer of the sessions, the room table or the profile table "
-        "(eda.streamer_activity): session sums over the window (zeros without events), "
+        "One row per streamer of the sessions, the room table or the profile table: "
+        "session sums over the window (zeros without events), "
         "n_viewers / n_rooms_watched (distinct users / rooms with a click), n_rooms (rooms run, "
         "from the room table), n_exposures = clicks + negatives, n_interactions = clicks + "
         "comments + likes + gifts, watch_hours. Ordered by streamer_id."
@@ -122,7 +118,7 @@ USER_ACTIVITY = Query(
     inputs=("sessions", "user_day", "users"),
     doc=(
         "One row per user of the sessions, of the user-day panel's active days or of the "
-        "profile table (eda.user_activity): session sums (zeros without events), n_sessions "
+        "profile table: session sums (zeros without events), n_sessions "
         "(sessions with a click), n_streamers (distinct streamers clicked), active_days (days "
         "with a click, comment, like or gift), n_exposures, n_interactions, watch_hours and "
         "top_streamer_watch_share (the user's most-watched streamer's share of their watch "
@@ -175,7 +171,7 @@ FROM a
 # Rooms
 # ---------------------------------------------------------------------------------------------
 SHOP_SQL = "CASE WHEN live_content_category = 'shop' THEN 'shop' ELSE 'not shop' END"
-"""``'shop'`` / ``'not shop'`` per room (missing category = not shop), as eda.shop_flag."""
+"""``'shop'`` / ``'not shop'`` per room (missing category = not shop)."""
 
 _IN_WINDOW = f"start_ms >= {WINDOW_START_MS} AND start_ms <= {WINDOW_END_MS - 1}"
 
@@ -327,23 +323,6 @@ v AS (
 rank within the (user, streamer) pair by (first_ms, live_id) and hours since the pair's
 previous visit."""
 
-VISITS = Query(
-    name="eda_visits",
-    inputs=("clicks",),
-    doc=(
-        "One row per (user_id, streamer_id, live_id) with a click (eda.visits): first_ms, "
-        "n_clicks, visit_no (rank within the user-streamer pair from 1), gap_h (hours since the "
-        "pair's previous visit; NULL for the first). Ordered by user, streamer, first_ms, live."
-    ),
-    order_by=("user_id", "streamer_id", "first_ms", "live_id"),
-    sql=f"""
-WITH {_VISITS_CTE}
-SELECT user_id, streamer_id, live_id, first_ms, n_clicks, CAST(visit_no AS BIGINT) AS visit_no,
-  gap_h
-FROM v
-""",
-)
-
 RETURNS = Query(
     name="eda_returns",
     inputs=("clicks",),
@@ -444,7 +423,6 @@ QUERIES = (
     *ROOM_DURATIONS.values(),
     ROOM_START_HOURS,
     ROOM_LIVE_STEPS,
-    VISITS,
     RETURNS,
     USER_PEAK,
 )

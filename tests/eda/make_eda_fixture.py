@@ -1,15 +1,15 @@
-"""Write chapter 2's reference results on a small twin (scale 0.01, seed 3):
+"""Chapter 2's reference results on a small twin (scale 0.01, seed 3):
 
 * ``tests/data/eda_numbers_scale0.01_seed3.json``: ``eda.analyse(ds).numbers()``;
 * ``tests/data/eda_tables_scale0.01_seed3.pkl.gz``: the frames of the event-level aggregations
-  (the pandas functions of :mod:`kuailive_analysis.eda` called on the dataset's tables, with
-  several argument combinations) and the aggregated tables of the
-  :class:`~kuailive_analysis.eda.EDAResult`.
+  and the aggregated tables of the :class:`~kuailive_analysis.eda.EDAResult`.
 
-They were produced by the pandas implementation of chapter 2 before its aggregations moved
-into the event engine (issue 16); ``tests/test_eda_engine.py`` requires the engine path and
-the thin pandas wrappers to give exactly the same results (index, columns, dtypes, values).
-Run from the repository root: ``.venv/bin/python tests/make_eda_fixture.py``.
+The committed files were written by the pandas implementation of chapter 2, before its
+aggregations moved into the event engine (issue 16); ``tests/eda/test_engine_fixture.py``
+requires the SQL definitions run on the dataset's engine to give the same values. :func:`main`
+writes the files again from the current code (``.venv/bin/python -m tests.eda.make_eda_fixture``
+from the repository root): only for a deliberate change of a number, since it replaces the
+pre-engine reference.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+DATA = Path(__file__).resolve().parents[1] / "data"
 SCALE, SEED = 0.01, 3
-NUMBERS = HERE / "data" / f"eda_numbers_scale{SCALE}_seed{SEED}.json"
-TABLES = HERE / "data" / f"eda_tables_scale{SCALE}_seed{SEED}.pkl.gz"
+NUMBERS = DATA / f"eda_numbers_scale{SCALE}_seed{SEED}.json"
+TABLES = DATA / f"eda_tables_scale{SCALE}_seed{SEED}.pkl.gz"
 
 
 def dataset(root: Path):
@@ -34,39 +34,31 @@ def dataset(root: Path):
     from kuailive_analysis.twin import generate
 
     os.environ["KUAILIVE_BUILD_DIR"] = str(root / "build")
-    data = generate(root / "twin", scale=SCALE, seed=SEED, progress=False)
-    return load(data)
+    return load(generate(root / "twin", scale=SCALE, seed=SEED, progress=False))
 
 
 def function_tables(ds) -> dict:
-    """The pandas functions of chapter 2 on the dataset's tables, by a readable name."""
+    """The event-level aggregations of chapter 2 on the dataset, by a readable name."""
     from kuailive_analysis import eda
+    from kuailive_analysis.eda.rooms import duration_frame
+    from kuailive_analysis.engine.queries import eda as EQ
 
-    rooms, clicks = ds.rooms, ds.clicks
-    out = {
-        "streamer_activity": eda.streamer_activity(ds.sessions, rooms, ds.streamers),
-        "streamer_activity.sessions": eda.streamer_activity(ds.sessions),
-        "streamer_activity.rooms": eda.streamer_activity(ds.sessions, rooms),
-        "user_activity": eda.user_activity(ds.sessions, ds.user_day, ds.users),
-        "user_activity.sessions": eda.user_activity(ds.sessions),
-        "user_activity.users": eda.user_activity(ds.sessions, users=ds.users),
-        "durations.all": eda.room_duration_summary(rooms, None),
-        "durations.all_rooms": eda.room_duration_summary(rooms, None, ended_only=False),
-        "durations.category": eda.room_duration_summary(rooms, "live_content_category"),
-        "durations.live_type": eda.room_duration_summary(rooms, "live_type"),
-        "durations.two": eda.room_duration_summary(rooms, ["live_type", "live_content_category"]),
-        "durations.shop": eda.room_duration_summary(
-            rooms.assign(shop=eda.shop_flag(rooms)), "shop"
-        ),
-        "room_start_hours": eda.room_start_hours(rooms),
-        "room_start_hours.all": eda.room_start_hours(rooms, within_window=False),
-        "rooms_live": eda.rooms_live_over_time(rooms),
-        "rooms_live.60": eda.rooms_live_over_time(rooms, step_min=60),
-        "visits": eda.visits(clicks),
-        "repeat_summary": eda.repeat_summary(clicks).to_frame("value"),
-        "repeat_summary.3": eda.repeat_summary(clicks, min_rooms=3).to_frame("value"),
+    return {
+        "streamer_activity": ds.query(EQ.STREAMER_ACTIVITY),
+        "user_activity": ds.query(EQ.USER_ACTIVITY),
+        "durations.all": eda.room_duration_summary(ds, None),
+        "durations.all_rooms": eda.room_duration_summary(ds, None, ended_only=False),
+        "durations.category": eda.room_duration_summary(ds, "live_content_category"),
+        "durations.live_type": eda.room_duration_summary(ds, "live_type"),
+        "durations.two": eda.room_duration_summary(ds, ["live_type", "live_content_category"]),
+        "durations.shop": duration_frame(ds.query(EQ.ROOM_DURATIONS["shop"]), ["shop"]),
+        "room_start_hours": eda.room_start_hours(ds),
+        "room_start_hours.all": eda.room_start_hours(ds, within_window=False),
+        "rooms_live": eda.rooms_live_over_time(ds),
+        "rooms_live.60": eda.rooms_live_over_time(ds, step_min=60),
+        "repeat_summary": eda.repeat_summary(eda.returns_rows(ds)).to_frame("value"),
+        "repeat_summary.3": eda.repeat_summary(eda.returns_rows(ds, 3)).to_frame("value"),
     }
-    return out
 
 
 def result_tables(r) -> dict:
@@ -92,7 +84,6 @@ def result_tables(r) -> dict:
         "gifts.summary": r.gifts.summary,
         "gifts.price_counts": r.gifts.price_counts,
         "gifts.histogram": r.gifts.histogram,
-        "published.comparison": r.published.comparison,
     }
     out.update({f"rooms.durations.{k}": v for k, v in r.rooms.durations.items()})
     out.update({f"streamers.ccdfs.{k}": v[0] for k, v in r.streamers.ccdfs.items()})

@@ -1,5 +1,6 @@
-"""Tests of the fidelity page (kuailive_analysis.fidelity): statistics on hand-made folders with
-known answers, the verdict and scaling rules, and a complete table on the small twin.
+"""Tests of the fidelity page (kuailive_analysis.fidelity): statistics of the delivered files
+(read through the engine) on hand-made folders with known answers, the verdict and scaling
+rules, the page's result and findings, and a complete table on the small twin.
 
 The twin is not asserted to match the real files here (that is the twin's own tests' job): only
 that every fact is computed and judged.
@@ -16,11 +17,14 @@ import pytest
 from _tiny import MIN, H, tiny_frames, write_tiny
 
 from kuailive_analysis import fidelity as F
+from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.core.stats import gini
 from kuailive_analysis.data import schema as S
 from kuailive_analysis.data.data_source import TRUTH_FILE
+from kuailive_analysis.dataset import load
+from kuailive_analysis.fidelity.common import UTC_MAY_4
 
-UTC_MAY = {d: (F.UTC_MAY_4 + d - 4) * S.MS_PER_DAY for d in range(4, 27)}
+UTC_MAY = {d: (UTC_MAY_4 + d - 4) * S.MS_PER_DAY for d in range(4, 27)}
 """Epoch ms of 00:00 UTC on May d, 2025."""
 
 
@@ -76,10 +80,30 @@ def test_gift_links_to_clicks_on_the_tiny_folder(tiny_stats):
 
 
 def test_measure_reads_gzipped_files(tmp_path, tiny_stats):
-    folder = write_tiny(tmp_path / "gz", gz=("click", "negative", "room"))
+    folder = write_tiny(tmp_path / "gz", gz=("click", "negative", "room", "user"))
     st = F.measure(folder)
-    for key in ("ctr", "n_sessions", "n_room_ids", "gift_at_click_ms", "first_negative_h"):
-        assert st[key] == pytest.approx(tiny_stats[key]), key
+    assert st.keys() == tiny_stats.keys()
+    for key, value in tiny_stats.items():
+        assert st[key] == pytest.approx(value, nan_ok=True), key
+
+
+def test_rows_are_read_in_file_order(tmp_path, tiny_stats):
+    """The first row of negative.csv and of each live_id in room.csv count, and of a user's
+    clicks at their last millisecond the later row is the test click."""
+    frames = tiny_frames()
+    frames["negative"] = frames["negative"].iloc[::-1]
+    frames["room"] = frames["room"].iloc[[0, 1, 2, 3, 4, 6, 5]]  # room 14 now starts at W+5d
+    st = F.measure(write_tiny(tmp_path / "reordered", frames))
+    assert st["first_negative_h"] == pytest.approx(23 + 10 / 60)  # W + 23 h 10 min now
+    # first rows start at 1, 23, 0 (W+2d), 20 and 23 h (W+5d-10min) -> 23 h; reordered 0 h
+    assert (tiny_stats["room_start_peak_hour"], st["room_start_peak_hour"]) == (23, 0)
+    ties = tiny_frames()
+    a, b, c = (1, 10, 1, UTC_MAY[5]), (1, 11, 2, UTC_MAY[6]), (1, 10, 1, UTC_MAY[6])
+    pairs = []
+    for order in ([a, b, c], [a, c, b]):  # the later of b and c is the test click
+        ties["click"] = _clicks(order)
+        pairs.append(F.measure(write_tiny(tmp_path / f"ties{len(pairs)}", ties)))
+    assert [p["n_click_pairs_train"] for p in pairs] == [2, 1]
 
 
 def _folder_with_clicks(tmp_path, clicks: pd.DataFrame, gifts: pd.DataFrame | None = None):
@@ -231,20 +255,20 @@ def test_counts_are_scaled_on_a_twin_and_exact_on_a_real_folder():
 
 def test_analyse_scales_counts_per_user_only_on_a_twin(tmp_path):
     real = write_tiny(tmp_path / "real")
-    res = F.analyse(real)
+    res = F.analyse(load(real, cache=False))
     assert not res.is_twin and res.scale == 1.0
     row = res.table.set_index("Key").loc["n_click"]
     assert row["This data"] == 10 and row["Verdict"] == "off"
     twin = write_tiny(tmp_path / "twin")
     (twin / TRUTH_FILE).write_text(json.dumps({"scale": 0.5, "seed": 3}))
-    res = F.analyse(twin)
-    assert res.is_twin and res.scale == pytest.approx(4 / F.REAL_USERS)
+    res = F.analyse(load(twin, cache=False))
+    assert res.is_twin and res.scale == pytest.approx(4 / REAL_USERS)
     t = res.table.set_index("Key")
-    assert t.loc["n_click", "This data"] == pytest.approx(10 * F.REAL_USERS / 4)
+    assert t.loc["n_click", "This data"] == pytest.approx(10 * REAL_USERS / 4)
     assert t.loc["n_click", "Measured"] == 10
-    assert t.loc["n_user", "This data"] == pytest.approx(F.REAL_USERS)
+    assert t.loc["n_user", "This data"] == pytest.approx(REAL_USERS)
     assert t.loc["ctr", "This data"] == pytest.approx(10 / 13)  # rates unscaled
-    assert "scale 0.5, seed 3" in res.label
+    assert "scale 0.5, seed 3" in res.source.label == res.summary.data_label
 
 
 def test_every_fact_has_its_source_and_a_known_family():
@@ -270,13 +294,13 @@ def test_format_value_by_unit():
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def twin_result(small_twin):
-    return F.analyse(small_twin)
+    return F.analyse(load(small_twin))
 
 
 def test_table_on_the_small_twin_is_complete(twin_result):
     res = twin_result
     t = res.table
-    assert res.is_twin and res.scale == pytest.approx(res.stats["n_user"] / F.REAL_USERS)
+    assert res.is_twin and res.scale == pytest.approx(res.stats["n_user"] / REAL_USERS)
     assert list(t.columns[:7]) == [
         "Family",
         "Fact",
@@ -315,8 +339,12 @@ def test_numbers_on_the_small_twin(twin_result):
 def test_ratio_figure(twin_result):
     from kuailive_analysis.plots import fidelity as P
 
-    fig = P.ratio_figure(twin_result.table, title="t", source="s")
+    fig = P.plot_ratios(twin_result.table, title=twin_result.titles.ratio, source="s")
     assert len(fig.axes) == 1 and fig.axes[0].get_xscale() == "log"
+    n = twin_result.numbers()
+    assert fig.axes[0].get_title(loc="left") == (
+        f"{n['n_match']} of {n['n_facts']} facts match the real files, {n['n_off']} are off"
+    )
 
 
 def test_measure_cached_measures_once_per_content(tmp_path, monkeypatch):
@@ -340,3 +368,17 @@ def test_measure_cached_measures_once_per_content(tmp_path, monkeypatch):
     (folder / "like.csv").write_text(text + text.rstrip("\n").rsplit("\n", 1)[1] + "\n")
     measuring.measure_cached(folder)
     assert len(calls) == 2
+
+
+def test_findings_of_a_plain_folder_name_what_is_off(tmp_path):
+    from kuailive_analysis.chapter import ChapterId
+
+    res = F.analyse(load(write_tiny(tmp_path / "real"), cache=False))
+    f = {x.key: x for x in res.findings()}
+    assert set(f) == {"matches_published", "copy_reproduces_counts"}
+    assert all(x.chapter == ChapterId.FIDELITY.value and x.headline for x in f.values())
+    agree, copy = f["matches_published"], f["copy_reproduces_counts"]
+    assert agree.status == copy.status == "failed" and not agree.action and not copy.action
+    assert f"{res.summary.n_off} of {res.summary.n_judged} facts" in agree.reason
+    assert "users (user.csv rows)" in copy.reason  # 4 users, not 23,772
+    assert agree.value == res.numbers()["share_match"]

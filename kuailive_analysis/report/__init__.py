@@ -26,6 +26,7 @@ from kuailive_analysis.report.glue import (
 )
 from kuailive_analysis.report.provenance import data_rows, provenance, show_provenance
 from kuailive_analysis.report.tables import HEADERS, Table, is_p_value_column, show_table
+from kuailive_analysis.report.text import fill_glue_roles, show_text
 
 __all__ = [
     "FINDINGS_KEY",
@@ -35,6 +36,7 @@ __all__ = [
     "Table",
     "banner_html",
     "data_rows",
+    "fill_glue_roles",
     "glue",
     "glue_all",
     "is_p_value_column",
@@ -46,5 +48,6 @@ __all__ = [
     "show_findings",
     "show_provenance",
     "show_table",
+    "show_text",
     "text_value",
 ]

@@ -1,9 +1,10 @@
-"""Figures of chapter 5 (funnel and CTR KPIs). Inputs are the frames of
-:mod:`kuailive_analysis.funnel` and :mod:`kuailive_analysis.predict`; every function draws
-into ``ax`` / ``axes`` (else a new figure) and returns the :class:`~matplotlib.figure.Figure`
-(conventions: :mod:`kuailive_analysis.plots`). Rates are drawn with the 95% intervals carried by the
-tables (Wilson, or users resampled: :func:`kuailive_analysis.funnel.user_intervals`) so that
-small segments are not over-read.
+"""Figures of chapter 5 (funnel and CTR KPIs). Inputs are the tables of a
+:class:`~kuailive_analysis.funnel.FunnelResult`; every ``plot_*`` function draws into ``ax``
+(``axes`` for a figure of several panels; else a new figure), takes the ``title`` the result
+states (``res.titles``) and the data ``source``, and returns the
+:class:`~matplotlib.figure.Figure` (conventions: :mod:`kuailive_analysis.plots`). Rates are
+drawn with the intervals carried by the tables (Wilson, or users resampled:
+:func:`kuailive_analysis.funnel.user_intervals`) so that small segments are not over-read.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
-from kuailive_analysis.funnel import STEP_LABELS, STEPS
+from kuailive_analysis.core.format import format_percent
+from kuailive_analysis.funnel.common import STEP_LABELS, STEPS
+from kuailive_analysis.funnel.watch import watch_outcome
 from kuailive_analysis.plots import style
 from kuailive_analysis.plots.style import ACCENT, MUTED, PALETTE, label, percent_axis
 
@@ -46,14 +50,8 @@ SEGMENT_LABELS = {
 BEIJING_SEGMENTS = ("hour", "day")
 
 
-def _pct(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"{x:.1%}" if x >= 0.1 else f"{x:.2%}" if x >= 0.001 else f"{x:.3%}"
-
-
 @style.styled
-def funnel_chart(
+def plot_funnel(
     funnel_long: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Horizontal funnel: bar length = units reaching each step (log scale), annotated with
@@ -73,8 +71,8 @@ def funnel_chart(
         txt = f"{int(r['n']):,}"
         if step != "exposure":
             txt += (
-                f"   step {_pct(r['step_rate'])} [{_pct(r['step_lo'])}, {_pct(r['step_hi'])}]"
-                f"   overall {_pct(r['overall_rate'])}"
+                f"   step {format_percent(r['step_rate'])} [{format_percent(r['step_lo'])}, "
+                f"{format_percent(r['step_hi'])}]   overall {format_percent(r['overall_rate'])}"
             )
         ax.text(max(r["n"], 1) * 1.15, yi, txt, va="center", fontsize=8.5)
     ax.grid(axis="y", visible=False)
@@ -84,7 +82,7 @@ def funnel_chart(
 
 
 @style.styled
-def unit_funnel_chart(
+def plot_unit_funnels(
     unit_funnels: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Overall conversion to each step in the three units (exposure, session, user), log
@@ -143,7 +141,7 @@ def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str, **kw) -> None:
 
 
 @style.styled
-def segment_grid(
+def plot_segment_grid(
     segments: Mapping[str, pd.DataFrame],
     rate: str,
     overall: float,
@@ -217,37 +215,16 @@ def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
 
 
 @style.styled
-def funnel_by_segment(
-    funnel_long: pd.DataFrame,
-    by: str,
-    *,
-    axes=None,
-    title: str | None = None,
-    source: str | None = None,
-) -> Figure:
-    """Step conversion (click/exposure, qualified/click, interaction/qualified,
-    gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
-    intervals; ``axes``: one Axes per step after exposure (four)."""
-    n = len(STEPS) - 1
-    fig, axes = style.axes_or_subplots(axes, n, 1, n, width=3.3 * n, height=3.2)
-    _draw_step_rates(axes, funnel_long, by)
-    style.suptitle(
-        fig, style.resolve_title(title, f"Funnel step conversion by {SEGMENT_LABELS.get(by, by)}")
-    )
-    style.footnote(fig, source, beijing=by in BEIJING_SEGMENTS)
-    return fig
-
-
-@style.styled
-def segment_funnels(
+def plot_segment_funnels(
     funnels: Mapping[str, pd.DataFrame],
     *,
     axes=None,
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """:func:`funnel_by_segment` for several segments in one figure, one row of four step
-    panels per segment (``funnels`` maps the segment column to its
+    """Step conversion (click/exposure, qualified/click, interaction/qualified,
+    gift/interaction) by the levels of each segment, one row of four step panels per segment,
+    with the tables' intervals (``funnels`` maps the segment column to its
     :func:`kuailive_analysis.funnel.funnel` table); ``axes``: four Axes per segment."""
     names = list(funnels)
     n = len(STEPS) - 1
@@ -265,7 +242,7 @@ def segment_funnels(
 
 
 @style.styled
-def daily_trend(
+def plot_daily(
     daily: pd.DataFrame,
     *,
     axes=None,
@@ -285,7 +262,7 @@ def daily_trend(
         percent_axis(ax.yaxis, 1)
         ax.set_title(KPI_LABELS.get(rate, rate), fontsize=9, fontweight="normal")
         ax.tick_params(axis="x", labelrotation=45, labelsize=7.5)
-        ax.xaxis.set_major_formatter(_date_fmt())
+        ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
         ax.set_xlabel("day (Beijing, 2025)", fontsize=8.5)
     axes[0].set_ylabel("rate (%, 95% CI band)")
     style.suptitle(fig, style.resolve_title(title, "Daily funnel KPIs over the window"))
@@ -293,14 +270,8 @@ def daily_trend(
     return fig
 
 
-def _date_fmt():
-    import matplotlib.dates as mdates
-
-    return mdates.DateFormatter("%d %b")
-
-
 @style.styled
-def position_effects(
+def plot_positions(
     by_screen: pd.DataFrame,
     by_index: pd.DataFrame,
     *,
@@ -342,9 +313,8 @@ def position_effects(
 
 
 @style.styled
-def watch_ecdf(
-    click_tab: pd.DataFrame,
-    outcome: pd.Categorical,
+def plot_watch_ecdf(
+    clicks: pd.DataFrame,
     threshold_s: float,
     *,
     ax=None,
@@ -352,12 +322,13 @@ def watch_ecdf(
     source: str | None = None,
 ) -> Figure:
     """ECDF of watch time per click (seconds, log scale; seaborn ``ecdfplot``) by the
-    click's later engagement, with the qualified-watch threshold marked."""
+    click's later engagement (:func:`~kuailive_analysis.funnel.watch_outcome` of the click
+    table), with the qualified-watch threshold marked."""
     fig, ax = style.axes_or_figure(ax, height=3.6)
     title = style.resolve_title(title, "Watch time per click by the click's engagement")
     floor = 0.1
-    w = np.maximum(click_tab["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND, floor)
-    outcome = pd.Categorical(outcome)
+    w = np.maximum(clicks["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND, floor)
+    outcome = watch_outcome(clicks)
     counts = pd.Series(outcome).value_counts()
     names = {c: f"{c} (n = {counts.get(c, 0):,})" for c in outcome.categories}
     present = [names[c] for c in outcome.categories if counts.get(c, 0) > 0]
@@ -386,7 +357,7 @@ def watch_ecdf(
 
 
 @style.styled
-def model_metrics(
+def plot_model_metrics(
     metrics: pd.DataFrame, *, axes=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """AUC, UAUC and GAUC of each scorer on the test days, one panel per task; 0.5 = chance.
@@ -420,7 +391,7 @@ def model_metrics(
 
 
 @style.styled
-def calibration_curve(
+def plot_calibration(
     cal: pd.DataFrame,
     *,
     ax=None,
@@ -467,26 +438,26 @@ def calibration_curve(
 
 
 @style.styled
-def calibration_curves(
+def plot_calibrations(
     tables: Mapping[str, pd.DataFrame],
     *,
     axes=None,
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """:func:`calibration_curve` of each task side by side; ``axes``: one Axes per task."""
+    """:func:`plot_calibration` of each task side by side; ``axes``: one Axes per task."""
     fig, axes = style.axes_or_subplots(
         axes, len(tables), 1, len(tables), width=4.6 * len(tables), height=4.0
     )
     for ax, (task, cal) in zip(axes, tables.items()):
-        calibration_curve(cal, ax=ax, task=task)
+        plot_calibration(cal, ax=ax, task=task)
     style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate on test days"))
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def gift_trend_chart(
+def plot_gift_trend(
     table: pd.DataFrame,
     *,
     ax=None,

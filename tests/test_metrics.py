@@ -14,6 +14,7 @@ from kuailive_analysis import config, eda, funnel as F, metrics as M
 from kuailive_analysis.app import book
 from kuailive_analysis.core import calendar as cal
 from kuailive_analysis.data import features
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 from kuailive_analysis.dataset import Dataset
 
@@ -99,7 +100,8 @@ def hand_dataset() -> Dataset:
         "sessions": features.build_sessions(ev, rooms),
         "user_day": features.build_user_day(ev),
     }
-    return Dataset(tables=tables, source={"kind": "folder", "path": "hand-made"}, params={})
+    source = DataSource("folder", "hand-made", None, None, "0", "hand-made data")
+    return Dataset(tables=tables, source=source, params={})
 
 
 EXPECTED = {

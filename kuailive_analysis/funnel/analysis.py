@@ -13,7 +13,6 @@ import pandas as pd
 
 from kuailive_analysis import metrics as registry, predict
 from kuailive_analysis.chapter.result import GLUE
-from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.engine.queries.funnel import EXPOSURE_COLUMNS
 from kuailive_analysis.funnel.common import STEP_LABELS, STEPS
 from kuailive_analysis.funnel.engine import engine_tables
@@ -112,7 +111,7 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
         tables={"sessions": et.sessions, "funnel_clicks": et.clicks},
     )
     metrics = registry.compute_many(METRIC_KEYS, mc)
-    source = ds.source if isinstance(ds.source, DataSource) else None
+    source = ds.source
     fl = funnel(st.get(), conf=conf)
     kp = kpi_table(st.get(), conf=conf)
     sk = session_kpis(et.sessions, conf=conf)
@@ -150,9 +149,7 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
             **positions,
         ),
         watch=_watch(et.clicks, watch),
-        models=Models(
-            prediction=pr, paper_gap_data_text=PAPER_GAP[source is not None and source.is_twin]
-        ),
+        models=Models(prediction=pr, paper_gap_data_text=PAPER_GAP[source.is_twin]),
     )
 
 
@@ -204,7 +201,7 @@ def _overview(p: Params, source, metrics: dict, unmatched: pd.DataFrame) -> Over
     return Overview(
         metrics=metrics,
         unmatched=unmatched,
-        source_label=source.label if source is not None else "unknown data",
+        source_label=source.label,
         qualified_watch_s=float(p.qualified_watch_s),
         window_label="no time limit" if window is None else f"{window / 60:g} minutes",
         interval_label=interval[p.interval],

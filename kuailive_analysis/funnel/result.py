@@ -295,7 +295,7 @@ class FunnelResult(ChapterResult):
     """
 
     params: Params
-    source: DataSource | None
+    source: DataSource
     titles: Titles
     overview: Overview
     engagements: Engagements

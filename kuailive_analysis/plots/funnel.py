@@ -96,15 +96,9 @@ def plot_unit_funnels(
         d = unit_funnels[unit_funnels["unit"] == u].set_index("step").reindex(list(STEPS))
         rate = d["overall_rate"].to_numpy()
         err = np.vstack([rate - d["overall_lo"].to_numpy(), d["overall_hi"].to_numpy() - rate])
+        at = x + (i - (len(units) - 1) / 2) * w
         ax.bar(
-            x + (i - (len(units) - 1) / 2) * w,
-            rate,
-            w,
-            yerr=err,
-            color=colour,
-            label=f"per {u}",
-            capsize=2,
-            error_kw={"lw": 0.8},
+            at, rate, w, yerr=err, color=colour, label=f"per {u}", capsize=2, error_kw={"lw": 0.8}
         )
     ax.set_yscale("log")
     rates = unit_funnels["overall_rate"].to_numpy(np.float64)
@@ -121,23 +115,25 @@ def plot_unit_funnels(
     return fig
 
 
-def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str, **kw) -> None:
+DOTS = {"fmt": "o", "ms": 3.5, "elinewidth": 0.9, "capsize": 2}
+"""Style of a rate with its interval (a dot and an error bar)."""
+
+
+def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str) -> None:
     r = t[rate].to_numpy(np.float64)
     lo = t[f"{rate}_lo"].to_numpy(np.float64)
     hi = t[f"{rate}_hi"].to_numpy(np.float64)
     err = np.vstack([np.nan_to_num(r - lo), np.nan_to_num(hi - r)])
-    ax.errorbar(
-        x,
-        r,
-        yerr=err,
-        fmt="o",
-        ms=3.5,
-        color=colour,
-        ecolor=colour,
-        elinewidth=0.9,
-        capsize=2,
-        **kw,
-    )
+    ax.errorbar(x, r, yerr=err, color=colour, ecolor=colour, **DOTS)
+
+
+def _level_ticks(ax, levels, most: int) -> None:
+    """Tick labels of the levels of a segment (at most ``most`` shown; long ones slanted)."""
+    x, labels = np.arange(len(levels)), [str(v) for v in levels]
+    step = max(1, int(np.ceil(len(x) / most)))
+    slant = {"rotation": 35, "ha": "right"} if max(map(len, labels), default=0) > 4 else {}
+    ax.set_xticks(x[::step], labels[::step], fontsize=8, **slant)
+    ax.set_xlim(-0.6, len(x) - 0.4)
 
 
 @style.styled
@@ -161,21 +157,10 @@ def plot_segment_grid(
     )
     for ax, name in zip(axes, names):
         t = segments[name]
-        labels = [str(v) for v in t.index]
-        x = np.arange(len(t))
-        _errbar(ax, x, t, rate, PALETTE[0])
+        _errbar(ax, np.arange(len(t)), t, rate, PALETTE[0])
         ax.axhline(overall, color=ACCENT, ls="--", lw=1)
-        step = max(1, int(np.ceil(len(x) / 11)))
-        long = max(map(len, labels), default=0) > 4
-        ax.set_xticks(
-            x[::step],
-            labels[::step],
-            rotation=35 if long else 0,
-            ha="right" if long else "center",
-            fontsize=8,
-        )
+        _level_ticks(ax, t.index, 11)
         percent_axis(ax.yaxis, 2 if overall < 0.02 else 1)
-        ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_xlabel(SEGMENT_LABELS.get(name, name), fontsize=8.5)
         ax.set_ylabel(f"{KPI_LABELS.get(rate, rate)} (%)", fontsize=8.5)
     for ax in axes[len(names) :]:
@@ -196,17 +181,7 @@ def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
         d = funnel_long[funnel_long["step"] == step].set_index(by).reindex(levels)
         t = pd.DataFrame({"r": d["step_rate"], "r_lo": d["step_lo"], "r_hi": d["step_hi"]})
         _errbar(ax, x, t, "r", PALETTE[STEPS.index(step) - 1])
-        ax.set_xlim(-0.6, len(x) - 0.4)
-        stepn = max(1, int(np.ceil(len(x) / 9)))
-        labels = [str(v) for v in levels]
-        long = max(map(len, labels), default=0) > 4
-        ax.set_xticks(
-            x[::stepn],
-            labels[::stepn],
-            fontsize=8,
-            rotation=35 if long else 0,
-            ha="right" if long else "center",
-        )
+        _level_ticks(ax, levels, 9)
         percent_axis(ax.yaxis, 1)
         prev = STEP_LABELS[STEPS[STEPS.index(step) - 1]].lower()
         ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")
@@ -333,25 +308,15 @@ def plot_watch_ecdf(
     names = {c: f"{c} (n = {counts.get(c, 0):,})" for c in outcome.categories}
     present = [names[c] for c in outcome.categories if counts.get(c, 0) > 0]
     if present:
-        sns.ecdfplot(
-            x=w,
-            hue=outcome.rename_categories(names),
-            hue_order=present,
-            palette=dict(zip(present, PALETTE)),
-            log_scale=True,
-            ax=ax,
-        )
+        hue, palette = outcome.rename_categories(names), dict(zip(present, PALETTE))
+        sns.ecdfplot(x=w, hue=hue, hue_order=present, palette=palette, log_scale=True, ax=ax)
         sns.move_legend(ax, "upper left", title=None)
     ax.axvline(threshold_s, color=MUTED, ls="--", lw=1)
     ax.text(threshold_s * 1.08, 0.03, f"qualified: {threshold_s:g} s", fontsize=8, color="#55606b")
     ax.set_xscale("log")
     percent_axis(ax.yaxis, 0)
-    label(
-        ax,
-        f"watch time of the click (s, log scale; < {floor} s shown at {floor})",
-        "share of clicks watched at most x (%)",
-        title,
-    )
+    xlabel = f"watch time of the click (s, log scale; < {floor} s shown at {floor})"
+    label(ax, xlabel, "share of clicks watched at most x (%)", title)
     style.footnote(fig, source)
     return fig
 
@@ -408,17 +373,9 @@ def plot_calibration(
         hi = float(np.nanmax(cal[["predicted", "hi"]].to_numpy())) * 1.05
         ax.plot([0, hi], [0, hi], color=MUTED, ls="--", lw=1, label="perfect calibration")
         err = np.vstack([cal["observed"] - cal["lo"], cal["hi"] - cal["observed"]])
-        ax.errorbar(
-            cal["predicted"],
-            cal["observed"],
-            yerr=err,
-            fmt="o",
-            ms=4,
-            color=ACCENT,
-            capsize=2,
-            lw=1,
-            label="test rows, 10 equal-count bins",
-        )
+        bins = "test rows, 10 equal-count bins"
+        p, o = cal["predicted"], cal["observed"]
+        ax.errorbar(p, o, yerr=err, fmt="o", ms=4, color=ACCENT, capsize=2, lw=1, label=bins)
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
         ax.legend(loc="upper left", fontsize=7.5)
@@ -473,14 +430,9 @@ def plot_gift_trend(
     err = np.vstack(
         [table["gifts per click"] - table["lo"], table["hi"] - table["gifts per click"]]
     )
+    here = "this data (95% CI, users resampled)"
     ax.errorbar(
-        x,
-        table["gifts per click"],
-        yerr=err,
-        fmt="o-",
-        color=ACCENT,
-        capsize=3,
-        label="this data (95% CI, users resampled)",
+        x, table["gifts per click"], yerr=err, fmt="o-", color=ACCENT, capsize=3, label=here
     )
     if reference is not None:
         ax.plot(x, reference, "s--", mfc="none", color=MUTED, label="real KuaiLive (published)")

@@ -25,10 +25,8 @@ from kuailive_analysis.predict.metrics import (
     auc_metrics,
     calibration_table,
     expected_calibration_error,
-    gauc,
     grouped_auc,
     log_loss,
-    uauc,
     user_bootstrap_auc,
 )
 from kuailive_analysis.predict.models import evaluate_all, evaluate_task
@@ -48,7 +46,6 @@ __all__ = [
     "evaluate_all",
     "evaluate_task",
     "expected_calibration_error",
-    "gauc",
     "grouped_auc",
     "history_features",
     "log_loss",
@@ -56,6 +53,5 @@ __all__ = [
     "prepare",
     "prior_day_sums",
     "single_feature_auc",
-    "uauc",
     "user_bootstrap_auc",
 ]

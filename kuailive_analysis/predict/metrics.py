@@ -54,10 +54,8 @@ __all__ = [
     "auc_metrics",
     "calibration_table",
     "expected_calibration_error",
-    "gauc",
     "grouped_auc",
     "log_loss",
-    "uauc",
     "user_bootstrap_auc",
 ]
 
@@ -138,52 +136,6 @@ def grouped_auc(y, score, groups) -> pd.DataFrame:
         {"n": n.astype(np.int64), "n_pos": pos.astype(np.int64), "auc": a},
         index=pd.Index(uniq, name="group"),
     )
-
-
-def uauc(y, score, groups) -> float:
-    """User-averaged AUC: the unweighted mean of the per-group AUC over the groups with both
-    classes (module docstring); NaN when there is none.
-
-    Parameters
-    ----------
-    y, score, groups : array-like
-        Labels, scores and the group of each row (:func:`grouped_auc`).
-
-    Returns
-    -------
-    float
-    """
-    a = grouped_auc(y, score, groups)["auc"].dropna()
-    return float(a.mean()) if len(a) else float("nan")
-
-
-def gauc(y, score, groups, weights=None) -> float:
-    """Impression-weighted GAUC over the groups with both classes (module docstring).
-
-    Parameters
-    ----------
-    y, score, groups : array-like
-        Labels, scores and the group of each row (:func:`grouped_auc`).
-    weights : array-like, optional
-        Per-row weights summed into the group weight (default 1: the group's rows, its
-        impressions).
-
-    Returns
-    -------
-    float
-        NaN when no group has both classes.
-    """
-    t = grouped_auc(y, score, groups)
-    if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        codes, uniq = pd.factorize(np.asarray(groups), sort=True)
-        t["w"] = np.bincount(codes, weights=w, minlength=len(uniq))
-    else:
-        t["w"] = t["n"].astype(np.float64)
-    t = t.dropna(subset=["auc"])
-    if t.empty or t["w"].sum() == 0:
-        return float("nan")
-    return float((t["auc"] * t["w"]).sum() / t["w"].sum())
 
 
 def auc_metrics(y, score, groups) -> dict[str, float]:

@@ -187,6 +187,7 @@ def evaluate_task(
 
 
 def _skipped(task: str, reason: str) -> TaskEvaluation:
+    """The evaluation of a task without enough data: NaN metrics and the reason in ``note``."""
     t = TASKS[task]
     names = [(k, n, "baseline") for k, n, _ in t.baselines] + [(k, n, "model") for k, n in MODELS]
     m = pd.DataFrame(
@@ -195,32 +196,17 @@ def _skipped(task: str, reason: str) -> TaskEvaluation:
             "scorer": [n for _, n, _ in names],
             "key": [k for k, _, _ in names],
             "kind": [kind for _, _, kind in names],
-            "auc": np.nan,
-            "uauc": np.nan,
-            "gauc": np.nan,
-            "n_rows": 0,
-            "n_pos": 0,
-            "n_groups": 0,
-            "n_groups_evaluated": 0,
-            "row_share_evaluated": np.nan,
-            "logloss": np.nan,
+            **dict.fromkeys(("auc", "uauc", "gauc"), np.nan),
+            **dict.fromkeys(("n_rows", "n_pos", "n_groups", "n_groups_evaluated"), 0),
+            **dict.fromkeys(("row_share_evaluated", "logloss"), np.nan),
         }
     ).set_index(["task", "scorer"])
     info = {
         "task": task,
-        "n_train": 0,
-        "n_test": 0,
-        "n_valid": 0,
-        "pos_train": 0,
-        "pos_test": 0,
-        "base_rate_train": np.nan,
-        "base_rate_test": np.nan,
-        "n_train_used": 0,
-        "n_test_used": 0,
-        "pos_test_used": 0,
-        "logloss_base": np.nan,
-        "leaks": "",
-        "note": reason,
+        **dict.fromkeys(("n_train", "n_test", "n_valid", "pos_train", "pos_test"), 0),
+        **dict.fromkeys(("base_rate_train", "base_rate_test"), np.nan),
+        **dict.fromkeys(("n_train_used", "n_test_used", "pos_test_used"), 0),
+        **{"logloss_base": np.nan, "leaks": "", "note": reason},
     }
     return TaskEvaluation(m, info, comparison={"best_baseline": "", "best_baseline_key": ""})
 

@@ -145,12 +145,14 @@ def test_deciles_known_answer():
     """Exposure-weighted streamer deciles: nine streamers with 1 exposure and one with 91 (the
     midpoint of its volume is at 54.5%: decile 6); user deciles: 20 users with 1..20 exposures
     give two users per decile."""
+    no_clicks = ev([], "watch_live_time")
     negs = [(1, s, s, W + s) for s in range(1, 10)] + [(1, 10, 10, W + 100 + i) for i in range(91)]
-    ds = dataset(negatives=ev(negs), clicks=ev([], "watch_live_time"))
+    ds = dataset(negatives=ev(negs), clicks=no_clicks)
     d = query(ds, FQ.EXPOSURES).groupby("streamer_id")["streamer_decile"].first()
     assert d.loc[10] == 6 and (d.drop(10) == 1).all()
     negs = [(u, u, u, W + i) for u in range(1, 21) for i in range(u)]
-    d = query(dataset(negatives=ev(negs)), FQ.EXPOSURES).groupby("user_id")["user_decile"].first()
+    ds = dataset(negatives=ev(negs), clicks=no_clicks)
+    d = query(ds, FQ.EXPOSURES).groupby("user_id")["user_decile"].first()
     assert d.loc[range(1, 21)].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9,
                                             9, 10, 10]  # fmt: skip
 

@@ -51,25 +51,23 @@ def test_uauc_gauc_match_sklearn_per_group(rows):
     y = np.array([r[1] for r in rows])
     s = np.array([r[2] for r in rows], dtype=float)
     ref_u, ref_g, n_ok = _sklearn_grouped(y, s, g)
-    if n_ok == 0:
-        assert np.isnan(P.uauc(y, s, g)) and np.isnan(P.gauc(y, s, g))
-        return
-    assert P.uauc(y, s, g) == pytest.approx(ref_u)
-    assert P.gauc(y, s, g) == pytest.approx(ref_g)
     m = P.auc_metrics(y, s, g)
-    assert m["n_groups_evaluated"] == n_ok
+    assert m["n_groups_evaluated"] == n_ok and m["n_groups"] == len(np.unique(g))
+    if n_ok == 0:
+        assert np.isnan(m["uauc"]) and np.isnan(m["gauc"])
+        return
     assert m["uauc"] == pytest.approx(ref_u) and m["gauc"] == pytest.approx(ref_g)
 
 
-def test_gauc_weights_known_answer():
+def test_uauc_gauc_known_answer():
     # user 1: perfect ranking (AUC 1) on 4 rows; user 2: reversed (AUC 0) on 2 rows;
     # user 3: one class only (excluded)
     g = np.array([1, 1, 1, 1, 2, 2, 3])
     y = np.array([1, 1, 0, 0, 1, 0, 1])
     s = np.array([0.9, 0.8, 0.2, 0.1, 0.1, 0.9, 0.5])
-    assert P.uauc(y, s, g) == pytest.approx(0.5)
-    assert P.gauc(y, s, g) == pytest.approx(4 / 6)
-    assert P.gauc(y, s, g, weights=np.ones(7) * 2) == pytest.approx(4 / 6)
+    m = P.auc_metrics(y, s, g)
+    assert m["uauc"] == pytest.approx(0.5) and m["gauc"] == pytest.approx(4 / 6)
+    assert m["n_groups_evaluated"] == 2 and m["row_share_evaluated"] == pytest.approx(6 / 7)
     t = P.grouped_auc(y, s, g)
     assert np.isnan(t.loc[3, "auc"]) and t.loc[1, "auc"] == 1 and t.loc[2, "auc"] == 0
 

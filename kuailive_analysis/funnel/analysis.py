@@ -56,11 +56,6 @@ METRIC_KEYS = ("n_exposures", "n_clicks", "n_negatives", "n_sessions", "n_click_
 """Registry metrics (:mod:`kuailive_analysis.metrics`) chapter 5 reports; the text quotes
 those that are glued fields of a section under their registry key, with the registry's value."""
 
-EXTREMES = (("ctr", "hour", True), ("ctr", "streamer_decile", False),
-            ("ctr", "user_decile", False), ("gtr", "device_price", True),
-            ("gtr", "age", False), ("gtr", "live_content_category", False))  # fmt: skip
-"""(rate, segment, whether the text says if the intervals overlap) of the extremes quoted."""
-
 
 def analyse(ds, params: Params | None = None, **overrides) -> FunnelResult:
     """Every table of chapter 5 from a :class:`kuailive_analysis.dataset.Dataset`.
@@ -283,14 +278,15 @@ def _steps(et, fl: pd.DataFrame, kp: pd.DataFrame, us, conf: float, metrics) -> 
 
 
 def _extremes(tables: dict[str, pd.DataFrame]) -> dict:
-    """The lowest and highest level of each rate and segment of :data:`EXTREMES` (levels
-    ``'n/a'`` and NaN rates when the segment was not analysed) and, where the text says so,
-    whether their intervals overlap."""
+    """The extremes :class:`~.result.Segments` declares (``ext_<rate>_<segment>_...``): the
+    lowest and highest level of the rate across the levels of the segment (``'n/a'`` and NaN
+    when the segment was not analysed) and, where declared, whether their intervals overlap."""
+    names = {f.name for f in dataclasses.fields(Segments)}
     out = {}
-    for rate, seg, separated in EXTREMES:
+    for key in sorted(n[: -len("_lo_level")] for n in names if n.endswith("_lo_level")):
+        rate, seg = key[len("ext_") :].split("_", 1)  # rates: ctr, gtr
         t = tables.get(seg)
         t = None if t is None else t.dropna(subset=[rate])
-        key = f"ext_{rate}_{seg}"
         if t is None or t.empty:
             lo_i = hi_i = "n/a"
             lo = hi = float("nan")
@@ -301,7 +297,7 @@ def _extremes(tables: dict[str, pd.DataFrame]) -> dict:
             apart = bool(t.loc[lo_i, f"{rate}_hi"] < t.loc[hi_i, f"{rate}_lo"])
         out[f"{key}_lo_level"], out[f"{key}_lo"] = str(lo_i), lo
         out[f"{key}_hi_level"], out[f"{key}_hi"] = str(hi_i), hi
-        if separated:
+        if f"{key}_separated" in names:
             out[f"{key}_separated"] = "do not overlap" if apart else "overlap"
     return out
 
@@ -323,7 +319,7 @@ def _trends(daily: pd.DataFrame, g, planted: tuple[float, ...] | None) -> Trends
             "points, a ratio of 1.22): the data of this run are compatible with both, so "
             "the trend is not established here, which is not the same as stable."
         )
-    values = {f"daily_{r}_{m}": float(getattr(daily[r], m)())
+    values = {f"daily_{r}_{m}": float(daily[r].agg(m))
               for r in ("ctr", "qualified_rate", "gtr") for m in ("min", "max")}  # fmt: skip
     values.update(
         {f"{r}_{w}": float(weekly.loc[w, r]) for r in ("ctr", "gtr") for w in ("week1", "week3")}

@@ -209,9 +209,20 @@ def funnel(
 def unit_funnels(us: UserStats, sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
     """The nested funnel in the three units side by side (exposure, session, user).
 
-    Sessions: those with an exposure (a click or a negative). Users: a user reaches a step if
-    any of their exposures does (``us``: the overall statistics, one row per user). Long
-    format: unit, step, n, step_rate, overall_rate and Wilson bounds (see :func:`funnel`).
+    Parameters
+    ----------
+    us : UserStats
+        The overall statistics (one row per user): a user reaches a step if any of their
+        exposures does.
+    sessions : pandas.DataFrame
+        The session table's flags; sessions with an exposure (a click or a negative) count.
+    conf : float
+        Level of the Wilson intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: unit, step, n, step_rate, overall_rate and Wilson bounds (:func:`funnel`).
     """
     users = pd.DataFrame({c: us.sums[c] > 0 for c in FLAGS})
     parts = {
@@ -232,10 +243,20 @@ def user_bootstrap(
 ) -> pd.DataFrame:
     """The overall KPIs with independent-unit and user-clustered intervals side by side.
 
-    Rows: ctr, qualified_rate, comment_rate, like_rate, gtr, rpm; columns: value, lo, hi
-    (``kpis``, the overall :func:`kpi_table`: units independent), boot_lo, boot_hi (users
-    resampled, :func:`~.intervals.user_intervals` on ``us``, the overall statistics) and
-    ``width_ratio`` = bootstrap width / independent width.
+    Parameters
+    ----------
+    us : UserStats
+        The overall statistics (resampled by :func:`~.intervals.user_intervals`).
+    kpis : pandas.DataFrame
+        The overall :func:`kpi_table` (units independent).
+    n_boot, conf, seed
+        Replicates, level and seed of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ctr, qualified_rate, comment_rate, like_rate, gtr, rpm; columns value, lo, hi,
+        boot_lo, boot_hi and ``width_ratio`` = bootstrap width / independent width.
     """
     ratios = {k: v for k, v in _RATES.items() if k != "interaction_rate"}
     ui = user_intervals(us, ratios, n_boot, conf, seed).iloc[0]
@@ -252,8 +273,21 @@ def user_bootstrap(
 
 
 def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
-    """Per-session rates with Wilson intervals: shares of click sessions that qualify, comment,
-    like, gift or interact, and the share of engaged sessions without a click."""
+    """Per-session rates with Wilson intervals.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        The session table's counts and flags.
+    conf : float
+        Level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by kpi: the shares of click sessions that qualify, comment, like, gift or
+        interact, and of engaged sessions without a click; columns k, n, rate, lo, hi.
+    """
     cs = sessions[sessions["clicked"]]
     parts = [
         ("qualified rate per click session", cs["qualified"].sum(), len(cs)),
@@ -275,8 +309,16 @@ def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
 def engagement_status_table(engagements: pd.DataFrame) -> pd.DataFrame:
     """Counts and shares of engagements by kind and attribution status.
 
-    Rows: comment, like, gift, all; columns: the four statuses (counts), ``total`` and
-    ``share_<status>`` (share of the kind's engagements).
+    Parameters
+    ----------
+    engagements : pandas.DataFrame
+        One row per engagement with categorical ``kind`` and ``status``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows comment, like, gift, all; columns the four statuses (counts), ``total`` and
+        ``share_<status>`` (share of the kind's engagements).
     """
     t = pd.crosstab(engagements["kind"], engagements["status"], dropna=False)
     t = t.reindex(index=list(ENGAGEMENT_KINDS), columns=list(STATUSES), fill_value=0)
@@ -294,8 +336,21 @@ def gift_value_summary(
 ) -> pd.DataFrame:
     """Average gift value per gift event with a normal interval, all gifts and attributed only.
 
-    Columns: n_gifts, total_value, mean, lo, hi, median (coins). The mean of a heavy-tailed
-    price (real p99 1,488, max 56,246) is unstable; the median is given beside it.
+    Parameters
+    ----------
+    gifts : pandas.DataFrame
+        Every gift event (``gift_price``).
+    engagements : pandas.DataFrame
+        The engagements with their attribution (``kind``, ``status``, ``value``).
+    conf : float
+        Level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows all gifts, attributed gifts; columns n_gifts, total_value, mean, lo, hi, median
+        (coins). The mean of a heavy-tailed price (real p99 1,488, max 56,246) is unstable;
+        the median is given beside it.
     """
     a = engagements[(engagements["kind"] == "gift") & (engagements["status"] == "attributed")]
     rows = []
@@ -317,11 +372,20 @@ def kpi_summary(
     funnel_long: pd.DataFrame,
     metrics: Mapping[str, registry.MetricValue],
 ) -> pd.DataFrame:
-    """One tidy table of the headline KPIs: kpi, unit, value, lo, hi, numerator, denominator.
+    """One tidy table of the headline KPIs.
 
-    ``kpis``: the overall :func:`kpi_table`; ``sessions``: :func:`session_kpis`;
-    ``gift_values``: :func:`gift_value_summary`; ``funnel_long``: the overall :func:`funnel`;
-    ``metrics``: registry values (the all-events ratios per click, revenue of all gifts).
+    Parameters
+    ----------
+    kpis, sessions, gift_values, funnel_long : pandas.DataFrame
+        The overall :func:`kpi_table`, :func:`session_kpis`, :func:`gift_value_summary` and
+        the overall :func:`funnel`.
+    metrics : mapping
+        Registry values (the all-events ratios per click, revenue of all gifts).
+
+    Returns
+    -------
+    pandas.DataFrame
+        kpi, unit, value, lo, hi, numerator, denominator.
     """
     k, f = kpis.iloc[0], funnel_long.set_index("step")
     name = {key: m.name for key, m in registry.METRICS.items()}

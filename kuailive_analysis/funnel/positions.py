@@ -11,8 +11,20 @@ __all__ = ["position_summary"]
 
 
 def position_summary(exposures: pd.DataFrame) -> pd.Series:
-    """CTR of single-exposure screens vs screens of 2+, first vs repeat exposures, the shares
-    of multi-exposure screens and of repeats, and the median screen size (NaN when empty)."""
+    """Position effects of an exposure table.
+
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        ``clicked``, ``screen_size`` and ``exposure_index`` per exposure.
+
+    Returns
+    -------
+    pandas.Series
+        CTR of single-exposure screens vs screens of 2+, of first vs repeat exposures, the
+        shares of multi-exposure screens and of repeats, and the median screen size (NaN
+        when empty).
+    """
     ex = exposures
     single = ex["screen_size"].to_numpy() == 1
     first = ex["exposure_index"].to_numpy() == 1

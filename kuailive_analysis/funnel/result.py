@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kuailive_analysis.chapter.result import ChapterResult, Section, glued
+from kuailive_analysis.core.format import format_percent
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.funnel.findings import funnel_findings
 from kuailive_analysis.funnel.params import Params
@@ -228,19 +229,20 @@ class Trends(Section):
     published: tuple[float, ...] = REAL_GIFTS_PER_CLICK
     """Gifts per click of the real files per UTC period (drawn as the reference)."""
 
-    def gift_trend_table(self, conf: float) -> pd.DataFrame:
+    def gift_trend_table(self) -> pd.DataFrame:
         """Gifts per click by UTC period beside the real files' published values (shares)."""
-        t = self.gift_trend.table
+        t, conf = self.gift_trend.table, self.gift_trend.conf
         return pd.DataFrame(
             {
                 "period (UTC)": t["period"],
                 "clicks": t["clicks"],
                 "gift events": t["gifts"],
-                "gifts per click": [f"{x:.2%}" for x in t["gifts per click"]],
+                "gifts per click": [format_percent(x) for x in t["gifts per click"]],
                 f"{conf:.0%} interval (users resampled)": [
-                    f"{lo:.2%} to {hi:.2%}" for lo, hi in zip(t["lo"], t["hi"])
+                    f"{format_percent(lo)} to {format_percent(hi)}"
+                    for lo, hi in zip(t["lo"], t["hi"])
                 ],
-                "real KuaiLive (published)": [f"{x:.2%}" for x in self.published],
+                "real KuaiLive (published)": [format_percent(x) for x in self.published],
             }
         )
 
@@ -317,10 +319,6 @@ class FunnelResult(ChapterResult):
         if rate in self.overview.metrics:
             return float(self.overview.metrics[rate].value)
         return float(self.kpis.kpis.iloc[0][rate])
-
-    def gift_trend_table(self) -> pd.DataFrame:
-        """Gifts per click by UTC period, as the book shows it (:meth:`Trends.gift_trend_table`)."""
-        return self.trends.gift_trend_table(self.params.conf)
 
     def findings(self) -> list:
         """The chapter's findings with their checks (:mod:`kuailive_analysis.funnel.findings`)."""

@@ -16,17 +16,41 @@ __all__ = ["GiftTrend", "daily_kpis", "gift_trend", "weekly_rates"]
 
 
 def daily_kpis(us: UserStats, conf: float = 0.95, **kw) -> pd.DataFrame:
-    """:func:`~kuailive_analysis.funnel.kpis.kpi_table` by Beijing day index (0 = 2025-05-05;
-    ``us``: the statistics of the column ``day``), with a ``date`` column."""
+    """:func:`~kuailive_analysis.funnel.kpis.kpi_table` per Beijing day.
+
+    Parameters
+    ----------
+    us : UserStats
+        The statistics of the column ``day`` (0 = 2025-05-05).
+    conf, **kw
+        As in :func:`~kuailive_analysis.funnel.kpis.kpi_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The KPI table per day with a ``date`` column.
+    """
     t = kpi_table(us, conf=conf, **kw)
     t["date"] = pd.Timestamp("2025-05-05") + pd.to_timedelta(t.index.astype(int), unit="D")
     return t
 
 
 def weekly_rates(daily: pd.DataFrame, days: int = 7) -> pd.DataFrame:
-    """CTR and GTR pooled over the first ``days`` days of ``daily`` (row ``week1``) and the last
-    ``days`` days (row ``week3``): clicks / exposures and gifting clicks / clicks of the days
-    (NaN when a part has no exposures or no clicks)."""
+    """CTR and GTR pooled over the first and the last ``days`` days.
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        :func:`daily_kpis`.
+    days : int
+        Days of each part.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``week1`` (first days) and ``week3`` (last days); columns ctr (clicks /
+        exposures of the days) and gtr (gifting clicks / clicks), NaN for an empty part.
+    """
     d = daily.index.to_numpy()
     rows = {}
     for name, mask in (

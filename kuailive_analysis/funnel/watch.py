@@ -23,8 +23,23 @@ def watch_by_outcome(
     qualified_watch_s: float,
     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
 ) -> pd.DataFrame:
-    """Watch time per click (seconds) by later engagement: n, quantiles, mean and the share
-    at or above the qualified-watch threshold."""
+    """Watch time per click (seconds) by the click's later engagement.
+
+    Parameters
+    ----------
+    click_tab : pandas.DataFrame
+        The click table (``watch_ms``, ``interacted``, ``gifted``).
+    qualified_watch_s : float
+        The qualified-watch threshold.
+    quantiles : tuple of float
+        The quantiles shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per outcome (:data:`WATCH_OUTCOMES`): n_clicks, the quantiles (``p10`` ...), mean_s and
+        share_qualified (watch at or above the threshold).
+    """
     ct = pd.DataFrame(
         {
             "outcome": watch_outcome(click_tab),

@@ -355,20 +355,10 @@ def plot_model_metrics(
     return fig
 
 
-@style.styled
-def plot_calibration(
-    cal: pd.DataFrame,
-    *,
-    ax=None,
-    task: str = "",
-    title: str | None = None,
-    source: str | None = None,
-) -> Figure:
-    """Reliability plot of one task: observed rate (dots, 95% Wilson intervals) against the
-    mean predicted probability of each equal-count bin
-    (:func:`kuailive_analysis.predict.calibration_table`); the diagonal = perfect calibration."""
-    own = ax is None
-    fig, ax = style.axes_or_figure(ax, width=4.6, height=4.0)
+def _draw_calibration(ax, cal: pd.DataFrame, task: str) -> None:
+    """Reliability plot of one task into ``ax``: observed rate (dots, 95% Wilson intervals)
+    against the mean predicted probability of each equal-count bin; the diagonal = perfect
+    calibration; ``task`` (if not empty) as the panel's title."""
     if len(cal):
         hi = float(np.nanmax(cal[["predicted", "hi"]].to_numpy())) * 1.05
         ax.plot([0, hi], [0, hi], color=MUTED, ls="--", lw=1, label="perfect calibration")
@@ -380,18 +370,13 @@ def plot_calibration(
         ax.set_ylim(0, hi)
         ax.legend(loc="upper left", fontsize=7.5)
     else:
-        ax.text(
-            0.5, 0.5, "no model (task skipped)", ha="center", va="center", transform=ax.transAxes
-        )
+        skipped = "no model (task skipped)"
+        ax.text(0.5, 0.5, skipped, ha="center", va="center", transform=ax.transAxes)
     percent_axis(ax.xaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
     percent_axis(ax.yaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
     label(ax, "mean predicted probability (%)", "observed rate (%, 95% CI)")
-    if title != "":  # "" = no titles at all (the plots' title convention)
+    if task:
         ax.set_title(task, fontsize=9.5, fontweight="normal")
-    if own:
-        style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate"))
-        style.footnote(fig, source)
-    return fig
 
 
 @style.styled
@@ -402,12 +387,13 @@ def plot_calibrations(
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """:func:`plot_calibration` of each task side by side; ``axes``: one Axes per task."""
+    """Reliability of the model of each task side by side (``tables``: task -> its
+    :func:`kuailive_analysis.predict.calibration_table`); ``axes``: one Axes per task."""
     fig, axes = style.axes_or_subplots(
         axes, len(tables), 1, len(tables), width=4.6 * len(tables), height=4.0
     )
     for ax, (task, cal) in zip(axes, tables.items()):
-        plot_calibration(cal, ax=ax, task=task)
+        _draw_calibration(ax, cal, task if title != "" else "")  # "": no titles at all
     style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate on test days"))
     style.footnote(fig, source)
     return fig

@@ -37,12 +37,22 @@ def single_feature_auc(
     y_train: np.ndarray,
     threshold: float = LEAK_AUC,
 ) -> pd.DataFrame:
-    """The leak check: each feature alone as a score of the test labels.
+    """The leak check: each feature alone as a score of the test labels (module docstring).
 
-    Numeric features score by their value; categorical ones by their level's train-part rate
-    (unseen levels: the train rate). ``auc`` is oriented (max of AUC and 1 - AUC: a feature
-    that ranks negatives first predicts as well); ``suspected_leak`` = ``auc > threshold``.
-    One row per feature, highest first.
+    Parameters
+    ----------
+    X_test, y_test, X_train, y_train
+        Features and labels of the test and train parts.
+    threshold : float
+        AUC above which a feature is a suspected leak.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per feature, highest first: ``feature``, ``label``, ``auc`` (oriented; a
+        numeric feature scores by its value, a categorical one by its level's train-part rate,
+        unseen levels by the train rate), ``positives_score`` (higher / lower) and
+        ``suspected_leak`` = ``auc > threshold``.
     """
     rows = []
     base = float(np.mean(y_train)) if len(y_train) else 0.0
@@ -73,9 +83,23 @@ def permutation_importance(
     seed: int = 0,
     max_rows: int = 200_000,
 ) -> pd.DataFrame:
-    """Drop in test AUC and UAUC of ``model`` when each feature group
-    (:data:`~kuailive_analysis.predict.features.FEATURE_GROUPS`) is permuted jointly (one
-    permutation of the rows for all columns of the group). On at most ``max_rows`` test rows."""
+    """Drop in test AUC and UAUC of ``model`` when each feature group is permuted jointly.
+
+    Parameters
+    ----------
+    model, cols
+        A fitted model and its columns (:func:`~.tasks.predict_proba`).
+    X, y, users
+        Test features, labels and the user of each row.
+    seed, max_rows : int
+        Seed of the permutations; test rows used at most (a seeded sample beyond).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group of :data:`~.features.FEATURE_GROUPS` (one permutation of the rows for all its
+        columns): ``group``, ``features``, ``auc_drop``, ``uauc_drop``, largest drop first.
+    """
     rng = np.random.default_rng(seed)
     if len(X) > max_rows:
         keep = np.sort(rng.choice(len(X), max_rows, replace=False))

@@ -95,9 +95,24 @@ def evaluate_task(
 ) -> TaskEvaluation:
     """Split, featurise, check for leaks, fit, score and compare one task (module docstring).
 
-    Every score is on the test part; the valid part (at most a quarter of ``max_train_rows``)
-    only stops the boosting early. ``prepared`` = the output of :func:`prepare` (computed here
-    when None), so that several tasks share one split and one feature table.
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        The exposure table.
+    task : str
+        A key of :data:`~.tasks.TASKS`.
+    fractions, max_train_rows, prior_strength, seed, n_boot, conf, leak_auc
+        As in :func:`~.result.evaluate`.
+    prepared : tuple, optional
+        The output of :func:`~.features.prepare` (computed here when None), so that several
+        tasks share one split and one feature table.
+
+    Returns
+    -------
+    TaskEvaluation
+        Every score on the test part; the valid part (at most a quarter of
+        ``max_train_rows``) only stops the boosting early. Raises :class:`~.tasks.NotEnoughData`
+        when the train part lacks a class or the test part is empty.
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of {list(TASKS)}")
@@ -216,9 +231,21 @@ def evaluate_all(
 ) -> dict[str, TaskEvaluation]:
     """:func:`evaluate_task` for every task on one shared split and feature table.
 
-    ``skip_unfit=True``: a task without enough data (:class:`NotEnoughData`, e.g. no gift in
-    the train part of a tiny dataset) gets NaN metrics and its reason in ``info["note"]``
-    instead of raising.
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        The exposure table.
+    skip_unfit : bool
+        True: a task without enough data (:class:`~.tasks.NotEnoughData`, e.g. no gift in the
+        train part of a tiny dataset) gets NaN metrics and its reason in ``info["note"]``
+        instead of raising.
+    **kwargs
+        Keywords of :func:`evaluate_task`.
+
+    Returns
+    -------
+    dict
+        Task name -> :class:`TaskEvaluation`.
     """
     fractions = kwargs.get("fractions", (0.8, 0.1, 0.1))
     split = chronological_split(exposures["ts_ms"], fractions)

@@ -149,9 +149,30 @@ def task_rows(
     seed: int,
     max_test_rows: int | None = MAX_TEST_ROWS,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
-    """Row positions (train sample, valid sample, test sample) of a task and its info dict;
-    raises :class:`NotEnoughData`. The random draws depend only on the split and labels.
-    ``max_test_rows`` (None: all) caps the scored test rows (:data:`MAX_TEST_ROWS`)."""
+    """The rows a task fits and scores.
+
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        The exposure table (the task's label and filter columns).
+    task : str
+        A key of :data:`TASKS`.
+    split : array-like
+        train / valid / test per row (:func:`~.features.chronological_split`).
+    max_train_rows, seed : int
+        Train rows sampled at most (a quarter of that of the valid part) and the seed.
+    max_test_rows : int or None
+        Test rows scored at most (:data:`MAX_TEST_ROWS`; None: all), drawn after the train
+        and valid samples.
+
+    Returns
+    -------
+    tuple
+        Row positions of the train, valid and test samples and the info dict (rows,
+        positives and base rates per part). The draws depend only on the split and labels.
+        Raises :class:`NotEnoughData` when the train part lacks a class or the test part is
+        empty.
+    """
     t = TASKS[task]
     rows = np.ones(len(exposures), bool) if t.filter is None else exposures[t.filter].to_numpy(bool)
     y = exposures[t.label].to_numpy(bool)

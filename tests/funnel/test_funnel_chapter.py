@@ -88,7 +88,7 @@ def test_the_result_is_a_chapter_result_of_sections(hand_result):
     assert res.numbers()["median_screen_size"] == 2.0
     for table in (res.steps.funnel, res.kpis.kpis, res.trends.daily, res.positions.by_screen):
         assert not table.attrs  # results travel as fields, never in DataFrame.attrs
-    assert list(res.gift_trend_table().columns)[0] == "period (UTC)"
+    assert list(res.trends.gift_trend_table().columns)[0] == "period (UTC)"
 
 
 def test_titles_state_what_each_figure_shows(hand_result):

@@ -16,7 +16,7 @@ from kuailive_analysis import funnel as F, predict as P
 from kuailive_analysis.chapter import ChapterId, ChapterResult, Finding
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hand import dataset  # noqa: E402
+from funnel_hand import dataset  # noqa: E402
 
 CHAPTER = Path(__file__).resolve().parents[2] / "book" / "chapters" / "05_funnel_ctr.ipynb"
 

@@ -19,7 +19,7 @@ from kuailive_analysis.engine.queries import funnel as FQ
 from kuailive_analysis.funnel.engine import engine_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hand import dataset, ev  # noqa: E402
+from funnel_hand import dataset, ev  # noqa: E402
 
 CLICK_COLUMNS = list(FQ.CLICK_COLUMNS)
 

@@ -19,7 +19,7 @@ from kuailive_analysis.funnel.stats import UserStats
 from kuailive_analysis.funnel.trends import UTC_PERIODS, utc_period
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hand import dataset  # noqa: E402
+from funnel_hand import dataset  # noqa: E402
 
 
 @pytest.fixture

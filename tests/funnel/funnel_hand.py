@@ -1,4 +1,4 @@
-"""A hand-made event log with known answers for chapter 5 (shared by the funnel tests).
+"""A hand-made event log with known answers for chapter 5 (shared by the tests of tests/funnel).
 
 Two users with clicks, three rooms; W = window start (2025-05-05 00:00 Beijing):
 

@@ -5,8 +5,9 @@
   :class:`~kuailive_analysis.funnel.FunnelResult` (not the event-level tables).
 
 They were produced by the pandas implementation of chapter 5 before the funnel moved into the
-event engine (issue 16); ``tests/test_funnel_engine.py`` requires the engine path to give the
-same numbers. Run from the repository root: ``.venv/bin/python tests/make_funnel_fixture.py``.
+event engine (issue 16) and are kept as they were: ``tests/funnel/test_funnel_fixture.py``
+requires the SQL path to give the same numbers and tables. Run from the repository root:
+``.venv/bin/python tests/funnel/make_funnel_fixture.py`` (only to write new reference results).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent
 SCALE, SEED = 0.01, 3
 NUMBERS = HERE / "data" / f"funnel_numbers_scale{SCALE}_seed{SEED}.json"
 TABLES = HERE / "data" / f"funnel_tables_scale{SCALE}_seed{SEED}.pkl"
@@ -28,16 +29,35 @@ ANALYSE = {"n_boot": 50}
 
 def result_tables(r) -> dict:
     """The aggregated tables of a FunnelResult, by name (pandas objects)."""
+    import pandas as pd
+
     out = {
-        name: getattr(r, name)
-        for name in ("unmatched", "status", "funnel", "kpis", "units", "session_kpis",
-                     "gift_values", "clustered", "summary", "daily", "weekly", "by_screen",
-                     "by_index", "positions", "watch")
-    }  # fmt: skip
-    out.update({f"segments.{k}": v for k, v in r.segments.items()})
-    out.update({f"segment_funnels.{k}": v for k, v in r.segment_funnels.items()})
-    out["gift_trend"] = r.gift_trend.table
+        "unmatched": r.overview.unmatched,
+        "status": r.engagements.status,
+        "funnel": r.steps.funnel,
+        "kpis": r.kpis.kpis,
+        "units": r.steps.units,
+        "session_kpis": r.kpis.session_kpis,
+        "gift_values": r.kpis.gift_values,
+        "clustered": r.kpis.clustered,
+        "summary": r.kpis.summary,
+        "daily": r.trends.daily,
+        "weekly": r.trends.weekly,
+        "by_screen": r.positions.by_screen,
+        "by_index": r.positions.by_index,
+        "positions": pd.Series({k: r.positions.numbers()[k] for k in POSITION_KEYS}),
+        "watch": r.watch.table,
+        "gift_trend": r.trends.gift_trend.table,
+    }
+    out.update({f"segments.{k}": v for k, v in r.segments.tables.items()})
+    out.update({f"segment_funnels.{k}": v for k, v in r.segments.funnels.items()})
     return out
+
+
+POSITION_KEYS = ("share_multi_screen", "ctr_single_screen", "ctr_multi_screen",
+                 "share_repeat_exposure", "ctr_first_exposure", "ctr_repeat_exposure",
+                 "median_screen_size")  # fmt: skip
+"""The position summary (a Series in the fixture), in its order."""
 
 
 def dataset(root: Path):

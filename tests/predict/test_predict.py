@@ -1,4 +1,5 @@
-"""AUC / UAUC / GAUC against sklearn, the chronological split, history features, baseline."""
+"""AUC / UAUC / GAUC against sklearn, the chronological split, history features, the models,
+the baselines, the leak check and the bounded test sample."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sklearn.metrics import roc_auc_score
 
-from kuailive_analysis import funnel as F, predict as P
+from kuailive_analysis import predict as P
+from kuailive_analysis.core.calendar import beijing_day, beijing_hour
 from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS as W
+from kuailive_analysis.predict.features import prior_day_sums
+from kuailive_analysis.predict.result import TABLE_COLUMNS
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))
@@ -47,25 +51,23 @@ def test_uauc_gauc_match_sklearn_per_group(rows):
     y = np.array([r[1] for r in rows])
     s = np.array([r[2] for r in rows], dtype=float)
     ref_u, ref_g, n_ok = _sklearn_grouped(y, s, g)
-    if n_ok == 0:
-        assert np.isnan(P.uauc(y, s, g)) and np.isnan(P.gauc(y, s, g))
-        return
-    assert P.uauc(y, s, g) == pytest.approx(ref_u)
-    assert P.gauc(y, s, g) == pytest.approx(ref_g)
     m = P.auc_metrics(y, s, g)
-    assert m["n_groups_evaluated"] == n_ok
+    assert m["n_groups_evaluated"] == n_ok and m["n_groups"] == len(np.unique(g))
+    if n_ok == 0:
+        assert np.isnan(m["uauc"]) and np.isnan(m["gauc"])
+        return
     assert m["uauc"] == pytest.approx(ref_u) and m["gauc"] == pytest.approx(ref_g)
 
 
-def test_gauc_weights_known_answer():
+def test_uauc_gauc_known_answer():
     # user 1: perfect ranking (AUC 1) on 4 rows; user 2: reversed (AUC 0) on 2 rows;
     # user 3: one class only (excluded)
     g = np.array([1, 1, 1, 1, 2, 2, 3])
     y = np.array([1, 1, 0, 0, 1, 0, 1])
     s = np.array([0.9, 0.8, 0.2, 0.1, 0.1, 0.9, 0.5])
-    assert P.uauc(y, s, g) == pytest.approx(0.5)
-    assert P.gauc(y, s, g) == pytest.approx(4 / 6)
-    assert P.gauc(y, s, g, weights=np.ones(7) * 2) == pytest.approx(4 / 6)
+    m = P.auc_metrics(y, s, g)
+    assert m["uauc"] == pytest.approx(0.5) and m["gauc"] == pytest.approx(4 / 6)
+    assert m["n_groups_evaluated"] == 2 and m["row_share_evaluated"] == pytest.approx(6 / 7)
     t = P.grouped_auc(y, s, g)
     assert np.isnan(t.loc[3, "auc"]) and t.loc[1, "auc"] == 1 and t.loc[2, "auc"] == 0
 
@@ -95,12 +97,13 @@ def test_prior_day_sums_known_answer():
     key = np.array([1, 1, 1, 2, 1, 2])
     day = np.array([0, 0, 1, 1, 3, 3])
     vals = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]})
-    p = P.prior_day_sums(key, day, vals)
+    p = prior_day_sums(key, day, vals)
     assert p["x"].tolist() == [0, 0, 3, 0, 7, 8]
 
 
 def synthetic_exposures(n=40_000, seed=0, n_streamers=200):
-    """Exposures whose click and gift probabilities depend on the streamer only."""
+    """An exposure table (the columns the models read: clicks first, then the unclicked
+    exposures) whose click and gift probabilities depend on the streamer only."""
     rng = np.random.default_rng(seed)
     u = rng.integers(1, 300, n)
     s = rng.integers(1, n_streamers, n)
@@ -108,12 +111,15 @@ def synthetic_exposures(n=40_000, seed=0, n_streamers=200):
     q = (s % 10) / 10
     clicked = rng.random(n) < 0.05 + 0.5 * q
     gifted = clicked & (rng.random(n) < 0.01 + 0.2 * q)
-    df = pd.DataFrame({"user_id": u, "live_id": s * 10, "streamer_id": s, "ts_ms": ts})
-    clicks = df[clicked].assign(watch_live_time=rng.integers(0, 60_000, clicked.sum()))
-    gifts = df[gifted].assign(gift_price=1)
-    empty = df.iloc[:0]
-    b = F.build(clicks, df[~clicked], empty, empty, gifts)
-    return F.add_positions(b.exposures)
+    df = pd.DataFrame({"user_id": u, "live_id": s * 10, "streamer_id": s, "ts_ms": ts,
+                       "clicked": clicked, "gifted": gifted})  # fmt: skip
+    df = pd.concat([df[clicked], df[~clicked]], ignore_index=True)
+    df["day"] = beijing_day(df["ts_ms"]).astype(np.int8)
+    df["hour"] = beijing_hour(df["ts_ms"]).astype(np.int8)
+    df["screen_size"] = df.groupby(["user_id", "ts_ms"])["ts_ms"].transform("size")
+    by_pair = df.groupby(["user_id", "live_id"])["ts_ms"]
+    df["exposure_index"] = by_pair.rank(method="dense").astype(np.int32)
+    return df
 
 
 def test_history_features_use_earlier_days_only():
@@ -131,7 +137,8 @@ def test_history_features_use_earlier_days_only():
 
 def test_evaluate_beats_chance_when_streamer_drives_clicks():
     ex = synthetic_exposures()
-    m, info = P.evaluate(ex, max_train_rows=20_000)
+    res = P.evaluate(ex, max_train_rows=20_000)
+    m, info = res.metrics, res.info
     ctr = m.loc["CTR (click per exposure)"]
     assert (ctr.drop(index="user's own past CTR")["auc"] > 0.65).all()
     assert ctr.loc["user's own past CTR", "auc"] < 0.6  # clicks depend on the streamer only
@@ -149,47 +156,58 @@ def test_evaluate_needs_both_classes():
     ex["gifted"] = False
     with pytest.raises(ValueError, match="GTR.*positives"):
         P.evaluate_task(ex, "GTR (clicks with a gift)")
+    with pytest.raises(P.NotEnoughData):
+        P.evaluate_all(ex)
 
 
 def test_evaluate_can_skip_a_task_without_positives():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
-    m, info = P.evaluate(ex, skip_unfit=True, max_train_rows=5_000)
-    assert m.loc["GTR (clicks with a gift)", "auc"].isna().all()
-    assert "positives" in info.loc["GTR (clicks with a gift)", "note"]
-    assert m.loc["CTR (click per exposure)", "auc"].notna().all()
+    evs = P.evaluate_all(ex, skip_unfit=True, max_train_rows=5_000)
+    gtr, ctr = evs["GTR (clicks with a gift)"], evs["CTR (click per exposure)"]
+    assert gtr.metrics["auc"].isna().all() and "positives" in gtr.info["note"]
+    assert ctr.metrics["auc"].notna().all() and ctr.info["note"] == ""
     from kuailive_analysis.plots import funnel as PF
 
-    assert PF.model_metrics(m, title="t") is not None
+    assert PF.plot_model_metrics(pd.concat([ctr.metrics, gtr.metrics]), title="t") is not None
 
 
-def test_analyse_returns_a_typed_result_with_plain_numbers():
+def test_evaluate_returns_a_typed_result_with_plain_numbers():
     ex = synthetic_exposures(8_000)
-    res = P.analyse(ex, fractions=[0.8, 0.1, 0.1], max_train_rows=5_000, seed=1)
+    res = P.evaluate(ex, fractions=[0.8, 0.1, 0.1], max_train_rows=5_000, seed=1)
     assert isinstance(res, P.PredictResult)
     assert res.fractions == (0.8, 0.1, 0.1) and res.max_train_rows == 5_000 and res.seed == 1
-    m, info = P.evaluate(ex, fractions=(0.8, 0.1, 0.1), max_train_rows=5_000, seed=1)
+    evs = P.evaluate_all(ex, skip_unfit=True, fractions=(0.8, 0.1, 0.1), max_train_rows=5_000,
+                         seed=1)  # fmt: skip
+    m = pd.concat([e.metrics for e in evs.values()])
     pd.testing.assert_frame_equal(res.metrics, m)  # the same evaluation, typed
-    assert list(res.table().columns) == ["task", "scorer", *P.TABLE_COLUMNS.values()]
-    n = res.numbers()
+    assert list(res.table().columns) == ["task", "scorer", *TABLE_COLUMNS.values()]
+    n, info = res.numbers(), res.info
     ctr, gtr = "CTR (click per exposure)", "GTR (clicks with a gift)"
     assert n["ctr_gb_auc"] == m.loc[(ctr, "gradient boosting"), "auc"]
-    assert n["gtr_pop_gauc"] == m.loc[(gtr, "popularity (streamer's past gifts)"), "gauc"]
-    assert n["ctr_lr_uauc"] == m.loc[(ctr, "logistic regression"), "uauc"]
+    assert n["gtr_gb_gauc"] == m.loc[(gtr, "gradient boosting"), "gauc"]
+    assert n["gtr_pop_auc"] == m.loc[(gtr, "popularity (streamer's past gifts)"), "auc"]
+    assert n["ctr_user_uauc"] == m.loc[(ctr, "user's own past CTR"), "uauc"]
     assert n["ctr_rate_auc"] == m.loc[(ctr, "streamer's past CTR"), "auc"]
     assert n["gtr_n_test"] == info.loc[gtr, "n_test"] and n["ctr_n_train_used"] <= 5_000
     assert n["gtr_users_test"] == m.loc[(gtr, "gradient boosting"), "n_groups"]
+    c = res.comparison("ctr")
+    assert n["ctr_diff_auc"] == c["diff_auc"] and n["ctr_best_baseline"] == c["best_baseline"]
+    assert n["paper_ctr_auc"] == 0.851
+    assert n["ctr_paper_gap"] == pytest.approx(0.851 - n["ctr_gb_auc"])
     for k, v in n.items():
         assert type(v) in (int, float, str), (k, type(v))
     best = m["auc"].groupby(level="task").max()
     assert res.title() == f"Best test AUC: CTR {best[ctr]:.3f}, GTR {best[gtr]:.3f}"
 
 
-def test_analyse_skips_a_task_without_data():
+def test_evaluate_skips_a_task_without_data():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
-    n = P.analyse(ex, max_train_rows=5_000).numbers()
+    n = P.evaluate(ex, max_train_rows=5_000).numbers()
     assert np.isnan(n["gtr_gb_auc"]) and n["gtr_n_test"] == 0 and n["ctr_n_test"] > 0
+    assert n["gtr_best_baseline"] == "n/a" and n["gtr_top_group"] == "n/a"
+    assert n["gtr_leak_text"] == "was not run (the task was skipped)"
 
 
 def test_log_loss_and_calibration_match_definitions():
@@ -245,9 +263,9 @@ def test_leak_check_flags_a_feature_that_reveals_the_label():
     assert t2.iloc[0]["feature"] == "leaky" and t2.iloc[0]["positives_score"] == "lower"
 
 
-def test_analyse_refits_without_a_suspected_leak_and_compares_with_intervals():
+def test_evaluate_refits_without_a_suspected_leak_and_compares_with_intervals():
     ex = synthetic_exposures(20_000)
-    res = P.analyse(ex, max_train_rows=10_000, n_boot=40, leak_auc=0.6)  # s_ctr becomes suspect
+    res = P.evaluate(ex, max_train_rows=10_000, n_boot=40, leak_auc=0.6)  # s_ctr becomes suspect
     ev = res.evaluations["CTR (click per exposure)"]
     assert "s_ctr" in ev.info["leaks"]
     m = res.metrics.loc["CTR (click per exposure)"]
@@ -270,7 +288,7 @@ def test_analyse_refits_without_a_suspected_leak_and_compares_with_intervals():
 def test_test_part_is_scored_on_a_bounded_sample_without_moving_train():
     """A test part larger than max_test_rows is scored on a uniform sample of that size,
     drawn after the train and valid samples (which stay the same); smaller parts are whole."""
-    from kuailive_analysis.predict.models import TASKS, task_rows
+    from kuailive_analysis.predict.tasks import TASKS, task_rows
 
     CTR = next(iter(TASKS))
 

@@ -1,8 +1,9 @@
 """Figures for chapter 1 (loading, validating and cleaning).
 
-Each function takes the small tables a :class:`~kuailive_analysis.dataset.Dataset` carries
-(``room_durations``, ``room_sensitivity``, ``report``), draws into ``ax`` (else a new figure)
-and returns the Figure; see :mod:`kuailive_analysis.plots` for the conventions.
+Each function takes one small table of :class:`~kuailive_analysis.cleaning.CleaningResult`
+(``decisions.room_durations``, ``decisions.room_sensitivity``, ``accounting.report``), draws
+into ``ax`` (else a new figure) and returns the Figure; ``title`` states what the figure shows
+(``res.titles``); see :mod:`kuailive_analysis.plots` for the conventions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ EVENT_LABELS = {
 
 
 @style.styled
-def room_duration_figure(
+def plot_room_durations(
     hist: pd.DataFrame,
     *,
     thresholds_days=(1.0, 7.0),
@@ -81,7 +82,7 @@ def room_duration_figure(
 
 
 @style.styled
-def sensitivity_figure(
+def plot_room_sensitivity(
     sens: pd.DataFrame,
     *,
     tables=("click", "comment", "like", "gift", "negative"),
@@ -90,7 +91,7 @@ def sensitivity_figure(
     source: str | None = None,
 ) -> Figure:
     """Share of rooms and of each event table dropped per ``max_room_days`` threshold
-    (frame from :func:`clean.long_room_sensitivity`); ``inf`` = keep every room."""
+    (``Dataset.room_sensitivity``); ``inf`` = keep every room."""
     s = sens[np.isfinite(sens["max_room_days"])]
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
     title = style.resolve_title(title, "Rows dropped by the long-room rule, per threshold")
@@ -124,12 +125,10 @@ def sensitivity_figure(
 
 
 @style.styled
-def report_figure(
+def plot_report(
     report: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
-    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted).
-
-    The default title names the rule that removed the largest share of a table."""
+    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted)."""
     r = report.copy()
     raw = r.groupby("table", sort=False)["rows_in"].first()
     r["share"] = r["rows_dropped"] / r["table"].map(raw).clip(lower=1)
@@ -142,12 +141,7 @@ def report_figure(
         ax.set_axis_off()
         style.footnote(fig, source)
         return fig
-    if title is None:
-        top = r.loc[r["share"].idxmax()]
-        title = (
-            f"{top['rule'].replace('_', ' ').capitalize()} removes the largest share: "
-            f"{top['share']:.2%} of {top['table']} rows"
-        )
+    title = style.resolve_title(title, "Rows dropped by each cleaning rule")
     labels = [f"{t}: {rule}" for rule, t in zip(r["rule"], r["table"])]
     y = np.arange(len(r))
     ax.barh(y, r["share"].to_numpy(), color=style.PALETTE[0])

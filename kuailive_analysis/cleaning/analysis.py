@@ -15,11 +15,11 @@ import pandas as pd
 
 from kuailive_analysis import metrics as registry
 from kuailive_analysis.chapter.result import GLUE
-from kuailive_analysis.cleaning.result import (
+from kuailive_analysis.cleaning.result import CleaningResult
+from kuailive_analysis.cleaning.sections import (
     TRUTH_COLUMNS,
     Accounting,
     Checks,
-    CleaningResult,
     Decisions,
     Delivered,
     Model,
@@ -71,7 +71,7 @@ def truth_check(report: pd.DataFrame, truth: dict | None) -> pd.DataFrame | None
     Returns
     -------
     pandas.DataFrame or None
-        Columns of :data:`~kuailive_analysis.cleaning.result.TRUTH_COLUMNS`: ``dropped`` =
+        Columns of :data:`~kuailive_analysis.cleaning.sections.TRUTH_COLUMNS`: ``dropped`` =
         written - kept (real rows lost), ``flagged`` = rows kept but flagged by a rule that may
         remove real events; None without ground truth.
     """

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from kuailive_analysis.chapter import ChapterId, Finding, finding
+from kuailive_analysis.cleaning.sections import Accounting, Decisions, Delivered, Model
 from kuailive_analysis.data.accounting import check_report
-
-if TYPE_CHECKING:
-    from kuailive_analysis.cleaning.result import CleaningResult
+from kuailive_analysis.data.data_source import DataSource
+from kuailive_analysis.data.params import CleaningParams
 
 __all__ = ["build_findings"]
 
 CHAPTER = ChapterId.CLEANING
 
 
-def build_findings(res: CleaningResult) -> list[Finding]:
-    """The four findings of chapter 1: cleaning keeps every real event (twin ground truth),
-    the row accounting adds up, duplicate room rows are merged into unique rooms, and the
-    long-room events are counted."""
-    return [_keeps_real_events(res), _accounting(res), _duplicate_rooms(res), _long_rooms(res)]
+def build_findings(
+    source: DataSource,
+    params: CleaningParams,
+    delivered: Delivered,
+    decisions: Decisions,
+    accounting: Accounting,
+    model: Model,
+) -> list[Finding]:
+    """The four findings of chapter 1 from its sections: cleaning keeps every real event (twin
+    ground truth), the row accounting adds up, duplicate room rows are merged into unique
+    rooms, and the long-room events are counted."""
+    planted = "planted" if source.is_twin else "data"
+    return [
+        _keeps_real_events(decisions, accounting.truth),
+        _accounting(accounting),
+        _duplicate_rooms(delivered, decisions, accounting, model, planted),
+        _long_rooms(params, decisions, planted),
+    ]
 
 
-def _planted(res: CleaningResult) -> str:
-    return "planted" if res.source.is_twin else "data"
-
-
-def _keeps_real_events(res: CleaningResult) -> Finding:
+def _keeps_real_events(d: Decisions, t) -> Finding:
     """Checked on a twin: every table keeps the rows the generator wrote (its ground truth)."""
-    d, t = res.decisions, res.accounting.truth
     if t is None or not len(t):
         return finding(
             CHAPTER,
@@ -75,8 +81,8 @@ def _keeps_real_events(res: CleaningResult) -> Finding:
     )
 
 
-def _accounting(res: CleaningResult) -> Finding:
-    a, report = res.accounting, res.accounting.report
+def _accounting(a: Accounting) -> Finding:
+    report = a.report
     try:
         check_report(report)
         ok, reason = True, ""
@@ -101,10 +107,12 @@ def _accounting(res: CleaningResult) -> Finding:
     )
 
 
-def _duplicate_rooms(res: CleaningResult) -> Finding:
+def _duplicate_rooms(
+    delivered: Delivered, d: Decisions, a: Accounting, m: Model, origin: str
+) -> Finding:
     """Checked on the clean rooms table: live_id unique (rows = distinct live_ids) and its rows
     equal the report's rooms out, so every merged room's events find exactly one room."""
-    d, m, report = res.decisions, res.model, res.accounting.report
+    report = a.report
     rooms_out = int(report.loc[report["table"] == "room", "rows_out"].iloc[-1])
     unique = m.n_rooms == m.n_room_ids == rooms_out
     return finding(
@@ -121,19 +129,18 @@ def _duplicate_rooms(res: CleaningResult) -> Finding:
         value=float(d.duplicate_rooms_room_dropped),
         unit="rows",
         evidence={
-            "room_rows": res.delivered.room_in,
+            "room_rows": delivered.room_in,
             "rooms": rooms_out,
             "rows_merged": d.duplicate_rooms_room_dropped,
         },
-        origin=_planted(res),
+        origin=origin,
     )
 
 
-def _long_rooms(res: CleaningResult) -> Finding:
+def _long_rooms(params: CleaningParams, d: Decisions, origin: str) -> Finding:
     """Checked: the long-room clicks of the report (dropped + flagged) equal the sensitivity
     table's clicks at the chapter's threshold."""
-    d = res.decisions
-    days = res.params.max_room_days
+    days = params.max_room_days
     sens = d.room_sensitivity.set_index("max_room_days")
     key = float("inf") if days is None else float(days)
     agree = key not in sens.index or int(sens.loc[key, "click_dropped"]) == d.long_click_n
@@ -159,5 +166,5 @@ def _long_rooms(res: CleaningResult) -> Finding:
             "clicks": d.long_click_n,
             "gifts": d.long_gift_n,
         },
-        origin=_planted(res),
+        origin=origin,
     )

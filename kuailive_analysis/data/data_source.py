@@ -130,9 +130,8 @@ class DataSource:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
-def describe(
-    data_dir: str | os.PathLike, *, truth_params: dict | None = None, engine: str | None = None
-) -> DataSource:
+def describe(data_dir: str | os.PathLike, *, truth_params: dict | None = None,
+             engine: str | None = None) -> DataSource:
     """The :class:`DataSource` of ``data_dir`` (read-only; never writes anything).
 
     ``truth_params``: the already parsed :data:`TRUTH_FILE` (to avoid reading it twice); by
@@ -143,12 +142,6 @@ def describe(
     kind = "twin" if truth_params is not None else "folder"
     tp = truth_params or {}
     scale, seed = tp.get("scale"), tp.get("seed")
-    return DataSource(
-        kind=kind,
-        path=str(path),
-        scale=scale,
-        seed=seed,
-        fingerprint=fingerprint(path),
-        label=make_label(kind, str(path), scale, seed),
-        engine=engine,
-    )
+    return DataSource(kind=kind, path=str(path), scale=scale, seed=seed,
+                      fingerprint=fingerprint(path), label=make_label(kind, str(path), scale, seed),
+                      engine=engine)

@@ -109,40 +109,20 @@ class FileSchema:
 
 def _onehots() -> tuple[Column, ...]:
     return tuple(
-        Column(
-            f"onehot_feat{i}",
-            FLAG,
-            "int8",
-            description=f"encrypted 0/1 feature {i}",
-            min_value=0,
-            max_value=1,
-        )
+        Column(f"onehot_feat{i}", FLAG, "int8", description=f"encrypted 0/1 feature {i}",
+               min_value=0, max_value=1)
         for i in range(7)
     )
 
 
 def _id(name: str, what: str, nullable: bool = False) -> Column:
-    return Column(
-        name,
-        ID,
-        "int32",
-        unit="id",
-        nullable=nullable,
-        description=f"{what} id, 1-based",
-        min_value=1,
-    )
+    return Column(name, ID, "int32", unit="id", nullable=nullable,
+                  description=f"{what} id, 1-based", min_value=1)
 
 
 def _ts(name: str, what: str) -> Column:
-    return Column(
-        name,
-        EPOCH_MS,
-        f"datetime64[ms, {TZ}]",
-        unit="epoch ms",
-        description=what,
-        min_value=PLAUSIBLE_MIN_MS,
-        max_value=PLAUSIBLE_MAX_MS,
-    )
+    return Column(name, EPOCH_MS, f"datetime64[ms, {TZ}]", unit="epoch ms",
+                  description=what, min_value=PLAUSIBLE_MIN_MS, max_value=PLAUSIBLE_MAX_MS)
 
 
 def _bin(name: str, what: str, nullable: bool = True) -> Column:
@@ -154,9 +134,8 @@ def _cat(name: str, what: str, nullable: bool = True) -> Column:
 
 
 def _date(name: str, what: str) -> Column:
-    return Column(
-        name, DATE, "datetime64[s]", unit="date (YYYY-MM-DD)", nullable=True, description=what
-    )
+    return Column(name, DATE, "datetime64[s]", unit="date (YYYY-MM-DD)", nullable=True,
+                  description=what)
 
 
 USER = FileSchema(
@@ -178,22 +157,10 @@ USER = FileSchema(
         _date("first_watch_live_timestamp", "date of the first live watched on the platform"),
         _bin("accu_watch_live_cnt", "lifetime number of lives watched (binned)"),
         _bin("accu_watch_live_duration", "lifetime live watch time, ms (binned)"),
-        Column(
-            "is_live_streamer",
-            FLAG,
-            "int8",
-            description="user also streams",
-            min_value=0,
-            max_value=1,
-        ),
-        Column(
-            "is_photo_author",
-            FLAG,
-            "int8",
-            description="user also posts videos",
-            min_value=0,
-            max_value=1,
-        ),
+        Column("is_live_streamer", FLAG, "int8", description="user also streams",
+               min_value=0, max_value=1),
+        Column("is_photo_author", FLAG, "int8", description="user also posts videos",
+               min_value=0, max_value=1),
         *_onehots(),
     ),
 )
@@ -236,35 +203,22 @@ ROOM = FileSchema(
     foreign_keys={"streamer_id": "streamer"},
     real_rows=REAL_COUNTS["room"],
     columns=(
-        Column(
-            "p_date",
-            PDATE,
-            "int32",
-            unit="YYYYMMDD",
-            description="partition date",
-            min_value=20250101,
-            max_value=20251231,
-        ),
+        Column("p_date", PDATE, "int32", unit="YYYYMMDD", description="partition date",
+               min_value=20250101, max_value=20251231),
         _id("live_id", "room"),
         _id("streamer_id", "streamer"),
         Column("live_type", INT, "int16", description="room type code: 1, 2, -124, ..."),
         _ts("start_timestamp", "room start"),
         _ts("end_timestamp", "room end; 2025-05-27 00:00 Beijing = still live at extraction"),
         _cat("live_content_category", "content category, e.g. shop, other", nullable=True),
-        Column(
-            "live_name_id",
-            INT,
-            "int32",
-            description="title id (row of title_embeddings); -1 = no title",
-            min_value=-1,
-        ),
+        Column("live_name_id", INT, "int32", description="title id (row of title_embeddings); -1 = no title",
+               min_value=-1),
     ),
 )
 
 
-def _event(
-    name: str, filename: str, description: str, real_rows: int, extra: tuple[Column, ...] = ()
-) -> FileSchema:
+def _event(name: str, filename: str, description: str, real_rows: int,
+           extra: tuple[Column, ...] = ()) -> FileSchema:
     return FileSchema(
         name=name,
         filename=filename,
@@ -283,44 +237,22 @@ def _event(
 
 
 CLICK = _event(
-    "click",
-    "click.csv",
-    "A user entered a room from an exposure; watch_live_time is how long.",
+    "click", "click.csv", "A user entered a room from an exposure; watch_live_time is how long.",
     REAL_COUNTS["click"],
-    extra=(
-        Column(
-            "watch_live_time",
-            DURATION_MS,
-            "int32",
-            unit="ms",
-            min_value=0,
-            description="watch time of this click",
-        ),
-    ),
+    extra=(Column("watch_live_time", DURATION_MS, "int32", unit="ms", min_value=0,
+                  description="watch time of this click"),),
 )
-COMMENT = _event("comment", "comment.csv", "A user commented in a room.", REAL_COUNTS["comment"])
+COMMENT = _event("comment", "comment.csv", "A user commented in a room.",
+                 REAL_COUNTS["comment"])
 LIKE = _event("like", "like.csv", "A user liked a room.", REAL_COUNTS["like"])
 GIFT = _event(
-    "gift",
-    "gift.csv",
-    "A user sent gifts in a room; gift_price is their total value.",
+    "gift", "gift.csv", "A user sent gifts in a room; gift_price is their total value.",
     REAL_COUNTS["gift"],
-    extra=(
-        Column(
-            "gift_price",
-            PRICE,
-            "int32",
-            unit="platform coins",
-            min_value=1,
-            description="total value of the gifts in this event",
-        ),
-    ),
+    extra=(Column("gift_price", PRICE, "int32", unit="platform coins", min_value=1,
+                  description="total value of the gifts in this event"),),
 )
 NEGATIVE = _event(
-    "negative",
-    "negative.csv",
-    "An exposure the user did not click.",
-    REAL_COUNTS["negative"],
+    "negative", "negative.csv", "An exposure the user did not click.", REAL_COUNTS["negative"],
 )
 
 SCHEMAS: dict[str, FileSchema] = {
@@ -358,7 +290,7 @@ def parse_bin(value: str) -> tuple[float, float]:
         return lo, float("inf")
     if "-" in s[1:]:
         i = s.index("-", 1)
-        lo, hi = float(s[:i]), float(s[i + 1 :])
+        lo, hi = float(s[:i]), float(s[i + 1:])
         if hi < lo:
             raise ValueError(f"bin {value!r} has upper bound below lower bound")
         return lo, hi
@@ -383,17 +315,10 @@ def schema_table() -> pd.DataFrame:
     rows = []
     for s in SCHEMAS.values():
         for c in s.columns:
-            rows.append(
-                {
-                    "file": s.filename,
-                    "column": c.name,
-                    "kind": c.kind,
-                    "dtype": c.dtype,
-                    "unit": c.unit,
-                    "nullable": c.nullable,
-                    "description": c.description,
-                    "key": bool(s.key and c.name in s.key),
-                    "references": s.foreign_keys.get(c.name, ""),
-                }
-            )
+            rows.append({
+                "file": s.filename, "column": c.name, "kind": c.kind, "dtype": c.dtype,
+                "unit": c.unit, "nullable": c.nullable, "description": c.description,
+                "key": bool(s.key and c.name in s.key),
+                "references": s.foreign_keys.get(c.name, ""),
+            })
     return pd.DataFrame(rows)

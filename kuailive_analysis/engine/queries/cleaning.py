@@ -42,27 +42,12 @@ Clean event tables come out sorted by (timestamp, user_id), file order breaking 
 Written in DuckDB's dialect; every query also transpiles to Spark SQL and runs there. The raw
 files are the views ``raw_room``, ``raw_click``, ... (checked columns of
 :func:`kuailive_analysis.data.io.read_batches` plus a 0-based ``_row`` in file order); ``users``
-and ``streamers`` are the clean dimension tables. Intermediate results that the ingestion
-materialises (DuckDB temporary tables, or Parquet under its staging folder on Spark) are named
-``stage_*``:
-
-* ``stage_rooms_all`` (:data:`ROOMS_ALL`): rules 1-2 and the long-room mark of rule 3, one row
-  per live_id with the room columns plus ``n_rows`` (raw rows merged), ``conflict`` (rows
-  disagreed on start, streamer or type), ``end_censored``, ``duration_min`` (DOUBLE; the cache
-  stores it as float32, and every comparison casts to float32 first), ``is_long`` and
-  ``last_streamer`` (the streamer of the live_id's last raw row in file order: what the quality
-  check compares events with);
-* ``stage_marks_<table>`` (:func:`event_queries` ``marks``): every raw event with the per-row
-  marks of rules 4-7 (``w_out``, ``dup``, ``no_room``, ``no_user``, ``no_streamer``,
-  ``in_long``, ``room_streamer``, ``room_last_streamer``, ``room_dur``);
-* ``stage_clean_<table>`` (``clean``): the marks plus the ``k4`` .. ``k8`` keep flags (the row
-  survives rules 4 .. 8 under the parameters), ``mism``, ``new_dup`` and the output
-  ``streamer_out``; ``counts`` aggregates them into the report's numbers.
-
-Exact duplicates (rule 5, and the duplicates a ``'fix'`` would create in rule 8) are found with
-a GROUP BY over all data columns (``HAVING count(*) > 1``, keeping ``min(_row)``): a row is a copy
-when a group with an earlier ``_row`` exists (keep the first in file order); a hash aggregate
-spills to disk where a window over all rows might not.
+and ``streamers`` are the clean profile tables. The intermediate results the ingestion
+materialises are named ``stage_*``: :data:`ROOMS_ALL` (rules 1-3, one row per live_id), then
+per event file ``stage_marks_<file>`` (every raw row with the marks of rules 4-7) and
+``stage_clean_<file>`` (the keep flags ``k4`` .. ``k8`` under the parameters). Exact copies are
+found with a GROUP BY over all data columns keeping ``min(_row)`` (a hash aggregate spills to
+disk where a window over all rows might not).
 """
 
 from __future__ import annotations

@@ -38,10 +38,6 @@ EVENT_ATTRS = {
 }
 """Raw event file -> its clean table (and Dataset attribute)."""
 
-FLAG_COLUMNS = ("flag_duplicate", "flag_long_room")
-"""Boolean columns every clean event table carries: the row is an exact copy of an earlier
-row (rule 5), the row's room is longer than ``max_room_days`` (rule 3)."""
-
 EPOCH = "epoch ms (UTC epoch)"
 IDS = "user_id -> users; live_id -> rooms; streamer_id -> streamers"
 EVENT_COLUMNS = {
@@ -92,13 +88,7 @@ def clean_event_query(name: str) -> Query:
             f"Clean {name} events (one row per kept event): raw columns, flag_duplicate, "
             "flag_long_room, ts_ms, day, hour; ordered by (timestamp, user_id, file order)."
         ),
-        table=TableDoc(
-            "fact",
-            EVENT_GRAIN[name],
-            "(none: repeats are real)",
-            IDS,
-            EVENT_COLUMNS,
-        ),
+        table=TableDoc("fact", EVENT_GRAIN[name], "(none: repeats are real)", IDS, EVENT_COLUMNS),
         sql=f"""
 SELECT {sel}, dup AS flag_duplicate, in_long AS flag_long_room, "timestamp" AS ts_ms,
   {day_sql('"timestamp"')} AS day, {hour_sql('"timestamp"')} AS hour
@@ -131,15 +121,8 @@ ROOMS = Query(
             "end_ms": (EPOCH, "end_timestamp as epoch milliseconds (the cap when censored)"),
             "live_name_id": ("id", "title of the latest (room_name_rule) p_date row with one"),
             "p_date": ("YYYYMMDD", "partition date of the room's earliest row"),
-            "duration_min": (
-                "minutes",
-                "observed duration: (end - start) / 60 000, up to the window end when censored "
-                "(a lower bound then)",
-            ),
-            "end_censored": (
-                "boolean",
-                "end at or after the extraction cap 2025-05-27 00:00 Beijing: still live (rule 2)",
-            ),
+            "duration_min": ("minutes", "(end - start) / 60 000; to the window end if censored"),
+            "end_censored": ("boolean", "end at the extraction cap: still live (rule 2)"),
         },
     ),
     sql="""
@@ -191,18 +174,12 @@ SESSIONS = Query(
         {
             "user_id": ("id", "the user"),
             "live_id": ("id", "the room"),
-            "streamer_id": (
-                "id",
-                "the room's streamer (the smallest event streamer_id for a room unknown to rooms)",
-            ),
+            "streamer_id": ("id", "the room's (unknown room: the least event streamer_id)"),
             "first_ms": (EPOCH, "time of the session's first event"),
             "last_ms": (EPOCH, "time of the session's last event"),
             "day": ("day index 0..20 (Beijing)", "Beijing day of first_ms"),
             **KIND_COLUMNS,
-            "n_exposures": (
-                "count",
-                "exposures = n_clicks + n_negatives (every click came from an exposure)",
-            ),
+            "n_exposures": ("count", "exposures = n_clicks + n_negatives"),
         },
     ),
     sql=f"""
@@ -263,11 +240,7 @@ USER_DAY = Query(
             "user_id": ("id", "the user"),
             "day": ("day index 0..20 (Beijing)", "Beijing day of the events"),
             **KIND_COLUMNS,
-            "active": (
-                "boolean",
-                "the user clicked, commented, liked or gifted that day (an unclicked exposure "
-                "is not activity)",
-            ),
+            "active": ("boolean", "a click, comment, like or gift that day (not a negative)"),
         },
     ),
     sql=f"""
@@ -307,7 +280,7 @@ USERS = TableDoc(
     "",
     {
         "reg_date": ("date", "registration date (reg_timestamp)"),
-        "first_watch_date": ("date", "date of the first live watched (first_watch_live_timestamp)"),
+        "first_watch_date": ("date", "first live watched (first_watch_live_timestamp)"),
         "tenure_days": _age("registration"),
         "watch_age_days": _age("the first live watched"),
     },

@@ -418,7 +418,17 @@ def _series(col: S.Column, arr) -> pd.Series:
 def read_table(
     data_dir: str | os.PathLike, name: str, *, columns: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Raw file ``name`` as one checked pandas frame: :func:`read_batches` through
-    :func:`to_frame` (``columns``: a subset, schema order kept)."""
+    """Raw file ``name`` as one checked pandas frame.
+
+    Parameters
+    ----------
+    data_dir, name, columns
+        As :func:`read_batches`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The batches of :func:`read_batches` through :func:`to_frame`.
+    """
     sch = S.SCHEMAS[name]
     return to_frame(sch, pa.Table.from_batches(list(read_batches(data_dir, name, columns=columns))))

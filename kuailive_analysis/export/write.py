@@ -48,8 +48,23 @@ def export(
     overwrite: bool = False,
     progress: bool = True,
 ) -> ExportResult:
-    """Write the export of dataset ``ds`` (see :mod:`kuailive_analysis.export`) to folder
-    ``out`` in ``fmt`` (``parquet`` or ``csv``) on ``engine`` (``duckdb`` or ``spark``).
+    """Write the export of dataset ``ds`` (see :mod:`kuailive_analysis.export`).
+
+    Parameters
+    ----------
+    ds : Dataset
+        Loaded with its Parquet cache.
+    out : path
+        The export's folder (new, empty, or an earlier export with ``overwrite``).
+    fmt, engine : str
+        ``parquet`` or ``csv``; ``duckdb`` or ``spark`` (None: ``$KUAILIVE_ENGINE``).
+    overwrite, progress : bool
+        Replace an earlier export; a progress bar per table on stderr.
+
+    Returns
+    -------
+    ExportResult
+        The folder, the rows written per table and the manifest.
 
     Raises
     ------

@@ -34,7 +34,21 @@ def plot_room_durations(
     source: str | None = None,
 ) -> Figure:
     """Histogram of room durations (log-spaced bins, minutes) with real and censored ends
-    stacked, and vertical lines at the candidate ``max_room_days`` thresholds."""
+    stacked, and vertical lines at the candidate ``max_room_days`` thresholds.
+
+    Parameters
+    ----------
+    hist : pandas.DataFrame
+        ``Dataset.room_durations``: lo_min, hi_min, real, censored.
+    thresholds_days : tuple of float
+        Where to draw the threshold lines (days).
+    ax, title, source
+        The axes to draw into (else a new figure), the title, the data source's label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     own = ax is None
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
     title = style.resolve_title(title, "Room durations, ended and still live at extraction")
@@ -90,8 +104,21 @@ def plot_room_sensitivity(
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """Share of rooms and of each event table dropped per ``max_room_days`` threshold
-    (``Dataset.room_sensitivity``); ``inf`` = keep every room."""
+    """Share of rooms and of each event table dropped per finite ``max_room_days`` threshold.
+
+    Parameters
+    ----------
+    sens : pandas.DataFrame
+        ``Dataset.room_sensitivity`` (``max_room_days`` ``inf`` = keep every room: not drawn).
+    tables : tuple of str
+        The event tables drawn beside the rooms.
+    ax, title, source
+        As :func:`plot_room_durations`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     s = sens[np.isfinite(sens["max_room_days"])]
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
     title = style.resolve_title(title, "Rows dropped by the long-room rule, per threshold")
@@ -128,7 +155,20 @@ def plot_room_sensitivity(
 def plot_report(
     report: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
-    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted)."""
+    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted),
+    on a log axis, labelled with the counts.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        The cleaning report (``Dataset.report``).
+    ax, title, source
+        As :func:`plot_room_durations`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     r = report.copy()
     raw = r.groupby("table", sort=False)["rows_in"].first()
     r["share"] = r["rows_dropped"] / r["table"].map(raw).clip(lower=1)

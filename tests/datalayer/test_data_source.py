@@ -277,7 +277,7 @@ def test_fingerprint_of_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch
     d = write_tiny(tmp_path / "d")
 
     def deny(path):
-        raise IO._unreadable(path, PermissionError(13, "Permission denied"))
+        raise IO.read_error(path, PermissionError(13, "Permission denied"))
 
     monkeypatch.setattr(IO, "file_digest", deny)
     with pytest.raises(DataError, match="cannot be read.*Permission denied"):

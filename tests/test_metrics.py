@@ -13,10 +13,11 @@ import yaml
 from kuailive_analysis import config, eda, funnel as F, metrics as M
 from kuailive_analysis.app import chapters as chs, site
 from kuailive_analysis.core import calendar as cal
-from kuailive_analysis.data import features
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 from kuailive_analysis.dataset import Dataset
+from kuailive_analysis.engine.frames import run_on_frames
+from kuailive_analysis.engine.queries import model as QM
 
 H = 3_600_000
 EV = ["user_id", "live_id", "streamer_id", "ts_ms"]
@@ -87,7 +88,8 @@ def hand_dataset() -> Dataset:
         }
     )
     streamers = pd.DataFrame({"streamer_id": [100, 200, 300, 400]})
-    ev = {"click": clicks, "comment": comments, "like": likes, "gift": gifts, "negative": negatives}
+    ev = {"clicks": clicks, "comments": comments, "likes": likes, "gifts": gifts}
+    ev["negatives"] = negatives
     tables = {
         "users": users,
         "streamers": streamers,
@@ -97,8 +99,8 @@ def hand_dataset() -> Dataset:
         "likes": likes,
         "gifts": gifts,
         "negatives": negatives,
-        "sessions": features.build_sessions(ev, rooms),
-        "user_day": features.build_user_day(ev),
+        "sessions": run_on_frames(QM.SESSIONS, rooms=rooms, **ev),
+        "user_day": run_on_frames(QM.USER_DAY, **ev),
     }
     source = DataSource("folder", "hand-made", None, None, "0", "hand-made data")
     return Dataset(tables=tables, source=source, params={})

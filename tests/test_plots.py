@@ -301,10 +301,10 @@ def _gift_trend() -> pd.DataFrame:
 
 CASES = [
     (
-        "cleaning.room_duration_figure",
+        "cleaning.plot_room_durations",
         None,
         None,
-        lambda **k: cleaning.room_duration_figure(
+        lambda **k: cleaning.plot_room_durations(
             pd.DataFrame(
                 {
                     "lo_min": [0, 1, 10, 100, 1000],
@@ -318,12 +318,12 @@ CASES = [
         ),
     ),
     (
-        "cleaning.sensitivity_figure",
+        "cleaning.plot_room_sensitivity",
         None,
         None,
-        lambda **k: cleaning.sensitivity_figure(_sensitivity(), **k),
+        lambda **k: cleaning.plot_room_sensitivity(_sensitivity(), **k),
     ),
-    ("cleaning.report_figure", None, None, lambda **k: cleaning.report_figure(_report(), **k)),
+    ("cleaning.plot_report", None, None, lambda **k: cleaning.plot_report(_report(), **k)),
     (
         "eda.plot_demographics",
         3,

@@ -76,7 +76,7 @@ def test_headers_match_schema_exactly(twin):
 
 
 def test_every_file_passes_package_validation(twin):
-    from kuailive_analysis.data.io import validate_folder
+    from kuailive_analysis.engine.ingest import validate_folder
 
     report = validate_folder(twin)
     assert report.ok, report.to_text()

@@ -18,6 +18,8 @@ from kuailive_analysis import export as E
 from kuailive_analysis.app import cli
 from kuailive_analysis.dataset import load
 from kuailive_analysis.engine.queries import export as X
+from kuailive_analysis.export import plan, write as W
+from kuailive_analysis.export.guard import MANIFEST
 from kuailive_analysis.ltv.summary import rfm_summary
 from kuailive_analysis.twin import generate
 
@@ -84,14 +86,14 @@ def normalise(df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 def test_layout_and_row_counts(env, pq_out):
     _, ds = env
-    manifest = json.loads((pq_out / E.MANIFEST).read_text())
+    manifest = json.loads((pq_out / MANIFEST).read_text())
     assert set(manifest["rows"]) == set(E.TABLES)
     for t in E.TABLES:
         assert (pq_out / f"{t}.parquet").is_file()
         assert pq.read_metadata(pq_out / f"{t}.parquet").num_rows == manifest["rows"][t]
-    for t in (*E.CLEAN_TABLES, "sessions", "user_day"):
+    for t in (*plan.CLEAN_TABLES, "sessions", "user_day"):
         assert manifest["rows"][t] == len(ds.table(t)), t
-    events = sum(len(ds.table(t)) for t in E.EVENT_TABLES)
+    events = sum(len(ds.table(t)) for t in plan.EVENT_TABLES)
     assert manifest["rows"]["interactions"] == events > 0
     assert manifest["rows"]["rfm"] == len(ds.users)
     assert not list(pq_out.parent.glob(f"{pq_out.name}.tmp-*"))
@@ -99,7 +101,7 @@ def test_layout_and_row_counts(env, pq_out):
 
 def test_manifest(env, pq_out):
     _, ds = env
-    m = json.loads((pq_out / E.MANIFEST).read_text())
+    m = json.loads((pq_out / MANIFEST).read_text())
     assert m["source"] == json.loads(json.dumps(ds.source.to_dict()))
     assert m["source"]["fingerprint"] == ds.source.fingerprint
     assert m["engine"]["engine"] == "duckdb" and m["engine"]["version"]
@@ -111,7 +113,7 @@ def test_manifest(env, pq_out):
 
 def test_clean_tables_equal_the_cache(env, pq_out):
     _, ds = env
-    for t in (*E.CLEAN_TABLES, "sessions", "user_day"):
+    for t in (*plan.CLEAN_TABLES, "sessions", "user_day"):
         got, want = read(pq_out, t), ds.table(t)
         assert list(got.columns) == list(want.columns), t
         pd.testing.assert_frame_equal(normalise(got), normalise(want), check_dtype=False, obj=t)
@@ -147,7 +149,10 @@ def test_dictionary_is_generated_from_the_sources(pq_out, dictionary):
     assert row.loc[("clicks", "watch_live_time"), "unit"] == "ms"
     assert row.loc[("gifts", "gift_price"), "unit"] == "platform coins"
     assert "data/schema.py" in row.loc[("users", "age"), "source"]
-    assert "features.py" in row.loc[("sessions", "n_exposures"), "source"]
+    assert "engine/queries/model.py" in row.loc[("sessions", "n_exposures"), "source"]
+    assert row.loc[("sessions", "n_exposures"), "meaning"].startswith("exposures = n_clicks")
+    assert row.loc[("clicks", "flag_long_room"), "unit"] == "boolean"
+    assert row.loc[("users", "tenure_days"), "unit"] == "days"
     assert "export_rfm" in row.loc[("rfm", "frequency"), "source"]
     assert row.loc[("rfm", "frequency"), "registry"].startswith("definition rfm")
     assert row.loc[("sessions", "n_clicks"), "registry"].startswith("metric n_clicks")
@@ -254,7 +259,7 @@ def test_rfm_matches_ltv_summary(env, pq_out):
 
 def test_csv_export(env, pq_out, csv_out, dictionary):
     _, ds = env
-    m = json.loads((csv_out / E.MANIFEST).read_text())
+    m = json.loads((csv_out / MANIFEST).read_text())
     assert m["format"] == "csv"
     for t, cols in dictionary.groupby("table", sort=False):
         df = pd.read_csv(csv_out / f"{t}.csv", dtype=str, keep_default_na=False)
@@ -287,7 +292,7 @@ def test_refuses_non_empty_out_and_fails_atomically(env, pq_out, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(E, "written_rows", boom)
+    monkeypatch.setattr(W, "written_rows", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         E.export(ds, pq_out, overwrite=True, progress=False)
     assert sorted(p.name for p in pq_out.iterdir()) == before  # the old export is intact
@@ -300,9 +305,9 @@ def test_refuses_non_empty_out_and_fails_atomically(env, pq_out, monkeypatch):
     empty = root / "empty"
     empty.mkdir()
     res = E.export(ds, empty, progress=False)  # an empty folder is fine
-    assert (res.out / E.MANIFEST).exists()
+    assert (res.out / MANIFEST).exists()
     res = E.export(ds, empty, overwrite=True, progress=False)
-    assert (res.out / E.MANIFEST).exists() and not list(root.glob("empty.old-*"))
+    assert (res.out / MANIFEST).exists() and not list(root.glob("empty.old-*"))
 
 
 def test_cli(env, capsys):
@@ -352,9 +357,9 @@ def spark_out(env):
 
 
 def test_spark_export_equals_duckdb(spark_out, pq_out, dictionary):
-    m = json.loads((spark_out / E.MANIFEST).read_text())
+    m = json.loads((spark_out / MANIFEST).read_text())
     assert m["engine"]["engine"] == "spark"
-    dm = json.loads((pq_out / E.MANIFEST).read_text())
+    dm = json.loads((pq_out / MANIFEST).read_text())
     assert m["rows"] == dm["rows"]
     for t, cols in dictionary.groupby("table", sort=False):
         path = spark_out / f"{t}.parquet"

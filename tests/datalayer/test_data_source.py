@@ -144,7 +144,7 @@ def test_load_none_generates_the_default_twin_explicitly(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------
-# No import cycles
+# Light imports (the layers and circles: tests/test_layers.py)
 # ---------------------------------------------------------------------------------------------
 PACKAGE = Path(D.__file__).parent.parent  # kuailive_analysis/
 
@@ -173,25 +173,6 @@ def _imports(path: Path, mods, *, top_level_only: bool) -> set[str]:
                 for a in n.names
             }
     return {m for m in out if m in mods and m != "kuailive_analysis"}
-
-
-def test_no_module_level_import_cycle():
-    mods = _package_modules()
-    graph = {m: _imports(p, mods, top_level_only=True) - {m} for m, p in mods.items()}
-    state: dict[str, int] = {}  # 1 = on the path, 2 = done
-
-    def visit(m, path):
-        state[m] = 1
-        for d in sorted(graph[m]):
-            if state.get(d) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(d) :] + [d]))
-            if d not in state:
-                visit(d, path + [d])
-        state[m] = 2
-
-    for m in sorted(graph):
-        if m not in state:
-            visit(m, [m])
 
 
 def test_config_imports_nothing_from_the_package():
@@ -296,7 +277,7 @@ def test_fingerprint_of_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch
     d = write_tiny(tmp_path / "d")
 
     def deny(path):
-        raise IO._unreadable(path, PermissionError(13, "Permission denied"))
+        raise IO.read_error(path, PermissionError(13, "Permission denied"))
 
     monkeypatch.setattr(IO, "file_digest", deny)
     with pytest.raises(DataError, match="cannot be read.*Permission denied"):

@@ -1,4 +1,6 @@
-"""Reading and validation: typed columns, and a clear DataError for every kind of bad input."""
+"""The one reader (``data.io.read_batches`` / ``read_table``) and ``kuailive validate``
+(``engine.ingest.validate_folder``, which reads through it): typed columns, the validation
+report, and a clear one-line DataError for every kind of bad input."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from _tiny import tiny_frames, write_tiny
 
 from kuailive_analysis.data import io, schema as S
+from kuailive_analysis.engine.ingest import validate_folder
 
 
 @pytest.fixture
@@ -23,7 +26,7 @@ def _rewrite(folder, filename, text):
 
 def _err(folder, match_file, match_col=None) -> io.DataError:
     with pytest.raises(io.DataError) as ei:
-        io.validate_folder(folder)
+        validate_folder(folder)
     msg = str(ei.value)
     assert match_file in msg
     if match_col:
@@ -52,7 +55,7 @@ def test_read_types(folder):
 
 
 def test_validate_report_counts(folder):
-    rep = io.validate_folder(folder)
+    rep = validate_folder(folder)
     assert rep.ok
     files = rep.files.set_index("file")
     assert files.loc["click.csv", "rows"] == 10 and files.loc["room.csv", "rows"] == 7
@@ -74,14 +77,14 @@ def test_gzip_transparent(tmp_path):
     assert not (d / "click.csv").exists() and (d / "click.csv.gz").exists()
     clicks = io.read_table(d, "click")
     assert len(clicks) == 10
-    assert io.validate_folder(d).ok
+    assert validate_folder(d).ok
 
 
 def test_extra_columns_ignored_and_noted(tmp_path):
     frames = tiny_frames()
     frames["like"] = frames["like"].assign(note="x")
     d = write_tiny(tmp_path / "x", frames)
-    rep = io.validate_folder(d)
+    rep = validate_folder(d)
     assert rep.extra_columns["like.csv"] == ["note"]
     assert "note" in rep.to_text()
 
@@ -91,7 +94,7 @@ def test_extra_columns_ignored_and_noted(tmp_path):
 # ---------------------------------------------------------------------------------------------
 def test_missing_folder(tmp_path):
     with pytest.raises(io.DataError, match="does not exist"):
-        io.validate_folder(tmp_path / "nope")
+        validate_folder(tmp_path / "nope")
 
 
 def test_missing_file(folder):
@@ -200,7 +203,7 @@ def test_corrupt_gzip(folder):
     (folder / "like.csv").unlink()
     (folder / "like.csv.gz").write_bytes(b"not gzip at all")
     with pytest.raises(io.DataError) as ei:
-        io.validate_folder(folder)
+        validate_folder(folder)
     assert "like.csv.gz" in str(ei.value)
 
 
@@ -306,8 +309,36 @@ def test_file_digest_streams_content(tmp_path):
 def test_tilde_and_relative_folder(tmp_path, monkeypatch):
     write_tiny(tmp_path / "kl")
     monkeypatch.setenv("HOME", str(tmp_path))
-    rep = io.validate_folder("~/kl")
+    rep = validate_folder("~/kl")
     assert rep.ok and rep.data_dir == tmp_path / "kl"
     monkeypatch.chdir(tmp_path)
     assert len(io.read_table("kl", "click")) == 10
-    assert io.validate_folder("kl").data_dir == tmp_path / "kl"
+    assert validate_folder("kl").data_dir == tmp_path / "kl"
+
+
+# ---------------------------------------------------------------------------------------------
+# read_batches: the one reader
+# ---------------------------------------------------------------------------------------------
+def test_read_batches_types_and_file_order(folder, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(io, "BLOCK_SIZE", 256)  # a few rows per batch
+    batches = list(io.read_batches(folder, "click"))
+    assert len(batches) > 1
+    table = pa.Table.from_batches(batches)
+    assert table.schema.types == [pa.int32(), pa.int32(), pa.int32(), pa.int64(), pa.int32()]
+    raw = tiny_frames()["click"]
+    assert table.column("watch_live_time").to_pylist() == raw["watch_live_time"].tolist()
+    monkeypatch.undo()
+    rooms = pa.Table.from_batches(list(io.read_batches(folder, "room", columns=["live_type"])))
+    assert rooms.schema.names == ["live_type"] and rooms.schema.types == [pa.int16()]
+    users = pa.Table.from_batches(list(io.read_batches(folder, "user")))
+    assert pa.types.is_dictionary(users.schema.field("age").type)
+    assert users.schema.field("reg_timestamp").type == pa.string()
+
+
+def test_read_table_equals_to_frame_of_the_batches(folder):
+    import pyarrow as pa
+
+    table = pa.Table.from_batches(list(io.read_batches(folder, "user")))
+    pd.testing.assert_frame_equal(io.to_frame(S.USER, table), io.read_table(folder, "user"))

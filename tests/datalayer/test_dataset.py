@@ -11,7 +11,6 @@ from _tiny import write_tiny
 
 from kuailive_analysis import dataset
 from kuailive_analysis.data import schema as S
-from kuailive_analysis.data.clean import report_numbers
 from kuailive_analysis.data.data_source import TRUTH_FILE, TRUTH_USERS_FILE
 from kuailive_analysis.data.io import DataError
 
@@ -193,26 +192,3 @@ def test_small_twin_contract(twin_folder):
     assert len(ds.users) > 0 and len(ds.clicks) > 0
     rep = ds.report
     assert (rep["rows_out"] == rep["rows_in"] - rep["rows_dropped"]).all()
-
-
-def test_chapter_figures_from_tiny(tmp_path):
-    from matplotlib.figure import Figure
-
-    from kuailive_analysis.plots import cleaning as P
-
-    ds = dataset.load(write_tiny(tmp_path / "tiny"), drop_duplicate_events=True, long_rooms="drop")
-    assert int(ds.room_durations[["real", "censored"]].to_numpy().sum()) == 5  # all deduped rooms
-    figs = [
-        P.room_duration_figure(ds.room_durations, source="tiny"),
-        P.sensitivity_figure(ds.room_sensitivity),
-        P.report_figure(ds.report),
-    ]
-    for fig in figs:
-        assert isinstance(fig, Figure)
-        ax = fig.axes[0]
-        assert ax.get_xlabel() and ax.get_title(loc="left")
-    # the report figure's default title names the largest share: 1 of 3 gift rows (long room)
-    assert "33.33% of gift rows" in figs[2].axes[0].get_title(loc="left")
-    nums = report_numbers(ds.report)
-    assert nums["click_in"] == 10 and nums["click_out"] == 5 and nums["click_kept_share"] == 0.5
-    assert nums["long_rooms_gift_dropped"] == 1

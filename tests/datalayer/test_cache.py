@@ -12,8 +12,18 @@ import pandas as pd
 import pytest
 from _tiny import write_tiny
 
+from kuailive_analysis.core.folders import owned_tmpdir
 from kuailive_analysis.data import cache as C
 from kuailive_analysis.data.data_source import fingerprint
+from kuailive_analysis.engine.ingest.write import write_frame
+
+
+def write(path, tables: dict, meta: dict):
+    """What a build does: tables into a temporary folder beside ``path``, then commit."""
+    folder = owned_tmpdir(path.parent, f".{path.name}")
+    for name, df in tables.items():
+        write_frame(df, folder / f"{name}.parquet")
+    return C.commit(folder, path, meta)
 
 
 def key(d, params):
@@ -46,6 +56,7 @@ def test_write_read_roundtrip(tmp_path):
     df = pd.DataFrame(
         {
             "id": np.array([1, 2, 3], np.int32),
+            "date": pd.to_datetime(["2025-05-01", None, "2020-01-01"]).astype("datetime64[s]"),
             "ts": pd.Series(pd.to_datetime([0, 1, 2], unit="ms", utc=True))
             .dt.tz_convert("Asia/Shanghai")
             .astype("datetime64[ms, Asia/Shanghai]"),
@@ -55,7 +66,7 @@ def test_write_read_roundtrip(tmp_path):
             "flag": [True, False, True],
         }
     )
-    path = C.write(tmp_path / "k", {"t": df}, {"a": 1})
+    path = write(tmp_path / "k", {"t": df}, {"a": 1})
     assert C.is_complete(path) and C.read_meta(path) == {"a": 1}
     back = C.read_table(path, "t")
     pd.testing.assert_frame_equal(back, df)
@@ -73,8 +84,8 @@ def test_incomplete_cache_not_used(tmp_path):
 
 def test_second_writer_keeps_first_copy(tmp_path):
     df = pd.DataFrame({"a": np.arange(3, dtype=np.int32)})
-    C.write(tmp_path / "k", {"t": df}, {"writer": 1})
-    C.write(tmp_path / "k", {"t": df.iloc[:1]}, {"writer": 2})
+    write(tmp_path / "k", {"t": df}, {"writer": 1})
+    write(tmp_path / "k", {"t": df.iloc[:1]}, {"writer": 2})
     assert C.read_meta(tmp_path / "k") == {"writer": 1}
     assert len(C.read_table(tmp_path / "k", "t")) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]

@@ -145,55 +145,69 @@ def _save(scratch: Scratch, d: int, name: str, cols, arrays) -> None:
         scratch.write(f"day{d:02d}-{name}-{c}", a)
 
 
-def _kept(scratch, d, name, cols, maps: SampleMaps, room_map) -> dict[str, np.ndarray]:
-    """Day ``d``'s ``name`` events of kept users in kept rooms: ``u`` / ``r`` renumbered (new
-    0-based user and room indices), the other columns ``cols`` as stored."""
-    u = scratch.read(f"day{d:02d}-{name}-u")
-    r = scratch.read(f"day{d:02d}-{name}-r")
-    k = np.flatnonzero((maps.user_map[u] >= 0) & (room_map[r] >= 0))
-    out = {"u": maps.user_map[u[k]], "r": room_map[r[k]]}
-    for c in cols:
-        out[c] = scratch.read(f"day{d:02d}-{name}-{c}")[k]
-    return out
+class _KeptEvents:
+    """Reads the day files back with the sample rule applied: events of kept users in kept
+    rooms, users and rooms renumbered (new 0-based user and room indices)."""
 
+    def __init__(self, scratch: Scratch, maps: SampleMaps, room_map: np.ndarray):
+        self.scratch, self.maps, self.room_map = scratch, maps, room_map
 
-def _kept_days(scratch, name, cols, maps, room_map):
-    for d in range(N_WINDOW_DAYS):
-        yield _kept(scratch, d, name, cols, maps, room_map)
+    def day(self, d: int, name: str, cols=()) -> dict[str, np.ndarray]:
+        """Day ``d``'s kept ``name`` events: ``u``, ``r`` and the columns ``cols`` as stored."""
+        read = self.scratch.read
+        u, r = read(f"day{d:02d}-{name}-u"), read(f"day{d:02d}-{name}-r")
+        k = np.flatnonzero((self.maps.user_map[u] >= 0) & (self.room_map[r] >= 0))
+        out = {"u": self.maps.user_map[u[k]], "r": self.room_map[r[k]]}
+        for c in cols:
+            out[c] = read(f"day{d:02d}-{name}-{c}")[k]
+        return out
+
+    def days(self, name: str, cols=()):
+        """:meth:`day` for every day, in order."""
+        for d in range(N_WINDOW_DAYS):
+            yield self.day(d, name, cols)
+
+    def table(self, name: str) -> list[np.ndarray]:
+        """All kept ``name`` events as [u, r, t] (for the small tables)."""
+        parts = list(self.days(name, ("t",)))
+        return [np.concatenate([p[c] for p in parts]) for c in EVENT_COLUMNS]
 
 
 def _write_sample(out, scratch, rooms, maps, usr, stream, r_room, r_prof, r_fix, prm, scale, seed):
-    """The sample rule's pass 2 and every file (see the module docstring)."""
+    """Pass 2 (the sample rule applied to the day files) and every file of the twin."""
     room_map, n_rooms = rooms.keep(maps.streamer_map)
-    n_u, n_s = len(maps.kept_users), len(maps.kept_streamers)
     # new streamer_id of each kept room (index = new live_id - 1)
     kept_strm = maps.streamer_map[rooms.kept_column("streamer", room_map, n_rooms)].astype(np.int32)
+    ev = _KeptEvents(scratch, maps, room_map)
+    tables, added = _condition(ev, len(maps.kept_users), r_fix, prm)
+    changed = _streamer_quirk(ev, kept_strm, len(maps.kept_streamers), r_fix, prm)
+    theta = usr["theta"][maps.kept_users]
+    counts = _write_events(out, ev, tables, kept_strm, changed, theta, r_fix, prm)
+    del tables, kept_strm, ev
+    kept = rooms.kept_rooms(room_map, n_rooms, maps.streamer_map)
+    room_map = None  # 4 bytes per drawn room, not needed any more
+    scratch.close()  # nothing on disk is needed any more
+    prm, counts["room_rows"] = _write_room_file(out, kept, r_room, prm, len(maps.kept_streamers))
+    del kept
+    _write_profiles(out, usr, stream, maps, r_prof)
+    counts.update(user=len(maps.kept_users), streamer=len(maps.kept_streamers), rooms=n_rooms)
+    write_truth(out, scale, seed, prm, usr, maps.kept_users, added, counts)
 
-    def clicks(cols):  # the kept clicks, day by day
-        return _kept_days(scratch, "click", cols, maps, room_map)
 
-    tables = {}
-    for name in ("comment", "like", "gift"):
-        parts = list(_kept_days(scratch, name, ("t",), maps, room_map))
-        tables[name] = [np.concatenate([p[c] for p in parts]) for c in EVENT_COLUMNS]
-
-    # conditioning on "at least one gift, comment and like"
-    mismatch = StreamerMismatch(n_s)
-    added = {}
+def _condition(ev: _KeptEvents, n_u: int, rng, prm) -> tuple[dict, dict]:
+    """Conditioning on "at least one gift, comment and like": the kept gift / comment / like
+    tables ([u, r, t], the added events last) and the per-user flags of the added ones."""
+    tables, added = {}, {}
     for name, weight in (("gift", "lam"), ("comment", "pc"), ("like", "pl")):
-        first = FirstEvent(np.bincount(tables[name][0], minlength=n_u) == 0)
-        for c in clicks(("t", "w", "end", "logged", weight)):
-            first.feed(r_fix, c["u"], c[weight], r=c["r"], t=c["t"], w=c["w"], end=c["end"])
-            if name == "gift":
-                mismatch.count(kept_strm[c["r"][c["logged"]]])
+        u, r, t = ev.table(name)
+        first = FirstEvent(np.bincount(u, minlength=n_u) == 0)
+        for c in ev.days("click", ("t", "w", "end", weight)):
+            first.feed(rng, c["u"], c[weight], r=c["r"], t=c["t"], w=c["w"], end=c["end"])
         users, v = first.chosen()
         if name == "gift":
-            i, ts = gift_times(r_fix, prm, v["t"], v["w"], v["end"], np.ones(len(users), np.int64))
+            i, ts = gift_times(rng, prm, v["t"], v["w"], v["end"], np.ones(len(users), np.int64))
         else:
-            i, ts = engagement_times(
-                r_fix, prm, v["t"], v["w"], v["end"], np.arange(len(users)), 0.0
-            )
-        u, r, t = tables[name]
+            i, ts = engagement_times(rng, prm, v["t"], v["w"], v["end"], np.arange(len(users)), 0.0)
         tables[name] = [
             np.concatenate([u, users[i]]),
             np.concatenate([r, v["r"][i]]),
@@ -202,14 +216,24 @@ def _write_sample(out, scratch, rooms, maps, usr, stream, r_room, r_prof, r_fix,
         flag = np.zeros(n_u, dtype=np.int8)
         flag[users[i]] = 1
         added[name] = flag
+    return tables, added
 
-    # quirk 5 (a wrong streamer_id on a few click rows), then the event files
-    for c in clicks(("logged",)):
-        mismatch.draw(r_fix, kept_strm[c["r"][c["logged"]]], prm.p_streamer_mismatch)
-    changed = mismatch.finish(r_fix)
+
+def _streamer_quirk(ev: _KeptEvents, kept_strm, n_s: int, rng, prm) -> dict[int, int]:
+    """Quirk 5: ``{row of click.csv before sorting: wrong streamer_id}``."""
+    mismatch = StreamerMismatch(n_s)
+    for c in ev.days("click", ("logged",)):
+        mismatch.count(kept_strm[c["r"][c["logged"]]])
+    for c in ev.days("click", ("logged",)):
+        mismatch.draw(rng, kept_strm[c["r"][c["logged"]]], prm.p_streamer_mismatch)
+    return mismatch.finish(rng)
+
+
+def _write_events(out, ev: _KeptEvents, tables, kept_strm, changed, theta, rng, prm) -> dict:
+    """Write the five event files (clicks and negatives day by day); return their rows."""
     counts = {}
     with EventCsv(out / S.CLICK.filename, S.CLICK) as f:
-        for c in clicks(("t", "w", "logged")):
+        for c in ev.days("click", ("t", "w", "logged")):
             lg = c["logged"]
             strm = kept_strm[c["r"][lg]].astype(np.int64)
             for pos in [p for p in changed if f.rows <= p < f.rows + len(strm)]:
@@ -217,60 +241,58 @@ def _write_sample(out, scratch, rooms, maps, usr, stream, r_room, r_prof, r_fix,
             f.write(c["u"][lg], c["r"][lg], strm, c["t"][lg], c["w"][lg])
         counts["click"] = f.rows
     with EventCsv(out / S.NEGATIVE.filename, S.NEGATIVE) as f:
-        for c in _kept_days(scratch, "negative", ("t",), maps, room_map):
+        for c in ev.days("negative", ("t",)):
             f.write(c["u"], c["r"], kept_strm[c["r"]], c["t"])
         counts["negative"] = f.rows
     for name, sch in (("comment", S.COMMENT), ("like", S.LIKE)):
-        u, r, t = tables.pop(name)
+        u, r, t = tables[name]
         counts[name] = write_events(out / sch.filename, sch, u, r, kept_strm[r], t)
-    u, r, t = tables.pop("gift")
-    theta = usr["theta"][maps.kept_users]
-    price = draw_prices(r_fix, theta[u], prm.combo_rate, prm.combo_p)
+    u, r, t = tables["gift"]
+    price = draw_prices(rng, theta[u], prm.combo_rate, prm.combo_p)
     counts["gift"] = write_events(out / S.GIFT.filename, S.GIFT, u, r, kept_strm[r], t, price)
-    del kept_strm, u, r, t, price
+    return counts
 
-    # rooms: the duplicate-row rates are set so the file has the real share of extra rows
-    kept = rooms.kept_rooms(room_map, n_rooms, maps.streamer_map)
-    room_map = None  # 4 bytes per drawn room, not needed any more
-    scratch.close()  # nothing on disk is needed any more
+
+def _write_room_file(out, kept, rng, prm, n_s: int) -> tuple[TwinParams, int]:
+    """Write room.csv; the duplicate-row rates are set so that the file has the real share of
+    extra rows. Returns the final parameters (with those rates) and the file's rows."""
+    n = len(kept)
     n_cross = 0  # rooms that start in the window and end on a later Beijing day
-    for a in range(0, n_rooms, _CHUNK):
+    for a in range(0, n, _CHUNK):
         st, en = kept.start_ms[a : a + _CHUNK], kept.end_ms[a : a + _CHUNK]
         sd = beijing_day(np.maximum(st, WINDOW_START_MS))
         ed = beijing_day(np.minimum(en, WINDOW_END_MS) - 1)
         n_cross += int(np.count_nonzero((sd != ed) & (st >= WINDOW_START_MS)))
-    cross = n_cross / n_rooms  # the share (float64), as np.mean of the flags gives it
+    cross = n_cross / n  # the share (float64), as np.mean of the flags gives it
     q_cross = min(prm.q_cross, 0.8 * prm.dup_rate / max(cross, 1e-9))
     q_same = max(prm.dup_rate - q_cross * cross, 0.0) / max(1 - cross, 1e-9)
     prm = TwinParams(**{**asdict(prm), "q_cross": q_cross, "q_same": q_same, "n_streamers": n_s})
-    n_room_rows = write_rooms(r_room, kept, prm, out / S.ROOM.filename, WRITE_OPTS)
-    del kept
+    return prm, write_rooms(rng, kept, prm, out / S.ROOM.filename, WRITE_OPTS)
 
+
+def _write_profiles(out, usr, stream, maps: SampleMaps, rng) -> None:
+    """Write user.csv (rows in a fixed random order, as the real file is not ordered by
+    user_id) and streamer.csv (ordered by registration date, as the real file)."""
     uk = maps.kept_users
     users = make_users(
-        r_prof,
+        rng,
         activity=usr["act"][uk],
         watch_age_days=usr["watch_age"][uk],
         tenure_days=usr["tenure"][uk],
     )
-    # the real user.csv is not ordered by user_id: write the rows in a fixed random order
-    users = users.iloc[r_prof.permutation(len(users))]
+    users = users.iloc[rng.permutation(len(users))]
     write_frame(users, out / S.USER.filename, S.USER)
     sk = maps.kept_streamers - 1
     strm_df = make_streamers(
-        r_prof,
+        rng,
         popularity=stream["pop"][sk],
         room_rate=stream["rate"][sk],
         live_age_days=stream["live_age"][sk],
         tenure_days=stream["tenure"][sk],
     )
-    # the real streamer.csv is ordered by registration date
     strm_df = strm_df.iloc[
         np.lexsort(
             (strm_df["streamer_id"].to_numpy(), strm_df["reg_timestamp"].to_numpy().astype(str))
         )
     ]
     write_frame(strm_df, out / S.STREAMER.filename, S.STREAMER)
-    del strm_df
-    counts.update(user=n_u, streamer=n_s, room_rows=n_room_rows, rooms=n_rooms)
-    write_truth(out, scale, seed, prm, usr, uk, added, counts)

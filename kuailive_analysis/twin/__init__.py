@@ -22,7 +22,8 @@ is listed, with its evidence or as an assumption, in :mod:`kuailive_analysis.twi
 
 How the files are made: :mod:`kuailive_analysis.twin.pipeline` runs two passes over the days
 with scratch files (:mod:`kuailive_analysis.twin.scratch`; the rooms are drawn onto disk by
-:mod:`kuailive_analysis.twin.room_store`), so peak memory stays flat as the scale grows;
+:mod:`kuailive_analysis.twin.room_store`), so that memory holds one day's working set and a
+few bytes per drawn room, user and streamer instead of every event of the window;
 :mod:`kuailive_analysis.twin.sampling` imposes the sample rule below;
 :mod:`kuailive_analysis.twin.writer` writes the CSV and truth files;
 :mod:`kuailive_analysis.twin.output` checks the arguments and writes the folder atomically.
@@ -44,10 +45,11 @@ Counts scale linearly with ``scale`` (1.0 = real size: 23,772 users, 452,621 str
 11.6M rooms, 4.9M clicks, 12.7M negatives). Output is byte-identical for the same
 ``(scale, seed)``: all randomness flows from ``numpy.random.default_rng`` streams derived from
 the seed, and files are written in a deterministic order with pyarrow's CSV writer. The
-two-pass generator (version 0.1.0 of the package onwards) writes the same bytes as the earlier
-all-in-memory generator: each random stream is consumed in the same order and amounts, however
-the work is split into days, streamer buckets or chunks (``tests/test_twin.py`` holds the
-digests of a small twin made by the earlier generator).
+two-pass generator (issue 24) writes the same bytes as the earlier all-in-memory generator (up
+to commit bed50fe), so ``truth.json`` keeps the same generator version: each random stream is
+consumed in the same order and amounts, however the work is split into days, streamer buckets
+or chunks (``tests/test_twin_twopass.py`` holds the sha256 of every file of a small twin made
+by the earlier generator).
 """
 
 from __future__ import annotations

@@ -160,6 +160,7 @@ def main(argv=None) -> int:
         out = tmp / f"twin-scale{args.scale:g}-seed{args.seed}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     mem_before = _mem_available_mb()
+    revision = _revision()  # before the run: the code the child imports
     t0 = time.perf_counter()
     with LoadSampler() as load:
         proc = subprocess.run(
@@ -173,7 +174,7 @@ def main(argv=None) -> int:
     res["wall_seconds_incl_startup"] = round(time.perf_counter() - t0, 2)
     res["load"] = load.summary()
     res["mem_available_mb_at_start"] = mem_before
-    res["revision"] = _revision()
+    res["revision"] = revision
     res["command"] = " ".join([Path(sys.executable).name, *sys.argv])
     res["bytes"] = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
     res["total_mb"] = round(sum(res["bytes"].values()) / 1e6, 1)

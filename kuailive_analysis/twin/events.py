@@ -335,7 +335,7 @@ def generate_day(
     room, timestamp); ``click`` holds every click, logged or not: (user, room, timestamp, watch
     ms, ``logged``, expected gift count, comment probability, like probability, ``end`` = the
     latest ms an engagement of the click may take: min(room end, churn, end of the logs)). The
-    last three are the weights and bound that the sample-rule conditioning uses.
+    last four are the weights and the bound that the sample-rule conditioning uses.
     """
     d0 = day_start_ms(day)
     d1 = min(d0 + MS_PER_DAY, LOG_END_MS)

@@ -297,3 +297,21 @@ def test_date_ints_equal_beijing_date_int():
     )
     assert date_ints(ms).tolist() == beijing_date_int(ms).tolist()
     assert date_ints(ms).dtype == np.int32 and len(date_ints(ms[:0])) == 0
+
+
+def test_int32_shuffle_is_numpys_permutation():
+    """The live_id order shuffles a 4-byte arange; numpy's permutation(n) shuffles an int64 one
+    with the same draws (the room file depends on it)."""
+    for n in (0, 1, 7, 100_003):
+        a = np.random.default_rng(n).permutation(n)
+        b = np.arange(n, dtype=np.int32)
+        rng = np.random.default_rng(n)
+        rng.shuffle(b)
+        assert a.tolist() == b.tolist()
+        assert rng.random() == _after_permutation(n)  # and the same number of draws
+
+
+def _after_permutation(n: int) -> float:
+    rng = np.random.default_rng(n)
+    rng.permutation(n)
+    return rng.random()

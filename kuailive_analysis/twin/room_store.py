@@ -132,6 +132,8 @@ def draw_rooms(
     sizes = _resolve_overlaps(rng, scratch, n_buckets, sizes)
     _draw_titles(rng, scratch, len(room_rate), sizes, prm)
     n = int(sum(sizes))
+    if n >= 2**31:  # live indices are stored as int32 (about 90M rooms at scale 5)
+        raise ValueError(f"{n} rooms: too many for int32 room indices")
     _to_live_order(rng, scratch, sizes)
     store = RoomStore(scratch, n)
     _partition_days(rng, store, prm.click_room_sigma)
@@ -236,11 +238,10 @@ def _to_live_order(rng, scratch, sizes) -> None:
     """Step 4: live_id order is a random permutation (ids are not chronological in the real
     file); write each column in that order (``streamer`` becomes 1-based)."""
     n = int(sizes.sum())
-    itype = np.int32 if n < 2**31 else np.int64
-    perm = np.arange(n, dtype=itype)
+    perm = np.arange(n, dtype=np.int32)
     rng.shuffle(perm)  # the same draws and result as rng.permutation(n), in 4 bytes per room
-    inv = np.empty(n, dtype=itype)  # position in live_id order of each sorted room
-    inv[perm] = np.arange(n, dtype=itype)
+    inv = np.empty(n, dtype=np.int32)  # position in live_id order of each sorted room
+    inv[perm] = np.arange(n, dtype=np.int32)
     del perm
     buckets = np.flatnonzero(sizes)
     for src, dst in zip(_SORTED + ("title",), COLUMNS):

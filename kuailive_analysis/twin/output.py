@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from kuailive_analysis.config import DEFAULT_SEED
-from kuailive_analysis.data.data_source import TRUTH_FILE
+from kuailive_analysis.core.folders import foreign_entries
+from kuailive_analysis.data.data_source import TRUTH_FILE, twin_entries
 from kuailive_analysis.twin.pipeline import generate_files
 
 
@@ -53,14 +54,25 @@ def generate(out_dir, scale: float = 0.1, seed: int = DEFAULT_SEED, progress: bo
     live in a folder inside that partial folder and are deleted before the rename; nothing is
     written outside it. They take about as much disk as the finished twin (scale 5: at most
     8.2 GB of scratch, 8.4 GB in the partial folder, for a 7.9 GB twin); memory peaks at about
-    1.0 GB at scale 1 and 3.7 GB at scale 5 (``benchmarks/published/twin-*.json``). An existing twin in ``out_dir`` is replaced; an empty folder is
-    used; a file, or a folder holding anything else (e.g. a partial twin from an older version),
-    raises :class:`TwinError` and nothing is touched.
+    1.0 GB at scale 1 and 3.7 GB at scale 5 (``benchmarks/published/twin-*.json``). An
+    existing twin in ``out_dir`` is replaced only when the folder holds nothing but twin files
+    (:func:`~kuailive_analysis.data.data_source.twin_entries`); an empty folder is used; a
+    file, or a folder holding anything else (a partial twin from an older version, a twin plus
+    the user's own files), raises :class:`TwinError` and nothing is touched: this tool never
+    deletes what it did not write.
     """
     check_scale_seed(scale, seed)
     out = Path(out_dir).expanduser().absolute()
     if out.exists() and not out.is_dir():
         raise TwinError(f"{out} is a file, not a folder; choose another output folder.")
+    foreign = foreign_entries(out, twin_entries()) if (out / TRUTH_FILE).is_file() else []
+    if foreign:  # a twin plus the user's own files: never delete what this tool did not write
+        shown = ", ".join(foreign[:4]) + (", ..." if len(foreign) > 4 else "")
+        raise TwinError(
+            f"{out} holds a twin plus {len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'} "
+            f"the generator does not write ({shown}); they are never deleted: move them or "
+            "choose another output folder."
+        )
     leftover = partial_files(out)
     if leftover:
         raise TwinError(

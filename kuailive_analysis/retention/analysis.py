@@ -232,7 +232,8 @@ def _new_users(
         habit = (
             "On the twin, within quartiles of the planted daily visit probability (the habit "
             f"that a few early days measure only roughly), it is {100 * h.diff:+.1f} points "
-            f"({_points(h)})."
+            f"({_points(h)}): the later cohorts hold users who visit less often, not users who "
+            "are new."
         )
     c_adj, c_raw = (gap.gap_of(rows, gap.COHORT_SPLIT, n, t) for t in ("adj", "raw"))
     window = rows.loc[rows["n"] == n, "window_days"]
@@ -240,7 +241,7 @@ def _new_users(
         check=check,
         gaps=rows,
         new_clock=new_users.CLOCK_WORDS[by],
-        new_days_before=days,
+        new_when="in the window" + (f" or at most {days} days before it" if days else ""),
         n_later=int((first >= 1).sum()),
         new_check_status=checked.pop(
             "new_check_status",
@@ -248,6 +249,11 @@ def _new_users(
         ),
         **checked,
         other_clock=new_users.CLOCK_WORDS[other],
+        n_new_other=int(
+            check.loc[
+                (check["clock"] == other) & (check["days_before"] == days), "called_new"
+            ].iloc[0]
+        ),
         gap_n=n,
         gap_window=int(window.iloc[0]) if len(window) else 0,
         gap_n_new=adj.n_new,
@@ -416,7 +422,7 @@ def _validation(
         truth_inband=coverage,
         truth_maxdiff_raw=float(chosen["diff_truth"].abs().max()),
         truth_inband_raw=float(chosen["in_band_truth"].mean()),
-        truth_bias_raw=float(chosen["diff_truth"].mean()),
+        truth_below_raw=-float(chosen["diff_truth"].mean()),
         truth_real_churns=float(real.mean()) if len(real) else float("nan"),
         truth_maxdiff_presence=float(wide["diff"].abs().max()),
         passed=passed,

@@ -73,10 +73,9 @@ def build_findings(res) -> list[Finding]:
 def _who(res, population: str) -> str:
     """Who a population is, in words (from the chapter's definition of new users)."""
     nu = res.new_users
-    d = nu.new_days_before
     if population == NEW:
-        when = "in the window" + (f" or at most {d} days before it" if d else "")
-        return f"new users ({nu.new_clock} {when})"
+        return f"new users ({nu.new_clock} {nu.new_when})"
+    d = res.params.new_user_days_before
     return f"existing users ({nu.new_clock} {f'more than {d} days ' if d else ''}before the window)"
 
 
@@ -342,7 +341,7 @@ def _truth_finding(res) -> Finding:
         )
     n_days, cov, gap = len(v.chosen), v.truth_inband, v.truth_maxdiff
     cov_p, gap_p = format_percent(cov, 0), format_percent(gap, 1)
-    raw_p, bias_p = format_percent(v.truth_inband_raw, 0), format_percent(abs(v.truth_bias_raw), 1)
+    raw_p, bias_p = format_percent(v.truth_inband_raw, 0), format_percent(v.truth_below_raw, 1)
     return _finding(
         "km_truth",
         "On the twin the Kaplan-Meier curve recovers the planted survival as the churn rule "
@@ -363,7 +362,7 @@ def _truth_finding(res) -> Finding:
             "max_gap": gap,
             "coverage_raw_truth": v.truth_inband_raw,
             "max_gap_raw_truth": v.truth_maxdiff_raw,
-            "mean_bias_raw_truth": v.truth_bias_raw,
+            "mean_below_raw_truth": v.truth_below_raw,
             "real_churns": v.truth_real_churns,
             "days": n_days,
         },

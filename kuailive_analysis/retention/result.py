@@ -115,7 +115,7 @@ class NewUsers(Section):
     check: pd.DataFrame
     gaps: pd.DataFrame
     new_clock: str = glued()
-    new_days_before: int = glued()
+    new_when: str = glued()
     n_later: int = glued()
     new_check_status: str = glued()
     share_right_before: float = glued(".1%", default=NAN)
@@ -123,6 +123,7 @@ class NewUsers(Section):
     share_found_after: float = glued(".1%", default=NAN)
     share_right_other: float = glued(".1%", default=NAN)
     other_clock: str = glued(default="")
+    n_new_other: int = glued(default=0)
     gap_n: int = glued(default=7)
     gap_window: int = glued(default=0)
     gap_n_new: int = glued(default=0)
@@ -243,7 +244,8 @@ class Validation(Section):
     ``truth_inband``: the share of days that curve lies inside the KM 95% band; ``passed``: it
     reaches ``truth_coverage_min`` (None: not checkable); ``truth_maxdiff``: the largest
     |KM - seen truth|. The ``_raw`` values compare with the planted churn day itself (the
-    earlier check, which the definition's known bias fails); ``truth_real_churns``: the share
+    earlier check, which the definition's known bias fails; ``truth_below_raw``: the mean of
+    truth - KM, how far the estimate sits below); ``truth_real_churns``: the share
     of observed churns whose planted churn falls before the silence ends (``L + churn_days``).
     """
 
@@ -260,7 +262,7 @@ class Validation(Section):
     truth_inband: float = glued(".0%", default=NAN)
     truth_maxdiff_raw: float = glued(".1%", default=NAN)
     truth_inband_raw: float = glued(".0%", default=NAN)
-    truth_bias_raw: float = glued(".1%", default=NAN)
+    truth_below_raw: float = glued(".1%", default=NAN)
     truth_real_churns: float = glued(".0%", default=NAN)
     truth_maxdiff_presence: float = glued(".1%", default=NAN)
     passed: bool | None = None

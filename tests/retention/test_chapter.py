@@ -31,7 +31,7 @@ TRUTH_KEYS = (
     "truth_inband",
     "truth_maxdiff_raw",
     "truth_inband_raw",
-    "truth_bias_raw",
+    "truth_below_raw",
     "truth_real_churns",
     "truth_maxdiff_presence",
     "share_right_before",

@@ -24,7 +24,6 @@ from kuailive_analysis.retention.age_clock import (
 from kuailive_analysis.retention.checks import RetentionError
 from kuailive_analysis.retention.cohorts import averaged_retention, cohort_triangle, retention_at
 from kuailive_analysis.retention.cox import cox_design, cox_headline, fit_cox
-from kuailive_analysis.retention.findings import gap_verdict
 from kuailive_analysis.retention.kaplan_meier import (
     churn_sensitivity,
     fit_km,
@@ -32,6 +31,7 @@ from kuailive_analysis.retention.kaplan_meier import (
     sensitivity_row,
 )
 from kuailive_analysis.retention.logrank import segment_headline, segment_report
+from kuailive_analysis.retention.new_user_findings import gap_verdict
 from kuailive_analysis.retention.params import Params
 from kuailive_analysis.retention.segments import early_activity, landmark, user_segments
 from kuailive_analysis.retention.stickiness import dau_wau, weekly_retention

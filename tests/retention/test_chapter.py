@@ -362,3 +362,11 @@ def test_chapter_notebook_is_thin():
         assert not re.search(banned, src), banned
     assert src.count("retention.analyse(") == 1 and "glue_all(res.numbers())" in src
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_new_user_definition_check_uses_its_threshold(twin_result):
+    for share, status in ((0.5, "failed"), (0.95, "validated")):
+        nu = replace(twin_result.new_users, share_right_after=share)
+        f = {f.key: f for f in replace(twin_result, new_users=nu).findings()}
+        assert f["new_user_definition"].status == status
+        assert f["new_user_definition"].kind == "method check"

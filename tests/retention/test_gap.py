@@ -18,6 +18,7 @@ from kuailive_analysis.retention.gap import (
     gap_of,
     gap_rows,
     mantel_haenszel_difference,
+    planted_habit_gap,
     unadjusted_gap,
 )
 
@@ -155,3 +156,19 @@ def test_gap_rows_measure_activity_before_the_outcome_day():
     assert (adj.diff, adj.levels, adj.n_new) == (-1.0, 1, 20)
     assert seven["raw"] == pytest.approx(13 / 20 - 1)
     assert math.isnan(gap_of(rows, "nope", 7).diff)
+
+
+def test_planted_habit_gap_compares_within_quartiles_of_the_planted_visit_probability():
+    """Users 1-40 visit every day; 41-80 every other day. Late starters (first day 1) are all
+    among the rare visitors: the raw gap is large, within the planted habit it is zero."""
+    log = {u: list(range(0, 21)) for u in range(1, 41)}
+    log |= {u: list(range(0, 21, 2)) for u in range(41, 61)}  # days 0, 2, ..., 20
+    log |= {u: list(range(1, 21, 2)) for u in range(61, 81)}  # first seen on day 1
+    truth = pd.DataFrame({"user_id": range(1, 81), "p_day": [0.95] * 40 + [0.5] * 40})
+    late = pd.Series({u: u > 60 for u in range(1, 81)})
+    rows = gap_rows(act(log), act(log).assign(active=True, n_clicks=1), {"s": late})
+    assert gap_of(rows, "s", 7, "raw").diff == pytest.approx(0 - 40 / 60)
+    habit = planted_habit_gap(act(log), truth, late, 7)
+    # day f + 7 is odd for the every-other-day users (never active then), so they are 0 of 20
+    # late and 0 of 20 existing; the every-day users have no late counterpart
+    assert habit.diff == pytest.approx(0.0) and habit.levels == 1

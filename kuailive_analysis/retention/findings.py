@@ -74,8 +74,10 @@ def _rate_finding(res, key: str, population: str, n: int) -> Finding:
         "window.",
         check=f"{WIDTH}, at least {min_n} users reaching day {n}",
         passed=r.denominator >= min_n and r.half_width <= MAX_HALF_WIDTH,
-        reason=f"Only {r.denominator:,} users reach day {n}; the 95% interval ({ci}) is wider "
-        f"than +-{100 * MAX_HALF_WIDTH:.0f} points or the sample is below {min_n} users.",
+        reason=f"Only {r.denominator:,} users reach day {n}, fewer than {min_n}."
+        if r.denominator < min_n
+        else f"The 95% interval from the {r.denominator:,} users who reach day {n} ({ci}) is wider "
+        f"than +-{100 * MAX_HALF_WIDTH:.0f} points.",
         value=r.rate,
         unit="share",
         interval=(r.lo, r.hi) if math.isfinite(r.lo) else None,

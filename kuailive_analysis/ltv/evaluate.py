@@ -22,6 +22,7 @@ from scipy import stats
 
 from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
+from kuailive_analysis.ltv.scoring import unit_deviance
 from kuailive_analysis.ltv.summary import summary_arrays
 
 TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
@@ -111,6 +112,7 @@ def _metrics(pred: np.ndarray, act: np.ndarray) -> dict:
         pred = np.full(pred.shape, np.nan)
     err = pred - act
     return {
+        "deviance": np.mean(unit_deviance(pred, act)),
         "MAE": np.mean(np.abs(err)),
         "RMSE": np.sqrt(np.mean(err**2)),
         "correlation": (
@@ -172,8 +174,10 @@ def score_forecasts(forecasts: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
     """Per-user accuracy of each forecast column (``(target, method)``, as from
     :func:`holdout_forecasts`) against the holdout of ``summary`` (:data:`TARGET_COLUMNS`).
 
-    Rows ``(target, method)``; columns MAE, RMSE, correlation, total_predicted, total_actual,
-    total_ratio (predicted / actual totals). A non-finite forecast scores NaN.
+    Rows ``(target, method)``; columns deviance (mean Poisson deviance,
+    :func:`~kuailive_analysis.ltv.scoring.unit_deviance`), MAE, RMSE, correlation,
+    total_predicted, total_actual, total_ratio (predicted / actual totals). A non-finite
+    forecast scores NaN.
     """
     rows = {}
     for target, method in forecasts.columns:

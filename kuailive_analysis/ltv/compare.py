@@ -218,17 +218,25 @@ class Comparison:
 
 
 def per_user_value(c: Comparison, days: int) -> tuple[float, float, float] | None:
-    """The winner's value per user over ``days`` days after the window (coins): the mean of its
-    ``forward`` forecast of the next ``horizon`` days, times ``days / horizon`` (each day worth
-    an average day of the forecast week), with the interval of that mean divided by the
-    winner's holdout total-ratio interval (a forecast that was 10% high on the holdout may be
-    10% high again). ``(value, low, high)``; None without a winner."""
+    r"""The winner's value per user over ``days`` days after the window (coins), corrected by
+    its holdout total ratio :math:`r` (forecast / actual, interval :math:`[r_l, r_h]`): with
+    :math:`\bar f` the mean of its ``forward`` forecast of the next ``horizon`` days,
+
+    .. math::
+
+        v = \frac{\bar f}{r} \frac{\text{days}}{\text{horizon}}, \qquad
+        \Big[\frac{\bar f}{r_h} \frac{\text{days}}{\text{horizon}},\;
+        \frac{\bar f}{r_l} \frac{\text{days}}{\text{horizon}}\Big]
+
+    (each day worth an average day of the forecast week; a forecast that was 30% high on the
+    holdout is taken to be 30% high again, within the interval of that ratio). ``(value, low,
+    high)``; None without a winner."""
     if c.winner.method is None or c.forward is None or not len(c.forward):
         return None
-    v = float(c.forward.mean()) * days / c.horizon
+    f = float(c.forward.mean()) * days / c.horizon
     t = c.scores.table.loc[c.winner.method]
-    lo, hi = t[("total_ratio", "low")], t[("total_ratio", "high")]
-    return v, (v / hi if hi > 0 else float("nan")), (v / lo if lo > 0 else float("inf"))
+    r, lo, hi = (float(t[("total_ratio", k)]) for k in ("estimate", "low", "high"))
+    return f / r, (f / hi if hi > 0 else float("nan")), (f / lo if lo > 0 else float("inf"))
 
 
 def compare(

@@ -175,7 +175,8 @@ def value_finding(c: C.Comparison, value: tuple | None, days: int) -> Finding:
         "ltv_value",
         f"A user who gifted in the window is forecast to give this many coins over the next "
         f"{days} days ({m}, the model that beats the {w.baseline.split(' (')[0]} on the "
-        f"holdout; the {days} days at its forecast rate of the first {c.horizon}).",
+        f"holdout; its forecast of the first {c.horizon} days, corrected by its holdout "
+        f"forecast/actual ratio, over {days} days).",
         check=_rule_check(c),
         passed=True,
         value=v,

@@ -133,12 +133,15 @@ def forward(c: C.Comparison, days: int, value: tuple | None, level: float) -> st
             "gifting user is worth over the next month stays an open question."
         )
     v, lo, hi = value
+    m = c.winner.method
+    ratio = c.scores.estimate("total_ratio")[m]
     return (
-        f"Refitted on all days, {c.winner.method} forecasts {v:,.1f} coins per gifting user over "
-        f"the {days} days after the window ({lo:,.1f} to {hi:,.1f}: the {level:.0%} interval "
-        f"of its holdout total ratio), {len(c.forward):,d} users. The {days} days are "
-        f"counted at the rate it forecasts for the first {c.horizon}: the holdout checked "
-        f"{c.horizon}-day forecasts, not a decline over a month."
+        f"Refitted on all days, {m} forecasts the value of the {len(c.forward):,d} users who "
+        f"gifted in the window over the next {c.horizon} days; divided by its holdout total "
+        f"ratio ({ratio:.2f}) and counted over {days} days, that is {v:,.1f} coins per user "
+        f"({lo:,.1f} to {hi:,.1f}, from the {level:.0%} interval of the ratio). The {days} "
+        f"days are counted at the rate of the first {c.horizon}: the holdout checked "
+        f"{c.horizon}-day forecasts, not how value declines over a month."
     )
 
 

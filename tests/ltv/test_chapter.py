@@ -219,7 +219,9 @@ def test_findings_gate_the_ltv_headline(result):
     ok = {f.key: f for f in dataclasses.replace(result, choice=choice).findings()}
     okv = ok["ltv_value"]
     assert okv.status == "validated" and okv.action and okv in headlines([okv], twin=True)
-    assert okv.value == pytest.approx(20.0 * result.params.horizon_days / c.horizon)
+    ratio = c.scores.estimate("total_ratio")[C.GBM]
+    assert okv.value == pytest.approx(20.0 * result.params.horizon_days / c.horizon / ratio)
+    assert okv.interval[0] <= okv.value <= okv.interval[1]
     assert "gradient boosting" in okv.statement and okv.unit == "coins per user"
     assert "had reached 0" in okv.would_fail and "0.5 to 2" in okv.would_fail
     # the landing table shows the number: the statement does not repeat it

@@ -80,11 +80,13 @@ def test_per_user_value_scales_the_forward_week(result):
         forward=pd.Series([7.0, 14.0, 0.0]),
     )
     v, lo, hi = C.per_user_value(won, 30)
-    assert v == pytest.approx(7.0 * 30 / c.horizon)
     t = c.scores.table.loc[C.GBM]
+    f = 7.0 * 30 / c.horizon  # the mean forecast of the week, over 30 days
+    assert v == pytest.approx(f / t[("total_ratio", "estimate")])
     assert (lo, hi) == pytest.approx(
-        (v / t[("total_ratio", "high")], v / t[("total_ratio", "low")])
+        (f / t[("total_ratio", "high")], f / t[("total_ratio", "low")])
     )
+    assert lo <= v <= hi
     assert C.per_user_value(dataclasses.replace(won, forward=None), 30) is None
 
 

@@ -10,8 +10,11 @@ after a cut day, from the days before it only (:func:`value_forecasts`):
 * **Poisson gradient boosting** and **zero-inflated lognormal**: supervised, trained one window
   earlier on window-length-free features (:mod:`kuailive_analysis.ltv.supervised`);
 * baselines, the forecasts a team would use without a model: the user's **run rate** (value per
-  day of the window before the cut, times the horizon), the **constant mean** (the cohort's
-  mean run rate for everybody: the same total, no ranking) and **zero** (nobody gives).
+  day of the window before the cut, times the horizon); the **past rate x own mean** (BG/NBD's
+  naive counterpart, :func:`~kuailive_analysis.ltv.evaluate.past_rate_value`: repeat gifting
+  days per day since the first gift times the user's mean value per gifting day); the
+  **constant mean** (the cohort's mean run rate for everybody: the same total, no ranking) and
+  **zero** (nobody gives).
 
 :func:`~kuailive_analysis.ltv.scoring.score` scores them on the holdout (Poisson deviance first,
 then calibration, ranking and RMSE) and :func:`pick_winner` applies :data:`WINNER_RULE`.
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.ltv import supervised as S
+from kuailive_analysis.ltv import evaluate as E, supervised as S
 from kuailive_analysis.ltv.bgnbd import BetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma, sample_mean_spend
 from kuailive_analysis.ltv.mbgnbd import ModifiedBetaGeo
@@ -38,9 +41,10 @@ BG, MBG, GBM, ZILN = (
     "Poisson gradient boosting",
     "zero-inflated lognormal",
 )
-RUN_RATE, CONSTANT, ZERO = "run rate (baseline)", "constant mean (baseline)", "zero (baseline)"
+RUN_RATE, PAST_RATE = "run rate (baseline)", "past rate x own mean (baseline)"
+CONSTANT, ZERO = "constant mean (baseline)", "zero (baseline)"
 MODELS = (BG, MBG, GBM, ZILN)
-BASELINES = (RUN_RATE, CONSTANT, ZERO)
+BASELINES = (RUN_RATE, PAST_RATE, CONSTANT, ZERO)
 SUPERVISED = (GBM, ZILN)
 PRIMARY = "deviance"
 """The score the rule compares (mean Poisson deviance, :mod:`~kuailive_analysis.ltv.scoring`)."""
@@ -51,7 +55,7 @@ deviance."""
 WINNER_RULE = (
     "a model wins when the {level:.0%} paired user-bootstrap interval of its Poisson-deviance "
     "difference to the best baseline (the one with the lowest holdout deviance among run rate, "
-    "constant mean and zero) lies entirely below zero, and its holdout total ratio (forecast / "
+    "past rate x own mean, constant mean and zero) lies entirely below zero, and its holdout total ratio (forecast / "
     "actual) is within {lo:g} to {hi:g}; among such models the one with the lowest deviance wins"
 )
 """The rule that picks the LTV model, fixed before the comparison was run (``{level}``: the
@@ -120,6 +124,7 @@ def value_forecasts(
         notes[GBM] = notes[ZILN] = str(e)
     run_rate = gs["value_cal"].to_numpy(float) / cut * horizon
     cols[RUN_RATE] = run_rate
+    cols[PAST_RATE] = E.past_rate_value(gs, float(horizon))
     cols[CONSTANT] = np.full(len(gs), run_rate.mean())
     cols[ZERO] = np.zeros(len(gs))
     out = pd.DataFrame(cols, index=gs.index)

@@ -58,6 +58,18 @@ def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     )
 
 
+def own_mean_value(summary: pd.DataFrame) -> np.ndarray:
+    """Each user's mean value per transaction day over all calibration days, the first
+    included."""
+    return summary["value_cal"].to_numpy(float) / (summary["frequency_cal"].to_numpy(float) + 1)
+
+
+def past_rate_value(summary: pd.DataFrame, t: float) -> np.ndarray:
+    """The past-rate value baseline over ``t`` days: past-rate transactions times the user's
+    own mean value per transaction day (module docstring)."""
+    return baseline_predictions(summary, t)["past_rate"].to_numpy() * own_mean_value(summary)
+
+
 def holdout_by_frequency(bg: BaseBetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
     """Mean holdout transactions by calibration frequency: actual, model (conditional
     expectation over the holdout length) and the past-rate baseline; with group sizes."""
@@ -157,8 +169,7 @@ def holdout_forecasts(
     cols[("transactions", "pooled rate")] = base["pooled_rate"].to_numpy()
     if bg is not None and gg is not None:
         m = summary["monetary_cal"].to_numpy(float)
-        # per-transaction-day mean value over all calibration days (incl. the first)
-        own = summary["value_cal"].to_numpy(float) / (x + 1)
+        own = own_mean_value(summary)
         spend = gg.expected_spend(x, m, fallback_mean=fallback_mean)
         cols[("value", "BG/NBD x Gamma-Gamma")] = cols[("transactions", "BG/NBD")] * spend
         cols[("value", "past rate x own mean")] = cols[("transactions", "past rate")] * own

@@ -105,6 +105,15 @@ def test_value_forecasts_do_not_read_the_holdout(twin_ds):
     rate = ud[ud["day"] < 14].groupby("user_id")["gift_value"].sum().reindex(fc.index) / 14 * 7
     np.testing.assert_allclose(fc[C.RUN_RATE], rate)
     np.testing.assert_allclose(fc[C.CONSTANT], rate.mean())
+    # the past rate x own mean is section 4.6's value baseline over the horizon
+    x = ud[(ud["day"] < 14) & (ud["n_gifts"] > 0)].groupby("user_id")
+    first, n_days, value = x["day"].min(), x.size(), x["gift_value"].sum()
+    T = (13 - first).reindex(fc.index)
+    rep = (n_days - 1).reindex(fc.index)
+    pooled = rep.sum() / T.sum()
+    rate_days = np.where(T > 0, rep / T.where(T > 0, 1), pooled) * 7
+    own = value.reindex(fc.index) / (rep + 1)
+    np.testing.assert_allclose(fc[C.PAST_RATE], rate_days * own)
     assert (fc[C.ZERO] == 0).all()
     # the forward forecast (after the window's last day) trains on the holdout split
     fw, notes, _ = C.value_forecasts(ud, users, 21, 7)
@@ -133,7 +142,7 @@ def test_comparison_on_the_twin(result):
     d = c.deciles
     assert set(d["method"]) == set(C.MODELS + C.BASELINES)
     assert (d.groupby("method")["n_users"].sum() == len(c.actual)).all()
-    assert set(result.choice.decile_methods) == set(C.MODELS + (C.RUN_RATE,))
+    assert set(result.choice.decile_methods) == set(C.MODELS + (C.RUN_RATE, C.PAST_RATE))
     curves = result.choice.curves
     assert C.RUN_RATE in curves and all(
         f["value_share"].iloc[-1] == pytest.approx(1) for f in curves.values()

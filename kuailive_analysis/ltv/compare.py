@@ -64,6 +64,16 @@ heavy-tailed money (:mod:`~kuailive_analysis.ltv.scoring`); the total-ratio boun
 (:data:`TOTAL_RATIO_BOUNDS`) keep a well-ranking but badly scaled model from winning."""
 
 
+def rule_check(level: float) -> str:
+    """:data:`WINNER_RULE` in short, as the check of a finding."""
+    lo, hi = TOTAL_RATIO_BOUNDS
+    return (
+        f"rule fixed before the holdout comparison: the {level:.0%} paired interval of the "
+        f"Poisson-deviance difference to the best baseline below 0, total ratio within {lo:g} "
+        f"to {hi:g}"
+    )
+
+
 def winner_rule(level: float) -> str:
     """:data:`WINNER_RULE` at the comparison's ``level``."""
     lo, hi = TOTAL_RATIO_BOUNDS
@@ -185,18 +195,19 @@ def pick_winner(scores: Scores) -> Winner:
     passing = tuple(m for m in models if _passes(scores, m, base))
     best = min(passing or models, key=lambda m: dev[m])
     d = scores.difference(PRIMARY, best, base)
-    lvl = f"{scores.level:.0%}"
     said = (
-        f"{best} has a holdout Poisson deviance of {dev[best]:,.1f} against {dev[base]:,.1f} "
-        f"for the best baseline, the {base.split(' (')[0]} (difference {d['difference']:+,.1f}, "
-        f"{lvl} paired interval {d['low']:+,.1f} to {d['high']:+,.1f}), and forecasts "
-        f"{ratio[best]:.2f} times the actual total"
+        f"a holdout Poisson deviance of {dev[best]:,.1f} against {dev[base]:,.1f} for the best "
+        f"baseline, the {base.split(' (')[0]} (difference {d['difference']:+,.1f}, "
+        f"{scores.level:.0%} paired interval {d['low']:+,.1f} to {d['high']:+,.1f}), and a "
+        f"forecast of {ratio[best]:.2f} times the actual total"
     )
     if passing:
         others = [m for m in passing if m != best]
         also = f" (also passing: {', '.join(others)})" if others else ""
-        return Winner(best, passing, best, base, f"{said}: it wins{also}.")
-    return Winner(None, (), best, base, f"No model passes the rule. The best model, {said}.")
+        return Winner(best, passing, best, base, f"{best} wins{also}: {said}.")
+    return Winner(
+        None, (), best, base, f"No model passes the rule. The best model, {best}, has {said}."
+    )
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,6 @@ def findings(res) -> list[Finding]:
     return out
 
 
-def _rule_check(c: C.Comparison) -> str:
-    return f"the rule fixed before the holdout comparison: {C.winner_rule(c.scores.level)}"
-
-
 def _would_fail(c: C.Comparison, m: str) -> str:
     lo, hi = C.TOTAL_RATIO_BOUNDS
     return (
@@ -159,7 +155,7 @@ def value_finding(c: C.Comparison, value: tuple | None, days: int) -> Finding:
             "ltv_value",
             f"The model that wins the holdout comparison forecasts what a gifting user gives "
             f"over the next {days} days.",
-            check=_rule_check(c),
+            check=C.rule_check(c.scores.level),
             passed=False,
             evidence={**ev, "best_model": m},
             headline=True,
@@ -177,7 +173,7 @@ def value_finding(c: C.Comparison, value: tuple | None, days: int) -> Finding:
         f"{days} days ({m}, the model that beats the {w.baseline.split(' (')[0]} on the "
         f"holdout; its forecast of the first {c.horizon} days, corrected by its holdout "
         f"forecast/actual ratio, over {days} days).",
-        check=_rule_check(c),
+        check=C.rule_check(c.scores.level),
         passed=True,
         value=v,
         unit="coins per user",
@@ -230,7 +226,8 @@ def ranking_finding(c: C.Comparison) -> Finding:
             passed=False,
             evidence={"capture_run_rate": run},
             headline=True,
-            reason=f"No model passes the LTV rule: {w.reason}",
+            reason="No model passes the rule of the holdout comparison (section 4.7), so no "
+            "model's ranking is put against the run rate.",
             subject="users",
             would_fail="that interval had reached 0, or no model had passed the LTV rule",
             question=question,

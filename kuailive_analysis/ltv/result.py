@@ -14,7 +14,7 @@ from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.ltv import findings, tables
 from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.clv import BootstrapCLV
-from kuailive_analysis.ltv.compare import CONSTANT, RUN_RATE, ZERO, Comparison
+from kuailive_analysis.ltv.compare import MBG, MODELS, RUN_RATE, Comparison
 from kuailive_analysis.ltv.evaluate import FitTest
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
 from kuailive_analysis.ltv.params import Params
@@ -159,9 +159,12 @@ class Choice(Section):
 
     @property
     def decile_methods(self) -> tuple[str, ...]:
-        """The methods of the decile figure: the models and the run rate (a constant forecast
-        has no deciles to speak of)."""
-        return tuple(m for m in self.comparison.forecasts.columns if m not in (CONSTANT, ZERO))
+        """The methods of the decile figure: the winner (else the best model), the other
+        models but MBG/NBD (whose forecasts are almost BG/NBD's) and the best baseline."""
+        c = self.comparison
+        first = c.winner.method or c.winner.best
+        models = [m for m in MODELS if m in c.forecasts and m not in (first, MBG)]
+        return tuple(x for x in [first, *models, c.winner.baseline] if x)
 
     @property
     def curves(self) -> dict[str, pd.DataFrame]:

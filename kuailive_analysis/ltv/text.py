@@ -91,7 +91,7 @@ def training(c: C.Comparison, cut: int) -> str:
         return " ".join(f"{m}: no forecast ({why})." for m, why in c.notes.items())
     tc, h = cut - c.horizon, c.horizon
     return (
-        f"Both learn from days 0 to {tc - 1} (features) and the value of days {tc} to "
+        f"The two supervised models learn from days 0 to {tc - 1} (features) and the value of days {tc} to "
         f"{cut - 1} ({gbm.n_train:,d} users, {gbm.train_mean:,.1f} coins per user), then "
         f"forecast days {cut} to {cut + h - 1} from days 0 to {cut - 1}. Their features do not "
         f"grow with the window: rates per day, the last {h} days, and recencies capped at "
@@ -202,16 +202,17 @@ def titles(checks, watching, comparison: C.Comparison, value) -> Titles:
     deciles = "Forecast deciles: mean forecast vs actual holdout value"
     if m is not None:
         top = dec[dec["method"] == m].iloc[-1]
+        lost = "" if comparison.winner.method else " (best model, not a winner)"
         deciles = (
-            f"Top decile of {m}: forecast {top['predicted']:,.0f}, "
+            f"Top decile of {m}{lost}: forecast {top['predicted']:,.0f}, "
             f"actual {top['actual']:,.0f} coins per user"
         )
     cap = comparison.scores.estimate("top10_capture")
-    ranking = (
-        f"Top 10% by {m}: {cap[m]:.0%} of holdout value; by run rate: {cap[C.RUN_RATE]:.0%}"
-        if m is not None
-        else f"Top 10% by run rate: {cap[C.RUN_RATE]:.0%} of holdout value"
-    )
+    run = f"{cap[C.RUN_RATE]:.0%} of holdout value"
+    ranking = f"Top 10% by run rate: {run}"
+    if m is not None:
+        lost = "" if comparison.winner.method else " (best model, not a winner)"
+        ranking = f"Top 10% by {m}{lost}: {cap[m]:.0%}; by run rate: {run}"
     watch = ""
     if watching.histogram is not None:
         watch = (

@@ -169,10 +169,10 @@ def value_finding(c: C.Comparison, value: tuple | None, days: int) -> Finding:
     return finding(
         LTV,
         "ltv_value",
-        f"A user who gifted in the window is forecast to give this many coins over the next "
-        f"{days} days ({m}, the model that beats the {w.baseline.split(' (')[0]} on the "
-        f"holdout; its forecast of the first {c.horizon} days, corrected by its holdout "
-        f"forecast/actual ratio, over {days} days).",
+        f"{m}, the model that beats the {w.baseline.split(' (')[0]} on the holdout, "
+        f"forecasts the coins a user who gifted in the window gives over the next {days} days "
+        f"(its {c.horizon}-day forecast, corrected by its holdout forecast/actual ratio, "
+        f"counted over {days} days).",
         check=C.rule_check(c.scores.level),
         passed=True,
         value=v,

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 FORECAST_FLOOR = 0.01
 """Coins: forecasts below this (one hundredth of the smallest gift, 1 coin) count as this in the
@@ -88,25 +87,36 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def concentration(W: np.ndarray, pred, act, top: float = TOP_SHARE):
-    """``(G, capture)`` per row of weights ``W`` (replicates x users): the Gini of the actual
+    r"""``(G, capture)`` per row of weights ``W`` (replicates x users): the Gini of the actual
     values ``act`` ordered by ``pred`` and the share of the actual value in the top ``top`` of
-    the weight by ``pred`` (module docstring). Tied forecasts form one step of the curve."""
+    the weight by ``pred`` (module docstring). Tied forecasts form one step of the curve.
+
+    With the blocks :math:`k` of tied forecasts in ascending order, their weights :math:`w_k`,
+    weighted actual values :math:`a_k` and cumulative sums :math:`C_k = \sum_{j \le k} a_j`,
+    the area under the curve is :math:`\sum_k w_k (C_k - a_k / 2) / (\sum_k w_k\,
+    \sum_k a_k)`.
+    """
     pred, act = np.asarray(pred, float), np.asarray(act, float)
     W = np.atleast_2d(W)
-    _, block = np.unique(pred, return_inverse=True)  # ascending forecast blocks
-    S = sparse.csr_matrix((np.ones(pred.size), (np.arange(pred.size), block.ravel())))
-    cw = np.cumsum(np.asarray((S.T @ W.T).T), axis=1)
-    cy = np.cumsum(np.asarray((S.T @ (W * act).T).T), axis=1)
-    p = _ratio(cw, cw[:, -1:])
-    L = _ratio(cy, cy[:, -1:])
-    p0 = np.hstack([np.zeros((len(p), 1)), p])
-    L0 = np.hstack([np.zeros((len(L), 1)), L])
-    area = (np.diff(p0, axis=1) * (L0[:, 1:] + L0[:, :-1]) / 2).sum(1)
-    k = np.clip((p0 < 1 - top).sum(1, keepdims=True), 1, p0.shape[1] - 1)
-    pa, pb = np.take_along_axis(p0, k - 1, 1), np.take_along_axis(p0, k, 1)
-    La, Lb = np.take_along_axis(L0, k - 1, 1), np.take_along_axis(L0, k, 1)
-    at = La + _ratio((1 - top) - pa, pb - pa) * (Lb - La)
-    return 1 - 2 * area, (1 - at)[:, 0]
+    order = np.argsort(pred, kind="stable")
+    ps = pred[order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    Ws = W[:, order]
+    Ys = Ws * act[order]
+    if starts.size < ps.size:  # tied forecasts: one block each
+        Ws, Ys = np.add.reduceat(Ws, starts, axis=1), np.add.reduceat(Ys, starts, axis=1)
+    cy = np.cumsum(Ys, axis=1)
+    wt, yt = Ws.sum(1), cy[:, -1]
+    area = _ratio((Ws * (cy - Ys / 2)).sum(1), wt * yt)
+    cw = np.cumsum(Ws, axis=1)
+    # the block where the cumulative weight share crosses 1 - top, and the curve there
+    edge = (1 - top) * wt[:, None]
+    k = np.clip((cw < edge).sum(1, keepdims=True), 0, cw.shape[1] - 1)
+    w_k, c_k, y_k = (np.take_along_axis(x, k, 1)[:, 0] for x in (Ws, cy, Ys))
+    before = (np.take_along_axis(cw, k, 1)[:, 0] - w_k, c_k - y_k)
+    frac = _ratio(edge[:, 0] - before[0], w_k)
+    at = _ratio(before[1] + frac * y_k, yt)
+    return 1 - 2 * area, 1 - at
 
 
 def concentration_curve(pred, act) -> pd.DataFrame:
@@ -124,14 +134,16 @@ def concentration_curve(pred, act) -> pd.DataFrame:
     return pd.DataFrame({"population_share": p, "value_share": v})
 
 
-def metrics(W: np.ndarray, pred, act) -> dict[str, np.ndarray]:
+def metrics(W: np.ndarray, pred, act, g_best: np.ndarray | None = None) -> dict:
     """:data:`METRICS` of one forecast ``pred`` against ``act`` (users) for each row of the
-    weights ``W`` (replicates x users; a row of ones is the sample itself)."""
+    weights ``W`` (replicates x users; a row of ones is the sample itself); ``g_best``: the
+    Gini of ``act`` under the same weights when already computed."""
     pred, act = np.asarray(pred, float), np.asarray(act, float)
     W = np.atleast_2d(W)
     n_w = W.sum(1)
     g_pred, cap = concentration(W, pred, act)
-    g_best, _ = concentration(W, act, act)
+    if g_best is None:
+        g_best, _ = concentration(W, act, act)
     return {
         "deviance": W @ unit_deviance(pred, act) / n_w,
         "total_ratio": _ratio(W @ pred, W @ act),
@@ -234,9 +246,10 @@ def score(
     rows, reps = {}, {k: [] for k in METRICS}
     summary = decile_summary(decile_calibration(forecasts, actual))
     out = Scores(pd.DataFrame(), {}, float(level), int(n_boot))
+    g_one, g_boot = (concentration(w, act, act)[0] for w in (one, W))
     for m in forecasts.columns:
         pred = forecasts[m].to_numpy(float)
-        point, boot = metrics(one, pred, act), metrics(W, pred, act)
+        point, boot = metrics(one, pred, act, g_one), metrics(W, pred, act, g_boot)
         row = {}
         for k in METRICS:
             reps[k].append(boot[k])

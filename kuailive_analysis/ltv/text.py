@@ -199,20 +199,17 @@ def titles(checks, watching, comparison: C.Comparison, value) -> Titles:
     (:class:`~kuailive_analysis.ltv.result.Titles`)."""
     dec = comparison.deciles
     m = comparison.winner.method or comparison.winner.best
+    lost = "" if comparison.winner.method else " (no winner)"
     deciles = "Forecast deciles: mean forecast vs actual holdout value"
+    cap = comparison.scores.estimate("top10_capture")
+    ranking = f"Top 10% by run rate: {cap[C.RUN_RATE]:.0%}"
     if m is not None:
         top = dec[dec["method"] == m].iloc[-1]
-        lost = "" if comparison.winner.method else " (best model, not a winner)"
         deciles = (
             f"Top decile of {m}{lost}: forecast {top['predicted']:,.0f}, "
-            f"actual {top['actual']:,.0f} coins per user"
+            f"actual {top['actual']:,.0f} coins"
         )
-    cap = comparison.scores.estimate("top10_capture")
-    run = f"{cap[C.RUN_RATE]:.0%} of holdout value"
-    ranking = f"Top 10% by run rate: {run}"
-    if m is not None:
-        lost = "" if comparison.winner.method else " (best model, not a winner)"
-        ranking = f"Top 10% by {m}{lost}: {cap[m]:.0%}; by run rate: {run}"
+        ranking = f"Top 10% by {m}{lost}: {cap[m]:.0%}; by run rate: {cap[C.RUN_RATE]:.0%}"
     watch = ""
     if watching.histogram is not None:
         watch = (

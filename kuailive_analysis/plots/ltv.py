@@ -213,6 +213,7 @@ def plot_concentration(
     curves: dict[str, pd.DataFrame],
     *,
     order: str = "value",
+    what: str = "total value",
     ax=None,
     title: str | None = None,
     source: str | None = None,
@@ -221,7 +222,8 @@ def plot_concentration(
     (:func:`kuailive_analysis.core.stats.lorenz_curve`,
     :func:`kuailive_analysis.ltv.scoring.concentration_curve`; lowest first): the curve read
     from the top, ``(1 - population_share, 1 - value_share)``; ``order`` names what the users
-    are sorted by (the x label), e.g. ``"forecast"`` for a gains chart."""
+    are sorted by (the x label), e.g. ``"forecast"`` for a gains chart, and ``what`` the value
+    (the y label)."""
     fig, ax = style.axes_or_figure(ax)
     for (name, c), col in zip(curves.items(), PALETTE):
         ax.plot(1 - c["population_share"], 1 - c["value_share"], label=name, color=col)
@@ -233,7 +235,7 @@ def plot_concentration(
     label(
         ax,
         f"top share of users (%, sorted by {order}, highest first)",
-        "share of total value (%)",
+        f"share of {what} (%)",
         style.resolve_title(title, "A small top of users carries most of the predicted value"),
     )
     ax.legend()

@@ -16,7 +16,13 @@ from matplotlib.lines import Line2D
 from kuailive_analysis.fidelity import FAMILIES
 from kuailive_analysis.plots import style
 
-VERDICT_COLOURS = {"match": style.PALETTE[2], "close": style.ACCENT, "off": style.PALETTE[3]}
+VERDICT_COLOURS = {
+    "match": style.PALETTE[2],
+    "close": style.ACCENT,
+    "off": style.PALETTE[3],
+    "not comparable": style.MUTED,
+}
+"""Colour of each verdict (*not comparable*: grey, drawn but not judged)."""
 RATIO_LIMITS = (1 / 20, 20.0)
 """Ratios outside are drawn at the edge with an arrow-like marker (``<`` or ``>``)."""
 
@@ -111,7 +117,7 @@ def plot_ratios(
         handles=handles,
         loc="lower right",
         bbox_to_anchor=(1.0, 1.0),
-        ncols=3,
+        ncols=len(VERDICT_COLOURS),
         fontsize=8,
         borderaxespad=0.2,
     )

@@ -16,7 +16,7 @@ from kuailive_analysis import fidelity
 from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS
-from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE_VERDICT
+from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE_VERDICT, SAME_WAY
 
 PAPER_SOURCE = (
     "Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for Live Streaming "
@@ -69,6 +69,9 @@ ROLE_REAL = "published value: checks this copy"
 """The role of a row: on the twin a value the generator was tuned to
 (:mod:`kuailive_analysis.fidelity.targets`) or one it was not; on a real folder every row
 checks the copy and its reading."""
+
+SAME_WAY_SHORT = "same definition, population and unit as the source"
+"""The table's *why* of a comparison without a note (the fidelity module's ``SAME_WAY``)."""
 
 CALIBRATION_COLUMNS = {
     "statistic": "Statistic",
@@ -124,7 +127,7 @@ def calibration_table(ds, keys: Sequence[str] = CALIBRATION_KEYS) -> pd.DataFram
                 "verdict": r[5],
                 "role": (ROLE_TUNED if f.tuned else ROLE_UNTUNED) if twin else ROLE_REAL,
                 "how": f.how,
-                "why": f.basis,
+                "why": SAME_WAY_SHORT if f.basis == SAME_WAY else f.basis,
                 "source": f.source,
                 "real_value": float(f.real),
                 "run_value": float(r[3]),

@@ -113,13 +113,13 @@ def plot_ratios(
     handles = [
         Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()
     ]
-    ax.legend(
+    ax.legend(  # inside the axes, bottom right (ratios beyond 4 are rare): off the title
         handles=handles,
         loc="lower right",
-        bbox_to_anchor=(1.0, 1.0),
-        ncols=len(VERDICT_COLOURS),
+        title="verdict",
         fontsize=8,
-        borderaxespad=0.2,
+        title_fontsize=8,
+        framealpha=0.9,
     )
     style.label(
         ax,

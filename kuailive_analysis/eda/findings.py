@@ -1,17 +1,28 @@
 """Chapter 2's findings (:func:`eda_findings`): four claims, each with a check that could have
 failed (:mod:`kuailive_analysis.eda.checks`), and two edition checks.
 
-Decided per finding (the headline policy of :mod:`kuailive_analysis.chapter.findings`):
+Decided per finding (the headline policy of :mod:`kuailive_analysis.chapter.findings`: a
+headline is a validated claim about users, streamers, money or the product whose check could
+have failed on other data):
 
-* ``revenue_concentration`` (money), ``evening_habit`` (users), ``loyal_users`` (users) and
-  ``cold_start`` (streamers) are claims, proposed as headlines: each compares its number with
-  a stated alternative (watch time's concentration, a flat day, an even spread, a majority)
-  and records the result that would have failed it (``would_fail``). The habit and the
-  favourite are chosen on the first two weeks and measured on the third, because measured on
-  the same days they could not fail (see :mod:`.checks`).
-* ``calibration`` and ``click_concentration`` compare this data with published numbers: on the
-  twin they check the generator (``check_type="calibration"``), on a real folder the user's
-  copy (``"qa"``). They are edition checks, never headlines.
+* ``revenue_concentration`` (money): a claim. "Money is concentrated" alone would be a
+  description, and an interval of the Gini only a precision; the check compares revenue with
+  the alternative a revenue team would otherwise assume, that money follows attention: the
+  Gini of revenue across users minus the Gini of their watch time, its paired bootstrap
+  interval above zero. Data where payers give in proportion to their watch time fails it.
+* ``evening_habit`` (users): a claim. The busiest window of a day always beats a flat day on
+  the days it was chosen from (a maximum exceeds a mean), so the window is chosen on days 0-13
+  and its share of days 14-20 must exceed the flat-day share: a peak that moves fails it.
+* ``loyal_users`` (users): a claim. A user's top streamer always holds more than an even share
+  of the days it was chosen on, so the favourite of days 0-13 must keep more of the user's
+  days-14-20 watch time than the user's other streamers of days 0-13 (paired difference above
+  zero): favourites that do not last fail it.
+* ``cold_start`` (streamers): a claim that most streamers are cold, its Wilson interval above
+  one half; data where cold streamers are a minority fails it.
+* ``calibration`` and ``click_concentration``: edition checks. They compare this data with
+  published numbers, which checks the generator on the twin (``check_type="calibration"``) and
+  the user's copy on a real folder (``"qa"``); agreeing with a published number says nothing
+  new about users, so neither is ever a headline.
 
 On the synthetic twin every pattern of the chapter is one the generator was built to show, so
 the claims carry ``origin="planted"`` (recovered, not discovered; no product action), and a
@@ -26,6 +37,7 @@ from __future__ import annotations
 import math
 
 from kuailive_analysis.chapter import ChapterId, Finding, finding
+from kuailive_analysis.core.calendar import N_WINDOW_DAYS
 from kuailive_analysis.core.format import format_interval, format_percent
 from kuailive_analysis.eda.checks import COLD_MAJORITY, HOLDOUT_FIRST_DAY, LEVEL, N_BOOT
 from kuailive_analysis.fidelity import FACT_BY_KEY
@@ -44,8 +56,10 @@ FINDING_FACTS: dict[str, tuple[str, ...]] = {
 """The published facts each claim rests on: on the twin a claim is ``tuned`` when the
 generator was tuned to one of them."""
 
-HOLDOUT = f"days 0-{HOLDOUT_FIRST_DAY - 1}"
-THIRD = f"days {HOLDOUT_FIRST_DAY}-20"
+FIRST = f"days 0-{HOLDOUT_FIRST_DAY - 1}"
+"""The days a window or a favourite is chosen on."""
+THIRD = f"days {HOLDOUT_FIRST_DAY}-{N_WINDOW_DAYS - 1}"
+"""The holdout days it is measured on."""
 
 
 def _ci(interval) -> str:
@@ -201,7 +215,7 @@ def _evening(res, origin: str, tuned: bool) -> Finding:
         "evening_habit",
         "The evening peak holds from week to week: the busiest hours of the first two weeks "
         "stay busier than a flat day in the third.",
-        check=f"the busiest {res.timing.peak_hours} hours of {HOLDOUT} ({c.peak_window}) hold "
+        check=f"the busiest {res.timing.peak_hours} hours of {FIRST} ({c.peak_window}) hold "
         f"{format_percent(c.peak_share_hold)} of the interactions of {THIRD} "
         f"({_ci(c.peak_share_hold_ci)}, bootstrap over {c.n_users_peak:,} users), above the "
         f"flat-day share {flat}",
@@ -239,7 +253,7 @@ def _favourite(res, origin: str, tuned: bool) -> Finding:
         "two weeks keeps more of their third-week watch time than the other streamers they "
         "watched then.",
         check=f"over the {c.n_users_fav:,} users with watch time in both periods and at least "
-        f"two streamers in {HOLDOUT}, the favourite of {HOLDOUT} holds on average {fav} of a "
+        f"two streamers in {FIRST}, the favourite of {FIRST} holds on average {fav} of a "
         f"user's watch time of {THIRD}, one of their other streamers {other}; the paired "
         f"difference, {c.fav_lift:.2f} percentage points "
         f"({format_interval(c.fav_lift_ci, LEVEL)}, bootstrap over users), is above zero",
@@ -257,7 +271,7 @@ def _favourite(res, origin: str, tuned: bool) -> Finding:
         reason="the interval of the difference reaches zero: the favourite keeps no more of "
         "the third week than the user's other streamers"
         if c.n_users_fav
-        else f"no user watched two streamers on {HOLDOUT} and any on {THIRD}",
+        else f"no user watched two streamers on {FIRST} and any on {THIRD}",
         action="Make the favourite streamer one tap away (live notifications for it): the "
         f"favourite of the first two weeks kept {fav} of a user's third-week watch time "
         f"against {other} for one of their other streamers; test the notifications against "

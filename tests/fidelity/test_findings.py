@@ -168,3 +168,25 @@ def test_comparability_table_lists_every_note(twin_result):
     nc = t[t["Verdict"] == NOT_COMPARABLE_VERDICT]
     assert set(nc["Fact"]) == {F.FACT_BY_KEY[k].fact for k in NOT_COMPARABLE}
     assert t["Why"].str.len().min() > 40
+
+
+def test_every_number_the_appendix_text_glues_is_computed(twin_result):
+    """The appendix's prose glues only numbers of the result, among them the counts of
+    comparable, not comparable and untuned facts."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / "book" / "chapters" / "06_fidelity.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    used = set(re.findall(r"\{glue:text\}`(\w+)", text))
+    numbers = twin_result.numbers()
+    assert used <= set(numbers), used - set(numbers)
+    new = {"n_not_comparable", "not_comparable_facts", "n_tuned_judged", "n_untuned_judged"}
+    assert new | {"n_untuned_match", "n_untuned_close", "n_untuned_off"} <= used
+    figures = set(re.findall(r"\{glue:figure\}\s+(\w+)", text))
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert figures == set(re.findall(r"\bg\(\s*\"(\w+)\"", code))
+    assert "tab_comparability" in figures

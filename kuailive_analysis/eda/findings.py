@@ -111,7 +111,7 @@ def _edition_checks(res, twin: bool) -> list[Finding]:
     calibration = finding(
         ChapterId.EDA,
         "calibration",
-        f"{who} the published statistics this chapter speaks about: {pub.calibration_match} "
+        f"{who} the published statistics of the exploratory chapter: {pub.calibration_match} "
         f"of the {judged} comparable ones match and {pub.calibration_close} are close"
         f"{tuned}; {pub.calibration_not_comparable} published figures are not comparable "
         "with any computation of these files.",

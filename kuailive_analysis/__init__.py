@@ -1,7 +1,8 @@
 """kuailive_analysis: tested logic behind the KuaiLive analysis book.
 
-Modules (one direction of flow): schema -> io -> clean -> cache -> dataset -> features ->
-eda / retention / ltv / funnel / predict -> plots -> book / cli. See README.md.
+Layers (one direction of flow): core -> data (schema, the one reader, cache) -> engine (the
+cleaning rules and the data model in SQL) -> dataset -> metrics -> chapter kit -> analyses ->
+report / plots / export -> app. See README.md and tests/test_layers.py.
 """
 
 __version__ = "0.1.0"

@@ -4,8 +4,9 @@
 first when missing, by the explicit step :func:`ensure_default_twin`), describes it once as a
 :class:`~kuailive_analysis.data.data_source.DataSource` (``Dataset.source``), and either reads the
 Parquet cache of the cleaned tables (``config.cache_root()/<cache_key>``, see
-:mod:`kuailive_analysis.data.cache`) or reads and validates the raw CSVs (:mod:`.io`), cleans them
-(:mod:`.clean`), derives the data model (:mod:`.features`) and writes the cache.
+:mod:`kuailive_analysis.data.cache`) or builds it on the event engine
+(:func:`kuailive_analysis.engine.ingest.build_cache`: the raw CSVs read and checked by the one
+reader, cleaned and modelled in SQL).
 
 A :class:`Dataset` exposes the tables of the data contract as attributes: ``users``,
 ``streamers``, ``rooms``, ``clicks``, ``comments``, ``likes``, ``gifts``, ``negatives``,
@@ -32,7 +33,7 @@ import pandas as pd
 from kuailive_analysis import __version__, config
 from kuailive_analysis.core.faults import disk_step
 from kuailive_analysis.core.folders import foreign_entries, owned_tmpdir, sweep_stale
-from kuailive_analysis.data import cache as C, clean as CL, features as F, io as IO, schema as S
+from kuailive_analysis.data import cache as C, io as IO, schema as S
 from kuailive_analysis.data.data_source import (
     TRUTH_FILE,
     TRUTH_USERS_FILE,
@@ -43,7 +44,7 @@ from kuailive_analysis.data.data_source import (
     twin_entries,
 )
 from kuailive_analysis.data.params import CleaningParams
-from kuailive_analysis.engine.queries.cleaning import SENSITIVITY_THRESHOLDS
+from kuailive_analysis.engine.queries.model import EVENT_ATTRS
 
 TABLES = (
     "users",
@@ -166,7 +167,7 @@ class Dataset:
 
     def events(self) -> dict[str, pd.DataFrame]:
         """The five event tables by raw name (click, comment, like, gift, negative)."""
-        return {n: self.table(a) for n, a in F.EVENT_ATTRS.items()}
+        return {n: self.table(a) for n, a in EVENT_ATTRS.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,49 +231,6 @@ def _truth(data_dir: Path) -> dict | None:
     return {"params": params, "users": users}
 
 
-def build_tables(
-    raw: dict[str, pd.DataFrame],
-    params: CL.CleaningParams,
-    progress: bool = False,
-    consume: bool = False,
-) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Raw tables -> all contract and book tables (frames in, frames out).
-
-    ``consume=True`` empties ``raw`` as tables are cleaned, so that the raw and clean copies of
-    the big tables never coexist (what :func:`load` does at full scale).
-    """
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=3, desc="clean", unit="step")
-    samples = {n: df.head(3).to_dict(orient="split") for n, df in raw.items()}
-    raw_rows = {n: len(df) for n, df in raw.items()}
-    out = {"raw_files": IO.file_summary(raw), "quality": IO.quality_checks(raw)}
-    # events per live_id in the raw logs, for the long-room sensitivity table
-    raw_live = {n: raw[n][["live_id"]] for n in S.EVENT_TABLES}
-    bar and bar.update()
-    clean, report = CL.clean_tables(raw, params, consume=consume, keep_all_rooms=True)
-    CL.check_report(report, raw_rows, {n: len(df) for n, df in clean.items()})
-    rooms_all = clean.pop("room_all")
-    out["room_sensitivity"] = CL.long_room_sensitivity(rooms_all, raw_live, SENSITIVITY_THRESHOLDS)
-    out["room_durations"] = CL.duration_histogram(rooms_all)
-    del rooms_all, raw_live
-    out["report"] = report
-    bar and bar.update()
-    out["users"] = F.user_features(clean.pop("user"))
-    out["streamers"] = F.streamer_features(clean.pop("streamer"))
-    out["rooms"] = F.room_table(clean.pop("room"))
-    for n, attr in F.EVENT_ATTRS.items():
-        out[attr] = F.add_time_columns(clean.pop(n))
-    ev = {n: out[a] for n, a in F.EVENT_ATTRS.items()}
-    out["sessions"] = F.build_sessions(ev, out["rooms"])
-    out["user_day"] = F.build_user_day(ev)
-    bar and bar.update()
-    bar and bar.close()
-    return out, samples
-
-
 def load(
     data_dir: str | os.PathLike | None = None,
     *,
@@ -287,7 +245,7 @@ def load(
     ``data_dir``: folder, else ``$KUAILIVE_DATA_DIR``, else the default twin (generated on
     first use by :func:`ensure_default_twin`, so a chapter run in JupyterLab or papermill on a
     fresh clone works). ``cache``: read/write the Parquet cache. ``max_room_days`` and
-    ``**cleaning_params`` are :class:`clean.CleaningParams` fields. ``progress`` shows tqdm bars
+    ``**cleaning_params`` are :class:`~kuailive_analysis.data.params.CleaningParams` fields. ``progress`` shows tqdm bars
     on stderr (off by default so chapters print nothing). Raises :class:`io.DataError` for
     unusable input.
     """

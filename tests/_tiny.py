@@ -153,3 +153,42 @@ def write_tiny(
         else:
             df.to_csv(folder / fn, index=False)
     return folder
+
+
+def quirk_frames() -> dict[str, pd.DataFrame]:
+    """The tiny folder plus a row for every quirk it lacks (the engine tests' hand-computed
+    fixture, ``tests/engine/test_ingest_fixture.py``):
+
+    * user.csv: user 2 listed twice (the copy with another device brand; rule 0 keeps the first);
+    * room 15 (streamer 1): three p_date rows 20250506 (title 9, W+100 ms .. W+900 ms),
+      20250505 (title 4, W+50 .. W+800), 20250507 (untitled, W+50 .. W+800): one room from
+      W+50 to W+900 with p_date 20250505 and title 9 ('last') or 4 ('first'), flagged;
+    * clicks c11 (5 ms after the window), c12 (user 4, room 11, unknown streamer 9: flagged as
+      an orphan streamer and as a mismatch), c13 / c14 (user 3, room 11, W+7h, 500 ms; c14
+      with streamer 1: a mismatch that 'fix' turns into a copy of c13);
+    * negative n4: an exact copy of n2 (user 2, room 10, W+4h).
+    """
+    f = tiny_frames()
+    dup_user = f["user"].iloc[[1]].assign(device_brand="HUAWEI")
+    f["user"] = pd.concat([f["user"], dup_user], ignore_index=True)
+    room15 = pd.DataFrame(
+        [
+            (20250506, 15, 1, 1, W + 100, W + 900, "other", 9),
+            (20250505, 15, 1, 1, W + 50, W + 800, "other", 4),
+            (20250507, 15, 1, 1, W + 50, W + 800, "other", -1),
+        ],
+        columns=S.ROOM.column_names,
+    )
+    f["room"] = pd.concat([f["room"], room15], ignore_index=True)
+    clicks = pd.DataFrame(
+        [
+            (2, 10, 1, S.WINDOW_END_MS + 5, 100),  # c11
+            (4, 11, 9, W + 6 * H, 300),  # c12
+            (3, 11, 2, W + 7 * H, 500),  # c13
+            (3, 11, 1, W + 7 * H, 500),  # c14
+        ],
+        columns=S.CLICK.column_names,
+    )
+    f["click"] = pd.concat([f["click"], clicks], ignore_index=True)
+    f["negative"] = pd.concat([f["negative"], f["negative"].iloc[[1]]], ignore_index=True)
+    return f

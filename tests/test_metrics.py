@@ -13,9 +13,11 @@ import yaml
 from kuailive_analysis import config, eda, funnel as F, metrics as M
 from kuailive_analysis.app import chapters as chs, site
 from kuailive_analysis.core import calendar as cal
-from kuailive_analysis.data import features
+from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 from kuailive_analysis.dataset import Dataset
+from kuailive_analysis.engine.frames import run_on_frames
+from kuailive_analysis.engine.queries import model as QM
 
 H = 3_600_000
 EV = ["user_id", "live_id", "streamer_id", "ts_ms"]
@@ -86,7 +88,8 @@ def hand_dataset() -> Dataset:
         }
     )
     streamers = pd.DataFrame({"streamer_id": [100, 200, 300, 400]})
-    ev = {"click": clicks, "comment": comments, "like": likes, "gift": gifts, "negative": negatives}
+    ev = {"clicks": clicks, "comments": comments, "likes": likes, "gifts": gifts}
+    ev["negatives"] = negatives
     tables = {
         "users": users,
         "streamers": streamers,
@@ -96,10 +99,11 @@ def hand_dataset() -> Dataset:
         "likes": likes,
         "gifts": gifts,
         "negatives": negatives,
-        "sessions": features.build_sessions(ev, rooms),
-        "user_day": features.build_user_day(ev),
+        "sessions": run_on_frames(QM.SESSIONS, rooms=rooms, **ev),
+        "user_day": run_on_frames(QM.USER_DAY, **ev),
     }
-    return Dataset(tables=tables, source={"kind": "folder", "path": "hand-made"}, params={})
+    source = DataSource("folder", "hand-made", None, None, "0", "hand-made data")
+    return Dataset(tables=tables, source=source, params={})
 
 
 EXPECTED = {
@@ -266,22 +270,24 @@ def test_old_divergent_keys_are_gone():
 
 
 def test_chapter5_headline_numbers_are_the_registry_values(ds):
+    from kuailive_analysis.funnel.analysis import METRIC_KEYS
+
     res = F.analyse(ds, n_boot=20)
     h = res.numbers()
-    for key in F.METRIC_KEYS:
-        assert res.metrics[key].value == M.compute(key, ds).value, key
+    for key in METRIC_KEYS:
+        assert res.overview.metrics[key].value == M.compute(key, ds).value, key
         if key in h:
             assert h[key] == M.compute(key, ds).value, key
     # the funnel's own tables agree with the registry (same definition, one value)
-    k = res.kpis.iloc[0]
+    k = res.kpis.kpis.iloc[0]
     assert k["gtr"] == h["gtr"] and k["ctr"] == h["ctr"] and k["rpm"] == h["rpm"]
     assert k["attributed_gifts_per_click"] == h["attributed_gifts_per_click"]
-    sk = res.session_kpis
+    sk = res.kpis.session_kpis
     assert sk.loc["gift rate per click session", "rate"] == h["gift_session_share"]
-    units = res.units.set_index(["unit", "step"])
+    units = res.steps.units.set_index(["unit", "step"])
     assert units.loc[("user", "gift"), "overall_rate"] == pytest.approx(h["user_share_gift"])
     assert units.loc[("exposure", "gift"), "overall_rate"] == pytest.approx(h["overall_gift"])
-    summary = res.summary.set_index("kpi")
+    summary = res.kpis.summary.set_index("kpi")
     assert summary.loc["Gifts per click", "value"] == pytest.approx(3 / 4)
     assert summary.loc["Attributed gifts per click", "value"] == pytest.approx(2 / 4)
     assert summary.loc["Gift-session share", "value"] == pytest.approx(1 / 4)

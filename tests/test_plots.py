@@ -20,7 +20,7 @@ from lifelines import KaplanMeierFitter
 from matplotlib.figure import Figure
 
 from kuailive_analysis.fidelity import FAMILIES
-from kuailive_analysis.funnel import STEPS
+from kuailive_analysis.funnel.common import STEPS
 from kuailive_analysis.plots import cleaning, eda, fidelity, funnel, ltv, retention, style
 
 PLOT_MODULES = (cleaning, eda, fidelity, funnel, ltv, retention)
@@ -104,11 +104,11 @@ def _metrics():
 
 def _clicks():
     rng = np.random.default_rng(1)
-    w = rng.lognormal(9, 2, 300)
-    outcome = pd.Categorical.from_codes(
-        rng.integers(0, 2, 300), ["no engagement", "like / comment", "gift"]
+    interacted = rng.random(300) < 0.4
+    gifted = interacted & (rng.random(300) < 0.3)
+    return pd.DataFrame(
+        {"watch_ms": rng.lognormal(9, 2, 300), "interacted": interacted, "gifted": gifted}
     )
-    return pd.DataFrame({"watch_ms": w}), outcome
 
 
 def _hist_log():
@@ -301,10 +301,10 @@ def _gift_trend() -> pd.DataFrame:
 
 CASES = [
     (
-        "cleaning.room_duration_figure",
+        "cleaning.plot_room_durations",
         None,
         None,
-        lambda **k: cleaning.room_duration_figure(
+        lambda **k: cleaning.plot_room_durations(
             pd.DataFrame(
                 {
                     "lo_min": [0, 1, 10, 100, 1000],
@@ -318,12 +318,12 @@ CASES = [
         ),
     ),
     (
-        "cleaning.sensitivity_figure",
+        "cleaning.plot_room_sensitivity",
         None,
         None,
-        lambda **k: cleaning.sensitivity_figure(_sensitivity(), **k),
+        lambda **k: cleaning.plot_room_sensitivity(_sensitivity(), **k),
     ),
-    ("cleaning.report_figure", None, None, lambda **k: cleaning.report_figure(_report(), **k)),
+    ("cleaning.plot_report", None, None, lambda **k: cleaning.plot_report(_report(), **k)),
     (
         "eda.plot_demographics",
         3,
@@ -453,58 +453,53 @@ CASES = [
         lambda **k: fidelity.plot_ratios(_fidelity_table(), source="hand-made", **k),
     ),
     (
-        "funnel.funnel_chart",
+        "funnel.plot_funnel",
         None,
         None,
-        lambda **k: funnel.funnel_chart(_funnel_long(), source="hand-made", **k),
+        lambda **k: funnel.plot_funnel(_funnel_long(), source="hand-made", **k),
     ),
     (
-        "funnel.unit_funnel_chart",
+        "funnel.plot_unit_funnels",
         None,
         None,
-        lambda **k: funnel.unit_funnel_chart(_unit_funnels(), **k),
-    ),
-    ("funnel.segment_grid", 2, None, lambda **k: funnel.segment_grid(SEGMENTS, "ctr", 0.1, **k)),
-    (
-        "funnel.funnel_by_segment",
-        4,
-        None,
-        lambda **k: funnel.funnel_by_segment(_funnel_long("hour", range(3)), "hour", **k),
+        lambda **k: funnel.plot_unit_funnels(_unit_funnels(), **k),
     ),
     (
-        "funnel.segment_funnels",
+        "funnel.plot_segment_grid",
+        2,
+        None,
+        lambda **k: funnel.plot_segment_grid(SEGMENTS, "ctr", 0.1, **k),
+    ),
+    (
+        "funnel.plot_segment_funnels",
         8,
         None,
-        lambda **k: funnel.segment_funnels(
+        lambda **k: funnel.plot_segment_funnels(
             {"hour": _funnel_long("hour", range(3)), "age": _funnel_long("age", ["a", "b"])}, **k
         ),
     ),
-    ("funnel.daily_trend", 4, None, lambda **k: funnel.daily_trend(_daily(), **k)),
+    ("funnel.plot_daily", 4, None, lambda **k: funnel.plot_daily(_daily(), **k)),
     (
-        "funnel.position_effects",
+        "funnel.plot_positions",
         2,
         None,
-        lambda **k: funnel.position_effects(_rate_table([1, 2, 3]), _rate_table([1, 2, 3, 4]), **k),
+        lambda **k: funnel.plot_positions(_rate_table([1, 2, 3]), _rate_table([1, 2, 3, 4]), **k),
     ),
-    ("funnel.watch_ecdf", None, None, lambda **k: funnel.watch_ecdf(*_clicks(), 5, **k)),
-    ("funnel.model_metrics", 2, None, lambda **k: funnel.model_metrics(_metrics(), **k)),
+    ("funnel.plot_watch_ecdf", None, None, lambda **k: funnel.plot_watch_ecdf(_clicks(), 5, **k)),
+    ("funnel.plot_model_metrics", 2, None, lambda **k: funnel.plot_model_metrics(_metrics(), **k)),
     (
-        "funnel.calibration_curve",
-        None,
-        None,
-        lambda **k: funnel.calibration_curve(_calibration(), task="CTR", **k),
-    ),
-    (
-        "funnel.calibration_curves",
+        "funnel.plot_calibrations",
         2,
         None,
-        lambda **k: funnel.calibration_curves({"CTR": _calibration(), "GTR": _calibration()}, **k),
+        lambda **k: funnel.plot_calibrations(
+            {"CTR": _calibration(), "GTR": _calibration()[:0]}, **k
+        ),
     ),
     (
-        "funnel.gift_trend_chart",
+        "funnel.plot_gift_trend",
         None,
         None,
-        lambda **k: funnel.gift_trend_chart(_gift_trend(), reference=[0.0139, 0.0141, 0.0169], **k),
+        lambda **k: funnel.plot_gift_trend(_gift_trend(), reference=[0.0139, 0.0141, 0.0169], **k),
     ),
     (
         "ltv.plot_frequency_histogram",
@@ -716,7 +711,7 @@ def test_footnote_is_one_helper_idempotent_and_takes_a_plain_label():
 
 
 def test_footnotes_in_chapter_figures():
-    fig = funnel.daily_trend(_daily(), source="hand-made")
+    fig = funnel.plot_daily(_daily(), source="hand-made")
     texts = [t.get_text() for t in fig.texts]
     assert "hand-made" in texts and style.BEIJING_NOTE in texts
     fig = retention.plot_forest(_cox_summary(), source="hand-made")

@@ -55,7 +55,7 @@ def cmd_sample(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from kuailive_analysis.data.io import validate_folder
+    from kuailive_analysis.engine.ingest import validate_folder
 
     report = validate_folder(Path(args.data_dir))
     print(report.to_text())

@@ -3,7 +3,8 @@ or flags, counted by rule (:func:`analyse` -> :class:`CleaningResult`)."""
 
 from __future__ import annotations
 
-from kuailive_analysis.cleaning.report import CleaningResult, analyse, truth_check
+from kuailive_analysis.cleaning.analysis import analyse, truth_check
+from kuailive_analysis.cleaning.result import CleaningResult
 from kuailive_analysis.data.params import CleaningParams as Params
 
 __all__ = ["CleaningResult", "Params", "analyse", "truth_check"]

@@ -6,13 +6,13 @@ Layout: ``config.cache_root() / <cache key> / {<table>.parquet, meta.json}``. Th
 * the data's fingerprint (:func:`kuailive_analysis.data.data_source.fingerprint`: the folder's
   absolute path and each raw file's name, size and streaming BLAKE2b content hash; computing it
   reads every raw file, so an unreadable file fails before the cache is looked at);
-* the cleaning parameters (:class:`clean.CleaningParams` as a dict);
+* the cleaning parameters (:class:`~kuailive_analysis.data.params.CleaningParams` as a dict);
 * :data:`CACHE_FORMAT` (bumped when the cleaning or table layout changes).
 
 So an edited or replaced raw file (even a same-size edit with its mtime restored), another
 folder, or any other cleaning choice gives a new folder: a stale cache is never read; a bare
-``touch`` keeps the key. A folder is written under a temporary name and renamed when complete, so a
-crash mid-write leaves no half cache; ``meta.json`` is written last.
+``touch`` keeps the key. The build writes into a temporary folder that :func:`commit` renames
+when complete, so a crash mid-write leaves no half cache; ``meta.json`` is written last.
 """
 
 from __future__ import annotations
@@ -24,11 +24,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kuailive_analysis import config
-from kuailive_analysis.core.folders import owned_tmpdir
 
 CACHE_FORMAT = 7  # 7: engine-built cache, zstd (Spark cannot read pyarrow LZ4)
 """Bump when cleaned-table layout or cleaning semantics change."""
@@ -48,30 +46,6 @@ def cache_dir(key: str, root: str | os.PathLike | None = None) -> Path:
 
 def is_complete(path: Path) -> bool:
     return (path / META).exists()
-
-
-def write(path: Path, tables: dict[str, pd.DataFrame], meta: dict) -> Path:
-    """Write ``tables`` as ``<name>.parquet`` plus ``meta.json`` atomically into ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = owned_tmpdir(path.parent, f".{path.name}")
-    try:
-        for name, df in tables.items():
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            pq.write_table(
-                table, tmp / f"{name}.parquet", compression="zstd", row_group_size=1 << 20
-            )
-        (tmp / META).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
-        try:
-            os.replace(tmp, path)  # atomic; fails if another process finished first
-        except OSError:
-            if not is_complete(path):
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # keep the other process's identical copy
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
 
 
 def commit(folder: Path, path: Path, meta: dict) -> Path:

@@ -8,17 +8,26 @@ from typing import ClassVar
 from kuailive_analysis.core.chapters import ChapterId
 from kuailive_analysis.core.params import Params, param
 
-__all__ = ["LONG_ROOM_MODES", "NAME_RULES", "STREAMER_MISMATCH_MODES", "CleaningParams"]
+__all__ = [
+    "KEEPS_REAL_EVENTS",
+    "LONG_ROOM_MODES",
+    "NAME_RULES",
+    "STREAMER_MISMATCH_MODES",
+    "CleaningParams",
+]
 
 STREAMER_MISMATCH_MODES = ("flag", "drop", "fix")
 LONG_ROOM_MODES = ("flag", "drop")
 NAME_RULES = ("last", "first")
+KEEPS_REAL_EVENTS = {"duplicate_events": "drop_duplicate_events", "long_rooms": "long_rooms"}
+"""Rules that may remove real events, with the parameter that makes them drop (they flag by
+default)."""
 
 
 @dataclass(frozen=True)
 class CleaningParams(Params):
     """All cleaning choices; every one is part of the Parquet cache's key (see
-    :mod:`kuailive_analysis.data.clean` for the rules they steer)."""
+    :mod:`kuailive_analysis.engine.queries.cleaning` for the rules they steer)."""
 
     chapter: ClassVar[str] = ChapterId.CLEANING
 

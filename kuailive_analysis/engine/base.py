@@ -59,7 +59,7 @@ class Engine:
 
     def frame(self, query: Q.Query | str, **params) -> pd.DataFrame:
         """The result of ``query`` as a pandas DataFrame (rows sorted by its ``order_by``)."""
-        self._check_inputs(query)
+        self.check_inputs(query)
         sql = self.render(query, **params)
         if isinstance(query, Q.Query) and query.order_by:
             sql = f"SELECT * FROM ({sql}) AS q ORDER BY {', '.join(query.order_by)}"
@@ -79,13 +79,18 @@ class Engine:
         for Spark) in ``fmt``; nothing passes through pandas."""
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-        self._check_inputs(query)
-        sql = self.render(query, **params)
+        self.check_inputs(query)
+        return self.write_sql(self.render(query, **params), path, fmt)
+
+    def write_sql(self, sql: str, path: Path, fmt: str = "parquet") -> Path:
+        """Stream the result of ``sql`` (a statement in this engine's dialect) to ``path`` as
+        :meth:`write` does."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._write(sql, Path(path), fmt)
         return Path(path)
 
-    def _check_inputs(self, query) -> None:
+    def check_inputs(self, query) -> None:
+        """:class:`EngineError` naming the tables ``query`` reads that are not registered."""
         if isinstance(query, Q.Query):
             missing = [t for t in query.inputs if t not in self.tables]
             if missing:
@@ -93,6 +98,9 @@ class Engine:
                     f"query {query.name} needs table(s) {missing}; the engine has "
                     f"{sorted(self.tables)}"
                 )
+
+    def set_progress(self, on: bool) -> None:
+        """Show the engine's own progress bar for long queries (where it has one)."""
 
     def describe(self) -> dict:
         """Name and version, recorded in the book's provenance."""

@@ -16,6 +16,7 @@ dialect. Unknown or missing parameters are errors that name the query and the pa
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -27,9 +28,24 @@ DIALECT = "duckdb"
 
 
 @dataclass(frozen=True)
+class TableDoc:
+    """What a table of the data model or of the export is, for the book and the data
+    dictionary: ``kind`` (dimension, fact or derived), ``grain`` (what one row is), ``key``,
+    ``joins`` and ``columns``: column -> (unit, meaning) for every column the table adds to the
+    raw file's columns (those are documented by :mod:`kuailive_analysis.data.schema`)."""
+
+    kind: str
+    grain: str
+    key: str
+    joins: str = ""
+    columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Query:
     """One event-level aggregation: ``sql`` (DuckDB dialect, ``:param`` placeholders) over the
-    named tables in ``inputs``; ``doc`` says what one output row is and the units."""
+    named tables in ``inputs``; ``doc`` says what one output row is and the units. A query that
+    makes a table of the data model or of the export documents it in ``table``."""
 
     name: str
     sql: str
@@ -37,6 +53,7 @@ class Query:
     doc: str
     defaults: dict = field(default_factory=dict)
     order_by: tuple[str, ...] = ()
+    table: TableDoc | None = None
 
     def placeholders(self) -> set[str]:
         return {p.name for p in _parse(self.sql).find_all(exp.Placeholder)}

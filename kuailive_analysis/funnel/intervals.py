@@ -1,9 +1,4 @@
-"""User-clustered intervals: exposures of one user are not independent, so resample users.
-
-:func:`user_intervals` gives percentile intervals of ratio KPIs per segment level (or overall)
-from a Poisson bootstrap over users; :func:`kuailive_analysis.funnel.kpis.user_bootstrap`
-sets them beside the independent-unit intervals of the overall KPIs.
-"""
+"""User-clustered intervals: exposures of one user are not independent, so resample users."""
 
 from __future__ import annotations
 
@@ -12,50 +7,49 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.stats import percentile_interval
-from kuailive_analysis.funnel.common import HINT
-from kuailive_analysis.funnel.stats import EngineStats, UserStats, user_stats
+from kuailive_analysis.funnel.stats import UserStats
+
+__all__ = ["user_intervals"]
 
 
 def user_intervals(
-    exposures,
-    by: str | None,
-    ratios: Mapping[str, tuple[str | None, str | None, float]],
-    n_boot: int = 200,
-    conf: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """User-clustered percentile intervals of ratio KPIs, per level of ``by`` (or overall).
-
-    ``exposures``: a pandas exposure table or the engine's statistics
-    (:class:`~kuailive_analysis.funnel.stats.EngineStats`). ``ratios`` maps a name to
-    ``(numerator column, denominator column, scale)``; a ``None`` column counts rows. Each of
-    ``n_boot`` replicates gives every user one Poisson(1) weight (shared by all levels, so
-    levels stay comparable), and the KPI of a level is ``scale * sum_u w_u num_u / sum_u w_u
-    den_u`` over the level's per-user totals. Returns ``<name>_lo``, ``<name>_hi`` indexed by
-    level (index ``["all"]`` when ``by`` is None). Loops run over levels and replicates in
-    matrix form, never over rows.
-    """
-    cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
-    if not isinstance(exposures, EngineStats):
-        require_columns(
-            exposures,
-            ["user_id", *cols] + ([by] if by else []),
-            "funnel: table 'exposures'",
-            hint=HINT,
-        )
-    return stats_intervals(user_stats(exposures, by, cols), ratios, n_boot, conf, seed)
-
-
-def stats_intervals(
     us: UserStats,
     ratios: Mapping[str, tuple[str | None, str | None, float]],
     n_boot: int = 200,
     conf: float = 0.95,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """:func:`user_intervals` from per-(level, user) sums (:class:`UserStats`)."""
+    """User-clustered percentile intervals of ratio KPIs, per level of ``us.by`` (or overall).
+
+    Each of ``n_boot`` replicates :math:`b` gives every user :math:`u` one weight
+    :math:`w_{bu} \\sim \\mathrm{Poisson}(1)`, shared by all levels (so levels stay
+    comparable); the KPI of level :math:`l` in the replicate is
+
+    .. math::
+
+        r_{bl} = s \\, \\frac{\\sum_u w_{bu} \\, N_{lu}}{\\sum_u w_{bu} \\, D_{lu}},
+
+    with :math:`N_{lu}`, :math:`D_{lu}` the user's sums of the numerator and denominator
+    columns in the level and :math:`s` the scale, and the interval is the
+    :math:`(1 \\pm \\mathrm{conf})/2` percentiles of the finite :math:`r_{bl}`.
+
+    Parameters
+    ----------
+    us : UserStats
+        Per-(level, user) sums (:meth:`~kuailive_analysis.funnel.stats.EngineStats.get`).
+    ratios : mapping
+        Name -> ``(numerator column, denominator column, scale)``; a ``None`` column counts
+        exposures (``s_exposure``).
+    n_boot, conf, seed : int, float, int
+        Replicates, level and the seed of the weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<name>_lo``, ``<name>_hi`` indexed by ``us.levels`` (NaN for a level without a
+        finite replicate). Loops run over levels; replicates are matrix products.
+    """
     cols = sorted({c for num, den, _ in ratios.values() for c in (num, den) if c is not None})
     rng = np.random.default_rng(seed)
     w = rng.poisson(1.0, size=(n_boot, us.n_users)).astype(np.float32)

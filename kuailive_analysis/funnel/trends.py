@@ -10,20 +10,47 @@ import pandas as pd
 
 from kuailive_analysis.core.calendar import UTC_OFFSET_MS, day_start_ms
 from kuailive_analysis.funnel.kpis import kpi_table
+from kuailive_analysis.funnel.stats import UserStats
+
+__all__ = ["GiftTrend", "daily_kpis", "gift_trend", "weekly_rates"]
 
 
-def daily_kpis(exposures: pd.DataFrame, conf: float = 0.95, **kw) -> pd.DataFrame:
-    """:func:`~kuailive_analysis.funnel.kpis.kpi_table` by Beijing day index (0 = 2025-05-05),
-    with a ``date`` column."""
-    t = kpi_table(exposures, by="day", conf=conf, **kw)
+def daily_kpis(us: UserStats, conf: float = 0.95, **kw) -> pd.DataFrame:
+    """:func:`~kuailive_analysis.funnel.kpis.kpi_table` per Beijing day.
+
+    Parameters
+    ----------
+    us : UserStats
+        The statistics of the column ``day`` (0 = 2025-05-05).
+    conf, **kw
+        As in :func:`~kuailive_analysis.funnel.kpis.kpi_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The KPI table per day with a ``date`` column.
+    """
+    t = kpi_table(us, conf=conf, **kw)
     t["date"] = pd.Timestamp("2025-05-05") + pd.to_timedelta(t.index.astype(int), unit="D")
     return t
 
 
 def weekly_rates(daily: pd.DataFrame, days: int = 7) -> pd.DataFrame:
-    """CTR and GTR pooled over the first ``days`` days of ``daily`` (row ``week1``) and the last
-    ``days`` days (row ``week3``): clicks / exposures and gifting clicks / clicks of the days
-    (NaN when a part has no exposures or no clicks)."""
+    """CTR and GTR pooled over the first and the last ``days`` days.
+
+    Parameters
+    ----------
+    daily : pandas.DataFrame
+        :func:`daily_kpis`.
+    days : int
+        Days of each part.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``week1`` (first days) and ``week3`` (last days); columns ctr (clicks /
+        exposures of the days) and gtr (gifting clicks / clicks), NaN for an empty part.
+    """
     d = daily.index.to_numpy()
     rows = {}
     for name, mask in (
@@ -88,9 +115,27 @@ def gift_trend(
     """Gifts per click (all gift events / clicks, the registry's ``gifts_per_click``) in each
     UTC period of :data:`UTC_PERIODS`, computed as the published trend was.
 
-    Intervals resample whole users (Poisson(1) weights, one per user, shared by the periods so
-    the change is paired): per period and for the change and the ratio of the last to the
-    first period (percentile intervals).
+    With :math:`G_{up}` and :math:`C_{up}` the gifts and clicks of user :math:`u` in period
+    :math:`p`, each of ``n_boot`` replicates draws one weight :math:`w_{bu} \\sim
+    \\mathrm{Poisson}(1)` per user, shared by the periods (so the change is paired):
+
+    .. math::
+
+        g^{(b)}_p = \\frac{\\sum_u w_{bu} G_{up}}{\\sum_u w_{bu} C_{up}}, \\qquad
+        \\Delta^{(b)} = g^{(b)}_3 - g^{(b)}_1, \\qquad \\rho^{(b)} = g^{(b)}_3 / g^{(b)}_1;
+
+    the intervals are the :math:`(1 \\pm \\mathrm{conf})/2` quantiles of the finite replicates.
+
+    Parameters
+    ----------
+    clicks, gifts : pandas.DataFrame
+        Every click and gift event (``user_id``, ``ts_ms``).
+    conf, n_boot, seed : float, int, int
+        Level, replicates (0: no intervals) and the seed of the weights.
+
+    Returns
+    -------
+    GiftTrend
     """
     k = len(UTC_PERIODS)
     u_all, inv = np.unique(

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
-from kuailive_analysis.funnel.common import DEFAULT_QUALIFIED_WATCH_S
+
+__all__ = ["WATCH_OUTCOMES", "watch_by_outcome", "watch_outcome"]
 
 WATCH_OUTCOMES = ("no engagement", "like / comment only", "gift")
 
@@ -19,11 +20,26 @@ def watch_outcome(click_tab: pd.DataFrame) -> pd.Categorical:
 
 def watch_by_outcome(
     click_tab: pd.DataFrame,
+    qualified_watch_s: float,
     quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9),
-    qualified_watch_s: float = DEFAULT_QUALIFIED_WATCH_S,
 ) -> pd.DataFrame:
-    """Watch time per click (seconds) by later engagement: n, quantiles, mean and the share
-    at or above the qualified-watch threshold."""
+    """Watch time per click (seconds) by the click's later engagement.
+
+    Parameters
+    ----------
+    click_tab : pandas.DataFrame
+        The click table (``watch_ms``, ``interacted``, ``gifted``).
+    qualified_watch_s : float
+        The qualified-watch threshold.
+    quantiles : tuple of float
+        The quantiles shown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per outcome (:data:`WATCH_OUTCOMES`): n_clicks, the quantiles (``p10`` ...), mean_s and
+        share_qualified (watch at or above the threshold).
+    """
     ct = pd.DataFrame(
         {
             "outcome": watch_outcome(click_tab),

@@ -1,8 +1,9 @@
 """Figures for chapter 1 (loading, validating and cleaning).
 
-Each function takes the small tables a :class:`~kuailive_analysis.dataset.Dataset` carries
-(``room_durations``, ``room_sensitivity``, ``report``), draws into ``ax`` (else a new figure)
-and returns the Figure; see :mod:`kuailive_analysis.plots` for the conventions.
+Each function takes one small table of :class:`~kuailive_analysis.cleaning.CleaningResult`
+(``decisions.room_durations``, ``decisions.room_sensitivity``, ``accounting.report``), draws
+into ``ax`` (else a new figure) and returns the Figure; ``title`` states what the figure shows
+(``res.titles``); see :mod:`kuailive_analysis.plots` for the conventions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ EVENT_LABELS = {
 
 
 @style.styled
-def room_duration_figure(
+def plot_room_durations(
     hist: pd.DataFrame,
     *,
     thresholds_days=(1.0, 7.0),
@@ -33,7 +34,21 @@ def room_duration_figure(
     source: str | None = None,
 ) -> Figure:
     """Histogram of room durations (log-spaced bins, minutes) with real and censored ends
-    stacked, and vertical lines at the candidate ``max_room_days`` thresholds."""
+    stacked, and vertical lines at the candidate ``max_room_days`` thresholds.
+
+    Parameters
+    ----------
+    hist : pandas.DataFrame
+        ``Dataset.room_durations``: lo_min, hi_min, real, censored.
+    thresholds_days : tuple of float
+        Where to draw the threshold lines (days).
+    ax, title, source
+        The axes to draw into (else a new figure), the title, the data source's label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     own = ax is None
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.8)
     title = style.resolve_title(title, "Room durations, ended and still live at extraction")
@@ -81,7 +96,7 @@ def room_duration_figure(
 
 
 @style.styled
-def sensitivity_figure(
+def plot_room_sensitivity(
     sens: pd.DataFrame,
     *,
     tables=("click", "comment", "like", "gift", "negative"),
@@ -89,8 +104,21 @@ def sensitivity_figure(
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """Share of rooms and of each event table dropped per ``max_room_days`` threshold
-    (frame from :func:`clean.long_room_sensitivity`); ``inf`` = keep every room."""
+    """Share of rooms and of each event table dropped per finite ``max_room_days`` threshold.
+
+    Parameters
+    ----------
+    sens : pandas.DataFrame
+        ``Dataset.room_sensitivity`` (``max_room_days`` ``inf`` = keep every room: not drawn).
+    tables : tuple of str
+        The event tables drawn beside the rooms.
+    ax, title, source
+        As :func:`plot_room_durations`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     s = sens[np.isfinite(sens["max_room_days"])]
     fig, ax = style.axes_or_figure(ax, width=8.0, height=3.6)
     title = style.resolve_title(title, "Rows dropped by the long-room rule, per threshold")
@@ -124,12 +152,23 @@ def sensitivity_figure(
 
 
 @style.styled
-def report_figure(
+def plot_report(
     report: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
-    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted).
+    """Share of each table's raw rows dropped by each rule (rules with no drops are omitted),
+    on a log axis, labelled with the counts.
 
-    The default title names the rule that removed the largest share of a table."""
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        The cleaning report (``Dataset.report``).
+    ax, title, source
+        As :func:`plot_room_durations`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     r = report.copy()
     raw = r.groupby("table", sort=False)["rows_in"].first()
     r["share"] = r["rows_dropped"] / r["table"].map(raw).clip(lower=1)
@@ -142,12 +181,7 @@ def report_figure(
         ax.set_axis_off()
         style.footnote(fig, source)
         return fig
-    if title is None:
-        top = r.loc[r["share"].idxmax()]
-        title = (
-            f"{top['rule'].replace('_', ' ').capitalize()} removes the largest share: "
-            f"{top['share']:.2%} of {top['table']} rows"
-        )
+    title = style.resolve_title(title, "Rows dropped by each cleaning rule")
     labels = [f"{t}: {rule}" for rule, t in zip(r["rule"], r["table"])]
     y = np.arange(len(r))
     ax.barh(y, r["share"].to_numpy(), color=style.PALETTE[0])

@@ -1,9 +1,10 @@
-"""Figures of chapter 5 (funnel and CTR KPIs). Inputs are the frames of
-:mod:`kuailive_analysis.funnel` and :mod:`kuailive_analysis.predict`; every function draws
-into ``ax`` / ``axes`` (else a new figure) and returns the :class:`~matplotlib.figure.Figure`
-(conventions: :mod:`kuailive_analysis.plots`). Rates are drawn with the 95% intervals carried by the
-tables (Wilson, or users resampled: :func:`kuailive_analysis.funnel.user_intervals`) so that
-small segments are not over-read.
+"""Figures of chapter 5 (funnel and CTR KPIs). Inputs are the tables of a
+:class:`~kuailive_analysis.funnel.FunnelResult`; every ``plot_*`` function draws into ``ax``
+(``axes`` for a figure of several panels; else a new figure), takes the ``title`` the result
+states (``res.titles``) and the data ``source``, and returns the
+:class:`~matplotlib.figure.Figure` (conventions: :mod:`kuailive_analysis.plots`). Rates are
+drawn with the intervals carried by the tables (Wilson, or users resampled:
+:func:`kuailive_analysis.funnel.user_intervals`) so that small segments are not over-read.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
 from kuailive_analysis.core.calendar import MS_PER_SECOND
-from kuailive_analysis.funnel import STEP_LABELS, STEPS
+from kuailive_analysis.core.format import format_percent
+from kuailive_analysis.funnel.common import STEP_LABELS, STEPS
+from kuailive_analysis.funnel.watch import watch_outcome
 from kuailive_analysis.plots import style
 from kuailive_analysis.plots.style import ACCENT, MUTED, PALETTE, label, percent_axis
 
@@ -46,14 +50,8 @@ SEGMENT_LABELS = {
 BEIJING_SEGMENTS = ("hour", "day")
 
 
-def _pct(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"{x:.1%}" if x >= 0.1 else f"{x:.2%}" if x >= 0.001 else f"{x:.3%}"
-
-
 @style.styled
-def funnel_chart(
+def plot_funnel(
     funnel_long: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Horizontal funnel: bar length = units reaching each step (log scale), annotated with
@@ -73,8 +71,8 @@ def funnel_chart(
         txt = f"{int(r['n']):,}"
         if step != "exposure":
             txt += (
-                f"   step {_pct(r['step_rate'])} [{_pct(r['step_lo'])}, {_pct(r['step_hi'])}]"
-                f"   overall {_pct(r['overall_rate'])}"
+                f"   step {format_percent(r['step_rate'])} [{format_percent(r['step_lo'])}, "
+                f"{format_percent(r['step_hi'])}]   overall {format_percent(r['overall_rate'])}"
             )
         ax.text(max(r["n"], 1) * 1.15, yi, txt, va="center", fontsize=8.5)
     ax.grid(axis="y", visible=False)
@@ -84,7 +82,7 @@ def funnel_chart(
 
 
 @style.styled
-def unit_funnel_chart(
+def plot_unit_funnels(
     unit_funnels: pd.DataFrame, *, ax=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """Overall conversion to each step in the three units (exposure, session, user), log
@@ -98,15 +96,9 @@ def unit_funnel_chart(
         d = unit_funnels[unit_funnels["unit"] == u].set_index("step").reindex(list(STEPS))
         rate = d["overall_rate"].to_numpy()
         err = np.vstack([rate - d["overall_lo"].to_numpy(), d["overall_hi"].to_numpy() - rate])
+        at = x + (i - (len(units) - 1) / 2) * w
         ax.bar(
-            x + (i - (len(units) - 1) / 2) * w,
-            rate,
-            w,
-            yerr=err,
-            color=colour,
-            label=f"per {u}",
-            capsize=2,
-            error_kw={"lw": 0.8},
+            at, rate, w, yerr=err, color=colour, label=f"per {u}", capsize=2, error_kw={"lw": 0.8}
         )
     ax.set_yscale("log")
     rates = unit_funnels["overall_rate"].to_numpy(np.float64)
@@ -123,27 +115,29 @@ def unit_funnel_chart(
     return fig
 
 
-def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str, **kw) -> None:
+DOTS = {"fmt": "o", "ms": 3.5, "elinewidth": 0.9, "capsize": 2}
+"""Style of a rate with its interval (a dot and an error bar)."""
+
+
+def _errbar(ax, x, t: pd.DataFrame, rate: str, colour: str) -> None:
     r = t[rate].to_numpy(np.float64)
     lo = t[f"{rate}_lo"].to_numpy(np.float64)
     hi = t[f"{rate}_hi"].to_numpy(np.float64)
     err = np.vstack([np.nan_to_num(r - lo), np.nan_to_num(hi - r)])
-    ax.errorbar(
-        x,
-        r,
-        yerr=err,
-        fmt="o",
-        ms=3.5,
-        color=colour,
-        ecolor=colour,
-        elinewidth=0.9,
-        capsize=2,
-        **kw,
-    )
+    ax.errorbar(x, r, yerr=err, color=colour, ecolor=colour, **DOTS)
+
+
+def _level_ticks(ax, levels, most: int) -> None:
+    """Tick labels of the levels of a segment (at most ``most`` shown; long ones slanted)."""
+    x, labels = np.arange(len(levels)), [str(v) for v in levels]
+    step = max(1, int(np.ceil(len(x) / most)))
+    slant = {"rotation": 35, "ha": "right"} if max(map(len, labels), default=0) > 4 else {}
+    ax.set_xticks(x[::step], labels[::step], fontsize=8, **slant)
+    ax.set_xlim(-0.6, len(x) - 0.4)
 
 
 @style.styled
-def segment_grid(
+def plot_segment_grid(
     segments: Mapping[str, pd.DataFrame],
     rate: str,
     overall: float,
@@ -163,21 +157,10 @@ def segment_grid(
     )
     for ax, name in zip(axes, names):
         t = segments[name]
-        labels = [str(v) for v in t.index]
-        x = np.arange(len(t))
-        _errbar(ax, x, t, rate, PALETTE[0])
+        _errbar(ax, np.arange(len(t)), t, rate, PALETTE[0])
         ax.axhline(overall, color=ACCENT, ls="--", lw=1)
-        step = max(1, int(np.ceil(len(x) / 11)))
-        long = max(map(len, labels), default=0) > 4
-        ax.set_xticks(
-            x[::step],
-            labels[::step],
-            rotation=35 if long else 0,
-            ha="right" if long else "center",
-            fontsize=8,
-        )
+        _level_ticks(ax, t.index, 11)
         percent_axis(ax.yaxis, 2 if overall < 0.02 else 1)
-        ax.set_xlim(-0.6, len(x) - 0.4)
         ax.set_xlabel(SEGMENT_LABELS.get(name, name), fontsize=8.5)
         ax.set_ylabel(f"{KPI_LABELS.get(rate, rate)} (%)", fontsize=8.5)
     for ax in axes[len(names) :]:
@@ -198,17 +181,7 @@ def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
         d = funnel_long[funnel_long["step"] == step].set_index(by).reindex(levels)
         t = pd.DataFrame({"r": d["step_rate"], "r_lo": d["step_lo"], "r_hi": d["step_hi"]})
         _errbar(ax, x, t, "r", PALETTE[STEPS.index(step) - 1])
-        ax.set_xlim(-0.6, len(x) - 0.4)
-        stepn = max(1, int(np.ceil(len(x) / 9)))
-        labels = [str(v) for v in levels]
-        long = max(map(len, labels), default=0) > 4
-        ax.set_xticks(
-            x[::stepn],
-            labels[::stepn],
-            fontsize=8,
-            rotation=35 if long else 0,
-            ha="right" if long else "center",
-        )
+        _level_ticks(ax, levels, 9)
         percent_axis(ax.yaxis, 1)
         prev = STEP_LABELS[STEPS[STEPS.index(step) - 1]].lower()
         ax.set_title(f"{STEP_LABELS[step]} / {prev}", fontsize=9, fontweight="normal")
@@ -217,37 +190,16 @@ def _draw_step_rates(axes, funnel_long: pd.DataFrame, by: str) -> None:
 
 
 @style.styled
-def funnel_by_segment(
-    funnel_long: pd.DataFrame,
-    by: str,
-    *,
-    axes=None,
-    title: str | None = None,
-    source: str | None = None,
-) -> Figure:
-    """Step conversion (click/exposure, qualified/click, interaction/qualified,
-    gift/interaction) by the levels of ``by``, one panel per step, with the table's 95%
-    intervals; ``axes``: one Axes per step after exposure (four)."""
-    n = len(STEPS) - 1
-    fig, axes = style.axes_or_subplots(axes, n, 1, n, width=3.3 * n, height=3.2)
-    _draw_step_rates(axes, funnel_long, by)
-    style.suptitle(
-        fig, style.resolve_title(title, f"Funnel step conversion by {SEGMENT_LABELS.get(by, by)}")
-    )
-    style.footnote(fig, source, beijing=by in BEIJING_SEGMENTS)
-    return fig
-
-
-@style.styled
-def segment_funnels(
+def plot_segment_funnels(
     funnels: Mapping[str, pd.DataFrame],
     *,
     axes=None,
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """:func:`funnel_by_segment` for several segments in one figure, one row of four step
-    panels per segment (``funnels`` maps the segment column to its
+    """Step conversion (click/exposure, qualified/click, interaction/qualified,
+    gift/interaction) by the levels of each segment, one row of four step panels per segment,
+    with the tables' intervals (``funnels`` maps the segment column to its
     :func:`kuailive_analysis.funnel.funnel` table); ``axes``: four Axes per segment."""
     names = list(funnels)
     n = len(STEPS) - 1
@@ -265,7 +217,7 @@ def segment_funnels(
 
 
 @style.styled
-def daily_trend(
+def plot_daily(
     daily: pd.DataFrame,
     *,
     axes=None,
@@ -285,7 +237,7 @@ def daily_trend(
         percent_axis(ax.yaxis, 1)
         ax.set_title(KPI_LABELS.get(rate, rate), fontsize=9, fontweight="normal")
         ax.tick_params(axis="x", labelrotation=45, labelsize=7.5)
-        ax.xaxis.set_major_formatter(_date_fmt())
+        ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
         ax.set_xlabel("day (Beijing, 2025)", fontsize=8.5)
     axes[0].set_ylabel("rate (%, 95% CI band)")
     style.suptitle(fig, style.resolve_title(title, "Daily funnel KPIs over the window"))
@@ -293,14 +245,8 @@ def daily_trend(
     return fig
 
 
-def _date_fmt():
-    import matplotlib.dates as mdates
-
-    return mdates.DateFormatter("%d %b")
-
-
 @style.styled
-def position_effects(
+def plot_positions(
     by_screen: pd.DataFrame,
     by_index: pd.DataFrame,
     *,
@@ -342,9 +288,8 @@ def position_effects(
 
 
 @style.styled
-def watch_ecdf(
-    click_tab: pd.DataFrame,
-    outcome: pd.Categorical,
+def plot_watch_ecdf(
+    clicks: pd.DataFrame,
     threshold_s: float,
     *,
     ax=None,
@@ -352,41 +297,32 @@ def watch_ecdf(
     source: str | None = None,
 ) -> Figure:
     """ECDF of watch time per click (seconds, log scale; seaborn ``ecdfplot``) by the
-    click's later engagement, with the qualified-watch threshold marked."""
+    click's later engagement (:func:`~kuailive_analysis.funnel.watch_outcome` of the click
+    table), with the qualified-watch threshold marked."""
     fig, ax = style.axes_or_figure(ax, height=3.6)
     title = style.resolve_title(title, "Watch time per click by the click's engagement")
     floor = 0.1
-    w = np.maximum(click_tab["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND, floor)
-    outcome = pd.Categorical(outcome)
+    w = np.maximum(clicks["watch_ms"].to_numpy(np.float64) / MS_PER_SECOND, floor)
+    outcome = watch_outcome(clicks)
     counts = pd.Series(outcome).value_counts()
     names = {c: f"{c} (n = {counts.get(c, 0):,})" for c in outcome.categories}
     present = [names[c] for c in outcome.categories if counts.get(c, 0) > 0]
     if present:
-        sns.ecdfplot(
-            x=w,
-            hue=outcome.rename_categories(names),
-            hue_order=present,
-            palette=dict(zip(present, PALETTE)),
-            log_scale=True,
-            ax=ax,
-        )
+        hue, palette = outcome.rename_categories(names), dict(zip(present, PALETTE))
+        sns.ecdfplot(x=w, hue=hue, hue_order=present, palette=palette, log_scale=True, ax=ax)
         sns.move_legend(ax, "upper left", title=None)
     ax.axvline(threshold_s, color=MUTED, ls="--", lw=1)
     ax.text(threshold_s * 1.08, 0.03, f"qualified: {threshold_s:g} s", fontsize=8, color="#55606b")
     ax.set_xscale("log")
     percent_axis(ax.yaxis, 0)
-    label(
-        ax,
-        f"watch time of the click (s, log scale; < {floor} s shown at {floor})",
-        "share of clicks watched at most x (%)",
-        title,
-    )
+    xlabel = f"watch time of the click (s, log scale; < {floor} s shown at {floor})"
+    label(ax, xlabel, "share of clicks watched at most x (%)", title)
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def model_metrics(
+def plot_model_metrics(
     metrics: pd.DataFrame, *, axes=None, title: str | None = None, source: str | None = None
 ) -> Figure:
     """AUC, UAUC and GAUC of each scorer on the test days, one panel per task; 0.5 = chance.
@@ -419,74 +355,52 @@ def model_metrics(
     return fig
 
 
-@style.styled
-def calibration_curve(
-    cal: pd.DataFrame,
-    *,
-    ax=None,
-    task: str = "",
-    title: str | None = None,
-    source: str | None = None,
-) -> Figure:
-    """Reliability plot of one task: observed rate (dots, 95% Wilson intervals) against the
-    mean predicted probability of each equal-count bin
-    (:func:`kuailive_analysis.predict.calibration_table`); the diagonal = perfect calibration."""
-    own = ax is None
-    fig, ax = style.axes_or_figure(ax, width=4.6, height=4.0)
+def _draw_calibration(ax, cal: pd.DataFrame, task: str) -> None:
+    """Reliability plot of one task into ``ax``: observed rate (dots, 95% Wilson intervals)
+    against the mean predicted probability of each equal-count bin; the diagonal = perfect
+    calibration; ``task`` (if not empty) as the panel's title."""
     if len(cal):
         hi = float(np.nanmax(cal[["predicted", "hi"]].to_numpy())) * 1.05
         ax.plot([0, hi], [0, hi], color=MUTED, ls="--", lw=1, label="perfect calibration")
         err = np.vstack([cal["observed"] - cal["lo"], cal["hi"] - cal["observed"]])
-        ax.errorbar(
-            cal["predicted"],
-            cal["observed"],
-            yerr=err,
-            fmt="o",
-            ms=4,
-            color=ACCENT,
-            capsize=2,
-            lw=1,
-            label="test rows, 10 equal-count bins",
-        )
+        bins = "test rows, 10 equal-count bins"
+        p, o = cal["predicted"], cal["observed"]
+        ax.errorbar(p, o, yerr=err, fmt="o", ms=4, color=ACCENT, capsize=2, lw=1, label=bins)
         ax.set_xlim(0, hi)
         ax.set_ylim(0, hi)
         ax.legend(loc="upper left", fontsize=7.5)
     else:
-        ax.text(
-            0.5, 0.5, "no model (task skipped)", ha="center", va="center", transform=ax.transAxes
-        )
+        skipped = "no model (task skipped)"
+        ax.text(0.5, 0.5, skipped, ha="center", va="center", transform=ax.transAxes)
     percent_axis(ax.xaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
     percent_axis(ax.yaxis, 1 if len(cal) and cal["predicted"].max() < 0.1 else 0)
     label(ax, "mean predicted probability (%)", "observed rate (%, 95% CI)")
-    if title != "":  # "" = no titles at all (the plots' title convention)
+    if task:
         ax.set_title(task, fontsize=9.5, fontweight="normal")
-    if own:
-        style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate"))
-        style.footnote(fig, source)
-    return fig
 
 
 @style.styled
-def calibration_curves(
+def plot_calibrations(
     tables: Mapping[str, pd.DataFrame],
     *,
     axes=None,
     title: str | None = None,
     source: str | None = None,
 ) -> Figure:
-    """:func:`calibration_curve` of each task side by side; ``axes``: one Axes per task."""
+    """Reliability of the model of each task side by side (``tables``: task -> its
+    :func:`kuailive_analysis.predict.calibration_table`); ``axes``: one Axes per task."""
     fig, axes = style.axes_or_subplots(
         axes, len(tables), 1, len(tables), width=4.6 * len(tables), height=4.0
     )
     for ax, (task, cal) in zip(axes, tables.items()):
-        calibration_curve(cal, ax=ax, task=task)
+        _draw_calibration(ax, cal, task if title != "" else "")  # "": no titles at all
     style.suptitle(fig, style.resolve_title(title, "Predicted vs observed rate on test days"))
     style.footnote(fig, source)
     return fig
 
 
 @style.styled
-def gift_trend_chart(
+def plot_gift_trend(
     table: pd.DataFrame,
     *,
     ax=None,
@@ -502,14 +416,9 @@ def gift_trend_chart(
     err = np.vstack(
         [table["gifts per click"] - table["lo"], table["hi"] - table["gifts per click"]]
     )
+    here = "this data (95% CI, users resampled)"
     ax.errorbar(
-        x,
-        table["gifts per click"],
-        yerr=err,
-        fmt="o-",
-        color=ACCENT,
-        capsize=3,
-        label="this data (95% CI, users resampled)",
+        x, table["gifts per click"], yerr=err, fmt="o-", color=ACCENT, capsize=3, label=here
     )
     if reference is not None:
         ax.plot(x, reference, "s--", mfc="none", color=MUTED, label="real KuaiLive (published)")

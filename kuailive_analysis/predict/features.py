@@ -1,14 +1,22 @@
-"""The chronological split and the history features of the CTR / GTR models.
+r"""The chronological split and the history features of the CTR / GTR models.
 
 * **Chronological split** of the rows by time (default 8:1:1 as in the KuaiLive paper's CTR
   benchmark): cut points are timestamps, so rows sharing a millisecond stay together.
 * **Features are history only**: counts of exposures, clicks and gifting clicks of the user,
   the streamer and the (user, streamer) pair on *earlier Beijing days* (never the same day),
-  smoothed rates ``(k + a p0) / (n + a)`` (p0 = the train-period rate, a = ``prior_strength``),
-  hour of day, screen size and repeat-exposure index (known when the screen is shown), room
-  type and category, and the user's age band, gender and device price (profile snapshot taken
-  at the end of the window: a mild leak, stated in the chapter). No watch time (it is only
-  known after the click).
+  their logs :math:`\log(1 + n)`, and smoothed rates
+
+  .. math::
+
+      \widetilde{\mathrm{CTR}} = \frac{k + a\, p_0}{n + a}, \qquad
+      \widetilde{\mathrm{GTR}} = \frac{g + a\, q_0}{k + a},
+
+  with :math:`n, k, g` the earlier exposures, clicks and gifting clicks, :math:`p_0, q_0` the
+  train-period CTR and GTR and :math:`a` = ``prior_strength``; hour of day (and its sine and
+  cosine), screen size and repeat-exposure index (known when the screen is shown), room type
+  and category, and the user's age band, gender and device price (profile snapshot taken at
+  the end of the window: a mild leak, stated in the chapter). No watch time (it is only known
+  after the click).
 """
 
 from __future__ import annotations
@@ -19,6 +27,17 @@ import pandas as pd
 from kuailive_analysis.core.checks import require_columns
 from kuailive_analysis.core.keys import pair_key
 
+__all__ = [
+    "CATEGORICAL",
+    "FEATURE_GROUPS",
+    "SPLITS",
+    "chronological_split",
+    "feature_label",
+    "history_features",
+    "prepare",
+    "prior_day_sums",
+]
+
 SPLITS = ("train", "valid", "test")
 
 
@@ -27,8 +46,21 @@ def chronological_split(
     ts_ms, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
 ) -> pd.Categorical:
     """Label rows train / valid / test by time so the three parts hold about the given
-    fractions of rows, earliest first. Cut points are timestamps t1 <= t2: ``train = ts < t1``,
-    ``valid = t1 <= ts < t2``, ``test = ts >= t2``; rows sharing a millisecond share a part.
+    fractions of rows, earliest first.
+
+    Parameters
+    ----------
+    ts_ms : array-like of int
+        Event times (epoch ms).
+    fractions : tuple of three floats
+        Shares of rows of the three parts (non-negative, summing to 1).
+
+    Returns
+    -------
+    pandas.Categorical
+        ``train`` / ``valid`` / ``test`` per row: with cut points :math:`t_1 \\le t_2` (the
+        times at the fractions' row positions), train = ``ts < t1``, valid = ``t1 <= ts < t2``,
+        test = ``ts >= t2``; rows sharing a millisecond share a part.
     """
     f = np.asarray(fractions, dtype=np.float64)
     if f.shape != (3,) or (f < 0).any() or not np.isclose(f.sum(), 1.0):
@@ -51,9 +83,22 @@ def prior_day_sums(
 ) -> pd.DataFrame:
     """For each row, the sums of ``values`` over rows with the same ``key`` on earlier days.
 
-    ``key`` int64 >= 0 and < 2**58, ``day`` 0..31. Computed from per-(key, day) totals:
-    prior = cumulative total up to and including the day - that day's total. With ``rows``
-    (row positions) the totals still use every row but only those rows are returned.
+    Parameters
+    ----------
+    key : numpy.ndarray
+        int64 keys, >= 0 and < 2**58.
+    day : numpy.ndarray
+        Day index of each row, 0..31.
+    values : pandas.DataFrame
+        The columns to sum.
+    rows : numpy.ndarray, optional
+        Row positions to return (the totals still use every row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The prior sums, computed from per-(key, day) totals: the cumulative total up to and
+        including the day minus that day's total.
     """
     key = np.asarray(key, dtype=np.int64)
     day = np.asarray(day, dtype=np.int64)
@@ -96,13 +141,25 @@ def history_features(
 ) -> pd.DataFrame:
     """History features for every exposure row (see module docstring).
 
-    ``exposures`` needs user_id, streamer_id, day, hour, clicked, gifted, and optionally
-    screen_size, exposure_index and the CATEGORICAL columns (as produced by
-    :func:`kuailive_analysis.funnel.add_segments` / ``add_positions``). ``base_rates`` =
-    (CTR, GTR) used as smoothing priors; default: the rates of the rows given.
-    Returns a frame aligned with ``exposures``; with ``rows`` (sorted row positions) only
-    those rows (the history still counts every row), which keeps a 17.6M-row exposure table
-    from needing a 17.6M x 25 float feature matrix when models use a sample.
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        user_id, streamer_id, day, hour, clicked, gifted, and optionally screen_size,
+        exposure_index and the :data:`CATEGORICAL` columns (the exposure table of
+        :data:`kuailive_analysis.engine.queries.funnel.EXPOSURES`).
+    prior_strength : float
+        :math:`a` of the smoothed rates.
+    base_rates : tuple of two floats, optional
+        (CTR, GTR) used as smoothing priors; default: the rates of the rows given.
+    rows : numpy.ndarray, optional
+        Sorted row positions: only those rows are returned (the history still counts every
+        row), which keeps a 17.6M-row exposure table from needing a 17.6M x 25 float feature
+        matrix when models use a sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per exposure (or per ``rows``), aligned with ``exposures``.
     """
     need = ["user_id", "streamer_id", "day", "hour", "clicked", "gifted"]
     require_columns(exposures, need, "history_features: exposures")
@@ -188,8 +245,14 @@ def prepare(
     rows: np.ndarray | None = None,
 ) -> tuple[pd.Categorical, pd.DataFrame]:
     """The chronological split and the history features (smoothing priors = train-part CTR
-    and GTR), shared by both tasks. With ``rows`` (sorted row positions) the features are
-    computed for those rows only and ``(split, features, rows)`` is returned."""
+    and GTR), shared by both tasks.
+
+    Returns
+    -------
+    tuple
+        ``(split, features)``; with ``rows`` (sorted row positions) the features of those
+        rows only and ``(split, features, rows)``.
+    """
     split = chronological_split(exposures["ts_ms"], fractions)
     tr = np.asarray(split == "train")
     clicked = exposures["clicked"].to_numpy(bool)

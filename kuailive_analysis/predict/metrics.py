@@ -1,22 +1,44 @@
-"""Ranking and probability metrics of the CTR / GTR models, and user-bootstrap intervals.
+r"""Ranking and probability metrics of the CTR / GTR models, and user-bootstrap intervals.
 
-* **AUC**: probability that a random positive scores above a random negative (ties count
-  1/2) = Mann-Whitney U / (P N), computed from mid-ranks (same as
-  ``sklearn.metrics.roc_auc_score``).
-* **UAUC** (user-averaged AUC) = (1/N) sum_i AUC_i over the N users of the test set whose
-  rows contain both classes (AUC_i is undefined otherwise; those users are excluded and
-  counted).
-* **GAUC** (impression-weighted) = sum_i imp_i AUC_i / sum_i imp_i, imp_i = the user's test
-  rows (exposures for CTR, clicks for GTR), over the same users (MMBee, Deng et al. KDD 2024,
-  eq. 13).
-* **LogLoss** = -mean(y log p + (1 - y) log(1 - p)), p clipped to [1e-7, 1 - 1e-7] (the
-  KuaiLive paper's second CTR metric); only for scorers that output probabilities.
-* **Reliability table** (:func:`calibration_table`): test rows in equal-count bins of the
-  predicted probability, mean prediction against the observed rate with a Wilson interval;
-  **ECE** = the row-weighted mean absolute gap.
-* **User bootstrap** (:func:`user_bootstrap_auc`): whole test users resampled (Poisson
-  weights, one weight per user shared by every scorer, so differences are paired), weighted
-  AUC per replicate from one sort per scorer.
+* **AUC**: the probability that a random positive scores above a random negative, ties
+  counting one half: with :math:`P` positives, :math:`N` negatives and :math:`R_+` the sum of
+  the positives' mid-ranks (the Mann-Whitney statistic; ``sklearn.metrics.roc_auc_score``),
+
+  .. math::
+
+      \mathrm{AUC} = \frac{R_+ - P(P+1)/2}{P N}.
+
+* **UAUC** (user-averaged) and **GAUC** (impression-weighted; MMBee, Deng et al. KDD 2024,
+  eq. 13) over the users :math:`i \in U` of the test part whose rows hold both classes
+  (:math:`\mathrm{AUC}_i` is undefined otherwise; those users are left out and counted), with
+  :math:`n_i` the user's test rows (exposures for CTR, clicks for GTR):
+
+  .. math::
+
+      \mathrm{UAUC} = \frac{1}{|U|} \sum_{i \in U} \mathrm{AUC}_i, \qquad
+      \mathrm{GAUC} = \frac{\sum_{i \in U} n_i \, \mathrm{AUC}_i}{\sum_{i \in U} n_i}.
+
+* **LogLoss** (the KuaiLive paper's second CTR metric), for scorers that output
+  probabilities, with :math:`p` clipped to :math:`[10^{-7}, 1 - 10^{-7}]`:
+
+  .. math::
+
+      \mathrm{LogLoss} = -\frac{1}{n} \sum_{j=1}^{n} \big(y_j \log p_j
+      + (1 - y_j) \log(1 - p_j)\big).
+
+* **Calibration** (:func:`calibration_table`): test rows in :math:`B` equal-count bins of the
+  predicted probability; per bin :math:`b` the mean prediction :math:`\bar p_b` against the
+  observed rate :math:`\bar y_b` with a Wilson interval, and the expected calibration error
+
+  .. math::
+
+      \mathrm{ECE} = \sum_{b=1}^{B} \frac{n_b}{n} \, \lvert \bar y_b - \bar p_b \rvert.
+
+* **User bootstrap** (:func:`user_bootstrap_auc`): whole test users resampled, one
+  :math:`\mathrm{Poisson}(1)` weight :math:`w_u` per user shared by every scorer (so
+  differences are paired); each replicate's AUC is the weighted Mann-Whitney statistic (rows
+  weighted by their user's :math:`w_u`) and its UAUC the :math:`w`-weighted mean of the
+  users' own AUCs.
 """
 
 from __future__ import annotations
@@ -26,6 +48,16 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from kuailive_analysis.core.stats import wilson_interval
+
+__all__ = [
+    "auc",
+    "auc_metrics",
+    "calibration_table",
+    "expected_calibration_error",
+    "grouped_auc",
+    "log_loss",
+    "user_bootstrap_auc",
+]
 
 EPS = 1e-7
 
@@ -47,7 +79,20 @@ def _check_xy(y, score) -> tuple[np.ndarray, np.ndarray]:
 
 
 def auc(y, score) -> float:
-    """ROC AUC from mid-ranks: ``(R_pos - P(P+1)/2) / (P N)``. NaN if a class is absent."""
+    """ROC AUC from mid-ranks (module docstring).
+
+    Parameters
+    ----------
+    y : array-like of bool or 0/1
+        Labels.
+    score : array-like of float
+        Scores (no NaN); higher = more likely positive.
+
+    Returns
+    -------
+    float
+        The AUC; NaN if a class is absent.
+    """
     y, s = _check_xy(y, score)
     p = int(y.sum())
     n = len(y) - p
@@ -60,8 +105,18 @@ def auc(y, score) -> float:
 def grouped_auc(y, score, groups) -> pd.DataFrame:
     """AUC per group (vectorised mid-ranks within groups).
 
-    Returns one row per group (index = group id, sorted) with ``n`` (rows), ``n_pos`` and
-    ``auc`` (NaN when the group has only one class).
+    Parameters
+    ----------
+    y, score : array-like
+        Labels and scores, as in :func:`auc`.
+    groups : array-like
+        The group (user) of each row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group (index = group id, sorted) with ``n`` (rows), ``n_pos`` and ``auc``
+        (NaN when the group has only one class).
     """
     y, s = _check_xy(y, score)
     g = np.asarray(groups)
@@ -83,33 +138,21 @@ def grouped_auc(y, score, groups) -> pd.DataFrame:
     )
 
 
-def uauc(y, score, groups) -> float:
-    """User-averaged AUC: unweighted mean of per-group AUC over groups with both classes."""
-    a = grouped_auc(y, score, groups)["auc"].dropna()
-    return float(a.mean()) if len(a) else float("nan")
-
-
-def gauc(y, score, groups, weights=None) -> float:
-    """Impression-weighted GAUC: sum_i w_i AUC_i / sum_i w_i over groups with both classes.
-
-    ``weights`` per row (default 1, i.e. w_i = the group's number of rows = impressions).
-    """
-    t = grouped_auc(y, score, groups)
-    if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        codes, uniq = pd.factorize(np.asarray(groups), sort=True)
-        t["w"] = np.bincount(codes, weights=w, minlength=len(uniq))
-    else:
-        t["w"] = t["n"].astype(np.float64)
-    t = t.dropna(subset=["auc"])
-    if t.empty or t["w"].sum() == 0:
-        return float("nan")
-    return float((t["auc"] * t["w"]).sum() / t["w"].sum())
-
-
 def auc_metrics(y, score, groups) -> dict[str, float]:
-    """AUC, UAUC, GAUC plus coverage: rows, positives, groups, groups evaluated and the share
-    of rows in evaluated groups."""
+    """AUC, UAUC and GAUC of one scorer plus their coverage.
+
+    Parameters
+    ----------
+    y, score, groups : array-like
+        Labels, scores and the user of each row.
+
+    Returns
+    -------
+    dict
+        ``auc``, ``uauc``, ``gauc``, ``n_rows``, ``n_pos``, ``n_groups``,
+        ``n_groups_evaluated`` (users with both classes) and ``row_share_evaluated`` (their
+        share of the rows).
+    """
     t = grouped_auc(y, score, groups)
     ok = t["auc"].notna()
     return {
@@ -129,7 +172,21 @@ def auc_metrics(y, score, groups) -> dict[str, float]:
 
 
 def log_loss(y, p) -> float:
-    """Mean binary cross-entropy of probabilities ``p`` (clipped to [EPS, 1 - EPS])."""
+    """Mean binary cross-entropy (module docstring) of probabilities ``p`` clipped to
+    ``[EPS, 1 - EPS]``.
+
+    Parameters
+    ----------
+    y : array-like of bool or 0/1
+        Labels.
+    p : array-like of float
+        Predicted probabilities of the positive class.
+
+    Returns
+    -------
+    float
+        NaN for no rows.
+    """
     y, p = _check_xy(y, p)
     if not len(y):
         return float("nan")
@@ -138,9 +195,23 @@ def log_loss(y, p) -> float:
 
 
 def calibration_table(y, p, bins: int = 10, conf: float = 0.95) -> pd.DataFrame:
-    """Reliability table: rows sorted by ``p`` and cut into ``bins`` equal-count bins; per bin
-    ``n``, ``predicted`` (mean p), ``observed`` (share of positives) with Wilson ``lo`` /
-    ``hi`` and ``gap`` = observed - predicted."""
+    """Reliability table: rows sorted by ``p`` and cut into ``bins`` equal-count bins.
+
+    Parameters
+    ----------
+    y, p : array-like
+        Labels and predicted probabilities.
+    bins : int
+        Number of equal-count bins.
+    conf : float
+        Level of the Wilson intervals of the observed rates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per (non-empty) bin: ``bin``, ``n``, ``predicted`` (mean p), ``observed`` (share of
+        positives) with Wilson ``lo`` / ``hi``, and ``gap`` = observed - predicted.
+    """
     y, p = _check_xy(y, p)
     if not len(y):
         return pd.DataFrame(columns=["bin", "n", "predicted", "observed", "lo", "hi", "gap"])
@@ -168,7 +239,8 @@ def calibration_table(y, p, bins: int = 10, conf: float = 0.95) -> pd.DataFrame:
 
 
 def expected_calibration_error(table: pd.DataFrame) -> float:
-    """Row-weighted mean |observed - predicted| of a :func:`calibration_table`."""
+    """The expected calibration error (module docstring) of a :func:`calibration_table`:
+    the row-weighted mean of ``|observed - predicted|``; NaN for an empty table."""
     if table.empty:
         return float("nan")
     return float((table["gap"].abs() * table["n"]).sum() / table["n"].sum())
@@ -192,8 +264,23 @@ def user_bootstrap_auc(
 
     Each replicate draws a Poisson(1) weight per user (the same weights for every scorer, so
     the difference of two scorers is a paired comparison); AUC is the weighted Mann-Whitney
-    statistic, UAUC the weighted mean of the users' own AUCs. Returns a long frame with columns
-    ``replicate``, ``scorer``, ``auc``, ``uauc``.
+    statistic, UAUC the weighted mean of the users' own AUCs (module docstring).
+
+    Parameters
+    ----------
+    y : array-like of bool
+        Labels of the test rows.
+    scores : dict
+        Scorer name -> scores of the rows.
+    users : array-like
+        The user of each row.
+    n_boot, seed : int
+        Replicates and the seed of the weights.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``replicate``, ``scorer``, ``auc``, ``uauc``.
     """
     y = np.asarray(y, dtype=bool)
     codes, uniq = pd.factorize(np.asarray(users))

@@ -18,6 +18,8 @@ import pkgutil
 
 from kuailive_analysis.engine.sql import Query
 
+__all__ = ["ALL"]
+
 
 def _collect() -> dict[str, Query]:
     out: dict[str, Query] = {}

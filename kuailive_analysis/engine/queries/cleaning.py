@@ -1,32 +1,58 @@
-"""Cleaning rules 1-8 of :mod:`kuailive_analysis.data.clean` as SQL, plus the raw-file quality
-counts, the long-room sensitivity and the room-duration histogram (ingestion only).
+"""The cleaning rules as SQL (the one definition), plus the raw-file quality counts, the
+long-room sensitivity and the room-duration histogram (ingestion only).
+
+Every rule is counted per table in the cleaning report (:mod:`kuailive_analysis.data.accounting`:
+rows in, dropped, flagged, out; ``rows_out = rows_in - rows_dropped``). Rules, in the order
+applied, with the :class:`~kuailive_analysis.data.params.CleaningParams` that steer them:
+
+users, streamers
+  0. ``duplicate_keys``: the first row per id is kept (in pandas: the profile files are small,
+     :func:`kuailive_analysis.engine.ingest.stage.profile_table`).
+rooms (:data:`ROOMS_ALL`)
+  1. ``duplicate_rooms``: one row per ``live_id``. A room crossing midnight appears once per
+     ``p_date``; the row keeps start = earliest start, end = latest end, ``p_date``/streamer/
+     type/category of the earliest ``p_date`` row (file order breaks ties), and the title
+     (``live_name_id``) of the latest (``room_name_rule='last'``) or earliest (``'first'``) row
+     that has a title (-1 only if none has). Flagged: merged rooms whose rows disagreed on
+     start, streamer or type.
+  2. ``censored_room_end``: an ``end_timestamp`` at or after the extraction cap (2025-05-27
+     00:00 Beijing) means "still live": ``end_censored`` and the duration is observed only up
+     to the window end, ``duration_min = (min(end, window end) - start) / 60 000`` (a lower
+     bound). Nothing dropped; censored rooms flagged.
+  3. ``long_rooms``: rooms with ``duration_min > max_room_days * 1440`` (``None``: no
+     threshold). By default (``long_rooms='flag'``) they and their events are kept and flagged
+     (a click in a seven-day room is still a click); ``long_rooms='drop'`` drops them.
+events: click, comment, like, gift, negative (:func:`event_queries`)
+  4. ``events_outside_window``: timestamp outside [2025-05-05 00:00, 2025-05-26 00:00)
+     Beijing; dropped (``drop_outside_window``), else counted as flagged.
+  5. ``duplicate_events``: rows identical in every column (the copies after the first in file
+     order). They may be real (two identical gifts in one millisecond), so by default they are
+     kept and flagged (``flag_duplicate``); ``drop_duplicate_events=True`` drops them. Rows
+     sharing a millisecond but differing in any column are never flagged.
+  6. ``orphan_events``: live_id absent from room.csv or user_id absent from user.csv: dropped
+     (``drop_orphans``); streamer_id absent from streamer.csv: flagged only.
+  7. ``long_rooms``: events in the rooms of rule 3 (``flag_long_room``; dropped with them).
+  8. ``streamer_mismatch``: the event's streamer_id differs from its room's: ``'flag'`` (count,
+     keep the event's id), ``'drop'`` or ``'fix'`` (take the room's; a corrected row that
+     thereby becomes an exact copy of another is dropped and counted here, so cleaning stays
+     idempotent).
+
+Clean event tables come out sorted by (timestamp, user_id), file order breaking ties.
 
 Written in DuckDB's dialect; every query also transpiles to Spark SQL and runs there. The raw
-files are the views ``raw_room``, ``raw_click``, ... (schema columns, epoch-ms integers, plus a
-0-based ``_row`` in file order); ``users`` and ``streamers`` are the clean dimension tables.
-Intermediate results that the ingestion materialises (DuckDB temporary tables, or Parquet under
-its staging folder on Spark) are named ``stage_*``:
-
-* ``stage_rooms_all`` (:data:`ROOMS_ALL`): rules 1-2 and the long-room mark of rule 3, one row
-  per live_id with the room columns plus ``n_rows`` (raw rows merged), ``conflict`` (rows
-  disagreed on start, streamer or type), ``end_censored``, ``duration_min`` (DOUBLE; the cache
-  stores it as float32, and every comparison casts to float32 first, as pandas compares the
-  float32 column) ``is_long`` and ``last_streamer`` (the streamer of the live_id's last raw row in file
-  order: what the quality check's lookup sees);
-* ``stage_marks_<table>`` (:func:`event_queries` ``marks``): every raw event with the per-row
-  marks of rules 4-7 (``w_out``, ``dup``, ``no_room``, ``no_user``, ``no_streamer``,
-  ``in_long``, ``room_streamer``, ``room_last_streamer``, ``room_dur``);
-* ``stage_clean_<table>`` (``clean``): the marks plus the ``k4`` .. ``k8`` keep flags (the row
-  survives rules 4 .. 8 under the parameters), ``mism``, ``new_dup`` and the output
-  ``streamer_out``; ``counts`` aggregates them into the report's numbers.
-
-Exact duplicates (rule 5, and the duplicates a ``'fix'`` would create in rule 8) are found with
-a GROUP BY over all data columns (``HAVING count(*) > 1``, keeping ``min(_row)``): a row is a copy
-when a group with an earlier ``_row`` exists, exactly pandas' ``duplicated(keep='first')`` in
-file order; a hash aggregate spills to disk where a window over all rows might not.
+files are the views ``raw_room``, ``raw_click``, ... (checked columns of
+:func:`kuailive_analysis.data.io.read_batches` plus a 0-based ``_row`` in file order); ``users``
+and ``streamers`` are the clean profile tables. The intermediate results the ingestion
+materialises are named ``stage_*``: :data:`ROOMS_ALL` (rules 1-3, one row per live_id), then
+per event file ``stage_marks_<file>`` (every raw row with the marks of rules 4-7) and
+``stage_clean_<file>`` (the keep flags ``k4`` .. ``k8`` under the parameters). Exact copies are
+found with a GROUP BY over all data columns keeping ``min(_row)`` (a hash aggregate spills to
+disk where a window over all rows might not).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from kuailive_analysis.core.calendar import (
     CAPPED_END_MS,
@@ -39,6 +65,10 @@ from kuailive_analysis.engine.sql import Query
 
 SENSITIVITY_THRESHOLDS = (0.25, 0.5, 1.0, 2.0, 7.0, None)
 """Long-room thresholds (days) of the sensitivity table (None: no threshold)."""
+
+DURATION_EDGES_MIN = np.r_[0.0, np.geomspace(1.0, 14 * 1440.0, 57)]
+"""Histogram edges (minutes) of :data:`DURATION_HISTOGRAM`: 0, then log-spaced 1 min .. 14
+days (rooms above the last edge go in the last bin)."""
 
 NULL_CATEGORY = "\u0001null"
 """Stand-in for a missing category inside ``arg_min`` (which skips NULL values)."""
@@ -151,7 +181,7 @@ RAW_ROOM_QUALITY = Query(
     name="raw_room_quality",
     inputs=("raw_room", "streamers"),
     doc=(
-        "Quality counts on the raw room file (io.quality_checks) and its time range (the "
+        "Quality counts on the raw room file and its time range (the "
         "duplicate live_id rows are raw rows minus stage_rooms_all rows)."
     ),
     sql=f"""
@@ -185,7 +215,7 @@ DURATION_HISTOGRAM = Query(
     name="room_duration_histogram",
     inputs=("stage_rooms_all", "stage_duration_edges"),
     doc=(
-        "Rooms per duration bin (clean.duration_histogram): duration clipped to [0, last edge], "
+        "Rooms per duration bin: duration clipped to [0, last edge], "
         "bin i = [lo, hi), the last bin closed; split by end_censored."
     ),
     sql=f"""
@@ -270,7 +300,7 @@ SELECT *, k4 AND dup_raw AS dup FROM b
         name=f"raw_{name}_quality",
         inputs=(marks,),
         doc=(
-            f"Quality counts on the raw {name} events (io.quality_checks: exact copies, outside "
+            f"Quality counts on the raw {name} events (exact copies, outside "
             "the window, unknown live / user / streamer, streamer differing from the room's "
             "last raw row) and their time range, from the marks of every raw row."
         ),
@@ -289,7 +319,7 @@ FROM {marks}
         doc=(
             f"{name} events with the keep flags k4..k8 of rules 4-8 under the parameters, "
             "mism (streamer differs from the room's), streamer_out (the room's streamer when "
-            "fixing) and new_dup (a copy that fixing created; dropped, as clean.py does)."
+            "fixing) and new_dup (a copy that fixing created; dropped)."
         ),
         defaults={
             "drop_dup": False,
@@ -374,3 +404,19 @@ QUERIES = (
     DURATION_HISTOGRAM,
     *(q for qs in EVENT_QUERIES.values() for q in qs.values()),
 )
+
+MODEL_COUNTS = Query(
+    name="model_counts",
+    inputs=("rooms", "user_day"),
+    doc=(
+        "Rows and distinct live_ids of the clean rooms (equal when rule 1 made live_id a key) "
+        "and rows of the user-day panel."
+    ),
+    sql="""
+SELECT (SELECT count(*) FROM rooms) AS n_rooms,
+  (SELECT count(DISTINCT live_id) FROM rooms) AS n_room_ids,
+  (SELECT count(*) FROM user_day) AS n_user_days
+""",
+)
+
+QUERIES = (*QUERIES, MODEL_COUNTS)

@@ -6,17 +6,20 @@ tables as ``clicks_rows``, ``comments_rows`` ... : the same rows with a 0-based 
 :func:`kuailive_analysis.export.register_cache` registers them on either engine (DuckDB:
 ``file_row_number``; Spark: ``_metadata.row_index``).
 
-The docs of the two queries list their own columns as ``* ``name`` [unit]: meaning`` lines:
-the data dictionary of the export (:mod:`kuailive_analysis.export`) is generated from
-them, from :mod:`kuailive_analysis.data.schema` (raw columns) and from the docstrings of
-:mod:`kuailive_analysis.data.features` / :mod:`kuailive_analysis.data.clean`. Every output
-column is cast explicitly so that DuckDB and Spark write the same Parquet types.
+Both queries document their tables and own columns in ``table``
+(:class:`~kuailive_analysis.engine.sql.TableDoc`): the data dictionary of the export
+(:mod:`kuailive_analysis.export`) is generated from them, from the data model's declarations
+(:data:`kuailive_analysis.engine.queries.model.CONTRACT`) and from
+:mod:`kuailive_analysis.data.schema` (raw columns). Every output column is cast explicitly so
+that DuckDB and Spark write the same Parquet types.
 """
 
 from __future__ import annotations
 
 from kuailive_analysis.data import schema as S
-from kuailive_analysis.engine.sql import Query
+from kuailive_analysis.engine.sql import Query, TableDoc
+
+DAY = "day index 0..20"
 
 EVENT_KINDS: tuple[tuple[str, str], ...] = (
     ("click", "clicks"),
@@ -94,13 +97,27 @@ INTERACTIONS = Query(
     inputs=tuple(f"{t}{ROWS_SUFFIX}" for _, t in EVENT_KINDS) + tuple(t for t, *_ in JOINED),
     doc="""One row per event of the five clean event tables (clicks, comments, likes, gifts and
 unclicked exposures), with its order in the user-room session and the user, streamer and room
-attributes joined (LEFT JOIN: every event is kept once). Reads the ``*_rows`` event views.
-
-* ``event`` [kind]: the event kind: click, comment, like, gift or negative (an unclicked exposure)
-* ``event_index`` [rank, 1-based]: the event's position within its session (user_id, live_id), ordered by ts_ms, then the kind order click < comment < like < gift < negative, then the order in the cache file; 1..n without gaps
-* ``watch_live_time`` [ms]: watch time of a click (NULL for other kinds)
-* ``gift_price`` [platform coins]: total value of a gift event (NULL for other kinds)
-""",
+attributes joined (LEFT JOIN: every event is kept once). Reads the ``*_rows`` event views.""",
+    table=TableDoc(
+        "fact",
+        "one row per click, comment, like, gift or unclicked exposure",
+        "(user_id, live_id, event_index)",
+        "user_id -> users; live_id -> rooms; streamer_id -> streamers",
+        {
+            "event": (
+                "kind",
+                "the event kind: click, comment, like, gift or negative (an unclicked exposure)",
+            ),
+            "event_index": (
+                "rank, 1-based",
+                "the event's position within its session (user_id, live_id), ordered by ts_ms, "
+                "then the kind order click < comment < like < gift < negative, then the order "
+                "in the cache file; 1..n without gaps",
+            ),
+            "watch_live_time": ("ms", "watch time of a click (NULL for other kinds)"),
+            "gift_price": ("platform coins", "total value of a gift event (NULL for other kinds)"),
+        },
+    ),
     order_by=("user_id", "live_id", "event_index"),
 )
 
@@ -157,25 +174,40 @@ RFM = Query(
     doc="""One row per user (every row of ``users``): the gifting RFM summary over the whole
 window (the calibration window of kuailive_analysis.ltv.summary set to all ``n_days`` days;
 a transaction is a gifting day, its value the day's summed gift_price) and the user's activity
-totals. The RFM columns are NULL for users who never gifted (not in the cohort).
-
-* ``first_gift_day`` [day index 0..20]: Beijing day of the user's first gift (NULL: never gifted)
-* ``frequency`` [days]: repeat gifting days, i.e. gifting days after the first (ltv frequency_cal)
-* ``recency`` [days]: last gifting day minus the first gifting day (ltv recency_cal)
-* ``T`` [days]: n_days - 1 - first_gift_day, the days on which a repeat could have happened (ltv T_cal)
-* ``monetary_value`` [platform coins per day]: mean value of the repeat gifting days, the first day excluded; 0 when frequency = 0 (ltv monetary_cal)
-* ``gift_days`` [days]: gifting days in the window (frequency + 1; 0 for non-gifters)
-* ``gift_value`` [platform coins]: total gift value in the window (ltv value_cal)
-* ``n_gifts`` [count]: gift events in the window
-* ``n_clicks`` [count]: clicks in the window
-* ``watch_hours`` [hours]: summed watch_live_time of the user's clicks
-* ``n_comments`` [count]: comments in the window
-* ``n_likes`` [count]: likes in the window
-* ``n_negatives`` [count]: unclicked exposures in the window
-* ``active_days`` [days]: active days (a click, comment, like or gift that day)
-* ``first_active_day`` [day index 0..20]: first active day (NULL: never active)
-* ``last_active_day`` [day index 0..20]: last active day (NULL: never active)
-""",
+totals. The RFM columns are NULL for users who never gifted (not in the cohort).""",
+    table=TableDoc(
+        "derived",
+        "one row per user (users)",
+        "user_id",
+        "user_id -> users",
+        {
+            "first_gift_day": (DAY, "Beijing day of the user's first gift (NULL: never gifted)"),
+            "frequency": (
+                "days",
+                "repeat gifting days, i.e. gifting days after the first (ltv frequency_cal)",
+            ),
+            "recency": ("days", "last gifting day minus the first gifting day (ltv recency_cal)"),
+            "T": (
+                "days",
+                "n_days - 1 - first_gift_day, the days on which a repeat could have happened (ltv T_cal)",
+            ),
+            "monetary_value": (
+                "platform coins per day",
+                "mean value of the repeat gifting days, the first day excluded; 0 when frequency = 0 (ltv monetary_cal)",
+            ),
+            "gift_days": ("days", "gifting days in the window (frequency + 1; 0 for non-gifters)"),
+            "gift_value": ("platform coins", "total gift value in the window (ltv value_cal)"),
+            "n_gifts": ("count", "gift events in the window"),
+            "n_clicks": ("count", "clicks in the window"),
+            "watch_hours": ("hours", "summed watch_live_time of the user's clicks"),
+            "n_comments": ("count", "comments in the window"),
+            "n_likes": ("count", "likes in the window"),
+            "n_negatives": ("count", "unclicked exposures in the window"),
+            "active_days": ("days", "active days (a click, comment, like or gift that day)"),
+            "first_active_day": (DAY, "first active day (NULL: never active)"),
+            "last_active_day": (DAY, "last active day (NULL: never active)"),
+        },
+    ),  # fmt: skip
     order_by=("user_id",),
 )
 

@@ -15,8 +15,7 @@ limit); status codes 0 attributed, 1 late, 2 before_click, 3 no_click
 **Tie-break of clicks.** Several clicks of one (user, live) in the same millisecond are ranked
 by ``watch_live_time`` descending, then ``streamer_id`` descending (``tie`` = 1 for the first);
 engagements go to the click of rank 1. Clicks equal in all four columns cannot be told apart by
-any column the funnel reads, so the choice among them changes no row of any table. (The pandas
-reference used to pick the tied click that comes last in file order, which SQL cannot see.)
+any column the funnel reads, so the choice among them changes no row of any table.
 
 **Parameters.** ``:qualified_ms`` (watch threshold in ms, DOUBLE: a click qualifies when
 ``watch_live_time >= :qualified_ms``) and ``:window_ms`` (BIGINT or NULL).
@@ -26,11 +25,14 @@ device price (from ``users`` by user_id) as integer codes into ``funnel_levels``
 text; code 0 = ``(missing)``, for an id absent from the dimension table or a NULL value; the
 other labels from 1 in binary order; pandas orders the categories itself); ``streamer_decile`` (exposure-weighted
 deciles of the streamers' exposure counts, midpoint rule) and ``user_decile`` (user deciles of
-the users' exposure counts, ties by id), as :func:`kuailive_analysis.funnel.weighted_decile`.
+the users' exposure counts, ties by id). Exposure-weighted: the streamers sorted by
+exposures (then id) are cut where the midpoint of each streamer's own volume crosses k/10 of
+the total, ``decile = min(floor(10 (cumsum - n/2) / total) + 1, 10)``, so each decile holds
+about 10% of the exposures; user deciles: ``floor(10 (rank - 1) / n_users) + 1``.
 
 **Positions.** ``screen_size`` = exposures of the user in the same millisecond;
-``exposure_index`` = dense rank of the millisecond among the (user, live)'s exposures; caps 10
-and 5 (:func:`kuailive_analysis.funnel.add_positions`). Both, and the deciles, are computed on
+``exposure_index`` = dense rank of the millisecond among the (user, live)'s exposures (tied
+exposures share an index, 1 = first); caps 10 and 5. Both, and the deciles, are computed on
 the narrow (user, live, streamer, ms) rows of clicks and negatives and joined back, so no
 window function runs over the wide exposure rows.
 """
@@ -233,7 +235,7 @@ EXPOSURE_COLUMNS = (*CLICK_COLUMNS, "clicked", "s_click", "s_qualified", "s_inte
                     "s_gift", "live_content_category", "live_type", "streamer_decile",
                     "user_decile", "age", "gender", "device_price", "screen_size",
                     "exposure_index", "screen_size_cap", "exposure_index_cap")  # fmt: skip
-"""Columns of ``funnel_exposures``, in the order of the pandas exposure table."""
+"""Columns of ``funnel_exposures``, in order."""
 
 _EXPOSURE_SELECT = ", ".join(
     [c for c in EXPOSURE_COLUMNS if not c.endswith("_cap")]
@@ -270,7 +272,7 @@ CLICKS = Query(
     name="funnel_clicks",
     inputs=EVENTS,
     doc=(
-        "One row per click with its attributed engagements (funnel.click_table): user_id, "
+        "One row per click with its attributed engagements: user_id, "
         "live_id, streamer_id, ts_ms, day, hour (Beijing), watch_ms, n_comments, n_likes, "
         "n_gifts, gift_value (coins), qualified (watch >= :qualified_ms), commented, liked, "
         "gifted, interacted. Ordered as the cache (ts_ms, user_id), then live_id and the "
@@ -338,7 +340,7 @@ SESSIONS = Query(
     name="funnel_sessions",
     inputs=(*EVENTS, "negatives"),
     doc=(
-        "One row per (user_id, live_id) with any event (funnel.session_table): streamer_id "
+        "One row per (user_id, live_id) with any event: streamer_id "
         "of the first event (ties: clicks, negatives, comments, likes, gifts, then the "
         "smallest streamer_id), first_ms, counts n_clicks, n_negatives, n_comments, n_likes, "
         "n_gifts, watch_ms, gift_value, n_exposures, day, hour of the first event, and the "

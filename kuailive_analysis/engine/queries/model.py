@@ -1,19 +1,33 @@
-"""The data model's derived tables as SQL (:mod:`kuailive_analysis.data.features` in pandas):
-clean event tables with their time columns, ``rooms``, ``sessions`` and ``user_day``.
+"""The data model: the clean event tables with their time columns, ``rooms``, ``sessions`` and
+``user_day`` as SQL, and the declaration of every contract table (:data:`CONTRACT`).
 
-Times stay epoch-millisecond integers here; the ingestion casts them to the cache's Arrow types
-(``timestamp[ms, tz=Asia/Shanghai]``, int8 days and hours, ...) when it writes the Parquet files.
-Beijing day index ``floor((ms - WINDOW_START_MS) / 86 400 000)`` and hour ``floor((ms - day
-start) / 3 600 000)`` (:mod:`kuailive_analysis.core.calendar`) are computed in DOUBLE, which is
-exact here (millisecond offsets are far below 2**53 and a non-integer quotient is at least
-1/86 400 000 from the next integer).
+Definitions (all times Beijing, Asia/Shanghai; the window starts 2025-05-05 00:00 Beijing):
+
+* ``day`` = Beijing day index (0..20) and ``hour`` = Beijing hour of day (0..23) of
+  :mod:`kuailive_analysis.core.calendar`, computed in DOUBLE, which is exact here (millisecond
+  offsets are far below 2**53 and a non-integer quotient is at least 1/86 400 000 from the next
+  integer): ``day = floor((ms - WINDOW_START_MS) / 86 400 000)``.
+* A **session** is one (user_id, live_id) pair with at least one event of any kind (click,
+  comment, like, gift or unclicked exposure).
+* The **user-day panel** has one row per (user_id, day) with any event, counted by event day
+  (a session crossing midnight counts on both days); ``active`` is True when the user clicked,
+  commented, liked or gifted that day (an unclicked exposure is not activity).
+* ``tenure_days`` and the other ``*_age_days`` are whole days from a profile date to the
+  window start (negative when the snapshot date is after it: profiles are an end-of-window
+  snapshot, so they leak a little of the future into any split made inside the window).
+
+Times stay epoch-millisecond integers in the SQL; the ingestion casts them to the cache's Arrow
+types (``timestamp[ms, tz=Asia/Shanghai]``, int8 days and hours, ...) when it writes the
+Parquet files (:data:`kuailive_analysis.engine.ingest.write.TARGETS`).
 """
 
 from __future__ import annotations
 
+import pandas as pd
+
 from kuailive_analysis.core.calendar import MS_PER_DAY, MS_PER_HOUR, WINDOW_START_MS
 from kuailive_analysis.data import schema as S
-from kuailive_analysis.engine.sql import Query
+from kuailive_analysis.engine.sql import Query, TableDoc
 
 EVENT_ATTRS = {
     "click": "clicks",
@@ -22,6 +36,18 @@ EVENT_ATTRS = {
     "gift": "gifts",
     "negative": "negatives",
 }
+"""Raw event file -> its clean table (and Dataset attribute)."""
+
+EPOCH = "epoch ms (UTC epoch)"
+IDS = "user_id -> users; live_id -> rooms; streamer_id -> streamers"
+EVENT_COLUMNS = {
+    "flag_duplicate": ("boolean", "an exact copy of an earlier row of the file (rule 5)"),
+    "flag_long_room": ("boolean", "the event's room is longer than max_room_days (rule 3)"),
+    "ts_ms": (EPOCH, "event time (timestamp), as epoch milliseconds"),
+    "day": ("day index 0..20 (Beijing)", "Beijing calendar day of the event, 0 = 2025-05-05"),
+    "hour": ("hour of day 0..23 (Beijing)", "Beijing hour of day of the event"),
+}
+"""The columns cleaning and the data model add to every raw event file."""
 
 
 def day_sql(ms: str) -> str:
@@ -40,10 +66,19 @@ def hour_sql(ms: str) -> str:
     )
 
 
+EVENT_GRAIN = {
+    "click": "one row per click (a user entered a room)",
+    "comment": "one row per comment",
+    "like": "one row per like",
+    "gift": "one row per gift event (gift_price coins)",
+    "negative": "one row per unclicked exposure",
+}
+
+
 def clean_event_query(name: str) -> Query:
-    """The clean ``name`` events in the cache's row order and columns (features.add_time_columns
-    over clean.clean_tables): rows that survive rules 4-8, sorted by (timestamp, user_id, file
-    order)."""
+    """The clean ``name`` events in the cache's row order and columns: rows that survive
+    rules 4-8 (:mod:`.cleaning`), sorted by (timestamp, user_id, file order), with the
+    columns of :data:`EVENT_COLUMNS`."""
     cols = S.SCHEMAS[name].column_names
     sel = ", ".join("streamer_out AS streamer_id" if c == "streamer_id" else f'"{c}"' for c in cols)
     return Query(
@@ -53,6 +88,7 @@ def clean_event_query(name: str) -> Query:
             f"Clean {name} events (one row per kept event): raw columns, flag_duplicate, "
             "flag_long_room, ts_ms, day, hour; ordered by (timestamp, user_id, file order)."
         ),
+        table=TableDoc("fact", EVENT_GRAIN[name], "(none: repeats are real)", IDS, EVENT_COLUMNS),
         sql=f"""
 SELECT {sel}, dup AS flag_duplicate, in_long AS flag_long_room, "timestamp" AS ts_ms,
   {day_sql('"timestamp"')} AS day, {hour_sql('"timestamp"')} AS hour
@@ -69,10 +105,26 @@ ROOMS = Query(
     name="clean_rooms",
     inputs=("stage_rooms_all",),
     doc=(
-        "The contract rooms (features.room_table): one row per live_id, by live_id; the long "
-        "rooms too unless :drop_long."
+        "The contract rooms: one row per live_id (rules 1-2), by live_id; the long rooms too "
+        "unless :drop_long."
     ),
     defaults={"drop_long": False},
+    table=TableDoc(
+        "dimension",
+        "one row per broadcast (live_id)",
+        "live_id",
+        "streamer_id -> streamers",
+        {
+            "start_timestamp": ("instant", "earliest start of the room's rows (rule 1)"),
+            "end_timestamp": ("instant", "latest end of the room's rows (rule 1)"),
+            "start_ms": (EPOCH, "start_timestamp as epoch milliseconds"),
+            "end_ms": (EPOCH, "end_timestamp as epoch milliseconds (the cap when censored)"),
+            "live_name_id": ("id", "title of the latest (room_name_rule) p_date row with one"),
+            "p_date": ("YYYYMMDD", "partition date of the room's earliest row"),
+            "duration_min": ("minutes", "(end - start) / 60 000; to the window end if censored"),
+            "end_censored": ("boolean", "end at the extraction cap: still live (rule 2)"),
+        },
+    ),
     sql="""
 SELECT live_id, streamer_id, live_type, start_ms AS start_timestamp, end_ms AS end_timestamp,
   start_ms, end_ms, live_content_category, live_name_id, p_date, duration_min, end_censored
@@ -93,19 +145,43 @@ KIND_SUMS = """sum(CASE WHEN src = 0 THEN 1 ELSE 0 END) AS n_clicks,
 3 gift, 4 negative) and ``v`` (watch ms of a click, coins of a gift): shared by the session
 table and the user-day panel, so both count the same way."""
 
+KIND_COLUMNS = {
+    "n_clicks": ("count", "clicks"),
+    "watch_ms": ("ms", "summed watch_live_time of the clicks"),
+    "n_comments": ("count", "comments"),
+    "n_likes": ("count", "likes"),
+    "n_gifts": ("count", "gift events"),
+    "gift_value": ("platform coins", "summed gift_price of the gift events"),
+    "n_negatives": ("count", "unclicked exposures"),
+}
+"""The columns of :data:`KIND_SUMS`."""
+
 
 SESSIONS = Query(
     name="sessions",
     inputs=("clicks", "comments", "likes", "gifts", "negatives", "rooms"),
     doc=(
-        "One row per (user_id, live_id) with any clean event (features.build_sessions): first "
-        "and last event ms, day of the first, counts per kind, watch ms, gift coins, exposures "
-        "= clicks + unclicked; streamer_id = the room's (the smallest event streamer_id for a "
-        "live unknown to rooms). Ordered by (user_id, live_id). Only users in [:user_lo, "
-        ":user_hi): consecutive user ranges give consecutive parts of the table, so it can "
-        "be built in pieces of bounded memory (see EVENTS_PER_USER)."
+        "One row per (user_id, live_id) with any clean event, ordered by (user_id, live_id). "
+        "Only users in [:user_lo, :user_hi): consecutive user ranges give consecutive parts of "
+        "the table, so it can be built in pieces of bounded memory (see EVENTS_PER_USER)."
     ),
     defaults={"user_lo": 0, "user_hi": 2**31},
+    table=TableDoc(
+        "derived",
+        "one row per (user, live) with any event",
+        "(user_id, live_id)",
+        IDS,
+        {
+            "user_id": ("id", "the user"),
+            "live_id": ("id", "the room"),
+            "streamer_id": ("id", "the room's (unknown room: the least event streamer_id)"),
+            "first_ms": (EPOCH, "time of the session's first event"),
+            "last_ms": (EPOCH, "time of the session's last event"),
+            "day": ("day index 0..20 (Beijing)", "Beijing day of first_ms"),
+            **KIND_COLUMNS,
+            "n_exposures": ("count", "exposures = n_clicks + n_negatives"),
+        },
+    ),
     sql=f"""
 WITH ev AS (
   SELECT * FROM (
@@ -152,9 +228,20 @@ USER_DAY = Query(
     name="user_day",
     inputs=("clicks", "comments", "likes", "gifts", "negatives"),
     doc=(
-        "One row per (user_id, day) with any clean event (features.build_user_day), by event "
-        "day (the stored int8 day); active = any click, comment, like or gift. Grouped and "
-        "ordered by the key user_id * 64 + day, as the pandas panel is."
+        "One row per (user_id, day) with any clean event, by event day (the stored int8 day). "
+        "Grouped and ordered by the key user_id * 64 + day."
+    ),
+    table=TableDoc(
+        "derived",
+        "one row per (user, Beijing day) with any event",
+        "(user_id, day)",
+        "user_id -> users",
+        {
+            "user_id": ("id", "the user"),
+            "day": ("day index 0..20 (Beijing)", "Beijing day of the events"),
+            **KIND_COLUMNS,
+            "active": ("boolean", "a click, comment, like or gift that day (not a negative)"),
+        },
     ),
     sql=f"""
 WITH ev AS (
@@ -180,3 +267,60 @@ ORDER BY k
 )
 
 QUERIES = (*CLEAN_EVENTS.values(), ROOMS, SESSIONS, EVENTS_PER_USER, USER_DAY)
+
+
+def _age(what: str) -> tuple[str, str]:
+    return ("days", f"whole days from {what} to the window start (NaN: no date)")
+
+
+USERS = TableDoc(
+    "dimension",
+    "one row per user",
+    "user_id",
+    "",
+    {
+        "reg_date": ("date", "registration date (reg_timestamp)"),
+        "first_watch_date": ("date", "first live watched (first_watch_live_timestamp)"),
+        "tenure_days": _age("registration"),
+        "watch_age_days": _age("the first live watched"),
+    },
+)
+"""``users``: user.csv, first row per user_id (rule 0), with these columns (built in pandas by
+:func:`kuailive_analysis.engine.ingest.stage.profile_table`)."""
+
+STREAMERS = TableDoc(
+    "dimension",
+    "one row per streamer",
+    "streamer_id",
+    "",
+    {
+        "reg_date": ("date", "registration date (reg_timestamp)"),
+        "first_live_date": ("date", "date of the first broadcast (first_live_timestamp)"),
+        "tenure_days": _age("registration"),
+        "live_age_days": _age("the first broadcast"),
+    },
+)
+"""``streamers``: streamer.csv, first row per streamer_id (rule 0), with these columns."""
+
+CONTRACT: dict[str, TableDoc] = {
+    "users": USERS,
+    "streamers": STREAMERS,
+    "rooms": ROOMS.table,
+    **{EVENT_ATTRS[n]: q.table for n, q in CLEAN_EVENTS.items()},
+    "sessions": SESSIONS.table,
+    "user_day": USER_DAY.table,
+}
+"""Every table of the data contract (the Parquet cache, the Dataset attributes), in order."""
+
+
+def data_model() -> pd.DataFrame:
+    """The data model as a table: each contract table's kind, grain, key and joins, from
+    :data:`CONTRACT`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``table``, ``kind``, ``grain``, ``key``, ``joins``; one row per table.
+    """
+    rows = [(name, t.kind, t.grain, t.key, t.joins) for name, t in CONTRACT.items()]
+    return pd.DataFrame(rows, columns=["table", "kind", "grain", "key", "joins"])

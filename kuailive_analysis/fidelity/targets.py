@@ -1,6 +1,7 @@
 """The published values the synthetic twin was tuned to, declared once.
 
-The twin's generator (:mod:`kuailive_analysis.twin`) sets its parameters so that the files it
+The twin's generator (:mod:`kuailive_analysis.twin`, parameters in
+:mod:`kuailive_analysis.twin.params`) sets its parameters so that the files it
 writes reproduce some of the published facts about the real files: its assumptions table
 (:mod:`kuailive_analysis.twin.assumptions`) cites each of them as the evidence of a planted
 relationship, and the twin's own test (:data:`~kuailive_analysis.fidelity.twin_bounds.

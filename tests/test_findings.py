@@ -166,6 +166,7 @@ def test_chapter_key_findings_show_failed_claims_only_as_questions():
     assert _good().statement in results and "760,065" not in results
     assert "(method output)" in results  # origin labelled on the twin
     assert "would have failed if the interval included" in results
+    assert "**62.9%** (95% interval 60.1% to 65.5%)" in results  # the number, once
     assert _failed().question in cannot and _failed().reason in cannot and "failed" in cannot
     assert _failed().statement not in md  # a failed claim is never stated as a claim
     assert "Does this hold: Whether the planted" in cannot  # no question given: one is asked
@@ -175,6 +176,7 @@ def test_chapter_key_findings_show_failed_claims_only_as_questions():
     check = _good(kind="edition check", check_type="qa", key="rows")
     boxed = RF.findings_markdown([check], twin=True)
     assert "**Checks of the method and of this edition**" in boxed and "**passed**" in boxed
+    assert "makes no claim about users" in boxed  # a chapter of checks only says so
 
 
 # --- JSON -------------------------------------------------------------------------------------

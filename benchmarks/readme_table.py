@@ -241,7 +241,9 @@ def current(readme: Path) -> tuple[str, list[str]]:
 
 
 def publish(paths: list[str]) -> list[str]:
-    """Copy results files into ``benchmarks/published/``; their paths relative to the checkout."""
+    """Copy results files into ``benchmarks/published/``; their paths relative to the checkout.
+    Nothing there is deleted: the folder also holds other benchmarks' results (the twin's), and
+    an older results file is evidence a later note may cite."""
     PUBLISHED.mkdir(parents=True, exist_ok=True)
     names = []
     for p in paths:
@@ -250,10 +252,6 @@ def publish(paths: list[str]) -> list[str]:
         if src != dst:
             shutil.copyfile(src, dst)
         names.append(str(dst.relative_to(ROOT)))
-    for old in PUBLISHED.glob("*.json"):
-        if str(old.relative_to(ROOT)) not in names:
-            old.unlink()
-            print(f"removed {old.relative_to(ROOT)} (no longer in README)")
     return names
 
 

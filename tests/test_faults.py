@@ -774,6 +774,7 @@ def _with_bad_value(twin: Path, dest: Path, column: str, value: str, line: int =
 
 
 @pytest.mark.slow
+@pytest.mark.spark
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java (CI installs it)")
 def test_spark_bad_value_names_the_column(twin, tmp_path):
     """``12x4`` in click.csv's ``live_id`` read by Spark: one line naming the file, the column

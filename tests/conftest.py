@@ -22,6 +22,19 @@ TEST_SCALE = 0.02
 TEST_SEED = 7
 
 
+SPARK_ELSEWHERE = ("tests/funnel/test_funnel_fixture.py::test_numbers_unchanged_on_spark",)
+"""Spark engine tests in modules that do not mark them ``spark`` themselves (chapter 5's
+tests, changed elsewhere): marked here, until the module carries the marker."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Add the ``spark`` marker to the tests of :data:`SPARK_ELSEWHERE` (``make test`` deselects
+    the Spark engine's tests locally, CI runs them)."""
+    for item in items:
+        if item.nodeid in SPARK_ELSEWHERE:
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_build_dir(tmp_path_factory):
     """Point the build folder (caches, executed notebooks, site) at a temporary folder."""

@@ -22,6 +22,19 @@ TEST_SCALE = 0.02
 TEST_SEED = 7
 
 
+SPARK_ELSEWHERE = ("tests/funnel/test_funnel_fixture.py::test_numbers_unchanged_on_spark",)
+"""Spark engine tests in modules that do not mark them ``spark`` themselves (chapter 5's
+tests, changed elsewhere): marked here, until the module carries the marker."""
+
+
+def pytest_collection_modifyitems(config, items):
+    """Add the ``spark`` marker to the tests of :data:`SPARK_ELSEWHERE` (``make test`` deselects
+    the Spark engine's tests locally, CI runs them)."""
+    for item in items:
+        if item.nodeid in SPARK_ELSEWHERE:
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_build_dir(tmp_path_factory):
     """Point the build folder (caches, executed notebooks, site) at a temporary folder."""
@@ -58,19 +71,27 @@ def _digest(paths) -> str:
 def executed_book(small_twin):
     """Execute every chapter once on the small twin; map chapter name -> error (None = ran).
 
-    Asserts that execution leaves the source notebooks byte-identical.
+    The chapters run in one ``run_chapters`` call, as ``kuailive book`` runs them (the cache
+    built once, two kernels at a time on two cores); when that fails, each chapter is run on
+    its own so that every failing chapter is named. Asserts that execution leaves the source
+    notebooks byte-identical. The module ``tests/test_faults.py`` copies this edition.
     """
     from kuailive_analysis.app import book, chapters as chs
 
     chapters = chs.all_chapters()
     before = _digest([c.path for c in chapters])
+    quiet = {"log": lambda *a, **k: None}
     errors: dict[str, str | None] = {}
-    for ch in chapters:
-        try:
-            book.run_chapters(small_twin, [ch], log=lambda *a, **k: None)
-            errors[ch.name] = None
-        except chs.BookError as err:
-            errors[ch.name] = str(err)
+    try:
+        book.run_chapters(small_twin, chapters, **quiet)
+        errors = dict.fromkeys((ch.name for ch in chapters), None)
+    except chs.BookError:
+        for ch in chapters:
+            try:
+                book.run_chapters(small_twin, [ch], **quiet)
+                errors[ch.name] = None
+            except chs.BookError as err:
+                errors[ch.name] = str(err)
     assert _digest([c.path for c in chapters]) == before, "execution modified source notebooks"
     return errors
 

@@ -389,3 +389,32 @@ def test_require_columns_names_table_and_columns():
         checks.require_columns(df, ["b"], "t", error=MyError, hint="Pass a frame.")
     with pytest.raises(ValueError, match="expected a pandas DataFrame"):
         checks.require_columns([1, 2], ["a"], "t")
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 400])
+def test_weighted_bootstrap_statistics_equal_those_of_each_resample(n):
+    """gini_weighted / top_share_weighted with resample_counts give, replicate by replicate,
+    gini / top_share of the resampled values (ties, zeros and an all-zero resample included)."""
+    from kuailive_analysis.core.stats import (
+        gini,
+        gini_weighted,
+        resample_counts,
+        top_share,
+        top_share_weighted,
+    )
+
+    rng = np.random.default_rng(n)
+    x = np.round(rng.lognormal(size=n) * (rng.random(n) < 0.4), 1)
+    idx = rng.integers(0, n, size=(60, n))
+    counts = resample_counts(idx, n)
+    assert (counts.sum(axis=1) == n).all()
+    g = gini_weighted(x, counts)
+    for q in (0.01, 0.37, 1.0):
+        t = top_share_weighted(x, counts, q)
+        for b in range(len(idx)):
+            r = x[idx[b]]
+            if r.sum() > 0:
+                assert g[b] == pytest.approx(gini(r), abs=1e-12)
+                assert t[b] == pytest.approx(top_share(r, q), abs=1e-12)
+            else:
+                assert np.isnan(g[b]) and np.isnan(t[b])

@@ -20,6 +20,7 @@ import pytest
 
 from kuailive_analysis import __version__, config
 from kuailive_analysis.app import book, chapters as chs, edition as ed, site
+from kuailive_analysis.core.folders import TMP_MARK
 
 QUIET = {"log": lambda *a, **k: None}
 
@@ -130,7 +131,7 @@ def test_failing_rerun_keeps_the_last_good_chapter(copied_build, small_twin, tmp
     assert "No executed chapter was replaced" in msg
     assert good.read_bytes() == before
     assert (copied_build / "failed" / "03_retention.ipynb").exists()
-    assert not list(copied_build.glob(f"*{book.TMP_MARK}*")), "temporary folder left behind"
+    assert not list(copied_build.glob(f"*{TMP_MARK}*")), "temporary folder left behind"
 
 
 @pytest.mark.slow
@@ -141,11 +142,11 @@ def test_failing_build_keeps_the_previous_site(built_site, copied_build, monkeyp
     def failing_run(cmd, **kw):
         return subprocess.CompletedProcess(cmd, 1, stdout="", stderr="Sphinx exploded")
 
-    monkeypatch.setattr(book.subprocess, "run", failing_run)
+    monkeypatch.setattr(site.subprocess, "run", failing_run)
     with pytest.raises(chs.BookError, match="previous site is kept"):
         site.build_site(**QUIET)
     assert (copied_build / "html" / "index.html").read_bytes() == before
-    assert not list(copied_build.glob(f"*{book.TMP_MARK}*"))
+    assert not list(copied_build.glob(f"*{TMP_MARK}*"))
 
 
 def _kuailive(build: Path, *args, **env) -> subprocess.Popen:
@@ -182,4 +183,4 @@ def test_two_concurrent_builds_both_succeed(copied_build):
         assert "Site written" in out
     assert (copied_build / "html" / "index.html").exists()
     assert (copied_build / "html" / "run.json").exists()
-    assert not list(copied_build.glob(f"*{book.TMP_MARK}*"))
+    assert not list(copied_build.glob(f"*{TMP_MARK}*"))

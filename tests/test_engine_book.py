@@ -18,7 +18,7 @@ import shutil
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 
 def _need_spark():
@@ -66,6 +66,8 @@ TIMINGS = ("time_",)
 
 
 def _same(a, b) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):  # a glued (value, format) pair
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, float) or isinstance(b, float):
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             if math.isnan(a) and math.isnan(b):

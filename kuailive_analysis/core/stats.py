@@ -28,6 +28,15 @@ for "among those with any"). Results are unit-free fractions.
   with equal values are interchangeable, the sum does not depend on which is taken).
   :func:`top_k_share` is the share of a fixed number k of largest units.
 
+Bootstrap
+---------
+* :func:`resample_counts`: the multinomial weights (how often each unit is drawn) of resample
+  index rows, one row per replicate.
+* :func:`gini_weighted`, :func:`top_share_weighted`: the Gini and the top-q share of each
+  replicate from the values and a weight matrix at once (no loop over replicates); with the
+  counts of a resample they equal :func:`gini` / :func:`top_share` of that resample (the same
+  sorted sample, so the same definitions), up to floating-point rounding.
+
 Intervals
 ---------
 * :func:`wilson_interval`: Wilson score interval of a binomial proportion k/n.
@@ -40,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _stats
+from scipy import special as _special
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,13 +147,71 @@ def top_k_share(values, k: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Bootstrap
+# ---------------------------------------------------------------------------------------------
+def resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """How often each of ``n`` units is drawn in each row of resample indices ``idx``
+    (replicates x draws, values in 0..n-1): a (replicates x n) float64 matrix of counts."""
+    idx = np.asarray(idx, dtype=np.int64)
+    b = idx.shape[0]
+    flat = (np.arange(b, dtype=np.int64)[:, None] * n + idx).ravel()
+    return np.bincount(flat, minlength=b * n).reshape(b, n).astype(np.float64)
+
+
+def _sorted_weights(values, weights) -> tuple[np.ndarray, np.ndarray]:
+    x = nonnegative(values, "weighted statistic", allow_empty=True)
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    order = np.argsort(x, kind="stable")
+    return x[order], w[:, order]
+
+
+def gini_weighted(values, weights) -> np.ndarray:
+    r"""Gini coefficient of each row of ``weights`` (replicates x units: how often each unit is
+    counted, e.g. :func:`resample_counts`) over the unit ``values``; NaN where a row's weighted
+    sum is 0. A unit counted c times after c' smaller ones takes the ranks c'+1..c'+c, so
+    :math:`\sum_i i\,x_{(i)} = \sum_j x_j c_j (c'_j + (c_j + 1)/2)` and the module's formula
+    applies with :math:`n = \sum_j c_j`."""
+    x, w = _sorted_weights(values, weights)
+    before = np.cumsum(w, axis=1) - w
+    n = w.sum(axis=1)
+    total = w @ x
+    ranked = (w * (before + (w + 1.0) / 2.0)) @ x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = 2.0 * ranked / (n * total) - (n + 1.0) / n
+    return np.where(total > 0, g, np.nan)
+
+
+def top_share_weighted(values, weights, q: float) -> np.ndarray:
+    r""":func:`top_share` of each row of integer ``weights`` (replicates x units, as
+    :func:`gini_weighted`): with :math:`N = \sum_j c_j` and :math:`t = (1 - q) N`, one minus
+    the sum of the :math:`\lfloor t \rfloor` smallest counted values plus the fraction
+    :math:`t - \lfloor t \rfloor` of the next, over the weighted total; NaN where it is 0."""
+    if not 0 < q <= 1:
+        raise ValueError(f"top_share: q must be in (0, 1], got {q!r}.")
+    x, w = _sorted_weights(values, weights)
+    cum_n = np.cumsum(w, axis=1)
+    cum_v = np.cumsum(w * x, axis=1)
+    n = cum_n[:, -1] if w.shape[1] else np.zeros(w.shape[0])
+    total = cum_v[:, -1] if w.shape[1] else np.zeros(w.shape[0])
+    t = (1.0 - q) * n
+    k = np.floor(t)
+    j = np.minimum((cum_n <= k[:, None]).sum(axis=1), max(w.shape[1] - 1, 0))  # unit of rank k+1
+    rows = np.arange(w.shape[0])
+    below_n = np.where(j > 0, cum_n[rows, j - 1], 0.0)
+    below_v = np.where(j > 0, cum_v[rows, j - 1], 0.0)
+    low = below_v + (k - below_n) * x[j] + (t - k) * x[j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, 1.0 - low / total, np.nan)
+
+
+# ---------------------------------------------------------------------------------------------
 # Intervals
 # ---------------------------------------------------------------------------------------------
 def normal_quantile(conf: float = 0.95) -> float:
     """Two-sided standard normal quantile z with P(|Z| <= z) = ``conf`` (1.959964 for 0.95)."""
     if not 0 < conf < 1:
         raise ValueError(f"conf must be in (0, 1), got {conf!r}")
-    return float(_stats.norm.ppf(0.5 + conf / 2))
+    return float(_special.ndtri(0.5 + conf / 2))  # = scipy.stats.norm.ppf, without its import
 
 
 def wilson_interval(k, n, conf: float = 0.95, *, z: float | None = None):

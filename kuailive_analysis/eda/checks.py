@@ -39,7 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.stats import gini, top_share, wilson_interval
+from kuailive_analysis.core.stats import (
+    gini,
+    gini_weighted,
+    resample_counts,
+    top_share,
+    top_share_weighted,
+    wilson_interval,
+)
 from kuailive_analysis.eda.timing import hour_window_label, peak_window
 from kuailive_analysis.engine.queries.eda import FAVOURITE_HOLDOUT, INTERACTION_HOURS, USER_PEAK
 
@@ -171,12 +178,11 @@ def money_check(user_act: pd.DataFrame, rng) -> dict:
         nan = float("nan")
         none = {"gini_revenue": nan, "gini_watch": nan, "gini_gap": nan, "top1_revenue": nan}
         return out | none | {"gini_gap_ci": NAN2, "top1_revenue_ci": NAN2}
-    gaps, tops = [], []
-    for row in _resamples(rng, len(rev)):
-        r, w = rev[row], watch[row]
-        if r.sum() > 0 and w.sum() > 0:
-            gaps.append(gini(r) - gini(w))
-            tops.append(top_share(r, 0.01))
+    # every replicate at once: the counts of each resample (the same draws as before)
+    counts = resample_counts(_resamples(rng, len(rev)), len(rev))
+    ok = (counts @ rev > 0) & (counts @ watch > 0)
+    gaps = (gini_weighted(rev, counts) - gini_weighted(watch, counts))[ok]
+    tops = top_share_weighted(rev, counts, 0.01)[ok]
     g_rev, g_watch = float(gini(rev)), float(gini(watch))
     return out | {
         "gini_revenue": g_rev,

@@ -45,9 +45,9 @@ from scipy import optimize
 from kuailive_analysis.core.stats import normal_quantile
 
 try:  # tiny 3-4 parameter problems: BLAS threads only add hand-off latency (15x on a busy box)
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 except ImportError:  # pragma: no cover - optional
-    threadpool_limits = None
+    ThreadpoolController = None
 
 LOG_BOUND = 20.0
 """Log-parameters are boxed to [-20, 20] (params in [2e-9, 4.9e8])."""
@@ -93,10 +93,17 @@ class MLEResult:
 ObjFn = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
+_CONTROLLER: list = []
+"""The process's one ThreadpoolController (built on first use): building one scans every loaded
+library (about 5 ms, once per fit before; the bootstrap fits hundreds of times)."""
+
+
 def _single_threaded_blas():
-    if threadpool_limits is None:  # pragma: no cover
+    if ThreadpoolController is None:  # pragma: no cover
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def numerical_hessian(fun: ObjFn, theta: np.ndarray, step: float = 1e-4) -> np.ndarray:

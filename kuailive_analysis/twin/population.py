@@ -8,7 +8,6 @@ and :mod:`kuailive_analysis.twin.assumptions`). Each function consumes its own
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from kuailive_analysis.core.calendar import MS_PER_DAY, N_WINDOW_DAYS, WINDOW_START_MS, beijing_day
 from kuailive_analysis.twin.events import LOG_END_MS, USER_HOUR_WEIGHTS, StreamerLatent, UserLatent
@@ -62,6 +61,8 @@ def draw_users(rng, n_u: int, stream: dict, target_exposures: float, prm: TwinPa
     # daily visit probability, tied to activity (Gaussian copula)
     c = prm.p_day_act_corr
     zc = c * z + np.sqrt(1 - c * c) * rng.normal(size=n_u)
+    from scipy import stats  # here: importing scipy.stats costs ~0.7 s, readers of twin.* need none
+
     p_day = stats.beta.ppf(stats.norm.cdf(zc), prm.p_day_a, prm.p_day_b)
     late = rng.random(n_u) < prm.p_late_entry
     entry = np.where(

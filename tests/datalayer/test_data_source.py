@@ -282,3 +282,33 @@ def test_fingerprint_of_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch
     monkeypatch.setattr(IO, "file_digest", deny)
     with pytest.raises(DataError, match="cannot be read.*Permission denied"):
         D.fingerprint(d)
+
+
+def test_digest_of_a_settled_file_is_remembered_and_an_edit_is_seen(tmp_path, monkeypatch):
+    """A file whose inode changed long enough ago (``DIGEST_SETTLED_S``) is hashed once: the
+    next digest is read from the memo without reading the file. A same-size edit with the
+    modification time restored still gives the new content's digest (the change time moved);
+    a file younger than that is hashed every time and nothing is remembered."""
+    import time
+
+    from kuailive_analysis.data import io
+
+    monkeypatch.setenv("KUAILIVE_BUILD_DIR", str(tmp_path / "build"))
+    p = tmp_path / "gift.csv"
+    p.write_text("a,b\n1,10\n")
+    young = io.file_digest(p)
+    assert not (tmp_path / "build" / "cache" / "digests").exists()  # too young to remember
+    later = time.time() + 2 * io.DIGEST_SETTLED_S
+    monkeypatch.setattr(io.time, "time", lambda: later)  # the file has settled
+    assert io.file_digest(p) == young
+    assert len(list((tmp_path / "build" / "cache" / "digests").iterdir())) == 1
+    reads = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda *a, **k: reads.append(a) or real_open(*a, **k))
+    assert io.file_digest(p) == young and not reads  # from the memo
+    monkeypatch.setattr("builtins.open", real_open)
+    time.sleep(0.05)  # past the coarse tick of the file system's clock
+    st = p.stat()
+    p.write_text("a,b\n1,11\n")  # same size
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # mtime restored (touch -r)
+    assert io.file_digest(p) != young

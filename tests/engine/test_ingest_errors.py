@@ -137,6 +137,7 @@ def _same_cache(a: Path, b: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.spark
 @pytest.mark.parametrize("kwargs", [{}, {"streamer_mismatch": "fix", "long_rooms": "drop"}])
 def test_spark_builds_the_same_cache(spark_engine, tmp_path, kwargs):
     d = write_tiny(tmp_path / "quirks", quirk_frames())
@@ -150,6 +151,7 @@ def test_spark_builds_the_same_cache(spark_engine, tmp_path, kwargs):
 
 
 @pytest.mark.slow
+@pytest.mark.spark
 def test_spark_bad_value_names_file_column_and_line(spark_engine, tiny, tmp_path):
     _set_field(tiny, "click.csv", 7, "watch_live_time", "-5")
     with pytest.raises(io.DataError) as ei:

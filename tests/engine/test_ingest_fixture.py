@@ -14,7 +14,9 @@ from kuailive_analysis.core.calendar import CAPPED_END_MS, WINDOW_END_MS
 from kuailive_analysis.data import cache
 from kuailive_analysis.data.params import CleaningParams
 from kuailive_analysis.engine.duckdb_engine import DuckDBEngine
+from kuailive_analysis.engine.frames import run_on_frames
 from kuailive_analysis.engine.ingest import build_cache
+from kuailive_analysis.engine.queries import model as QM
 
 # the raw clicks, by name (file order c1..c14)
 C = {
@@ -339,3 +341,17 @@ def test_every_column_is_declared(built):
         schema_cols = S.SCHEMAS[raw[name]].column_names if name in raw else []
         assert set(doc.columns) <= set(cols), name
         assert set(cols) == set(schema_cols) | set(doc.columns), name
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_staged_sessions_equal_the_definition_over_the_contract_tables(built, mode):
+    """The build aggregates the sessions from staged events that carry their room's streamer
+    (no join with the rooms); the result equals :data:`QM.SESSIONS` (the definition over the
+    clean tables, joined with the rooms) under every cleaning mode (fixed or dropped
+    mismatches, dropped long rooms, kept orphans)."""
+    tables = {t: table(built, mode, t) for t in QM.SESSIONS.inputs}
+    want = run_on_frames(QM.SESSIONS, **tables)
+    got = table(built, mode, "sessions")
+    assert len(got) == len(want) > 0
+    for c in want.columns:
+        assert (got[c].to_numpy("int64") == want[c].to_numpy("int64")).all(), (mode, c)

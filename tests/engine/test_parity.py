@@ -125,6 +125,7 @@ def test_query_names_are_unique_and_documented():
 
 # -- parity ----------------------------------------------------------------------------------
 @pytest.mark.slow
+@pytest.mark.spark
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_duckdb_and_spark_agree(engines, name):
     duck, spark = engines

@@ -356,6 +356,7 @@ def spark_out(env):
     return res.out
 
 
+@pytest.mark.spark
 def test_spark_export_equals_duckdb(spark_out, pq_out, dictionary):
     m = json.loads((spark_out / MANIFEST).read_text())
     assert m["engine"]["engine"] == "spark"

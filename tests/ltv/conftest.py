@@ -36,15 +36,16 @@ def cdnow_gg(cdnow) -> GammaGamma:
     return GammaGamma().fit(rep["x"], rep["zbar"])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def twin_ds(small_twin):
     from kuailive_analysis.dataset import load
 
     return load(small_twin)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def result(twin_ds) -> ltv.LTVResult:
+    """Chapter 4 on the small twin, analysed once for every LTV test module that reads it."""
     # the chapter's defaults: with few replicates (e.g. 12) the percentile interval of users
     # without a repeat gifting day can miss their estimate, whose fallback value per gifting
     # day is a heavy-tailed sample mean

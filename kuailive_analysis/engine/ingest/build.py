@@ -9,7 +9,9 @@ ever holding a full event or room table in pandas.
    run as SQL; intermediate results (``stage_*``) are DuckDB temporary tables (spilled to its
    temp folder beyond its memory limit) or, on Spark, Parquet parts in the staging folder.
    ``sessions`` is aggregated in user_id ranges of about :data:`SESSION_PIECE_EVENTS` events,
-   so no aggregate grows with the data.
+   so no aggregate grows with the data, from narrow staged copies of the clean events that
+   carry their room's streamer (``stage_sess_*``, :data:`~..queries.model.SESSION_EVENTS`;
+   cleaning joins the rooms for the mismatch rule anyway), so no piece joins the rooms.
 3. Every output table is written as one ``<table>.parquet`` with the Arrow schema of
    :data:`~.write.TARGETS`, streaming the engine's result; the small book tables (cleaning
    report, quality checks, long-room sensitivity, duration histogram) from pandas.
@@ -160,6 +162,8 @@ def _build(data_dir, p: CleaningParams, out: Path, engine: Engine, staging: Path
             {},
         )
         engine.register(attr, out / f"{attr}.parquet")
+        # what the sessions need, with the room's streamer cleaning joined: no join later
+        materialize(engine, QM.SESSION_EVENTS[name], staging)
         drop(engine, qs["clean"].name)
         drop(engine, qs["marks"].name)
         done(attr)
@@ -167,14 +171,16 @@ def _build(data_dir, p: CleaningParams, out: Path, engine: Engine, staging: Path
     clean_rows = {n: rows[a] for n, a in (("user", "users"), ("streamer", "streamers"))}
     clean_rows |= {"room": rows["rooms"]} | {n: rows[QM.EVENT_ATTRS[n]] for n in S.EVENT_TABLES}
     check_report(report, {n: info[n]["rows"] for n in S.SCHEMAS}, clean_rows)
-    # 4. sessions (in pieces of users) and user_day
+    # 4. sessions (in pieces of users, from the staged events) and user_day
     batches = (
         b
         for lo, hi in user_ranges(engine, SESSION_PIECE_EVENTS)
-        for b in stream(engine, QM.SESSIONS, staging, user_lo=lo, user_hi=hi)
+        for b in stream(engine, QM.SESSIONS_STAGED, staging, user_lo=lo, user_hi=hi)
     )
     schema = table_schema("sessions", {})
     rows["sessions"] = write_batches(batches, out / "sessions.parquet", schema, {})
+    for q in QM.SESSION_EVENTS.values():
+        drop(engine, q.name)
     done("sessions")
     schema = table_schema("user_day", {})
     rows["user_day"] = write_batches(

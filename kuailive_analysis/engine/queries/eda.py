@@ -4,8 +4,8 @@ rows leave the engine:
 
 * :data:`STREAMER_ACTIVITY`, :data:`USER_ACTIVITY` -- one row per streamer / user (the metric
   registry's derived tables ``streamer_activity`` / ``user_activity``);
-* :func:`room_duration_query` (:data:`ROOM_DURATIONS`) -- room counts and duration quantiles
-  per group; :data:`ROOM_START_HOURS`, :data:`ROOM_LIVE_STEPS` -- the schedule figures;
+* :func:`room_duration_query` (:data:`ROOM_DURATIONS`, defined in :mod:`.durations`) -- room
+  counts and exact duration quantiles per group, in bounded memory; :data:`ROOM_START_HOURS`, :data:`ROOM_LIVE_STEPS` -- the schedule figures;
 * :data:`RETURNS` -- visits, repeat visits and revisit intervals in one pass over the clicks;
 * :data:`INTERACTION_HOURS`, :data:`USER_PEAK`, :data:`FAVOURITE_HOLDOUT` -- the tests of
   the findings (:mod:`kuailive_analysis.eda.checks`): interactions per hour before a day,
@@ -19,13 +19,17 @@ pandas' and numpy's defaults.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from kuailive_analysis.core.calendar import (
     MS_PER_HOUR,
     MS_PER_MINUTE,
-    WINDOW_END_MS,
     WINDOW_START_MS,
+)
+from kuailive_analysis.engine.queries.durations import (  # noqa: F401 (the chapter's names)
+    DURATION_QUANTILES,
+    IN_WINDOW as _IN_WINDOW,
+    ROOM_DURATIONS,
+    SHOP_SQL,
+    room_duration_query,
 )
 from kuailive_analysis.engine.queries.model import hour_sql
 from kuailive_analysis.engine.sql import Query
@@ -172,89 +176,6 @@ FROM a
 # ---------------------------------------------------------------------------------------------
 # Rooms
 # ---------------------------------------------------------------------------------------------
-SHOP_SQL = "CASE WHEN live_content_category = 'shop' THEN 'shop' ELSE 'not shop' END"
-"""``'shop'`` / ``'not shop'`` per room (missing category = not shop)."""
-
-_IN_WINDOW = f"start_ms >= {WINDOW_START_MS} AND start_ms <= {WINDOW_END_MS - 1}"
-
-
-DURATION_QUANTILES = (("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9))
-"""(column, q) of the duration quantiles."""
-
-
-def room_duration_query(name: str, groups: Sequence[str]) -> Query:
-    """Room counts and durations per group of rooms (eda.room_duration_summary).
-
-    ``groups``: SQL expressions over the room table, the group keys ``g0``, ``g1``, ... (none:
-    one group of all rooms, ``g0 = 'all'``). Per group: ``n_rooms``, ``n_censored`` (still
-    live at extraction) and over the ``n_kept`` rooms kept for durations (started inside the
-    window and, with ``:ended_only``, ended) the ``mean`` of ``duration_min`` and, for each
-    quantile q of :data:`DURATION_QUANTILES`, the order statistics at 0-based ranks
-    i = floor(q (n_kept - 1)) and i + 1 (``p25_lo``, ``p25_hi``, ...): the quantile is
-    lo + (hi - lo) frac, frac = q (n_kept - 1) - i, interpolated by the caller exactly as
-    pandas does (DuckDB's ``quantile_cont`` rounds differently in the last bit)."""
-    groups = list(groups) or ["'all'"]
-    keys = ", ".join(f"{expr} AS g{i}" for i, expr in enumerate(groups))
-    cols = ", ".join(f"g{i}" for i in range(len(groups)))
-    ranks = ",\n    ".join(
-        f"CAST(FLOOR(CAST({q} AS DOUBLE) * CAST(n_kept - 1 AS DOUBLE)) AS BIGINT) AS i_{col}"
-        for col, q in DURATION_QUANTILES
-    )
-    picks = ",\n  ".join(
-        f"s[CAST(i_{col} AS BIGINT) + 1] AS {col}_lo, s[CAST(i_{col} AS BIGINT) + 2] AS {col}_hi"
-        for col, _ in DURATION_QUANTILES
-    )
-    return Query(
-        name=name,
-        inputs=("rooms",),
-        doc=(
-            f"One row per group of rooms ({', '.join(groups)}: g0, ...): n_rooms, n_censored "
-            "(still live at extraction), n_kept (started inside the window and, with "
-            ":ended_only, ended), mean duration_min of those and the two order statistics "
-            "around each quantile p25 / median / p75 / p90 (*_lo, *_hi)."
-        ),
-        defaults={"ended_only": True},
-        order_by=tuple(f"g{i}" for i in range(len(groups))),
-        sql=f"""
-WITH r AS (
-  SELECT {keys}, CAST(duration_min AS DOUBLE) AS d, CAST(end_censored AS BOOLEAN) AS censored,
-    ({_IN_WINDOW}) AS in_window
-  FROM rooms
-),
-k AS (
-  SELECT *, in_window AND NOT (censored AND :ended_only) AND d IS NOT NULL AS kept FROM r
-),
-a AS (
-  SELECT {cols}, CAST(COUNT(*) AS BIGINT) AS n_rooms,
-    CAST(SUM(CASE WHEN censored THEN 1 ELSE 0 END) AS BIGINT) AS n_censored,
-    CAST(SUM(CASE WHEN kept THEN 1 ELSE 0 END) AS BIGINT) AS n_kept,
-    AVG(CASE WHEN kept THEN d END) AS mean,
-    list_sort(list(d) FILTER (WHERE kept)) AS s
-  FROM k GROUP BY {cols}
-),
-b AS (
-  SELECT *,
-    {ranks}
-  FROM a
-)
-SELECT {cols}, n_rooms, n_censored, n_kept, mean,
-  {picks}
-FROM b
-""",
-    )
-
-
-ROOM_DURATIONS = {
-    "all": room_duration_query("eda_room_durations_all", []),
-    "content category": room_duration_query(
-        "eda_room_durations_category", ["live_content_category"]
-    ),
-    "live_type": room_duration_query("eda_room_durations_live_type", ["live_type"]),
-    "shop": room_duration_query("eda_room_durations_shop", [SHOP_SQL]),
-}
-"""The duration summaries of the chapter (all rooms, by content category, by live_type, shop
-vs not shop)."""
-
 ROOM_START_HOURS = Query(
     name="eda_room_start_hours",
     inputs=("rooms",),

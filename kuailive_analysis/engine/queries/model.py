@@ -157,56 +157,121 @@ KIND_COLUMNS = {
 """The columns of :data:`KIND_SUMS`."""
 
 
+SESSION_TABLE = TableDoc(
+    "derived",
+    "one row per (user, live) with any event",
+    "(user_id, live_id)",
+    IDS,
+    {
+        "user_id": ("id", "the user"),
+        "live_id": ("id", "the room"),
+        "streamer_id": ("id", "the room's (unknown room: the least event streamer_id)"),
+        "first_ms": (EPOCH, "time of the session's first event"),
+        "last_ms": (EPOCH, "time of the session's last event"),
+        "day": ("day index 0..20 (Beijing)", "Beijing day of first_ms"),
+        **KIND_COLUMNS,
+        "n_exposures": ("count", "exposures = n_clicks + n_negatives"),
+    },
+)
+"""The sessions table's declaration (grain, key, columns)."""
+
+SESSION_VALUE = {"click": "watch_live_time", "gift": "gift_price"}
+"""The event files whose events carry a value ``v`` into the sessions (watch ms, coins)."""
+
+
+def _sessions_sql(source: dict[str, str], room_col: str | None, join_rooms: bool) -> str:
+    """The sessions aggregate over the five event sources ``source`` (file -> table), in
+    users [:user_lo, :user_hi). The room's streamer comes from ``room_col`` of each event (the
+    staged events carry it) or from a join with ``rooms`` (``join_rooms``); an unknown room
+    falls back to the least event streamer_id. One SQL shape for both, so they agree."""
+    room = f"{room_col}, " if room_col else ""
+    parts = []
+    for i, name in enumerate(S.EVENT_TABLES):
+        col = SESSION_VALUE.get(name)
+        if not col:
+            v = "CAST(0 AS BIGINT)"
+        else:  # the staged events hold the value as v already
+            v = "v" if room_col else f"CAST({col} AS BIGINT)"
+        parts.append(
+            f"SELECT user_id, live_id, streamer_id, {room}ts_ms, {i} AS src, {v} AS v "
+            f"FROM {source[name]}"
+        )
+    union = "\n    UNION ALL ".join(parts)
+    streamer = f"COALESCE(min({room_col}), min(streamer_id))" if room_col else "min(streamer_id)"
+    out_streamer = "COALESCE(r.streamer_id, g.ev_streamer)" if join_rooms else "g.ev_streamer"
+    join = " LEFT JOIN rooms r ON g.live_id = r.live_id" if join_rooms else ""
+    return f"""
+WITH ev AS (
+  SELECT * FROM (
+    {union}
+  ) AS u
+  WHERE user_id >= :user_lo AND user_id < :user_hi
+),
+g AS (
+  SELECT user_id, live_id, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
+    {streamer} AS ev_streamer,
+    {KIND_SUMS}
+  FROM ev GROUP BY user_id, live_id
+)
+SELECT g.user_id, g.live_id, {out_streamer} AS streamer_id,
+  g.first_ms, g.last_ms, {day_sql("g.first_ms")} AS day, g.n_clicks, g.watch_ms, g.n_comments,
+  g.n_likes, g.n_gifts, g.gift_value, g.n_negatives, g.n_clicks + g.n_negatives AS n_exposures
+FROM g{join}
+ORDER BY g.user_id, g.live_id
+"""
+
+
 SESSIONS = Query(
     name="sessions",
     inputs=("clicks", "comments", "likes", "gifts", "negatives", "rooms"),
     doc=(
         "One row per (user_id, live_id) with any clean event, ordered by (user_id, live_id). "
         "Only users in [:user_lo, :user_hi): consecutive user ranges give consecutive parts of "
-        "the table, so it can be built in pieces of bounded memory (see EVENTS_PER_USER)."
+        "the table, so it can be built in pieces of bounded memory (see EVENTS_PER_USER). The "
+        "definition over the contract tables; the cache build runs the same aggregate over "
+        "the staged events (SESSIONS_STAGED), which carry their room's streamer."
     ),
     defaults={"user_lo": 0, "user_hi": 2**31},
-    table=TableDoc(
-        "derived",
-        "one row per (user, live) with any event",
-        "(user_id, live_id)",
-        IDS,
-        {
-            "user_id": ("id", "the user"),
-            "live_id": ("id", "the room"),
-            "streamer_id": ("id", "the room's (unknown room: the least event streamer_id)"),
-            "first_ms": (EPOCH, "time of the session's first event"),
-            "last_ms": (EPOCH, "time of the session's last event"),
-            "day": ("day index 0..20 (Beijing)", "Beijing day of first_ms"),
-            **KIND_COLUMNS,
-            "n_exposures": ("count", "exposures = n_clicks + n_negatives"),
-        },
-    ),
-    sql=f"""
-WITH ev AS (
-  SELECT * FROM (
-    SELECT user_id, live_id, streamer_id, ts_ms, 0 AS src, CAST(watch_live_time AS BIGINT) AS v
-    FROM clicks
-    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 1, CAST(0 AS BIGINT) FROM comments
-    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 2, CAST(0 AS BIGINT) FROM likes
-    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 3, CAST(gift_price AS BIGINT)
-      FROM gifts
-    UNION ALL SELECT user_id, live_id, streamer_id, ts_ms, 4, CAST(0 AS BIGINT) FROM negatives
-  ) AS u
-  WHERE user_id >= :user_lo AND user_id < :user_hi
-),
-g AS (
-  SELECT user_id, live_id, min(ts_ms) AS first_ms, max(ts_ms) AS last_ms,
-    min(streamer_id) AS ev_streamer,
-    {KIND_SUMS}
-  FROM ev GROUP BY user_id, live_id
+    table=SESSION_TABLE,
+    sql=_sessions_sql(EVENT_ATTRS, None, join_rooms=True),
 )
-SELECT g.user_id, g.live_id, COALESCE(r.streamer_id, g.ev_streamer) AS streamer_id,
-  g.first_ms, g.last_ms, {day_sql("g.first_ms")} AS day, g.n_clicks, g.watch_ms, g.n_comments,
-  g.n_likes, g.n_gifts, g.gift_value, g.n_negatives, g.n_clicks + g.n_negatives AS n_exposures
-FROM g LEFT JOIN rooms r ON g.live_id = r.live_id
-ORDER BY g.user_id, g.live_id
+
+
+def session_events_query(name: str) -> Query:
+    """The clean ``name`` events as the sessions aggregate reads them, staged during cleaning
+    (``stage_sess_<name>``): ids, time, the value (clicks' watch ms, gifts' coins) and the
+    streamer of the event's room (``room_streamer``, NULL for an unknown room), which cleaning
+    joined for the mismatch rule; so the sessions need no join with the rooms."""
+    col = SESSION_VALUE.get(name)
+    v = f", CAST({col} AS BIGINT) AS v" if col else ""
+    return Query(
+        name=f"stage_sess_{name}",
+        inputs=(f"stage_clean_{name}",),
+        doc=(
+            f"Clean {name} events (rules 4-8 kept them) for the sessions aggregate: user_id, "
+            "live_id, streamer_id (as the clean table holds it), room_streamer, ts_ms"
+            + (", v." if col else ".")
+        ),
+        sql=f"""
+SELECT user_id, live_id, streamer_out AS streamer_id, room_streamer, "timestamp" AS ts_ms{v}
+FROM stage_clean_{name}
+WHERE k8
 """,
+    )
+
+
+SESSION_EVENTS = {name: session_events_query(name) for name in S.EVENT_TABLES}
+
+SESSIONS_STAGED = Query(
+    name="sessions_staged",
+    inputs=tuple(q.name for q in SESSION_EVENTS.values()),
+    doc=(
+        "The sessions (same rows, columns and order as SESSIONS) from the staged events of "
+        "the cache build, users in [:user_lo, :user_hi): the room's streamer is the events' "
+        "room_streamer (constant per live_id), no join with the rooms."
+    ),
+    defaults={"user_lo": 0, "user_hi": 2**31},
+    sql=_sessions_sql({n: q.name for n, q in SESSION_EVENTS.items()}, "room_streamer", False),
 )
 
 EVENTS_PER_USER = Query(
@@ -267,6 +332,7 @@ ORDER BY k
 )
 
 QUERIES = (*CLEAN_EVENTS.values(), ROOMS, SESSIONS, EVENTS_PER_USER, USER_DAY)
+"""The queries over contract tables (the staged ones are ingestion-only: not here)."""
 
 
 def _age(what: str) -> tuple[str, str]:

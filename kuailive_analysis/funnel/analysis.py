@@ -156,10 +156,10 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
 
 
 PAPER_GAP = {
-    True: "this run is on the synthetic twin, whose clicks are drawn from planted user and "
+    True: "This run is on the synthetic twin, whose clicks are drawn from planted user and "
     "streamer propensities plus noise: the AUC any model can reach there is set by the "
     "generator, so the gap says nothing about the real users",
-    False: "this run is on real-format files, so the remaining gap is what ID embeddings, "
+    False: "This run is on real-format files, so the remaining gap is what ID embeddings, "
     "feature crosses and the full training set add over history counts",
 }
 """What the data say about the gap to the paper's AUC, on the twin and on other data."""
@@ -210,7 +210,8 @@ def _titles(metrics: dict, watch: pd.DataFrame, prediction, segs, trends, pos) -
     """Every figure's title, stating what the figure shows (missing values as a dash)."""
     ctr, gift, users = (metrics[k].value for k in ("ctr", "overall_gift", "user_share_gift"))
     w, t, pct = watch["p50"], trends, format_percent
-    ece = {k: pct(getattr(prediction, f"{k}_ece"), 2) for k in ("ctr", "gtr")}
+    ece = {k: getattr(prediction, f"{k}_ece") * 100 for k in ("ctr", "gtr")}
+    ece = {k: f"{v:.2f} points" if np.isfinite(v) else "\u2013" for k, v in ece.items()}
     rates = t.gift_trend.table["gifts per click"]
     return Titles(
         funnel=f"{ctr:.1%} of exposures are clicked, {gift:.2%} end in a gift",
@@ -230,8 +231,8 @@ def _titles(metrics: dict, watch: pd.DataFrame, prediction, segs, trends, pos) -
         watch=f"Median watch: {w['no engagement']:.0f} s without engagement, "
         f"{w['gift']:.0f} s for gifting clicks",
         model=prediction.title(),
-        calibration=f"Predicted vs observed rate on test days: the click model is off by "
-        f"{ece['ctr']}, the gift model by {ece['gtr']} on average (absolute)",
+        calibration=f"Predicted vs observed rate on test days: off by {ece['ctr']} for clicks, "
+        f"{ece['gtr']} for gifts on average",
     )
 
 

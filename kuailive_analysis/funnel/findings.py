@@ -139,8 +139,9 @@ SCOPE = {"auc": "AUC", "uauc": "within-user AUC (UAUC)", "gauc": "GAUC"}
 
 
 def _iv(c: dict, met: str) -> str:
-    return f"{c[f'diff_{met}']:+.3f} {met.upper()} (95% interval {c[f'diff_{met}_lo']:+.3f} to " \
-        f"{c[f'diff_{met}_hi']:+.3f})"  # fmt: skip
+    """``+0.024 UAUC (95% interval +0.019 to +0.029)`` of a comparison's difference."""
+    d, lo, hi = (c[f"diff_{met}{s}"] for s in ("", "_lo", "_hi"))
+    return f"{d:+.3f} {met.upper()} (95% interval {lo:+.3f} to {hi:+.3f})"
 
 
 def _action(key: str, c: dict, res, validated: dict) -> str:
@@ -149,8 +150,8 @@ def _action(key: str, c: dict, res, validated: dict) -> str:
     if key == "feed":
         return (
             f"Rank each user's feed by the click model's score rather than by the "
-            f"{c['baseline']}: within a user's feed it orders rooms better by {_iv(c, 'uauc')}; "
-            f"GAUC {_iv(c, 'gauc')} on held-out days. Confirm with an A/B test on CTR before "
+            f"{c['baseline']}: within a user's feed it orders rooms better by {_iv(c, 'uauc')} "
+            f"and {_iv(c, 'gauc')} on held-out days. Confirm with an A/B test on CTR before "
             f"rollout, since an AUC gain does not translate one to one into clicks: split in "
             f"half, these users detect a CTR change of {k.mde_ctr_users * 100:.1f} points at "
             f"{POWER:.0%} power."
@@ -164,7 +165,7 @@ def _action(key: str, c: dict, res, validated: dict) -> str:
         )
         return (
             f"Choose which users see gifting prompts by the gift model's score rather than by "
-            f"their {c['baseline']}: {_iv(c, 'auc')} on held-out days{rooms}. Confirm with an "
+            f"the {c['baseline']}: {_iv(c, 'auc')} on held-out days{rooms}. Confirm with an "
             f"A/B test on gifts per click: split in half, these users detect a GTR change of "
             f"{k.mde_gtr_users * 100:.2f} points at {POWER:.0%} power."
         )
@@ -177,9 +178,8 @@ def _action(key: str, c: dict, res, validated: dict) -> str:
 def decision_findings(res) -> list[Finding]:
     p = res.prediction
     comps = {d.key: p.comparison(d.key) for d in DECISIONS}
-    validated = {
-        d.key: comps[d.key].get(f"diff_{d.metric}_lo", float("nan")) > 0 for d in DECISIONS
-    }  # fmt: skip (NaN compares False)
+    # a missing interval (NaN) compares False: not validated
+    validated = {d.key: comps[d.key].get(f"diff_{d.metric}_lo", math.nan) > 0 for d in DECISIONS}
     out = []
     for d in DECISIONS:
         key, headline, statement, question = DECISION_FINDINGS[d.key]
@@ -251,8 +251,9 @@ def leak_finding(res) -> Finding:
     statement = (
         "The models use no feature built from data at or after the row's time: by construction "
         "(history features count earlier days only; the exposure's time, screen and repeat "
-        "index and the room's type and category are known when it is shown) and on "
-        f"recomputation from earlier days only with the day's labels flipped ({p.leak_text}). "
+        "index and the room's type and category are known when it is shown), and "
+        f"on recomputation from earlier days only with the day's labels flipped, where "
+        f"{p.leak_text}. "
         f"The {p.leak_features}, a profile snapshot from the end of the window, are a leak "
         "and are left out."
     )
@@ -275,6 +276,7 @@ def leak_finding(res) -> Finding:
             "leaks": p.leak_features,
         },  # fmt: skip
         kind="method check",
+        subject="product",
         check_type="qa",
         would_fail="a feature the models use had been built from data at or after its row's "
         "time, or had changed when recomputed from earlier days only",

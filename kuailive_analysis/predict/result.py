@@ -270,8 +270,8 @@ def _audit_values(audit: pd.DataFrame, recomputed: pd.DataFrame, days: list[int]
         text = "could not be recomputed: the test part is empty"
     elif worst == 0:
         text = (
-            f"none of the {len(recomputed)} recomputable features changed (the {n_hist} history "
-            "features and the exposure's hour, screen and repeat index)"
+            f"none of the {len(recomputed)} recomputable features changed: the {n_hist} history "
+            "features and the exposure's hour, screen and repeat index"
         )
     else:
         changed = recomputed.loc[recomputed["max_change"] > 0, "feature"].tolist()

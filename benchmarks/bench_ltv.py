@@ -12,12 +12,14 @@ first transaction days spread over the calibration period), with Gamma-Gamma val
 * ``GammaGamma().fit`` on the repeat customers,
 * ``BetaGeo().fit`` on *continuous* (x, t_x, T) of the same size, where every row is distinct,
   the worst case for the pooling,
+* ``scoring.score`` of the holdout comparison: eight value forecasts of the cohort scored with
+  ``--boot`` Poisson-bootstrap replicates (one weight matrix, no loop over replicates),
 
 each as the median of ``--repeat`` runs. The issue's target: well under a second for 25k users.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_ltv.py [--users 25000] [--repeat 5]
+    .venv/bin/python benchmarks/bench_ltv.py [--users 25000] [--repeat 5] [--boot 1000]
 
 Results are printed and written to ``benchmarks/results/bench_ltv-<users>.json``.
 """
@@ -36,6 +38,7 @@ import pandas as pd
 
 from kuailive_analysis import ltv
 from kuailive_analysis.ltv.gamma_gamma import simulate_gamma_gamma
+from kuailive_analysis.ltv.scoring import score
 
 PARAMS = {"r": 0.4, "alpha": 3.0, "a": 0.8, "b": 3.0}
 GG = {"p": 4.0, "q": 3.0, "gamma": 30.0}
@@ -92,6 +95,7 @@ def main() -> None:
     ap.add_argument("--events-per-day", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--boot", type=int, default=1000)
     args = ap.parse_args()
 
     ev = make_events(args.users, args.events_per_day, args.seed)
@@ -102,6 +106,10 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     m = np.where(x > 0, simulate_gamma_gamma(GG, x, rng=rng), 0.0)
     cont = ltv.BetaGeo.simulate(PARAMS, rng.uniform(0, 14, args.users), rng=rng)
+    act = s["value_holdout"].astype(float)
+    forecasts = pd.DataFrame(
+        {f"method {k}": act * rng.lognormal(0, 1, act.size) + k for k in range(8)}, index=s.index
+    )
 
     res = {
         "users": args.users,
@@ -119,6 +127,8 @@ def main() -> None:
         "bgnbd_fit_continuous_s": timed(
             lambda: ltv.BetaGeo().fit(cont["frequency"], cont["recency"], cont["T"]), args.repeat
         ),
+        "n_boot": args.boot,
+        "score_8_methods_s": timed(lambda: score(forecasts, act, n_boot=args.boot), args.repeat),
         "machine": platform.platform(),
         "python": platform.python_version(),
     }

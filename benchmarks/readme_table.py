@@ -88,7 +88,8 @@ def _esc(text: str) -> str:
 
 
 def _measured(r: dict) -> str:
-    return f"{r['wall_s']} s, {_mb(r['peak_mb'])} MB"
+    tree = f", all {_mb(r['tree_peak_mb'])} MB" if r.get("tree_peak_mb") else ""
+    return f"{r['wall_s']} s, {_mb(r['peak_mb'])} MB{tree}"
 
 
 def verdict(target: dict, r: dict | None) -> tuple[str, str]:
@@ -102,6 +103,9 @@ def verdict(target: dict, r: dict | None) -> tuple[str, str]:
         misses.append(f"wall > {target['wall_s']} s")
     if target.get("peak_mb") is not None and r["peak_mb"] > target["peak_mb"]:
         misses.append(f"peak > {_mb(target['peak_mb'])} MB")
+    tree = r.get("tree_peak_mb")
+    if target.get("tree_mb") is not None and tree is not None and tree > target["tree_mb"]:
+        misses.append(f"all processes > {_mb(target['tree_mb'])} MB")
     return _measured(r), "met" if not misses else "not met (" + ", ".join(misses) + ")"
 
 
@@ -177,7 +181,7 @@ def render(results: list[dict], sources: list[str]) -> str:
     out += failures + ([""] if failures else [])
 
     out += [
-        "Targets of issue 16:",
+        "Targets (as recorded in the results files):",
         "",
         "| target | engine | measured | verdict |",
         "|---|---|---|---|",
@@ -237,7 +241,9 @@ def current(readme: Path) -> tuple[str, list[str]]:
 
 
 def publish(paths: list[str]) -> list[str]:
-    """Copy results files into ``benchmarks/published/``; their paths relative to the checkout."""
+    """Copy results files into ``benchmarks/published/``; their paths relative to the checkout.
+    Nothing there is deleted: the folder also holds other benchmarks' results (the twin's), and
+    an older results file is evidence a later note may cite."""
     PUBLISHED.mkdir(parents=True, exist_ok=True)
     names = []
     for p in paths:
@@ -246,10 +252,6 @@ def publish(paths: list[str]) -> list[str]:
         if src != dst:
             shutil.copyfile(src, dst)
         names.append(str(dst.relative_to(ROOT)))
-    for old in PUBLISHED.glob("*.json"):
-        if str(old.relative_to(ROOT)) not in names:
-            old.unlink()
-            print(f"removed {old.relative_to(ROOT)} (no longer in README)")
     return names
 
 

@@ -1,12 +1,11 @@
 """Findings: the record, the gate (a failed check is never a headline), JSON round trip, the
 book's collector (glued ``findings_json`` -> ``findings.json``), the landing page rendered from
-the records, and the appendix's findings."""
+the records, and the appendix's notebook (its findings: ``tests/fidelity/test_findings.py``)."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -167,6 +166,7 @@ def test_chapter_key_findings_show_failed_claims_only_as_questions():
     assert _good().statement in results and "760,065" not in results
     assert "(method output)" in results  # origin labelled on the twin
     assert "would have failed if the interval included" in results
+    assert "**62.9%** (95% interval 60.1% to 65.5%)" in results  # the number, once
     assert _failed().question in cannot and _failed().reason in cannot and "failed" in cannot
     assert _failed().statement not in md  # a failed claim is never stated as a claim
     assert "Does this hold: Whether the planted" in cannot  # no question given: one is asked
@@ -176,6 +176,7 @@ def test_chapter_key_findings_show_failed_claims_only_as_questions():
     check = _good(kind="edition check", check_type="qa", key="rows")
     boxed = RF.findings_markdown([check], twin=True)
     assert "**Checks of the method and of this edition**" in boxed and "**passed**" in boxed
+    assert "makes no claim about users" in boxed  # a chapter of checks only says so
 
 
 # --- JSON -------------------------------------------------------------------------------------
@@ -410,59 +411,6 @@ def test_landing_page_needs_its_markers():
 
 
 # --- the appendix -----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def fidelity_result(small_twin):
-    from kuailive_analysis import fidelity
-    from kuailive_analysis.dataset import load
-
-    return fidelity.analyse(load(small_twin))
-
-
-def _with_verdicts(res, off: int, *, counts_off: int = 0):
-    t = res.table.copy()
-    t["Verdict"] = "match"
-    t.loc[t.index[t["Unit"] != "count"][:off], "Verdict"] = "off"
-    t.loc[t.index[t["Unit"] == "count"][:counts_off], "Verdict"] = "off"
-    return replace(res, table=t)
-
-
-def test_fidelity_findings_on_the_twin(fidelity_result):
-    from kuailive_analysis.fidelity.result import OFF_SHARE_MAX
-
-    found = {f.key: f for f in fidelity_result.findings()}
-    assert set(found) == {"matches_published", "planted_relationships"}
-    agree = found["matches_published"]
-    n = fidelity_result.numbers()
-    assert agree.headline and agree.origin == "data" and agree.unit == "share"
-    assert agree.statement.startswith(f"The twin matches {n['n_match']} of the {n['n_judged']}")
-    assert agree.status == ("validated" if n["n_off"] / n["n_judged"] < OFF_SHARE_MAX else "failed")
-    assert found["planted_relationships"].status == "not checkable"
-    assert found["planted_relationships"].origin == "planted"
-    json.loads(F.to_json(found.values()))
-
-    judged = len(fidelity_result.table)
-    ok = _with_verdicts(fidelity_result, 0).findings()[0]
-    assert ok.status == "validated" and ok.value == 1.0 and ok.action
-    many = int(judged * OFF_SHARE_MAX) + 1
-    bad = _with_verdicts(fidelity_result, many).findings()[0]
-    assert bad.status == "failed" and not bad.action and f"{many} of {judged}" in bad.reason
-    assert F.headlines([bad]) == []
-
-
-def test_fidelity_findings_on_a_real_folder(fidelity_result):
-    folder = replace(
-        fidelity_result, source=replace(fidelity_result.source, kind="folder", label="KuaiLive")
-    )
-    good = {f.key: f for f in _with_verdicts(folder, 0).findings()}
-    assert set(good) == {"matches_published", "copy_reproduces_counts"}
-    assert good["matches_published"].statement.startswith("This data matches")
-    assert good["copy_reproduces_counts"].status == "validated"
-    assert good["copy_reproduces_counts"].statement.startswith("Your copy reproduces")
-    bad = {f.key: f for f in _with_verdicts(folder, 0, counts_off=2).findings()}
-    assert bad["copy_reproduces_counts"].status == "failed"
-    assert "2 of" in bad["copy_reproduces_counts"].reason
-
-
 def test_appendix_notebook_renders_its_findings_and_stays_thin():
     nb = nbformat.read(ROOT / "book" / "chapters" / "06_fidelity.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")

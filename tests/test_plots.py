@@ -739,3 +739,26 @@ def test_seaborn_draws_the_heatmaps_and_distributions():
     assert heat.get_yticklabels()[0].get_text() == "Mon"
     assert [t.get_text() for t in heat.get_xticklabels()][:2] == ["0", "2"]
     plt.close("all")
+
+
+def test_common_bar_and_line_figures_label_axes_and_show_intervals():
+    """The generic figures of plots.common: labelled axes, a title, the source footnote, error
+    bars or a band for the interval, percentages for shares, and the caller's Axes."""
+    import matplotlib.pyplot as plt
+
+    from kuailive_analysis.plots.common import plot_bars, plot_lines
+
+    df = pd.DataFrame({"day": [0, 1, 2], "rate": [0.5, 0.4, 0.3], "lo": [0.45, 0.35, 0.2],
+                       "hi": [0.55, 0.45, 0.4], "group": ["a", "a", "b"]})  # fmt: skip
+    fig = plot_bars(df, "day", "rate", xlabel="day", ylabel="share active (%)", lo="lo", hi="hi",
+                    percent=True, title="T", source="twin")  # fmt: skip
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "day" and ax.get_ylabel() == "share active (%)"
+    assert ax.get_title(loc="left") + ax.get_title() == "T" and any(t.get_text() == "twin" for t in fig.texts)
+    assert len(ax.patches) == 3 and ax.yaxis.get_major_formatter()(0.5, 0) == "50%"
+    assert any(len(c.get_segments()) == 3 for c in ax.collections)  # the error bars
+    fig2, axes = plt.subplots(1, 2)
+    out = plot_lines(df, "day", "rate", by="group", xlabel="day", ylabel="rate", lo="lo", hi="hi",
+                     ax=axes[1])  # fmt: skip
+    assert out is fig2 and len(axes[1].get_lines()) == 2 and axes[1].get_legend() is not None
+    plt.close("all")

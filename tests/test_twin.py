@@ -27,7 +27,6 @@ from kuailive_analysis.twin import (
     TRUTH_FILE,
     TRUTH_USERS_FILE,
     TwinParams,
-    _one_per_user,
     calendar_factors,
     generate,
 )
@@ -35,6 +34,7 @@ from kuailive_analysis.twin.events import LOG_END_MS, gift_times, watch_ms
 from kuailive_analysis.twin.gifts import PRICE_MENU, draw_prices, expected_price
 from kuailive_analysis.twin.profiles import make_streamers, make_users, to_bins
 from kuailive_analysis.twin.rooms import MIN_GAP_MS, resolve_overlaps
+from kuailive_analysis.twin.sampling import one_per_user
 
 SCALE = 0.02  # the conftest's small_twin scale (TEST_SCALE)
 
@@ -353,8 +353,8 @@ def _rooms(spec):
 def test_write_rooms_dates_duplicates_and_titles(tmp_path):
     from types import SimpleNamespace
 
-    from kuailive_analysis.twin import _WRITE_OPTS
     from kuailive_analysis.twin.rooms import write_rooms
+    from kuailive_analysis.twin.writer import WRITE_OPTS
 
     rooms = _rooms(
         [
@@ -365,7 +365,7 @@ def test_write_rooms_dates_duplicates_and_titles(tmp_path):
     )
     rooms.end_ms[0] = S.CAPPED_END_MS  # still live at extraction
     prm = SimpleNamespace(q_cross=1.0, q_same=0.0)  # every midnight-crossing room is duplicated
-    n = write_rooms(np.random.default_rng(0), rooms, prm, tmp_path / "room.csv", _WRITE_OPTS)
+    n = write_rooms(np.random.default_rng(0), rooms, prm, tmp_path / "room.csv", WRITE_OPTS)
     df = pd.read_csv(tmp_path / "room.csv")
     # rooms 1 (capped, started on day 0) and 2 cross midnight: one extra row each
     assert n == len(df) == 5 and list(df.columns) == S.ROOM.column_names
@@ -382,7 +382,7 @@ def test_write_rooms_dates_duplicates_and_titles(tmp_path):
 
 
 def test_day_slots_pick_live_rooms_and_favourites():
-    from kuailive_analysis.twin.events import N_SLOTS, SLOT_MS, DaySlots, RoomIndex
+    from kuailive_analysis.twin.events import N_SLOTS, SLOT_MS, DaySlots
 
     rooms = _rooms(
         [
@@ -392,7 +392,7 @@ def test_day_slots_pick_live_rooms_and_favourites():
         ]
     )
     pop = np.array([1.0, 50.0, 1.0])
-    slots = DaySlots(rooms, RoomIndex(rooms), 0, pop, 1.0)
+    slots = DaySlots(rooms, 0, pop, 1.0)
     rng = np.random.default_rng(0)
     slot = rng.integers(0, N_SLOTS, 5_000)
     ent = slots.pick(rng, slot, np.full(5_000, -1))
@@ -417,12 +417,12 @@ def test_day_slots_pick_live_rooms_and_favourites():
     assert set(slots.room[ent]) <= {0, 2}
     # shop rooms draw ``shop_weight`` times the traffic per live minute
     shop = _rooms([(1, 0.0, 24.0, 0, 0), (2, 0.0, 24.0, 1, 1)])
-    slots = DaySlots(shop, RoomIndex(shop), 0, np.array([1.0, 1.0]), 1.0, 0.25)
+    slots = DaySlots(shop, 0, np.array([1.0, 1.0]), 1.0, 0.25)
     ent = slots.pick(rng, rng.integers(0, N_SLOTS, 20_000), np.full(20_000, -1))
     assert (slots.room[ent] == 1).mean() == pytest.approx(0.25 / 1.25, abs=0.015)
     # rooms of a day or more draw ``long_room_weight`` times the traffic
     mixed = _rooms([(1, 0.0, 20.0, 0, 0), (2, -30.0, 200.0, 0, 1)])  # short, long
-    slots = DaySlots(mixed, RoomIndex(mixed), 0, np.array([1.0, 1.0]), 0.5)
+    slots = DaySlots(mixed, 0, np.array([1.0, 1.0]), 0.5)
     ent = slots.pick(rng, np.full(20_000, 3), np.full(20_000, -1))
     assert (slots.room[ent] == 1).mean() == pytest.approx(0.5 / 1.5, abs=0.015)
 
@@ -533,7 +533,7 @@ def test_resolve_overlaps_hand_made_cases():
 
 
 # ---------------------------------------------------------------------------------------------
-# Sample-rule conditioning (twin._one_per_user)
+# Sample-rule conditioning (twin.sampling.one_per_user)
 # ---------------------------------------------------------------------------------------------
 @settings(max_examples=150, deadline=None)
 @given(
@@ -549,7 +549,7 @@ def test_one_per_user_gives_each_needing_user_one_of_their_rows(rows, need, seed
     users = np.array([r[0] for r in rows], dtype=np.int64)
     weight = np.array([r[1] for r in rows], dtype=float)
     need = np.array(need)
-    got = _one_per_user(np.random.default_rng(seed), users, weight, need)
+    got = one_per_user(np.random.default_rng(seed), users, weight, need)
     assert len(np.unique(got)) == len(got)
     assert need[users[got]].all(), "a row for a user that does not need one"
     assert (weight[got] > 0).all(), "a row with zero weight was chosen"
@@ -565,12 +565,12 @@ def test_one_per_user_draws_proportionally_to_weight():
     need = np.ones(n, dtype=bool)
     # one row weighs 1,000 times the others: chosen with probability 1000 / 1002
     weight = np.tile([1.0, 1000.0, 1.0], n)
-    got = _one_per_user(rng, users, weight, need)
+    got = one_per_user(rng, users, weight, need)
     assert len(got) == n and (users[got] == np.arange(n)).all()
     assert (got % 3 == 1).mean() > 0.995
     # weights 1 : 2 : 5 give shares 1/8, 2/8, 5/8 (standard error about 0.003)
     weight = np.tile([1.0, 2.0, 5.0], n)
-    share = np.bincount(_one_per_user(rng, users, weight, need) % 3, minlength=3) / n
+    share = np.bincount(one_per_user(rng, users, weight, need) % 3, minlength=3) / n
     np.testing.assert_allclose(share, [1 / 8, 2 / 8, 5 / 8], atol=0.015)
 
 

@@ -1,4 +1,10 @@
-"""Chapter 1's findings, each with the check that supports it (:func:`build_findings`)."""
+"""Chapter 1's findings, each with the check that supports it (:func:`build_findings`).
+
+Every finding of this chapter is an **edition check** (``check_type="qa"``): it says whether
+the pipeline did what it should with these files (cleaning keeps the twin's real events, every
+row is accounted for by rule, rooms are unique, long-room events are counted), not something
+about users, streamers, money or the product; the landing page shows them in its edition
+checks box, never as headlines."""
 
 from __future__ import annotations
 
@@ -45,7 +51,9 @@ def _keeps_real_events(d: Decisions, t) -> Finding:
             reason="no ground truth on this data: which rows are real events is unknown; the "
             "rules that may remove real events flag them by default",
             origin="method",
-            headline=True,
+            kind="edition check",
+            check_type="qa",
+            question="Does cleaning keep every real event (and which rows that look odd are real)?",
         )
     lost = int(t["dropped"].abs().sum())
     evidence = {f"{r.table}_written": int(r.written) for r in t.itertuples()}
@@ -77,7 +85,9 @@ def _keeps_real_events(d: Decisions, t) -> Finding:
         unit="rows lost",
         evidence=evidence,
         origin="method",
-        headline=True,
+        kind="edition check",
+        check_type="qa",
+        question="Does cleaning keep every real event (and which rows that look odd are real)?",
     )
 
 
@@ -104,6 +114,9 @@ def _accounting(a: Accounting) -> Finding:
         unit="share",
         evidence={"rows_dropped": dropped, "rows_flagged": flagged},
         origin="data",
+        kind="edition check",
+        check_type="qa",
+        question="Where do rows go between the raw files and the clean tables?",
     )
 
 
@@ -134,6 +147,9 @@ def _duplicate_rooms(
             "rows_merged": d.duplicate_rooms_room_dropped,
         },
         origin=origin,
+        kind="edition check",
+        check_type="qa",
+        question="Are the rooms unique per live_id after merging the partition-day copies?",
     )
 
 
@@ -167,4 +183,7 @@ def _long_rooms(params: CleaningParams, d: Decisions, origin: str) -> Finding:
             "gifts": d.long_gift_n,
         },
         origin=origin,
+        kind="edition check",
+        check_type="qa",
+        question="How many events lie in long rooms, and are they all counted?",
     )

@@ -1,293 +1,317 @@
-"""Chapter 2's Key findings: :func:`uncertainty` computes the intervals they quote (bootstrap
-over users, seeded, so two runs agree); :func:`eda_findings` builds the records
-(:func:`~kuailive_analysis.chapter.finding`) from an :class:`~kuailive_analysis.eda.EDAResult`.
+"""Chapter 2's findings (:func:`eda_findings`): four claims, each with a check that could have
+failed (:mod:`kuailive_analysis.eda.checks`), and two edition checks.
 
-On the synthetic twin every pattern of this chapter is one the generator was built to show
-(the evening habit, loyal users, the concentration of attention and money, calibrated to the
-real files' published statistics): those findings carry ``origin="planted"``, they are
-recovered properties, not discoveries, and they carry no product action. The calibration
-check (each published statistic recomputed the way its source did, within the fidelity
-tolerance) is the finding the twin can support. On a real folder the same records are data
-findings with a product action each.
+Decided per finding (the headline policy of :mod:`kuailive_analysis.chapter.findings`: a
+headline is a validated claim about users, streamers, money or the product whose check could
+have failed on other data):
+
+* ``revenue_concentration`` (money): a claim. "Money is concentrated" alone would be a
+  description, and an interval of the Gini only a precision; the check compares revenue with
+  the alternative a revenue team would otherwise assume, that money follows attention: the
+  Gini of revenue across users minus the Gini of their watch time, its paired bootstrap
+  interval above zero. Data where payers give in proportion to their watch time fails it.
+* ``evening_habit`` (users): a claim. The busiest window of a day always beats a flat day on
+  the days it was chosen from (a maximum exceeds a mean), so the window is chosen on days 0-13
+  and its share of days 14-20 must exceed the flat-day share: a peak that moves fails it.
+* ``loyal_users`` (users): a claim. A user's top streamer always holds more than an even share
+  of the days it was chosen on, so the favourite of days 0-13 must keep more of the user's
+  days-14-20 watch time than the user's other streamers of days 0-13 (paired difference above
+  zero): favourites that do not last fail it.
+* ``cold_start`` (streamers): a claim that most streamers are cold, its Wilson interval above
+  one half; data where cold streamers are a minority fails it.
+* ``calibration`` and ``click_concentration``: edition checks. They compare this data with
+  published numbers, which checks the generator on the twin (``check_type="calibration"``) and
+  the user's copy on a real folder (``"qa"``); agreeing with a published number says nothing
+  new about users, so neither is ever a headline.
+
+On the synthetic twin every pattern of the chapter is one the generator was built to show, so
+the claims carry ``origin="planted"`` (recovered, not discovered; no product action), and a
+claim that rests on a value the twin was tuned to (:data:`FINDING_FACTS`,
+:mod:`kuailive_analysis.fidelity.targets`) carries ``tuned=True``: it is shown as such and
+never headlined. Statements say the claim in words; the numbers are in the value, the interval
+and the check.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
+import math
 
 from kuailive_analysis.chapter import ChapterId, Finding, finding
-from kuailive_analysis.core.format import format_interval
-from kuailive_analysis.core.stats import gini, top_share, wilson_interval
-from kuailive_analysis.engine.queries.eda import USER_PEAK
+from kuailive_analysis.core.calendar import N_WINDOW_DAYS
+from kuailive_analysis.core.format import format_interval, format_percent
+from kuailive_analysis.eda.checks import COLD_MAJORITY, HOLDOUT_FIRST_DAY, LEVEL, N_BOOT
+from kuailive_analysis.fidelity import FACT_BY_KEY
 
-N_BOOT = 200
-"""Bootstrap resamples (over users) of the intervals."""
-LEVEL = 0.95
-SEED = 20250505
+FINDING_FACTS: dict[str, tuple[str, ...]] = {
+    "revenue_concentration": (
+        "gini_user_revenue",
+        "top1_user_revenue",
+        "user_watch_p50",
+        "user_watch_mean",
+    ),
+    "evening_habit": ("interaction_peak_hour", "noon_peak"),
+    "loyal_users": ("loyal_watch_top_p50",),
+    "cold_start": ("streamer_lt5",),
+}
+"""The published facts each claim rests on: on the twin a claim is ``tuned`` when the
+generator was tuned to one of them."""
 
-
-@dataclass(frozen=True)
-class Uncertainty:
-    """The intervals (at :data:`LEVEL`) the chapter's findings quote."""
-
-    peak_share: tuple[float, float]
-    """Share of interactions in the peak window, bootstrap over users."""
-    loyalty_median: tuple[float, float]
-    """Median share of a user's watch time on their top streamer, bootstrap over users."""
-    even_share_median: float
-    """Median over users of 1 / streamers watched (the share if watch were spread evenly)."""
-    gini_users: tuple[float, float]
-    """Gini of gift revenue across users, bootstrap over users."""
-    top1_users: tuple[float, float]
-    """Revenue share of the top 1% of users, bootstrap over users."""
-    cold_share: tuple[float, float]
-    """Share of streamers below the cold-start threshold (Wilson)."""
+FIRST = f"days 0-{HOLDOUT_FIRST_DAY - 1}"
+"""The days a window or a favourite is chosen on."""
+THIRD = f"days {HOLDOUT_FIRST_DAY}-{N_WINDOW_DAYS - 1}"
+"""The holdout days it is measured on."""
 
 
-def _interval(samples) -> tuple[float, float]:
-    a = (1 - LEVEL) / 2
-    lo, hi = np.nanquantile(np.asarray(samples, dtype="float64"), [a, 1 - a])
-    return float(lo), float(hi)
+def _ci(interval) -> str:
+    return format_interval(interval, LEVEL, "share")
 
 
-def uncertainty(
-    ds,
-    user_act: pd.DataFrame,
-    streamer_act: pd.DataFrame,
-    peak_start: int,
-    peak_hours: int,
-    cold_start_max: int,
-) -> Uncertainty:
-    r"""The intervals of the findings (see :class:`Uncertainty`).
+def _ok(interval, above: float) -> bool | None:
+    """The check's outcome: the interval lies above ``above`` (None: no interval, the data
+    cannot support the test)."""
+    if not all(math.isfinite(x) for x in interval):
+        return None
+    return bool(interval[0] > above)
 
-    Bootstrap over users (:data:`N_BOOT` resamples of the :math:`n` users with replacement,
-    seeded with :data:`SEED`): for a statistic :math:`\hat\theta`, the replicates
-    :math:`\hat\theta^*_1, \dots, \hat\theta^*_B` give the equal-tailed interval
 
-    .. math:: \big[\, Q^*(\alpha / 2),\ Q^*(1 - \alpha / 2) \,\big], \quad \alpha = 1 - 0.95,
-
-    :math:`Q^*` the replicates' quantile function. The peak share of a resample is
-    :math:`\sum_u p_u / \sum_u n_u` (interactions in the window over all, per user: the SQL
-    definition :data:`~kuailive_analysis.engine.queries.eda.USER_PEAK`). The cold-start share
-    :math:`k / n` gets the Wilson interval (:func:`~kuailive_analysis.core.stats.wilson_interval`).
-    """
-    rng = np.random.default_rng(SEED)
-    per_user = ds.query(USER_PEAK, peak_start=int(peak_start), peak_hours=int(peak_hours))
-    tot = per_user["n"].to_numpy(dtype="float64")
-    peak = per_user["n_peak"].to_numpy(dtype="float64")
-    n = len(per_user)
-    idx = rng.integers(0, n, size=(N_BOOT, n)) if n else np.zeros((N_BOOT, 0), int)
-    peak_boot = peak[idx].sum(axis=1) / np.maximum(tot[idx].sum(axis=1), 1)
-    loyal = user_act["top_streamer_watch_share"].dropna().to_numpy("float64")
-    li = rng.integers(0, max(len(loyal), 1), size=(N_BOOT, len(loyal)))
-    loyal_boot = np.median(loyal[li], axis=1) if len(loyal) else np.full(N_BOOT, np.nan)
-    ns = user_act["n_streamers"].to_numpy("float64")
-    even = float(np.median(1.0 / ns[ns > 0])) if (ns > 0).any() else float("nan")
-    rev = user_act["gift_value"].fillna(0).to_numpy("float64")
-    g_boot, t_boot = [], []
-    if rev.sum() > 0:
-        for row in rng.integers(0, len(rev), size=(N_BOOT, len(rev))):
-            x = rev[row]
-            if x.sum() > 0:
-                g_boot.append(gini(x))
-                t_boot.append(top_share(x, 0.01))
-    inter = streamer_act["n_interactions"].to_numpy("float64")
-    lo, hi = wilson_interval(int((inter < cold_start_max).sum()), max(len(inter), 1))
-    nan2 = (float("nan"), float("nan"))
-    return Uncertainty(
-        peak_share=_interval(peak_boot),
-        loyalty_median=_interval(loyal_boot),
-        even_share_median=even,
-        gini_users=_interval(g_boot) if g_boot else nan2,
-        top1_users=_interval(t_boot) if t_boot else nan2,
-        cold_share=(float(lo), float(hi)),
-    )
+def _shown(interval):
+    """The interval a finding records (None when it could not be computed)."""
+    return interval if all(math.isfinite(x) for x in interval) else None
 
 
 def eda_findings(res) -> list[Finding]:
-    """The Key findings of chapter 2 (see the module docstring)."""
+    """The findings of chapter 2 (see the module docstring) from an
+    :class:`~kuailive_analysis.eda.EDAResult`."""
     twin = bool(res.source is not None and res.source.is_twin)
     origin = "planted" if twin else "data"
-    pub, u = res.published, res.uncertainty
-    ci = {
-        k: format_interval(getattr(u, k), LEVEL, "share")
-        for k in ("peak_share", "top1_users", "loyalty_median", "cold_share")
-    }
-    out: list[Finding] = []
 
-    # 1. the calibration check: the published statistics, computed as their sources did
+    def tuned(key: str) -> bool:
+        return twin and any(FACT_BY_KEY[k].tuned for k in FINDING_FACTS[key])
+
+    return [
+        *_edition_checks(res, twin),
+        _money(res, origin, tuned("revenue_concentration")),
+        _evening(res, origin, tuned("evening_habit")),
+        _favourite(res, origin, tuned("loyal_users")),
+        _cold(res, origin, tuned("cold_start")),
+    ]
+
+
+def _edition_checks(res, twin: bool) -> list[Finding]:
+    pub = res.published
     cal = pub.calibration
     off = cal[cal["verdict"] == "off"]
-    checked = cal[cal["verdict"] != "n/a"]
+    judged = pub.calibration_n_judged
     misses = "; ".join(
-        f"{r.statistic}: {r.this_run} vs published {r.published}" for r in off.itertuples()
+        f"{r.statistic}: {r.this_run} against the published {r.published}" for r in off.itertuples()
     )
-    out.append(
-        finding(
-            ChapterId.EDA,
-            "calibration",
-            f"{pub.calibration_match} of {pub.calibration_n} published statistics are "
-            f"reproduced within tolerance and {pub.calibration_close} are close, each computed "
-            "the way its source did"
-            + (
-                " (on the twin these are calibration targets: agreement checks the generator, "
-                "it is not a finding about users)."
-                if twin
-                else "."
-            ),
-            check="every published statistic within its fidelity tolerance (match or close; "
-            "none off)",
-            passed=None if checked.empty else off.empty,
-            value=float(pub.calibration_match),
-            unit="statistics",
-            evidence={
-                "n": pub.calibration_n,
-                "match": pub.calibration_match,
-                "close": pub.calibration_close,
-                "off": pub.calibration_off,
-            },
-            origin="data",
-            headline=True,
-            reason="no published statistic could be computed on this data"
-            if checked.empty
-            else f"{len(off)} statistic(s) outside tolerance: {misses}",
-        )
+    who = "The twin reproduces" if twin else "This data reproduces"
+    tuned = f" ({pub.calibration_n_tuned} of them values the twin was tuned to)" if twin else ""
+    kind = {"kind": "edition check", "check_type": "calibration" if twin else "qa"}
+    calibration = finding(
+        ChapterId.EDA,
+        "calibration",
+        f"{who} the published statistics of the exploratory chapter: {pub.calibration_match} "
+        f"of the {judged} comparable ones match and {pub.calibration_close} are close"
+        f"{tuned}; {pub.calibration_not_comparable} published figures are not comparable "
+        "with any computation of these files.",
+        check="none of the comparable statistics is off, each computed the way its source "
+        "computed it and judged within its tolerance",
+        passed=None if judged == 0 else off.empty,
+        value=float(pub.calibration_match),
+        unit="statistics",
+        evidence={
+            "n": pub.calibration_n,
+            "judged": judged,
+            "match": pub.calibration_match,
+            "close": pub.calibration_close,
+            "off": pub.calibration_off,
+            "not_comparable": pub.calibration_not_comparable,
+            "tuned": pub.calibration_n_tuned,
+        },
+        origin="data",
+        reason="no published statistic could be computed on this data"
+        if judged == 0
+        else f"{len(off)} statistic(s) outside tolerance: {misses}",
+        question="Which of this chapter's numbers inherit the twin's gaps to the real files?"
+        if twin
+        else "Does this copy hold the published release, read the way its sources read it?",
+        **kind,
     )
-
-    # 2. attention: daily-averaged click Gini, computed as the source did
     v = pub.verdict("daily_gini_clicks")
-    out.append(
-        finding(
-            ChapterId.EDA,
-            "click_concentration",
-            "Attention is only moderately concentrated day by day: the daily-averaged Gini of "
-            f"clicks across active streamers is {pub.click_gini_daily:.3f} (published "
-            f"{pub.click_gini_daily_real:.3f}); over the whole window, across all streamers, "
-            f"it is {res.concentration.gini_clicks:.2f}.",
-            check="the published daily-averaged Gini (per UTC day over the streamers clicked "
-            "that day, averaged) is reproduced within the fidelity tolerance",
-            passed=v in ("match", "close"),
-            value=pub.click_gini_daily,
-            unit="Gini",
-            evidence={
-                "published": pub.click_gini_daily_real,
-                "verdict": v,
-                "pooled_gini": res.concentration.gini_clicks,
-            },
-            origin=origin,
-            reason=f"verdict {v}: the run does not reproduce the published value",
-        )
+    daily = finding(
+        ChapterId.EDA,
+        "click_concentration",
+        "The published concentration of attention, a daily-averaged Gini of clicks across the "
+        "streamers active each day, is reproduced when computed that way; the Gini pooled "
+        "over the window and all streamers is another statistic and is not compared with it.",
+        check=f"the daily-averaged Gini, per full UTC day over the streamers clicked that day "
+        f"and averaged, is {pub.click_gini_daily:.3f} here, within its tolerance of the "
+        f"published {pub.click_gini_daily_real:.3f}; the pooled Gini, "
+        f"{res.concentration.gini_clicks:.2f}, is {pub.verdict('gini_streamer_clicks')}",
+        passed=None if v == "n/a" else v in ("match", "close"),
+        value=pub.click_gini_daily,
+        unit="Gini",
+        evidence={
+            "published": pub.click_gini_daily_real,
+            "verdict": v,
+            "pooled_gini": res.concentration.gini_clicks,
+            "pooled_verdict": pub.verdict("gini_streamer_clicks"),
+        },
+        origin="data",
+        reason="the daily-averaged Gini could not be computed on this data"
+        if v == "n/a"
+        else f"verdict {v}: {pub.click_gini_daily:.3f} here against the published "
+        f"{pub.click_gini_daily_real:.3f}",
+        question="How concentrated is attention across the streamers live on a day?",
+        **kind,
+    )
+    return [calibration, daily]
+
+
+def _money(res, origin: str, tuned: bool) -> Finding:
+    c = res.checks
+    ok = _ok(c.gini_gap_ci, 0.0)
+    why = "the interval of the difference reaches zero" if ok is False else "no user gave a gift"
+    return finding(
+        ChapterId.EDA,
+        "revenue_concentration",
+        "Gift revenue is concentrated on far fewer users than watch time is: a few payers "
+        "carry the money.",
+        check=f"the Gini of gift revenue across users ({c.gini_revenue:.3f}) minus the Gini of "
+        f"their watch time ({c.gini_watch:.3f}) is {c.gini_gap:.3f}, its "
+        f"{format_interval(c.gini_gap_ci, LEVEL)} (paired bootstrap over users, {N_BOOT} "
+        "resamples) above zero",
+        passed=ok,
+        value=c.gini_gap,
+        unit="Gini points",
+        interval=_shown(c.gini_gap_ci),
+        level=LEVEL,
+        evidence={
+            "gini_revenue": c.gini_revenue,
+            "gini_watch": c.gini_watch,
+            "top1_revenue": c.top1_revenue,
+            "n_users": c.n_users_money,
+        },
+        origin=origin,
+        reason=why,
+        action="Protect the few payers who carry revenue: the top 1% of users give "
+        f"{format_percent(c.top1_revenue)} ({_ci(c.top1_revenue_ci)}); track their retention "
+        "as a separate KPI and test VIP retention offers on them first.",
+        headline=True,
+        subject="money",
+        would_fail="the interval of the difference had reached zero: revenue no more "
+        "concentrated across users than their watch time",
+        tuned=tuned,
+        question="Is gift revenue more concentrated across users than their watch time?",
     )
 
-    # 3. money: revenue concentration across users (with a bootstrap interval)
-    g = res.gifts
-    v = pub.verdict("gini_user_revenue")
-    known = bool(np.isfinite(u.gini_users[0]))
-    out.append(
-        finding(
-            ChapterId.EDA,
-            "revenue_concentration",
-            "Money is extremely concentrated: the Gini of gift revenue across users is "
-            f"{g.gini_revenue_users:.3f} ({u.gini_users[0]:.3f} to {u.gini_users[1]:.3f}), and "
-            f"the top 1% of users give {g.top1_users_revenue:.1%} of it ({ci['top1_users']}).",
-            check="the published Gini across users is reproduced within tolerance; interval: "
-            f"bootstrap over users ({N_BOOT} resamples)",
-            passed=v in ("match", "close") and known,
-            value=g.gini_revenue_users,
-            unit="Gini",
-            interval=u.gini_users if known else None,
-            level=LEVEL,
-            evidence={
-                "published": float(cal.loc["gini_user_revenue", "real_value"]),
-                "verdict": v,
-                "top1_users_revenue": g.top1_users_revenue,
-            },
-            origin=origin,
-            reason=f"verdict {v} against the published Gini",
-            action="Protect the few payers who carry revenue: the top 1% of users give "
-            f"{g.top1_users_revenue:.1%} ({ci['top1_users']}); track their retention as a "
-            "separate KPI and test VIP retention offers on them first.",
-        )
+
+def _evening(res, origin: str, tuned: bool) -> Finding:
+    c = res.checks
+    flat = format_percent(c.flat_share)
+    return finding(
+        ChapterId.EDA,
+        "evening_habit",
+        "The evening peak holds from week to week: the busiest hours of the first two weeks "
+        "stay busier than a flat day in the third.",
+        check=f"the busiest {res.timing.peak_hours} hours of {FIRST} ({c.peak_window}) hold "
+        f"{format_percent(c.peak_share_hold)} of the interactions of {THIRD} "
+        f"({_ci(c.peak_share_hold_ci)}, bootstrap over {c.n_users_peak:,} users), above the "
+        f"flat-day share {flat}",
+        passed=_ok(c.peak_share_hold_ci, c.flat_share),
+        value=c.peak_share_hold,
+        unit="share",
+        interval=_shown(c.peak_share_hold_ci),
+        level=LEVEL,
+        evidence={"flat_share": c.flat_share, "window": c.peak_window, "n_users": c.n_users_peak},
+        origin=origin,
+        reason=f"the interval of the third week's share reaches the flat-day share {flat}"
+        if c.n_users_peak
+        else f"no interaction on {THIRD}",
+        action=f"Schedule notifications, featured slots and campaigns for {c.peak_window}: "
+        f"chosen on the first two weeks, it held {format_percent(c.peak_share_hold)} of the "
+        f"third week's interactions against {flat} for a flat day; test the send time in an "
+        "A/B experiment before moving the whole budget.",
+        headline=True,
+        subject="users",
+        would_fail=f"the interval had reached the flat-day share ({flat}): the first two "
+        "weeks' busiest hours no busier than any others in the third",
+        tuned=tuned,
+        question="Is the evening peak a stable habit, or does the busiest window move from week "
+        "to week?",
     )
 
-    # 4. the evening habit
-    t = res.timing
-    flat = f"{t.uniform_peak_share:.0%}"
-    out.append(
-        finding(
-            ChapterId.EDA,
-            "evening_habit",
-            f"Users watch in the evening: {t.activity_peak} holds {t.activity_peak_share:.1%} "
-            f"of interactions ({ci['peak_share']}), against {flat} if activity were flat over "
-            "the day.",
-            check=f"the interval (bootstrap over users) lies above the flat-day share {flat}",
-            passed=u.peak_share[0] > t.uniform_peak_share,
-            value=t.activity_peak_share,
-            unit="share",
-            interval=u.peak_share,
-            level=LEVEL,
-            evidence={"flat_share": t.uniform_peak_share, "window": t.activity_peak},
-            origin=origin,
-            reason="the peak window's interval includes the flat-day share",
-            action=f"Schedule notifications, featured slots and campaigns for {t.activity_peak}: "
-            f"it holds {t.activity_peak_share:.1%} of interactions ({ci['peak_share']}) vs "
-            f"{flat} for a flat day; test send-time in an A/B experiment before moving the "
-            "whole budget.",
-        )
+
+def _favourite(res, origin: str, tuned: bool) -> Finding:
+    c = res.checks
+    fav, other = format_percent(c.fav_share_hold), format_percent(c.other_share_hold)
+    return finding(
+        ChapterId.EDA,
+        "loyal_users",
+        "Users keep their favourite streamer: the streamer a user watched most in the first "
+        "two weeks keeps more of their third-week watch time than the other streamers they "
+        "watched then.",
+        check=f"over the {c.n_users_fav:,} users with watch time in both periods and at least "
+        f"two streamers in {FIRST}, the favourite of {FIRST} holds on average {fav} of a "
+        f"user's watch time of {THIRD}, one of their other streamers {other}; the paired "
+        f"difference, {c.fav_lift:.2f} percentage points "
+        f"({format_interval(c.fav_lift_ci, LEVEL)}, bootstrap over users), is above zero",
+        passed=_ok(c.fav_lift_ci, 0.0),
+        value=c.fav_lift,
+        unit="percentage points",
+        interval=_shown(c.fav_lift_ci),
+        level=LEVEL,
+        evidence={
+            "favourite_share": c.fav_share_hold,
+            "other_share": c.other_share_hold,
+            "n_users": c.n_users_fav,
+        },
+        origin=origin,
+        reason="the interval of the difference reaches zero: the favourite keeps no more of "
+        "the third week than the user's other streamers"
+        if c.n_users_fav
+        else f"no user watched two streamers on {FIRST} and any on {THIRD}",
+        action="Make the favourite streamer one tap away (live notifications for it): the "
+        f"favourite of the first two weeks kept {fav} of a user's third-week watch time "
+        f"against {other} for one of their other streamers; test the notifications against "
+        "the current feed.",
+        headline=True,
+        subject="users",
+        would_fail="the interval of the difference had reached zero: the first two weeks' "
+        "favourite no more watched in the third than the user's other streamers of those weeks",
+        tuned=tuned,
+        question="Do users' favourite streamers keep their attention from one week to the next?",
     )
 
-    # 5. loyal users
-    r = res.returns
-    lo = u.loyalty_median[0]
-    out.append(
-        finding(
-            ChapterId.EDA,
-            "loyal_users",
-            "Users are loyal to one streamer: the median user spends "
-            f"{r.top_streamer_share_median:.1%} of their watch time on their top streamer "
-            f"({ci['loyalty_median']}), far above the {u.even_share_median:.1%} an even spread "
-            "over the streamers they watch would give.",
-            check="the interval of the median (bootstrap over users) lies above the "
-            "even-spread share (median of 1 / streamers watched)",
-            passed=bool(np.isfinite(lo) and lo > u.even_share_median),
-            value=r.top_streamer_share_median,
-            unit="share",
-            interval=u.loyalty_median,
-            level=LEVEL,
-            evidence={"even_share": u.even_share_median},
-            origin=origin,
-            reason="the median's interval does not exceed the even-spread share",
-            action="Make following the favourite streamer one tap away (live notifications for "
-            f"the top streamer): it holds {r.top_streamer_share_median:.1%} of the median "
-            "user's watch time.",
-        )
-    )
 
-    # 6. cold start
-    s = res.streamers
-    out.append(
-        finding(
-            ChapterId.EDA,
-            "cold_start",
-            f"Most streamers are cold: {s.streamers_lt_cold:.1%} have fewer than "
-            f"{s.cold_start_max} interactions in three weeks ({ci['cold_share']}); only "
-            f"{s.streamers_gt_heavy:.1%} have more than {s.heavy_streamer_min}.",
-            check="the Wilson interval of the share lies above 50% (a majority)",
-            passed=u.cold_share[0] > 0.5,
-            value=s.streamers_lt_cold,
-            unit="share",
-            interval=u.cold_share,
-            level=LEVEL,
-            evidence={"published_lt5": 0.70, "verdict_lt5": pub.verdict("streamer_lt5")},
-            origin=origin,
-            reason="the share's interval reaches 50%",
-            action="Give new and cold streamers a guaranteed exposure budget: "
-            f"{s.streamers_lt_cold:.1%} of streamers ({ci['cold_share']}) get fewer than "
-            f"{s.cold_start_max} interactions in three weeks; measure the effect on their "
-            "second-week return to streaming.",
-        )
+def _cold(res, origin: str, tuned: bool) -> Finding:
+    c, s = res.checks, res.streamers
+    majority = format_percent(COLD_MAJORITY)
+    return finding(
+        ChapterId.EDA,
+        "cold_start",
+        f"Most streamers are cold: they get fewer than {s.cold_start_max} interactions in "
+        "three weeks.",
+        check=f"{format_percent(c.cold_share)} of the {c.n_streamers:,} streamers have fewer "
+        f"than {s.cold_start_max} interactions ({_ci(c.cold_share_ci)}, Wilson), above "
+        f"{majority}",
+        passed=_ok(c.cold_share_ci, COLD_MAJORITY) if c.n_streamers else None,
+        value=c.cold_share,
+        unit="share",
+        interval=_shown(c.cold_share_ci) if c.n_streamers else None,
+        level=LEVEL,
+        evidence={"majority": COLD_MAJORITY, "n_streamers": c.n_streamers},
+        origin=origin,
+        reason=f"the share's interval reaches {majority}" if c.n_streamers else "no streamers",
+        action="Give new and cold streamers a guaranteed exposure budget: "
+        f"{format_percent(c.cold_share)} of streamers ({_ci(c.cold_share_ci)}) get fewer than "
+        f"{s.cold_start_max} interactions in three weeks; measure the effect on their "
+        "second-week return to streaming.",
+        headline=True,
+        subject="streamers",
+        would_fail=f"the interval had reached {majority}: cold streamers not a majority",
+        tuned=tuned,
+        question=f"Do most streamers get fewer than {s.cold_start_max} interactions in three "
+        "weeks?",
     )
-    return out

@@ -16,6 +16,7 @@ from kuailive_analysis import fidelity
 from kuailive_analysis.chapter import Section, glued
 from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.eda.returns import REPEAT_DEFINITIONS
+from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE_VERDICT, SAME_WAY
 
 PAPER_SOURCE = (
     "Qu et al. 2025, 'KuaiLive: A Real-time Interactive Dataset for Live Streaming "
@@ -27,6 +28,7 @@ CALIBRATION_KEYS = (
     "streamer_gt40",
     "top10_streamer_share",
     "daily_gini_clicks",
+    "gini_streamer_clicks",
     "top1_streamer_clicks",
     "daily_gini_revenue",
     "gini_gifted_streamer_revenue",
@@ -58,10 +60,18 @@ CALIBRATION_KEYS = (
     "streamer_female",
 )
 """Fidelity facts (:data:`kuailive_analysis.fidelity.FACT_BY_KEY`) the chapter's calibration
-table shows: the published figures the chapter's sections speak about."""
+table shows: the published figures the chapter's sections speak about (the pooled click Gini
+of section 2.2 among them, shown as not comparable with its published value)."""
 
-ROLE_TWIN = "calibration target (planted)"
-ROLE_REAL = "published value (check)"
+ROLE_TUNED = "calibration target: the twin was tuned to it"
+ROLE_UNTUNED = "check of the twin: not tuned to it"
+ROLE_REAL = "published value: checks this copy"
+"""The role of a row: on the twin a value the generator was tuned to
+(:mod:`kuailive_analysis.fidelity.targets`) or one it was not; on a real folder every row
+checks the copy and its reading."""
+
+SAME_WAY_SHORT = "same definition, population and unit as the source"
+"""The table's *why* of a comparison without a note (the fidelity module's ``SAME_WAY``)."""
 
 CALIBRATION_COLUMNS = {
     "statistic": "Statistic",
@@ -70,6 +80,7 @@ CALIBRATION_COLUMNS = {
     "verdict": "Verdict",
     "role": "Role",
     "how": "How the source computed it",
+    "why": "Why the comparison is valid (or not)",
     "source": "Source",
 }
 """Columns of the calibration table as the book shows it (raw name -> header)."""
@@ -114,11 +125,13 @@ def calibration_table(ds, keys: Sequence[str] = CALIBRATION_KEYS) -> pd.DataFram
                 "published": f.published or fidelity.format_value(f.real, f.unit),
                 "this_run": fidelity.format_value(r[3], f.unit),
                 "verdict": r[5],
-                "role": ROLE_TWIN if twin else ROLE_REAL,
+                "role": (ROLE_TUNED if f.tuned else ROLE_UNTUNED) if twin else ROLE_REAL,
                 "how": f.how,
+                "why": SAME_WAY_SHORT if f.basis == SAME_WAY else f.basis,
                 "source": f.source,
                 "real_value": float(f.real),
                 "run_value": float(r[3]),
+                "tuned": bool(f.tuned),
             }
         )
     return pd.DataFrame(rows, index=pd.Index(list(keys), name="key"))
@@ -132,11 +145,14 @@ class Published(Section):
     calibration: pd.DataFrame = field(repr=False)
     repeat_definition_text: str = glued()
     paper_ref: str = glued()
-    calibration_role: str = glued()
     calibration_n: int = glued()
+    calibration_n_judged: int = glued()
+    calibration_n_tuned: int = glued()
     calibration_match: int = glued()
     calibration_close: int = glued()
     calibration_off: int = glued()
+    calibration_not_comparable: int = glued()
+    not_comparable_text: str = glued()
     click_gini_daily: float = glued()
     click_gini_daily_real: float = glued()
 
@@ -158,15 +174,20 @@ def published_section(ds, repeat_definition: str = "share_clicks_seen_streamer")
     REPEAT_DEFINITIONS`)."""
     cal = calibration_table(ds)
     counts = cal["verdict"].value_counts()
+    judged = ~cal["verdict"].isin(["n/a", NOT_COMPARABLE_VERDICT])
+    nc = cal.loc[cal["verdict"] == NOT_COMPARABLE_VERDICT, "statistic"].tolist()
     return Published(
         calibration=cal,
         repeat_definition_text=REPEAT_DEFINITIONS[repeat_definition],
         paper_ref=PAPER_SOURCE,
-        calibration_role=ROLE_TWIN if ds.source.is_twin else ROLE_REAL,
         calibration_n=len(cal),
+        calibration_n_judged=int(judged.sum()),
+        calibration_n_tuned=int((judged & cal["tuned"]).sum()) if ds.source.is_twin else 0,
         calibration_match=int(counts.get("match", 0)),
         calibration_close=int(counts.get("close", 0)),
         calibration_off=int(counts.get("off", 0)),
+        calibration_not_comparable=len(nc),
+        not_comparable_text=", ".join(nc) if nc else "none",
         click_gini_daily=float(cal.loc["daily_gini_clicks", "run_value"]),
         click_gini_daily_real=float(cal.loc["daily_gini_clicks", "real_value"]),
     )

@@ -14,7 +14,8 @@ from kuailive_analysis.chapter import ChapterResult, Finding, Section, glued
 from kuailive_analysis.core.calendar import N_WINDOW_DAYS
 from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.eda.behaviour import Behaviour, Gifts, behaviour_section, gifts_section
-from kuailive_analysis.eda.findings import Uncertainty, eda_findings, uncertainty
+from kuailive_analysis.eda.checks import Checks, checks
+from kuailive_analysis.eda.findings import eda_findings
 from kuailive_analysis.eda.params import Params
 from kuailive_analysis.eda.profiles import Profiles, profiles_section
 from kuailive_analysis.eda.published import Published, published_section
@@ -65,8 +66,8 @@ class Titles:
 @dataclass(frozen=True, eq=False)
 class EDAResult(ChapterResult):
     """Everything chapter 2 shows, one section per part of the chapter (see each class), the
-    figure ``titles``, the findings' ``uncertainty`` and ``elapsed_s``, the wall-clock seconds
-    of :func:`analyse` (shown in no text)."""
+    figure ``titles``, the numbers of the findings' tests (``checks``, :mod:`.checks`) and
+    ``elapsed_s``, the wall-clock seconds of :func:`analyse` (shown in no text)."""
 
     params: Params
     source: DataSource
@@ -82,13 +83,17 @@ class EDAResult(ChapterResult):
     gifts: Gifts
     published: Published
     titles: Titles = field(repr=False)
-    uncertainty: Uncertainty
+    checks: Checks
     elapsed_s: float
 
     def findings(self) -> list[Finding]:
-        """The chapter's Key findings (:func:`~kuailive_analysis.eda.findings.eda_findings`;
-        planted on the twin, never discoveries)."""
+        """The chapter's findings (:func:`~kuailive_analysis.eda.findings.eda_findings`: four
+        claims with tests, two edition checks; the claims are planted on the twin)."""
         return eda_findings(self)
+
+
+PLANTED = "Planted: "
+"""Prefix of a figure title on the twin: the figure shows a pattern the generator planted."""
 
 
 def titles(
@@ -101,39 +106,47 @@ def titles(
     re: Returns,
     be: Behaviour,
     gi: Gifts,
+    *,
+    twin: bool = False,
 ) -> Titles:
-    """The figure titles from the sections' values."""
+    """The figure titles from the sections' values. On the twin each starts with
+    :data:`PLANTED`: every figure of the chapter shows a distribution or pattern the generator
+    planted (calibrated to the real files' published statistics, or assumed; the fidelity
+    appendix lists which)."""
     g = co.table["gini"]
     most, least = g.idxmax(), g.idxmin()
-    return Titles(
-        demographics=f"{pr.users_male:.0%} of users are men, {pr.streamers_female:.0%} of "
+    t = {
+        "demographics": f"{pr.users_male:.0%} of users are men, {pr.streamers_female:.0%} of "
         "streamers are women",
-        tenure=f"The median user registered {pr.tenure_median_y:.1f} years before the window",
-        streamer_ccdf="Every activity measure per streamer is heavy-tailed (log-log CCDF)",
-        streamer_hist=f"{st.streamers_lt_cold:.0%} of streamers get fewer than "
+        "tenure": f"The median user registered {pr.tenure_median_y:.1f} years before the window",
+        "streamer_ccdf": "Every activity measure per streamer is heavy-tailed (log-log CCDF)",
+        "streamer_hist": f"{st.streamers_lt_cold:.0%} of streamers get fewer than "
         f"{st.cold_start_max} interactions in 21 days",
-        lorenz=f"{most.capitalize()} is the most concentrated (Gini {g[most]:.2f}), {least} "
-        f"the least ({g[least]:.2f})",
-        rooms=f"Rooms start mostly {ro.room_start_peak}; {ro.live_min:,}-{ro.live_max:,} rooms "
-        "are live at once",
-        durations=f"Median room: {ro.shop_median_min:.0f} min for shop rooms, "
+        "lorenz": f"{most.capitalize()} is the most concentrated across streamers (Gini "
+        f"{g[most]:.2f}), {least} the least ({g[least]:.2f})",
+        "rooms": f"Rooms start mostly {ro.room_start_peak}; {ro.live_min:,}-{ro.live_max:,} "
+        "rooms are live at once",
+        "durations": f"Median room: {ro.shop_median_min:.0f} min for shop rooms, "
         f"{ro.nonshop_median_min:.0f} min for the rest",
-        user_ccdf=f"{us.users_lt_light:.0%} of users have fewer than {us.light_user_max} "
+        "user_ccdf": f"{us.users_lt_light:.0%} of users have fewer than {us.light_user_max} "
         "interactions; the tail is long",
-        active_days=f"The median user is active on {us.user_median_active_days:.0f} of "
+        "active_days": f"The median user is active on {us.user_median_active_days:.0f} of "
         f"{N_WINDOW_DAYS} days",
-        hourly="Every behaviour follows the same daily clock",
-        time=f"Activity peaks {ti.activity_peak} Beijing time ({ti.activity_peak_share:.0%} of "
-        "interactions), on every weekday",
-        revisits=f"Returns near whole days are {re.rhythm_ratio:.1f}x as common as a "
+        "hourly": "Every behaviour follows the same daily clock",
+        "time": f"Activity peaks {ti.activity_peak} Beijing time ({ti.activity_peak_share:.0%} "
+        "of interactions), on every weekday",
+        "revisits": f"Returns near whole days are {re.rhythm_ratio:.1f}x as common as a "
         "clock-blind return would make them",
-        top_streamer=f"The median user spends {re.top_streamer_share_median:.0%} of watch time "
-        "on one streamer",
-        watch=f"{be.watch_share_lt_5s:.0%} of clicks last under 5 seconds; median "
+        "top_streamer": f"The median user spends {re.top_streamer_share_median:.0%} of watch "
+        "time on one streamer",
+        "watch": f"{be.watch_share_lt_5s:.0%} of clicks last under 5 seconds; median "
         f"{be.watch_median_s:.1f} s",
-        gifts=f"{gi.gift_share_eq_1:.0%} of gifts cost 1 coin; the 99th percentile is "
+        "gifts": f"{gi.gift_share_eq_1:.0%} of gifts cost 1 coin; the 99th percentile is "
         f"{gi.gift_p99:,.0f}",
-    )
+    }
+    if twin:
+        t = {k: PLANTED + v[:1].lower() + v[1:] for k, v in t.items()}
+    return Titles(**t)
 
 
 def analyse(ds, params: Params | None = None, **overrides) -> EDAResult:
@@ -168,7 +181,6 @@ def analyse(ds, params: Params | None = None, **overrides) -> EDAResult:
     returns = returns_section(returns_rows(ds, *windows), top, *windows)
     behaviour = behaviour_section(mc, ds.table("clicks", ["watch_live_time"])["watch_live_time"])
     gifts = gifts_section(mc, ds.table("gifts", ["gift_price"])["gift_price"])
-    peak_start = int(timing.activity_peak[:2])
     return EDAResult(
         params=p,
         source=ds.source,
@@ -187,10 +199,17 @@ def analyse(ds, params: Params | None = None, **overrides) -> EDAResult:
         gifts=gifts,
         published=published_section(ds, p.repeat_definition),
         titles=titles(
-            profiles, streamers, concentration, rooms, users, timing, returns, behaviour, gifts
+            profiles,
+            streamers,
+            concentration,
+            rooms,
+            users,
+            timing,
+            returns,
+            behaviour,
+            gifts,
+            twin=ds.source.is_twin,
         ),
-        uncertainty=uncertainty(
-            ds, users.activity, streamers.activity, peak_start, p.peak_hours, p.cold_start_max
-        ),
+        checks=checks(ds, users.activity, streamers.activity, p.peak_hours, p.cold_start_max),
         elapsed_s=time.perf_counter() - t0,
     )

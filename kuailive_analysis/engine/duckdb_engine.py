@@ -9,6 +9,7 @@ frames a chapter holds in pandas the largest process stays under 4 GB at full sc
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -21,6 +22,40 @@ DEFAULT_MEMORY = "2GB"
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def interruptible(con, fn):
+    """``fn()`` (a DuckDB call on ``con``), stoppable by Ctrl-C within a fraction of a second.
+
+    In the main thread of a command, DuckDB would notice a signal only between its pipeline
+    tasks (tens of seconds on a large GROUP BY). So ``fn`` runs in a worker thread while the
+    main thread waits; a KeyboardInterrupt there calls ``con.interrupt()``, waits for the worker
+    to give up, and is raised again. Elsewhere (a worker thread, a Jupyter kernel, which the
+    book ends by killing it) ``fn`` runs directly."""
+    if threading.current_thread() is not threading.main_thread() or _in_kernel():
+        return fn()
+    box: dict = {}
+    done = threading.Event()
+
+    def work():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 (handed to the main thread)
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="duckdb", daemon=True).start()
+    try:
+        while not done.wait(0.05):  # an Event, not Thread.join: an interrupted join would
+            pass  # mark the still running thread as stopped (bpo-45274)
+    except KeyboardInterrupt:
+        con.interrupt()
+        done.wait(10)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
 
 
 def _in_kernel() -> bool:
@@ -91,7 +126,7 @@ class DuckDBEngine(Engine):
         self.con.unregister(tmp)
 
     def _frame(self, sql: str) -> pd.DataFrame:
-        return self.con.execute(sql).df()
+        return interruptible(self.con, lambda: self.con.execute(sql).df())
 
     def arrow(self, sql: str, batch_rows: int = 1 << 20):
         """A pyarrow RecordBatchReader over the result (streamed, for writers)."""
@@ -99,11 +134,13 @@ class DuckDBEngine(Engine):
 
     def _write(self, sql, path, fmt):
         opts = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
-        self.con.execute(f"COPY ({sql}) TO {_quote(path)} ({opts})")
+        interruptible(
+            self.con, lambda: self.con.execute(f"COPY ({sql}) TO {_quote(path)} ({opts})")
+        )
 
     def execute(self, sql: str) -> None:
         """Run a statement (DDL such as CREATE TABLE) on this connection."""
-        self.con.execute(sql)
+        interruptible(self.con, lambda: self.con.execute(sql))
 
     def describe(self) -> dict:
         return {"engine": self.name, "version": self._duckdb.__version__}

@@ -18,7 +18,9 @@ FAMILIES = (
     "returns",
     "demographics",
 )
-VERDICTS = ("match", "close", "off", "n/a")
+VERDICTS = ("match", "close", "off", "not comparable", "n/a")
+"""``not comparable``: the comparison is not computed the way its source computed it
+(:mod:`kuailive_analysis.fidelity.comparability`); ``n/a``: the data does not allow it."""
 
 # Tolerances (match, close); see the docstring of kuailive_analysis.fidelity.
 COUNT = (0.05, 0.20)
@@ -36,6 +38,10 @@ class Fact:
     ``unit`` drives formatting: count, share, seconds, minutes, hours, coins, ratio, per_user,
     hour (hour of day), flag (1 = yes). ``mode`` is ``count`` (scaled on a twin, relative),
     ``rel`` (relative), ``abs`` (absolute, in the unit) or ``min`` (at least the real value).
+    ``comparable`` and ``basis`` say whether this data's value is computed the way the source
+    computed it and why (:mod:`kuailive_analysis.fidelity.comparability`, set for every fact
+    of the table there); ``tuned``: the twin's generator was tuned to this value
+    (:mod:`kuailive_analysis.fidelity.targets`).
     """
 
     key: str
@@ -49,6 +55,9 @@ class Fact:
     mode: str = "rel"
     published: str = ""  # how the source states it, when not a plain number
     exact: bool = False  # an exact count of the real files: a real folder must reproduce it
+    comparable: bool = True
+    basis: str = ""
+    tuned: bool = False
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:

@@ -8,7 +8,9 @@ from dataclasses import replace
 import pandas as pd
 
 from kuailive_analysis.core.constants import REAL_COUNTS, REAL_PRICE_COUNTS as _PRICE_COUNTS
+from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE, SAME_WAY, notes
 from kuailive_analysis.fidelity.fact import COUNT, GINI, RATE, ROUGH, TAIL, Fact
+from kuailive_analysis.fidelity.targets import TUNED_TO
 
 
 def _f(key, family, fact, real, unit, how, source, tol=RATE, mode="rel", published=""):
@@ -360,8 +362,24 @@ EXACT_COUNTS = (
 reproduced (:data:`COUNT_REAL_FOLDER`). Rounded or loosely defined counts (2.76 M pairs, shop
 rooms live at a moment) keep their own tolerance."""
 
-FACTS: tuple[Fact, ...] = tuple(replace(f, exact=f.key in EXACT_COUNTS) for f in _FACTS)
-"""Every fact of ``shared/kuailive-facts.md`` the eight CSV files allow, with its real value."""
+_NOTES = notes({f.key: f for f in _FACTS})
+NOTED_KEYS: tuple[str, ...] = tuple(_NOTES)
+"""Facts with a note on their comparison: not comparable, compared on a reading of the source,
+or contradicted by other published figures (:func:`.comparability.notes`)."""
+
+FACTS: tuple[Fact, ...] = tuple(
+    replace(
+        f,
+        exact=f.key in EXACT_COUNTS,
+        comparable=f.key not in NOT_COMPARABLE,
+        basis=_NOTES.get(f.key, SAME_WAY),
+        tuned=f.key in TUNED_TO,
+    )
+    for f in _FACTS
+)
+"""Every fact of ``shared/kuailive-facts.md`` the eight CSV files allow, with its real value,
+whether the comparison is valid and why (:mod:`.comparability`) and whether the twin was tuned
+to it (:mod:`.targets`)."""
 
 NOT_COMPUTED = {
     "repeat consumption 27.1%": "the source's definition of returning 'repeatedly' is not "
@@ -383,3 +401,6 @@ def not_computed_table() -> pd.DataFrame:
 FACT_BY_KEY = {f.key: f for f in FACTS}
 if len(FACT_BY_KEY) != len(FACTS):  # pragma: no cover - guards a typo in the table above
     raise RuntimeError("duplicate fact keys in FACTS")
+_unknown = (set(NOT_COMPARABLE) | set(_NOTES) | set(TUNED_TO)) - set(FACT_BY_KEY)
+if _unknown:  # pragma: no cover - guards a typo in the declarations
+    raise RuntimeError(f"declarations name unknown facts: {sorted(_unknown)}")

@@ -10,18 +10,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.chapter import ChapterId, ChapterResult, Section, finding, glued
+from kuailive_analysis.chapter import ChapterResult, Section, glued
 from kuailive_analysis.core.constants import REAL_USERS
 from kuailive_analysis.data.data_source import TRUTH_FILE, DataSource
+from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE_VERDICT
 from kuailive_analysis.fidelity.fact import FAMILIES, VERDICTS
-from kuailive_analysis.fidelity.facts import NOT_COMPUTED
+from kuailive_analysis.fidelity.facts import NOT_COMPUTED, NOTED_KEYS
+from kuailive_analysis.fidelity.findings import fidelity_findings
 from kuailive_analysis.fidelity.measuring import measure_cached
 from kuailive_analysis.fidelity.params import Params
 from kuailive_analysis.fidelity.verdicts import compare, format_value
-
-OFF_SHARE_MAX = 0.10
-"""The data is close enough to the real files when fewer than this share of the judged facts
-are *off* (the check of the appendix's agreement finding)."""
 
 
 def ranked(table: pd.DataFrame) -> pd.DataFrame:
@@ -51,6 +49,13 @@ class Summary(Section):
     n_close: int = glued()
     n_off: int = glued()
     n_na: int = glued()
+    n_not_comparable: int = glued()
+    not_comparable_facts: str = glued()
+    n_tuned_judged: int = glued()
+    n_untuned_judged: int = glued()
+    n_untuned_match: int = glued()
+    n_untuned_close: int = glued()
+    n_untuned_off: int = glued()
     share_match: float = glued()
     share_match_or_close: float = glued()
     n_count_facts: int = glued()
@@ -77,10 +82,16 @@ def summary(table: pd.DataFrame, assumptions: pd.DataFrame, source, scale: float
     """The :class:`Summary` of a fact table (:func:`compare`) on ``source``.
 
     ``share_match`` is :math:`n_\\text{match} / n_\\text{judged}` (judged: every verdict but
-    ``n/a``); the worst facts are the first of :func:`ranked`."""
+    ``n/a`` and ``not comparable``); the worst facts are the first comparable ones of
+    :func:`ranked`. The ``untuned`` counts are over the judged facts the twin was not tuned to
+    (:mod:`~kuailive_analysis.fidelity.targets`): on the twin, agreement with them is the real
+    test of the generator."""
     v = table["Verdict"].value_counts()
     match, close = int(v.get("match", 0)), int(v.get("close", 0))
-    judged = int(len(table) - v.get("n/a", 0))
+    nc = int(v.get(NOT_COMPARABLE_VERDICT, 0))
+    judged = int(len(table) - v.get("n/a", 0) - nc)
+    is_judged = ~table["Verdict"].isin(["n/a", NOT_COMPARABLE_VERDICT])
+    untuned = table.loc[is_judged & ~table["Tuned"].astype(bool), "Verdict"].value_counts()
     if source.is_twin:
         scope = (
             f"a synthetic twin ({TRUTH_FILE} present), so its counts are divided by its "
@@ -93,7 +104,7 @@ def summary(table: pd.DataFrame, assumptions: pd.DataFrame, source, scale: float
         )
     status = assumptions["Status"] if len(assumptions) else pd.Series(dtype=object)
     worst = {}
-    for i, (_, row) in enumerate(ranked(table).head(3).iterrows(), start=1):
+    for i, (_, row) in enumerate(ranked(table.loc[is_judged]).head(3).iterrows(), start=1):
         worst[f"worst{i}_fact"] = f"{row['Fact']} ({row['Family']})"
         worst[f"worst{i}_ratio"] = float(row["Ratio"])
         worst[f"worst{i}_real"] = row["Published as"] or format_value(
@@ -104,6 +115,7 @@ def summary(table: pd.DataFrame, assumptions: pd.DataFrame, source, scale: float
         worst.update({f"worst{i}_fact": "none", f"worst{i}_ratio": float("nan")})
         worst.update({f"worst{i}_real": "\u2013", f"worst{i}_this": "\u2013"})
     off = table.loc[table["Verdict"] == "off", "Fact"].tolist()
+    nc_facts = table.loc[table["Verdict"] == NOT_COMPARABLE_VERDICT, "Fact"].tolist()
     return Summary(
         data_label=source.label,
         scope_text=scope,
@@ -116,6 +128,13 @@ def summary(table: pd.DataFrame, assumptions: pd.DataFrame, source, scale: float
         n_close=close,
         n_off=int(v.get("off", 0)),
         n_na=int(v.get("n/a", 0)),
+        n_not_comparable=nc,
+        not_comparable_facts=", ".join(nc_facts) if nc_facts else "none",
+        n_tuned_judged=int((is_judged & table["Tuned"].astype(bool)).sum()),
+        n_untuned_judged=int(untuned.sum()),
+        n_untuned_match=int(untuned.get("match", 0)),
+        n_untuned_close=int(untuned.get("close", 0)),
+        n_untuned_off=int(untuned.get("off", 0)),
         share_match=match / judged if judged else float("nan"),
         share_match_or_close=(match + close) / judged if judged else float("nan"),
         n_count_facts=int((table["Unit"] == "count").sum()),
@@ -196,108 +215,39 @@ class FidelityResult(ChapterResult):
         return out.set_index(["Family", "Fact"])
 
     def findings(self) -> list:
-        """The appendix's findings.
-
-        Both kinds of data: *agreement* (``matches_published``), the share of the judged facts
-        that match, validated when fewer than :data:`OFF_SHARE_MAX` of them are off. On a real
-        folder: *complete copy* (``copy_reproduces_counts``), validated when every count fact
-        matches the published count. On the twin: what it plants (``planted_relationships``),
-        not checkable on synthetic data. Computed from the table (as :attr:`summary` is)."""
-        s = summary(self.table, self.assumptions, self.source, self.scale)
-        judged, off = s.n_judged, s.n_off
-        off_share = off / judged if judged else float("nan")
-        ok = judged > 0 and off_share < OFF_SHARE_MAX
-        if judged == 0:
-            reason = "No published fact could be judged on this data."
-        else:
-            off_facts = "; ".join(self.table.loc[self.table["Verdict"] == "off", "Fact"])
-            reason = (
-                f"{off} of {judged} facts ({off_share:.1%}) are off (each computed the way its "
-                f"source computed it, with a tolerance per fact): {off_facts}. Numbers the "
-                "chapters derive from them inherit the gap."
-            )
-        if self.is_twin:
-            action = (
-                "Treat the twin's numbers as a rehearsal of the analysis: base decisions on the "
-                "same chapters run on the real files (`kuailive book --data-dir DIR`); the "
-                f"{off} off facts show where the twin is not yet like them."
-            )
-        else:
-            action = "The data agrees with the published facts: its chapters can inform decisions."
-        out = [
-            finding(
-                ChapterId.FIDELITY,
-                "matches_published",
-                f"{'The twin' if self.is_twin else 'This data'} matches {s.n_match} of the "
-                f"{judged} published facts about the real KuaiLive files; {s.n_close} more are "
-                f"close and {off} are off.",
-                check=f"fewer than {OFF_SHARE_MAX:.0%} of the {judged} judged facts are off",
-                passed=ok,
-                value=s.share_match,
-                unit="share",
-                evidence={
-                    "n_facts": s.n_facts,
-                    "n_judged": judged,
-                    "n_match": s.n_match,
-                    "n_close": s.n_close,
-                    "n_off": off,
-                    "off_share": off_share,
-                    "off_share_max": OFF_SHARE_MAX,
-                },
-                origin="data",
-                headline=True,
-                reason=reason,
-                action=action,
-            )
-        ]
-        if self.is_twin:
-            out.append(
-                finding(
-                    ChapterId.FIDELITY,
-                    "planted_relationships",
-                    f"Whether the {s.n_assumptions} relationships the twin plants "
-                    f"({s.n_assumed} of them without evidence about the real files) hold on "
-                    "the real platform.",
-                    check="the same chapters run on the real files",
-                    passed=None,
-                    evidence={
-                        "n_assumptions": s.n_assumptions,
-                        "n_evidence": s.n_evidence,
-                        "n_assumed": s.n_assumed,
-                    },
-                    origin="planted",
-                    reason=(
-                        "On the twin a chapter that finds one of these patterns recovers what "
-                        "the generator planted: that shows the method works, not how KuaiLive "
-                        "users behave."
-                    ),
-                )
-            )
-            return out
-        counts = self.table.loc[self.table["Unit"] == "count"]
-        bad = counts.loc[counts["Verdict"] != "match", "Fact"].tolist()
-        n = len(counts)
-        out.append(
-            finding(
-                ChapterId.FIDELITY,
-                "copy_reproduces_counts",
-                f"Your copy reproduces the {n} published counts (file rows, sessions, gift "
-                "pairs, clicks per UTC week): it is complete.",
-                check="every count fact matches its published value (within 0.05%)",
-                passed=n > 0 and not bad,
-                value=float((n - len(bad)) / n) if n else None,
-                unit="share",
-                evidence={"n_count_facts": n, "n_count_off": len(bad)},
-                origin="data",
-                headline=True,
-                reason=(
-                    f"{len(bad)} of {n} counts differ from the published ones "
-                    f"({'; '.join(bad) or 'none computed'}): a truncated or partial file, or "
-                    "another release of the dataset."
-                ),
-            )
+        """The appendix's findings, every one an edition check
+        (:func:`~kuailive_analysis.fidelity.findings.fidelity_findings`), computed from the
+        table as :attr:`summary` is."""
+        return fidelity_findings(
+            self, summary(self.table, self.assumptions, self.source, self.scale)
         )
-        return out
+
+    def comparability_table(self) -> pd.DataFrame:
+        """The published figures that are not compared, or compared on a reading of their
+        source, with why (:mod:`~kuailive_analysis.fidelity.comparability`)."""
+        t = self.table
+        keep = t["Key"].isin(list(NOTED_KEYS))
+        out = t.loc[keep, ["Fact", "Published as", "Real value", "Unit", "Verdict", "Basis"]]
+        return pd.DataFrame(
+            {
+                "Fact": out["Fact"],
+                "Published": [
+                    p or format_value(v, u)
+                    for p, v, u in zip(out["Published as"], out["Real value"], out["Unit"])
+                ],
+                "Verdict": out["Verdict"],
+                "Why": out["Basis"],
+            }
+        ).reset_index(drop=True)
+
+
+def ratio_title(s: Summary, twin: bool) -> str:
+    """The title of the ratio figure: what it compares and how many facts agree."""
+    who = "The twin" if twin else "This data"
+    return (
+        f"{who} against the real files, fact by fact: {s.n_match} of {s.n_judged} comparable "
+        f"facts match, {s.n_off} are off"
+    )
 
 
 def analyse(ds, params: Params | None = None, **overrides) -> FidelityResult:
@@ -332,8 +282,6 @@ def analyse(ds, params: Params | None = None, **overrides) -> FidelityResult:
         assumptions=assumptions,
         scale=scale,
         summary=s,
-        titles=Titles(
-            ratio=f"{s.n_match} of {s.n_facts} facts match the real files, {s.n_off} are off"
-        ),
+        titles=Titles(ratio=ratio_title(s, source.is_twin)),
         stats=stats,
     )

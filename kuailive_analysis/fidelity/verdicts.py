@@ -10,6 +10,7 @@ import pandas as pd
 
 from kuailive_analysis.core.calendar import MS_PER_HOUR, WINDOW_START_MS, format_ms
 from kuailive_analysis.core.format import format_percent
+from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE_VERDICT
 from kuailive_analysis.fidelity.fact import COUNT_REAL_FOLDER, Fact
 from kuailive_analysis.fidelity.facts import FACTS
 
@@ -41,7 +42,9 @@ def judge(
     fact: Fact, value: float, *, scale: float = 1.0, real_folder: bool = False
 ) -> tuple[float, float, str]:
     """The verdict of one fact: *match* when :func:`deviation` is within the first tolerance,
-    *close* within the second, else *off* (*n/a* without a value).
+    *close* within the second, else *off* (*n/a* without a value); *not comparable* whatever
+    the value when the fact is not computed the way its source computed it (``fact.comparable``
+    False, :mod:`~kuailive_analysis.fidelity.comparability`).
 
     Parameters
     ----------
@@ -67,6 +70,8 @@ def judge(
     tol = COUNT_REAL_FOLDER if (fact.exact and real_folder) else fact.tol
     ratio = value / fact.real if math.isfinite(value) else float("nan")
     dev = deviation(fact, value)
+    if not fact.comparable:
+        return value, ratio, NOT_COMPARABLE_VERDICT
     if math.isnan(dev):
         return value, ratio, "n/a"
     verdict = "match" if dev <= tol[0] + 1e-12 else "close" if dev <= tol[1] + 1e-12 else "off"
@@ -86,6 +91,8 @@ TABLE_COLUMNS = [
     "Published as",
     "Source",
     "Measured",
+    "Basis",
+    "Tuned",
 ]
 
 
@@ -107,8 +114,9 @@ def compare(
     -------
     DataFrame
         One row per fact (columns :data:`TABLE_COLUMNS`): the real value, this folder's value
-        (counts divided by ``scale``), their ratio, the verdict, how it was computed and the
-        value before scaling (``Measured``).
+        (counts divided by ``scale``), their ratio, the verdict, how it was computed, the
+        value before scaling (``Measured``), why the comparison is valid or not (``Basis``)
+        and whether the twin was tuned to the fact (``Tuned``).
     """
     rows = []
     for f in facts:
@@ -128,6 +136,8 @@ def compare(
                 f.published,
                 f.source,
                 float(raw),
+                f.basis,
+                f.tuned,
             )
         )
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)

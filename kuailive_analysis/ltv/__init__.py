@@ -1,5 +1,6 @@
 """User lifetime value (chapter 4): "buy till you die" models from scratch on scipy, checked on
-a holdout against supervised models and naive baselines.
+a holdout against supervised models and baselines by a proper score (Poisson deviance) and a
+rule fixed before the comparison.
 
 :func:`analyse` (:mod:`.analysis`) returns an :class:`LTVResult` (:mod:`.result`; prose in
 :mod:`.text`, tables in :mod:`.tables`, claims in :mod:`.findings`). The estimators, in the
@@ -7,8 +8,9 @@ order of the flow: :mod:`.summary` (transactions and the calibration/holdout RFM
 :mod:`.numerics` (maximum likelihood), :mod:`.base` with :mod:`.bgnbd` and :mod:`.mbgnbd`
 (:class:`BetaGeo`, :class:`ModifiedBetaGeo`), :mod:`.gamma_gamma` (:class:`GammaGamma`),
 :mod:`.clv` (CLV with bootstrap intervals), :mod:`.evaluate` (fit checks and holdout accuracy of
-BG/NBD), :mod:`.supervised` and :mod:`.compare` (the holdout comparison of value forecasts and
-the winner rule).
+BG/NBD), :mod:`.supervised` (window-length-free features, Poisson gradient boosting, the
+zero-inflated lognormal), :mod:`.scoring` (Poisson deviance, calibration and ranking with a
+vectorised paired bootstrap) and :mod:`.compare` (the holdout comparison and the winner rule).
 """
 
 from kuailive_analysis.ltv.analysis import analyse

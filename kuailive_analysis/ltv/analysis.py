@@ -85,6 +85,7 @@ def analyse(ds: Dataset, params: Params | None = None, **overrides) -> LTVResult
     checks = _checks(p, fits, gs, repeat_transactions_by_day(gift_days, gs.index))
     watching = watching_section(watch, *BetaGeo.fit_summary(watch.table), p.max_freq)
     value = _value(p, fits, gs, comparison.winner)
+    ltv_value = C.per_user_value(comparison, p.horizon_days)
     tenure = None
     if "tenure_days" in users:
         tenure = users.set_index("user_id")["tenure_days"].reindex(gs.index)
@@ -110,9 +111,15 @@ def analyse(ds: Dataset, params: Params | None = None, **overrides) -> LTVResult
         checks=checks,
         choice=Choice(
             comparison=comparison,
-            cmp_rule=C.WINNER_RULE,
+            ltv_value=ltv_value,
+            cmp_rule=C.winner_rule(p.compare_level),
             cmp_text=text.comparison(comparison),
+            cmp_training=text.training(comparison, p.calibration_days),
             cmp_verdict=comparison.winner.reason,
+            cmp_targeting=text.targeting(comparison, p.compare_level),
+            cmp_forward=text.forward(comparison, p.horizon_days, ltv_value, p.compare_level),
+            cmp_baseline=comparison.winner.baseline.split(" (")[0],
+            n_boot_compare=p.n_boot_compare,
         ),
         watching=watching,
         value=value,
@@ -188,8 +195,8 @@ def _checks(p: Params, fits: Fits, gs: pd.DataFrame, repeats) -> Checks:
         mae_past=acc.loc[("transactions", "past rate"), "MAE"],
         mae_pooled=acc.loc[("transactions", "pooled rate"), "MAE"],
         ratio_bg=acc.loc[("transactions", "BG/NBD"), "total_ratio"],
-        mae_value_bg=acc.loc[("value", "BG/NBD x Gamma-Gamma"), "MAE"],
-        mae_value_past=acc.loc[("value", "past rate x own mean"), "MAE"],
+        dev_value_bg=acc.loc[("value", "BG/NBD x Gamma-Gamma"), "deviance"],
+        dev_value_past=acc.loc[("value", "past rate x own mean"), "deviance"],
     )
 
 

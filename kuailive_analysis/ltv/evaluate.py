@@ -22,6 +22,7 @@ from scipy import stats
 
 from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
+from kuailive_analysis.ltv.scoring import unit_deviance
 from kuailive_analysis.ltv.summary import summary_arrays
 
 TARGET_COLUMNS = {"transactions": "frequency_holdout", "value": "value_holdout"}
@@ -55,6 +56,18 @@ def baseline_predictions(summary: pd.DataFrame, t: float) -> pd.DataFrame:
     return pd.DataFrame(
         {"past_rate": own * t, "pooled_rate": np.full(x.size, pooled * t)}, index=summary.index
     )
+
+
+def own_mean_value(summary: pd.DataFrame) -> np.ndarray:
+    """Each user's mean value per transaction day over all calibration days, the first
+    included."""
+    return summary["value_cal"].to_numpy(float) / (summary["frequency_cal"].to_numpy(float) + 1)
+
+
+def past_rate_value(summary: pd.DataFrame, t: float) -> np.ndarray:
+    """The past-rate value baseline over ``t`` days: past-rate transactions times the user's
+    own mean value per transaction day (module docstring)."""
+    return baseline_predictions(summary, t)["past_rate"].to_numpy() * own_mean_value(summary)
 
 
 def holdout_by_frequency(bg: BaseBetaGeo, summary: pd.DataFrame, max_x: int = 7) -> pd.DataFrame:
@@ -111,6 +124,7 @@ def _metrics(pred: np.ndarray, act: np.ndarray) -> dict:
         pred = np.full(pred.shape, np.nan)
     err = pred - act
     return {
+        "deviance": np.mean(unit_deviance(pred, act)),
         "MAE": np.mean(np.abs(err)),
         "RMSE": np.sqrt(np.mean(err**2)),
         "correlation": (
@@ -155,8 +169,7 @@ def holdout_forecasts(
     cols[("transactions", "pooled rate")] = base["pooled_rate"].to_numpy()
     if bg is not None and gg is not None:
         m = summary["monetary_cal"].to_numpy(float)
-        # per-transaction-day mean value over all calibration days (incl. the first)
-        own = summary["value_cal"].to_numpy(float) / (x + 1)
+        own = own_mean_value(summary)
         spend = gg.expected_spend(x, m, fallback_mean=fallback_mean)
         cols[("value", "BG/NBD x Gamma-Gamma")] = cols[("transactions", "BG/NBD")] * spend
         cols[("value", "past rate x own mean")] = cols[("transactions", "past rate")] * own
@@ -172,8 +185,10 @@ def score_forecasts(forecasts: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFr
     """Per-user accuracy of each forecast column (``(target, method)``, as from
     :func:`holdout_forecasts`) against the holdout of ``summary`` (:data:`TARGET_COLUMNS`).
 
-    Rows ``(target, method)``; columns MAE, RMSE, correlation, total_predicted, total_actual,
-    total_ratio (predicted / actual totals). A non-finite forecast scores NaN.
+    Rows ``(target, method)``; columns deviance (mean Poisson deviance,
+    :func:`~kuailive_analysis.ltv.scoring.unit_deviance`), MAE, RMSE, correlation,
+    total_predicted, total_actual, total_ratio (predicted / actual totals). A non-finite
+    forecast scores NaN.
     """
     rows = {}
     for target, method in forecasts.columns:

@@ -1,7 +1,7 @@
-"""The claims of chapter 4 with their checks (:func:`~kuailive_analysis.chapter.finding`): the
-LTV value headline (only from a model that wins the holdout comparison), the ranking of users,
-BG/NBD's fit to the calibration frequencies and to the holdout total, and the Gamma-Gamma
-mean."""
+"""The findings of chapter 4 (:func:`~kuailive_analysis.chapter.finding`): the LTV value
+headline and the targeting claim (only from a model that wins the holdout comparison by the
+rule fixed before it, :data:`~kuailive_analysis.ltv.compare.WINNER_RULE`), and the method
+checks of BG/NBD, Gamma-Gamma and the zero-inflated lognormal."""
 
 from __future__ import annotations
 
@@ -9,136 +9,236 @@ from kuailive_analysis.chapter import Finding, finding
 from kuailive_analysis.core.chapters import ChapterId
 from kuailive_analysis.ltv import compare as C
 
-VALUE_CHECK = (
-    "holdout comparison: per-user RMSE of the holdout value below both naive baselines (run "
-    "rate, zero), the 95% paired user-bootstrap interval of the difference below 0"
-)
-"""The check of the LTV value headline (:data:`~kuailive_analysis.ltv.compare.WINNER_RULE`)."""
 LTV = ChapterId.LTV
+TRAIN_RATIO_BOUNDS = (0.8, 1.25)
+"""The zero-inflated lognormal's lognormal mean describes its training window when its
+forecast total is within these bounds of the training users' actual total."""
+ALPHA = 0.05
+"""Significance level of the BG/NBD chi-square goodness-of-fit check."""
 
 
 def findings(res) -> list[Finding]:
     """The findings of an :class:`~kuailive_analysis.ltv.result.LTVResult`."""
-    out = [value_finding(res.choice.comparison)]
-    ranking = ranking_finding(res.choice.comparison.scores)
-    if ranking is not None:
-        out.append(ranking)
+    c, lvl = res.choice.comparison, res.choice.comparison.scores.level
+    out = [
+        value_finding(c, res.choice.ltv_value, res.params.horizon_days),
+        ranking_finding(c),
+    ]
     t = res.checks.fit_test
     out.append(
         finding(
             LTV,
             "bg_frequency_fit",
-            "BG/NBD reproduces the number of users by repeat gifting days in calibration "
-            f"({t.misallocated:.1%} of users in the wrong bar).",
-            check="Pearson chi-square goodness of fit, p >= 0.05",
-            passed=t.p_value >= 0.05,
+            "BG/NBD reproduces how many users gift again on 0, 1, 2, ... days in calibration.",
+            check=f"Pearson chi-square goodness of fit of the frequency histogram, p >= {ALPHA}",
+            passed=t.p_value >= ALPHA,
             value=t.misallocated,
             unit="share",
             evidence={"chi2": t.statistic, "df": t.df, "p_value": t.p_value},
             reason=f"Chi-square {t.statistic:,.1f} on {t.df} degrees of freedom, "
-            f"p = {t.p_value:.2g}: the histogram differs from the model by more than chance.",
+            f"p = {t.p_value:.2g}: the model puts {t.misallocated:.1%} of users in the wrong "
+            "bar, more than chance.",
+            kind="method check",
+            subject="users",
+            would_fail=f"the chi-square test had given p < {ALPHA}",
+            question="How often do users come back to gift? BG/NBD's Poisson-and-coin-flip "
+            "account does not reproduce the calibration histogram.",
         )
     )
     r, lo, hi = res.checks.days_ratio
-    lvl = res.choice.comparison.scores.level
     out.append(
         finding(
             LTV,
             "bg_holdout_days",
-            f"BG/NBD predicts {r:.2f} gifting days in the holdout per actual one.",
-            check=f"user-bootstrap {lvl:.0%} interval of the predicted/actual ratio contains 1",
+            "BG/NBD forecasts the cohort's number of gifting days in the holdout.",
+            check=f"user-bootstrap {lvl:.0%} interval of the forecast/actual ratio of holdout "
+            "gifting days contains 1",
             passed=lo <= 1 <= hi,
             value=r,
             unit="ratio",
             interval=(lo, hi),
             level=lvl,
-            reason=f"The interval {lo:.2f} to {hi:.2f} excludes 1.",
+            reason=f"It forecasts {r:.2f} gifting days per actual one; the interval {lo:.2f} to "
+            f"{hi:.2f} excludes 1.",
+            kind="method check",
+            subject="users",
+            would_fail="the interval of the ratio had excluded 1",
+            question="How many days will the cohort gift on next week? BG/NBD's forecast of the "
+            "holdout misses the actual count by more than chance.",
         )
     )
-    q, v, boot = res.fits.gg.params_["q"], res.value, res.value.bootstrap
+    q, boot = res.fits.gg.params_["q"], res.value.bootstrap
     out.append(
         finding(
             LTV,
             "gg_mean",
-            f"The Gamma-Gamma model gives a finite mean value per gifting day (q = {q:.2f}).",
-            check="Gamma-Gamma q > 1 (finite population mean)",
+            "The Gamma-Gamma fit gives a finite population mean value per gifting day.",
+            check="Gamma-Gamma shape q > 1 (finite population mean)",
             passed=q > 1,
             value=q,
             evidence={
                 "fallback_mean": res.fits.fallback_mean,
                 "n_boot_failed": boot.n_failed,
-                "n_boot_degenerate": v.n_boot_degenerate,
+                "n_boot_degenerate": res.value.n_boot_degenerate,
             },
-            reason=f"q = {q:.2f} <= 1: the population mean is infinite, so users without a "
-            f"repeat gifting day get the sample mean ({res.fits.fallback_mean:,.1f} coins); "
-            f"{boot.n_failed} of {res.params.n_boot} bootstrap refits failed and "
-            f"{v.n_boot_degenerate} of the {boot.n_boot} successful ones also "
-            "had q <= 1 (sample mean used).",
+            reason=f"The fit gives q = {q:.2f}, at most 1: the population mean is infinite, so "
+            "users without a repeat gifting day get the sample mean over repeat gifters "
+            f"({res.fits.fallback_mean:,.1f} coins); {boot.n_failed} of {res.params.n_boot} "
+            f"bootstrap refits failed and {res.value.n_boot_degenerate} of the {boot.n_boot} "
+            "successful ones also had q <= 1.",
+            kind="method check",
+            subject="money",
+            would_fail="the fitted q had been at most 1",
+            question="What is a gifting day worth on average across users? Between users, "
+            "value per gifting day is too heavy-tailed for the Gamma-Gamma model to give a "
+            "finite mean.",
         )
     )
+    z = c.supervised.get(C.ZILN)
+    if z is not None:
+        a, b = TRAIN_RATIO_BOUNDS
+        out.append(
+            finding(
+                LTV,
+                "ziln_training_total",
+                "The zero-inflated lognormal's mean reproduces the total of its own training "
+                "window.",
+                check=f"forecast/actual total on the training window within {a} to {b}, before "
+                "the balance step",
+                passed=a <= z.train_total_ratio <= b,
+                value=z.train_total_ratio,
+                unit="ratio",
+                evidence={"log_variance": z.log_variance, "balance": z.balance},
+                reason=f"With a user-level variance of log value of {z.log_variance:.2f} its "
+                f"mean forecasts {z.train_total_ratio:.2f} times the training total; the "
+                f"comparison uses it scaled by {z.balance:.2f}.",
+                kind="method check",
+                subject="money",
+                would_fail=f"the training-window ratio had been outside {a} to {b}",
+                question="Does a lognormal describe what a gifting user gives? Its mean "
+                "misses the model's own training total.",
+            )
+        )
     return out
 
 
-def value_finding(c: C.Comparison) -> Finding:
-    """The LTV value headline: the winner's forecast of the next ``horizon`` days, validated
-    only when a model wins the holdout comparison (:data:`VALUE_CHECK`)."""
+def _would_fail(c: C.Comparison, m: str) -> str:
+    lo, hi = C.TOTAL_RATIO_BOUNDS
+    return (
+        f"the {c.scores.level:.0%} paired interval of {m}'s Poisson-deviance difference to the "
+        f"{c.winner.baseline.split(' (')[0]} had reached 0, or its holdout total ratio had "
+        f"been outside {lo:g} to {hi:g}"
+    )
+
+
+def value_finding(c: C.Comparison, value: tuple | None, days: int) -> Finding:
+    """The LTV value headline: the winner's value per user over the next ``days`` days
+    (``value``: :func:`~kuailive_analysis.ltv.compare.per_user_value`), validated only when a
+    model wins the holdout comparison."""
     sc, w = c.scores, c.winner
-    ev = {"criterion": C.CRITERION, "n_users": len(c.actual)}
-    ev["holdout_actual_total"] = float(c.actual.sum())
-    ev.update({f"rmse_{k}": float(v) for k, v in sc.estimate("RMSE").items()})
-    if w.method is None or c.forward is None:
+    dev = sc.estimate(C.PRIMARY)
+    ev = {
+        "criterion": "Poisson deviance",
+        "best_baseline": w.baseline,
+        "n_users": len(c.actual),
+        "holdout_actual_total": float(c.actual.sum()),
+        **{f"deviance_{k}": float(v) for k, v in dev.items()},
+    }
+    m = w.method or w.best or ""
+    question = (
+        f"What is a gifting user worth over the next {days} days? No forecast beat the "
+        f"{w.baseline.split(' (')[0]} on the holdout by the rule fixed before the comparison."
+    )
+    if w.method is None or value is None:
         return finding(
             LTV,
             "ltv_value",
-            "No forecast of each user's gift value beats the naive baselines on the "
-            "holdout, so this chapter states no lifetime-value amount.",
-            check=VALUE_CHECK,
+            f"The model that wins the holdout comparison forecasts what a gifting user gives "
+            f"over the next {days} days.",
+            check=C.rule_check(c.scores.level),
             passed=False,
-            evidence={**ev, "best_model": w.best or ""},
+            evidence={**ev, "best_model": m},
             headline=True,
             reason=w.reason,
+            subject="money",
+            would_fail=_would_fail(c, m) if m else "no model could be fitted",
+            question=question,
         )
-    ratio, lo, hi = (
-        sc.table.loc[w.method, ("total_ratio", x)] for x in ("estimate", "low", "high")
-    )
-    total = float(c.forward.sum())
+    v, lo, hi = value
+    d = sc.difference(C.PRIMARY, m, w.baseline)
     return finding(
         LTV,
         "ltv_value",
-        f"The {len(c.forward):,d} users who gifted in the window are predicted to "
-        f"give {total:,.0f} coins over the next {c.horizon} days ({w.method}, the "
-        f"model that wins on the holdout; the interval rescales it by the "
-        f"holdout's predicted/actual ratio interval).",
-        check=VALUE_CHECK,
+        f"{m}, the model that beats the {w.baseline.split(' (')[0]} on the holdout, "
+        f"forecasts the coins a user who gifted in the window gives over the next {days} days "
+        f"(its {c.horizon}-day forecast, corrected by its holdout forecast/actual ratio, "
+        f"counted over {days} days).",
+        check=C.rule_check(c.scores.level),
         passed=True,
-        value=total,
-        unit="coins",
-        interval=(total / hi, total / lo) if lo > 0 else None,
+        value=v,
+        unit="coins per user",
+        interval=(lo, hi),
         level=sc.level,
-        evidence={**ev, "winner": w.method, "holdout_ratio": float(ratio)},
+        evidence={
+            **ev,
+            "winner": m,
+            "deviance_difference": d["difference"],
+            "deviance_difference_low": d["low"],
+            "deviance_difference_high": d["high"],
+            "holdout_total_ratio": float(sc.estimate("total_ratio")[m]),
+            "n_forward_users": len(c.forward),
+        },
         headline=True,
-        action=f"Plan next week's gifting revenue of this cohort at about {total:,.0f} "
-        f"coins ({w.method}), and re-check the forecast against the actual "
-        "week before using it for budgets.",
+        subject="money",
+        would_fail=_would_fail(c, m),
+        question=question,
+        action=f"Plan the next {days} days' gifting revenue of these users from {m} (about "
+        f"{v:,.0f} coins per gifting user, {lo:,.0f} to {hi:,.0f}), and compare it with the "
+        "actual month before using it for budgets.",
     )
 
 
-def ranking_finding(sc: C.Scores) -> Finding | None:
-    """The best ranking model's top decile against ranking by the run rate (None without a
+def ranking_finding(c: C.Comparison) -> Finding:
+    """Targeting: the top 10% of users by the winner against the top 10% by run rate (paired
+    difference of the top-decile capture); failed without a winner (no ranking by a rejected
     model)."""
-    m = C.best_ranker(sc)
+    sc, w = c.scores, c.winner
+    m = w.method
+    run = float(sc.estimate("top10_capture")[C.RUN_RATE])
+    question = (
+        "Which users will give most next week? No model passed the LTV rule, so no model's "
+        "ranking is recommended over each user's own run rate."
+    )
+    statement = (
+        f"The 10% of users ranked highest by {m or 'the winning model'} give more of the next "
+        "week's gift value than the 10% with the highest run rate."
+    )
+    check = (
+        f"paired user-bootstrap {sc.level:.0%} interval of the top-decile capture difference "
+        "(model - run rate) above 0"
+    )
     if m is None:
-        return None
-    d = sc.paired.loc[("top10_capture", m, C.RUN_RATE)]
+        return finding(
+            LTV,
+            "ltv_ranking",
+            statement,
+            check=check,
+            passed=False,
+            evidence={"capture_run_rate": run},
+            headline=True,
+            reason="No model passes the rule of the holdout comparison (section 4.7), so no "
+            "model's ranking is put against the run rate.",
+            subject="users",
+            would_fail="that interval had reached 0, or no model had passed the LTV rule",
+            question=question,
+        )
+    d = sc.difference("top10_capture", m, C.RUN_RATE)
     cap = sc.table.loc[m, "top10_capture"]
     return finding(
         LTV,
         "ltv_ranking",
-        f"Ranking users by the {m} forecast, the top 10% gave {cap['estimate']:.1%} "
-        f"of the holdout gift value, {d['difference'] * 100:+.1f} points against "
-        f"ranking by each user's run rate.",
-        check=f"paired user bootstrap of the top-decile capture difference excludes 0 "
-        f"({sc.level:.0%} interval {d['low'] * 100:+.1f} to {d['high'] * 100:+.1f} points)",
+        statement,
+        check=check,
         passed=d["low"] > 0,
         value=float(cap["estimate"]),
         unit="share",
@@ -147,15 +247,21 @@ def ranking_finding(sc: C.Scores) -> Finding | None:
         evidence={
             "model": m,
             "capture_model": float(cap["estimate"]),
-            "capture_run_rate": float(sc.estimate("top10_capture")[C.RUN_RATE]),
-            "difference": float(d["difference"]),
+            "capture_run_rate": run,
+            "difference": d["difference"],
+            "difference_low": d["low"],
+            "difference_high": d["high"],
         },
-        reason=f"The interval of the difference ({d['low'] * 100:+.1f} to "
-        f"{d['high'] * 100:+.1f} points) includes 0: {m} does not rank users "
-        "better than their own run rate.",
-        action=f"Target gifting and retention campaigns at the top 10% of users by the "
-        f"{m} forecast: they gave {cap['estimate']:.0%} ({cap['low']:.0%} to "
-        f"{cap['high']:.0%}) of next-week gift value, "
-        f"{d['difference'] * 100:.0f} points more than picking the top past "
-        "spenders; test it as an A/B campaign before a roll-out.",
+        headline=True,
+        reason=f"The {sc.level:.0%} interval of the difference ({d['low'] * 100:+.1f} to "
+        f"{d['high'] * 100:+.1f} points) reaches 0: {m} does not find the top givers better "
+        "than their own run rate.",
+        subject="users",
+        would_fail="that interval had reached 0",
+        question=f"Which users will give most next week? Ranking by {m} did not find them "
+        "better than ranking by each user's run rate.",
+        action=f"Aim gifting campaigns at the top 10% of users by {m}: on the holdout they "
+        f"gave {cap['estimate']:.0%} of the next week's gift value, against {run:.0%} for the "
+        f"top 10% by run rate ({d['difference'] * 100:+.0f} points); test it as an A/B "
+        "campaign before a roll-out.",
     )

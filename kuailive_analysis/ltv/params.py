@@ -39,7 +39,7 @@ class Params(BaseParams):
     top_n: int = param(10, "users listed in the top-CLV table", min=1)
     seed: int = param(0, "random seed of the bootstraps and the twin's simulation checks", min=0)
     n_boot_compare: int = param(
-        200, "user-bootstrap replicates of the holdout model comparison", min=MIN_BOOT
+        1000, "Poisson-bootstrap replicates of the holdout model comparison", min=MIN_BOOT
     )
     compare_level: float = param(
         0.95,

@@ -14,10 +14,11 @@ from kuailive_analysis.data.data_source import DataSource
 from kuailive_analysis.ltv import findings, tables
 from kuailive_analysis.ltv.base import BaseBetaGeo
 from kuailive_analysis.ltv.clv import BootstrapCLV
-from kuailive_analysis.ltv.compare import Comparison
+from kuailive_analysis.ltv.compare import MBG, MODELS, RUN_RATE, Comparison
 from kuailive_analysis.ltv.evaluate import FitTest
 from kuailive_analysis.ltv.gamma_gamma import GammaGamma
 from kuailive_analysis.ltv.params import Params
+from kuailive_analysis.ltv.scoring import concentration_curve
 from kuailive_analysis.ltv.summary import RFMSummary
 
 
@@ -30,6 +31,7 @@ class Titles:
     tracking: str
     heatmaps: str
     deciles: str
+    ranking: str
     watch_histogram: str
     clv: str
     concentration: str
@@ -112,8 +114,8 @@ class Checks(Section):
     mae_past: float = glued()
     mae_pooled: float = glued()
     ratio_bg: float = glued()
-    mae_value_bg: float = glued()
-    mae_value_past: float = glued()
+    dev_value_bg: float = glued()
+    dev_value_past: float = glued()
 
     @property
     def by_frequency_table(self) -> pd.DataFrame:
@@ -128,17 +130,52 @@ class Checks(Section):
 
 @dataclass(frozen=True)
 class Choice(Section):
-    """4.7 Choosing the LTV model on the holdout (:func:`~kuailive_analysis.ltv.compare.compare`)."""
+    """4.7 Choosing the LTV model on the holdout by the rule fixed before it
+    (:func:`~kuailive_analysis.ltv.compare.compare`); ``ltv_value`` is the winner's value per
+    user over ``horizon_days`` days after the window with its interval
+    (:func:`~kuailive_analysis.ltv.compare.per_user_value`; None without a winner)."""
 
     comparison: Comparison
+    ltv_value: tuple[float, float, float] | None
     cmp_rule: str = glued()
     cmp_text: str = glued()
+    cmp_training: str = glued()
     cmp_verdict: str = glued()
+    cmp_targeting: str = glued()
+    cmp_forward: str = glued()
+    cmp_baseline: str = glued()
+    n_boot_compare: int = glued()
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per forecast method, one column per metric: estimate (interval)."""
+        """One row per forecast method, one column per score: estimate (interval)."""
         return tables.comparison(self.comparison.scores)
+
+    @property
+    def differences_table(self) -> pd.DataFrame:
+        """Each method's paired difference to the best baseline, with the interval."""
+        c = self.comparison
+        return tables.differences(c.differences, c.winner.baseline, c.scores.level)
+
+    @property
+    def decile_methods(self) -> tuple[str, ...]:
+        """The methods of the decile figure: the winner (else the best model), the other
+        models but MBG/NBD (whose forecasts are almost BG/NBD's) and the best baseline."""
+        c = self.comparison
+        first = c.winner.method or c.winner.best
+        models = [m for m in MODELS if m in c.forecasts and m not in (first, MBG)]
+        return tuple(x for x in [first, *models, c.winner.baseline] if x)
+
+    @property
+    def curves(self) -> dict[str, pd.DataFrame]:
+        """Concentration curves of the holdout value over users ranked by the winner (else the
+        best model), by the run rate, and by the actual value (the best possible order)."""
+        c = self.comparison
+        m = c.winner.method or c.winner.best
+        names = ([m] if m else []) + [RUN_RATE]
+        out = {n: concentration_curve(c.forecasts[n], c.actual) for n in names}
+        out["actual value (best order)"] = concentration_curve(c.actual, c.actual)
+        return out
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.ltv.compare import METRIC_LABELS, METRICS, Scores
+from kuailive_analysis.ltv.scoring import Scores
 from kuailive_analysis.ltv.summary import RFMSummary
 
 RFM_LABELS = {
@@ -24,6 +24,7 @@ RFM_LABELS = {
 """Readable names of the RFM summary's columns."""
 INTERVAL = {"se": "standard error", "ci_low": "95% interval, low", "ci_high": "95% interval, high"}
 ACCURACY = {
+    "deviance": "Poisson deviance per user",
     "MAE": "MAE per user",
     "RMSE": "RMSE per user",
     "correlation": "Pearson correlation",
@@ -38,15 +39,25 @@ BY_FREQUENCY = {
     "model": "BG/NBD (mean)",
     "past_rate": "past rate (mean)",
 }
-METRIC_SPECS = {
-    "total_ratio": ".2f",
-    "MAE": ",.1f",
-    "RMSE": ",.1f",
-    "spearman": ".2f",
-    "norm_gini": ".2f",
-    "top10_capture": ".1%",
-}
-"""Format spec of each metric of the holdout comparison in :func:`comparison`."""
+COMPARISON_COLUMNS = (
+    ("deviance", "Poisson deviance (coins per user)", ",.1f", True),
+    ("total_ratio", "total ratio (forecast / actual)", ".2f", True),
+    ("decile error", "decile error (share of actual value)", ".1%", False),
+    ("top-decile ratio", "top decile: forecast / actual", ".2f", False),
+    ("norm_gini", "normalized Gini", ".2f", True),
+    ("top10_capture", "top-decile capture (share of actual value)", ".1%", True),
+    ("RMSE", "RMSE (coins per user)", ",.1f", True),
+    ("RMSE without top user", "RMSE without the top user (coins per user)", ",.1f", False),
+)
+"""Columns of :func:`comparison`: score, header, format, whether it has an interval."""
+DIFFERENCE_COLUMNS = (
+    ("deviance", "Poisson deviance (coins per user)", ",.1f", 1),
+    ("RMSE", "RMSE (coins per user)", ",.1f", 1),
+    ("norm_gini", "normalized Gini", "+.2f", 1),
+    ("top10_capture", "top-decile capture (points)", "+.1f", 100),
+)
+"""Columns of :func:`differences`: metric, header, format, scale."""
+DASH = "\u2013"
 
 
 def rfm(summary: RFMSummary) -> pd.DataFrame:
@@ -80,19 +91,40 @@ def accuracy(table: pd.DataFrame) -> pd.DataFrame:
     return d.rename(columns=ACCURACY)
 
 
+def _cell(est, lo, hi, spec: str) -> str:
+    if not np.isfinite(est):
+        return DASH
+    if lo is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{est:{spec}}"
+    return f"{est:{spec}} ({lo:{spec}} to {hi:{spec}})"
+
+
 def comparison(scores: Scores) -> pd.DataFrame:
-    """The holdout comparison: one row per method, one column per metric, each cell
-    "estimate (low to high)"."""
-    out = {}
-    for k in METRICS:
-        est, lo, hi = (scores.table[(k, c)] for c in ("estimate", "low", "high"))
-        f = METRIC_SPECS[k]
-        out[METRIC_LABELS[k]] = [
-            f"{e:{f}} ({a:{f}} to {b:{f}})" if np.isfinite(e) else "\u2013"
-            for e, a, b in zip(est, lo, hi)
-        ]
-    df = pd.DataFrame(out, index=scores.table.index)
+    """The holdout comparison: one row per method, one column per score (with its bootstrap
+    interval where it has one: "estimate (low to high)")."""
+    t, out = scores.table, {}
+    for k, header, spec, boot in COMPARISON_COLUMNS:
+        est = t[(k, "estimate")]
+        lo = t[(k, "low")] if boot else [None] * len(t)
+        hi = t[(k, "high")] if boot else [None] * len(t)
+        out[header] = [_cell(e, a, b, spec) for e, a, b in zip(est, lo, hi)]
+    df = pd.DataFrame(out, index=t.index)
     df.index.name = "forecast method"
+    return df.reset_index()
+
+
+def differences(diffs: pd.DataFrame, baseline: str, level: float) -> pd.DataFrame:
+    """Each method's paired difference to the best ``baseline`` (method - baseline, negative
+    deviance and RMSE and positive Gini and capture are better), "difference (low to high)"
+    at ``level``."""
+    out = {}
+    for k, header, spec, scale in DIFFERENCE_COLUMNS:
+        est, lo, hi = (diffs[(k, c)] * scale for c in ("difference", "low", "high"))
+        out[f"{header}, {level:.0%} interval"] = [
+            _cell(e, a, b, spec) for e, a, b in zip(est, lo, hi)
+        ]
+    df = pd.DataFrame(out, index=diffs.index)
+    df.index.name = f"forecast method minus the {baseline}"
     return df.reset_index()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.ltv import compare as C
+from kuailive_analysis.ltv import compare as C, supervised as S
 from kuailive_analysis.ltv.evaluate import FitTest, misallocation
 from kuailive_analysis.ltv.result import Titles
 
@@ -69,28 +69,80 @@ def fit_test(t: FitTest) -> str:
 
 
 def comparison(c: C.Comparison) -> str:
-    """The holdout comparison of the value forecasts in words."""
-    sc = c.scores
-    mae, rmse = sc.estimate("MAE"), sc.estimate("RMSE")
-    cap = sc.estimate("top10_capture")
-    ranker = C.best_ranker(sc)
-    text = (
-        f"The {len(c.actual):,d} cohort users gave {c.actual.sum():,.0f} coins in the "
-        f"{c.horizon}-day holdout; {float((c.actual == 0).mean()):.1%} of them gave nothing, so "
-        f"the zero forecast has an MAE of {mae[C.ZERO]:,.1f} coins per user (the mean) and an "
-        f"RMSE of {rmse[C.ZERO]:,.1f}. BG/NBD x Gamma-Gamma predicts "
-        f"{sc.estimate('total_ratio')[C.BG]:.2f} times the actual total (MAE "
-        f"{mae[C.BG]:,.1f}, RMSE {rmse[C.BG]:,.1f})."
+    """Why the holdout comparison is scored by Poisson deviance, in numbers: how much of the
+    squared error a single user carries."""
+    y = c.actual.to_numpy(float)
+    sq = np.sort(y**2)[::-1]
+    rmse = c.scores.estimate("RMSE")
+    return (
+        f"The {y.size:,d} cohort users gave {y.sum():,.0f} coins in the {c.horizon}-day "
+        f"holdout; {float((y == 0).mean()):.1%} of them gave nothing. The user who gave most "
+        f"({y.max():,.0f} coins) makes up {sq[0] / sq.sum():.0%} of the zero forecast's squared "
+        f"error, the top 5 users {sq[:5].sum() / sq.sum():.0%}: RMSE is decided by a handful of "
+        f"users (zero scores {rmse[C.ZERO]:,.1f}, the constant mean {rmse[C.CONSTANT]:,.1f}), so "
+        "it is shown with and without that user but does not choose the model."
     )
-    if ranker is not None:
-        text += (
-            f" For ranking users, {ranker} does best: the 10% of users it ranks highest "
-            f"gave {cap[ranker]:.1%} of the holdout value, against {cap[C.RUN_RATE]:.1%} "
-            "for ranking by the run rate."
+
+
+def training(c: C.Comparison, cut: int) -> str:
+    """How the supervised models were trained and balanced on their training window."""
+    gbm, ziln = c.supervised.get(C.GBM), c.supervised.get(C.ZILN)
+    if gbm is None or ziln is None:
+        return " ".join(f"{m}: no forecast ({why})." for m, why in c.notes.items())
+    tc, h = cut - c.horizon, c.horizon
+    return (
+        f"The two supervised models learn from days 0 to {tc - 1} (features) and the value of days {tc} to "
+        f"{cut - 1} ({gbm.n_train:,d} users, {gbm.train_mean:,.1f} coins per user), then "
+        f"forecast days {cut} to {cut + h - 1} from days 0 to {cut - 1}. Their features do not "
+        f"grow with the window: rates per day, the last {h} days, and recencies capped at "
+        f"{tc} days. Poisson gradient boosting trains on the target capped at its "
+        f"{S.TARGET_CAP_QUANTILE:.1%} quantile ({gbm.target_cap:,.0f} coins); capped, it "
+        f"forecasts {gbm.train_total_ratio:.2f} times its training users' actual total, so its "
+        f"forecasts are scaled by {gbm.balance:.2f}. The zero-inflated lognormal's mean "
+        f"exp(μ + σ²/2), with a user-level variance of log value σ² = "
+        f"{ziln.log_variance:.2f} (a mean {np.exp(ziln.log_variance / 2):.1f} times the median), "
+        f"forecasts {ziln.train_total_ratio:.2f} times its own training total, so it is scaled "
+        f"by {ziln.balance:.2f}."
+    )
+
+
+def targeting(c: C.Comparison, level: float) -> str:
+    """The ranking of users by the winner against the run rate, or why there is none."""
+    m = c.winner.method
+    if m is None:
+        return (
+            "No model passes the rule, so this chapter recommends no model for ranking users "
+            "either."
         )
-    if c.notes:
-        text += " " + " ".join(f"{m}: no forecast ({why})." for m, why in c.notes.items())
-    return text
+    cap = c.scores.estimate("top10_capture")
+    d = c.scores.difference("top10_capture", m, C.RUN_RATE)
+    return (
+        f"The 10% of users {m} ranks highest gave {cap[m]:.1%} of the holdout value; the 10% "
+        f"with the highest run rate gave {cap[C.RUN_RATE]:.1%} (difference "
+        f"{d['difference'] * 100:+.1f} points, {level:.0%} paired interval "
+        f"{d['low'] * 100:+.1f} to {d['high'] * 100:+.1f})."
+    )
+
+
+def forward(c: C.Comparison, days: int, value: tuple | None, level: float) -> str:
+    """The winner's value per user over ``days`` days after the window, or why there is none
+    (``value``: :func:`~kuailive_analysis.ltv.compare.per_user_value`)."""
+    if value is None:
+        return (
+            "No model passes the rule, so this chapter states no value per user: what a "
+            "gifting user is worth over the next month stays an open question."
+        )
+    v, lo, hi = value
+    m = c.winner.method
+    ratio = c.scores.estimate("total_ratio")[m]
+    return (
+        f"Refitted on all days, {m} forecasts the value of the {len(c.forward):,d} users who "
+        f"gifted in the window over the next {c.horizon} days; divided by its holdout total "
+        f"ratio ({ratio:.2f}) and counted over {days} days, that is {v:,.1f} coins per user "
+        f"({lo:,.1f} to {hi:,.1f}, from the {level:.0%} interval of the ratio). The {days} "
+        f"days are counted at the rate of the first {c.horizon}: the holdout checked "
+        f"{c.horizon}-day forecasts, not how value declines over a month."
+    )
 
 
 def watch_fit(model, reason: str) -> str:
@@ -145,14 +197,19 @@ def truncation(tenure_days: pd.Series | None, calibration_days: int) -> str:
 def titles(checks, watching, comparison: C.Comparison, value) -> Titles:
     """The figure titles of chapter 4 from the result's sections
     (:class:`~kuailive_analysis.ltv.result.Titles`)."""
-    m = C.best_ranker(comparison.scores)
-    deciles = "Forecast deciles: mean predicted vs actual holdout value"
+    dec = comparison.deciles
+    m = comparison.winner.method or comparison.winner.best
+    lost = "" if comparison.winner.method else " (no winner)"
+    deciles = "Forecast deciles: mean forecast vs actual holdout value"
+    cap = comparison.scores.estimate("top10_capture")
+    ranking = f"Top 10% by run rate: {cap[C.RUN_RATE]:.0%}"
     if m is not None:
-        top = comparison.deciles[comparison.deciles["method"] == m].iloc[-1]
+        top = dec[dec["method"] == m].iloc[-1]
         deciles = (
-            f"Top decile of {m}: forecast {top['predicted']:,.0f}, "
-            f"actual {top['actual']:,.0f} coins/user"
+            f"Top decile of {m}{lost}: forecast {top['predicted']:,.0f}, "
+            f"actual {top['actual']:,.0f} coins"
         )
+        ranking = f"Top 10% by {m}{lost}: {cap[m]:.0%}; by run rate: {cap[C.RUN_RATE]:.0%}"
     watch = ""
     if watching.histogram is not None:
         watch = (
@@ -162,11 +219,14 @@ def titles(checks, watching, comparison: C.Comparison, value) -> Titles:
     return Titles(
         histogram="Users by repeat gifting days: BG/NBD puts "
         f"{checks.fit_test.misallocated:.1%} of users in the wrong bar",
-        by_frequency="Holdout activity by calibration frequency: model vs naive rate",
-        tracking="Repeat transactions tracked day by day; dotted line = calibration/holdout split",
-        heatmaps="Recent, frequent users are alive and expected to come back most",
+        by_frequency="Holdout gifting days by calibration frequency: actual, BG/NBD, past rate",
+        tracking="Repeat gifting days day by day: actual vs BG/NBD; dotted line = end of "
+        "calibration",
+        heatmaps="P(alive) and expected gifting days by frequency and recency (T = "
+        f"{checks.grid_T} days)",
         deciles=deciles,
+        ranking=ranking,
         watch_histogram=watch,
-        clv="Predicted value is spread over orders of magnitude",
+        clv="Predicted BG/NBD x Gamma-Gamma value per user and the top users",
         concentration=f"The top 1% of users hold {value.clv_top1:.0%} of the predicted value",
     )

@@ -16,7 +16,13 @@ from matplotlib.lines import Line2D
 from kuailive_analysis.fidelity import FAMILIES
 from kuailive_analysis.plots import style
 
-VERDICT_COLOURS = {"match": style.PALETTE[2], "close": style.ACCENT, "off": style.PALETTE[3]}
+VERDICT_COLOURS = {
+    "match": style.PALETTE[2],
+    "close": style.ACCENT,
+    "off": style.PALETTE[3],
+    "not comparable": style.MUTED,
+}
+"""Colour of each verdict (*not comparable*: grey, drawn but not judged)."""
 RATIO_LIMITS = (1 / 20, 20.0)
 """Ratios outside are drawn at the edge with an arrow-like marker (``<`` or ``>``)."""
 
@@ -107,13 +113,13 @@ def plot_ratios(
     handles = [
         Line2D([], [], marker="o", ls="", color=c, label=v) for v, c in VERDICT_COLOURS.items()
     ]
-    ax.legend(
+    ax.legend(  # inside the axes, bottom right (ratios beyond 4 are rare): off the title
         handles=handles,
         loc="lower right",
-        bbox_to_anchor=(1.0, 1.0),
-        ncols=3,
+        title="verdict",
         fontsize=8,
-        borderaxespad=0.2,
+        title_fontsize=8,
+        framealpha=0.9,
     )
     style.label(
         ax,

@@ -210,11 +210,20 @@ def plot_clv_distribution(
 
 @style.styled
 def plot_concentration(
-    curves: dict[str, pd.DataFrame], *, ax=None, title: str | None = None, source: str | None = None
+    curves: dict[str, pd.DataFrame],
+    *,
+    order: str = "value",
+    what: str = "total value",
+    ax=None,
+    title: str | None = None,
+    source: str | None = None,
 ) -> Figure:
-    """Share of value held by the top share of users, from Lorenz curves
-    (:func:`kuailive_analysis.core.stats.lorenz_curve`, poorest first): the curve read from
-    the top, ``(1 - population_share, 1 - value_share)``."""
+    """Share of value held by the top share of users, from Lorenz or concentration curves
+    (:func:`kuailive_analysis.core.stats.lorenz_curve`,
+    :func:`kuailive_analysis.ltv.scoring.concentration_curve`; lowest first): the curve read
+    from the top, ``(1 - population_share, 1 - value_share)``; ``order`` names what the users
+    are sorted by (the x label), e.g. ``"forecast"`` for a gains chart, and ``what`` the value
+    (the y label)."""
     fig, ax = style.axes_or_figure(ax)
     for (name, c), col in zip(curves.items(), PALETTE):
         ax.plot(1 - c["population_share"], 1 - c["value_share"], label=name, color=col)
@@ -225,8 +234,8 @@ def plot_concentration(
     percent_axis(ax.yaxis)
     label(
         ax,
-        "top share of users (%, sorted by value, highest first)",
-        "share of total value (%)",
+        f"top share of users (%, sorted by {order}, highest first)",
+        f"share of {what} (%)",
         style.resolve_title(title, "A small top of users carries most of the predicted value"),
     )
     ax.legend()
@@ -267,7 +276,7 @@ def plot_decile_calibration(
     """Decile calibration chart: for each method (``methods``, default all), users split into
     deciles of the method's forecast; mean forecast (x) against mean actual holdout value (y)
     per decile, on log-log axes with the diagonal (points above it: the method
-    underpredicts). ``deciles`` as from :func:`kuailive_analysis.ltv.compare.decile_calibration`."""
+    underpredicts). ``deciles`` as from :func:`kuailive_analysis.ltv.scoring.decile_calibration`."""
     fig, ax = style.axes_or_figure(ax)
     names = list(dict.fromkeys(deciles["method"])) if methods is None else list(methods)
     lo, hi = np.inf, 0.0

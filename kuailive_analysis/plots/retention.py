@@ -248,9 +248,10 @@ def plot_forest(
 @style.styled
 def plot_km_vs_truth(comparison, *, ax=None, title: str | None = None, source: str | None = None):
     """Kaplan-Meier estimates with bands, ``comparison`` = {label: frame of
-    :func:`~kuailive_analysis.retention.true_vs_km`} (or one frame), against the true survival
-    of the planted lifetimes (drawn from the first); None (no ground truth) draws a panel that
-    says so, untitled by default."""
+    :func:`~kuailive_analysis.retention.true_vs_km`} (or one frame), against the planted
+    survival as the churn rule sees it (``seen``, dashed: what the check compares with) and the
+    raw planted survival (``truth``, dotted), both drawn from the first frame; None (no ground
+    truth) draws a panel that says so, untitled by default."""
     if comparison is None:
         fig, ax = style.axes_or_figure(ax, height=1.6)
         ax.axis("off")
@@ -270,9 +271,13 @@ def plot_km_vs_truth(comparison, *, ax=None, title: str | None = None, source: s
         lo, hi = np.r_[1, c["lo"]], np.r_[1, c["hi"]]
         ax.fill_between(t, lo, hi, step="post", color=col, alpha=0.16, lw=0)
     first = next(iter(comps.values()))
-    t, truth = np.r_[0, first["t"].to_numpy()], np.r_[1, first["truth"].to_numpy()]
-    label = "truth (planted lifetimes)"
-    ax.step(t, truth, where="post", color=style.ACCENT, lw=1.8, ls="--", label=label)
+    t = np.r_[0, first["t"].to_numpy()]
+    lines = [("truth (planted lifetimes)", "truth", ":")]
+    if "seen" in first.columns:
+        lines.insert(0, ("truth as the churn rule sees it", "seen", "--"))
+    for label, col, ls in lines:
+        y = np.r_[1, first[col].to_numpy()]
+        ax.step(t, y, where="post", color=style.ACCENT, lw=1.8, ls=ls, label=label)
     style.label(ax, DAY_AXIS, SURVIVAL_AXIS, title)
     style.percent_axis(ax.yaxis)
     ax.set_ylim(max(0.0, min(float(c["lo"].min()) for c in comps.values()) - 0.1), 1.01)

@@ -45,8 +45,13 @@ def findings_markdown(findings: Iterable[Finding], *, twin: bool) -> str:
     lines = []
     for f in ok:
         fail = f" It would have failed if {f.would_fail}." if f.would_fail else ""
-        lines.append(f"- {f.statement}{_label(f, twin)} Check: {f.check}.{fail}")
-    if not ok:
+        lines.append(f"- {f.statement}{_number(f)}{_label(f, twin)} Check: {f.check}.{fail}")
+    if not ok and len(checks) == len(findings):
+        lines.append(
+            "- This chapter makes no claim about users, streamers, money or the product: its "
+            "findings check the method and this edition (below)."
+        )
+    elif not ok:
         lines.append("- No claim of this chapter passed its check on this data.")
     if checks:
         lines += ["", "**Checks of the method and of this edition**", ""]
@@ -55,6 +60,15 @@ def findings_markdown(findings: Iterable[Finding], *, twin: bool) -> str:
         lines += ["", "**What this data cannot tell us (yet)**", ""]
         lines += [f"- {cannot_tell_text(f)}" for f in bad]
     return "\n".join(lines)
+
+
+def _number(f: Finding) -> str:
+    """`` **62.9%** (95% interval 60.1% to 65.5%)``: a finding's value and interval, shown once
+    beside its statement (statements do not repeat their numbers)."""
+    if f.value is None:
+        return ""
+    interval = format_interval(f.interval, f.level, f.unit)
+    return f" **{format_value(f.value, f.unit)}**" + (f" ({interval})" if interval else "")
 
 
 def check_text(f: Finding) -> str:

@@ -3,9 +3,9 @@
 Chapter 3 calls :func:`analyse` (:mod:`.analysis`) once and reads a :class:`RetentionResult`
 (:mod:`.result`: sections whose glued fields are the numbers of the text; :mod:`.tables`,
 :mod:`.findings`, :mod:`.params`). The estimators, one concept per module: :mod:`.activity`,
-:mod:`.survival_data`, :mod:`.cohorts`, :mod:`.populations`, :mod:`.stickiness`,
-:mod:`.kaplan_meier`, :mod:`.age_clock`, :mod:`.segments`, :mod:`.logrank`, :mod:`.cox`,
-:mod:`.truth`; :mod:`.checks` holds the error type and the input checks.
+:mod:`.survival_data`, :mod:`.cohorts`, :mod:`.new_users`, :mod:`.populations`, :mod:`.gap`,
+:mod:`.stickiness`, :mod:`.kaplan_meier`, :mod:`.age_clock`, :mod:`.segments`, :mod:`.logrank`,
+:mod:`.cox`, :mod:`.truth`; :mod:`.checks` holds the error type and the input checks.
 
 Definitions (used by every function here and stated in chapter 3):
 
@@ -16,6 +16,11 @@ Definitions (used by every function here and stated in chapter 3):
   (``user_day.active``); unclicked exposures are what the platform showed and do not count. A
   streamer is active on a day a room of theirs starts (a room live at the window start counts
   for day 0).
+* **New users** are new by account age: their first live watch (or registration,
+  ``new_user_by``) is in the window or at most ``new_user_days_before`` days before it; the
+  others are existing users. Users first *seen* on day 1 or later need not be new: a regular
+  who skips the first days is first seen later. New and existing users are compared within
+  activity levels of their first days (:mod:`.gap`).
 * **Entry** ``f``: the first active day in the window; the survival clock counts days since
   entry, ``t = d - f + 1``.
 * **Churn.** With ``k = churn_days``, a user churns after the last active day ``L`` followed by

@@ -3,11 +3,13 @@ sections, titles and tables."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from kuailive_analysis.core.format import format_range
 from kuailive_analysis.core.params import ParamError
-from kuailive_analysis.retention import populations, result, tables
+from kuailive_analysis.retention import gap, new_users, populations, result, tables
 from kuailive_analysis.retention.activity import (
     BEHAVIOUR_COLUMNS,
     DEFAULT_LAST_DAY,
@@ -29,11 +31,16 @@ from kuailive_analysis.retention.kaplan_meier import (
     sensitivity_row,
 )
 from kuailive_analysis.retention.logrank import segment_headline, segment_report
+from kuailive_analysis.retention.new_user_findings import gap_verdict
 from kuailive_analysis.retention.params import Params
 from kuailive_analysis.retention.segments import early_activity, landmark, user_segments
 from kuailive_analysis.retention.stickiness import dau_wau, weekly_retention
 from kuailive_analysis.retention.survival_data import follow_up_days, survival_table
-from kuailive_analysis.retention.truth import has_truth, true_vs_km
+from kuailive_analysis.retention.truth import has_truth, true_durations, true_vs_km
+
+GAP_HORIZONS = (1, 7)
+"""The days N at which new and existing users are compared (unadjusted and within activity
+levels); the finding is the last."""
 
 HAZARD_CLOCK = "watch_age_days"
 """Account-age clock of the chapter's hazard figure (days since the first live watched)."""
@@ -69,7 +76,11 @@ def analyse(ds, params: Params | None = None, **overrides) -> result.RetentionRe
     activity = activity_days(ds.user_day, behaviours=list(params.activity_behaviours))
     table = survival_table(activity, churn_days=params.churn_days, last_day=last_day)
     sample = _sample(ds, table, params, last_day)
-    cohorts = _cohorts(activity, params, last_day)
+    new = new_users.new_user_flags(
+        ds.users, by=params.new_user_by, days_before=params.new_user_days_before
+    )
+    cohorts = _cohorts(activity, new, params, last_day)
+    newcomers = _new_users(ds, activity, new, params, last_day, has_truth(ds.truth))
     survival = _survival(activity, sample.survival, params, last_day)
     hazard = hazard_by_age(sample.survival, ds.users, clock=HAZARD_CLOCK)
     young, old = youngest_and_oldest_rate(hazard)
@@ -77,13 +88,14 @@ def analyse(ds, params: Params | None = None, **overrides) -> result.RetentionRe
     segments = _segments(ds, table, sample.survival, params)
     cox = _cox(segments, ds.users, params)
     streamers = _streamers(ds, survival, params, last_day)
-    validation = _validation(ds, sample.survival, params, last_day)
+    validation = _validation(ds, sample.survival, activity, params, last_day)
     report = segments.report
     return result.RetentionResult(
         source=ds.source,
         params=params,
         sample=sample,
         cohorts=cohorts,
+        new_users=newcomers,
         survival=survival,
         age=age,
         segments=segments,
@@ -93,6 +105,8 @@ def analyse(ds, params: Params | None = None, **overrides) -> result.RetentionRe
         titles=_titles(cohorts, survival, segments, cox, streamers, validation),
         tables=tables.Tables(
             populations=tables.population_table(cohorts.populations),
+            new_users=tables.new_user_check_table(newcomers.check),
+            gaps=tables.gap_table(newcomers.gaps),
             weekly=tables.weekly_table(cohorts.weekly),
             stickiness=tables.stickiness_table(cohorts.stickiness),
             sensitivity=tables.sensitivity_table(survival.sensitivity),
@@ -122,10 +136,28 @@ def _sample(ds, table: pd.DataFrame, params: Params, last_day: int) -> result.Sa
     )
 
 
-def _cohorts(activity: pd.DataFrame, params: Params, last_day: int) -> result.Cohorts:
+def _triangle(activity: pd.DataFrame, ids, last_day: int) -> pd.DataFrame:
+    """The cohort triangle of the users ``ids`` (an empty triangle when there are none)."""
+    part = activity[activity["user_id"].isin(ids)]
+    if part.empty:
+        cols = ["cohort", "n", "cohort_size", "active_on", "active_on_or_after", "rate_on"]
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in cols})
+    return cohort_triangle(part, last_day=last_day)
+
+
+def _cohorts(
+    activity: pd.DataFrame, new: pd.Series, params: Params, last_day: int
+) -> result.Cohorts:
     triangle = cohort_triangle(activity, last_day=last_day)
     avg = averaged_retention(triangle)
-    pops = populations.population_retention(triangle, (1, 7, 14))
+    ids = activity["user_id"].unique()
+    is_new = new.reindex(ids, fill_value=False).to_numpy(bool)
+    by_pop = {
+        populations.EXISTING: _triangle(activity, ids[~is_new], last_day),
+        populations.NEW: _triangle(activity, ids[is_new], last_day),
+    }
+    pops = populations.population_retention({**by_pop, populations.ALL_USERS: triangle}, (1, 7, 14))
+    split = populations.population_retention(populations.cohort_split(triangle), (1,))
     pooled = populations.pool_cohorts(triangle, params.min_cohort)
     weekly = weekly_retention(activity, last_day=last_day)
     dw = dau_wau(activity, last_day=last_day)
@@ -137,17 +169,13 @@ def _cohorts(activity: pd.DataFrame, params: Params, last_day: int) -> result.Co
             r = populations.rate_of(pops, population, n)
             by_population[f"ret{n}_{tag}"] = r.rate
             by_population[f"ret{n}_{tag}_ci"] = format_range(r.lo, r.hi, 1)
-    pop = populations.population_of(triangle["cohort"])
     week1 = weekly[(weekly["cohort_week"] == 0) & (weekly["n_weeks"] == 1)]
     return result.Cohorts(
         triangle=triangle,
         retention=avg,
         populations=pops,
-        curves={
-            p: averaged_retention(triangle[pop == p])
-            for p in populations.POPULATIONS
-            if (pop == p).any()
-        },
+        cohort_split=split,
+        curves={p: averaged_retention(t) for p, t in by_pop.items() if len(t)},
         pooled=pooled,
         weekly=weekly,
         stickiness=dw,
@@ -166,6 +194,90 @@ def _cohorts(activity: pd.DataFrame, params: Params, last_day: int) -> result.Co
         dauwau_hi=float(dw["ratio"].max()),
         **by_population,
     )
+
+
+def _new_users(
+    ds, activity: pd.DataFrame, new: pd.Series, params: Params, last_day: int, twin: bool
+) -> result.NewUsers:
+    """3.2's new users: the definition, its check against the planted start (on a twin) and
+    the gaps, unadjusted and within activity levels (:data:`GAP_HORIZONS`)."""
+    first = activity.groupby("user_id")["day"].min()
+    rows = gap.gap_rows(
+        activity,
+        ds.user_day,
+        {gap.ACCOUNT_SPLIT: new, gap.COHORT_SPLIT: first >= 1},
+        horizons=GAP_HORIZONS,
+        early_days=params.early_days,
+        last_day=last_day,
+    )
+    by, days = params.new_user_by, params.new_user_days_before
+    other = next(c for c in new_users.NEW_USER_CLOCKS if c != by)
+    checked = {}
+    truth = ds.truth["users"] if twin and "entry_ms" in ds.truth["users"].columns else None
+    check = new_users.definition_check(first, ds.users, truth, by=by, days_before=days)
+    if truth is not None:
+        right = check.set_index(["clock", "days_before"])["share_right"]
+        checked = {
+            "new_check_status": "the twin records each user's planted start",
+            "share_right_before": float(check["share_right"].iloc[0]),
+            "share_right_after": float(right[(by, float(days))]),
+            "share_found_after": float(check.loc[check["chosen"], "share_found"].iloc[0]),
+            "share_right_other": float(right[(other, float(days))]),
+        }
+    n = GAP_HORIZONS[-1]
+    adj, raw = gap.gap_of(rows, gap.ACCOUNT_SPLIT, n), gap.gap_of(rows, gap.ACCOUNT_SPLIT, n, "raw")
+    habit = "These files have no planted visit habit to check this against."
+    if truth is not None and gap.PLANTED_VISIT in truth.columns:
+        h = gap.planted_habit_gap(activity, truth, first >= 1, n, last_day=last_day)
+        habit = (
+            "On the twin, within quartiles of the planted daily visit probability (the habit "
+            f"that a few early days measure only roughly), it is {100 * h.diff:+.1f} points "
+            f"({_points(h)}): the later cohorts hold users who visit less often, not users who "
+            "are new."
+        )
+    c_adj, c_raw = (gap.gap_of(rows, gap.COHORT_SPLIT, n, t) for t in ("adj", "raw"))
+    window = rows.loc[rows["n"] == n, "window_days"]
+    return result.NewUsers(
+        check=check,
+        gaps=rows,
+        new_clock=new_users.CLOCK_WORDS[by],
+        new_when="in the window" + (f" or at most {days} days before it" if days else ""),
+        n_later=int((first >= 1).sum()),
+        new_check_status=checked.pop(
+            "new_check_status",
+            "these files have no planted start, so the definition cannot be checked here",
+        ),
+        **checked,
+        other_clock=new_users.CLOCK_WORDS[other],
+        n_new_other=int(
+            check.loc[
+                (check["clock"] == other) & (check["days_before"] == days), "called_new"
+            ].iloc[0]
+        ),
+        gap_n=n,
+        gap_window=int(window.iloc[0]) if len(window) else 0,
+        gap_n_new=adj.n_new,
+        gap_n_old=adj.n_existing,
+        gap_levels=adj.levels,
+        gap_raw=100 * raw.diff,
+        gap_raw_ci=_points(raw),
+        gap_adj=100 * adj.diff,
+        gap_adj_ci=_points(adj),
+        gap_mde=100 * adj.mde,
+        gapc_raw=100 * c_raw.diff,
+        gapc_raw_ci=_points(c_raw),
+        gapc_adj=100 * c_adj.diff,
+        gapc_adj_ci=_points(c_adj),
+        gapc_habit=habit,
+        gap_verdict=gap_verdict(adj, twin),
+    )
+
+
+def _points(g: gap.Gap) -> str:
+    """A gap's interval in percentage points, ``-4.2 to +11.0`` (``n/a`` when missing)."""
+    if not (math.isfinite(g.lo) and math.isfinite(g.hi)):
+        return "n/a"
+    return f"{100 * g.lo:+.1f} to {100 * g.hi:+.1f}"
 
 
 def _survival(
@@ -279,20 +391,25 @@ def _streamers(ds, survival: result.Survival, params: Params, last_day: int) -> 
     )
 
 
-def _validation(ds, surv: pd.DataFrame, params: Params, last_day: int) -> result.Validation:
-    """KM against the planted lifetimes for the chosen and the widest activity definition
-    (frames None and numbers NaN when the dataset has no ground truth)."""
+def _validation(
+    ds, surv: pd.DataFrame, activity: pd.DataFrame, params: Params, last_day: int
+) -> result.Validation:
+    """KM against the planted lifetimes, as the churn definition sees them and raw, for the
+    chosen and the widest activity definition (frames None and numbers NaN when the dataset
+    has no ground truth)."""
     label = f"KM, active: {', '.join(params.activity_behaviours)}"
     if not has_truth(ds.truth):
         return result.Validation(None, None, label, truth_coverage_min=params.truth_coverage_min)
     truth = ds.truth["users"]
+    k = params.churn_days
     presence = activity_days(ds.user_day, behaviours=list(BEHAVIOUR_COLUMNS), last_day=last_day)
-    chosen = true_vs_km(surv, truth)
-    wide = true_vs_km(
-        survival_table(presence, churn_days=params.churn_days, last_day=last_day), truth
-    )
+    chosen = true_vs_km(surv, truth, activity, last_day=last_day)
+    wide_table = survival_table(presence, churn_days=k, last_day=last_day)
+    wide = true_vs_km(wide_table, truth, presence, last_day=last_day)
     coverage = float(chosen["in_band"].mean())
     passed = coverage >= params.truth_coverage_min
+    churns = surv[surv["event"]].merge(true_durations(surv, truth), on="user_id")
+    real = churns["churn_day"] <= churns["last_active_day"].astype(int) + k
     return result.Validation(
         chosen,
         wide,
@@ -303,29 +420,34 @@ def _validation(ds, surv: pd.DataFrame, params: Params, last_day: int) -> result
         truth_tmax=float(chosen["t"].max()),
         truth_maxdiff=float(chosen["diff"].abs().max()),
         truth_inband=coverage,
+        truth_maxdiff_raw=float(chosen["diff_truth"].abs().max()),
+        truth_inband_raw=float(chosen["in_band_truth"].mean()),
+        truth_below_raw=-float(chosen["diff_truth"].mean()),
+        truth_real_churns=float(real.mean()) if len(real) else float("nan"),
         truth_maxdiff_presence=float(wide["diff"].abs().max()),
         passed=passed,
-        mean_bias=float(chosen["diff"].mean()),
     )
 
 
 def _titles(cohorts, survival, segments, cox, streamers, validation) -> result.Titles:
-    pops = cohorts.populations
-    old1, new1 = (populations.rate_of(pops, p, 1).rate for p in populations.POPULATIONS)
+    split, pops = cohorts.cohort_split, cohorts.populations
+    day0, later = (
+        populations.rate_of(split, p, 1).rate for p in (populations.DAY0, populations.LATER)
+    )
     old7, new7 = (populations.rate_of(pops, p, 7).rate for p in populations.POPULATIONS)
     v = validation
     return result.Titles(
-        cohorts=f"Day-1 retention: {old1:.0%} in the day-0 cohort, {new1:.0%} in later cohorts",
-        retention_curve=f"Day-7 retention: {old7:.0%} of existing users, {new7:.0%} of users "
-        "new to the window",
+        cohorts=f"Day-1 retention: {day0:.0%} in the day-0 cohort, {later:.0%} in later cohorts",
+        retention_curve=f"Day-7 retention: {old7:.0%} of existing users, {new7:.0%} of new users "
+        "(by account age)",
         km=f"Kaplan-Meier: {survival.km_s7:.0%} of users not yet churned 7 days after entry",
         km_by_threshold="A shorter churn threshold makes users look less loyal",
         age_hazard="Churn hazard by live-watching age at entry",
         segments=segment_headline(segments.report.overview),
         forest=cox_headline(cox.fit.summary, ph_violations=cox.fit.ph_violations),
         streamers=f"{streamers.st_s7:.0%} of streamers still broadcast a week after entry",
-        truth=f"KM vs planted survival: truth inside the 95% band on {v.truth_inband:.0%} of "
-        f"days (max gap {v.truth_maxdiff:.1%})"
+        truth="KM vs planted survival as the churn rule sees it: inside the 95% band on "
+        f"{v.truth_inband:.0%} of days (max gap {v.truth_maxdiff:.1%})"
         if v.chosen is not None
         else "",
     )

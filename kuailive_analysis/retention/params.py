@@ -10,6 +10,7 @@ from kuailive_analysis.core.calendar import N_WINDOW_DAYS
 from kuailive_analysis.core.chapters import ChapterId
 from kuailive_analysis.core.params import Params as BaseParams, param
 from kuailive_analysis.retention.activity import ACTIVITY_BEHAVIOURS
+from kuailive_analysis.retention.new_users import NEW_USER_CLOCKS
 from kuailive_analysis.retention.segments import SEGMENTS
 
 __all__ = ["Params"]
@@ -19,8 +20,8 @@ LAST_DAY = N_WINDOW_DAYS - 1
 
 @dataclass(frozen=True)
 class Params(BaseParams):
-    """The choices of chapter 3 (what makes a user active and churned, the segments, the
-    smallest groups that get an estimate, the twin check's threshold)."""
+    """The choices of chapter 3 (what makes a user active and churned, who is a new user, the
+    segments, the smallest groups that get an estimate, the twin check's threshold)."""
 
     chapter: ClassVar[str] = ChapterId.RETENTION
 
@@ -39,6 +40,14 @@ class Params(BaseParams):
     point_in_time: float = param(
         7.0, "horizon in days of the fixed-time-point test", min=0, max=LAST_DAY, min_open=True
     )
+    new_user_by: str = param(
+        "first_watch",
+        "new users by the date of their first live watch or of registration",
+        choices=tuple(NEW_USER_CLOCKS),
+    )
+    new_user_days_before: int = param(
+        0, "new user: that date in the window or at most this many days before it", min=0, max=365
+    )
     segments: tuple[str, ...] = param(SEGMENTS, "segments compared", choices=SEGMENTS)
     new_account_days: int = param(
         365, "a new account registered fewer days than this before 2025-05-05", min=1
@@ -55,7 +64,7 @@ class Params(BaseParams):
     min_cohort: int = param(30, "cohorts smaller than this are pooled", min=1)
     truth_coverage_min: float = param(
         0.8,
-        "twin check: share of days the planted curve lies inside the KM band",
+        "twin check: share of days the KM band holds the planted curve as the churn rule sees it",
         min=0,
         max=1,
     )

@@ -1,15 +1,17 @@
-"""Who is retained: users already active on day 0 vs users new to the window, cohort weighting,
-and small cohorts pooled for the triangle.
+"""Who is retained: existing vs new users (by account age, :mod:`.new_users`), day-N
+retention of each population, and small cohorts pooled for the triangle.
 
 KuaiLive's window opens on a platform that has been running for years: most sampled users are
-active on day 0 because they were regulars before the window, not because they joined that day.
-Their "day-N retention" is the stickiness of existing users. Users first seen on a later day are
-*new to the window* (most still have an account history; they are new to this log, not to the
-platform). The two populations answer different questions and are reported separately.
+active on day 0 because they were regulars before the window, not because they joined that day,
+and a user first seen on a later day is usually a regular who skipped the first days. So a
+population is defined by the account (the first live watch, or the registration, in or just
+before the window), not by the first day seen; each population has its own cohort triangle
+(cohort = first active day), and :func:`population_retention` pools it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,26 +20,25 @@ import pandas as pd
 from kuailive_analysis.core.stats import wilson_interval
 from kuailive_analysis.retention.checks import require
 
-EXISTING = "existing users (active on day 0)"
-NEW = "new to the window (first active day 1+)"
+EXISTING = "existing users"
+NEW = "new users (by account age)"
 POPULATIONS = (EXISTING, NEW)
 ALL_USERS = "all users"
-
-
-def population_of(cohort) -> np.ndarray:
-    """The population label of each cohort (first active day): day 0 -> existing users."""
-    return np.where(np.asarray(cohort) == 0, EXISTING, NEW)
+DAY0 = "day-0 cohort"
+LATER = "cohorts of days 1+"
+"""The cohort split (first active day 0 vs later): how the day-0 cohort weighs in the pooled
+rates, and the earlier, misleading, notion of "new"."""
 
 
 def population_retention(
-    triangle: pd.DataFrame, horizons=(1, 7), *, conf: float = 0.95
+    triangles: Mapping[str, pd.DataFrame], horizons=(1, 7), *, conf: float = 0.95
 ) -> pd.DataFrame:
-    """Day-N retention of each population and of all users, with Wilson intervals.
+    """Day-N retention of each population, with Wilson intervals.
 
-    For a population and :math:`N`, only the cohorts old enough to reach day :math:`N` count:
-    :math:`k` of their :math:`n` users are active on day :math:`c + N`, the size-weighted rate
-    is :math:`\\hat p = k / n` and its Wilson score interval, with :math:`z` the normal
-    quantile of ``conf``,
+    For a population (its own :func:`cohort_triangle`) and :math:`N`, only the cohorts old
+    enough to reach day :math:`N` count: :math:`k` of their :math:`n` users are active on day
+    :math:`c + N`, the size-weighted rate is :math:`\\hat p = k / n` and its Wilson score
+    interval, with :math:`z` the normal quantile of ``conf``,
 
     .. math::
 
@@ -49,8 +50,8 @@ def population_retention(
 
     Parameters
     ----------
-    triangle : DataFrame
-        :func:`cohort_triangle`.
+    triangles : mapping
+        {population: :func:`cohort_triangle` of its users}, in display order.
     horizons, conf : sequence of int, float
         The days :math:`N`; the confidence level.
 
@@ -60,11 +61,9 @@ def population_retention(
         population, n, users (population size), cohorts (cohorts reaching N), denominator,
         retained, rate, lo, hi, unweighted.
     """
-    require(triangle, ["cohort", "n", "cohort_size", "active_on", "rate_on"], "triangle")
-    tri = triangle.assign(population=population_of(triangle["cohort"]))
     rows = []
-    for pop in (*POPULATIONS, ALL_USERS):
-        part = tri if pop == ALL_USERS else tri[tri["population"] == pop]
+    for pop, part in triangles.items():
+        require(part, ["cohort", "n", "cohort_size", "active_on", "rate_on"], "triangle")
         users = int(part.loc[part["n"] == 0, "cohort_size"].sum())
         for n in horizons:
             cell = part[part["n"] == n]
@@ -85,6 +84,12 @@ def population_retention(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def cohort_split(triangle: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """{:data:`DAY0`: the day-0 cohort's rows, :data:`LATER`: the later cohorts'} of a
+    triangle (for :func:`population_retention`)."""
+    return {DAY0: triangle[triangle["cohort"] == 0], LATER: triangle[triangle["cohort"] >= 1]}
 
 
 @dataclass(frozen=True)

@@ -67,12 +67,14 @@ class Sample(Section):
 @dataclass(frozen=True, eq=False)
 class Cohorts(Section):
     """3.2: the cohort triangle, its size-weighted average (``retention``), day-N retention by
-    population (existing users vs new to the window) and its curves, the pooled triangle of
-    the heat map, weekly retention and DAU/WAU."""
+    population (existing vs new users by account age, and all users) and its curves, day-1
+    retention of the day-0 cohort and of the later ones (``cohort_split``), the pooled triangle
+    of the heat map, weekly retention and DAU/WAU."""
 
     triangle: pd.DataFrame
     retention: pd.DataFrame
     populations: pd.DataFrame
+    cohort_split: pd.DataFrame
     curves: dict
     pooled: pd.DataFrame
     weekly: pd.DataFrame
@@ -100,6 +102,44 @@ class Cohorts(Section):
     dauwau_mean: float = glued(".1%")
     dauwau_lo: float = glued(".1%")
     dauwau_hi: float = glued(".1%")
+
+
+@dataclass(frozen=True, eq=False)
+class NewUsers(Section):
+    """3.2's new users: who is new (the clock and the days before the window), the check of
+    the definitions against the twin's planted start (``check``, :func:`definition_check`;
+    counts only without a truth), and the day-N gaps, new minus existing, unadjusted and within
+    activity levels (``gaps``, :func:`gap_rows`). Gaps are glued in percentage points; the
+    ``gapc_`` values are the earlier split (first seen on day 1+ vs day 0)."""
+
+    check: pd.DataFrame
+    gaps: pd.DataFrame
+    new_clock: str = glued()
+    new_when: str = glued()
+    n_later: int = glued()
+    new_check_status: str = glued()
+    share_right_before: float = glued(".1%", default=NAN)
+    share_right_after: float = glued(".1%", default=NAN)
+    share_found_after: float = glued(".1%", default=NAN)
+    share_right_other: float = glued(".1%", default=NAN)
+    other_clock: str = glued(default="")
+    n_new_other: int = glued(default=0)
+    gap_n: int = glued(default=7)
+    gap_window: int = glued(default=0)
+    gap_n_new: int = glued(default=0)
+    gap_n_old: int = glued(default=0)
+    gap_levels: int = glued(default=0)
+    gap_raw: float = glued("+.1f", default=NAN)
+    gap_raw_ci: str = glued(default="n/a")
+    gap_adj: float = glued("+.1f", default=NAN)
+    gap_adj_ci: str = glued(default="n/a")
+    gap_mde: float = glued(".1f", default=NAN)
+    gapc_raw: float = glued("+.1f", default=NAN)
+    gapc_raw_ci: str = glued(default="n/a")
+    gapc_adj: float = glued("+.1f", default=NAN)
+    gapc_adj_ci: str = glued(default="n/a")
+    gapc_habit: str = glued(default="")
+    gap_verdict: str = glued(default="")
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,9 +238,16 @@ class Streamers(Section):
 class Validation(Section):
     """3.8: the Kaplan-Meier curve against the planted survival for the chosen activity and for
     presence (exposures too); without a truth the frames are None and the numbers NaN.
-    ``truth_inband``: the coverage of the 95% band (share of days the planted curve lies inside
-    it); ``passed``: it reaches ``truth_coverage_min`` (None: not checkable);
-    ``truth_maxdiff``: the largest |KM - truth|; ``mean_bias``: the mean of KM - truth."""
+
+    The check compares like with like: the planted lifetimes as the churn definition sees them
+    (dated at the last active day on or before the planted churn, :func:`seen_durations`).
+    ``truth_inband``: the share of days that curve lies inside the KM 95% band; ``passed``: it
+    reaches ``truth_coverage_min`` (None: not checkable); ``truth_maxdiff``: the largest
+    |KM - seen truth|. The ``_raw`` values compare with the planted churn day itself (the
+    earlier check, which the definition's known bias fails; ``truth_below_raw``: the mean of
+    truth - KM, how far the estimate sits below); ``truth_real_churns``: the share
+    of observed churns whose planted churn falls before the silence ends (``L + churn_days``).
+    """
 
     chosen: pd.DataFrame | None
     presence: pd.DataFrame | None
@@ -213,9 +260,12 @@ class Validation(Section):
     truth_tmax: float = glued(".0f", default=NAN)
     truth_maxdiff: float = glued(".1%", default=NAN)
     truth_inband: float = glued(".0%", default=NAN)
+    truth_maxdiff_raw: float = glued(".1%", default=NAN)
+    truth_inband_raw: float = glued(".0%", default=NAN)
+    truth_below_raw: float = glued(".1%", default=NAN)
+    truth_real_churns: float = glued(".0%", default=NAN)
     truth_maxdiff_presence: float = glued(".1%", default=NAN)
     passed: bool | None = None
-    mean_bias: float = NAN
 
     @property
     def curves(self) -> dict | None:
@@ -234,6 +284,7 @@ class RetentionResult(ChapterResult):
     params: Params
     sample: Sample
     cohorts: Cohorts
+    new_users: NewUsers
     survival: Survival
     age: AgeClock
     segments: Segments

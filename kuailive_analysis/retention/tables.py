@@ -22,6 +22,8 @@ class Tables:
     """Chapter 3's tables in readable form (built once by the analysis)."""
 
     populations: pd.DataFrame
+    new_users: pd.DataFrame
+    gaps: pd.DataFrame
     weekly: pd.DataFrame
     stickiness: pd.DataFrame
     sensitivity: pd.DataFrame
@@ -46,6 +48,62 @@ def population_table(pop: pd.DataFrame) -> pd.DataFrame:
             "unweighted mean of cohorts": [format_percent(x, 1) for x in pop["unweighted"]],
         }
     ).reset_index(drop=True)
+
+
+def new_user_check_table(check: pd.DataFrame) -> pd.DataFrame:
+    """The definitions of new users scored against the planted start
+    (:func:`~kuailive_analysis.retention.new_users.definition_check`); the chapter's own
+    definition is marked."""
+    return pd.DataFrame(
+        {
+            "new users are those with a": [
+                f"{d} (this chapter)" if c else d
+                for d, c in zip(check["definition"], check["chosen"])
+            ],
+            "users called new (count)": check["called_new"],
+            "with a planted start in the window (count)": [
+                "\u2013" if pd.isna(x) else f"{int(x):,}" for x in check["planted_start_in_window"]
+            ],
+            "share right (planted start in the window)": [
+                format_percent(x, 1) for x in check["share_right"]
+            ],
+            "share of planted starters found": [format_percent(x, 1) for x in check["share_found"]],
+        }
+    )
+
+
+def _signed(x: float) -> str:
+    return "\u2013" if not math.isfinite(x) else f"{100 * x:+.1f}"
+
+
+def gap_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """New minus existing day-N retention, unadjusted and within activity levels
+    (:func:`~kuailive_analysis.retention.gap.gap_rows`), in percentage points."""
+
+    def ci(tag):
+        return [
+            f"{_signed(a)} to {_signed(b)}" for a, b in zip(rows[f"{tag}_lo"], rows[f"{tag}_hi"])
+        ]
+
+    return pd.DataFrame(
+        {
+            "comparison": rows["split"],
+            "day N": rows["n"],
+            "existing users reaching day N": rows["n_existing"],
+            "new users reaching day N": rows["n_new"],
+            "existing: day-N retention": [format_percent(x, 1) for x in rows["rate_existing"]],
+            "new: day-N retention": [format_percent(x, 1) for x in rows["rate_new"]],
+            "gap, new minus existing (points)": [_signed(x) for x in rows["raw"]],
+            "gap 95% interval (points)": ci("raw"),
+            "activity-adjusted gap (points)": [_signed(x) for x in rows["adj"]],
+            "adjusted 95% interval (points)": ci("adj"),
+            "activity levels (count)": rows["levels"],
+            "activity window (days)": rows["window_days"],
+            "detectable at 80% power (points)": [
+                "\u2013" if not math.isfinite(x) else f"{100 * x:.1f}" for x in rows["adj_mde"]
+            ],
+        }
+    )
 
 
 def weekly_table(weekly: pd.DataFrame) -> pd.DataFrame:

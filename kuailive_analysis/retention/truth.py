@@ -1,4 +1,5 @@
-"""Validation on the synthetic twin: Kaplan-Meier against the planted lifetimes."""
+"""Validation on the synthetic twin: Kaplan-Meier against the planted lifetimes, raw and as the
+churn definition can see them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.calendar import beijing_day
+from kuailive_analysis.retention.activity import DEFAULT_LAST_DAY, activity_days
 from kuailive_analysis.retention.checks import RetentionError, fit_ready, require
 from kuailive_analysis.retention.kaplan_meier import fit_km, km_table
 
@@ -36,7 +38,8 @@ def true_durations(
     Returns
     -------
     DataFrame
-        ``[id_col, T_true]``.
+        ``[id_col, churn_day, T_true]``: the Beijing day of the planted churn and the event
+        time.
     """
     require(truth_users, [id_col, "churn_ms"], "truth users")
     d = table[[id_col, "first_day"]].merge(truth_users, on=id_col, how="left")
@@ -45,33 +48,107 @@ def true_durations(
         raise RetentionError(f"truth users lack churn_ms for {n} user(s) of the survival table.")
     churn_day = beijing_day(d["churn_ms"].astype("int64") - 1)
     t_true = np.maximum(churn_day - d["first_day"].astype(int) + 1, 1)
-    return pd.DataFrame({id_col: d[id_col], "T_true": t_true.astype("int64")})
+    return pd.DataFrame(
+        {id_col: d[id_col], "churn_day": churn_day, "T_true": t_true.astype("int64")}
+    )
+
+
+def seen_durations(
+    table: pd.DataFrame,
+    truth_users: pd.DataFrame,
+    activity: pd.DataFrame,
+    *,
+    last_day: int = DEFAULT_LAST_DAY,
+    id_col: str = "user_id",
+) -> pd.DataFrame:
+    """The planted lifetimes passed through the churn definition: the truth it can see.
+
+    The definition dates a churn at the last active day, so even a perfect method puts the
+    end of a lifetime on the user's last active day on or before the planted churn day
+    :math:`C`, not on :math:`C`:
+
+    .. math::
+
+        T_{\\text{seen}} = \\max\\{d \\le C : \\text{active on } d\\} - f + 1 \\quad (C \\le D),
+        \\qquad T_{\\text{seen}} = T_{\\text{true}} \\quad (C > D),
+
+    (a churn after the window's last day :math:`D` lies beyond every day compared). What the
+    Kaplan-Meier estimate can still get wrong against it is the censoring and the silences of
+    ``churn_days`` inside a lifetime read as churns.
+
+    Parameters
+    ----------
+    table, truth_users, activity : DataFrame
+        A survival table; the twin's planted users (``churn_ms``); the active (id, day) pairs
+        the table was built from.
+    last_day, id_col : int, str
+        :math:`D`; the id column.
+
+    Returns
+    -------
+    DataFrame
+        ``[id_col, T_true, T_seen]``, in the order of ``table``.
+    """
+    tr = true_durations(table, truth_users, id_col=id_col)
+    act = activity_days(activity, id_col=id_col, last_day=last_day).merge(
+        tr[[id_col, "churn_day"]], on=id_col
+    )
+    last = act[act["day"] <= act["churn_day"]].groupby(id_col)["day"].max()
+    first = table[[id_col, "first_day"]].set_index(id_col)["first_day"].astype(int)
+    inside = tr["churn_day"].to_numpy() <= last_day
+    seen_end = tr[id_col].map(last).to_numpy(float)
+    t_seen = np.fmax(seen_end - first.reindex(tr[id_col]).to_numpy() + 1, 1)  # no day: 1
+    t_seen = np.where(inside, t_seen, tr["T_true"].to_numpy())
+    return pd.DataFrame(
+        {id_col: tr[id_col], "T_true": tr["T_true"], "T_seen": t_seen.astype("int64")}
+    )
 
 
 def true_vs_km(
-    table: pd.DataFrame, truth_users: pd.DataFrame, *, times=None, id_col: str = "user_id"
+    table: pd.DataFrame,
+    truth_users: pd.DataFrame,
+    activity: pd.DataFrame | None = None,
+    *,
+    times=None,
+    last_day: int = DEFAULT_LAST_DAY,
+    id_col: str = "user_id",
 ) -> pd.DataFrame:
-    """The Kaplan-Meier estimate against the true survival
-    :math:`P(T_{\\text{true}} > t)` of the same (eligible) users.
+    """The Kaplan-Meier estimate against the survival of the same (eligible) users' planted
+    lifetimes, :math:`P(T_{\\text{true}} > t)`, and, with ``activity``, against the planted
+    lifetimes as the definition sees them, :math:`P(T_{\\text{seen}} > t)`
+    (:func:`seen_durations`): the like-for-like comparison.
 
     Parameters
     ----------
     table, truth_users : DataFrame
         A survival table; the twin's planted users (:func:`true_durations`).
-    times, id_col : sequence of int, str
-        The days compared (default 1 to the longest duration); the id column.
+    activity : DataFrame, optional
+        The active (id, day) pairs ``table`` was built from (without it the ``seen`` columns
+        compare with the raw truth).
+    times, last_day, id_col : sequence of int, int, str
+        The days compared (default 1 to the longest duration); :math:`D`; the id column.
 
     Returns
     -------
     DataFrame
-        t, km, lo, hi (the 95% band), truth, diff (km - truth), in_band (truth inside the band).
+        t, km, lo, hi (the 95% band); truth, diff_truth (km - truth), in_band_truth; seen,
+        diff (km - seen), in_band (seen inside the band).
     """
     tab = fit_ready(table)
     if times is None:
         times = np.arange(1, int(tab["duration"].max()) + 1)
-    tr = true_durations(tab, truth_users, id_col=id_col)["T_true"].to_numpy()
+    if activity is None:
+        tr = true_durations(tab, truth_users, id_col=id_col)["T_true"].to_numpy()
+        seen = tr
+    else:
+        d = seen_durations(tab, truth_users, activity, last_day=last_day, id_col=id_col)
+        tr, seen = d["T_true"].to_numpy(), d["T_seen"].to_numpy()
     out = km_table(fit_km(tab), times).rename(columns={"survival": "km"})
-    out["truth"] = [(tr > t).mean() for t in out["t"]]
-    out["diff"] = out["km"] - out["truth"]
-    out["in_band"] = (out["truth"] >= out["lo"]) & (out["truth"] <= out["hi"])
+    for name, life, diff, band in (
+        ("truth", tr, "diff_truth", "in_band_truth"),
+        ("seen", seen, "diff", "in_band"),
+    ):
+        out[name] = [(life > t).mean() for t in out["t"]]
+        out[diff] = out["km"] - out[name]
+        out[band] = (out[name] >= out["lo"]) & (out[name] <= out["hi"])
     return out

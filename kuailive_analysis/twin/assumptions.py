@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kuailive_analysis.twin import TwinParams
+from kuailive_analysis.twin.params import TwinParams
 
 P = TwinParams()
 """The generator's defaults: numbers in the table come from here, so the table cannot drift."""

@@ -65,7 +65,6 @@ from kuailive_analysis.core.calendar import (
     UTC_OFFSET_MS,
     day_start_ms,
 )
-from kuailive_analysis.twin.rooms import Rooms
 
 SLOT_MS = 30 * MS_PER_MINUTE
 N_SLOTS = MS_PER_DAY // SLOT_MS
@@ -130,41 +129,40 @@ class UserLatent:
 
 @dataclass
 class StreamerLatent:
-    """Per-streamer draws (index = streamer_id - 1) and per-room click effects."""
+    """Per-streamer draws (index = streamer_id - 1 of the drawn streamers)."""
 
     pop: np.ndarray  # exposure weight (mean 1)
     click_logit: np.ndarray  # streamer effect on the click logit
     gift_mult: np.ndarray  # multiplier of the gift rate of clicks on this streamer
-    room_logit: np.ndarray  # per room (index = live_id - 1): room effect on the click logit
 
 
-class RoomIndex:
-    """Rooms sorted by start, split into rooms shorter than a day and the few longer ones, so
-    that the rooms live during one day are found without scanning every room."""
+@dataclass
+class DayRooms:
+    """The rooms live during one Beijing day (end > day start and start < day end), in live-id
+    order; events of the day refer to them by position (0-based, "local")."""
 
-    def __init__(self, rooms: Rooms):
-        long_ = (rooms.end_ms - rooms.start_ms) >= MS_PER_DAY
-        short = np.flatnonzero(~long_)
-        self.by_start = short[np.argsort(rooms.start_ms[short], kind="stable")]
-        self.starts = rooms.start_ms[self.by_start]
-        self.long = np.flatnonzero(long_)
+    index: np.ndarray  # int32 live index (live_id - 1 among all drawn rooms) of each room
+    streamer: np.ndarray  # int32 drawn streamer_id (1-based)
+    start_ms: np.ndarray  # int64 epoch ms
+    end_ms: np.ndarray  # int64 epoch ms (capped for still-live rooms)
+    shop: np.ndarray  # bool: a shop room
+    room_logit: np.ndarray  # float64 room effect on the click logit
 
-    def live_during(self, rooms: Rooms, d0: int, d1: int) -> np.ndarray:
-        """Indices of rooms overlapping [d0, d1), sorted."""
-        lo = np.searchsorted(self.starts, d0 - MS_PER_DAY, side="left")
-        hi = np.searchsorted(self.starts, d1, side="left")
-        cand = np.concatenate([self.by_start[lo:hi], self.long])
-        cand = cand[(rooms.end_ms[cand] > d0) & (rooms.start_ms[cand] < d1)]
-        return np.sort(cand)
+    def __len__(self) -> int:
+        return len(self.start_ms)
 
 
 class DaySlots:
-    """Rooms live in each half-hour slot of one day, for weighted and favourite look-ups."""
+    """Rooms live in each half-hour slot of one day, for weighted and favourite look-ups.
+
+    ``rooms`` is anything with ``streamer`` (1-based), ``start_ms``, ``end_ms`` and ``shop``
+    arrays (:class:`DayRooms` or :class:`~kuailive_analysis.twin.rooms.Rooms`); ``self.room``
+    holds positions in it. ``pop`` is the exposure weight per streamer (index = streamer - 1).
+    """
 
     def __init__(
         self,
-        rooms: Rooms,
-        index: RoomIndex,
+        rooms,
         day: int,
         pop: np.ndarray,
         long_room_weight: float = 1.0,
@@ -172,7 +170,7 @@ class DaySlots:
     ):
         d0 = day_start_ms(day)
         d1 = d0 + MS_PER_DAY
-        cand = index.live_during(rooms, d0, d1)
+        cand = np.flatnonzero((rooms.end_ms > d0) & (rooms.start_ms < d1))
         st = np.maximum(rooms.start_ms[cand], d0)
         en = np.minimum(rooms.end_ms[cand], d1)
         s0 = (st - d0) // SLOT_MS
@@ -325,15 +323,19 @@ def generate_day(
     day: int,
     lat: UserLatent,
     strm: StreamerLatent,
-    rooms: Rooms,
+    rooms: DayRooms,
     slots: DaySlots,
     day_factor: float,
     prm,
 ) -> dict:
     """All events of one Beijing day, as a dict of column arrays per table (unsorted).
 
-    ``click`` holds every click, logged or not (``logged``), with the expected gift count and
-    the comment / like probabilities that the sample-rule conditioning uses as weights.
+    Rooms are positions in ``rooms`` (the day's live rooms). Users are 0-based drawn user
+    indices; times are epoch ms. ``negative``, ``comment``, ``like`` and ``gift`` hold (user,
+    room, timestamp); ``click`` holds every click, logged or not: (user, room, timestamp, watch
+    ms, ``logged``, expected gift count, comment probability, like probability, ``end`` = the
+    latest ms an engagement of the click may take: min(room end, churn, end of the logs)). The
+    last four are the weights and the bound that the sample-rule conditioning uses.
     """
     d0 = day_start_ms(day)
     d1 = min(d0 + MS_PER_DAY, LOG_END_MS)
@@ -381,7 +383,7 @@ def generate_day(
     logit = (
         lat.ctr_logit[eu]
         + strm.click_logit[s0]
-        + strm.room_logit[room]
+        + rooms.room_logit[room]
         + prm.fav_click_boost * is_fav
         + rooms.shop[room] * lat.shop_logit[eu]
     )
@@ -419,7 +421,7 @@ def generate_day(
     n_gift = np.where(gifted, 1 + rng.poisson(prm.gift_extra_mu, len(cu)), 0)
     i, ts = gift_times(rng, prm, ct, w, end, n_gift)
     out["gift"] = (cu[i], cr[i], ts)
-    out["click"] = (cu, cr, ct, w.astype(np.int64), logged, lam, pc, pl)
+    out["click"] = (cu, cr, ct, w.astype(np.int64), logged, lam, pc, pl, end)
     return out
 
 

@@ -41,11 +41,11 @@ from kuailive_analysis.core.calendar import (
     MS_PER_HOUR,
     MS_PER_MINUTE,
     MS_PER_SECOND,
-    N_WINDOW_DAYS,
     UTC_OFFSET_MS,
     WINDOW_END_MS,
     WINDOW_START_MS,
     beijing_date_int,
+    beijing_day,
     day_start_ms,
 )
 from kuailive_analysis.data import schema as S
@@ -165,8 +165,20 @@ def resolve_overlaps(
     3. a room still live when the next kept room starts ends a break of 30 s to 5 min before it.
 
     Long rooms are therefore never cut by a room starting inside them, and ends only move
-    earlier.
+    earlier. Steps 1-2 (:func:`drop_overlapped`) and 3 (:func:`cut_clashes`) look at one
+    streamer's rooms only, so the generator runs them on groups of streamers; the breaks of
+    step 3 are one draw over all clashes in (streamer, start) order.
     """
+    idx, s, st, en = drop_overlapped(streamer, start, end, is_long)
+    c = clash_rows(s, st, en)
+    brk = rng.integers(30_000, 300_000, len(c))
+    ok, en = cut_clashes(s, st, en, c, brk)
+    return idx[ok], en[ok]
+
+
+def drop_overlapped(streamer: np.ndarray, start: np.ndarray, end: np.ndarray, is_long: np.ndarray):
+    """Steps 1 and 2 of :func:`resolve_overlaps`: ``(idx, streamer, start, end)`` of the rooms
+    kept, in (streamer, start) order (ties: input order); ``end`` is a copy."""
     idx = np.lexsort((start, streamer))
     s, st, en, lg = streamer[idx], start[idx], end[idx].copy(), is_long[idx]
     n = len(idx)
@@ -181,118 +193,83 @@ def resolve_overlaps(
     if n:
         prev_long_end[0] = 0
         prev_long_end[1:] = np.maximum.accumulate(v)[:-1] - group[1:].astype(np.int64) * big
+    del v, group
     inside_long = same & (st - t0 < prev_long_end)
+    del prev_long_end
     keep = ~inside_long
     # 2. a restart within MIN_GAP_MS of a live previous room
     k = np.flatnonzero(keep)
-    s, st, en, lg, idx = s[k], st[k], en[k], lg[k], idx[k]
+    s, st, en, idx = s[k], st[k], en[k], idx[k]
     same = np.zeros(len(k), dtype=bool)
     same[1:] = s[1:] == s[:-1]
     restart = np.zeros(len(k), dtype=bool)
     restart[1:] = same[1:] & (st[1:] - st[:-1] < MIN_GAP_MS) & (en[:-1] > st[1:])
     k = np.flatnonzero(~restart)
-    s, st, en, idx = s[k], st[k], en[k], idx[k]
-    # 3. cut a room that is still live when the next one starts
-    clash = np.zeros(len(k), dtype=bool)
+    return idx[k], s[k], st[k], en[k]
+
+
+def clash_rows(s: np.ndarray, st: np.ndarray, en: np.ndarray) -> np.ndarray:
+    """Rows (in (streamer, start) order) still live when the streamer's next room starts."""
+    clash = np.zeros(len(s), dtype=bool)
     clash[:-1] = (s[1:] == s[:-1]) & (en[:-1] > st[1:])
-    c = np.flatnonzero(clash)
-    brk = rng.integers(30_000, 300_000, len(c))
+    return np.flatnonzero(clash)
+
+
+def cut_clashes(s, st, en, c: np.ndarray, brk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 3 of :func:`resolve_overlaps`: end each clashing room ``c`` a break ``brk`` (ms)
+    before the next start (keeping at least 5 s). Returns (kept mask, ``en`` changed in place):
+    a cut that cannot keep 5 s (next start within 5 s) drops the cut room instead."""
     en[c] = np.maximum(np.minimum(en[c], st[c + 1] - brk), st[c] + 5_000)
-    # a cut that cannot keep 5 s (next start within 5 s) drops the cut room instead
-    bad = np.zeros(len(k), dtype=bool)
+    bad = np.zeros(len(s), dtype=bool)
     bad[c] = en[c] > st[c + 1]
-    return idx[~bad], en[~bad]
+    return ~bad, en
 
 
-def make_rooms(
-    rng: np.random.Generator,
-    *,
-    n_target: int,
-    room_rate: np.ndarray,
-    habit_hour: np.ndarray,
-    shop_streamer: np.ndarray,
-    prm,
-) -> Rooms:
-    """Draw the distinct rooms (about ``n_target`` of them overlap the window); every streamer
-    gets at least one, and no streamer has two rooms live at once."""
-    n_s = len(room_rate)
-    w = room_rate / room_rate.sum()
-    # rooms that start on days 0..20, plus day -1 rooms that may cross into the window
-    n_main = int(round(n_target * (1 - prm.carry_in_share)))
-    n_prev = int(round(n_target / N_WINDOW_DAYS))
-    n = max(n_main + n_prev, n_s + n_prev)
-    parts = []
-    for lo in range(0, n, ROOM_CHUNK):
-        k = min(ROOM_CHUNK, n - lo)
-        idx = np.arange(lo, lo + k)
-        # the first n_s rooms: one per streamer; the rest by room rate
-        streamer = np.where(idx < n_s, idx, -1)
-        rest = streamer < 0
-        streamer[rest] = rng.choice(n_s, size=int(rest.sum()), p=w)
-        day = np.where(idx < n - n_prev, rng.integers(0, N_WINDOW_DAYS, k), -1)
-        parts.append(
-            _room_block(rng, streamer.astype(np.int32), day, habit_hour, shop_streamer, prm)
-        )
-    streamer, start, end, live_type, shop, is_long = (
-        np.concatenate([p[i] for p in parts]) for i in range(6)
-    )
-    del parts
-    keep, end_kept = resolve_overlaps(rng, streamer, start, end, is_long)
-    streamer, start, live_type, shop = streamer[keep], start[keep], live_type[keep], shop[keep]
-    end = end_kept
-    # provisional titles: each streamer owns 1 + Poisson(title_pool) titles; some rooms untitled
-    m = len(start)
-    pool = 1 + rng.poisson(prm.title_pool, n_s)
-    offset = np.concatenate([[0], np.cumsum(pool)[:-1]])
-    title = (offset[streamer] + (rng.random(m) * pool[streamer]).astype(np.int64)).astype(np.int32)
-    generic = rng.random(m) < prm.p_generic_title
-    title[generic] = pool.sum() + rng.integers(0, 50, generic.sum())
-    title[rng.random(m) < prm.p_no_title] = -1
-    # live_id order is random (ids are not chronological in the real file)
-    perm = rng.permutation(m)
-    return Rooms(
-        streamer=(streamer[perm] + 1).astype(np.int32),
-        start_ms=start[perm],
-        end_ms=end[perm],
-        live_type=live_type[perm],
-        shop=shop[perm],
-        title=title[perm],
-    )
+def date_ints(ms: np.ndarray) -> np.ndarray:
+    """YYYYMMDD (int32) of the Beijing date of epoch-ms values: :func:`beijing_date_int` through a
+    per-day lookup table (the same values, without its per-row temporaries)."""
+    day = beijing_day(ms)
+    if len(day) == 0:
+        return np.zeros(0, dtype=np.int32)
+    lo = int(day.min())
+    lut = beijing_date_int(day_start_ms(np.arange(lo, int(day.max()) + 1)))
+    day -= lo
+    return lut[day]
 
 
-def subset_rooms(rooms: Rooms, keep: np.ndarray, streamer_map: np.ndarray) -> Rooms:
-    """Rooms ``keep`` (indices), with streamer ids renumbered by ``streamer_map`` (old id -> new
-    id, 1-based; index 0 unused)."""
-    return Rooms(
-        streamer=streamer_map[rooms.streamer[keep]].astype(np.int32),
-        start_ms=rooms.start_ms[keep],
-        end_ms=rooms.end_ms[keep],
-        live_type=rooms.live_type[keep],
-        shop=rooms.shop[keep],
-        title=rooms.title[keep],
-    )
+def _take(base: np.ndarray, dup: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Values of ``rows`` of the virtual concatenation ``[base, dup]`` (not materialised)."""
+    m = len(base)
+    is_base = rows < m
+    out = np.empty(len(rows), dtype=np.result_type(base, dup))
+    out[is_base] = base[rows[is_base]]
+    out[~is_base] = dup[rows[~is_base] - m]
+    return out
 
 
 def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options) -> int:
     """Write ``room.csv`` (duplicate rows, renumbered titles) chunk by chunk; return its rows.
 
-    File order: still-live (capped) rows first, then by p_date, end, start and live_id. Titles
-    are renumbered 0, 1, 2, ... by first appearance in that order (-1 stays -1).
+    File order: still-live (capped) rows first, then by p_date, end, start and live_id (the
+    index in ``rooms`` + 1). Titles are renumbered 0, 1, 2, ... by first appearance in that
+    order (-1 stays -1). Rows are room ``i`` (``i < m``) or duplicate ``i - m``; the file's rows
+    are gathered one p_date at a time, so the memory beyond ``rooms`` is a few bytes per room.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     m = len(rooms)
-    end_for_date = np.minimum(rooms.end_ms, WINDOW_END_MS) - 1  # last partition: 20250525
-    p_date = beijing_date_int(np.maximum(end_for_date, WINDOW_START_MS))
-    start_date = beijing_date_int(np.maximum(rooms.start_ms, WINDOW_START_MS))
-    del end_for_date
+    # last partition: 20250525
+    p_date = date_ints(np.maximum(np.minimum(rooms.end_ms, WINDOW_END_MS) - 1, WINDOW_START_MS))
+    start_date = date_ints(np.maximum(rooms.start_ms, WINDOW_START_MS))
     crosses = (start_date != p_date) & (rooms.start_ms >= WINDOW_START_MS)
     dup_cross = crosses & (rng.random(m) < prm.q_cross)
+    del crosses
     dup_same = ~dup_cross & (rng.random(m) < prm.q_same)
     di = np.flatnonzero(dup_cross | dup_same)
+    del dup_same
     d_pdate = np.where(dup_cross[di], start_date[di], p_date[di])
-    del crosses, dup_same, start_date
+    del dup_cross, start_date
     later = rng.random(len(di)) < 0.3  # draw order matters: the twin is seeded
     d_start = rooms.start_ms[di] + np.where(
         later, rng.integers(MS_PER_SECOND, 10 * MS_PER_MINUTE, len(di)), 0
@@ -300,13 +277,8 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
     d_start = np.minimum(d_start, rooms.end_ms[di] - 1)
     base_title = int(max(rooms.title.max(), 0)) + 1
     d_title = base_title + np.arange(len(di), dtype=np.int64)  # a new title per duplicate row
-    # all rows: index into rooms, p_date, start, title
-    r_idx = np.concatenate([np.arange(m, dtype=np.int64), di])
-    r_pdate = np.concatenate([p_date, d_pdate])
-    r_start = np.concatenate([rooms.start_ms, d_start])
-    r_title = np.concatenate([rooms.title.astype(np.int64), d_title])
-    del p_date, d_pdate, d_start, d_title
-    capped = rooms.end_ms[r_idx] == CAPPED_END_MS
+    capped_b = rooms.end_ms == CAPPED_END_MS
+    capped_d = capped_b[di]
     n_titles = base_title + len(di)
     new_id = np.full(n_titles, -1, dtype=np.int64)
     next_id = 0
@@ -317,16 +289,24 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
         ]
     )
     cats = np.array(["other", "shop"], dtype=object)
+
+    def groups():  # (rooms, duplicates) of each block of the file: capped, then by p_date
+        yield capped_b, capped_d
+        for d in np.unique(np.concatenate([p_date[~capped_b], d_pdate[~capped_d]])):
+            yield ~capped_b & (p_date == d), ~capped_d & (d_pdate == d)
+
     n_rows = 0
-    groups = [np.flatnonzero(capped)]
-    for d in np.unique(r_pdate[~capped]):
-        groups.append(np.flatnonzero(~capped & (r_pdate == d)))
     with pacsv.CSVWriter(str(path), schema, write_options=write_options) as wr:
-        for g in groups:
-            ri = r_idx[g]
-            order = np.lexsort((ri, r_start[g], rooms.end_ms[ri], r_pdate[g]))
-            g, ri = g[order], ri[order]
-            t = r_title[g]
+        for mask_b, mask_d in groups():
+            g = np.concatenate([np.flatnonzero(mask_b), m + np.flatnonzero(mask_d)])
+            ri = g.copy()  # the room of each row
+            is_dup = g >= m
+            ri[is_dup] = di[g[is_dup] - m]
+            g_pdate = _take(p_date, d_pdate, g)
+            g_start = _take(rooms.start_ms, d_start, g)
+            order = np.lexsort((ri, g_start, rooms.end_ms[ri], g_pdate))
+            g, ri, g_pdate, g_start = g[order], ri[order], g_pdate[order], g_start[order]
+            t = _take(rooms.title, d_title, g).astype(np.int64)
             titled = t >= 0
             uniq, first = np.unique(t[titled], return_index=True)
             fresh = new_id[uniq] < 0
@@ -337,11 +317,11 @@ def write_rooms(rng: np.random.Generator, rooms: Rooms, prm, path, write_options
             cat = pa.DictionaryArray.from_arrays(rooms.shop[ri].astype(np.int8), cats.tolist())
             tbl = pa.table(
                 {
-                    "p_date": r_pdate[g].astype(np.int64),
-                    "live_id": ri + 1,
+                    "p_date": g_pdate.astype(np.int64),
+                    "live_id": ri.astype(np.int64) + 1,
                     "streamer_id": rooms.streamer[ri].astype(np.int64),
                     "live_type": rooms.live_type[ri].astype(np.int64),
-                    "start_timestamp": r_start[g],
+                    "start_timestamp": g_start,
                     "end_timestamp": rooms.end_ms[ri],
                     "live_content_category": cat.cast(pa.string()),
                     "live_name_id": out_t,

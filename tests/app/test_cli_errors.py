@@ -185,3 +185,15 @@ def test_interrupted_sample_exits_130_and_leaves_nothing(tmp_path, delay):
     assert err.strip() == "interrupted"
     assert not (tmp_path / "X").exists()
     assert list(tmp_path.iterdir()) == []  # no X.partial-<pid> either
+
+
+def test_sample_never_replaces_a_twin_that_holds_the_users_files(tmp_path):
+    """A folder holding a twin plus a file the generator does not write is refused (exit 2,
+    naming the file), and both the twin and the file are left as they were (issue 21)."""
+    out = generate(tmp_path / "twin", scale=0.005, seed=1, progress=False)
+    (out / "my_notes.txt").write_text("mine")
+    before = sorted(p.name for p in out.iterdir())
+    proc = _run(["sample", "--out", out, "--scale", "0.005", "--seed", "2"], cwd=tmp_path)
+    _assert_one_line_error(proc, 2, "my_notes.txt", "never deleted")
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert (out / "my_notes.txt").read_text() == "mine"

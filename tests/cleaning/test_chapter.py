@@ -156,7 +156,13 @@ def test_keeps_real_events_fails_when_a_rule_drops_real_gifts(tiny_result):
     assert f.status == "failed" and f.value == 1 and not f.action and f.reason
     acc = replace(tiny_result.accounting, truth=truth.assign(kept=3, dropped=0))
     f = {x.key: x for x in replace(tiny_result, accounting=acc).findings()}["keeps_real_events"]
-    assert f.status == "validated" and f.action and not f.reason and f.headline
+    assert (
+        f.status == "validated"
+        and f.action
+        and not f.reason
+        and not f.headline
+        and f.kind == "edition check"
+    )
 
 
 def test_figures(tmp_path):
@@ -191,9 +197,23 @@ def test_cleaning_keeps_every_real_event_on_the_twin(small_twin):
     t = res.accounting.truth.set_index("table")
     assert (t["dropped"] == 0).all() and (t["kept"] == t["written"]).all()
     f = {x.key: x for x in res.findings()}
-    assert f["keeps_real_events"].status == "validated" and f["keeps_real_events"].headline
+    assert (
+        f["keeps_real_events"].status == "validated" and f["keeps_real_events"].check_type == "qa"
+    )
     assert f["long_rooms"].origin == "planted" and f["duplicate_rooms"].origin == "planted"
     assert f["duplicate_rooms"].status == "validated"
     res2 = cleaning.analyse(dataset.load(small_twin, long_rooms="drop"))
     assert res2.accounting.truth.set_index("table").loc["click", "dropped"] > 0
     assert {x.key: x for x in res2.findings()}["keeps_real_events"].status == "failed"
+
+
+def test_every_finding_is_an_edition_check_never_a_headline(tiny_result):
+    """Chapter 1 checks the pipeline on these files (issue 23: QA is not a claim about users):
+    every finding is a QA edition check, none is proposed as a headline, and each asks an open
+    question in case its check does not pass."""
+    from kuailive_analysis.chapter.findings import headlines
+
+    found = tiny_result.findings()
+    assert found and all(f.kind == "edition check" and f.check_type == "qa" for f in found)
+    assert not any(f.headline for f in found) and all(f.question.endswith("?") for f in found)
+    assert headlines(found, twin=False) == []

@@ -100,7 +100,6 @@ def main() -> int:
         r = eda.analyse(ds)
         NUMBERS.write_text(json.dumps(r.numbers(), indent=1, sort_keys=True) + "\n")
         tables = {**function_tables(ds), **{f"result.{k}": v for k, v in result_tables(r).items()}}
-        tables["uncertainty"] = r.uncertainty
         with gzip.GzipFile(TABLES, "wb", mtime=0) as f:
             pickle.dump(tables, f, protocol=4)
     print(f"wrote {NUMBERS.name} and {TABLES.name} ({TABLES.stat().st_size:,} bytes)")

@@ -285,6 +285,7 @@ def twin_result(small_twin) -> eda.EDAResult:
 
 def test_calibration_table_takes_each_value_from_the_fidelity_module(twin_result, small_twin):
     from kuailive_analysis import fidelity
+    from kuailive_analysis.eda.published import ROLE_TUNED, ROLE_UNTUNED
 
     cal = twin_result.published.calibration
     assert list(cal.index) == list(CALIBRATION_KEYS)
@@ -292,42 +293,106 @@ def test_calibration_table_takes_each_value_from_the_fidelity_module(twin_result
     for key in ("daily_gini_clicks", "ctr", "gini_user_revenue", "streamer_lt5"):
         assert cal.loc[key, "run_value"] == pytest.approx(stats[key])
         assert cal.loc[key, "real_value"] == fidelity.FACT_BY_KEY[key].real
-    # the click Gini is the source's daily-averaged one (0.563), not the pooled Gini
+    # the click Gini is the source's daily-averaged one (0.563); the pooled Gini is shown but
+    # not comparable, with the same verdict as in the appendix
     assert cal.loc["daily_gini_clicks", "real_value"] == 0.563
+    assert cal.loc["daily_gini_clicks", "verdict"] in ("match", "close", "off")
+    assert cal.loc["gini_streamer_clicks", "verdict"] == "not comparable"
+    appendix = fidelity.analyse(load(small_twin)).table.set_index("Key")["Verdict"]
+    assert (cal["verdict"] == appendix[cal.index]).all()
     assert twin_result.published.click_gini_daily == pytest.approx(stats["daily_gini_clicks"])
-    assert (cal["role"] == "calibration target (planted)").all()
+    # on the twin the role says whether the generator was tuned to the value
+    tuned = [fidelity.FACT_BY_KEY[k].tuned for k in cal.index]
+    assert cal["role"].tolist() == [ROLE_TUNED if t else ROLE_UNTUNED for t in tuned]
+    assert cal.loc["ctr", "role"] == ROLE_TUNED
+    assert cal.loc["daily_gini_clicks", "role"] == ROLE_UNTUNED
     assert set(cal["verdict"]) <= set(fidelity.VERDICTS)
     n = twin_result.numbers()
     n_na = int((cal["verdict"] == "n/a").sum())
-    parts = n["calibration_match"] + n["calibration_close"] + n["calibration_off"] + n_na
-    assert n["calibration_n"] == len(cal) == parts
+    judged = n["calibration_match"] + n["calibration_close"] + n["calibration_off"]
+    assert n["calibration_n_judged"] == judged == len(cal) - n_na - n["calibration_not_comparable"]
+    assert n["calibration_n"] == len(cal) and n["calibration_not_comparable"] == 2
+    assert n["calibration_n_tuned"] == sum(
+        t for t, v in zip(tuned, cal["verdict"]) if v not in ("n/a", "not comparable")
+    )
 
 
-def test_findings_on_the_twin_are_planted_and_carry_no_action(twin_result):
-    from kuailive_analysis.chapter import Finding
+CLAIMS = ("revenue_concentration", "evening_habit", "loyal_users", "cold_start")
+CHECKS = ("calibration", "click_concentration")
+
+
+def test_findings_on_the_twin_are_planted_tuned_and_never_headlines(twin_result):
+    from kuailive_analysis.chapter import Finding, findings as F
 
     f = {x.key: x for x in twin_result.findings()}
-    planted = ("click_concentration", "revenue_concentration", "evening_habit", "loyal_users")
-    assert set(f) == {"calibration", *planted, "cold_start"}
+    assert set(f) == {*CHECKS, *CLAIMS}
     assert all(isinstance(x, Finding) and x.chapter == ChapterId.EDA.value for x in f.values())
-    for key in (*planted, "cold_start"):
-        assert f[key].origin == "planted" and not f[key].action and not f[key].headline, key
-    ev = f["evening_habit"]
-    assert ev.interval[0] <= ev.value <= ev.interval[1]
-    assert ev.status == ("validated" if ev.interval[0] > 0.25 else "failed")
-    assert f["calibration"].origin == "data" and f["calibration"].headline
+    subjects = {"revenue_concentration": "money", "cold_start": "streamers"}
+    for key in CLAIMS:
+        x = f[key]
+        assert (x.kind, x.check_type, x.origin) == ("claim", "test", "planted"), key
+        assert x.subject == subjects.get(key, "users") and x.would_fail and x.question, key
+        assert x.tuned and x.headline and not x.action, key
+        assert x.interval[0] <= x.value <= x.interval[1], key
+        assert "tuned to" in F.headline_refusal(x, twin=True)
+    for key in CHECKS:
+        x = f[key]
+        assert (x.kind, x.check_type, x.origin) == ("edition check", "calibration", "data")
+        assert not x.headline and x.question and not x.subject
+    assert F.headlines(f.values(), twin=True) == []
+    ev, c = f["evening_habit"], twin_result.checks
+    assert ev.status == ("validated" if ev.interval[0] > c.flat_share else "failed")
+    assert ev.evidence["window"] == c.peak_window
+    assert f["loyal_users"].status == ("validated" if c.fav_lift_ci[0] > 0 else "failed")
     if f["calibration"].status == "failed":
         assert "outside tolerance" in f["calibration"].reason
+    # the statement of a claim does not repeat its number (the headline table shows it)
+    for key in CLAIMS:
+        assert f"{f[key].value:.1%}" not in f[key].statement, key
 
 
-def test_findings_on_a_plain_folder_are_data_with_actions_only_when_validated(result):
-    f = result.findings()
-    assert all(x.origin == "data" for x in f)
-    assert all(bool(x.action) == (x.status == "validated") for x in f if x.key != "calibration")
-    assert all(not x.reason for x in f if x.status == "validated")
-    assert (result.published.calibration["role"] == "published value (check)").all()
+def test_findings_on_a_plain_folder_are_data_and_their_claims_may_be_headlines(result):
+    from kuailive_analysis.chapter import findings as F
+
+    f = {x.key: x for x in result.findings()}
+    assert all(x.origin == "data" and not x.tuned for x in f.values())
+    for key in CLAIMS:
+        x = f[key]
+        assert bool(x.action) == (x.status == "validated"), key
+        assert (F.headline_refusal(x, twin=False) == "") == (x.status == "validated"), key
+    for key in CHECKS:
+        assert f[key].check_type == "qa" and not f[key].action
+        assert F.headline_refusal(f[key], twin=False) == "not proposed as a headline"
+    assert all(not x.reason for x in f.values() if x.status == "validated")
+    assert all(x.reason and x.question for x in f.values() if x.status != "validated")
+    assert (result.published.calibration["role"] == "published value: checks this copy").all()
+
+
+def test_a_claim_whose_interval_reaches_its_alternative_fails_with_its_question(result):
+    """The same finding with a check that reaches its alternative: failed, no action, never a
+    headline, and the open question is asked in its place."""
+    from kuailive_analysis.chapter import findings as F
+
+    c = result.checks
+    worse = dataclasses.replace(
+        result,
+        checks=dataclasses.replace(c, peak_share_hold_ci=(0.1, 0.9), cold_share_ci=(0.4, 0.6)),
+    )
+    f = {x.key: x for x in worse.findings()}
+    for key in ("evening_habit", "cold_start"):
+        assert f[key].status == "failed" and not f[key].action and f[key].reason, key
+        assert F.headlines([f[key]]) == [] and f[key].question.endswith("?")
+
+
+def test_titles_say_planted_on_the_twin(twin_result, result):
+    from kuailive_analysis.eda.result import PLANTED
+
+    for name, title in dataclasses.asdict(twin_result.titles).items():
+        assert title.startswith(PLANTED), name
+        assert title[len(PLANTED)].islower() or title[len(PLANTED)].isdigit(), name
+    assert not any(t.startswith(PLANTED) for t in dataclasses.asdict(result.titles).values())
 
 
 def test_calibration_without_a_data_folder_is_not_available():
     cal = eda.calibration_table(dataset())
-    assert (cal["verdict"] == "n/a").all() and cal["run_value"].isna().all()
+    assert (cal["verdict"].isin(["n/a", "not comparable"])).all() and cal["run_value"].isna().all()

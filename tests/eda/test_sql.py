@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from kuailive_analysis import eda
 from kuailive_analysis.core.calendar import MS_PER_DAY, WINDOW_START_MS as W
-from kuailive_analysis.eda.findings import uncertainty
+from kuailive_analysis.core.stats import gini
 from kuailive_analysis.eda.returns import daily_rhythm, interval_counts, interval_histogram
 from kuailive_analysis.engine.queries import eda as EQ
 
@@ -332,9 +332,9 @@ def test_returns_match_brute_force(rows, min_rooms):
 
 
 # --------------------------------------------------------------------------------------------
-# Interactions per user inside the busiest hours (the findings' bootstrap)
+# The findings' tests: interactions by hour and per user around a split day, favourites
 # --------------------------------------------------------------------------------------------
-def test_user_peak_and_the_intervals_of_the_findings():
+def test_user_peak_counts_the_window_from_a_day_on():
     ds = dataset()
     peak = ds.query(EQ.USER_PEAK, peak_start=20, peak_hours=3).set_index("user_id")
     # user 1: click 20 h, comment 20 h, click 44 h (20 h), gift 44 h -> 4 of 4 in 20-23 h;
@@ -343,10 +343,130 @@ def test_user_peak_and_the_intervals_of_the_findings():
     assert peak["n_peak"].to_dict() == {1: 4, 2: 1, 3: 1}
     wrapped = ds.query(EQ.USER_PEAK, peak_start=22, peak_hours=15)  # 22:00-13:00
     assert wrapped.set_index("user_id")["n_peak"].to_dict() == {1: 0, 2: 3, 3: 1}
-    ua = ds.query(EQ.USER_ACTIVITY)
-    sa = ds.query(EQ.STREAMER_ACTIVITY)
-    u = uncertainty(ds, ua, sa, peak_start=20, peak_hours=3, cold_start_max=5)
-    assert u.peak_share[0] <= 6 / 9 <= u.peak_share[1]
-    assert u.even_share_median == pytest.approx(1.0)  # users watch 1, 2 and 1 streamers
-    assert u.cold_share[0] < 3 / 4 < u.cold_share[1]  # 3 of 4 streamers have < 5 interactions
-    assert u == uncertainty(ds, ua, sa, 20, 3, 5)  # seeded: the same intervals every run
+    later = ds.query(EQ.USER_PEAK, peak_start=20, peak_hours=3, from_day=1)  # day 1: 44 h
+    assert later.set_index("user_id")[["n", "n_peak"]].to_dict("index") == {
+        1: {"n": 2, "n_peak": 2}
+    }
+
+
+def test_interaction_hours_before_a_day():
+    ds = dataset()
+    h = ds.query(EQ.INTERACTION_HOURS, before_day=1).set_index("hour")["n"].to_dict()
+    # day 0: 20 h click + comment (user 1), 21 h click, 12 h click + like + gift (user 2),
+    # 22 h click (user 3); day 1 (44 h) is left out
+    assert h == {12: 3, 20: 2, 21: 1, 22: 1}
+    assert ds.query(EQ.INTERACTION_HOURS, before_day=0).empty
+
+
+def _holdout_sessions(rows):
+    """Sessions (user, streamer, day, watch s) with one room each."""
+    df = pd.DataFrame(rows, columns=["user_id", "streamer_id", "day", "watch_s"])
+    df["live_id"] = np.arange(len(df))
+    df["watch_ms"] = df.pop("watch_s") * 1000
+    return df
+
+
+def test_favourite_holdout_by_hand():
+    sessions = _holdout_sessions(
+        [
+            # user 1: favourite 100 (50 s before day 14), others 200 and 300; after: 100 40 s,
+            # 200 10 s, 400 50 s -> w_hold 100, w_fav 40, w_others 10, n_others 2
+            (1, 100, 0, 30),
+            (1, 100, 5, 20),
+            (1, 200, 3, 40),
+            (1, 300, 13, 1),
+            (1, 100, 14, 40),
+            (1, 200, 20, 10),
+            (1, 400, 15, 50),
+            # user 2: tie 100 / 200 before (the lower id is the favourite), nothing after: out
+            (2, 200, 1, 10),
+            (2, 100, 2, 10),
+            # user 3: one streamer before, all watch after on another one
+            (3, 500, 0, 5),
+            (3, 600, 16, 9),
+            # user 4: watch only after the split: out; a zero-watch session is ignored
+            (4, 100, 15, 7),
+            (1, 700, 0, 0),
+        ]
+    )
+    got = frames(sessions=sessions).query(EQ.FAVOURITE_HOLDOUT, split_day=14)
+    got = got.set_index("user_id")
+    assert got.index.tolist() == [1, 3]
+    assert got.loc[1, ["w_hold", "w_fav", "w_others", "n_others"]].tolist() == [
+        100_000,
+        40_000,
+        10_000,
+        2,
+    ]
+    assert got.loc[3, ["w_hold", "w_fav", "w_others", "n_others"]].tolist() == [9_000, 0, 0, 0]
+    tie = frames(sessions=sessions[sessions["user_id"] == 2].assign(day=[1, 14]))
+    assert tie.query(EQ.FAVOURITE_HOLDOUT).set_index("user_id").loc[2, "w_fav"] == 0  # 100 first
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(0, 20), st.integers(0, 50)),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_favourite_holdout_matches_brute_force(rows):
+    """Each user's favourite (most watch before day 14, lowest id on ties) and the watch after
+    day 14 on it and on the user's other earlier streamers, as a plain loop gives them."""
+    sessions = _holdout_sessions(rows)
+    got = frames(sessions=sessions).query(EQ.FAVOURITE_HOLDOUT).set_index("user_id")
+    expect = {}
+    for u in sorted({r[0] for r in rows}):
+        before, after = {}, {}
+        for uu, s, d, w in rows:
+            if uu == u and w > 0:
+                side = before if d < 14 else after
+                side[s] = side.get(s, 0) + w * 1000
+        if not before or not after:
+            continue
+        fav = min(before, key=lambda s: (-before[s], s))
+        others = [s for s in before if s != fav]
+        expect[u] = [
+            sum(after.values()),
+            after.get(fav, 0),
+            sum(after.get(s, 0) for s in others),
+            len(others),
+        ]
+    assert sorted(got.index) == sorted(expect)
+    for u, values in expect.items():
+        assert got.loc[u, ["w_hold", "w_fav", "w_others", "n_others"]].tolist() == values
+
+
+def test_checks_of_the_findings_by_hand():
+    """The four tests on hand-made tables: the window chosen before day 14 and counted after
+    it, the favourite's lift, the Gini gap of revenue over watch and the Wilson cold share."""
+    from kuailive_analysis.eda.checks import checks
+
+    def ev(rows):  # (user, day, hour)
+        df = pd.DataFrame(rows, columns=["user_id", "day", "hour"])
+        return df.assign(live_id=1, streamer_id=100)
+
+    clicks = ev([(1, 0, 20)] * 3 + [(2, 1, 20), (2, 2, 9)] + [(1, 14, 20), (2, 15, 9), (2, 16, 20)])
+    none = ev([])
+    sessions = _holdout_sessions(
+        [(1, 100, 0, 60), (1, 200, 1, 10), (1, 100, 14, 30), (1, 200, 15, 10), (1, 300, 16, 60)]
+    )
+    ds = frames(clicks=clicks, comments=none, likes=none, gifts=none, sessions=sessions)
+    ua = pd.DataFrame({"gift_value": [0.0, 0.0, 0.0, 100.0], "watch_hours": [1.0, 1.0, 1.0, 1.0]})
+    sa = pd.DataFrame({"n_interactions": [0, 1, 2, 10]})
+    c = checks(ds, ua, sa, peak_hours=1, cold_start_max=5)
+    # days 0-13: hour 20 has 4 interactions, hour 9 one -> window 20:00-21:00; after day 14:
+    # user 1 1 of 1, user 2 1 of 2 -> 2 of 3
+    assert c.peak_window == "20:00-21:00" and c.peak_share_hold == pytest.approx(2 / 3)
+    assert c.flat_share == 1 / 24 and c.n_users_peak == 2
+    assert c.peak_share_hold_ci[0] <= 2 / 3 <= c.peak_share_hold_ci[1]
+    # user 1: after day 14 100 s, 30 on the favourite 100, 10 on the one other earlier streamer
+    assert (c.fav_share_hold, c.other_share_hold) == (pytest.approx(0.3), pytest.approx(0.1))
+    assert c.fav_lift == pytest.approx(20.0) and c.fav_lift_ci == (pytest.approx(20.0),) * 2
+    # revenue all on one of 4 users (Gini 3/4), watch even (Gini 0)
+    assert c.gini_revenue == pytest.approx(gini(np.array([0, 0, 0, 100.0])))
+    assert c.gini_watch == 0.0 and c.gini_gap == pytest.approx(c.gini_revenue)
+    assert c.top1_revenue == pytest.approx(0.04)  # Lorenz: the top 1% of 4 users = 0.04 payer
+    assert c.cold_share == 0.75 and c.cold_share_ci[0] < 0.75 < c.cold_share_ci[1]
+    assert c == checks(ds, ua, sa, 1, 5)  # seeded: the same intervals every run

@@ -23,6 +23,7 @@ from kuailive_analysis.data import schema as S
 from kuailive_analysis.data.data_source import TRUTH_FILE
 from kuailive_analysis.dataset import load
 from kuailive_analysis.fidelity.common import UTC_MAY_4
+from kuailive_analysis.fidelity.comparability import NOT_COMPARABLE
 
 UTC_MAY = {d: (UTC_MAY_4 + d - 4) * S.MS_PER_DAY for d in range(4, 27)}
 """Epoch ms of 00:00 UTC on May d, 2025."""
@@ -312,9 +313,11 @@ def test_table_on_the_small_twin_is_complete(twin_result):
     ]
     assert t["Key"].tolist() == [f.key for f in F.FACTS]
     assert t["Real value"].notna().all()
-    assert t["Verdict"].isin(["match", "close", "off"]).all(), t.loc[
-        ~t["Verdict"].isin(["match", "close", "off"]), ["Key", "This data"]
+    judged = ~t["Key"].isin(list(NOT_COMPARABLE))
+    assert t.loc[judged, "Verdict"].isin(["match", "close", "off"]).all(), t.loc[
+        judged & ~t["Verdict"].isin(["match", "close", "off"]), ["Key", "This data"]
     ]
+    assert (t.loc[~judged, "Verdict"] == "not comparable").all()
     both = t["Real value"].notna() & t["This data"].notna()
     assert t.loc[both, "Ratio"].notna().all()
     assert (t["How computed"].str.len() > 0).all()
@@ -327,7 +330,10 @@ def test_numbers_on_the_small_twin(twin_result):
     n = twin_result.numbers()
     assert all(k.isidentifier() for k in n)
     assert n["n_facts"] == len(F.FACTS)
-    assert n["n_match"] + n["n_close"] + n["n_off"] + n["n_na"] == n["n_facts"]
+    assert n["n_match"] + n["n_close"] + n["n_off"] == n["n_judged"]
+    assert n["n_judged"] + n["n_na"] + n["n_not_comparable"] == n["n_facts"]
+    assert n["n_tuned_judged"] + n["n_untuned_judged"] == n["n_judged"]
+    assert n["n_untuned_match"] + n["n_untuned_close"] + n["n_untuned_off"] == n["n_untuned_judged"]
     assert n["worst1_fact"] != "none" and n["data_label"].startswith("synthetic twin (scale")
     counts = twin_result.verdict_counts()
     assert counts.loc["all facts"].sum() == n["n_facts"]
@@ -343,7 +349,8 @@ def test_ratio_figure(twin_result):
     assert len(fig.axes) == 1 and fig.axes[0].get_xscale() == "log"
     n = twin_result.numbers()
     assert fig.axes[0].get_title(loc="left") == (
-        f"{n['n_match']} of {n['n_facts']} facts match the real files, {n['n_off']} are off"
+        f"The twin against the real files, fact by fact: {n['n_match']} of {n['n_judged']} "
+        f"comparable facts match, {n['n_off']} are off"
     )
 
 
@@ -376,9 +383,10 @@ def test_findings_of_a_plain_folder_name_what_is_off(tmp_path):
     res = F.analyse(load(write_tiny(tmp_path / "real"), cache=False))
     f = {x.key: x for x in res.findings()}
     assert set(f) == {"matches_published", "copy_reproduces_counts"}
-    assert all(x.chapter == ChapterId.FIDELITY.value and x.headline for x in f.values())
+    assert all(x.chapter == ChapterId.FIDELITY.value and not x.headline for x in f.values())
+    assert all((x.kind, x.check_type) == ("edition check", "qa") and x.question for x in f.values())
     agree, copy = f["matches_published"], f["copy_reproduces_counts"]
     assert agree.status == copy.status == "failed" and not agree.action and not copy.action
-    assert f"{res.summary.n_off} of {res.summary.n_judged} facts" in agree.reason
+    assert f"{res.summary.n_off} of {res.summary.n_judged} comparable facts" in agree.reason
     assert "users (user.csv rows)" in copy.reason  # 4 users, not 23,772
     assert agree.value == res.numbers()["share_match"]

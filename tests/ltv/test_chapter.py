@@ -175,36 +175,62 @@ def test_text_when_the_watch_fit_fails(result):
 
 
 def test_findings_gate_the_ltv_headline(result):
-    from kuailive_analysis.chapter.findings import headlines
+    from kuailive_analysis.chapter.findings import headline_refusal, headlines
     from kuailive_analysis.ltv import compare as C
 
     fs = {f.key: f for f in result.findings()}
     assert {"ltv_value", "ltv_ranking", "bg_frequency_fit", "bg_holdout_days", "gg_mean"} <= set(fs)
-    v = fs["ltv_value"]
-    assert v.headline
-    comparison = result.choice.comparison
-    if comparison.winner.method is None:
-        assert v.status == "failed" and v.reason == comparison.winner.reason
-        assert v not in headlines(fs.values()) and v.value is None and not v.action
+    assert "ziln_training_total" in fs
     for f in fs.values():
+        assert f.subject and f.check_type == "test" and f.would_fail and f.question, f.key
+        assert not f.tuned and f.origin == "method", f.key
         assert (f.status == "validated") or (f.reason and not f.action), f.key
-    # with a winner the headline is validated, comes from the winner's forward forecast and
-    # carries an action
-    sc = comparison.scores
+        assert f.kind == ("claim" if f.key.startswith("ltv_") else "method check"), f.key
+    v, r = fs["ltv_value"], fs["ltv_ranking"]
+    assert v.headline and r.headline and v.subject == "money" and r.subject == "users"
+    c = result.choice.comparison
+    if c.winner.method is None:
+        assert v.status == r.status == "failed" and v.reason == c.winner.reason
+        assert not headlines([v, r], twin=True) and v.value is None and not r.action
+    else:
+        assert v.status == "validated" and not headline_refusal(v, twin=True)
+        assert c.winner.method in v.statement and c.winner.method in v.would_fail
+        assert (v.value, *v.interval) == pytest.approx(result.choice.ltv_value)
+        assert r.evidence["model"] == c.winner.method
+    # without a winner: no value and no targeting by a rejected model, open questions instead
+    lost = dataclasses.replace(
+        c, winner=C.Winner(None, (), C.BG, C.RUN_RATE, "No model passes the rule."), forward=None
+    )
+    choice = dataclasses.replace(result.choice, comparison=lost, ltv_value=None)
+    bad = {f.key: f for f in dataclasses.replace(result, choice=choice).findings()}
+    for key in ("ltv_value", "ltv_ranking"):
+        f = bad[key]
+        assert f.status == "failed" and not f.action and f.value is None, key
+        assert f.question.endswith(".") and "?" in f.question and headline_refusal(f, twin=True)
+    # with a winner the headline is validated, states the value per user over the horizon and
+    # carries an action; its interval divides by the holdout total-ratio interval
     won = dataclasses.replace(
-        comparison,
-        winner=C.Winner(C.GBM, (C.GBM,), C.GBM, "gradient boosting wins."),
+        c,
+        winner=C.Winner(C.GBM, (C.GBM,), C.GBM, C.RUN_RATE, "it wins."),
         forward=pd.Series([10.0, 20.0, 30.0]),
     )
-    choice = dataclasses.replace(result.choice, comparison=won)
-    ok = {f.key: f for f in dataclasses.replace(result, choice=choice).findings()}["ltv_value"]
-    assert ok.status == "validated" and ok.value == 60.0 and ok.action
-    assert "gradient boosting" in ok.statement and ok in headlines([ok])
-    lo, hi = (
-        sc.table.loc[C.GBM, ("total_ratio", "low")],
-        sc.table.loc[C.GBM, ("total_ratio", "high")],
-    )
-    assert ok.interval == pytest.approx((60.0 / hi, 60.0 / lo))
+    value = C.per_user_value(won, result.params.horizon_days)
+    choice = dataclasses.replace(result.choice, comparison=won, ltv_value=value)
+    ok = {f.key: f for f in dataclasses.replace(result, choice=choice).findings()}
+    okv = ok["ltv_value"]
+    assert okv.status == "validated" and okv.action and okv in headlines([okv], twin=True)
+    ratio = c.scores.estimate("total_ratio")[C.GBM]
+    assert okv.value == pytest.approx(20.0 * result.params.horizon_days / c.horizon / ratio)
+    assert okv.interval[0] <= okv.value <= okv.interval[1]
+    assert "gradient boosting" in okv.statement and okv.unit == "coins per user"
+    assert "had reached 0" in okv.would_fail and "0.5 to 2" in okv.would_fail
+    # the landing table shows the number: the statement does not repeat it
+    assert f"{okv.value:,.0f}" not in okv.statement
+    rank = ok["ltv_ranking"]
+    d = c.scores.difference("top10_capture", C.GBM, C.RUN_RATE)
+    assert (rank.status == "validated") == (d["low"] > 0)
+    if rank.status == "validated":
+        assert "top 10% of users by Poisson gradient boosting" in rank.action
 
 
 def test_degenerate_gamma_gamma_is_reported(result):

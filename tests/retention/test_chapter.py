@@ -15,15 +15,32 @@ import pytest
 
 from kuailive_analysis import retention as R
 from kuailive_analysis.chapter import ChapterId, headlines
+from kuailive_analysis.chapter.findings import headline_refusal
 from kuailive_analysis.retention.activity import DEFAULT_LAST_DAY
 from kuailive_analysis.retention.cohorts import retention_at
-from kuailive_analysis.retention.populations import ALL_USERS, EXISTING, NEW
+from kuailive_analysis.retention.gap import ACCOUNT_SPLIT, detectable_effect
+from kuailive_analysis.retention.populations import ALL_USERS, DAY0, EXISTING, NEW
 
 CHAPTER = Path(__file__).resolve().parents[2] / "book" / "chapters" / "03_retention.ipynb"
 INTRO = CHAPTER.parents[1] / "intro.md"
 TEXT_KEY = re.compile(r"\{glue:text\}`(?:chapters/03_retention\.ipynb::)?(\w+)(?::([^`]*))?`")
 FIGURE_KEY = re.compile(r"\{glue:figure\}\s+(\w+)")
-TRUTH_KEYS = ("truth_tmax", "truth_maxdiff", "truth_inband", "truth_maxdiff_presence")
+TRUTH_KEYS = (
+    "truth_tmax",
+    "truth_maxdiff",
+    "truth_inband",
+    "truth_maxdiff_raw",
+    "truth_inband_raw",
+    "truth_below_raw",
+    "truth_real_churns",
+    "truth_maxdiff_presence",
+    "share_right_before",
+    "share_right_after",
+    "share_found_after",
+    "share_right_other",
+)
+TWIN_TEXTS = ("truth_status", "truth_verdict", "new_check_status", "gapc_habit", "gap_verdict")
+"""Texts that say what the twin's truth shows, or that there is none."""
 
 
 def _cells(kind):
@@ -117,6 +134,17 @@ def test_result_values_are_consistent(twin_result):
     pops = res.cohorts.populations
     assert h["n_old"] + h["n_new"] == h["n_active_users"] == pops["users"].max()
     assert list(res.cohorts.curves) == [EXISTING, NEW]
+    # the new users are those of the check table's chosen definition; the gaps read the table
+    chosen = res.new_users.check.query("chosen").iloc[0]
+    assert chosen["called_new"] == h["n_new"] and chosen["clock"] == res.params.new_user_by
+    assert h["n_later"] == res.new_users.check["called_new"].iloc[0]
+    row = res.new_users.gaps.query("n == 7 and split == @ACCOUNT_SPLIT").iloc[0]
+    assert h["gap_adj"] == (100 * row["adj"], "+.1f") and h["gap_n_new"] == row["n_new"]
+    assert h["gap_mde"][0] == pytest.approx(100 * detectable_effect(row["adj_se"]))
+    assert (
+        row["n_new"] + row["n_existing"]
+        == pops.query("population == @ALL_USERS and n == 7")["denominator"].iloc[0]
+    )
 
 
 def test_truth_comparison_only_on_a_twin(twin_result, folder_result):
@@ -130,14 +158,22 @@ def test_truth_comparison_only_on_a_twin(twin_result, folder_result):
         "KM, active: click, comment, like, gift",
         "KM, active incl. exposures",
     ]
+    # like with like: the planted lifetimes as the churn rule sees them are never longer than
+    # the planted ones, so that curve lies at or below the raw planted survival
+    assert (v.chosen["seen"] <= v.chosen["truth"] + 1e-12).all()
+    assert v.truth_maxdiff == v.chosen["diff"].abs().max()
+    assert v.truth_inband_raw == v.chosen["in_band_truth"].mean()
+    assert 0.5 <= v.truth_real_churns <= 1
     f = folder_result.numbers()
     assert not folder_result.is_twin and folder_result.validation.curves is None
     assert f["truth_status"].startswith("this is not a twin")
     assert f["truth_verdict"] == "not checkable on these files (no planted truth)"
+    assert f["new_check_status"].startswith("these files have no planted start")
     assert all(_rendered(f[key], None) == "n/a" for key in TRUTH_KEYS)
     assert folder_result.titles.truth == ""
+    assert folder_result.new_users.check["share_right"].isna().all()
     # the same data without the truth file: every other number is unchanged
-    other = set(t) - {"data_name", "truth_status", "truth_verdict", *TRUTH_KEYS}
+    other = set(t) - {"data_name", *TWIN_TEXTS, *TRUTH_KEYS}
     assert {k: t[k] for k in other} == {k: f[k] for k in other}
     assert f["data_name"] == "KuaiLive files in /somewhere"
 
@@ -164,41 +200,90 @@ def test_analyse_parameters_reach_the_numbers(twin_ds):
 def test_findings_gate_origins_and_chapter(twin_result, folder_result):
     found = {f.key: f for f in twin_result.findings()}
     assert {f.chapter for f in found.values()} == {ChapterId.RETENTION.value}
-    for key in ("ret_d1_existing", "ret_d7_existing", "ret_d1_new", "ret_d7_new"):
-        f = found[key]
-        assert f.headline and f.origin == "method" and f.interval[0] <= f.value <= f.interval[1]
-        assert "clicked, commented, liked and gifted" in f.statement  # the sample rule
+    for f in found.values():  # the headline policy's fields are set on every finding
+        assert f.subject == "users" and f.would_fail and f.question.endswith("?"), f.key
+    for key in ("ret_d1_existing", "ret_d7_existing", "ret_d1_new", "ret_d7_new", "ret_week1"):
+        f = found[key]  # an interval-width gate is precision: said in the text, never a headline
+        assert f.check_type == "precision" and not f.headline and f.origin == "data", key
+        assert f.interval[0] <= f.value <= f.interval[1]
+    for key in ("ret_d1_new", "ret_d7_new"):
+        assert "clicked, commented, liked and gifted" in found[key].statement  # the sample rule
+        assert "first live watch in the window" in found[key].statement
+    assert found["dau_wau"].check_type == found["km_s7"].check_type == "precision"
     v, truth = twin_result.validation, found["km_truth"]
+    assert truth.kind == found["new_user_definition"].kind == "method check"
     assert truth.origin == "planted" and truth.value == v.truth_inband
     assert truth.status == ("validated" if v.truth_inband >= 0.8 else "failed")
-    assert found["km_s7"].status == truth.status and found["km_s7"].origin == "planted"
+    assert found["km_s7"].origin == "planted"
+    if truth.status == "failed":
+        assert found["km_s7"].status == "failed"
     # gifting early is selected on by the sampling rule: never a validated finding
     assert found["cox_early_gift"].status == "failed"
     assert "sampling rule" in found["cox_early_gift"].reason
-    assert all(f.status == "validated" for f in headlines(found.values()))
+    gap = found["ret_gap_d7"]
+    assert gap.headline and gap.kind == "claim" and gap.check_type == "test"
+    assert gap.would_fail.startswith("the interval of the activity-adjusted gap included zero")
+    assert gap.status == "failed"  # the twin plants no gap between new and existing users
+    proposed = {f.key for f in found.values() if f.headline}
+    assert proposed == {"ret_gap_d7", "cox_early_gift", "cox_early_watch"}
+    for f in headlines(found.values(), twin=True):
+        assert f.status == "validated" and f.check_type == "test" and f.kind == "claim"
+        assert f"{f.value:.2f}" not in f.statement  # the landing page shows the value
     for f in found.values():
         if f.action:  # actions only from validated findings that are not planted properties
             assert f.status == "validated" and f.origin != "planted", f.key
         assert f.status == "validated" or f.reason[:1].isupper(), f.key
-    assert 2 <= sum(bool(f.action) for f in found.values()) <= 4
+        assert "noise" not in f.action, f.key  # a detectable effect, not an interval's width
     plain = {f.key: f for f in folder_result.findings()}
-    assert plain["km_truth"].status == plain["km_s7"].status == "not checkable"
-    assert "-day threshold" in plain["km_s7"].reason
+    assert plain["km_truth"].status == plain["new_user_definition"].status == "not checkable"
+    assert (
+        plain["km_s7"].status == "validated"
+    )  # a precise estimate; its method is checked on twins
     assert all(f.origin != "planted" for f in plain.values())
 
 
-def test_weighting_finding_checks_that_existing_users_dominate(twin_result):
-    """The claim 'the weighted figure is mostly the stickiness of existing users' needs the
-    day-0 cohort to hold more than half of the users reaching day 1."""
+def _with_gap(res, diff, lo, hi):
+    """``res`` with the day-7 adjusted gap of the chapter's split replaced (in shares)."""
+    rows = res.new_users.gaps.copy()
+    at = (rows["split"] == ACCOUNT_SPLIT) & (rows["n"] == 7)
+    rows.loc[at, ["adj", "adj_lo", "adj_hi", "adj_se"]] = [diff, lo, hi, (hi - lo) / 3.92]
+    return replace(res, new_users=replace(res.new_users, gaps=rows))
+
+
+def test_gap_finding_needs_its_interval_off_zero_and_on_the_twin_a_planted_gap(
+    twin_result, folder_result
+):
+    """On real files an interval excluding zero validates the claim (with an action when new
+    users are retained less); on the twin, which plants no gap, it stays a question."""
+    key = "ret_gap_d7"
+    real = {f.key: f for f in _with_gap(folder_result, -0.08, -0.12, -0.04).findings()}[key]
+    assert real.status == "validated" and real.origin == "method" and real.action
+    assert "behind existing users of the same early activity" in real.action
+    assert "80% power" in real.action
+    assert "less on day 7" in real.statement and real.interval == pytest.approx((-12, -4))
+    assert not headline_refusal(real, twin=False)
+    more = {f.key: f for f in _with_gap(folder_result, 0.08, 0.04, 0.12).findings()}[key]
+    assert more.status == "validated" and not more.action and "more on day 7" in more.statement
+    zero = {f.key: f for f in _with_gap(folder_result, -0.02, -0.06, 0.02).findings()}[key]
+    assert zero.status == "failed" and "includes zero" in zero.reason and not zero.action
+    twin = {f.key: f for f in _with_gap(twin_result, -0.08, -0.12, -0.04).findings()}[key]
+    assert twin.status == "failed" and "plants no difference" in twin.reason
+    assert headline_refusal(twin, twin=True) == "its check failed"
+
+
+def test_weighting_finding_checks_that_the_day0_cohort_dominates(twin_result):
+    """The claim 'the weighted figure is mostly the day-0 cohort's retention' needs the day-0
+    cohort to hold more than half of the users reaching day 1."""
     found = {f.key: f for f in twin_result.findings()}
     assert found["ret_weighting"].status == "validated"
+    split = twin_result.cohorts.cohort_split.copy()
     pops = twin_result.cohorts.populations.copy()
-    day1 = pops["n"] == 1
-    pops.loc[day1 & (pops["population"] == EXISTING), "denominator"] = 10
-    pops.loc[day1 & (pops["population"] == ALL_USERS), "denominator"] = 100
-    res = replace(twin_result, cohorts=replace(twin_result.cohorts, populations=pops))
-    weighting = {f.key: f for f in res.findings()}["ret_weighting"]
-    assert weighting.status == "failed" and "only 10.0%" in weighting.reason
+    split.loc[(split["n"] == 1) & (split["population"] == DAY0), "denominator"] = 10
+    pops.loc[(pops["n"] == 1) & (pops["population"] == ALL_USERS), "denominator"] = 100
+    cohorts = replace(twin_result.cohorts, populations=pops, cohort_split=split)
+    weighting = {f.key: f for f in replace(twin_result, cohorts=cohorts).findings()}
+    assert weighting["ret_weighting"].status == "failed"
+    assert "only 10.0%" in weighting["ret_weighting"].reason
 
 
 def test_truth_check_uses_the_coverage_threshold(twin_ds, twin_result):
@@ -216,23 +301,39 @@ def test_titles_state_what_the_figures_show(twin_result):
     assert "raises" not in titles.forest and "lowers" not in titles.forest
     assert titles.forest.startswith(("Strongest association", "No covariate"))
     assert titles.truth == (
-        f"KM vs planted survival: truth inside the 95% band on {v.truth_inband:.0%} of days "
-        f"(max gap {v.truth_maxdiff:.1%})"
+        "KM vs planted survival as the churn rule sees it: inside the 95% band on "
+        f"{v.truth_inband:.0%} of days (max gap {v.truth_maxdiff:.1%})"
     )
-    assert "day-0 cohort" in titles.cohorts
+    assert (
+        "day-0 cohort" in titles.cohorts and "new users (by account age)" in titles.retention_curve
+    )
 
 
 def test_tables_are_readable(twin_result):
     tabs = twin_result.tables
     pairs = twin_result.segments.report.pairwise
     assert len(tabs.pairs) == pairs["segment"].nunique() < len(pairs)  # one row per segment
-    for name in ("populations", "weekly", "stickiness", "sensitivity", "segments", "pairs", "ph"):
+    names = ("populations", "new_users", "gaps", "weekly", "stickiness", "sensitivity")
+    for name in (*names, "segments", "pairs", "ph"):
         df = getattr(tabs, name)
         for col in df.columns:
-            assert " " in col or col in ("population", "segment", "covariate", "clock", "p-value")
+            assert " " in col or col in (
+                "population",
+                "segment",
+                "covariate",
+                "clock",
+                "p-value",
+                "comparison",
+            )
             if df[col].dtype == object:
                 assert not df[col].astype(str).str.contains(r"\de[-+]\d").any(), (name, col)
     assert set(tabs.populations["population"]) == {EXISTING, NEW, ALL_USERS}
+    assert tabs.new_users.iloc[0, 0].startswith("first seen on day 1 or later")
+    assert tabs.new_users.iloc[:, 0].str.endswith("(this chapter)").sum() == 1
+    assert (
+        len(tabs.gaps) == 4
+        and tabs.gaps["gap, new minus existing (points)"].str.match(r"^[+-]\d+\.\d$").all()
+    )
 
 
 def test_chapter_notebook_is_thin():
@@ -261,3 +362,11 @@ def test_chapter_notebook_is_thin():
         assert not re.search(banned, src), banned
     assert src.count("retention.analyse(") == 1 and "glue_all(res.numbers())" in src
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_new_user_definition_check_uses_its_threshold(twin_result):
+    for share, status in ((0.5, "failed"), (0.95, "validated")):
+        nu = replace(twin_result.new_users, share_right_after=share)
+        f = {f.key: f for f in replace(twin_result, new_users=nu).findings()}
+        assert f["new_user_definition"].status == status
+        assert f["new_user_definition"].kind == "method check"

@@ -52,8 +52,9 @@ def test_truth_figure_states_the_coverage_or_that_there_is_no_truth(twin_result,
     assert not fig.axes[0].get_title(loc="left")
     fig = P.plot_km_vs_truth(twin_result.validation.curves, title=twin_result.titles.truth)
     shown = fig.axes[0].get_title(loc="left")
-    assert shown.startswith("KM vs planted survival: truth inside the 95% band on")
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-1] == (
-        "truth (planted lifetimes)"
-    )
+    assert shown.startswith("KM vs planted survival as the churn rule sees it: inside the 95%")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][-2:] == [
+        "truth as the churn rule sees it",
+        "truth (planted lifetimes)",
+    ]
     plt.close("all")

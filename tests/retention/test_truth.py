@@ -9,7 +9,7 @@ import pytest
 from kuailive_analysis.core.calendar import MS_PER_DAY, WINDOW_START_MS
 from kuailive_analysis.retention import RetentionError, survival_table, true_vs_km
 from kuailive_analysis.retention.activity import BEHAVIOUR_COLUMNS, activity_days
-from kuailive_analysis.retention.truth import true_durations
+from kuailive_analysis.retention.truth import seen_durations, true_durations
 
 from ._data import act
 
@@ -74,3 +74,34 @@ def test_true_durations_never_shorter_than_observed_on_twin(twin_ds):
     tr = true_durations(tab, twin_ds.truth["users"])
     # every logged activity happens before the planted churn, so T_true >= observed duration
     assert (tr["T_true"].to_numpy() >= tab["duration"].to_numpy()).all()
+
+
+def test_seen_durations_date_the_planted_churn_at_the_last_active_day_before_it():
+    """User 1 is active on days 0, 1, 2, 5 and churns (planted) on day 4: the rule can see a
+    lifetime ending on day 2 (T = 3), not on day 4 (T = 5). User 2 churns after the window: its
+    seen lifetime is the planted one. User 3 enters on day 2, churns on day 2: T = 1."""
+    log = {1: [0, 1, 2, 5], 2: [0, 3], 3: [2]}
+    churn_day = {1: 4, 2: 40, 3: 2}
+    truth = pd.DataFrame(
+        {
+            "user_id": list(churn_day),
+            "churn_ms": [WINDOW_START_MS + d * MS_PER_DAY + 5_000 for d in churn_day.values()],
+        }
+    )
+    tab = survival_table(act(log), churn_days=3)
+    seen = seen_durations(tab, truth, act(log)).set_index("user_id")
+    assert seen["T_true"].to_dict() == {1: 5, 2: 41, 3: 1}
+    assert seen["T_seen"].to_dict() == {1: 3, 2: 41, 3: 1}
+
+
+def test_like_with_like_check_can_fail_when_censoring_is_wrong(twin_ds):
+    """The check compares with what the churn rule can see, so it passes for a correct estimate
+    and fails for one that treats every churn as censored (a survival curve stuck near 1)."""
+    activity = activity_days(twin_ds.user_day)
+    tab = survival_table(activity, churn_days=7)
+    good = true_vs_km(tab, twin_ds.truth["users"], activity)
+    assert good["in_band"].mean() >= 0.8 and good["diff"].abs().max() < 0.03
+    assert (good["seen"] <= good["truth"]).all()
+    wrong = tab.assign(event=False)
+    bad = true_vs_km(wrong, twin_ds.truth["users"], activity)
+    assert bad["in_band"].mean() < 0.5

@@ -7,8 +7,10 @@ rows leave the engine:
 * :func:`room_duration_query` (:data:`ROOM_DURATIONS`) -- room counts and duration quantiles
   per group; :data:`ROOM_START_HOURS`, :data:`ROOM_LIVE_STEPS` -- the schedule figures;
 * :data:`RETURNS` -- visits, repeat visits and revisit intervals in one pass over the clicks;
-* :data:`USER_PEAK` -- interactions per user, inside the busiest hours and in all (the
-  bootstrap of the findings' intervals).
+* :data:`INTERACTION_HOURS`, :data:`USER_PEAK`, :data:`FAVOURITE_HOLDOUT` -- the tests of
+  the findings (:mod:`kuailive_analysis.eda.checks`): interactions per hour before a day,
+  per user inside the busiest hours after it, and each user's favourite streamer's share of
+  their later watch time.
 
 Counts and sums are cast to BIGINT (DuckDB's SUM of integers is HUGEINT); quantiles use
 ``quantile_cont`` (Spark: ``percentile``), linear interpolation between order statistics as
@@ -391,29 +393,81 @@ FROM tot LEFT JOIN gaps ON TRUE
 )
 
 # ---------------------------------------------------------------------------------------------
-# Findings
+# The findings' tests: a window or a favourite chosen on the days before a split, measured after
 # ---------------------------------------------------------------------------------------------
+_INTERACTIONS = """ev AS (
+  SELECT user_id, day, hour FROM clicks
+  UNION ALL SELECT user_id, day, hour FROM comments
+  UNION ALL SELECT user_id, day, hour FROM likes
+  UNION ALL SELECT user_id, day, hour FROM gifts
+)"""
+"""Every interaction (click, comment, like, gift) with its user, Beijing day and hour."""
+
+INTERACTION_HOURS = Query(
+    name="eda_interaction_hours",
+    inputs=("clicks", "comments", "likes", "gifts"),
+    doc=(
+        "Interactions per Beijing hour (0..23, hours without any absent) on the days before "
+        ":before_day: hour, n. Where the evening-habit test chooses its window."
+    ),
+    defaults={"before_day": 14},
+    order_by=("hour",),
+    sql=f"""
+WITH {_INTERACTIONS}
+SELECT CAST(hour AS BIGINT) AS hour, CAST(COUNT(*) AS BIGINT) AS n
+FROM ev WHERE day < :before_day GROUP BY hour
+""",
+)
+
 USER_PEAK = Query(
     name="eda_user_peak",
     inputs=("clicks", "comments", "likes", "gifts"),
     doc=(
-        "Interactions (clicks, comments, likes, gifts) per user with any: n (all) and n_peak "
-        "(in the :peak_hours Beijing hours from :peak_start, wrapping midnight). Ordered by "
-        "user_id."
+        "Interactions (clicks, comments, likes, gifts) per user with any on the days from "
+        ":from_day on: n (all) and n_peak (in the :peak_hours Beijing hours from :peak_start, "
+        "wrapping midnight). Ordered by user_id."
     ),
-    defaults={"peak_start": 18, "peak_hours": 6},
+    defaults={"peak_start": 18, "peak_hours": 6, "from_day": 0},
     order_by=("user_id",),
-    sql="""
-WITH ev AS (
-  SELECT user_id, hour FROM clicks
-  UNION ALL SELECT user_id, hour FROM comments
-  UNION ALL SELECT user_id, hour FROM likes
-  UNION ALL SELECT user_id, hour FROM gifts
-)
+    sql=f"""
+WITH {_INTERACTIONS}
 SELECT user_id, CAST(COUNT(*) AS BIGINT) AS n,
   CAST(SUM(CASE WHEN (CAST(hour AS BIGINT) - :peak_start + 24) % 24 < :peak_hours THEN 1
     ELSE 0 END) AS BIGINT) AS n_peak
-FROM ev GROUP BY user_id
+FROM ev WHERE day >= :from_day GROUP BY user_id
+""",
+)
+
+FAVOURITE_HOLDOUT = Query(
+    name="eda_favourite_holdout",
+    inputs=("sessions",),
+    doc=(
+        "Per user with watch time both before and from :split_day on (sessions by the day of "
+        "their first click): w_hold (watch ms from :split_day on), w_fav (of it, on the user's "
+        "most-watched streamer before :split_day; the lowest streamer_id on ties), w_others "
+        "(on the user's other streamers watched before :split_day, summed) and n_others (how "
+        "many those are). Ordered by user_id."
+    ),
+    defaults={"split_day": 14},
+    order_by=("user_id",),
+    sql="""
+WITH w AS (
+  SELECT user_id, streamer_id,
+    SUM(CASE WHEN day < :split_day THEN CAST(watch_ms AS DOUBLE) ELSE 0 END) AS w_cal,
+    SUM(CASE WHEN day >= :split_day THEN CAST(watch_ms AS DOUBLE) ELSE 0 END) AS w_hold
+  FROM sessions WHERE watch_ms > 0 GROUP BY user_id, streamer_id
+),
+r AS (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY w_cal DESC, streamer_id) AS rank_cal
+  FROM w WHERE w_cal > 0
+),
+h AS (SELECT user_id, SUM(w_hold) AS w_hold FROM w GROUP BY user_id HAVING SUM(w_hold) > 0)
+SELECT r.user_id, h.w_hold,
+  SUM(CASE WHEN rank_cal = 1 THEN r.w_hold ELSE 0 END) AS w_fav,
+  SUM(CASE WHEN rank_cal > 1 THEN r.w_hold ELSE 0 END) AS w_others,
+  CAST(SUM(CASE WHEN rank_cal > 1 THEN 1 ELSE 0 END) AS BIGINT) AS n_others
+FROM r JOIN h ON r.user_id = h.user_id
+GROUP BY r.user_id, h.w_hold
 """,
 )
 
@@ -424,5 +478,7 @@ QUERIES = (
     ROOM_START_HOURS,
     ROOM_LIVE_STEPS,
     RETURNS,
+    INTERACTION_HOURS,
     USER_PEAK,
+    FAVOURITE_HOLDOUT,
 )

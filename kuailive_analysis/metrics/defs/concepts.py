@@ -190,7 +190,8 @@ DEFINITIONS: dict[str, Definition] = {
             "Published fact (fidelity appendix)",
             "A statistic of the real KuaiLive files recomputed on the raw files of this "
             "run, the way its source computed it (so on the files before cleaning, unlike "
-            "the book's KPIs); its verdict is match, close or off.",
+            "the book's KPIs); its verdict is match, close or off, or not comparable when "
+            "no computation of these files reproduces the way its source computed it.",
         ),
     )
 }

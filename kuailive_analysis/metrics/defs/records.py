@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kuailive_analysis.core.chapters import ChapterId
+
 # ---------------------------------------------------------------------------------------------
 # Records
 # ---------------------------------------------------------------------------------------------
@@ -24,14 +26,7 @@ UNITS = {
 }
 """Allowed units of a metric and how the glossary explains them."""
 
-CHAPTERS = {
-    "01_cleaning": "1. Data cleaning",
-    "02_eda": "2. Exploratory analysis",
-    "03_retention": "3. User retention",
-    "04_ltv": "4. Lifetime value",
-    "05_funnel_ctr": "5. Funnel and CTR",
-    "06_fidelity": "Appendix: fidelity",
-}
+CHAPTERS = {c.value: c.title for c in ChapterId}
 """Chapter stems and titles (the ``chapter`` field of a metric names where it is reported)."""
 
 KINDS = {

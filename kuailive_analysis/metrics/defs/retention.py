@@ -50,60 +50,71 @@ RETENTION: tuple[Metric, ...] = (
     Metric(
         "ret1_old",
         "Day-1 retention of existing users",
-        "Share of the users already active on day 0 of the window (the day-0 cohort: "
-        "existing users) who are active on day 1 (Amplitude N-day retention, N = 1); the "
-        "stickiness of regulars, not new-user retention.",
-        r"\frac{\text{day-0 cohort active on day 1}}{\lvert \text{day-0 cohort} \rvert}",
+        "Share of the existing users (first live watch before the window, or more than "
+        "new_user_days_before days before it) who are active on the day after their first "
+        "active day in the window, pooled over their cohorts (size-weighted; Amplitude N-day "
+        "retention, N = 1).",
+        r"\frac{\sum_c \text{existing users of } c \text{ active on day } c+1}"
+        r"{\sum_c \lvert \text{existing users of } c \rvert}",
         "share",
-        "day-0 cohort members active on day 1",
-        "day-0 cohort members",
-        "users with an active day on day 0 of the window",
+        "existing users active on day N after their first active day",
+        "existing users whose cohort reaches day N",
+        "users with an active day whose account is not new (by new_user_by)",
         ("03_retention",),
         "retention",
+        params=("new_user_by", "new_user_days_before"),
         computed_by="retention.population_retention",
     ),
     Metric(
         "ret7_old",
         "Day-7 retention of existing users",
-        "Share of the day-0 cohort (users already active when the window opens) active on "
-        "day 7 (Amplitude N-day retention, N = 7).",
-        r"\frac{\text{day-0 cohort active on day 7}}{\lvert \text{day-0 cohort} \rvert}",
+        "Share of the existing users (first live watch before the window) active on day 7 "
+        "after their first active day (size-weighted over the cohorts that reach day 7; "
+        "Amplitude N-day retention, N = 7).",
+        r"\frac{\sum_c \text{existing users of } c \text{ active on day } c+7}"
+        r"{\sum_c \lvert \text{existing users of } c \rvert}",
         "share",
-        "day-0 cohort members active on day 7",
-        "day-0 cohort members",
-        "users with an active day on day 0 of the window",
+        "existing users active on day N after their first active day",
+        "existing users whose cohort reaches day N",
+        "users with an active day whose account is not new (by new_user_by)",
         ("03_retention",),
         "retention",
+        params=("new_user_by", "new_user_days_before"),
         computed_by="retention.population_retention",
     ),
     Metric(
         "ret1_new",
-        "Day-1 retention of users new to the window",
-        "Share of the users first active on day 1 or later of the window who are active the "
-        "day after their first active day, pooled over their cohorts (size-weighted; "
-        "Amplitude N-day retention, N = 1).",
-        r"\frac{\sum_{c \ge 1} \text{active on day } c+1}{\sum_{c \ge 1} \lvert c \rvert}",
+        "Day-1 retention of new users",
+        "Share of the new users, by account age (first live watch, or registration with "
+        "new_user_by, in the window or at most new_user_days_before days before it), who are "
+        "active the day after their first active day (size-weighted over their cohorts; "
+        "Amplitude N-day retention, N = 1). Not the users first seen on day 1 or later: most of "
+        "those are regulars who skipped the first days.",
+        r"\frac{\sum_c \text{new users of } c \text{ active on day } c+1}"
+        r"{\sum_c \lvert \text{new users of } c \rvert}",
         "share",
-        "members of cohorts 1+ active on day N",
-        "members of cohorts 1+ that reach day N",
-        "users whose first active day in the window is day 1 or later",
+        "new users active on day N after their first active day",
+        "new users whose cohort reaches day N",
+        "users with an active day whose account is new (by new_user_by)",
         ("03_retention",),
         "retention",
+        params=("new_user_by", "new_user_days_before"),
         computed_by="retention.population_retention",
     ),
     Metric(
         "ret7_new",
-        "Day-7 retention of users new to the window",
-        "Share of the users first active on day 1 or later who are active on day 7 after "
-        "their first active day (size-weighted over the cohorts that reach day 7; Amplitude "
-        "N-day retention, N = 7).",
-        r"\frac{\sum_{c \ge 1} \text{active on day } c+7}{\sum_{c \ge 1} \lvert c \rvert}",
+        "Day-7 retention of new users",
+        "Share of the new users, by account age, active on day 7 after their first active day "
+        "(size-weighted over the cohorts that reach day 7; Amplitude N-day retention, N = 7).",
+        r"\frac{\sum_c \text{new users of } c \text{ active on day } c+7}"
+        r"{\sum_c \lvert \text{new users of } c \rvert}",
         "share",
-        "members of cohorts 1+ active on day N",
-        "members of cohorts 1+ that reach day N",
-        "users whose first active day in the window is day 1 or later",
+        "new users active on day N after their first active day",
+        "new users whose cohort reaches day N",
+        "users with an active day whose account is new (by new_user_by)",
         ("03_retention",),
         "retention",
+        params=("new_user_by", "new_user_days_before"),
         computed_by="retention.population_retention",
     ),
     Metric(

@@ -52,15 +52,23 @@ def _ok(*xs) -> bool:
 
 
 KPI_TEXT = {
-    "ctr": ("exposures are clicked", 1, "What share of exposures do users click?"),
-    "gtr": ("clicks carry a gift", 2, "What share of clicks carry a gift?"),
+    "ctr": (
+        "Users click this share of the exposures they are shown (interval: users resampled).",
+        "What share of exposures do users click?",
+    ),
+    "gtr": (
+        "This share of clicks carries a gift (interval: users resampled).",
+        "What share of clicks carry a gift?",
+    ),
 }
+"""Per KPI: the statement (no number: the value and interval fields carry it) and the open
+question."""
 
 
 def kpi_findings(res) -> list[Finding]:
     out = []
     twin = res.source.is_twin
-    for key, (name, digits, question) in KPI_TEXT.items():
+    for key, (statement, question) in KPI_TEXT.items():
         c = res.kpis.clustered.loc[key]
         v, lo, hi = float(c["value"]), float(c["boot_lo"]), float(c["boot_hi"])
         ok = _ok(v, lo, hi)
@@ -77,13 +85,10 @@ def kpi_findings(res) -> list[Finding]:
                 f"{POWER:.0%} power (two-sided 5%), not the {k.mde_ctr_independent * 100:.2f} "
                 "points that exposures treated as independent would promise."
             )
-        pct = f".{digits}%"
         out.append(
             _finding(
                 f"{key}_kpi",
-                f"{v:{pct}} of {name} (95% interval {lo:{pct}} to {hi:{pct}}, users resampled)."
-                if ok
-                else f"{key.upper()} cannot be estimated on this data.",
+                statement if ok else f"{key.upper()} cannot be estimated on this data.",
                 check=f"the user-resampled 95% interval of the share reaches at most "
                 f"{PRECISION:.0%} of the share on either side",
                 passed=precise if ok else None,
@@ -312,9 +317,8 @@ def calibration_findings(res) -> list[Finding]:
         out.append(
             _finding(
                 key,
-                f"The {what} model's probabilities are calibrated on later days: predicted and "
-                f"observed rates differ by {ece * 100:.2f} points on average against a base "
-                f"rate of {base:.2%}.",
+                f"The {what} model's predicted probabilities match the observed rate on later "
+                "days (value: their mean absolute gap, the expected calibration error).",
                 passed=ece <= CALIBRATION_TOLERANCE * base,
                 reason=f"the {what} model is off by {ece * 100:.2f} points on average, "
                 f"{ece / base:.0%} of the {base:.2%} test base rate (train and test base "

@@ -104,16 +104,14 @@ HISTORY_LABELS = ("clicked", "gifted")
 """The outcome columns flipped on the check day."""
 
 
-def _flip(ex: pd.DataFrame, day_rows: np.ndarray) -> pd.DataFrame:
-    """A copy of ``ex`` whose rows at ``day_rows`` have their outcomes flipped: a click
-    becomes a non-click and the other way round; every new click is a gift (gifts stay a
-    subset of clicks)."""
-    out = ex.copy()
-    c = out["clicked"].to_numpy(bool).copy()
-    g = out["gifted"].to_numpy(bool).copy()
+def _flip(ex: pd.DataFrame, day_rows: np.ndarray) -> None:
+    """Flip the outcomes of the rows ``day_rows`` of ``ex`` in place: a click becomes a
+    non-click and the other way round; every new click is a gift (gifts stay a subset of
+    clicks)."""
+    c = ex["clicked"].to_numpy(bool).copy()
+    g = ex["gifted"].to_numpy(bool).copy()
     c[day_rows], g[day_rows] = ~c[day_rows], ~c[day_rows]
-    out["clicked"], out["gifted"] = c, g
-    return out
+    ex["clicked"], ex["gifted"] = c, g
 
 
 def _positions(ex: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -170,7 +168,8 @@ def recompute_check(
     pandas.DataFrame
         One row per recomputable feature (history, and the exposure's hour, screen and repeat
         index when the table has them): ``feature``, ``max_change`` (largest absolute
-        difference over the checked rows), ``rows_checked``.
+        difference over the checked rows; infinite when a row's value cannot be recomputed),
+        ``rows_checked``.
     """
     rows = np.asarray(rows, np.int64)
     day = exposures["day"].to_numpy()
@@ -183,13 +182,13 @@ def recompute_check(
     change = dict.fromkeys([*hist, *expo, *pos], 0.0)
     checked = 0
     for d in days:
-        keep = np.flatnonzero(day <= d)
-        sub = exposures.iloc[keep][need].reset_index(drop=True)
-        on_day = np.flatnonzero(sub["day"].to_numpy() == d)
-        sub = _flip(sub, on_day)
         mine = rows[day[rows] == d]
         if not len(mine):
             continue
+        keep = np.flatnonzero(day <= d)
+        # only the columns the features read, copied once (the table can have 17M rows)
+        sub = pd.DataFrame({c: exposures[c].to_numpy()[keep] for c in need})
+        _flip(sub, np.flatnonzero(sub["day"].to_numpy() == d))
         at = np.searchsorted(keep, mine)  # their positions in sub
         new = history_features(sub, prior_strength, base_rates, rows=at)
         if pos:
@@ -199,7 +198,8 @@ def recompute_check(
         old = features.iloc[np.searchsorted(rows, mine)]
         for c in change:
             diff = np.abs(new[c].to_numpy(np.float64) - old[c].to_numpy(np.float64))
-            change[c] = max(change[c], float(np.nanmax(diff)) if len(diff) else 0.0)
+            diff[np.isnan(diff)] = np.inf  # a value the recomputation cannot find counts too
+            change[c] = max(change[c], float(diff.max()))
         checked += len(mine)
     return pd.DataFrame(
         {"feature": list(change), "max_change": list(change.values()), "rows_checked": checked}

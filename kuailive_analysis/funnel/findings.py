@@ -253,14 +253,15 @@ def leak_finding(res) -> Finding:
     used = {c for cols in p.info["features"] for c in str(cols).split(", ") if c}
     leaks_used = sorted(used & set(p.audit.loc[p.audit["leak"] == "yes", "column"]))
     clean = checked and p.leak_max_change == 0 and not leaks_used
+    left_out = (
+        f"; the {p.leak_features}, a profile snapshot from the end of the window, are left out "
+        "as a leak"
+        if p.leak_features != "none"
+        else ""
+    )
     statement = (
-        "The models use no feature built from data at or after the row's time: by construction "
-        "(history features count earlier days only; the exposure's time, screen and repeat "
-        "index and the room's type and category are known when it is shown), and "
-        f"on recomputation from earlier days only with the day's labels flipped, where "
-        f"{p.leak_text}. "
-        f"The {p.leak_features}, a profile snapshot from the end of the window, are a leak "
-        "and are left out."
+        "The models use no feature built from data at or after the row's time: recomputed from "
+        f"earlier days only with the day's labels flipped, {p.leak_text}{left_out}."
     )
     reason = (
         "no test rows to recompute the features on"
@@ -271,8 +272,8 @@ def leak_finding(res) -> Finding:
     return _finding(
         "leak_audit",
         statement,
-        check="each feature's time bound, by construction, and its recomputation from the rows "
-        f"up to the row's day with that day's labels flipped ({p.leak_check_days})",
+        check="each feature's time bound by construction, and its recomputation from the rows "
+        f"up to the row's day with that day's labels flipped, on {p.leak_check_days}",
         passed=clean if checked else None,
         reason=reason,
         evidence={

@@ -13,8 +13,8 @@ from the future is still a leak. So the audit judges features by their time boun
   type and category are set when the room starts. The user profile (age band, gender, device
   price) is a snapshot taken at the *end* of the window, after most rows: a leak by
   construction, left out of the models (:data:`LEAKS`).
-* **Empirically** (:func:`recompute_check`): for each check day :math:`d` (the first and the
-  last day of the test rows), the features of the day's rows are recomputed from the rows of
+* **Empirically** (:func:`recompute_check`): for each check day :math:`d` (the first day of
+  the test rows, :data:`CHECK_DAYS`), the features of the day's rows are recomputed from the rows of
   days :math:`\le d` only, with every label of day :math:`d` flipped (a click becomes a
   non-click and the other way round), and compared with the features the models use. A
   feature that reads the future or the row's own outcome changes; the largest absolute change
@@ -96,9 +96,11 @@ FEATURE_SOURCE = {c: GROUP_SOURCE[g] for g, cols in FEATURE_GROUPS.items() for c
 LEAKS = frozenset(c for c, s in FEATURE_SOURCE.items() if SOURCES[s].leak)
 """The features that are leaks by construction: never fitted, never a baseline."""
 
-CHECK_DAYS = 2
-"""Days of the test part on which :func:`recompute_check` recomputes the features (the first
-and the last; one when the test part has a single day)."""
+CHECK_DAYS = 1
+"""Days on which :func:`recompute_check` recomputes the features: the first days of the test
+part. The first is the most telling: every later day is dropped and its own labels are
+flipped, so a feature that reads either the future or the row's own outcome changes. Each day
+costs one pass of the history features over the rows up to it."""
 
 HISTORY_LABELS = ("clicked", "gifted")
 """The outcome columns flipped on the check day."""
@@ -115,11 +117,15 @@ def _flip(ex: pd.DataFrame, day_rows: np.ndarray) -> None:
 
 
 def _positions(ex: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """Screen size and repeat index of ``rows`` of ``ex``, recomputed: exposures of the user
-    in the row's millisecond, and the dense rank of the millisecond among the (user, live)'s
-    exposures (the definitions of :mod:`kuailive_analysis.engine.queries.funnel`)."""
+    """Screen size and repeat index of ``rows`` of ``ex`` (rows of one day), recomputed:
+    exposures of the user in the row's millisecond, and the dense rank of the millisecond
+    among the (user, live)'s exposures (the definitions of
+    :mod:`kuailive_analysis.engine.queries.funnel`)."""
     u, t = ex["user_id"].to_numpy(np.int64), ex["ts_ms"].to_numpy(np.int64)
-    screen = pd.Series(1, index=pd.MultiIndex.from_arrays([u, t])).groupby(level=[0, 1]).size()
+    same_day = np.flatnonzero(ex["day"].to_numpy() == ex["day"].to_numpy()[rows].max())
+    # a screen is one millisecond, so it lies within the day of the rows (all of one day)
+    screen = pd.Series(1, index=pd.MultiIndex.from_arrays([u[same_day], t[same_day]]))
+    screen = screen.groupby(level=[0, 1]).size()
     size = screen.reindex(pd.MultiIndex.from_arrays([u[rows], t[rows]])).to_numpy()
     pk = pair_key(ex["user_id"], ex["live_id"])
     mine = np.isin(pk, np.unique(pk[rows]))  # only the pairs the rows belong to
@@ -131,12 +137,10 @@ def _positions(ex: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
 
 def check_days(exposures: pd.DataFrame, split) -> list[int]:
-    """The days :func:`recompute_check` uses: the first and the last day holding test rows
-    (:data:`CHECK_DAYS`; none when the test part is empty)."""
+    """The days :func:`recompute_check` uses: the first :data:`CHECK_DAYS` days holding test
+    rows (none when the test part is empty)."""
     days = np.unique(exposures["day"].to_numpy()[np.asarray(split) == "test"])
-    if not len(days):
-        return []
-    return sorted({int(days[0]), int(days[-1])})[:CHECK_DAYS]
+    return [int(d) for d in days[:CHECK_DAYS]]
 
 
 def recompute_check(

@@ -754,7 +754,9 @@ def test_common_bar_and_line_figures_label_axes_and_show_intervals():
                     percent=True, title="T", source="twin")  # fmt: skip
     ax = fig.axes[0]
     assert ax.get_xlabel() == "day" and ax.get_ylabel() == "share active (%)"
-    assert ax.get_title(loc="left") + ax.get_title() == "T" and any(t.get_text() == "twin" for t in fig.texts)
+    assert ax.get_title(loc="left") + ax.get_title() == "T" and any(
+        t.get_text() == "twin" for t in fig.texts
+    )
     assert len(ax.patches) == 3 and ax.yaxis.get_major_formatter()(0.5, 0) == "50%"
     assert any(len(c.get_segments()) == 3 for c in ax.collections)  # the error bars
     fig2, axes = plt.subplots(1, 2)

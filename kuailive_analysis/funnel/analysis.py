@@ -13,9 +13,11 @@ import pandas as pd
 
 from kuailive_analysis import metrics as registry, predict
 from kuailive_analysis.chapter.result import GLUE
+from kuailive_analysis.core.format import format_percent
 from kuailive_analysis.engine.queries.funnel import EXPOSURE_COLUMNS
 from kuailive_analysis.funnel.common import STEP_LABELS, STEPS
 from kuailive_analysis.funnel.engine import engine_tables
+from kuailive_analysis.funnel.intervals import split_test_mde
 from kuailive_analysis.funnel.kpis import (
     engagement_status_table,
     funnel,
@@ -117,10 +119,22 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
                           conf=conf)  # fmt: skip
     trend = gift_trend(et.clicks, gifts, conf=conf, n_boot=p.n_boot, seed=p.seed)
     positions = position_summary(et.exposures).to_dict()
+    segs = Segments(
+        tables=segments,
+        funnels={s: funnel(st.get(s), conf=conf, **iv) for s in p.funnel_segments},
+        **_extremes(segments),
+    )
+    clustered = user_bootstrap(st.get(), kp, n_boot=p.n_boot, conf=conf, seed=p.seed)
+    trends = _trends(daily_kpis(st.get("day"), conf=conf, **iv), trend, _planted_gift_period(ds))
+    pos = Positions(
+        by_screen=kpi_table(st.get("screen_size_cap"), conf=conf, **iv),
+        by_index=kpi_table(st.get("exposure_index_cap"), conf=conf, **iv),
+        **positions,
+    )
     return FunnelResult(
         params=p,
         source=source,
-        titles=_titles(metrics, watch, pr),
+        titles=_titles(metrics, watch, pr, segs, trends, pos),
         overview=_overview(p, source, metrics, et.unmatched),
         engagements=_engagements(et.engagements, sk),
         steps=_steps(et, fl, kp, st.get(), conf, metrics),
@@ -130,29 +144,22 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
             gift_value_summary(gifts, et.engagements, conf=conf),
             fl,
             metrics,
-            user_bootstrap(st.get(), kp, n_boot=p.n_boot, conf=conf, seed=p.seed),
+            clustered,
+            conf,
         ),
-        segments=Segments(
-            tables=segments,
-            funnels={s: funnel(st.get(s), conf=conf, **iv) for s in p.funnel_segments},
-            **_extremes(segments),
-        ),
-        trends=_trends(daily_kpis(st.get("day"), conf=conf, **iv), trend, _planted_gift_period(ds)),
-        positions=Positions(
-            by_screen=kpi_table(st.get("screen_size_cap"), conf=conf, **iv),
-            by_index=kpi_table(st.get("exposure_index_cap"), conf=conf, **iv),
-            **positions,
-        ),
+        segments=segs,
+        trends=trends,
+        positions=pos,
         watch=_watch(et.clicks, watch),
         models=Models(prediction=pr, paper_gap_data_text=PAPER_GAP[source.is_twin]),
     )
 
 
 PAPER_GAP = {
-    True: "this run is on the synthetic twin, whose clicks are drawn from planted user and "
+    True: "This run is on the synthetic twin, whose clicks are drawn from planted user and "
     "streamer propensities plus noise: the AUC any model can reach there is set by the "
     "generator, so the gap says nothing about the real users",
-    False: "this run is on real-format files, so the remaining gap is what ID embeddings, "
+    False: "This run is on real-format files, so the remaining gap is what ID embeddings, "
     "feature crosses and the full training set add over history counts",
 }
 """What the data say about the gap to the paper's AUC, on the twin and on other data."""
@@ -169,23 +176,63 @@ def _from_registry(section: type, metrics: dict) -> dict:
     return out
 
 
-def _titles(metrics: dict, watch: pd.DataFrame, prediction) -> Titles:
+SEGMENT_NAMES = {
+    "hour": "hours of the day",
+    "day": "days",
+    "live_content_category": "room categories",
+    "live_type": "room types",
+    "streamer_decile": "streamer popularity deciles",
+    "user_decile": "user activity deciles",
+    "age": "age bands",
+    "gender": "genders",
+    "device_price": "device price bands",
+}
+"""The segments in the figure titles (plural: "varies most across ...")."""
+
+
+def _spread(tables: dict[str, pd.DataFrame], rate: str, name: str, digits: int) -> str:
+    """Title of a segment grid: the segment across whose levels ``rate`` varies most."""
+    best, span = None, -1.0
+    for seg, t in tables.items():
+        v = t[rate].dropna() if rate in t else pd.Series(dtype=float)
+        if len(v) > 1 and float(v.max() - v.min()) > span:
+            best, span = seg, float(v.max() - v.min())
+    if best is None:
+        return f"{name} by segment"
+    v = tables[best][rate].dropna()
+    return (
+        f"{name} varies most across {SEGMENT_NAMES.get(best, best)}: "
+        f"{format_percent(v.min(), digits)} to {format_percent(v.max(), digits)}"
+    )
+
+
+def _titles(metrics: dict, watch: pd.DataFrame, prediction, segs, trends, pos) -> Titles:
+    """Every figure's title, stating what the figure shows (missing values as a dash)."""
     ctr, gift, users = (metrics[k].value for k in ("ctr", "overall_gift", "user_share_gift"))
-    w = watch["p50"]
+    w, t, pct = watch["p50"], trends, format_percent
+    ece = {k: getattr(prediction, f"{k}_ece") * 100 for k in ("ctr", "gtr")}
+    ece = {k: f"{v:.2f} points" if np.isfinite(v) else "\u2013" for k, v in ece.items()}
+    rates = t.gift_trend.table["gifts per click"]
     return Titles(
         funnel=f"{ctr:.1%} of exposures are clicked, {gift:.2%} end in a gift",
         units=f"{users:.0%} of users but {gift:.2%} of exposures reach the gift step",
-        seg_ctr="Click-through rate by segment",
-        seg_qual="Share of clicks that become a qualified watch, by segment",
-        seg_gtr="Gift-through rate (gifting clicks / clicks) by segment",
-        segment_funnels="The funnel by segment",
-        daily="Daily funnel KPIs over the window",
-        gift_trend="Gifts per click by UTC period",
-        positions="CTR by screen size and by repeat exposure of the same room",
+        seg_ctr=_spread(segs.tables, "ctr", "CTR", 1),
+        seg_qual=_spread(segs.tables, "qualified_rate", "The qualified-watch rate", 1),
+        seg_gtr=_spread(segs.tables, "gtr", "GTR", 2),
+        segment_funnels="Step conversion per level of "
+        + " and of ".join(SEGMENT_NAMES.get(s, s) for s in segs.funnels),
+        daily=f"Daily CTR between {pct(t.daily_ctr_min, 1)} and {pct(t.daily_ctr_max, 1)}, "
+        f"GTR between {pct(t.daily_gtr_min, 2)} and {pct(t.daily_gtr_max, 2)}",
+        gift_trend="Gifts per click by UTC period: " + ", ".join(pct(r, 2) for r in rates),
+        positions=f"CTR {pct(pos.ctr_single_screen, 1)} alone vs "
+        f"{pct(pos.ctr_multi_screen, 1)} in a shared screen; "
+        f"{pct(pos.ctr_first_exposure, 1)} at a first exposure vs "
+        f"{pct(pos.ctr_repeat_exposure, 1)} at repeats",
         watch=f"Median watch: {w['no engagement']:.0f} s without engagement, "
         f"{w['gift']:.0f} s for gifting clicks",
         model=prediction.title(),
-        calibration="Predicted vs observed rate on the test days",
+        calibration=f"Predicted vs observed rate on test days: off by {ece['ctr']} for clicks, "
+        f"{ece['gtr']} for gifts on average",
     )
 
 
@@ -204,7 +251,14 @@ def _overview(p: Params, source, metrics: dict, unmatched: pd.DataFrame) -> Over
     )
 
 
-def _kpis(kp, sk, gv, fl, metrics: dict, clustered: pd.DataFrame) -> Kpis:
+def _kpis(kp, sk, gv, fl, metrics: dict, clustered: pd.DataFrame, conf: float) -> Kpis:
+    mde = {
+        f"mde_{k}_{unit}": split_test_mde(
+            float(clustered.loc[k, lo]), float(clustered.loc[k, hi]), conf
+        )
+        for k in ("ctr", "gtr")
+        for unit, lo, hi in (("users", "boot_lo", "boot_hi"), ("independent", "lo", "hi"))
+    }
     boot = {
         f"boot_{k}_{c}": float(clustered.loc[k, f"boot_{c}" if c != "ratio" else "width_ratio"])
         for k in ("ctr", "gtr")
@@ -222,6 +276,7 @@ def _kpis(kp, sk, gv, fl, metrics: dict, clustered: pd.DataFrame) -> Kpis:
         gift_mean_hi=float(gv.loc["all gifts", "hi"]),
         gift_median_all=float(gv.loc["all gifts", "median"]),
         **boot,
+        **mde,
         **_from_registry(Kpis, metrics),
     )
 
@@ -324,7 +379,7 @@ def _trends(daily: pd.DataFrame, g, planted: tuple[float, ...] | None) -> Trends
     values.update(
         {f"{r}_{w}": float(weekly.loc[w, r]) for r in ("ctr", "gtr") for w in ("week1", "week3")}
     )
-    for k in ("change", "change_lo", "change_hi", "ratio", "ratio_lo", "ratio_hi"):
+    for k in ("change", "change_lo", "change_hi", "ratio", "ratio_lo", "ratio_hi", "mde"):
         values[f"gpc_{k}"] = float(getattr(g, k))
     origin = (
         "This run is on the synthetic twin, which plants the rise: its gift rate is "

@@ -1,4 +1,5 @@
-"""User-clustered intervals: exposures of one user are not independent, so resample users."""
+"""User-clustered intervals (exposures of one user are not independent, so resample users) and
+the minimum detectable effects the chapter quotes where it talks about detectable differences."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.stats import percentile_interval
+from kuailive_analysis.core.stats import normal_quantile, percentile_interval
 from kuailive_analysis.funnel.stats import UserStats
 
-__all__ = ["user_intervals"]
+__all__ = ["POWER", "minimum_detectable_effect", "split_test_mde", "user_intervals"]
 
 
 def user_intervals(
@@ -77,3 +78,46 @@ def user_intervals(
             if len(r):
                 out[f"{name}_lo"][i], out[f"{name}_hi"][i] = percentile_interval(r, conf)
     return pd.DataFrame(out, index=levels)
+
+
+POWER = 0.8
+"""Power of the minimum detectable effects the chapter quotes (two-sided tests at level
+``1 - conf``)."""
+
+
+def minimum_detectable_effect(se: float, conf: float = 0.95, power: float = POWER) -> float:
+    r"""The smallest true effect a two-sided test at level :math:`\alpha = 1 - \mathrm{conf}`
+    detects with probability ``power``, for an estimate with standard error ``se``:
+
+    .. math::
+
+        \mathrm{MDE} = (z_{1 - \alpha/2} + z_{\mathrm{power}}) \, \mathrm{se}
+
+    (2.80 se at 95% and 80% power), in the unit of ``se``; NaN when ``se`` is not finite."""
+    from scipy.stats import norm
+
+    if not 0 < power < 1:
+        raise ValueError(f"power must be in (0, 1), got {power!r}")
+    if not np.isfinite(se):
+        return float("nan")
+    return float((normal_quantile(conf) + norm.ppf(power)) * se)
+
+
+def split_test_mde(lo: float, hi: float, conf: float = 0.95, power: float = POWER) -> float:
+    r"""Minimum detectable effect of a two-arm test that splits the users of an estimate in
+    half, from the estimate's ``conf`` interval :math:`[l, h]` over all users (users
+    resampled, so the users' correlation is in it).
+
+    The interval gives the standard error of the estimate over all users,
+    :math:`\mathrm{se} = (h - l) / (2 z_{1-\alpha/2})`; an arm with half the users has variance
+    :math:`2\,\mathrm{se}^2`, the difference of the two arms :math:`4\,\mathrm{se}^2`, so
+
+    .. math::
+
+        \mathrm{MDE} = (z_{1 - \alpha/2} + z_{\mathrm{power}}) \cdot 2\,\mathrm{se}.
+
+    Returns NaN without a finite interval."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return float("nan")
+    se = (hi - lo) / (2 * normal_quantile(conf))
+    return minimum_detectable_effect(2 * se, conf, power)

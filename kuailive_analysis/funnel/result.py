@@ -155,6 +155,13 @@ class Kpis(Section):
     boot_gtr_lo: float = glued()
     boot_gtr_hi: float = glued()
     boot_gtr_ratio: float = glued()
+    mde_ctr_users: float = glued()
+    """CTR change a test splitting the users in half detects at 80% power (users resampled;
+    :func:`~.intervals.split_test_mde`), a share."""
+    mde_ctr_independent: float = glued()
+    """The same if exposures were independent (from the Wilson interval)."""
+    mde_gtr_users: float = glued()
+    mde_gtr_independent: float = glued()
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,6 +231,8 @@ class Trends(Section):
     gpc_ratio: float = glued()
     gpc_ratio_lo: float = glued()
     gpc_ratio_hi: float = glued()
+    gpc_mde: float = glued()
+    """Change of gifts per click detectable at 80% power (:attr:`.trends.GiftTrend.mde`)."""
     gift_trend_text: str = glued()
     gift_trend_origin: str = glued()
     published: tuple[float, ...] = REAL_GIFTS_PER_CLICK

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.calendar import UTC_OFFSET_MS, day_start_ms
+from kuailive_analysis.core.stats import normal_quantile
+from kuailive_analysis.funnel.intervals import minimum_detectable_effect
 from kuailive_analysis.funnel.kpis import kpi_table
 from kuailive_analysis.funnel.stats import UserStats
 
@@ -97,6 +99,16 @@ class GiftTrend:
     ratio_hi: float
     conf: float
     n_boot: int
+
+    @property
+    def mde(self) -> float:
+        """Minimum detectable change from the first to the last period at
+        :data:`~.intervals.POWER` (two-sided, level ``1 - conf``), in share points; the
+        standard error is the change interval's width over :math:`2 z_{1-\\alpha/2}`."""
+        if not (np.isfinite(self.change_lo) and np.isfinite(self.change_hi)):
+            return float("nan")
+        se = (self.change_hi - self.change_lo) / (2 * normal_quantile(self.conf))
+        return minimum_detectable_effect(se, self.conf)
 
     @property
     def excludes_zero(self) -> bool:

@@ -1,6 +1,6 @@
-"""Checks of the fitted models: the single-feature leak check and permutation importance.
+"""Checks of the fitted models: each feature alone as a score, and permutation importance.
 
-* **Leak check** (:func:`single_feature_auc`): every feature alone, as a score on the test
+* **Each feature alone** (:func:`single_feature_auc`): every feature as a score on the test
   part (categoricals scored by their train-part rate), oriented so that 0.5 = chance and 1 =
   perfect,
 
@@ -8,9 +8,8 @@
 
       \\mathrm{AUC}^{\\circ}_j = \\max(\\mathrm{AUC}_j, 1 - \\mathrm{AUC}_j).
 
-  A feature above ``leak_auc`` (:data:`LEAK_AUC`, 0.8) is a *suspected leak*: the models are
-  refit without it (the fit with it stays in the table, labelled), and a baseline that is that
-  feature is not eligible as the best baseline.
+  A strong feature is not a leak: whether a feature leaks is decided by its time bound
+  (:mod:`.leaks`); a strong feature from the past is the natural baseline of a decision.
 * **Permutation importance** (:func:`permutation_importance`): each feature group permuted
   jointly on the test part; the drop in AUC and UAUC of gradient boosting.
 """
@@ -24,10 +23,7 @@ from kuailive_analysis.predict.features import FEATURE_GROUPS, feature_label
 from kuailive_analysis.predict.metrics import auc, auc_metrics
 from kuailive_analysis.predict.tasks import predict_proba
 
-__all__ = ["LEAK_AUC", "permutation_importance", "single_feature_auc"]
-
-LEAK_AUC = 0.8
-"""A feature that alone ranks the test labels with AUC above this is a suspected leak."""
+__all__ = ["permutation_importance", "single_feature_auc"]
 
 
 def single_feature_auc(
@@ -35,24 +31,20 @@ def single_feature_auc(
     y_test: np.ndarray,
     X_train: pd.DataFrame,
     y_train: np.ndarray,
-    threshold: float = LEAK_AUC,
 ) -> pd.DataFrame:
-    """The leak check: each feature alone as a score of the test labels (module docstring).
+    """Each feature alone as a score of the test labels (module docstring).
 
     Parameters
     ----------
     X_test, y_test, X_train, y_train
         Features and labels of the test and train parts.
-    threshold : float
-        AUC above which a feature is a suspected leak.
 
     Returns
     -------
     pandas.DataFrame
         One row per feature, highest first: ``feature``, ``label``, ``auc`` (oriented; a
         numeric feature scores by its value, a categorical one by its level's train-part rate,
-        unseen levels by the train rate), ``positives_score`` (higher / lower) and
-        ``suspected_leak`` = ``auc > threshold``.
+        unseen levels by the train rate) and ``positives_score`` (higher / lower).
     """
     rows = []
     base = float(np.mean(y_train)) if len(y_train) else 0.0
@@ -70,7 +62,6 @@ def single_feature_auc(
         oriented = max(a, 1 - a) if np.isfinite(a) else float("nan")
         rows.append((c, feature_label(c), oriented, "higher" if a >= 0.5 else "lower"))
     t = pd.DataFrame(rows, columns=["feature", "label", "auc", "positives_score"])
-    t["suspected_leak"] = t["auc"] > threshold
     return t.sort_values("auc", ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -37,8 +37,8 @@ r"""Ranking and probability metrics of the CTR / GTR models, and user-bootstrap 
 * **User bootstrap** (:func:`user_bootstrap_auc`): whole test users resampled, one
   :math:`\mathrm{Poisson}(1)` weight :math:`w_u` per user shared by every scorer (so
   differences are paired); each replicate's AUC is the weighted Mann-Whitney statistic (rows
-  weighted by their user's :math:`w_u`) and its UAUC the :math:`w`-weighted mean of the
-  users' own AUCs.
+  weighted by their user's :math:`w_u`), its UAUC and GAUC the weighted means of the users'
+  own AUCs with weights :math:`w_u` and :math:`w_u n_u`.
 """
 
 from __future__ import annotations
@@ -260,11 +260,11 @@ def _weighted_auc(y_sorted: np.ndarray, tie_group: np.ndarray, w: np.ndarray) ->
 def user_bootstrap_auc(
     y, scores: dict[str, np.ndarray], users, n_boot: int = 200, seed: int = 0
 ) -> pd.DataFrame:
-    """AUC and UAUC of every scorer in ``n_boot`` user-bootstrap replicates.
+    """AUC, UAUC and GAUC of every scorer in ``n_boot`` user-bootstrap replicates.
 
     Each replicate draws a Poisson(1) weight per user (the same weights for every scorer, so
     the difference of two scorers is a paired comparison); AUC is the weighted Mann-Whitney
-    statistic, UAUC the weighted mean of the users' own AUCs (module docstring).
+    statistic, UAUC and GAUC the weighted means of the users' own AUCs (module docstring).
 
     Parameters
     ----------
@@ -280,7 +280,7 @@ def user_bootstrap_auc(
     Returns
     -------
     pandas.DataFrame
-        Long format: ``replicate``, ``scorer``, ``auc``, ``uauc``.
+        Long format: ``replicate``, ``scorer``, ``auc``, ``uauc``, ``gauc``.
     """
     y = np.asarray(y, dtype=bool)
     codes, uniq = pd.factorize(np.asarray(users))
@@ -294,12 +294,13 @@ def user_bootstrap_auc(
         tie = np.concatenate([[0], np.cumsum(ss[1:] != ss[:-1])]).astype(np.int64)
         ys = y[order].astype(np.float64)
         cs = codes[order]
-        per_user = grouped_auc(y, s, codes)["auc"].to_numpy()  # index = codes 0..k-1
-        ok = np.isfinite(per_user)
+        g = grouped_auc(y, s, codes)  # index = codes 0..k-1
+        ok = np.isfinite(g["auc"].to_numpy())
+        per_user, n_u = g["auc"].to_numpy()[ok], g["n"].to_numpy(np.float64)[ok]
+        wok = weights[:, ok]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ua = (wok @ per_user) / wok.sum(axis=1)
+            ga = (wok @ (n_u * per_user)) / (wok @ n_u)
         for b in range(n_boot):
-            wu = weights[b]
-            a = _weighted_auc(ys, tie, wu[cs])
-            wsum = wu[ok].sum()
-            ua = float((wu[ok] * per_user[ok]).sum() / wsum) if wsum > 0 else float("nan")
-            out.append((b, name, a, ua))
-    return pd.DataFrame(out, columns=["replicate", "scorer", "auc", "uauc"])
+            out.append((b, name, _weighted_auc(ys, tie, weights[b][cs]), ua[b], ga[b]))
+    return pd.DataFrame(out, columns=["replicate", "scorer", "auc", "uauc", "gauc"])

@@ -1,9 +1,11 @@
 """Fit, score and check the CTR and GTR models of one task (:func:`evaluate_task`), and both
 tasks on one shared split and feature table (:func:`evaluate_all`).
 
-Every score is on the test part. The **headline comparison** is gradient boosting minus the best
-eligible baseline (highest test AUC; for UAUC the highest test UAUC), with user-bootstrap
-intervals on the test part (paired replicates, :func:`~.metrics.user_bootstrap_auc`).
+Every score is on the test part. The models use every feature except the leaks by construction
+(:data:`~.leaks.LEAKS`); every baseline is built from earlier days and is eligible, however
+strong. Each **decision** of :data:`~.tasks.DECISIONS` compares gradient boosting with the
+baseline that decision would otherwise use, on AUC, UAUC and GAUC, with paired user-bootstrap
+intervals of the differences on the test part (:func:`~.metrics.user_bootstrap_auc`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.predict.checks import LEAK_AUC, permutation_importance, single_feature_auc
+from kuailive_analysis.predict.checks import permutation_importance, single_feature_auc
 from kuailive_analysis.predict.features import chronological_split, prepare
+from kuailive_analysis.predict.leaks import LEAKS
 from kuailive_analysis.predict.metrics import (
     auc_metrics,
     calibration_table,
@@ -23,7 +26,7 @@ from kuailive_analysis.predict.metrics import (
     user_bootstrap_auc,
 )
 from kuailive_analysis.predict.tasks import (
-    GB_ALL,
+    DECISIONS,
     MODELS,
     PROBABILITY_BASELINES,
     TASKS,
@@ -34,7 +37,10 @@ from kuailive_analysis.predict.tasks import (
     task_rows,
 )
 
-__all__ = ["TaskEvaluation", "evaluate_all", "evaluate_task"]
+__all__ = ["METRICS", "TaskEvaluation", "compare", "evaluate_all", "evaluate_task", "prepare_all"]
+
+METRICS = ("auc", "uauc", "gauc")
+"""The ranking metrics every comparison reports (:mod:`.metrics`)."""
 
 
 @dataclass(frozen=True)
@@ -44,17 +50,21 @@ class TaskEvaluation:
     ``metrics``: one row per scorer (index task, scorer; columns ``key`` (short name),
     ``kind`` (baseline / model), AUC, UAUC, GAUC, LogLoss and coverage); ``info``: rows,
     positives and base rates per part, ``logloss_base`` (LogLoss of the train base rate on
-    test); ``leaks``: :func:`single_feature_auc`; ``importance``: :func:`permutation_importance`
-    of gradient boosting; ``calibration``: its reliability table on test; ``comparison``:
-    gradient boosting against the best eligible baseline with user-bootstrap intervals.
+    test) and ``features`` (the columns the models use); ``strength``: each feature alone as a
+    score (:func:`~.checks.single_feature_auc`); ``importance``:
+    :func:`~.checks.permutation_importance` of gradient boosting; ``calibration``: its
+    reliability table on test; ``comparisons``: decision key -> :func:`compare` of gradient
+    boosting with the decision's baseline (the task's decisions of :data:`~.tasks.DECISIONS`),
+    plus ``ece`` (expected calibration error of gradient boosting).
     """
 
     metrics: pd.DataFrame
     info: dict
-    leaks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    strength: pd.DataFrame = field(default_factory=pd.DataFrame)
     importance: pd.DataFrame = field(default_factory=pd.DataFrame)
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
-    comparison: dict = field(default_factory=dict)
+    comparisons: dict = field(default_factory=dict)
+    ece: float = float("nan")
 
 
 def _take(prepared):
@@ -80,6 +90,43 @@ def _interval(x: np.ndarray, conf: float) -> tuple[float, float]:
     return float(np.quantile(x, a)), float(np.quantile(x, 1 - a))
 
 
+def compare(
+    metrics: pd.DataFrame, boot: pd.DataFrame, model: str, baseline: str, conf: float
+) -> dict:
+    r"""A model against a baseline on the test part, with paired user-bootstrap intervals.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Test metrics per scorer (index: scorer name; columns :data:`METRICS`).
+    boot : pandas.DataFrame
+        :func:`~.metrics.user_bootstrap_auc` of (at least) the two scorers.
+    model, baseline : str
+        Scorer names.
+    conf : float
+        Interval level.
+
+    Returns
+    -------
+    dict
+        ``model``, ``baseline`` and per metric :math:`m` of :data:`METRICS`: ``model_m``,
+        ``baseline_m``, ``diff_m`` (model minus baseline on the test part), the percentile
+        intervals ``diff_m_lo`` / ``diff_m_hi`` of the replicates' paired differences
+        :math:`m^{(b)}_{\text{model}} - m^{(b)}_{\text{baseline}}` and ``model_m_lo`` /
+        ``model_m_hi``.
+    """
+    wide = boot.pivot(index="replicate", columns="scorer", values=list(METRICS))
+    out: dict = {"model": model, "baseline": baseline}
+    for met in METRICS:
+        mod, bas = wide[(met, model)].to_numpy(), wide[(met, baseline)].to_numpy()
+        out[f"model_{met}"] = float(metrics.loc[model, met])
+        out[f"baseline_{met}"] = float(metrics.loc[baseline, met])
+        out[f"diff_{met}"] = out[f"model_{met}"] - out[f"baseline_{met}"]
+        out[f"model_{met}_lo"], out[f"model_{met}_hi"] = _interval(mod, conf)
+        out[f"diff_{met}_lo"], out[f"diff_{met}_hi"] = _interval(mod - bas, conf)
+    return out
+
+
 def evaluate_task(
     exposures: pd.DataFrame,
     task: str,
@@ -90,10 +137,9 @@ def evaluate_task(
     seed: int = 0,
     n_boot: int = 200,
     conf: float = 0.95,
-    leak_auc: float = LEAK_AUC,
     prepared: tuple | None = None,
 ) -> TaskEvaluation:
-    """Split, featurise, check for leaks, fit, score and compare one task (module docstring).
+    """Split, featurise, fit, score and compare one task (module docstring).
 
     Parameters
     ----------
@@ -101,7 +147,7 @@ def evaluate_task(
         The exposure table.
     task : str
         A key of :data:`~.tasks.TASKS`.
-    fractions, max_train_rows, prior_strength, seed, n_boot, conf, leak_auc
+    fractions, max_train_rows, prior_strength, seed, n_boot, conf
         As in :func:`~.result.evaluate`.
     prepared : tuple, optional
         The output of :func:`~.features.prepare` (computed here when None), so that several
@@ -128,15 +174,14 @@ def evaluate_task(
     Xtr, Xva, Xte = take(train), take(valid), take(test)
     ytr, yte = y[train], y[test]
 
-    leaks = single_feature_auc(Xte, yte, Xtr, ytr, leak_auc)
-    flagged = leaks.loc[leaks["suspected_leak"], "feature"].tolist()
-    keep = [c for c in Xtr.columns if c not in flagged]
+    strength = single_feature_auc(Xte, yte, Xtr, ytr)
+    keep = [c for c in Xtr.columns if c not in LEAKS]
+    info["features"] = ", ".join(keep)
 
     scores, rows = {}, []
     for key, name, col in t.baselines:
-        kind = "baseline (suspected leak)" if col in flagged else "baseline"
         scores[name] = Xte[col].to_numpy(np.float64)
-        rows.append((key, name, kind, key in PROBABILITY_BASELINES))
+        rows.append((key, name, "baseline", key in PROBABILITY_BASELINES))
     fitted = {
         "lr": fit_lr(Xtr[keep], ytr),
         "gb": fit_gb(Xtr[keep], ytr, Xva[keep], y[valid], seed),
@@ -145,60 +190,40 @@ def evaluate_task(
         m, cols = fitted[key]
         scores[name] = predict_proba(m, cols, Xte[keep])
         rows.append((key, name, "model", True))
-    if flagged:
-        m, cols = fit_gb(Xtr, ytr, Xva, y[valid], seed)
-        scores[GB_ALL[1]] = predict_proba(m, cols, Xte)
-        rows.append((*GB_ALL, "model (suspected leak)", True))
 
     out = []
     for key, name, kind, is_prob in rows:
         s = scores[name]
-        met = auc_metrics(yte, s, users)
         out.append(
             {
                 "task": task,
                 "scorer": name,
                 "key": key,
                 "kind": kind,
-                **met,
+                **auc_metrics(yte, s, users),
                 "logloss": log_loss(yte, s) if is_prob else float("nan"),
             }
         )
     metrics = pd.DataFrame(out).set_index(["task", "scorer"])
     p0 = float(np.clip(ytr.mean(), 1e-7, 1 - 1e-7))
     info["logloss_base"] = log_loss(yte, np.full(len(yte), p0))
-    info["leaks"] = ", ".join(flagged)
 
-    # the headline comparison: gradient boosting vs the best eligible baseline, chosen per
-    # metric (the best AUC baseline for AUC, the best UAUC baseline for UAUC)
+    # each decision of the task: gradient boosting against the baseline it would otherwise use
     m = metrics.droplevel("task")
-    eligible = m[(m["kind"] == "baseline") & m["auc"].notna()]
-    gb_name = dict(MODELS)["gb"]
-    comparison = {"model": gb_name, "best_baseline": "", "best_baseline_key": ""}
-    if len(eligible):
-        best = {met: str(eligible[met].fillna(-1).idxmax()) for met in ("auc", "uauc")}
-        comparison.update(
-            best_baseline=best["auc"],
-            best_baseline_key=str(eligible.loc[best["auc"], "key"]),
-            best_baseline_uauc=best["uauc"],
-        )
-        names = {gb_name, *best.values()}
-        boot = user_bootstrap_auc(yte, {n: scores[n] for n in names}, users, n_boot, seed)
-        wide = boot.pivot(index="replicate", columns="scorer", values=["auc", "uauc"])
-        for met in ("auc", "uauc"):
-            mod = wide[(met, gb_name)].to_numpy()
-            bas = wide[(met, best[met])].to_numpy()
-            comparison[f"model_{met}"] = float(m.loc[gb_name, met])
-            comparison[f"baseline_{met}"] = float(m.loc[best[met], met])
-            comparison[f"diff_{met}"] = float(m.loc[gb_name, met] - m.loc[best[met], met])
-            comparison[f"model_{met}_lo"], comparison[f"model_{met}_hi"] = _interval(mod, conf)
-            comparison[f"diff_{met}_lo"], comparison[f"diff_{met}_hi"] = _interval(mod - bas, conf)
-        comparison["n_boot"] = int(n_boot)
+    names = {k: n for k, n, *_ in rows}
+    gb = names["gb"]
+    decisions = [d for d in DECISIONS if d.task == t.key]
+    scorers = {gb, *(names[d.baseline] for d in decisions)}
+    boot = user_bootstrap_auc(yte, {n: scores[n] for n in scorers}, users, n_boot, seed)
+    comparisons = {}
+    for d in decisions:
+        c = compare(m, boot, gb, names[d.baseline], conf)
+        comparisons[d.key] = {"use": d.use, "metric": d.metric, "n_boot": int(n_boot), **c}
     gb_model, gb_cols = fitted["gb"]
     importance = permutation_importance(gb_model, gb_cols, Xte[keep], yte, users, seed)
-    calibration = calibration_table(yte, scores[gb_name], conf=conf)
-    comparison["ece"] = expected_calibration_error(calibration)
-    return TaskEvaluation(metrics, info, leaks, importance, calibration, comparison)
+    calibration = calibration_table(yte, scores[gb], conf=conf)
+    ece = expected_calibration_error(calibration)
+    return TaskEvaluation(metrics, info, strength, importance, calibration, comparisons, ece)
 
 
 def _skipped(task: str, reason: str) -> TaskEvaluation:
@@ -221,13 +246,35 @@ def _skipped(task: str, reason: str) -> TaskEvaluation:
         **dict.fromkeys(("n_train", "n_test", "n_valid", "pos_train", "pos_test"), 0),
         **dict.fromkeys(("base_rate_train", "base_rate_test"), np.nan),
         **dict.fromkeys(("n_train_used", "n_test_used", "pos_test_used"), 0),
-        **{"logloss_base": np.nan, "leaks": "", "note": reason},
+        **{"logloss_base": np.nan, "features": "", "note": reason},
     }
-    return TaskEvaluation(m, info, comparison={"best_baseline": "", "best_baseline_key": ""})
+    return TaskEvaluation(m, info)
+
+
+def prepare_all(
+    exposures: pd.DataFrame,
+    *,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    max_train_rows: int = 200_000,
+    prior_strength: float = 20.0,
+    seed: int = 0,
+) -> tuple:
+    """The split and the features of the rows some task uses (:func:`~.features.prepare` with
+    ``rows``): ``(split, features, rows)``, shared by both tasks and the leak audit."""
+    split = chronological_split(exposures["ts_ms"], fractions)
+    need = []
+    for task in TASKS:  # features are computed only for the rows some task uses
+        try:
+            tr, va, te, _ = task_rows(exposures, task, split, max_train_rows, seed)
+            need += [tr, va, te]
+        except NotEnoughData:
+            pass
+    need = np.unique(np.concatenate(need)) if need else np.zeros(0, np.int64)
+    return prepare(exposures, fractions, prior_strength, rows=need)
 
 
 def evaluate_all(
-    exposures: pd.DataFrame, skip_unfit: bool = False, **kwargs
+    exposures: pd.DataFrame, skip_unfit: bool = False, prepared: tuple | None = None, **kwargs
 ) -> dict[str, TaskEvaluation]:
     """:func:`evaluate_task` for every task on one shared split and feature table.
 
@@ -239,6 +286,8 @@ def evaluate_all(
         True: a task without enough data (:class:`~.tasks.NotEnoughData`, e.g. no gift in the
         train part of a tiny dataset) gets NaN metrics and its reason in ``info["note"]``
         instead of raising.
+    prepared : tuple, optional
+        :func:`prepare_all` of the same keywords (computed here when None).
     **kwargs
         Keywords of :func:`evaluate_task`.
 
@@ -247,19 +296,9 @@ def evaluate_all(
     dict
         Task name -> :class:`TaskEvaluation`.
     """
-    fractions = kwargs.get("fractions", (0.8, 0.1, 0.1))
-    split = chronological_split(exposures["ts_ms"], fractions)
-    need = []
-    for task in TASKS:  # features are computed only for the rows some task uses
-        try:
-            tr, va, te, _ = task_rows(
-                exposures, task, split, kwargs.get("max_train_rows", 200_000), kwargs.get("seed", 0)
-            )
-            need += [tr, va, te]
-        except NotEnoughData:
-            pass
-    need = np.unique(np.concatenate(need)) if need else np.zeros(0, np.int64)
-    prepared = prepare(exposures, fractions, kwargs.get("prior_strength", 20.0), rows=need)
+    if prepared is None:
+        keys = ("fractions", "max_train_rows", "prior_strength", "seed")
+        prepared = prepare_all(exposures, **{k: kwargs[k] for k in keys if k in kwargs})
     out = {}
     for task in TASKS:
         try:

@@ -4,6 +4,11 @@
   clicks only), each with three **baselines** (one score per row, no fitting): *popularity* =
   the streamer's clicks (CTR) or gifting clicks (GTR) on earlier days; the *streamer's past
   rate* and the *user's own past rate* (smoothed CTR / GTR on earlier days).
+* **Decisions** (:data:`DECISIONS`): what a product team would use each model for, the
+  baseline that decision would otherwise use and the metric that judges it: ranking one user's
+  feed is judged *within* users (UAUC) against the streamer's past CTR; choosing which users see
+  gifting prompts is judged *across* clicks (AUC) against the user's own past GTR; ordering one
+  user's rooms by their chance of a gift within users (UAUC) against the streamer's past GTR.
 * **Rows** (:func:`task_rows`): at most ``max_train_rows`` sampled train rows, a quarter of that
   of the valid part, and at most :data:`MAX_TEST_ROWS` test rows.
 * **Models** (:data:`MODELS`): scikit-learn ``LogisticRegression`` on standardised numeric
@@ -30,10 +35,12 @@ import pandas as pd
 from kuailive_analysis.predict.features import CATEGORICAL
 
 __all__ = [
+    "DECISIONS",
     "MAX_TEST_ROWS",
     "MODELS",
     "TASKS",
     "NotEnoughData",
+    "Decision",
     "Task",
     "fit_gb",
     "fit_lr",
@@ -82,9 +89,34 @@ TASKS = {
     ),
 }
 MODELS = (("lr", "logistic regression"), ("gb", "gradient boosting"))
-GB_ALL = ("gb_all", "gradient boosting, all features (incl. suspected leak)")
 PROBABILITY_BASELINES = ("rate", "user")
 """Baselines whose score is a probability (they get a LogLoss; popularity does not)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A use of a model and how it is judged: the model (gradient boosting) against the
+    ``baseline`` (a key of the task's baselines) the decision would otherwise use, on
+    ``metric`` (``"auc"``: across all test rows; ``"uauc"``: within each user, averaged over
+    users), with a paired user-bootstrap interval of the difference."""
+
+    key: str
+    task: str
+    use: str
+    baseline: str
+    metric: str
+
+
+DECISIONS = (
+    Decision("feed", "ctr", "rank the rooms of each user's feed", "rate", "uauc"),
+    Decision("prompt", "gtr", "choose which users see gifting prompts", "user", "auc"),
+    Decision("rooms", "gtr", "order one user's rooms by their chance of a gift", "rate", "uauc"),
+)
+"""The decisions the models are judged for (module docstring). Ranking a feed orders rooms
+for one user at a time, so a score that only tells users apart (the user's own past CTR) cannot
+do it: the comparison is within users, against the streamer's past CTR, the score a feed would
+otherwise sort by. Gifting prompts choose users (and moments), so the comparison is across
+clicks, against the user's own past GTR, the rule a team would otherwise apply."""
 
 
 def _numeric(feats: pd.DataFrame) -> list[str]:

@@ -204,3 +204,21 @@ def test_gift_trend_by_utc_period_with_paired_interval():
     # the period boundary is UTC midnight of May 12 = Beijing 08:00
     edge = W + 7 * day + 8 * 3_600_000
     assert utc_period([edge - 1, edge]).tolist() == [0, 1]
+
+
+def test_minimum_detectable_effects_known_values():
+    """80% power, two-sided 5%: (1.959964 + 0.841621) se = 2.801585 se. A test splitting the
+    users of an estimate in half compares two halves, each with twice the variance: the
+    difference has 2 se, so MDE = 2.801585 * 2 * se."""
+    from kuailive_analysis.funnel.intervals import minimum_detectable_effect, split_test_mde
+
+    assert minimum_detectable_effect(1.0) == pytest.approx(2.801585, abs=1e-6)
+    assert minimum_detectable_effect(0.01, conf=0.9, power=0.5) == pytest.approx(0.01644854)
+    se = 0.01  # a 95% interval 0.28 +- 1.959964 * 0.01
+    lo, hi = 0.28 - 1.959964 * se, 0.28 + 1.959964 * se
+    assert split_test_mde(lo, hi) == pytest.approx(2.801585 * 2 * se, rel=1e-6)
+    assert np.isnan(split_test_mde(np.nan, 0.3)) and np.isnan(minimum_detectable_effect(np.inf))
+    g = F.trends.GiftTrend(table=pd.DataFrame(), change=0.001, change_lo=-0.002,
+                           change_hi=0.004, ratio=1.0, ratio_lo=0.9, ratio_hi=1.1, conf=0.95,
+                           n_boot=200)  # fmt: skip
+    assert g.mde == pytest.approx(2.801585 * 0.006 / (2 * 1.959964), rel=1e-6)

@@ -1,5 +1,5 @@
 """AUC / UAUC / GAUC against sklearn, the chronological split, history features, the models,
-the baselines, the leak check and the bounded test sample."""
+the decisions and their baselines, the leak audit and the bounded test sample."""
 
 from __future__ import annotations
 
@@ -188,17 +188,26 @@ def test_evaluate_returns_a_typed_result_with_plain_numbers():
     assert n["gtr_gb_gauc"] == m.loc[(gtr, "gradient boosting"), "gauc"]
     assert n["gtr_pop_auc"] == m.loc[(gtr, "popularity (streamer's past gifts)"), "auc"]
     assert n["ctr_user_uauc"] == m.loc[(ctr, "user's own past CTR"), "uauc"]
-    assert n["ctr_rate_auc"] == m.loc[(ctr, "streamer's past CTR"), "auc"]
+    assert n["ctr_rate_gauc"] == m.loc[(ctr, "streamer's past CTR"), "gauc"]
     assert n["gtr_n_test"] == info.loc[gtr, "n_test"] and n["ctr_n_train_used"] <= 5_000
     assert n["gtr_users_test"] == m.loc[(gtr, "gradient boosting"), "n_groups"]
-    c = res.comparison("ctr")
-    assert n["ctr_diff_auc"] == c["diff_auc"] and n["ctr_best_baseline"] == c["best_baseline"]
+    feed, prompt = res.comparison("feed"), res.comparison("prompt")
+    assert n["feed_diff_uauc"] == feed["diff_uauc"] and feed["baseline"] == "streamer's past CTR"
+    assert n["prompt_diff_auc"] == prompt["diff_auc"]
+    assert prompt["baseline"] == "user's own past GTR"
+    assert feed["diff_uauc"] == pytest.approx(
+        m.loc[(ctr, "gradient boosting"), "uauc"] - m.loc[(ctr, "streamer's past CTR"), "uauc"]
+    )
     assert n["paper_ctr_auc"] == 0.851
     assert n["ctr_paper_gap"] == pytest.approx(0.851 - n["ctr_gb_auc"])
     for k, v in n.items():
         assert type(v) in (int, float, str), (k, type(v))
-    best = m["auc"].groupby(level="task").max()
-    assert res.title() == f"Best test AUC: CTR {best[ctr]:.3f}, GTR {best[gtr]:.3f}"
+    assert res.title() == (
+        f"Within users, click model UAUC {feed['model_uauc']:.3f} vs {feed['baseline_uauc']:.3f} "
+        f"for the streamer's past CTR; gift model AUC {prompt['model_auc']:.3f} vs "
+        f"{prompt['baseline_auc']:.3f} for the user's own past GTR"
+    )
+    assert list(res.decision_table()["metric"]) == ["UAUC", "GAUC", "AUC", "UAUC", "GAUC"]
 
 
 def test_evaluate_skips_a_task_without_data():
@@ -206,8 +215,8 @@ def test_evaluate_skips_a_task_without_data():
     ex["gifted"] = False
     n = P.evaluate(ex, max_train_rows=5_000).numbers()
     assert np.isnan(n["gtr_gb_auc"]) and n["gtr_n_test"] == 0 and n["ctr_n_test"] > 0
-    assert n["gtr_best_baseline"] == "n/a" and n["gtr_top_group"] == "n/a"
-    assert n["gtr_leak_text"] == "was not run (the task was skipped)"
+    assert n["gtr_top_group"] == "n/a" and np.isnan(n["prompt_diff_auc"])
+    assert n["prompt_text"] == "The comparison could not be made on this data."
 
 
 def test_log_loss_and_calibration_match_definitions():
@@ -243,63 +252,151 @@ def test_user_bootstrap_auc_is_paired_and_weighted():
     assert _weighted_auc(y[order].astype(float), tie, np.ones(n)) == pytest.approx(P.auc(y, good))
 
 
-def test_leak_check_flags_a_feature_that_reveals_the_label():
+def test_user_bootstrap_uauc_gauc_are_the_weighted_means_of_the_users_aucs():
+    """Replicate by replicate, UAUC = sum w_u AUC_u / sum w_u and GAUC = sum w_u n_u AUC_u /
+    sum w_u n_u over the users with both classes, with the function's own Poisson weights
+    (drawn per user in order of first appearance)."""
+    g = np.array([7, 7, 7, 7, 3, 3, 3, 9, 9])
+    y = np.array([1, 1, 0, 0, 1, 0, 0, 1, 1])  # user 9 has one class: left out
+    s = np.array([0.9, 0.2, 0.5, 0.1, 0.1, 0.9, 0.3, 0.5, 0.6])
+    # user 7: positives 0.9, 0.2 vs negatives 0.5, 0.1 -> 3 of 4 pairs; user 3: 0.1 vs 0.9, 0.3
+    auc_u, n_u = {7: 0.75, 3: 0.0}, {7: 4, 3: 3}
+    b = P.user_bootstrap_auc(y, {"s": s}, g, n_boot=30, seed=5)
+    w = np.random.default_rng(5).poisson(1.0, size=(30, 3))  # users in order 7, 3, 9
+    for r in range(30):
+        w7, w3 = w[r, 0], w[r, 1]
+        row = b[b["replicate"] == r].iloc[0]
+        if w7 + w3 == 0:
+            assert np.isnan(row["uauc"]) and np.isnan(row["gauc"])
+            continue
+        assert row["uauc"] == pytest.approx((w7 * auc_u[7] + w3 * auc_u[3]) / (w7 + w3))
+        gw7, gw3 = w7 * n_u[7], w3 * n_u[3]
+        assert row["gauc"] == pytest.approx((gw7 * auc_u[7] + gw3 * auc_u[3]) / (gw7 + gw3))
+
+
+def test_compare_takes_differences_replicate_by_replicate():
+    """The interval of a difference comes from the paired replicates, not from the two
+    scorers' own intervals: here the two scorers vary together, so the difference is exact."""
+    from kuailive_analysis.predict.models import compare
+
+    reps = np.arange(40)
+    base = 0.6 + 0.01 * np.sin(reps)  # wide own interval
+    rows = [(r, "m", base[r] + 0.02, base[r] + 0.03, base[r] + 0.01) for r in reps] + [
+        (r, "b", base[r], base[r], base[r]) for r in reps
+    ]
+    boot = pd.DataFrame(rows, columns=["replicate", "scorer", "auc", "uauc", "gauc"])
+    metrics = pd.DataFrame({"auc": [0.7, 0.68], "uauc": [0.65, 0.62], "gauc": [0.6, 0.59]},
+                           index=["m", "b"])  # fmt: skip
+    c = compare(metrics, boot, "m", "b", conf=0.9)
+    assert c["diff_auc"] == pytest.approx(0.02) and c["diff_uauc"] == pytest.approx(0.03)
+    assert (c["diff_auc_lo"], c["diff_auc_hi"]) == (pytest.approx(0.02), pytest.approx(0.02))
+    assert (c["diff_gauc_lo"], c["diff_gauc_hi"]) == (pytest.approx(0.01), pytest.approx(0.01))
+    assert c["model_auc_hi"] - c["model_auc_lo"] > 0.015  # the scorer's own interval is wide
+    assert c["model"] == "m" and c["baseline"] == "b"
+
+
+def test_single_feature_auc_is_oriented_and_flags_nothing():
+    """Each feature alone as a score: a strong feature ranks high, a reversed one counts as
+    predictive too; no column decides leaks (the time bound does, predict.leaks)."""
     ex = synthetic_exposures(20_000)
     split, feats = P.prepare(ex)
     y = ex["clicked"].to_numpy()
     sp = np.asarray(split)
-    feats["leaky"] = y + np.random.default_rng(0).normal(0, 0.2, len(y))
+    feats["strong"] = y + np.random.default_rng(0).normal(0, 0.2, len(y))
     t = P.single_feature_auc(
         feats[sp == "test"], y[sp == "test"], feats[sp == "train"], y[sp == "train"]
     )
-    flagged = t.loc[t["suspected_leak"], "feature"].tolist()
-    assert flagged == ["leaky"]
+    assert t.iloc[0]["feature"] == "strong" and t.iloc[0]["auc"] > 0.95
+    assert list(t.columns) == ["feature", "label", "auc", "positives_score"]
     assert t.loc[t["feature"] == "s_ctr", "auc"].iloc[0] > 0.65
-    # oriented: a feature that ranks negatives first counts as predictive too
-    feats["leaky"] = -feats["leaky"]
+    feats["strong"] = -feats["strong"]
     t2 = P.single_feature_auc(
         feats[sp == "test"], y[sp == "test"], feats[sp == "train"], y[sp == "train"]
     )
-    assert t2.iloc[0]["feature"] == "leaky" and t2.iloc[0]["positives_score"] == "lower"
+    assert t2.iloc[0]["feature"] == "strong" and t2.iloc[0]["positives_score"] == "lower"
 
 
-def test_evaluate_refits_without_a_suspected_leak_and_compares_with_intervals():
-    ex = synthetic_exposures(20_000)
-    res = P.evaluate(ex, max_train_rows=10_000, n_boot=40, leak_auc=0.6)  # s_ctr becomes suspect
-    ev = res.evaluations["CTR (click per exposure)"]
-    assert "s_ctr" in ev.info["leaks"]
-    m = res.metrics.loc["CTR (click per exposure)"]
-    assert m.loc["streamer's past CTR", "kind"] == "baseline (suspected leak)"
-    assert "gb_all" in set(m["key"])
-    assert ev.comparison["best_baseline"] != "streamer's past CTR"  # not eligible
-    c = ev.comparison
-    assert c["diff_auc_lo"] <= c["diff_auc"] <= c["diff_auc_hi"]
-    assert c["model_auc_lo"] <= c["model_auc"] <= c["model_auc_hi"]
-    n = res.numbers()
-    assert "suspected leak" in n["ctr_leak_text"] and "refit" in n["ctr_leak_text"]
-    assert set(res.importance_table()["feature group"]) >= {"streamer history", "user history"}
-    assert not res.leak_table().empty and not res.comparison_table().empty
-    assert (
-        res.best_auc()["CTR (click per exposure)"]
-        == m.loc[~m["kind"].str.contains("leak"), "auc"].max()
+def test_leaks_are_decided_by_time_bound_not_by_strength():
+    from kuailive_analysis.predict.features import FEATURE_GROUPS
+    from kuailive_analysis.predict.leaks import FEATURE_SOURCE
+
+    # every feature built has a declared source; exactly the end-of-window profile leaks
+    assert set(FEATURE_SOURCE) == {c for cols in FEATURE_GROUPS.values() for c in cols}
+    assert P.LEAKS == {"age", "gender", "device_price"}
+    assert not P.SOURCES["history"].leak and P.SOURCES["profile"].leak
+
+
+def _profiled(ex: pd.DataFrame) -> pd.DataFrame:
+    """``ex`` with a profile column that encodes the label (a snapshot that saw the future)."""
+    out = ex.copy()
+    out["age"] = np.where(out["gifted"], "gifter", "other")
+    return out
+
+
+def test_recompute_check_passes_the_history_features_and_catches_a_future_one():
+    from kuailive_analysis.predict.leaks import check_days, recompute_check
+
+    ex = synthetic_exposures(8_000)
+    split, feats = P.prepare(ex, prior_strength=20.0)
+    rows = np.arange(len(ex))
+    days = check_days(ex, split)
+    test_days = ex["day"].to_numpy()[np.asarray(split) == "test"]
+    assert days == [test_days.min()] and days[0] < ex["day"].max()  # later days exist
+    kw = {"base_rates": P.train_base_rates(ex, split), "prior_strength": 20.0, "days": days}
+    r = recompute_check(ex, feats, rows, **kw).set_index("feature")
+    on_days = int(ex["day"].isin(days).sum())
+    assert (r["max_change"] == 0).all() and (r["rows_checked"] == on_days).all()
+    assert {"u_gtr", "s_ctr", "us_clk", "log_screen", "log_index", "hour"} <= set(r.index)
+    # a "history" feature that counts the whole window (the future too) is caught
+    leaky = feats.copy()
+    total = ex.groupby("user_id")["clicked"].transform("sum").to_numpy()
+    leaky["u_clk"] = np.log1p(total)
+    r2 = recompute_check(ex, leaky, rows, **kw).set_index("feature")
+    assert r2.loc["u_clk", "max_change"] > 0
+    assert (r2.drop(index="u_clk")["max_change"] == 0).all()
+    # and so is one that reads its own row's label (same day)
+    leaky = feats.copy()
+    leaky["s_ctr"] = ex["clicked"].to_numpy(float)
+    r3 = recompute_check(ex, leaky, rows, **kw).set_index("feature")
+    assert r3.loc["s_ctr", "max_change"] > 0.5  # the label against a smoothed past rate
+
+
+def test_a_strong_past_feature_stays_a_baseline_and_a_profile_leak_is_never_fitted():
+    """Gifts depend on the user only: the user's own past GTR is strong, and it is the
+    baseline of the gifting-prompt decision however strong; the label-encoding profile column
+    (a leak by construction) is never a model input."""
+    rng = np.random.default_rng(2)
+    ex = synthetic_exposures(30_000)
+    gifter = (ex["user_id"] % 5 == 0).to_numpy()
+    ex["gifted"] = ex["clicked"].to_numpy() & (rng.random(len(ex)) < np.where(gifter, 0.5, 0.01))
+    res = P.evaluate(_profiled(ex), max_train_rows=10_000, n_boot=30)
+    ev = res.evaluations["GTR (clicks with a gift)"]
+    m = res.metrics.loc["GTR (clicks with a gift)"]
+    assert m.loc["user's own past GTR", "auc"] > 0.8 and m.loc["user's own past GTR", "kind"] \
+        == "baseline"  # fmt: skip
+    c = res.comparison("prompt")
+    assert c["baseline"] == "user's own past GTR"
+    assert c["baseline_auc"] == m.loc["user's own past GTR", "auc"]
+    assert "age" not in ev.info["features"].split(", ") and "u_gtr" in ev.info["features"]
+    strength = ev.strength.set_index("feature")["auc"]
+    assert strength["age"] > 0.99  # the leak is the strongest feature of all, and unused
+    audit = res.audit.set_index("column")
+    assert audit.loc["age", "leak"] == "yes" and audit.loc["u_gtr", "leak"] == "no"
+    assert audit.loc["u_gtr", "largest change when recomputed from earlier days"] == 0
+    assert np.isnan(audit.loc["age", "largest change when recomputed from earlier days"])
+    assert res.leak_max_change == 0 and res.numbers()["leak_features"] == "age"
+
+
+def test_decision_text_never_claims_what_the_interval_does_not_support():
+    from kuailive_analysis.predict.result import decision_text
+
+    c = {"baseline": "streamer's past CTR"}
+    what = "orders the rooms of one user's feed"
+    assert decision_text({**c, "diff_uauc_lo": 0.01, "diff_uauc_hi": 0.03}, "uauc", what) == (
+        "The interval excludes zero: the model orders the rooms of one user's feed better than "
+        "the streamer's past CTR."
     )
-
-
-def test_test_part_is_scored_on_a_bounded_sample_without_moving_train():
-    """A test part larger than max_test_rows is scored on a uniform sample of that size,
-    drawn after the train and valid samples (which stay the same); smaller parts are whole."""
-    from kuailive_analysis.predict.tasks import TASKS, task_rows
-
-    CTR = next(iter(TASKS))
-
-    n = 5_000
-    rng = np.random.default_rng(1)
-    ex = pd.DataFrame({"clicked": rng.random(n) < 0.3, "gifted": np.zeros(n, bool)})
-    split = np.array(["train"] * 3000 + ["valid"] * 500 + ["test"] * 1500)
-    tr0, va0, te0, info0 = task_rows(ex, CTR, split, 1000, 0, max_test_rows=None)
-    tr1, va1, te1, info1 = task_rows(ex, CTR, split, 1000, 0, max_test_rows=400)
-    assert (tr0 == tr1).all() and (va0 == va1).all()
-    assert len(te0) == info0["n_test_used"] == info0["n_test"] == 1500
-    assert len(te1) == info1["n_test_used"] == 400 and info1["n_test"] == 1500
-    assert set(te1) <= set(te0) and (np.diff(te1) > 0).all()
-    assert info1["pos_test_used"] == int(ex["clicked"].to_numpy()[te1].sum())
+    t = decision_text({**c, "diff_uauc_lo": -0.01, "diff_uauc_hi": 0.03}, "uauc", what)
+    assert t.startswith("The interval includes zero: this data cannot tell whether")
+    t = decision_text({**c, "diff_uauc_lo": -0.03, "diff_uauc_hi": -0.01}, "uauc", what)
+    assert t.startswith("The interval lies below zero: the streamer's past CTR orders")

@@ -29,6 +29,7 @@ import pytest
 
 from kuailive_analysis import config
 from kuailive_analysis.app import chapters as chs
+from kuailive_analysis.chapter import findings as F
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -198,16 +199,23 @@ def test_landing_page_shows_the_data_first_and_findings_from_the_records(browser
     assert "generated: " not in page.content(), "a landing-page marker was left in the page"
     first = page.locator("article .admonition").first.inner_text()
     assert "This edition ran on synthetic data" in first and "seed 7" in first
-    assert text.index("synthetic data") < text.index("Headline findings")
+    assert text.index("synthetic data") < text.index("Headlines")
     doc = json.loads((root.parent / "executed" / "findings.json").read_text())
-    top = _words(page.locator("section#headline-findings").inner_text())
+    records = [F.from_dict(r) for r in doc["findings"]]
+    top = _words(page.locator("section#headlines").inner_text())
     cannot = _words(page.locator("section#what-this-data-cannot-tell-us-yet").inner_text())
-    for r in doc["findings"]:
-        if r["status"] == "validated" and r["headline"]:
-            assert _words(r["statement"]) in top, f"headline {r['key']} not on the landing page"
-        elif r["status"] != "validated":
-            assert _words(r["statement"]) not in top, f"{r['key']} ({r['status']}) a headline"
-            assert _words(r["reason"]) in cannot, f"{r['key']} not listed with its reason"
+    checks = _words(page.locator("section#edition-checks").inner_text())
+    policy = F.headlines(records, twin=True)
+    for f in records:
+        if f in policy:
+            assert _words(f.statement) in top, f"headline {f.key} not on the landing page"
+        else:
+            assert _words(f.statement) not in top, f"{f.key} ({f.status}) a headline"
+        if f in F.edition_checks(records):
+            assert _words(f.statement) in checks, f"{f.key} not among the edition checks"
+        elif not f.shown:
+            assert _words(f.question) in cannot, f"{f.key} not asked as an open question"
+            assert _words(f.reason) in cannot, f"{f.key} not listed with its reason"
     for word in ("How this edition was built", "seed 7", "pandas", "Site built"):
         assert word in text, f"landing page lacks {word!r}"
     page.close()
@@ -236,19 +244,27 @@ def test_chapter_page_has_findings_collapsed_provenance_and_download(browser, si
     page, _, _ = _open(browser, urljoin(base, f"book/chapters/{chapter.name}.html"))
     headings = page.locator("article h2").all_inner_texts()
     assert any(h.startswith("Key findings") for h in headings), headings
-    # Key findings are rendered from the chapter's records (findings.json): validated ones as
-    # results, the others only under "What this data cannot tell us (yet)" with their reason
+    # Key findings are rendered from the chapter's records (findings.json): validated claims
+    # as results, then the checks of the method and the edition (passed or not, with the
+    # reason), then the other claims only under "What this data cannot tell us (yet)"
     text = _words(page.locator("section#key-findings").inner_text())
     cut = text.rfind("What this data cannot tell us (yet)")  # the list after the results
     doc = json.loads((root.parent / "executed" / "findings.json").read_text())
-    records = [r for r in doc["findings"] if r["notebook"] == chapter.name]
+    records = [F.from_dict(r) for r in doc["findings"] if r["notebook"] == chapter.name]
     assert records, f"{chapter.name} glued no findings"
-    for r in records:
-        if r["status"] == "validated":
-            assert _words(r["statement"]) in text, f"{r['key']} not among the key findings"
+    checks = F.edition_checks(records)
+    if not [f for f in records if f not in checks and not f.shown]:
+        cut = len(text)  # no open question: the heading is only named in the chapter's prose
+    for f in records:
+        if f in checks:
+            head = text[:cut]
+            assert _words(f.statement) in head, f"{f.key} not among the checks"
+            assert _words(f.reason) in head, f"{f.key}: the check's reason is not shown"
+        elif f.shown:
+            assert _words(f.statement) in text, f"{f.key} not among the key findings"
         else:
-            assert cut >= 0 and _words(r["statement"]) not in text[:cut], f"{r['key']} shown"
-            assert _words(r["reason"]) in text[cut:], f"{r['key']} not listed with its reason"
+            assert cut >= 0 and _words(f.statement) not in text[:cut], f"{f.key} shown"
+            assert _words(f.reason) in text[cut:], f"{f.key} not listed with its reason"
     prov = page.locator(".cell.tag_hide-input.tag_hide-output").last
     assert prov.count() == 1, "no collapsed provenance cell"
     assert not prov.get_by_text("executed at").is_visible(), "provenance is not collapsed"

@@ -224,7 +224,10 @@ def finding(
     pattern shows that a method works, not how the platform behaves). ``question`` is the open
     question asked in the claim's place when the check does not pass; ``kind``, ``subject``,
     ``check_type``, ``would_fail`` and ``tuned`` feed the headline policy
-    (:func:`headline_refusal`)."""
+    (:func:`headline_refusal`). A question is one question: it ends with "?" (what the check
+    found belongs in ``reason``)."""
+    if question and not question.rstrip().endswith("?"):
+        raise ValueError(f"{chapter}/{key}: the open question must end with '?': {question!r}")
     status = "validated" if passed else ("not checkable" if passed is None else "failed")
     ok = status == "validated"
     return Finding(

@@ -58,13 +58,12 @@ class UserStats:
 
 class EngineStats:
     """The statistics of the engine's ``funnel_exposures`` table, one query per segment column
-    (cached); ``exposures`` is the pandas exposure table read from the same table (its dtypes
-    give the level types and categories; ``sql_codes`` maps a categorical column's SQL codes
-    to the pandas codes)."""
+    (cached); ``dtypes`` are the pandas dtypes of the table's columns (the level types and
+    categories; ``sql_codes`` maps a categorical column's SQL codes to the pandas codes)."""
 
-    def __init__(self, engine, exposures: pd.DataFrame, sql_codes: dict[str, np.ndarray]):
+    def __init__(self, engine, dtypes: dict, sql_codes: dict[str, np.ndarray]):
         self.engine = engine
-        self.exposures = exposures
+        self.dtypes = dict(dtypes)
         self.sql_codes = sql_codes
         self._cache: dict = {}
         self._users: np.ndarray | None = None
@@ -73,7 +72,7 @@ class EngineStats:
         """The :class:`UserStats` of segment column ``by`` (None: overall)."""
         if by in self._cache:
             return self._cache[by]
-        if by is not None and by not in self.exposures.columns:
+        if by is not None and by not in self.dtypes:
             raise KeyError(by)
         df = None
         if self._users is None:  # every user of the table: the overall statistics' rows
@@ -87,7 +86,7 @@ class EngineStats:
             level = np.zeros(len(df), np.int64)
         else:
             raw = df["level"].to_numpy(np.int64)
-            dtype = self.exposures[by].dtype
+            dtype = self.dtypes[by]
             if isinstance(dtype, pd.CategoricalDtype):
                 raw = self.sql_codes[by][raw]
                 present = np.unique(raw)

@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 from kuailive_analysis.data.schema import WINDOW_START_MS as W
 from kuailive_analysis.engine.base import EngineError
 from kuailive_analysis.engine.queries import funnel as FQ
-from kuailive_analysis.funnel.engine import engine_tables
+from kuailive_analysis.funnel.engine import EXPOSURE_READ, engine_tables
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from funnel_hand import dataset, ev  # noqa: E402
@@ -128,7 +128,12 @@ def test_exposure_table_positions_deciles_and_segments_of_the_hand_log():
         assert et.unmatched.loc["live_type", "n_missing"] == 2  # the two room-12 exposures
         assert et.unmatched.loc["age", "n_missing"] == 0
         assert t["age"].cat.ordered and list(t["age"].cat.categories) == ["18-23", "24-30", "50+"]
-        assert et.clicks[CLICK_COLUMNS].equals(t.loc[t["clicked"], CLICK_COLUMNS])
+        want = ex.loc[ex["clicked"], list(CLICK_COLUMNS)].reset_index(drop=True)
+        assert list(et.clicks.columns) == list(CLICK_COLUMNS)
+        for c in CLICK_COLUMNS:  # the click rows, read alone from the same file
+            assert et.clicks[c].tolist() == want[c].tolist(), c
+        assert set(t.columns) == set(EXPOSURE_READ)  # pandas holds only what it reads by row
+        assert et.stats.dtypes["watch_ms"] == np.int32  # the others' types from the schema
     finally:
         et.close()
     # a later exposure of room 10 to user 1 is its second

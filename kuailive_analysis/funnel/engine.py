@@ -77,6 +77,23 @@ def _read(path: Path, columns=None, clicked_only: bool = False) -> pd.DataFrame:
     return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
+def _write_exposures(eng, folder: Path, params: dict) -> Path:
+    """The rows of :data:`~kuailive_analysis.engine.queries.funnel.EXPOSURES` written in two
+    passes (``FQ.EXPOSURES_STAGED`` then ``FQ.EXPOSURES_SORTED``), so that each pass fits in
+    the engine's memory at any scale; the staged file is deleted."""
+    staged = eng.write(FQ.EXPOSURES_STAGED, folder / "exposures-staged.parquet", **params)
+    eng.register("funnel_exposures_staged", staged)
+    try:
+        return eng.write(FQ.EXPOSURES_SORTED, folder / "exposures.parquet")
+    finally:
+        eng.execute("DROP VIEW IF EXISTS funnel_exposures_staged")
+        eng.tables.pop("funnel_exposures_staged", None)
+        if staged.is_dir():  # Spark writes a folder of part files
+            shutil.rmtree(staged, ignore_errors=True)
+        else:
+            staged.unlink(missing_ok=True)
+
+
 def _schema_dtypes(path: Path) -> dict:
     """The pandas dtype of every column of the Parquet file (or folder) ``path``, as
     :func:`_compact` makes them, read from its schema alone."""
@@ -167,7 +184,7 @@ def engine_tables(
     folder = owned_tmpdir(root, "exposures")
     try:
         # the engine's heavy work first, while pandas holds nothing large
-        path = eng.write(FQ.EXPOSURES, folder / "exposures.parquet", **params)
+        path = _write_exposures(eng, folder, params)
         eng.register("funnel_exposures", path)
         # the slim session table from the data model's sessions when the engine has them
         spath = eng.write(

@@ -133,6 +133,10 @@ def test_exposure_table_positions_deciles_and_segments_of_the_hand_log():
         for c in CLICK_COLUMNS:  # the click rows, read alone from the same file
             assert et.clicks[c].tolist() == want[c].tolist(), c
         assert set(t.columns) == set(EXPOSURE_READ)  # pandas holds only what it reads by row
+        # written in two passes (staged rows, then a sort alone): the rows and order of the one
+        # definition
+        for c in ("user_id", "live_id", "ts_ms", "clicked", "screen_size", "exposure_index"):
+            assert t[c].tolist() == ex[c].tolist(), c
         assert et.stats.dtypes["watch_ms"] == np.int32  # the others' types from the schema
     finally:
         et.close()

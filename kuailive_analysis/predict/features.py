@@ -257,7 +257,7 @@ def feature_label(name: str) -> str:
 
 
 FEATURE_INPUTS = ("user_id", "streamer_id", "day", "hour", "screen_size", "exposure_index",
-                  *CATEGORICAL)
+                  *CATEGORICAL)  # fmt: skip
 """The exposure columns :func:`history_features` reads (those present)."""
 
 

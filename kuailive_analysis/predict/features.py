@@ -4,7 +4,9 @@ r"""The chronological split and the history features of the CTR / GTR models.
   benchmark): cut points are timestamps, so rows sharing a millisecond stay together.
 * **Features are history only**: counts of exposures, clicks and gifting clicks of the user,
   the streamer and the (user, streamer) pair on *earlier Beijing days* (never the same day),
-  their logs :math:`\log(1 + n)`, and smoothed rates
+  counted by the engine over the whole exposure table (:func:`prior_counts`; pandas receives
+  the counts of the featurised rows only, matched by (user, streamer, day)), their logs
+  :math:`\log(1 + n)`, and smoothed rates
 
   .. math::
 

@@ -114,7 +114,7 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
     sk = session_kpis(et.sessions, conf=conf)
     segments = {s: kpi_table(st.get(s), conf=conf, **iv) for s in p.segments}
     watch = watch_by_outcome(et.clicks, p.qualified_watch_s)
-    pr = predict.evaluate(et.exposures, fractions=p.split_fractions,
+    pr = predict.evaluate(et.exposures, engine=et.engine, fractions=p.split_fractions,
                           max_train_rows=p.max_train_rows, seed=p.seed, n_boot=p.n_boot,
                           conf=conf)  # fmt: skip
     trend = gift_trend(et.clicks, gifts, conf=conf, n_boot=p.n_boot, seed=p.seed)

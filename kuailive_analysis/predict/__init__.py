@@ -19,7 +19,7 @@ from kuailive_analysis.predict.features import (
     chronological_split,
     history_features,
     prepare,
-    prior_day_sums,
+    prior_counts,
     train_base_rates,
 )
 from kuailive_analysis.predict.leaks import LEAKS, SOURCES, audit_table, recompute_check
@@ -58,7 +58,7 @@ __all__ = [
     "permutation_importance",
     "prepare",
     "prepare_all",
-    "prior_day_sums",
+    "prior_counts",
     "recompute_check",
     "single_feature_auc",
     "train_base_rates",

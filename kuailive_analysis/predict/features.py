@@ -4,7 +4,9 @@ r"""The chronological split and the history features of the CTR / GTR models.
   benchmark): cut points are timestamps, so rows sharing a millisecond stay together.
 * **Features are history only**: counts of exposures, clicks and gifting clicks of the user,
   the streamer and the (user, streamer) pair on *earlier Beijing days* (never the same day),
-  their logs :math:`\log(1 + n)`, and smoothed rates
+  counted by the engine over the whole exposure table (:func:`prior_counts`; pandas receives
+  the counts of the featurised rows only, matched by (user, streamer, day)), their logs
+  :math:`\log(1 + n)`, and smoothed rates
 
   .. math::
 
@@ -21,21 +23,30 @@ r"""The chronological split and the history features of the CTR / GTR models.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.core.keys import pair_key
+from kuailive_analysis.engine.queries import funnel as FQ
+from kuailive_analysis.engine.sql import Query
 
 __all__ = [
     "CATEGORICAL",
+    "EXPOSURES_VIEW",
     "FEATURE_GROUPS",
+    "FEATURE_INPUTS",
+    "PRIOR_COLUMNS",
     "SPLITS",
     "chronological_split",
     "feature_label",
     "history_features",
     "prepare",
-    "prior_day_sums",
+    "prior_counts",
+    "rows_query",
+    "take_rows",
     "train_base_rates",
 ]
 
@@ -79,135 +90,143 @@ def chronological_split(
     return pd.Categorical.from_codes(code, SPLITS)
 
 
-def prior_day_sums(
-    key: np.ndarray, day: np.ndarray, values: pd.DataFrame, rows: np.ndarray | None = None
-) -> pd.DataFrame:
-    """For each row, the sums of ``values`` over rows with the same ``key`` on earlier days.
+EXPOSURES_VIEW = "funnel_exposures"
+"""The engine view of the exposure table the history is counted over (chapter 5 registers it,
+:func:`kuailive_analysis.funnel.engine.engine_tables`)."""
 
-    Parameters
-    ----------
-    key : numpy.ndarray
-        int64 keys, >= 0 and < 2**58.
-    day : numpy.ndarray
-        Day index of each row, 0..31.
-    values : pandas.DataFrame
-        The columns to sum.
-    rows : numpy.ndarray, optional
-        Row positions to return (the totals still use every row).
+PRIOR_COLUMNS = tuple(f"{who}_{what}" for who in ("u", "s", "us") for what in ("exp", "clk", "gft"))
+"""The counts of :data:`~kuailive_analysis.engine.queries.funnel.PRIOR_COUNTS`: exposures,
+clicks and gifting clicks of the user, the streamer and the (user, streamer) pair on earlier
+days."""
+
+
+def take_rows(exposures: pd.DataFrame, rows: np.ndarray, columns) -> pd.DataFrame:
+    """The columns ``columns`` (those present) of the rows at positions ``rows``, column by
+    column (a ``.iloc`` on the whole frame would consolidate its blocks: a copy of every
+    column of every row)."""
+    return pd.DataFrame({c: exposures[c].take(rows) for c in columns if c in exposures})
+
+
+def rows_query(engine, query: Query, rows: pd.DataFrame, keys, **params) -> pd.DataFrame:
+    """Run ``query`` over the engine view :data:`EXPOSURES_VIEW` for the rows ``rows``.
+
+    The distinct ``keys`` of ``rows`` are written to a Parquet file (next to the exposure
+    view's files when it has any) and registered as the view
+    :data:`~kuailive_analysis.engine.queries.funnel.PREDICT_ROWS`; the query returns one row
+    per distinct key, joined back to ``rows`` by the key values (never by row position).
 
     Returns
     -------
     pandas.DataFrame
-        The prior sums, computed from per-(key, day) totals: the cumulative total up to and
-        including the day minus that day's total.
+        The query's other columns, one row per row of ``rows`` (same index).
     """
-    key = np.asarray(key, dtype=np.int64)
-    day = np.asarray(day, dtype=np.int64)
-    if len(day) and (day.min() < 0 or day.max() > 31):
-        raise ValueError("prior_day_sums: day must be in 0..31")
-    kd = key * 32 + day
-    # per-(key, day) totals by sort + bincount; uniq is sorted, so each key's days are one
-    # contiguous run and the cumulative total within a key is a global cumsum minus the
-    # cumsum before the run (exact: the values are counts)
-    uniq, inv = np.unique(kd, return_inverse=True)
-    del kd
-    grp = uniq // 32
-    start = np.ones(len(grp), dtype=bool)
-    start[1:] = grp[1:] != grp[:-1]
-    del grp, uniq
-    run = np.cumsum(start) - 1
-    first = np.flatnonzero(start)
-    del start
-    sel = inv if rows is None else inv[rows]
-    index = values.index if rows is None else values.index[rows]
-    out = {}
-    for c in values.columns:  # one column at a time: peak memory stays a few key-sized arrays
-        agg = np.bincount(inv, weights=values[c].to_numpy(np.float64), minlength=len(run))
-        cs = np.cumsum(agg)
-        excl = cs - agg  # cumulative total before each (key, day)
-        prior = excl - excl[first][run]  # minus the total before the key's first day
-        out[c] = prior[sel]
-        del agg, cs, excl, prior
-    return pd.DataFrame(out, index=index, columns=values.columns)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys = list(keys)
+    k = pd.DataFrame({c: rows[c].to_numpy(np.int64) for c in keys}).drop_duplicates()
+    src = engine.tables.get(EXPOSURES_VIEW, ())
+    parent = Path(src[0]).parent if src else None
+    with tempfile.TemporaryDirectory(prefix="predict-rows-", dir=parent) as tmp:
+        path = Path(tmp) / "rows.parquet"
+        pq.write_table(pa.Table.from_pandas(k, preserve_index=False), path)
+        del k
+        engine.register(FQ.PREDICT_ROWS, path)
+        try:
+            got = engine.frame(query, **params)
+        finally:
+            engine.execute(f"DROP VIEW IF EXISTS {FQ.PREDICT_ROWS}")
+            engine.tables.pop(FQ.PREDICT_ROWS, None)
+    left = pd.DataFrame({c: rows[c].to_numpy(np.int64) for c in keys})
+    got = got.astype({c: np.int64 for c in keys})
+    out = left.merge(got, on=keys, how="left", validate="many_to_one").drop(columns=keys)
+    out.index = rows.index
+    return out
+
+
+def prior_counts(
+    engine, rows: pd.DataFrame, *, last_day: int | None = None, flip_day: int | None = None
+) -> pd.DataFrame:
+    """The :data:`PRIOR_COLUMNS` of each row of ``rows`` (user_id, streamer_id, day), counted
+    by the engine over :data:`EXPOSURES_VIEW`
+    (:data:`~kuailive_analysis.engine.queries.funnel.PRIOR_COUNTS`: rows of days
+    ``<= last_day`` only, the labels of ``flip_day`` flipped; None: every day, none flipped).
+
+    Returns
+    -------
+    pandas.DataFrame
+        int64 counts, aligned with ``rows``.
+    """
+    require_columns(rows, ["user_id", "streamer_id", "day"], "prior_counts: rows")
+    p = rows_query(
+        engine,
+        FQ.PRIOR_COUNTS,
+        rows,
+        ["user_id", "streamer_id", "day"],
+        last_day=None if last_day is None else int(last_day),
+        flip_day=None if flip_day is None else int(flip_day),
+    )
+    return p[list(PRIOR_COLUMNS)].astype(np.int64)
 
 
 CATEGORICAL = ("live_type", "live_content_category", "age", "gender", "device_price")
 
 
 def history_features(
-    exposures: pd.DataFrame,
-    prior_strength: float = 20.0,
-    base_rates: tuple[float, float] | None = None,
-    rows: np.ndarray | None = None,
+    rows: pd.DataFrame,
+    engine,
+    prior_strength: float,
+    base_rates: tuple[float, float],
+    *,
+    last_day: int | None = None,
+    flip_day: int | None = None,
 ) -> pd.DataFrame:
-    """History features for every exposure row (see module docstring).
+    """History features of the exposure rows ``rows`` (see module docstring).
 
     Parameters
     ----------
-    exposures : pandas.DataFrame
-        user_id, streamer_id, day, hour, clicked, gifted, and optionally screen_size,
-        exposure_index and the :data:`CATEGORICAL` columns (the exposure table of
+    rows : pandas.DataFrame
+        The rows to featurise: user_id, streamer_id, day, hour, and optionally screen_size,
+        exposure_index and the :data:`CATEGORICAL` columns (columns of
         :data:`kuailive_analysis.engine.queries.funnel.EXPOSURES`).
+    engine : Engine
+        Holds the whole exposure table as the view :data:`EXPOSURES_VIEW`; it counts the
+        history (:func:`prior_counts`, with ``last_day`` and ``flip_day``).
     prior_strength : float
         :math:`a` of the smoothed rates.
-    base_rates : tuple of two floats, optional
-        (CTR, GTR) used as smoothing priors; default: the rates of the rows given.
-    rows : numpy.ndarray, optional
-        Sorted row positions: only those rows are returned (the history still counts every
-        row), which keeps a 17.6M-row exposure table from needing a 17.6M x 25 float feature
-        matrix when models use a sample.
+    base_rates : tuple of two floats
+        (CTR, GTR) used as smoothing priors (:func:`train_base_rates`).
 
     Returns
     -------
     pandas.DataFrame
-        One row per exposure (or per ``rows``), aligned with ``exposures``.
+        One row per row of ``rows`` (same index).
     """
-    need = ["user_id", "streamer_id", "day", "hour", "clicked", "gifted"]
-    require_columns(exposures, need, "history_features: exposures")
-    ex = exposures
-    vals = pd.DataFrame(
-        {
-            "exp": np.ones(len(ex), np.int8),
-            "clk": ex["clicked"].to_numpy(np.int8),
-            "gft": ex["gifted"].to_numpy(np.int8),
-        },
-        index=ex.index,
-    )
-    if base_rates is None:
-        p_ctr = float(vals["clk"].mean()) if len(ex) else 0.0
-        p_gtr = float(vals["gft"].sum() / max(vals["clk"].sum(), 1.0))
-    else:
-        p_ctr, p_gtr = base_rates
+    need = ["user_id", "streamer_id", "day", "hour"]
+    require_columns(rows, need, "history_features: rows")
+    p_ctr, p_gtr = base_rates
     a = prior_strength
-    sel = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
-    feats = pd.DataFrame(index=ex.index[sel])
-    day = ex["day"].to_numpy()
-    # (user, streamer) key with 26 bits for the streamer (ids < 2**26); user ids < 2**31 keep
-    # it below the 2**58 that prior_day_sums needs
-    for name, key in (
-        ("u", ex["user_id"].to_numpy(np.int64)),
-        ("s", ex["streamer_id"].to_numpy(np.int64)),
-        ("us", pair_key(ex["user_id"], ex["streamer_id"], bits=26)),
-    ):
-        p = prior_day_sums(key, day, vals, None if rows is None else sel)
-        feats[f"{name}_exp"] = np.log1p(p["exp"].to_numpy())
-        feats[f"{name}_clk"] = np.log1p(p["clk"].to_numpy())
-        feats[f"{name}_gft"] = np.log1p(p["gft"].to_numpy())
-        feats[f"{name}_ctr"] = (p["clk"] + a * p_ctr) / (p["exp"] + a)
-        feats[f"{name}_gtr"] = (p["gft"] + a * p_gtr) / (p["clk"] + a)
-    del vals
-    h = ex["hour"].to_numpy(np.float64)[sel]
+    prior = prior_counts(engine, rows, last_day=last_day, flip_day=flip_day)
+    feats = pd.DataFrame(index=rows.index)
+    for name in ("u", "s", "us"):
+        exp, clk, gft = (prior[f"{name}_{w}"].to_numpy(np.float64) for w in ("exp", "clk", "gft"))
+        feats[f"{name}_exp"] = np.log1p(exp)
+        feats[f"{name}_clk"] = np.log1p(clk)
+        feats[f"{name}_gft"] = np.log1p(gft)
+        feats[f"{name}_ctr"] = (clk + a * p_ctr) / (exp + a)
+        feats[f"{name}_gtr"] = (gft + a * p_gtr) / (clk + a)
+    del prior
+    h = rows["hour"].to_numpy(np.float64)
     feats["hour"] = h
     feats["hour_sin"] = np.sin(2 * np.pi * h / 24)
     feats["hour_cos"] = np.cos(2 * np.pi * h / 24)
-    if "screen_size" in ex:
-        feats["log_screen"] = np.log(ex["screen_size"].to_numpy(np.float64)[sel])
-    if "exposure_index" in ex:
-        feats["log_index"] = np.log(ex["exposure_index"].to_numpy(np.float64)[sel])
+    if "screen_size" in rows:
+        feats["log_screen"] = np.log(rows["screen_size"].to_numpy(np.float64))
+    if "exposure_index" in rows:
+        feats["log_index"] = np.log(rows["exposure_index"].to_numpy(np.float64))
     for c in CATEGORICAL:
-        if c in ex:
-            col = ex[c].astype("category")
-            feats[c] = col if rows is None else col.iloc[sel].array
+        if c in rows:
+            feats[c] = rows[c].astype("category").array
     return feats
 
 
@@ -239,8 +258,14 @@ def feature_label(name: str) -> str:
     return name.replace("_", " ")
 
 
+FEATURE_INPUTS = ("user_id", "streamer_id", "day", "hour", "screen_size", "exposure_index",
+                  *CATEGORICAL)  # fmt: skip
+"""The exposure columns :func:`history_features` reads (those present)."""
+
+
 def prepare(
     exposures: pd.DataFrame,
+    engine,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     prior_strength: float = 20.0,
     rows: np.ndarray | None = None,
@@ -248,17 +273,29 @@ def prepare(
     """The chronological split and the history features (smoothing priors = train-part CTR
     and GTR), shared by both tasks.
 
+    Parameters
+    ----------
+    exposures : pandas.DataFrame
+        The exposure table (ts_ms, clicked, gifted and the :data:`FEATURE_INPUTS`).
+    engine : Engine
+        Holds the same table as the view :data:`EXPOSURES_VIEW` (:func:`history_features`).
+    fractions, prior_strength
+        As in :func:`chronological_split` and :func:`history_features`.
+    rows : numpy.ndarray, optional
+        Sorted row positions to featurise (default: every row).
+
     Returns
     -------
     tuple
-        ``(split, features)``; with ``rows`` (sorted row positions) the features of those
-        rows only and ``(split, features, rows)``.
+        ``(split, features)``; with ``rows`` the features of those rows only and
+        ``(split, features, rows)``.
     """
     split = chronological_split(exposures["ts_ms"], fractions)
-    feats = history_features(
-        exposures, prior_strength, train_base_rates(exposures, split), rows=rows
-    )
-    return (split, feats) if rows is None else (split, feats, np.asarray(rows, np.int64))
+    at = np.arange(len(exposures)) if rows is None else np.asarray(rows, np.int64)
+    sub = take_rows(exposures, at, FEATURE_INPUTS)
+    base = train_base_rates(exposures, split)
+    feats = history_features(sub, engine, prior_strength, base)
+    return (split, feats) if rows is None else (split, feats, at)
 
 
 def train_base_rates(exposures: pd.DataFrame, split) -> tuple[float, float]:

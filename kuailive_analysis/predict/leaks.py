@@ -14,9 +14,10 @@ from the future is still a leak. So the audit judges features by their time boun
   price) is a snapshot taken at the *end* of the window, after most rows: a leak by
   construction, left out of the models (:data:`LEAKS`).
 * **Empirically** (:func:`recompute_check`): for each check day :math:`d` (the first day of
-  the test rows, :data:`CHECK_DAYS`), the features of the day's rows are recomputed from the rows of
-  days :math:`\le d` only, with every label of day :math:`d` flipped (a click becomes a
-  non-click and the other way round), and compared with the features the models use. A
+  the test rows, :data:`CHECK_DAYS`), the features of the day's rows are recomputed by the
+  engine from the rows of days :math:`\le d` only, with every label of day :math:`d` flipped
+  (a click becomes a non-click and the other way round), and compared with the features the
+  models use. A
   feature that reads the future or the row's own outcome changes; the largest absolute change
   per feature is reported (0 for every feature that passes).
 """
@@ -28,8 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.core.keys import pair_key
-from kuailive_analysis.predict.features import FEATURE_GROUPS, feature_label, history_features
+from kuailive_analysis.engine.queries import funnel as FQ
+from kuailive_analysis.predict.features import (
+    FEATURE_GROUPS,
+    feature_label,
+    history_features,
+    rows_query,
+    take_rows,
+)
 
 __all__ = [
     "CHECK_DAYS",
@@ -100,40 +107,30 @@ CHECK_DAYS = 1
 """Days on which :func:`recompute_check` recomputes the features: the first days of the test
 part. The first is the most telling: every later day is dropped and its own labels are
 flipped, so a feature that reads either the future or the row's own outcome changes. Each day
-costs one pass of the history features over the rows up to it."""
+costs one engine query over the rows up to it."""
 
 HISTORY_LABELS = ("clicked", "gifted")
-"""The outcome columns flipped on the check day."""
+"""The outcome columns flipped on the check day (by the engine:
+:data:`~kuailive_analysis.engine.queries.funnel.PRIOR_COUNTS` with ``flip_day``; a click
+becomes a non-click and the other way round, every new click a gift, so gifts stay a subset
+of clicks)."""
 
 
-def _flip(ex: pd.DataFrame, day_rows: np.ndarray) -> None:
-    """Flip the outcomes of the rows ``day_rows`` of ``ex`` in place: a click becomes a
-    non-click and the other way round; every new click is a gift (gifts stay a subset of
-    clicks)."""
-    c = ex["clicked"].to_numpy(bool).copy()
-    g = ex["gifted"].to_numpy(bool).copy()
-    c[day_rows], g[day_rows] = ~c[day_rows], ~c[day_rows]
-    ex["clicked"], ex["gifted"] = c, g
-
-
-def _positions(ex: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """Screen size and repeat index of ``rows`` of ``ex`` (rows of one day), recomputed:
-    exposures of the user in the row's millisecond, and the dense rank of the millisecond
-    among the (user, live)'s exposures (the definitions of
-    :mod:`kuailive_analysis.engine.queries.funnel`)."""
-    u, t = ex["user_id"].to_numpy(np.int64), ex["ts_ms"].to_numpy(np.int64)
-    same_day = np.flatnonzero(ex["day"].to_numpy() == ex["day"].to_numpy()[rows].max())
-    # a screen is one millisecond, so it lies within the day of the rows (all of one day)
-    screen = pd.Series(1, index=pd.MultiIndex.from_arrays([u[same_day], t[same_day]]))
-    screen = screen.groupby(level=[0, 1]).size()
-    size = screen.reindex(pd.MultiIndex.from_arrays([u[rows], t[rows]])).to_numpy()
-    pk = pair_key(ex["user_id"], ex["live_id"])
-    mine = np.isin(pk, np.unique(pk[rows]))  # only the pairs the rows belong to
-    d = pd.DataFrame({"pk": pk[mine], "t": t[mine]}).drop_duplicates()
-    d["i"] = d.groupby("pk")["t"].rank(method="dense")
-    index = d.set_index(["pk", "t"])["i"]
-    idx = index.reindex(pd.MultiIndex.from_arrays([pk[rows], t[rows]])).to_numpy()
-    return pd.DataFrame({"log_screen": np.log(size), "log_index": np.log(idx)})
+def _positions(engine, rows: pd.DataFrame, day: int) -> pd.DataFrame:
+    """Screen size and repeat index of ``rows`` (rows of day ``day``: user_id, live_id, ts_ms),
+    recomputed by the engine from the exposures of days ``<= day``
+    (:data:`~kuailive_analysis.engine.queries.funnel.PREDICT_POSITIONS`): exposures of the user
+    in the row's millisecond, and the dense rank of the millisecond among the (user, live)'s
+    exposures. Logs, as the features; NaN when a row is not found."""
+    p = rows_query(
+        engine, FQ.PREDICT_POSITIONS, rows, ["user_id", "live_id", "ts_ms"], last_day=int(day)
+    )
+    return pd.DataFrame(
+        {
+            "log_screen": np.log(p["screen_size"].to_numpy(np.float64)),
+            "log_index": np.log(p["exposure_index"].to_numpy(np.float64)),
+        }
+    )
 
 
 def check_days(exposures: pd.DataFrame, split) -> list[int]:
@@ -148,6 +145,7 @@ def recompute_check(
     features: pd.DataFrame,
     rows: np.ndarray,
     *,
+    engine,
     base_rates: tuple[float, float],
     prior_strength: float,
     days,
@@ -162,6 +160,10 @@ def recompute_check(
         The features the models use, of the rows ``rows`` (aligned).
     rows : numpy.ndarray
         Sorted positions in ``exposures`` of the feature rows.
+    engine : Engine
+        Holds the same table as the view :data:`~.features.EXPOSURES_VIEW`; it recomputes the
+        history and the positions of the check day's rows from the rows of days up to it, with
+        that day's labels flipped (only the check day's rows pass through pandas).
     base_rates, prior_strength
         The smoothing of the history rates, as the features were built.
     days : iterable of int
@@ -180,7 +182,7 @@ def recompute_check(
     hist = [c for c, s in FEATURE_SOURCE.items() if s == "history" and c in features]
     expo = [c for c in ("hour", "hour_sin", "hour_cos") if c in features]
     pos = [c for c in ("log_screen", "log_index") if c in features]
-    need = ["user_id", "streamer_id", "day", "hour", *HISTORY_LABELS]
+    need = ["user_id", "streamer_id", "day", "hour"]
     if pos:
         need += ["live_id", "ts_ms"]
     change = dict.fromkeys([*hist, *expo, *pos], 0.0)
@@ -189,14 +191,12 @@ def recompute_check(
         mine = rows[day[rows] == d]
         if not len(mine):
             continue
-        keep = np.flatnonzero(day <= d)
-        # only the columns the features read, copied once (the table can have 17M rows)
-        sub = pd.DataFrame({c: exposures[c].to_numpy()[keep] for c in need})
-        _flip(sub, np.flatnonzero(sub["day"].to_numpy() == d))
-        at = np.searchsorted(keep, mine)  # their positions in sub
-        new = history_features(sub, prior_strength, base_rates, rows=at)
+        sub = take_rows(exposures, mine, need)
+        new = history_features(
+            sub, engine, prior_strength, base_rates, last_day=int(d), flip_day=int(d)
+        )
         if pos:
-            recomputed = _positions(sub, at)
+            recomputed = _positions(engine, sub, int(d))
             for c in pos:
                 new[c] = recomputed[c].to_numpy()
         old = features.iloc[np.searchsorted(rows, mine)]

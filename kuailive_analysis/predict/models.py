@@ -131,6 +131,7 @@ def evaluate_task(
     exposures: pd.DataFrame,
     task: str,
     *,
+    engine=None,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     max_train_rows: int = 200_000,
     prior_strength: float = 20.0,
@@ -147,6 +148,9 @@ def evaluate_task(
         The exposure table.
     task : str
         A key of :data:`~.tasks.TASKS`.
+    engine : Engine, optional
+        Holds the same table as the view :data:`~.features.EXPOSURES_VIEW` (needed unless
+        ``prepared`` is given: it counts the history features).
     fractions, max_train_rows, prior_strength, seed, n_boot, conf
         As in :func:`~.result.evaluate`.
     prepared : tuple, optional
@@ -167,7 +171,9 @@ def evaluate_task(
     train, valid, test, info = task_rows(exposures, task, split, max_train_rows, seed)
     if prepared is None:
         need = np.unique(np.concatenate([train, valid, test]))
-        prepared = prepare(exposures, fractions, prior_strength, rows=need)
+        if engine is None:
+            raise ValueError("evaluate_task: give the engine (or prepared features)")
+        prepared = prepare(exposures, engine, fractions, prior_strength, rows=need)
     take = _take(prepared)
     y = exposures[t.label].to_numpy(bool)
     users = exposures["user_id"].to_numpy()[test]
@@ -254,13 +260,15 @@ def _skipped(task: str, reason: str) -> TaskEvaluation:
 def prepare_all(
     exposures: pd.DataFrame,
     *,
+    engine,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
     max_train_rows: int = 200_000,
     prior_strength: float = 20.0,
     seed: int = 0,
 ) -> tuple:
     """The split and the features of the rows some task uses (:func:`~.features.prepare` with
-    ``rows``): ``(split, features, rows)``, shared by both tasks and the leak audit."""
+    ``rows``): ``(split, features, rows)``, shared by both tasks and the leak audit; ``engine``
+    holds the same table as the view :data:`~.features.EXPOSURES_VIEW`."""
     split = chronological_split(exposures["ts_ms"], fractions)
     need = []
     for task in TASKS:  # features are computed only for the rows some task uses
@@ -270,11 +278,16 @@ def prepare_all(
         except NotEnoughData:
             pass
     need = np.unique(np.concatenate(need)) if need else np.zeros(0, np.int64)
-    return prepare(exposures, fractions, prior_strength, rows=need)
+    return prepare(exposures, engine, fractions, prior_strength, rows=need)
 
 
 def evaluate_all(
-    exposures: pd.DataFrame, skip_unfit: bool = False, prepared: tuple | None = None, **kwargs
+    exposures: pd.DataFrame,
+    skip_unfit: bool = False,
+    prepared: tuple | None = None,
+    *,
+    engine=None,
+    **kwargs,
 ) -> dict[str, TaskEvaluation]:
     """:func:`evaluate_task` for every task on one shared split and feature table.
 
@@ -288,6 +301,9 @@ def evaluate_all(
         instead of raising.
     prepared : tuple, optional
         :func:`prepare_all` of the same keywords (computed here when None).
+    engine : Engine, optional
+        Holds the same table as the view :data:`~.features.EXPOSURES_VIEW` (needed unless
+        ``prepared`` is given).
     **kwargs
         Keywords of :func:`evaluate_task`.
 
@@ -298,7 +314,10 @@ def evaluate_all(
     """
     if prepared is None:
         keys = ("fractions", "max_train_rows", "prior_strength", "seed")
-        prepared = prepare_all(exposures, **{k: kwargs[k] for k in keys if k in kwargs})
+        if engine is None:
+            raise ValueError("evaluate_all: give the engine (or prepared features)")
+        kw = {k: kwargs[k] for k in keys if k in kwargs}
+        prepared = prepare_all(exposures, engine=engine, **kw)
     out = {}
     for task in TASKS:
         try:

@@ -326,6 +326,7 @@ def _values(evaluations: dict[str, TaskEvaluation]) -> dict:
 def evaluate(
     exposures: pd.DataFrame,
     *,
+    engine,
     fractions=(0.8, 0.1, 0.1),
     max_train_rows: int = 200_000,
     prior_strength: float = 20.0,
@@ -340,6 +341,10 @@ def evaluate(
     ----------
     exposures : pandas.DataFrame
         The exposure table (:data:`kuailive_analysis.engine.queries.funnel.EXPOSURES`).
+    engine : Engine
+        Holds the same table as the view :data:`~.features.EXPOSURES_VIEW` (chapter 5's
+        engine): it counts the history features and recomputes them for the leak audit, so
+        only the rows the models use pass through pandas.
     fractions : sequence of three floats
         Chronological train / valid / test shares of rows.
     max_train_rows, prior_strength, seed, n_boot, conf
@@ -356,12 +361,12 @@ def evaluate(
     fractions = tuple(float(f) for f in fractions)
     kw = {"fractions": fractions, "max_train_rows": max_train_rows,
           "prior_strength": prior_strength, "seed": seed}  # fmt: skip
-    prepared = prepare_all(exposures, **kw)
+    prepared = prepare_all(exposures, engine=engine, **kw)
     evs = evaluate_all(exposures, skip_unfit=True, prepared=prepared, n_boot=n_boot, conf=conf,
                        **kw)  # fmt: skip
     split, feats, rows = prepared
     days = check_days(exposures, split)
-    recomputed = recompute_check(exposures, feats, rows, days=days,
+    recomputed = recompute_check(exposures, feats, rows, engine=engine, days=days,
                                  base_rates=train_base_rates(exposures, split),
                                  prior_strength=prior_strength)  # fmt: skip
     strength = {SHORT_TASKS[t]: ev.strength for t, ev in evs.items()}

@@ -12,8 +12,21 @@ from sklearn.metrics import roc_auc_score
 from kuailive_analysis import predict as P
 from kuailive_analysis.core.calendar import beijing_day, beijing_hour
 from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS as W
-from kuailive_analysis.predict.features import prior_day_sums
+from kuailive_analysis.engine import get_engine
+from kuailive_analysis.engine.queries import funnel as FQ
+from kuailive_analysis.predict.features import EXPOSURES_VIEW, prior_counts, rows_query
 from kuailive_analysis.predict.result import TABLE_COLUMNS
+
+VIEW_COLUMNS = ("user_id", "live_id", "streamer_id", "ts_ms", "day", "clicked", "gifted")
+"""The exposure columns the engine's history and position queries read."""
+
+
+def engine_over(ex: pd.DataFrame):
+    """A DuckDB engine holding ``ex`` as the exposure view the history is counted over (what
+    chapter 5's engine holds as ``funnel_exposures``)."""
+    eng = get_engine("duckdb")
+    eng.register_frame(EXPOSURES_VIEW, ex[[c for c in VIEW_COLUMNS if c in ex]])
+    return eng
 
 
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, 5)), min_size=2, max_size=60))
@@ -93,12 +106,127 @@ def test_chronological_split_keeps_ties_and_order():
         P.chronological_split(ts, (0.5, 0.5, 0.5))
 
 
-def test_prior_day_sums_known_answer():
-    key = np.array([1, 1, 1, 2, 1, 2])
-    day = np.array([0, 0, 1, 1, 3, 3])
-    vals = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]})
-    p = prior_day_sums(key, day, vals)
-    assert p["x"].tolist() == [0, 0, 3, 0, 7, 8]
+def hand_log() -> pd.DataFrame:
+    """Eight exposures whose earlier-day counts are easy to count by hand (rows r0..r7)."""
+    return pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 2, 1, 2, 3, 1],
+            "streamer_id": [1, 1, 2, 1, 1, 2, 1, 1],
+            "day": np.array([0, 0, 1, 1, 3, 3, 0, 2], np.int8),
+            "clicked": [True, True, False, True, False, True, False, True],
+            "gifted": [True, False, False, False, False, True, False, False],
+        }
+    )
+
+
+# per row r0..r7: (user's, streamer's, pair's) earlier-day (exposures, clicks, gifting clicks)
+HAND_PRIOR = [
+    [(0, 0, 0), (0, 0, 0), (0, 0, 0)],  # r0: day 0, nothing earlier
+    [(0, 0, 0), (0, 0, 0), (0, 0, 0)],  # r1: same key as r0
+    [(2, 2, 1), (0, 0, 0), (0, 0, 0)],  # r2: user 1 had r0, r1
+    [(0, 0, 0), (3, 2, 1), (0, 0, 0)],  # r3: streamer 1 had r0, r1, r6
+    [(4, 3, 1), (5, 4, 1), (3, 3, 1)],  # r4: r0, r1, r2, r7 / r0, r1, r6, r3, r7 / r0, r1, r7
+    [(1, 1, 0), (1, 0, 0), (0, 0, 0)],  # r5: user 2 had r3; streamer 2 had r2
+    [(0, 0, 0), (0, 0, 0), (0, 0, 0)],  # r6: day 0
+    [(3, 2, 1), (4, 3, 1), (2, 2, 1)],  # r7: r0, r1, r2 / r0, r1, r6, r3 / r0, r1
+]
+# the same with the labels of day 0 flipped: r0, r1 become non-clicks, r6 a gifting click
+HAND_PRIOR_FLIP0 = [
+    [(0, 0, 0), (0, 0, 0), (0, 0, 0)],
+    [(0, 0, 0), (0, 0, 0), (0, 0, 0)],
+    [(2, 0, 0), (0, 0, 0), (0, 0, 0)],
+    [(0, 0, 0), (3, 1, 1), (0, 0, 0)],
+    [(4, 1, 0), (5, 3, 1), (3, 1, 0)],
+    [(1, 1, 0), (1, 0, 0), (0, 0, 0)],
+    [(0, 0, 0), (0, 0, 0), (0, 0, 0)],
+    [(3, 0, 0), (4, 2, 1), (2, 0, 0)],
+]
+
+
+def _flat(table) -> np.ndarray:
+    return np.array([[v for who in row for v in who] for row in table], dtype=np.int64)
+
+
+def test_prior_counts_known_answer_joined_by_key_not_position():
+    ex = hand_log()
+    eng = engine_over(ex)
+    assert list(P.features.PRIOR_COLUMNS) == [
+        f"{w}_{c}" for w in ("u", "s", "us") for c in ("exp", "clk", "gft")
+    ]
+    p = prior_counts(eng, ex)
+    assert (p.dtypes == np.int64).all() and p.index.equals(ex.index)
+    np.testing.assert_array_equal(p.to_numpy(), _flat(HAND_PRIOR))
+    # any subset of rows, in any order and with any index: matched by (user, streamer, day)
+    order = [4, 0, 5, 7]
+    sub = ex.iloc[order].set_index(pd.Index([40, 41, 42, 43]))
+    q = prior_counts(eng, sub)
+    assert list(q.index) == [40, 41, 42, 43]
+    np.testing.assert_array_equal(q.to_numpy(), _flat(HAND_PRIOR)[order])
+    # the audit's version: day 0's labels flipped; and only rows of days <= 1 read
+    f = prior_counts(eng, ex, flip_day=0)
+    np.testing.assert_array_equal(f.to_numpy(), _flat(HAND_PRIOR_FLIP0))
+    cut = prior_counts(eng, ex.iloc[[4]], last_day=1)  # r7 (day 2) no longer counts
+    np.testing.assert_array_equal(cut.to_numpy()[0], [3, 2, 1, 4, 3, 1, 2, 2, 1])
+
+
+def test_history_features_are_the_logs_and_smoothed_rates_of_the_counts():
+    ex = hand_log()
+    ex["hour"] = np.int8(6)
+    ex["screen_size"] = 2
+    f = P.history_features(ex, engine_over(ex), 20.0, (0.3, 0.1))
+    r4 = f.iloc[4]  # user (4, 3, 1), streamer (5, 4, 1), pair (3, 3, 1)
+    assert r4["u_exp"] == np.log1p(4.0) and r4["s_clk"] == np.log1p(4.0)
+    assert r4["us_gft"] == np.log1p(1.0)
+    assert r4["u_ctr"] == (3 + 20 * 0.3) / (4 + 20) and r4["u_gtr"] == (1 + 20 * 0.1) / (3 + 20)
+    assert r4["s_ctr"] == (4 + 20 * 0.3) / (5 + 20) and r4["us_gtr"] == (1 + 20 * 0.1) / (3 + 20)
+    assert f.iloc[0]["u_ctr"] == 0.3 and f.iloc[0]["s_gtr"] == 0.1 * 20 / 20  # no history
+    assert r4["hour"] == 6 and r4["hour_cos"] == np.cos(np.pi / 2) and r4["log_screen"] == np.log(2)
+    assert "log_index" not in f  # only the position columns the rows have
+
+
+def test_positions_recomputed_by_the_engine_known_answer():
+    # user 1: live 10 at ms 100 (twice), 200 and 300, live 11 at 100; user 2: live 10 at 100;
+    # ms 300 is on day 1
+    ex = pd.DataFrame(
+        {
+            "user_id": [1, 1, 1, 1, 1, 2],
+            "live_id": [10, 10, 10, 10, 11, 10],
+            "streamer_id": 5,
+            "ts_ms": [100, 100, 200, 300, 100, 100],
+            "day": np.array([0, 0, 0, 1, 0, 0], np.int8),
+            "clicked": False,
+            "gifted": False,
+        }
+    )
+    eng = engine_over(ex)
+    keys = ["user_id", "live_id", "ts_ms"]
+    p = rows_query(eng, FQ.PREDICT_POSITIONS, ex, keys, last_day=1)
+    assert p["screen_size"].tolist() == [3, 3, 1, 1, 3, 1]  # user 1 saw 3 rooms at ms 100
+    assert p["exposure_index"].tolist() == [1, 1, 2, 3, 1, 1]  # dense: tied ms share an index
+    cut = rows_query(eng, FQ.PREDICT_POSITIONS, ex, keys, last_day=0)
+    assert cut["screen_size"].isna().tolist() == [False] * 3 + [True] + [False] * 2
+    from kuailive_analysis.predict.leaks import _positions
+
+    lp = _positions(eng, ex.iloc[[2, 4]], 0)
+    assert lp["log_screen"].tolist() == [0.0, np.log(3)]
+    assert lp["log_index"].tolist() == [np.log(2), 0.0]
+
+
+def test_features_of_some_rows_equal_those_of_every_row():
+    """The features of a row do not depend on which other rows are featurised; unused category
+    levels are kept."""
+    ex = synthetic_exposures(3_000)
+    rng = np.random.default_rng(7)
+    ex["gender"] = pd.Categorical(rng.choice(["F", "M"], len(ex)), categories=["F", "M", "?"])
+    eng = engine_over(ex)
+    full = P.history_features(ex, eng, 20.0, (0.3, 0.2))
+    rows = np.arange(0, len(ex), 3)
+    part = P.history_features(ex.iloc[rows], eng, 20.0, (0.3, 0.2))
+    pd.testing.assert_frame_equal(part, full.iloc[rows])
+    assert list(part["gender"].cat.categories) == ["F", "M", "?"]
+    split, feats, at = P.prepare(ex, eng, rows=rows)
+    assert (at == rows).all()
+    pd.testing.assert_frame_equal(feats, P.prepare(ex, eng)[1].iloc[rows])
 
 
 def synthetic_exposures(n=40_000, seed=0, n_streamers=200):
@@ -124,11 +252,11 @@ def synthetic_exposures(n=40_000, seed=0, n_streamers=200):
 
 def test_history_features_use_earlier_days_only():
     ex = synthetic_exposures(5_000)
-    f1 = P.history_features(ex, base_rates=(0.3, 0.05))
+    f1 = P.history_features(ex, engine_over(ex), 20.0, (0.3, 0.05))
     last = ex["day"] == ex["day"].max()
     flipped = ex.copy()
     flipped.loc[last, "clicked"] = ~flipped.loc[last, "clicked"]
-    f2 = P.history_features(flipped, base_rates=(0.3, 0.05))
+    f2 = P.history_features(flipped, engine_over(flipped), 20.0, (0.3, 0.05))
     pd.testing.assert_frame_equal(f1, f2)  # labels of the last day never feed any feature
     first = ex["day"] == ex["day"].min()
     assert (f1.loc[first, "s_exp"] == 0).all()
@@ -137,7 +265,7 @@ def test_history_features_use_earlier_days_only():
 
 def test_evaluate_beats_chance_when_streamer_drives_clicks():
     ex = synthetic_exposures()
-    res = P.evaluate(ex, max_train_rows=20_000)
+    res = P.evaluate(ex, engine=engine_over(ex), max_train_rows=20_000)
     m, info = res.metrics, res.info
     ctr = m.loc["CTR (click per exposure)"]
     assert (ctr.drop(index="user's own past CTR")["auc"] > 0.65).all()
@@ -155,15 +283,15 @@ def test_evaluate_needs_both_classes():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
     with pytest.raises(ValueError, match="GTR.*positives"):
-        P.evaluate_task(ex, "GTR (clicks with a gift)")
+        P.evaluate_task(ex, "GTR (clicks with a gift)", engine=engine_over(ex))
     with pytest.raises(P.NotEnoughData):
-        P.evaluate_all(ex)
+        P.evaluate_all(ex, engine=engine_over(ex))
 
 
 def test_evaluate_can_skip_a_task_without_positives():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
-    evs = P.evaluate_all(ex, skip_unfit=True, max_train_rows=5_000)
+    evs = P.evaluate_all(ex, skip_unfit=True, max_train_rows=5_000, engine=engine_over(ex))
     gtr, ctr = evs["GTR (clicks with a gift)"], evs["CTR (click per exposure)"]
     assert gtr.metrics["auc"].isna().all() and "positives" in gtr.info["note"]
     assert ctr.metrics["auc"].notna().all() and ctr.info["note"] == ""
@@ -174,11 +302,12 @@ def test_evaluate_can_skip_a_task_without_positives():
 
 def test_evaluate_returns_a_typed_result_with_plain_numbers():
     ex = synthetic_exposures(8_000)
-    res = P.evaluate(ex, fractions=[0.8, 0.1, 0.1], max_train_rows=5_000, seed=1)
+    eng = engine_over(ex)
+    res = P.evaluate(ex, engine=eng, fractions=[0.8, 0.1, 0.1], max_train_rows=5_000, seed=1)
     assert isinstance(res, P.PredictResult)
     assert res.fractions == (0.8, 0.1, 0.1) and res.max_train_rows == 5_000 and res.seed == 1
     evs = P.evaluate_all(ex, skip_unfit=True, fractions=(0.8, 0.1, 0.1), max_train_rows=5_000,
-                         seed=1)  # fmt: skip
+                         seed=1, engine=eng)  # fmt: skip
     m = pd.concat([e.metrics for e in evs.values()])
     pd.testing.assert_frame_equal(res.metrics, m)  # the same evaluation, typed
     assert list(res.table().columns) == ["task", "scorer", *TABLE_COLUMNS.values()]
@@ -213,7 +342,7 @@ def test_evaluate_returns_a_typed_result_with_plain_numbers():
 def test_evaluate_skips_a_task_without_data():
     ex = synthetic_exposures(3_000)
     ex["gifted"] = False
-    n = P.evaluate(ex, max_train_rows=5_000).numbers()
+    n = P.evaluate(ex, engine=engine_over(ex), max_train_rows=5_000).numbers()
     assert np.isnan(n["gtr_gb_auc"]) and n["gtr_n_test"] == 0 and n["ctr_n_test"] > 0
     assert n["gtr_top_group"] == "n/a" and np.isnan(n["prompt_diff_auc"])
     assert n["prompt_text"] == "The comparison could not be made on this data."
@@ -299,7 +428,7 @@ def test_single_feature_auc_is_oriented_and_flags_nothing():
     """Each feature alone as a score: a strong feature ranks high, a reversed one counts as
     predictive too; no column decides leaks (the time bound does, predict.leaks)."""
     ex = synthetic_exposures(20_000)
-    split, feats = P.prepare(ex)
+    split, feats = P.prepare(ex, engine_over(ex))
     y = ex["clicked"].to_numpy()
     sp = np.asarray(split)
     feats["strong"] = y + np.random.default_rng(0).normal(0, 0.2, len(y))
@@ -337,12 +466,18 @@ def test_recompute_check_passes_the_history_features_and_catches_a_future_one():
     from kuailive_analysis.predict.leaks import check_days, recompute_check
 
     ex = synthetic_exposures(8_000)
-    split, feats = P.prepare(ex, prior_strength=20.0)
+    eng = engine_over(ex)
+    split, feats = P.prepare(ex, eng, prior_strength=20.0)
     rows = np.arange(len(ex))
     days = check_days(ex, split)
     test_days = ex["day"].to_numpy()[np.asarray(split) == "test"]
     assert days == [test_days.min()] and days[0] < ex["day"].max()  # later days exist
-    kw = {"base_rates": P.train_base_rates(ex, split), "prior_strength": 20.0, "days": days}
+    kw = {
+        "base_rates": P.train_base_rates(ex, split),
+        "prior_strength": 20.0,
+        "days": days,
+        "engine": eng,
+    }
     r = recompute_check(ex, feats, rows, **kw).set_index("feature")
     on_days = int(ex["day"].isin(days).sum())
     assert (r["max_change"] == 0).all() and (r["rows_checked"] == on_days).all()
@@ -369,7 +504,7 @@ def test_a_strong_past_feature_stays_a_baseline_and_a_profile_leak_is_never_fitt
     ex = synthetic_exposures(30_000)
     gifter = (ex["user_id"] % 5 == 0).to_numpy()
     ex["gifted"] = ex["clicked"].to_numpy() & (rng.random(len(ex)) < np.where(gifter, 0.5, 0.01))
-    res = P.evaluate(_profiled(ex), max_train_rows=10_000, n_boot=30)
+    res = P.evaluate(_profiled(ex), engine=engine_over(ex), max_train_rows=10_000, n_boot=30)
     ev = res.evaluations["GTR (clicks with a gift)"]
     m = res.metrics.loc["GTR (clicks with a gift)"]
     assert m.loc["user's own past GTR", "auc"] > 0.8 and m.loc["user's own past GTR", "kind"] \
@@ -400,3 +535,41 @@ def test_decision_text_never_claims_what_the_interval_does_not_support():
     assert t.startswith("The interval includes zero: this data cannot tell whether")
     t = decision_text({**c, "diff_uauc_lo": -0.03, "diff_uauc_hi": -0.01}, "uauc", what)
     assert t.startswith("The interval lies below zero: the streamer's past CTR orders")
+
+
+@pytest.mark.spark
+def test_history_and_position_queries_agree_on_duckdb_and_spark(tmp_path):
+    """predict_prior_counts (plain, and as the audit runs it) and predict_positions give the
+    same rows on Spark as on DuckDB, over an exposure table written as Parquet (as chapter 5
+    materialises it)."""
+    import os
+    import shutil
+
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        if os.environ.get("CI"):
+            pytest.fail("Java is missing in CI: make test should have installed it")
+        pytest.skip("no Java: the Spark engine cannot start")
+    pytest.importorskip("pyspark")
+    ex = synthetic_exposures(4_000, seed=5)
+    path = tmp_path / "exposures.parquet"
+    ex[list(VIEW_COLUMNS)].to_parquet(path, index=False)
+    rows = ex.iloc[np.arange(0, len(ex), 7)]
+    d = int(np.median(ex["day"]))
+    out = {}
+    spark = get_engine("spark", master="local[2]")
+    try:
+        for eng in (get_engine("duckdb"), spark):
+            eng.register(EXPOSURES_VIEW, path)
+            out[eng.name] = {
+                "prior": prior_counts(eng, rows),
+                "audit": prior_counts(eng, rows, last_day=d, flip_day=d),
+                "positions": rows_query(
+                    eng, FQ.PREDICT_POSITIONS, rows, ["user_id", "live_id", "ts_ms"], last_day=d
+                ),
+            }
+    finally:
+        spark.close()
+    for k, duck in out["duckdb"].items():
+        pd.testing.assert_frame_equal(duck, out["spark"][k], check_dtype=False, obj=k)
+    assert out["duckdb"]["positions"]["screen_size"].isna().any()  # rows after day d: not found
+    assert (out["duckdb"]["audit"].to_numpy() != out["duckdb"]["prior"].to_numpy()).any()

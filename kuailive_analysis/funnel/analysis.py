@@ -105,13 +105,13 @@ def _analyse(ds, et, p: Params) -> FunnelResult:
         ds,
         qualified_watch_s=p.qualified_watch_s,
         attribution_window_s=p.attribution_window_s,
-        tables={"sessions": et.sessions, "funnel_clicks": et.clicks},
+        tables={"session_counts": et.session_counts.to_frame().T, "funnel_clicks": et.clicks},
     )
     metrics = registry.compute_many(METRIC_KEYS, mc)
     source = ds.source
     fl = funnel(st.get(), conf=conf)
     kp = kpi_table(st.get(), conf=conf)
-    sk = session_kpis(et.sessions, conf=conf)
+    sk = session_kpis(et.session_counts, conf=conf)
     segments = {s: kpi_table(st.get(s), conf=conf, **iv) for s in p.segments}
     watch = watch_by_outcome(et.clicks, p.qualified_watch_s)
     pr = predict.evaluate(et.exposures, engine=et.engine, fractions=p.split_fractions,
@@ -315,9 +315,9 @@ def _steps(et, fl: pd.DataFrame, kp: pd.DataFrame, us, conf: float, metrics) -> 
     g, q = et.clicks["gifted"].to_numpy(), et.clicks["qualified"].to_numpy()
     return FunnelSteps(
         exposures=et.exposures,
-        sessions=et.sessions,
+        session_counts=et.session_counts,
         funnel=fl,
-        units=unit_funnels(us, et.sessions, conf=conf),
+        units=unit_funnels(us, et.session_counts, conf=conf),
         ctr_lo=float(kp.iloc[0]["ctr_lo"]),
         ctr_hi=float(kp.iloc[0]["ctr_hi"]),
         step_qualified=float(f.loc["qualified", "step_rate"]),

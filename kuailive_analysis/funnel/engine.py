@@ -1,12 +1,12 @@
 """The funnel's event-level tables from the dataset's engine (the SQL of
 :mod:`kuailive_analysis.engine.queries.funnel`), as compact pandas frames.
 
-:func:`engine_tables` materialises the exposure table once (the engine writes the query result,
-sorted, to a Parquet file in the build folder, registered as the view ``funnel_exposures``),
-reads that file into pandas with pyarrow (no second copy in the engine) in compact dtypes with
-the segment columns as categoricals, takes the click table from it, and reads the engagements
-(with their attribution) and the session table (written and read the same way) as one query
-each. The KPI tables are then computed from per-(level, user) statistics the engine aggregates
+:func:`engine_tables` materialises the exposure table once (the engine writes the query result
+in two passes, rows then a sort, to a Parquet file in the build folder, registered as the view
+``funnel_exposures``), reads the columns chapter 5 uses row by row into pandas with pyarrow in
+compact dtypes with the segment columns as categoricals, reads the click rows alone, and the
+engagements (with their attribution) as one query. Sessions reach pandas only as their counts
+(one row). The KPI tables are computed from per-(level, user) statistics the engine aggregates
 over the same view (:class:`~.stats.EngineStats`), never by pandas over the event rows.
 """
 
@@ -24,7 +24,7 @@ from kuailive_analysis.engine.queries import funnel as FQ
 from kuailive_analysis.funnel.common import ENGAGEMENT_KINDS, STATUSES
 from kuailive_analysis.funnel.stats import EngineStats
 
-__all__ = ["SESSION_COLUMNS", "EngineTables", "engine_tables"]
+__all__ = ["EngineTables", "engine_tables"]
 
 DTYPES = {
     "user_id": np.int32, "live_id": np.int32, "streamer_id": np.int32, "ts_ms": np.int64,
@@ -46,7 +46,8 @@ class EngineTables:
     engagements: pd.DataFrame
     clicks: pd.DataFrame
     exposures: pd.DataFrame
-    sessions: pd.DataFrame
+    session_counts: pd.Series
+    """Sessions with each flag (:data:`~kuailive_analysis.engine.queries.funnel.SESSION_COUNTS`)."""
     unmatched: pd.DataFrame
     stats: EngineStats
     engine: object
@@ -149,14 +150,6 @@ def _categories(ds, col: str, labels: list[str], codes: np.ndarray):
     return cat, n_missing, remap
 
 
-SESSION_COLUMNS = ("user_id", "live_id", "n_clicks", "n_comments", "n_likes", "n_gifts",
-                   "clicked", "qualified", "interacted", "gifted", "engaged_without_click",
-                   "s_exposure", "s_click", "s_qualified", "s_interaction", "s_gift")  # fmt: skip
-"""The session columns chapter 5 reads (session KPIs, the session funnel): the columns of
-``funnel_session_flags``, which reads them from the data model's sessions (half the memory of
-the 16.6M-row session table at full scale)."""
-
-
 def engine_tables(
     ds, *, qualified_watch_s: float, attribution_window_s: float | None
 ) -> EngineTables:
@@ -186,12 +179,12 @@ def engine_tables(
         # the engine's heavy work first, while pandas holds nothing large
         path = _write_exposures(eng, folder, params)
         eng.register("funnel_exposures", path)
-        # the slim session table from the data model's sessions when the engine has them
-        spath = eng.write(
-            FQ.SESSION_FLAGS if eng.has("sessions") else FQ.SESSIONS,
-            folder / "sessions.parquet",
+        # the session counts, from the data model's sessions when the engine has them
+        counts = eng.frame(
+            FQ.SESSION_COUNTS if eng.has("sessions") else FQ.SESSION_COUNTS_EVENTS,
             qualified_ms=params["qualified_ms"],
         )
+        session_counts = counts.iloc[0].astype(np.int64)
         eng_df = _compact(eng.frame(FQ.ENGAGEMENTS, window_ms=params["window_ms"]))
         levels = eng.frame(FQ.LEVELS)
         eng_df["kind"] = pd.Categorical.from_codes(
@@ -200,11 +193,6 @@ def engine_tables(
         eng_df["status"] = pd.Categorical.from_codes(eng_df["status"].to_numpy(np.int8), STATUSES)
         cols = ["user_id", "live_id", "streamer_id", "ts_ms", "kind", "value", "click_ms"]
         eng_df = eng_df[[*cols, "lag_ms", "status"]]
-        sessions = _compact(_read(spath, SESSION_COLUMNS), watch_ms=np.int64)
-        if spath.is_dir():  # Spark writes a folder of part files
-            shutil.rmtree(spath, ignore_errors=True)
-        else:
-            spath.unlink()
         # pandas holds only the columns chapter 5 reads row by row (the predictive models, the
         # position summary); every other statistic is aggregated by the engine over the view
         dtypes = _schema_dtypes(path)
@@ -231,7 +219,7 @@ def engine_tables(
         engagements=eng_df,
         clicks=clicks,
         exposures=ex,
-        sessions=sessions,
+        session_counts=session_counts,
         unmatched=un,
         stats=EngineStats(eng, dtypes, sql_codes),
         engine=eng,

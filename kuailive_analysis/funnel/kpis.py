@@ -206,7 +206,7 @@ def funnel(
     return long
 
 
-def unit_funnels(us: UserStats, sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+def unit_funnels(us: UserStats, session_counts, conf: float = 0.95) -> pd.DataFrame:
     """The nested funnel in the three units side by side (exposure, session, user).
 
     Parameters
@@ -214,8 +214,9 @@ def unit_funnels(us: UserStats, sessions: pd.DataFrame, conf: float = 0.95) -> p
     us : UserStats
         The overall statistics (one row per user): a user reaches a step if any of their
         exposures does.
-    sessions : pandas.DataFrame
-        The session table's flags; sessions with an exposure (a click or a negative) count.
+    session_counts : Mapping
+        Sessions with an exposure (``s_exposure``) and with each later step flag (``s_click``,
+        ...): :data:`~kuailive_analysis.engine.queries.funnel.SESSION_COUNTS`.
     conf : float
         Level of the Wilson intervals.
 
@@ -225,9 +226,10 @@ def unit_funnels(us: UserStats, sessions: pd.DataFrame, conf: float = 0.95) -> p
         Long format: unit, step, n, step_rate, overall_rate and Wilson bounds (:func:`funnel`).
     """
     users = pd.DataFrame({c: us.sums[c] > 0 for c in FLAGS})
+    sessions = pd.DataFrame([{c: int(session_counts[c]) for c in ("s_exposure", *FLAGS)}])
     parts = {
         "exposure": funnel(us, conf=conf),
-        "session": _steps(_flag_counts(sessions[sessions["s_exposure"]]), conf, None),
+        "session": _steps(sessions, conf, None),
         "user": _steps(_flag_counts(users), conf, None),
     }
     for unit, part in parts.items():
@@ -272,13 +274,13 @@ def user_bootstrap(
     return pd.DataFrame(rows, columns=columns).set_index("kpi")
 
 
-def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
+def session_kpis(session_counts, conf: float = 0.95) -> pd.DataFrame:
     """Per-session rates with Wilson intervals.
 
     Parameters
     ----------
-    sessions : pandas.DataFrame
-        The session table's counts and flags.
+    session_counts : Mapping
+        Sessions with each flag (:data:`~kuailive_analysis.engine.queries.funnel.SESSION_COUNTS`).
     conf : float
         Level of the intervals.
 
@@ -288,16 +290,15 @@ def session_kpis(sessions: pd.DataFrame, conf: float = 0.95) -> pd.DataFrame:
         Indexed by kpi: the shares of click sessions that qualify, comment, like, gift or
         interact, and of engaged sessions without a click; columns k, n, rate, lo, hi.
     """
-    cs = sessions[sessions["clicked"]]
+    c = session_counts
     parts = [
-        ("qualified rate per click session", cs["qualified"].sum(), len(cs)),
-        ("comment rate per click session", (cs["n_comments"] > 0).sum(), len(cs)),
-        ("like rate per click session", (cs["n_likes"] > 0).sum(), len(cs)),
-        ("gift rate per click session", cs["gifted"].sum(), len(cs)),
-        ("interaction rate per click session", cs["interacted"].sum(), len(cs)),
-        ("engaged sessions without a click", sessions["engaged_without_click"].sum(),
-         sessions["interacted"].sum()),
-    ]  # fmt: skip
+        ("qualified rate per click session", c["click_qualified"], c["clicked"]),
+        ("comment rate per click session", c["click_commented"], c["clicked"]),
+        ("like rate per click session", c["click_liked"], c["clicked"]),
+        ("gift rate per click session", c["click_gifted"], c["clicked"]),
+        ("interaction rate per click session", c["click_interacted"], c["clicked"]),
+        ("engaged sessions without a click", c["engaged_without_click"], c["interacted"]),
+    ]
     rows = []
     for kpi, k, n in parts:
         k, n = int(k), int(n)

@@ -99,8 +99,9 @@ class FunnelSteps(Section):
 
     exposures: pd.DataFrame
     """One row per exposure with segment and position columns (``funnel_exposures``)."""
-    sessions: pd.DataFrame
-    """One row per (user, live): ids, counts and flags (:data:`~.engine.SESSION_COLUMNS`)."""
+    session_counts: pd.Series
+    """Sessions with each flag
+    (:data:`~kuailive_analysis.engine.queries.funnel.SESSION_COUNTS`)."""
     funnel: pd.DataFrame
     """The nested funnel per exposure, Wilson bounds (:func:`~.kpis.funnel`)."""
     units: pd.DataFrame

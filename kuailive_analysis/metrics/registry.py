@@ -90,7 +90,7 @@ _FIRST_COLUMN = {"users": "user_id", "streamers": "streamer_id", "rooms": "live_
 class MetricContext:
     """A dataset, the analysis parameters, and the derived tables shared by several metrics.
 
-    ``tables`` seeds derived tables a chapter already built (names: ``sessions``,
+    ``tables`` seeds derived tables a chapter already built (names: ``session_counts``,
     ``funnel_clicks``, ``streamer_activity``, ``user_activity``); others are built on first
     use and kept for the life of the context.
     """
@@ -136,9 +136,10 @@ class MetricContext:
         return compute(key, self).value
 
 
-def _sessions(ctx: MetricContext) -> pd.DataFrame:
-    """The data model's (user, live) sessions (a cache table)."""
-    return ctx.table("sessions", ["user_id", "live_id", "streamer_id", "n_clicks", "n_gifts"])
+def _session_counts(ctx: MetricContext) -> pd.DataFrame:
+    """One row: the data model's (user, live) sessions with each flag, counted by the engine
+    (:data:`~kuailive_analysis.engine.queries.funnel.SESSION_COUNTS`)."""
+    return ctx.ds.query(FQ.SESSION_COUNTS)
 
 
 def _funnel_clicks(ctx: MetricContext) -> pd.DataFrame:
@@ -159,7 +160,7 @@ def _user_activity(ctx: MetricContext) -> pd.DataFrame:
 
 
 _BUILDERS: dict[str, Callable[[MetricContext], pd.DataFrame]] = {
-    "sessions": _sessions,
+    "session_counts": _session_counts,
     "funnel_clicks": _funnel_clicks,
     "streamer_activity": _streamer_activity,
     "user_activity": _user_activity,
@@ -255,23 +256,25 @@ def _n_exposures(ctx):
     return _count("n_exposures", ctx.count("clicks") + ctx.count("negatives"))
 
 
+def _sessions_with(ctx, column: str) -> int:
+    """Sessions counted in ``column`` of :func:`_session_counts` (``n_sessions``: all)."""
+    return int(ctx.derived("session_counts")[column].iloc[0])
+
+
 @_computes("n_sessions")
 def _n_sessions(ctx):
-    return _count("n_sessions", len(ctx.derived("sessions")))
-
-
-def _click_sessions(ctx) -> np.ndarray:
-    return ctx.derived("sessions")["n_clicks"].to_numpy() > 0
+    return _count("n_sessions", _sessions_with(ctx, "n_sessions"))
 
 
 @_computes("n_click_sessions")
 def _n_click_sessions(ctx):
-    return _count("n_click_sessions", _click_sessions(ctx).sum())
+    return _count("n_click_sessions", _sessions_with(ctx, "clicked"))
 
 
 @_computes("share_sessions_click")
 def _share_sessions_click(ctx):
-    return _ratio("share_sessions_click", _click_sessions(ctx).sum(), len(ctx.derived("sessions")))
+    n = _sessions_with(ctx, "n_sessions")
+    return _ratio("share_sessions_click", _sessions_with(ctx, "clicked"), n)
 
 
 @_computes("n_exposed_users")
@@ -308,10 +311,8 @@ for _key, _table in (
 
 @_computes("gift_session_share")
 def _gift_session_share(ctx):
-    s = ctx.derived("sessions")
-    clicked = s["n_clicks"].to_numpy() > 0
-    gifted = s["n_gifts"].to_numpy() > 0
-    return _ratio("gift_session_share", (clicked & gifted).sum(), clicked.sum())
+    gifted = _sessions_with(ctx, "click_gifted")
+    return _ratio("gift_session_share", gifted, _sessions_with(ctx, "clicked"))
 
 
 @_computes("share_streamers_gifted")

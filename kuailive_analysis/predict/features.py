@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kuailive_analysis.core.checks import require_columns
-from kuailive_analysis.engine.queries import funnel as FQ
+from kuailive_analysis.engine.queries import predict as PQ
 from kuailive_analysis.engine.sql import Query
 
 __all__ = [
@@ -95,7 +95,7 @@ EXPOSURES_VIEW = "funnel_exposures"
 :func:`kuailive_analysis.funnel.engine.engine_tables`)."""
 
 PRIOR_COLUMNS = tuple(f"{who}_{what}" for who in ("u", "s", "us") for what in ("exp", "clk", "gft"))
-"""The counts of :data:`~kuailive_analysis.engine.queries.funnel.PRIOR_COUNTS`: exposures,
+"""The counts of :data:`~kuailive_analysis.engine.queries.predict.PRIOR_COUNTS`: exposures,
 clicks and gifting clicks of the user, the streamer and the (user, streamer) pair on earlier
 days."""
 
@@ -112,7 +112,7 @@ def rows_query(engine, query: Query, rows: pd.DataFrame, keys, **params) -> pd.D
 
     The distinct ``keys`` of ``rows`` are written to a Parquet file (next to the exposure
     view's files when it has any) and registered as the view
-    :data:`~kuailive_analysis.engine.queries.funnel.PREDICT_ROWS`; the query returns one row
+    :data:`~kuailive_analysis.engine.queries.predict.PREDICT_ROWS`; the query returns one row
     per distinct key, joined back to ``rows`` by the key values (never by row position).
 
     Returns
@@ -131,12 +131,12 @@ def rows_query(engine, query: Query, rows: pd.DataFrame, keys, **params) -> pd.D
         path = Path(tmp) / "rows.parquet"
         pq.write_table(pa.Table.from_pandas(k, preserve_index=False), path)
         del k
-        engine.register(FQ.PREDICT_ROWS, path)
+        engine.register(PQ.PREDICT_ROWS, path)
         try:
             got = engine.frame(query, **params)
         finally:
-            engine.execute(f"DROP VIEW IF EXISTS {FQ.PREDICT_ROWS}")
-            engine.tables.pop(FQ.PREDICT_ROWS, None)
+            engine.execute(f"DROP VIEW IF EXISTS {PQ.PREDICT_ROWS}")
+            engine.tables.pop(PQ.PREDICT_ROWS, None)
     left = pd.DataFrame({c: rows[c].to_numpy(np.int64) for c in keys})
     got = got.astype({c: np.int64 for c in keys})
     out = left.merge(got, on=keys, how="left", validate="many_to_one").drop(columns=keys)
@@ -149,7 +149,7 @@ def prior_counts(
 ) -> pd.DataFrame:
     """The :data:`PRIOR_COLUMNS` of each row of ``rows`` (user_id, streamer_id, day), counted
     by the engine over :data:`EXPOSURES_VIEW`
-    (:data:`~kuailive_analysis.engine.queries.funnel.PRIOR_COUNTS`: rows of days
+    (:data:`~kuailive_analysis.engine.queries.predict.PRIOR_COUNTS`: rows of days
     ``<= last_day`` only, the labels of ``flip_day`` flipped; None: every day, none flipped).
 
     Returns
@@ -160,7 +160,7 @@ def prior_counts(
     require_columns(rows, ["user_id", "streamer_id", "day"], "prior_counts: rows")
     p = rows_query(
         engine,
-        FQ.PRIOR_COUNTS,
+        PQ.PRIOR_COUNTS,
         rows,
         ["user_id", "streamer_id", "day"],
         last_day=None if last_day is None else int(last_day),

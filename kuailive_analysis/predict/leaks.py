@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.engine.queries import funnel as FQ
+from kuailive_analysis.engine.queries import predict as PQ
 from kuailive_analysis.predict.features import (
     FEATURE_GROUPS,
     feature_label,
@@ -111,7 +111,7 @@ costs one engine query over the rows up to it."""
 
 HISTORY_LABELS = ("clicked", "gifted")
 """The outcome columns flipped on the check day (by the engine:
-:data:`~kuailive_analysis.engine.queries.funnel.PRIOR_COUNTS` with ``flip_day``; a click
+:data:`~kuailive_analysis.engine.queries.predict.PRIOR_COUNTS` with ``flip_day``; a click
 becomes a non-click and the other way round, every new click a gift, so gifts stay a subset
 of clicks)."""
 
@@ -119,11 +119,11 @@ of clicks)."""
 def _positions(engine, rows: pd.DataFrame, day: int) -> pd.DataFrame:
     """Screen size and repeat index of ``rows`` (rows of day ``day``: user_id, live_id, ts_ms),
     recomputed by the engine from the exposures of days ``<= day``
-    (:data:`~kuailive_analysis.engine.queries.funnel.PREDICT_POSITIONS`): exposures of the user
+    (:data:`~kuailive_analysis.engine.queries.predict.PREDICT_POSITIONS`): exposures of the user
     in the row's millisecond, and the dense rank of the millisecond among the (user, live)'s
     exposures. Logs, as the features; NaN when a row is not found."""
     p = rows_query(
-        engine, FQ.PREDICT_POSITIONS, rows, ["user_id", "live_id", "ts_ms"], last_day=int(day)
+        engine, PQ.PREDICT_POSITIONS, rows, ["user_id", "live_id", "ts_ms"], last_day=int(day)
     )
     return pd.DataFrame(
         {

@@ -81,11 +81,11 @@ def test_kpi_table_known_values(hand):
 
 
 def test_the_funnel_in_three_units_and_per_session(hand):
-    u = F.unit_funnels(hand.stats.get(), hand.sessions).set_index(["unit", "step"])["n"]
+    u = F.unit_funnels(hand.stats.get(), hand.session_counts).set_index(["unit", "step"])["n"]
     assert u.loc["exposure"].tolist() == [7, 4, 2, 1, 1]
     assert u.loc["session"].tolist() == [6, 3, 2, 2, 1]
     assert u.loc["user"].tolist() == [2, 2, 1, 1, 1]
-    sk = F.session_kpis(hand.sessions)
+    sk = F.session_kpis(hand.session_counts)
     assert sk.loc["engaged sessions without a click", ["k", "n"]].tolist() == [1, 4]
     assert sk.loc["gift rate per click session", "rate"] == pytest.approx(1 / 3)
 

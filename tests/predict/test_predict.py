@@ -13,7 +13,7 @@ from kuailive_analysis import predict as P
 from kuailive_analysis.core.calendar import beijing_day, beijing_hour
 from kuailive_analysis.data.schema import MS_PER_DAY, WINDOW_START_MS as W
 from kuailive_analysis.engine import get_engine
-from kuailive_analysis.engine.queries import funnel as FQ
+from kuailive_analysis.engine.queries import predict as PQ
 from kuailive_analysis.predict.features import EXPOSURES_VIEW, prior_counts, rows_query
 from kuailive_analysis.predict.result import TABLE_COLUMNS
 
@@ -200,10 +200,10 @@ def test_positions_recomputed_by_the_engine_known_answer():
     )
     eng = engine_over(ex)
     keys = ["user_id", "live_id", "ts_ms"]
-    p = rows_query(eng, FQ.PREDICT_POSITIONS, ex, keys, last_day=1)
+    p = rows_query(eng, PQ.PREDICT_POSITIONS, ex, keys, last_day=1)
     assert p["screen_size"].tolist() == [3, 3, 1, 1, 3, 1]  # user 1 saw 3 rooms at ms 100
     assert p["exposure_index"].tolist() == [1, 1, 2, 3, 1, 1]  # dense: tied ms share an index
-    cut = rows_query(eng, FQ.PREDICT_POSITIONS, ex, keys, last_day=0)
+    cut = rows_query(eng, PQ.PREDICT_POSITIONS, ex, keys, last_day=0)
     assert cut["screen_size"].isna().tolist() == [False] * 3 + [True] + [False] * 2
     from kuailive_analysis.predict.leaks import _positions
 
@@ -564,7 +564,7 @@ def test_history_and_position_queries_agree_on_duckdb_and_spark(tmp_path):
                 "prior": prior_counts(eng, rows),
                 "audit": prior_counts(eng, rows, last_day=d, flip_day=d),
                 "positions": rows_query(
-                    eng, FQ.PREDICT_POSITIONS, rows, ["user_id", "live_id", "ts_ms"], last_day=d
+                    eng, PQ.PREDICT_POSITIONS, rows, ["user_id", "live_id", "ts_ms"], last_day=d
                 ),
             }
     finally:

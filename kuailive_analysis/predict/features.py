@@ -47,6 +47,7 @@ __all__ = [
     "prior_counts",
     "rows_query",
     "take_rows",
+    "split_codes",
     "train_base_rates",
 ]
 
@@ -298,10 +299,19 @@ def prepare(
     return (split, feats) if rows is None else (split, feats, at)
 
 
+def split_codes(split) -> np.ndarray:
+    """The part of each row as an int8 code, 0 train, 1 valid, 2 test (:data:`SPLITS` order):
+    the codes of :func:`chronological_split`'s Categorical as they are (no array of strings per
+    row: 35M Python references at scale 2), other labellings converted."""
+    if isinstance(split, pd.Categorical) and tuple(split.categories) == SPLITS:
+        return split.codes
+    return pd.Categorical(np.asarray(split), categories=SPLITS).codes
+
+
 def train_base_rates(exposures: pd.DataFrame, split) -> tuple[float, float]:
     """The train part's CTR (clicks / exposures) and GTR (gifting clicks / clicks): the
     smoothing priors of the history rates (0 for an empty part)."""
-    tr = np.asarray(split == "train")
+    tr = split_codes(split) == SPLITS.index("train")
     clicked = exposures["clicked"].to_numpy(bool)
     gifted = exposures["gifted"].to_numpy(bool)
     base_ctr = float(clicked[tr].mean()) if tr.any() else 0.0

@@ -32,9 +32,11 @@ import pandas as pd
 from kuailive_analysis.engine.queries import predict as PQ
 from kuailive_analysis.predict.features import (
     FEATURE_GROUPS,
+    SPLITS,
     feature_label,
     history_features,
     rows_query,
+    split_codes,
     take_rows,
 )
 
@@ -136,7 +138,7 @@ def _positions(engine, rows: pd.DataFrame, day: int) -> pd.DataFrame:
 def check_days(exposures: pd.DataFrame, split) -> list[int]:
     """The days :func:`recompute_check` uses: the first :data:`CHECK_DAYS` days holding test
     rows (none when the test part is empty)."""
-    days = np.unique(exposures["day"].to_numpy()[np.asarray(split) == "test"])
+    days = np.unique(exposures["day"].to_numpy()[split_codes(split) == SPLITS.index("test")])
     return [int(d) for d in days[:CHECK_DAYS]]
 
 

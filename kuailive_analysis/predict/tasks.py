@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kuailive_analysis.predict.features import CATEGORICAL
+from kuailive_analysis.predict.features import CATEGORICAL, SPLITS, split_codes
 
 __all__ = [
     "DECISIONS",
@@ -208,14 +208,14 @@ def task_rows(
     t = TASKS[task]
     rows = np.ones(len(exposures), bool) if t.filter is None else exposures[t.filter].to_numpy(bool)
     y = exposures[t.label].to_numpy(bool)
-    sp = np.asarray(split)
-    train = np.flatnonzero(rows & (sp == "train"))
-    test = np.flatnonzero(rows & (sp == "test"))
+    sp = split_codes(split)
+    train = np.flatnonzero(rows & (sp == SPLITS.index("train")))
+    test = np.flatnonzero(rows & (sp == SPLITS.index("test")))
     info = {
         "task": task,
         "n_train": int(len(train)),
         "n_test": int(len(test)),
-        "n_valid": int((rows & (sp == "valid")).sum()),
+        "n_valid": int((rows & (sp == SPLITS.index("valid"))).sum()),
         "pos_train": int(y[train].sum()),
         "pos_test": int(y[test].sum()),
         "base_rate_train": float(y[train].mean()) if len(train) else float("nan"),
@@ -232,7 +232,7 @@ def task_rows(
     if len(train) > max_train_rows:
         train = np.sort(rng.choice(train, max_train_rows, replace=False))
     info["n_train_used"] = int(len(train))
-    valid = np.flatnonzero(rows & (sp == "valid"))
+    valid = np.flatnonzero(rows & (sp == SPLITS.index("valid")))
     if len(valid) > max_train_rows // 4:
         valid = np.sort(rng.choice(valid, max_train_rows // 4, replace=False))
     if max_test_rows is not None and len(test) > max_test_rows:

@@ -10,7 +10,6 @@ pandas DataFrame, or streams a result to files without it ever entering pandas
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -99,12 +98,6 @@ class Engine:
                     f"query {query.name} needs table(s) {missing}; the engine has "
                     f"{sorted(self.tables)}"
                 )
-
-    @contextlib.contextmanager
-    def memory_limit(self, limit: str):
-        """The engine's memory limit set to ``limit`` inside the block, where the engine has
-        one in this process (DuckDB); Spark's executors are sized at start, so nothing here."""
-        yield
 
     def set_progress(self, on: bool) -> None:
         """Show the engine's own progress bar for long queries (where it has one)."""

@@ -8,7 +8,6 @@ frames a chapter holds in pandas the largest process stays under 4 GB at full sc
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import uuid
@@ -88,7 +87,6 @@ class DuckDBEngine(Engine):
         self.con = duckdb.connect(":memory:")
         mem = memory_limit or os.environ.get("KUAILIVE_DUCKDB_MEMORY") or DEFAULT_MEMORY
         self.con.execute(f"SET memory_limit = '{mem}'")
-        self._memory = mem
         thr = threads or os.environ.get("KUAILIVE_DUCKDB_THREADS")
         if thr:
             self.con.execute(f"SET threads = {int(thr)}")
@@ -97,18 +95,6 @@ class DuckDBEngine(Engine):
         self.con.execute("SET preserve_insertion_order = false")
         if not _in_kernel():  # inside a Jupyter kernel DuckDB refuses any change of the setting
             self.set_progress(progress)  # without ipywidgets (and shows no bar there anyway)
-
-    @contextlib.contextmanager
-    def memory_limit(self, limit: str):
-        """DuckDB's memory limit set to ``limit`` (e.g. ``"1GB"``) inside the block, then back
-        to the engine's own (:data:`DEFAULT_MEMORY` or ``KUAILIVE_DUCKDB_MEMORY``): for steps
-        where pandas holds large tables in the same process. Queries spill to the temporary
-        folder instead of growing the process."""
-        self.con.execute(f"SET memory_limit = '{limit}'")
-        try:
-            yield
-        finally:
-            self.con.execute(f"SET memory_limit = '{self._memory}'")
 
     def set_progress(self, on: bool) -> None:
         """DuckDB's own progress bar (stderr) for queries longer than two seconds. Only for

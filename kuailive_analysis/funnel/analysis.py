@@ -92,16 +92,9 @@ def analyse(ds, params: Params | None = None, **overrides) -> FunnelResult:
         ds, qualified_watch_s=p.qualified_watch_s, attribution_window_s=p.attribution_window_s
     )
     try:
-        with ds.engine.memory_limit(ENGINE_MEMORY_WHILE_HELD):
-            return _analyse(ds, et, p)
+        return _analyse(ds, et, p)
     finally:
         et.close()
-
-
-ENGINE_MEMORY_WHILE_HELD = "1GB"
-"""DuckDB's memory limit while pandas holds the exposure and click tables (the statistics per
-segment, the predictive models' history, the session counts): the engine spills to disk rather
-than adding its 2 GB to theirs (scale 2: the chapter's process peaked at 4.5 GB with 2 GB)."""
 
 
 def _analyse(ds, et, p: Params) -> FunnelResult:

@@ -193,7 +193,10 @@ def render(results: list[dict], sources: list[str]) -> str:
     engines = sorted({e for _, e in cols})
     for (s, st), t in targets.items():
         for e in engines:
-            measured, v = verdict(t, rows.get((s, e, st)))
+            r = rows.get((s, e, st))
+            if r is None and e != engines[0] and not any(c == (s, e) for c in cols):
+                continue  # an engine not run at this scale: no row of "not measured" per target
+            measured, v = verdict(t, r)
             out.append(f"| {_esc(t['text'])} (scale {s:g}) | {e} | {measured} | {v} |")
     out.append("")
 

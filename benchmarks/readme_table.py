@@ -8,13 +8,13 @@ The results files are copied to ``benchmarks/published/`` (tracked by git; ``res
 not) and README's block between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` is replaced
 by the rendering, whose first line names those copies, so that the block can always be
 re-rendered and checked (``--check``, used by ``tests/test_benchmarks.py``; it exits 1 when the
-block differs). Files of older runs that the block no longer names are removed from
-``published/``.
+block differs). Other files in ``published/`` (older runs, the twin generator's results of
+``bench_twin.py``) are left as they are.
 
 The rendering: one row per stage with wall time (s), peak RSS of the largest process (MB) and,
 when recorded, the peak of the summed RSS of all the stage's processes (MB), per scale (and
-engine); failed stages as ``failed`` with their error below; the targets of
-issue 16 (taken from the results files) with ``met`` / ``not met`` / ``not measured``; the
+engine); failed stages as ``failed`` with their error below; the targets (issue 24's, taken
+from the results files, listed for an engine where it ran at that scale) with ``met`` / ``not met`` / ``not measured``; the
 ratio of our comparable stage (``export``) to the earlier notebook's way (``baseline``); the
 machine and load; and the exact command lines that produced the results. Later files win for a
 repeated (scale, engine, stage).

@@ -375,9 +375,11 @@ def test_landing_page_headlines_decisions_questions_and_checks():
         kind="edition check", check_type="calibration", key="watch", statement="Watch time.",
         reason="98 s on the twin vs 514 s real.",
     )  # fmt: skip
+    method = _failed(kind="method check", key="fit", statement="The model fits.",
+                     reason="Chi-square p = 0.001.")  # fmt: skip
     page = _page(records=[("03_retention", _good()), ("04_ltv", _failed()),
                           ("06_fidelity", _unchecked()), ("01_cleaning", check),
-                          ("06_fidelity", caveat)])  # fmt: skip
+                          ("06_fidelity", caveat), ("04_ltv", method)])  # fmt: skip
     top = _section(page, "Headlines")
     assert "| Finding | Value | Interval | What would have failed it | Chapter |" in top
     row = next(line for line in top.splitlines() if _good().statement in line)
@@ -393,6 +395,9 @@ def test_landing_page_headlines_decisions_questions_and_checks():
     checks = _section(page, "Edition checks")
     assert "**passed**: Rows add up." in checks and "**failed**: Watch time." in checks
     assert "Reading the numbers on the twin" in checks and "514 s real" in checks
+    # a failed method check is listed among the checks, not as a way the twin departs
+    assert "**failed**: The model fits." in checks
+    assert "Chi-square p = 0.001." not in checks.split("Reading the numbers on the twin")[1]
     assert site.BANNER_MARKER not in page and site.FINDINGS_MARKER not in page
 
 
